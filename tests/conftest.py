@@ -1,0 +1,63 @@
+"""Fixtures for every test: an isolated HOME/config/state, and a private tmux server.
+
+No test touches the user's tmux server, ~/.tmux.conf, config or store: HOME and the XDG
+dirs point into tmp_path, and tmux runs on a socket name unique to the test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local/state"))
+    monkeypatch.setenv("AGENTTUI_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("AGENTTUI_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("AGENTTUI_CONFIG", str(tmp_path / "config" / "config.toml"))
+    for var in ("TMUX", "TMUX_PANE", "LINEAR_API_KEY", "GITHUB_TOKEN", "AGENTTUI_TMUX_SOCKET",
+                "AGENTTUI_SESSION"):
+        monkeypatch.delenv(var, raising=False)
+    from workflows.config import load_config
+
+    load_config.cache_clear()
+    return home
+
+
+@dataclass(frozen=True)
+class TmuxServer:
+    """A private tmux server: pass ``socket``/``session`` to the driver or the CLI."""
+
+    socket: str
+    session: str
+
+    def cmd(self, *args: str) -> str:
+        result = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True
+        )
+        return result.stdout
+
+
+@pytest.fixture
+def tmux_server(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TmuxServer]:
+    if shutil.which("tmux") is None:
+        pytest.fail("tmux is not installed; run tests through tests/bootstrap.sh")
+    server = TmuxServer(socket=f"agenttui-test-{uuid.uuid4().hex[:10]}", session="agenttui")
+    monkeypatch.setenv("AGENTTUI_TMUX_SOCKET", server.socket)
+    monkeypatch.setenv("AGENTTUI_SESSION", server.session)
+    yield server
+    subprocess.run(["tmux", "-L", server.socket, "kill-server"], capture_output=True)
+    socket_dir = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}"
+    (socket_dir / server.socket).unlink(missing_ok=True)

@@ -1,0 +1,1 @@
+"""The agenttui application and its command line."""

@@ -1,0 +1,117 @@
+"""The ``agenttui`` command line: every verb, for people and for agents (``--json``).
+
+Each group of verbs lives in ``tui/commands/<group>.py`` and exposes
+``register(subparsers, common)``; a handler takes the parsed args and returns a JSON-able
+result (printed as JSON with ``--json``, as text otherwise) or raises ``AgentTuiError``.
+Exit codes are stable: 0 ok, 1 error, 2 usage, 3 timeout, 4 not delivered.
+Textual is imported only by the verb that opens the app, so hooks and agents stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from workflows.errors import EXIT_OK, EXIT_USAGE, AgentTuiError
+
+COMMAND_MODULES = ("tmux", "agents", "issues", "runs", "autonomy", "app")
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse's own exit code is already 2
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def common_options() -> argparse.ArgumentParser:
+    """Options every verb accepts, before or after the verb name."""
+    common = ArgumentParser(add_help=False)
+    common.add_argument(
+        "--socket",
+        default=argparse.SUPPRESS,
+        help="tmux server socket name (tmux -L); env AGENTTUI_TMUX_SOCKET",
+    )
+    common.add_argument(
+        "--session",
+        default=argparse.SUPPRESS,
+        help="tmux session holding every agent window (default agenttui); env AGENTTUI_SESSION",
+    )
+    common.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print JSON"
+    )
+    return common
+
+
+def build_parser() -> ArgumentParser:
+    common = common_options()
+    parser = ArgumentParser(
+        prog="agenttui",
+        description="Run AI coding agents on Linear issues in tmux.",
+        parents=[common],
+    )
+    subparsers = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=ArgumentParser)
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"tui.commands.{name}")
+        module.register(subparsers, common)
+    return parser
+
+
+def _resolve_globals(args: argparse.Namespace) -> None:
+    if not hasattr(args, "socket"):
+        args.socket = os.environ.get("AGENTTUI_TMUX_SOCKET") or None
+    if not hasattr(args, "session"):
+        args.session = os.environ.get("AGENTTUI_SESSION") or "agenttui"
+    if not hasattr(args, "json"):
+        args.json = False
+
+
+def emit(args: argparse.Namespace, result: Any) -> None:
+    """Print a handler's result: JSON for machines, readable text for people."""
+    if result is None:
+        return
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, default=str))
+        return
+    formatter = getattr(args, "formatter", None)
+    if formatter is not None:
+        text = formatter(result)
+    elif isinstance(result, str):
+        text = result
+    elif isinstance(result, dict):
+        text = "\n".join(f"{key}: {value}" for key, value in result.items())
+    elif isinstance(result, list):
+        text = "\n".join(json.dumps(item, ensure_ascii=False, default=str) for item in result)
+    else:
+        text = str(result)
+    if text:
+        print(text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _resolve_globals(args)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        # No verb: open the app.
+        args = parser.parse_args(["app", *(argv if argv is not None else sys.argv[1:])])
+        _resolve_globals(args)
+        handler = args.handler
+    try:
+        result = handler(args)
+    except AgentTuiError as error:
+        if args.json:
+            print(json.dumps({"error": str(error), "exit_code": error.exit_code}))
+        print(f"agenttui: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+    if isinstance(result, int) and not isinstance(result, bool):
+        return result
+    emit(args, result)
+    return EXIT_OK

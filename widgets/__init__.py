@@ -1,0 +1,1 @@
+"""Textual widgets that display core data; they import workflows, never tui."""
