@@ -27,8 +27,14 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("AGENTTUI_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("AGENTTUI_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("AGENTTUI_CONFIG", str(tmp_path / "config" / "config.toml"))
-    for var in ("TMUX", "TMUX_PANE", "LINEAR_API_KEY", "GITHUB_TOKEN", "AGENTTUI_TMUX_SOCKET",
-                "AGENTTUI_SESSION"):
+    for var in (
+        "TMUX",
+        "TMUX_PANE",
+        "LINEAR_API_KEY",
+        "GITHUB_TOKEN",
+        "AGENTTUI_TMUX_SOCKET",
+        "AGENTTUI_SESSION",
+    ):
         monkeypatch.delenv(var, raising=False)
     from workflows.config import load_config
 
@@ -58,6 +64,6 @@ def tmux_server(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     monkeypatch.setenv("AGENTTUI_TMUX_SOCKET", server.socket)
     monkeypatch.setenv("AGENTTUI_SESSION", server.session)
     yield server
-    subprocess.run(["tmux", "-L", server.socket, "kill-server"], capture_output=True)
+    subprocess.run(["tmux", "-L", server.socket, "kill-server"], capture_output=True, check=False)
     socket_dir = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}"
     (socket_dir / server.socket).unlink(missing_ok=True)

@@ -41,9 +41,7 @@ def common_options() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="tmux session holding every agent window (default agenttui); env AGENTTUI_SESSION",
     )
-    common.add_argument(
-        "--json", action="store_true", default=argparse.SUPPRESS, help="print JSON"
-    )
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
     return common
 
 

@@ -1,0 +1,157 @@
+"""Agent profiles: how to launch, feed, read and steer one kind of agent — kept as data.
+
+Built-in profiles are the TOML files beside this module; a user's
+``<config_dir>/profiles/<name>.toml`` overrides a built-in of the same name or adds a new
+agent. When an agent release changes its screens, editing the file is the whole fix.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workflows.errors import AgentTuiError
+from workflows.paths import agenttui_argv, config_dir
+
+BUILTIN_DIR = Path(__file__).parent / "profiles"
+PROMPT_MODES = ("argv", "send")
+HOOK_KINDS = ("none", "claude-settings", "codex-notify")
+KEY_ACTIONS = ("approve", "approve_always", "deny", "interrupt")
+
+
+@dataclass(frozen=True)
+class StateRule:
+    """A screen rule: when ``screen`` (and ``title``, if given) match, the agent is in ``state``.
+
+    ``screen`` is searched in the last ``last_lines`` non-empty lines of the screen (all
+    when 0). ``detail`` maps a detail key to a regex whose first group is the value.
+    """
+
+    state: str
+    screen: re.Pattern[str] | None = None
+    title: re.Pattern[str] | None = None
+    last_lines: int = 0
+    detail: dict[str, re.Pattern[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    command: list[str]
+    env: dict[str, str]
+    prompt: str
+    """How a first prompt is given: ``argv`` (appended to the command) or ``send``."""
+    ready: re.Pattern[str] | None
+    """Seen on screen once the agent accepts input."""
+    input_empty: re.Pattern[str] | None
+    """Matches a screen line when the input box is empty (pre-flight and submit confirm)."""
+    paste_placeholder: re.Pattern[str] | None
+    """What the agent shows instead of a long paste, e.g. ``[Pasted text #1 +3 lines]``."""
+    settle_ms: int
+    hooks: str
+    keys: dict[str, list[str]]
+    trust: re.Pattern[str] | None
+    """A trust/onboarding dialog; ``trust_keys`` answers it."""
+    trust_keys: list[str]
+    quiescence_s: float
+    """No output for this long while no rule matches means idle."""
+    rules: list[StateRule]
+    source: Path
+
+    def launch_argv(self, prompt: str | None = None, extra: list[str] | None = None) -> list[str]:
+        argv: list[str] = []
+        for part in self.command:
+            argv.extend(agenttui_argv() if part == "{agenttui}" else [part])
+        argv.extend(extra or [])
+        if prompt is not None and self.prompt == "argv":
+            argv.append(prompt)
+        return argv
+
+
+def _regex(value: Any, where: str) -> re.Pattern[str] | None:
+    if value is None:
+        return None
+    try:
+        return re.compile(str(value), re.MULTILINE)
+    except re.error as error:
+        raise AgentTuiError(f"{where}: bad regex {value!r}: {error}") from error
+
+
+def _rule(raw: dict[str, Any], where: str) -> StateRule:
+    known = {"state", "screen", "title", "last_lines", "detail"}
+    unknown = set(raw) - known
+    if unknown:
+        raise AgentTuiError(f"{where}: unknown keys {sorted(unknown)}")
+    if "state" not in raw:
+        raise AgentTuiError(f"{where}: a rule needs a state")
+    detail = {
+        key: _regex(pattern, f"{where}.detail.{key}")
+        for key, pattern in raw.get("detail", {}).items()
+    }
+    return StateRule(
+        state=str(raw["state"]),
+        screen=_regex(raw.get("screen"), f"{where}.screen"),
+        title=_regex(raw.get("title"), f"{where}.title"),
+        last_lines=int(raw.get("last_lines", 0)),
+        detail={key: value for key, value in detail.items() if value is not None},
+    )
+
+
+def parse_profile(data: dict[str, Any], source: Path) -> Profile:
+    where = str(source)
+    name = str(data.get("name", source.stem))
+    prompt = str(data.get("prompt", "send"))
+    if prompt not in PROMPT_MODES:
+        raise AgentTuiError(f"{where}: prompt must be one of {PROMPT_MODES}, not {prompt!r}")
+    hooks = str(data.get("hooks", "none"))
+    if hooks not in HOOK_KINDS:
+        raise AgentTuiError(f"{where}: hooks must be one of {HOOK_KINDS}, not {hooks!r}")
+    command = data.get("command")
+    if not isinstance(command, list) or not command:
+        raise AgentTuiError(f"{where}: command must be a non-empty list of strings")
+    keys = {action: list(data.get("keys", {}).get(action, [])) for action in KEY_ACTIONS}
+    return Profile(
+        name=name,
+        description=str(data.get("description", name)),
+        command=[str(part) for part in command],
+        env={str(k): str(v) for k, v in data.get("env", {}).items()},
+        prompt=prompt,
+        ready=_regex(data.get("ready"), f"{where}: ready"),
+        input_empty=_regex(data.get("input_empty"), f"{where}: input_empty"),
+        paste_placeholder=_regex(data.get("paste_placeholder"), f"{where}: paste_placeholder"),
+        settle_ms=int(data.get("settle_ms", 150)),
+        hooks=hooks,
+        keys=keys,
+        trust=_regex(data.get("trust", {}).get("screen"), f"{where}: trust.screen"),
+        trust_keys=list(data.get("trust", {}).get("keys", [])),
+        quiescence_s=float(data.get("quiescence_s", 2.0)),
+        rules=[_rule(raw, f"{where}: rules[{i}]") for i, raw in enumerate(data.get("rules", []))],
+        source=source,
+    )
+
+
+def _profile_files() -> dict[str, Path]:
+    files = {path.stem: path for path in sorted(BUILTIN_DIR.glob("*.toml"))}
+    user_dir = config_dir() / "profiles"
+    if user_dir.is_dir():
+        files.update({path.stem: path for path in sorted(user_dir.glob("*.toml"))})
+    return files
+
+
+def list_profiles() -> list[str]:
+    return sorted(_profile_files())
+
+
+def load_profile(name: str) -> Profile:
+    path = _profile_files().get(name)
+    if path is None:
+        raise AgentTuiError(f"unknown agent profile {name!r}; known: {', '.join(list_profiles())}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise AgentTuiError(f"{path}: {error}") from error
+    return parse_profile(data, path)

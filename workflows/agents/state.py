@@ -1,0 +1,39 @@
+"""The agent state model shared by the classifier, the CLI, the engine and the tiles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class AgentState(StrEnum):
+    STARTING = "starting"
+    IDLE = "idle"
+    WORKING = "working"
+    AWAITING_APPROVAL = "awaiting_approval"
+    ASKING = "asking"
+    TRUST = "trust"  # a trust / onboarding dialog the profile knows how to answer
+    EXITED = "exited"
+    UNKNOWN = "unknown"
+
+    @property
+    def needs_person(self) -> bool:
+        return self in (AgentState.AWAITING_APPROVAL, AgentState.ASKING)
+
+
+@dataclass(frozen=True)
+class StateReading:
+    """One observation of an agent: its state, details, and which signal decided it.
+
+    ``detail`` holds e.g. ``{"tool": "Bash", "command": "ls"}`` for an approval and
+    ``{"status": 0, "signal": None}`` for an exit. ``source`` is hook, screen, quiescence
+    or tmux (pane dead).
+    """
+
+    state: AgentState
+    detail: dict[str, Any] = field(default_factory=dict)
+    source: str = "screen"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"state": self.state.value, "detail": self.detail, "source": self.source}
