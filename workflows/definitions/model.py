@@ -1,0 +1,136 @@
+"""The typed form of a workflow definition (what the loader builds and the engine runs).
+
+A definition is data: the engine snapshots it as JSON into the run store when a run starts,
+so a resumed run follows exactly the steps it started with even if the files changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+# Step kinds and the keys each accepts (besides COMMON_KEYS).
+COMMON_KEYS = frozenset(
+    {"id", "kind", "description", "timeout", "on_fail", "max_rounds", "exhausted"}
+)
+KIND_KEYS: dict[str, frozenset[str]] = {
+    "agent": frozenset(
+        {
+            "prompt",
+            "prompt_file",
+            "retry_prompt",
+            "retry_prompt_file",
+            "output",
+            "agent",
+            "session",
+            "until",
+        }
+    ),
+    "shell": frozenset({"run", "until"}),
+    "preview": frozenset({"run", "comment"}),
+    "pull_request": frozenset({"title", "body", "base", "draft"}),
+    "linear": frozenset({"comment", "state", "link", "link_title"}),
+    "spawn": frozenset({"agent", "session"}),
+}
+WORKFLOW_KEYS = frozenset(
+    {"name", "description", "agent", "worktree", "test_command", "base", "steps"}
+)
+# What each kind produces, usable as {steps.<id>.<field>} by later steps.
+KIND_OUTPUTS: dict[str, frozenset[str]] = {
+    "agent": frozenset({"output"}),
+    "shell": frozenset({"output", "exit_code"}),
+    "preview": frozenset({"output", "exit_code", "url"}),
+    "pull_request": frozenset({"url", "number"}),
+    "linear": frozenset(),
+    "spawn": frozenset({"pane"}),
+}
+# Placeholders every template may use (besides steps.<id>.<field>).
+GLOBAL_PLACEHOLDERS = frozenset(
+    {
+        "issues",
+        "issue_ids",
+        "group",
+        "branch",
+        "base",
+        "worktree",
+        "repo",
+        "run_id",
+        "workflow",
+        "test_command",
+        "failure",
+        "round",
+        "pr_url",
+        "pr_number",
+        "preview_url",
+        "github_repo",
+        "output",
+    }
+)
+DEFAULT_TIMEOUT_S = {"agent": 1800.0, "shell": 1800.0, "preview": 600.0}
+DEFAULT_SESSION = "main"
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    kind: str
+    line: int = 0
+    description: str = ""
+    timeout: float = 0.0  # 0: the kind's default
+    on_fail: str | None = None  # step run to remedy a failure, then this step runs again
+    max_rounds: int = 3  # attempts of this step before `exhausted` applies
+    exhausted: str = "fail"  # "fail" the run, or "continue" with the next step
+    # agent / spawn
+    prompt: str | None = None
+    retry_prompt: str | None = None  # used when the step runs as another step's remedy
+    output: str | None = None  # file (relative to the worktree) the agent must write
+    agent: str | None = None  # profile; None: the workflow's default
+    session: str = DEFAULT_SESSION  # steps with the same session talk to the same agent pane
+    until: str | None = None  # a line the output must hold for the step to pass
+    # shell / preview
+    run: str | None = None
+    # pull_request
+    title: str | None = None
+    body: str | None = None
+    base: str | None = None
+    draft: bool = False
+    # linear / preview
+    comment: str | None = None
+    state: str | None = None
+    link: str | None = None
+    link_title: str | None = None
+    # where templates came from, for file:line errors at render time
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def effective_timeout(self) -> float:
+        return self.timeout or DEFAULT_TIMEOUT_S.get(self.kind, 300.0)
+
+
+@dataclass(frozen=True)
+class Workflow:
+    name: str
+    path: str
+    description: str = ""
+    agent: str = "claude"
+    worktree: bool = True
+    test_command: str = ""
+    base: str | None = None
+    steps: tuple[Step, ...] = ()
+
+    def step_index(self, step_id: str) -> int:
+        for index, step in enumerate(self.steps):
+            if step.id == step_id:
+                return index
+        raise KeyError(step_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Workflow:
+        step_names = {f.name for f in fields(Step)}
+        steps = tuple(
+            Step(**{k: v for k, v in raw.items() if k in step_names}) for raw in data["steps"]
+        )
+        names = {f.name for f in fields(cls)} - {"steps"}
+        return cls(steps=steps, **{k: v for k, v in data.items() if k in names})
