@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workflows.agents.state import AgentState
 from workflows.errors import AgentTuiError
 from workflows.paths import agenttui_argv, config_dir
 
@@ -88,6 +89,9 @@ def _rule(raw: dict[str, Any], where: str) -> StateRule:
         raise AgentTuiError(f"{where}: unknown keys {sorted(unknown)}")
     if "state" not in raw:
         raise AgentTuiError(f"{where}: a rule needs a state")
+    if str(raw["state"]) not in {state.value for state in AgentState}:
+        known_states = ", ".join(state.value for state in AgentState)
+        raise AgentTuiError(f"{where}: unknown state {raw['state']!r}; known: {known_states}")
     detail = {
         key: _regex(pattern, f"{where}.detail.{key}")
         for key, pattern in raw.get("detail", {}).items()

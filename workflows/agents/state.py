@@ -37,3 +37,17 @@ class StateReading:
 
     def as_json(self) -> dict[str, Any]:
         return {"state": self.state.value, "detail": self.detail, "source": self.source}
+
+
+@dataclass(frozen=True)
+class HookEvent:
+    """An event an agent's hook reported, as the classifier sees it.
+
+    ``kind`` is normalised (``submit``, ``stop``, ``permission``, ``notification``,
+    ``tool_done``, ``answered``, ``session_start``); ``payload`` is what the hook received;
+    ``age_s`` is how long before the observation it was recorded (keeps the classifier pure).
+    """
+
+    kind: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    age_s: float = 0.0

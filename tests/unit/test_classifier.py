@@ -1,0 +1,127 @@
+"""The pure classifier: hooks first, screen rules second, quiescence last; tmux death wins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workflows.agents.classifier import classify
+from workflows.agents.profiles import parse_profile
+from workflows.agents.state import AgentState, HookEvent
+from workflows.errors import AgentTuiError
+
+PROFILE = parse_profile(
+    {
+        "name": "toy",
+        "command": ["toy"],
+        "ready": "^> ",
+        "quiescence_s": 2.0,
+        "trust": {"screen": "Trust this folder\\?", "keys": ["Enter"]},
+        "rules": [
+            {
+                "state": "awaiting_approval",
+                "screen": "Run this command\\?",
+                "detail": {"command": "^\\$ (.+)$", "tool": "^Tool: (\\w+)"},
+            },
+            {"state": "asking", "screen": "^Question:"},
+            {"state": "working", "title": "^[⠋⠙⠹]"},
+            {"state": "working", "screen": "esc to interrupt", "last_lines": 2},
+            {"state": "idle", "screen": "^> $", "last_lines": 2},
+        ],
+    },
+    Path("toy.toml"),
+)
+IDLE = ["hello", "", "> ", "footer"]
+BUSY = ["hello", "> ", "Working (3s, esc to interrupt)"]
+APPROVAL = ["Tool: Bash", "Run this command?", "$ rm -rf build", "1. Yes  2. No"]
+
+
+def test_dead_pane_is_exited_with_status_whatever_the_screen() -> None:
+    reading = classify(PROFILE, APPROVAL, "", [], 0.0, dead=True, dead_status=3)
+    assert reading.state is AgentState.EXITED
+    assert reading.detail == {"status": 3, "signal": None}
+    assert reading.source == "tmux"
+
+
+def test_screen_rules_in_order_with_detail() -> None:
+    reading = classify(PROFILE, APPROVAL, "", [], 0.0)
+    assert reading.state is AgentState.AWAITING_APPROVAL
+    assert reading.detail == {"command": "rm -rf build", "tool": "Bash"}
+    assert classify(PROFILE, BUSY, "", [], 0.0).state is AgentState.WORKING
+    assert classify(PROFILE, IDLE, "", [], 0.0).state is AgentState.IDLE
+    assert classify(PROFILE, ["Question: which?", "> "], "", [], 0.0).state is AgentState.ASKING
+
+
+def test_title_rule_and_last_lines_window() -> None:
+    assert classify(PROFILE, IDLE, "⠙ toy", [], 9.0).state is AgentState.WORKING
+    # "esc to interrupt" scrolled out of the last two non-empty lines: not working any more.
+    scrolled = ["esc to interrupt", "x", "> ", "footer"]
+    assert classify(PROFILE, scrolled, "", [], 0.0).state is AgentState.IDLE
+
+
+def test_trust_dialog_is_its_own_state() -> None:
+    reading = classify(PROFILE, ["Trust this folder?", "1. Yes"], "", [], 0.0)
+    assert reading.state is AgentState.TRUST
+
+
+def test_quiescence_decides_when_no_rule_matches() -> None:
+    lines = ["> typed something", "footer"]
+    assert classify(PROFILE, lines, "", [], 0.5).state is AgentState.WORKING
+    reading = classify(PROFILE, lines, "", [], 5.0)
+    assert (reading.state, reading.source) == (AgentState.IDLE, "quiescence")
+    assert classify(PROFILE, ["loading"], "", [], 9.0).state is AgentState.STARTING
+    assert classify(PROFILE, ["", ""], "", [], 9.0).state is AgentState.STARTING
+
+
+def test_hook_decides_when_screen_is_silent() -> None:
+    unknown = ["> half-drawn", "???"]
+    permission = HookEvent(
+        "permission", {"tool_name": "Bash", "tool_input": {"command": "make test"}}, 0.1
+    )
+    reading = classify(PROFILE, unknown, "", [permission], 0.0)
+    assert reading.state is AgentState.AWAITING_APPROVAL
+    assert reading.detail == {"tool": "Bash", "command": "make test"}
+    assert reading.source == "hook"
+    stop = HookEvent("stop", {}, 0.0)
+    assert classify(PROFILE, unknown, "", [stop, permission], 0.0).state is AgentState.IDLE
+
+
+def test_hook_detail_completes_screen_approval() -> None:
+    permission = HookEvent(
+        "permission", {"tool_name": "Bash", "tool_input": {"command": "rm -rf build --all"}}, 0.0
+    )
+    reading = classify(PROFILE, APPROVAL, "", [permission], 0.0)
+    assert reading.detail["command"] == "rm -rf build --all"
+
+
+def test_fresh_submit_outranks_a_screen_not_yet_redrawn() -> None:
+    submit = HookEvent("submit", {}, 0.2)
+    assert classify(PROFILE, IDLE, "", [submit], 0.0).state is AgentState.WORKING
+    # Long after the submit, an idle screen means the turn was interrupted (no Stop hook).
+    old_submit = HookEvent("submit", {}, 30.0)
+    assert classify(PROFILE, IDLE, "", [old_submit], 9.0).state is AgentState.IDLE
+
+
+def test_answered_approval_follows_the_screen() -> None:
+    old_permission = HookEvent("permission", {"tool_name": "Bash"}, 10.0)
+    reading = classify(PROFILE, BUSY, "", [old_permission], 0.0)
+    assert (reading.state, reading.source) == (AgentState.WORKING, "screen")
+
+
+def test_stop_hook_is_idle_unless_screen_shows_work() -> None:
+    stop = HookEvent("stop", {}, 0.0)
+    assert classify(PROFILE, ["> ", "?"], "", [stop], 0.0).state is AgentState.IDLE
+    assert classify(PROFILE, BUSY, "", [stop], 0.0).state is AgentState.WORKING
+
+
+def test_notification_hooks() -> None:
+    asking = HookEvent("notification", {"notification_type": "elicitation_dialog"}, 0.0)
+    assert classify(PROFILE, ["?"], "", [asking], 0.0).state is AgentState.ASKING
+    idle_ping = HookEvent("notification", {"notification_type": "idle_prompt"}, 0.0)
+    assert classify(PROFILE, IDLE, "", [idle_ping], 0.0).state is AgentState.IDLE
+
+
+def test_bad_rule_state_is_a_clear_error() -> None:
+    with pytest.raises(AgentTuiError, match="unknown state 'bored'"):
+        parse_profile({"command": ["x"], "rules": [{"state": "bored", "screen": "x"}]}, Path("p"))

@@ -1,0 +1,169 @@
+"""The state classifier: a pure function from what we can observe to an agent's state.
+
+Signals, strongest first (ARCHITECTURE "Agent state"):
+
+1. tmux: a dead pane is ``exited`` with its status/signal, whatever else is visible.
+2. Hook events the agent reported itself (Claude Code hooks, Codex ``notify``).
+3. Screen rules from the agent's profile (first matching rule wins).
+4. Quiescence: no rule matched, so output activity decides between working and idle.
+
+Hooks and screen are combined, not just ranked: a hook tells *what happened last*, the screen
+tells *what is visible now*. A dialog on screen (approval, question, trust) always wins, since
+hooks can lag it; an approval hook whose dialog is gone from the screen has been answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from workflows.agents.profiles import Profile, StateRule
+from workflows.agents.state import AgentState, HookEvent, StateReading
+
+HOOK_GRACE_S = 2.0
+"""How long a fresh hook outranks a contradicting screen (the screen redraws a bit later)."""
+
+
+def hook_state(event: HookEvent) -> tuple[AgentState, dict[str, Any]] | None:
+    """What one hook event says about the agent, or None when it says nothing decisive."""
+    payload = event.payload
+    if event.kind in ("submit", "tool_done", "answered"):
+        return AgentState.WORKING, {}
+    if event.kind == "stop":
+        return AgentState.IDLE, {}
+    if event.kind == "permission":
+        return AgentState.AWAITING_APPROVAL, approval_detail(payload)
+    if event.kind == "notification":
+        kind = str(payload.get("notification_type", ""))
+        if kind == "permission_prompt":
+            return AgentState.AWAITING_APPROVAL, {"message": str(payload.get("message", ""))}
+        if kind == "elicitation_dialog":
+            return AgentState.ASKING, {"message": str(payload.get("message", ""))}
+    return None
+
+
+def approval_detail(payload: dict[str, Any]) -> dict[str, Any]:
+    """tool and command/file from a permission hook payload (Claude Code's tool_input)."""
+    detail: dict[str, Any] = {}
+    if payload.get("tool_name"):
+        detail["tool"] = str(payload["tool_name"])
+    tool_input = payload.get("tool_input")
+    if isinstance(tool_input, dict):
+        for key in ("command", "file_path", "path", "url", "pattern"):
+            if tool_input.get(key):
+                detail["command" if key == "command" else "file"] = str(tool_input[key])
+                break
+    return detail
+
+
+def _rule_matches(rule: StateRule, lines: Sequence[str], title: str) -> bool:
+    if rule.screen is None and rule.title is None:
+        return False
+    if rule.title is not None and not rule.title.search(title):
+        return False
+    if rule.screen is not None:
+        visible = [line for line in lines if line.strip()]
+        if rule.last_lines:
+            visible = visible[-rule.last_lines :]
+        if not rule.screen.search("\n".join(visible)):
+            return False
+    return True
+
+
+def _rule_detail(rule: StateRule, text: str) -> dict[str, Any]:
+    detail: dict[str, Any] = {}
+    for key, pattern in rule.detail.items():
+        match = pattern.search(text)
+        if match:
+            value = match.group(1) if match.groups() else match.group(0)
+            if value is not None and value.strip():
+                detail[key] = value.strip()
+    return detail
+
+
+def screen_state(
+    profile: Profile, lines: Sequence[str], title: str
+) -> tuple[AgentState, dict[str, Any]] | None:
+    """The first profile rule that matches the screen (and title), with its detail."""
+    if profile.trust is not None and profile.trust.search("\n".join(lines)):
+        return AgentState.TRUST, {}
+    for rule in profile.rules:
+        if _rule_matches(rule, lines, title):
+            return AgentState(rule.state), _rule_detail(rule, "\n".join(lines))
+    return None
+
+
+def _latest_decisive(events: Sequence[HookEvent]) -> tuple[HookEvent, AgentState, dict[str, Any]]:
+    for event in sorted(events, key=lambda e: e.age_s):
+        implied = hook_state(event)
+        if implied is not None:
+            return event, implied[0], implied[1]
+    raise LookupError
+
+
+def classify(
+    profile: Profile,
+    lines: Sequence[str],
+    title: str,
+    events: Sequence[HookEvent],
+    idle_seconds: float,
+    *,
+    dead: bool = False,
+    dead_status: int | None = None,
+    dead_signal: int | None = None,
+) -> StateReading:
+    """Classify one agent pane. Pure: same inputs, same reading."""
+    if dead:
+        return StateReading(
+            AgentState.EXITED, {"status": dead_status, "signal": dead_signal}, "tmux"
+        )
+    seen = screen_state(profile, lines, title)
+    if seen is not None and (seen[0].needs_person or seen[0] is AgentState.TRUST):
+        detail = dict(seen[1])
+        hook = _hook_or_none(events)
+        if hook is not None and hook[1] is seen[0]:
+            detail.update(hook[2])  # the hook's payload is exact; the screen may be wrapped
+        return StateReading(seen[0], detail, "screen")
+    hook = _hook_or_none(events)
+    if hook is not None:
+        return _combine(hook, seen)
+    if seen is not None:
+        return StateReading(seen[0], seen[1], "screen")
+    return _quiescence(profile, lines, idle_seconds)
+
+
+def _hook_or_none(
+    events: Sequence[HookEvent],
+) -> tuple[HookEvent, AgentState, dict[str, Any]] | None:
+    try:
+        return _latest_decisive(events)
+    except LookupError:
+        return None
+
+
+def _combine(
+    hook: tuple[HookEvent, AgentState, dict[str, Any]],
+    seen: tuple[AgentState, dict[str, Any]] | None,
+) -> StateReading:
+    event, state, detail = hook
+    if seen is None:
+        return StateReading(state, detail, "hook")
+    screen, screen_detail = seen
+    if screen is state:
+        return StateReading(state, {**screen_detail, **detail}, "hook")
+    if event.age_s < HOOK_GRACE_S and state is not AgentState.IDLE:
+        # Fresh news the screen has not drawn yet (spinner or dialog still coming).
+        return StateReading(state, detail, "hook")
+    if state is AgentState.IDLE and screen is not AgentState.WORKING:
+        return StateReading(state, detail, "hook")
+    # The screen moved on since the hook: a dialog answered by hand, a turn interrupted.
+    return StateReading(screen, screen_detail, "screen")
+
+
+def _quiescence(profile: Profile, lines: Sequence[str], idle_seconds: float) -> StateReading:
+    text = "\n".join(lines)
+    if not text.strip() or (profile.ready is not None and not profile.ready.search(text)):
+        return StateReading(AgentState.STARTING, {}, "quiescence")
+    if idle_seconds >= profile.quiescence_s:
+        return StateReading(AgentState.IDLE, {"idle_seconds": round(idle_seconds, 1)}, "quiescence")
+    return StateReading(AgentState.WORKING, {}, "quiescence")

@@ -1,0 +1,174 @@
+"""The hooks bridge: agents report their own events, agenttui stores them for the classifier.
+
+Claude Code gets a generated per-pane settings file (``claude --settings FILE``; the user's
+own settings are never touched) whose hooks run ``agenttui hook claude --pane NAME`` with the
+event JSON on stdin. Codex gets ``-c notify=[…]`` calling ``agenttui hook codex --pane NAME``
+with the JSON as its last argument. Each event is keyed by the tmux pane it came from
+(``$TMUX_PANE`` plus the server from ``$TMUX``), which survives agent renames and never
+mixes two servers' ``%3``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from workflows.agents.state import HookEvent
+from workflows.paths import agenttui_argv, state_dir
+from workflows.store import Store
+
+DDL = """
+CREATE TABLE IF NOT EXISTS agent_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    server TEXT NOT NULL,      -- tmux socket path + server pid ($TMUX), '' if unknown
+    pane_id TEXT NOT NULL,     -- $TMUX_PANE, e.g. %3
+    agent TEXT NOT NULL,       -- agent name given to the hook (--pane)
+    kind TEXT NOT NULL,        -- submit | stop | permission | notification | tool_done | ...
+    payload TEXT NOT NULL,     -- the hook's JSON, as received
+    at REAL NOT NULL           -- unix time
+);
+CREATE INDEX IF NOT EXISTS agent_events_pane ON agent_events (pane_id, server, id);
+CREATE INDEX IF NOT EXISTS agent_events_agent ON agent_events (agent, id);
+"""
+
+CLAUDE_EVENTS = {
+    "UserPromptSubmit": "submit",
+    "Stop": "stop",
+    "PermissionRequest": "permission",
+    "Notification": "notification",
+    "PostToolUse": "tool_done",
+    "SessionStart": "session_start",
+}
+CODEX_EVENTS = {"agent-turn-complete": "stop"}
+
+
+def open_events(store: Store) -> Store:
+    store.ensure("agent-events", DDL)
+    return store
+
+
+def server_key(tmux_env: str | None) -> str:
+    """``$TMUX`` is ``socket_path,server_pid,session``: the first two name one server run."""
+    if not tmux_env:
+        return ""
+    return ",".join(tmux_env.split(",")[:2])
+
+
+def record_event(
+    store: Store,
+    *,
+    agent: str,
+    kind: str,
+    payload: dict[str, Any],
+    pane_id: str | None = None,
+    server: str | None = None,
+) -> int:
+    open_events(store)
+    pane = pane_id if pane_id is not None else os.environ.get("TMUX_PANE", "")
+    srv = server if server is not None else server_key(os.environ.get("TMUX"))
+    with store.transaction() as conn:
+        cursor = conn.execute(
+            "INSERT INTO agent_events (server, pane_id, agent, kind, payload, at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (srv, pane, agent, kind, json.dumps(payload, ensure_ascii=False), time.time()),
+        )
+        return int(cursor.lastrowid or 0)
+
+
+def recent_events(
+    store: Store, *, pane_id: str, server: str = "", limit: int = 20, now: float | None = None
+) -> list[HookEvent]:
+    """The pane's latest events, newest first, with their age relative to ``now``."""
+    open_events(store)
+    query = "SELECT kind, payload, at FROM agent_events WHERE pane_id = ?"
+    params: list[Any] = [pane_id]
+    if server:
+        query += " AND server = ?"
+        params.append(server)
+    rows = store.connection().execute(query + " ORDER BY id DESC LIMIT ?", (*params, limit))
+    moment = time.time() if now is None else now
+    events = []
+    for row in rows:
+        try:
+            payload = json.loads(row["payload"])
+        except ValueError:
+            payload = {}
+        events.append(
+            HookEvent(
+                str(row["kind"]),
+                payload if isinstance(payload, dict) else {},
+                max(0.0, moment - float(row["at"])),
+            )
+        )
+    return events
+
+
+def events_for_agent(store: Store, agent: str, *, kind: str | None = None) -> list[dict[str, Any]]:
+    """Every stored event of an agent name, oldest first (tests, benches, audit)."""
+    open_events(store)
+    query = "SELECT id, pane_id, kind, payload, at FROM agent_events WHERE agent = ?"
+    params: list[Any] = [agent]
+    if kind:
+        query += " AND kind = ?"
+        params.append(kind)
+    rows = store.connection().execute(query + " ORDER BY id", params)
+    return [
+        {
+            "id": row["id"],
+            "pane_id": row["pane_id"],
+            "kind": row["kind"],
+            "payload": json.loads(row["payload"]),
+            "at": row["at"],
+        }
+        for row in rows
+    ]
+
+
+def hook_command(agent_kind: str, name: str) -> list[str]:
+    return [*agenttui_argv(), "hook", agent_kind, "--pane", name]
+
+
+def _shell_join(argv: list[str]) -> str:
+    import shlex
+
+    return " ".join(shlex.quote(part) for part in argv)
+
+
+def claude_settings(name: str, *, directory: Path | None = None) -> Path:
+    """Write the per-pane Claude Code settings file whose hooks report to agenttui."""
+    command = _shell_join(hook_command("claude", name))
+    hook = {"type": "command", "command": command, "timeout": 30}
+    hooks = {
+        event: [{"hooks": [hook]}]
+        if event != "PostToolUse"
+        else [{"matcher": "*", "hooks": [hook]}]
+        for event in CLAUDE_EVENTS
+    }
+    hooks["Notification"] = [{"matcher": "permission_prompt|elicitation_dialog", "hooks": [hook]}]
+    target_dir = directory if directory is not None else state_dir() / "claude-settings"
+    target_dir.mkdir(parents=True, exist_ok=True)
+    path = target_dir / f"{_safe(name)}.json"
+    path.write_text(json.dumps({"hooks": hooks}, indent=2), encoding="utf-8")
+    return path
+
+
+def codex_notify_args(name: str) -> list[str]:
+    """``-c notify=[…]`` for the codex command line (a TOML array of strings)."""
+    argv = hook_command("codex", name)
+    return ["-c", "notify=[" + ", ".join(json.dumps(part) for part in argv) + "]"]
+
+
+def hook_launch_args(hooks_kind: str, name: str) -> list[str]:
+    """Extra command-line arguments that wire a profile's hooks for the agent ``name``."""
+    if hooks_kind == "claude-settings":
+        return ["--settings", str(claude_settings(name))]
+    if hooks_kind == "codex-notify":
+        return codex_notify_args(name)
+    return []
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "agent"

@@ -1,0 +1,112 @@
+"""Observe one agent pane: capture it, fetch its hook events, and classify.
+
+This is the impure shell around :func:`workflows.agents.classifier.classify`. Time since
+last output comes from the caller when it tracks ``%output`` (the TUI's control connection),
+else from how long this process has seen the same screen, else from tmux's
+``#{window_activity}`` (one-second resolution, good enough for a fallback).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workflows.agents.classifier import classify
+from workflows.agents.hooks import recent_events
+from workflows.agents.profiles import Profile, load_profile, parse_profile
+from workflows.agents.state import StateReading
+from workflows.errors import AgentTuiError
+from workflows.store import Store
+
+if TYPE_CHECKING:
+    from workflows.tmux.driver import PaneInfo, TmuxDriver
+
+GENERIC = parse_profile({"name": "generic", "command": ["sh"]}, source=Path("<generic>"))
+
+
+@dataclass
+class _Seen:
+    digest: str
+    changed_at: float
+
+
+_seen: dict[tuple[str, str], _Seen] = {}
+_server_keys: dict[str, str] = {}
+_lock = threading.Lock()
+
+
+def profile_for(pane: PaneInfo) -> Profile:
+    """The pane's profile (``@agenttui_agent``), or a rule-less generic one."""
+    if not pane.agent:
+        return GENERIC
+    try:
+        return load_profile(pane.agent)
+    except AgentTuiError:
+        return GENERIC
+
+
+def tmux_format(driver: TmuxDriver, pane_id: str, fmt: str) -> str:
+    socket = getattr(driver, "socket", None)
+    argv = ["tmux", *(["-L", socket] if socket else []), "display-message", "-p", "-t", pane_id]
+    result = subprocess.run([*argv, fmt], capture_output=True, text=True, check=False)
+    return result.stdout.strip()
+
+
+def _screen_age(key: tuple[str, str], lines: list[str], now: float) -> float | None:
+    digest = hashlib.blake2b("\n".join(lines).encode(), digest_size=16).hexdigest()
+    with _lock:
+        seen = _seen.get(key)
+        if seen is None or seen.digest != digest:
+            _seen[key] = _Seen(digest, now)
+            return None if seen is None else 0.0
+        return now - seen.changed_at
+
+
+def read_state(
+    driver: TmuxDriver,
+    pane: PaneInfo,
+    *,
+    store: Store | None = None,
+    idle_seconds: float | None = None,
+    profile: Profile | None = None,
+) -> StateReading:
+    """Classify ``pane`` now: screen + title + hook events + time since last output."""
+    prof = profile if profile is not None else profile_for(pane)
+    if pane.dead:
+        return classify(
+            prof,
+            [],
+            pane.title,
+            [],
+            0.0,
+            dead=True,
+            dead_status=pane.dead_status,
+            dead_signal=pane.dead_signal,
+        )
+    lines = driver.capture(pane.pane_id)
+    now = time.time()
+    socket_name = str(getattr(driver, "socket", None) or "")
+    server = _server_keys.get(socket_name)
+    activity: str | None = None
+    if server is None or idle_seconds is None:
+        raw = tmux_format(driver, pane.pane_id, "#{socket_path},#{pid}\t#{window_activity}")
+        server, _, activity = raw.partition("\t")
+        if server:
+            _server_keys[socket_name] = server
+    if idle_seconds is None:
+        age = _screen_age((server or socket_name, pane.pane_id), lines, now)
+        if age is None:
+            age = now - float(activity) if activity and activity.isdigit() else 0.0
+        idle_seconds = max(0.0, age)
+    events = recent_events(store or Store(), pane_id=pane.pane_id, server=server or "", now=now)
+    return classify(prof, lines, pane.title, events, idle_seconds)
+
+
+def reading_json(pane: PaneInfo, reading: StateReading) -> dict[str, Any]:
+    """The JSON shape read/wait/ls report for one pane."""
+    return {"pane": pane.pane_id, "name": pane.name, "agent": pane.agent, **reading.as_json()}
