@@ -1,0 +1,110 @@
+"""PaneTile: one agent pane mirrored live, with its name, run, issue and state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.widget import Widget
+
+from widgets.screen_view import ScreenView
+from widgets.state_badge import badge_text
+from workflows.tmux.mirror_screen import PaneModel
+
+WAITING_STATES = ("awaiting_approval", "asking", "trust")
+
+
+@dataclass(frozen=True)
+class TileInfo:
+    """What a tile says about its pane besides the screen itself."""
+
+    pane_id: str
+    name: str
+    agent: str = ""
+    run_id: str = ""
+    issue: str = ""
+    state: str = "unknown"
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def waiting(self) -> bool:
+        return self.state in WAITING_STATES
+
+
+class PaneTile(Widget, can_focus=True):
+    """A focusable tile; the border carries name/run/issue (title) and state (subtitle)."""
+
+    DEFAULT_CSS = """
+    PaneTile {
+        height: 1fr;
+        min-height: 8;
+        border: round $panel-lighten-2;
+        border-title-color: $text;
+        border-subtitle-color: $text;
+        padding: 0;
+    }
+    PaneTile:focus {
+        border: round $accent;
+    }
+    PaneTile.-waiting {
+        border: heavy $warning;
+    }
+    PaneTile.-waiting:focus {
+        border: double $warning;
+    }
+    PaneTile.-exited ScreenView {
+        opacity: 60%;
+    }
+    """
+
+    class Selected(Message):
+        """The tile got focus (its pane should be mirrored at the focused rate)."""
+
+        def __init__(self, tile: PaneTile) -> None:
+            super().__init__()
+            self.tile = tile
+
+        @property
+        def control(self) -> PaneTile:
+            return self.tile
+
+    def __init__(self, info: TileInfo, model: PaneModel | None = None) -> None:
+        super().__init__(id=tile_id(info.pane_id))
+        self.info = info
+        self._model = model
+
+    def compose(self) -> ComposeResult:
+        yield ScreenView(self._model)
+
+    def on_mount(self) -> None:
+        self._show_info()
+
+    @property
+    def view(self) -> ScreenView:
+        return self.query_one(ScreenView)
+
+    def update_info(self, info: TileInfo) -> None:
+        if info != self.info:
+            self.info = info
+            self._show_info()
+
+    def _show_info(self) -> None:
+        info = self.info
+        title = Text(info.name or info.pane_id, style="bold")
+        for extra in (info.issue, info.run_id and f"run {info.run_id}", info.agent):
+            if extra:
+                title.append(f" · {extra}", style="dim")
+        self.border_title = title
+        self.border_subtitle = badge_text(info.state)
+        self.set_class(info.waiting, "-waiting")
+        self.set_class(info.state == "exited", "-exited")
+
+    def on_focus(self) -> None:
+        self.post_message(self.Selected(self))
+
+
+def tile_id(pane_id: str) -> str:
+    return "tile-" + pane_id.lstrip("%")

@@ -1,0 +1,136 @@
+"""ScreenView: paints a mirrored pane (a :class:`PaneModel`) with its colours.
+
+Rows arrive as immutable (text, StyleKey) runs; each row becomes one cached Strip and each
+StyleKey one cached Rich Style, so a repaint after a capture touches only changed rows.
+When the pane is taller than the view, the view shows the rows ending at the last
+non-blank one (where an agent's prompt and dialogs are).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from rich.color import Color
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
+
+from workflows.tmux.mirror_screen import PaneModel, Row, StyleKey
+
+
+def _colour(value: str) -> Color | None:
+    if value == "default":
+        return None
+    if value.startswith("i"):
+        return Color.from_ansi(int(value[1:]))
+    return Color.parse(value)
+
+
+@lru_cache(maxsize=4096)
+def rich_style(key: StyleKey) -> Style:
+    """One Style object per distinct cell look (cached: tiles share them)."""
+    return Style(
+        color=_colour(key.fg),
+        bgcolor=_colour(key.bg),
+        bold=key.bold or None,
+        dim=key.dim or None,
+        italic=key.italic or None,
+        underline=key.underline or None,
+        blink=key.blink or None,
+        reverse=key.reverse or None,
+        strike=key.strike or None,
+    )
+
+
+def row_strip(row: Row) -> Strip:
+    return Strip([Segment(text, rich_style(key)) for text, key in row])
+
+
+class ScreenView(Widget):
+    """The read-only picture of one pane (attach is the interactive view)."""
+
+    DEFAULT_CSS = """
+    ScreenView {
+        width: 1fr;
+        height: 1fr;
+        background: $background;
+    }
+    """
+
+    def __init__(self, model: PaneModel | None = None, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.model = model
+        self._strips: dict[int, tuple[Row, Strip]] = {}
+        self._top_for: tuple[int, int] = (-1, 0)  # (model version, view height) → top row
+        self._top = 0
+        self._top_shown = -1
+        self.strip_hits = 0
+        self.strip_misses = 0
+
+    def set_model(self, model: PaneModel | None) -> None:
+        self.model = model
+        self._strips.clear()
+        self._top_for = (-1, 0)
+        self.refresh()
+
+    def top_row(self) -> int:
+        """First pane row shown: the view ends at the last non-blank row."""
+        model = self.model
+        height = self.size.height
+        if model is None or height <= 0:
+            return 0
+        if self._top_for != (model.version, height):
+            rows = model.rows
+            last = 0
+            for y in range(len(rows) - 1, -1, -1):
+                if any(text.strip() or key.bg != "default" for text, key in rows[y]):
+                    last = y
+                    break
+            self._top = max(0, min(last + 1 - height, len(rows) - height))
+            self._top_for = (model.version, height)
+        return self._top
+
+    def row_strip(self, y: int) -> Strip:
+        """The cached Strip of pane row ``y`` (rebuilt only when that row changed)."""
+        assert self.model is not None
+        row = self.model.rows[y]
+        cached = self._strips.get(y)
+        if cached is not None and cached[0] is row:
+            self.strip_hits += 1
+            return cached[1]
+        self.strip_misses += 1
+        strip = row_strip(row)
+        self._strips[y] = (row, strip)
+        return strip
+
+    def render_line(self, y: int) -> Strip:
+        model = self.model
+        width = self.size.width
+        if model is None:
+            return Strip.blank(width, self.rich_style)
+        pane_y = self.top_row() + y
+        if pane_y >= len(model.rows):
+            return Strip.blank(width, self.rich_style)
+        strip = self.row_strip(pane_y)
+        return strip.crop_extend(0, width, self.rich_style)
+
+    def refresh_changed(self) -> int:
+        """Repaint only the view lines whose pane row changed; return how many."""
+        model = self.model
+        if model is None:
+            return 0
+        top = self.top_row()
+        if top != self._top_shown:
+            self._top_shown = top
+            self.refresh()
+            return self.size.height
+        width, changed = self.size.width, 0
+        rows = model.rows
+        for line in range(min(self.size.height, len(rows) - top)):
+            cached = self._strips.get(top + line)
+            if cached is None or cached[0] is not rows[top + line]:
+                self.refresh(Region(0, line, width, 1))
+                changed += 1
+        return changed

@@ -1,0 +1,134 @@
+"""TileGrid: every agent pane as a tile, laid out to fit; arrows/hjkl move, z zooms."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.containers import ScrollableContainer
+from textual.events import Resize
+from textual.message import Message
+
+from widgets.pane_tile import PaneTile, TileInfo, tile_id
+from workflows.tmux.mirror_screen import PaneModel
+
+MIN_TILE_WIDTH = 48
+MIN_TILE_HEIGHT = 12
+
+
+class TileGrid(ScrollableContainer, can_focus=False):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left,h", "move(-1, 0)", "Left", show=False, id="tiles.left"),
+        Binding("right,l", "move(1, 0)", "Right", show=False, id="tiles.right"),
+        Binding("up,k", "move(0, -1)", "Up", show=False, id="tiles.up"),
+        Binding("down,j", "move(0, 1)", "Down", show=False, id="tiles.down"),
+        Binding("z", "zoom", "Zoom", id="tiles.zoom"),
+    ]
+
+    DEFAULT_CSS = """
+    TileGrid {
+        layout: grid;
+        grid-gutter: 0 1;
+        height: 1fr;
+    }
+    TileGrid.-zoomed {
+        grid-size: 1 1;
+        grid-rows: 1fr;
+    }
+    TileGrid.-zoomed PaneTile {
+        display: none;
+    }
+    TileGrid.-zoomed PaneTile.-zoomed {
+        display: block;
+    }
+    """
+
+    class Layout(Message):
+        """Which tiles can be seen changed (scroll, resize, zoom, tiles added)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.columns = 1
+
+    @property
+    def tiles(self) -> list[PaneTile]:
+        return list(self.query_children(PaneTile))
+
+    @property
+    def focused_tile(self) -> PaneTile | None:
+        focused = self.app.focused
+        return focused if isinstance(focused, PaneTile) and focused.parent is self else None
+
+    @property
+    def zoomed(self) -> bool:
+        return self.has_class("-zoomed")
+
+    def sync(self, infos: list[TileInfo], model_for: Callable[[str], PaneModel]) -> None:
+        """Make the tiles match ``infos`` (in that order) without rebuilding kept ones."""
+        wanted = {tile_id(info.pane_id): info for info in infos}
+        for tile in self.tiles:
+            if tile.id not in wanted:
+                tile.remove()
+        existing = {tile.id: tile for tile in self.tiles if tile.id in wanted}
+        new_tiles = []
+        for info in infos:
+            tile = existing.get(tile_id(info.pane_id))
+            if tile is None:
+                new_tiles.append(PaneTile(info, model_for(info.pane_id)))
+            else:
+                tile.update_info(info)
+        if new_tiles:
+            self.mount_all(new_tiles)
+        self.call_after_refresh(self._relayout)
+
+    def on_resize(self, event: Resize) -> None:
+        self._relayout()
+
+    def _relayout(self) -> None:
+        count = max(1, len(self.tiles))
+        width, height = self.size
+        self.columns = max(1, min(count, width // MIN_TILE_WIDTH or 1))
+        rows = math.ceil(count / self.columns)
+        self.styles.grid_size_columns = self.columns
+        if rows * MIN_TILE_HEIGHT <= height:
+            self.styles.grid_rows = "1fr"
+        else:
+            self.styles.grid_rows = str(MIN_TILE_HEIGHT)
+        self.post_message(self.Layout())
+
+    def visible_tiles(self) -> list[PaneTile]:
+        return [tile for tile in self.tiles if tile.display and tile.is_on_screen]
+
+    def focus_tile(self, tile: PaneTile) -> None:
+        tile.focus()
+        if self.zoomed:
+            self.zoom(tile)
+        else:
+            self.scroll_to_widget(tile, animate=False)
+
+    def zoom(self, tile: PaneTile | None) -> None:
+        for each in self.tiles:
+            each.set_class(each is tile, "-zoomed")
+        self.set_class(tile is not None, "-zoomed")
+        self.call_after_refresh(self.post_message, self.Layout())
+
+    def action_move(self, dx: int, dy: int) -> None:
+        tiles = self.tiles
+        if not tiles:
+            return
+        current = self.focused_tile
+        index = tiles.index(current) if current in tiles else -1
+        if index < 0:
+            target = 0
+        else:
+            step = dx + dy * (1 if self.zoomed else self.columns)
+            target = min(max(index + step, 0), len(tiles) - 1)
+        self.focus_tile(tiles[target])
+
+    def action_zoom(self) -> None:
+        current = self.focused_tile
+        self.zoom(None if self.zoomed or current is None else current)
+        if current is not None:
+            current.focus()

@@ -1,0 +1,191 @@
+"""Mirror agent panes into screen models, cheaply and without ever stalling an agent.
+
+FIELD-NOTES §1 measured the cheapest way: one control connection whose ``%output`` only
+marks a pane dirty (its bytes are never parsed here), and a second ``no-output`` control
+connection that carries ``capture-pane`` for the dirty panes somebody is looking at. Each
+pane is captured at most ``focused_hz`` (the focused tile) or ``other_hz`` times a second;
+panes nobody sees are never captured. All tmux I/O happens on one mirror thread;
+``on_update`` is called from that thread with the panes whose models changed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+from workflows.errors import AgentTuiError
+from workflows.tmux.mirror_screen import PaneModel
+
+SIZE_REFRESH_S = 2.0
+_LAYOUT_EVENTS = {
+    "layout-change",
+    "window-add",
+    "window-close",
+    "unlinked-window-add",
+    "session-window-changed",
+    "sessions-changed",
+}
+
+
+class CommandChannel(Protocol):
+    def command(self, *args: str, timeout: float = 5.0) -> list[str]: ...
+
+    def close(self) -> None: ...
+
+
+class Mirror:
+    """Pane id → :class:`PaneModel`, refreshed on a rate-limited tick."""
+
+    def __init__(
+        self,
+        socket: str | None,
+        session: str,
+        *,
+        on_update: Callable[[set[str]], None] | None = None,
+        focused_hz: float = 30.0,
+        other_hz: float = 10.0,
+    ) -> None:
+        self.socket = socket
+        self.session = session
+        self.on_update = on_update
+        self.focused_interval = 1.0 / focused_hz
+        self.other_interval = 1.0 / other_hz
+        self.models: dict[str, PaneModel] = {}
+        self.captures = 0
+        self._dirty: set[str] = set()
+        self._visible: frozenset[str] = frozenset()
+        self._focused: str | None = None
+        self._last_capture: dict[str, float] = {}
+        self._sizes: dict[str, tuple[int, int]] = {}
+        self._sizes_at = 0.0
+        self._sizes_stale = True
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._output: CommandChannel | None = None
+        self._commands: CommandChannel | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+    def start(self) -> None:
+        from workflows.tmux.control import ControlConnection
+
+        self._commands = ControlConnection(self.socket, self.session, no_output=True)
+        self._output = ControlConnection(
+            self.socket,
+            self.session,
+            on_output=self._on_output,
+            on_notification=self._on_notification,
+        )
+        self._thread = threading.Thread(target=self._loop, name="agenttui-mirror", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
+        for channel in (self._output, self._commands):
+            if channel is not None:
+                channel.close()
+        self._output = self._commands = None
+
+    # -- what the UI tells us --------------------------------------------------------
+    def set_visible(self, pane_ids: Iterable[str], focused: str | None = None) -> None:
+        """Only these panes are captured; newly visible ones are captured at once."""
+        visible = frozenset(pane_ids)
+        with self._lock:
+            self._dirty |= visible - self._visible
+            self._visible = visible
+            self._focused = focused
+        self._wake.set()
+
+    def model(self, pane_id: str) -> PaneModel:
+        with self._lock:
+            model = self.models.get(pane_id)
+            if model is None:
+                model = self.models[pane_id] = PaneModel(pane_id)
+            return model
+
+    def mark_dirty(self, pane_id: str) -> None:
+        with self._lock:
+            self._dirty.add(pane_id)
+        if pane_id in self._visible:
+            self._wake.set()
+
+    # -- control-mode callbacks (reader thread: keep them tiny) -----------------------
+    def _on_output(self, pane_id: str, _text: str) -> None:
+        self.mark_dirty(pane_id)
+
+    def _on_notification(self, name: str, _args: list[str]) -> None:
+        if name.lstrip("%") in _LAYOUT_EVENTS:
+            self._sizes_stale = True
+            with self._lock:
+                self._dirty |= self._visible
+            self._wake.set()
+
+    # -- the mirror thread -----------------------------------------------------------
+    def _interval(self, pane_id: str) -> float:
+        return self.focused_interval if pane_id == self._focused else self.other_interval
+
+    def _due(self, now: float) -> tuple[list[str], float | None]:
+        """Panes to capture now, and how long until the next one becomes due."""
+        due: list[str] = []
+        wait: float | None = None
+        with self._lock:
+            for pane_id in self._dirty & self._visible:
+                ready_at = self._last_capture.get(pane_id, 0.0) + self._interval(pane_id)
+                if ready_at <= now:
+                    due.append(pane_id)
+                else:
+                    wait = min(wait if wait is not None else ready_at - now, ready_at - now)
+            self._dirty.difference_update(due)
+        due.sort(key=lambda pane_id: pane_id != self._focused)  # focused first
+        return due, wait
+
+    def _loop(self) -> None:
+        wait: float | None = None
+        while not self._stop.is_set():
+            self._wake.wait(timeout=wait if wait is not None else SIZE_REFRESH_S)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            now = time.monotonic()
+            if self._sizes_stale or now - self._sizes_at > SIZE_REFRESH_S:
+                self._refresh_sizes(now)
+            due, wait = self._due(now)
+            if any(pane_id not in self._sizes for pane_id in due) and self._sizes_at < now:
+                self._refresh_sizes(now)  # a pane we have not seen yet
+            changed = {pane_id for pane_id in due if self._capture(pane_id)}
+            if changed and self.on_update is not None:
+                self.on_update(changed)
+
+    def _refresh_sizes(self, now: float) -> None:
+        if self._commands is None:
+            return
+        fmt = "#{pane_id} #{pane_width} #{pane_height}"
+        try:
+            lines = self._commands.command("list-panes", "-s", "-t", self.session, "-F", fmt)
+        except AgentTuiError:
+            return
+        sizes = {}
+        for line in lines:
+            parts = line.split()
+            if len(parts) == 3:
+                sizes[parts[0]] = (int(parts[1]), int(parts[2]))
+        self._sizes, self._sizes_at, self._sizes_stale = sizes, now, False
+
+    def _capture(self, pane_id: str) -> bool:
+        if self._commands is None or pane_id not in self._sizes:
+            return False
+        self._last_capture[pane_id] = time.monotonic()
+        try:
+            lines = self._commands.command("capture-pane", "-p", "-e", "-N", "-t", pane_id)
+        except AgentTuiError:
+            self._sizes_stale = True  # the pane is gone, most likely
+            return False
+        self.captures += 1
+        columns, height = self._sizes[pane_id]
+        return bool(self.model(pane_id).apply_capture(lines, columns, height))
