@@ -1,0 +1,38 @@
+"""Real git repositories for tests: a project with a bare ``origin`` standing in for GitHub."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def run_git(cwd: Path, *args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+    return result.stdout.strip()
+
+
+@dataclass(frozen=True)
+class Project:
+    repo: Path  # the user's clone
+    remote: Path  # bare repository it pushes to
+
+
+def make_project(root: Path, test_script: str = "exit 0\n") -> Project:
+    """A clone of a bare remote with one commit on ``main`` holding a ``run_tests.sh``."""
+    remote = root / "remote.git"
+    run_git(root, "init", "-q", "--bare", "-b", "main", str(remote))
+    seed = root / "seed"
+    run_git(root, "init", "-q", "-b", "main", str(seed))
+    for key, value in (("user.name", "Test"), ("user.email", "test@example.invalid")):
+        run_git(seed, "config", key, value)
+    (seed / "README.md").write_text("# project\n")
+    (seed / "run_tests.sh").write_text(test_script)
+    run_git(seed, "add", "-A")
+    run_git(seed, "commit", "-q", "-m", "initial")
+    run_git(seed, "push", "-q", str(remote), "main")
+    repo = root / "repo"
+    run_git(root, "clone", "-q", str(remote), str(repo))
+    for key, value in (("user.name", "Test"), ("user.email", "test@example.invalid")):
+        run_git(repo, "config", key, value)
+    return Project(repo=repo, remote=remote)
