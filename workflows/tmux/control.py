@@ -1,0 +1,269 @@
+"""A tmux control-mode connection (``tmux -C`` over pipes).
+
+One reader thread turns tmux's stdout into: command replies (``%begin``/``%end``/``%error``
+blocks, matched on all three numbers because captured text may itself contain a line
+starting with ``%end``), pane output (``%output`` / ``%extended-output``, unescaped and
+decoded as UTF-8 incrementally per pane, so a character split across two lines survives),
+and notifications.
+
+Callbacks (``on_output(pane_id, text)``, ``on_notification(name, args)``) run on the reader
+thread: keep them quick (queue or flag work elsewhere) and never call ``command()`` on the
+same connection from inside one (the reply could only be read by the thread you block).
+``name`` has no leading ``%`` (``"window-add"``, ``["@3"]``; free text such as a window name
+stays one argument, see ``protocol.FREE_TEXT_AFTER``). Two synthetic notifications tell a
+mirror to resync: ``connection-lost`` and ``connection-restored``.
+
+Output connections set ``pause-after=2`` so a slow reader can never make tmux stop reading
+an agent's pane (the agent would block on write): paused panes are continued at once, and
+a heartbeat command every second flushes a ``%pause`` that tmux 3.3a sometimes holds back.
+With ``no_output=True`` the connection only carries commands and never receives output.
+When the server goes away, callback connections reconnect by themselves once the session
+exists again; ``command()`` on a dead connection reconnects first.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import subprocess
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO
+
+from workflows.errors import AgentTuiError, WaitTimeout
+from workflows.tmux import protocol
+
+OutputCallback = Callable[[str, str], None]
+NotificationCallback = Callable[[str, list[str]], None]
+
+
+@dataclass
+class _Reply:
+    done: threading.Event = field(default_factory=threading.Event)
+    lines: list[str] = field(default_factory=list)
+    error: bool = False
+    lost: bool = False
+
+
+class ControlConnection:
+    def __init__(
+        self,
+        socket: str | None,
+        session: str,
+        *,
+        on_output: OutputCallback | None = None,
+        on_notification: NotificationCallback | None = None,
+        no_output: bool = False,
+        create: bool = True,
+        heartbeat: float = 1.0,
+    ) -> None:
+        self.socket = socket
+        self.session = session
+        self.on_output = on_output
+        self.on_notification = on_notification
+        self.no_output = no_output
+        self.heartbeat = heartbeat
+        self._write_lock = threading.Lock()
+        self._connect_lock = threading.Lock()
+        self._pending: deque[_Reply] = deque()
+        self._decoders: dict[str, codecs.IncrementalDecoder] = {}
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._attached = threading.Event()
+        self._closed = False
+        self._last_write = 0.0
+        self._connect(create=create)
+        if not no_output and heartbeat > 0:
+            threading.Thread(
+                target=self._heartbeat_loop, name="tmux-heartbeat", daemon=True
+            ).start()
+
+    # -- public -------------------------------------------------------------------------
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None and self._attached.is_set()
+
+    def command(self, *args: str, timeout: float = 5.0) -> list[str]:
+        """Run one tmux command; returns its output lines, AgentTuiError on ``%error``."""
+        if not self.alive:
+            self._connect(create=True)
+        reply = self._send(args)
+        if not reply.done.wait(timeout):
+            raise WaitTimeout(f"tmux {args[0]} did not answer within {timeout}s")
+        if reply.lost:
+            raise AgentTuiError(f"tmux {args[0]}: connection to the tmux server was lost")
+        if reply.error:
+            raise AgentTuiError(f"tmux {args[0]}: {' '.join(reply.lines).strip() or 'failed'}")
+        return reply.lines
+
+    def close(self) -> None:
+        self._closed = True
+        proc = self._proc
+        if proc is None:
+            return
+        try:
+            if proc.stdin is not None:
+                proc.stdin.close()  # tmux -C detaches at end of input
+            proc.wait(timeout=2)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+    # -- connecting -----------------------------------------------------------------------
+    def _connect(self, *, create: bool) -> None:
+        with self._connect_lock:
+            if self.alive:
+                return
+            if self._closed:
+                raise AgentTuiError("control connection is closed")
+            verb = (
+                ["new-session", "-A", "-s", self.session, "-n", "home", "-x", "200", "-y", "50"]
+                if create
+                else ["attach-session", "-t", f"={self.session}"]
+            )
+            argv = [*protocol.tmux_base_argv(self.socket), "-C", *verb]
+            try:
+                proc = subprocess.Popen(
+                    argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+                )
+            except FileNotFoundError as error:
+                raise AgentTuiError("tmux is not installed (apt-get install tmux)") from error
+            self._attached = threading.Event()
+            self._decoders = {}
+            self._proc = proc
+            reader = threading.Thread(
+                target=self._read_loop, args=(proc,), name="tmux-control", daemon=True
+            )
+            reader.start()
+            deadline = time.monotonic() + 10.0
+            while not self._attached.wait(0.02):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    break
+            if not self._attached.is_set() or proc.poll() is not None:
+                err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
+                proc.kill()
+                proc.wait()
+                raise AgentTuiError(f"cannot attach to tmux session {self.session!r}: {err}")
+        flags = "no-output" if self.no_output else "pause-after=2"
+        self.command("refresh-client", "-f", flags)
+
+    def _reconnect_loop(self) -> None:
+        if self.on_notification is not None:
+            self._notify("connection-lost", [])
+        while not self._closed:
+            try:
+                self._connect(create=False)
+            except AgentTuiError:
+                time.sleep(0.5)
+                continue
+            self._notify("connection-restored", [])
+            return
+
+    # -- writing --------------------------------------------------------------------------
+    def _send(self, args: tuple[str, ...] | list[str]) -> _Reply:
+        line = protocol.command_line(args)
+        reply = _Reply()
+        proc = self._proc
+        with self._write_lock:
+            if proc is None or proc.stdin is None:
+                raise AgentTuiError("tmux control connection is not open")
+            self._pending.append(reply)
+            try:
+                proc.stdin.write(line)
+                proc.stdin.flush()
+            except (BrokenPipeError, ValueError, OSError) as error:
+                self._pending.remove(reply)
+                raise AgentTuiError("connection to the tmux server was lost") from error
+            self._last_write = time.monotonic()
+        return reply
+
+    def _heartbeat_loop(self) -> None:
+        while not self._closed:
+            time.sleep(self.heartbeat)
+            if self.alive and time.monotonic() - self._last_write >= self.heartbeat:
+                with contextlib.suppress(AgentTuiError):
+                    self._send(["display-message", "-p", "."])
+
+    # -- reading --------------------------------------------------------------------------
+    def _read_loop(self, proc: subprocess.Popen[bytes]) -> None:
+        stdout: IO[bytes] | None = proc.stdout
+        assert stdout is not None
+        block: tuple[bytes, bytes, bytes] | None = None
+        body: list[str] = []
+        try:
+            for raw in stdout:
+                line = raw.rstrip(b"\n")
+                if block is not None:
+                    if line.startswith((b"%end ", b"%error ")) and (
+                        protocol.block_numbers(line) == block
+                    ):
+                        self._finish_block(block, body, error=line.startswith(b"%error"))
+                        block, body = None, []
+                    else:
+                        body.append(line.decode("utf-8", "replace"))
+                elif line.startswith(b"%begin "):
+                    block = protocol.block_numbers(line)
+                elif (output := protocol.parse_output(line)) is not None:
+                    self._deliver_output(output)
+                elif line.startswith(b"%"):
+                    self._handle_notification(line.decode("utf-8", "replace"))
+        except (OSError, ValueError):
+            pass
+        finally:
+            proc.wait()
+            self._on_disconnect(proc)
+
+    def _finish_block(
+        self, numbers: tuple[bytes, bytes, bytes], body: list[str], *, error: bool
+    ) -> None:
+        if numbers[2] != b"1":
+            # Not from us (the initial attach, hooks): the client is attached once it ends.
+            self._attached.set()
+            return
+        with self._write_lock:
+            reply = self._pending.popleft() if self._pending else None
+        if reply is not None:
+            reply.lines, reply.error = body, error
+            reply.done.set()
+
+    def _deliver_output(self, output: protocol.Output) -> None:
+        if self.on_output is None:
+            return
+        decoder = self._decoders.get(output.pane_id)
+        if decoder is None:
+            decoder = self._decoders[output.pane_id] = codecs.getincrementaldecoder("utf-8")(
+                errors="replace"
+            )
+        text = decoder.decode(output.data)
+        if text:
+            self.on_output(output.pane_id, text)
+
+    def _handle_notification(self, line: str) -> None:
+        name, args = protocol.parse_notification(line)
+        if name == "session-changed":
+            self._attached.set()
+        elif name == "pause" and args:
+            with contextlib.suppress(AgentTuiError):
+                self._send(["refresh-client", "-A", f"{args[0]}:continue"])
+        self._notify(name, args)
+
+    def _notify(self, name: str, args: list[str]) -> None:
+        if self.on_notification is not None:
+            self.on_notification(name, args)
+
+    def _on_disconnect(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._write_lock:
+            lost = list(self._pending)
+            self._pending.clear()
+        for reply in lost:
+            reply.lost = True
+            reply.done.set()
+        wants_events = self.on_output is not None or self.on_notification is not None
+        if proc is self._proc and not self._closed and wants_events:
+            threading.Thread(
+                target=self._reconnect_loop, name="tmux-reconnect", daemon=True
+            ).start()

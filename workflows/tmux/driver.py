@@ -1,0 +1,276 @@
+"""The tmux driver: one session holding every agent pane, each in its own window.
+
+Commands go over a control connection (``tmux -C`` with ``no-output``) so reading panes never
+forks a process; ``spawn`` forks one ``tmux`` client because an agent's argv (a first prompt
+can span lines) cannot travel on a control-mode command line, while a client's argv is passed
+to the server without any parsing except a trailing ``;`` (escaped by ``argv_word``).
+
+A pane is created running a placeholder, marked ``remain-on-exit`` and named, then
+``respawn-pane`` starts the agent: so even an agent that exits at once leaves its pane
+behind with its exit status and signal.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from workflows.errors import AgentTuiError, UsageError
+from workflows.tmux.control import ControlConnection
+from workflows.tmux.protocol import argv_word, tmux_base_argv
+
+FIELD_SEP = "\x1f"
+PANE_FIELDS = (
+    "pane_id",
+    "@agenttui_name",
+    "@agenttui_agent",
+    "@agenttui_run",
+    "window_id",
+    "window_name",
+    "session_name",
+    "pane_pid",
+    "pane_dead",
+    "pane_dead_status",
+    "pane_dead_signal",
+    "pane_in_mode",
+    "pane_width",
+    "pane_height",
+    "pane_current_path",
+    "pane_current_command",
+    "pane_title",  # last: free text
+)
+PANE_FORMAT = FIELD_SEP.join("#{%s}" % name for name in PANE_FIELDS)  # noqa: UP031
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+PLACEHOLDER = ["cat"]  # holds the new pane open until respawn-pane replaces it
+
+
+@dataclass(frozen=True)
+class PaneInfo:
+    pane_id: str
+    name: str
+    agent: str
+    run_id: str
+    window_id: str
+    window_name: str
+    session: str
+    pid: int | None
+    dead: bool
+    dead_status: int | None
+    dead_signal: int | None
+    in_mode: bool
+    title: str
+    width: int
+    height: int
+    cwd: str
+    command: str
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "pane": self.pane_id,
+            "name": self.name,
+            "agent": self.agent,
+            "run_id": self.run_id,
+            "window": self.window_id,
+            "window_name": self.window_name,
+            "pid": self.pid,
+            "dead": self.dead,
+            "dead_status": self.dead_status,
+            "dead_signal": self.dead_signal,
+            "in_mode": self.in_mode,
+            "title": self.title,
+            "width": self.width,
+            "height": self.height,
+            "cwd": self.cwd,
+            "command": self.command,
+        }
+
+
+def _int(value: str) -> int | None:
+    return int(value) if value.strip().lstrip("-").isdigit() else None
+
+
+def parse_pane_line(line: str) -> PaneInfo | None:
+    parts = line.split(FIELD_SEP, len(PANE_FIELDS) - 1)
+    if len(parts) != len(PANE_FIELDS) or not parts[0].startswith("%"):
+        return None
+    f = dict(zip(PANE_FIELDS, parts, strict=True))
+    dead = f["pane_dead"] == "1"
+    return PaneInfo(
+        pane_id=f["pane_id"],
+        name=f["@agenttui_name"],
+        agent=f["@agenttui_agent"],
+        run_id=f["@agenttui_run"],
+        window_id=f["window_id"],
+        window_name=f["window_name"],
+        session=f["session_name"],
+        pid=_int(f["pane_pid"]),
+        dead=dead,
+        dead_status=_int(f["pane_dead_status"]) if dead else None,
+        dead_signal=_int(f["pane_dead_signal"]) if dead else None,
+        in_mode=f["pane_in_mode"] == "1",
+        title=f["pane_title"],
+        width=_int(f["pane_width"]) or 0,
+        height=_int(f["pane_height"]) or 0,
+        cwd=f["pane_current_path"],
+        command=f["pane_current_command"],
+    )
+
+
+class TmuxDriver:
+    """Spawn, list, read, steer and kill agent panes in one tmux session.
+
+    Thread-safe: the control connection serialises commands. ``close()`` when done.
+    """
+
+    def __init__(self, socket: str | None = None, session: str = "agenttui") -> None:
+        self.socket = socket
+        self.session = session
+        self._lock = threading.Lock()
+        self._control: ControlConnection | None = None
+
+    # -- plumbing -----------------------------------------------------------------------
+    def _client(self, *args: str, timeout: float = 10.0) -> str:
+        """Run one tmux client process (argv reaches the server unparsed)."""
+        argv = [*tmux_base_argv(self.socket), *args]
+        try:
+            done = subprocess.run(
+                argv, capture_output=True, text=True, timeout=timeout, check=False
+            )
+        except FileNotFoundError as error:
+            raise AgentTuiError("tmux is not installed (apt-get install tmux)") from error
+        except subprocess.TimeoutExpired as error:
+            raise AgentTuiError(f"tmux {args[0]} did not answer within {timeout}s") from error
+        if done.returncode != 0:
+            raise AgentTuiError(f"tmux {args[0]}: {done.stderr.strip() or done.returncode}")
+        return done.stdout
+
+    def control(self) -> ControlConnection:
+        """The command connection (created on first use, re-created after a server restart)."""
+        with self._lock:
+            if self._control is None or not self._control.alive:
+                if self._control is not None:
+                    self._control.close()
+                self.ensure_session()
+                self._control = ControlConnection(self.socket, self.session, no_output=True)
+            return self._control
+
+    def command(self, *args: str, timeout: float = 5.0) -> list[str]:
+        return self.control().command(*args, timeout=timeout)
+
+    # -- session and panes ----------------------------------------------------------------
+    def ensure_session(self) -> None:
+        target = f"={self.session}"
+        probe = subprocess.run(
+            [*tmux_base_argv(self.socket), "has-session", "-t", target],
+            capture_output=True,
+            check=False,
+        )
+        if probe.returncode == 0:
+            return
+        try:
+            self._client(
+                "new-session", "-d", "-s", self.session, "-n", "home", "-x", "200", "-y", "50"
+            )
+        except AgentTuiError:
+            # Another process may have created it meanwhile; only then is this fine.
+            self._client("has-session", "-t", target)
+
+    def spawn(
+        self,
+        argv: Sequence[str],
+        *,
+        name: str,
+        agent: str = "",
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+        window: str | None = None,
+        run_id: str = "",
+        width: int = 120,
+        height: int = 40,
+    ) -> PaneInfo:
+        if not argv:
+            raise UsageError("spawn needs a command")
+        if not NAME_RE.match(name):
+            raise UsageError(f"bad agent name {name!r}: use letters, digits, '_', '.', '-'")
+        existing = [p for p in self.panes() if p.name == name and not p.dead]
+        if existing:
+            raise UsageError(f"an agent named {name!r} is already running in {existing[0].pane_id}")
+        window_name = window or name
+        out = self._client(
+            "new-window", "-d", "-P", "-F", "#{pane_id}",
+            "-t", f"={self.session}:", "-n", argv_word(window_name),
+            "--", *PLACEHOLDER,
+        )  # fmt: skip
+        pane = out.strip()
+        self.command("set-option", "-p", "-t", pane, "remain-on-exit", "on")
+        for option, value in (("name", name), ("agent", agent), ("run", run_id)):
+            self.command("set-option", "-p", "-t", pane, f"@agenttui_{option}", value)
+        self.command("set-option", "-w", "-t", pane, "automatic-rename", "off")
+        self.command("resize-window", "-t", pane, "-x", str(width), "-y", str(height))
+        # An argv of one word would be run through `sh -c`: exec it through env instead.
+        words = list(argv) if len(argv) > 1 else ["env", "--", *argv]
+        respawn = ["respawn-pane", "-k", "-t", pane]
+        if cwd:
+            respawn += ["-c", argv_word(cwd.replace("#", "##"))]
+        for key, value in (env or {}).items():
+            if not key or "=" in key:
+                raise UsageError(f"bad environment variable name {key!r}")
+            respawn += ["-e", argv_word(f"{key}={value}")]
+        self._client(*respawn, "--", *(argv_word(word) for word in words))
+        return self.resolve(pane)
+
+    def panes(self) -> list[PaneInfo]:
+        lines = self.command("list-panes", "-s", "-t", f"={self.session}", "-F", PANE_FORMAT)
+        return [info for line in lines if (info := parse_pane_line(line)) is not None]
+
+    def resolve(self, target: str) -> PaneInfo:
+        panes = self.panes()
+        if target.startswith("%"):
+            for pane in panes:
+                if pane.pane_id == target:
+                    return pane
+            raise UsageError(f"no pane {target} in session {self.session!r}")
+        named = [p for p in panes if p.name == target]
+        if not named:
+            known = ", ".join(sorted({p.name for p in panes if p.name})) or "none"
+            raise UsageError(f"no agent named {target!r} (known: {known})")
+        live = [p for p in named if not p.dead]
+        return max(live or named, key=lambda p: int(p.pane_id[1:]))
+
+    def capture(self, pane_id: str, *, history: int = 0, escapes: bool = False) -> list[str]:
+        args = ["capture-pane", "-p", "-t", pane_id]
+        if escapes:
+            args.append("-e")
+        if history > 0:
+            args += ["-S", str(-history)]
+        return self.command(*args)
+
+    def send_keys(self, pane_id: str, *keys: str) -> None:
+        """Send named keys; an Escape goes alone and is followed by a short pause.
+
+        Sent together, Escape and the next key would arrive as Meta-<key>.
+        """
+        batch: list[str] = []
+        for key in keys:
+            if key == "Escape":
+                if batch:
+                    self.command("send-keys", "-t", pane_id, "--", *batch)
+                    batch = []
+                self.command("send-keys", "-t", pane_id, "--", key)
+                threading.Event().wait(0.1)
+            else:
+                batch.append(key)
+        if batch:
+            self.command("send-keys", "-t", pane_id, "--", *batch)
+
+    def kill(self, pane_id: str) -> None:
+        self.command("kill-pane", "-t", pane_id)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._control is not None:
+                self._control.close()
+                self._control = None

@@ -1,0 +1,122 @@
+"""Pure helpers for talking to tmux: quoting words, decoding control-mode lines.
+
+Two ways text reaches the tmux server, with different dangers:
+- a client's argv (``tmux new-window -- …``) is not parsed, except that a word ending in
+  ``;`` ends the command: ``argv_word`` escapes that;
+- a control-mode command line is parsed like a config file (quotes, ``$VAR``, ``~``,
+  ``{…}``, ``;``, ``#`` comments): ``quote`` makes any word without a newline literal.
+  A newline always ends a control-mode command, so text with newlines travels in a file
+  (``load-buffer``) instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass
+
+SAFE_WORD = re.compile(r"[A-Za-z0-9_@%:=./,+^-]+")
+OCTAL_ESCAPE = re.compile(rb"\\([0-7]{3})")
+
+
+def tmux_binary() -> str:
+    return shutil.which("tmux") or "tmux"
+
+
+def tmux_base_argv(socket: str | None) -> list[str]:
+    """``tmux`` plus the socket selection; the server inherits our environment when started."""
+    argv = [tmux_binary()]
+    if socket:
+        argv += ["-L", socket]
+    return argv
+
+
+def argv_word(word: str) -> str:
+    """Escape a word for a tmux client's argv: only a trailing ``;`` is special there."""
+    return word[:-1] + "\\;" if word.endswith(";") else word
+
+
+def quote(word: str) -> str:
+    """Quote one word for a control-mode command line so tmux's parser keeps it literal."""
+    if "\n" in word:
+        raise ValueError("a tmux command line cannot carry a newline; use a buffer file")
+    if word and SAFE_WORD.fullmatch(word):
+        return word
+    if "'" not in word and not any(ord(ch) < 0x20 or ch == "\x7f" for ch in word):
+        return f"'{word}'"  # single quotes: nothing inside is special
+    out = []
+    for ch in word:
+        if ch in '\\"$':
+            out.append("\\" + ch)
+        elif ch == "~" or ord(ch) < 0x20 or ch == "\x7f":
+            out.append(f"\\{ord(ch):03o}")  # `~` in double quotes still means $HOME
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def command_line(args: tuple[str, ...] | list[str]) -> bytes:
+    return (" ".join(quote(arg) for arg in args) + "\n").encode("utf-8", "surrogateescape")
+
+
+def unescape_output(data: bytes) -> bytes:
+    """Undo control mode's escaping of %output data (bytes < 0x20 and ``\\`` as octal)."""
+    return OCTAL_ESCAPE.sub(lambda m: bytes([int(m.group(1), 8)]), data)
+
+
+@dataclass(frozen=True)
+class Output:
+    pane_id: str
+    data: bytes
+
+
+def parse_output(line: bytes) -> Output | None:
+    """``%output %3 data`` or ``%extended-output %3 age … : data`` → raw bytes, else None."""
+    if line.startswith(b"%output "):
+        _, pane, *rest = line.split(b" ", 2)
+        return Output(pane.decode(), unescape_output(rest[0] if rest else b""))
+    if line.startswith(b"%extended-output "):
+        head, sep, data = line.partition(b" : ")
+        pane = head.split(b" ")[1]
+        return Output(pane.decode(), unescape_output(data if sep else b""))
+    return None
+
+
+# How many separate words a notification's arguments have before free text (names with
+# spaces); absent means split on every space.
+FREE_TEXT_AFTER = {
+    "session-changed": 1,
+    "client-session-changed": 2,
+    "session-renamed": 1,
+    "window-renamed": 1,
+    "unlinked-window-renamed": 1,
+    "exit": 0,
+    "message": 0,
+    "config-error": 0,
+}
+
+
+def parse_notification(line: str) -> tuple[str, list[str]]:
+    """``%window-add @3`` → ``("window-add", ["@3"])``; free text stays one argument."""
+    name, _, rest = line[1:].partition(" ")
+    if not rest:
+        return name, []
+    words = FREE_TEXT_AFTER.get(name)
+    if words is None:
+        return name, rest.split(" ")
+    if words == 0:
+        return name, [rest]
+    return name, rest.split(" ", words)
+
+
+def block_numbers(line: bytes) -> tuple[bytes, bytes, bytes] | None:
+    """The (time, number, flags) of a %begin/%end/%error line."""
+    parts = line.split(b" ")
+    if len(parts) != 4:
+        return None
+    return parts[1], parts[2], parts[3]
+
+
+def default_socket_dir() -> str:
+    return os.path.join(os.environ.get("TMUX_TMPDIR", "/tmp"), f"tmux-{os.getuid()}")
