@@ -1,0 +1,306 @@
+"""A local Linear GraphQL server for tests: real schema, fixture data, injectable failures.
+
+Usage (the ``linear_server`` pytest fixture in tests/linear_fixtures.py does all of this and
+also sets ``LINEAR_API_URL``/``LINEAR_API_KEY`` so ``open_source()`` talks to it)::
+
+    with LinearServer() as server:                     # 127.0.0.1, free port, own thread
+        source = LinearSource(ApiKey(server.api_key), url=server.url)
+        source.comment("ENG-1", "hello")
+        [op] = server.operations("commentCreate")     # what the server received
+        assert op.variables["input"]["body"] == "hello"
+        assert server.workspace.comments_on("ENG-1") == ["hello"]
+
+Every request:
+  * must carry ``Authorization: <server.api_key>`` (or ``Bearer <key>``), else HTTP 401 with
+    Linear's AUTHENTICATION_ERROR body;
+  * may be answered by the next queued injection (see below) instead of being executed;
+  * is parsed and validated with graphql-core against tests/fixtures/linear/schema.graphql
+    (Linear's real schema); an invalid document or bad variables get HTTP 400 with
+    ``GRAPHQL_VALIDATION_FAILED`` like Linear, and are kept in ``server.invalid`` (the pytest
+    fixture fails the test at teardown if any arrived, unless ``server.allow_invalid = True``);
+  * is executed against ``server.workspace`` (tests/linear_workspace.py: teams, states,
+    users, labels, projects, issues, relations, comments, attachments). Resolver errors come
+    back as ``errors[]`` inside HTTP 200, like Linear's "Entity not found".
+
+Recorded: ``server.received`` (every request, :class:`Received`: operation_name,
+operation_type, root_fields, query, variables, status, valid, authorized),
+``server.operations(root_field)``, ``server.mutations(name=None)``.
+
+Injections (each consumed by one request; ``operation=`` restricts it to requests whose
+root field or operation name matches; ``times=`` queues several):
+  * ``fail(status=500, message=…)`` — HTTP error with a Linear-like errors[] body;
+  * ``rate_limit(reset_in=1.0, status=429)`` — RATELIMITED with X-RateLimit-*-Reset headers
+    (epoch ms) ``reset_in`` seconds ahead;
+  * ``graphql_error(message, code=…)`` — HTTP 200 carrying ``errors[]`` and ``data: null``;
+  * ``delay(seconds)`` — answer normally after a pause (a slow server, for timeouts);
+  * ``inject(Injection(...))`` — anything else.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from graphql import GraphQLError, OperationDefinitionNode, execute, parse, validate
+
+from tests.linear_workspace import Workspace, linear_schema, standard_workspace
+
+FIXTURE_KEY = "lin_api_fixture0000000000000000000000000000"
+
+
+@dataclass
+class Injection:
+    status: int = 500
+    body: dict[str, Any] | None = None  # JSON answered; None → executes normally (delay only)
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    operation: str | None = None  # only for requests with this root field / operation name
+
+
+@dataclass
+class Received:
+    operation_name: str | None
+    operation_type: str | None  # "query" | "mutation"
+    root_fields: list[str]
+    query: str
+    variables: dict[str, Any]
+    authorized: bool
+    status: int = 0
+    valid: bool = True
+    errors: list[str] = field(default_factory=list)
+
+
+def linear_error_body(message: str, code: str, **extensions: Any) -> dict[str, Any]:
+    return {
+        "errors": [
+            {
+                "message": message,
+                "extensions": {
+                    "type": code.lower().replace("_", " "),
+                    "code": code,
+                    "userError": code != "INTERNAL",
+                    "userPresentableMessage": message,
+                    **extensions,
+                },
+            }
+        ],
+        "data": None,
+    }
+
+
+class LinearServer:
+    def __init__(self, workspace: Workspace | None = None, *, api_key: str = FIXTURE_KEY):
+        self.workspace = workspace if workspace is not None else standard_workspace()
+        self.api_key = api_key
+        self.schema = linear_schema()
+        self.received: list[Received] = []
+        self.allow_invalid = False
+        self._injections: deque[Injection] = deque()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}/graphql"
+
+    def start(self) -> LinearServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()  # releases injected delays
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> LinearServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- injections ------------------------------------------------------------------------
+    def inject(self, injection: Injection, times: int = 1) -> None:
+        with self._lock:
+            self._injections.extend([injection] * times)
+
+    def fail(
+        self,
+        status: int = 500,
+        message: str = "Internal server error",
+        *,
+        times: int = 1,
+        operation: str | None = None,
+    ) -> None:
+        code = {401: "AUTHENTICATION_ERROR", 403: "FORBIDDEN"}.get(status, "INTERNAL")
+        self.inject(
+            Injection(
+                status, linear_error_body(message, code, statusCode=status), operation=operation
+            ),
+            times,
+        )
+
+    def rate_limit(
+        self,
+        reset_in: float = 1.0,
+        *,
+        status: int = 429,
+        times: int = 1,
+        operation: str | None = None,
+    ) -> None:
+        reset_ms = str(int((time.time() + reset_in) * 1000))
+        headers = {
+            "X-RateLimit-Requests-Limit": "1500",
+            "X-RateLimit-Requests-Remaining": "0",
+            "X-RateLimit-Requests-Reset": reset_ms,
+        }
+        body = linear_error_body("Rate limit exceeded", "RATELIMITED", statusCode=status)
+        self.inject(Injection(status, body, headers, operation=operation), times)
+
+    def graphql_error(
+        self,
+        message: str,
+        code: str = "INVALID_INPUT",
+        *,
+        times: int = 1,
+        operation: str | None = None,
+    ) -> None:
+        self.inject(Injection(200, linear_error_body(message, code), operation=operation), times)
+
+    def delay(self, seconds: float, *, times: int = 1, operation: str | None = None) -> None:
+        self.inject(Injection(200, None, delay=seconds, operation=operation), times)
+
+    # -- what was received -----------------------------------------------------------------
+    def operations(self, root_field: str) -> list[Received]:
+        return [r for r in self.received if root_field in r.root_fields and r.status == 200]
+
+    def mutations(self, name: str | None = None) -> list[Received]:
+        return [
+            r
+            for r in self.received
+            if r.operation_type == "mutation"
+            and r.status == 200
+            and (name is None or name in r.root_fields)
+        ]
+
+    @property
+    def invalid(self) -> list[Received]:
+        return [r for r in self.received if not r.valid]
+
+    # -- request handling --------------------------------------------------------------------
+    def _take_injection(self, record: Received) -> Injection | None:
+        with self._lock:
+            for injection in self._injections:
+                if injection.operation in (None, record.operation_name) or (
+                    injection.operation in record.root_fields
+                ):
+                    self._injections.remove(injection)
+                    return injection
+        return None
+
+    def handle(
+        self, payload: Any, authorization: str
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        query = str(payload.get("query") or "") if isinstance(payload, dict) else ""
+        variables = (payload.get("variables") or {}) if isinstance(payload, dict) else {}
+        authorized = authorization.removeprefix("Bearer ").strip() == self.api_key
+        record = Received(None, None, [], query, variables, authorized)
+        self.received.append(record)
+        status, body, headers = self._answer(record, payload)
+        record.status = status
+        record.errors = [e.get("message", "") for e in body.get("errors") or []]
+        return status, body, headers
+
+    def _answer(self, record: Received, payload: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
+        try:
+            document = parse(record.query)
+        except GraphQLError as error:
+            record.valid = False
+            return 400, linear_error_body(error.message, "GRAPHQL_PARSE_FAILED"), {}
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if operations:
+            record.operation_name = operations[0].name.value if operations[0].name else None
+            record.operation_type = operations[0].operation.value
+            record.root_fields = [
+                s.name.value for s in operations[0].selection_set.selections if hasattr(s, "name")
+            ]
+        if not record.authorized:
+            return (
+                401,
+                linear_error_body(
+                    "Authentication required, not authenticated",
+                    "AUTHENTICATION_ERROR",
+                    statusCode=401,
+                ),
+                {},
+            )
+        injection = self._take_injection(record)
+        if injection is not None:
+            if injection.delay:
+                self._stop.wait(injection.delay)
+            if injection.body is not None:
+                return injection.status, injection.body, injection.headers
+        errors = validate(self.schema, document)
+        if errors:
+            record.valid = False
+            return 400, linear_error_body(errors[0].message, "GRAPHQL_VALIDATION_FAILED"), {}
+        with self._lock:
+            result = execute(
+                self.schema,
+                document,
+                context_value=self.workspace,
+                variable_values=record.variables,
+                operation_name=payload.get("operationName"),
+            )
+        if result.errors and all(e.path is None for e in result.errors):  # bad variables
+            record.valid = False
+            body = linear_error_body(result.errors[0].message, "GRAPHQL_VALIDATION_FAILED")
+            return 400, body, {}
+        body = {"data": result.data}
+        if result.errors:
+            body["errors"] = [error.formatted for error in result.errors]
+        remaining = {
+            "X-RateLimit-Requests-Limit": "1500",
+            "X-RateLimit-Requests-Remaining": str(1500 - len(self.received)),
+            "X-RateLimit-Requests-Reset": str(int((time.time() + 3600) * 1000)),
+        }
+        return 200, body, remaining
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    payload = json.loads(self.rfile.read(length) or b"{}")
+                except ValueError:
+                    payload = {}
+                status, body, headers = server.handle(
+                    payload, self.headers.get("Authorization", "")
+                )
+                data = json.dumps(body).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout tests)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
