@@ -62,7 +62,7 @@ class ScreenView(Widget):
     def __init__(self, model: PaneModel | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.model = model
-        self._strips: dict[int, tuple[Row, Strip]] = {}
+        self._strips: dict[int, tuple[Row, Style, Strip]] = {}
         self._top_for: tuple[int, int] = (-1, 0)  # (model version, view height) → top row
         self._top = 0
         self._top_shown = -1
@@ -93,16 +93,18 @@ class ScreenView(Widget):
         return self._top
 
     def row_strip(self, y: int) -> Strip:
-        """The cached Strip of pane row ``y`` (rebuilt only when that row changed)."""
+        """The cached Strip of pane row ``y`` over the view's base style (rebuilt only when
+        that row changed or the theme did)."""
         assert self.model is not None
         row = self.model.rows[y]
+        base = self.rich_style
         cached = self._strips.get(y)
-        if cached is not None and cached[0] is row:
+        if cached is not None and cached[0] is row and cached[1] == base:
             self.strip_hits += 1
-            return cached[1]
+            return cached[2]
         self.strip_misses += 1
-        strip = row_strip(row)
-        self._strips[y] = (row, strip)
+        strip = row_strip(row).apply_style(base)
+        self._strips[y] = (row, base, strip)
         return strip
 
     def render_line(self, y: int) -> Strip:
@@ -110,11 +112,11 @@ class ScreenView(Widget):
         width = self.size.width
         if model is None:
             return Strip.blank(width, self.rich_style)
-        pane_y = self.top_row() + y
+        self._top_shown = self.top_row()
+        pane_y = self._top_shown + y
         if pane_y >= len(model.rows):
             return Strip.blank(width, self.rich_style)
-        strip = self.row_strip(pane_y)
-        return strip.crop_extend(0, width, self.rich_style)
+        return self.row_strip(pane_y).crop_extend(0, width, self.rich_style)
 
     def refresh_changed(self) -> int:
         """Repaint only the view lines whose pane row changed; return how many."""

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import pyte
 
@@ -89,16 +90,16 @@ def _extended_colour(attrs: list[int]) -> str | None:
     return None
 
 
-class MirrorScreen(pyte.Screen):  # type: ignore[misc]
+class MirrorScreen(pyte.Screen):
     """A pyte screen that keeps 256-colour indexes and dim (pyte maps both lossily)."""
 
     @property
-    def default_char(self) -> Cell:
+    def default_char(self) -> Cell:  # type: ignore[override]
         return Cell(data=" ")
 
     def reset(self) -> None:
         super().reset()
-        self.cursor.attrs = self.default_char
+        self.cursor.attrs = self.default_char  # type: ignore[assignment]
 
     def select_graphic_rendition(self, *attrs: int, private: bool = False) -> None:
         if private:
@@ -123,10 +124,11 @@ class MirrorScreen(pyte.Screen):  # type: ignore[misc]
                 colour = _extended_colour(pending)
                 if colour is not None:
                     changes["fg" if attr == 38 else "bg"] = colour
-        self.cursor.attrs = self.cursor.attrs._replace(**changes)
+        current: Any = self.cursor.attrs
+        self.cursor.attrs = current._replace(**changes)
 
 
-def _row_runs(line: dict[int, Cell], columns: int) -> Row:
+def _row_runs(line: Mapping[int, Any], columns: int) -> Row:
     """Merge a screen row's cells into (text, style) runs; wide-char stubs are skipped."""
     runs: list[Run] = []
     text: list[str] = []

@@ -1,0 +1,90 @@
+"""The pane model repaints only changed rows, keeps colours pyte would lose, and the tile
+view reuses cached Strips and Styles for rows that did not change."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+
+from widgets.screen_view import ScreenView, rich_style
+from workflows.tmux.mirror_screen import PaneModel, StyleKey, carried_prefixes
+
+
+def test_only_changed_rows_are_dirty() -> None:
+    model = PaneModel("%1", 20, 4)
+    lines = ["one", "two", "three", ""]
+    assert model.apply_capture(lines, 20, 4) == {0, 1, 2, 3}
+    assert model.apply_capture(lines, 20, 4) == set()
+    lines[1] = "TWO"
+    before = list(model.rows)
+    assert model.apply_capture(lines, 20, 4) == {1}
+    assert model.rows[0] is before[0] and model.rows[2] is before[2]
+    assert model.text_lines()[1].rstrip() == "TWO"
+
+
+def test_colours_dim_and_carried_style() -> None:
+    model = PaneModel("%1", 20, 3)
+    model.apply_capture(["\x1b[38;5;16mA\x1b[2mB", "C\x1b[0m", "\x1b[48;2;1;2;3mD"], 20, 3)
+    first = model.rows[0]
+    assert first[0] == ("A", StyleKey("i16", "default", *[False] * 7))
+    assert first[1][0] == "B" and first[1][1].dim and first[1][1].fg == "i16"
+    # tmux does not reset at the end of a row: row 1 starts dim and colour 16
+    assert model.rows[1][0][1].fg == "i16" and model.rows[1][0][1].dim
+    assert model.rows[2][0][1].bg == "#010203"
+    assert carried_prefixes(["\x1b[1mX", "Y\x1b[0m", "Z"]) == ["", "\x1b[1m", ""]
+
+
+def test_private_csi_never_reaches_pyte() -> None:
+    model = PaneModel("%1", 20, 1)
+    model.apply_capture(["\x1b[>4;1mplain"], 20, 1)
+    text, key = model.rows[0][0]
+    assert text.startswith("plain") and not key.bold and not key.underline
+
+
+def test_resize_repaints_everything() -> None:
+    model = PaneModel("%1", 20, 2)
+    model.apply_capture(["a", "b"], 20, 2)
+    assert model.apply_capture(["a", "b", "c"], 30, 3) == {0, 1, 2}
+    assert model.size == (30, 3)
+
+
+class ViewApp(App[None]):
+    def __init__(self, model: PaneModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def compose(self) -> ComposeResult:
+        yield ScreenView(self.model)
+
+
+async def test_view_caches_strips_and_styles() -> None:
+    model = PaneModel("%1", 30, 5)
+    model.apply_capture([f"\x1b[3{y}mrow {y}" for y in range(5)], 30, 5)
+    app = ViewApp(model)
+    async with app.run_test(size=(30, 5)) as pilot:
+        view = app.query_one(ScreenView)
+        await pilot.pause()
+        misses = view.strip_misses
+        assert misses >= 5
+        for y in range(5):
+            view.render_line(y)
+        assert view.strip_misses == misses  # nothing changed: every row from cache
+        model.apply_capture([f"\x1b[3{y}mrow {y}" for y in range(4)] + ["changed"], 30, 5)
+        assert view.refresh_changed() == 1
+        for y in range(5):
+            view.render_line(y)
+        assert view.strip_misses == misses + 1
+        assert view.render_line(4).text.startswith("changed")
+    hits_before = rich_style.cache_info().hits
+    rich_style(StyleKey("red", "default", *[False] * 7))
+    rich_style(StyleKey("red", "default", *[False] * 7))
+    assert rich_style.cache_info().hits > hits_before
+
+
+async def test_view_shows_the_rows_ending_at_the_last_non_blank_one() -> None:
+    model = PaneModel("%1", 10, 10)
+    model.apply_capture(["top"] + [""] * 6 + ["prompt", "", ""], 10, 10)
+    app = ViewApp(model)
+    async with app.run_test(size=(10, 3)):  # a 3-row view of a 10-row pane
+        view = app.query_one(ScreenView)
+        assert view.top_row() == 5
+        assert view.render_line(2).text.rstrip() == "prompt"
