@@ -80,7 +80,10 @@ def _first_error(payload: Any) -> tuple[str, str | None]:
         return "", None
     first = errors[0]
     extensions = first.get("extensions") or {}
-    message = extensions.get("userPresentableMessage") or first.get("message") or ""
+    message = str(first.get("message") or "")
+    presentable = str(extensions.get("userPresentableMessage") or "")
+    if presentable and presentable.rstrip(".") not in message:
+        message = f"{message} — {presentable}" if message else presentable
     code = extensions.get("code") or extensions.get("type")
     return str(message), (str(code) if code else None)
 

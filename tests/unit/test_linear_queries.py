@@ -1,0 +1,63 @@
+"""Every operation agenttui sends to Linear is valid against Linear's real schema, and the
+fixture server really rejects invalid ones (so tests using it cannot pass on bad queries)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from graphql import parse, validate
+
+from tests.linear_server import LinearServer
+from tests.linear_workspace import linear_schema
+from workflows.issues import queries
+
+
+@pytest.mark.parametrize("name", sorted(queries.ALL_OPERATIONS))
+def test_operation_is_valid_against_linear_schema(name: str) -> None:
+    errors = validate(linear_schema(), parse(queries.ALL_OPERATIONS[name]))
+    assert errors == [], f"{name}: {[e.message for e in errors]}"
+
+
+def test_every_query_constant_is_listed() -> None:
+    constants = {
+        value
+        for key, value in vars(queries).items()
+        if key.isupper()
+        and isinstance(value, str)
+        and value.lstrip().startswith(("query", "mutation"))
+    }
+    assert constants == set(queries.ALL_OPERATIONS.values())
+
+
+def test_server_rejects_a_query_invalid_against_the_schema() -> None:
+    with LinearServer() as server:
+        server.allow_invalid = True
+        answer = httpx.post(
+            server.url,
+            headers={"Authorization": server.api_key},
+            json={"query": "query { issues { nodes { id titel } } }"},
+        )
+        assert answer.status_code == 400
+        error = answer.json()["errors"][0]
+        assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        assert "titel" in error["message"]
+        bad_variables = httpx.post(
+            server.url,
+            headers={"Authorization": server.api_key},
+            json={"query": queries.LIST_ISSUES, "variables": {"first": "ten"}},
+        )
+        assert bad_variables.status_code == 400
+        assert len(server.invalid) == 2
+
+
+def test_server_reports_filters_it_does_not_implement() -> None:
+    with LinearServer() as server:
+        answer = httpx.post(
+            server.url,
+            headers={"Authorization": server.api_key},
+            json={
+                "query": queries.LIST_ISSUES,
+                "variables": {"first": 5, "filter": {"cycle": {"number": {"eq": 3}}}},
+            },
+        )
+        assert "does not implement" in answer.json()["errors"][0]["message"]
