@@ -1,0 +1,131 @@
+"""Approval policy: what an agent may do without asking a person.
+
+Order of judgement for every tool request (Claude Code's PermissionRequest hook, or keys for
+other agents): the hard deny-list (:mod:`.denylist`) → deny rules → ask rules → allow rules
+(:mod:`.policy`, rules written as in Claude Code: :mod:`.rules`) → otherwise ask a person.
+A person's "always" teaches a generalised rule (:mod:`.learning`); every decision is
+written to the audit log (:mod:`.audit`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from workflows.approvals import audit
+from workflows.approvals.denylist import check_tool
+from workflows.approvals.learning import LearningRefused, Proposal, propose, save
+from workflows.approvals.paths import PathContext
+from workflows.approvals.policy import evaluate, load_rules, project_root
+from workflows.store import Store
+
+__all__ = [
+    "Decision",
+    "LearningRefused",
+    "Proposal",
+    "decide",
+    "learn",
+    "record_person",
+]
+
+
+@dataclass(frozen=True)
+class Decision:
+    behavior: str  # "allow", "deny" or "ask" (a person decides)
+    decided_by: str  # "rule:<rules>", "deny-list:<category>", "default"
+    reason: str
+
+    @property
+    def final(self) -> bool:
+        return self.behavior != "ask"
+
+
+def decide(
+    tool_name: str,
+    tool_input: dict[str, Any],
+    cwd: str | Path,
+    agent: str,
+    *,
+    worktree: str | Path | None = None,
+    project: Path | None = None,
+    store: Store | None = None,
+) -> Decision:
+    """Judge one request and write it to the audit log.
+
+    ``worktree`` bounds deletes and relative path rules (default: ``cwd``); ``project`` is
+    the repository whose ``.agenttui/policy.toml`` applies (default: found from ``cwd``).
+    """
+    ctx = PathContext.for_cwd(cwd, worktree)
+    hit = check_tool(tool_name, tool_input, ctx)
+    if hit is not None:
+        decision = Decision("deny", f"deny-list:{hit.category}", hit.detail)
+    else:
+        verdict = evaluate(load_rules(cwd, project), tool_name, tool_input, ctx)
+        if verdict.rules:
+            rules = ", ".join(str(rule) for rule in verdict.rules)
+            sources = ", ".join(sorted({rule.source for rule in verdict.rules}))
+            decision = Decision(verdict.behavior, f"rule:{rules}", f"{sources} policy")
+        else:
+            decision = Decision("ask", "default", "no rule decides this request")
+    audit.record(
+        store or Store(),
+        agent=agent,
+        tool=tool_name,
+        tool_input=tool_input,
+        decision=decision.behavior,
+        decided_by=decision.decided_by,
+        reason=decision.reason,
+        cwd=str(cwd),
+    )
+    return decision
+
+
+def record_person(
+    tool_name: str,
+    tool_input: dict[str, Any],
+    cwd: str | Path,
+    agent: str,
+    behavior: str,
+    *,
+    store: Store | None = None,
+) -> None:
+    """Audit a person's answer (``allow`` or ``deny``) to a request left to them.
+
+    A person cannot allow what the deny-list refuses: such an approval is recorded as the
+    deny-list's refusal, and callers must not pass it on to the agent.
+    """
+    hit = check_tool(tool_name, tool_input, PathContext.for_cwd(cwd))
+    decided_by, reason = ("person", "")
+    if hit is not None and behavior == "allow":
+        behavior, decided_by, reason = "deny", f"deny-list:{hit.category}", hit.detail
+    audit.record(
+        store or Store(),
+        agent=agent,
+        tool=tool_name,
+        tool_input=tool_input,
+        decision=behavior,
+        decided_by=decided_by,
+        reason=reason,
+        cwd=str(cwd),
+    )
+
+
+def learn(
+    tool_name: str,
+    tool_input: dict[str, Any],
+    cwd: str | Path,
+    *,
+    worktree: str | Path | None = None,
+    behavior: str = "allow",
+    scope: str = "project",
+) -> Proposal:
+    """The rule "always" would add (``scope`` "project" or "global"); show it, then
+    :func:`save` it. Raises :class:`LearningRefused` for deny-listed requests."""
+    ctx = PathContext.for_cwd(cwd, worktree)
+    project = project_root(cwd) if scope == "project" else None
+    return propose(tool_name, tool_input, ctx, behavior=behavior, project=project)
+
+
+def save_learned(proposal: Proposal, *, agent: str = "") -> Path:
+    return save(proposal, agent=agent)

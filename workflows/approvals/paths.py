@@ -1,0 +1,140 @@
+"""Path judgements shared by the deny-list: credential files, policy files, delete targets.
+
+A shell word is judged as written (no globbing, no variable expansion except ``~`` and
+``$HOME``): a word whose meaning depends on another variable cannot be proven safe.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from workflows.paths import config_dir, config_file, state_dir
+
+CREDENTIAL_DIRS = frozenset({".ssh", ".gnupg"})
+CREDENTIAL_NAMES = frozenset({".netrc", "_netrc", ".git-credentials", ".pypirc"})
+CREDENTIAL_SUFFIXES = (
+    ".aws/credentials",
+    ".aws/config",
+    ".config/gh/hosts.yml",
+    ".docker/config.json",
+    ".kube/config",
+    ".codex/auth.json",
+    ".claude/.credentials.json",
+)
+SSH_KEY = re.compile(r"^id_(rsa|dsa|ecdsa|ed25519)(_sk)?(\.pub)?$")
+ENV_FILE = re.compile(r"^\.env(\..+)?$")
+ENV_EXAMPLES = (".example", ".sample", ".template", ".dist")
+PROC_ENVIRON = re.compile(r"/proc/[^/\s]+/environ")
+# Files that decide what agents may do: an agent editing them would approve itself.
+POLICY_SUFFIXES = (
+    ".agenttui/policy.toml",
+    "learned-policy.toml",
+    ".claude/settings.json",
+    ".claude/settings.local.json",
+    ".codex/config.toml",
+)
+VARIABLE = re.compile(r"\$(HOME\b|\{HOME\})")
+
+
+@dataclass(frozen=True)
+class PathContext:
+    """Where an agent works: its worktree (deletes stay inside) and the home to protect."""
+
+    worktree: Path
+    home: Path
+
+    @classmethod
+    def for_cwd(cls, cwd: str | Path, worktree: str | Path | None = None) -> PathContext:
+        root = Path(worktree if worktree is not None else cwd)
+        return cls(worktree=Path(os.path.realpath(root)), home=Path.home())
+
+
+def expand_home(word: str, home: Path) -> str:
+    """``~``, ``~/x``, ``$HOME/x``, ``${HOME}/x`` → absolute; other text unchanged."""
+    if word == "~" or word.startswith("~/"):
+        word = str(home) + word[1:]
+    return VARIABLE.sub(lambda _m: str(home), word)
+
+
+def _pieces(word: str) -> list[str]:
+    """The path-like pieces of a word: itself, text after ``=`` or ``@``, space-split parts."""
+    pieces = set(word.split())
+    for piece in list(pieces):
+        for mark in ("=", "@", ":"):
+            if mark in piece:
+                pieces.add(piece.split(mark, 1)[1])
+    return [piece for piece in pieces if piece]
+
+
+def credential_reason(word: str, ctx: PathContext) -> tuple[str, str] | None:
+    """(category, why) when ``word`` names a credential file or a process environment."""
+    for piece in _pieces(word):
+        path = expand_home(piece, ctx.home).replace("\\", "/")
+        if PROC_ENVIRON.search(path):
+            return "environment-dump", f"reads a process environment ({piece})"
+        parts = [part for part in path.split("/") if part]
+        if not parts:
+            continue
+        name = parts[-1]
+        if CREDENTIAL_DIRS & set(parts):
+            return "credentials", f"touches a key directory ({piece})"
+        if name in CREDENTIAL_NAMES or SSH_KEY.match(name):
+            return "credentials", f"touches a credential file ({piece})"
+        if ENV_FILE.match(name) and not name.endswith(ENV_EXAMPLES):
+            return "credentials", f"touches an environment file ({piece})"
+        if path.endswith(CREDENTIAL_SUFFIXES) or _same_file(path, config_file(), ctx):
+            return "credentials", f"touches a credential file ({piece})"
+    return None
+
+
+def policy_reason(word: str, ctx: PathContext) -> str | None:
+    """Why ``word`` names a file that grants agents permissions, else None."""
+    for piece in _pieces(word):
+        path = expand_home(piece, ctx.home).replace("\\", "/")
+        if path.endswith(POLICY_SUFFIXES):
+            return f"changes an approval policy or agent settings ({piece})"
+        resolved = _resolve(path, ctx)
+        for protected in (config_dir() / "policy.toml", state_dir() / "hooks"):
+            if resolved == protected or protected in resolved.parents:
+                return f"changes an approval policy or agent settings ({piece})"
+    return None
+
+
+def _resolve(path: str, ctx: PathContext) -> Path:
+    return Path(os.path.normpath(os.path.join(ctx.worktree, path)))
+
+
+def _same_file(path: str, other: Path, ctx: PathContext) -> bool:
+    return _resolve(path, ctx) == Path(os.path.normpath(other))
+
+
+def delete_target_reason(word: str, ctx: PathContext) -> str | None:
+    """Why a recursive delete of ``word`` is not confined to the worktree, else None.
+
+    Safe only when the target resolves (symlinks of its parent followed) strictly inside the
+    worktree: ``/``, ``~``, ``..``, the worktree itself, ``.*`` (older shells match ``..``),
+    and anything depending on a variable other than HOME are refused.
+    """
+    expanded = expand_home(word, ctx.home)
+    if "$" in expanded or "`" in expanded:
+        return f"recursive delete of a path that depends on a variable ({word})"
+    if re.search(r"(^|/)\.[*?\[]", expanded):
+        return f"recursive delete of a pattern that can match '..' ({word})"
+    # A glob can only match names inside its fixed directory: judge that directory's child.
+    literal = re.sub(r"[*?\[\]]", "x", expanded)
+    lexical = _resolve(literal, ctx)
+    parent = Path(os.path.realpath(lexical.parent))
+    resolved = parent / lexical.name if lexical.name else parent
+    if literal.endswith("/"):
+        resolved = Path(os.path.realpath(resolved))
+    home = Path(os.path.realpath(ctx.home))
+    if resolved == home or resolved in home.parents or resolved == Path("/"):
+        return f"recursive delete of {word} (home or filesystem root)"
+    if resolved == ctx.worktree:
+        return f"recursive delete of the whole worktree ({word})"
+    if ctx.worktree not in resolved.parents:
+        return f"recursive delete outside the worktree ({word})"
+    return None

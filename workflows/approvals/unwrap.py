@@ -1,0 +1,100 @@
+"""See through command wrappers to the command that really runs.
+
+``sudo -u x env A=1 nice -n 5 timeout 10 rm -rf /`` runs ``rm -rf /``; ``bash -c "…"``,
+``sh -lc "…"``, ``eval …`` and ``su -c "…"`` run their text as a new command line, which is
+returned in ``nested`` to be judged in full.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "ash", "fish", "su"})
+KEYWORDS = frozenset(
+    {"!", "{", "}", "then", "do", "else", "elif", "if", "while", "until", "time", "coproc"}
+)
+PLAIN_WRAPPERS = frozenset({"nohup", "command", "exec", "builtin", "setsid", "chronic"})
+# Options that take a value, per wrapper (short forms whose value is the next word).
+WRAPPER_OPTIONS: dict[str, frozenset[str]] = {
+    "sudo": frozenset({"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "-R"}),
+    "doas": frozenset({"-u", "-C"}),
+    "env": frozenset({"-u", "-C", "--unset", "--chdir"}),
+    "nice": frozenset({"-n", "--adjustment"}),
+    "ionice": frozenset({"-c", "-n", "-p"}),
+    "timeout": frozenset({"-s", "-k", "--signal", "--kill-after"}),
+    "xargs": frozenset({"-n", "-I", "-P", "-d", "-L", "-s", "-E", "-a", "--max-args"}),
+    "stdbuf": frozenset({"-i", "-o", "-e"}),
+}
+
+
+@dataclass
+class Unwrapped:
+    argv: list[str]
+    nested: list[str] = field(default_factory=list)  # command lines run by sh -c / eval
+    stdin_arguments: bool = False  # xargs: the command also gets arguments from input
+    wrappers: list[str] = field(default_factory=list)
+
+
+def basename(word: str) -> str:
+    return word.rsplit("/", 1)[-1]
+
+
+def _skip_options(argv: list[str], index: int, with_value: frozenset[str]) -> int:
+    while index < len(argv) and argv[index].startswith("-"):
+        option = argv[index]
+        index += 1
+        if option == "--":
+            break
+        if option in with_value and "=" not in option:
+            index += 1
+    return index
+
+
+def unwrap(argv: list[str]) -> Unwrapped:
+    """The effective argv after assignments, keywords and wrappers are peeled off."""
+    result = Unwrapped(argv=[])
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        name = basename(word)
+        if ASSIGNMENT.match(word) or word in KEYWORDS:
+            index += 1
+        elif name in WRAPPER_OPTIONS or name in PLAIN_WRAPPERS:
+            result.wrappers.append(name)
+            result.stdin_arguments |= name == "xargs"
+            start = index
+            index = _skip_options(argv, index + 1, WRAPPER_OPTIONS.get(name, frozenset()))
+            if name == "env":
+                while index < len(argv) and ASSIGNMENT.match(argv[index]):
+                    index += 1
+                if index >= len(argv):  # bare env: prints the environment
+                    result.argv = argv[start:]
+                    return result
+            if name == "timeout" and index < len(argv):
+                index += 1  # the duration
+        elif name in SHELLS or name == "eval":
+            command = (
+                " ".join(argv[index + 1 :]) if name == "eval" else _shell_command(argv[index:])
+            )
+            if command is not None:
+                result.nested.append(command)
+            result.argv = argv[index:]
+            return result
+        else:
+            break
+    result.argv = argv[index:]
+    return result
+
+
+def _shell_command(argv: list[str]) -> str | None:
+    """The text a shell runs with ``-c`` (also clustered: ``-lc``, ``-ec``), else None."""
+    for position, word in enumerate(argv[1:], start=1):
+        if not word.startswith("-") or word.startswith("--"):
+            if word.startswith("--"):
+                continue
+            return None
+        if "c" in word[1:] and position + 1 < len(argv):
+            return argv[position + 1]
+    return None
