@@ -62,6 +62,8 @@ class Profile:
     """No output for this long while no rule matches means idle."""
     rules: list[StateRule]
     source: Path
+    input_last_lines: int = 0
+    """Search ``input_empty`` only in the last N non-empty screen lines (0: everywhere)."""
 
     def launch_argv(self, prompt: str | None = None, extra: list[str] | None = None) -> list[str]:
         argv: list[str] = []
@@ -135,6 +137,7 @@ def parse_profile(data: dict[str, Any], source: Path) -> Profile:
         quiescence_s=float(data.get("quiescence_s", 2.0)),
         rules=[_rule(raw, f"{where}: rules[{i}]") for i, raw in enumerate(data.get("rules", []))],
         source=source,
+        input_last_lines=int(data.get("input_last_lines", 0)),
     )
 
 

@@ -1,0 +1,261 @@
+"""The demo agent: a small full-screen TUI that behaves like a coding agent, offline.
+
+It powers the offline demo and many tests. Like Claude Code it has an input box with
+bracketed paste (a multi-line or long paste shows ``[Pasted text #N +K lines]``), a spinner
+while "working" (``esc to interrupt``), and an approval dialog before it "runs a command"
+(a prompt containing ``run command `CMD` ``). Escape interrupts work or denies a command.
+
+Every prompt is appended, byte-exact, to ``<cwd>/.demo-agent/prompts.jsonl`` the moment it is
+submitted (tests count exactly-once deliveries there); when the work finishes it writes
+``.demo-agent/reply-N.md``, the file named by ``Write your answer to the file: PATH``
+(``VERDICT: PASS`` when the prompt mentions VERDICT), and for an "implement" prompt appends
+to ``DEMO_CHANGES.md`` so there is a git diff.
+
+Plain ANSI on a raw terminal (termios + select): no Textual, so the core stays headless.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import select
+import subprocess
+import sys
+import termios
+import time
+import tty
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workflows.agents.demo_screen import Keys, Screen, render
+
+COMMAND_RE = re.compile(r"run (?:the )?command:?\s*`([^`\n]+)`", re.IGNORECASE)
+ANSWER_RE = re.compile(r"Write your answer to the file:\s*(\S+)")
+WORK_RE = re.compile(r"\[work (\d+(?:\.\d+)?)s\]")
+PASTE_INLINE_LIMIT = 800
+
+
+@dataclass
+class Job:
+    number: int
+    prompt: str
+    started: float
+    until: float
+    command: str | None = None
+    command_output: str = ""
+    approved: bool = False
+
+
+@dataclass
+class Agent:
+    cwd: Path
+    work_seconds: float
+    screen: Screen = field(default_factory=Screen)
+    pastes: dict[str, str] = field(default_factory=dict)
+    job: Job | None = None
+    always_approve: bool = False
+    prompts: int = 0
+    running: bool = True
+
+    @property
+    def log_dir(self) -> Path:
+        path = self.cwd / ".demo-agent"
+        if not path.is_dir():
+            path.mkdir(parents=True, exist_ok=True)
+            (path / ".gitignore").write_text("*\n", encoding="utf-8")
+        return path
+
+    # -- input ------------------------------------------------------------------------
+    def on_key(self, key: str) -> None:
+        if self.screen.mode == "approval":
+            self.on_approval_key(key)
+        elif key == Keys.ESCAPE:
+            if self.job is not None:
+                self.interrupt()
+        elif key == Keys.CTRL_C:
+            if self.job is not None:
+                self.interrupt()
+            else:
+                self.screen.input = ""
+        elif key == Keys.CTRL_D and not self.screen.input and self.job is None:
+            self.running = False
+        elif key == Keys.ENTER:
+            if self.job is None and self.screen.input.strip():
+                self.submit()
+        elif key == Keys.BACKSPACE:
+            self.screen.input = self.screen.input[:-1]
+        elif key == Keys.NEWLINE:
+            self.screen.input += "\n"
+        elif len(key) >= 1 and key not in Keys.ALL:
+            self.screen.input += key
+
+    def on_paste(self, text: str) -> None:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")  # terminals paste CR for LF
+        if "\n" in text or len(text) > PASTE_INLINE_LIMIT:
+            number = len(self.pastes) + 1
+            placeholder = f"[Pasted text #{number} +{text.count(chr(10))} lines]"
+            self.pastes[placeholder] = text
+            self.screen.input += placeholder
+        else:
+            self.screen.input += text
+
+    def on_approval_key(self, key: str) -> None:
+        job = self.job
+        if job is None:
+            self.screen.mode = "input"
+        elif key in ("1", Keys.ENTER, "y"):
+            self.approve(job)
+        elif key in ("2", "a"):
+            self.always_approve = True
+            self.approve(job)
+        elif key in ("3", "n", Keys.ESCAPE):
+            self.screen.transcript.append(f"  ✗ Command denied: {job.command}")
+            self.screen.mode = "input"
+            self.finish(job, denied=True)
+
+    # -- work ---------------------------------------------------------------------------
+    def submit(self) -> None:
+        text = self.screen.input
+        for placeholder, real in self.pastes.items():
+            text = text.replace(placeholder, real)
+        self.screen.input = ""
+        self.pastes.clear()
+        self.prompts += 1
+        record = {"n": self.prompts, "text": text, "time": time.time()}
+        with (self.log_dir / "prompts.jsonl").open("a", encoding="utf-8") as log:
+            log.write(json.dumps(record, ensure_ascii=False) + "\n")
+        first = text.splitlines()[0] if text.strip() else ""
+        self.screen.transcript.append(f"> {first[:200]}")
+        if text.strip() == "/exit":
+            self.running = False
+            return
+        work = WORK_RE.search(text)
+        seconds = float(work.group(1)) if work else self.work_seconds
+        now = time.monotonic()
+        command = COMMAND_RE.search(text)
+        self.job = Job(
+            self.prompts, text, now, now + seconds, command.group(1) if command else None
+        )
+        self.screen.working_since = now
+
+    def tick(self) -> None:
+        job = self.job
+        if job is None or self.screen.mode == "approval" or time.monotonic() < job.until:
+            return
+        if job.command is not None and not job.approved:
+            if self.always_approve:
+                self.approve(job)
+            else:
+                self.screen.mode = "approval"
+                self.screen.approval_command = job.command
+            return
+        self.finish(job)
+
+    def approve(self, job: Job) -> None:
+        self.screen.mode = "input"
+        job.approved = True
+        assert job.command is not None
+        try:
+            done = subprocess.run(
+                ["sh", "-c", job.command],
+                cwd=self.cwd,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            job.command_output = (done.stdout + done.stderr)[-2000:]
+            status = f"exit {done.returncode}"
+        except subprocess.TimeoutExpired:
+            status = "timed out"
+        self.screen.transcript.append(f"  ⏺ Ran `{job.command}` ({status})")
+        job.until = time.monotonic() + min(0.3, self.work_seconds)
+
+    def finish(self, job: Job, *, denied: bool = False) -> None:
+        reply = self.write_outputs(job, denied=denied)
+        self.screen.transcript.append(f"  ✓ Done #{job.number}: wrote {reply}")
+        self.job = None
+        self.screen.working_since = None
+
+    def interrupt(self) -> None:
+        self.job = None
+        self.screen.mode = "input"
+        self.screen.working_since = None
+        self.screen.transcript.append("  ⎿ Interrupted · What should the demo agent do instead?")
+
+    def write_outputs(self, job: Job, *, denied: bool) -> str:
+        first = job.prompt.strip().splitlines()[0][:200] if job.prompt.strip() else ""
+        reply = self.log_dir / f"reply-{job.number}.md"
+        body = f"# Demo reply #{job.number}\n\nPrompt: {first}\n"
+        if job.command is not None:
+            body += f"\nCommand `{job.command}`: {'denied' if denied else 'ran'}\n"
+            body += job.command_output
+        reply.write_text(body, encoding="utf-8")
+        wrote = [str(reply.relative_to(self.cwd))]
+        answer = ANSWER_RE.search(job.prompt)
+        if answer:
+            target = self.cwd / answer.group(1).strip("`'\".,;")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if "VERDICT" in job.prompt:
+                text = "VERDICT: PASS\n\nThe demo agent found nothing to change.\n"
+            else:
+                text = f"# Answer to prompt #{job.number}\n\n{first}\n"
+            target.write_text(text, encoding="utf-8")
+            wrote.append(answer.group(1))
+        if re.search(r"\bimplement", job.prompt, re.IGNORECASE):
+            with (self.cwd / "DEMO_CHANGES.md").open("a", encoding="utf-8") as changes:
+                changes.write(f"- change for prompt #{job.number}: {first}\n")
+            wrote.append("DEMO_CHANGES.md")
+        return ", ".join(wrote)
+
+
+def run(agent: Agent, fd_in: int, fd_out: int) -> None:
+    keys = Keys()
+    saved = termios.tcgetattr(fd_in)
+    tty.setraw(fd_in)
+    os.write(fd_out, b"\x1b[?1049h\x1b[?2004h")
+    last_frame = ""
+    try:
+        while agent.running:
+            agent.tick()
+            size = os.get_terminal_size(fd_out)
+            frame = render(agent.screen, size.columns, size.lines)
+            if frame != last_frame:  # idle agents stay silent, as real ones do
+                os.write(fd_out, frame.encode())
+                last_frame = frame
+            timeout = 0.1 if agent.job is not None or keys.pending else 1.0
+            ready, _, _ = select.select([fd_in], [], [], timeout)
+            data = os.read(fd_in, 65536) if ready else b""
+            if ready and not data:
+                break  # the terminal went away
+            for kind, value in keys.feed(data, flush=not ready):
+                if kind == "paste":
+                    agent.on_paste(value)
+                else:
+                    agent.on_key(value)
+    finally:
+        os.write(fd_out, b"\x1b[?2004l\x1b[?1049l")
+        termios.tcsetattr(fd_in, termios.TCSADRAIN, saved)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="agenttui demo-agent", description=__doc__)
+    parser.add_argument("--work", type=float, default=1.0, help="seconds of 'work' per prompt")
+    parser.add_argument("prompt", nargs="?", help="a first prompt, submitted at start")
+    args = parser.parse_args(argv)
+    agent = Agent(cwd=Path.cwd(), work_seconds=args.work)
+    if args.prompt:
+        agent.screen.input = args.prompt
+        agent.submit()
+    if not sys.stdin.isatty():
+        print("demo-agent needs a terminal", file=sys.stderr)
+        return 2
+    run(agent, sys.stdin.fileno(), sys.stdout.fileno())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,250 @@
+"""Verified send: text that lands in an agent's input exactly once, or a clear NotDelivered.
+
+The protocol (FIELD-NOTES §3), each step reported in ``SendResult.steps``:
+
+1. preflight — the pane exists (else UsageError), is alive (else NotDelivered), is not in a
+   mode (copy mode is left with ``copy-mode -q``: keys would go to the mode, not the agent),
+   and shows an empty input box while not working / asking / awaiting approval. A busy agent
+   is waited for until ``timeout``; then NotDelivered and nothing was typed.
+2. paste — the text goes into a uniquely named buffer through a file (``load-buffer``: no
+   tmux parsing at all, any size, newlines included) and is pasted with
+   ``paste-buffer -p -d`` (bracketed paste when the agent asked for it; like a terminal,
+   tmux turns each LF into CR; ``\\r\\n`` is sent as one newline).
+3. visible — wait until the text (whitespace ignored; its last 400 characters when long) or
+   a new paste placeholder is on screen. Never visible: NotDelivered, Enter never pressed.
+4. settle — the profile's ``settle_ms``, so the Enter is not taken as part of the paste.
+5. enter — the named key ``Enter`` (never C-m / C-j).
+6. confirm — the input box is empty again, or the screen shows the agent working, asking or
+   awaiting approval. Otherwise Enter is retried at most twice, and only while the text is
+   still sitting in the input box, so a prompt is never submitted twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from workflows.agents.classifier import screen_state
+from workflows.agents.observe import profile_for
+from workflows.agents.profiles import Profile
+from workflows.agents.state import AgentState
+from workflows.errors import AgentTuiError, NotDelivered
+from workflows.tmux.driver import PaneInfo, TmuxDriver
+
+POLL_S = 0.02
+CONFIRM_S = 2.0
+MAX_ENTER_RETRIES = 2
+TAIL_CHARS = 400
+BUSY = (AgentState.WORKING, AgentState.AWAITING_APPROVAL, AgentState.ASKING, AgentState.TRUST)
+SUBMITTED = (AgentState.WORKING, AgentState.AWAITING_APPROVAL, AgentState.ASKING)
+
+
+@dataclass
+class SendResult:
+    delivered: bool
+    submitted: bool
+    attempts: int
+    steps: list[dict[str, object]] = field(default_factory=list)
+    pane: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "pane": self.pane,
+            "delivered": self.delivered,
+            "submitted": self.submitted,
+            "attempts": self.attempts,
+            "steps": self.steps,
+        }
+
+
+class SendFailed(NotDelivered):
+    """NotDelivered with the steps that were tried (for --json output)."""
+
+    def __init__(self, message: str, steps: list[dict[str, object]]) -> None:
+        super().__init__(message)
+        self.steps = steps
+
+
+def squash(text: str) -> str:
+    """Text as a screen shows it, for comparison: no whitespace, no control characters."""
+    return "".join(
+        ch for ch in text if not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf")
+    )
+
+
+class _Sender:
+    def __init__(self, driver: TmuxDriver, pane: PaneInfo, profile: Profile, timeout: float):
+        self.driver = driver
+        self.pane = pane
+        self.profile = profile
+        self.deadline = time.monotonic() + timeout
+        self.steps: list[dict[str, object]] = []
+
+    def step(self, name: str, ok: bool, detail: str, started: float) -> None:
+        ms = round((time.monotonic() - started) * 1000, 1)
+        self.steps.append({"step": name, "ok": ok, "detail": detail, "ms": ms})
+
+    def fail(self, name: str, detail: str, started: float) -> NotDelivered:
+        self.step(name, False, detail, started)
+        return SendFailed(f"not delivered to {self.pane.pane_id}: {detail}", self.steps)
+
+    def screen(self) -> list[str]:
+        return self.driver.capture(self.pane.pane_id)
+
+    def state(self, lines: list[str]) -> AgentState | None:
+        seen = screen_state(self.profile, lines, self.pane.title)
+        return seen[0] if seen is not None else None
+
+    def input_empty(self, lines: list[str]) -> bool:
+        pattern = self.profile.input_empty
+        if pattern is None:
+            return False
+        last = self.profile.input_last_lines
+        shown = [line for line in lines if line.strip()][-last:] if last else lines
+        return pattern.search("\n".join(shown)) is not None
+
+    def placeholders(self, lines: list[str]) -> int:
+        pattern = self.profile.paste_placeholder
+        return len(pattern.findall("\n".join(lines))) if pattern is not None else 0
+
+    # -- the steps ----------------------------------------------------------------------
+    def preflight(self) -> list[str]:
+        started = time.monotonic()
+        notes: list[str] = []
+        while True:
+            pane = self.driver.resolve(self.pane.pane_id)
+            self.pane = pane
+            if pane.dead:
+                status = f"status {pane.dead_status}, signal {pane.dead_signal}"
+                raise self.fail("preflight", f"pane has exited ({status})", started)
+            if pane.in_mode:
+                self.driver.command("copy-mode", "-q", "-t", pane.pane_id)
+                notes.append("left copy mode")
+                continue
+            lines = self.screen()
+            state = self.state(lines)
+            ready = state not in BUSY and (
+                self.profile.input_empty is None or self.input_empty(lines)
+            )
+            if ready:
+                notes.append(f"ready ({state.value if state else 'no rule matched'})")
+                self.step("preflight", True, "; ".join(notes), started)
+                return lines
+            if time.monotonic() > self.deadline:
+                what = state.value if state else "input box not empty or not shown"
+                raise self.fail("preflight", f"agent not ready for input: {what}", started)
+            time.sleep(POLL_S)
+
+    def paste(self, text: str) -> None:
+        started = time.monotonic()
+        buffer = f"agenttui-send-{uuid.uuid4().hex}"
+        fd, path = tempfile.mkstemp(prefix="agenttui-send-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(text.encode("utf-8", "surrogateescape"))
+            self.driver.command("load-buffer", "-b", buffer, path)
+        finally:
+            os.unlink(path)
+        try:
+            self.driver.command("paste-buffer", "-p", "-d", "-b", buffer, "-t", self.pane.pane_id)
+        except AgentTuiError as error:
+            with contextlib.suppress(AgentTuiError):
+                self.driver.command("delete-buffer", "-b", buffer)
+            raise self.fail("paste", str(error), started) from error
+        self.step("paste", True, f"{len(text)} characters via buffer {buffer}", started)
+
+    def visible(self, needle: str, before: list[str]) -> bool:
+        """True once the pasted text (or a new placeholder) is on screen."""
+        tail = needle[-TAIL_CHARS:]
+        baseline_text = squash("".join(before)).count(tail) if tail else 0
+        baseline_placeholders = self.placeholders(before)
+        started = time.monotonic()
+        while True:
+            lines = self.screen()
+            if self.placeholders(lines) > baseline_placeholders:
+                self.step("visible", True, "paste placeholder shown", started)
+                return True
+            if tail and squash("".join(lines)).count(tail) > baseline_text:
+                self.step("visible", True, "text shown", started)
+                return True
+            if not tail:
+                self.step("visible", True, "nothing visible to wait for (whitespace)", started)
+                return True
+            if time.monotonic() > self.deadline:
+                raise self.fail(
+                    "visible", "pasted text never became visible; not submitted", started
+                )
+            time.sleep(POLL_S)
+
+    def still_in_box(self, needle: str, lines: list[str]) -> bool:
+        tail = needle[-TAIL_CHARS:]
+        if self.placeholders(lines):
+            return True
+        return bool(tail) and tail in squash("".join(lines)) and not self.input_empty(lines)
+
+    def submit(self, needle: str) -> tuple[bool, int]:
+        """Enter, confirm, and retry while the text provably still waits in the box."""
+        confirmable = self.profile.input_empty is not None or bool(self.profile.rules)
+        attempts = 0
+        while True:
+            attempts += 1
+            started = time.monotonic()
+            self.driver.send_keys(self.pane.pane_id, "Enter")
+            self.step("enter", True, f"attempt {attempts}", started)
+            if not confirmable:
+                detail = "Enter pressed; unconfirmed (profile has no input/state rules)"
+                self.step("confirm", False, detail, started)
+                return True, attempts
+            started = time.monotonic()
+            until = min(self.deadline + CONFIRM_S, time.monotonic() + CONFIRM_S)
+            lines: list[str] = []
+            while time.monotonic() < until:
+                pane = self.driver.resolve(self.pane.pane_id)
+                if pane.dead:
+                    self.step("confirm", True, "agent exited after Enter", started)
+                    return True, attempts
+                lines = self.screen()
+                state = self.state(lines)
+                if state in SUBMITTED:
+                    self.step("confirm", True, f"agent is {state.value}", started)
+                    return True, attempts
+                if self.input_empty(lines):
+                    self.step("confirm", True, "input box emptied", started)
+                    return True, attempts
+                time.sleep(POLL_S)
+            if attempts > MAX_ENTER_RETRIES or not self.still_in_box(needle, lines):
+                self.step("confirm", False, "no sign of submission; not retrying", started)
+                return False, attempts
+            self.step("confirm", False, "text still in the input box; retrying Enter", started)
+
+
+def send_text(
+    driver: TmuxDriver,
+    target: PaneInfo | str,
+    text: str,
+    *,
+    submit: bool = True,
+    timeout: float = 10.0,
+    profile: Profile | None = None,
+) -> SendResult:
+    """Deliver ``text`` to an agent pane (and press Enter unless ``submit`` is False)."""
+    pane = driver.resolve(target if isinstance(target, str) else target.pane_id)
+    sender = _Sender(driver, pane, profile or profile_for(pane), timeout)
+    text = text.replace("\r\n", "\n")
+    before = sender.preflight()
+    sender.paste(text)
+    needle = squash(text)
+    sender.visible(needle, before)
+    if not submit:
+        return SendResult(True, False, 0, sender.steps, sender.pane.pane_id)
+    started = time.monotonic()
+    time.sleep(sender.profile.settle_ms / 1000)
+    sender.step("settle", True, f"{sender.profile.settle_ms} ms", started)
+    submitted, attempts = sender.submit(needle)
+    return SendResult(True, submitted, attempts, sender.steps, sender.pane.pane_id)
