@@ -97,9 +97,12 @@ def policy_reason(word: str, ctx: PathContext) -> str | None:
         if path.endswith(POLICY_SUFFIXES):
             return f"changes an approval policy or agent settings ({piece})"
         resolved = _resolve(path, ctx)
-        for protected in (config_dir() / "policy.toml", state_dir() / "hooks"):
-            if resolved == protected or protected in resolved.parents:
-                return f"changes an approval policy or agent settings ({piece})"
+        state = state_dir()
+        protected = (config_dir() / "policy.toml", state / "claude-settings")
+        if any(resolved == p or p in resolved.parents for p in protected) or (
+            resolved.parent == state and resolved.name.startswith("agenttui.sqlite3")
+        ):
+            return f"changes an approval policy or agent settings ({piece})"
     return None
 
 
