@@ -1,0 +1,165 @@
+"""The agenttui application: three screens (issues, agents, runs), help and a palette.
+
+The app owns the shared state (the agent tiles polled from tmux once a second) and
+announces agents that start waiting for a person; screens own their own views. All I/O
+runs in thread workers that post messages. ``build_app`` is the one factory used by the
+CLI and by the tests.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+
+from tui.keymap import tui_settings
+from tui.screens.agents import AgentsScreen
+from tui.screens.help import HelpScreen
+from tui.screens.run_log import RunLogScreen
+from tui.screens.runs import RunsScreen
+from tui.screens.triage import TriageScreen
+from tui.services import Services
+from widgets.pane_tile import TileInfo
+
+TILE_POLL_S = 1.0
+
+
+class AgentTuiApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "agenttui"
+    MODES: ClassVar[dict[str, Any]] = {
+        "triage": TriageScreen,
+        "agents": AgentsScreen,
+        "runs": RunsScreen,
+    }
+    DEFAULT_MODE = "triage"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "switch_mode('triage')", "Issues", id="app.issues"),
+        Binding("2", "switch_mode('agents')", "Agents", id="app.agents"),
+        Binding("3", "switch_mode('runs')", "Runs", id="app.runs"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    class TilesPolled(Message):
+        def __init__(self, infos: list[TileInfo]) -> None:
+            super().__init__()
+            self.infos = infos
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        bell: bool = True,
+        keymap: dict[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
+        poll_tiles: bool = True,
+    ) -> None:
+        super().__init__()
+        self.services = services
+        self.ring_bell = bell
+        self.clock = clock
+        self.tile_infos: list[TileInfo] = []
+        self._known_waiting: set[str] | None = None
+        self._poll_tiles = poll_tiles
+        if keymap:
+            self.set_keymap(keymap)
+
+    def on_mount(self) -> None:
+        if self._poll_tiles:
+            self.load_tiles()
+            self.set_interval(TILE_POLL_S, self.load_tiles)
+
+    # -- agent tiles (polled here so waiting agents are announced on every screen) -----
+    @work(thread=True, exclusive=True, group="tiles")
+    def load_tiles(self) -> None:
+        try:
+            infos = self.services.tiles()
+        except Exception as error:
+            self.call_from_thread(self.notify, f"tmux: {error}", severity="error")
+            return
+        self.post_message(self.TilesPolled(infos))
+
+    def on_agent_tui_app_tiles_polled(self, message: TilesPolled) -> None:
+        self.tile_infos = message.infos
+        waiting = {info.pane_id for info in message.infos if info.waiting}
+        if self._known_waiting is not None:
+            for info in message.infos:
+                if info.pane_id in waiting - self._known_waiting:
+                    self.announce_waiting(info)
+        self._known_waiting = waiting
+        for screen in self._screens_of_type(AgentsScreen):
+            screen.show_tiles(message.infos)
+
+    def _screens_of_type(self, kind: type[Screen[Any]]) -> Iterable[Any]:
+        for stack in self._screen_stacks.values():
+            for screen in stack:
+                if isinstance(screen, kind) and screen.is_mounted:
+                    yield screen
+
+    def announce_waiting(self, info: TileInfo) -> None:
+        what = info.detail.get("command") or info.detail.get("tool") or info.state
+        self.notify(f"{info.name} is waiting: {what}", title="Agent needs you", timeout=8)
+        if self.ring_bell:
+            self.bell()
+
+    # -- helpers for screens -----------------------------------------------------------
+    def run_external(self, argv: Sequence[str]) -> int:
+        """Run an interactive command (attach) with the terminal handed over to it."""
+        from textual.app import SuspendNotSupported
+
+        try:
+            with self.suspend():
+                return subprocess.call(list(argv))
+        except SuspendNotSupported:  # headless (tests) or a web driver
+            return subprocess.call(list(argv), stdin=subprocess.DEVNULL)
+
+    def open_run_log(self, run_id: str) -> None:
+        self.push_screen(RunLogScreen(run_id, self.services.run_log(run_id)))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every key action that applies right now is also a palette command."""
+        seen: set[str] = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not active.enabled or not binding.description or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            yield SystemCommand(
+                binding.description,
+                f"key: {self.get_key_display(binding)} ({key})",
+                partial(self.run_action, binding.action, active.node),
+            )
+        yield from super().get_system_commands(screen)
+
+
+def build_app(
+    socket: str | None = None,
+    session: str = "agenttui",
+    *,
+    attach_command: Sequence[str] | None = None,
+    clock: Callable[[], float] = time.time,
+    poll_tiles: bool = True,
+) -> AgentTuiApp:
+    """The app for the CLI and the tests; settings come from the config's ``[tui]`` table."""
+    settings = tui_settings()
+    services = Services(socket=socket, session=session, attach_command=attach_command)
+    return AgentTuiApp(
+        services,
+        bell=settings.bell,
+        keymap=settings.keys,
+        clock=clock,
+        poll_tiles=poll_tiles,
+    )

@@ -1,0 +1,188 @@
+"""The agents screen: a live tile per agent pane, and one-key actions on the focused tile."""
+
+from __future__ import annotations
+
+import threading
+from typing import ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from widgets.pane_tile import PaneTile, TileInfo
+from widgets.tile_grid import TileGrid
+from workflows.tmux.mirror import Mirror
+from workflows.tmux.mirror_screen import PaneModel
+
+APPROVABLE = ("awaiting_approval", "trust")
+INTERRUPTIBLE = ("working", "awaiting_approval", "asking", "starting", "unknown")
+
+
+class AgentsScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "tile('approve')", "Approve", id="tile.approve"),
+        Binding("A", "tile('approve_always')", "Always", id="tile.approve_always"),
+        Binding("d", "tile('deny')", "Deny", id="tile.deny"),
+        Binding("x", "tile('interrupt')", "Interrupt", id="tile.interrupt"),
+        Binding("enter", "attach", "Attach", id="tile.attach"),
+        Binding("L", "open_log", "Log", id="tile.log"),
+        Binding("w", "next_waiting", "Next waiting", id="tiles.next_waiting"),
+    ]
+
+    class PanesChanged(Message):
+        """The mirror updated some models; coalesced so a burst is one repaint."""
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, AgentsScreen.PanesChanged)
+
+    def __init__(self) -> None:
+        super().__init__(id="agents")
+        self.mirror: Mirror | None = None
+        self._changed: set[str] = set()
+        self._changed_lock = threading.Lock()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("No agent panes yet: launch a run from the issues screen (1).", id="empty")
+        yield TileGrid(id="tiles")
+        yield Footer()
+
+    @property
+    def grid(self) -> TileGrid:
+        return self.query_one(TileGrid)
+
+    def on_mount(self) -> None:
+        self.start_mirror()
+        self.show_tiles(self.app.tile_infos)  # type: ignore[attr-defined]
+
+    def on_screen_resume(self) -> None:
+        self._update_visible()
+
+    def on_unmount(self) -> None:
+        if self.mirror is not None:
+            self.mirror.close()
+
+    # -- mirror ----------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="mirror")
+    def start_mirror(self) -> None:
+        mirror = self.app.services.mirror(self._mirror_updated)  # type: ignore[attr-defined]
+        try:
+            mirror.start()
+        except Exception as error:
+            self.app.call_from_thread(
+                self.notify, f"Cannot mirror panes: {error}", severity="error"
+            )
+            return
+        self.mirror = mirror
+        self.app.call_from_thread(self._update_visible)
+
+    def _mirror_updated(self, pane_ids: set[str]) -> None:
+        """Mirror thread: remember what changed, wake the UI once."""
+        with self._changed_lock:
+            self._changed |= pane_ids
+        self.post_message(self.PanesChanged())
+
+    def on_agents_screen_panes_changed(self, _message: PanesChanged) -> None:
+        with self._changed_lock:
+            changed, self._changed = self._changed, set()
+        for tile in self.grid.visible_tiles():
+            if tile.info.pane_id in changed:
+                tile.view.refresh_changed()
+
+    def model_for(self, pane_id: str) -> PaneModel:
+        return self.mirror.model(pane_id) if self.mirror is not None else PaneModel(pane_id)
+
+    def _update_visible(self) -> None:
+        if self.mirror is None:
+            return
+        for tile in self.grid.tiles:
+            if tile.view.model is None or tile.view.model is not self.mirror.model(
+                tile.info.pane_id
+            ):
+                tile.view.set_model(self.mirror.model(tile.info.pane_id))
+        focused = self.grid.focused_tile
+        self.mirror.set_visible(
+            [tile.info.pane_id for tile in self.grid.visible_tiles()],
+            focused.info.pane_id if focused else None,
+        )
+
+    def on_tile_grid_layout(self, _message: TileGrid.Layout) -> None:
+        self._update_visible()
+
+    def on_pane_tile_selected(self, _message: PaneTile.Selected) -> None:
+        self._update_visible()
+        self.refresh_bindings()
+
+    # -- tiles and states (the app polls; this screen shows) ---------------------------
+    def show_tiles(self, infos: list[TileInfo]) -> None:
+        self.query_one("#empty").display = not infos
+        self.grid.sync(infos, self.model_for)
+        if self.grid.focused_tile is None and infos and self.app.screen is self:
+            self.call_after_refresh(self._focus_first)
+        self.refresh_bindings()
+
+    def _focus_first(self) -> None:
+        tiles = self.grid.tiles
+        if tiles and self.grid.focused_tile is None:
+            tiles[0].focus()
+
+    # -- actions on the focused tile -------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        tile = self.grid.focused_tile if self.is_mounted else None
+        if action == "tile":
+            if tile is None:
+                return False
+            kind = str(parameters[0]) if parameters else ""
+            if kind in ("approve", "approve_always", "deny"):
+                return tile.info.state in APPROVABLE
+            return tile.info.state in INTERRUPTIBLE
+        if action == "attach":
+            return tile is not None
+        if action == "open_log":
+            return tile is not None and bool(tile.info.run_id)
+        if action == "next_waiting":
+            return any(each.info.waiting for each in self.grid.tiles)
+        return True
+
+    def action_tile(self, kind: str) -> None:
+        tile = self.grid.focused_tile
+        if tile is not None:
+            self.perform(tile.info.pane_id, tile.info.name, kind)
+
+    @work(thread=True, group="tile-actions")
+    def perform(self, pane_id: str, name: str, kind: str) -> None:
+        try:
+            detail = self.app.services.tile_action(pane_id, kind)  # type: ignore[attr-defined]
+        except Exception as error:
+            self.app.call_from_thread(self.notify, f"{name}: {error}", severity="error")
+            return
+        label = kind.replace("_", " ")
+        self.app.call_from_thread(self.notify, f"{name}: {label} {detail}".strip())
+        self.app.call_from_thread(self.app.load_tiles)  # type: ignore[attr-defined]
+
+    def action_next_waiting(self) -> None:
+        tiles = self.grid.tiles
+        current = self.grid.focused_tile
+        start = tiles.index(current) + 1 if current in tiles else 0
+        for tile in tiles[start:] + tiles[:start]:
+            if tile.info.waiting:
+                self.grid.focus_tile(tile)
+                return
+
+    def action_attach(self) -> None:
+        tile = self.grid.focused_tile
+        if tile is None:
+            return
+        services = self.app.services  # type: ignore[attr-defined]
+        if services.inside_same_tmux():
+            services.switch_to(tile.info.pane_id)
+            return
+        self.app.run_external(services.attach_argv(tile.info.pane_id))  # type: ignore[attr-defined]
+
+    def action_open_log(self) -> None:
+        tile = self.grid.focused_tile
+        if tile is not None and tile.info.run_id:
+            self.app.open_run_log(tile.info.run_id)  # type: ignore[attr-defined]

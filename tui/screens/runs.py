@@ -1,0 +1,105 @@
+"""The runs screen: every workflow run with its step, state, duration and PR; resume/cancel."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+
+from widgets.run_list import RunList
+
+POLL_S = 2.0
+RESUMABLE = ("failed", "cancelled", "pending", "running")
+CANCELLABLE = ("pending", "running")
+
+
+class RunsScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("R", "resume", "Resume", id="runs.resume"),
+        Binding("C", "cancel_run", "Cancel run", id="runs.cancel"),
+        Binding("L,enter", "open_log", "Log", id="runs.log"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, runs: list[dict[str, Any]]) -> None:
+            super().__init__()
+            self.runs = runs
+
+    def __init__(self) -> None:
+        super().__init__(id="runs")
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield RunList(clock=self.app.clock, id="run-list")  # type: ignore[attr-defined]
+        yield Footer()
+
+    @property
+    def run_list(self) -> RunList:
+        return self.query_one(RunList)
+
+    def on_mount(self) -> None:
+        self.run_list.focus()
+        self.load_runs()
+        self.set_interval(POLL_S, self.load_runs)
+
+    @work(thread=True, exclusive=True, group="runs")
+    def load_runs(self) -> None:
+        try:
+            runs = self.app.services.runs()  # type: ignore[attr-defined]
+        except Exception as error:
+            self.app.call_from_thread(self.notify, f"runs: {error}", severity="error")
+            return
+        self.post_message(self.Loaded(runs))
+
+    def on_runs_screen_loaded(self, message: Loaded) -> None:
+        self.run_list.show(message.runs)
+        self.refresh_bindings()
+
+    def on_data_table_row_highlighted(self) -> None:
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action not in ("resume", "cancel_run", "open_log") or not self.is_mounted:
+            return True
+        run = self.run_list.current
+        if run is None:
+            return False
+        if action == "resume":
+            return run.get("status") in RESUMABLE
+        if action == "cancel_run":
+            return run.get("status") in CANCELLABLE
+        return True
+
+    def action_resume(self) -> None:
+        run = self.run_list.current
+        if run is not None:
+            self.run_action_on(run["id"], "resume")
+
+    def action_cancel_run(self) -> None:
+        run = self.run_list.current
+        if run is not None:
+            self.run_action_on(run["id"], "cancel")
+
+    @work(thread=True, group="run-actions")
+    def run_action_on(self, run_id: str, what: str) -> None:
+        services = self.app.services  # type: ignore[attr-defined]
+        try:
+            if what == "resume":
+                services.resume_run(run_id)
+            else:
+                services.cancel_run(run_id)
+        except Exception as error:
+            self.app.call_from_thread(self.notify, f"run {run_id}: {error}", severity="error")
+            return
+        self.app.call_from_thread(self.notify, f"run {run_id}: {what} requested")
+        self.app.call_from_thread(self.load_runs)
+
+    def action_open_log(self) -> None:
+        run = self.run_list.current
+        if run is not None:
+            self.app.open_run_log(run["id"])  # type: ignore[attr-defined]

@@ -1,0 +1,246 @@
+"""The issues screen: filter, select, group, launch one workflow run per group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+
+from tui.screens.workflow_picker import WorkflowPicker
+from widgets.issue_table import IssueTable
+from workflows.issues.model import Issue
+
+
+@dataclass
+class IssueGroup:
+    issues: list[str]
+    reasons: list[str]
+
+
+class TriageScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", id="triage.filter"),
+        Binding("g", "group", "Group", id="triage.group"),
+        Binding("s", "suggest", "Suggest groups", id="triage.suggest"),
+        Binding("G", "accept_suggestions", "Accept suggested", id="triage.accept"),
+        Binding("enter", "launch", "Launch", id="triage.launch"),
+        Binding("escape", "clear", "Clear", id="triage.clear"),
+        Binding("r", "refresh_issues", "Refresh", id="triage.refresh"),
+    ]
+
+    class IssuesLoaded(Message):
+        def __init__(self, issues: list[Issue], *, cached: bool) -> None:
+            super().__init__()
+            self.issues = issues
+            self.cached = cached
+
+    class Suggested(Message):
+        def __init__(self, groups: list[IssueGroup]) -> None:
+            super().__init__()
+            self.groups = groups
+
+    def __init__(self) -> None:
+        super().__init__(id="triage")
+        self.all_issues: list[Issue] = []
+        self.groups: list[IssueGroup] = []
+        self.suggestions: list[IssueGroup] = []
+        self.query_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            with Vertical(id="issues-main"):
+                yield Input(placeholder="/ filter: id, title, state, label, project", id="filter")
+                yield IssueTable(id="issues")
+                yield Static("", id="issues-status")
+            with Vertical(id="groups-side"):
+                yield Static("", id="groups")
+                yield Static("", id="suggestions")
+        yield Footer()
+
+    @property
+    def table(self) -> IssueTable:
+        return self.query_one(IssueTable)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self.load_issues(cached=True)
+        self._show_groups()
+
+    # -- loading ---------------------------------------------------------------------
+    @work(thread=True, group="issues")
+    def load_issues(self, cached: bool) -> None:
+        services = self.app.services  # type: ignore[attr-defined]
+        try:
+            issues = services.cached_issues() if cached else services.refresh_issues()
+        except Exception as error:
+            self.app.call_from_thread(self.notify, f"issues: {error}", severity="error")
+            issues = None
+        if issues is not None:
+            self.post_message(self.IssuesLoaded(issues, cached=cached))
+        if cached:  # the cached list first, then the fresh one
+            self.app.call_from_thread(self.load_issues, False)
+
+    def on_triage_screen_issues_loaded(self, message: IssuesLoaded) -> None:
+        if message.cached and message.issues == [] and self.all_issues:
+            return
+        self.all_issues = message.issues
+        self.apply_filter(self.query_text)
+        if not message.cached:
+            self._status(f"{len(self.all_issues)} issues")
+
+    def _status(self, text: str) -> None:
+        self.query_one("#issues-status", Static).update(Text(text, style="dim"))
+
+    # -- filtering -------------------------------------------------------------------
+    @on(Input.Changed, "#filter")
+    def on_filter_changed(self, event: Input.Changed) -> None:
+        self.apply_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def on_filter_submitted(self) -> None:
+        self.table.focus()
+
+    def apply_filter(self, query: str) -> None:
+        self.query_text = query
+        services = self.app.services  # type: ignore[attr-defined]
+        shown = services.filter_issues(self.all_issues, query.strip())
+        self.table.show(shown)
+        self._status(f"{len(shown)} of {len(self.all_issues)} issues")
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    # -- grouping --------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self.is_mounted:
+            return True
+        if action == "group":
+            return bool(self.table.selected)
+        if action == "accept_suggestions":
+            return bool(self.suggestions)
+        if action == "launch":
+            return bool(self.groups or self.table.selected or self.table.current)
+        return True
+
+    def on_issue_table_selection_changed(self) -> None:
+        self.refresh_bindings()
+        self._show_groups()
+
+    def action_group(self) -> None:
+        ids = list(self.table.selected)
+        if not ids:
+            return
+        self.groups.append(IssueGroup(ids, ["grouped by hand"]))
+        self.table.clear_selection()
+        self._show_groups()
+
+    def action_suggest(self) -> None:
+        issues = list(self.table.selected.values()) or list(self.table.issues)
+        self.suggest(issues)
+
+    @work(thread=True, exclusive=True, group="suggest")
+    def suggest(self, issues: list[Issue]) -> None:
+        try:
+            raw = self.app.services.suggest_groups(issues)  # type: ignore[attr-defined]
+        except Exception as error:
+            self.app.call_from_thread(self.notify, f"grouping: {error}", severity="error")
+            return
+        self.post_message(self.Suggested([IssueGroup(ids, reasons) for ids, reasons in raw]))
+
+    def on_triage_screen_suggested(self, message: Suggested) -> None:
+        self.suggestions = message.groups
+        self._show_groups()
+        self.refresh_bindings()
+
+    def action_accept_suggestions(self) -> None:
+        self.groups.extend(self.suggestions)
+        self.suggestions = []
+        self.table.clear_selection()
+        self._show_groups()
+
+    def action_clear(self) -> None:
+        if self.table.selected:
+            self.table.clear_selection()
+        elif self.suggestions:
+            self.suggestions = []
+        else:
+            self.groups = []
+        self._show_groups()
+        self.refresh_bindings()
+
+    def _show_groups(self) -> None:
+        text = Text("Groups to launch\n", style="bold")
+        if not self.groups:
+            text.append("none yet: space selects, g groups\n", style="dim")
+        for number, group in enumerate(self.groups, 1):
+            text.append(f"{number}. {', '.join(group.issues)}\n")
+            text.append(f"   {'; '.join(group.reasons)}\n", style="dim")
+        if self.table.selected:
+            text.append(f"\nselected: {', '.join(self.table.selected)}\n", style="yellow")
+        self.query_one("#groups", Static).update(text)
+        tips = Text("Suggested (s; G accepts)\n", style="bold")
+        for group in self.suggestions:
+            tips.append(f"• {', '.join(group.issues)}\n")
+            tips.append(f"  {'; '.join(group.reasons)}\n", style="dim")
+        self.query_one("#suggestions", Static).update(tips)
+
+    # -- launching -------------------------------------------------------------------
+    def _groups_to_launch(self) -> list[IssueGroup]:
+        if self.groups:
+            return list(self.groups)
+        if self.table.selected:
+            return [IssueGroup(list(self.table.selected), ["selection"])]
+        current = self.table.current
+        return [IssueGroup([current.identifier], ["highlighted"])] if current else []
+
+    def action_launch(self) -> None:
+        groups = self._groups_to_launch()
+        if groups:
+            self.pick_and_launch(groups)
+
+    @work(group="launch")
+    async def pick_and_launch(self, groups: list[IssueGroup]) -> None:
+        choices = await self._workflow_choices()
+        workflow = await self.app.push_screen_wait(WorkflowPicker(choices, len(groups)))
+        if workflow is None:
+            return
+        self.launch(workflow, groups)
+        self.groups = []
+        self.table.clear_selection()
+        self._show_groups()
+
+    async def _workflow_choices(self) -> list:  # type: ignore[type-arg]
+        worker = self.run_worker(
+            self.app.services.workflows,  # type: ignore[attr-defined]
+            thread=True,
+            group="workflows",
+        )
+        return list(await worker.wait())
+
+    @work(thread=True, group="launch-runs")
+    def launch(self, workflow: str, groups: list[IssueGroup]) -> None:
+        services = self.app.services  # type: ignore[attr-defined]
+        for group in groups:
+            try:
+                run_id = services.launch(workflow, group.issues)
+            except Exception as error:
+                self.app.call_from_thread(
+                    self.notify, f"{', '.join(group.issues)}: {error}", severity="error"
+                )
+                continue
+            self.app.call_from_thread(
+                self.notify, f"run {run_id}: {workflow} on {', '.join(group.issues)}"
+            )
+
+    def action_refresh_issues(self) -> None:
+        self._status("refreshing…")
+        self.load_issues(cached=False)

@@ -1,0 +1,183 @@
+"""The app's one door to the headless core (tmux, agents, issues, runs, workflows).
+
+Screens call these from worker threads only. Every method delegates to the module that
+owns the behaviour (the driver, ``observe.read_state``, the approve logic, the issue
+cache, the run store); nothing here decides anything on its own. Tests build the app
+with a ``Services`` pointed at a private tmux server and an isolated store.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from widgets.pane_tile import TileInfo
+
+if TYPE_CHECKING:
+    from workflows.issues.model import Issue
+    from workflows.tmux.driver import TmuxDriver
+    from workflows.tmux.mirror import Mirror
+
+TILE_ACTIONS = ("approve", "approve_always", "deny", "interrupt")
+
+
+@dataclass
+class WorkflowChoice:
+    name: str
+    description: str
+    source: str  # "built-in" or "user"
+
+
+@dataclass
+class Services:
+    socket: str | None = None
+    session: str = "agenttui"
+    attach_command: Sequence[str] | None = None
+    """argv prefix run to attach (tests pass a stub); the pane id is appended."""
+    _driver: TmuxDriver | None = field(default=None, repr=False)
+
+    # -- tmux / agents ---------------------------------------------------------------
+    @property
+    def driver(self) -> TmuxDriver:
+        if self._driver is None:
+            from workflows.tmux.driver import TmuxDriver
+
+            self._driver = TmuxDriver(socket=self.socket, session=self.session)
+        return self._driver
+
+    def mirror(self, on_update: Any) -> Mirror:
+        from workflows.tmux.mirror import Mirror
+
+        return Mirror(self.socket, self.session, on_update=on_update)
+
+    def tiles(self) -> list[TileInfo]:
+        """Every agent pane of the session with its state, ordered by run then name."""
+        from workflows.agents.observe import read_state
+
+        panes = [pane for pane in self.driver.panes() if pane.name or pane.agent]
+        issues = self._run_issues({pane.run_id for pane in panes if pane.run_id})
+        infos = []
+        for pane in panes:
+            try:
+                reading = read_state(self.driver, pane)
+                state, detail = reading.state.value, dict(reading.detail)
+            except Exception as error:  # a pane that vanished mid-read
+                state, detail = "unknown", {"error": str(error)}
+            infos.append(
+                TileInfo(
+                    pane_id=pane.pane_id,
+                    name=pane.name or pane.pane_id,
+                    agent=pane.agent,
+                    run_id=pane.run_id,
+                    issue=issues.get(pane.run_id, ""),
+                    state=state,
+                    detail=detail,
+                )
+            )
+        infos.sort(key=lambda info: (info.run_id, info.name))
+        return infos
+
+    def _run_issues(self, run_ids: set[str]) -> dict[str, str]:
+        if not run_ids:
+            return {}
+        try:
+            runs = {run["id"]: run for run in self.runs()}
+        except Exception:
+            return {}
+        return {
+            run_id: ", ".join(runs[run_id].get("issues") or [])
+            for run_id in run_ids
+            if run_id in runs
+        }
+
+    def tile_action(self, pane_id: str, action: str) -> str:
+        """approve / approve_always / deny / interrupt, through the agents' own logic."""
+        from workflows.agents import actions
+
+        return str(actions.perform(self.driver, pane_id, action))
+
+    def attach_argv(self, pane_id: str) -> list[str]:
+        if self.attach_command is not None:
+            return [*self.attach_command, pane_id]
+        tmux = [shutil.which("tmux") or "tmux", *(["-L", self.socket] if self.socket else [])]
+        return [*tmux, "attach-session", "-t", pane_id]
+
+    def inside_same_tmux(self) -> bool:
+        return bool(os.environ.get("TMUX")) and self.attach_command is None
+
+    def switch_to(self, pane_id: str) -> None:
+        """Inside tmux: show the pane's window in this client (come back with last-window)."""
+        self.driver.command("switch-client", "-t", pane_id)
+
+    # -- issues ----------------------------------------------------------------------
+    def cached_issues(self) -> list[Issue]:
+        """The last list seen, at once (empty when there is no cache yet)."""
+        try:
+            from workflows.issues import cache
+        except ImportError:  # no cache module yet: the refresh brings the list
+            return []
+        return list(cache.load_cached())
+
+    def refresh_issues(self) -> list[Issue]:
+        try:
+            from workflows.issues import cache
+        except ImportError:
+            from workflows.issues import open_source
+
+            return open_source().list_issues()
+        return list(cache.refresh())
+
+    def filter_issues(self, issues: list[Issue], query: str) -> list[Issue]:
+        from workflows.issues.search import matches
+
+        return [issue for issue in issues if matches(issue, query)] if query else issues
+
+    def suggest_groups(self, issues: list[Issue]) -> list[tuple[list[str], list[str]]]:
+        from workflows.issues.grouping import suggest_groups
+
+        groups = suggest_groups(issues, singletons=False)
+        return [(list(group.issues), list(group.reasons)) for group in groups]
+
+    # -- workflows and runs ----------------------------------------------------------
+    def workflows(self) -> list[WorkflowChoice]:
+        from workflows.definitions import loader
+
+        choices = []
+        user_dir = loader.user_workflow_dir()
+        for name in loader.list_workflows():
+            path = loader.find_definition(name)
+            try:
+                description = loader.load_workflow(name).description
+            except Exception as error:
+                description = f"(invalid: {error})"
+            source = "user" if user_dir in path.parents else "built-in"
+            choices.append(WorkflowChoice(name, description, source))
+        return choices
+
+    def launch(self, workflow: str, issue_ids: list[str]) -> str:
+        from workflows import engine
+
+        return str(engine.launch_run(workflow, issue_ids, socket=self.socket, session=self.session))
+
+    def runs(self) -> list[dict[str, Any]]:
+        from workflows import runs
+
+        return [record.summary() for record in runs.list_runs()]
+
+    def resume_run(self, run_id: str) -> None:
+        from workflows import engine
+
+        engine.resume_run(run_id, socket=self.socket, session=self.session)
+
+    def cancel_run(self, run_id: str) -> None:
+        from workflows import engine
+
+        engine.cancel_run(run_id)
+
+    def run_log(self, run_id: str) -> str:
+        from workflows.runs import run_log_path
+
+        return str(run_log_path(run_id))

@@ -1,0 +1,227 @@
+"""IssueTable: a virtual list of issues (only visible rows are drawn), with multi-select.
+
+Columns fit the width: the title takes what is left after identifier, state, labels and
+project; narrow terminals drop project, then labels. Thousands of issues cost nothing
+until they scroll into view, so filtering redraws in well under a frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from workflows.issues.model import Issue
+
+STATE_STYLES = {
+    "started": "yellow",
+    "unstarted": "",
+    "backlog": "dim",
+    "triage": "magenta",
+    "completed": "green",
+    "canceled": "dim strike",
+}
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` in a column ``width`` wide, the last cell kept as a gap."""
+    if width <= 0:
+        return ""
+    room = width - 1
+    if len(text) > room:
+        return text[: max(0, room - 1)] + "… "
+    return text.ljust(width)
+
+
+def column_widths(width: int) -> dict[str, int]:
+    """Widths of mark, identifier, title, state, labels, project for a table ``width`` wide."""
+    cols = {"mark": 2, "identifier": 10, "state": 13, "labels": 20, "project": 16}
+    for drop in ("project", "labels"):
+        if width - sum(cols.values()) >= 30:
+            break
+        cols[drop] = 0
+    cols["title"] = max(10, width - sum(cols.values()))
+    return cols
+
+
+class IssueTable(ScrollView, can_focus=True):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="issues.up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="issues.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="issues.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="issues.page_down"),
+        Binding("home", "jump(0)", "First", show=False, id="issues.first"),
+        Binding("end", "jump(-1)", "Last", show=False, id="issues.last"),
+        Binding("space", "toggle", "Select", id="issues.select"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "issue-table--cursor",
+        "issue-table--selected",
+        "issue-table--header",
+    }
+
+    DEFAULT_CSS = """
+    IssueTable {
+        height: 1fr;
+        scrollbar-size-vertical: 1;
+    }
+    IssueTable > .issue-table--cursor {
+        background: $accent 40%;
+    }
+    IssueTable:focus > .issue-table--cursor {
+        background: $accent 70%;
+    }
+    IssueTable > .issue-table--selected {
+        color: $warning;
+        text-style: bold;
+    }
+    IssueTable > .issue-table--header {
+        color: $text-muted;
+        text-style: bold;
+    }
+    """
+
+    cursor: reactive[int] = reactive(0, always_update=True)
+    """Index of the highlighted row in the shown (filtered) issues."""
+
+    class Highlighted(Message):
+        def __init__(self, table: IssueTable, issue: Issue | None) -> None:
+            super().__init__()
+            self.table = table
+            self.issue = issue
+
+        @property
+        def control(self) -> IssueTable:
+            return self.table
+
+    class SelectionChanged(Message):
+        def __init__(self, table: IssueTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> IssueTable:
+            return self.table
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.issues: list[Issue] = []
+        self.selected: dict[str, Issue] = {}
+
+    # -- data ------------------------------------------------------------------------
+    def show(self, issues: Sequence[Issue]) -> None:
+        """Show these issues (already filtered); keeps the cursor on the same issue."""
+        current = self.current
+        self.issues = list(issues)
+        self.virtual_size = Size(self.size.width, len(self.issues) + 1)
+        index = 0
+        if current is not None:
+            for i, issue in enumerate(self.issues):
+                if issue.identifier == current.identifier:
+                    index = i
+                    break
+        self.cursor = min(index, max(0, len(self.issues) - 1))
+        self.refresh()
+
+    @property
+    def current(self) -> Issue | None:
+        if 0 <= self.cursor < len(self.issues):
+            return self.issues[self.cursor]
+        return None
+
+    def clear_selection(self) -> None:
+        self.selected.clear()
+        self.refresh()
+        self.post_message(self.SelectionChanged(self))
+
+    # -- rendering -------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y == 0:
+            return self._header(width)
+        index = self.scroll_offset.y + y - 1
+        if index >= len(self.issues):
+            return Strip.blank(width, self.rich_style)
+        return self._row(self.issues[index], index, width)
+
+    def _header(self, width: int) -> Strip:
+        cols = column_widths(width)
+        style = self.get_component_rich_style("issue-table--header")
+        parts = [" " * cols["mark"], _fit("ID", cols["identifier"]), _fit("Title", cols["title"])]
+        parts += [_fit("State", cols["state"])]
+        if cols["labels"]:
+            parts.append(_fit("Labels", cols["labels"]))
+        if cols["project"]:
+            parts.append(_fit("Project", cols["project"]))
+        return Strip([Segment("".join(parts), style)]).crop_extend(0, width, style)
+
+    def _row(self, issue: Issue, index: int, width: int) -> Strip:
+        cols = column_widths(width)
+        base = self.rich_style
+        if index == self.cursor:
+            base = base + self.get_component_rich_style("issue-table--cursor")
+        selected = issue.identifier in self.selected
+        mark_style = base + self.get_component_rich_style("issue-table--selected")
+        segments = [
+            Segment("● " if selected else "  ", mark_style),
+            Segment(_fit(issue.identifier, cols["identifier"]), mark_style if selected else base),
+            Segment(_fit(issue.title, cols["title"]), base),
+            Segment(
+                _fit(issue.state, cols["state"]),
+                base + Style.parse(STATE_STYLES.get(issue.state_type, "") or "none"),
+            ),
+        ]
+        if cols["labels"]:
+            segments.append(Segment(_fit(", ".join(issue.labels), cols["labels"]), base + _DIM))
+        if cols["project"]:
+            segments.append(Segment(_fit(issue.project or "", cols["project"]), base + _DIM))
+        return Strip(segments).crop_extend(0, width, base)
+
+    # -- cursor and selection --------------------------------------------------------
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.refresh()
+        self._scroll_cursor_into_view()
+        self.post_message(self.Highlighted(self, self.current))
+
+    def _scroll_cursor_into_view(self) -> None:
+        visible = max(1, self.size.height - 1)
+        top = self.scroll_offset.y
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + visible:
+            self.scroll_to(y=self.cursor - visible + 1, animate=False)
+
+    def action_cursor(self, delta: int) -> None:
+        if self.issues:
+            self.cursor = min(max(self.cursor + delta, 0), len(self.issues) - 1)
+
+    def action_page(self, direction: int) -> None:
+        self.action_cursor(direction * max(1, self.size.height - 2))
+
+    def action_jump(self, where: int) -> None:
+        if self.issues:
+            self.cursor = where if where >= 0 else len(self.issues) - 1
+
+    def action_toggle(self) -> None:
+        issue = self.current
+        if issue is None:
+            return
+        if issue.identifier in self.selected:
+            del self.selected[issue.identifier]
+        else:
+            self.selected[issue.identifier] = issue
+        self.refresh()
+        self.action_cursor(1)
+        self.post_message(self.SelectionChanged(self))
+
+
+_DIM = Style(dim=True)

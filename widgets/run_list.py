@@ -1,0 +1,80 @@
+"""RunList: workflow runs with their step, state, duration and pull request."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+STATUS_STYLES = {
+    "pending": "dim",
+    "running": "bold cyan",
+    "succeeded": "green",
+    "failed": "bold red",
+    "cancelled": "dim",
+}
+COLUMNS = ("run", "workflow", "issues", "step", "state", "time", "pull request")
+
+
+def duration_text(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+class RunList(DataTable[Any]):
+    """Rows keyed by run id; ``show`` updates in place so the cursor stays put."""
+
+    DEFAULT_CSS = """
+    RunList {
+        height: 1fr;
+    }
+    """
+
+    def __init__(self, *, clock: Callable[[], float] = time.time, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.clock = clock
+        self.runs: dict[str, dict[str, Any]] = {}
+
+    def on_mount(self) -> None:
+        for name in COLUMNS:
+            self.add_column(name, key=name)
+
+    def _cells(self, run: dict[str, Any]) -> tuple[Any, ...]:
+        end = run.get("finished_at") or self.clock()
+        started = run.get("created_at") or end
+        status = str(run.get("status", ""))
+        return (
+            run["id"],
+            run.get("workflow", ""),
+            ", ".join(run.get("issues") or []),
+            run.get("current_step") or "",
+            Text(status, style=STATUS_STYLES.get(status, "")),
+            duration_text(end - started),
+            run.get("pr_url") or "",
+        )
+
+    def show(self, runs: list[dict[str, Any]]) -> None:
+        wanted = {run["id"]: run for run in runs}
+        for key in list(self.rows):
+            if key.value not in wanted:
+                self.remove_row(key)
+        for run_id, run in wanted.items():
+            cells = self._cells(run)
+            if run_id in self.runs and any(row.value == run_id for row in self.rows):
+                for column, value in zip(COLUMNS, cells, strict=True):
+                    self.update_cell(run_id, column, value)
+            else:
+                self.add_row(*cells, key=run_id)
+        self.runs = wanted
+
+    @property
+    def current(self) -> dict[str, Any] | None:
+        if not self.row_count:
+            return None
+        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        return self.runs.get(str(key.value))
