@@ -171,8 +171,9 @@ def _run(row: Any) -> RunRecord:
 
 
 class RunStore:
-    def __init__(self, store: Store | None = None) -> None:
+    def __init__(self, store: Store | None = None, *, echo: bool = False) -> None:
         self.store = store if store is not None else Store()
+        self.echo = echo  # the runner also prints each event in its tmux window
         self.store.ensure("runs", DDL)
 
     # -- runs ---------------------------------------------------------------------------
@@ -256,8 +257,11 @@ class RunStore:
             )
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now))
         where = f" [{step_id}]" if step_id else ""
+        line = f"{stamp} {kind}{where} {message}"
         with run_log_path(run_id).open("a", encoding="utf-8") as log:
-            log.write(f"{stamp} {kind}{where} {message}\n")
+            log.write(line + "\n")
+        if self.echo:
+            print(line, flush=True)
 
     def events(self, run_id: str) -> list[dict[str, Any]]:
         rows = self.store.connection().execute(
@@ -362,3 +366,8 @@ def _attempt(row: Any) -> Attempt:
         outputs=json.loads(row["outputs"]),
         error=row["error"],
     )
+
+
+def list_runs(store: Store | None = None) -> list[RunRecord]:
+    """Every run, oldest first."""
+    return RunStore(store).all_runs()

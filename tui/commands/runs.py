@@ -1,11 +1,182 @@
-"""CLI verbs of the runs group (see tui/cli.py for the handler contract)."""
+"""CLI verbs of the runs group: run, runs, resume, cancel, log, workflows (and run-worker).
+
+``agenttui run`` records a run and starts its runner in its own tmux window, so the run
+survives this command, the TUI and the terminal; ``--wait`` follows it to the end.
+"""
 
 from __future__ import annotations
 
 import argparse
+import time
+from typing import Any
+
+from workflows.errors import AgentTuiError, WaitTimeout
+
+
+def _ids(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _wait(run_id: str, timeout: float) -> dict[str, Any]:
+    from workflows.runner import effective_status
+    from workflows.runs import FINAL, RunStore
+
+    runs = RunStore()
+    deadline = time.monotonic() + timeout
+    while True:
+        summary = effective_status(runs.get(run_id))
+        if summary["status"] in FINAL:
+            return summary
+        if time.monotonic() > deadline:
+            raise WaitTimeout(f"run {run_id} still {summary['status']} after {timeout:.0f}s")
+        time.sleep(0.5)
+
+
+def _finish(args: argparse.Namespace, run_id: str) -> Any:
+    if not args.wait:
+        return {"run": run_id, "status": "started", "window": f"run-{run_id}"}
+    summary = _wait(run_id, args.timeout)
+    if summary["status"] != "succeeded":
+        raise AgentTuiError(f"run {run_id} {summary['status']}: {summary.get('error') or ''}")
+    return summary
+
+
+def _run(args: argparse.Namespace) -> Any:
+    from workflows.runner import launch_run
+
+    run_id = launch_run(
+        args.workflow,
+        _ids(args.issues),
+        socket=args.socket,
+        session=args.session,
+        repo=args.repo,
+        source=args.source,
+        agent=args.agent,
+        github_repo=args.github_repo,
+        branch=args.branch,
+        base=args.base,
+        test_command=args.test_command,
+    )
+    return _finish(args, run_id)
+
+
+def _runs(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from workflows.runner import effective_status
+    from workflows.runs import list_runs
+
+    return [effective_status(record) for record in list_runs()]
+
+
+def _format_runs(result: list[dict[str, Any]]) -> str:
+    if not result:
+        return "no runs"
+    rows = [f"{'RUN':8} {'WORKFLOW':10} {'STATUS':10} {'STEP':10} ISSUES / PR / ERROR"]
+    for run in result:
+        tail = ", ".join(run["issues"])
+        tail += f"  {run['pr_url']}" if run.get("pr_url") else ""
+        tail += f"  ({run['error']})" if run.get("error") else ""
+        rows.append(
+            f"{run['id']:8} {run['workflow']:10} {run['status']:10} "
+            f"{run['current_step'] or '-':10} {tail}"
+        )
+    return "\n".join(rows)
+
+
+def _resume(args: argparse.Namespace) -> Any:
+    from workflows.runner import resume_run
+
+    return _finish(args, resume_run(args.run, socket=args.socket, session=args.session))
+
+
+def _cancel(args: argparse.Namespace) -> dict[str, str]:
+    from workflows.runner import cancel_run
+
+    return {
+        "run": args.run,
+        "status": cancel_run(args.run, socket=args.socket, session=args.session),
+    }
+
+
+def _log(args: argparse.Namespace) -> Any:
+    from workflows.runs import RunStore, run_log_path
+
+    record = RunStore().get(args.run)
+    if args.json:
+        return RunStore().events(record.id)
+    path = run_log_path(record.id)
+    return path.read_text(encoding="utf-8").rstrip("\n") if path.exists() else ""
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from workflows.runner import run_worker
+
+    return run_worker(args.run, socket=args.socket, session=args.session)
+
+
+def _workflows(args: argparse.Namespace) -> Any:
+    from workflows.definitions.loader import list_workflows, load_workflow
+
+    if args.check:
+        workflow = load_workflow(args.check)  # raises with every file:line problem
+        return {
+            "workflow": workflow.name,
+            "path": workflow.path,
+            "ok": True,
+            "steps": [step.id for step in workflow.steps],
+        }
+    return [
+        {"name": name, "description": load_workflow(name).description} for name in list_workflows()
+    ]
 
 
 def register(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
     """Add this group's verbs; each sets `handler` with set_defaults."""
+    run = subparsers.add_parser(
+        "run", parents=[common], help="start a workflow run on issues, in its own tmux window"
+    )
+    run.add_argument("workflow", help="workflow name (feedback, quick-fix, review…) or file")
+    run.add_argument("--issues", required=True, help="issue ids, comma separated (one group)")
+    run.add_argument("--repo", help="git repository to work in (default: current directory)")
+    run.add_argument("--source", choices=("linear", "local"), help="issue source")
+    run.add_argument("--agent", help="agent profile for every agent step (e.g. demo)")
+    run.add_argument("--github-repo", help="OWNER/NAME (default: from the origin remote)")
+    run.add_argument("--branch", help="branch name (default: Linear's branchName)")
+    run.add_argument("--base", help="base branch (default: the remote's default branch)")
+    run.add_argument("--test-command", help="command the test step runs")
+    for parser in (run,):
+        parser.add_argument("--wait", action="store_true", help="wait for the run to end")
+        parser.add_argument("--timeout", type=float, default=3600.0, help="seconds --wait waits")
+    run.set_defaults(handler=_run)
+
+    runs = subparsers.add_parser("runs", parents=[common], help="list runs and their status")
+    runs.set_defaults(handler=_runs, formatter=_format_runs)
+
+    resume = subparsers.add_parser(
+        "resume", parents=[common], help="continue a stopped run from its last completed step"
+    )
+    resume.add_argument("run")
+    resume.add_argument("--wait", action="store_true", help="wait for the run to end")
+    resume.add_argument("--timeout", type=float, default=3600.0, help="seconds --wait waits")
+    resume.set_defaults(handler=_resume)
+
+    cancel = subparsers.add_parser("cancel", parents=[common], help="cancel a run")
+    cancel.add_argument("run")
+    cancel.set_defaults(handler=_cancel)
+
+    log = subparsers.add_parser("log", parents=[common], help="print a run's log")
+    log.add_argument("run")
+    log.set_defaults(handler=_log)
+
+    worker = subparsers.add_parser(
+        "run-worker", parents=[common], help="(internal) the process that drives one run"
+    )
+    worker.add_argument("run")
+    worker.set_defaults(handler=_worker)
+
+    workflows = subparsers.add_parser(
+        "workflows", parents=[common], help="list workflows, or --check FILE"
+    )
+    workflows.add_argument("--check", metavar="FILE", help="validate a workflow file or name")
+    workflows.set_defaults(handler=_workflows)

@@ -1,0 +1,91 @@
+"""The feedback workflow end to end in real tmux, offline: demo agents, a real repository with
+a bare remote, the local Linear server and the local GitHub API server."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from tests.git_repos import Project, run_git
+from tests.github_server import GitHubServer
+from tests.linear_server import LinearServer
+from tests.run_fixtures import (
+    agenttui,
+    github,  # noqa: F401 (fixture)
+    project,  # noqa: F401 (fixture)
+    prompts_received,
+    start_run,
+    wait_for_end,
+)
+from workflows.runs import RunStore
+
+HOSTILE_TITLE = 'Checkout `$(touch /tmp/pwned)` ; Enter {pr_url} "quoted"'
+HOSTILE_BODY = "Steps:\n1. run $(rm -rf ~)\n2. press Enter\n\tEscape C-c {{not a placeholder}}"
+
+
+def test_feedback_workflow_opens_pr_and_reports_on_every_issue(
+    tmux_server: object, linear_server: LinearServer, github: GitHubServer, project: Project
+) -> None:
+    workspace = linear_server.workspace
+    hostile = workspace.add_issue(HOSTILE_TITLE, description=HOSTILE_BODY)
+    first = workspace.find_issue("ENG-1")
+    run_id = start_run(
+        "feedback",
+        "--issues",
+        f"ENG-1,{hostile['identifier']}",
+        "--repo",
+        str(project.repo),
+        "--source",
+        "linear",
+        "--agent",
+        "demo",
+        "--github-repo",
+        "acme/widgets",
+        "--test-command",
+        "sh run_tests.sh",
+    )
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+
+    # The pull request exists on the server, for the branch Linear named, with a real diff.
+    (pull,) = github.pulls
+    branch = first["branchName"]
+    assert pull["head"]["ref"] == branch and pull["base"]["ref"] == "main"
+    assert summary["pr_url"] == pull["html_url"] and summary["branch"] == branch
+    assert pull["title"].startswith("ENG-1: ")
+    changed = run_git(project.remote, "diff", "--name-only", f"main...{branch}")
+    assert changed.splitlines() == ["DEMO_CHANGES.md"]  # notes under .agenttui/ stay out
+
+    # Every issue of the group got the PR as a comment and an attachment, and moved state.
+    for key in ("ENG-1", hostile["identifier"]):
+        assert any(pull["html_url"] in body for body in workspace.comments_on(key))
+        assert [a["url"] for a in workspace.attachments_on(key)] == [pull["html_url"]]
+        assert workspace.issue_state(key) == "In Review"
+
+    # Each prompt reached an agent exactly once; the issue text arrived verbatim.
+    worktree = Path(summary["worktree"])
+    prompts = prompts_received(worktree)
+    deliveries = RunStore().deliveries(run_id)
+    assert len(prompts) == len(deliveries) == 6  # refine ×3, plan, implement, review
+    assert len(set(prompts)) == len(prompts)
+    assert HOSTILE_TITLE in prompts[0] and HOSTILE_BODY in prompts[0]
+    assert not Path("/tmp/pwned").exists()
+    # The reviewer was a second agent pane.
+    assert {d.agent_name for d in deliveries} == {f"{run_id}-main", f"{run_id}-reviewer"}
+
+    log = agenttui("log", run_id).stdout
+    assert "opened pull request" in log and "run succeeded" in log
+    panes = subprocess.run(
+        [
+            "tmux",
+            "-L",
+            tmux_server.socket,
+            "list-windows",
+            "-a",
+            "-F",  # type: ignore[attr-defined]
+            "#{window_name}",
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert f"run-{run_id}" in panes

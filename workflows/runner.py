@@ -1,0 +1,224 @@
+"""Run processes: start a run's runner in its own tmux window, resume it, cancel it.
+
+``launch_run`` records the run, then starts ``agenttui run-worker RUN`` in a window named
+``run-<id>``; the runner holds ``runs/<id>.lock`` (flock) for its whole life, so a dead
+runner is told apart from a live one without trusting pids. Secrets the runner needs
+(``LINEAR_API_KEY``, ``GITHUB_TOKEN``) travel in a 0600 file it reads and deletes at start,
+never on a tmux or process command line.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any
+
+from workflows import git
+from workflows.definitions.loader import load_workflow
+from workflows.errors import AgentTuiError, UsageError
+from workflows.paths import agenttui_argv, state_dir
+from workflows.runs import FINAL, RunRecord, RunStore
+
+SECRET_ENV = ("LINEAR_API_KEY", "GITHUB_TOKEN")
+PLAIN_ENV = (
+    "HOME",
+    "PATH",
+    "XDG_CONFIG_HOME",
+    "XDG_STATE_HOME",
+    "LINEAR_API_URL",
+    "GITHUB_API_URL",
+    "LANG",
+    "LC_ALL",
+)
+
+
+def _run_file(run_id: str, suffix: str) -> Path:
+    directory = state_dir() / "runs"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / f"{run_id}.{suffix}"
+
+
+def runner_name(run_id: str) -> str:
+    return f"{run_id}-runner"
+
+
+def worker_alive(run_id: str) -> bool:
+    """True while a runner holds the run's lock."""
+    with _run_file(run_id, "lock").open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+def effective_status(record: RunRecord) -> dict[str, Any]:
+    """The run's summary; a 'running' run whose runner died says so."""
+    summary = record.summary()
+    if record.status == "running" and not worker_alive(record.id):
+        summary["status"] = "failed"
+        summary["error"] = (
+            f"the runner stopped unexpectedly during {record.current_step}; "
+            f"`agenttui resume {record.id}` continues from the last completed "
+            "step"
+        )
+    return summary
+
+
+def launch_run(
+    workflow_name: str,
+    issue_ids: list[str],
+    *,
+    socket: str | None = None,
+    session: str = "agenttui",
+    repo: str | None = None,
+    source: str | None = None,
+    agent: str | None = None,
+    github_repo: str | None = None,
+    branch: str | None = None,
+    base: str | None = None,
+    test_command: str | None = None,
+) -> str:
+    ids = [issue.strip() for issue in issue_ids if issue.strip()]
+    if not ids:
+        raise UsageError("give at least one issue id (--issues ENG-1,ENG-2)")
+    workflow = load_workflow(workflow_name)  # a bad definition fails here, before any run
+    if agent:
+        from workflows.agents.profiles import load_profile
+
+        load_profile(agent)
+    repo_path = str(Path(repo or os.getcwd()).expanduser().absolute())
+    params = {
+        "repo": repo_path,
+        "source": source,
+        "agent": agent,
+        "github_repo": github_repo,
+        "branch": branch,
+        "base": base,
+        "test_command": test_command,
+    }
+    runs = RunStore()
+    record = runs.create(workflow.name, workflow.to_json(), ids, params)
+    try:
+        git.repo_root(repo_path)
+    except AgentTuiError as error:
+        runs.finish(record.id, "failed", str(error))
+        raise AgentTuiError(f"run {record.id} failed: {error}") from error
+    start_worker(record.id, socket=socket, session=session)
+    return record.id
+
+
+def start_worker(run_id: str, *, socket: str | None, session: str) -> str:
+    from workflows.tmux.driver import TmuxDriver
+
+    secrets = {key: os.environ[key] for key in SECRET_ENV if os.environ.get(key)}
+    secret_file = _run_file(run_id, "secrets")
+    descriptor = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(secrets, handle)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key.startswith("AGENTTUI_") or key in PLAIN_ENV
+    }
+    driver = TmuxDriver(socket, session)
+    try:
+        for pane in driver.panes():
+            if pane.name == runner_name(run_id) and pane.dead:
+                driver.kill(pane.pane_id)  # the window of a previous, finished runner
+        argv = [
+            *agenttui_argv(),
+            "run-worker",
+            run_id,
+            *(["--socket", socket] if socket else []),
+            "--session",
+            session,
+        ]
+        pane = driver.spawn(
+            argv,
+            name=runner_name(run_id),
+            window=f"run-{run_id}",
+            run_id=run_id,
+            cwd=str(state_dir()),
+            env=env,
+        )
+    finally:
+        driver.close()
+    RunStore().event(run_id, "runner", f"runner started in tmux pane {pane.pane_id}")
+    return pane.pane_id
+
+
+def resume_run(run_id: str, *, socket: str | None = None, session: str = "agenttui") -> str:
+    runs = RunStore()
+    record = runs.get(run_id)
+    if record.status in ("succeeded", "cancelled"):
+        raise UsageError(f"run {record.id} already {record.status}; nothing to resume")
+    if worker_alive(record.id):
+        raise UsageError(f"run {record.id} is still running (its runner holds the lock)")
+    runs.update(record.id, status="pending", error=None, cancel_requested=0)
+    runs.event(record.id, "resume", f"resuming at step {record.current_step or 'the start'}")
+    start_worker(record.id, socket=socket, session=session)
+    return record.id
+
+
+def cancel_run(run_id: str, *, socket: str | None = None, session: str = "agenttui") -> str:
+    runs = RunStore()
+    record = runs.get(run_id)
+    if record.status in FINAL and record.status != "failed":
+        return record.status
+    runs.update(record.id, cancel_requested=1)
+    runs.event(record.id, "cancel", "cancel requested")
+    if not worker_alive(record.id):
+        runs.finish(record.id, "cancelled")
+        kill_agents(record.id, socket=socket, session=session)
+    return "cancelling" if worker_alive(record.id) else "cancelled"
+
+
+def kill_agents(run_id: str, *, socket: str | None, session: str) -> None:
+    from workflows.tmux.driver import TmuxDriver
+
+    driver = TmuxDriver(socket, session)
+    try:
+        for pane in driver.panes():
+            if pane.run_id == run_id and pane.name != runner_name(run_id):
+                driver.kill(pane.pane_id)
+    except AgentTuiError:
+        pass  # no tmux server any more: nothing left to kill
+    finally:
+        driver.close()
+
+
+def _stop_on_signal(signum: int, frame: FrameType | None) -> None:
+    raise AgentTuiError(f"the runner was stopped by signal {signal.Signals(signum).name}")
+
+
+def run_worker(run_id: str, *, socket: str | None, session: str) -> int:
+    """Body of ``agenttui run-worker``: hold the lock, load secrets, drive the engine."""
+    from workflows.engine import Engine
+
+    runs = RunStore(echo=True)
+    record = runs.get(run_id)
+    lock: IO[str] = _run_file(record.id, "lock").open("a")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise UsageError(f"run {record.id} already has a runner") from None
+    secret_file = _run_file(record.id, "secrets")
+    if secret_file.exists():
+        os.environ.update(json.loads(secret_file.read_text() or "{}"))
+        secret_file.unlink()
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop_on_signal)
+    runs.update(record.id, worker_pid=os.getpid())
+    status = Engine(record.id, socket=socket, session=session, runs=runs).run()
+    if status == "cancelled":
+        kill_agents(record.id, socket=socket, session=session)
+    final = runs.get(record.id)
+    print(f"run {record.id} {status}" + (f": {final.error}" if final.error else ""))
+    lock.close()
+    return 0 if status == "succeeded" else 1

@@ -1,0 +1,66 @@
+"""Linear steps: comment, link a URL (the PR) and move the state, on every issue of the run.
+
+Each action on each issue is recorded as an event once done, so a resumed run never posts
+the same comment twice. A failure names the issue, the action and the tracker's message.
+"""
+
+from __future__ import annotations
+
+from workflows.definitions.placeholders import render
+from workflows.errors import AgentTuiError
+from workflows.steps.base import StepContext, StepFailed, StepResult
+
+
+def run_linear(ctx: StepContext) -> StepResult:
+    step = ctx.step
+    done = post_to_issues(
+        ctx,
+        comment=render(step.comment, ctx.values) if step.comment else None,
+        link=render(step.link, ctx.values) if step.link else None,
+        link_title=render(step.link_title, ctx.values) if step.link_title else None,
+        state=render(step.state, ctx.values) if step.state else None,
+    )
+    return StepResult(ok=True, outputs={"actions": done})
+
+
+def post_to_issues(
+    ctx: StepContext,
+    *,
+    comment: str | None = None,
+    link: str | None = None,
+    link_title: str | None = None,
+    state: str | None = None,
+) -> int:
+    """Apply the actions to every issue of the run; returns how many were applied now."""
+    from workflows.issues import open_source
+
+    already = {
+        (event["data"].get("issue"), event["data"].get("action"))
+        for event in ctx.runs.events(ctx.run.id)
+        if event["kind"] == "linear" and event["data"].get("seq") == ctx.seq
+    }
+    source = open_source(ctx.run.params.get("source"))
+    actions = [("comment", comment), ("link", link), ("state", state)]
+    applied = 0
+    for issue in ctx.run.issues:
+        for action, value in actions:
+            if not value or (issue, action) in already:
+                continue
+            try:
+                if action == "comment":
+                    source.comment(issue, value)
+                elif action == "link":
+                    source.link_url(issue, value, link_title or value)
+                else:
+                    source.set_state(issue, value)
+            except AgentTuiError as error:
+                raise StepFailed(f"{action} on {issue} failed: {error}") from error
+            ctx.event(
+                "linear",
+                f"{action} on {issue}: {value.splitlines()[0][:120]}",
+                issue=issue,
+                action=action,
+                seq=ctx.seq,
+            )
+            applied += 1
+    return applied

@@ -1,0 +1,41 @@
+"""The pull request step: commit what the agents left, push the branch, open the PR.
+
+Push never forces; a rejection fails the run with git's reason. Opening is idempotent (an
+open PR for the branch is reused), so resuming after any crash is safe.
+"""
+
+from __future__ import annotations
+
+from workflows import git
+from workflows.definitions.placeholders import render
+from workflows.github import create_pull_request
+from workflows.steps.base import StepContext, StepFailed, StepResult
+
+
+def run_pull_request(ctx: StepContext) -> StepResult:
+    step, values = ctx.step, ctx.values
+    branch, base = values["branch"], step.base or values["base"]
+    title = render(step.title or "{group}", values).strip() or values["group"]
+    body = render(step.body or "{issue_ids}", values)
+    sha = git.commit_all(ctx.worktree, title)
+    if sha:
+        ctx.event("git", f"committed the remaining changes as {sha[:10]}", commit=sha)
+    if git.commits_ahead(ctx.worktree, base) == 0:
+        raise StepFailed(
+            f"nothing to open a pull request for: branch {branch} has no commits beyond {base}"
+        )
+    git.push(ctx.worktree, branch)
+    ctx.event("git", f"pushed {branch}")
+    github_repo = values.get("github_repo") or ""
+    if not github_repo:
+        raise StepFailed(
+            "no GitHub repository: the remote is not on github.com; pass --github-repo OWNER/NAME"
+        )
+    pull = create_pull_request(
+        github_repo, head=branch, base=base, title=title, body=body, draft=step.draft
+    )
+    verb = "opened" if pull.created else "found the open"
+    ctx.event("pull_request", f"{verb} pull request {pull.url}", url=pull.url)
+    ctx.runs.update(ctx.run.id, pr_url=pull.url)
+    ctx.values["pr_url"], ctx.values["pr_number"] = pull.url, str(pull.number)
+    return StepResult(ok=True, outputs={"url": pull.url, "number": pull.number})

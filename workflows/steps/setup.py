@@ -1,0 +1,89 @@
+"""Before the first step: fetch the issues, pick base and branch, prepare the worktree.
+
+Done once per run and saved in the run's context (issue text included), so a resumed run
+works on the same issues, branch and worktree even if Linear changed meanwhile.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from workflows import git
+from workflows.config import section
+from workflows.definitions.model import Workflow
+from workflows.errors import AgentTuiError
+from workflows.runs import RunRecord, RunStore
+
+
+def prepare_run(runs: RunStore, run: RunRecord, workflow: Workflow) -> dict[str, Any]:
+    if run.context.get("prepared"):
+        return run.context
+    params = run.params
+    repo = git.repo_root(params.get("repo") or ".")
+    issues = fetch_issues(params.get("source"), run.issues)
+    base = params.get("base") or workflow.base or git.default_base(repo)
+    first = issues[0]
+    branch = (
+        params.get("branch")
+        or first.get("branch_name")
+        or f"agenttui/{first['identifier'].lower()}-{git.slug(first['title'])}"
+    )
+    if workflow.worktree:
+        target = git.worktree_root() / f"{repo.name}-{run.id}"
+        worktree = git.prepare_worktree(repo, branch, base, target)
+    else:
+        worktree = repo
+        branch = git.git(repo, "branch", "--show-current").stdout.strip() or branch
+    configured = section("workflows").get("test_command")
+    context = runs.update_context(
+        run.id,
+        prepared=True,
+        repo=str(repo),
+        base=base,
+        branch=branch,
+        worktree=str(Path(worktree)),
+        issues=issues,
+        github_repo=params.get("github_repo") or git.remote_github_repo(repo) or "",
+        test_command=params.get("test_command") or configured or workflow.test_command,
+    )
+    runs.event(run.id, "prepared", f"worktree {worktree} on branch {branch} (base {base})")
+    return context
+
+
+def fetch_issues(source_name: str | None, ids: list[str]) -> list[dict[str, Any]]:
+    from workflows.issues import open_source
+
+    source = open_source(source_name)
+    issues = []
+    for issue_id in ids:
+        try:
+            issues.append(source.get_issue(issue_id).to_dict())
+        except AgentTuiError as error:
+            raise AgentTuiError(f"cannot fetch issue {issue_id}: {error}") from error
+    return issues
+
+
+def issues_text(issues: list[dict[str, Any]]) -> str:
+    """The issues as an agent reads them; titles and bodies verbatim."""
+    parts = []
+    for issue in issues:
+        head = f"## {issue['identifier']}: {issue['title']}"
+        meta = [
+            f"{label}: {issue[key]}"
+            for key, label in (("url", "URL"), ("state", "State"), ("parent", "Parent"))
+            if issue.get(key)
+        ]
+        if issue.get("labels"):
+            meta.append("Labels: " + ", ".join(issue["labels"]))
+        body = issue.get("description") or "(no description)"
+        parts.append("\n".join([head, *meta, "", body]))
+    return "\n\n".join(parts)
+
+
+def group_title(issues: list[dict[str, Any]]) -> str:
+    first = issues[0]
+    if len(issues) == 1:
+        return f"{first['identifier']}: {first['title']}"
+    others = ", ".join(issue["identifier"] for issue in issues[1:])
+    return f"{first['identifier']}: {first['title']} (with {others})"

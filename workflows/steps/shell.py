@@ -1,0 +1,77 @@
+"""Shell and preview steps: run a command in the worktree; its exit code decides.
+
+Placeholders reach the command through environment variables (see
+``placeholders.shell_command``), never spliced into the script. Output is kept (the tail,
+for the store and for ``{failure}``) and written in full to ``.agenttui/<step>.log``.
+A preview step is a shell step whose last printed URL is reported on the issues.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+
+from workflows.definitions.placeholders import render, shell_command
+from workflows.steps.base import StepContext, StepFailed, StepResult
+
+TAIL_CHARS = 8000
+URL = re.compile(r"https?://[^\s\"'<>]+")
+
+
+def run_shell(ctx: StepContext) -> StepResult:
+    template = ctx.step.run or ""
+    script, env = shell_command(template, ctx.values)
+    if not script.strip():
+        ctx.event("skipped", f"nothing to run ({template!r} is empty; set test_command)")
+        return StepResult(ok=True, outputs={"output": "", "exit_code": 0, "skipped": True})
+    log_path = ctx.worktree / ".agenttui" / f"{ctx.step.id}.log"
+    log_path.parent.mkdir(exist_ok=True)
+    ctx.event("shell", f"running: {script}")
+    with log_path.open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            ["sh", "-c", script],
+            cwd=ctx.worktree,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **env},
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + ctx.step.effective_timeout()
+        try:
+            while process.poll() is None:
+                if time.monotonic() > deadline:
+                    raise StepFailed(
+                        f"step {ctx.step.id!r}: command still running after "
+                        f"{ctx.step.effective_timeout():.0f}s: {script}"
+                    )
+                ctx.sleep(0.2)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait()
+    output = log_path.read_text(encoding="utf-8", errors="replace")[-TAIL_CHARS:]
+    code = process.returncode
+    ok = code == 0 and (not ctx.step.until or ctx.step.until in output)
+    ctx.event("shell", f"exit code {code}", exit_code=code)
+    failure = f"`{script}` exited with code {code}. Its output (last part):\n\n{output}"
+    return StepResult(ok=ok, outputs={"output": output, "exit_code": code}, failure=failure)
+
+
+def run_preview(ctx: StepContext) -> StepResult:
+    result = run_shell(ctx)
+    urls = URL.findall(str(result.outputs.get("output", "")))
+    if not result.ok:
+        return result
+    if not urls:
+        raise StepFailed(f"step {ctx.step.id!r}: the preview command printed no URL")
+    result.outputs["url"] = urls[-1]
+    ctx.values["preview_url"] = urls[-1]
+    ctx.event("preview", f"preview at {urls[-1]}", url=urls[-1])
+    if ctx.step.comment:
+        from workflows.steps.linear import post_to_issues
+
+        post_to_issues(ctx, comment=render(ctx.step.comment, ctx.values))
+    return result
