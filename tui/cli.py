@@ -19,7 +19,7 @@ from typing import Any
 
 from workflows.errors import EXIT_OK, EXIT_USAGE, AgentTuiError
 
-COMMAND_MODULES = ("tmux", "agents", "issues", "runs", "autonomy", "app")
+COMMAND_MODULES = ("tmux", "agents", "issues", "runs", "autonomy", "app", "demo")
 
 
 class ArgumentParser(argparse.ArgumentParser):

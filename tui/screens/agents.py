@@ -159,8 +159,7 @@ class AgentsScreen(Screen[None]):
         except Exception as error:
             self.app.call_from_thread(self.notify, f"{name}: {error}", severity="error")
             return
-        label = kind.replace("_", " ")
-        self.app.call_from_thread(self.notify, f"{name}: {label} {detail}".strip())
+        self.app.call_from_thread(self.notify, detail)
         self.app.call_from_thread(self.app.load_tiles)  # type: ignore[attr-defined]
 
     def action_next_waiting(self) -> None:
