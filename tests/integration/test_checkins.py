@@ -1,0 +1,179 @@
+"""Check-ins: scheduled in the store, delivered on time by `agenttui timer` into a real pane."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TmuxServer
+from tests.helpers import wait_until
+from workflows.checkins import get, list_checkins, parse_duration, schedule
+from workflows.paths import agenttui_argv
+from workflows.store import Store
+from workflows.tmux.driver import TmuxDriver
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*agenttui_argv(), *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.fixture
+def demo_worker(tmux_server: TmuxServer, tmp_path: Path) -> Iterator[tuple[TmuxDriver, Path]]:
+    workdir = tmp_path / "worker"
+    workdir.mkdir()
+    driver = TmuxDriver(tmux_server.socket, tmux_server.session)
+    pane = driver.spawn(
+        [*agenttui_argv(), "demo-agent"], name="worker", agent="demo", cwd=str(workdir)
+    )
+    wait_until(
+        lambda: any(line.startswith("❯") for line in driver.capture(pane.pane_id)),
+        timeout=30,
+        message="the demo agent's input box",
+    )
+    yield driver, workdir
+    driver.close()
+
+
+@pytest.fixture
+def timer_process(demo_worker: tuple[TmuxDriver, Path]) -> Iterator[subprocess.Popen[str]]:
+    process = subprocess.Popen(
+        [*agenttui_argv(), "timer"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    assert "delivering check-ins" in process.stdout.readline()  # bound and listening
+    yield process
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def prompts(workdir: Path) -> list[dict[str, object]]:
+    log = workdir / ".demo-agent" / "prompts.jsonl"
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def test_checkin_delivered_within_a_second_of_its_time(
+    demo_worker: tuple[TmuxDriver, Path], timer_process: subprocess.Popen[str]
+) -> None:
+    _driver, workdir = demo_worker
+    store = Store()
+    # A far check-in first: the timer sleeps towards it and must be woken by the new one.
+    later = schedule(store, "worker", due=time.time() + 3600, note="much later", sender="lead")
+    result = cli(
+        "checkin",
+        "worker",
+        "--in",
+        "2s",
+        "--note",
+        "status please",
+        "--from",
+        "orchestrator",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    [scheduled] = json.loads(result.stdout)
+    assert scheduled["status"] == "pending"
+
+    [prompt] = wait_until(lambda: prompts(workdir), timeout=30, message="the check-in prompt")
+    message = f"[check-in #{scheduled['id']} from orchestrator] status please"
+    assert prompt["text"] == message
+    lateness = float(prompt["time"]) - scheduled["due"]  # type: ignore[arg-type]
+    assert 0 <= lateness < 1.0, f"delivered {lateness:.3f}s after its time"
+    done = wait_until(
+        lambda: get(store, scheduled["id"]).delivered_at and get(store, scheduled["id"]),
+        message="delivery recorded",
+    )
+    assert done.status == "delivered"
+    assert [c.id for c in list_checkins(store)] == [later.id]  # the far one still pending
+
+
+def test_cancelled_checkin_is_never_delivered(
+    demo_worker: tuple[TmuxDriver, Path], timer_process: subprocess.Popen[str]
+) -> None:
+    _driver, workdir = demo_worker
+    first = json.loads(
+        cli("checkin", "worker", "--in", "1s", "--note", "cancelled one", "--json").stdout
+    )[0]
+    cancelled = cli("checkin-cancel", str(first["id"]), "--json")
+    assert json.loads(cancelled.stdout)[0]["status"] == "cancelled"
+    second = json.loads(
+        cli("checkin", "worker", "--in", "2s", "--note", "kept one", "--json").stdout
+    )[0]
+    wait_until(
+        lambda: get(Store(), second["id"]).status == "delivered",
+        timeout=30,
+        message="the kept check-in delivered",
+    )
+    assert [p["text"] for p in prompts(workdir)] == [
+        f"[check-in #{second['id']} from agenttui] kept one"
+    ]
+    listing = cli("checkins", "--all", "--json")
+    assert {(row["id"], row["status"]) for row in json.loads(listing.stdout)} == {
+        (first["id"], "cancelled"),
+        (second["id"], "delivered"),
+    }
+    assert cli("checkin-cancel", str(second["id"])).returncode == 2
+
+
+def test_checkin_to_a_missing_agent_fails_with_a_reason(
+    demo_worker: tuple[TmuxDriver, Path], timer_process: subprocess.Popen[str]
+) -> None:
+    missing = schedule(Store(), "nobody", due=time.time(), note="hello", sender="lead")
+    failed = wait_until(
+        lambda: get(Store(), missing.id).status == "failed" and get(Store(), missing.id),
+        timeout=30,
+        message="the failure recorded",
+    )
+    assert "no agent named 'nobody'" in failed.detail
+
+
+def test_one_timer_per_state_dir(timer_process: subprocess.Popen[str]) -> None:
+    second = cli("timer")
+    assert second.returncode == 1
+    assert "already running" in second.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("30s", 30),
+        ("10m", 600),
+        ("1h", 3600),
+        ("1h30m", 5400),
+        ("250ms", 0.25),
+        ("90", 90),
+        ("1.5s", 1.5),
+        ("2d", 172800),
+    ],
+)
+def test_parse_duration(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "soon", "10x", "1h-5m", "m"])
+def test_bad_durations_are_refused(text: str) -> None:
+    result = cli("checkin", "worker", "--in", text or "''", "--note", "x")
+    assert result.returncode == 2
+    assert "bad duration" in result.stderr
+
+
+def test_self_needs_a_pane() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TMUX_PANE"}
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", "checkin", "self", "--in", "1m", "--note", "x"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 2 and "TMUX_PANE" in result.stderr
