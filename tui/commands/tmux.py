@@ -1,26 +1,330 @@
-"""CLI verbs of the tmux group (see tui/cli.py for the handler contract)."""
+"""CLI verbs of the tmux group: spawn, send, read, wait, keys, interrupt, ls, kill, attach.
+
+Every verb prints JSON with ``--json``; exit codes are stable (0 ok, 1 error, 2 usage,
+3 timeout, 4 not delivered). TARGET is a pane id (``%3``) or an agent name. Only the core
+is imported, inside handlers, so an agent calling these verbs pays no Textual start-up.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workflows.errors import EXIT_ERROR, EXIT_NOT_DELIVERED, AgentTuiError, UsageError
+
+if TYPE_CHECKING:
+    from workflows.tmux.driver import PaneInfo, TmuxDriver
+
+Subparsers = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def _driver(args: argparse.Namespace) -> TmuxDriver:
+    from workflows.tmux.driver import TmuxDriver
+
+    return TmuxDriver(socket=args.socket, session=args.session)
+
+
+def _reading(driver: TmuxDriver, pane: PaneInfo) -> dict[str, Any]:
+    from workflows.agents.observe import read_state, reading_json
+
+    return reading_json(pane, read_state(driver, pane))
+
+
+def _read_text(args: argparse.Namespace, text: str | None) -> str:
+    """TEXT, ``--file F`` or ``-`` (stdin); one trailing newline of a file/stdin is dropped."""
+    sources = [text is not None and text != "-", args.file is not None, text == "-"]
+    if sum(sources) != 1:
+        raise UsageError("give exactly one of TEXT, --file F or - (stdin)")
+    if args.file is not None:
+        try:
+            data = Path(args.file).read_text(encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot read {args.file}: {error.strerror}") from error
+    elif text == "-":
+        data = sys.stdin.read()
+    else:
+        assert text is not None
+        return text
+    return data[:-1] if data.endswith("\n") else data
+
+
+# -- spawn ---------------------------------------------------------------------------------
+def _free_name(driver: TmuxDriver, agent: str) -> str:
+    taken = {pane.name for pane in driver.panes()}
+    number = 1
+    while f"{agent}-{number}" in taken:
+        number += 1
+    return f"{agent}-{number}"
+
+
+def run_spawn(args: argparse.Namespace) -> Any:
+    from workflows.agents.profiles import load_profile
+    from workflows.tmux.send import send_text
+
+    if args.prompt is not None and args.prompt_file is not None:
+        raise UsageError("give --prompt or --prompt-file, not both")
+    prompt = args.prompt
+    if args.prompt_file is not None:
+        try:
+            prompt = Path(args.prompt_file).read_text(encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot read {args.prompt_file}: {error.strerror}") from error
+    env: dict[str, str] = {}
+    for item in args.env:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--env wants KEY=VALUE, got {item!r}")
+        env[key] = value
+    profile = load_profile(args.agent)
+    extra = [word for word in args.agent_args if word != "--"]
+    argv_prompt = prompt if profile.prompt == "argv" else None
+    driver = _driver(args)
+    try:
+        name = args.name or _free_name(driver, profile.name)
+        cwd = str(Path(args.cwd or os.getcwd()).resolve())
+        if not Path(cwd).is_dir():
+            raise UsageError(f"--cwd {cwd} is not a directory")
+        pane = driver.spawn(
+            profile.launch_argv(argv_prompt, extra),
+            name=name,
+            agent=profile.name,
+            cwd=cwd,
+            env={**profile.env, **env},
+            run_id=args.run or "",
+        )
+        result: dict[str, Any] = {"pane": pane.pane_id, "name": name, "agent": profile.name}
+        if prompt is not None and argv_prompt is None:
+            sent = send_text(driver, pane, prompt, timeout=args.timeout, profile=profile)
+            result["prompt"] = sent.as_json()
+        reading = _reading(driver, driver.resolve(pane.pane_id))
+        result.update(state=reading["state"], detail=reading["detail"], cwd=cwd)
+        return result
+    finally:
+        driver.close()
+
+
+# -- send ----------------------------------------------------------------------------------
+def run_send(args: argparse.Namespace) -> Any:
+    from workflows.tmux.send import SendFailed, send_text
+
+    text = _read_text(args, args.text)
+    driver = _driver(args)
+    try:
+        result = send_text(
+            driver, args.target, text, submit=not args.no_submit, timeout=args.timeout
+        )
+    except SendFailed as error:
+        if args.json:
+            failure = {"delivered": False, "submitted": False, "attempts": 0}
+            print(json.dumps({**failure, "error": str(error), "steps": error.steps}))
+        print(f"agenttui: {error}", file=sys.stderr)
+        return EXIT_NOT_DELIVERED
+    finally:
+        driver.close()
+    output = result.as_json()
+    if args.json:
+        print(json.dumps(output, ensure_ascii=False))
+    else:
+        print("submitted" if result.submitted else "delivered, not submitted")
+    if not args.no_submit and not result.submitted:
+        print("agenttui: Enter pressed but submission not confirmed", file=sys.stderr)
+        return EXIT_ERROR
+    return 0
+
+
+# -- read / wait / ls ----------------------------------------------------------------------
+def run_read(args: argparse.Namespace) -> Any:
+    driver = _driver(args)
+    try:
+        pane = driver.resolve(args.target)
+        result = _reading(driver, pane)
+        result["lines"] = driver.capture(pane.pane_id, history=args.history)
+        result["dead"] = pane.dead
+        return result
+    finally:
+        driver.close()
+
+
+def _format_read(result: dict[str, Any]) -> str:
+    return "\n".join(result["lines"]).rstrip("\n")
+
+
+def run_wait(args: argparse.Namespace) -> Any:
+    import time
+
+    from workflows.agents.state import AgentState
+    from workflows.errors import WaitTimeout
+
+    wanted = {word.strip() for word in args.state.split(",") if word.strip()}
+    known = {state.value for state in AgentState}
+    if not wanted or wanted - known:
+        raise UsageError(f"--state wants some of {', '.join(sorted(known))}")
+    driver = _driver(args)
+    try:
+        deadline = time.monotonic() + args.timeout
+        while True:
+            reading = _reading(driver, driver.resolve(args.target))
+            if reading["state"] in wanted:
+                return reading
+            if reading["state"] == AgentState.EXITED.value:
+                raise AgentTuiError(f"{args.target} has exited: {reading['detail']}")
+            if time.monotonic() > deadline:
+                raise WaitTimeout(
+                    f"{args.target} is still {reading['state']} after {args.timeout}s "
+                    f"(waited for {','.join(sorted(wanted))})"
+                )
+            time.sleep(0.1)
+    finally:
+        driver.close()
+
+
+def run_ls(args: argparse.Namespace) -> Any:
+    driver = _driver(args)
+    try:
+        panes = [p for p in driver.panes() if args.all or p.name]
+        return [{**pane.as_json(), **_reading(driver, pane)} for pane in panes]
+    finally:
+        driver.close()
+
+
+def _format_ls(rows: list[dict[str, Any]]) -> str:
+    lines = [f"{'PANE':6} {'NAME':20} {'AGENT':10} {'STATE':18} CWD"]
+    for row in rows:
+        lines.append(
+            f"{row['pane']:6} {row['name'] or '-':20} {row['agent'] or '-':10} "
+            f"{row['state']:18} {row['cwd']}"
+        )
+    return "\n".join(lines)
+
+
+# -- keys / interrupt / kill / attach ------------------------------------------------------
+def run_keys(args: argparse.Namespace) -> Any:
+    driver = _driver(args)
+    try:
+        pane = driver.resolve(args.target)
+        driver.send_keys(pane.pane_id, *args.keys)
+        return {"pane": pane.pane_id, "keys": args.keys}
+    finally:
+        driver.close()
+
+
+def run_interrupt(args: argparse.Namespace) -> Any:
+    from workflows.agents.observe import profile_for
+
+    driver = _driver(args)
+    try:
+        pane = driver.resolve(args.target)
+        keys = profile_for(pane).keys.get("interrupt") or ["C-c"]
+        if pane.in_mode:
+            driver.command("copy-mode", "-q", "-t", pane.pane_id)
+        driver.send_keys(pane.pane_id, *keys)
+        return {"pane": pane.pane_id, "keys": keys}
+    finally:
+        driver.close()
+
+
+def run_kill(args: argparse.Namespace) -> Any:
+    driver = _driver(args)
+    try:
+        pane = driver.resolve(args.target)
+        driver.kill(pane.pane_id)
+        return {"pane": pane.pane_id, "name": pane.name, "killed": True}
+    finally:
+        driver.close()
+
+
+def run_attach(args: argparse.Namespace) -> Any:
+    import subprocess
+
+    from workflows.tmux.protocol import tmux_base_argv
+
+    driver = _driver(args)
+    try:
+        pane = driver.resolve(args.target)
+        driver.command("select-window", "-t", pane.window_id)
+        driver.command("select-pane", "-t", pane.pane_id)
+        ours = driver.command("display-message", "-p", "#{socket_path}")[0]
+    finally:
+        driver.close()
+    inside = os.environ.get("TMUX", "")
+    if inside and inside.split(",")[0] == ours:
+        code = subprocess.call([*tmux_base_argv(args.socket), "switch-client", "-t", pane.pane_id])
+        how = "switch-client"
+    else:
+        env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
+        argv = [*tmux_base_argv(args.socket), "attach-session", "-t", pane.pane_id]
+        code = subprocess.call(argv, env=env)
+        how = "attach-session"
+    if code != 0:
+        return code
+    return {"pane": pane.pane_id, "how": how}
 
 
 def _demo_agent(args: argparse.Namespace) -> int:
     from workflows.agents.demo_agent import main
 
-    return main(args.agent_args)
+    return main(["--work", str(args.work), *([args.prompt] if args.prompt else [])])
 
 
-def register(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
+def register(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
     """Add this group's verbs; each sets `handler` with set_defaults."""
-    demo = subparsers.add_parser(
-        "demo-agent", help="run the offline demo agent in this terminal", add_help=False
-    )
-    demo.add_argument("agent_args", nargs=argparse.REMAINDER)
-    demo.set_defaults(handler=_demo_agent)
+    p = subparsers.add_parser("spawn", parents=[common], help="start an agent in a new pane")
+    p.add_argument("--agent", required=True, help="agent profile (shell, demo, claude, …)")
+    p.add_argument("--name", help="agent name (default PROFILE-N)")
+    p.add_argument("--cwd", help="working directory (default: here)")
+    p.add_argument("--env", action="append", default=[], metavar="K=V", help="extra env")
+    p.add_argument("--prompt", help="a first prompt")
+    p.add_argument("--prompt-file", help="read the first prompt from a file")
+    p.add_argument("--run", help=argparse.SUPPRESS)
+    p.add_argument("--timeout", type=float, default=60.0, help="for delivering the prompt")
+    p.add_argument("agent_args", nargs=argparse.REMAINDER, help="-- extra agent arguments")
+    p.set_defaults(handler=run_spawn)
 
+    p = subparsers.add_parser("send", parents=[common], help="deliver text to an agent")
+    p.add_argument("target", metavar="TARGET", help="pane id (%%3) or agent name")
+    p.add_argument("text", nargs="?", metavar="TEXT", help="the text, or - for stdin")
+    p.add_argument("--file", help="read the text from a file")
+    p.add_argument("--no-submit", action="store_true", help="paste only, do not press Enter")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
+    p.set_defaults(handler=run_send)
 
-_unused: Any = None
+    p = subparsers.add_parser("read", parents=[common], help="an agent's screen and state")
+    p.add_argument("target", metavar="TARGET")
+    p.add_argument("--history", type=int, default=0, help="also N lines of scrollback")
+    p.set_defaults(handler=run_read, formatter=_format_read)
+
+    p = subparsers.add_parser("wait", parents=[common], help="wait for an agent state")
+    p.add_argument("target", metavar="TARGET")
+    p.add_argument("--state", required=True, help="S[,S…]: idle, working, awaiting_approval…")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds (default 300)")
+    p.set_defaults(handler=run_wait)
+
+    p = subparsers.add_parser("keys", parents=[common], help="send named tmux keys")
+    p.add_argument("target", metavar="TARGET")
+    p.add_argument("keys", nargs="+", metavar="KEY", help="Enter, Escape, C-c, y, 1 …")
+    p.set_defaults(handler=run_keys)
+
+    p = subparsers.add_parser("interrupt", parents=[common], help="interrupt an agent")
+    p.add_argument("target", metavar="TARGET")
+    p.set_defaults(handler=run_interrupt)
+
+    p = subparsers.add_parser("ls", parents=[common], help="list agents and their states")
+    p.add_argument("--all", action="store_true", help="also panes that are not agents")
+    p.set_defaults(handler=run_ls, formatter=_format_ls)
+
+    p = subparsers.add_parser("kill", parents=[common], help="kill an agent's pane")
+    p.add_argument("target", metavar="TARGET")
+    p.set_defaults(handler=run_kill)
+
+    p = subparsers.add_parser("attach", parents=[common], help="jump into an agent's pane")
+    p.add_argument("target", metavar="TARGET")
+    p.set_defaults(handler=run_attach)
+
+    p = subparsers.add_parser("demo-agent", help="run the offline demo agent in this terminal")
+    p.add_argument("--work", type=float, default=1.0, help="seconds of 'work' per prompt")
+    p.add_argument("prompt", nargs="?", help="a first prompt, submitted at start")
+    p.set_defaults(handler=_demo_agent)
