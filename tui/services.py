@@ -38,6 +38,7 @@ class Services:
     attach_command: Sequence[str] | None = None
     """argv prefix run to attach (tests pass a stub); the pane id is appended."""
     _driver: TmuxDriver | None = field(default=None, repr=False)
+    _source: Any = field(default=None, repr=False)
 
     # -- tmux / agents ---------------------------------------------------------------
     @property
@@ -113,22 +114,23 @@ class Services:
         self.driver.command("switch-client", "-t", pane_id)
 
     # -- issues ----------------------------------------------------------------------
-    def cached_issues(self) -> list[Issue]:
-        """The last list seen, at once (empty when there is no cache yet)."""
-        try:
-            from workflows.issues import cache
-        except ImportError:  # no cache module yet: the refresh brings the list
-            return []
-        return list(cache.load_cached())
-
-    def refresh_issues(self) -> list[Issue]:
-        try:
-            from workflows.issues import cache
-        except ImportError:
+    def _issue_source(self) -> Any:
+        if self._source is None:
             from workflows.issues import open_source
 
-            return open_source().list_issues()
-        return list(cache.refresh())
+            self._source = open_source()
+        return self._source
+
+    def cached_issues(self) -> list[Issue]:
+        """The last list seen, at once (empty before the first refresh)."""
+        from workflows.issues.cache import IssueCache, cache_key
+
+        return IssueCache().load(cache_key(self._issue_source()))
+
+    def refresh_issues(self) -> list[Issue]:
+        from workflows.issues.cache import IssueCache
+
+        return IssueCache().refresh(self._issue_source())
 
     def filter_issues(self, issues: list[Issue], query: str) -> list[Issue]:
         from workflows.issues.search import matches

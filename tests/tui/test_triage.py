@@ -1,0 +1,107 @@
+"""Triage screen key paths on the built-in local issue source: filter as you type, select,
+group, suggested groups with reasons, and launching a real run per group."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.git_repos import make_project
+from tests.tui.pilot_helpers import enabled_keys, until
+from tui.app import build_app
+from tui.screens.triage import TriageScreen
+from tui.screens.workflow_picker import WorkflowPicker
+from widgets.issue_table import IssueTable
+from workflows.runs import list_runs
+
+SLEEP_WORKFLOW = """
+name = "tui-sleep"
+description = "A shell step that sleeps (TUI tests)"
+worktree = false
+
+[[steps]]
+id = "wait"
+run = "sleep 120"
+"""
+
+
+async def _loaded(pilot, app) -> TriageScreen:  # type: ignore[no-untyped-def]
+    screen = app.screen
+    assert isinstance(screen, TriageScreen)
+    await until(pilot, lambda: len(screen.table.issues) >= 20, message="the sample issues")
+    return screen
+
+
+async def test_filter_as_you_type() -> None:
+    app = build_app(poll_tiles=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await _loaded(pilot, app)
+        total = len(screen.table.issues)
+        await pilot.press("slash", *"safari")
+        shown = screen.table.issues
+        assert 0 < len(shown) < total
+        assert all("safari" in issue.title.lower() for issue in shown)
+        await pilot.press("enter")  # back to the table
+        assert app.focused is screen.table
+        await pilot.press("escape")  # nothing selected: escape clears groups, keeps filter
+        assert len(screen.table.issues) == len(shown)
+
+
+async def test_select_group_and_suggestions() -> None:
+    app = build_app(poll_tiles=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await _loaded(pilot, app)
+        table = app.query_one(IssueTable)
+        assert "g" not in enabled_keys(app)  # nothing selected: group is hidden
+        first, second = table.issues[0].identifier, table.issues[1].identifier
+        await pilot.press("space", "space")
+        assert list(table.selected) == [first, second]
+        assert "g" in enabled_keys(app)
+        await pilot.press("g")
+        assert [group.issues for group in screen.groups] == [[first, second]]
+        assert not table.selected
+        await pilot.press("s")
+        await until(pilot, lambda: screen.suggestions, message="suggested groups")
+        assert all(group.reasons and len(group.issues) > 1 for group in screen.suggestions)
+        suggested = len(screen.suggestions)
+        await pilot.press("G")
+        assert len(screen.groups) == 1 + suggested and not screen.suggestions
+
+
+@pytest.fixture
+def sleep_workflow(isolated_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    workflows = tmp_path / "config" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "tui-sleep.toml").write_text(textwrap.dedent(SLEEP_WORKFLOW))
+    project = make_project(tmp_path, test_script="true\n")
+    monkeypatch.chdir(project.repo)
+    return "tui-sleep"
+
+
+async def test_enter_launches_the_chosen_workflow_per_group(
+    tmux_server: object, sleep_workflow: str
+) -> None:
+    app = build_app(poll_tiles=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await _loaded(pilot, app)
+        ids = [issue.identifier for issue in screen.table.issues[:3]]
+        await pilot.press("space", "g", "space", "space", "g")  # two groups: [a], [b, c]
+        assert [group.issues for group in screen.groups] == [ids[:1], ids[1:3]]
+        await pilot.press("enter")
+        picker = await until(
+            pilot, lambda: isinstance(app.screen, WorkflowPicker) and app.screen, message="picker"
+        )
+        names = [choice.name for choice in picker.choices]
+        assert sleep_workflow in names and "feedback" in names
+        sources = {choice.name: choice.source for choice in picker.choices}
+        assert sources[sleep_workflow] == "user" and sources["feedback"] == "built-in"
+        option_list = picker.query_one("#workflows")
+        option_list.highlighted = names.index(sleep_workflow)
+        await pilot.press("enter")
+        await until(pilot, lambda: len(list_runs()) == 2, timeout=60, message="two runs")
+        launched = sorted(run.issues for run in list_runs())
+        assert launched == sorted([ids[:1], ids[1:3]])
+        assert all(run.workflow == sleep_workflow for run in list_runs())
+        assert screen.groups == []
