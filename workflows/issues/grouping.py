@@ -158,6 +158,7 @@ def suggest_groups(
         if len(positions) == 1 and not singletons:
             continue
         group_reasons = [reason for p in positions for reason in reasons.get(p, [])]
+        group_reasons.sort(key=lambda reason: " ~ " in reason)  # hard links first, stable
         groups.append(
             Group(
                 issues=[issues[p].identifier for p in positions],

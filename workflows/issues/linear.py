@@ -134,6 +134,7 @@ class LinearSource:
             **client_options,
         )
         self.page_size = page_size
+        self.cache_key = f"linear:{self.client.url}"
         self._teams: dict[str, tuple[str, str]] = {}  # any issue id → (uuid, team id)
 
     def __repr__(self) -> str:

@@ -48,6 +48,7 @@ class LocalSource:
     ) -> None:
         self.folder = (folder or configured_folder()).resolve()
         self.store = store or Store()
+        self.cache_key = f"local:{self.folder}"
         self.me = me or str(section("local").get("me") or "me")
         self.store.ensure("issues-local", LOCAL_DDL)
 

@@ -159,7 +159,7 @@ def issue_from_fields(fields: dict[str, Any], path: Path) -> Issue:
         id=identifier,
         identifier=identifier,
         title=str(fields["title"]),
-        description=str(fields.get("body") or fields.get("description") or ""),
+        description=str(fields.get("body") or fields.get("description") or "").strip(),
         state=state,
         state_type=str(fields.get("state_type") or STATE_TYPES.get(state.casefold(), "unstarted")),
         labels=_list(fields.get("labels")),

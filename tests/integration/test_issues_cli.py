@@ -1,0 +1,81 @@
+"""The issues verbs as people and agents call them: a real `python -m tui` process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.linear_server import LinearServer
+from workflows.paths import agenttui_argv
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*agenttui_argv(), *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=60,
+        env=os.environ.copy(),
+        check=False,
+    )
+
+
+def test_local_issues_groups_issue_comment() -> None:
+    listed = run("issues", "--json", "--label", "billing")
+    assert listed.returncode == 0, listed.stderr
+    assert {i["identifier"] for i in json.loads(listed.stdout)} == {
+        "PCL-130",
+        "PCL-131",
+        "PCL-132",
+        "PCL-133",
+    }
+
+    groups = json.loads(run("groups", "--json").stdout)
+    [billing] = [g for g in groups if "PCL-130" in g["issues"]]
+    assert set(billing["issues"]) == {"PCL-130", "PCL-131", "PCL-132", "PCL-133"}
+    assert "PCL-131 is a sub-issue of PCL-130" in billing["reasons"] and billing["linked"]
+    assert all(len(g["issues"]) > 1 for g in groups)  # lone issues only with --all
+    assert len(json.loads(run("groups", "--all", "--json").stdout)) > len(groups)
+
+    text = "Plan:\n1. $(touch /tmp/never) stays text\n2. `backticks` too"
+    assert run("comment", "PCL-131", "-", stdin=text).returncode == 0
+    issue = json.loads(run("issue", "PCL-131", "--json").stdout)
+    assert issue["comments"][-1]["body"] == text
+    human = run("issue", "PCL-131").stdout
+    assert human.startswith("PCL-131: Backfill historical invoices into Stripe")
+    assert "blocks <- PCL-132" in human
+
+
+def test_unknown_issue_is_a_usage_error() -> None:
+    result = run("issue", "NOPE-1", "--json")
+    assert result.returncode == 2
+    assert "no issue NOPE-1" in json.loads(result.stdout)["error"]
+
+
+def test_linear_source_through_the_cli(linear_server: LinearServer) -> None:
+    listed = run("issues", "--team", "OPS", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [i["identifier"] for i in json.loads(listed.stdout)] == ["OPS-2", "OPS-1"]
+    assert run("comment", "OPS-1", "from the CLI").returncode == 0
+    assert linear_server.workspace.comments_on("OPS-1") == ["from the CLI"]
+    [sent] = linear_server.mutations("commentCreate")
+    assert sent.variables["input"]["body"] == "from the CLI"
+
+
+def test_rejected_key_exits_1_without_showing_it(linear_server: LinearServer) -> None:
+    secret = "lin_api_cli_WRONG_secret_123456"
+    env = {**os.environ, "LINEAR_API_KEY": secret}
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", "issues"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Linear rejected the API key (HTTP 401" in result.stderr
+    assert secret not in result.stderr + result.stdout

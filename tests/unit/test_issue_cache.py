@@ -1,0 +1,49 @@
+"""The issue cache: instant load of the last list, refresh, details kept across refreshes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.linear_server import LinearServer
+from workflows.issues.cache import IssueCache, cache_key
+from workflows.issues.linear import LinearSource
+from workflows.issues.local import LocalSource
+from workflows.issues.model import IssueFilters
+from workflows.store import Store
+
+
+def test_load_is_empty_then_returns_the_last_refresh() -> None:
+    source = LocalSource()
+    cache = IssueCache()
+    assert cache.load(cache_key(source)) == []
+    assert cache.refreshed_at(cache_key(source)) is None
+    fresh = cache.refresh(source)
+    again = IssueCache(Store()).load(cache_key(source))  # another process, same store
+    assert [i.identifier for i in again] == [i.identifier for i in fresh]
+    assert again[0] == fresh[0]
+    assert cache.refreshed_at(cache_key(source)) is not None
+
+
+def test_details_survive_a_slim_refresh_and_updates_merge(linear_server: LinearServer) -> None:
+    source = LinearSource(url=linear_server.url)
+    cache = IssueCache()
+    key = cache_key(source)
+    assert key == f"linear:{linear_server.url}"
+    cache.refresh(source)
+    cache.store_detail(key, source.get_issue("ENG-3"))
+    cache.refresh(source)  # slim listing, ENG-3 unchanged
+    [epic] = [i for i in cache.load(key) if i.identifier == "ENG-3"]
+    assert epic.detailed and sorted(epic.children) == ["ENG-4", "ENG-5"]
+
+    source.comment("ENG-3", "changes updatedAt")
+    merged = cache.refresh(source, IssueFilters(updated_since="-PT1H"))
+    assert merged[0].identifier == "ENG-3" and not merged[0].detailed  # newer: slim wins
+    assert len(merged) == 12  # merged into the full list, nothing lost
+
+
+def test_cache_never_holds_the_key(linear_server: LinearServer, tmp_path: Path) -> None:
+    store = Store(tmp_path / "cache.sqlite3")
+    IssueCache(store).refresh(LinearSource(url=linear_server.url))
+    store.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("cache.sqlite3*"))
+    assert raw and linear_server.api_key.encode() not in raw
