@@ -1,0 +1,151 @@
+"""Agents screen key paths against real demo agents in a private tmux server: tiles appear
+with their state, focus moves, zoom, jump to the waiting tile, approve (the command really
+runs), deny (it does not), interrupt, and attach through a stub command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.tui.pilot_helpers import enabled_keys, until
+from tui.app import AgentTuiApp, build_app
+from tui.screens.agents import AgentsScreen
+from widgets.pane_tile import PaneTile
+from workflows.agents.profiles import load_profile
+from workflows.tmux.driver import TmuxDriver
+
+ATTACH_STUB = """
+import pathlib, sys
+pathlib.Path(sys.argv[1]).write_text(" ".join(sys.argv[2:]))
+"""
+
+
+@pytest.fixture
+def driver(tmux_server: Any) -> Any:
+    tmux = TmuxDriver(socket=tmux_server.socket, session=tmux_server.session)
+    tmux.ensure_session()
+    yield tmux
+    tmux.close()
+
+
+def spawn_demo(driver: TmuxDriver, name: str, prompt: str, cwd: Path) -> str:
+    cwd.mkdir(parents=True, exist_ok=True)
+    argv = [*load_profile("demo").launch_argv(), prompt]
+    return driver.spawn(argv, name=name, agent="demo", cwd=str(cwd)).pane_id
+
+
+def tile_of(app: AgentTuiApp, name: str) -> PaneTile | None:
+    for tile in app.screen.query(PaneTile):
+        if tile.info.name == name:
+            return tile
+    return None
+
+
+async def open_agents(pilot: Any, app: AgentTuiApp, names: list[str]) -> AgentsScreen:
+    await pilot.press("2")
+    screen = await until(pilot, lambda: isinstance(app.screen, AgentsScreen) and app.screen)
+    await until(
+        pilot,
+        lambda: all(tile_of(app, name) for name in names),
+        message=f"tiles for {names}",
+    )
+    return screen
+
+
+def state_of(app: AgentTuiApp, name: str) -> str:
+    tile = tile_of(app, name)
+    return tile.info.state if tile else ""
+
+
+def tile_text(tile: PaneTile) -> str:
+    model = tile.view.model
+    return "\n".join(model.text_lines()) if model else ""
+
+
+async def test_focus_zoom_and_jump_to_waiting(driver: TmuxDriver, tmp_path: Path) -> None:
+    spawn_demo(driver, "alpha", "Refine the plan [work 120s]", tmp_path / "a")
+    spawn_demo(driver, "beta", "Work [work 120s]", tmp_path / "b")
+    spawn_demo(driver, "gamma", "Please run command `true` now", tmp_path / "c")
+    app = build_app(driver.socket, driver.session)
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await open_agents(pilot, app, ["alpha", "beta", "gamma"])
+        grid = screen.grid
+        await until(pilot, lambda: grid.focused_tile is not None, message="a focused tile")
+        assert grid.focused_tile.info.name == "alpha"
+        await pilot.press("l")
+        assert grid.focused_tile.info.name == "beta"
+        await pilot.press("right")
+        assert grid.focused_tile.info.name == "gamma"
+        await pilot.press("h")
+        assert grid.focused_tile.info.name == "beta"
+        # The tile mirrors its pane: the prompt shows up in it.
+        await until(pilot, lambda: "Work" in tile_text(grid.focused_tile), message="mirror")
+        await pilot.press("z")
+        assert grid.zoomed
+        visible = [tile.info.name for tile in grid.tiles if tile.display]
+        assert visible == ["beta"]
+        await pilot.press("z")
+        assert not grid.zoomed
+        await until(pilot, lambda: state_of(app, "gamma") == "awaiting_approval", message="wait")
+        assert tile_of(app, "gamma").has_class("-waiting")
+        await pilot.press("w")
+        assert grid.focused_tile.info.name == "gamma"
+
+
+async def test_approve_runs_the_command(driver: TmuxDriver, tmp_path: Path) -> None:
+    work = tmp_path / "approve"
+    spawn_demo(driver, "asker", "Please run command `echo yes > approved.txt` now", work)
+    app = build_app(driver.socket, driver.session)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_agents(pilot, app, ["asker"])
+        await until(pilot, lambda: state_of(app, "asker") == "awaiting_approval", message="ask")
+        await until(pilot, lambda: screen.grid.focused_tile is not None, message="focus")
+        assert {"a", "A", "d"} <= enabled_keys(app)
+        assert not (work / "approved.txt").exists()
+        await pilot.press("a")
+        await until(pilot, lambda: (work / "approved.txt").exists(), message="command ran")
+        assert (work / "approved.txt").read_text().strip() == "yes"
+        await until(pilot, lambda: state_of(app, "asker") != "awaiting_approval", message="done")
+        assert "a" not in enabled_keys(app)  # nothing to approve any more: hidden
+
+
+async def test_deny_does_not_run_the_command(driver: TmuxDriver, tmp_path: Path) -> None:
+    work = tmp_path / "deny"
+    spawn_demo(driver, "asker", "Please run command `echo no > denied.txt` now", work)
+    app = build_app(driver.socket, driver.session)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_agents(pilot, app, ["asker"])
+        await until(pilot, lambda: state_of(app, "asker") == "awaiting_approval", message="ask")
+        await until(pilot, lambda: screen.grid.focused_tile is not None, message="focus")
+        await pilot.press("d")
+        await until(pilot, lambda: state_of(app, "asker") != "awaiting_approval", message="deny")
+        reply = await until(
+            pilot, lambda: list((work / ".demo-agent").glob("reply-*.md")), message="reply"
+        )
+        assert "denied" in reply[0].read_text()
+        assert not (work / "denied.txt").exists()
+
+
+async def test_interrupt_and_attach(driver: TmuxDriver, tmp_path: Path) -> None:
+    pane_id = spawn_demo(driver, "busy", "Long job [work 300s]", tmp_path / "busy")
+    stub = tmp_path / "attach_stub.py"
+    stub.write_text(ATTACH_STUB)
+    attached = tmp_path / "attached.txt"
+    app = build_app(
+        driver.socket, driver.session, attach_command=[sys.executable, str(stub), str(attached)]
+    )
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_agents(pilot, app, ["busy"])
+        await until(pilot, lambda: state_of(app, "busy") == "working", message="working")
+        await until(pilot, lambda: screen.grid.focused_tile is not None, message="focus")
+        assert "a" not in enabled_keys(app)  # working: approve does not apply
+        await pilot.press("x")
+        tile = tile_of(app, "busy")
+        await until(pilot, lambda: "Interrupted" in tile_text(tile), message="interrupted")
+        await until(pilot, lambda: state_of(app, "busy") == "idle", message="idle")
+        await pilot.press("enter")
+        await until(pilot, attached.exists, message="the attach command ran")
+        assert attached.read_text() == pane_id
