@@ -92,9 +92,9 @@ class IssueCache:
                 old = kept.get(issue.identifier)
                 data = json.dumps(issue.to_dict())
                 detailed = issue.detailed
-                unchanged = old is not None and old["updated_at"] == issue.updated_at
-                if unchanged and old["detailed"] and not issue.detailed:
-                    data, detailed = old["data"], True
+                if old is not None and old["detailed"] and not issue.detailed:  # noqa: SIM102
+                    if old["updated_at"] == issue.updated_at:  # unchanged since: keep details
+                        data, detailed = old["data"], True
                 conn.execute(
                     "INSERT OR REPLACE INTO issue_cache "
                     "(source, identifier, position, updated_at, detailed, data) "
