@@ -106,7 +106,7 @@ async def test_approve_runs_the_command(driver: TmuxDriver, tmp_path: Path) -> N
         assert {"a", "A", "d"} <= enabled_keys(app)
         assert not (work / "approved.txt").exists()
         await pilot.press("a")
-        await until(pilot, lambda: (work / "approved.txt").exists(), message="command ran")
+        await until(pilot, (work / "approved.txt").exists, message="command ran")
         assert (work / "approved.txt").read_text().strip() == "yes"
         await until(pilot, lambda: state_of(app, "asker") != "awaiting_approval", message="done")
         assert "a" not in enabled_keys(app)  # nothing to approve any more: hidden
