@@ -123,3 +123,19 @@ def test_open_source_picks_linear_when_a_key_is_set(linear_server: LinearServer)
     source = open_source()
     assert source.name == "linear"
     assert len(source.list_issues(IssueFilters(team="ENG"))) == 10
+
+
+def test_slim_listing_keeps_hard_links_for_grouping(linear_source: LinearSource) -> None:
+    from workflows.issues.grouping import GroupingConfig, suggest_groups
+
+    issues = linear_source.list_issues()
+    assert not any(issue.detailed or issue.description for issue in issues)  # stays slim
+    strict = GroupingConfig(merge_threshold=99.0)  # hard links only
+    groups = {frozenset(g.issues) for g in suggest_groups(issues, strict, singletons=False)}
+    assert groups == {
+        frozenset({"ENG-3", "ENG-4", "ENG-5"}),
+        frozenset({"ENG-6", "ENG-7"}),
+        frozenset({"OPS-1", "OPS-2"}),
+        frozenset({"ENG-1", "ENG-2"}),
+        frozenset({"ENG-9", "ENG-10"}),
+    }

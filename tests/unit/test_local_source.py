@@ -141,3 +141,10 @@ def test_matches_is_word_based_and_case_insensitive(folder: Path) -> None:
     assert [i.identifier for i in issues if matches(i, "core CRASH")] == ["APP-1"]
     assert [i.identifier for i in issues if matches(i, "perf")] == ["APP-2", "APP-3"]
     assert [i.identifier for i in issues if matches(i, "")] == ["APP-1", "APP-2", "APP-3"]
+
+
+def test_get_issues_returns_the_chosen_ones_or_names_the_missing(folder: Path) -> None:
+    source = LocalSource(folder)
+    assert [i.identifier for i in source.get_issues(["app-3", "APP-1"])] == ["APP-1", "APP-3"]
+    with pytest.raises(UsageError, match="no issue APP-7"):
+        source.get_issues(["APP-1", "APP-7"])

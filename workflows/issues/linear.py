@@ -89,16 +89,16 @@ def issue_from_node(node: dict[str, Any]) -> Issue:
         parent=_name(node.get("parent"), "identifier"),
         updated_at=str(node.get("updatedAt") or ""),
     )
+    issue.relations = [
+        Relation(rel["type"], rel["relatedIssue"]["identifier"], "outgoing")
+        for rel in _nodes(node.get("relations"))
+    ] + [
+        Relation(rel["type"], rel["issue"]["identifier"], "incoming")
+        for rel in _nodes(node.get("inverseRelations"))
+    ]
     if "description" in node:
         issue.detailed = True
         issue.children = [str(child["identifier"]) for child in _nodes(node.get("children"))]
-        issue.relations = [
-            Relation(rel["type"], rel["relatedIssue"]["identifier"], "outgoing")
-            for rel in _nodes(node.get("relations"))
-        ] + [
-            Relation(rel["type"], rel["issue"]["identifier"], "incoming")
-            for rel in _nodes(node.get("inverseRelations"))
-        ]
         issue.comments = [
             Comment(str(com.get("body") or ""), _name(com.get("user")), com.get("createdAt"))
             for com in _nodes(node.get("comments"))
@@ -116,24 +116,25 @@ class LinearSource:
         key: ApiKey | None = None,
         *,
         url: str | None = None,
-        timeout: float = 15.0,
+        timeout: float | None = None,
         transport: httpx.BaseTransport | None = None,
-        page_size: int = DEFAULT_PAGE_SIZE,
+        page_size: int | None = None,
         on_status: Callable[[str], None] | None = None,
         **client_options: Any,
     ) -> None:
         key = key if key is not None else configured_key()
         if key is None:
             raise UsageError("no Linear API key: set LINEAR_API_KEY or [linear] api_key")
+        settings = section("linear")
         self.client = LinearClient(
             key,
             url=url or configured_url(),
-            timeout=timeout,
+            timeout=float(timeout if timeout is not None else settings.get("timeout", 15.0)),
             transport=transport,
             on_status=on_status,
             **client_options,
         )
-        self.page_size = page_size
+        self.page_size = int(page_size or settings.get("page_size", DEFAULT_PAGE_SIZE))
         self.cache_key = f"linear:{self.client.url}"
         self._teams: dict[str, tuple[str, str]] = {}  # any issue id → (uuid, team id)
 

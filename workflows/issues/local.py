@@ -96,6 +96,14 @@ class LocalSource:
                 return issue
         raise UsageError(f"no issue {issue_id} in {self.folder}")
 
+    def get_issues(self, issue_ids: list[str]) -> list[Issue]:
+        wanted = {issue_id.casefold() for issue_id in issue_ids}
+        found = [i for i in self._all() if i.identifier.casefold() in wanted]
+        if len(found) != len(wanted):
+            missing = wanted - {i.identifier.casefold() for i in found}
+            raise UsageError(f"no issue {', '.join(sorted(missing)).upper()} in {self.folder}")
+        return found
+
     def _record(self, issue_id: str, kind: str, payload: dict[str, str]) -> None:
         issue = self.get_issue(issue_id)
         with self.store.transaction() as conn:

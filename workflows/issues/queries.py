@@ -1,7 +1,8 @@
 """Every GraphQL operation agenttui sends to Linear (validated against the schema in tests).
 
-Listing uses a slim selection (no description, no relation connections) to stay far below
-Linear's 10,000-point complexity limit per query; details are fetched per chosen issue.
+Listing uses a slim selection (no description, no comments, no children, only the first
+outgoing relations so hard links still group) to stay far below Linear's 10,000-point
+complexity limit per query; full details are fetched per chosen issue.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ SLIM_ISSUE_FIELDS = """
   team { key }
   assignee { name }
   project { name }
-  labels(first: 20) { nodes { name } }
+  labels(first: 10) { nodes { name } }
   parent { identifier }
+  relations(first: 10) { nodes { type relatedIssue { identifier } } }
 """
 
 LIST_ISSUES = (
@@ -37,7 +39,6 @@ query AgentTuiIssueDetail($id: String!) {
     + """
     description
     children(first: 50) { nodes { identifier } }
-    relations(first: 50) { nodes { type relatedIssue { identifier } } }
     inverseRelations(first: 50) { nodes { type issue { identifier } } }
     comments(first: 50) { nodes { body createdAt user { name } } }
   }
