@@ -14,7 +14,7 @@ from textual.widgets import Footer, Header
 from widgets.run_list import RunList
 
 POLL_S = 2.0
-RESUMABLE = ("failed", "cancelled", "pending", "running")
+RESUMABLE = ("failed",)
 CANCELLABLE = ("pending", "running")
 
 
