@@ -39,10 +39,10 @@ def test_claude_settings_file_lives_in_state_dir(tmp_path: Path) -> None:
     settings = json.loads(path.read_text())
     for event in ("UserPromptSubmit", "Stop", "PermissionRequest", "Notification"):
         command = settings["hooks"][event][0]["hooks"][0]["command"]
-        assert "hook claude --pane 'worker 1'" in command
+        assert "hook --pane 'worker 1' claude" in command
 
 
 def test_codex_notify_is_a_toml_array() -> None:
     flag, value = codex_notify_args("rev")
     assert flag == "-c"
-    assert value.startswith("notify=[") and value.endswith('"--pane", "rev"]')
+    assert value.startswith("notify=[") and value.endswith('"--pane", "rev", "codex"]')

@@ -27,7 +27,11 @@ HOOK_GRACE_S = 2.0
 def hook_state(event: HookEvent) -> tuple[AgentState, dict[str, Any]] | None:
     """What one hook event says about the agent, or None when it says nothing decisive."""
     payload = event.payload
-    if event.kind in ("submit", "tool_done", "answered"):
+    if event.kind == "answered":
+        # A refusal ends the turn (both CLIs wait for new input); an approval resumes work.
+        deny = payload.get("action") == "deny"
+        return (AgentState.IDLE if deny else AgentState.WORKING), {}
+    if event.kind in ("submit", "tool_done"):
         return AgentState.WORKING, {}
     if event.kind == "stop":
         return AgentState.IDLE, {}

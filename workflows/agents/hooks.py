@@ -128,7 +128,8 @@ def events_for_agent(store: Store, agent: str, *, kind: str | None = None) -> li
 
 
 def hook_command(agent_kind: str, name: str) -> list[str]:
-    return [*agenttui_argv(), "hook", agent_kind, "--pane", name]
+    # --pane before the kind: Codex appends the JSON last, right after the positional kind.
+    return [*agenttui_argv(), "hook", "--pane", name, agent_kind]
 
 
 def _shell_join(argv: list[str]) -> str:
@@ -172,3 +173,30 @@ def hook_launch_args(hooks_kind: str, name: str) -> list[str]:
 
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "agent"
+
+
+def last_event_id(store: Store, *, pane_id: str, server: str = "") -> int:
+    """The newest event id of a pane (0 if none): take it before acting, then ask
+    :func:`event_since` whether the agent confirmed (e.g. ``submit`` after a send)."""
+    open_events(store)
+    query = "SELECT MAX(id) FROM agent_events WHERE pane_id = ?"
+    params: list[Any] = [pane_id]
+    if server:
+        query += " AND server = ?"
+        params.append(server)
+    row = store.connection().execute(query, params).fetchone()
+    return int(row[0] or 0)
+
+
+def event_since(
+    store: Store, *, pane_id: str, kind: str, after_id: int, server: str = ""
+) -> dict[str, Any] | None:
+    """The first ``kind`` event of a pane recorded after ``after_id``, or None."""
+    open_events(store)
+    query = "SELECT id, payload FROM agent_events WHERE pane_id = ? AND kind = ? AND id > ?"
+    params: list[Any] = [pane_id, kind, after_id]
+    if server:
+        query += " AND server = ?"
+        params.append(server)
+    row = store.connection().execute(query + " ORDER BY id LIMIT 1", params).fetchone()
+    return None if row is None else {"id": row["id"], "payload": json.loads(row["payload"])}

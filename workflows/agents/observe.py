@@ -9,7 +9,6 @@ else from how long this process has seen the same screen, else from tmux's
 from __future__ import annotations
 
 import hashlib
-import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -51,10 +50,23 @@ def profile_for(pane: PaneInfo) -> Profile:
 
 
 def tmux_format(driver: TmuxDriver, pane_id: str, fmt: str) -> str:
-    socket = getattr(driver, "socket", None)
-    argv = ["tmux", *(["-L", socket] if socket else []), "display-message", "-p", "-t", pane_id]
-    result = subprocess.run([*argv, fmt], capture_output=True, text=True, check=False)
-    return result.stdout.strip()
+    """Expand a tmux format for a pane over the driver's control connection (no fork)."""
+    try:
+        lines = driver.command("display-message", "-p", "-t", pane_id, fmt)
+    except AgentTuiError:
+        return ""
+    return "\n".join(lines).strip()
+
+
+def server_for(driver: TmuxDriver, pane_id: str) -> str:
+    """The tmux server key (socket path, server pid) hooks record as ``server``."""
+    socket_name = str(getattr(driver, "socket", None) or "")
+    if socket_name not in _server_keys:
+        key = tmux_format(driver, pane_id, "#{socket_path},#{pid}")
+        if not key:
+            return ""
+        _server_keys[socket_name] = key
+    return _server_keys[socket_name]
 
 
 def _screen_age(key: tuple[str, str], lines: list[str], now: float) -> float | None:
@@ -77,6 +89,12 @@ def read_state(
 ) -> StateReading:
     """Classify ``pane`` now: screen + title + hook events + time since last output."""
     prof = profile if profile is not None else profile_for(pane)
+    for _ in range(10):
+        if not pane.dead or pane.dead_status is not None or pane.dead_signal is not None:
+            break
+        # tmux sees the pty close a moment before it reaps the process and learns the status.
+        time.sleep(0.02)
+        pane = driver.resolve(pane.pane_id)
     if pane.dead:
         return classify(
             prof,

@@ -1,0 +1,142 @@
+"""Launch the real Claude Code and Codex CLIs offline: isolated homes, pre-trust, jail.
+
+``claude_launch`` / ``codex_launch`` return (argv, env) for a tmux pane: the agent runs inside
+``unshare -n`` (tests/e2e/netjail.py) with a private HOME / CODEX_HOME whose onboarding is
+done, the project folder trusted, telemetry and update checks off, and the model server of
+the test as its only reachable endpoint. Binaries come from ``$AGENTTUI_NPM_BIN``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.model_server import AnthropicServer, OpenAIServer
+from tests.e2e.netjail import jail_argv
+
+JAIL_PORT_CLAUDE = 18080
+JAIL_PORT_CODEX = 18081
+
+
+def npm_bin(name: str) -> str:
+    """The npm-installed CLI; skip (with the reason) when the environment lacks it."""
+    directory = os.environ.get("AGENTTUI_NPM_BIN")
+    if not directory:
+        pytest.skip("AGENTTUI_NPM_BIN is not set (tests/bootstrap.sh test sets it)")
+    path = Path(directory) / name
+    if not path.exists():
+        pytest.skip(f"{path} is missing: run tests/bootstrap.sh test to install it")
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare (util-linux) is required to keep the agent offline")
+    return str(path)
+
+
+def base_env(home: Path) -> dict[str, str]:
+    return {
+        "HOME": str(home),
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "TERM": "xterm-256color",
+        "LANG": "C.UTF-8",
+        "NO_PROXY": "*",
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_STATE_HOME": str(home / ".local/state"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        # The hook verb writes to the test's store.
+        "AGENTTUI_STATE_DIR": os.environ.get("AGENTTUI_STATE_DIR", ""),
+        "AGENTTUI_CONFIG_DIR": os.environ.get("AGENTTUI_CONFIG_DIR", ""),
+    }
+
+
+def prepare_claude_home(home: Path, project: Path, api_key: str) -> None:
+    """Onboarding done, the project trusted, the dummy API key approved."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / ".claude").mkdir(exist_ok=True)
+    trusted = {"hasTrustDialogAccepted": True, "hasCompletedProjectOnboarding": True}
+    state = {
+        "hasCompletedOnboarding": True,
+        "lastOnboardingVersion": "9.9.9",
+        "numStartups": 5,
+        "theme": "dark",
+        "autoUpdates": False,
+        "bypassPermissionsModeAccepted": False,
+        "customApiKeyResponses": {"approved": [api_key[-20:]], "rejected": []},
+        "projects": {str(project): trusted},
+    }
+    (home / ".claude.json").write_text(json.dumps(state), encoding="utf-8")
+
+
+def claude_launch(
+    server: AnthropicServer,
+    home: Path,
+    project: Path,
+    *,
+    extra: list[str] | None = None,
+    trusted: bool = True,
+) -> tuple[list[str], dict[str, str]]:
+    binary = npm_bin("claude")
+    prepare_claude_home(home, project if trusted else home / "elsewhere", server.api_key)
+    env = {**base_env(home), **server.claude_env(JAIL_PORT_CLAUDE)}
+    argv = jail_argv(JAIL_PORT_CLAUDE, str(server.unix_path), [binary, *(extra or [])])
+    return argv, env
+
+
+def prepare_codex_home(codex_home: Path, project: Path, *, trusted: bool = True) -> None:
+    codex_home.mkdir(parents=True, exist_ok=True)
+    project_section = f'[projects."{project}"]\ntrust_level = "trusted"\n' if trusted else ""
+    (codex_home / "config.toml").write_text(
+        f"""model = "gpt-e2e"
+model_provider = "e2e"
+approval_policy = "on-request"
+sandbox_mode = "workspace-write"
+check_for_update_on_startup = false
+hide_agent_reasoning = true
+
+[model_providers.e2e]
+name = "e2e"
+base_url = "http://127.0.0.1:{JAIL_PORT_CODEX}/v1"
+wire_api = "responses"
+env_key = "E2E_OPENAI_KEY"
+request_max_retries = 0
+stream_max_retries = 0
+
+[analytics]
+enabled = false
+
+[feedback]
+enabled = false
+
+[notice]
+hide_full_access_warning = true
+
+{project_section}""",
+        encoding="utf-8",
+    )
+
+
+def codex_launch(
+    server: OpenAIServer,
+    home: Path,
+    project: Path,
+    *,
+    extra: list[str] | None = None,
+    trusted: bool = True,
+) -> tuple[list[str], dict[str, str]]:
+    binary = npm_bin("codex")
+    codex_home = home / ".codex"
+    prepare_codex_home(codex_home, project, trusted=trusted)
+    tmp = home / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    env = {
+        **base_env(home),
+        "CODEX_HOME": str(codex_home),
+        "TMPDIR": str(tmp),
+        "E2E_OPENAI_KEY": server.api_key,
+    }
+    argv = jail_argv(
+        JAIL_PORT_CODEX, str(server.unix_path), [binary, "--no-daemon", *(extra or [])]
+    )
+    return argv, env

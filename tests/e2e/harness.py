@@ -1,0 +1,119 @@
+"""Drive a real agent CLI in tmux through agenttui's own driver, observer and actions.
+
+    with AnthropicServer() as server:
+        agent = AgentPane.claude(driver, server, tmp_path, name="c1")
+        agent.wait_state("idle")
+        agent.send("hello")
+
+Everything goes through the code under test: ``TmuxDriver.spawn`` (jailed argv, isolated
+env), ``send_text`` (verified send), ``observe.read_state`` (hooks + screen + quiescence) and
+``actions.perform`` (approve / deny / interrupt with the profile's keys).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.agents import claude_launch, codex_launch
+from tests.e2e.model_server import AnthropicServer, OpenAIServer
+from tests.helpers import wait_until
+from workflows.agents.actions import ActionResult, perform
+from workflows.agents.hooks import hook_launch_args
+from workflows.agents.observe import read_state
+from workflows.agents.profiles import Profile, load_profile
+from workflows.agents.state import StateReading
+from workflows.tmux.driver import PaneInfo, TmuxDriver
+from workflows.tmux.send import SendResult, send_text
+
+
+def git_project(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    return path
+
+
+@dataclass
+class AgentPane:
+    driver: TmuxDriver
+    pane: PaneInfo
+    profile: Profile
+    project: Path
+
+    @classmethod
+    def claude(
+        cls,
+        driver: TmuxDriver,
+        server: AnthropicServer,
+        root: Path,
+        *,
+        name: str,
+        trusted: bool = True,
+    ) -> AgentPane:
+        project = git_project(root / f"{name}-project")
+        profile = load_profile("claude")
+        argv, env = claude_launch(
+            server, root / f"{name}-home", project,
+            extra=hook_launch_args(profile.hooks, name), trusted=trusted,
+        )  # fmt: skip
+        pane = driver.spawn(argv, name=name, agent="claude", cwd=str(project), env=env)
+        return cls(driver, pane, profile, project)
+
+    @classmethod
+    def codex(
+        cls,
+        driver: TmuxDriver,
+        server: OpenAIServer,
+        root: Path,
+        *,
+        name: str,
+        trusted: bool = True,
+    ) -> AgentPane:
+        project = git_project(root / f"{name}-project")
+        profile = load_profile("codex")
+        argv, env = codex_launch(
+            server, root / f"{name}-home", project,
+            extra=hook_launch_args(profile.hooks, name), trusted=trusted,
+        )  # fmt: skip
+        pane = driver.spawn(argv, name=name, agent="codex", cwd=str(project), env=env)
+        return cls(driver, pane, profile, project)
+
+    def refresh(self) -> PaneInfo:
+        self.pane = self.driver.resolve(self.pane.pane_id)
+        return self.pane
+
+    def state(self) -> StateReading:
+        return read_state(self.driver, self.refresh(), profile=self.profile)
+
+    def screen(self) -> list[str]:
+        return self.driver.capture(self.pane.pane_id)
+
+    def wait_state(self, state: str, *, timeout: float = 60.0) -> StateReading:
+        last: list[Any] = []
+
+        def reached() -> StateReading | None:
+            reading = self.state()
+            last[:] = [reading.as_json(), self.screen()]
+            return reading if reading.state.value == state else None
+
+        try:
+            return wait_until(reached, timeout=timeout, interval=0.1, message=f"state {state}")
+        except AssertionError as error:
+            screen = "\n".join(last[1]) if last else ""
+            raise AssertionError(f"{error}\nlast reading: {last[:1]}\nscreen:\n{screen}") from None
+
+    def wait_screen(self, needle: str, *, timeout: float = 60.0) -> list[str]:
+        return wait_until(
+            lambda: self.screen() if needle in "\n".join(self.screen()) else None,
+            timeout=timeout,
+            interval=0.1,
+            message=f"{needle!r} on screen",
+        )
+
+    def send(self, text: str) -> SendResult:
+        return send_text(self.driver, self.refresh(), text, profile=self.profile, timeout=30.0)
+
+    def act(self, action: str) -> ActionResult:
+        return perform(self.driver, self.refresh(), action)

@@ -1,0 +1,120 @@
+"""The real Claude Code CLI (npm) in tmux, offline against a scripted Anthropic server.
+
+Checks the whole state sequence through agenttui's own code: idle → send → working →
+awaiting_approval (command in the detail) → approve → the command really ran → idle; deny;
+interrupt while a reply streams; exit with its status. Claude runs inside ``unshare -n``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TmuxServer
+from tests.e2e.harness import AgentPane
+from tests.e2e.model_server import AnthropicServer, Reply
+from tests.helpers import wait_until
+from workflows.agents.hooks import events_for_agent
+from workflows.errors import AgentTuiError
+from workflows.store import Store
+from workflows.tmux.driver import TmuxDriver
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+
+
+def cli(server: TmuxServer, *args: str, timeout: float = 90) -> tuple[int, dict[str, object]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", "--json", *args],
+        capture_output=True, text=True, timeout=timeout, check=False, env=os.environ.copy(),
+    )  # fmt: skip
+    lines = done.stdout.strip().splitlines()
+    return done.returncode, json.loads(lines[-1]) if lines else {"stderr": done.stderr}
+
+
+def test_claude_approve_cycle_with_hooks(
+    driver: TmuxDriver, anthropic: AnthropicServer, tmp_path: Path, tmux_server: TmuxServer
+) -> None:
+    hold = threading.Event()
+    anthropic.script(
+        Reply.streaming("Thinking it over, marker-k7", hold),
+        Reply.bash("touch approved-q3.txt"),
+        Reply.text("All done, marker-z9."),
+    )
+    agent = AgentPane.claude(driver, anthropic, tmp_path, name="c1")
+    try:
+        agent.wait_state("idle")
+        assert agent.send("first prompt p-1").submitted
+        agent.wait_screen("marker-k7")
+        assert agent.wait_state("working").state == "working"
+        hold.set()
+        agent.wait_state("idle")
+
+        assert agent.send("please run it p-2").submitted
+        code, waited = cli(tmux_server, "wait", "c1", "--state", "awaiting_approval")
+        assert code == 0, waited
+        reading = agent.state()
+        assert reading.state == "awaiting_approval"
+        assert reading.detail["command"] == "touch approved-q3.txt"
+        assert reading.detail["tool"] == "Bash"
+        assert not (agent.project / "approved-q3.txt").exists()
+
+        code, approved = cli(tmux_server, "approve", "c1")
+        assert code == 0, approved
+        wait_until((agent.project / "approved-q3.txt").exists, timeout=30)
+        agent.wait_screen("marker-z9")
+        agent.wait_state("idle")
+        # Nothing left to approve: the verb refuses instead of pressing keys blindly.
+        code, refused = cli(tmux_server, "approve", "c1")
+        assert code == 1 and "not awaiting approval" in str(refused["error"])
+    finally:
+        hold.set()
+
+    kinds = [event["kind"] for event in events_for_agent(Store(), "c1")]
+    for kind in ("submit", "permission", "stop"):
+        assert kind in kinds, kinds
+    permission = next(e for e in events_for_agent(Store(), "c1", kind="permission"))
+    assert permission["payload"]["tool_input"]["command"] == "touch approved-q3.txt"
+    assert anthropic.prompts() == ["first prompt p-1", "please run it p-2"]
+
+
+def test_claude_deny_interrupt_and_exit(
+    driver: TmuxDriver, anthropic: AnthropicServer, tmp_path: Path
+) -> None:
+    hold = threading.Event()
+    anthropic.script(
+        Reply.bash("touch denied-w4.txt"),
+        Reply.streaming("Streaming a long answer, marker-s5", hold),
+    )
+    agent = AgentPane.claude(driver, anthropic, tmp_path, name="c2")
+    try:
+        agent.wait_state("idle")
+        with pytest.raises(AgentTuiError, match="not awaiting approval"):
+            agent.act("deny")
+        assert agent.send("try the command d-1").submitted
+        reading = agent.wait_state("awaiting_approval")
+        assert reading.detail["command"] == "touch denied-w4.txt"
+        agent.act("deny")
+        agent.wait_state("idle")
+        assert not (agent.project / "denied-w4.txt").exists()
+
+        assert agent.send("stream something i-1").submitted
+        agent.wait_screen("marker-s5")
+        agent.wait_state("working")
+        agent.act("interrupt")
+        agent.wait_screen("Interrupted")
+        agent.wait_state("idle")
+    finally:
+        hold.set()
+
+    driver.send_keys(agent.pane.pane_id, "C-c")
+    driver.send_keys(agent.pane.pane_id, "C-c")
+    reading = agent.wait_state("exited")
+    assert reading.detail == {"status": 0, "signal": None}
+    assert reading.source == "tmux"
+    assert anthropic.prompts() == ["try the command d-1", "stream something i-1"]

@@ -1,0 +1,52 @@
+"""What ``agenttui hook`` does with one event: store it, and answer permission requests.
+
+Claude Code passes the event JSON on stdin (``hook_event_name`` says which); Codex ``notify``
+passes it as the last argument (``type`` says which). Both are stored verbatim under a
+normalised kind. For a Claude ``PermissionRequest`` the approval policy may decide on the
+spot; :func:`policy_decision` is that seam (the approvals module plugs in there).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from workflows.agents.hooks import CLAUDE_EVENTS, CODEX_EVENTS, record_event
+from workflows.store import Store
+
+
+def handle_hook(agent_kind: str, name: str, raw: str) -> dict[str, Any] | None:
+    """Record the event; return the JSON to print back to the agent, if any."""
+    try:
+        payload = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        payload = {"unparsed": raw[:2000]}
+    if not isinstance(payload, dict):
+        payload = {"value": payload}
+    if agent_kind == "claude":
+        event_name = str(payload.get("hook_event_name", ""))
+        kind = CLAUDE_EVENTS.get(event_name, event_name.lower() or "unknown")
+    else:
+        event_type = str(payload.get("type", ""))
+        kind = CODEX_EVENTS.get(event_type, event_type or "unknown")
+    store = Store()
+    record_event(store, agent=name, kind=kind, payload=payload)
+    if kind == "permission" and agent_kind == "claude":
+        decision = policy_decision(name, payload)
+        if decision is not None:
+            return claude_permission_reply(decision)
+    return None
+
+
+def policy_decision(name: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The approval policy's verdict for a permission request, or None to ask a person.
+
+    A verdict is ``{"behavior": "allow"}`` or ``{"behavior": "deny", "message": "…"}``.
+    Until the approvals policy is wired here, every request goes to a person.
+    """
+    return None
+
+
+def claude_permission_reply(decision: dict[str, Any]) -> dict[str, Any]:
+    """Claude Code's PermissionRequest hook output for a policy verdict."""
+    return {"hookSpecificOutput": {"hookEventName": "PermissionRequest", "decision": decision}}
