@@ -17,7 +17,7 @@ def register(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
     """Add this group's verbs; each sets `handler` with set_defaults."""
-    from tui.commands import autonomy_watch
+    from tui.commands import autonomy_poll, autonomy_watch
 
     approvals = subparsers.add_parser(
         "approvals", parents=[common], help="approval rules and decisions (audit log)"
@@ -58,6 +58,7 @@ def register(
     learn.add_argument("--yes", action="store_true", help="save the shown rule")
     learn.set_defaults(handler=learn_handler, formatter=format_learn)
     autonomy_watch.register(subparsers, common)
+    autonomy_poll.register(subparsers, common)
 
 
 def _request_arguments(parser: argparse.ArgumentParser) -> None:

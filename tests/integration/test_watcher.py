@@ -1,0 +1,197 @@
+"""The watcher against the local Linear server: real runs in real tmux, rounds and reasons.
+
+A tiny user workflow (one shell step) keeps each launched run cheap; everything else is real:
+the schema-validating Linear server, grouping, ``launch_run`` starting a runner window in a
+private tmux server, a git repository for the runs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TmuxServer
+from tests.git_repos import make_project
+from tests.linear_server import LinearServer
+from tests.run_fixtures import agenttui, wait_for_end
+from workflows.paths import config_dir, config_file
+from workflows.runs import list_runs
+from workflows.scheduler import RoundResult, Watcher, WatchOptions, round_lock
+
+NOOP_WORKFLOW = """
+name = "noop"
+description = "one shell step (watcher tests)"
+worktree = false
+
+[[steps]]
+id = "hello"
+run = "true"
+"""
+
+
+@pytest.fixture
+def watch_setup(
+    tmp_path: Path, tmux_server: TmuxServer, linear_server: LinearServer
+) -> tuple[LinearServer, Watcher]:
+    project = make_project(tmp_path)
+    (config_dir() / "workflows").mkdir(parents=True)
+    (config_dir() / "workflows" / "noop.toml").write_text(NOOP_WORKFLOW)
+    config_file().write_text(
+        f"""
+[watch]
+workflow = "noop"
+filter = "robots"
+repo = "{project.repo}"
+retrigger = ["labels_added"]
+
+[watch.filters.robots]
+labels = ["robot"]
+"""
+    )
+    from workflows.config import load_config
+
+    load_config.cache_clear()
+    workspace = linear_server.workspace
+    for key, title, labels in (
+        ("A", "Rotate the nightly backup encryption keys", ["robot"]),
+        ("B", "Dark mode toggle flickers on the settings page", ["robot"]),
+        ("C", "Settings page dark mode styles", ["robot", "frontend"]),
+    ):
+        workspace.add_issue(title, labels=labels, identifier=f"BOT-{key}")
+    workspace.relate("BOT-B", "blocks", "BOT-C")
+    options = WatchOptions.from_config(socket=tmux_server.socket, session=tmux_server.session)
+    return linear_server, Watcher(options)
+
+
+def actions(result: RoundResult) -> dict[str, str]:
+    return {",".join(sorted(d["issues"])): d["action"] for d in result.decisions}
+
+
+def runs_of(identifier: str) -> list[str]:
+    return [run.id for run in list_runs() if identifier in run.issues]
+
+
+def finish_all_runs() -> None:
+    for run in list_runs():
+        assert wait_for_end(run.id, timeout=120)["status"] == "succeeded"
+
+
+def relabel(server: LinearServer, identifier: str, label: str) -> None:
+    issue = server.workspace.find_issue(identifier)
+    issue["labelIds"].append(server.workspace._named(server.workspace.labels, label))
+    issue["updatedAt"] = "2031-01-01T00:00:00.000Z"
+
+
+def test_rounds_launch_new_issues_once_and_relaunch_relabelled(
+    watch_setup: tuple[LinearServer, Watcher],
+) -> None:
+    server, watcher = watch_setup
+    first = watcher.run_round()
+    assert first.status == "ok" and first.fetched == 3
+    assert actions(first) == {"BOT-A": "launched", "BOT-B,BOT-C": "launched"}
+    grouped = next(d for d in first.decisions if sorted(d["issues"]) == ["BOT-B", "BOT-C"])
+    assert "BOT-B blocks BOT-C" in grouped["reason"] and "new issue" in grouped["reason"]
+    assert len(runs_of("BOT-A")) == 1 and len(runs_of("BOT-B")) == 1
+
+    second = watcher.run_round()  # nothing changed: nothing launched, each skip explained
+    assert set(actions(second).values()) == {"skipped"}
+    assert set(actions(second)) == {"BOT-A", "BOT-B", "BOT-C"}
+    finish_all_runs()
+
+    server.fail(status=503, message="Service Unavailable", times=3)  # Linear is down
+    down = watcher.run_round()
+    assert down.status == "error" and "503" in down.error and down.decisions == []
+
+    server.workspace.add_issue(
+        "Export invoices as CSV for accounting", labels=["robot"], identifier="BOT-D"
+    )
+    relabel(server, "BOT-A", "urgent")
+    third = watcher.run_round()  # the next round retries: new and relabelled issues launch
+    assert third.status == "ok"
+    assert actions(third) == {
+        "BOT-A": "launched",
+        "BOT-D": "launched",
+        "BOT-B": "skipped",
+        "BOT-C": "skipped",
+    }
+    relaunch = next(d for d in third.decisions if d["issues"] == ["BOT-A"])
+    assert "label(s) added: urgent" in relaunch["reason"]
+    assert len(runs_of("BOT-A")) == 2 and len(runs_of("BOT-B")) == 1
+    assert len(runs_of("BOT-D")) == 1
+    finish_all_runs()
+
+    fourth = watcher.run_round()
+    assert set(actions(fourth).values()) == {"skipped"}
+    assert sum(len(runs_of(i)) for i in ("BOT-A", "BOT-B", "BOT-D")) == 4
+
+
+def test_issue_with_a_hand_started_run_is_not_launched(
+    watch_setup: tuple[LinearServer, Watcher],
+) -> None:
+    _server, watcher = watch_setup
+    agenttui(
+        "run",
+        "noop",
+        "--issues",
+        "BOT-A",
+        "--repo",
+        str(watcher.options.repo),
+        "--socket",
+        str(watcher.options.socket),
+        "--session",
+        watcher.options.session,
+    )
+    result = watcher.run_round()
+    decision = next(d for d in result.decisions if d["issues"] == ["BOT-A"])
+    assert decision["action"] == "skipped"
+    assert decision["reason"].startswith(("run ", "already has run"))
+    assert len(runs_of("BOT-A")) == 1
+
+
+def test_dry_run_records_but_launches_nothing(
+    watch_setup: tuple[LinearServer, Watcher],
+) -> None:
+    _server, watcher = watch_setup
+    watcher.options.dry_run = True
+    result = watcher.run_round()
+    assert set(actions(result).values()) == {"would-launch"}
+    assert list_runs() == []
+    watcher.options.dry_run = False
+    assert set(actions(watcher.run_round()).values()) == {"launched"}  # not marked by dry run
+
+
+def test_poll_cli_and_concurrent_rounds(watch_setup: tuple[LinearServer, Watcher]) -> None:
+    _server, watcher = watch_setup
+    socket_args = ("--socket", str(watcher.options.socket))
+    with round_lock() as held:
+        assert held
+        busy = agenttui("poll", *socket_args, "--json")
+        assert json.loads(busy.stdout)["status"] == "skipped"
+    assert list_runs() == []
+    done = json.loads(agenttui("poll", *socket_args, "--json").stdout)
+    assert done["status"] == "ok" and len(done["decisions"]) == 2
+    log = json.loads(agenttui("watch-log", "--json").stdout)
+    assert [entry["status"] for entry in log] == ["ok", "skipped"]
+    assert {d["action"] for d in log[0]["decisions"]} == {"launched"}
+
+
+def test_poll_exits_1_when_linear_is_down(watch_setup: tuple[LinearServer, Watcher]) -> None:
+    server, watcher = watch_setup
+    server.fail(status=500, message="Internal error", times=3)
+    result = agenttui("poll", "--socket", str(watcher.options.socket), check=False)
+    assert result.returncode == 1
+    assert "error" in result.stdout and "500" in result.stdout
+    assert server.api_key not in result.stdout + result.stderr
+
+
+def test_bad_filter_and_retrigger_are_named(watch_setup: tuple[LinearServer, Watcher]) -> None:
+    result = agenttui("poll", "--filter", "nope", check=False)
+    assert result.returncode == 2 and "[watch.filters.nope]" in result.stderr
+    config_file().write_text('[watch]\nretrigger = ["sometimes"]\n')
+    from workflows.config import load_config
+
+    load_config.cache_clear()
+    result = agenttui("poll", check=False)
+    assert result.returncode == 2 and "retrigger 'sometimes'" in result.stderr

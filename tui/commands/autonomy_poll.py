@@ -1,0 +1,149 @@
+"""CLI verbs of the watcher: watch (loop), poll (one round, for cron), watch-log."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from typing import Any
+
+
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """Add the watch/poll/watch-log verbs."""
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("--filter", default=None, help="saved filter [watch.filters.NAME]")
+    options.add_argument("--workflow", default=None, help="workflow to launch (feedback)")
+    options.add_argument("--repo", default=None, help="repository the runs work in")
+    options.add_argument("--source", default=None, help="issue source: linear or local")
+    options.add_argument("--dry-run", action="store_true", help="decide and record, launch nothing")
+
+    watch = subparsers.add_parser(
+        "watch", parents=[common, options], help="launch runs for new issues every --every"
+    )
+    watch.add_argument("--every", default=None, help="interval: 30s, 10m, 1h ([watch] every)")
+    watch.add_argument("--rounds", type=int, default=0, help="stop after N rounds (0: never)")
+    watch.add_argument("--no-timer", action="store_true", help="do not deliver check-ins")
+    watch.set_defaults(handler=watch_handler)
+
+    poll = subparsers.add_parser(
+        "poll", parents=[common, options], help="one watcher round (for cron)"
+    )
+    poll.set_defaults(handler=poll_handler, formatter=format_round)
+
+    log = subparsers.add_parser("watch-log", parents=[common], help="recent watcher rounds")
+    log.add_argument("--limit", type=int, default=10, help="rounds to show")
+    log.set_defaults(handler=log_handler, formatter=format_log)
+
+
+def _watcher(args: argparse.Namespace) -> Any:
+    from workflows.scheduler import Watcher, WatchOptions
+
+    options = WatchOptions.from_config(
+        filter=args.filter,
+        workflow=args.workflow,
+        repo=args.repo,
+        source=args.source,
+        dry_run=args.dry_run or None,
+        socket=args.socket,
+        session=args.session,
+    )
+    return Watcher(options)
+
+
+def poll_handler(args: argparse.Namespace) -> Any:
+    result = _watcher(args).run_round().as_json()
+    if result["status"] == "error":
+        print(json.dumps(result) if args.json else format_round(result))
+        return 1
+    return result
+
+
+def watch_handler(args: argparse.Namespace) -> int:
+    from workflows.checkins import parse_duration
+    from workflows.config import section
+
+    every = parse_duration(args.every or str(section("watch").get("every", "1h")))
+    watcher = _watcher(args)
+    stop_timer = _start_timer(args) if not args.no_timer else None
+    done = 0
+    try:
+        while True:
+            started = time.monotonic()
+            result = watcher.run_round().as_json()
+            print(json.dumps(result) if args.json else format_round(result), flush=True)
+            done += 1
+            if args.rounds and done >= args.rounds:
+                return 0
+            time.sleep(max(0.0, every - (time.monotonic() - started)))
+    finally:
+        if stop_timer is not None:
+            stop_timer()
+
+
+def _start_timer(args: argparse.Namespace) -> Any:
+    """Deliver check-ins from this process unless another timer already does."""
+    from workflows.checkins import Timer
+    from workflows.errors import AgentTuiError
+    from workflows.tmux.driver import TmuxDriver
+
+    driver = TmuxDriver(args.socket, args.session)
+    try:
+        timer = Timer(driver)
+    except AgentTuiError as error:
+        print(f"agenttui watch: {error}; check-ins are delivered there", file=sys.stderr)
+        driver.close()
+        return None
+    thread = threading.Thread(target=timer.run, name="checkin-timer", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        timer.close()
+        thread.join(timeout=5)
+        driver.close()
+
+    return stop
+
+
+def format_round(result: dict[str, Any]) -> str:
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    head = f"{stamp} round {result['round']}: {result['status']}, {result['fetched']} issue(s)"
+    if result["error"]:
+        head += f" — {result['error']}"
+    lines = [head]
+    for decision in result["decisions"]:
+        run = f" → {decision['run_id']}" if decision["run_id"] else ""
+        lines.append(
+            f"  {decision['action']:<12} {','.join(decision['issues'])}{run}: {decision['reason']}"
+        )
+    return "\n".join(lines)
+
+
+def log_handler(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from workflows.scheduler import rounds
+
+    return rounds(limit=args.limit)
+
+
+def format_log(result: list[dict[str, Any]]) -> str:
+    if not result:
+        return "no watcher rounds yet"
+    blocks = []
+    for entry in result:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry["started"]))
+        head = (
+            f"{stamp} round {entry['id']} [{entry['filter']} → {entry['workflow']}"
+            f"{', dry run' if entry['dry_run'] else ''}]: {entry['status']},"
+            f" {entry['fetched']} fetched, {entry['launched']} launched"
+        )
+        if entry["error"]:
+            head += f" — {entry['error']}"
+        lines = [head]
+        for d in entry["decisions"]:
+            run = f" → {d['run_id']}" if d["run_id"] else ""
+            lines.append(f"  {d['action']:<12} {d['issues']}{run}: {d['reason']}")
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks)
