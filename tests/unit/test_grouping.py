@@ -43,7 +43,7 @@ def precision_recall(predicted: dict[str, str], truth: dict[str, str]) -> tuple[
 
 def test_precision_and_recall_on_known_groups(capsys: pytest.CaptureFixture[str]) -> None:
     issues, truth = load_fixture()
-    assert len(issues) == 40
+    assert len(issues) == 43
     groups = suggest_groups(issues, GroupingConfig())
     predicted = {
         identifier: str(number)

@@ -28,7 +28,7 @@ TITLE_WEIGHT = 2
 
 
 def stem(word: str) -> str:
-    """A deliberately tiny stemmer: plural and -ing/-ed endings only."""
+    """A deliberately tiny stemmer: plurals, -ing, -ed and a final -e."""
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
@@ -37,6 +37,8 @@ def stem(word: str) -> str:
         return word[:-3]
     if len(word) > 5 and word.endswith("ed"):
         return word[:-2]
+    if len(word) > 4 and word.endswith("e"):  # merge/merged/merging all become "merg"
+        return word[:-1]
     return word
 
 
