@@ -1,0 +1,92 @@
+"""The real Codex CLI (npm) in tmux, offline against a scripted OpenAI Responses server.
+
+Same sequence as the Claude test: idle → send → working → awaiting_approval (command in the
+detail) → approve → the command really ran outside the sandbox → idle; deny; interrupt while
+a reply streams; exit with its status. Codex runs inside ``unshare -n``: its start-up fetch
+of an announcement file from the internet cannot leave the machine.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import AgentPane
+from tests.e2e.model_server import OpenAIServer, Reply
+from tests.helpers import wait_until
+from workflows.agents.hooks import events_for_agent
+from workflows.errors import AgentTuiError
+from workflows.store import Store
+from workflows.tmux.driver import TmuxDriver
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+
+
+def test_codex_approve_cycle(driver: TmuxDriver, openai: OpenAIServer, tmp_path: Path) -> None:
+    hold = threading.Event()
+    openai.script(
+        Reply.streaming("Thinking it over, marker-k7", hold),
+        Reply.exec("touch approved-q3.txt"),
+        Reply.text("All done, marker-z9."),
+    )
+    agent = AgentPane.codex(driver, openai, tmp_path, name="x1")
+    try:
+        agent.wait_state("idle")
+        assert agent.send("first prompt p-1").submitted
+        agent.wait_screen("marker-k7")
+        assert agent.wait_state("working").state == "working"
+        hold.set()
+        agent.wait_state("idle")
+
+        assert agent.send("please run it p-2").submitted
+        reading = agent.wait_state("awaiting_approval")
+        assert reading.detail["command"] == "touch approved-q3.txt"
+        assert not (agent.project / "approved-q3.txt").exists()
+        result = agent.act("approve")
+        assert result.keys == ["y"]
+        wait_until((agent.project / "approved-q3.txt").exists, timeout=30)
+        agent.wait_screen("marker-z9")
+        agent.wait_state("idle")
+        with pytest.raises(AgentTuiError, match="not awaiting approval"):
+            agent.act("approve")
+    finally:
+        hold.set()
+    # notify reports finished turns as stop events (the title request may add one more).
+    wait_until(lambda: len(events_for_agent(Store(), "x1", kind="stop")) >= 2, timeout=30)
+    assert openai.prompts() == ["first prompt p-1", "please run it p-2"]
+
+
+def test_codex_deny_interrupt_and_exit(
+    driver: TmuxDriver, openai: OpenAIServer, tmp_path: Path
+) -> None:
+    hold = threading.Event()
+    openai.script(
+        Reply.exec("touch denied-w4.txt"),
+        Reply.streaming("Streaming a long answer, marker-s5", hold),
+    )
+    agent = AgentPane.codex(driver, openai, tmp_path, name="x2")
+    try:
+        agent.wait_state("idle")
+        assert agent.send("try the command d-1").submitted
+        reading = agent.wait_state("awaiting_approval")
+        assert reading.detail["command"] == "touch denied-w4.txt"
+        agent.act("deny")
+        agent.wait_state("idle")
+        assert not (agent.project / "denied-w4.txt").exists()
+
+        assert agent.send("stream something i-1").submitted
+        agent.wait_screen("marker-s5")
+        agent.wait_state("working")
+        agent.act("interrupt")
+        agent.wait_screen("interrupted")
+        agent.wait_state("idle")
+    finally:
+        hold.set()
+
+    driver.send_keys(agent.pane.pane_id, "C-c")
+    driver.send_keys(agent.pane.pane_id, "C-c")
+    reading = agent.wait_state("exited")
+    assert reading.detail == {"status": 0, "signal": None}
+    assert openai.prompts() == ["try the command d-1", "stream something i-1"]
