@@ -48,7 +48,13 @@ def test_forbidden_is_an_auth_error_too(
 
 def test_429_waits_for_the_reset_then_succeeds(linear_server: LinearServer) -> None:
     statuses: list[str] = []
-    source = make_source(linear_server, on_status=statuses.append)
+    seen_while_waiting: list[float | None] = []
+
+    def sleep(seconds: float) -> None:
+        seen_while_waiting.append(source.client.rate_limited_until)
+        time.sleep(seconds)
+
+    source = make_source(linear_server, on_status=statuses.append, sleep=sleep)
     linear_server.rate_limit(reset_in=0.4)
     started = time.monotonic()
     issues = source.list_issues(IssueFilters(team="OPS"))
@@ -57,6 +63,8 @@ def test_429_waits_for_the_reset_then_succeeds(linear_server: LinearServer) -> N
     assert len(statuses) == 1
     assert re.search(r"rate limited until \d\d:\d\d:\d\d", statuses[0])
     assert [r.status for r in linear_server.received] == [429, 200]
+    assert seen_while_waiting and seen_while_waiting[0] is not None  # visible while waiting
+    assert source.client.rate_limited_until is None
 
 
 def test_ratelimited_inside_400_is_recognised(linear_server: LinearServer) -> None:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from workflows.errors import UsageError
@@ -14,15 +15,20 @@ from workflows.issues.model import Comment, Issue, IssueFilters, IssueSource, Re
 __all__ = ["Comment", "Issue", "IssueFilters", "IssueSource", "Relation", "open_source"]
 
 
-def open_source(name: str | None = None, **options: Any) -> IssueSource:
-    """The configured issue source, or the one named ("linear" | "local")."""
+def open_source(
+    name: str | None = None, *, on_status: Callable[[str], None] | None = None, **options: Any
+) -> IssueSource:
+    """The configured issue source, or the one named ("linear" | "local").
+
+    ``on_status`` receives transient notices such as "Linear rate limited until 10:42:07;
+    waiting" (Linear only; the local source never waits)."""
     from workflows.issues.linear import LinearSource, configured_key
     from workflows.issues.local import LocalSource
 
     if name is None:
         name = "linear" if configured_key() is not None else "local"
     if name == "linear":
-        return LinearSource(**options)
+        return LinearSource(on_status=on_status, **options)
     if name == "local":
         return LocalSource(**options)
     raise UsageError(f"unknown issue source {name!r} (linear or local)")

@@ -116,6 +116,7 @@ class LinearClient:
         self._on_status = on_status
         self._http = httpx.Client(timeout=timeout, transport=transport)
         self.last_rate_limit: dict[str, str] = {}
+        self.rate_limited_until: float | None = None  # set while waiting for a reset
 
     def __repr__(self) -> str:
         return f"LinearClient(url={self.url!r}, key=<hidden>)"
@@ -134,8 +135,12 @@ class LinearClient:
                 if rate_waits >= 3 or wait > self.max_rate_wait:
                     raise
                 rate_waits += 1
+                self.rate_limited_until = limited.reset_at
                 self._status(f"{limited}; waiting")
-                self._sleep(max(wait, 0.05))
+                try:
+                    self._sleep(max(wait, 0.05))
+                finally:
+                    self.rate_limited_until = None
             except LinearUnavailable:
                 if attempt >= self.max_retries:
                     raise
