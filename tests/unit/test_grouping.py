@@ -64,12 +64,12 @@ def test_precision_and_recall_on_known_groups(capsys: pytest.CaptureFixture[str]
 def test_hard_linked_issues_are_always_together_even_with_no_shared_words() -> None:
     issues, _ = load_fixture()
     strict = GroupingConfig(merge_threshold=99.0)  # no soft merging at all
-    groups = {
-        identifier: group for group in suggest_groups(issues, strict) for identifier in group.issues
-    }
-    for issue in issues:
-        for other in issue.linked_identifiers():
-            assert groups[issue.identifier] is groups[other], (issue.identifier, other)
+    for config in (strict, GroupingConfig(), GroupingConfig(max_group_size=2)):
+        by_member = {i: group for group in suggest_groups(issues, config) for i in group.issues}
+        for issue in issues:
+            for other in issue.linked_identifiers():
+                assert by_member[issue.identifier] is by_member[other], (issue.identifier, other)
+    groups = {i: group for group in suggest_groups(issues, strict) for i in group.issues}
     assert groups["INK-8"].issues == ["INK-8", "INK-9"]
     assert groups["INK-8"].reasons == ["INK-8 blocks INK-9"]
     assert groups["INK-8"].linked
