@@ -22,6 +22,14 @@ Every request:
     users, labels, projects, issues, relations, comments, attachments). Resolver errors come
     back as ``errors[]`` inside HTTP 200, like Linear's "Entity not found".
 
+Workspace helpers (tests/linear_workspace.py): ``add_issue(title, team=, state=, labels=,
+project=, assignee="me"|name, parent=, description=, updated_at=, identifier=)``,
+``relate("ENG-1", "blocks", "ENG-2")``, ``add_labels("ENG-1", "urgent")`` (bumps updatedAt),
+``find_issue(id or identifier)``, ``state("ENG", "Done")``, and for assertions
+``issue_state(key)``, ``comments_on(key)``, ``attachments_on(key)``. ``bulk_workspace(n)``
+makes n generated issues (pagination). The standard workspace: teams ENG (10 issues) and OPS
+(2), viewer "Ada Lovelace", states Backlog/Todo/In Progress/In Review/Done/Canceled.
+
 Recorded: ``server.received`` (every request, :class:`Received`: operation_name,
 operation_type, root_fields, query, variables, status, valid, authorized),
 ``server.operations(root_field)``, ``server.mutations(name=None)``.

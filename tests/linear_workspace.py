@@ -168,6 +168,12 @@ class Workspace:
             }
         )
 
+    def add_labels(self, key: str, *names: str, updated_at: str | None = None) -> None:
+        """Label an existing issue (as a person would in Linear): bumps updatedAt."""
+        issue = self.find_issue(key)
+        issue["labelIds"].extend(self._named(self.labels, name) for name in names)
+        issue["updatedAt"] = updated_at or iso(datetime.now(UTC))
+
     # -- lookups used by resolvers and tests ------------------------------------------------
     def find_issue(self, key: str) -> dict[str, Any]:
         if key in self.issues:
