@@ -42,9 +42,11 @@ def policy_decision(name: str, payload: dict[str, Any]) -> dict[str, Any] | None
     """The approval policy's verdict for a permission request, or None to ask a person.
 
     A verdict is ``{"behavior": "allow"}`` or ``{"behavior": "deny", "message": "…"}``.
-    Until the approvals policy is wired here, every request goes to a person.
+    The approval policy (workflows/approvals) decides; None leaves it to a person.
     """
-    return None
+    from workflows.approvals.hook import permission_verdict
+
+    return permission_verdict(name, payload)
 
 
 def claude_permission_reply(decision: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,87 @@
+"""The approval policy answering the real Claude Code through its PermissionRequest hook.
+
+Claude Code (npm, offline against a scripted Anthropic server, inside ``unshare -n``) asks
+for two Bash commands: one an allow rule covers — it runs with no key pressed — and a force
+push, which the hard deny-list refuses even though a broad allow rule exists; Claude gets the
+refusal message as the tool result. Both decisions are in the audit log.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import AgentPane
+from tests.e2e.model_server import AnthropicServer, Reply
+from tests.helpers import wait_until
+from workflows.agents.hooks import events_for_agent
+from workflows.approvals.audit import entries
+from workflows.paths import config_dir
+from workflows.store import Store
+from workflows.tmux.driver import TmuxDriver
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+
+
+def tool_results(server: AnthropicServer) -> list[str]:
+    """Every tool_result text Claude sent back to the model."""
+    found = []
+    for request in server.requests:
+        for message in request.body.get("messages", []):
+            content = message.get("content")
+            for block in content if isinstance(content, list) else []:
+                if isinstance(block, dict) and block.get("type") == "tool_result":
+                    found.append(json.dumps(block.get("content"), ensure_ascii=False))
+    return found
+
+
+def test_policy_answers_claude_through_the_hook(
+    driver: TmuxDriver, anthropic: AnthropicServer, tmp_path: Path
+) -> None:
+    config_dir().mkdir(parents=True, exist_ok=True)
+    (config_dir() / "policy.toml").write_text('allow = ["Bash(touch:*)", "Bash(git push:*)"]\n')
+    anthropic.script(
+        Reply.bash("touch allowed-a1.txt"),
+        Reply.text("Created it, marker-a2."),
+        Reply.bash("git push --force origin main"),
+        Reply.text("Understood, marker-d3."),
+    )
+    agent = AgentPane.claude(driver, anthropic, tmp_path, name="w1")
+    agent.wait_state("idle")
+
+    assert agent.send("create the file please").submitted
+    try:
+        wait_until(
+            (agent.project / "allowed-a1.txt").exists,
+            timeout=30,
+            message="the allowed command to run without a key press",
+        )
+    except AssertionError:
+        print("\n".join(agent.screen()))
+        print(events_for_agent(Store(), "w1"))
+        print(entries(Store()))
+        raise
+    agent.wait_screen("marker-a2")
+    agent.wait_state("idle")
+
+    assert agent.send("now force push").submitted
+    agent.wait_screen("marker-d3")
+    agent.wait_state("idle")
+    refused = [text for text in tool_results(anthropic) if "agenttui policy refused" in text]
+    assert len(refused) == 1 and "deny-list:force-push" in refused[0]
+
+    permissions = events_for_agent(Store(), "w1", kind="permission")
+    assert [e["payload"]["tool_input"]["command"] for e in permissions] == [
+        "touch allowed-a1.txt",
+        "git push --force origin main",
+    ]
+    audit = [
+        (e.agent, e.tool, e.summary, e.decision, e.decided_by) for e in reversed(entries(Store()))
+    ]
+    assert audit == [
+        ("w1", "Bash", "touch allowed-a1.txt", "allow", "rule:Bash(touch:*)"),
+        ("w1", "Bash", "git push --force origin main", "deny", "deny-list:force-push"),
+    ]
+    assert anthropic.prompts() == ["create the file please", "now force push"]
