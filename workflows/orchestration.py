@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from workflows.errors import UsageError
+
 SENDER = re.compile(r"^[A-Za-z0-9_.@:-]{1,64}$")
 TAG = re.compile(r"^\[(?:from|check-in #\d+ from) ([^\]\n]+)\]\s")
 
@@ -17,9 +19,7 @@ TAG = re.compile(r"^\[(?:from|check-in #\d+ from) ([^\]\n]+)\]\s")
 def validate_sender(sender: str) -> str:
     """A sender is a short name (letters, digits, ``_.@:-``): it must not forge a tag."""
     if not SENDER.match(sender):
-        raise ValueError(
-            f"bad sender name {sender!r}: use letters, digits, '_', '.', '@', ':', '-'"
-        )
+        raise UsageError(f"bad sender name {sender!r}: use letters, digits and _ . @ : -")
     return sender
 
 

@@ -112,6 +112,10 @@ def run_send(args: argparse.Namespace) -> Any:
     from workflows.tmux.send import SendFailed, send_text
 
     text = _read_text(args, args.text)
+    if args.sender:
+        from workflows.orchestration import tag_message
+
+        text = tag_message(args.sender, text)
     driver = _driver(args)
     try:
         result = send_text(
@@ -290,6 +294,9 @@ def register(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
     p.add_argument("--file", help="read the text from a file")
     p.add_argument("--no-submit", action="store_true", help="paste only, do not press Enter")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
+    p.add_argument(
+        "--from", dest="sender", default=None, help="tag the text as sent by NAME: [from NAME]"
+    )
     p.set_defaults(handler=run_send)
 
     p = subparsers.add_parser("read", parents=[common], help="an agent's screen and state")
