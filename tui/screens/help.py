@@ -9,6 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Static
 
+from widgets.issue_table import IssueTable
 from widgets.tile_grid import TileGrid
 
 
@@ -17,6 +18,7 @@ def binding_rows(app: Any, screen: Screen[Any]) -> list[tuple[str, str, str, str
     screen_name = screen.__class__.__name__.removesuffix("Screen").lower() or "screen"
     nodes: list[tuple[str, Any]] = [("everywhere", app), (screen_name, screen)]
     nodes.extend(("tiles", grid) for grid in screen.query(TileGrid))
+    nodes.extend(("issue list", table) for table in screen.query(IssueTable))
     sources: list[tuple[str, list[Binding]]] = []
     for where, node in nodes:
         bindings_map = node._bindings.copy()
@@ -29,8 +31,8 @@ def binding_rows(app: Any, screen: Screen[Any]) -> list[tuple[str, str, str, str
         for binding in bindings:
             by_action.setdefault(binding.action, []).append(binding)
         for action, group in by_action.items():
-            first = group[0]
-            if (where, action) in seen or not first.description:
+            first = next((binding for binding in group if binding.id), group[0])
+            if (where, action) in seen or not first.description or not first.id:
                 continue
             seen.add((where, action))
             keys = ", ".join(app.get_key_display(binding) for binding in group)
@@ -57,6 +59,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_columns("where", "keys", "what", "id")
         for row in binding_rows(self.app, self.for_screen):
             table.add_row(*row)
+        table.add_row("everywhere", "^p", "Command palette (every action)", "")
 
     def action_close(self) -> None:
         self.dismiss(None)

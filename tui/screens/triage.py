@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
@@ -32,8 +32,8 @@ class TriageScreen(Screen[None]):
         Binding("s", "suggest", "Suggest groups", id="triage.suggest"),
         Binding("G", "accept_suggestions", "Accept suggested", id="triage.accept"),
         Binding("enter", "launch", "Launch", id="triage.launch"),
-        Binding("escape", "clear", "Clear", id="triage.clear"),
-        Binding("r", "refresh_issues", "Refresh", id="triage.refresh"),
+        Binding("escape", "clear", "Clear", show=False, id="triage.clear"),
+        Binding("r", "refresh_issues", "Refresh", show=False, id="triage.refresh"),
     ]
 
     class IssuesLoaded(Message):
@@ -61,7 +61,7 @@ class TriageScreen(Screen[None]):
                 yield Input(placeholder="/ filter: id, title, state, label, project", id="filter")
                 yield IssueTable(id="issues")
                 yield Static("", id="issues-status")
-            with Vertical(id="groups-side"):
+            with VerticalScroll(id="groups-side"):
                 yield Static("", id="groups")
                 yield Static("", id="suggestions")
         yield Footer()

@@ -1,0 +1,132 @@
+"""SVG snapshots of every screen (update with --snapshot-update after checking the diff).
+
+Nothing in a snapshot depends on the wall clock or chance: the runs screen gets a fixed
+clock and fixed runs, tiles show demo agents in states whose screens do not change, the
+filter cursor does not blink, and agents are waiting before the app starts (no toast).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.widgets import Input
+
+from tests.helpers import wait_until
+from tests.tui.pilot_helpers import until
+from tests.tui.test_agents_screen import driver, spawn_demo  # noqa: F401 (fixture)
+from tui.app import AgentTuiApp, build_app
+from tui.screens.agents import AgentsScreen
+from tui.screens.help import HelpScreen
+from tui.screens.runs import RunsScreen
+from tui.screens.triage import TriageScreen
+from tui.screens.workflow_picker import WorkflowPicker
+from tui.services import Services
+from workflows.agents.observe import read_state
+from workflows.tmux.driver import TmuxDriver
+
+FROZEN_NOW = 1_767_225_600.0  # 2026-01-01 00:00 UTC
+SIZE = (120, 34)
+
+
+async def triage_ready(pilot: Any) -> None:
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, TriageScreen) and app.screen.table.issues)
+    await app.workers.wait_for_complete()
+    app.screen.query_one(Input).cursor_blink = False
+    await pilot.pause()
+
+
+def test_triage_snapshot(snap_compare: Any) -> None:
+    async def run_before(pilot: Any) -> None:
+        await triage_ready(pilot)
+        # Suggested groups are left out: their reason text orders shared terms differently
+        # from run to run (set order), which a snapshot must not depend on.
+        await pilot.press("space", "space", "g", "down", "space")
+        await pilot.pause()
+
+    assert snap_compare(build_app(poll_tiles=False), terminal_size=SIZE, run_before=run_before)
+
+
+def test_workflow_picker_snapshot(snap_compare: Any) -> None:
+    async def run_before(pilot: Any) -> None:
+        await triage_ready(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(pilot.app.screen, WorkflowPicker))
+        await pilot.pause()
+
+    assert snap_compare(build_app(poll_tiles=False), terminal_size=SIZE, run_before=run_before)
+
+
+def test_help_snapshot(snap_compare: Any) -> None:
+    async def run_before(pilot: Any) -> None:
+        await triage_ready(pilot)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+        await pilot.pause()
+
+    assert snap_compare(build_app(poll_tiles=False), terminal_size=SIZE, run_before=run_before)
+
+
+class FixedRuns(Services):
+    """Fixed run summaries: real runs have random ids and wall-clock times."""
+
+    def runs(self) -> list[dict[str, Any]]:
+        start = FROZEN_NOW - 3600
+        return [
+            {"id": "r-7f3a", "workflow": "feedback", "issues": ["PCL-120", "PCL-121"],
+             "status": "running", "current_step": "review", "pr_url": None,
+             "created_at": start + 1800, "finished_at": None},
+            {"id": "r-19c2", "workflow": "quick-fix", "issues": ["PCL-133"],
+             "status": "succeeded", "current_step": "report",
+             "pr_url": "https://github.com/acme/shipping/pull/42",
+             "created_at": start, "finished_at": start + 754},
+            {"id": "r-0b44", "workflow": "feedback", "issues": ["PCL-142"],
+             "status": "failed", "current_step": "test", "pr_url": None,
+             "created_at": start + 60, "finished_at": start + 1260},
+        ]  # fmt: skip
+
+
+def test_runs_snapshot(snap_compare: Any) -> None:
+    app = AgentTuiApp(FixedRuns(), clock=lambda: FROZEN_NOW, poll_tiles=False)
+
+    async def run_before(pilot: Any) -> None:
+        await pilot.press("3")
+        await until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.run_list.runs)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_agents_snapshot(snap_compare: Any, driver: TmuxDriver, tmp_path: Path) -> None:  # noqa: F811
+    spawn_demo(driver, "asks", "Please run command `make test` now", tmp_path / "a")
+    spawn_demo(driver, "done", "Summarise the issue [work 0s]", tmp_path / "b")
+    spawn_demo(driver, "fresh", "", tmp_path / "c")
+
+    def settled() -> bool:
+        wanted = {"asks": "awaiting_approval", "done": "idle", "fresh": "idle"}
+        panes = {pane.name: pane for pane in driver.panes() if pane.name in wanted}
+        return len(panes) == 3 and all(
+            read_state(driver, panes[name]).state.value == state for name, state in wanted.items()
+        )
+
+    wait_until(settled, timeout=30, message="demo agents in steady states")
+    app = build_app(driver.socket, driver.session)
+
+    async def run_before(pilot: Any) -> None:
+        await pilot.press("2")
+        screen = await until(pilot, lambda: isinstance(app.screen, AgentsScreen) and app.screen)
+        await until(pilot, lambda: len(screen.grid.tiles) == 3)
+        await until(
+            pilot,
+            lambda: all(
+                tile.view.model is not None
+                and "agenttui demo agent" in "".join(tile.view.model.text_lines())
+                for tile in screen.grid.tiles
+            ),
+            message="every tile mirrored",
+        )
+        await until(pilot, lambda: screen.grid.focused_tile is not None)
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=(150, 40), run_before=run_before)
