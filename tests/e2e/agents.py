@@ -87,12 +87,12 @@ def claude_launch(
 def prepare_codex_home(codex_home: Path, project: Path, *, trusted: bool = True) -> None:
     codex_home.mkdir(parents=True, exist_ok=True)
     project_section = f'[projects."{project}"]\ntrust_level = "trusted"\n' if trusted else ""
+    # Codex asks "Trust this folder?" only when no approval policy is configured.
+    policy = 'approval_policy = "on-request"\nsandbox_mode = "workspace-write"\n' if trusted else ""
     (codex_home / "config.toml").write_text(
         f"""model = "gpt-e2e"
 model_provider = "e2e"
-approval_policy = "on-request"
-sandbox_mode = "workspace-write"
-check_for_update_on_startup = false
+{policy}check_for_update_on_startup = false
 hide_agent_reasoning = true
 
 [model_providers.e2e]

@@ -1,0 +1,216 @@
+"""Record classifier fixtures from the real CLIs: one screen per state, under tests/fixtures.
+
+    AGENTTUI_NPM_BIN=… python -m tests.e2e.record_screens [claude|codex|demo …]
+
+Each fixture is ``tests/fixtures/screens/<agent>/<state>[-variant].txt``: header lines
+(``title=…``, optional ``dead_status=…``, ``detail.<key>=…`` the expected detail), a line
+``---``, then the screen exactly as ``capture-pane -p`` gave it. The moment of capture is
+chosen by what is on screen (markers the scripted model sends, the CLI's dialog texts),
+never by the classifier under test. Re-run after an agent release and review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.e2e.harness import AgentPane, git_project
+from tests.e2e.model_server import AnthropicServer, OpenAIServer, Reply
+from tests.helpers import wait_until
+from workflows.paths import agenttui_argv
+from workflows.tmux.driver import TmuxDriver
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "screens"
+ASK = {
+    "questions": [
+        {
+            "question": "Which colour should the button be?",
+            "header": "Colour",
+            "options": [
+                {"label": "Red", "description": "warm"},
+                {"label": "Blue", "description": "cool"},
+            ],
+            "multiSelect": False,
+        }
+    ]
+}
+
+
+def save(agent: str, state: str, pane: AgentPane, **detail: str) -> None:
+    info = pane.refresh()
+    lines = pane.screen()
+    header = [f"title={info.title}"]
+    if info.dead:
+        header.append(f"dead_status={info.dead_status}")
+        header.append(f"dead_signal={info.dead_signal}")
+    header += [f"detail.{key}={value}" for key, value in detail.items()]
+    path = FIXTURES / agent / f"{state}.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join([*header, "---", *lines]) + "\n", encoding="utf-8")
+    print(f"recorded {path.relative_to(FIXTURES)}")
+
+
+def on_screen(pane: AgentPane, needle: str, timeout: float = 60) -> None:
+    pane.wait_screen(needle, timeout=timeout)
+
+
+def title_matches(pane: AgentPane, check: Callable[[str], bool], timeout: float = 30) -> None:
+    wait_until(lambda: check(pane.refresh().title), timeout=timeout, interval=0.05)
+
+
+def exit_twice(driver: TmuxDriver, pane: AgentPane) -> None:
+    def gone() -> bool:
+        if not pane.refresh().dead:
+            driver.send_keys(pane.pane.pane_id, "C-c")
+            driver.send_keys(pane.pane.pane_id, "C-c")
+            return False
+        return pane.pane.dead_status is not None or pane.pane.dead_signal is not None
+
+    try:
+        wait_until(gone, timeout=30, interval=2.0)
+    except AssertionError:
+        print("\n".join(pane.screen()))
+        raise
+
+
+def record_claude(driver: TmuxDriver, root: Path) -> None:
+    hold = threading.Event()
+    with AnthropicServer() as server:
+        server.script(
+            Reply.streaming("Thinking it over, marker-k7", hold),
+            Reply.bash("touch approved.txt"),
+            Reply.text("All done."),
+            Reply.tool("AskUserQuestion", ASK),
+            Reply.text("Blue it is."),
+            Reply.streaming("Streaming a long answer, marker-s5", hold),
+        )
+        untrusted = AgentPane.claude(driver, server, root, name="trust", trusted=False)
+        on_screen(untrusted, "Quick safety check")
+        save("claude", "trust", untrusted)
+        driver.kill(untrusted.pane.pane_id)
+
+        pane = AgentPane.claude(driver, server, root, name="rec")
+        on_screen(pane, "? for shortcuts")
+        save("claude", "idle-fresh", pane)
+        pane.send("first prompt")
+        on_screen(pane, "marker-k7")
+        on_screen(pane, "esc to interrupt")
+        save("claude", "working", pane)
+        hold.clear()
+        hold.set()
+        on_screen(pane, "? for shortcuts")
+        save("claude", "idle-after-turn", pane)
+        pane.send("run the command")
+        on_screen(pane, "Do you want to proceed?")
+        save("claude", "awaiting_approval-bash", pane, command="touch approved.txt", tool="Bash")
+        driver.send_keys(pane.pane.pane_id, "1")
+        on_screen(pane, "All done.")
+        on_screen(pane, "? for shortcuts")
+        pane.send("ask me something")
+        on_screen(pane, "Which colour should the button be?")
+        save("claude", "asking-question", pane, question="Which colour should the button be?")
+        driver.send_keys(pane.pane.pane_id, "2")
+        on_screen(pane, "Blue it is.", timeout=20)
+        hold.clear()
+        pane.send("stream something")
+        on_screen(pane, "marker-s5")
+        driver.send_keys(pane.pane.pane_id, "Escape")
+        on_screen(pane, "Interrupted")
+        on_screen(pane, "? for shortcuts")
+        save("claude", "idle-interrupted", pane)
+        hold.set()
+        exit_twice(driver, pane)
+        save("claude", "exited", pane)
+
+
+def record_codex(driver: TmuxDriver, root: Path) -> None:
+    hold = threading.Event()
+    with OpenAIServer() as server:
+        server.script(
+            Reply.streaming("Thinking it over, marker-k7", hold),
+            Reply.exec("touch approved.txt"),
+            Reply.text("All done."),
+            Reply.streaming("Streaming a long answer, marker-s5", hold),
+        )
+        untrusted = AgentPane.codex(driver, server, root, name="trust", trusted=False)
+        on_screen(untrusted, "Trust this folder?")
+        save("codex", "trust", untrusted)
+        driver.kill(untrusted.pane.pane_id)
+
+        pane = AgentPane.codex(driver, server, root, name="rec")
+        on_screen(pane, "for agents")
+        save("codex", "idle-fresh", pane)
+        pane.send("first prompt")
+        on_screen(pane, "marker-k7")
+        save("codex", "working-streamed", pane)
+        hold.set()
+        on_screen(pane, "Worked for")
+        title_matches(pane, lambda title: not "⠀" <= title[:1] <= "⣿")
+        save("codex", "idle-after-turn", pane)
+        pane.send("run the command")
+        on_screen(pane, "Would you like to run the following command?")
+        save("codex", "awaiting_approval-exec", pane, command="touch approved.txt")
+        driver.send_keys(pane.pane.pane_id, "y")
+        on_screen(pane, "All done.")
+        hold.clear()
+        pane.send("stream something")
+        on_screen(pane, "esc to interrupt")
+        save("codex", "working-status", pane)
+        on_screen(pane, "marker-s5")
+        driver.send_keys(pane.pane.pane_id, "Escape")
+        on_screen(pane, "interrupted")
+        on_screen(pane, "for agents")
+        save("codex", "idle-interrupted", pane)
+        hold.set()
+        exit_twice(driver, pane)
+        save("codex", "exited", pane)
+
+
+def record_demo(driver: TmuxDriver, root: Path) -> None:
+    project = git_project(root / "demo-project")
+    info = driver.spawn(
+        [*agenttui_argv(), "demo-agent"], name="demo", agent="demo", cwd=str(project)
+    )
+    from workflows.agents.profiles import load_profile
+
+    pane = AgentPane(driver, info, load_profile("demo"), project)
+    on_screen(pane, "❯")
+    save("demo", "idle", pane)
+    pane.send("think for a while [work 30s]")
+    on_screen(pane, "esc to interrupt")
+    save("demo", "working", pane)
+    driver.send_keys(info.pane_id, "Escape")
+    on_screen(pane, "❯")
+    pane.send("please run command `touch demo.txt` [work 0.1s]")
+    on_screen(pane, "Run command")
+    save("demo", "awaiting_approval", pane, command="touch demo.txt")
+    driver.send_keys(info.pane_id, "Escape")
+    driver.send_keys(info.pane_id, "C-c")
+    driver.send_keys(info.pane_id, "C-c")
+
+
+def main(agents: list[str]) -> None:
+    socket = f"agenttui-rec-{uuid.uuid4().hex[:8]}"
+    with tempfile.TemporaryDirectory(prefix="rec-") as tmp:
+        root = Path(tmp)
+        os.environ["AGENTTUI_STATE_DIR"] = str(root / "state")
+        os.environ["AGENTTUI_CONFIG_DIR"] = str(root / "config")
+        driver = TmuxDriver(socket=socket, session="rec")
+        driver.ensure_session()
+        try:
+            for agent in agents:
+                {"claude": record_claude, "codex": record_codex, "demo": record_demo}[agent](
+                    driver, root
+                )
+        finally:
+            driver.command("kill-server")
+            driver.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or ["claude", "codex", "demo"])
