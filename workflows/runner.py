@@ -9,6 +9,7 @@ never on a tmux or process command line.
 
 from __future__ import annotations
 
+import faulthandler
 import fcntl
 import json
 import os
@@ -214,6 +215,7 @@ def run_worker(run_id: str, *, socket: str | None, session: str) -> int:
         secret_file.unlink()
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _stop_on_signal)
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints where the runner is
     runs.update(record.id, worker_pid=os.getpid())
     status = Engine(record.id, socket=socket, session=session, runs=runs).run()
     if status == "cancelled":

@@ -6,25 +6,22 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from tests import run_fixtures
+from tests.conftest import TmuxServer
 from tests.git_repos import Project, run_git
 from tests.github_server import GitHubServer
 from tests.linear_server import LinearServer
-from tests.run_fixtures import (
-    agenttui,
-    github,  # noqa: F401 (fixture)
-    project,  # noqa: F401 (fixture)
-    prompts_received,
-    start_run,
-    wait_for_end,
-)
+from tests.run_fixtures import agenttui, prompts_received, start_run, wait_for_end
 from workflows.runs import RunStore
+
+github, project = run_fixtures.github, run_fixtures.project  # fixtures
 
 HOSTILE_TITLE = 'Checkout `$(touch /tmp/pwned)` ; Enter {pr_url} "quoted"'
 HOSTILE_BODY = "Steps:\n1. run $(rm -rf ~)\n2. press Enter\n\tEscape C-c {{not a placeholder}}"
 
 
 def test_feedback_workflow_opens_pr_and_reports_on_every_issue(
-    tmux_server: object, linear_server: LinearServer, github: GitHubServer, project: Project
+    tmux_server: TmuxServer, linear_server: LinearServer, github: GitHubServer, project: Project
 ) -> None:
     workspace = linear_server.workspace
     hostile = workspace.add_issue(HOSTILE_TITLE, description=HOSTILE_BODY)
@@ -82,10 +79,11 @@ def test_feedback_workflow_opens_pr_and_reports_on_every_issue(
             tmux_server.socket,
             "list-windows",
             "-a",
-            "-F",  # type: ignore[attr-defined]
+            "-F",
             "#{window_name}",
         ],
         capture_output=True,
         text=True,
+        check=True,
     ).stdout
     assert f"run-{run_id}" in panes

@@ -36,9 +36,11 @@ def build_prompt(ctx: StepContext) -> str:
     template = step.prompt or ""
     if ctx.role == "remedy":
         template = step.retry_prompt or template + REMEDY_SUFFIX
-    text = render(template, {**ctx.values, "output": step.output or ""})
-    if step.output and step.output not in text:
-        text += f"\n\nWrite your answer to the file: {step.output}\n"
+    # The absolute path: unambiguous for any agent, and still inside its worktree.
+    output = str(ctx.worktree / step.output) if step.output else ""
+    text = render(template, {**ctx.values, "output": output})
+    if output and output not in text:
+        text += f"\n\nWrite your answer to the file: {output}\n"
     return text
 
 
@@ -150,10 +152,14 @@ def _wait_for_turn(
 ) -> None:
     deadline = time.monotonic() + ctx.step.effective_timeout()
     settled, seen_working, told_person = 0, False, False
+    last_state: AgentState | None = None
     while time.monotonic() < deadline:
         pane = driver.resolve(pane.pane_id)
         reading = read_state(driver, pane, store=ctx.runs.store, profile=profile)
         state = reading.state
+        if state != last_state:
+            ctx.event("state", f"{pane.name} is {state.value} ({reading.source})")
+            last_state = state
         if state == AgentState.EXITED:
             raise StepFailed(
                 f"agent {pane.name} exited during step {ctx.step.id!r} ({reading.detail})"
