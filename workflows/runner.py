@@ -110,8 +110,16 @@ def launch_run(
     except AgentTuiError as error:
         runs.finish(record.id, "failed", str(error))
         raise AgentTuiError(f"run {record.id} failed: {error}") from error
-    start_worker(record.id, socket=socket, session=session)
+    _start_or_fail(runs, record.id, socket=socket, session=session)
     return record.id
+
+
+def _start_or_fail(runs: RunStore, run_id: str, *, socket: str | None, session: str) -> None:
+    try:
+        start_worker(run_id, socket=socket, session=session)
+    except AgentTuiError as error:
+        runs.finish(run_id, "failed", f"could not start the runner: {error}")
+        raise AgentTuiError(f"run {run_id} failed: could not start the runner: {error}") from error
 
 
 def start_worker(run_id: str, *, socket: str | None, session: str) -> str:
@@ -163,7 +171,7 @@ def resume_run(run_id: str, *, socket: str | None = None, session: str = "agentt
         raise UsageError(f"run {record.id} is still running (its runner holds the lock)")
     runs.update(record.id, status="pending", error=None, cancel_requested=0)
     runs.event(record.id, "resume", f"resuming at step {record.current_step or 'the start'}")
-    start_worker(record.id, socket=socket, session=session)
+    _start_or_fail(runs, record.id, socket=socket, session=session)
     return record.id
 
 

@@ -1,0 +1,183 @@
+"""Runs that go wrong say why, are marked failed, and leave nothing half-done unexplained."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests import run_fixtures
+from tests.conftest import TmuxServer
+from tests.git_repos import Project, run_git
+from tests.github_server import GitHubServer
+from tests.helpers import wait_until
+from tests.integration.test_run_resume import slow_demo_profile
+from tests.linear_server import LinearServer
+from tests.run_fixtures import agenttui, prompts_received, run_summary, start_run, wait_for_end
+from workflows.runs import RunStore
+
+github, project = run_fixtures.github, run_fixtures.project  # fixtures
+
+
+def quick_fix(project: Project, *extra: str, issue: str = "ENG-1") -> str:
+    return start_run(
+        "quick-fix",
+        "--issues",
+        issue,
+        "--repo",
+        str(project.repo),
+        "--source",
+        "linear",
+        "--agent",
+        "demo",
+        "--github-repo",
+        "acme/widgets",
+        *extra,
+    )
+
+
+def test_bad_workflow_file_is_refused_with_file_and_line(
+    tmux_server: TmuxServer, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\n\n[[steps]]\nid = "a"\nprompt = "hi {nope}"\nretries = 2\n')
+    result = agenttui("run", str(bad), "--issues", "ENG-1", "--repo", str(tmp_path), check=False)
+    assert result.returncode == 1
+    assert f"{bad}:5: step 'a' prompt: unknown placeholder {{nope}}" in result.stderr
+    assert f"{bad}:6: step 'a': unknown key 'retries' for a agent step" in result.stderr
+    assert json.loads(agenttui("runs", "--json").stdout) == []  # no run was created
+    check = agenttui("workflows", "--check", str(bad), check=False)
+    assert check.returncode == 1 and f"{bad}:5:" in check.stderr
+
+
+def test_missing_repo_fails_the_run_with_the_reason(
+    tmux_server: TmuxServer, tmp_path: Path
+) -> None:
+    result = agenttui(
+        "run",
+        "quick-fix",
+        "--issues",
+        "ENG-1",
+        "--repo",
+        str(tmp_path / "nowhere"),
+        "--source",
+        "local",
+        check=False,
+    )
+    assert result.returncode == 1 and "repository not found" in result.stderr
+    (run,) = json.loads(agenttui("runs", "--json").stdout)
+    assert run["status"] == "failed" and "nowhere does not exist" in run["error"]
+
+
+def test_dirty_worktree_on_the_branch_stops_before_any_agent(
+    tmux_server: TmuxServer, linear_server: LinearServer, project: Project, tmp_path: Path
+) -> None:
+    branch = linear_server.workspace.find_issue("ENG-1")["branchName"]
+    left_over = tmp_path / "left-over"
+    run_git(project.repo, "worktree", "add", "-q", "-b", branch, str(left_over))
+    (left_over / "half-done.py").write_text("x = 1\n")
+    run_id = quick_fix(project)
+    summary = wait_for_end(run_id, timeout=60)
+    assert summary["status"] == "failed"
+    assert (
+        f"worktree {left_over} (branch {branch}) has uncommitted changes: half-done.py"
+        in summary["error"]
+    )
+    assert RunStore().deliveries(run_id) == []
+    windows = tmux_server.cmd("list-windows", "-a", "-F", "#{window_name}").split()
+    assert f"{run_id}-main" not in windows  # no agent was started
+
+
+def test_rejected_push_fails_the_pr_step_and_reports_nothing(
+    tmux_server: TmuxServer,
+    linear_server: LinearServer,
+    github: GitHubServer,
+    project: Project,
+    tmp_path: Path,
+) -> None:
+    branch = linear_server.workspace.find_issue("ENG-1")["branchName"]
+    other = tmp_path / "someone-else"
+    run_git(tmp_path, "clone", "-q", str(project.remote), str(other))
+    run_git(other, "checkout", "-q", "-b", branch)
+    (other / "theirs.txt").write_text("theirs\n")
+    run_git(other, "add", "-A")
+    run_git(other, "-c", "user.name=o", "-c", "user.email=o@x", "commit", "-q", "-m", "theirs")
+    run_git(other, "push", "-q", "origin", branch)
+    run_id = quick_fix(project, "--test-command", "true")
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "failed" and summary["current_step"] == "pr"
+    assert f"push of branch {branch} to origin was rejected" in summary["error"]
+    assert github.pulls == [] and linear_server.workspace.comments_on("ENG-1") == []
+
+
+def test_github_422_fails_then_resume_opens_the_pr_once(
+    tmux_server: TmuxServer, linear_server: LinearServer, github: GitHubServer, project: Project
+) -> None:
+    github.fail_next_422 = "No commits between main and the head branch"
+    run_id = quick_fix(project, "--test-command", "true")
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "failed" and summary["current_step"] == "pr"
+    assert "HTTP 422" in summary["error"]
+    assert "No commits between main and the head branch" in summary["error"]
+    assert github.token not in agenttui("log", run_id).stdout
+    assert linear_server.workspace.comments_on("ENG-1") == []
+
+    agenttui("resume", run_id)
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "succeeded"
+    (pull,) = github.pulls
+    comments = linear_server.workspace.comments_on("ENG-1")
+    assert [c for c in comments if pull["html_url"] in c] == comments and len(comments) == 1
+    assert len(prompts_received(Path(summary["worktree"]))) == 1  # implement was not redone
+
+
+def test_failing_tests_go_back_to_the_implementer(
+    tmux_server: TmuxServer, linear_server: LinearServer, github: GitHubServer, project: Project
+) -> None:
+    # Passes only once the agent has implemented twice: the first run of the tests fails.
+    count = "$(grep -c change DEMO_CHANGES.md)"
+    check = f'echo "changes: {count}"; test "{count}" -ge 2'
+    run_id = quick_fix(project, "--test-command", check)
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    prompts = prompts_received(Path(summary["worktree"]))
+    assert len(prompts) == 2
+    assert "exited with code 1" in prompts[1] and "changes: 1" in prompts[1]
+    attempts = [(a.step_id, a.role, a.status) for a in RunStore().attempts(run_id)]
+    assert attempts == [
+        ("implement", "step", "succeeded"),
+        ("test", "step", "failed"),
+        ("implement", "remedy", "succeeded"),
+        ("test", "step", "succeeded"),
+        ("pr", "step", "succeeded"),
+        ("report", "step", "succeeded"),
+    ]
+
+
+def test_cancel_stops_the_run_and_its_agents(
+    tmux_server: TmuxServer, linear_server: LinearServer, project: Project
+) -> None:
+    agent = slow_demo_profile(30.0)
+    run_id = start_run(
+        "quick-fix",
+        "--issues",
+        "ENG-1",
+        "--repo",
+        str(project.repo),
+        "--source",
+        "linear",
+        "--agent",
+        agent,
+        "--github-repo",
+        "acme/widgets",
+    )
+    wait_until(lambda: RunStore().deliveries(run_id), timeout=60, message="a prompt to be sent")
+    agenttui("cancel", run_id)
+    summary = wait_for_end(run_id, timeout=60)
+    assert summary["status"] == "cancelled"
+
+    def agent_gone() -> bool:
+        names = tmux_server.cmd("list-panes", "-a", "-F", "#{@agenttui_name}").split()
+        return f"{run_id}-main" not in names
+
+    wait_until(agent_gone, timeout=30, message="the agent pane to be killed")
+    assert run_summary(run_id)["status"] == "cancelled"

@@ -1,0 +1,89 @@
+"""Kill -9 the runner in the middle of an agent step, resume, and count what the agent got."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from tests import run_fixtures
+from tests.conftest import TmuxServer
+from tests.git_repos import Project
+from tests.github_server import GitHubServer
+from tests.helpers import wait_until
+from tests.linear_server import LinearServer
+from tests.run_fixtures import agenttui, prompts_received, run_summary, start_run, wait_for_end
+from workflows.agents.profiles import BUILTIN_DIR
+from workflows.paths import config_dir
+from workflows.runs import RunStore
+
+github, project = run_fixtures.github, run_fixtures.project  # fixtures
+
+
+def slow_demo_profile(seconds: float) -> str:
+    """The demo agent, taking ``seconds`` per prompt: time to kill the runner mid-turn."""
+    text = (BUILTIN_DIR / "demo.toml").read_text()
+    text = text.replace(
+        'command = ["{agenttui}", "demo-agent"]',
+        f'command = ["{{agenttui}}", "demo-agent", "--work", "{seconds}"]',
+    )
+    text = text.replace('name = "demo"', 'name = "slowdemo"')
+    assert "--work" in text
+    (config_dir() / "profiles").mkdir(parents=True, exist_ok=True)
+    (config_dir() / "profiles" / "slowdemo.toml").write_text(text)
+    return "slowdemo"
+
+
+def test_killed_runner_resumes_without_sending_a_prompt_twice(
+    tmux_server: TmuxServer, linear_server: LinearServer, github: GitHubServer, project: Project
+) -> None:
+    agent = slow_demo_profile(3.0)
+    run_id = start_run(
+        "feedback",
+        "--issues",
+        "ENG-2",
+        "--repo",
+        str(project.repo),
+        "--source",
+        "linear",
+        "--agent",
+        agent,
+        "--github-repo",
+        "acme/widgets",
+        "--test-command",
+        "sh run_tests.sh",
+    )
+    store = RunStore()
+
+    def plan_prompt_submitted() -> bool:
+        return any(
+            d.step_id == "plan" and d.status == "submitted" for d in store.deliveries(run_id)
+        )
+
+    wait_until(
+        plan_prompt_submitted, timeout=120, interval=0.05, message="the plan prompt to be submitted"
+    )
+    worker_pid = store.get(run_id).worker_pid
+    assert worker_pid
+    os.kill(worker_pid, signal.SIGKILL)  # while the agent is still working on "plan"
+    wait_until(
+        lambda: run_summary(run_id)["status"] == "failed",
+        timeout=30,
+        message="the dead runner to show",
+    )
+    summary = run_summary(run_id)
+    assert summary["current_step"] == "plan" and "stopped unexpectedly" in summary["error"]
+    assert [a.step_id for a in store.attempts(run_id) if a.status == "running"] == ["plan"]
+
+    agenttui("resume", run_id)
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    assert len(github.pulls) == 1
+
+    prompts = prompts_received(Path(summary["worktree"]))
+    deliveries = store.deliveries(run_id)
+    assert len(prompts) == len(deliveries) == 6
+    assert len(set(prompts)) == 6  # no prompt delivered twice
+    assert sum("plan the change" in prompt for prompt in prompts) == 1
+    log = agenttui("log", run_id).stdout
+    assert "not sending it again" in log and "resuming at step plan" in log
