@@ -27,9 +27,7 @@ def linear_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LinearServer]:
         yield server
     finally:
         server.stop()
-    if not server.allow_invalid:
-        bad = [(r.operation_name, r.errors) for r in server.invalid]
-        assert not bad, f"queries invalid against Linear's schema reached the server: {bad}"
+    server.assert_all_valid()
 
 
 @pytest.fixture

@@ -204,6 +204,13 @@ class LinearServer:
     def invalid(self) -> list[Received]:
         return [r for r in self.received if not r.valid]
 
+    def assert_all_valid(self) -> None:
+        """Fail unless every query received was valid (skipped when ``allow_invalid``)."""
+        if self.allow_invalid:
+            return
+        bad = [(r.operation_name, r.errors) for r in self.invalid]
+        assert not bad, f"queries invalid against Linear's schema reached the server: {bad}"
+
     # -- request handling --------------------------------------------------------------------
     def _take_injection(self, record: Received) -> Injection | None:
         with self._lock:

@@ -48,6 +48,10 @@ def test_server_rejects_a_query_invalid_against_the_schema() -> None:
         )
         assert bad_variables.status_code == 400
         assert len(server.invalid) == 2
+        server.assert_all_valid()  # allowed here
+        server.allow_invalid = False
+        with pytest.raises(AssertionError, match="titel"):
+            server.assert_all_valid()  # what the linear_server fixture runs at teardown
 
 
 def test_server_reports_filters_it_does_not_implement() -> None:
