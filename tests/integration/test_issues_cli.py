@@ -63,6 +63,15 @@ def test_linear_source_through_the_cli(linear_server: LinearServer) -> None:
     assert linear_server.workspace.comments_on("OPS-1") == ["from the CLI"]
     [sent] = linear_server.mutations("commentCreate")
     assert sent.variables["input"]["body"] == "from the CLI"
+    assert run("issue-state", "OPS-1", "done").returncode == 0
+    assert linear_server.workspace.issue_state("OPS-1") == "Done"
+    url = "https://github.com/acme/ops/pull/9"
+    assert run("issue-link", "OPS-1", url, "--title", "PR #9").returncode == 0
+    assert [(a["url"], a["title"]) for a in linear_server.workspace.attachments_on("OPS-1")] == [
+        (url, "PR #9")
+    ]
+    bad = run("issue-state", "OPS-1", "Shipped")
+    assert bad.returncode == 2 and "no state 'Shipped'" in bad.stderr
 
 
 def test_rejected_key_exits_1_without_showing_it(linear_server: LinearServer) -> None:

@@ -67,6 +67,23 @@ def register(
     comment.add_argument("text", metavar="TEXT", help='comment body; "-" reads stdin')
     comment.set_defaults(handler=add_comment)
 
+    state = subparsers.add_parser(
+        "issue-state", parents=[common], help="move an issue to a state, by name"
+    )
+    _source_option(state)
+    state.add_argument("id", metavar="ID")
+    state.add_argument("state", metavar="STATE", help='state name, e.g. "In Review"')
+    state.set_defaults(handler=set_state)
+
+    link = subparsers.add_parser(
+        "issue-link", parents=[common], help="attach a URL (a pull request) to an issue"
+    )
+    _source_option(link)
+    link.add_argument("id", metavar="ID")
+    link.add_argument("url", metavar="URL")
+    link.add_argument("--title", help="attachment title (default: the URL)")
+    link.set_defaults(handler=link_url)
+
 
 def _filters(args: argparse.Namespace) -> Any:
     from workflows.issues.model import IssueFilters
@@ -168,3 +185,19 @@ def add_comment(args: argparse.Namespace) -> dict[str, Any]:
     source = open_source(args.source)
     source.comment(args.id, body)
     return {"issue": args.id, "commented": True, "source": source.name}
+
+
+def set_state(args: argparse.Namespace) -> dict[str, Any]:
+    from workflows.issues import open_source
+
+    source = open_source(args.source)
+    source.set_state(args.id, args.state)
+    return {"issue": args.id, "state": args.state, "source": source.name}
+
+
+def link_url(args: argparse.Namespace) -> dict[str, Any]:
+    from workflows.issues import open_source
+
+    source = open_source(args.source)
+    source.link_url(args.id, args.url, args.title)
+    return {"issue": args.id, "linked": args.url, "source": source.name}
