@@ -49,10 +49,14 @@ def test_local_issues_groups_issue_comment() -> None:
     assert "blocks <- PCL-132" in human
 
 
-def test_unknown_issue_is_a_usage_error() -> None:
+def test_unknown_issue_and_bad_filters_are_usage_errors() -> None:
     result = run("issue", "NOPE-1", "--json")
     assert result.returncode == 2
     assert "no issue NOPE-1" in json.loads(result.stdout)["error"]
+    since = run("issues", "--since", "last tuesday")
+    assert since.returncode == 2 and "not a time or duration: 'last tuesday'" in since.stderr
+    state = run("issues", "--state-type", "inprogress")
+    assert state.returncode == 2 and "invalid choice: 'inprogress'" in state.stderr
 
 
 def test_linear_source_through_the_cli(linear_server: LinearServer) -> None:

@@ -31,6 +31,7 @@ def _filter_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="TYPE",
+        choices=["backlog", "unstarted", "started", "completed", "canceled", "triage"],
         help="backlog|unstarted|started|completed|canceled|triage (repeatable)",
     )
     parser.add_argument("--label", action="append", default=[], help="any of these labels")
@@ -87,7 +88,10 @@ def register(
 
 def _filters(args: argparse.Namespace) -> Any:
     from workflows.issues.model import IssueFilters
+    from workflows.issues.search import parse_time
 
+    if args.since:
+        parse_time(args.since)  # a clear usage error before any request
     return IssueFilters(
         team=args.team,
         assignee_me=args.mine,
