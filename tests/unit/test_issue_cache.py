@@ -47,3 +47,19 @@ def test_cache_never_holds_the_key(linear_server: LinearServer, tmp_path: Path) 
     store.close()
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("cache.sqlite3*"))
     assert raw and linear_server.api_key.encode() not in raw
+
+
+def test_with_details_fetches_only_what_is_missing(linear_server: LinearServer) -> None:
+    source = LinearSource(url=linear_server.url)
+    cache = IssueCache()
+    listed = {i.identifier: i for i in cache.refresh(source)}
+    already = source.get_issue("ENG-4")
+    before = len(linear_server.operations("issue"))
+    detailed = cache.with_details(source, [listed["ENG-3"], already, listed["OPS-2"]])
+    assert [i.identifier for i in detailed] == ["ENG-3", "ENG-4", "OPS-2"]
+    assert all(i.detailed for i in detailed)
+    fetched = [op.variables["id"] for op in linear_server.operations("issue")[before:]]
+    assert fetched == ["ENG-3", "OPS-2"]
+    assert [(r.type, r.issue) for r in detailed[2].relations] == [("blocks", "OPS-1")]
+    [cached] = [i for i in cache.load(cache_key(source)) if i.identifier == "OPS-2"]
+    assert cached.detailed

@@ -110,6 +110,20 @@ class IssueCache:
                 (source, time.time(), count),
             )
 
+    def with_details(self, source: IssueSource, issues: list[Issue]) -> list[Issue]:
+        """``issues`` with full details (description, children, both relation directions),
+        fetching only the ones not detailed yet and keeping them in the cache. Use it on a
+        selection before grouping it or starting a run, never on a whole list."""
+        key = cache_key(source)
+        result = []
+        for listed in issues:
+            issue = listed
+            if not listed.detailed:
+                issue = source.get_issue(listed.identifier)
+                self.store_detail(key, issue)
+            result.append(issue)
+        return result
+
     def store_detail(self, source: str, issue: Issue) -> None:
         """Keep a detailed issue (from get_issue) in place in the cached list."""
         with self.store.transaction() as conn:
