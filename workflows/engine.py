@@ -37,6 +37,7 @@ def _kinds() -> dict[str, Callable[[StepContext], StepResult]]:
     from workflows.steps.pull_request import run_pull_request
     from workflows.steps.sessions import run_spawn
     from workflows.steps.shell import run_preview, run_shell
+    from workflows.steps.workers import run_workers
 
     return {
         "agent": run_agent,
@@ -45,6 +46,7 @@ def _kinds() -> dict[str, Callable[[StepContext], StepResult]]:
         "pull_request": run_pull_request,
         "linear": run_linear,
         "spawn": lambda ctx: StepResult(ok=True, outputs=run_spawn(ctx)),
+        "workers": run_workers,
     }
 
 
@@ -91,7 +93,7 @@ class Engine:
             failing = workflow.steps[cursor.pc]
             if cursor.remedy_for:
                 step, role = workflow.steps[workflow.step_index(failing.on_fail or "")], "remedy"
-                round_ = cursor.rounds.get(failing.id, 0) + 1
+                round_ = cursor.rounds.get(failing.id, 0)  # the round that failed
             else:
                 step, role = failing, "step"
                 round_ = cursor.rounds.get(step.id, 0) + 1

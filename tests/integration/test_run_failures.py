@@ -181,3 +181,72 @@ def test_cancel_stops_the_run_and_its_agents(
 
     wait_until(agent_gone, timeout=30, message="the agent pane to be killed")
     assert run_summary(run_id)["status"] == "cancelled"
+
+
+LOOP_WORKFLOW = """
+name = "loop"
+agent = "demo"
+
+[[steps]]
+id = "helper"
+kind = "spawn"
+session = "second"
+
+[[steps]]
+id = "implement"
+prompt = "Implement {issue_ids}."
+retry_prompt = "Implement again, round {round}. The reviewer said:\\n{failure}"
+output = ".agenttui/implement.md"
+
+[[steps]]
+id = "review"
+session = "second"
+prompt = "Review the change; say SHIP IT when it is perfect."
+output = ".agenttui/review.md"
+until = "SHIP IT"
+on_fail = "implement"
+max_rounds = 2
+exhausted = "continue"
+
+[[steps]]
+id = "preview"
+kind = "preview"
+run = "echo building; echo 'preview ready at http://127.0.0.1:9/preview/'{issue_ids}"
+comment = "Preview for QA: {preview_url}"
+"""
+
+
+def test_review_loop_runs_out_of_rounds_then_continues_and_preview_is_reported(
+    tmux_server: TmuxServer, linear_server: LinearServer, project: Project, tmp_path: Path
+) -> None:
+    definition = tmp_path / "loop.toml"
+    definition.write_text(LOOP_WORKFLOW)
+    run_id = start_run(
+        str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear"
+    )
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    attempts = [(a.step_id, a.role, a.status) for a in RunStore().attempts(run_id)]
+    assert attempts == [
+        ("helper", "step", "succeeded"),
+        ("implement", "step", "succeeded"),
+        ("review", "step", "failed"),
+        ("implement", "remedy", "succeeded"),
+        ("review", "step", "failed"),
+        ("preview", "step", "succeeded"),
+    ]
+    prompts = prompts_received(Path(summary["worktree"]))
+    assert len(prompts) == 4
+    assert prompts[2].startswith("Implement again, round 1. The reviewer said:\n# Answer")
+    # The reviewer is the pane the spawn step started, not the implementer.
+    deliveries = RunStore().deliveries(run_id)
+    assert [d.agent_name.rsplit("-", 1)[1] for d in deliveries] == [
+        "main",
+        "second",
+        "main",
+        "second",
+    ]
+    assert "still not passing after 2 round(s); continuing" in agenttui("log", run_id).stdout
+    assert linear_server.workspace.comments_on("ENG-1") == [
+        "Preview for QA: http://127.0.0.1:9/preview/ENG-1"
+    ]

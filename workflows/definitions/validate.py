@@ -33,6 +33,7 @@ TEMPLATE_FIELDS = (
 )
 STRING_FIELDS = (
     "description",
+    "tasks",
     "prompt",
     "retry_prompt",
     "output",
@@ -157,6 +158,8 @@ def _check_required(
         )
     if kind == "agent" and "until" in values and not values.get("output"):
         problems.at_step(index, "until", f"step {step_id!r}: until needs an output file to read")
+    if kind == "workers" and not (values.get("prompt") and values.get("tasks")):
+        problems.at_step(index, None, f"step {step_id!r}: a workers step needs prompt and tasks")
     if kind in ("shell", "preview") and not values.get("run"):
         problems.at_step(index, None, f"step {step_id!r}: a {kind} step needs run")
     if kind == "linear" and not any(values.get(k) for k in ("comment", "state", "link")):
@@ -229,6 +232,8 @@ def _check_placeholders(workflow: Workflow, index: int, step: Step, problems: Pr
     earlier = {s.id: s for s in workflow.steps[:index]}
     later = {s.id for s in workflow.steps[index:]}
     earlier_kinds = {s.kind for s in earlier.values()}
+    if step.kind == "preview":
+        earlier_kinds.add("preview")  # its comment reports its own URL
     for name in TEMPLATE_FIELDS:
         template = getattr(step, name)
         if not isinstance(template, str):
