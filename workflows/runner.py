@@ -19,6 +19,7 @@ from types import FrameType
 from typing import IO, Any
 
 from workflows import git
+from workflows.config import section
 from workflows.definitions.loader import load_workflow
 from workflows.errors import AgentTuiError, UsageError
 from workflows.paths import agenttui_argv, state_dir
@@ -93,7 +94,8 @@ def launch_run(
         from workflows.agents.profiles import load_profile
 
         load_profile(agent)
-    repo_path = str(Path(repo or os.getcwd()).expanduser().absolute())
+    configured = section("workflows").get("repo")
+    repo_path = str(Path(repo or configured or os.getcwd()).expanduser().absolute())
     params = {
         "repo": repo_path,
         "source": source,
