@@ -180,3 +180,18 @@ def test_shell_steps_get_values_through_the_environment(tmp_path: Path) -> None:
     )
     assert result.stdout == hostile + " ok"
     assert not (tmp_path / "pwned").exists() and not (tmp_path / "pwned2").exists()
+
+
+def test_the_readme_example_workflow_is_valid(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    start = readme.index('```toml\nname = "my-flow"') + len("```toml\n")
+    example = readme[start : readme.index("```", start)]
+    workflow = load_workflow(str(write(tmp_path, example)))
+    assert [s.kind for s in workflow.steps] == [
+        "agent",
+        "agent",
+        "shell",
+        "preview",
+        "pull_request",
+        "linear",
+    ]
