@@ -115,6 +115,25 @@ class ControlConnection:
 
     # -- connecting -----------------------------------------------------------------------
     def _connect(self, *, create: bool) -> None:
+        # Rarely (about 1 in 40 under load, tmux 3.3a) a fresh control client never gets
+        # its input read; the first command then goes unanswered: start over.
+        for attempt in range(1, 5):
+            self._attach(create=create)
+            flags = "no-output" if self.no_output else "pause-after=2"
+            try:
+                self.command("refresh-client", "-f", flags, timeout=2.0 * attempt)
+                return
+            except WaitTimeout:
+                self._kill_process()
+        raise AgentTuiError(f"tmux session {self.session!r} does not answer commands")
+
+    def _kill_process(self) -> None:
+        proc, self._proc = self._proc, None  # its reader must not start a reconnect
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    def _attach(self, *, create: bool) -> None:
         with self._connect_lock:
             if self.alive:
                 return
@@ -148,8 +167,6 @@ class ControlConnection:
                 proc.kill()
                 proc.wait()
                 raise AgentTuiError(f"cannot attach to tmux session {self.session!r}: {err}")
-        flags = "no-output" if self.no_output else "pause-after=2"
-        self.command("refresh-client", "-f", flags)
 
     def _reconnect_loop(self) -> None:
         if self.on_notification is not None:

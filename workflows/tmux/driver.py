@@ -163,20 +163,24 @@ class TmuxDriver:
     # -- session and panes ----------------------------------------------------------------
     def ensure_session(self) -> None:
         target = f"={self.session}"
-        probe = subprocess.run(
-            [*tmux_base_argv(self.socket), "has-session", "-t", target],
-            capture_output=True,
-            check=False,
-        )
-        if probe.returncode == 0:
-            return
-        try:
-            self._client(
-                "new-session", "-d", "-s", self.session, "-n", "home", "-x", "200", "-y", "50"
+        for attempt in range(3):
+            probe = subprocess.run(
+                [*tmux_base_argv(self.socket), "has-session", "-t", target],
+                capture_output=True,
+                check=False,
             )
-        except AgentTuiError:
-            # Another process may have created it meanwhile; only then is this fine.
-            self._client("has-session", "-t", target)
+            if probe.returncode == 0:
+                return
+            try:
+                self._client(
+                    "new-session", "-d", "-s", self.session, "-n", "home", "-x", "200", "-y", "50"
+                )
+                return
+            except AgentTuiError:
+                # Another process created it meanwhile, or a dying server still held the
+                # socket: look again.
+                if attempt == 2:
+                    raise
 
     def spawn(
         self,

@@ -1,0 +1,134 @@
+"""Verified send against a real tmux server: exactly once, byte for byte, or NotDelivered."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import wait_until
+from tests.hostile import HOSTILE_PROMPTS
+from tests.tmux_helpers import (
+    RAW_PROFILE,
+    demo_prompts,
+    raw_expected,
+    spawn_demo,
+    spawn_raw,
+    wait_ready,
+)
+from workflows.agents.profiles import load_profile
+from workflows.errors import NotDelivered, UsageError
+from workflows.tmux.driver import TmuxDriver
+from workflows.tmux.send import SendFailed, send_text
+
+
+@pytest.fixture
+def driver(tmux_server: object) -> Iterator[TmuxDriver]:
+    drv = TmuxDriver(socket=tmux_server.socket, session=tmux_server.session)  # type: ignore[attr-defined]
+    yield drv
+    drv.close()
+
+
+def test_hostile_prompts_reach_the_demo_agent_exactly_once(
+    driver: TmuxDriver, tmp_path: Path
+) -> None:
+    pane = spawn_demo(driver, tmp_path, name="demo")
+    for prompt in HOSTILE_PROMPTS:
+        result = send_text(driver, pane, prompt, timeout=30)
+        assert (result.delivered, result.submitted, result.attempts) == (True, True, 1)
+        assert [step["step"] for step in result.steps] == [
+            "preflight", "paste", "visible", "settle", "enter", "confirm",
+        ]  # fmt: skip
+    wait_until(lambda: len(demo_prompts(tmp_path)) >= len(HOSTILE_PROMPTS), timeout=30)
+    assert demo_prompts(tmp_path) == HOSTILE_PROMPTS
+
+
+def test_hostile_prompts_reach_a_raw_reader_byte_for_byte(
+    driver: TmuxDriver, tmp_path: Path
+) -> None:
+    log = tmp_path / "raw.log"
+    pane = spawn_raw(driver, log, name="raw")
+    wait_until(lambda: wait_ready(driver, pane, RAW_PROFILE), message="raw reader prompt")
+    for prompt in HOSTILE_PROMPTS:
+        result = send_text(driver, pane, prompt, timeout=30, profile=RAW_PROFILE)
+        assert (result.delivered, result.submitted, result.attempts) == (True, True, 1)
+    expected = raw_expected(HOSTILE_PROMPTS)
+    wait_until(lambda: log.exists() and len(log.read_bytes()) >= len(expected), timeout=30)
+    assert log.read_bytes() == expected
+
+
+def test_no_submit_pastes_without_enter(driver: TmuxDriver, tmp_path: Path) -> None:
+    log = tmp_path / "raw.log"
+    pane = spawn_raw(driver, log, name="raw")
+    wait_until(lambda: wait_ready(driver, pane, RAW_PROFILE), message="raw reader prompt")
+    result = send_text(driver, pane, "draft only;", submit=False, profile=RAW_PROFILE)
+    assert (result.delivered, result.submitted) == (True, False)
+    assert log.read_bytes() == raw_expected(["draft only;"], submit=False)
+
+
+def test_text_that_never_shows_is_not_submitted(driver: TmuxDriver, tmp_path: Path) -> None:
+    log = tmp_path / "raw.log"
+    pane = spawn_raw(driver, log, name="silent", echo=False)
+    wait_until(lambda: wait_ready(driver, pane, RAW_PROFILE), message="raw reader prompt")
+    with pytest.raises(SendFailed) as failure:
+        send_text(driver, pane, "invisible text", timeout=1.5, profile=RAW_PROFILE)
+    assert failure.value.steps[-1]["step"] == "visible"
+    assert failure.value.exit_code == 4
+    # The paste arrived, the Enter never did.
+    assert log.read_bytes() == raw_expected(["invisible text"], submit=False)
+
+
+def test_copy_mode_is_left_before_pasting(driver: TmuxDriver, tmp_path: Path) -> None:
+    pane = spawn_demo(driver, tmp_path, name="demo")
+    profile = load_profile("demo")
+    wait_until(lambda: wait_ready(driver, pane, profile), message="demo agent ready")
+    driver.command("copy-mode", "-t", pane.pane_id)
+    assert driver.resolve(pane.pane_id).in_mode
+    result = send_text(driver, pane, "after copy mode", timeout=20)
+    assert result.submitted
+    assert "left copy mode" in str(result.steps[0]["detail"])
+    wait_until(lambda: demo_prompts(tmp_path) == ["after copy mode"], message="one prompt")
+
+
+def test_dead_pane_is_not_delivered(driver: TmuxDriver, tmp_path: Path) -> None:
+    pane = driver.spawn(["sh", "-c", "exit 7"], name="gone", cwd=str(tmp_path))
+    wait_until(lambda: driver.resolve(pane.pane_id).dead, message="pane dead")
+    with pytest.raises(NotDelivered, match="exited .status 7"):
+        send_text(driver, pane.pane_id, "hello")
+
+
+def test_missing_pane_is_a_usage_error(driver: TmuxDriver) -> None:
+    driver.ensure_session()
+    with pytest.raises(UsageError, match="no pane %999"):
+        send_text(driver, "%999", "hello")
+    with pytest.raises(UsageError, match="no agent named 'nobody'"):
+        send_text(driver, "nobody", "hello")
+
+
+def test_busy_agent_is_waited_for_then_gets_the_prompt_once(
+    driver: TmuxDriver, tmp_path: Path
+) -> None:
+    pane = spawn_demo(driver, tmp_path, name="demo")
+    assert send_text(driver, pane, "first [work 2s]", timeout=20).submitted
+    # Busy for 2 s: a short timeout gives up before typing anything...
+    with pytest.raises(SendFailed, match="not ready for input: working") as failure:
+        send_text(driver, pane, "too early", timeout=0.5)
+    assert [step["step"] for step in failure.value.steps] == ["preflight"]
+    # ...a long one waits until the agent is idle, then delivers exactly once.
+    result = send_text(driver, pane, "second", timeout=30)
+    assert result.submitted and result.attempts == 1
+    wait_until(lambda: len(demo_prompts(tmp_path)) == 2, message="two prompts")
+    assert demo_prompts(tmp_path) == ["first [work 2s]", "second"]
+
+
+def test_agent_awaiting_approval_is_busy(driver: TmuxDriver, tmp_path: Path) -> None:
+    pane = spawn_demo(driver, tmp_path, name="demo")
+    assert send_text(driver, pane, "please run command `true`", timeout=20).submitted
+    wait_until(lambda: any("Run command" in line for line in driver.capture(pane.pane_id)))
+    with pytest.raises(SendFailed, match="awaiting_approval"):
+        send_text(driver, pane, "not into the dialog", timeout=0.5)
+    driver.send_keys(pane.pane_id, "3")  # deny
+    assert send_text(driver, pane, "after the dialog", timeout=20).submitted
+    wait_until(lambda: len(demo_prompts(tmp_path)) == 2, message="two prompts")
+    assert demo_prompts(tmp_path) == ["please run command `true`", "after the dialog"]

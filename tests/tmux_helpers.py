@@ -1,0 +1,56 @@
+"""Helpers for tests (and bench/send.py) that drive agents in a real tmux server."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from workflows.agents.profiles import Profile, load_profile, parse_profile
+from workflows.tmux.driver import PaneInfo, TmuxDriver
+
+RAW_READER = Path(__file__).with_name("raw_reader.py")
+RAW_PROFILE = parse_profile(
+    {
+        "name": "raw",
+        "command": [sys.executable, str(RAW_READER)],
+        "input_empty": r"^>\s*$",
+        "input_last_lines": 1,
+        "settle_ms": 50,
+    },
+    Path("<raw reader>"),
+)
+
+
+def spawn_demo(driver: TmuxDriver, cwd: Path, *, name: str, work: float = 0.05) -> PaneInfo:
+    profile = load_profile("demo")
+    return driver.spawn(
+        profile.launch_argv(extra=["--work", str(work)]), name=name, agent="demo", cwd=str(cwd)
+    )
+
+
+def spawn_raw(driver: TmuxDriver, log: Path, *, name: str, echo: bool = True) -> PaneInfo:
+    argv = [*RAW_PROFILE.command, str(log), *([] if echo else ["--no-echo"])]
+    return driver.spawn(argv, name=name, cwd=str(log.parent))
+
+
+def demo_prompts(cwd: Path) -> list[str]:
+    log = cwd / ".demo-agent" / "prompts.jsonl"
+    if not log.exists():
+        return []
+    return [json.loads(line)["text"] for line in log.read_text(encoding="utf-8").splitlines()]
+
+
+def raw_expected(texts: list[str], *, submit: bool = True) -> bytes:
+    """What a raw reader with bracketed paste on receives for these sends (tmux: LF → CR)."""
+    out = b""
+    for text in texts:
+        body = text.replace("\r\n", "\n").replace("\n", "\r").encode()
+        out += b"\x1b[200~" + body + b"\x1b[201~" + (b"\r" if submit else b"")
+    return out
+
+
+def wait_ready(driver: TmuxDriver, pane: PaneInfo, profile: Profile) -> bool:
+    """True once the profile's input-empty pattern is on the pane's screen."""
+    assert profile.input_empty is not None
+    return profile.input_empty.search("\n".join(driver.capture(pane.pane_id))) is not None
