@@ -17,6 +17,7 @@ from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import OpenAIServer, Reply
 from tests.helpers import wait_until
 from workflows.agents.hooks import events_for_agent
+from workflows.agents.launch import wait_ready
 from workflows.errors import AgentTuiError
 from workflows.store import Store
 from workflows.tmux.driver import TmuxDriver
@@ -90,3 +91,17 @@ def test_codex_deny_interrupt_and_exit(
     reading = agent.wait_state("exited")
     assert reading.detail == {"status": 0, "signal": None}
     assert openai.prompts() == ["try the command d-1", "stream something i-1"]
+
+
+def test_codex_trust_dialog_in_a_new_folder_is_answered(
+    driver: TmuxDriver, openai: OpenAIServer, tmp_path: Path
+) -> None:
+    openai.script(Reply.text("Trusted and answering, marker-t1."))
+    agent = AgentPane.codex(driver, openai, tmp_path, name="x3", trusted=False)
+    assert agent.wait_state("trust").state == "trust"
+    reading = wait_ready(driver, agent.refresh(), profile=agent.profile, timeout=60)
+    assert reading.state == "idle"
+    assert events_for_agent(Store(), "x3", kind="trust_answered")
+    assert agent.send("hello after trust").submitted
+    agent.wait_screen("marker-t1")
+    assert openai.prompts() == ["hello after trust"]

@@ -8,6 +8,7 @@ else from how long this process has seen the same screen, else from tmux's
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -58,6 +59,11 @@ def tmux_format(driver: TmuxDriver, pane_id: str, fmt: str) -> str:
     return "\n".join(lines).strip()
 
 
+def _nudge_reaper(driver: TmuxDriver) -> None:
+    with contextlib.suppress(AgentTuiError):
+        driver.command("run-shell", "-b", "true")
+
+
 def server_for(driver: TmuxDriver, pane_id: str) -> str:
     """The tmux server key (socket path, server pid) hooks record as ``server``."""
     socket_name = str(getattr(driver, "socket", None) or "")
@@ -89,10 +95,14 @@ def read_state(
 ) -> StateReading:
     """Classify ``pane`` now: screen + title + hook events + time since last output."""
     prof = profile if profile is not None else profile_for(pane)
-    for _ in range(10):
+    for attempt in range(100):  # at most ~2 s, normally none
         if not pane.dead or pane.dead_status is not None or pane.dead_signal is not None:
             break
         # tmux sees the pty close a moment before it reaps the process and learns the status.
+        # Rarely (seen with 3.3a) it misses the SIGCHLD and the agent stays a zombie: a
+        # short-lived child of the server makes it reap again.
+        if attempt == 5:
+            _nudge_reaper(driver)
         time.sleep(0.02)
         pane = driver.resolve(pane.pane_id)
     if pane.dead:
