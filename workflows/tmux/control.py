@@ -40,6 +40,10 @@ OutputCallback = Callable[[str, str], None]
 NotificationCallback = Callable[[str, list[str]], None]
 
 
+class ConnectionLost(AgentTuiError):
+    """The tmux server (or our control client) went away before the command was answered."""
+
+
 @dataclass
 class _Reply:
     done: threading.Event = field(default_factory=threading.Event)
@@ -93,7 +97,7 @@ class ControlConnection:
         if not reply.done.wait(timeout):
             raise WaitTimeout(f"tmux {args[0]} did not answer within {timeout}s")
         if reply.lost:
-            raise AgentTuiError(f"tmux {args[0]}: connection to the tmux server was lost")
+            raise ConnectionLost(f"tmux {args[0]}: connection to the tmux server was lost")
         if reply.error:
             raise AgentTuiError(f"tmux {args[0]}: {' '.join(reply.lines).strip() or 'failed'}")
         return reply.lines
@@ -194,7 +198,7 @@ class ControlConnection:
                 proc.stdin.flush()
             except (BrokenPipeError, ValueError, OSError) as error:
                 self._pending.remove(reply)
-                raise AgentTuiError("connection to the tmux server was lost") from error
+                raise ConnectionLost("connection to the tmux server was lost") from error
             self._last_write = time.monotonic()
         return reply
 

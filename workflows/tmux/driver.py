@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from workflows.errors import AgentTuiError, UsageError
-from workflows.tmux.control import ControlConnection
+from workflows.tmux.control import ConnectionLost, ControlConnection
 from workflows.tmux.protocol import argv_word, tmux_base_argv
 
 FIELD_SEP = "\x1f"
@@ -158,7 +158,19 @@ class TmuxDriver:
             return self._control
 
     def command(self, *args: str, timeout: float = 5.0) -> list[str]:
-        return self.control().command(*args, timeout=timeout)
+        """One tmux command over the control connection; its output lines.
+
+        When the server went away (restarted), the command cannot have run there: it is
+        retried once on a fresh connection (which re-creates the session).
+        """
+        try:
+            return self.control().command(*args, timeout=timeout)
+        except ConnectionLost:
+            with self._lock:
+                if self._control is not None:
+                    self._control.close()
+                    self._control = None
+            return self.control().command(*args, timeout=timeout)
 
     # -- session and panes ----------------------------------------------------------------
     def ensure_session(self) -> None:
