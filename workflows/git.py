@@ -67,6 +67,13 @@ def ref_exists(repo: Path, ref: str) -> bool:
     return git(repo, "rev-parse", "--verify", "--quiet", ref, check=False).returncode == 0
 
 
+def branch_exists(repo: Path, branch: str) -> bool:
+    """The branch exists here or on origin."""
+    return ref_exists(repo, f"refs/heads/{branch}") or ref_exists(
+        repo, f"refs/remotes/origin/{branch}"
+    )
+
+
 def worktree_root() -> Path:
     configured = section("workflows").get("worktree_root")
     return Path(str(configured)).expanduser() if configured else state_dir() / "worktrees"
@@ -114,6 +121,8 @@ def prepare_worktree(repo: Path, branch: str, base: str, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if ref_exists(repo, f"refs/heads/{branch}"):
         git(repo, "worktree", "add", str(path), branch)
+    elif ref_exists(repo, f"refs/remotes/origin/{branch}"):
+        git(repo, "worktree", "add", "--no-track", "-b", branch, str(path), f"origin/{branch}")
     else:
         start = f"origin/{base}" if ref_exists(repo, f"refs/remotes/origin/{base}") else base
         if not ref_exists(repo, start):

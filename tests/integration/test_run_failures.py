@@ -250,3 +250,56 @@ def test_review_loop_runs_out_of_rounds_then_continues_and_preview_is_reported(
     assert linear_server.workspace.comments_on("ENG-1") == [
         "Preview for QA: http://127.0.0.1:9/preview/ENG-1"
     ]
+
+
+def test_review_workflow_reviews_an_existing_branch_and_posts_the_verdict(
+    tmux_server: TmuxServer, linear_server: LinearServer, project: Project, tmp_path: Path
+) -> None:
+    other = tmp_path / "author"
+    run_git(tmp_path, "clone", "-q", str(project.remote), str(other))
+    run_git(other, "checkout", "-q", "-b", "feature-x")
+    (other / "feature.py").write_text("print('x')\n")
+    run_git(other, "add", "-A")
+    run_git(other, "-c", "user.name=o", "-c", "user.email=o@x", "commit", "-q", "-m", "x")
+    run_git(other, "push", "-q", "origin", "feature-x")
+    run_git(project.repo, "fetch", "-q", "origin")
+
+    missing = start_run(
+        "review",
+        "--issues",
+        "ENG-1",
+        "--repo",
+        str(project.repo),
+        "--source",
+        "linear",
+        "--agent",
+        "demo",
+        "--branch",
+        "no-such-branch",
+    )
+    summary = wait_for_end(missing, timeout=60)
+    assert summary["status"] == "failed"
+    assert "branch 'no-such-branch' does not exist" in summary["error"]
+
+    run_id = start_run(
+        "review",
+        "--issues",
+        "ENG-1",
+        "--repo",
+        str(project.repo),
+        "--source",
+        "linear",
+        "--agent",
+        "demo",
+        "--branch",
+        "feature-x",
+    )
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    assert (Path(summary["worktree"]) / "feature.py").exists()
+    (prompt,) = prompts_received(Path(summary["worktree"]))
+    assert "Review the branch feature-x" in prompt
+    (comment,) = linear_server.workspace.comments_on("ENG-1")
+    assert (
+        comment.startswith("Review of branch feature-x by agenttui:") and "VERDICT: PASS" in comment
+    )

@@ -87,3 +87,57 @@ def test_killed_runner_resumes_without_sending_a_prompt_twice(
     assert sum("plan the change" in prompt for prompt in prompts) == 1
     log = agenttui("log", run_id).stdout
     assert "not sending it again" in log and "resuming at step plan" in log
+
+
+def test_resume_stops_the_command_a_killed_runner_left_running(
+    tmux_server: TmuxServer, linear_server: LinearServer, github: GitHubServer, project: Project
+) -> None:
+    # First run of the tests: leave a marker and hang; the second run passes at once.
+    command = "if [ -f .agenttui/ran ]; then exit 0; fi; echo $$ > .agenttui/ran; sleep 600"
+    run_id = start_run(
+        "quick-fix",
+        "--issues",
+        "ENG-3",
+        "--repo",
+        str(project.repo),
+        "--source",
+        "linear",
+        "--agent",
+        "demo",
+        "--github-repo",
+        "acme/widgets",
+        "--test-command",
+        command,
+    )
+    store = RunStore()
+
+    def hanging_pid() -> int | None:
+        worktree = store.get(run_id).context.get("worktree")
+        marker = Path(worktree or "/nonexistent") / ".agenttui" / "ran"
+        text = marker.read_text().strip() if marker.exists() else ""
+        return int(text) if text else None
+
+    pid = wait_until(hanging_pid, timeout=120, message="the test command to start")
+    os.kill(store.get(run_id).worker_pid or 0, signal.SIGKILL)
+    wait_until(
+        lambda: run_summary(run_id)["status"] == "failed",
+        timeout=30,
+        message="the dead runner to show",
+    )
+    assert Path(f"/proc/{pid}").exists()  # the orphaned command still runs
+    agenttui("resume", run_id)
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    wait_until(
+        lambda: not Path(f"/proc/{pid}").exists() or "Z" in _state(pid),
+        timeout=30,
+        message="the leftover command to be stopped",
+    )
+    assert "stopped the command a previous runner left running" in agenttui("log", run_id).stdout
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"

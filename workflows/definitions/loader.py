@@ -78,6 +78,7 @@ def parse_workflow(text: str, path: Path) -> Workflow:
         worktree=bool(data.get("worktree", True)),
         test_command=str(data.get("test_command", "")),
         base=data.get("base") if isinstance(data.get("base"), str) else None,
+        existing_branch=bool(data.get("existing_branch", False)),
         steps=tuple(steps),
     )
     check_workflow(data, workflow, problems)

@@ -31,9 +31,10 @@ KIND_KEYS: dict[str, frozenset[str]] = {
     "pull_request": frozenset({"title", "body", "base", "draft"}),
     "linear": frozenset({"comment", "state", "link", "link_title"}),
     "spawn": frozenset({"agent", "session"}),
+    "workers": frozenset({"prompt", "agent", "tasks"}),
 }
 WORKFLOW_KEYS = frozenset(
-    {"name", "description", "agent", "worktree", "test_command", "base", "steps"}
+    {"name", "description", "agent", "worktree", "test_command", "base", "existing_branch", "steps"}
 )
 # What each kind produces, usable as {steps.<id>.<field>} by later steps.
 KIND_OUTPUTS: dict[str, frozenset[str]] = {
@@ -43,6 +44,7 @@ KIND_OUTPUTS: dict[str, frozenset[str]] = {
     "pull_request": frozenset({"url", "number"}),
     "linear": frozenset(),
     "spawn": frozenset({"pane"}),
+    "workers": frozenset({"output", "count"}),
 }
 # Placeholders every template may use (besides steps.<id>.<field>).
 GLOBAL_PLACEHOLDERS = frozenset(
@@ -66,7 +68,7 @@ GLOBAL_PLACEHOLDERS = frozenset(
         "output",
     }
 )
-DEFAULT_TIMEOUT_S = {"agent": 1800.0, "shell": 1800.0, "preview": 600.0}
+DEFAULT_TIMEOUT_S = {"agent": 1800.0, "shell": 1800.0, "preview": 600.0, "workers": 1800.0}
 DEFAULT_SESSION = "main"
 
 
@@ -99,6 +101,8 @@ class Step:
     state: str | None = None
     link: str | None = None
     link_title: str | None = None
+    # workers: the task list file (one task per line) the orchestrating agent wrote
+    tasks: str | None = None
     # where templates came from, for file:line errors at render time
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -115,6 +119,7 @@ class Workflow:
     worktree: bool = True
     test_command: str = ""
     base: str | None = None
+    existing_branch: bool = False  # work on a branch that must already exist (review)
     steps: tuple[Step, ...] = ()
 
     def step_index(self, step_id: str) -> int:

@@ -29,6 +29,11 @@ def prepare_run(runs: RunStore, run: RunRecord, workflow: Workflow) -> dict[str,
         or first.get("branch_name")
         or f"agenttui/{first['identifier'].lower()}-{git.slug(first['title'])}"
     )
+    if workflow.existing_branch and not git.branch_exists(repo, branch):
+        raise AgentTuiError(
+            f"branch {branch!r} does not exist in {repo} or on origin; the "
+            f"{workflow.name} workflow works on an existing branch (--branch)"
+        )
     if workflow.worktree:
         target = git.worktree_root() / f"{repo.name}-{run.id}"
         worktree = git.prepare_worktree(repo, branch, base, target)

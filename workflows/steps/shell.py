@@ -8,11 +8,13 @@ A preview step is a shell step whose last printed URL is reported on the issues.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 from workflows.definitions.placeholders import render, shell_command
 from workflows.steps.base import StepContext, StepFailed, StepResult
@@ -27,6 +29,7 @@ def run_shell(ctx: StepContext) -> StepResult:
     if not script.strip():
         ctx.event("skipped", f"nothing to run ({template!r} is empty; set test_command)")
         return StepResult(ok=True, outputs={"output": "", "exit_code": 0, "skipped": True})
+    _stop_leftover(ctx)
     log_path = ctx.worktree / ".agenttui" / f"{ctx.step.id}.log"
     log_path.parent.mkdir(exist_ok=True)
     ctx.event("shell", f"running: {script}")
@@ -39,6 +42,7 @@ def run_shell(ctx: StepContext) -> StepResult:
             env={**os.environ, **env},
             start_new_session=True,
         )
+        ctx.runs.update_context(ctx.run.id, shell=[process.pid, _started(process.pid)])
         deadline = time.monotonic() + ctx.step.effective_timeout()
         try:
             while process.poll() is None:
@@ -58,6 +62,27 @@ def run_shell(ctx: StepContext) -> StepResult:
     ctx.event("shell", f"exit code {code}", exit_code=code)
     failure = f"`{script}` exited with code {code}. Its output (last part):\n\n{output}"
     return StepResult(ok=ok, outputs={"output": output, "exit_code": code}, failure=failure)
+
+
+def _started(pid: int) -> str:
+    """The process's start time (clock ticks since boot): tells a reused pid apart."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def _stop_leftover(ctx: StepContext) -> None:
+    """A runner killed mid-command left its process group running: stop it first."""
+    leftover = ctx.runs.get(ctx.run.id).context.get("shell")
+    if not leftover:
+        return
+    pid, started = int(leftover[0]), str(leftover[1])
+    if started and _started(pid) == started:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGTERM)
+            ctx.event("shell", f"stopped the command a previous runner left running (pid {pid})")
+    ctx.runs.update_context(ctx.run.id, shell=None)
 
 
 def run_preview(ctx: StepContext) -> StepResult:
