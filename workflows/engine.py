@@ -31,13 +31,18 @@ class Cursor:
     failure: str = ""  # what {failure} holds for that remedy
 
 
+def _run_workers(ctx: StepContext) -> StepResult:
+    from workflows.steps.workers import run_workers  # imported only by workflows that use it
+
+    return run_workers(ctx)
+
+
 def _kinds() -> dict[str, Callable[[StepContext], StepResult]]:
     from workflows.steps.agent import run_agent
     from workflows.steps.linear import run_linear
     from workflows.steps.pull_request import run_pull_request
     from workflows.steps.sessions import run_spawn
     from workflows.steps.shell import run_preview, run_shell
-    from workflows.steps.workers import run_workers
 
     return {
         "agent": run_agent,
@@ -46,7 +51,7 @@ def _kinds() -> dict[str, Callable[[StepContext], StepResult]]:
         "pull_request": run_pull_request,
         "linear": run_linear,
         "spawn": lambda ctx: StepResult(ok=True, outputs=run_spawn(ctx)),
-        "workers": run_workers,
+        "workers": _run_workers,
     }
 
 
