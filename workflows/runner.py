@@ -14,6 +14,7 @@ import fcntl
 import json
 import os
 import signal
+import time
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
@@ -25,6 +26,7 @@ from workflows.errors import AgentTuiError, UsageError
 from workflows.paths import agenttui_argv, state_dir
 from workflows.runs import FINAL, RunRecord, RunStore
 
+RUNNER_START_GRACE_S = 60.0
 SECRET_ENV = ("LINEAR_API_KEY", "GITHUB_TOKEN")
 PLAIN_ENV = (
     "HOME",
@@ -62,7 +64,14 @@ def worker_alive(run_id: str) -> bool:
 def effective_status(record: RunRecord) -> dict[str, Any]:
     """The run's summary; a 'running' run whose runner died says so."""
     summary = record.summary()
-    if record.status == "running" and not worker_alive(record.id):
+    stale = time.time() - record.updated_at > RUNNER_START_GRACE_S
+    if record.status == "pending" and stale and not worker_alive(record.id):
+        summary["status"] = "failed"
+        summary["error"] = (
+            f"the runner never started; see tmux window run-{record.id}, then "
+            f"`agenttui resume {record.id}`"
+        )
+    elif record.status == "running" and not worker_alive(record.id):
         summary["status"] = "failed"
         summary["error"] = (
             f"the runner stopped unexpectedly during {record.current_step}; "

@@ -171,6 +171,9 @@ def test_cancel_stops_the_run_and_its_agents(
         "acme/widgets",
     )
     wait_until(lambda: RunStore().deliveries(run_id), timeout=60, message="a prompt to be sent")
+    second = quick_fix(project)  # same issue, same branch: refused while the first runs
+    busy = wait_for_end(second, timeout=60)
+    assert busy["status"] == "failed" and f"is in use by run {run_id}" in busy["error"]
     agenttui("cancel", run_id)
     summary = wait_for_end(run_id, timeout=60)
     assert summary["status"] == "cancelled"

@@ -34,6 +34,7 @@ def prepare_run(runs: RunStore, run: RunRecord, workflow: Workflow) -> dict[str,
             f"branch {branch!r} does not exist in {repo} or on origin; the "
             f"{workflow.name} workflow works on an existing branch (--branch)"
         )
+    _refuse_if_busy(runs, run, str(repo), branch)
     if workflow.worktree:
         target = git.worktree_root() / f"{repo.name}-{run.id}"
         worktree = git.prepare_worktree(repo, branch, base, target)
@@ -54,6 +55,18 @@ def prepare_run(runs: RunStore, run: RunRecord, workflow: Workflow) -> dict[str,
     )
     runs.event(run.id, "prepared", f"worktree {worktree} on branch {branch} (base {base})")
     return context
+
+
+def _refuse_if_busy(runs: RunStore, run: RunRecord, repo: str, branch: str) -> None:
+    """Two live runs never share a branch (and so a worktree)."""
+    from workflows.runner import worker_alive
+
+    for other in runs.all_runs():
+        same = other.context.get("repo") == repo and other.context.get("branch") == branch
+        if other.id != run.id and same and other.status == "running" and worker_alive(other.id):
+            raise AgentTuiError(
+                f"branch {branch} is in use by run {other.id}; cancel it or wait for it to end"
+            )
 
 
 def fetch_issues(source_name: str | None, ids: list[str]) -> list[dict[str, Any]]:
