@@ -131,3 +131,75 @@ def test_real_claude_refines_implements_and_the_run_opens_a_pr(
     workspace = linear_server.workspace
     assert any(pull["html_url"] in body for body in workspace.comments_on("ENG-1"))
     assert workspace.issue_state("ENG-1") == "In Review"
+
+
+def write(path: Path, content: str) -> Reply:
+    return Reply.tool("Write", {"file_path": str(path), "content": content})
+
+
+@pytest.mark.usefixtures("tmux_server")
+def test_real_claude_runs_the_whole_feedback_workflow_with_a_failed_review(
+    linear_server: LinearServer,
+    github: GitHubServer,
+    project: Project,
+    anthropic: AnthropicServer,
+    tmp_path: Path,
+) -> None:
+    branch = linear_server.workspace.find_issue("ENG-2")["branchName"]
+    worktree = tmp_path / "worktree"
+    run_git(project.repo, "worktree", "add", "-q", "-b", branch, str(worktree), "main")
+    notes = worktree / ".agenttui"
+    anthropic.script(
+        write(notes / "refine-1.md", "Where: balance.py\n"), Reply.text("ok"),
+        write(notes / "refine-2.md", "Assume partial payments.\n"), Reply.text("ok"),
+        write(notes / "refine-3.md", "Refresh the gift card balance.\n"), Reply.text("ok"),
+        write(notes / "plan.md", "1. fix 2. test\n"), Reply.text("ok"),
+        write(worktree / "feature.txt", "fix\n"),
+        write(notes / "implement.md", "Fixed.\n"), Reply.text("ok"),
+        write(notes / "review.md", "No test for the fix.\nVERDICT: FAIL\n"), Reply.text("ok"),
+        write(worktree / "feature_test.txt", "test\n"),
+        write(notes / "implement.md", "Added the test.\n"), Reply.text("ok"),
+        write(notes / "review.md", "Looks right.\nVERDICT: PASS\n"), Reply.text("ok"),
+    )  # fmt: skip
+    agent = jailed_claude_profile(anthropic, tmp_path / "claude-home", worktree)
+    run_id = start_run(
+        "feedback",
+        "--issues",
+        "ENG-2",
+        "--repo",
+        str(project.repo),
+        "--source",
+        "linear",
+        "--agent",
+        agent,
+        "--github-repo",
+        "acme/widgets",
+        "--test-command",
+        "test -f feature.txt && test -f feature_test.txt",
+    )
+    summary = wait_for_end(run_id, timeout=280)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+
+    prompts = anthropic.prompts()
+    for marker, times in (
+        ("First refinement", 1),
+        ("Second refinement", 1),
+        ("Third refinement", 1),
+        ("Now plan the change", 1),
+        ("Implement the plan now", 1),
+        ("You are reviewing a change", 2),
+        ("The change is not done yet (round 1)", 1),
+    ):
+        assert sum(marker in p for p in prompts) == times, (marker, prompts)
+    assert any("No test for the fix." in p for p in prompts)  # the review went back
+    deliveries = RunStore().deliveries(run_id)
+    assert len(deliveries) == 8
+    assert {d.agent_name for d in deliveries} == {f"{run_id}-main", f"{run_id}-reviewer"}
+
+    (pull,) = github.pulls
+    assert "Refresh the gift card balance." in pull["body"] and "VERDICT: PASS" in pull["body"]
+    files = run_git(project.remote, "diff", "--name-only", f"main...{branch}").split()
+    assert sorted(files) == ["feature.txt", "feature_test.txt"]
+    workspace = linear_server.workspace
+    assert [a["url"] for a in workspace.attachments_on("ENG-2")] == [pull["html_url"]]
+    assert workspace.issue_state("ENG-2") == "In Review"
