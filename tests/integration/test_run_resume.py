@@ -6,6 +6,8 @@ import os
 import signal
 from pathlib import Path
 
+import pytest
+
 from tests import run_fixtures
 from tests.conftest import TmuxServer
 from tests.git_repos import Project
@@ -34,8 +36,13 @@ def slow_demo_profile(seconds: float) -> str:
     return "slowdemo"
 
 
+@pytest.mark.parametrize("killed_while", ["submitted", "sending"])
 def test_killed_runner_resumes_without_sending_a_prompt_twice(
-    tmux_server: TmuxServer, linear_server: LinearServer, github: GitHubServer, project: Project
+    tmux_server: TmuxServer,
+    linear_server: LinearServer,
+    github: GitHubServer,
+    project: Project,
+    killed_while: str,
 ) -> None:
     agent = slow_demo_profile(3.0)
     run_id = start_run(
@@ -74,6 +81,13 @@ def test_killed_runner_resumes_without_sending_a_prompt_twice(
     summary = run_summary(run_id)
     assert summary["current_step"] == "plan" and "stopped unexpectedly" in summary["error"]
     assert [a.step_id for a in store.attempts(run_id) if a.status == "running"] == ["plan"]
+    if killed_while == "sending":
+        # As if the runner died between recording the delivery and marking it sent.
+        with store.store.transaction() as conn:
+            conn.execute(
+                "UPDATE run_deliveries SET status='sending' WHERE run_id=? AND step_id='plan'",
+                (run_id,),
+            )
 
     agenttui("resume", run_id)
     summary = wait_for_end(run_id)
@@ -87,6 +101,8 @@ def test_killed_runner_resumes_without_sending_a_prompt_twice(
     assert sum("plan the change" in prompt for prompt in prompts) == 1
     log = agenttui("log", run_id).stdout
     assert "not sending it again" in log and "resuming at step plan" in log
+    how = "was delivered" if killed_while == "submitted" else "was being sent"
+    assert f"prompt {how} to {run_id}-main before the runner stopped" in log
 
 
 def test_resume_stops_the_command_a_killed_runner_left_running(
