@@ -79,6 +79,14 @@ class Engine:
         except AgentTuiError as error:
             self.runs.finish(self.run_id, "failed", str(error))
             return "failed"
+        except KeyboardInterrupt:
+            self.runs.finish(
+                self.run_id,
+                "failed",
+                "interrupted (Ctrl-C in the runner window); "
+                f"`agenttui resume {self.run_id}` continues",
+            )
+            return "failed"
         except Exception as error:  # a bug: still leave the run explained, with the trace
             self.runs.event(self.run_id, "crash", traceback.format_exc())
             self.runs.finish(self.run_id, "failed", f"internal error: {error!r}")

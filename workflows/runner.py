@@ -237,8 +237,9 @@ def run_worker(run_id: str, *, socket: str | None, session: str) -> int:
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints where the runner is
     runs.update(record.id, worker_pid=os.getpid())
     status = Engine(record.id, socket=socket, session=session, runs=runs).run()
-    if status == "cancelled":
-        kill_agents(record.id, socket=socket, session=session)
+    keep = bool(section("workflows").get("keep_agents", False))
+    if status == "cancelled" or (status == "succeeded" and not keep):
+        kill_agents(record.id, socket=socket, session=session)  # failed: kept for a look
     final = runs.get(record.id)
     print(f"run {record.id} {status}" + (f": {final.error}" if final.error else ""))
     lock.close()

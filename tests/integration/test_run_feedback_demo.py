@@ -10,6 +10,7 @@ from tests import run_fixtures
 from tests.conftest import TmuxServer
 from tests.git_repos import Project, run_git
 from tests.github_server import GitHubServer
+from tests.helpers import wait_until
 from tests.linear_server import LinearServer
 from tests.run_fixtures import agenttui, prompts_received, start_run, wait_for_end
 from workflows.runs import RunStore
@@ -87,3 +88,9 @@ def test_feedback_workflow_opens_pr_and_reports_on_every_issue(
         check=True,
     ).stdout
     assert f"run-{run_id}" in panes
+
+    def agents_closed() -> bool:  # a run that succeeded closes its agents
+        names = tmux_server.cmd("list-panes", "-a", "-F", "#{@agenttui_name}").split()
+        return not {f"{run_id}-main", f"{run_id}-reviewer"} & set(names)
+
+    wait_until(agents_closed, timeout=30, message="the run's agents to close")
