@@ -1,0 +1,76 @@
+"""Pure parts of the step kinds: verdict lines, remedy prompts, issue text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workflows.definitions.model import Step, Workflow
+from workflows.runs import RunStore
+from workflows.steps.agent import build_prompt, verdict_holds
+from workflows.steps.base import StepContext
+from workflows.steps.setup import group_title, issues_text
+
+
+def test_verdict_needs_a_line_that_says_it() -> None:
+    assert verdict_holds("Findings…\nVERDICT: PASS\n", "VERDICT: PASS")
+    assert verdict_holds("**VERDICT: PASS**", "VERDICT: PASS")
+    assert verdict_holds("  - VERDICT: PASS  ", "VERDICT: PASS")
+    assert not verdict_holds("Write VERDICT: PASS or VERDICT: FAIL", "VERDICT: PASS")
+    assert not verdict_holds("VERDICT: FAIL\n", "VERDICT: PASS")
+
+
+def context(tmp_path: Path, step: Step, role: str, values: dict[str, str]) -> StepContext:
+    runs = RunStore()
+    run = runs.create("w", {"steps": []}, ["ENG-1"], {})
+    return StepContext(
+        run=run,
+        runs=runs,
+        workflow=Workflow(name="w", path="w.toml"),
+        step=step,
+        seq=0,
+        round=1,
+        role=role,
+        values=values,
+        worktree=tmp_path,
+        socket=None,
+        session="agenttui",
+    )
+
+
+def test_prompts_name_the_absolute_output_file_and_remedies_carry_the_failure(
+    tmp_path: Path,
+) -> None:
+    step = Step(id="implement", kind="agent", prompt="Do {issue_ids}.", output="notes/i.md")
+    first = build_prompt(context(tmp_path, step, "step", {"issue_ids": "ENG-1"}))
+    assert first == f"Do ENG-1.\n\nWrite your answer to the file: {tmp_path}/notes/i.md\n"
+    remedy = build_prompt(
+        context(tmp_path, step, "remedy", {"issue_ids": "ENG-1", "failure": "3 tests failed"})
+    )
+    assert remedy.startswith("Do ENG-1.\n\nThis came back and must be fixed:\n\n3 tests failed")
+    custom = Step(
+        id="i", kind="agent", prompt="x", retry_prompt="Fix: {failure} → {output}", output="o.md"
+    )
+    text = build_prompt(context(tmp_path, custom, "remedy", {"failure": "boom"}))
+    assert text == f"Fix: boom → {tmp_path}/o.md"
+
+
+def test_issue_text_is_verbatim_and_groups_are_named() -> None:
+    issues = [
+        {
+            "identifier": "ENG-1",
+            "title": "Title `$(x)`",
+            "description": "Body {pr_url}\n",
+            "url": "https://linear.app/x/ENG-1",
+            "state": "Todo",
+            "labels": ["bug"],
+        },
+        {"identifier": "ENG-2", "title": "Other", "description": ""},
+    ]
+    text = issues_text(issues)
+    assert text.startswith(
+        "## ENG-1: Title `$(x)`\nURL: https://linear.app/x/ENG-1\n"
+        "State: Todo\nLabels: bug\n\nBody {pr_url}\n"
+    )
+    assert "## ENG-2: Other\n\n(no description)" in text
+    assert group_title(issues) == "ENG-1: Title `$(x)` (with ENG-2)"
+    assert group_title(issues[:1]) == "ENG-1: Title `$(x)`"
