@@ -195,3 +195,26 @@ def test_bad_filter_and_retrigger_are_named(watch_setup: tuple[LinearServer, Wat
     load_config.cache_clear()
     result = agenttui("poll", check=False)
     assert result.returncode == 2 and "retrigger 'sometimes'" in result.stderr
+
+
+def test_watch_loop_runs_rounds_at_its_interval(
+    watch_setup: tuple[LinearServer, Watcher],
+) -> None:
+    _server, watcher = watch_setup
+    result = agenttui(
+        "watch",
+        "--every",
+        "1s",
+        "--rounds",
+        "2",
+        "--no-guard",
+        "--no-timer",
+        "--socket",
+        str(watcher.options.socket),
+        "--json",
+        timeout=120,
+    )
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert {d["action"] for d in first["decisions"]} == {"launched"}
+    assert {d["action"] for d in second["decisions"]} == {"skipped"}
+    assert len(list_runs()) == 2

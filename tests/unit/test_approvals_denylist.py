@@ -163,20 +163,25 @@ def test_deny_list_refuses_even_after_always(
 ) -> None:
     tool_input = _fill(tool_input, worktree)
     store = Store()
-    # The person said "always": nothing is learned...
+    # The person said "always": their answer is audited, but nothing is learned...
+    record_person(tool, tool_input, worktree, "agent-1", "allow", store=store)
+    before = learned_policy_file().read_text()
     with pytest.raises(LearningRefused, match=category):
         learn(tool, tool_input, worktree)
-    # ...their approval is recorded as the deny-list's refusal...
-    record_person(tool, tool_input, worktree, "agent-1", "allow", store=store)
-    # ...and even with allow-everything rules the request is refused.
+    assert learned_policy_file().read_text() == before
+    # ...and even with allow-everything rules the next such request is refused.
     decision = decide(tool, tool_input, worktree, "agent-1", project=worktree, store=store)
     assert (decision.behavior, decision.decided_by) == ("deny", f"deny-list:{category}")
     rows = (
         store.connection()
-        .execute("SELECT decision, decided_by FROM approval_audit ORDER BY id")
+        .execute("SELECT decision, decided_by, reason FROM approval_audit ORDER BY id")
         .fetchall()
     )
-    assert [tuple(row) for row in rows] == [("deny", f"deny-list:{category}")] * 2
+    assert [tuple(row)[:2] for row in rows] == [
+        ("allow", "person"),
+        ("deny", f"deny-list:{category}"),
+    ]
+    assert rows[0]["reason"].startswith(f"deny-list {category}:")
 
 
 @pytest.mark.parametrize("command", SAFE)

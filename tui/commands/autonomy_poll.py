@@ -27,6 +27,9 @@ def register(
     watch.add_argument("--every", default=None, help="interval: 30s, 10m, 1h ([watch] every)")
     watch.add_argument("--rounds", type=int, default=0, help="stop after N rounds (0: never)")
     watch.add_argument("--no-timer", action="store_true", help="do not deliver check-ins")
+    watch.add_argument(
+        "--no-guard", action="store_true", help="do not answer hook-less agents' dialogs"
+    )
     watch.set_defaults(handler=watch_handler)
 
     poll = subparsers.add_parser(
@@ -69,6 +72,7 @@ def watch_handler(args: argparse.Namespace) -> int:
     every = parse_duration(args.every or str(section("watch").get("every", "1h")))
     watcher = _watcher(args)
     stop_timer = _start_timer(args) if not args.no_timer else None
+    stop_guard = _start_guard(args) if not args.no_guard else None
     done = 0
     try:
         while True:
@@ -80,8 +84,9 @@ def watch_handler(args: argparse.Namespace) -> int:
                 return 0
             time.sleep(max(0.0, every - (time.monotonic() - started)))
     finally:
-        if stop_timer is not None:
-            stop_timer()
+        for stop in (stop_timer, stop_guard):
+            if stop is not None:
+                stop()
 
 
 def _start_timer(args: argparse.Namespace) -> Any:
@@ -102,6 +107,23 @@ def _start_timer(args: argparse.Namespace) -> Any:
 
     def stop() -> None:
         timer.close()
+        thread.join(timeout=5)
+        driver.close()
+
+    return stop
+
+
+def _start_guard(args: argparse.Namespace) -> Any:
+    from workflows.approvals.guard import Guard
+    from workflows.tmux.driver import TmuxDriver
+
+    driver = TmuxDriver(args.socket, args.session)
+    guard = Guard(driver)
+    thread = threading.Thread(target=guard.run, name="approval-guard", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        guard.stop.set()
         thread.join(timeout=5)
         driver.close()
 

@@ -40,6 +40,13 @@ def register(
     )
     timer.set_defaults(handler=timer_handler)
 
+    guard = subparsers.add_parser(
+        "guard",
+        parents=[common],
+        help="answer approval dialogs of hook-less agents (Codex…) by the policy, until stopped",
+    )
+    guard.set_defaults(handler=guard_handler)
+
 
 def _as_json(checkin: Any) -> dict[str, Any]:
     return dict(checkin.__dict__)
@@ -96,6 +103,22 @@ def timer_handler(args: argparse.Namespace) -> int:
     print(f"agenttui timer: delivering check-ins (session {args.session}); Ctrl-C stops")
     try:
         timer.run()
+    finally:
+        driver.close()
+    return 0
+
+
+def guard_handler(args: argparse.Namespace) -> int:
+    from workflows.approvals.guard import Guard
+    from workflows.tmux.driver import TmuxDriver
+
+    driver = TmuxDriver(args.socket, args.session)
+    print(
+        f"agenttui guard: answering approval dialogs in session {args.session}; Ctrl-C stops",
+        flush=True,
+    )
+    try:
+        Guard(driver).run()
     finally:
         driver.close()
     return 0

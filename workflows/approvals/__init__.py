@@ -92,20 +92,18 @@ def record_person(
 ) -> None:
     """Audit a person's answer (``allow`` or ``deny``) to a request left to them.
 
-    A person cannot allow what the deny-list refuses: such an approval is recorded as the
-    deny-list's refusal, and callers must not pass it on to the agent.
+    A person may allow a deny-listed request once (the hook and the guard never show them
+    one); the entry then names the deny-list case, and "always" still learns nothing.
     """
     hit = check_tool(tool_name, tool_input, PathContext.for_cwd(cwd))
-    decided_by, reason = ("person", "")
-    if hit is not None and behavior == "allow":
-        behavior, decided_by, reason = "deny", f"deny-list:{hit.category}", hit.detail
+    reason = f"deny-list {hit} overridden by a person, once" if hit and behavior == "allow" else ""
     audit.record(
         store or Store(),
         agent=agent,
         tool=tool_name,
         tool_input=tool_input,
         decision=behavior,
-        decided_by=decided_by,
+        decided_by="person",
         reason=reason,
         cwd=str(cwd),
     )

@@ -1,0 +1,71 @@
+"""The policy answering a hook-less agent's dialog with keys (`agenttui guard`, real tmux).
+
+The demo agent shows an approval dialog like Codex does (no permission hook): the guard
+approves what a rule allows (the command really runs), denies a deny-list command (it never
+runs) and leaves a request no rule decides to a person; every decision is audited.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import wait_until
+from tests.integration.test_checkins import demo_worker
+from workflows.agents.observe import read_state
+from workflows.approvals.audit import entries
+from workflows.paths import agenttui_argv, config_dir
+from workflows.store import Store
+from workflows.tmux.driver import TmuxDriver
+from workflows.tmux.send import send_text
+
+__all__ = ["demo_worker"]
+
+
+@pytest.fixture
+def guard_process(demo_worker: tuple[TmuxDriver, Path]) -> Iterator[subprocess.Popen[str]]:
+    config_dir().mkdir(parents=True, exist_ok=True)
+    (config_dir() / "policy.toml").write_text('allow = ["Bash(touch:*)", "Bash(git push:*)"]\n')
+    process = subprocess.Popen(
+        [*agenttui_argv(), "guard"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None and "answering" in process.stdout.readline()
+    yield process
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def state_of(driver: TmuxDriver) -> str:
+    return read_state(driver, driver.resolve("worker")).state.value
+
+
+def decisions() -> list[tuple[str, str, str]]:
+    return [(e.summary, e.decision, e.decided_by) for e in reversed(entries(Store()))]
+
+
+def test_guard_answers_by_policy(
+    demo_worker: tuple[TmuxDriver, Path], guard_process: subprocess.Popen[str]
+) -> None:
+    driver, workdir = demo_worker
+    send_text(driver, "worker", "please run command `touch guarded-g1.txt`")
+    wait_until((workdir / "guarded-g1.txt").exists, timeout=30, message="the allowed command ran")
+    wait_until(lambda: state_of(driver) == "idle", timeout=30, message="idle again")
+
+    send_text(driver, "worker", "now run command `git push --force origin main`")
+    wait_until(lambda: len(decisions()) == 2, timeout=30, message="the force push judged")
+    wait_until(lambda: state_of(driver) == "idle", timeout=30, message="idle after the denial")
+    assert "✗ Command denied: git push --force origin main" in "\n".join(
+        driver.capture(driver.resolve("worker").pane_id)
+    )
+
+    send_text(driver, "worker", "and run command `make deploy`")
+    wait_until(lambda: len(decisions()) == 3, timeout=30, message="the unknown command judged")
+    assert state_of(driver) == "awaiting_approval"  # left for a person: no key was pressed
+    assert decisions() == [
+        ("touch guarded-g1.txt", "allow", "rule:Bash(touch:*)"),
+        ("git push --force origin main", "deny", "deny-list:force-push"),
+        ("make deploy", "ask", "default"),
+    ]
