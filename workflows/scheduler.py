@@ -74,6 +74,7 @@ class WatchOptions:
     repo: str | None = None
     source: str | None = None
     retrigger: list[str] = field(default_factory=lambda: ["labels_added"])
+    wip_every: str | None = None  # e.g. "15m": WIP snapshots of active runs (off by default)
     socket: str | None = None
     session: str = "agenttui"
 

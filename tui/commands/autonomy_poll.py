@@ -73,6 +73,8 @@ def watch_handler(args: argparse.Namespace) -> int:
     watcher = _watcher(args)
     stop_timer = _start_timer(args) if not args.no_timer else None
     stop_guard = _start_guard(args) if not args.no_guard else None
+    wip_every = watcher.options.wip_every
+    stop_wip = _start_wip(parse_duration(wip_every)) if wip_every else None
     done = 0
     try:
         while True:
@@ -84,7 +86,7 @@ def watch_handler(args: argparse.Namespace) -> int:
                 return 0
             time.sleep(max(0.0, every - (time.monotonic() - started)))
     finally:
-        for stop in (stop_timer, stop_guard):
+        for stop in (stop_timer, stop_guard, stop_wip):
             if stop is not None:
                 stop()
 
@@ -128,6 +130,21 @@ def _start_guard(args: argparse.Namespace) -> Any:
         driver.close()
 
     return stop
+
+
+def _start_wip(every: float) -> Any:
+    """WIP snapshots of active runs every ``every`` seconds ([watch] wip_every)."""
+    from workflows.wip import snapshot_active_runs
+
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every):
+            snapshot_active_runs()
+
+    thread = threading.Thread(target=loop, name="wip-snapshots", daemon=True)
+    thread.start()
+    return stop.set
 
 
 def format_round(result: dict[str, Any]) -> str:

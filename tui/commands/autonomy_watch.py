@@ -47,6 +47,12 @@ def register(
     )
     guard.set_defaults(handler=guard_handler)
 
+    wip = subparsers.add_parser(
+        "wip", parents=[common], help="snapshot a run's worktree to refs/agenttui/wip/RUN now"
+    )
+    wip.add_argument("run", nargs="?", help="run id (default: every running run)")
+    wip.set_defaults(handler=wip_handler)
+
 
 def _as_json(checkin: Any) -> dict[str, Any]:
     return dict(checkin.__dict__)
@@ -122,3 +128,19 @@ def guard_handler(args: argparse.Namespace) -> int:
     finally:
         driver.close()
     return 0
+
+
+def wip_handler(args: argparse.Namespace) -> dict[str, Any]:
+    from pathlib import Path
+
+    from workflows.runs import RunStore
+    from workflows.wip import snapshot, snapshot_active_runs, wip_ref
+
+    if not args.run:
+        return {"snapshots": snapshot_active_runs()}
+    record = RunStore().get(args.run)
+    worktree = record.context.get("worktree")
+    if not worktree:
+        raise UsageError(f"run {record.id} has no worktree yet")
+    commit = snapshot(Path(str(worktree)), record.id)
+    return {"run": record.id, "ref": wip_ref(record.id), "commit": commit}
