@@ -21,6 +21,8 @@ from workflows.store import Store
 if TYPE_CHECKING:
     from workflows.tmux.driver import PaneInfo, TmuxDriver
 
+ANSWER_ATTEMPTS = 3
+ANSWER_RETRY_S = 1.5
 ACTIONS = ("approve", "approve_always", "deny", "interrupt")
 ANSWERS_NEED = {
     "approve": (AgentState.AWAITING_APPROVAL,),
@@ -80,8 +82,10 @@ def perform(
         raise AgentTuiError(
             f"{label} is not awaiting approval (state: {reading.state.value}); nothing to {action}"
         )
-    driver.send_keys(pane.pane_id, *keys)
-    if allowed is not None:
+    if allowed is None:
+        driver.send_keys(pane.pane_id, *keys)
+    else:
+        _answer(driver, pane.pane_id, keys, profile.settle_ms / 1000)
         record_event(
             events,
             agent=pane.name,
@@ -90,9 +94,52 @@ def perform(
             pane_id=pane.pane_id,
             server=server_for(driver, pane.pane_id),
         )
+    if reading.state is AgentState.AWAITING_APPROVAL and reading.detail.get("command"):
+        from workflows.approvals import record_person
+
+        record_person(
+            str(reading.detail.get("tool") or "Bash"),
+            {"command": str(reading.detail["command"])},
+            pane.cwd or "/",
+            pane.name or pane.pane_id,
+            "deny" if action == "deny" else "allow",
+            store=events,
+        )  # the approval audit log: this answer came from a person
     result = ActionResult(pane.pane_id, pane.name, action, keys, reading.as_json())
     result.after = _settled(driver, pane.pane_id, reading.state, events, confirm_timeout)
     return result
+
+
+def _stable_screen(driver: TmuxDriver, pane_id: str, quiet: float, limit: float) -> list[str]:
+    """Wait until the screen has not changed for ``quiet`` seconds (at most ``limit``)."""
+    deadline = time.monotonic() + limit
+    screen = driver.capture(pane_id)
+    since = time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.03)
+        now = driver.capture(pane_id)
+        if now != screen:
+            screen, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            break
+    return screen
+
+
+def _answer(driver: TmuxDriver, pane_id: str, keys: list[str], settle: float) -> None:
+    """Answer a dialog so the answer counts, and never twice.
+
+    Codex ignores keys that arrive just as its dialog is drawn: wait until the dialog has
+    been still for the profile's settle time. If the screen is still exactly the same a
+    while after the keys, they were dropped, and sending them again hits the same dialog.
+    """
+    before = _stable_screen(driver, pane_id, max(settle, 0.15), 3.0)
+    for _attempt in range(ANSWER_ATTEMPTS):
+        driver.send_keys(pane_id, *keys)
+        deadline = time.monotonic() + ANSWER_RETRY_S
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            if driver.capture(pane_id) != before:
+                return
 
 
 def _settled(
