@@ -14,7 +14,6 @@ import fcntl
 import json
 import os
 import signal
-import time
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
@@ -24,9 +23,8 @@ from workflows.config import section
 from workflows.definitions.loader import load_workflow
 from workflows.errors import AgentTuiError, UsageError
 from workflows.paths import agenttui_argv, state_dir
-from workflows.runs import FINAL, RunRecord, RunStore
+from workflows.runs import FINAL, RunRecord, RunStore, run_file, worker_alive
 
-RUNNER_START_GRACE_S = 60.0
 SECRET_ENV = ("LINEAR_API_KEY", "GITHUB_TOKEN")
 PLAIN_ENV = (
     "HOME",
@@ -40,45 +38,13 @@ PLAIN_ENV = (
 )
 
 
-def _run_file(run_id: str, suffix: str) -> Path:
-    directory = state_dir() / "runs"
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory / f"{run_id}.{suffix}"
-
-
 def runner_name(run_id: str) -> str:
     return f"{run_id}-runner"
 
 
-def worker_alive(run_id: str) -> bool:
-    """True while a runner holds the run's lock."""
-    with _run_file(run_id, "lock").open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return False
-
-
 def effective_status(record: RunRecord) -> dict[str, Any]:
-    """The run's summary; a 'running' run whose runner died says so."""
-    summary = record.summary()
-    stale = time.time() - record.updated_at > RUNNER_START_GRACE_S
-    if record.status == "pending" and stale and not worker_alive(record.id):
-        summary["status"] = "failed"
-        summary["error"] = (
-            f"the runner never started; see tmux window run-{record.id}, then "
-            f"`agenttui resume {record.id}`"
-        )
-    elif record.status == "running" and not worker_alive(record.id):
-        summary["status"] = "failed"
-        summary["error"] = (
-            f"the runner stopped unexpectedly during {record.current_step}; "
-            f"`agenttui resume {record.id}` continues from the last completed "
-            "step"
-        )
-    return summary
+    """The run's summary, telling a dead runner apart (see RunRecord.summary)."""
+    return record.summary()
 
 
 def launch_run(
@@ -137,7 +103,7 @@ def start_worker(run_id: str, *, socket: str | None, session: str) -> str:
     from workflows.tmux.driver import TmuxDriver
 
     secrets = {key: os.environ[key] for key in SECRET_ENV if os.environ.get(key)}
-    secret_file = _run_file(run_id, "secrets")
+    secret_file = run_file(run_id, "secrets")
     descriptor = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         json.dump(secrets, handle)
@@ -223,12 +189,12 @@ def run_worker(run_id: str, *, socket: str | None, session: str) -> int:
 
     runs = RunStore(echo=True)
     record = runs.get(run_id)
-    lock: IO[str] = _run_file(record.id, "lock").open("a")
+    lock: IO[str] = run_file(record.id, "lock").open("a")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         raise UsageError(f"run {record.id} already has a runner") from None
-    secret_file = _run_file(record.id, "secrets")
+    secret_file = run_file(record.id, "secrets")
     if secret_file.exists():
         os.environ.update(json.loads(secret_file.read_text() or "{}"))
         secret_file.unlink()

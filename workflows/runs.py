@@ -9,6 +9,7 @@ delivery that may have reached the agent is never sent again. Every event is als
 
 from __future__ import annotations
 
+import fcntl
 import json
 import secrets
 import time
@@ -77,6 +78,7 @@ CREATE TABLE IF NOT EXISTS run_deliveries (
 );
 """
 ACTIVE = ("pending", "running")
+RUNNER_START_GRACE_S = 60.0
 FINAL = ("succeeded", "failed", "cancelled")
 
 
@@ -100,15 +102,37 @@ class RunRecord:
     finished_at: float | None
 
     def summary(self) -> dict[str, Any]:
-        """What ``agenttui runs --json`` shows for one run."""
+        """What ``agenttui runs --json`` (and the TUI) show for one run.
+
+        A run marked running whose runner no longer holds its lock (killed, machine
+        rebooted) shows as failed, with how to continue it.
+        """
+        status, error = self.status, self.error
+        if status in ACTIVE and not worker_alive(self.id):
+            if status == "running":
+                status, error = (
+                    "failed",
+                    (
+                        f"the runner stopped unexpectedly during {self.current_step}; "
+                        f"`agenttui resume {self.id}` continues from the last completed step"
+                    ),
+                )
+            elif time.time() - self.updated_at > RUNNER_START_GRACE_S:
+                status, error = (
+                    "failed",
+                    (
+                        f"the runner never started; see tmux window run-{self.id}, then "
+                        f"`agenttui resume {self.id}`"
+                    ),
+                )
         return {
             "id": self.id,
             "workflow": self.workflow,
             "issues": self.issues,
-            "status": self.status,
+            "status": status,
             "current_step": self.current_step,
             "pr_url": self.pr_url,
-            "error": self.error,
+            "error": error,
             "branch": self.context.get("branch"),
             "worktree": self.context.get("worktree"),
             "created_at": self.created_at,
@@ -143,10 +167,26 @@ class Delivery:
     created_at: float
 
 
+def run_file(run_id: str, suffix: str) -> Path:
+    """``state_dir()/runs/<run-id>.<suffix>`` (log, lock, secrets)."""
+    directory = state_dir() / "runs"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / f"{run_id}.{suffix}"
+
+
+def worker_alive(run_id: str) -> bool:
+    """True while a runner holds the run's lock (flock: released by the kernel on death)."""
+    with run_file(run_id, "lock").open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
 def run_log_path(run_id: str) -> Path:
-    path = state_dir() / "runs"
-    path.mkdir(parents=True, exist_ok=True)
-    return path / f"{run_id}.log"
+    return run_file(run_id, "log")
 
 
 def _run(row: Any) -> RunRecord:

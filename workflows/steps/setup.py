@@ -59,7 +59,7 @@ def prepare_run(runs: RunStore, run: RunRecord, workflow: Workflow) -> dict[str,
 
 def _refuse_if_busy(runs: RunStore, run: RunRecord, repo: str, branch: str) -> None:
     """Two live runs never share a branch (and so a worktree)."""
-    from workflows.runner import worker_alive
+    from workflows.runs import worker_alive
 
     for other in runs.all_runs():
         same = other.context.get("repo") == repo and other.context.get("branch") == branch
