@@ -95,6 +95,7 @@ def _start_or_fail(runs: RunStore, run_id: str, *, socket: str | None, session: 
     try:
         start_worker(run_id, socket=socket, session=session)
     except AgentTuiError as error:
+        run_file(run_id, "secrets").unlink(missing_ok=True)
         runs.finish(run_id, "failed", f"could not start the runner: {error}")
         raise AgentTuiError(f"run {run_id} failed: could not start the runner: {error}") from error
 

@@ -98,13 +98,25 @@ def _cancel(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _log(args: argparse.Namespace) -> Any:
-    from workflows.runs import RunStore, run_log_path
+    from workflows.runs import FINAL, RunStore, run_log_path
 
-    record = RunStore().get(args.run)
+    runs = RunStore()
+    record = runs.get(args.run)
     if args.json:
-        return RunStore().events(record.id)
+        return runs.events(record.id)
     path = run_log_path(record.id)
-    return path.read_text(encoding="utf-8").rstrip("\n") if path.exists() else ""
+    if not args.follow:
+        return path.read_text(encoding="utf-8").rstrip("\n") if path.exists() else ""
+    with path.open(encoding="utf-8") as log:  # like tail -f, until the run ends
+        while True:
+            line = log.readline()
+            if line:
+                print(line, end="", flush=True)
+            elif runs.get(record.id).summary()["status"] in FINAL:
+                print(log.read(), end="", flush=True)
+                return 0
+            else:
+                time.sleep(0.3)
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -167,6 +179,7 @@ def register(
 
     log = subparsers.add_parser("log", parents=[common], help="print a run's log")
     log.add_argument("run")
+    log.add_argument("--follow", "-f", action="store_true", help="keep printing until it ends")
     log.set_defaults(handler=_log)
 
     worker = subparsers.add_parser(
