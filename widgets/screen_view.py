@@ -62,7 +62,9 @@ class ScreenView(Widget):
     def __init__(self, model: PaneModel | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.model = model
-        self._strips: dict[int, tuple[Row, Style, Strip]] = {}
+        self._strips: dict[int, tuple[Row, Strip]] = {}  # id(row) → (row, strip)
+        self._shown: dict[int, Row] = {}  # pane row → the Row last painted there
+        self._base: Style | None = None
         self._top_for: tuple[int, int] = (-1, 0)  # (model version, view height) → top row
         self._top = 0
         self._top_shown = -1
@@ -72,6 +74,7 @@ class ScreenView(Widget):
     def set_model(self, model: PaneModel | None) -> None:
         self.model = model
         self._strips.clear()
+        self._shown.clear()
         self._top_for = (-1, 0)
         self.refresh()
 
@@ -82,29 +85,32 @@ class ScreenView(Widget):
         if model is None or height <= 0:
             return 0
         if self._top_for != (model.version, height):
-            rows = model.rows
-            last = 0
-            for y in range(len(rows) - 1, -1, -1):
-                if any(text.strip() or key.bg != "default" for text, key in rows[y]):
-                    last = y
-                    break
-            self._top = max(0, min(last + 1 - height, len(rows) - height))
+            last, count = model.last_content_row, len(model.rows)
+            self._top = max(0, min(last + 1 - height, count - height))
             self._top_for = (model.version, height)
         return self._top
 
     def row_strip(self, y: int) -> Strip:
-        """The cached Strip of pane row ``y`` over the view's base style (rebuilt only when
-        that row changed or the theme did)."""
+        """The Strip of pane row ``y`` over the view's base style, cached per Row object:
+        a row that only moved (the agent's output scrolled) keeps its Strip."""
         assert self.model is not None
-        row = self.model.rows[y]
+        row = self.model.row(y)
         base = self.rich_style
-        cached = self._strips.get(y)
-        if cached is not None and cached[0] is row and cached[1] == base:
+        if base != self._base:
+            self._strips.clear()
+            self._base = base
+        cached = self._strips.get(id(row))
+        if cached is not None and cached[0] is row:
             self.strip_hits += 1
-            return cached[2]
+            self._shown[y] = row
+            return cached[1]
         self.strip_misses += 1
         strip = row_strip(row).apply_style(base)
-        self._strips[y] = (row, base, strip)
+        if len(self._strips) > 4 * max(len(self.model.rows), 1):
+            live = {id(each) for each in self.model.rows if each is not None}
+            self._strips = {key: value for key, value in self._strips.items() if key in live}
+        self._strips[id(row)] = (row, strip)
+        self._shown[y] = row
         return strip
 
     def render_line(self, y: int) -> Strip:
@@ -131,8 +137,7 @@ class ScreenView(Widget):
         width, changed = self.size.width, 0
         rows = model.rows
         for line in range(min(self.size.height, len(rows) - top)):
-            cached = self._strips.get(top + line)
-            if cached is None or cached[0] is not rows[top + line]:
+            if self._shown.get(top + line) is not rows[top + line]:
                 self.refresh(Region(0, line, width, 1))
                 changed += 1
         return changed

@@ -15,28 +15,28 @@ def test_only_changed_rows_are_dirty() -> None:
     assert model.apply_capture(lines, 20, 4) == {0, 1, 2, 3}
     assert model.apply_capture(lines, 20, 4) == set()
     lines[1] = "TWO"
-    before = list(model.rows)
+    before = [model.row(y) for y in range(len(model.rows))]
     assert model.apply_capture(lines, 20, 4) == {1}
-    assert model.rows[0] is before[0] and model.rows[2] is before[2]
+    assert model.row(0) is before[0] and model.row(2) is before[2]
     assert model.text_lines()[1].rstrip() == "TWO"
 
 
 def test_colours_dim_and_carried_style() -> None:
     model = PaneModel("%1", 20, 3)
     model.apply_capture(["\x1b[38;5;16mA\x1b[2mB", "C\x1b[0m", "\x1b[48;2;1;2;3mD"], 20, 3)
-    first = model.rows[0]
+    first = model.row(0)
     assert first[0] == ("A", StyleKey("i16", "default", *[False] * 7))
     assert first[1][0] == "B" and first[1][1].dim and first[1][1].fg == "i16"
     # tmux does not reset at the end of a row: row 1 starts dim and colour 16
-    assert model.rows[1][0][1].fg == "i16" and model.rows[1][0][1].dim
-    assert model.rows[2][0][1].bg == "#010203"
+    assert model.row(1)[0][1].fg == "i16" and model.row(1)[0][1].dim
+    assert model.row(2)[0][1].bg == "#010203"
     assert carried_prefixes(["\x1b[1mX", "Y\x1b[0m", "Z"]) == ["", "\x1b[1m", ""]
 
 
 def test_private_csi_never_reaches_pyte() -> None:
     model = PaneModel("%1", 20, 1)
     model.apply_capture(["\x1b[>4;1mplain"], 20, 1)
-    text, key = model.rows[0][0]
+    text, key = model.row(0)[0]
     assert text.startswith("plain") and not key.bold and not key.underline
 
 
@@ -88,3 +88,21 @@ async def test_view_shows_the_rows_ending_at_the_last_non_blank_one() -> None:
         view = app.query_one(ScreenView)
         assert view.top_row() == 5
         assert view.render_line(2).text.rstrip() == "prompt"
+
+
+def test_scrolled_rows_are_moved_not_parsed_again() -> None:
+    model = PaneModel("%1", 20, 4)
+    model.apply_capture(["\x1b[31ma\x1b[0m", "b", "c", "prompt"], 20, 4)
+    before = [model.row(y) for y in range(len(model.rows))]
+    parsed: list[int] = []
+    draw_row = model._draw_row
+    model._draw_row = lambda y, line: parsed.append(y) or draw_row(y, line)  # type: ignore[method-assign]
+    changed = model.apply_capture(["b", "c", "d", "prompt"], 20, 4)
+    assert changed == {0, 1, 2}
+    assert model.row(0) is before[1] and model.row(1) is before[2]
+    assert parsed == [2]  # only the new row was drawn
+    assert [line.rstrip() for line in model.text_lines()] == ["b", "c", "d", "prompt"]
+    # pyte's own buffer agrees with the published rows, row by row
+    for y, text in enumerate(model.text_lines()):
+        line = model.screen.buffer[y]
+        assert "".join(line[x].data for x in range(20)) == text

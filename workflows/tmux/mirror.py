@@ -69,16 +69,27 @@ class Mirror:
         self._commands: CommandChannel | None = None
 
     # -- lifecycle -------------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, attempts: int = 3) -> None:
+        """Open both control connections (retried: under load tmux 3.3a sometimes holds a
+        new control client's first reply for seconds) and start the mirror thread."""
         from workflows.tmux.control import ControlConnection
 
-        self._commands = ControlConnection(self.socket, self.session, no_output=True)
-        self._output = ControlConnection(
-            self.socket,
-            self.session,
-            on_output=self._on_output,
-            on_notification=self._on_notification,
-        )
+        for attempt in range(attempts):
+            try:
+                self._commands = self._commands or ControlConnection(
+                    self.socket, self.session, no_output=True
+                )
+                self._output = ControlConnection(
+                    self.socket,
+                    self.session,
+                    on_output=self._on_output,
+                    on_notification=self._on_notification,
+                )
+                break
+            except AgentTuiError:
+                if attempt == attempts - 1:
+                    self.close()
+                    raise
         self._thread = threading.Thread(target=self._loop, name="agenttui-mirror", daemon=True)
         self._thread.start()
 

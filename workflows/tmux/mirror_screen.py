@@ -12,13 +12,20 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping
+from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import pyte
+from pyte import modes as mo
+from wcwidth import wcwidth
 
 # SGR sequences as tmux writes them in a capture, and private ones we must never feed.
 _SGR = re.compile(r"\x1b\[[0-9;]*m")
+_BACKGROUND = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:4[0-7]|48|10[0-7]|7)[;m]")
+# A captured row: SGR codes, printable text, or anything else (then pyte's parser runs).
+_TOKENS = re.compile(r"\x1b\[([0-9;]*)m|([^\x00-\x1f\x7f]+)|([\x00-\x1f\x7f])")
 _PRIVATE_CSI = re.compile(r"\x1b\[[<>=?][0-9;]*[a-zA-Z]")
 _FG_NAMES = ("black", "red", "green", "yellow", "blue", "magenta", "cyan", "white")
 
@@ -90,6 +97,21 @@ def _extended_colour(attrs: list[int]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1024)
+def _sgr_params(params: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in params.split(";") if part)
+
+
+@lru_cache(maxsize=65536)
+def _char_width(char: str) -> int:
+    width = wcwidth(char)
+    return width if width in (1, 2) else 0
+
+
+# (attributes before, SGR parameters) → attributes after: agents reuse a handful of styles.
+_SGR_RESULTS: dict[tuple[Any, tuple[int, ...]], Any] = {}
+
+
 class MirrorScreen(pyte.Screen):
     """A pyte screen that keeps 256-colour indexes and dim (pyte maps both lossily)."""
 
@@ -101,9 +123,43 @@ class MirrorScreen(pyte.Screen):
         super().reset()
         self.cursor.attrs = self.default_char  # type: ignore[assignment]
 
+    def draw(self, data: str) -> None:
+        """pyte's draw, without a per-character ``_replace`` for the common case: a run
+        of width-1/2 characters that fits on the row (every row tmux captures does)."""
+        data = data.translate(self.g1_charset if self.charset else self.g0_charset)
+        x, columns = self.cursor.x, self.columns
+        widths = [_char_width(char) for char in data]
+        if mo.IRM in self.mode or sum(widths) > columns - x or not all(widths):
+            super().draw(data)
+            return
+        line: Any = self.buffer[self.cursor.y]
+        look = tuple(self.cursor.attrs)[1:]
+        new = tuple.__new__
+        if max(widths, default=1) == 1:  # the common case: one cell per character
+            line.update(zip(range(x, x + len(data)), [new(Cell, (c, *look)) for c in data]))
+            x += len(data)
+        else:
+            for char, width in zip(data, widths, strict=True):
+                line[x] = new(Cell, (char, *look))
+                if width == 2 and x + 1 < columns:
+                    line[x + 1] = new(Cell, ("", *look))
+                x += width
+        self.cursor.x = x
+        self.dirty.add(self.cursor.y)
+
     def select_graphic_rendition(self, *attrs: int, private: bool = False) -> None:
         if private:
             return
+        key = (self.cursor.attrs, attrs)
+        cached = _SGR_RESULTS.get(key)
+        if cached is None:
+            self._apply_sgr(attrs)
+            if len(_SGR_RESULTS) > 8192:
+                _SGR_RESULTS.clear()
+            _SGR_RESULTS[key] = cached = self.cursor.attrs
+        self.cursor.attrs = cached
+
+    def _apply_sgr(self, attrs: tuple[int, ...]) -> None:
         pending = list(reversed(attrs or (0,)))
         changes: dict[str, object] = {}
         while pending:
@@ -128,34 +184,35 @@ class MirrorScreen(pyte.Screen):
         self.cursor.attrs = current._replace(**changes)
 
 
-def _row_runs(line: Mapping[int, Any], columns: int) -> Row:
-    """Merge a screen row's cells into (text, style) runs; wide-char stubs are skipped."""
-    runs: list[Run] = []
-    text: list[str] = []
-    current: StyleKey | None = None
-    for x in range(columns):
-        cell = line[x]
-        if cell.data == "":
-            continue
-        key = StyleKey(
-            cell.fg,
-            cell.bg,
-            cell.bold,
-            cell.dim,
-            cell.italics,
-            cell.underscore,
-            cell.blink,
-            cell.reverse,
-            cell.strikethrough,
-        )
-        if key != current:
-            if text and current is not None:
-                runs.append(("".join(text), current))
-            text, current = [], key
-        text.append(cell.data)
-    if text and current is not None:
-        runs.append(("".join(text), current))
-    return tuple(runs)
+_CELL_LOOK = itemgetter(1, 2, 3, 9, 4, 5, 8, 7, 6)  # Cell fields in StyleKey order
+_CELL_TEXT = itemgetter(0)
+_STYLE_KEYS: dict[tuple[object, ...], StyleKey] = {}
+
+
+def _style_key(look: tuple[object, ...]) -> StyleKey:
+    key = _STYLE_KEYS.get(look)
+    if key is None:
+        key = _STYLE_KEYS[look] = StyleKey(*look)  # type: ignore[arg-type]
+    return key
+
+
+def _row_runs(line: Any, columns: int) -> Row:
+    """Merge a screen row's cells into (text, style) runs; wide-char stubs add nothing."""
+    default = line.default
+    cells = [line.get(x, default) for x in range(columns)]
+    return tuple(
+        ("".join(map(_CELL_TEXT, group)), _style_key(look))
+        for look, group in groupby(cells, key=_CELL_LOOK)
+    )
+
+
+def _last_content_row(lines: list[str]) -> int:
+    """The last captured line showing something: text, or a coloured background."""
+    for y in range(len(lines) - 1, -1, -1):
+        line = lines[y]
+        if _SGR.sub("", line).strip() or _BACKGROUND.search(line):
+            return y
+    return 0
 
 
 def carried_prefixes(lines: list[str]) -> list[str]:
@@ -177,15 +234,21 @@ def carried_prefixes(lines: list[str]) -> list[str]:
 
 
 class PaneModel:
-    """The mirrored screen of one pane. ``rows`` are replaced whole, never mutated, so a UI
-    thread may read them while the mirror thread applies the next capture."""
+    """The mirrored screen of one pane.
+
+    ``rows`` is replaced whole on every change, so a UI thread may read it while the mirror
+    thread applies the next capture. A changed row is ``None`` until somebody asks for it
+    with :meth:`row`: runs are built only for rows a tile shows. A row that merely moved
+    keeps its Row object (and so its cached Strip)."""
 
     def __init__(self, pane_id: str, columns: int = 80, lines: int = 24) -> None:
         self.pane_id = pane_id
         self.screen = MirrorScreen(columns, lines)
         self.stream = pyte.Stream(self.screen)
         self._captured: list[str] = []
-        self.rows: list[Row] = [() for _ in range(lines)]
+        self.rows: list[Row | None] = [() for _ in range(lines)]
+        self.last_content_row = 0
+        """The last row with visible content (a tile's view ends there)."""
         self.version = 0
         self.lock = threading.Lock()
 
@@ -194,7 +257,12 @@ class PaneModel:
         return self.screen.columns, self.screen.lines
 
     def apply_capture(self, lines: list[str], columns: int, height: int) -> set[int]:
-        """Feed a ``capture-pane -p -e -N`` dump; return the rows that changed."""
+        """Feed a ``capture-pane -p -e -N`` dump; return the rows that changed.
+
+        A row whose text was on screen before (scrolled, or moved) is moved from where
+        it was instead of being parsed again: a scrolling agent costs one new row, not
+        a whole screen, per capture.
+        """
         with self.lock:
             if (columns, height) != self.size:
                 self.screen.resize(lines=height, columns=columns)
@@ -202,28 +270,83 @@ class PaneModel:
                 self.rows = [() for _ in range(height)]
             lines = (lines + [""] * height)[:height]
             keyed = [p + line for p, line in zip(carried_prefixes(lines), lines, strict=True)]
-            chunks = []
-            for y, line in enumerate(keyed):
-                if y < len(self._captured) and self._captured[y] == line:
-                    continue
-                clean = _PRIVATE_CSI.sub("", line)
-                chunks.append(f"\x1b[{y + 1};1H\x1b[0m\x1b[2K{clean}")
+            self.last_content_row = _last_content_row(lines)
+            old = self._captured
+            changed = [y for y, line in enumerate(keyed) if y >= len(old) or old[y] != line]
+            # Old rows that changed may move elsewhere, each at most once (no copying).
+            movable = {old[y]: y for y in changed if y < len(old)}
+            buffer, old_rows = self.screen.buffer, self.rows
+            moved: dict[int, int] = {}
+            drawn = []
+            for y in changed:
+                source = movable.pop(keyed[y], None)
+                if source is None:
+                    drawn.append(y)
+                else:
+                    moved[y] = source
             self._captured = keyed
+            if moved:  # move first: a drawn row must not write into a line that moves
+                lines_moved = {y: buffer[source] for y, source in moved.items()}
+                for source in moved.values():
+                    del buffer[source]
+                buffer.update(lines_moved)
+            chunks = []
+            for y in drawn:
+                if not self._draw_row(y, keyed[y]):
+                    clean = _PRIVATE_CSI.sub("", keyed[y])
+                    chunks.append(f"\x1b[{y + 1};1H\x1b[0m\x1b[2K{clean}")
             if chunks:
                 self.stream.feed("".join(chunks) + "\x1b[0m")
-            return self._publish_dirty()
+            return self._publish(moved, old_rows)
 
-    def _publish_dirty(self) -> set[int]:
+    def _draw_row(self, y: int, line: str) -> bool:
+        """Draw one captured row through the screen's own operations (SGR, erase, draw),
+        tokenised by a regex instead of pyte's per-character stream parser. A capture
+        holds only SGR codes and printable text; anything else (False) goes to pyte's
+        parser instead."""
+        tokens = _TOKENS.findall(line)
+        if any(other for _, _, other in tokens):
+            return False
+        screen = self.screen
+        cursor: Any = screen.cursor
+        cursor.x, cursor.y = 0, y
+        cursor.attrs = screen.default_char
+        screen.buffer.pop(y, None)  # erase: the row becomes a fresh line of default cells
+        screen.dirty.add(y)
+        for params, text, _ in tokens:
+            if text:
+                screen.draw(text)
+            else:
+                screen.select_graphic_rendition(*_sgr_params(params))
+        cursor.attrs = screen.default_char
+        return True
+
+    def _publish(self, moved: dict[int, int], old_rows: list[Row | None]) -> set[int]:
         dirty = {y for y in self.screen.dirty if 0 <= y < self.screen.lines}
         self.screen.dirty.clear()
-        if dirty:
+        changed = dirty | moved.keys()
+        if changed:
             rows = list(self.rows)
+            for y, source in moved.items():
+                rows[y] = old_rows[source]  # the same Row object: the tile's Strip is reused
             for y in dirty:
-                rows[y] = _row_runs(self.screen.buffer[y], self.screen.columns)
+                rows[y] = None  # built on demand by row()
             self.rows = rows
             self.version += 1
-        return dirty
+        return changed
+
+    def row(self, y: int) -> Row:
+        """Row ``y`` as styled runs (built from the pyte buffer the first time it is asked)."""
+        row = self.rows[y]
+        if row is not None:
+            return row
+        with self.lock:
+            rows = self.rows
+            row = rows[y]
+            if row is None:
+                row = rows[y] = _row_runs(self.screen.buffer[y], self.screen.columns)
+            return row
 
     def text_lines(self) -> list[str]:
         """Plain text of every row (trailing spaces kept), for tests and the bench."""
-        return ["".join(text for text, _ in row) for row in self.rows]
+        return ["".join(text for text, _ in self.row(y)) for y in range(len(self.rows))]
