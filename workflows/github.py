@@ -35,6 +35,15 @@ class PullRequest:
     created: bool  # False when an open pull request for the branch already existed
 
 
+def check_credentials() -> None:
+    """Fail before pushing anything when no pull request could be opened afterwards."""
+    uses_rest = bool(os.environ.get("GITHUB_API_URL")) or not shutil.which("gh")
+    if uses_rest and not os.environ.get("GITHUB_TOKEN"):
+        raise GitHubError(
+            "GITHUB_TOKEN is not set (and the gh CLI is not installed): cannot open a pull request"
+        )
+
+
 def create_pull_request(
     repo: str, *, head: str, base: str, title: str, body: str, draft: bool = False
 ) -> PullRequest:

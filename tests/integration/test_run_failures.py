@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests import run_fixtures
 from tests.conftest import TmuxServer
 from tests.git_repos import Project, run_git
@@ -306,3 +308,24 @@ def test_review_workflow_reviews_an_existing_branch_and_posts_the_verdict(
     assert (
         comment.startswith("Review of branch feature-x by agenttui:") and "VERDICT: PASS" in comment
     )
+
+
+def test_missing_github_token_fails_before_anything_is_pushed(
+    tmux_server: TmuxServer,
+    linear_server: LinearServer,
+    github: GitHubServer,
+    project: Project,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("GITHUB_TOKEN")
+    run_id = quick_fix(project, "--test-command", "true")
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "failed" and summary["current_step"] == "pr"
+    assert "GITHUB_TOKEN is not set" in summary["error"]
+    branch = linear_server.workspace.find_issue("ENG-1")["branchName"]
+    assert run_git(project.remote, "branch", "--list", branch) == ""  # nothing pushed
+
+    monkeypatch.setenv("GITHUB_TOKEN", github.token)  # the user fixes it, then resumes
+    agenttui("resume", run_id)
+    assert wait_for_end(run_id)["status"] == "succeeded"
+    assert [p["head"]["ref"] for p in github.pulls] == [branch]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from workflows import git
 from workflows.definitions.placeholders import render
-from workflows.github import create_pull_request
+from workflows.github import check_credentials, create_pull_request
 from workflows.steps.base import StepContext, StepFailed, StepResult
 
 
@@ -17,6 +17,12 @@ def run_pull_request(ctx: StepContext) -> StepResult:
     branch, base = values["branch"], step.base or values["base"]
     title = render(step.title or "{group}", values).strip() or values["group"]
     body = render(step.body or "{issue_ids}", values)
+    github_repo = values.get("github_repo") or ""
+    if not github_repo:
+        raise StepFailed(
+            "no GitHub repository: the remote is not on github.com; pass --github-repo OWNER/NAME"
+        )
+    check_credentials()
     sha = git.commit_all(ctx.worktree, title)
     if sha:
         ctx.event("git", f"committed the remaining changes as {sha[:10]}", commit=sha)
@@ -26,11 +32,6 @@ def run_pull_request(ctx: StepContext) -> StepResult:
         )
     git.push(ctx.worktree, branch)
     ctx.event("git", f"pushed {branch}")
-    github_repo = values.get("github_repo") or ""
-    if not github_repo:
-        raise StepFailed(
-            "no GitHub repository: the remote is not on github.com; pass --github-repo OWNER/NAME"
-        )
     pull = create_pull_request(
         github_repo, head=branch, base=base, title=title, body=body, draft=step.draft
     )
