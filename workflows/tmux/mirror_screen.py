@@ -136,7 +136,8 @@ class MirrorScreen(pyte.Screen):
         look = tuple(self.cursor.attrs)[1:]
         new = tuple.__new__
         if max(widths, default=1) == 1:  # the common case: one cell per character
-            line.update(zip(range(x, x + len(data)), [new(Cell, (c, *look)) for c in data]))
+            cells = [new(Cell, (char, *look)) for char in data]
+            line.update(zip(range(x, x + len(data)), cells, strict=True))
             x += len(data)
         else:
             for char, width in zip(data, widths, strict=True):
