@@ -15,9 +15,23 @@ import sys
 import time
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-WORDS = ("refactor the parser so every token keeps its source span and errors point at it").split(
-    " "
-)
+WORDS = [
+    "refactor",
+    "the",
+    "parser",
+    "so",
+    "every",
+    "token",
+    "keeps",
+    "its",
+    "source",
+    "span",
+    "and",
+    "errors",
+    "point",
+    "at",
+    "it",
+]
 
 
 def frame(number: int, rows: int, width: int) -> bytes:
