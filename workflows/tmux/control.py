@@ -6,12 +6,16 @@ starting with ``%end``), pane output (``%output`` / ``%extended-output``, unesca
 decoded as UTF-8 incrementally per pane, so a character split across two lines survives),
 and notifications.
 
-Callbacks (``on_output(pane_id, text)``, ``on_notification(name, args)``) run on the reader
-thread: keep them quick (queue or flag work elsewhere) and never call ``command()`` on the
-same connection from inside one (the reply could only be read by the thread you block).
+Callbacks (``on_output(pane_id, text)``, ``on_notification(name, args)``) run in order on
+one dispatcher thread, never on the reader: the reader keeps draining tmux's pipe whatever
+the callbacks do, because a control client that stops reading makes tmux stop reading the
+agent's pane and the agent blocks on write (measured: a blocked reader froze a chatty pane).
+A callback may call ``command()``, even on the same connection. Keep them quick anyway:
+output waiting for a slow callback is queued up to ``MAX_BACKLOG`` bytes, then dropped
+(``output-dropped`` notification with the pane id, once per overflow).
 ``name`` has no leading ``%`` (``"window-add"``, ``["@3"]``; free text such as a window name
-stays one argument, see ``protocol.FREE_TEXT_AFTER``). Two synthetic notifications tell a
-mirror to resync: ``connection-lost`` and ``connection-restored``.
+stays one argument, see ``protocol.FREE_TEXT_AFTER``). Synthetic notifications tell a
+mirror to resync: ``connection-lost``, ``connection-restored``, ``output-dropped``.
 
 Output connections set ``pause-after=2`` so a slow reader can never make tmux stop reading
 an agent's pane (the agent would block on write): paused panes are continued at once, and
@@ -25,17 +29,20 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import logging
+import queue
 import subprocess
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 from workflows.errors import AgentTuiError, WaitTimeout
 from workflows.tmux import protocol
 
+MAX_BACKLOG = 32 * 1024 * 1024
 OutputCallback = Callable[[str, str], None]
 NotificationCallback = Callable[[str, list[str]], None]
 
@@ -78,6 +85,12 @@ class ControlConnection:
         self._attached = threading.Event()
         self._closed = False
         self._last_write = 0.0
+        self._events: queue.SimpleQueue[tuple[str, Any] | None] = queue.SimpleQueue()
+        self._backlog = 0
+        self._backlog_lock = threading.Lock()
+        self._dropping: set[str] = set()
+        if on_output is not None or on_notification is not None:
+            threading.Thread(target=self._dispatch_loop, name="tmux-dispatch", daemon=True).start()
         self._connect(create=create)
         if not no_output and heartbeat > 0:
             threading.Thread(
@@ -104,6 +117,7 @@ class ControlConnection:
 
     def close(self) -> None:
         self._closed = True
+        self._events.put(None)
         proc = self._proc
         if proc is None:
             return
@@ -156,7 +170,7 @@ class ControlConnection:
             except FileNotFoundError as error:
                 raise AgentTuiError("tmux is not installed (apt-get install tmux)") from error
             self._attached = threading.Event()
-            self._decoders = {}
+            self._events.put(("reset", None))
             self._proc = proc
             reader = threading.Thread(
                 target=self._read_loop, args=(proc,), name="tmux-control", daemon=True
@@ -228,8 +242,8 @@ class ControlConnection:
                         body.append(line.decode("utf-8", "replace"))
                 elif line.startswith(b"%begin "):
                     block = protocol.block_numbers(line)
-                elif (output := protocol.parse_output(line)) is not None:
-                    self._deliver_output(output)
+                elif line.startswith((b"%output ", b"%extended-output ")):
+                    self._queue_output(line)
                 elif line.startswith(b"%"):
                     self._handle_notification(line.decode("utf-8", "replace"))
         except (OSError, ValueError):
@@ -250,6 +264,37 @@ class ControlConnection:
         if reply is not None:
             reply.lines, reply.error = body, error
             reply.done.set()
+
+    def _queue_output(self, line: bytes) -> None:
+        if self.on_output is None:
+            return
+        with self._backlog_lock:
+            if self._backlog + len(line) > MAX_BACKLOG:
+                pane = line.split(b" ", 2)[1].decode()
+                if pane not in self._dropping:
+                    self._dropping.add(pane)
+                    self._events.put(("notify", ("output-dropped", [pane])))
+                return
+            self._backlog += len(line)
+            self._dropping.clear()
+        self._events.put(("output", line))
+
+    def _dispatch_loop(self) -> None:
+        while (item := self._events.get()) is not None:
+            kind, value = item
+            try:
+                if kind == "output":
+                    with self._backlog_lock:
+                        self._backlog -= len(value)
+                    output = protocol.parse_output(value)
+                    if output is not None:
+                        self._deliver_output(output)
+                elif kind == "notify" and self.on_notification is not None:
+                    self.on_notification(*value)
+                elif kind == "reset":
+                    self._decoders = {}
+            except Exception:  # a failing callback must not stop the dispatcher
+                logging.getLogger(__name__).exception("tmux control callback failed")
 
     def _deliver_output(self, output: protocol.Output) -> None:
         if self.on_output is None:
@@ -274,7 +319,7 @@ class ControlConnection:
 
     def _notify(self, name: str, args: list[str]) -> None:
         if self.on_notification is not None:
-            self.on_notification(name, args)
+            self._events.put(("notify", (name, args)))
 
     def _on_disconnect(self, proc: subprocess.Popen[bytes]) -> None:
         with self._write_lock:

@@ -41,8 +41,8 @@ def quote(word: str) -> str:
     """Quote one word for a control-mode command line so tmux's parser keeps it literal."""
     if "\n" in word:
         raise ValueError("a tmux command line cannot carry a newline; use a buffer file")
-    if word and SAFE_WORD.fullmatch(word):
-        return word
+    if word and SAFE_WORD.fullmatch(word) and not word.startswith("%"):
+        return word  # (a leading % can start a %if directive: `%1:continue` fails bare)
     if "'" not in word and not any(ord(ch) < 0x20 or ch == "\x7f" for ch in word):
         return f"'{word}'"  # single quotes: nothing inside is special
     out = []

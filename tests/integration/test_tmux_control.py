@@ -1,0 +1,161 @@
+"""The control-mode connection against a real tmux server."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TmuxServer
+from tests.helpers import wait_until
+from workflows.errors import AgentTuiError
+from workflows.tmux.control import ControlConnection
+
+ROUND_TRIP = [
+    "plain",
+    "ends;",
+    "Enter",
+    "-t %0",
+    "$(rm -rf x) ${HOME} $HOME",
+    "#{pane_id} #(echo) ##",
+    "`tick` 'single' \"double\" \\back\\slash",
+    "~user ~",
+    "{ braces }",
+    "tab\tcontrol\x01\x1b[31m",
+    "中文 🎉 ✅",
+]
+
+
+@pytest.fixture
+def events() -> list[tuple[str, list[str]]]:
+    return []
+
+
+@pytest.fixture
+def connection(
+    tmux_server: TmuxServer, events: list[tuple[str, list[str]]]
+) -> Iterator[ControlConnection]:
+    outputs: dict[str, str] = {}
+    conn = ControlConnection(
+        tmux_server.socket,
+        tmux_server.session,
+        on_output=lambda pane, text: outputs.__setitem__(pane, outputs.get(pane, "") + text),
+        on_notification=lambda name, args: events.append((name, args)),
+    )
+    conn.outputs = outputs  # type: ignore[attr-defined]
+    yield conn
+    conn.close()
+
+
+def test_replies_and_errors(connection: ControlConnection) -> None:
+    assert connection.command("display-message", "-p", "hello world") == ["hello world"]
+    with pytest.raises(AgentTuiError, match="unknown command"):
+        connection.command("no-such-command")
+    assert connection.command("display-message", "-p", "still fine") == ["still fine"]
+
+
+@pytest.mark.parametrize("word", ROUND_TRIP)
+def test_quoted_words_reach_tmux_verbatim(
+    connection: ControlConnection, tmp_path: Path, word: str
+) -> None:
+    out = tmp_path / "buffer"
+    connection.command("set-buffer", "-b", "rt", "--", word)
+    connection.command("save-buffer", "-b", "rt", str(out))
+    assert out.read_bytes() == word.encode()
+
+
+def test_reply_lines_that_look_like_block_ends(
+    connection: ControlConnection, tmux_server: TmuxServer
+) -> None:
+    fake = "%end 1700000000 99 1"
+    pane = tmux_server.cmd(
+        "new-window", "-d", "-P", "-F", "#{pane_id}", "--",
+        "printf '%s\\n%s\\n' '" + fake + "' '%error 1 2 1'; exec cat",
+    ).strip()  # fmt: skip
+    wait_until(lambda: fake in connection.command("capture-pane", "-p", "-t", pane))
+    lines = connection.command("capture-pane", "-p", "-t", pane)
+    assert lines[:2] == [fake, "%error 1 2 1"]
+    assert connection.command("display-message", "-p", "next") == ["next"]
+
+
+def test_output_is_decoded_per_pane_across_split_characters(
+    connection: ControlConnection, tmux_server: TmuxServer
+) -> None:
+    # Each multi-byte character is written in two halves, flushed separately.
+    writer = (
+        "import sys, time\n"
+        "for ch in 'é中🎉':\n"
+        "    b = ch.encode()\n"
+        "    for part in (b[:1], b[1:]):\n"
+        "        sys.stdout.buffer.write(part); sys.stdout.flush(); time.sleep(0.05)\n"
+        "print(' SPLIT-DONE'); sys.stdin.read()\n"
+    )
+    pane = tmux_server.cmd(
+        "new-window", "-d", "-P", "-F", "#{pane_id}", "--", sys.executable, "-c", writer
+    ).strip()
+    outputs: dict[str, str] = connection.outputs  # type: ignore[attr-defined]
+    wait_until(lambda: "SPLIT-DONE" in outputs.get(pane, ""), message="pane output")
+    assert "é中🎉 SPLIT-DONE" in outputs[pane]
+    assert "\ufffd" not in outputs[pane]
+
+
+def test_notifications_are_dispatched(
+    connection: ControlConnection,
+    tmux_server: TmuxServer,
+    events: list[tuple[str, list[str]]],
+) -> None:
+    window = tmux_server.cmd("new-window", "-d", "-P", "-F", "#{window_id}", "cat").strip()
+    wait_until(lambda: ("window-add", [window]) in events, message="%window-add")
+    tmux_server.cmd("rename-window", "-t", window, "a name with spaces")
+    wait_until(lambda: ("window-renamed", [window, "a name with spaces"]) in events)
+
+
+def test_a_stalled_reader_never_stalls_the_agent(
+    connection: ControlConnection, tmux_server: TmuxServer, tmp_path: Path
+) -> None:
+    """A callback that blocks must not block tmux's pipe: the agent keeps writing.
+
+    (A control client that stops reading makes tmux stop reading the pane: the agent would
+    freeze on write. Callbacks run on a dispatcher thread while the reader keeps draining.)
+    """
+    done = tmp_path / "done"
+    release = threading.Event()
+    blocked = threading.Event()
+    seen: list[str] = []
+
+    def stall(pane: str, text: str) -> None:
+        if not blocked.is_set():
+            blocked.set()
+            release.wait(60)
+        seen.append(text)
+
+    connection.on_output = stall
+    # ~16 MB: far more than the pipes and tmux's buffers hold.
+    flood = f"for i in range(160000): print('x' * 99)\nopen({str(done)!r}, 'w')\ninput()\n"
+    pane = tmux_server.cmd(
+        "new-window", "-d", "-P", "-F", "#{pane_id}", "--", sys.executable, "-c", flood
+    ).strip()
+    try:
+        wait_until(blocked.is_set, message="reader blocked")
+        wait_until(done.exists, timeout=50, message="the flooding agent to finish")
+    finally:
+        release.set()
+    connection.command("send-keys", "-t", pane, "-l", "AFTER-RELEASE")
+    wait_until(lambda: "AFTER-RELEASE" in "".join(seen[-50:]), timeout=60, message="new output")
+    assert connection.command("display-message", "-p", "alive") == ["alive"]
+
+
+def test_reconnects_when_the_server_restarts(
+    connection: ControlConnection,
+    tmux_server: TmuxServer,
+    events: list[tuple[str, list[str]]],
+) -> None:
+    tmux_server.cmd("kill-server")
+    wait_until(lambda: ("connection-lost", []) in events, message="connection-lost")
+    assert not connection.alive
+    tmux_server.cmd("new-session", "-d", "-s", tmux_server.session)
+    wait_until(lambda: ("connection-restored", []) in events, message="connection-restored")
+    assert connection.command("display-message", "-p", "back") == ["back"]

@@ -1,0 +1,78 @@
+"""Pure parts of the tmux control protocol: quoting, output decoding, notifications."""
+
+from __future__ import annotations
+
+import pytest
+
+from workflows.tmux.protocol import (
+    argv_word,
+    block_numbers,
+    command_line,
+    parse_notification,
+    parse_output,
+    quote,
+    unescape_output,
+)
+
+
+def test_argv_word_escapes_only_a_trailing_semicolon() -> None:
+    assert argv_word("a;") == "a\\;"
+    assert argv_word("a\\;") == "a\\\\;"
+    assert argv_word("a;b") == "a;b"
+    assert argv_word("") == ""
+
+
+@pytest.mark.parametrize(
+    ("word", "quoted"),
+    [
+        ("list-panes", "list-panes"),
+        ("%3", "'%3'"),
+        ("%3:continue", "'%3:continue'"),
+        ("", "''"),
+        ("a b;", "'a b;'"),
+        ("#{pane_id}", "'#{pane_id}'"),
+        ("it's $HOME", '"it\'s \\$HOME"'),
+        ("~x", "'~x'"),
+        ("tab\there", '"tab\\011here"'),
+    ],
+)
+def test_quote(word: str, quoted: str) -> None:
+    assert quote(word) == quoted
+
+
+def test_quote_refuses_newlines() -> None:
+    with pytest.raises(ValueError, match="newline"):
+        quote("two\nlines")
+
+
+def test_command_line_is_one_line() -> None:
+    assert command_line(["send-keys", "-t", "%1", "--", "a b"]) == b"send-keys -t '%1' -- 'a b'\n"
+
+
+def test_unescape_output() -> None:
+    assert unescape_output(b"a\\033[1mb\\015\\012\\134") == b"a\x1b[1mb\r\n\\"
+    assert unescape_output("é".encode()) == "é".encode()  # bytes >= 0x80 arrive raw
+
+
+def test_parse_output_plain_and_extended() -> None:
+    plain = parse_output(b"%output %3 hi\\015\\012")
+    assert plain is not None and (plain.pane_id, plain.data) == ("%3", b"hi\r\n")
+    extended = parse_output(b"%extended-output %12 1500 : a : b")
+    assert extended is not None and (extended.pane_id, extended.data) == ("%12", b"a : b")
+    assert parse_output(b"%window-add @1") is None
+
+
+def test_parse_notification_keeps_free_text_whole() -> None:
+    assert parse_notification("%window-add @3") == ("window-add", ["@3"])
+    assert parse_notification("%window-renamed @3 my window") == (
+        "window-renamed",
+        ["@3", "my window"],
+    )
+    assert parse_notification("%session-changed $1 a b") == ("session-changed", ["$1", "a b"])
+    assert parse_notification("%exit") == ("exit", [])
+    assert parse_notification("%exit server exited") == ("exit", ["server exited"])
+
+
+def test_block_numbers() -> None:
+    assert block_numbers(b"%begin 1 22 1") == (b"1", b"22", b"1")
+    assert block_numbers(b"%end 1 22") is None
