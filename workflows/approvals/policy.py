@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workflows.approvals.denylist import command_text
 from workflows.approvals.paths import PathContext
 from workflows.approvals.rules import (
     Rule,
@@ -142,8 +143,6 @@ def evaluate(
 
 
 def _evaluate_command(rules: list[PolicyRule], command: Any, ctx: PathContext) -> Verdict:
-    from workflows.approvals.denylist import command_text
-
     text = command_text({"command": command}) or ""
     bash_rules = [rule for rule in rules if rule.rule.tool == "Bash"]
     try:
