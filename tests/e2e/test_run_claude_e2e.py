@@ -1,5 +1,6 @@
-"""A workflow run driven by the real Claude Code CLI (jailed, offline) against a scripted
-model server: refine → implement → test → pull request → Linear, through the engine."""
+"""Workflow runs driven by the real Claude Code and Codex CLIs (jailed, offline) against
+scripted model servers: refine → implement → test → pull request → Linear, the whole feedback
+workflow with a failed review, and Claude implementing while Codex reviews."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pytest
 import tomli_w
 
 from tests import run_fixtures
-from tests.e2e.agents import claude_launch
-from tests.e2e.model_server import AnthropicServer, Reply
+from tests.e2e.agents import claude_launch, codex_launch
+from tests.e2e.model_server import AnthropicServer, OpenAIServer, Reply
 from tests.git_repos import Project, run_git
 from tests.github_server import GitHubServer
 from tests.linear_server import LinearServer
@@ -203,3 +204,81 @@ def test_real_claude_runs_the_whole_feedback_workflow_with_a_failed_review(
     workspace = linear_server.workspace
     assert [a["url"] for a in workspace.attachments_on("ENG-2")] == [pull["html_url"]]
     assert workspace.issue_state("ENG-2") == "In Review"
+
+
+MIXED_WORKFLOW = """
+name = "claude-codex"
+
+[[steps]]
+id = "implement"
+agent = "e2eclaude"
+prompt_file = "prompts/implement-direct.md"
+output = ".agenttui/implement.md"
+
+[[steps]]
+id = "review"
+agent = "e2ecodex"
+session = "reviewer"
+prompt_file = "prompts/review.md"
+output = ".agenttui/review.md"
+until = "VERDICT: PASS"
+on_fail = "implement"
+
+[[steps]]
+id = "pr"
+kind = "pull_request"
+body = "{steps.review.output}"
+"""
+
+
+def jailed_codex_profile(server: OpenAIServer, home: Path, worktree: Path) -> str:
+    argv, env = codex_launch(server, home, worktree)
+    data = tomllib.loads((BUILTIN_DIR / "codex.toml").read_text())
+    data.update(name="e2ecodex", command=argv, env=env)
+    (config_dir() / "profiles" / "e2ecodex.toml").write_text(tomli_w.dumps(data))
+    return "e2ecodex"
+
+
+@pytest.mark.usefixtures("tmux_server")
+def test_claude_implements_and_codex_reviews_in_one_run(
+    linear_server: LinearServer,
+    github: GitHubServer,
+    project: Project,
+    anthropic: AnthropicServer,
+    openai: OpenAIServer,
+) -> None:
+    tmp_path = project.repo.parent
+    branch = linear_server.workspace.find_issue("ENG-3")["branchName"]
+    worktree = tmp_path / "worktree"
+    run_git(project.repo, "worktree", "add", "-q", "-b", branch, str(worktree), "main")
+    review = worktree / ".agenttui" / "review.md"
+    anthropic.script(
+        write(worktree / "feature.txt", "fix\n"),
+        write(worktree / ".agenttui" / "implement.md", "Added feature.txt\n"),
+        Reply.text("Implemented."),
+    )
+    openai.script(
+        Reply.exec(f"printf 'Reviewed by codex.\\nVERDICT: PASS\\n' > {review}", escalated=False),
+        Reply.text("Review written."),
+    )
+    jailed_claude_profile(anthropic, tmp_path / "claude-home", worktree)
+    jailed_codex_profile(openai, tmp_path / "codex-home", worktree)
+    definition = tmp_path / "mixed.toml"
+    definition.write_text(MIXED_WORKFLOW)
+    run_id = start_run(
+        str(definition),
+        "--issues",
+        "ENG-3",
+        "--repo",
+        str(project.repo),
+        "--source",
+        "linear",
+        "--github-repo",
+        "acme/widgets",
+    )
+    summary = wait_for_end(run_id, timeout=240)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    assert sum("Fix the following issue" in p for p in anthropic.prompts()) == 1
+    assert sum("You are reviewing a change" in p for p in openai.prompts()) == 1
+    (pull,) = github.pulls
+    assert "Reviewed by codex." in pull["body"]
