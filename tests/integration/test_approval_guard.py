@@ -69,3 +69,15 @@ def test_guard_answers_by_policy(
         ("git push --force origin main", "deny", "deny-list:force-push"),
         ("make deploy", "ask", "default"),
     ]
+
+
+def test_a_person_answer_is_audited(demo_worker: tuple[TmuxDriver, Path]) -> None:
+    driver, workdir = demo_worker
+    send_text(driver, "worker", "please run command `touch by-hand.txt`")
+    wait_until(lambda: state_of(driver) == "awaiting_approval", timeout=30, message="dialog")
+    done = subprocess.run(
+        [*agenttui_argv(), "approve", "worker"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    wait_until((workdir / "by-hand.txt").exists, timeout=30, message="the approved command ran")
+    assert decisions() == [("touch by-hand.txt", "allow", "person")]

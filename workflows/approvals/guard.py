@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from workflows.agents.actions import _answer as answer
 from workflows.agents.hooks import record_event
 from workflows.agents.observe import profile_for, read_state, server_for
 from workflows.agents.state import AgentState
@@ -78,7 +79,8 @@ class Guard:
         keys = profile.keys.get(action) or []
         if not keys:
             raise AgentTuiError(f"profile {profile.name!r} has no keys for {action}")
-        self.driver.send_keys(pane.pane_id, *keys)
+        # A's answering protocol: wait for a still dialog, re-send only if the keys dropped.
+        answer(self.driver, pane.pane_id, keys, profile.settle_ms / 1000)
         record_event(
             self.store, agent=pane.name, kind="answered",
             payload={"action": action, "detail": reading.detail, "by": decision.decided_by},
