@@ -79,7 +79,10 @@ def run_spawn(args: argparse.Namespace) -> Any:
         if not sep or not key:
             raise UsageError(f"--env wants KEY=VALUE, got {item!r}")
         env[key] = value
-    profile = load_profile(args.agent)
+    try:
+        profile = load_profile(args.agent)
+    except AgentTuiError as error:
+        raise UsageError(str(error)) from error
     extra = [word for word in args.agent_args if word != "--"]
     argv_prompt = prompt if profile.prompt == "argv" else None
     driver = _driver(args)

@@ -1,0 +1,149 @@
+"""Every tmux verb through the real CLI: --json output and stable exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import TmuxServer
+from tests.helpers import wait_until
+from tests.tmux_helpers import demo_prompts
+
+
+def cli(*args: str, stdin: str | None = None, cwd: Path | None = None) -> tuple[int, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+    out = done.stdout.strip()
+    try:
+        return done.returncode, json.loads(out.splitlines()[-1]) if out else None
+    except json.JSONDecodeError:
+        return done.returncode, out
+
+
+@pytest.fixture
+def demo(tmux_server: TmuxServer, tmp_path: Path) -> Iterator[Path]:
+    code, spawned = cli(
+        "spawn", "--agent", "demo", "--name", "d1", "--cwd", str(tmp_path),
+        "--env", "DEMO_VAR=1", "--json", "--", "--work", "0.2",
+    )  # fmt: skip
+    assert code == 0, spawned
+    assert spawned["pane"].startswith("%") and spawned["name"] == "d1"
+    assert spawned["agent"] == "demo" and spawned["state"] in ("starting", "idle")
+    code, idle = cli("wait", "d1", "--state", "idle", "--timeout", "30", "--json")
+    assert (code, idle["state"]) == (0, "idle")
+    yield tmp_path
+
+
+def test_spawn_with_a_prompt_and_send_every_way(tmux_server: TmuxServer, tmp_path: Path) -> None:
+    code, spawned = cli(
+        "spawn", "--agent", "demo", "--cwd", str(tmp_path), "--prompt", "first;", "--json",
+        "--", "--work", "0.1",
+    )  # fmt: skip
+    assert code == 0, spawned
+    assert spawned["name"] == "demo-1" and spawned["prompt"]["submitted"] is True
+    code, sent = cli("send", "demo-1", "-leading dash", "--json")
+    assert (code, sent["delivered"], sent["submitted"], sent["attempts"]) == (0, True, True, 1)
+    assert [step["step"] for step in sent["steps"]][-1] == "confirm"
+    (tmp_path / "prompt.txt").write_text("from a file\nsecond line\n", encoding="utf-8")
+    assert cli("send", "demo-1", "--file", str(tmp_path / "prompt.txt"), "--json")[0] == 0
+    assert cli("send", spawned["pane"], "-", "--json", stdin="from stdin $(x)\n")[0] == 0
+    wait_until(lambda: len(demo_prompts(tmp_path)) == 4, timeout=30, message="4 prompts")
+    assert demo_prompts(tmp_path) == [
+        "first;", "-leading dash", "from a file\nsecond line", "from stdin $(x)",
+    ]  # fmt: skip
+
+
+def test_send_errors_have_stable_exit_codes(demo: Path, tmux_server: TmuxServer) -> None:
+    code, missing = cli("send", "nobody", "hi", "--json")
+    assert code == 2 and "no agent named 'nobody'" in missing["error"]
+    assert cli("send", "d1", "--json")[0] == 2  # no text at all
+    assert cli("send", "d1", "text", "--file", "x", "--json")[0] == 2  # two texts
+    assert cli("send", "d1", "busy [work 3s]", "--json")[0] == 0
+    code, busy = cli("send", "d1", "too early", "--timeout", "0.5", "--json")
+    assert code == 4 and busy["delivered"] is False and busy["steps"][0]["step"] == "preflight"
+    code, drafted = cli("send", "d1", "draft", "--no-submit", "--timeout", "30", "--json")
+    assert (code, drafted["delivered"], drafted["submitted"]) == (0, True, False)
+    code, dead = cli("spawn", "--agent", "shell", "--name", "gone", "--json", "--", "-c", "exit 5")
+    assert code == 0, dead
+    wait_until(lambda: cli("read", "gone", "--json")[1]["state"] == "exited")
+    code, failed = cli("send", "gone", "hi", "--json")
+    assert code == 4 and "exited (status 5" in failed["error"]
+    assert demo_prompts(demo) == ["busy [work 3s]"]
+
+
+def test_read_wait_keys_interrupt_ls_kill(demo: Path, tmux_server: TmuxServer) -> None:
+    code, read = cli("read", "d1", "--json")
+    assert code == 0 and read["state"] == "idle" and any(line == "❯" for line in read["lines"])
+    assert cli("read", "d1", "--history", "100", "--json")[0] == 0
+    assert cli("wait", "d1", "--state", "sleeping", "--json")[0] == 2
+    assert cli("send", "d1", "please run command `echo ran > ran.txt`", "--json")[0] == 0
+    code, asked = cli("wait", "d1", "--state", "awaiting_approval", "--timeout", "30", "--json")
+    assert code == 0 and asked["detail"]["command"] == "echo ran > ran.txt"
+    code, keys = cli("keys", "d1", "1", "--json")
+    assert (code, keys["keys"]) == (0, ["1"])
+    wait_until((demo / "ran.txt").exists, message="approved command ran")
+    assert cli("wait", "d1", "--state", "idle", "--timeout", "30", "--json")[0] == 0
+    assert cli("send", "d1", "long job [work 30s]", "--json")[0] == 0
+    assert cli("wait", "d1", "--state", "idle", "--timeout", "0.5", "--json")[0] == 3
+    code, interrupted = cli("interrupt", "d1", "--json")
+    assert (code, interrupted["keys"]) == (0, ["Escape"])
+    assert cli("wait", "d1", "--state", "idle", "--timeout", "30", "--json")[0] == 0
+    code, listed = cli("ls", "--json")
+    assert code == 0 and [row["name"] for row in listed] == ["d1"]
+    assert listed[0]["state"] == "idle" and listed[0]["cwd"] == str(demo)
+    code, text = cli("ls")
+    assert code == 0 and "d1" in text and "idle" in text
+    code, killed = cli("kill", "d1", "--json")
+    assert (code, killed["killed"]) == (0, True)
+    assert cli("ls", "--json")[1] == []
+    assert cli("kill", "d1", "--json")[0] == 2
+
+
+def _client_panes(server: TmuxServer) -> list[str]:
+    return server.cmd("list-clients", "-F", "#{pane_id}").split()
+
+
+def test_attach_outside_and_inside_tmux(demo: Path, tmux_server: TmuxServer) -> None:
+    pane = cli("read", "d1", "--json")[1]["pane"]
+    env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
+    env["TERM"] = "xterm-256color"
+    # Outside tmux: a real terminal client attaches straight to the agent's pane.
+    command = f"{sys.executable} -m tui attach d1"
+    outside = subprocess.Popen(
+        ["script", "-qfec", command, "/dev/null"],
+        env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: _client_panes(tmux_server) == [pane], timeout=30, message="attached")
+        # Inside tmux: from another pane, `attach` switches that client instead.
+        code, other = cli("spawn", "--agent", "shell", "--name", "caller", "--json")
+        assert code == 0
+        tmux_server.cmd("switch-client", "-t", other["pane"])
+        wait_until(lambda: _client_panes(tmux_server) == [other["pane"]])
+        inner = f"{sys.executable} -m tui attach d1 --json > {demo}/attach.json"
+        tmux_server.cmd("send-keys", "-t", other["pane"], "-l", inner)
+        tmux_server.cmd("send-keys", "-t", other["pane"], "Enter")
+        wait_until(lambda: _client_panes(tmux_server) == [pane], timeout=30, message="switched")
+        wait_until(lambda: (demo / "attach.json").exists() and (demo / "attach.json").read_text())
+        assert json.loads((demo / "attach.json").read_text())["how"] == "switch-client"
+        tmux_server.cmd("detach-client", "-a")
+        tmux_server.cmd("detach-client")
+        assert outside.wait(timeout=30) == 0
+    finally:
+        if outside.poll() is None:
+            outside.kill()
+            outside.wait()
