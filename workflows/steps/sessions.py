@@ -52,8 +52,8 @@ def ensure_agent(
     profile = load_profile(profile_name)
     name = pane_name(ctx.run.id, session)
     pane = find_pane(driver, name)
-    if pane is not None:
-        return pane, profile
+    if pane is not None:  # started earlier (maybe by a runner killed before it was ready)
+        return wait_until_ready(ctx, driver, pane, profile), profile
     argv = profile.launch_argv(extra=hook_launch_args(profile.hooks, name))
     env = {key: os.environ[key] for key in FORWARDED_ENV if key in os.environ}
     env.update(profile.env)
