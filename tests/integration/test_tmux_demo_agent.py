@@ -1,0 +1,82 @@
+"""The offline demo agent in tmux: answer files, implement diffs, approvals, interrupts."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TmuxServer
+from tests.helpers import wait_until
+from tests.tmux_helpers import demo_prompts, spawn_demo
+from workflows.agents.observe import read_state
+from workflows.agents.state import AgentState
+from workflows.tmux.driver import TmuxDriver
+from workflows.tmux.send import send_text
+
+
+@pytest.fixture
+def driver(tmux_server: TmuxServer) -> Iterator[TmuxDriver]:
+    drv = TmuxDriver(socket=tmux_server.socket, session=tmux_server.session)
+    yield drv
+    drv.close()
+
+
+def state(driver: TmuxDriver, pane_id: str) -> AgentState:
+    return read_state(driver, driver.resolve(pane_id)).state
+
+
+def test_answer_file_verdict_and_implement_diff(driver: TmuxDriver, tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    pane = spawn_demo(driver, tmp_path, name="demo")
+    send_text(driver, pane, "Plan it.\nWrite your answer to the file: notes/plan.md", timeout=30)
+    send_text(driver, pane, "Review. Say VERDICT.\nWrite your answer to the file: notes/review.md")
+    send_text(driver, pane, "Now implement the plan.", timeout=30)
+    wait_until((tmp_path / "DEMO_CHANGES.md").exists, timeout=30, message="implement change")
+    assert (tmp_path / "notes/plan.md").read_text().startswith("# Answer to prompt #1")
+    assert (tmp_path / "notes/review.md").read_text().startswith("VERDICT: PASS")
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout
+    assert "DEMO_CHANGES.md" in status and ".demo-agent" not in status  # its log is ignored
+
+
+def test_approval_dialog_states_and_answers(driver: TmuxDriver, tmp_path: Path) -> None:
+    pane = spawn_demo(driver, tmp_path, name="demo")
+    send_text(driver, pane, "run command `echo one > one.txt`", timeout=30)
+    wait_until(lambda: state(driver, pane.pane_id) is AgentState.AWAITING_APPROVAL)
+    reading = read_state(driver, driver.resolve(pane.pane_id))
+    assert reading.detail["command"] == "echo one > one.txt"
+    driver.send_keys(pane.pane_id, "3")  # No
+    wait_until(lambda: state(driver, pane.pane_id) is AgentState.IDLE)
+    assert not (tmp_path / "one.txt").exists()
+    send_text(driver, pane, "run command `echo two > two.txt`", timeout=30)
+    wait_until(lambda: state(driver, pane.pane_id) is AgentState.AWAITING_APPROVAL)
+    driver.send_keys(pane.pane_id, "2")  # Always
+    wait_until((tmp_path / "two.txt").exists, message="approved command ran")
+    wait_until(lambda: state(driver, pane.pane_id) is AgentState.IDLE)
+    send_text(driver, pane, "run command `echo three > three.txt`", timeout=30)
+    wait_until((tmp_path / "three.txt").exists, message="always-approved command ran")
+
+
+def test_escape_interrupts_work(driver: TmuxDriver, tmp_path: Path) -> None:
+    pane = spawn_demo(driver, tmp_path, name="demo")
+    send_text(driver, pane, "a long job [work 60s]", timeout=30)
+    assert state(driver, pane.pane_id) is AgentState.WORKING
+    driver.send_keys(pane.pane_id, "Escape")
+    wait_until(lambda: any("Interrupted" in line for line in driver.capture(pane.pane_id)))
+    wait_until(lambda: state(driver, pane.pane_id) is AgentState.IDLE)
+    assert not (tmp_path / ".demo-agent" / "reply-1.md").exists()
+    assert demo_prompts(tmp_path) == ["a long job [work 60s]"]
+
+
+def test_first_prompt_on_the_command_line(driver: TmuxDriver, tmp_path: Path) -> None:
+    from workflows.agents.profiles import load_profile
+
+    argv = load_profile("demo").launch_argv(extra=["--work", "0.05", "hello from argv;"])
+    pane = driver.spawn(argv, name="argv", cwd=str(tmp_path))
+    wait_until(lambda: demo_prompts(tmp_path) == ["hello from argv;"])
+    wait_until((tmp_path / ".demo-agent" / "reply-1.md").exists)
+    assert driver.resolve(pane.pane_id).dead is False
