@@ -81,3 +81,40 @@ def test_a_person_answer_is_audited(demo_worker: tuple[TmuxDriver, Path]) -> Non
     assert done.returncode == 0, done.stderr
     wait_until((workdir / "by-hand.txt").exists, timeout=30, message="the approved command ran")
     assert decisions() == [("touch by-hand.txt", "allow", "person")]
+
+
+def test_approve_always_shows_then_saves_exactly_that_rule(
+    demo_worker: tuple[TmuxDriver, Path],
+) -> None:
+    import json
+
+    from workflows.approvals.policy import learned_policy_file
+
+    driver, workdir = demo_worker
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*agenttui_argv(), *args], capture_output=True, text=True, check=False
+        )
+
+    send_text(driver, "worker", "please run command `rm -rf ~`")
+    wait_until(lambda: state_of(driver) == "awaiting_approval", timeout=30, message="dialog")
+    refused = cli("approve-always", "worker", "--yes")
+    assert refused.returncode == 1 and "deny-list" in refused.stderr
+    assert not learned_policy_file().exists()
+    assert state_of(driver) == "awaiting_approval"  # nothing was pressed
+    cli("deny", "worker")
+    wait_until(lambda: state_of(driver) == "idle", timeout=30, message="idle after deny")
+
+    send_text(driver, "worker", "please run command `touch always-a1.txt`")
+    wait_until(lambda: state_of(driver) == "awaiting_approval", timeout=30, message="dialog")
+    shown = json.loads(cli("approve-always", "worker", "--json").stdout)
+    assert shown["rule"] == "Bash(touch:*)" and shown["saved"] is None
+    assert not learned_policy_file().exists()
+    saved = json.loads(cli("approve-always", "worker", "--yes", "--json").stdout)
+    assert saved["rule"] == shown["rule"] and saved["saved"]
+    wait_until((workdir / "always-a1.txt").exists, timeout=30, message="approved once")
+    learned = learned_policy_file().read_text()
+    assert learned.count("\n[[rules]]") == 1 and 'rule = "Bash(touch:*)"' in learned
+    check = json.loads(cli("approvals-check", "Bash", "touch later.txt", "--json").stdout)
+    assert check["decided_by"] == "rule:Bash(touch:*)"

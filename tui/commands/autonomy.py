@@ -57,6 +57,24 @@ def register(
     )
     learn.add_argument("--yes", action="store_true", help="save the shown rule")
     learn.set_defaults(handler=learn_handler, formatter=format_learn)
+
+    always = subparsers.add_parser(
+        "approve-always",
+        parents=[common],
+        help="show the rule 'always' would learn for an agent's pending request; --yes saves"
+        " it and approves once",
+    )
+    always.add_argument("target", help="agent name or pane id")
+    always.add_argument(
+        "--global",
+        dest="scope",
+        action="store_const",
+        const="global",
+        default="project",
+        help="learn for every project",
+    )
+    always.add_argument("--yes", action="store_true", help="save the shown rule and approve")
+    always.set_defaults(handler=always_handler, formatter=format_learn)
     autonomy_watch.register(subparsers, common)
     autonomy_poll.register(subparsers, common)
 
@@ -160,3 +178,23 @@ def format_learn(result: dict[str, Any]) -> str:
     if result["saved"]:
         return f"saved: {head}\n  in {result['saved']}"
     return f"would add: {head}\n  run again with --yes to save it"
+
+
+def always_handler(args: argparse.Namespace) -> dict[str, Any]:
+    from workflows.approvals.always import confirm, pending_proposal
+    from workflows.tmux.driver import TmuxDriver
+
+    driver = TmuxDriver(args.socket, args.session)
+    try:
+        pane = driver.resolve(args.target)
+        proposal = pending_proposal(driver, pane, scope=args.scope)
+        result: dict[str, Any] = dict(proposal.__dict__)
+        result["saved"] = None
+        if args.yes:
+            confirm(driver, pane, proposal)
+            from workflows.approvals.policy import learned_policy_file
+
+            result["saved"] = str(learned_policy_file())
+        return result
+    finally:
+        driver.close()

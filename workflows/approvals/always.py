@@ -1,0 +1,50 @@
+"""A person's "always" on a pending dialog: show the generalised rule, then save and approve.
+
+The agents' own "always" options (Claude's "Yes, and always allow…", Codex's ``p``) write
+the agent's private settings, out of agenttui's sight and past its deny-list. This is the
+agenttui way: :func:`pending_proposal` reads the dialog's request and returns the rule that
+would be learned (for a UI to show); :func:`confirm` saves exactly that rule and approves
+the request once with the profile's plain approve key.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from workflows.agents.observe import read_state
+from workflows.agents.state import AgentState
+from workflows.approvals import Proposal, learn, save_learned
+from workflows.errors import AgentTuiError
+
+if TYPE_CHECKING:
+    from workflows.agents.actions import ActionResult
+    from workflows.tmux.driver import PaneInfo, TmuxDriver
+
+
+def pending_proposal(driver: TmuxDriver, pane: PaneInfo, *, scope: str = "project") -> Proposal:
+    """The rule "always" would add for the pane's pending request (nothing is saved)."""
+    reading = read_state(driver, pane)
+    command = reading.detail.get("command")
+    if reading.state is not AgentState.AWAITING_APPROVAL or not command:
+        raise AgentTuiError(
+            f"{pane.name or pane.pane_id} has no pending command to approve "
+            f"(state: {reading.state.value})"
+        )
+    tool = str(reading.detail.get("tool") or "Bash")
+    return learn(tool, {"command": str(command)}, pane.cwd or "/", scope=scope)
+
+
+def confirm(driver: TmuxDriver, pane: PaneInfo, shown: Proposal) -> ActionResult:
+    """Save the rule the person saw, then approve this request once.
+
+    Refuses when the pending request changed since the rule was shown.
+    """
+    from workflows.agents.actions import perform
+
+    current = pending_proposal(driver, pane, scope="project" if shown.project else "global")
+    if (current.rule, current.learned_from) != (shown.rule, shown.learned_from):
+        raise AgentTuiError(
+            f"the pending request changed (now {current.learned_from!r}); nothing saved"
+        )
+    save_learned(shown, agent=pane.name)
+    return perform(driver, pane, "approve")
