@@ -153,3 +153,20 @@ def _settled(
         if reading.state is not before or time.monotonic() > deadline:
             return reading.as_json()
         time.sleep(0.05)
+
+
+def note_submitted(driver: TmuxDriver, pane: PaneInfo, *, store: Store | None = None) -> None:
+    """Record that agenttui submitted a prompt to ``pane`` (a ``submit`` event).
+
+    For agents without a submit hook (Codex only reports finished turns) this keeps the
+    state ``working`` from the Enter until the agent's screen or turn-end hook says
+    otherwise, so a ``wait --state idle`` right after a send cannot see the old idle screen.
+    """
+    record_event(
+        store or Store(),
+        agent=pane.name,
+        kind="submit",
+        payload={"source": "agenttui"},
+        pane_id=pane.pane_id,
+        server=server_for(driver, pane.pane_id),
+    )
