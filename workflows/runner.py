@@ -65,6 +65,7 @@ def launch_run(
     if not ids:
         raise UsageError("give at least one issue id (--issues ENG-1,ENG-2)")
     workflow = load_workflow(workflow_name)  # a bad definition fails here, before any run
+    agent = agent or section("workflows").get("agent") or None  # e.g. "demo" for offline use
     if agent:
         from workflows.agents.profiles import load_profile
 

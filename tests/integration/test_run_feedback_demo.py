@@ -95,3 +95,25 @@ def test_feedback_workflow_opens_pr_and_reports_on_every_issue(
         return not {f"{run_id}-main", f"{run_id}-reviewer"} & set(names)
 
     wait_until(agents_closed, timeout=30, message="the run's agents to close")
+
+
+def test_config_supplies_repo_agent_worktree_root_and_test_command(
+    tmux_server: TmuxServer, linear_server: LinearServer, github: GitHubServer, project: Project
+) -> None:
+    from workflows.paths import config_file
+
+    root = project.repo.parent / "trees"
+    config_file().parent.mkdir(parents=True, exist_ok=True)
+    config_file().write_text(
+        f'[workflows]\nrepo = "{project.repo}"\nagent = "demo"\nworktree_root = "{root}"\n'
+        'test_command = "sh run_tests.sh && echo tests-ran-from-config"\n'
+    )
+    run_id = start_run(
+        "quick-fix", "--issues", "ENG-4", "--source", "linear", "--github-repo", "acme/widgets"
+    )
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    assert Path(summary["worktree"]).parent == root
+    assert len(prompts_received(Path(summary["worktree"]))) == 1  # the demo agent got it
+    assert "tests-ran-from-config" in RunStore().latest_outputs(run_id)["test"]["output"]
+    assert len(github.pulls) == 1
