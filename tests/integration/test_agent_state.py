@@ -1,0 +1,116 @@
+"""Agent state on a real tmux server with the demo agent: read/wait/ls/approve/deny verbs,
+the event-driven watcher, and exit status. (The real CLIs: tests/e2e.)"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TmuxServer
+from tests.helpers import wait_until
+from workflows.agents.actions import perform
+from workflows.agents.observe import read_state
+from workflows.agents.state import StateReading
+from workflows.agents.watch import StateWatcher
+from workflows.errors import AgentTuiError
+from workflows.paths import agenttui_argv
+from workflows.tmux.driver import PaneInfo, TmuxDriver
+from workflows.tmux.send import send_text
+
+
+def cli(*args: str) -> tuple[int, object]:
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", "--json", *args],
+        capture_output=True, text=True, timeout=120, check=False, env=os.environ.copy(),
+    )  # fmt: skip
+    lines = done.stdout.strip().splitlines()
+    return done.returncode, json.loads(lines[-1]) if lines else done.stderr
+
+
+@pytest.fixture
+def driver(tmux_server: TmuxServer) -> TmuxDriver:
+    tmux = TmuxDriver(socket=tmux_server.socket, session=tmux_server.session)
+    tmux.ensure_session()
+    yield tmux  # type: ignore[misc]
+    tmux.close()
+
+
+def spawn_demo(driver: TmuxDriver, tmp_path: Path, name: str) -> PaneInfo:
+    project = tmp_path / name
+    project.mkdir()
+    return driver.spawn([*agenttui_argv(), "demo-agent"], name=name, agent="demo", cwd=str(project))
+
+
+def state_of(driver: TmuxDriver, pane: PaneInfo) -> StateReading:
+    return read_state(driver, driver.resolve(pane.pane_id))
+
+
+def test_demo_agent_approval_through_the_verbs(driver: TmuxDriver, tmp_path: Path) -> None:
+    pane = spawn_demo(driver, tmp_path, "d1")
+    wait_until(lambda: state_of(driver, pane).state == "idle", timeout=30)
+    code, refused = cli("approve", "d1")
+    assert code == 1 and "not awaiting approval" in str(refused)
+
+    send_text(driver, pane, "please run command `touch made-by-demo.txt` [work 0.1s]")
+    code, waited = cli("wait", "d1", "--state", "awaiting_approval", "--timeout", "60")
+    assert code == 0, waited
+    code, listed = cli("ls")
+    assert code == 0
+    [entry] = [item for item in listed if item.get("name") == "d1"]  # type: ignore[union-attr]
+    assert entry["state"] == "awaiting_approval"
+    assert entry["detail"]["command"] == "touch made-by-demo.txt"
+
+    code, approved = cli("approve", "d1")
+    assert code == 0, approved
+    wait_until((tmp_path / "d1" / "made-by-demo.txt").exists, timeout=30)
+    wait_until(lambda: state_of(driver, pane).state == "idle", timeout=30)
+
+
+def test_deny_leaves_the_command_unrun(driver: TmuxDriver, tmp_path: Path) -> None:
+    pane = spawn_demo(driver, tmp_path, "d2")
+    wait_until(lambda: state_of(driver, pane).state == "idle", timeout=30)
+    send_text(driver, pane, "please run command `touch never.txt` [work 0.1s]")
+    wait_until(lambda: state_of(driver, pane).state == "awaiting_approval", timeout=30)
+    result = perform(driver, "d2", "deny")
+    assert result.before["detail"]["command"] == "touch never.txt"
+    wait_until(lambda: state_of(driver, pane).state == "idle", timeout=30)
+    assert not (tmp_path / "d2" / "never.txt").exists()
+    with pytest.raises(AgentTuiError, match="not awaiting approval"):
+        perform(driver, "d2", "approve")
+
+
+def test_watcher_reports_each_change_once(driver: TmuxDriver, tmp_path: Path) -> None:
+    pane = spawn_demo(driver, tmp_path, "d3")
+    wait_until(lambda: state_of(driver, pane).state == "idle", timeout=30)
+    seen: list[str] = []
+    changed = threading.Event()
+
+    def on_change(_pane: PaneInfo, reading: StateReading) -> None:
+        seen.append(reading.state.value)
+        changed.set()
+
+    watcher = StateWatcher(driver, on_change=on_change, panes={pane.pane_id}).start()
+    try:
+        wait_until(lambda: seen[-1:] == ["idle"], timeout=30)
+        send_text(driver, pane, "please run command `true` [work 0.1s]")
+        wait_until(lambda: "awaiting_approval" in seen, timeout=30)
+        perform(driver, pane.pane_id, "approve")
+        wait_until(lambda: seen[-1:] == ["idle"] and len(seen) >= 3, timeout=30)
+    finally:
+        watcher.close()
+    assert all(a != b for a, b in itertools.pairwise(seen)), seen
+
+
+def test_exit_status_is_reported(driver: TmuxDriver, tmp_path: Path) -> None:
+    pane = driver.spawn(["sh", "-c", "exit 7"], name="quitter", agent="shell")
+    reading = wait_until(lambda: (r := state_of(driver, pane)).state == "exited" and r, timeout=30)
+    assert reading.detail == {"status": 7, "signal": None}
+    code, read = cli("read", "quitter")
+    assert code == 0 and read["state"] == "exited"  # type: ignore[index]
