@@ -72,7 +72,7 @@ def test_send_errors_have_stable_exit_codes(demo: Path, tmux_server: TmuxServer)
     assert code == 2 and "no agent named 'nobody'" in missing["error"]
     assert cli("send", "d1", "--json")[0] == 2  # no text at all
     assert cli("send", "d1", "text", "--file", "x", "--json")[0] == 2  # two texts
-    assert cli("send", "d1", "busy [work 3s]", "--json")[0] == 0
+    assert cli("send", "d1", "busy [work 8s]", "--json")[0] == 0
     code, busy = cli("send", "d1", "too early", "--timeout", "0.5", "--json")
     assert code == 4 and busy["delivered"] is False and busy["steps"][0]["step"] == "preflight"
     code, drafted = cli("send", "d1", "draft", "--no-submit", "--timeout", "30", "--json")
@@ -82,7 +82,7 @@ def test_send_errors_have_stable_exit_codes(demo: Path, tmux_server: TmuxServer)
     wait_until(lambda: cli("read", "gone", "--json")[1]["state"] == "exited")
     code, failed = cli("send", "gone", "hi", "--json")
     assert code == 4 and "exited (status 5" in failed["error"]
-    assert demo_prompts(demo) == ["busy [work 3s]"]
+    assert demo_prompts(demo) == ["busy [work 8s]"]
 
 
 def test_read_wait_keys_interrupt_ls_kill(demo: Path, tmux_server: TmuxServer) -> None:

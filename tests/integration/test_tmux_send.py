@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -111,8 +112,8 @@ def test_busy_agent_is_waited_for_then_gets_the_prompt_once(
     driver: TmuxDriver, tmp_path: Path
 ) -> None:
     pane = spawn_demo(driver, tmp_path, name="demo")
-    assert send_text(driver, pane, "first [work 2s]", timeout=20).submitted
-    # Busy for 2 s: a short timeout gives up before typing anything...
+    assert send_text(driver, pane, "first [work 6s]", timeout=20).submitted
+    # Busy for 6 s: a short timeout gives up before typing anything...
     with pytest.raises(SendFailed, match="not ready for input: working") as failure:
         send_text(driver, pane, "too early", timeout=0.5)
     assert [step["step"] for step in failure.value.steps] == ["preflight"]
@@ -120,7 +121,7 @@ def test_busy_agent_is_waited_for_then_gets_the_prompt_once(
     result = send_text(driver, pane, "second", timeout=30)
     assert result.submitted and result.attempts == 1
     wait_until(lambda: len(demo_prompts(tmp_path)) == 2, message="two prompts")
-    assert demo_prompts(tmp_path) == ["first [work 2s]", "second"]
+    assert demo_prompts(tmp_path) == ["first [work 6s]", "second"]
 
 
 def test_agent_awaiting_approval_is_busy(driver: TmuxDriver, tmp_path: Path) -> None:
@@ -133,3 +134,19 @@ def test_agent_awaiting_approval_is_busy(driver: TmuxDriver, tmp_path: Path) -> 
     assert send_text(driver, pane, "after the dialog", timeout=20).submitted
     wait_until(lambda: len(demo_prompts(tmp_path)) == 2, message="two prompts")
     assert demo_prompts(tmp_path) == ["please run command `true`", "after the dialog"]
+
+
+def test_a_swallowed_enter_is_retried_once_and_submits_once(
+    driver: TmuxDriver, tmp_path: Path
+) -> None:
+    """Codex-style paste burst: an Enter right after a paste only adds a newline."""
+    profile = dataclasses.replace(load_profile("demo"), settle_ms=0)
+    argv = profile.launch_argv(extra=["--work", "0.05", "--paste-burst", "1.0"])
+    pane = driver.spawn(argv, name="bursty", agent="demo", cwd=str(tmp_path))
+    wait_until(lambda: wait_ready(driver, pane, profile), message="demo agent ready")
+    result = send_text(driver, pane, "burst", timeout=30, profile=profile)
+    assert (result.submitted, result.attempts) == (True, 2)
+    confirms = [step for step in result.steps if step["step"] == "confirm"]
+    assert [step["ok"] for step in confirms] == [False, True]
+    wait_until(lambda: demo_prompts(tmp_path), message="the prompt")
+    assert demo_prompts(tmp_path) == ["burst\n"]  # once, with the newline the burst typed

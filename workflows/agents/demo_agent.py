@@ -59,6 +59,9 @@ class Agent:
     always_approve: bool = False
     prompts: int = 0
     running: bool = True
+    paste_burst: float = 0.0
+    """Like Codex: an Enter this soon after a paste is typed as a newline, not a submit."""
+    last_paste: float = 0.0
 
     @property
     def log_dir(self) -> Path:
@@ -82,6 +85,8 @@ class Agent:
                 self.screen.input = ""
         elif key == Keys.CTRL_D and not self.screen.input and self.job is None:
             self.running = False
+        elif key == Keys.ENTER and time.monotonic() - self.last_paste < self.paste_burst:
+            self.screen.input += "\n"
         elif key == Keys.ENTER:
             if self.job is None and self.screen.input.strip():
                 self.submit()
@@ -93,6 +98,7 @@ class Agent:
             self.screen.input += key
 
     def on_paste(self, text: str) -> None:
+        self.last_paste = time.monotonic()
         text = text.replace("\r\n", "\n").replace("\r", "\n")  # terminals paste CR for LF
         if "\n" in text or len(text) > PASTE_INLINE_LIMIT:
             number = len(self.pastes) + 1
@@ -244,9 +250,10 @@ def run(agent: Agent, fd_in: int, fd_out: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="agenttui demo-agent", description=__doc__)
     parser.add_argument("--work", type=float, default=1.0, help="seconds of 'work' per prompt")
+    parser.add_argument("--paste-burst", type=float, default=0.0, help="see Agent.paste_burst")
     parser.add_argument("prompt", nargs="?", help="a first prompt, submitted at start")
     args = parser.parse_args(argv)
-    agent = Agent(cwd=Path.cwd(), work_seconds=args.work)
+    agent = Agent(cwd=Path.cwd(), work_seconds=args.work, paste_burst=args.paste_burst)
     if args.prompt:
         agent.screen.input = args.prompt
         agent.submit()

@@ -166,6 +166,8 @@ class _Sender:
         baseline_placeholders = self.placeholders(before)
         started = time.monotonic()
         while True:
+            if self.driver.resolve(self.pane.pane_id).dead:
+                raise self.fail("visible", "the agent exited; not submitted", started)
             lines = self.screen()
             if self.placeholders(lines) > baseline_placeholders:
                 self.step("visible", True, "paste placeholder shown", started)
