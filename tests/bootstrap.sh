@@ -34,9 +34,21 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 
+# pip's build warnings are noise on success; on failure show them.
+pip_quiet() {
+  local log
+  log=$(mktemp)
+  if ! .venv/bin/python -m pip install -q "$@" >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    return 1
+  fi
+  rm -f "$log"
+}
+
 case "$mode" in
   demo)
-    .venv/bin/python -m pip install -q -e . >/dev/null
+    pip_quiet -e .
     exec .venv/bin/agenttui demo "$@"
     ;;
   test)
@@ -44,7 +56,7 @@ case "$mode" in
     command -v bwrap >/dev/null || apt_install bubblewrap
     command -v unshare >/dev/null || apt_install util-linux
     command -v npm >/dev/null || apt_install nodejs npm
-    .venv/bin/python -m pip install -q -e '.[test]' >/dev/null
+    pip_quiet -e '.[test]'
     npm_prefix="$root/tests/.npm"
     if [ ! -x "$npm_prefix/node_modules/.bin/claude" ] || [ ! -x "$npm_prefix/node_modules/.bin/codex" ]; then
       npm install --silent --no-audit --no-fund --prefix "$npm_prefix" \
