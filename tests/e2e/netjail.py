@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -45,6 +47,15 @@ def _forward(listener: socket.socket, unix_path: str) -> None:
         threading.Thread(target=_pump, args=(upstream, client), daemon=True).start()
 
 
+def loopback_up() -> None:
+    """``ip link set lo up`` without needing iproute2: SIOCSIFFLAGS on ``lo``."""
+    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sh22x", b"lo", 0)
+        flags = struct.unpack("16sh22x", fcntl.ioctl(sock, siocgifflags, request))[1]
+        fcntl.ioctl(sock, siocsifflags, struct.pack("16sh22x", b"lo", flags | iff_up))
+
+
 def jail_argv(port: int, unix_path: str, argv: list[str]) -> list[str]:
     """The command line that runs ``argv`` jailed (root: plain ``unshare -n``)."""
     userns = [] if os.geteuid() == 0 else ["-r"]
@@ -61,7 +72,7 @@ def main() -> int:
     parser.add_argument("argv", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
-    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    loopback_up()
     listener = socket.create_server(("127.0.0.1", args.port))
     threading.Thread(target=_forward, args=(listener, args.unix), daemon=True).start()
     child = subprocess.Popen(argv)
