@@ -154,32 +154,36 @@ class Engine:
             if isinstance(error, Cancelled):
                 raise
             raise AgentTuiError(f"step {step.id!r}: {error}") from error
-        next_cursor = self._advance(workflow, cursor, step, role, result)
+        next_cursor, stop = self._advance(workflow, cursor, step, role, result)
         status = "succeeded" if result.ok else "failed"
         self.runs.finish_attempt(
             run.id,
             cursor.seq,
             status=status,
             outputs=result.outputs,
-            error=None if result.ok else "did not pass",
+            error=None if result.ok else stop or "did not pass",
             cursor=asdict(next_cursor),
         )
         self.runs.event(run.id, "step", f"{status} (round {round_})", step_id=step.id)
+        if stop:
+            raise AgentTuiError(stop)  # resuming gives the step one more fresh attempt
 
     def _advance(
         self, workflow: Workflow, cursor: Cursor, step: Step, role: str, result: StepResult
-    ) -> Cursor:
+    ) -> tuple[Cursor, str | None]:
+        """The cursor after this attempt, and why the run stops here (None: it goes on)."""
         nxt = Cursor(pc=cursor.pc, seq=cursor.seq + 1, rounds=dict(cursor.rounds))
         if role == "remedy":
-            if not result.ok:
-                raise AgentTuiError(
+            if not result.ok:  # keep the remedy pending: resuming runs it again
+                nxt.remedy_for, nxt.failure = cursor.remedy_for, cursor.failure
+                return nxt, (
                     f"step {step.id!r} failed while fixing {workflow.steps[cursor.pc].id!r}"
                 )
-            return nxt  # the failed step runs again
+            return nxt, None  # the failed step runs again
         nxt.rounds[step.id] = cursor.rounds.get(step.id, 0) + 1
         if result.ok:
             nxt.pc += 1
-            return nxt
+            return nxt, None
         rounds_left = nxt.rounds[step.id] < step.max_rounds
         if step.on_fail and rounds_left:
             nxt.remedy_for, nxt.failure = step.id, result.failure
@@ -190,7 +194,7 @@ class Engine:
                 f"(round {nxt.rounds[step.id]} of {step.max_rounds})",
                 step_id=step.id,
             )
-            return nxt
+            return nxt, None
         if step.exhausted == "continue":
             self.runs.event(
                 self.run_id,
@@ -199,9 +203,9 @@ class Engine:
                 step_id=step.id,
             )
             nxt.pc += 1
-            return nxt
+            return nxt, None
         detail = result.failure.strip().splitlines()[-1:] or [""]
-        raise AgentTuiError(
+        return nxt, (
             f"step {step.id!r} did not pass after {nxt.rounds[step.id]} round(s): {detail[0][:300]}"
         )
 

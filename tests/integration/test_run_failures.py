@@ -329,3 +329,28 @@ def test_missing_github_token_fails_before_anything_is_pushed(
     agenttui("resume", run_id)
     assert wait_for_end(run_id)["status"] == "succeeded"
     assert [p["head"]["ref"] for p in github.pulls] == [branch]
+
+
+def test_tests_failing_every_round_fail_the_run_and_resume_tries_again(
+    tmux_server: TmuxServer, linear_server: LinearServer, github: GitHubServer, project: Project
+) -> None:
+    run_id = quick_fix(project, "--test-command", "echo 'no ALLOWED file'; test -f ALLOWED")
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "failed" and summary["current_step"] == "test"
+    assert "step 'test' did not pass after 3 round(s)" in summary["error"]
+    store = RunStore()
+    roles = [(a.step_id, a.role, a.status) for a in store.attempts(run_id)]
+    assert roles == [("implement", "step", "succeeded")] + [
+        ("test", "step", "failed"),
+        ("implement", "remedy", "succeeded"),
+    ] * 2 + [("test", "step", "failed")]
+    worktree = Path(summary["worktree"])
+    assert len(prompts_received(worktree)) == 3  # implement + two remedies
+
+    (worktree / "ALLOWED").write_text("a person fixed it\n")
+    agenttui("resume", run_id)
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    assert [a.status for a in store.attempts(run_id)][-3:] == ["succeeded"] * 3
+    assert len(prompts_received(worktree)) == 3  # no agent step ran again
+    assert len(github.pulls) == 1
