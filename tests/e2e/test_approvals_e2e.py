@@ -9,15 +9,17 @@ refusal message as the tool result. Both decisions are in the audit log.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.harness import AgentPane
-from tests.e2e.model_server import AnthropicServer, Reply
+from tests.e2e.model_server import AnthropicServer, OpenAIServer, Reply
 from tests.helpers import wait_until
 from workflows.agents.hooks import events_for_agent
 from workflows.approvals.audit import entries
+from workflows.approvals.guard import Guard
 from workflows.paths import config_dir
 from workflows.store import Store
 from workflows.tmux.driver import TmuxDriver
@@ -85,3 +87,42 @@ def test_policy_answers_claude_through_the_hook(
         ("w1", "Bash", "git push --force origin main", "deny", "deny-list:force-push"),
     ]
     assert anthropic.prompts() == ["create the file please", "now force push"]
+
+
+def test_guard_answers_the_real_codex_with_keys(
+    driver: TmuxDriver, openai: OpenAIServer, tmp_path: Path
+) -> None:
+    """Codex has no permission hook: the guard reads its dialog and presses its keys."""
+    config_dir().mkdir(parents=True, exist_ok=True)
+    (config_dir() / "policy.toml").write_text('allow = ["Bash(touch:*)", "Bash(git push:*)"]\n')
+    openai.script(
+        Reply.exec("touch guarded-x1.txt"),
+        Reply.text("Created it, marker-x2."),
+        Reply.exec("git push --force origin main"),
+    )
+    agent = AgentPane.codex(driver, openai, tmp_path, name="x9")
+    guard = Guard(driver)
+    thread = threading.Thread(target=guard.run, daemon=True)
+    thread.start()
+    try:
+        agent.wait_state("idle")
+        assert agent.send("create the file please").submitted
+        wait_until(
+            (agent.project / "guarded-x1.txt").exists,
+            timeout=60,
+            message="the allowed command to run with no person",
+        )
+        agent.wait_screen("marker-x2")
+        agent.wait_state("idle")
+
+        assert agent.send("now force push").submitted
+        wait_until(lambda: len(entries(Store())) == 2, timeout=60, message="the push judged")
+        agent.wait_state("idle")  # Codex takes the refusal (Esc) and waits for new input
+    finally:
+        guard.stop.set()
+        thread.join(timeout=10)
+    audit = [(e.agent, e.summary, e.decision, e.decided_by) for e in reversed(entries(Store()))]
+    assert audit == [
+        ("x9", "touch guarded-x1.txt", "allow", "rule:Bash(touch:*)"),
+        ("x9", "git push --force origin main", "deny", "deny-list:force-push"),
+    ]

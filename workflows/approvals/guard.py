@@ -10,7 +10,7 @@ it in the TUI as before. Keys are only sent while the state reads ``awaiting_app
 
 from __future__ import annotations
 
-import contextlib
+import sys
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -90,7 +90,10 @@ class Guard:
 
     def run(self) -> None:
         while not self.stop.is_set():
-            # tmux restarting, a pane vanishing mid-sweep: the next sweep retries.
-            with contextlib.suppress(AgentTuiError):
+            try:
                 self.sweep()
+            except AgentTuiError:
+                pass  # tmux restarting, a pane vanishing mid-sweep: the next sweep retries
+            except Exception as error:  # a guard that dies silently would leave agents stuck
+                print(f"agenttui guard: sweep failed, retrying: {error!r}", file=sys.stderr)
             self.stop.wait(SWEEP_S)
