@@ -8,12 +8,13 @@ until they scroll into view, so filtering redraws in well under a frame.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -41,6 +42,12 @@ def _fit(text: str, width: int) -> str:
     return text.ljust(width)
 
 
+@lru_cache(maxsize=64)
+def _state_style(state_type: str) -> Style:
+    return Style.parse(STATE_STYLES.get(state_type, "") or "none")
+
+
+@lru_cache(maxsize=64)
 def column_widths(width: int) -> dict[str, int]:
     """Widths of mark, identifier, title, state, labels, project for a table ``width`` wide."""
     cols = {"mark": 2, "identifier": 10, "state": 13, "labels": 20, "project": 16}
@@ -116,6 +123,9 @@ class IssueTable(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.issues: list[Issue] = []
         self.selected: dict[str, Issue] = {}
+        self.status = ""
+        self._row_cache: dict[tuple[int, int, bool, bool], tuple[Issue, Strip]] = {}
+        self._style_cache: dict[str, Style] = {}
 
     # -- data ------------------------------------------------------------------------
     def show(self, issues: Sequence[Issue]) -> None:
@@ -151,34 +161,67 @@ class IssueTable(ScrollView, can_focus=True):
         index = self.scroll_offset.y + y - 1
         if index >= len(self.issues):
             return Strip.blank(width, self.rich_style)
-        return self._row(self.issues[index], index, width)
+        issue = self.issues[index]
+        key = (id(issue), width, index == self.cursor, issue.identifier in self.selected)
+        cached = self._row_cache.get(key)
+        if cached is None or cached[0] is not issue:
+            if len(self._row_cache) > 4096:
+                self._row_cache.clear()
+            cached = self._row_cache[key] = (issue, self._row(issue, key[2], key[3], width))
+        return cached[1]
+
+    def _styles(self) -> dict[str, Style]:
+        """Component styles, looked up once per theme/CSS change rather than per row."""
+        base = self.rich_style
+        if self._style_cache.get("base") != base:
+            self._row_cache.clear()
+            cursor = self.get_component_rich_style("issue-table--cursor")
+            selected = self.get_component_rich_style("issue-table--selected")
+            self._style_cache = {
+                "base": base,
+                "cursor": base + cursor,
+                "selected": base + selected,
+                "cursor_selected": base + cursor + selected,
+                "header": self.get_component_rich_style("issue-table--header"),
+            }
+        return self._style_cache
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style_cache = {}
+        self._row_cache.clear()
 
     def _header(self, width: int) -> Strip:
         cols = column_widths(width)
-        style = self.get_component_rich_style("issue-table--header")
+        style = self._styles()["header"]
         parts = [" " * cols["mark"], _fit("ID", cols["identifier"]), _fit("Title", cols["title"])]
         parts += [_fit("State", cols["state"])]
         if cols["labels"]:
             parts.append(_fit("Labels", cols["labels"]))
         if cols["project"]:
             parts.append(_fit("Project", cols["project"]))
-        return Strip([Segment("".join(parts), style)]).crop_extend(0, width, style)
+        header = "".join(parts)
+        if self.status:  # e.g. "81 of 2000", over the end of the header
+            status = f" {self.status} "
+            header = header[: max(0, width - len(status))].ljust(width - len(status)) + status
+        return Strip([Segment(header, style)]).crop_extend(0, width, style)
 
-    def _row(self, issue: Issue, index: int, width: int) -> Strip:
+    def set_status(self, text: str) -> None:
+        """A short note shown at the right of the header (repaints that line only)."""
+        if text != self.status:
+            self.status = text
+            self.refresh(Region(0, 0, self.size.width, 1))
+
+    def _row(self, issue: Issue, is_cursor: bool, selected: bool, width: int) -> Strip:
         cols = column_widths(width)
-        base = self.rich_style
-        if index == self.cursor:
-            base = base + self.get_component_rich_style("issue-table--cursor")
-        selected = issue.identifier in self.selected
-        mark_style = base + self.get_component_rich_style("issue-table--selected")
+        styles = self._styles()
+        base = styles["cursor"] if is_cursor else styles["base"]
+        mark_style = styles["cursor_selected"] if is_cursor else styles["selected"]
         segments = [
             Segment("● " if selected else "  ", mark_style),
             Segment(_fit(issue.identifier, cols["identifier"]), mark_style if selected else base),
             Segment(_fit(issue.title, cols["title"]), base),
-            Segment(
-                _fit(issue.state, cols["state"]),
-                base + Style.parse(STATE_STYLES.get(issue.state_type, "") or "none"),
-            ),
+            Segment(_fit(issue.state, cols["state"]), base + _state_style(issue.state_type)),
         ]
         if cols["labels"]:
             segments.append(Segment(_fit(", ".join(issue.labels), cols["labels"]), base + _DIM))

@@ -34,8 +34,12 @@ class TileInfo:
         return self.state in WAITING_STATES
 
 
-class PaneTile(Widget, can_focus=True):
-    """A focusable tile; the border carries name/run/issue (title) and state (subtitle)."""
+class PaneTile(Widget):
+    """One tile; the border carries name/run/issue (title) and state (subtitle).
+
+    Tiles do not take keyboard focus: the grid does and marks one tile ``-selected``, so
+    moving between tiles restyles two tiles instead of repainting the whole screen (a
+    focus change repaints the screen in Textual)."""
 
     DEFAULT_CSS = """
     PaneTile {
@@ -46,13 +50,13 @@ class PaneTile(Widget, can_focus=True):
         border-subtitle-color: $text;
         padding: 0;
     }
-    PaneTile:focus {
+    PaneTile.-selected {
         border: round $accent;
     }
     PaneTile.-waiting {
         border: heavy $warning;
     }
-    PaneTile.-waiting:focus {
+    PaneTile.-waiting.-selected {
         border: double $warning;
     }
     PaneTile.-exited ScreenView {
@@ -61,7 +65,7 @@ class PaneTile(Widget, can_focus=True):
     """
 
     class Selected(Message):
-        """The tile got focus (its pane should be mirrored at the focused rate)."""
+        """The tile was selected (its pane is mirrored at the focused rate)."""
 
         def __init__(self, tile: PaneTile) -> None:
             super().__init__()
@@ -102,7 +106,7 @@ class PaneTile(Widget, can_focus=True):
         self.set_class(info.waiting, "-waiting")
         self.set_class(info.state == "exited", "-exited")
 
-    def on_focus(self) -> None:
+    def on_click(self) -> None:
         self.post_message(self.Selected(self))
 
 

@@ -64,6 +64,7 @@ class ScreenView(Widget):
         self.model = model
         self._strips: dict[int, tuple[Row, Strip]] = {}  # id(row) → (row, strip)
         self._shown: dict[int, Row] = {}  # pane row → the Row last painted there
+        self._cropped: dict[int, tuple[Strip, int, Strip]] = {}  # pane row → view-wide Strip
         self._base: Style | None = None
         self._top_for: tuple[int, int] = (-1, 0)  # (model version, view height) → top row
         self._top = 0
@@ -75,6 +76,7 @@ class ScreenView(Widget):
         self.model = model
         self._strips.clear()
         self._shown.clear()
+        self._cropped.clear()
         self._top_for = (-1, 0)
         self.refresh()
 
@@ -122,7 +124,12 @@ class ScreenView(Widget):
         pane_y = self._top_shown + y
         if pane_y >= len(model.rows):
             return Strip.blank(width, self.rich_style)
-        return self.row_strip(pane_y).crop_extend(0, width, self.rich_style)
+        strip = self.row_strip(pane_y)
+        cropped = self._cropped.get(pane_y)
+        if cropped is None or cropped[0] is not strip or cropped[1] != width:
+            view_strip = strip.crop_extend(0, width, self.rich_style)
+            cropped = self._cropped[pane_y] = (strip, width, view_strip)
+        return cropped[2]
 
     def refresh_changed(self) -> int:
         """Repaint only the view lines whose pane row changed; return how many."""

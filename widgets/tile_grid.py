@@ -18,7 +18,9 @@ MIN_TILE_WIDTH = 48
 MIN_TILE_HEIGHT = 12
 
 
-class TileGrid(ScrollableContainer, can_focus=False):
+class TileGrid(ScrollableContainer, can_focus=True):
+    """Holds keyboard focus for the tiles; ``selected`` is the tile keys act on."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left,h", "move(-1, 0)", "Left", show=False, id="tiles.left"),
         Binding("right,l", "move(1, 0)", "Right", show=False, id="tiles.right"),
@@ -51,6 +53,7 @@ class TileGrid(ScrollableContainer, can_focus=False):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.columns = 1
+        self._selected: PaneTile | None = None
 
     @property
     def tiles(self) -> list[PaneTile]:
@@ -58,8 +61,9 @@ class TileGrid(ScrollableContainer, can_focus=False):
 
     @property
     def focused_tile(self) -> PaneTile | None:
-        focused = self.app.focused
-        return focused if isinstance(focused, PaneTile) and focused.parent is self else None
+        """The selected tile (still mounted here), or None."""
+        tile = self._selected
+        return tile if tile is not None and tile.parent is self else None
 
     @property
     def zoomed(self) -> bool:
@@ -102,7 +106,14 @@ class TileGrid(ScrollableContainer, can_focus=False):
         return [tile for tile in self.tiles if tile.display and tile.is_on_screen]
 
     def focus_tile(self, tile: PaneTile) -> None:
-        tile.focus()
+        """Select ``tile`` (the keys act on it) and bring it into view."""
+        previous = self.focused_tile
+        if previous is not tile:
+            if previous is not None:
+                previous.remove_class("-selected")
+            tile.add_class("-selected")
+            self._selected = tile
+            self.post_message(PaneTile.Selected(tile))
         if self.zoomed:
             self.zoom(tile)
         else:
@@ -127,8 +138,11 @@ class TileGrid(ScrollableContainer, can_focus=False):
             target = min(max(index + step, 0), len(tiles) - 1)
         self.focus_tile(tiles[target])
 
+    def on_pane_tile_selected(self, message: PaneTile.Selected) -> None:
+        if message.tile is not self._selected:  # a click: select it, then let it bubble
+            self.focus_tile(message.tile)
+        self.focus()
+
     def action_zoom(self) -> None:
         current = self.focused_tile
         self.zoom(None if self.zoomed or current is None else current)
-        if current is not None:
-            current.focus()

@@ -69,8 +69,14 @@ async def test_cancel_a_running_run(repo: Path) -> None:
         await pilot.press("3")
         screen = await until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen)
         await select_run(pilot, screen, run_id)
-        await until(pilot, lambda: status_of(screen, run_id) == "running", message="running")
-        assert screen.run_list.runs[run_id]["current_step"] == "nap"
+        await until(
+            pilot,
+            lambda: (
+                status_of(screen, run_id) == "running"
+                and screen.run_list.runs[run_id]["current_step"] == "nap"
+            ),
+            message="running its step",
+        )
         assert "C" in enabled_keys(app) and "R" not in enabled_keys(app)
         await pilot.press("C")
         await until(

@@ -10,8 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
+from widgets.key_bar import KeyBar
 from widgets.pane_tile import PaneTile, TileInfo
 from widgets.tile_grid import TileGrid
 from workflows.tmux.mirror import Mirror
@@ -48,7 +49,7 @@ class AgentsScreen(Screen[None]):
         yield Header()
         yield Static("No agent panes yet: launch a run from the issues screen (1).", id="empty")
         yield TileGrid(id="tiles")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def grid(self) -> TileGrid:
@@ -127,7 +128,8 @@ class AgentsScreen(Screen[None]):
     def _focus_first(self) -> None:
         tiles = self.grid.tiles
         if tiles and self.grid.focused_tile is None:
-            tiles[0].focus()
+            self.grid.focus_tile(tiles[0])
+            self.grid.focus()
 
     # -- actions on the focused tile -------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

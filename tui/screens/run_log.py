@@ -8,7 +8,9 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Log, Static
+from textual.widgets import Log, Static
+
+from widgets.key_bar import KeyBar
 
 FOLLOW_S = 1.0
 
@@ -27,7 +29,7 @@ class RunLogScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         yield Static(f"run {self.run_id} — {self.path}", classes="title")
         yield Log(id="log", highlight=False, auto_scroll=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.follow()

@@ -9,8 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 
+from widgets.key_bar import KeyBar
 from widgets.run_list import RunList
 
 POLL_S = 2.0
@@ -36,7 +37,7 @@ class RunsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield RunList(clock=self.app.clock, id="run-list")  # type: ignore[attr-defined]
-        yield Footer()
+        yield KeyBar()
 
     @property
     def run_list(self) -> RunList:

@@ -12,10 +12,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from tui.screens.workflow_picker import WorkflowPicker
 from widgets.issue_table import IssueTable
+from widgets.key_bar import KeyBar
 from workflows.issues.model import Issue
 
 
@@ -60,11 +61,10 @@ class TriageScreen(Screen[None]):
             with Vertical(id="issues-main"):
                 yield Input(placeholder="/ filter: id, title, state, label, project", id="filter")
                 yield IssueTable(id="issues")
-                yield Static("", id="issues-status")
             with VerticalScroll(id="groups-side"):
                 yield Static("", id="groups")
                 yield Static("", id="suggestions")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def table(self) -> IssueTable:
@@ -98,7 +98,7 @@ class TriageScreen(Screen[None]):
             self._status(f"{len(self.all_issues)} issues")
 
     def _status(self, text: str) -> None:
-        self.query_one("#issues-status", Static).update(Text(text, style="dim"))
+        self.table.set_status(text)
 
     # -- filtering -------------------------------------------------------------------
     @on(Input.Changed, "#filter")
@@ -114,7 +114,7 @@ class TriageScreen(Screen[None]):
         services = self.app.services  # type: ignore[attr-defined]
         shown = services.filter_issues(self.all_issues, query.strip())
         self.table.show(shown)
-        self._status(f"{len(shown)} of {len(self.all_issues)} issues")
+        self._status(f"{len(shown)} of {len(self.all_issues)}")
 
     def action_filter(self) -> None:
         self.query_one("#filter", Input).focus()
