@@ -218,3 +218,35 @@ def test_watch_loop_runs_rounds_at_its_interval(
     assert {d["action"] for d in first["decisions"]} == {"launched"}
     assert {d["action"] for d in second["decisions"]} == {"skipped"}
     assert len(list_runs()) == 2
+
+
+def test_watch_starts_in_its_own_window_once(
+    watch_setup: tuple[LinearServer, Watcher], tmux_server: TmuxServer
+) -> None:
+    from tests.helpers import wait_until
+    from workflows.paths import state_dir
+
+    server, _watcher = watch_setup
+    started = json.loads(
+        agenttui(
+            "watch",
+            "--window",
+            "--every",
+            "1h",
+            "--no-guard",
+            "--socket",
+            tmux_server.socket,
+            "--json",
+        ).stdout
+    )
+    assert (
+        tmux_server.cmd("display-message", "-p", "-t", started["pane"], "#{window_name}").strip()
+        == "watch"
+    )
+    # Its first round launches the new issues, with the Linear key it got through a file.
+    wait_until(lambda: len(list_runs()) == 2, timeout=60, message="the window's first round")
+    assert not list(state_dir().glob("watch-*.secrets"))
+    again = agenttui("watch", "--window", "--socket", tmux_server.socket, check=False)
+    assert again.returncode == 2 and "already runs" in again.stderr
+    command_lines = tmux_server.cmd("list-panes", "-a", "-F", "#{pane_start_command}")
+    assert server.api_key not in command_lines

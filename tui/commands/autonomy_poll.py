@@ -26,6 +26,10 @@ def register(
     )
     watch.add_argument("--every", default=None, help="interval: 30s, 10m, 1h ([watch] every)")
     watch.add_argument("--rounds", type=int, default=0, help="stop after N rounds (0: never)")
+    watch.add_argument(
+        "--window", action="store_true", help="start the watcher in its own tmux window and return"
+    )
+    watch.add_argument("--secrets-from", default=None, help=argparse.SUPPRESS)
     watch.add_argument("--no-timer", action="store_true", help="do not deliver check-ins")
     watch.add_argument(
         "--no-guard", action="store_true", help="do not answer hook-less agents' dialogs"
@@ -65,9 +69,17 @@ def poll_handler(args: argparse.Namespace) -> Any:
     return result
 
 
-def watch_handler(args: argparse.Namespace) -> int:
+WATCH_PANE = "agenttui-watch"
+
+
+def watch_handler(args: argparse.Namespace) -> Any:
     from workflows.checkins import parse_duration
     from workflows.config import section
+
+    if args.window:
+        return _watch_in_window(args)
+    if args.secrets_from:
+        _load_secrets(args.secrets_from)
 
     every = parse_duration(args.every or str(section("watch").get("every", "1h")))
     watcher = _watcher(args)
@@ -89,6 +101,78 @@ def watch_handler(args: argparse.Namespace) -> int:
         for stop in (stop_timer, stop_guard, stop_wip):
             if stop is not None:
                 stop()
+
+
+def _watch_in_window(args: argparse.Namespace) -> dict[str, Any]:
+    """Run this same watch command (minus --window) in a tmux window named "watch"."""
+    import os
+
+    from workflows.errors import UsageError
+    from workflows.paths import agenttui_argv
+    from workflows.runner import PLAIN_ENV
+    from workflows.tmux.driver import TmuxDriver
+
+    argv = [*agenttui_argv(), "watch"]
+    for flag, value in (
+        ("--every", args.every), ("--filter", args.filter), ("--workflow", args.workflow),
+        ("--repo", args.repo), ("--source", args.source), ("--socket", args.socket),
+        ("--session", args.session), ("--rounds", args.rounds or None),
+    ):  # fmt: skip
+        if value:
+            argv += [flag, str(value)]
+    for flag, on in (
+        ("--dry-run", args.dry_run),
+        ("--no-timer", args.no_timer),
+        ("--no-guard", args.no_guard),
+    ):
+        if on:
+            argv.append(flag)
+    driver = TmuxDriver(args.socket, args.session)
+    try:
+        running = [p for p in driver.panes() if p.name == WATCH_PANE and not p.dead]
+        if running:
+            raise UsageError(f"the watcher already runs in tmux pane {running[0].pane_id}")
+        for dead in (p for p in driver.panes() if p.name == WATCH_PANE):
+            driver.kill(dead.pane_id)
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key.startswith("AGENTTUI_") or key in PLAIN_ENV
+        }
+        secrets = ["--secrets-from", str(_write_secrets())]
+        pane = driver.spawn(
+            [*argv, *secrets], name=WATCH_PANE, window="watch", cwd=os.getcwd(), env=env
+        )
+    finally:
+        driver.close()
+    return {"pane": pane.pane_id, "window": "watch", "argv": argv[len(agenttui_argv()) :]}
+
+
+def _write_secrets() -> Any:
+    """Keys the watcher needs go through a 0600 file it deletes on start: never on a tmux or
+    process command line (the same way runners get theirs)."""
+    import os
+
+    from workflows.paths import state_dir
+    from workflows.runner import SECRET_ENV
+
+    path = state_dir() / f"watch-{os.getpid()}.secrets"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump({key: os.environ[key] for key in SECRET_ENV if os.environ.get(key)}, handle)
+    return path
+
+
+def _load_secrets(path: str) -> None:
+    import os
+    from pathlib import Path
+
+    file = Path(path)
+    try:
+        values = json.loads(file.read_text(encoding="utf-8"))
+    finally:
+        file.unlink(missing_ok=True)
+    os.environ.update({str(k): str(v) for k, v in values.items()})
 
 
 def _start_timer(args: argparse.Namespace) -> Any:
