@@ -254,6 +254,8 @@ def run_attach(args: argparse.Namespace) -> Any:
         pane = driver.resolve(args.target)
         driver.command("select-window", "-t", pane.window_id)
         driver.command("select-pane", "-t", pane.pane_id)
+        # Spawned windows have a fixed size; a person's terminal should decide it now.
+        driver.command("set-option", "-w", "-t", pane.window_id, "window-size", "latest")
         ours = driver.command("display-message", "-p", "#{socket_path}")[0]
     finally:
         driver.close()

@@ -11,7 +11,6 @@ Two ways text reaches the tmux server, with different dangers:
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -117,6 +116,3 @@ def block_numbers(line: bytes) -> tuple[bytes, bytes, bytes] | None:
         return None
     return parts[1], parts[2], parts[3]
 
-
-def default_socket_dir() -> str:
-    return os.path.join(os.environ.get("TMUX_TMPDIR", "/tmp"), f"tmux-{os.getuid()}")
