@@ -10,19 +10,19 @@ never on a tmux or process command line.
 from __future__ import annotations
 
 import faulthandler
-import fcntl
 import json
 import os
 import signal
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any
+from typing import Any
 
 from workflows import git
 from workflows.config import section
 from workflows.definitions.loader import load_workflow
 from workflows.errors import AgentTuiError, UsageError
 from workflows.paths import agenttui_argv, state_dir
+from workflows.run_records import take_runner_lock
 from workflows.runs import FINAL, RunRecord, RunStore, run_file, worker_alive
 
 SECRET_ENV = ("LINEAR_API_KEY", "GITHUB_TOKEN")
@@ -191,11 +191,9 @@ def run_worker(run_id: str, *, socket: str | None, session: str) -> int:
 
     runs = RunStore(echo=True)
     record = runs.get(run_id)
-    lock: IO[str] = run_file(record.id, "lock").open("a")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        raise UsageError(f"run {record.id} already has a runner") from None
+    lock = take_runner_lock(record.id)
+    if lock is None:
+        raise UsageError(f"run {record.id} already has a runner")
     secret_file = run_file(record.id, "secrets")
     if secret_file.exists():
         os.environ.update(json.loads(secret_file.read_text() or "{}"))

@@ -9,17 +9,41 @@ delivery that may have reached the agent is never sent again. Every event is als
 
 from __future__ import annotations
 
-import fcntl
 import json
 import secrets
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from workflows.errors import UsageError
-from workflows.paths import state_dir
+from workflows.run_records import (
+    ACTIVE,
+    FINAL,
+    RUNNER_START_GRACE_S,
+    Attempt,
+    Delivery,
+    RunRecord,
+    attempt_from_row,
+    run_file,
+    run_from_row,
+    run_log_path,
+    worker_alive,
+)
 from workflows.store import Store
+
+# Re-exported: callers import these from here.
+__all__ = [
+    "ACTIVE",
+    "FINAL",
+    "RUNNER_START_GRACE_S",
+    "Attempt",
+    "Delivery",
+    "RunRecord",
+    "RunStore",
+    "list_runs",
+    "run_file",
+    "run_log_path",
+    "worker_alive",
+]
 
 DDL = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -77,137 +101,6 @@ CREATE TABLE IF NOT EXISTS run_deliveries (
     submitted_at REAL
 );
 """
-ACTIVE = ("pending", "running")
-RUNNER_START_GRACE_S = 60.0
-FINAL = ("succeeded", "failed", "cancelled")
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    id: str
-    workflow: str
-    definition: dict[str, Any]
-    issues: list[str]
-    params: dict[str, Any]
-    status: str
-    current_step: str | None
-    cursor: dict[str, Any]
-    context: dict[str, Any]
-    pr_url: str | None
-    error: str | None
-    cancel_requested: bool
-    worker_pid: int | None
-    created_at: float
-    updated_at: float
-    finished_at: float | None
-
-    def summary(self) -> dict[str, Any]:
-        """What ``agenttui runs --json`` (and the TUI) show for one run.
-
-        A run marked running whose runner no longer holds its lock (killed, machine
-        rebooted) shows as failed, with how to continue it.
-        """
-        status, error = self.status, self.error
-        if status in ACTIVE and not worker_alive(self.id):
-            if status == "running":
-                status, error = (
-                    "failed",
-                    (
-                        f"the runner stopped unexpectedly during {self.current_step}; "
-                        f"`agenttui resume {self.id}` continues from the last completed step"
-                    ),
-                )
-            elif time.time() - self.updated_at > RUNNER_START_GRACE_S:
-                status, error = (
-                    "failed",
-                    (
-                        f"the runner never started; see tmux window run-{self.id}, then "
-                        f"`agenttui resume {self.id}`"
-                    ),
-                )
-        return {
-            "id": self.id,
-            "workflow": self.workflow,
-            "issues": self.issues,
-            "status": status,
-            "current_step": self.current_step,
-            "pr_url": self.pr_url,
-            "error": error,
-            "branch": self.context.get("branch"),
-            "worktree": self.context.get("worktree"),
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "finished_at": self.finished_at,
-        }
-
-
-@dataclass(frozen=True)
-class Attempt:
-    run_id: str
-    seq: int
-    step_id: str
-    round: int
-    role: str  # "step", or "remedy" when run to fix another step's failure
-    status: str  # running | succeeded | failed
-    outputs: dict[str, Any]
-    error: str | None
-
-
-@dataclass(frozen=True)
-class Delivery:
-    id: int
-    run_id: str
-    seq: int
-    step_id: str
-    pane_id: str
-    agent_name: str
-    chars: int
-    status: str  # sending | submitted | failed
-    detail: str
-    created_at: float
-
-
-def run_file(run_id: str, suffix: str) -> Path:
-    """``state_dir()/runs/<run-id>.<suffix>`` (log, lock, secrets)."""
-    directory = state_dir() / "runs"
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory / f"{run_id}.{suffix}"
-
-
-def worker_alive(run_id: str) -> bool:
-    """True while a runner holds the run's lock (flock: released by the kernel on death)."""
-    with run_file(run_id, "lock").open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return False
-
-
-def run_log_path(run_id: str) -> Path:
-    return run_file(run_id, "log")
-
-
-def _run(row: Any) -> RunRecord:
-    return RunRecord(
-        id=row["id"],
-        workflow=row["workflow"],
-        definition=json.loads(row["definition"]),
-        issues=json.loads(row["issues"]),
-        params=json.loads(row["params"]),
-        status=row["status"],
-        current_step=row["current_step"],
-        cursor=json.loads(row["cursor"]),
-        context=json.loads(row["context"]),
-        pr_url=row["pr_url"],
-        error=row["error"],
-        cancel_requested=bool(row["cancel_requested"]),
-        worker_pid=row["worker_pid"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        finished_at=row["finished_at"],
-    )
 
 
 class RunStore:
@@ -250,11 +143,11 @@ class RunStore:
             if len(rows) != 1:
                 raise UsageError(f"no run {run_id!r} (see `agenttui runs`)")
             row = rows[0]
-        return _run(row)
+        return run_from_row(row)
 
     def all_runs(self) -> list[RunRecord]:
         rows = self.store.connection().execute("SELECT * FROM runs ORDER BY created_at, id")
-        return [_run(row) for row in rows]
+        return [run_from_row(row) for row in rows]
 
     def update(self, run_id: str, **fields: Any) -> None:
         """Set columns; dict/list values are stored as JSON."""
@@ -328,13 +221,13 @@ class RunStore:
             .execute("SELECT * FROM run_steps WHERE run_id=? AND seq=?", (run_id, seq))
             .fetchone()
         )
-        return None if row is None else _attempt(row)
+        return None if row is None else attempt_from_row(row)
 
     def attempts(self, run_id: str) -> list[Attempt]:
         rows = self.store.connection().execute(
             "SELECT * FROM run_steps WHERE run_id=? ORDER BY seq", (run_id,)
         )
-        return [_attempt(row) for row in rows]
+        return [attempt_from_row(row) for row in rows]
 
     def finish_attempt(
         self,
@@ -393,19 +286,6 @@ class RunStore:
             sql, args = sql + " AND seq=?", [*args, seq]
         rows = self.store.connection().execute(sql + " ORDER BY id", args)
         return [Delivery(**{k: row[k] for k in Delivery.__dataclass_fields__}) for row in rows]
-
-
-def _attempt(row: Any) -> Attempt:
-    return Attempt(
-        run_id=row["run_id"],
-        seq=row["seq"],
-        step_id=row["step_id"],
-        round=row["round"],
-        role=row["role"],
-        status=row["status"],
-        outputs=json.loads(row["outputs"]),
-        error=row["error"],
-    )
 
 
 def list_runs(store: Store | None = None) -> list[RunRecord]:
