@@ -54,3 +54,21 @@ def test_deliveries_are_recorded_before_and_marked_after() -> None:
     runs.mark_delivery(delivery, "submitted", "1 attempt(s)")
     assert [d.status for d in runs.deliveries(run.id)] == ["submitted"]
     assert runs.deliveries(run.id, 4) == []
+
+
+def test_runner_lock_tells_live_runners_and_waits_out_readers() -> None:
+    import fcntl
+    import threading
+
+    from workflows.run_records import run_file, take_runner_lock, worker_alive
+
+    assert not worker_alive("r1")
+    reader = run_file("r1", "lock").open("a")
+    fcntl.flock(reader, fcntl.LOCK_SH)  # a status reader looking right now
+    release = threading.Timer(0.3, reader.close)
+    release.start()
+    lock = take_runner_lock("r1", wait=10)  # waits the reader out instead of giving up
+    assert lock is not None and worker_alive("r1")
+    assert take_runner_lock("r1", wait=0.1) is None  # a second runner is refused
+    lock.close()  # the kernel does the same when the runner dies
+    assert not worker_alive("r1")
