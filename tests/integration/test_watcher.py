@@ -250,3 +250,14 @@ def test_watch_starts_in_its_own_window_once(
     assert again.returncode == 2 and "already runs" in again.stderr
     command_lines = tmux_server.cmd("list-panes", "-a", "-F", "#{pane_start_command}")
     assert server.api_key not in command_lines
+
+
+def test_round_survives_linear_unreachable(
+    watch_setup: tuple[LinearServer, Watcher], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, watcher = watch_setup
+    monkeypatch.setenv("LINEAR_API_URL", "http://127.0.0.1:9/graphql")  # nothing listens
+    down = watcher.run_round()
+    assert down.status == "error" and down.decisions == [] and "127.0.0.1:9" in down.error
+    monkeypatch.setenv("LINEAR_API_URL", server.url)  # back: the next round launches as usual
+    assert set(actions(watcher.run_round()).values()) == {"launched"}
