@@ -1,13 +1,17 @@
 """Linear steps: comment, link a URL (the PR) and move the state, on every issue of the run.
 
-Each action on each issue is recorded as an event once done, so a resumed run never posts
-the same comment twice. A failure names the issue, the action and the tracker's message.
+Each action on each issue is recorded as an event once done, so a resumed run skips it. A
+comment is also announced before it is posted: if the runner died between the two, the
+resumed run looks for that exact comment on the issue before posting it again. (Links and
+state changes are idempotent.) A failure names the issue, the action and the tracker's
+message.
 """
 
 from __future__ import annotations
 
 from workflows.definitions.placeholders import render
 from workflows.errors import AgentTuiError
+from workflows.issues.model import IssueSource
 from workflows.steps.base import StepContext, StepFailed, StepResult
 
 
@@ -23,6 +27,22 @@ def run_linear(ctx: StepContext) -> StepResult:
     return StepResult(ok=True, outputs={"actions": done})
 
 
+def _recorded(ctx: StepContext, kind: str) -> set[tuple[str, str]]:
+    return {
+        (str(event["data"].get("issue")), str(event["data"].get("action")))
+        for event in ctx.runs.events(ctx.run.id)
+        if event["kind"] == kind and event["data"].get("seq") == ctx.seq
+    }
+
+
+def _already_commented(source: IssueSource, issue: str, body: str) -> bool:
+    try:
+        comments = source.get_issue(issue).comments
+    except AgentTuiError:
+        return False
+    return any(comment.body.strip() == body.strip() for comment in comments)
+
+
 def post_to_issues(
     ctx: StepContext,
     *,
@@ -34,18 +54,21 @@ def post_to_issues(
     """Apply the actions to every issue of the run; returns how many were applied now."""
     from workflows.issues import open_source
 
-    already = {
-        (event["data"].get("issue"), event["data"].get("action"))
-        for event in ctx.runs.events(ctx.run.id)
-        if event["kind"] == "linear" and event["data"].get("seq") == ctx.seq
-    }
+    done, announced = _recorded(ctx, "linear"), _recorded(ctx, "linear-intent")
     source = open_source(ctx.run.params.get("source"))
     actions = [("comment", comment), ("link", link), ("state", state)]
     applied = 0
     for issue in ctx.run.issues:
         for action, value in actions:
-            if not value or (issue, action) in already:
+            if not value or (issue, action) in done:
                 continue
+            data = {"issue": issue, "action": action, "seq": ctx.seq}
+            summary = f"{action} on {issue}: {value.splitlines()[0][:120]}"
+            if action == "comment":
+                if (issue, action) in announced and _already_commented(source, issue, value):
+                    ctx.event("linear", summary + " (found already posted)", **data)
+                    continue
+                ctx.event("linear-intent", f"posting a comment on {issue}", **data)
             try:
                 if action == "comment":
                     source.comment(issue, value)
@@ -55,12 +78,6 @@ def post_to_issues(
                     source.set_state(issue, value)
             except AgentTuiError as error:
                 raise StepFailed(f"{action} on {issue} failed: {error}") from error
-            ctx.event(
-                "linear",
-                f"{action} on {issue}: {value.splitlines()[0][:120]}",
-                issue=issue,
-                action=action,
-                seq=ctx.seq,
-            )
+            ctx.event("linear", summary, **data)
             applied += 1
     return applied

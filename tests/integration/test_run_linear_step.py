@@ -1,0 +1,69 @@
+"""The Linear step against the local Linear server: every issue, once, even across a crash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.linear_server import LinearServer
+from workflows.definitions.model import Step, Workflow
+from workflows.runs import RunStore
+from workflows.steps.base import StepContext
+from workflows.steps.linear import post_to_issues, run_linear
+
+
+def context(tmp_path: Path, step: Step, issues: list[str]) -> StepContext:
+    runs = RunStore()
+    run = runs.create("w", {"steps": []}, issues, {"source": "linear"})
+    return StepContext(
+        run=run,
+        runs=runs,
+        workflow=Workflow(name="w", path="w.toml"),
+        step=step,
+        seq=7,
+        round=1,
+        role="step",
+        values={"pr_url": "http://127.0.0.1:1/pr/1", "group": "G"},
+        worktree=tmp_path,
+        socket=None,
+        session="agenttui",
+    )
+
+
+def test_comment_link_and_state_on_every_issue_once(
+    tmp_path: Path, linear_server: LinearServer
+) -> None:
+    step = Step(
+        id="report",
+        kind="linear",
+        comment="PR: {pr_url}",
+        link="{pr_url}",
+        link_title="{group}",
+        state="In Review",
+    )
+    ctx = context(tmp_path, step, ["ENG-1", "ENG-2"])
+    assert run_linear(ctx).outputs == {"actions": 6}
+    assert run_linear(ctx).outputs == {"actions": 0}  # a resumed step does nothing twice
+    workspace = linear_server.workspace
+    for key in ("ENG-1", "ENG-2"):
+        assert workspace.comments_on(key) == ["PR: http://127.0.0.1:1/pr/1"]
+        assert [(a["url"], a["title"]) for a in workspace.attachments_on(key)] == [
+            ("http://127.0.0.1:1/pr/1", "G")
+        ]
+        assert workspace.issue_state(key) == "In Review"
+
+
+def test_a_comment_posted_just_before_a_crash_is_not_posted_again(
+    tmp_path: Path, linear_server: LinearServer
+) -> None:
+    step = Step(id="report", kind="linear", comment="x")
+    ctx = context(tmp_path, step, ["ENG-1"])
+    post_to_issues(ctx, comment="PR is up")
+    # As if the runner died after Linear took the comment but before the store noted it.
+    with ctx.runs.store.transaction() as conn:
+        conn.execute("DELETE FROM run_events WHERE kind='linear' AND run_id=?", (ctx.run.id,))
+    assert post_to_issues(ctx, comment="PR is up") == 0
+    assert linear_server.workspace.comments_on("ENG-1") == ["PR is up"]
+    # Without an announcement of it, a comment is simply posted.
+    other = context(tmp_path, step, ["ENG-1"])
+    assert post_to_issues(other, comment="second run") == 1
+    assert linear_server.workspace.comments_on("ENG-1") == ["PR is up", "second run"]
