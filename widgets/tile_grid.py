@@ -54,6 +54,7 @@ class TileGrid(ScrollableContainer, can_focus=True):
         super().__init__(id=id)
         self.columns = 1
         self._selected: PaneTile | None = None
+        self._applied_layout: tuple[int, str] = (0, "")
 
     @property
     def tiles(self) -> list[PaneTile]:
@@ -72,10 +73,11 @@ class TileGrid(ScrollableContainer, can_focus=True):
     def sync(self, infos: list[TileInfo], model_for: Callable[[str], PaneModel]) -> None:
         """Make the tiles match ``infos`` (in that order) without rebuilding kept ones."""
         wanted = {tile_id(info.pane_id): info for info in infos}
-        for tile in self.tiles:
-            if tile.id not in wanted:
-                tile.remove()
-        existing = {tile.id: tile for tile in self.tiles if tile.id in wanted}
+        tiles = self.tiles
+        gone = [tile for tile in tiles if tile.id not in wanted]
+        for tile in gone:
+            tile.remove()
+        existing = {tile.id: tile for tile in tiles if tile.id in wanted}
         new_tiles = []
         for info in infos:
             tile = existing.get(tile_id(info.pane_id))
@@ -85,7 +87,13 @@ class TileGrid(ScrollableContainer, can_focus=True):
                 tile.update_info(info)
         if new_tiles:
             self.mount_all(new_tiles)
-        self.call_after_refresh(self._relayout)
+        if new_tiles or gone:
+            self.call_after_refresh(self._relayout)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):  # other tiles came into view
+            self.post_message(self.Layout())
 
     def on_resize(self, event: Resize) -> None:
         self._relayout()
@@ -95,11 +103,11 @@ class TileGrid(ScrollableContainer, can_focus=True):
         width, height = self.size
         self.columns = max(1, min(count, width // MIN_TILE_WIDTH or 1))
         rows = math.ceil(count / self.columns)
-        self.styles.grid_size_columns = self.columns
-        if rows * MIN_TILE_HEIGHT <= height:
-            self.styles.grid_rows = "1fr"
-        else:
-            self.styles.grid_rows = str(MIN_TILE_HEIGHT)
+        grid_rows = "1fr" if rows * MIN_TILE_HEIGHT <= height else str(MIN_TILE_HEIGHT)
+        if (self.columns, grid_rows) != self._applied_layout:  # style changes cost a layout
+            self._applied_layout = (self.columns, grid_rows)
+            self.styles.grid_size_columns = self.columns
+            self.styles.grid_rows = grid_rows
         self.post_message(self.Layout())
 
     def visible_tiles(self) -> list[PaneTile]:
