@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -150,3 +151,21 @@ def test_a_swallowed_enter_is_retried_once_and_submits_once(
     assert [step["ok"] for step in confirms] == [False, True]
     wait_until(lambda: demo_prompts(tmp_path), message="the prompt")
     assert demo_prompts(tmp_path) == ["burst\n"]  # once, with the newline the burst typed
+
+
+def test_concurrent_senders_take_turns(driver: TmuxDriver, tmp_path: Path) -> None:
+    pane = spawn_demo(driver, tmp_path, name="demo")
+    texts = [f"sender {n}: " + "words " * 20 for n in range(3)]
+    results: list[object] = []
+
+    def send(text: str) -> None:
+        results.append(send_text(driver, pane, text, timeout=60).submitted)
+
+    threads = [threading.Thread(target=send, args=(text,)) for text in texts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [True, True, True]
+    wait_until(lambda: len(demo_prompts(tmp_path)) >= 3, timeout=30, message="3 prompts")
+    assert sorted(demo_prompts(tmp_path)) == sorted(texts)

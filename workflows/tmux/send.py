@@ -36,6 +36,7 @@ from workflows.agents.profiles import Profile
 from workflows.agents.state import AgentState
 from workflows.errors import AgentTuiError, NotDelivered
 from workflows.tmux.driver import PaneInfo, TmuxDriver
+from workflows.tmux.sendlock import PaneBusy, pane_send_lock
 
 POLL_S = 0.02
 CONFIRM_S = 2.0
@@ -235,8 +236,33 @@ def send_text(
     timeout: float = 10.0,
     profile: Profile | None = None,
 ) -> SendResult:
-    """Deliver ``text`` to an agent pane (and press Enter unless ``submit`` is False)."""
+    """Deliver ``text`` to an agent pane (and press Enter unless ``submit`` is False).
+
+    Sends to one pane are serialised (``sendlock``): a second sender waits its turn within
+    ``timeout``, then sees the pane as the first one left it.
+    """
     pane = driver.resolve(target if isinstance(target, str) else target.pane_id)
+    started = time.monotonic()
+    try:
+        with pane_send_lock(getattr(driver, "socket", None), pane.pane_id, timeout=timeout):
+            remaining = max(0.0, timeout - (time.monotonic() - started))
+            return _send_locked(
+                driver, pane, text, submit=submit, timeout=remaining, profile=profile
+            )
+    except PaneBusy as busy:
+        step = {"step": "preflight", "ok": False, "detail": str(busy), "ms": timeout * 1000}
+        raise SendFailed(f"not delivered to {pane.pane_id}: {busy}", [step]) from busy
+
+
+def _send_locked(
+    driver: TmuxDriver,
+    pane: PaneInfo,
+    text: str,
+    *,
+    submit: bool,
+    timeout: float,
+    profile: Profile | None,
+) -> SendResult:
     sender = _Sender(driver, pane, profile or profile_for(pane), timeout)
     text = text.replace("\r\n", "\n")
     before = sender.preflight()
