@@ -233,6 +233,8 @@ def run(agent: Agent, fd_in: int, fd_out: int) -> None:
                 os.write(fd_out, frame.encode())
                 last_frame = frame
             timeout = 0.1 if agent.job is not None or keys.pending else 1.0
+            if agent.job is not None and agent.screen.mode == "input" and not keys.pending:
+                timeout = max(0.0, min(timeout, agent.job.until - time.monotonic()))
             ready, _, _ = select.select([fd_in], [], [], timeout)
             data = os.read(fd_in, 65536) if ready else b""
             if ready and not data:
