@@ -38,6 +38,12 @@ DENIED: list[tuple[str, dict[str, Any], str]] = [
     ("Bash", {"command": "find / -name '*.log' -delete"}, "recursive-delete"),
     ("Bash", {"command": "find ~ -exec rm -rf {} +"}, "recursive-delete"),
     ("Bash", {"command": ["rm", "-rf", "/"]}, "recursive-delete"),
+    ("Bash", {"command": "cd .. && rm -rf wt"}, "recursive-delete"),
+    ("Bash", {"command": "cd /tmp; rm -rf build"}, "recursive-delete"),
+    ("Bash", {"command": "cd $SOMEWHERE && rm -rf build"}, "recursive-delete"),
+    ("Bash", {"command": "cd && rm -rf projects"}, "recursive-delete"),
+    ("Bash", {"command": "$RM -rf /"}, "recursive-delete"),
+    ("Bash", {"command": "$GIT push -f origin main"}, "force-push"),
     # force pushes
     ("Bash", {"command": "git push --force"}, "force-push"),
     ("Bash", {"command": "git push -f origin main"}, "force-push"),
@@ -121,6 +127,8 @@ SAFE = [
     "find . -name '*.pyc'",
     "find build -delete",
     "env FOO=1 make",
+    "cd src && rm -rf build",
+    "cd /tmp && ls",
 ]
 
 
@@ -190,3 +198,39 @@ def test_ordinary_commands_pass_the_deny_list(
 ) -> None:
     decision = decide("Bash", {"command": command}, worktree, "agent-1", project=worktree)
     assert (decision.behavior, decision.decided_by) == ("allow", "rule:Bash")
+
+
+def test_relative_deletes_start_from_the_agents_cwd(tmp_path: Path) -> None:
+    from workflows.approvals.denylist import check_command
+    from workflows.approvals.paths import PathContext
+
+    worktree = tmp_path / "wt"
+    (worktree / "src").mkdir(parents=True)
+    inside = PathContext.for_cwd(worktree / "src", worktree)
+    assert check_command("rm -rf ../build", inside) is None
+    assert check_command("rm -rf ../..", inside) is not None
+    outside = PathContext.for_cwd(tmp_path, worktree)  # the agent cd'ed out of its worktree
+    hit = check_command("rm -rf wt", outside)
+    assert hit is not None and "worktree" in hit.detail
+
+
+def test_the_runs_worktree_bounds_deletes_wherever_the_agent_is(tmp_path: Path) -> None:
+    import subprocess
+
+    from workflows.approvals.worktree import worktree_for
+    from workflows.runs import RunStore
+
+    repo = tmp_path / "repo"
+    (repo / "src").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    assert worktree_for(repo / "src") == str(repo)
+    assert worktree_for(tmp_path) is None
+    runs = RunStore()
+    run = runs.create("feedback", {}, ["ENG-1"], {})
+    runs.update_context(run.id, worktree=str(repo / "src"))
+    assert worktree_for(tmp_path, run.id) == str(repo / "src")
+    # An agent of that run that cd'ed up to tmp_path still may not delete the checkout.
+    decision = decide(
+        "Bash", {"command": "rm -rf repo"}, tmp_path, "a", worktree=worktree_for(tmp_path, run.id)
+    )
+    assert decision.decided_by == "deny-list:recursive-delete"

@@ -123,6 +123,10 @@ def _check_parsed(parsed: ParsedCommand, ctx: PathContext, depth: int) -> DenyHi
         for command, stage in zip(pipeline, stages, strict=True):
             if hit := _check_simple(command, stage, ctx, depth):
                 return hit
+            if stage.argv and basename(stage.argv[0]) in ("cd", "pushd"):
+                # Later relative paths start from there (a cd inside a pipe stays there).
+                operands = [arg for arg in stage.argv[1:] if not arg.startswith("-")]
+                ctx = ctx.after_cd(operands[0] if operands else None)
     return None
 
 
@@ -155,6 +159,8 @@ def _check_simple(
     if not argv:
         return None
     name = basename(argv[0])
+    if "$" in name or "`" in name:  # a command name chosen at run time: judge the worst case
+        return _recursive_delete("rm", argv, stage, ctx) or _force_push("git", argv)
     if name not in READ_ONLY:
         for word in argv[1:]:
             if reason := policy_reason(word, ctx):

@@ -20,6 +20,7 @@ from workflows.agents.hooks import record_event
 from workflows.agents.observe import profile_for, read_state, server_for
 from workflows.agents.state import AgentState
 from workflows.approvals import decide
+from workflows.approvals.worktree import worktree_for
 from workflows.errors import AgentTuiError
 from workflows.store import Store
 
@@ -70,8 +71,11 @@ class Guard:
             return None  # already answered, or left to a person
         self._judged[pane.pane_id] = command
         tool = str(reading.detail.get("tool") or "Bash")
+        cwd = pane.cwd or "/"
+        worktree = worktree_for(cwd, pane.run_id)
+        name = pane.name or pane.pane_id
         decision = decide(
-            tool, {"command": command}, pane.cwd or "/", pane.name or pane.pane_id, store=self.store
+            tool, {"command": command}, cwd, name, worktree=worktree, store=self.store
         )
         if decision.behavior == "ask":
             return None

@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from workflows.approvals import decide
+from workflows.approvals.worktree import pane_run_id, worktree_for
 from workflows.errors import AgentTuiError
 
 
@@ -27,8 +28,10 @@ def permission_verdict(agent: str, payload: dict[str, Any]) -> dict[str, Any] | 
     if not isinstance(tool, str) or not isinstance(tool_input, dict):
         return None
     cwd = payload.get("cwd")
+    directory = cwd if isinstance(cwd, str) else os.getcwd()
+    worktree = worktree_for(directory, pane_run_id())
     try:
-        decision = decide(tool, tool_input, cwd if isinstance(cwd, str) else os.getcwd(), agent)
+        decision = decide(tool, tool_input, directory, agent, worktree=worktree)
     except AgentTuiError as error:
         print(f"agenttui approvals: {error}", file=sys.stderr)
         return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from workflows.paths import config_dir, config_file, state_dir
@@ -36,20 +36,37 @@ POLICY_SUFFIXES = (
     ".claude/settings.local.json",
     ".codex/config.toml",
 )
+UNKNOWN_DIR = Path("/nonexistent/agenttui-unknown-cd")
 VARIABLE = re.compile(r"\$(HOME\b|\{HOME\})")
 
 
 @dataclass(frozen=True)
 class PathContext:
-    """Where an agent works: its worktree (deletes stay inside) and the home to protect."""
+    """Where an agent works: its worktree (deletes stay inside), the directory relative paths
+    start from (the agent's cwd, moved by ``cd`` within a command line) and the home."""
 
     worktree: Path
     home: Path
+    cwd: Path | None = None  # None: the worktree
 
     @classmethod
     def for_cwd(cls, cwd: str | Path, worktree: str | Path | None = None) -> PathContext:
         root = Path(worktree if worktree is not None else cwd)
-        return cls(worktree=Path(os.path.realpath(root)), home=Path.home())
+        return cls(
+            worktree=Path(os.path.realpath(root)),
+            home=Path.home(),
+            cwd=Path(os.path.realpath(cwd)),
+        )
+
+    def after_cd(self, target: str | None) -> PathContext:
+        """The context after ``cd target`` (``cd`` alone: home; a variable or ``-``: a
+        directory known to be outside everything, so relative deletes are refused)."""
+        if target is None:
+            return replace(self, cwd=self.home)
+        expanded = expand_home(target, self.home)
+        if "$" in expanded or "`" in expanded or expanded == "-":
+            return replace(self, cwd=UNKNOWN_DIR)
+        return replace(self, cwd=Path(os.path.realpath(_resolve(expanded, self))))
 
 
 def expand_home(word: str, home: Path) -> str:
@@ -107,7 +124,7 @@ def policy_reason(word: str, ctx: PathContext) -> str | None:
 
 
 def _resolve(path: str, ctx: PathContext) -> Path:
-    return Path(os.path.normpath(os.path.join(ctx.worktree, path)))
+    return Path(os.path.normpath(os.path.join(ctx.cwd or ctx.worktree, path)))
 
 
 def _same_file(path: str, other: Path, ctx: PathContext) -> bool:

@@ -1,0 +1,56 @@
+"""Which worktree bounds an agent's deletes: its run's, not wherever it has cd'ed to.
+
+An agent can ``cd ..`` and then delete a sibling; judging deletes against its current
+directory would let that pass. The run an agent pane belongs to (tmux option
+``@agenttui_run``) names the worktree; an agent outside a run is bounded by the git
+checkout around its directory, else by the directory itself.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+
+def run_worktree(run_id: str) -> str | None:
+    from workflows.errors import AgentTuiError
+    from workflows.runs import RunStore
+
+    try:
+        worktree = RunStore().get(run_id).context.get("worktree")
+    except AgentTuiError:
+        return None
+    return str(worktree) if worktree else None
+
+
+def pane_run_id() -> str:
+    """The run of the tmux pane this process runs in ($TMUX_PANE), '' when none."""
+    pane, server = os.environ.get("TMUX_PANE"), os.environ.get("TMUX", "")
+    if not pane or not server:
+        return ""
+    try:
+        done = subprocess.run(
+            ["tmux", "-S", server.split(",")[0], "display-message", "-p", "-t", pane,
+             "#{@agenttui_run}"],
+            capture_output=True, text=True, timeout=5, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def git_toplevel(cwd: str | Path) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(cwd), "rev-parse", "--show-toplevel"],
+            capture_output=True, text=True, timeout=10, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
+
+
+def worktree_for(cwd: str | Path, run_id: str = "") -> str | None:
+    """The run's worktree, else the git checkout around ``cwd``, else None (``cwd``)."""
+    return (run_worktree(run_id) if run_id else None) or git_toplevel(cwd)
