@@ -72,6 +72,7 @@ class RunRecord:
             "current_step": self.current_step,
             "pr_url": self.pr_url,
             "error": error,
+            "attention": self.context.get("attention") if status in ACTIVE else None,
             "branch": self.context.get("branch"),
             "worktree": self.context.get("worktree"),
             "created_at": self.created_at,

@@ -354,3 +354,35 @@ def test_tests_failing_every_round_fail_the_run_and_resume_tries_again(
     assert [a.status for a in store.attempts(run_id)][-3:] == ["succeeded"] * 3
     assert len(prompts_received(worktree)) == 3  # no agent step ran again
     assert len(github.pulls) == 1
+
+
+APPROVAL_WORKFLOW = """
+name = "needs-approval"
+agent = "demo"
+
+[[steps]]
+id = "touch"
+prompt = "Please run command `touch approved.txt` for {issue_ids}."
+output = ".agenttui/touch.md"
+"""
+
+
+def test_a_run_waiting_for_an_approval_says_so_and_goes_on_once_approved(
+    tmux_server: TmuxServer, linear_server: LinearServer, project: Project, tmp_path: Path
+) -> None:
+    definition = tmp_path / "approval.toml"
+    definition.write_text(APPROVAL_WORKFLOW)
+    run_id = start_run(
+        str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear"
+    )
+    waiting = wait_until(
+        lambda: run_summary(run_id).get("attention"),
+        timeout=60,
+        message="the run to report the approval it waits for",
+    )
+    assert waiting.startswith(f"{run_id}-main (%") and waiting.endswith("is awaiting_approval")
+    assert f"[waiting: {waiting}]" in agenttui("runs").stdout
+    agenttui("approve", f"{run_id}-main")
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "succeeded" and summary["attention"] is None
+    assert (Path(summary["worktree"]) / "approved.txt").exists()

@@ -75,6 +75,7 @@ def _format_runs(result: list[dict[str, Any]]) -> str:
         tail = ", ".join(run["issues"])
         tail += f"  {run['pr_url']}" if run.get("pr_url") else ""
         tail += f"  ({run['error']})" if run.get("error") else ""
+        tail += f"  [waiting: {run['attention']}]" if run.get("attention") else ""
         rows.append(
             f"{run['id']:8} {run['workflow']:10} {run['status']:10} "
             f"{run['current_step'] or '-':10} {tail}"

@@ -164,12 +164,13 @@ def _wait_for_turn(
             raise StepFailed(
                 f"agent {pane.name} exited during step {ctx.step.id!r} ({reading.detail})"
             )
-        if state.needs_person and not told_person:
-            ctx.event(
-                "attention",
-                f"{pane.name} waits for a person: {state.value} {reading.detail}",
-                pane=pane.pane_id,
+        if state.needs_person != told_person:  # `agenttui runs` shows who waits for whom
+            waiting = (
+                f"{pane.name} ({pane.pane_id}) is {state.value}" if state.needs_person else None
             )
+            ctx.runs.update_context(ctx.run.id, attention=waiting)
+            if waiting:
+                ctx.event("attention", f"{waiting}: {reading.detail}", pane=pane.pane_id)
         told_person = state.needs_person
         seen_working = seen_working or state == AgentState.WORKING
         if output is not None:
