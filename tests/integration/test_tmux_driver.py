@@ -82,6 +82,11 @@ def test_names_resolve_and_duplicates_are_refused(driver: TmuxDriver, tmp_path: 
     assert driver.resolve(pane.pane_id).name == "alpha"
     with pytest.raises(UsageError, match="already running"):
         driver.spawn(["cat"], name="alpha", cwd=str(tmp_path))
+    with pytest.raises(UsageError, match="does not exist"):
+        driver.spawn(["cat"], name="nowhere", cwd=str(tmp_path / "missing"))
+    other = driver.spawn(["cat"], name="gamma", window="shared #{pane_id};", cwd=str(tmp_path))
+    assert driver.resolve("gamma").window_name == "shared #{pane_id};"
+    assert other.window_id != pane.window_id  # one window per pane
     with pytest.raises(UsageError, match="bad agent name"):
         driver.spawn(["cat"], name="no spaces", cwd=str(tmp_path))
     with pytest.raises(UsageError, match="no agent named 'beta'"):

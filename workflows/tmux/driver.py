@@ -12,6 +12,7 @@ behind with its exit status and signal.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import threading
@@ -209,6 +210,8 @@ class TmuxDriver:
     ) -> PaneInfo:
         if not argv:
             raise UsageError("spawn needs a command")
+        if cwd is not None and not os.path.isdir(cwd):
+            raise UsageError(f"working directory {cwd} does not exist")
         if not NAME_RE.match(name):
             raise UsageError(f"bad agent name {name!r}: use letters, digits, '_', '.', '-'")
         existing = [p for p in self.panes() if p.name == name and not p.dead]
@@ -217,7 +220,7 @@ class TmuxDriver:
         window_name = window or name
         out = self._client(
             "new-window", "-d", "-P", "-F", "#{pane_id}",
-            "-t", f"={self.session}:", "-n", argv_word(window_name),
+            "-t", f"={self.session}:", "-n", argv_word(window_name.replace("#", "##")),
             "--", *PLACEHOLDER,
         )  # fmt: skip
         pane = out.strip()
