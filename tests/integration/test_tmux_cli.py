@@ -147,3 +147,13 @@ def test_attach_outside_and_inside_tmux(demo: Path, tmux_server: TmuxServer) -> 
         if outside.poll() is None:
             outside.kill()
             outside.wait()
+
+
+def test_hostile_prompts_through_the_cli_argv(demo: Path) -> None:
+    from tests.hostile import HOSTILE_PROMPTS
+
+    for prompt in [*HOSTILE_PROMPTS, "-x", "--json"]:
+        code, sent = cli("send", "--json", "--timeout", "60", "d1", "--", prompt)
+        assert (code, sent["submitted"], sent["attempts"]) == (0, True, 1), prompt
+    wait_until(lambda: len(demo_prompts(demo)) >= len(HOSTILE_PROMPTS) + 2, timeout=60)
+    assert demo_prompts(demo) == [*HOSTILE_PROMPTS, "-x", "--json"]
