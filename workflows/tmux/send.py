@@ -16,7 +16,8 @@ The protocol (FIELD-NOTES §3), each step reported in ``SendResult.steps``:
 5. enter — the named key ``Enter`` (never C-m / C-j).
 6. confirm — the input box is empty again, or the screen shows the agent working, asking or
    awaiting approval. Otherwise Enter is retried at most twice, and only while the text is
-   still sitting in the input box, so a prompt is never submitted twice.
+   still sitting in the input box. The text itself is pasted exactly once: a retried Enter
+   can only submit what is still in the box, so a prompt is never submitted twice.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from workflows.agents.classifier import screen_state
 from workflows.agents.observe import profile_for
 from workflows.agents.profiles import Profile
 from workflows.agents.state import AgentState
-from workflows.errors import AgentTuiError, NotDelivered
+from workflows.errors import AgentTuiError, NotDelivered, UsageError
 from workflows.tmux.driver import PaneInfo, TmuxDriver
 from workflows.tmux.sendlock import PaneBusy, pane_send_lock
 
@@ -241,6 +242,8 @@ def send_text(
     Sends to one pane are serialised (``sendlock``): a second sender waits its turn within
     ``timeout``, then sees the pane as the first one left it.
     """
+    if not text:
+        raise UsageError("nothing to send: the text is empty")
     pane = driver.resolve(target if isinstance(target, str) else target.pane_id)
     started = time.monotonic()
     try:
