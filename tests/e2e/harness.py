@@ -20,7 +20,7 @@ from typing import Any
 from tests.e2e.agents import claude_launch, codex_launch
 from tests.e2e.model_server import AnthropicServer, OpenAIServer
 from tests.helpers import wait_until
-from workflows.agents.actions import ActionResult, note_submitted, perform
+from workflows.agents.actions import ActionResult, perform
 from workflows.agents.hooks import hook_launch_args
 from workflows.agents.observe import read_state
 from workflows.agents.profiles import Profile, load_profile
@@ -113,10 +113,7 @@ class AgentPane:
         )
 
     def send(self, text: str) -> SendResult:
-        result = send_text(self.driver, self.refresh(), text, profile=self.profile, timeout=30.0)
-        if result.submitted and self.profile.hooks != "claude-settings":
-            note_submitted(self.driver, self.pane)  # Codex has no submit hook of its own
-        return result
+        return send_text(self.driver, self.refresh(), text, profile=self.profile, timeout=30.0)
 
     def act(self, action: str) -> ActionResult:
         return perform(self.driver, self.refresh(), action)

@@ -63,19 +63,19 @@ def title_matches(pane: AgentPane, check: Callable[[str], bool], timeout: float 
     wait_until(lambda: check(pane.refresh().title), timeout=timeout, interval=0.05)
 
 
-def exit_twice(driver: TmuxDriver, pane: AgentPane) -> None:
-    def gone() -> bool:
-        if not pane.refresh().dead:
-            driver.send_keys(pane.pane.pane_id, "C-c")
-            driver.send_keys(pane.pane.pane_id, "C-c")
-            return False
-        return pane.pane.dead_status is not None or pane.pane.dead_signal is not None
-
-    try:
-        wait_until(gone, timeout=30, interval=2.0)
-    except AssertionError:
-        print("\n".join(pane.screen()))
-        raise
+def quit_agent(driver: TmuxDriver, pane: AgentPane) -> None:
+    """Claude asks for a second Ctrl-C; Codex quits on one (a second could kill it)."""
+    driver.send_keys(pane.pane.pane_id, "C-c")
+    if pane.profile.name == "claude":
+        on_screen(pane, "Press Ctrl-C again to exit")
+        driver.send_keys(pane.pane.pane_id, "C-c")
+    wait_until(
+        lambda: (
+            pane.refresh().dead
+            and (pane.pane.dead_status is not None or pane.pane.dead_signal is not None)
+        ),
+        timeout=30,
+    )
 
 
 def record_claude(driver: TmuxDriver, root: Path) -> None:
@@ -124,7 +124,7 @@ def record_claude(driver: TmuxDriver, root: Path) -> None:
         on_screen(pane, "? for shortcuts")
         save("claude", "idle-interrupted", pane)
         hold.set()
-        exit_twice(driver, pane)
+        quit_agent(driver, pane)
         save("claude", "exited", pane)
 
 
@@ -167,7 +167,7 @@ def record_codex(driver: TmuxDriver, root: Path) -> None:
         on_screen(pane, "for agents")
         save("codex", "idle-interrupted", pane)
         hold.set()
-        exit_twice(driver, pane)
+        quit_agent(driver, pane)
         save("codex", "exited", pane)
 
 

@@ -114,6 +114,7 @@ def test_claude_deny_interrupt_and_exit(
         hold.set()
 
     driver.send_keys(agent.pane.pane_id, "C-c")
+    agent.wait_screen("Press Ctrl-C again to exit")
     driver.send_keys(agent.pane.pane_id, "C-c")
     reading = agent.wait_state("exited")
     assert reading.detail == {"status": 0, "signal": None}

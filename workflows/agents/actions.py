@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from workflows.agents.hooks import record_event
+from workflows.agents.hooks import event_since, last_event_id, record_event
 from workflows.agents.observe import profile_for, read_state, server_for
 from workflows.agents.state import AgentState
 from workflows.errors import AgentTuiError, UsageError
@@ -170,3 +170,37 @@ def note_submitted(driver: TmuxDriver, pane: PaneInfo, *, store: Store | None = 
         pane_id=pane.pane_id,
         server=server_for(driver, pane.pane_id),
     )
+
+
+class SubmitWatch:
+    """Confirmation of a send by the agent's own submit hook (Claude's UserPromptSubmit).
+
+    ``mark()`` before pressing Enter; ``fired()`` is true once the agent reported a submit
+    after the mark. ``confirmed()`` after a send that was confirmed another way records the
+    submit for agents that only report turn ends (Codex notify), see :func:`note_submitted`.
+    """
+
+    def __init__(self, driver: TmuxDriver, pane: PaneInfo, hooks: str, store: Store | None = None):
+        self.driver = driver
+        self.pane = pane
+        self.hooks = hooks
+        self.store = store or Store()
+        self.server = server_for(driver, pane.pane_id) if hooks != "none" else ""
+        self.after = 0
+
+    def mark(self) -> None:
+        if self.hooks == "claude-settings":
+            self.after = last_event_id(self.store, pane_id=self.pane.pane_id, server=self.server)
+
+    def fired(self) -> bool:
+        if self.hooks != "claude-settings":
+            return False
+        found = event_since(
+            self.store, pane_id=self.pane.pane_id, kind="submit", after_id=self.after,
+            server=self.server,
+        )  # fmt: skip
+        return found is not None
+
+    def confirmed(self) -> None:
+        if self.hooks not in ("none", "claude-settings"):
+            note_submitted(self.driver, self.pane, store=self.store)

@@ -31,6 +31,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from workflows.agents.actions import SubmitWatch
 from workflows.agents.classifier import screen_state
 from workflows.agents.observe import profile_for
 from workflows.agents.profiles import Profile
@@ -195,6 +196,8 @@ class _Sender:
     def submit(self, needle: str) -> tuple[bool, int]:
         """Enter, confirm, and retry while the text provably still waits in the box."""
         confirmable = self.profile.input_empty is not None or bool(self.profile.rules)
+        hook = SubmitWatch(self.driver, self.pane, self.profile.hooks)
+        hook.mark()
         attempts = 0
         while True:
             attempts += 1
@@ -212,6 +215,9 @@ class _Sender:
                 pane = self.driver.resolve(self.pane.pane_id)
                 if pane.dead:
                     self.step("confirm", True, "agent exited after Enter", started)
+                    return True, attempts
+                if hook.fired():
+                    self.step("confirm", True, "submit hook fired", started)
                     return True, attempts
                 lines = self.screen()
                 state = self.state(lines)
@@ -278,4 +284,6 @@ def _send_locked(
     time.sleep(sender.profile.settle_ms / 1000)
     sender.step("settle", True, f"{sender.profile.settle_ms} ms", started)
     submitted, attempts = sender.submit(needle)
+    if submitted:
+        SubmitWatch(driver, sender.pane, sender.profile.hooks).confirmed()
     return SendResult(True, submitted, attempts, sender.steps, sender.pane.pane_id)
