@@ -28,9 +28,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
 
 def tool_results(server: AnthropicServer) -> list[str]:
-    """Every tool_result text Claude sent back to the model."""
+    """Every tool_result text Claude sent back to the model (the last request holds the whole
+    conversation)."""
     found = []
-    for request in server.requests:
+    for request in [r for r in server.requests if r.turn][-1:]:
         for message in request.body.get("messages", []):
             content = message.get("content")
             for block in content if isinstance(content, list) else []:
@@ -49,6 +50,8 @@ def test_policy_answers_claude_through_the_hook(
         Reply.text("Created it, marker-a2."),
         Reply.bash("git push --force origin main"),
         Reply.text("Understood, marker-d3."),
+        Reply.bash("cat .env"),
+        Reply.text("Fine, marker-e4."),
     )
     agent = AgentPane.claude(driver, anthropic, tmp_path, name="w1")
     agent.wait_state("idle")
@@ -71,22 +74,35 @@ def test_policy_answers_claude_through_the_hook(
     assert agent.send("now force push").submitted
     agent.wait_screen("marker-d3")
     agent.wait_state("idle")
-    refused = [text for text in tool_results(anthropic) if "agenttui policy refused" in text]
-    assert len(refused) == 1 and "deny-list:force-push" in refused[0]
 
+    # Claude reads files in its project without asking: only PreToolUse can refuse this one.
+    (agent.project / ".env").write_text("API_TOKEN=hunter2-e5\n")
+    assert agent.send("show me the env file").submitted
+    agent.wait_screen("marker-e4")
+    agent.wait_state("idle")
+
+    results = tool_results(anthropic)
+    refused = [text for text in results if "agenttui policy refused" in text]
+    assert len(refused) == 2
+    assert "deny-list:force-push" in refused[0] and "deny-list:credentials" in refused[1]
+    assert not any("hunter2-e5" in text for text in results)
+
+    # Only the touch reached a permission dialog: the others were refused before it.
     permissions = events_for_agent(Store(), "w1", kind="permission")
-    assert [e["payload"]["tool_input"]["command"] for e in permissions] == [
-        "touch allowed-a1.txt",
-        "git push --force origin main",
-    ]
+    assert [e["payload"]["tool_input"]["command"] for e in permissions] == ["touch allowed-a1.txt"]
     audit = [
         (e.agent, e.tool, e.summary, e.decision, e.decided_by) for e in reversed(entries(Store()))
     ]
     assert audit == [
         ("w1", "Bash", "touch allowed-a1.txt", "allow", "rule:Bash(touch:*)"),
         ("w1", "Bash", "git push --force origin main", "deny", "deny-list:force-push"),
+        ("w1", "Bash", "cat .env", "deny", "deny-list:credentials"),
     ]
-    assert anthropic.prompts() == ["create the file please", "now force push"]
+    assert anthropic.prompts() == [
+        "create the file please",
+        "now force push",
+        "show me the env file",
+    ]
 
 
 def test_guard_answers_the_real_codex_with_keys(

@@ -149,6 +149,8 @@ def claude_settings(name: str, *, directory: Path | None = None) -> Path:
         for event in CLAUDE_EVENTS
     }
     hooks["Notification"] = [{"matcher": "permission_prompt|elicitation_dialog", "hooks": [hook]}]
+    # The hard deny-list also covers what Claude runs without asking (workflows/approvals).
+    hooks["PreToolUse"] = [{"matcher": "*", "hooks": [hook]}]
     target_dir = directory if directory is not None else state_dir() / "claude-settings"
     target_dir.mkdir(parents=True, exist_ok=True)
     path = target_dir / f"{_safe(name)}.json"

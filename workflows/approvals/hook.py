@@ -1,9 +1,13 @@
-"""The policy behind Claude Code's PermissionRequest hook (``agenttui hook claude``).
+"""The policy behind Claude Code's hooks (``agenttui hook claude``).
 
-Claude Code runs the hook when it is about to show a permission dialog; printing
+PermissionRequest runs when Claude is about to show a permission dialog; printing
 ``{"hookSpecificOutput": {"hookEventName": "PermissionRequest", "decision": {...}}}`` with
 ``{"behavior": "allow"}`` or ``{"behavior": "deny", "message": …}`` answers it without a key
 being pressed, and printing nothing leaves the dialog to a person.
+
+PreToolUse runs before every tool call, including the ones Claude allows by itself
+(``cat .env`` inside the project never shows a dialog): there only the hard deny-list
+speaks, with ``permissionDecision: "deny"``; everything else goes on as Claude decides.
 """
 
 from __future__ import annotations
@@ -35,9 +39,57 @@ def permission_verdict(agent: str, payload: dict[str, Any]) -> dict[str, Any] | 
     except AgentTuiError as error:
         print(f"agenttui approvals: {error}", file=sys.stderr)
         return None
+    if decision.final:
+        # The dialog is handled and the agent goes on (a refusal goes back to the model).
+        from workflows.agents.hooks import record_event
+        from workflows.store import Store
+
+        record_event(
+            Store(),
+            agent=agent,
+            kind="answered",
+            payload={"action": f"policy-{decision.behavior}", "by": decision.decided_by},
+        )
     if decision.behavior == "allow":
         return {"behavior": "allow"}
     if decision.behavior == "deny":
         message = f"agenttui policy refused this ({decision.decided_by}: {decision.reason})"
         return {"behavior": "deny", "message": message}
     return None
+
+
+def pre_tool_verdict(agent: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+    """Refuse a deny-listed tool call before it runs (audited); None lets it go on."""
+    from workflows.approvals import audit
+    from workflows.approvals.denylist import check_tool
+    from workflows.approvals.paths import PathContext
+    from workflows.store import Store
+
+    tool = payload.get("tool_name")
+    tool_input = payload.get("tool_input")
+    if not isinstance(tool, str) or not isinstance(tool_input, dict):
+        return None
+    cwd = payload.get("cwd")
+    directory = cwd if isinstance(cwd, str) else os.getcwd()
+    ctx = PathContext.for_cwd(directory, worktree_for(directory, pane_run_id()))
+    hit = check_tool(tool, tool_input, ctx)
+    if hit is None:
+        return None
+    audit.record(
+        Store(),
+        agent=agent,
+        tool=tool,
+        tool_input=tool_input,
+        decision="deny",
+        decided_by=f"deny-list:{hit.category}",
+        reason=hit.detail,
+        cwd=directory,
+    )
+    message = f"agenttui policy refused this (deny-list:{hit.category}: {hit.detail})"
+    return {
+        "hookSpecificOutput": {
+            "hookEventName": "PreToolUse",
+            "permissionDecision": "deny",
+            "permissionDecisionReason": message,
+        }
+    }
