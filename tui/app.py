@@ -123,11 +123,12 @@ class AgentTuiApp(App[None]):
         """Run an interactive command (attach) with the terminal handed over to it."""
         from textual.app import SuspendNotSupported
 
+        env = {key: value for key, value in os.environ.items() if key != "TMUX"}  # no nesting
         try:
             with self.suspend():
-                return subprocess.call(list(argv))
+                return subprocess.call(list(argv), env=env)
         except SuspendNotSupported:  # headless (tests) or a web driver
-            return subprocess.call(list(argv), stdin=subprocess.DEVNULL)
+            return subprocess.call(list(argv), stdin=subprocess.DEVNULL, env=env)
 
     def open_run_log(self, run_id: str) -> None:
         self.push_screen(RunLogScreen(run_id, self.services.run_log(run_id)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -100,18 +101,36 @@ class Services:
 
         return str(actions.perform(self.driver, pane_id, action))
 
+    def _tmux(self) -> list[str]:
+        return [shutil.which("tmux") or "tmux", *(["-L", self.socket] if self.socket else [])]
+
     def attach_argv(self, pane_id: str) -> list[str]:
+        """Outside tmux: attach this terminal to the session, showing the pane."""
         if self.attach_command is not None:
             return [*self.attach_command, pane_id]
-        tmux = [shutil.which("tmux") or "tmux", *(["-L", self.socket] if self.socket else [])]
-        return [*tmux, "attach-session", "-t", pane_id]
+        return [
+            *self._tmux(), "select-window", "-t", pane_id, ";",
+            "select-pane", "-t", pane_id, ";",
+            "attach-session", "-t", f"={self.session}",
+        ]  # fmt: skip
 
     def inside_same_tmux(self) -> bool:
-        return bool(os.environ.get("TMUX")) and self.attach_command is None
+        """True when this app runs in a pane of the agents' tmux server."""
+        tmux_env = os.environ.get("TMUX", "")
+        if not tmux_env or self.attach_command is not None:
+            return False
+        try:
+            lines = self.driver.command("display-message", "-p", "#{socket_path}")
+        except Exception:
+            return False
+        return bool(lines) and lines[0] == tmux_env.split(",")[0]
 
     def switch_to(self, pane_id: str) -> None:
-        """Inside tmux: show the pane's window in this client (come back with last-window)."""
-        self.driver.command("switch-client", "-t", pane_id)
+        """Inside tmux: show the pane in the client this app runs in (a plain tmux command,
+        not the control connection, so tmux picks our client; back with last-window)."""
+        subprocess.run(
+            [*self._tmux(), "switch-client", "-t", pane_id], capture_output=True, check=True
+        )
 
     # -- issues ----------------------------------------------------------------------
     def _issue_source(self) -> Any:

@@ -78,17 +78,13 @@ class PaneTile(Widget):
     def __init__(self, info: TileInfo, model: PaneModel | None = None) -> None:
         super().__init__(id=tile_id(info.pane_id))
         self.info = info
-        self._model = model
+        self.view = ScreenView(model)  # kept: usable before the tile has composed
 
     def compose(self) -> ComposeResult:
-        yield ScreenView(self._model)
+        yield self.view
 
     def on_mount(self) -> None:
         self._show_info()
-
-    @property
-    def view(self) -> ScreenView:
-        return self.query_one(ScreenView)
 
     def update_info(self, info: TileInfo) -> None:
         if info != self.info:

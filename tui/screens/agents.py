@@ -175,13 +175,21 @@ class AgentsScreen(Screen[None]):
 
     def action_attach(self) -> None:
         tile = self.grid.focused_tile
-        if tile is None:
-            return
+        if tile is not None:
+            self.attach(tile.info.pane_id)
+
+    @work(thread=True, exclusive=True, group="attach")
+    def attach(self, pane_id: str) -> None:
         services = self.app.services  # type: ignore[attr-defined]
-        if services.inside_same_tmux():
-            services.switch_to(tile.info.pane_id)
+        try:
+            if services.inside_same_tmux():
+                services.switch_to(pane_id)
+                return
+        except Exception as error:
+            self.app.call_from_thread(self.notify, f"attach: {error}", severity="error")
             return
-        self.app.run_external(services.attach_argv(tile.info.pane_id))  # type: ignore[attr-defined]
+        argv = services.attach_argv(pane_id)
+        self.app.call_from_thread(self.app.run_external, argv)  # type: ignore[attr-defined]
 
     def action_open_log(self) -> None:
         tile = self.grid.focused_tile
