@@ -39,12 +39,19 @@ def driver(tmux_server: TmuxServer) -> Iterator[TmuxDriver]:
     drv.close()
 
 
-def test_spawn_execs_argv_verbatim_without_a_shell(driver: TmuxDriver, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "words",
+    [HOSTILE_WORDS, [word for word in HOSTILE_WORDS if "\n" not in word]],
+    ids=["with-newline-via-client", "via-control-connection"],
+)
+def test_spawn_execs_argv_verbatim_without_a_shell(
+    driver: TmuxDriver, tmp_path: Path, words: list[str]
+) -> None:
     out = tmp_path / "argv.json"
     work = tmp_path / "dir with space #1"
     work.mkdir()
     pane = driver.spawn(
-        [sys.executable, "-c", ARGV_PRINTER, str(out), *HOSTILE_WORDS],
+        [sys.executable, "-c", ARGV_PRINTER, str(out), *words],
         name="printer",
         agent="shell",
         cwd=str(work),
@@ -53,7 +60,7 @@ def test_spawn_execs_argv_verbatim_without_a_shell(driver: TmuxDriver, tmp_path:
     )
     wait_until(lambda: out.exists() and out.read_text(), message="argv file")
     argv, cwd, env = json.loads(out.read_text())
-    assert argv == HOSTILE_WORDS
+    assert argv == words
     assert cwd == str(work)
     assert env == "x; $HOME #{pane_id}"
     info = driver.resolve("printer")

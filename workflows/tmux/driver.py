@@ -1,9 +1,11 @@
 """The tmux driver: one session holding every agent pane, each in its own window.
 
 Commands go over a control connection (``tmux -C`` with ``no-output``) so reading panes never
-forks a process; ``spawn`` forks one ``tmux`` client because an agent's argv (a first prompt
-can span lines) cannot travel on a control-mode command line, while a client's argv is passed
-to the server without any parsing except a trailing ``;`` (escaped by ``argv_word``).
+forks a process. Only an agent launch whose argv, env or cwd holds a newline (a multi-line
+first prompt) forks one ``tmux`` client, because a control-mode command line cannot carry a
+newline, while a client's argv reaches the server unparsed except for a trailing ``;``
+(escaped by ``argv_word``). Env values (API keys) therefore only show in a process list in
+that rare case, and only for the milliseconds the client runs.
 
 A pane is created running a placeholder, marked ``remain-on-exit`` and named, then
 ``respawn-pane`` starts the agent: so even an agent that exits at once leaves its pane
@@ -231,14 +233,18 @@ class TmuxDriver:
         self.command("resize-window", "-t", pane, "-x", str(width), "-y", str(height))
         # An argv of one word would be run through `sh -c`: exec it through env instead.
         words = list(argv) if len(argv) > 1 else ["env", "--", *argv]
-        respawn = ["respawn-pane", "-k", "-t", pane]
+        options: list[str] = []
         if cwd:
-            respawn += ["-c", argv_word(cwd.replace("#", "##"))]
+            options += ["-c", cwd.replace("#", "##")]  # -c is format-expanded
         for key, value in (env or {}).items():
             if not key or "=" in key:
                 raise UsageError(f"bad environment variable name {key!r}")
-            respawn += ["-e", argv_word(f"{key}={value}")]
-        self._client(*respawn, "--", *(argv_word(word) for word in words))
+            options += ["-e", f"{key}={value}"]
+        respawn = ["respawn-pane", "-k", "-t", pane, *options, "--", *words]
+        if any("\n" in word for word in respawn):
+            self._client(*(argv_word(word) for word in respawn))
+        else:
+            self.command(*respawn)
         return self.resolve(pane)
 
     def panes(self) -> list[PaneInfo]:
