@@ -219,13 +219,13 @@ class TmuxDriver:
         existing = [p for p in self.panes() if p.name == name and not p.dead]
         if existing:
             raise UsageError(f"an agent named {name!r} is already running in {existing[0].pane_id}")
-        window_name = window or name
-        out = self._client(
+        window_name = (window or name).replace("\n", " ").replace("#", "##")  # -n: a format
+        self.ensure_session()
+        out = self.command(
             "new-window", "-d", "-P", "-F", "#{pane_id}",
-            "-t", f"={self.session}:", "-n", argv_word(window_name.replace("#", "##")),
-            "--", *PLACEHOLDER,
+            "-t", f"={self.session}:", "-n", window_name, "--", *PLACEHOLDER,
         )  # fmt: skip
-        pane = out.strip()
+        pane = out[0].strip()
         self.command("set-option", "-p", "-t", pane, "remain-on-exit", "on")
         for option, value in (("name", name), ("agent", agent), ("run", run_id)):
             self.command("set-option", "-p", "-t", pane, f"@agenttui_{option}", value)
