@@ -34,13 +34,19 @@ WORDS = [
 ]
 
 
-def frame(number: int, rows: int, width: int) -> bytes:
-    words = " ".join(WORDS[(number + i) % len(WORDS)] for i in range(12))
+FRAMES_PER_S = 16  # spinner ticks; faster output streams more lines per frame
+
+
+def frame(number: int, rows: int, width: int, lines: int = 1) -> bytes:
     stamp = f"t={time.monotonic_ns()}"
-    line = f"\x1b[32m●\x1b[0m \x1b[1m{number:06d}\x1b[0m {stamp} {words}"[: width + 10]
+    transcript = ""
+    for index in range(lines):
+        words = " ".join(WORDS[(number + index + i) % len(WORDS)] for i in range(12))
+        line = f"\x1b[32m●\x1b[0m \x1b[1m{number:06d}\x1b[0m {stamp} {words}"[: width + 10]
+        transcript += f"\n\r{line}"
     status = f"\x1b[36m{SPINNER[number % len(SPINNER)]}\x1b[0m Working… ({number} tokens)"
     return (
-        f"\x1b[1;{rows - 3}r\x1b[{rows - 3};1H\n\r{line}\x1b[r"  # scroll the transcript region
+        f"\x1b[1;{rows - 3}r\x1b[{rows - 3};1H{transcript}\x1b[r"  # scroll the transcript
         f"\x1b[{rows - 2};1H\x1b[2K{status}"
         f"\x1b[{rows};1H\x1b[2K\x1b[2m esc to interrupt\x1b[0m"  # static, like real footers
     ).encode()
@@ -55,6 +61,8 @@ def main() -> int:
     out.write(b"\x1b[2J\x1b[H\x1b[1;35m agent-sim\x1b[0m\r\n")
     number = 0
     data = frame(number, rows, width)
+    lines = max(1, round(args.rate / FRAMES_PER_S / len(data)))
+    data = frame(number, rows, width, lines)
     out.write(data)
     out.flush()
     if args.rate <= 0:
@@ -68,7 +76,7 @@ def main() -> int:
         delay = next_at - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        out.write(frame(number, rows, width))
+        out.write(frame(number, rows, width, lines))
         out.flush()
 
 
