@@ -134,3 +134,32 @@ def test_claude_trust_dialog_in_a_new_folder_is_answered(
     assert agent.send("hello after trust").submitted
     agent.wait_screen("marker-t1")
     assert anthropic.prompts() == ["hello after trust"]
+
+
+def test_claude_question_is_asking_with_the_question(
+    driver: TmuxDriver, anthropic: AnthropicServer, tmp_path: Path
+) -> None:
+    question = {
+        "questions": [
+            {
+                "question": "Which colour should the button be?",
+                "header": "Colour",
+                "options": [
+                    {"label": "Red", "description": "warm"},
+                    {"label": "Blue", "description": "cool"},
+                ],
+                "multiSelect": False,
+            }
+        ]
+    }
+    anthropic.script(Reply.tool("AskUserQuestion", question), Reply.text("Blue it is, marker-q2."))
+    agent = AgentPane.claude(driver, anthropic, tmp_path, name="c4")
+    agent.wait_state("idle")
+    assert agent.send("ask me something a-1").submitted
+    reading = agent.wait_state("asking")
+    assert reading.detail["question"] == "Which colour should the button be?"
+    with pytest.raises(AgentTuiError, match="not awaiting approval"):
+        agent.act("approve")  # a question is not a permission: never answered with "yes"
+    driver.send_keys(agent.pane.pane_id, "2")
+    agent.wait_screen("marker-q2")
+    agent.wait_state("idle")
