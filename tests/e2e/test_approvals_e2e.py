@@ -142,3 +142,24 @@ def test_guard_answers_the_real_codex_with_keys(
         ("x9", "touch guarded-x1.txt", "allow", "rule:Bash(touch:*)"),
         ("x9", "git push --force origin main", "deny", "deny-list:force-push"),
     ]
+
+
+def test_codex_hooks_refuse_a_sandboxed_secret_read(
+    driver: TmuxDriver, openai: OpenAIServer, tmp_path: Path
+) -> None:
+    """Codex runs sandboxed commands without asking; its PreToolUse hook still refuses."""
+    openai.script(
+        Reply.exec("cat .env", escalated=False),
+        Reply.text("Fine, marker-c2."),
+    )
+    agent = AgentPane.codex(driver, openai, tmp_path, name="x8")
+    (agent.project / ".env").write_text("API_TOKEN=hunter2-c1\n")
+    agent.wait_state("idle")
+    assert agent.send("show me the env file").submitted
+    agent.wait_screen("marker-c2", timeout=90)
+    agent.wait_state("idle")
+    sent_back = json.dumps([r.body for r in openai.requests])
+    assert "hunter2-c1" not in sent_back
+    assert "agenttui policy refused" in sent_back
+    audit = [(e.agent, e.summary, e.decision, e.decided_by) for e in entries(Store())]
+    assert audit == [("x8", "cat .env", "deny", "deny-list:credentials")]

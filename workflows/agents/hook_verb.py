@@ -23,7 +23,7 @@ def handle_hook(agent_kind: str, name: str, raw: str) -> dict[str, Any] | None:
         payload = {"unparsed": raw[:2000]}
     if not isinstance(payload, dict):
         payload = {"value": payload}
-    if agent_kind == "claude" and payload.get("hook_event_name") == "PreToolUse":
+    if payload.get("hook_event_name") == "PreToolUse":  # Claude Code and Codex alike
         # Every tool call, so not stored as an event: only the deny-list answers it.
         from workflows.approvals.hook import pre_tool_verdict
 

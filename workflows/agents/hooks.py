@@ -164,12 +164,22 @@ def codex_notify_args(name: str) -> list[str]:
     return ["-c", "notify=[" + ", ".join(json.dumps(part) for part in argv) + "]"]
 
 
+def codex_policy_args(name: str) -> list[str]:
+    """A Codex PreToolUse hook calling ``agenttui hook codex`` (JSON on stdin), so the hard
+    deny-list also sees what Codex runs in its sandbox without asking. agenttui writes the
+    hook itself, hence no trust prompt. (Codex's dialogs are answered by keys: with a
+    PermissionRequest hook present, 0.169 ignored the approve key when the hook abstained.)"""
+    command = _shell_join(hook_command("codex", name))
+    handler = '{type = "command", command = ' + json.dumps(command) + ", timeout = 30}"
+    return ["-c", f"hooks.PreToolUse=[{{hooks = [{handler}]}}]", "--dangerously-bypass-hook-trust"]
+
+
 def hook_launch_args(hooks_kind: str, name: str) -> list[str]:
     """Extra command-line arguments that wire a profile's hooks for the agent ``name``."""
     if hooks_kind == "claude-settings":
         return ["--settings", str(claude_settings(name))]
     if hooks_kind == "codex-notify":
-        return codex_notify_args(name)
+        return [*codex_notify_args(name), *codex_policy_args(name)]
     return []
 
 
