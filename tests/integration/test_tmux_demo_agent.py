@@ -80,3 +80,16 @@ def test_first_prompt_on_the_command_line(driver: TmuxDriver, tmp_path: Path) ->
     wait_until(lambda: demo_prompts(tmp_path) == ["hello from argv;"])
     wait_until((tmp_path / ".demo-agent" / "reply-1.md").exists)
     assert driver.resolve(pane.pane_id).dead is False
+
+
+def test_a_question_is_asking_until_answered(driver: TmuxDriver, tmp_path: Path) -> None:
+    pane = spawn_demo(driver, tmp_path, name="demo")
+    send_text(driver, pane, "Before you start, ask me which approach.", timeout=30)
+    wait_until(lambda: state(driver, pane.pane_id) is AgentState.ASKING)
+    reading = read_state(driver, driver.resolve(pane.pane_id))
+    assert reading.detail["question"] == "Which approach should I take?"
+    driver.send_keys(pane.pane_id, "2")
+    wait_until(lambda: state(driver, pane.pane_id) is AgentState.IDLE)
+    reply = tmp_path / ".demo-agent" / "reply-1.md"
+    wait_until(reply.exists)
+    assert "Answer to my question: The thorough one" in reply.read_text()

@@ -3,7 +3,8 @@
 It powers the offline demo and many tests. Like Claude Code it has an input box with
 bracketed paste (a multi-line or long paste shows ``[Pasted text #N +K lines]``), a spinner
 while "working" (``esc to interrupt``), and an approval dialog before it "runs a command"
-(a prompt containing ``run command `CMD` ``). Escape interrupts work or denies a command.
+(a prompt containing ``run command `CMD` ``), and a question for a prompt that says
+``ask me`` (answer 1 or 2). Escape interrupts work, denies a command or skips a question.
 
 Every prompt is appended, byte-exact, to ``<cwd>/.demo-agent/prompts.jsonl`` the moment it is
 submitted (tests count exactly-once deliveries there); when the work finishes it writes
@@ -30,9 +31,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workflows.agents.demo_screen import Keys, Screen, render
+from workflows.agents.demo_screen import QUESTION_OPTIONS, Keys, Screen, render
 
 COMMAND_RE = re.compile(r"run (?:the )?command:?\s*`([^`\n]+)`", re.IGNORECASE)
+ASK_RE = re.compile(r"\bask me\b", re.IGNORECASE)
 ANSWER_RE = re.compile(r"Write your answer to the file:\s*(\S+)")
 WORK_RE = re.compile(r"\[work (\d+(?:\.\d+)?)s\]")
 PASTE_INLINE_LIMIT = 800
@@ -47,6 +49,8 @@ class Job:
     command: str | None = None
     command_output: str = ""
     approved: bool = False
+    question: bool = False
+    answer: str = ""
 
 
 @dataclass
@@ -75,6 +79,8 @@ class Agent:
     def on_key(self, key: str) -> None:
         if self.screen.mode == "approval":
             self.on_approval_key(key)
+        elif self.screen.mode == "question":
+            self.on_question_key(key)
         elif key == Keys.ESCAPE:
             if self.job is not None:
                 self.interrupt()
@@ -122,6 +128,16 @@ class Agent:
             self.screen.mode = "input"
             self.finish(job, denied=True)
 
+    def on_question_key(self, key: str) -> None:
+        job = self.job
+        choice = {"1": QUESTION_OPTIONS[0], "2": QUESTION_OPTIONS[1], Keys.ESCAPE: "skipped"}
+        if job is None or key not in choice:
+            return
+        job.answer = choice[key]
+        job.question = False
+        self.screen.mode = "input"
+        self.screen.transcript.append(f"  ⎿ Answer: {job.answer}")
+
     # -- work ---------------------------------------------------------------------------
     def submit(self) -> None:
         text = self.screen.input
@@ -143,13 +159,18 @@ class Agent:
         now = time.monotonic()
         command = COMMAND_RE.search(text)
         self.job = Job(
-            self.prompts, text, now, now + seconds, command.group(1) if command else None
+            self.prompts,
+            text,
+            now,
+            now + seconds,
+            command.group(1) if command else None,
+            question=ASK_RE.search(text) is not None,
         )
         self.screen.working_since = now
 
     def tick(self) -> None:
         job = self.job
-        if job is None or self.screen.mode == "approval" or time.monotonic() < job.until:
+        if job is None or self.screen.mode != "input" or time.monotonic() < job.until:
             return
         if job.command is not None and not job.approved:
             if self.always_approve:
@@ -157,6 +178,9 @@ class Agent:
             else:
                 self.screen.mode = "approval"
                 self.screen.approval_command = job.command
+            return
+        if job.question:
+            self.screen.mode = "question"
             return
         self.finish(job)
 
@@ -199,6 +223,8 @@ class Agent:
         if job.command is not None:
             body += f"\nCommand `{job.command}`: {'denied' if denied else 'ran'}\n"
             body += job.command_output
+        if job.answer:
+            body += f"\nAnswer to my question: {job.answer}\n"
         reply.write_text(body, encoding="utf-8")
         wrote = [str(reply.relative_to(self.cwd))]
         answer = ANSWER_RE.search(job.prompt)

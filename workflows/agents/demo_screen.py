@@ -17,6 +17,8 @@ from typing import ClassVar
 PASTE_START = b"\x1b[200~"
 PASTE_END = b"\x1b[201~"
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+QUESTION = "Which approach should I take?"
+QUESTION_OPTIONS = ("The simple one", "The thorough one")
 
 
 class Keys:
@@ -126,7 +128,7 @@ def wrap(text: str, width: int) -> list[str]:
 
 @dataclass
 class Screen:
-    mode: str = "input"  # input | approval
+    mode: str = "input"  # input | approval | question
     input: str = ""
     transcript: list[str] = field(default_factory=list)
     working_since: float | None = None
@@ -145,6 +147,15 @@ def render(screen: Screen, columns: int, lines: int) -> str:
             "   2. Always",
             "   3. No",
             " Esc to cancel",
+        ]
+        cursor = None
+    elif screen.mode == "question":
+        bottom = [
+            rule,
+            f" ? {QUESTION}",
+            f" ❯ 1. {QUESTION_OPTIONS[0]}",
+            f"   2. {QUESTION_OPTIONS[1]}",
+            " Type 1 or 2 · Esc to skip",
         ]
         cursor = None
     else:
@@ -177,5 +188,7 @@ def render(screen: Screen, columns: int, lines: int) -> str:
     title = "⠿ demo working" if screen.working_since is not None else "✳ demo"
     if screen.mode == "approval":
         title = "✋ demo needs approval"
+    elif screen.mode == "question":
+        title = "❓ demo asks"
     out.append(f"\x1b]2;{title}\x07")
     return "".join(out)
