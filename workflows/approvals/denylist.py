@@ -146,12 +146,13 @@ def _check_simple(
     for body in stage.nested:
         if hit := check_command(body, ctx, depth + 1):
             return hit
-    words = command.argv + [target for _op, target in command.redirects]
+    words = _path_words(command.argv) + [target for _op, target in command.redirects]
+    for word in command.argv + [target for _op, target in command.redirects]:
+        if SECRET_VARIABLE.search(word):
+            return DenyHit("environment-dump", f"expands a secret variable ({word})")
     for word in words:
         if credential := credential_reason(word, ctx):
             return DenyHit(*credential)
-        if SECRET_VARIABLE.search(word):
-            return DenyHit("environment-dump", f"expands a secret variable ({word})")
     for _op, target in command.redirects:
         if target and (reason := policy_reason(target, ctx)):
             return DenyHit("self-approval", reason)
@@ -172,6 +173,22 @@ def _check_simple(
         or _recursive_delete(name, argv, stage, ctx)
         or _force_push(name, argv)
     )
+
+
+def _path_words(argv: list[str]) -> list[str]:
+    """The words that can name files: all of them (assignments and wrappers included) except
+    a git commit/tag message (``-m TEXT``), which may mention ``.env`` without reading it."""
+    if not any(basename(word) == "git" for word in argv):
+        return argv
+    words, skip = [], False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word in ("-m", "--message"):
+            skip = True
+        elif not word.startswith("--message="):
+            words.append(word)
+    return words
 
 
 def _has_download(word: str) -> bool:
