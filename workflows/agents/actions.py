@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from workflows.agents.hooks import event_since, last_event_id, record_event
-from workflows.agents.observe import profile_for, read_state, server_for
+from workflows.agents.observe import default_store, profile_for, read_state, server_for
 from workflows.agents.state import AgentState
 from workflows.errors import AgentTuiError, UsageError
 from workflows.store import Store
@@ -73,7 +73,7 @@ def perform(
     keys = profile.keys.get(action) or []
     if not keys:
         raise AgentTuiError(f"profile {profile.name!r} has no keys for {action}")
-    events = store or Store()
+    events = store or default_store()
     reading = read_state(driver, pane, store=events, profile=profile)
     if reading.state is AgentState.EXITED:
         raise AgentTuiError(f"{label} has exited ({reading.detail})")
@@ -163,7 +163,7 @@ def note_submitted(driver: TmuxDriver, pane: PaneInfo, *, store: Store | None = 
     otherwise, so a ``wait --state idle`` right after a send cannot see the old idle screen.
     """
     record_event(
-        store or Store(),
+        store or default_store(),
         agent=pane.name,
         kind="submit",
         payload={"source": "agenttui"},
@@ -184,7 +184,7 @@ class SubmitWatch:
         self.driver = driver
         self.pane = pane
         self.hooks = hooks
-        self.store = store or Store()
+        self.store = store or default_store()
         self.server = server_for(driver, pane.pane_id) if hooks != "none" else ""
         self.after = 0
 

@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING
 
 from workflows.agents.hooks import hook_launch_args, record_event
-from workflows.agents.observe import profile_for, read_state, server_for
+from workflows.agents.observe import default_store, profile_for, read_state, server_for
 from workflows.agents.profiles import Profile
 from workflows.agents.state import AgentState, StateReading
 from workflows.errors import AgentTuiError, WaitTimeout
@@ -58,7 +58,7 @@ def wait_ready(
 ) -> StateReading:
     """Wait until the agent takes input (or is already busy), answering trust dialogs."""
     prof = profile if profile is not None else profile_for(pane)
-    events = store or Store()
+    events = store or default_store()
     deadline = time.monotonic() + timeout
     answered_at: float | None = None
     while True:

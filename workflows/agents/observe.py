@@ -21,6 +21,7 @@ from workflows.agents.hooks import recent_events
 from workflows.agents.profiles import Profile, load_profile, parse_profile
 from workflows.agents.state import StateReading
 from workflows.errors import AgentTuiError
+from workflows.paths import state_dir
 from workflows.store import Store
 
 if TYPE_CHECKING:
@@ -37,7 +38,19 @@ class _Seen:
 
 _seen: dict[tuple[str, str], _Seen] = {}
 _server_keys: dict[str, str] = {}
+_stores: dict[Path, Store] = {}
 _lock = threading.Lock()
+
+
+def default_store() -> Store:
+    """One Store per state dir for this process: callers that poll (tiles, wait) would
+    otherwise open a new SQLite connection on every read."""
+    path = state_dir() / "agenttui.sqlite3"
+    with _lock:
+        store = _stores.get(path)
+        if store is None:
+            store = _stores[path] = Store(path)
+        return store
 
 
 def profile_for(pane: PaneInfo) -> Profile:
@@ -131,7 +144,9 @@ def read_state(
         if age is None:
             age = now - float(activity) if activity and activity.isdigit() else 0.0
         idle_seconds = max(0.0, age)
-    events = recent_events(store or Store(), pane_id=pane.pane_id, server=server or "", now=now)
+    events = recent_events(
+        store or default_store(), pane_id=pane.pane_id, server=server or "", now=now
+    )
     return classify(prof, lines, pane.title, events, idle_seconds)
 
 

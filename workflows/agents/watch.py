@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from workflows.agents.observe import read_state
+from workflows.agents.observe import default_store, read_state
 from workflows.agents.state import StateReading
 from workflows.store import Store
 from workflows.tmux.control import ControlConnection
@@ -40,7 +40,7 @@ class StateWatcher:
         self.driver = driver
         self.on_change = on_change
         self.tick = tick
-        self.store = store or Store()
+        self.store = store or default_store()
         self.only = panes
         self._dirty: set[str] = set()
         self._wake = threading.Condition()
