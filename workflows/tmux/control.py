@@ -169,11 +169,11 @@ class ControlConnection:
                 )
             except FileNotFoundError as error:
                 raise AgentTuiError("tmux is not installed (apt-get install tmux)") from error
-            self._attached = threading.Event()
+            attached = self._attached = threading.Event()
             self._events.put(("reset", None))
             self._proc = proc
             reader = threading.Thread(
-                target=self._read_loop, args=(proc,), name="tmux-control", daemon=True
+                target=self._read_loop, args=(proc, attached), name="tmux-control", daemon=True
             )
             reader.start()
             deadline = time.monotonic() + 10.0
@@ -181,9 +181,10 @@ class ControlConnection:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     break
             if not self._attached.is_set() or proc.poll() is not None:
-                err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
+                self._proc = None
                 proc.kill()
                 proc.wait()
+                err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
                 raise AgentTuiError(f"cannot attach to tmux session {self.session!r}: {err}")
 
     def _reconnect_loop(self) -> None:
@@ -224,7 +225,7 @@ class ControlConnection:
                     self._send(["display-message", "-p", "."])
 
     # -- reading --------------------------------------------------------------------------
-    def _read_loop(self, proc: subprocess.Popen[bytes]) -> None:
+    def _read_loop(self, proc: subprocess.Popen[bytes], attached: threading.Event) -> None:
         stdout: IO[bytes] | None = proc.stdout
         assert stdout is not None
         block: tuple[bytes, bytes, bytes] | None = None
@@ -250,7 +251,7 @@ class ControlConnection:
             pass
         finally:
             proc.wait()
-            self._on_disconnect(proc)
+            self._on_disconnect(proc, attached)
 
     def _finish_block(
         self, numbers: tuple[bytes, bytes, bytes], body: list[str], *, error: bool
@@ -321,7 +322,7 @@ class ControlConnection:
         if self.on_notification is not None:
             self._events.put(("notify", (name, args)))
 
-    def _on_disconnect(self, proc: subprocess.Popen[bytes]) -> None:
+    def _on_disconnect(self, proc: subprocess.Popen[bytes], attached: threading.Event) -> None:
         with self._write_lock:
             lost = list(self._pending)
             self._pending.clear()
@@ -329,7 +330,8 @@ class ControlConnection:
             reply.lost = True
             reply.done.set()
         wants_events = self.on_output is not None or self.on_notification is not None
-        if proc is self._proc and not self._closed and wants_events:
+        # Only a connection that was up reconnects (a failed attempt is the loop's business).
+        if proc is self._proc and attached.is_set() and not self._closed and wants_events:
             threading.Thread(
                 target=self._reconnect_loop, name="tmux-reconnect", daemon=True
             ).start()
