@@ -10,7 +10,7 @@ from textual.pilot import Pilot
 
 
 async def until(
-    pilot: Pilot[Any], predicate: Callable[[], Any], *, timeout: float = 30.0, message: str = ""
+    pilot: Pilot[Any], predicate: Callable[[], Any], *, timeout: float = 60.0, message: str = ""
 ) -> Any:
     """Let the app run until ``predicate()`` is truthy (never a bare sleep)."""
     deadline = time.monotonic() + timeout

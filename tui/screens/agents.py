@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import ClassVar
 
 from textual import work
@@ -11,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Static
+from textual.worker import get_current_worker
 
 from widgets.key_bar import KeyBar
 from widgets.pane_tile import PaneTile, TileInfo
@@ -18,6 +20,7 @@ from widgets.tile_grid import TileGrid
 from workflows.tmux.mirror import Mirror
 from workflows.tmux.mirror_screen import PaneModel
 
+MIRROR_RETRY_S = 2.0
 APPROVABLE = ("awaiting_approval", "trust")
 INTERRUPTIBLE = ("working", "awaiting_approval", "asking", "starting", "unknown")
 
@@ -69,16 +72,24 @@ class AgentsScreen(Screen[None]):
     # -- mirror ----------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="mirror")
     def start_mirror(self) -> None:
-        mirror = self.app.services.mirror(self._mirror_updated)  # type: ignore[attr-defined]
-        try:
-            mirror.start()
-        except Exception as error:
-            self.app.call_from_thread(
-                self.notify, f"Cannot mirror panes: {error}", severity="error"
-            )
+        """Connect the mirror; keep trying (tmux may be starting or busy) until it works."""
+        worker = get_current_worker()
+        told = False
+        while not worker.is_cancelled:
+            mirror = self.app.services.mirror(self._mirror_updated)  # type: ignore[attr-defined]
+            try:
+                mirror.start()
+            except Exception as error:
+                if not told:
+                    told = True
+                    self.app.call_from_thread(
+                        self.notify, f"Cannot mirror panes yet: {error}", severity="warning"
+                    )
+                time.sleep(MIRROR_RETRY_S)
+                continue
+            self.mirror = mirror
+            self.app.call_from_thread(self._update_visible)
             return
-        self.mirror = mirror
-        self.app.call_from_thread(self._update_visible)
 
     def _mirror_updated(self, pane_ids: set[str]) -> None:
         """Mirror thread: remember what changed, wake the UI once."""
@@ -121,6 +132,7 @@ class AgentsScreen(Screen[None]):
     def show_tiles(self, infos: list[TileInfo]) -> None:
         self.query_one("#empty").display = not infos
         self.grid.sync(infos, self.model_for)
+        self._update_visible()
         if self.grid.focused_tile is None and infos and self.app.screen is self:
             self.call_after_refresh(self._focus_first)
         self.refresh_bindings()

@@ -54,6 +54,7 @@ class Mirror:
         self.other_interval = 1.0 / other_hz
         self.models: dict[str, PaneModel] = {}
         self.captures = 0
+        self.errors = 0
         self._dirty: set[str] = set()
         self._visible: frozenset[str] = frozenset()
         self._focused: str | None = None
@@ -163,15 +164,24 @@ class Mirror:
             self._wake.clear()
             if self._stop.is_set():
                 return
-            now = time.monotonic()
-            if self._sizes_stale or now - self._sizes_at > SIZE_REFRESH_S:
-                self._refresh_sizes(now)
-            due, wait = self._due(now)
-            if any(pane_id not in self._sizes for pane_id in due) and self._sizes_at < now:
-                self._refresh_sizes(now)  # a pane we have not seen yet
-            changed = {pane_id for pane_id in due if self._capture(pane_id)}
-            if changed and self.on_update is not None:
-                self.on_update(changed)
+            try:
+                wait = self._tick()
+            except Exception:  # one bad capture must not freeze every tile
+                self.errors += 1
+                wait = self.other_interval
+
+    def _tick(self) -> float | None:
+        """Capture the panes that are due; return how long until the next one is."""
+        now = time.monotonic()
+        if self._sizes_stale or now - self._sizes_at > SIZE_REFRESH_S:
+            self._refresh_sizes(now)
+        due, wait = self._due(now)
+        if any(pane_id not in self._sizes for pane_id in due) and self._sizes_at < now:
+            self._refresh_sizes(now)  # a pane we have not seen yet
+        changed = {pane_id for pane_id in due if self._capture(pane_id)}
+        if changed and self.on_update is not None:
+            self.on_update(changed)
+        return wait
 
     def _refresh_sizes(self, now: float) -> None:
         if self._commands is None:
@@ -187,6 +197,11 @@ class Mirror:
             if len(parts) == 3:
                 sizes[parts[0]] = (int(parts[1]), int(parts[2]))
         self._sizes, self._sizes_at, self._sizes_stale = sizes, now, False
+        with self._lock:  # forget panes that are gone (and no tile shows any more)
+            gone = [p for p in self.models if p not in sizes and p not in self._visible]
+            for pane_id in gone:
+                del self.models[pane_id]
+                self._last_capture.pop(pane_id, None)
 
     def _capture(self, pane_id: str) -> bool:
         if self._commands is None or pane_id not in self._sizes:
