@@ -92,12 +92,12 @@ def test_checkin_delivered_within_a_second_of_its_time(
         message="delivery recorded",
     )
     assert done.status == "delivered" and done.started_at is not None
-    # The timer wakes on time (a second at most); the verified send then takes what the
-    # agent needs (paste, visible, settle, Enter), typically well under a second too.
+    # The timer wakes on time, and the verified send (paste, visible, 100 ms settle, Enter)
+    # submits the note within the second too (measured: woke ~3 ms, submitted ~130 ms late).
     woke = done.started_at - scheduled["due"]
     submitted = float(prompt["time"]) - scheduled["due"]  # type: ignore[arg-type]
     assert 0 <= woke < 1.0, f"the timer started {woke:.3f}s after the due time"
-    assert woke <= submitted < 5.0, f"submitted {submitted:.3f}s after the due time"
+    assert woke <= submitted < 1.0, f"submitted {submitted:.3f}s after the due time"
     assert [c.id for c in list_checkins(store)] == [later.id]  # the far one still pending
 
 
