@@ -54,6 +54,7 @@ class Mirror:
         self.other_interval = 1.0 / other_hz
         self.models: dict[str, PaneModel] = {}
         self.captures = 0
+        self.capture_counts: dict[str, int] = {}
         self.errors = 0
         self._dirty: set[str] = set()
         self._visible: frozenset[str] = frozenset()
@@ -213,5 +214,6 @@ class Mirror:
             self._sizes_stale = True  # the pane is gone, most likely
             return False
         self.captures += 1
+        self.capture_counts[pane_id] = self.capture_counts.get(pane_id, 0) + 1
         columns, height = self._sizes[pane_id]
         return bool(self.model(pane_id).apply_capture(lines, columns, height))
