@@ -91,8 +91,16 @@ def watch_handler(args: argparse.Namespace) -> Any:
     try:
         while True:
             started = time.monotonic()
-            result = watcher.run_round().as_json()
-            print(json.dumps(result) if args.json else format_round(result), flush=True)
+            try:
+                result = watcher.run_round().as_json()
+            except Exception as error:
+                if done == 0:
+                    raise  # a bad filter or config: say so and stop at once
+                # Hours unattended: a round that broke (config edited, store busy) is
+                # reported and the next one tries again.
+                print(f"agenttui watch: round failed: {error}", file=sys.stderr, flush=True)
+            else:
+                print(json.dumps(result) if args.json else format_round(result), flush=True)
             done += 1
             if args.rounds and done >= args.rounds:
                 return 0
