@@ -62,6 +62,7 @@ def _free_name(driver: TmuxDriver, agent: str) -> str:
 
 
 def run_spawn(args: argparse.Namespace) -> Any:
+    from workflows.agents.launch import agent_argv, hook_env, wait_ready
     from workflows.agents.profiles import load_profile
     from workflows.tmux.send import send_text
 
@@ -92,15 +93,17 @@ def run_spawn(args: argparse.Namespace) -> Any:
         if not Path(cwd).is_dir():
             raise UsageError(f"--cwd {cwd} is not a directory")
         pane = driver.spawn(
-            profile.launch_argv(argv_prompt, extra),
+            agent_argv(profile, name, prompt=argv_prompt, extra=extra),  # + its hooks
             name=name,
             agent=profile.name,
             cwd=cwd,
-            env={**profile.env, **env},
+            env={**hook_env(), **profile.env, **env},
             run_id=args.run or "",
         )
         result: dict[str, Any] = {"pane": pane.pane_id, "name": name, "agent": profile.name}
         if prompt is not None and argv_prompt is None:
+            # Past start-up first: a trust dialog is answered as the profile says.
+            wait_ready(driver, pane, profile=profile, timeout=args.timeout)
             sent = send_text(driver, pane, prompt, timeout=args.timeout, profile=profile)
             result["prompt"] = sent.as_json()
         reading = _reading(driver, driver.resolve(pane.pane_id))
