@@ -163,3 +163,52 @@ def test_claude_question_is_asking_with_the_question(
     driver.send_keys(agent.pane.pane_id, "2")
     agent.wait_screen("marker-q2")
     agent.wait_state("idle")
+
+
+def test_cli_verbs_drive_real_claude_end_to_end(
+    anthropic: AnthropicServer, tmp_path: Path, tmux_server: TmuxServer
+) -> None:
+    """`agenttui spawn/send/wait/ls/approve` as an orchestrating agent would use them.
+
+    A user profile named claude (config dir) keeps the built-in rules and only runs the CLI
+    jailed; spawn must wire the hooks itself (no harness help).
+    """
+    from tests.e2e.agents import JAIL_PORT_CLAUDE, base_env, npm_bin, prepare_claude_home
+    from tests.e2e.netjail import jail_argv
+    from workflows.agents.profiles import BUILTIN_DIR
+    from workflows.paths import config_dir
+
+    home, project = tmp_path / "home", tmp_path / "proj"
+    project.mkdir()
+    prepare_claude_home(home, project, anthropic.api_key)
+    command = jail_argv(JAIL_PORT_CLAUDE, str(anthropic.unix_path), [npm_bin("claude")])
+    builtin = (BUILTIN_DIR / "claude.toml").read_text()
+    profiles = config_dir() / "profiles"
+    profiles.mkdir(parents=True)
+    (profiles / "claude.toml").write_text(
+        builtin.replace('command = ["claude"]', f"command = {json.dumps(command)}")
+    )
+    env = {**base_env(home), **anthropic.claude_env(JAIL_PORT_CLAUDE)}
+    anthropic.script(Reply.bash("touch via-cli.txt"), Reply.text("Done via the CLI, marker-v1."))
+
+    env_flags = [flag for key, value in env.items() for flag in ("--env", f"{key}={value}")]
+    code, spawned = cli(tmux_server, "spawn", "--agent", "claude", "--name", "c5",
+                        "--cwd", str(project), *env_flags)  # fmt: skip
+    assert code == 0, spawned
+    code, waited = cli(tmux_server, "wait", "c5", "--state", "idle", "--timeout", "90")
+    assert code == 0, waited
+    code, sent = cli(tmux_server, "send", "c5", "make the file v-1")
+    assert code == 0 and sent["submitted"], sent
+    code, waited = cli(tmux_server, "wait", "c5", "--state", "awaiting_approval")
+    assert code == 0, waited
+    code, listed = cli(tmux_server, "ls")
+    [entry] = [e for e in listed if e["name"] == "c5"]  # type: ignore[union-attr, index]
+    assert entry["state"] == "awaiting_approval"
+    assert entry["detail"]["command"] == "touch via-cli.txt"
+    code, approved = cli(tmux_server, "approve", "c5")
+    assert code == 0, approved
+    wait_until((project / "via-cli.txt").exists, timeout=30)
+    code, waited = cli(tmux_server, "wait", "c5", "--state", "idle", "--timeout", "90")
+    assert code == 0, waited
+    assert [e["kind"] for e in events_for_agent(Store(), "c5", kind="permission")]
+    assert anthropic.prompts() == ["make the file v-1"]
