@@ -80,7 +80,9 @@ def claude_launch(
     binary = npm_bin("claude")
     prepare_claude_home(home, project if trusted else home / "elsewhere", server.api_key)
     env = {**base_env(home), **server.claude_env(JAIL_PORT_CLAUDE)}
-    argv = jail_argv(JAIL_PORT_CLAUDE, str(server.unix_path), [binary, *(extra or [])])
+    # Ask before running tools whatever a newer release's default mode is ("auto").
+    claude = [binary, "--permission-mode", "default", *(extra or [])]
+    argv = jail_argv(JAIL_PORT_CLAUDE, str(server.unix_path), claude)
     return argv, env
 
 
