@@ -114,3 +114,24 @@ def test_exit_status_is_reported(driver: TmuxDriver, tmp_path: Path) -> None:
     assert reading.detail == {"status": 7, "signal": None}
     code, read = cli("read", "quitter")
     assert code == 0 and read["state"] == "exited"  # type: ignore[index]
+
+
+def test_approve_never_types_into_a_screen_without_dialog(
+    driver: TmuxDriver, tmp_path: Path
+) -> None:
+    """A permission hook the policy already answered must not make `approve` press keys."""
+    from workflows.agents.hooks import record_event
+    from workflows.agents.observe import default_store, server_for
+
+    pane = spawn_demo(driver, tmp_path, "d4")
+    wait_until(lambda: state_of(driver, pane).state == "idle", timeout=30)
+    before = driver.capture(pane.pane_id)
+    record_event(
+        default_store(), agent="d4", kind="permission",
+        payload={"tool_name": "Bash", "tool_input": {"command": "true"}},
+        pane_id=pane.pane_id, server=server_for(driver, pane.pane_id),
+    )  # fmt: skip
+    assert state_of(driver, pane).state == "awaiting_approval"  # fresh hook, screen not yet
+    with pytest.raises(AgentTuiError, match="no dialog is on screen"):
+        perform(driver, "d4", "approve")
+    assert driver.capture(pane.pane_id) == before

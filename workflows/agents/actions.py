@@ -12,8 +12,10 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from workflows.agents.classifier import screen_state
 from workflows.agents.hooks import event_since, last_event_id, record_event
 from workflows.agents.observe import default_store, profile_for, read_state, server_for
+from workflows.agents.profiles import Profile
 from workflows.agents.state import AgentState
 from workflows.errors import AgentTuiError, UsageError
 from workflows.store import Store
@@ -21,6 +23,7 @@ from workflows.store import Store
 if TYPE_CHECKING:
     from workflows.tmux.driver import PaneInfo, TmuxDriver
 
+DIALOG_WAIT_S = 3.0
 ANSWER_ATTEMPTS = 3
 ANSWER_RETRY_S = 1.5
 ACTIONS = ("approve", "approve_always", "deny", "interrupt")
@@ -85,6 +88,7 @@ def perform(
     if allowed is None:
         driver.send_keys(pane.pane_id, *keys)
     else:
+        _dialog_on_screen(driver, pane, profile, allowed)
         _answer(driver, pane.pane_id, keys, profile.settle_ms / 1000)
         record_event(
             events,
@@ -108,6 +112,25 @@ def perform(
     result = ActionResult(pane.pane_id, pane.name, action, keys, reading.as_json())
     result.after = _settled(driver, pane.pane_id, reading.state, events, confirm_timeout)
     return result
+
+
+def _dialog_on_screen(
+    driver: TmuxDriver, pane: PaneInfo, profile: Profile, allowed: tuple[AgentState, ...]
+) -> None:
+    """Keys only go to a dialog the screen shows: a hook alone (which may already have been
+    answered by the policy) never makes us press ``1`` into an input box."""
+    deadline = time.monotonic() + DIALOG_WAIT_S
+    while True:
+        title = driver.resolve(pane.pane_id).title
+        seen = screen_state(profile, driver.capture(pane.pane_id), title)
+        if seen is not None and seen[0] in allowed:
+            return
+        if time.monotonic() > deadline:
+            label = pane.name or pane.pane_id
+            raise AgentTuiError(
+                f"{label}: its hook reported a request but no dialog is on screen; no keys sent"
+            )
+        time.sleep(0.05)
 
 
 def _stable_screen(driver: TmuxDriver, pane_id: str, quiet: float, limit: float) -> list[str]:
