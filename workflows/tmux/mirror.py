@@ -10,6 +10,7 @@ panes nobody sees are never captured. All tmux I/O happens on one mirror thread;
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -60,6 +61,7 @@ class Mirror:
         self._visible: frozenset[str] = frozenset()
         self._focused: str | None = None
         self._last_capture: dict[str, float] = {}
+        self._next_wake = math.inf
         self._sizes: dict[str, tuple[int, int]] = {}
         self._sizes_at = 0.0
         self._sizes_stale = True
@@ -125,7 +127,12 @@ class Mirror:
     def mark_dirty(self, pane_id: str) -> None:
         with self._lock:
             self._dirty.add(pane_id)
-        if pane_id in self._visible:
+        if pane_id not in self._visible:
+            return
+        # Wake the mirror thread only if this pane is due before it would wake anyway:
+        # a pane printing 100 times a second then costs 10 wake-ups, not 100.
+        due_at = self._last_capture.get(pane_id, 0.0) + self._interval(pane_id)
+        if due_at < self._next_wake:
             self._wake.set()
 
     # -- control-mode callbacks (reader thread: keep them tiny) -----------------------
@@ -161,7 +168,10 @@ class Mirror:
     def _loop(self) -> None:
         wait: float | None = None
         while not self._stop.is_set():
-            self._wake.wait(timeout=wait if wait is not None else SIZE_REFRESH_S)
+            timeout = wait if wait is not None else SIZE_REFRESH_S
+            self._next_wake = time.monotonic() + timeout
+            self._wake.wait(timeout=timeout)
+            self._next_wake = math.inf  # awake: a pane dirtied now sets the event again
             self._wake.clear()
             if self._stop.is_set():
                 return

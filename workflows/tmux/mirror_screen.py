@@ -108,6 +108,30 @@ def _char_width(char: str) -> int:
     return width if width in (1, 2) else 0
 
 
+class _CellTable(dict[str, Cell]):
+    """Character → the Cell with that character and this table's look."""
+
+    def __init__(self, look: tuple[Any, ...]) -> None:
+        super().__init__()
+        self.look = look
+
+    def __missing__(self, char: str) -> Cell:
+        cell = self[char] = tuple.__new__(Cell, (char, *self.look))
+        return cell
+
+
+_CELL_TABLES: dict[Any, _CellTable] = {}
+
+
+def _cell_table(attrs: Any) -> _CellTable:
+    table = _CELL_TABLES.get(attrs)
+    if table is None:
+        if len(_CELL_TABLES) > 4096:
+            _CELL_TABLES.clear()
+        table = _CELL_TABLES[attrs] = _CellTable(tuple(attrs)[1:])
+    return table
+
+
 # (attributes before, SGR parameters) → attributes after: agents reuse a handful of styles.
 _SGR_RESULTS: dict[tuple[Any, tuple[int, ...]], Any] = {}
 
@@ -125,26 +149,28 @@ class MirrorScreen(pyte.Screen):
 
     def draw(self, data: str) -> None:
         """pyte's draw, without a per-character ``_replace`` for the common case: a run
-        of width-1/2 characters that fits on the row (every row tmux captures does)."""
+        of width-1/2 characters that fits on the row (every row tmux captures does).
+        Cells are immutable, so one Cell per (character, look) is shared."""
         data = data.translate(self.g1_charset if self.charset else self.g0_charset)
         x, columns = self.cursor.x, self.columns
-        widths = [_char_width(char) for char in data]
-        if mo.IRM in self.mode or sum(widths) > columns - x or not all(widths):
+        narrow = data.isascii() and data.isprintable()
+        widths = [] if narrow else [_char_width(char) for char in data]
+        width = len(data) if narrow else sum(widths)
+        if mo.IRM in self.mode or width > columns - x or not (narrow or all(widths)):
             super().draw(data)
             return
         line: Any = self.buffer[self.cursor.y]
-        look = tuple(self.cursor.attrs)[1:]
-        new = tuple.__new__
-        if max(widths, default=1) == 1:  # the common case: one cell per character
-            cells = [new(Cell, (char, *look)) for char in data]
-            line.update(zip(range(x, x + len(data)), cells, strict=True))
+        table = _cell_table(self.cursor.attrs)
+        if narrow or max(widths) == 1:  # the common case: one cell per character
+            line.update(zip(range(x, x + len(data)), map(table.__getitem__, data), strict=True))
             x += len(data)
         else:
-            for char, width in zip(data, widths, strict=True):
-                line[x] = new(Cell, (char, *look))
-                if width == 2 and x + 1 < columns:
-                    line[x + 1] = new(Cell, ("", *look))
-                x += width
+            stub = table[""]
+            for char, char_width in zip(data, widths, strict=True):
+                line[x] = table[char]
+                if char_width == 2 and x + 1 < columns:
+                    line[x + 1] = stub
+                x += char_width
         self.cursor.x = x
         self.dirty.add(self.cursor.y)
 
