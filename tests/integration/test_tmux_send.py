@@ -70,10 +70,13 @@ def test_no_submit_pastes_without_enter(driver: TmuxDriver, tmp_path: Path) -> N
     assert log.read_bytes() == raw_expected(["draft only;"], submit=False)
 
 
-def test_text_that_never_shows_is_not_submitted(driver: TmuxDriver, tmp_path: Path) -> None:
+def test_text_that_never_shows_is_not_submitted(
+    driver: TmuxDriver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     log = tmp_path / "raw.log"
     pane = spawn_raw(driver, log, name="silent", echo=False)
     wait_until(lambda: wait_ready(driver, pane, RAW_PROFILE), message="raw reader prompt")
+    monkeypatch.setattr("workflows.tmux.send.VISIBLE_GRACE_S", 1.0)
     with pytest.raises(SendFailed) as failure:
         send_text(driver, pane, "invisible text", timeout=1.5, profile=RAW_PROFILE)
     assert failure.value.steps[-1]["step"] == "visible"
@@ -140,9 +143,9 @@ def test_agent_awaiting_approval_is_busy(driver: TmuxDriver, tmp_path: Path) -> 
 def test_a_swallowed_enter_is_retried_once_and_submits_once(
     driver: TmuxDriver, tmp_path: Path
 ) -> None:
-    """Codex-style paste burst: an Enter right after a paste only adds a newline."""
+    """Codex-style paste burst: the first Enter after the paste only adds a newline."""
     profile = dataclasses.replace(load_profile("demo"), settle_ms=0)
-    argv = profile.launch_argv(extra=["--work", "0.05", "--paste-burst", "1.0"])
+    argv = profile.launch_argv(extra=["--work", "0.05", "--swallow-enters", "1"])
     pane = driver.spawn(argv, name="bursty", agent="demo", cwd=str(tmp_path))
     wait_until(lambda: wait_ready(driver, pane, profile), message="demo agent ready")
     result = send_text(driver, pane, "burst", timeout=30, profile=profile)

@@ -279,7 +279,7 @@ def run_attach(args: argparse.Namespace) -> Any:
 def _demo_agent(args: argparse.Namespace) -> int:
     from workflows.agents.demo_agent import main
 
-    options = ["--work", str(args.work), "--paste-burst", str(args.paste_burst)]
+    options = ["--work", str(args.work), "--swallow-enters", str(args.swallow_enters)]
     return main([*options, *([args.prompt] if args.prompt else [])])
 
 
@@ -343,7 +343,7 @@ def register(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
     p = subparsers.add_parser("demo-agent", help="run the offline demo agent in this terminal")
     p.add_argument("--work", type=float, default=1.0, help="seconds of 'work' per prompt")
     p.add_argument(
-        "--paste-burst", type=float, default=0.0, help="Enter this soon after a paste is a newline"
+        "--swallow-enters", type=int, default=0, help="Enters after a paste taken as newlines"
     )
     p.add_argument("prompt", nargs="?", help="a first prompt, submitted at start")
     p.set_defaults(handler=_demo_agent)

@@ -63,9 +63,10 @@ class Agent:
     always_approve: bool = False
     prompts: int = 0
     running: bool = True
-    paste_burst: float = 0.0
-    """Like Codex: an Enter this soon after a paste is typed as a newline, not a submit."""
-    last_paste: float = 0.0
+    swallow_enters: int = 0
+    """Like Codex's paste-burst window, made deterministic for tests: this many Enters after
+    each paste are typed as newlines instead of submitting."""
+    to_swallow: int = 0
 
     @property
     def log_dir(self) -> Path:
@@ -91,7 +92,8 @@ class Agent:
                 self.screen.input = ""
         elif key == Keys.CTRL_D and not self.screen.input and self.job is None:
             self.running = False
-        elif key == Keys.ENTER and time.monotonic() - self.last_paste < self.paste_burst:
+        elif key == Keys.ENTER and self.to_swallow > 0:
+            self.to_swallow -= 1
             self.screen.input += "\n"
         elif key == Keys.ENTER:
             if self.job is None and self.screen.input.strip():
@@ -104,7 +106,7 @@ class Agent:
             self.screen.input += key
 
     def on_paste(self, text: str) -> None:
-        self.last_paste = time.monotonic()
+        self.to_swallow = self.swallow_enters
         text = text.replace("\r\n", "\n").replace("\r", "\n")  # terminals paste CR for LF
         if "\n" in text or len(text) > PASTE_INLINE_LIMIT:
             number = len(self.pastes) + 1
@@ -278,10 +280,10 @@ def run(agent: Agent, fd_in: int, fd_out: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="agenttui demo-agent", description=__doc__)
     parser.add_argument("--work", type=float, default=1.0, help="seconds of 'work' per prompt")
-    parser.add_argument("--paste-burst", type=float, default=0.0, help="see Agent.paste_burst")
+    parser.add_argument("--swallow-enters", type=int, default=0, help="see Agent.swallow_enters")
     parser.add_argument("prompt", nargs="?", help="a first prompt, submitted at start")
     args = parser.parse_args(argv)
-    agent = Agent(cwd=Path.cwd(), work_seconds=args.work, paste_burst=args.paste_burst)
+    agent = Agent(cwd=Path.cwd(), work_seconds=args.work, swallow_enters=args.swallow_enters)
     if args.prompt:
         agent.screen.input = args.prompt
         agent.submit()

@@ -42,6 +42,9 @@ from workflows.tmux.sendlock import PaneBusy, pane_send_lock
 
 POLL_S = 0.02
 CONFIRM_S = 2.0
+VISIBLE_GRACE_S = 10.0
+"""Once pasted, the text gets at least this long to show, whatever is left of the timeout:
+giving up early would leave it unsubmitted in the box for a retry to paste a second time."""
 MAX_ENTER_RETRIES = 2
 TAIL_CHARS = 400
 BUSY = (AgentState.WORKING, AgentState.AWAITING_APPROVAL, AgentState.ASKING, AgentState.TRUST)
@@ -168,6 +171,7 @@ class _Sender:
         baseline_text = squash("".join(before)).count(tail) if tail else 0
         baseline_placeholders = self.placeholders(before)
         started = time.monotonic()
+        deadline = max(self.deadline, started + VISIBLE_GRACE_S)
         while True:
             if self.driver.resolve(self.pane.pane_id).dead:
                 raise self.fail("visible", "the agent exited; not submitted", started)
@@ -181,7 +185,7 @@ class _Sender:
             if not tail:
                 self.step("visible", True, "nothing visible to wait for (whitespace)", started)
                 return True
-            if time.monotonic() > self.deadline:
+            if time.monotonic() > deadline:
                 raise self.fail(
                     "visible", "pasted text never became visible; not submitted", started
                 )
@@ -209,7 +213,7 @@ class _Sender:
                 self.step("confirm", False, detail, started)
                 return True, attempts
             started = time.monotonic()
-            until = min(self.deadline + CONFIRM_S, time.monotonic() + CONFIRM_S)
+            until = time.monotonic() + CONFIRM_S  # Enter was pressed: always find out
             lines: list[str] = []
             while time.monotonic() < until:
                 pane = self.driver.resolve(self.pane.pane_id)
