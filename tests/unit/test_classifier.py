@@ -107,6 +107,9 @@ def test_answered_approval_follows_the_screen() -> None:
     old_permission = HookEvent("permission", {"tool_name": "Bash"}, 10.0)
     reading = classify(PROFILE, BUSY, "", [old_permission], 0.0)
     assert (reading.state, reading.source) == (AgentState.WORKING, "screen")
+    # Even a fresh one: a request the policy allowed through the hook never shows a dialog.
+    fresh = HookEvent("permission", {"tool_name": "Bash"}, 0.1)
+    assert classify(PROFILE, BUSY, "", [fresh], 0.0).state is AgentState.WORKING
 
 
 def test_stop_hook_is_idle_unless_screen_shows_work() -> None:

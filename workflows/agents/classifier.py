@@ -155,9 +155,11 @@ def _combine(
     screen, screen_detail = seen
     if screen is state:
         return StateReading(state, {**screen_detail, **detail}, "hook")
-    if event.age_s < HOOK_GRACE_S and state is not AgentState.IDLE:
-        # Fresh news the screen has not drawn yet (spinner or dialog still coming).
+    if event.age_s < HOOK_GRACE_S and state is AgentState.WORKING:
+        # A fresh submit the screen has not drawn yet (the spinner is still coming).
         return StateReading(state, detail, "hook")
+    # A permission/question hook with no dialog on screen: answered already (by the policy
+    # through the hook itself, or by hand), or not drawn yet; the screen says what is true.
     if state is AgentState.IDLE and screen is not AgentState.WORKING:
         return StateReading(state, detail, "hook")
     # The screen moved on since the hook: a dialog answered by hand, a turn interrupted.
