@@ -117,6 +117,7 @@ async def filter_keystrokes(queries: list[str]) -> tuple[list[float], int]:
     from tui.app import build_app
 
     app = build_app(poll_tiles=False)
+    app.heap_freezing = True  # as in a real terminal (off in headless tests)
     clock = FrameClock(app)
     samples: list[float] = []
     async with app.run_test(size=(160, 50)) as pilot:
@@ -140,6 +141,7 @@ async def tile_keystrokes(socket: str, panes: int, keys: int) -> tuple[list[floa
     from widgets.pane_tile import PaneTile
 
     app = build_app(socket, "bench")
+    app.heap_freezing = True  # as in a real terminal (off in headless tests)
     clock = FrameClock(app)
     samples: list[float] = []
     async with app.run_test(size=(200, 60)) as pilot:

@@ -15,6 +15,7 @@ import os
 # so it is set here, before that import (a user's own setting wins).
 os.environ.setdefault("TEXTUAL_FPS", "120")
 
+import gc
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -37,6 +38,9 @@ from tui.services import Services
 from widgets.pane_tile import TileInfo
 
 TILE_POLL_S = 1.0
+HEAP_FREEZE_AFTER_S = 3.0
+HEAP_REFREEZE_S = 600.0
+HEAP_REFREEZE_MIN_S = 30.0
 
 
 class AgentTuiApp(App[None]):
@@ -77,6 +81,9 @@ class AgentTuiApp(App[None]):
         self.tile_infos: list[TileInfo] = []
         self._known_waiting: set[str] | None = None
         self._poll_tiles = poll_tiles
+        self._heap_frozen_at = -HEAP_REFREEZE_MIN_S
+        self.heap_freezing: bool | None = None
+        """Freeze the heap (see freeze_heap); None: only in a real terminal, not in tests."""
         if keymap:
             self.set_keymap(keymap)
 
@@ -84,6 +91,22 @@ class AgentTuiApp(App[None]):
         if self._poll_tiles:
             self.load_tiles()
             self.set_interval(TILE_POLL_S, self.load_tiles)
+        self.set_timer(HEAP_FREEZE_AFTER_S, self.freeze_heap)
+        self.set_interval(HEAP_REFREEZE_S, self.freeze_heap)
+
+    def freeze_heap(self) -> None:
+        """Move long-lived objects (widgets, tiles, screen models) out of the garbage
+        collector's reach. With many tiles its full passes otherwise stall the UI for
+        30–180 ms at random; unfreezing and collecting first, now and then, still frees
+        garbage among them (one short pause at a time of our choosing)."""
+        enabled = self.heap_freezing if self.heap_freezing is not None else not self.is_headless
+        now = time.monotonic()
+        if not enabled or now - self._heap_frozen_at < HEAP_REFREEZE_MIN_S:
+            return
+        self._heap_frozen_at = now
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
 
     # -- agent tiles (polled here so waiting agents are announced on every screen) -----
     @work(thread=True, exclusive=True, group="tiles")

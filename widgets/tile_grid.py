@@ -70,8 +70,9 @@ class TileGrid(ScrollableContainer, can_focus=True):
     def zoomed(self) -> bool:
         return self.has_class("-zoomed")
 
-    def sync(self, infos: list[TileInfo], model_for: Callable[[str], PaneModel]) -> None:
-        """Make the tiles match ``infos`` (in that order) without rebuilding kept ones."""
+    def sync(self, infos: list[TileInfo], model_for: Callable[[str], PaneModel]) -> bool:
+        """Make the tiles match ``infos`` (in that order) without rebuilding kept ones;
+        True when tiles came or went."""
         wanted = {tile_id(info.pane_id): info for info in infos}
         tiles = self.tiles
         gone = [tile for tile in tiles if tile.id not in wanted]
@@ -89,6 +90,7 @@ class TileGrid(ScrollableContainer, can_focus=True):
             self.mount_all(new_tiles)
         if new_tiles or gone:
             self.call_after_refresh(self._relayout)
+        return bool(new_tiles or gone)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)

@@ -131,7 +131,8 @@ class AgentsScreen(Screen[None]):
     # -- tiles and states (the app polls; this screen shows) ---------------------------
     def show_tiles(self, infos: list[TileInfo]) -> None:
         self.query_one("#empty").display = not infos
-        self.grid.sync(infos, self.model_for)
+        if self.grid.sync(infos, self.model_for):
+            self.call_after_refresh(self.app.freeze_heap)  # type: ignore[attr-defined]
         self._update_visible()
         if self.grid.focused_tile is None and infos and self.app.screen is self:
             self.call_after_refresh(self._focus_first)
