@@ -83,17 +83,18 @@ class Services:
         return infos
 
     def _run_issues(self, run_ids: set[str]) -> dict[str, str]:
+        """Run id → its issues ("ENG-1, ENG-2"), for the runs that have agent panes."""
         if not run_ids:
             return {}
-        try:
-            runs = {run["id"]: run for run in self.runs()}
-        except Exception:
-            return {}
-        return {
-            run_id: ", ".join(runs[run_id].get("issues") or [])
-            for run_id in run_ids
-            if run_id in runs
-        }
+        from workflows.runs import RunStore
+
+        runs, issues = RunStore(), {}
+        for run_id in run_ids:
+            try:
+                issues[run_id] = ", ".join(runs.get(run_id).issues)
+            except Exception:  # a pane of a run this store does not know
+                continue
+        return issues
 
     def tile_action(self, pane_id: str, action: str) -> str:
         """approve / approve_always / deny / interrupt, through the agents' own logic."""

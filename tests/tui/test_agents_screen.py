@@ -153,20 +153,22 @@ async def test_interrupt_and_attach(driver: TmuxDriver, tmp_path: Path) -> None:
 
 async def test_tile_of_a_run_shows_it_and_opens_its_log(driver: TmuxDriver, tmp_path: Path) -> None:
     from tui.screens.run_log import RunLogScreen
-    from workflows.runs import run_log_path
+    from workflows.runs import RunStore, run_log_path
 
-    log = run_log_path("r-tile1")
+    run = RunStore().create("feedback", {}, ["PCL-120", "PCL-121"], {})
+    log = run_log_path(run.id)
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text("step refine-1 started\nmarker-log-q2\n")
     argv = [*load_profile("demo").launch_argv(), "hello"]
     (tmp_path / "r").mkdir()
-    driver.spawn(argv, name="runner-agent", agent="demo", cwd=str(tmp_path / "r"), run_id="r-tile1")
+    driver.spawn(argv, name="runner-agent", agent="demo", cwd=str(tmp_path / "r"), run_id=run.id)
     app = build_app(driver.socket, driver.session)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_agents(pilot, app, ["runner-agent"])
         await until(pilot, lambda: screen.grid.focused_tile is not None, message="focus")
         tile = tile_of(app, "runner-agent")
-        assert "run r-tile1" in str(tile.border_title)
+        title = str(tile.border_title)
+        assert f"run {run.id}" in title and "PCL-120, PCL-121" in title
         assert "L" in enabled_keys(app)
         await pilot.press("L")
         log_screen = await until(
