@@ -1,11 +1,13 @@
 """One mirrored pane: a pyte screen fed with ``capture-pane -e -N`` rows, and styled runs.
 
-tmux regenerates every row's SGR codes in a capture, so what pyte parses is tmux's own
+tmux regenerates every row's SGR codes in a capture, so what pyte gets is tmux's own
 clean rendition of the pane (no ``CSI >4;1m`` or colon-form colours from the agent ever
-reach pyte). Only rows whose text changed since the previous capture are fed, so
-``screen.dirty`` names exactly the rows a tile must repaint. Styles are kept as hashable
-:data:`StyleKey` tuples so the UI layer can cache one Rich ``Style`` per key; this module
-never imports Textual or Rich.
+reach pyte). Per capture, only rows whose text changed are touched: a row that was already
+on screen elsewhere (the agent's output scrolled) is moved, a new one is drawn through the
+screen's own operations, tokenised by a regex (pyte's per-character stream parser only for
+rows holding anything but SGR codes and printable text). Styles are hashable
+:data:`StyleKey` tuples so the UI layer caches one Rich ``Style`` per key; styled runs are
+built only for rows somebody shows. This module never imports Textual or Rich.
 """
 
 from __future__ import annotations
