@@ -58,11 +58,12 @@ case "$mode" in
     command -v npm >/dev/null || apt_install nodejs npm
     pip_quiet -e '.[test]'
     npm_prefix="$root/tests/.npm"
-    if [ ! -x "$npm_prefix/node_modules/.bin/claude" ] || [ ! -x "$npm_prefix/node_modules/.bin/codex" ]; then
+    if [ ! -x "$npm_prefix/node_modules/.bin/claude" ] || [ ! -x "$npm_prefix/node_modules/.bin/codex" ] \
+      || [ ! -x "$npm_prefix/node_modules/.bin/gemini" ]; then
       # Pinned: the versions whose screens are recorded in tests/fixtures/screens (re-record
       # with `python -m tests.e2e.record_screens` when moving these).
       npm install --silent --no-audit --no-fund --prefix "$npm_prefix" \
-        @anthropic-ai/claude-code@2.1.197 @openai/codex@0.169.0 >/dev/null
+        @anthropic-ai/claude-code@2.1.197 @openai/codex@0.169.0 @google/gemini-cli@0.61.0 >/dev/null
     fi
     export AGENTTUI_NPM_BIN="$npm_prefix/node_modules/.bin"
     export PATH="$root/.venv/bin:$PATH"

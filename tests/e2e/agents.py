@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.model_server import AnthropicServer, OpenAIServer
+from tests.e2e.model_server import AnthropicServer, GeminiServer, OpenAIServer
 from tests.e2e.netjail import jail_argv
 
 JAIL_PORT_CLAUDE = 18080
 JAIL_PORT_CODEX = 18081
+JAIL_PORT_GEMINI = 18082
 
 
 def npm_bin(name: str) -> str:
@@ -141,4 +142,38 @@ def codex_launch(
     argv = jail_argv(
         JAIL_PORT_CODEX, str(server.unix_path), [binary, "--no-daemon", *(extra or [])]
     )
+    return argv, env
+
+
+def prepare_gemini_home(home: Path, project: Path, *, trusted: bool = True) -> None:
+    """API-key auth chosen (no sign-in dialog), telemetry and updates off, folder trusted."""
+    gemini = home / ".gemini"
+    gemini.mkdir(parents=True, exist_ok=True)
+    settings = {
+        "security": {"auth": {"selectedType": "gemini-api-key"}, "folderTrust": {"enabled": True}},
+        "general": {"disableAutoUpdate": True, "disableUpdateNag": True},
+        "privacy": {"usageStatisticsEnabled": False},
+        "telemetry": {"enabled": False},
+    }
+    (gemini / "settings.json").write_text(json.dumps(settings), encoding="utf-8")
+    folders = {str(project): "TRUST_FOLDER"} if trusted else {}
+    (gemini / "trustedFolders.json").write_text(json.dumps(folders), encoding="utf-8")
+
+
+def gemini_launch(
+    server: GeminiServer,
+    home: Path,
+    project: Path,
+    *,
+    extra: list[str] | None = None,
+    trusted: bool = True,
+) -> tuple[list[str], dict[str, str]]:
+    binary = npm_bin("gemini")
+    prepare_gemini_home(home, project, trusted=trusted)
+    env = {
+        **base_env(home),
+        "GOOGLE_GEMINI_BASE_URL": f"http://127.0.0.1:{JAIL_PORT_GEMINI}",
+        "GEMINI_API_KEY": server.api_key,
+    }
+    argv = jail_argv(JAIL_PORT_GEMINI, str(server.unix_path), [binary, *(extra or [])])
     return argv, env

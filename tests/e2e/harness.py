@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.agents import claude_launch, codex_launch
-from tests.e2e.model_server import AnthropicServer, OpenAIServer
+from tests.e2e.agents import claude_launch, codex_launch, gemini_launch
+from tests.e2e.model_server import AnthropicServer, GeminiServer, OpenAIServer
 from tests.helpers import wait_until
 from workflows.agents.actions import ActionResult, perform
 from workflows.agents.hooks import hook_launch_args
@@ -78,6 +78,22 @@ class AgentPane:
             extra=hook_launch_args(profile.hooks, name), trusted=trusted,
         )  # fmt: skip
         pane = driver.spawn(argv, name=name, agent="codex", cwd=str(project), env=env)
+        return cls(driver, pane, profile, project)
+
+    @classmethod
+    def gemini(
+        cls,
+        driver: TmuxDriver,
+        server: GeminiServer,
+        root: Path,
+        *,
+        name: str,
+        trusted: bool = True,
+    ) -> AgentPane:
+        project = git_project(root / f"{name}-project")
+        profile = load_profile("gemini")
+        argv, env = gemini_launch(server, root / f"{name}-home", project, trusted=trusted)
+        pane = driver.spawn(argv, name=name, agent="gemini", cwd=str(project), env=env)
         return cls(driver, pane, profile, project)
 
     def refresh(self) -> PaneInfo:

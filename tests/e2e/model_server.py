@@ -135,6 +135,14 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the agent hung up (an interrupt): fine
 
+    def sse_data(self, data: dict[str, Any]) -> None:
+        """An SSE event with data only (the Gemini API's format)."""
+        try:
+            self.wfile.write(f"data: {json.dumps(data)}\n\n".encode())
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
     def finish(self) -> None:
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             super().finish()
@@ -435,3 +443,50 @@ class OpenAIServer(ModelServer):
                 "response": {"id": rid, "output": output, "usage": usage},
             },
         )
+
+
+class GeminiServer(ModelServer):
+    """Gemini API (``:streamGenerateContent?alt=sse``) as the Gemini CLI uses it."""
+
+    api_key = "gemini-e2e-dummy-key"
+
+    def handle_post(self, handler: _Handler, path: str, body: dict[str, Any]) -> None:
+        if ":countTokens" in path:
+            self.record(path, body, turn=False, prompt=None)
+            handler._json(200, {"totalTokens": 10})
+            return
+        declarations = [
+            str(decl.get("name", ""))
+            for tool in body.get("tools") or []
+            if isinstance(tool, dict)
+            for decl in tool.get("functionDeclarations") or []
+        ]
+        turn = "run_shell_command" in declarations
+        contents = [c for c in body.get("contents") or [] if isinstance(c, dict)]
+        prompt = None
+        if turn and contents and contents[-1].get("role") == "user":
+            parts = contents[-1].get("parts") or []
+            if not any(isinstance(p, dict) and "functionResponse" in p for p in parts):
+                prompt = _user_text(parts)
+        self.record(path, body, turn=turn, prompt=prompt)
+        reply = self.next_reply() if turn else Reply.text('{"ok": true}')
+        if "stream" not in path:
+            parts = [{"text": "".join(reply.text_chunks)}] if reply.text_chunks else []
+            handler._json(200, self._chunk(parts, final=True))
+            return
+        handler.start_sse()
+        for chunk in reply.text_chunks:
+            self._pause(reply)
+            handler.sse_data(self._chunk([{"text": chunk}], final=False))
+        if reply.hold is not None:
+            reply.hold.wait(120)
+        calls = [{"functionCall": {"name": name, "args": args}} for name, args in reply.tools]
+        handler.sse_data(self._chunk(calls, final=True))
+
+    @staticmethod
+    def _chunk(parts: list[dict[str, Any]], *, final: bool) -> dict[str, Any]:
+        candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}, "index": 0}
+        if final:
+            candidate["finishReason"] = "STOP"
+        usage = {"promptTokenCount": 10, "candidatesTokenCount": 5, "totalTokenCount": 15}
+        return {"candidates": [candidate], "usageMetadata": usage, "modelVersion": "gemini-e2e"}

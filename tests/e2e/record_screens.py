@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.e2e.harness import AgentPane, git_project
-from tests.e2e.model_server import AnthropicServer, OpenAIServer, Reply
+from tests.e2e.model_server import AnthropicServer, GeminiServer, OpenAIServer, Reply
 from tests.helpers import wait_until
 from workflows.paths import agenttui_argv
 from workflows.tmux.driver import TmuxDriver
@@ -66,8 +66,8 @@ def title_matches(pane: AgentPane, check: Callable[[str], bool], timeout: float 
 def quit_agent(driver: TmuxDriver, pane: AgentPane) -> None:
     """Claude asks for a second Ctrl-C; Codex quits on one (a second could kill it)."""
     driver.send_keys(pane.pane.pane_id, "C-c")
-    if pane.profile.name == "claude":
-        on_screen(pane, "Press Ctrl-C again to exit")
+    if pane.profile.name in ("claude", "gemini"):
+        on_screen(pane, "again to exit")
         driver.send_keys(pane.pane.pane_id, "C-c")
     wait_until(
         lambda: (
@@ -171,6 +171,39 @@ def record_codex(driver: TmuxDriver, root: Path) -> None:
         save("codex", "exited", pane)
 
 
+def record_gemini(driver: TmuxDriver, root: Path) -> None:
+    hold = threading.Event()
+    with GeminiServer() as server:
+        server.script(
+            Reply.streaming("Thinking it over, marker-k7", hold),
+            Reply.tool("run_shell_command", {"command": "touch approved.txt"}),
+            Reply.text("All done."),
+        )
+        untrusted = AgentPane.gemini(driver, server, root, name="trust", trusted=False)
+        on_screen(untrusted, "Do you trust the files in this folder?")
+        save("gemini", "trust", untrusted)
+        driver.kill(untrusted.pane.pane_id)
+
+        pane = AgentPane.gemini(driver, server, root, name="rec")
+        on_screen(pane, "Type your message")
+        title_matches(pane, lambda title: "Ready" in title)
+        save("gemini", "idle-fresh", pane)
+        pane.send("first prompt")
+        on_screen(pane, "marker-k7")
+        on_screen(pane, "esc to cancel")
+        save("gemini", "working", pane)
+        hold.set()
+        title_matches(pane, lambda title: "Ready" in title)
+        save("gemini", "idle-after-turn", pane)
+        pane.send("run the command")
+        on_screen(pane, "Allow execution of")
+        save("gemini", "awaiting_approval-shell", pane, command="touch approved.txt", tool="Shell")
+        driver.send_keys(pane.pane.pane_id, "1")
+        on_screen(pane, "All done.")
+        quit_agent(driver, pane)
+        save("gemini", "exited", pane)
+
+
 def record_demo(driver: TmuxDriver, root: Path) -> None:
     project = git_project(root / "demo-project")
     info = driver.spawn(
@@ -204,13 +237,16 @@ def main(agents: list[str]) -> None:
         driver.ensure_session()
         try:
             for agent in agents:
-                {"claude": record_claude, "codex": record_codex, "demo": record_demo}[agent](
-                    driver, root
-                )
+                {
+                    "claude": record_claude,
+                    "codex": record_codex,
+                    "gemini": record_gemini,
+                    "demo": record_demo,
+                }[agent](driver, root)
         finally:
             driver.command("kill-server")
             driver.close()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["claude", "codex", "demo"])
+    main(sys.argv[1:] or ["claude", "codex", "gemini", "demo"])

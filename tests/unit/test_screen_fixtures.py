@@ -32,7 +32,7 @@ def _optional_int(value: str | None) -> int | None:
 
 
 def test_every_state_has_a_recorded_screen() -> None:
-    for agent in ("claude", "codex"):
+    for agent in ("claude", "codex", "gemini"):
         states = {path.stem.split("-")[0] for path in FIXTURES.glob(f"{agent}/*.txt")}
         assert {"idle", "working", "awaiting_approval", "trust", "exited"} <= states, agent
     assert (FIXTURES / "claude" / "asking-question.txt").exists()

@@ -1,0 +1,88 @@
+"""The real Gemini CLI (npm) in tmux, offline against a scripted Gemini API server.
+
+idle → send → working → awaiting_approval (command in the detail) → approve → the command
+really ran → idle; deny; the folder-trust dialog answered; exit with its status. Gemini runs
+inside ``unshare -n`` with ``GOOGLE_GEMINI_BASE_URL`` pointing at the scripted server.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import AgentPane
+from tests.e2e.model_server import GeminiServer, Reply
+from tests.helpers import wait_until
+from workflows.agents.launch import wait_ready
+from workflows.errors import AgentTuiError
+from workflows.tmux.driver import TmuxDriver
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+
+
+@pytest.fixture
+def gemini_server() -> GeminiServer:
+    with GeminiServer() as server:
+        yield server  # type: ignore[misc]
+
+
+def test_gemini_approve_deny_and_exit(
+    driver: TmuxDriver, gemini_server: GeminiServer, tmp_path: Path
+) -> None:
+    hold = threading.Event()
+    gemini_server.script(
+        Reply.streaming("Thinking it over, marker-k7", hold),
+        Reply.tool("run_shell_command", {"command": "touch approved-q3.txt"}),
+        Reply.text("All done, marker-z9."),
+        Reply.tool("run_shell_command", {"command": "touch denied-w4.txt"}),
+    )
+    agent = AgentPane.gemini(driver, gemini_server, tmp_path, name="g1")
+    try:
+        agent.wait_state("idle")
+        assert agent.send("first prompt p-1").submitted
+        agent.wait_screen("marker-k7")
+        assert agent.wait_state("working").state == "working"
+        hold.set()
+        agent.wait_state("idle")
+
+        assert agent.send("please run it p-2").submitted
+        reading = agent.wait_state("awaiting_approval")
+        assert reading.detail["command"] == "touch approved-q3.txt"
+        assert reading.detail["tool"] == "Shell"
+        agent.act("approve")
+        wait_until((agent.project / "approved-q3.txt").exists, timeout=30)
+        agent.wait_screen("marker-z9")
+        agent.wait_state("idle")
+
+        assert agent.send("try the other one d-1").submitted
+        assert agent.wait_state("awaiting_approval").detail["command"] == "touch denied-w4.txt"
+        agent.act("deny")
+        agent.wait_state("idle")
+        assert not (agent.project / "denied-w4.txt").exists()
+        with pytest.raises(AgentTuiError, match="not awaiting approval"):
+            agent.act("approve")
+    finally:
+        hold.set()
+    driver.send_keys(agent.pane.pane_id, "C-c")
+    agent.wait_screen("again to exit")
+    driver.send_keys(agent.pane.pane_id, "C-c")
+    assert agent.wait_state("exited").detail == {"status": 0, "signal": None}
+    assert gemini_server.prompts() == [
+        "first prompt p-1",
+        "please run it p-2",
+        "try the other one d-1",
+    ]
+
+
+def test_gemini_trust_dialog_is_answered(
+    driver: TmuxDriver, gemini_server: GeminiServer, tmp_path: Path
+) -> None:
+    gemini_server.script(Reply.text("Trusted and answering, marker-t1."))
+    agent = AgentPane.gemini(driver, gemini_server, tmp_path, name="g2", trusted=False)
+    assert agent.wait_state("trust").state == "trust"
+    assert wait_ready(driver, agent.refresh(), profile=agent.profile, timeout=60).state == "idle"
+    assert agent.send("hello after trust").submitted
+    agent.wait_screen("marker-t1")
+    assert gemini_server.prompts() == ["hello after trust"]
