@@ -105,6 +105,18 @@ class Services:
     def _tmux(self) -> list[str]:
         return [shutil.which("tmux") or "tmux", *(["-L", self.socket] if self.socket else [])]
 
+    def always_proposal(self, pane_id: str) -> Any:
+        """The rule "always" would learn for the pane's pending request (nothing saved)."""
+        from workflows.approvals.always import pending_proposal
+
+        return pending_proposal(self.driver, self.driver.resolve(pane_id))
+
+    def confirm_always(self, pane_id: str, proposal: Any) -> str:
+        """Save exactly the shown rule and approve the request once."""
+        from workflows.approvals.always import confirm
+
+        return str(confirm(self.driver, self.driver.resolve(pane_id), proposal))
+
     def attach_argv(self, pane_id: str) -> list[str]:
         """Outside tmux: attach this terminal to the session, showing the pane."""
         if self.attach_command is not None:

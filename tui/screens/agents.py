@@ -169,12 +169,45 @@ class AgentsScreen(Screen[None]):
 
     @work(thread=True, group="tile-actions")
     def perform(self, pane_id: str, name: str, kind: str) -> None:
+        if kind == "approve_always":  # agenttui learns the rule, shown first (approvals)
+            self._propose_always(pane_id, name)
+            return
         try:
             detail = self.app.services.tile_action(pane_id, kind)  # type: ignore[attr-defined]
         except Exception as error:
             self.app.call_from_thread(self.notify, f"{name}: {error}", severity="error")
             return
         self.app.call_from_thread(self.notify, detail)
+        self.app.call_from_thread(self.app.load_tiles)  # type: ignore[attr-defined]
+
+    def _propose_always(self, pane_id: str, name: str) -> None:
+        from tui.screens.learn_rule import LearnRuleScreen
+
+        services = self.app.services  # type: ignore[attr-defined]
+        try:
+            proposal = services.always_proposal(pane_id)
+        except Exception as error:
+            self.app.call_from_thread(self.notify, f"{name}: {error}", severity="error")
+            return
+
+        def answered(save: bool | None) -> None:
+            if save:
+                self.confirm_always(pane_id, name, proposal)
+            else:
+                self.notify(f"{name}: nothing learned; the request still waits")
+
+        self.app.call_from_thread(
+            self.app.push_screen, LearnRuleScreen(proposal, agent=name), answered
+        )
+
+    @work(thread=True, group="tile-actions")
+    def confirm_always(self, pane_id: str, name: str, proposal: object) -> None:
+        try:
+            detail = self.app.services.confirm_always(pane_id, proposal)  # type: ignore[attr-defined]
+        except Exception as error:
+            self.app.call_from_thread(self.notify, f"{name}: {error}", severity="error")
+            return
+        self.app.call_from_thread(self.notify, f"learned and approved: {detail}")
         self.app.call_from_thread(self.app.load_tiles)  # type: ignore[attr-defined]
 
     def action_next_waiting(self) -> None:
