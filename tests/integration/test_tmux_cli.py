@@ -157,3 +157,17 @@ def test_hostile_prompts_through_the_cli_argv(demo: Path) -> None:
         assert (code, sent["submitted"], sent["attempts"]) == (0, True, 1), prompt
     wait_until(lambda: len(demo_prompts(demo)) >= len(HOSTILE_PROMPTS) + 2, timeout=60)
     assert demo_prompts(demo) == [*HOSTILE_PROMPTS, "-x", "--json"]
+
+
+def test_spawn_reports_its_pane_when_the_prompt_is_not_submitted(
+    tmux_server: TmuxServer, tmp_path: Path
+) -> None:
+    # This demo agent takes every Enter after a paste as a newline: never submitted.
+    code, spawned = cli(
+        "spawn", "--agent", "demo", "--cwd", str(tmp_path), "--prompt", "hello", "--json",
+        "--", "--swallow-enters", "9",
+    )  # fmt: skip
+    assert code == 1 and spawned["pane"].startswith("%")
+    assert spawned["prompt"]["delivered"] is True and spawned["prompt"]["submitted"] is False
+    assert spawned["prompt"]["attempts"] == 3  # one Enter and two bounded retries
+    assert demo_prompts(tmp_path) == []

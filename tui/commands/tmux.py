@@ -64,7 +64,7 @@ def _free_name(driver: TmuxDriver, agent: str) -> str:
 def run_spawn(args: argparse.Namespace) -> Any:
     from workflows.agents.launch import agent_argv, hook_env, wait_ready
     from workflows.agents.profiles import load_profile
-    from workflows.tmux.send import send_text
+    from workflows.tmux.send import SendFailed, send_text
 
     if args.prompt is not None and args.prompt_file is not None:
         raise UsageError("give --prompt or --prompt-file, not both")
@@ -104,10 +104,23 @@ def run_spawn(args: argparse.Namespace) -> Any:
         if prompt is not None and argv_prompt is None:
             # Past start-up first: a trust dialog is answered as the profile says.
             wait_ready(driver, pane, profile=profile, timeout=args.timeout)
-            sent = send_text(driver, pane, prompt, timeout=args.timeout, profile=profile)
-            result["prompt"] = sent.as_json()
+            try:
+                sent = send_text(driver, pane, prompt, timeout=args.timeout, profile=profile)
+                result["prompt"] = sent.as_json()
+            except SendFailed as error:
+                # The agent runs: say where, so the caller can retry the prompt or kill it.
+                failure = {"delivered": False, "error": str(error), "steps": error.steps}
+                result["prompt"] = failure
         reading = _reading(driver, driver.resolve(pane.pane_id))
         result.update(state=reading["state"], detail=reading["detail"], cwd=cwd)
+        sent_json = result.get("prompt", {})
+        if sent_json and not sent_json.get("submitted"):
+            print(json.dumps(result) if args.json else f"{pane.pane_id} {name}: started")
+            if not sent_json["delivered"]:
+                print(f"agenttui: {sent_json['error']}", file=sys.stderr)
+                return EXIT_NOT_DELIVERED
+            print("agenttui: prompt pasted, submission not confirmed", file=sys.stderr)
+            return EXIT_ERROR
         return result
     finally:
         driver.close()
