@@ -93,6 +93,7 @@ def test_read_wait_keys_interrupt_ls_kill(demo: Path, tmux_server: TmuxServer) -
     assert cli("send", "d1", "please run command `echo ran > ran.txt`", "--json")[0] == 0
     code, asked = cli("wait", "d1", "--state", "awaiting_approval", "--timeout", "30", "--json")
     assert code == 0 and asked["detail"]["command"] == "echo ran > ran.txt"
+    tmux_server.cmd("copy-mode", "-t", asked["pane"])  # keys must still reach the agent
     code, keys = cli("keys", "d1", "1", "--json")
     assert (code, keys["keys"]) == (0, ["1"])
     wait_until((demo / "ran.txt").exists, message="approved command ran")

@@ -229,6 +229,8 @@ def run_keys(args: argparse.Namespace) -> Any:
     driver = _driver(args)
     try:
         pane = driver.resolve(args.target)
+        if pane.in_mode:  # keys would go to copy mode, not to the agent
+            driver.command("copy-mode", "-q", "-t", pane.pane_id)
         driver.send_keys(pane.pane_id, *args.keys)
         return {"pane": pane.pane_id, "keys": args.keys}
     finally:
