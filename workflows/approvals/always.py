@@ -24,14 +24,17 @@ if TYPE_CHECKING:
 def pending_proposal(driver: TmuxDriver, pane: PaneInfo, *, scope: str = "project") -> Proposal:
     """The rule "always" would add for the pane's pending request (nothing is saved)."""
     reading = read_state(driver, pane)
-    command = reading.detail.get("command")
-    if reading.state is not AgentState.AWAITING_APPROVAL or not command:
+    command, file = reading.detail.get("command"), reading.detail.get("file")
+    if reading.state is not AgentState.AWAITING_APPROVAL or not (command or file):
         raise AgentTuiError(
-            f"{pane.name or pane.pane_id} has no pending command to approve "
+            f"{pane.name or pane.pane_id} has no pending request to approve "
             f"(state: {reading.state.value})"
         )
-    tool = str(reading.detail.get("tool") or "Bash")
-    return learn(tool, {"command": str(command)}, pane.cwd or "/", scope=scope)
+    if command:
+        tool, tool_input = str(reading.detail.get("tool") or "Bash"), {"command": str(command)}
+    else:
+        tool, tool_input = str(reading.detail.get("tool") or "Edit"), {"file_path": str(file)}
+    return learn(tool, tool_input, pane.cwd or "/", scope=scope)
 
 
 def confirm(driver: TmuxDriver, pane: PaneInfo, shown: Proposal) -> ActionResult:
