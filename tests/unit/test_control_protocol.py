@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from workflows.tmux.protocol import (
+    Block,
+    BlockReader,
     argv_word,
     block_numbers,
     command_line,
@@ -76,3 +78,28 @@ def test_parse_notification_keeps_free_text_whole() -> None:
 def test_block_numbers() -> None:
     assert block_numbers(b"%begin 1 22 1") == (b"1", b"22", b"1")
     assert block_numbers(b"%end 1 22") is None
+
+
+def test_block_reader_matches_all_three_numbers() -> None:
+    reader = BlockReader()
+    stream = [
+        b"%begin 100 7 0",  # the attach: not ours
+        b"%end 100 7 0",
+        b"%window-add @1",
+        b"%begin 101 8 1",
+        b"%end 101 8 0",  # wrong flags: captured text
+        b"%end 101 9 1",  # wrong number
+        b"%error 102 8 1",  # wrong time
+        b"caf\xc3\xa9",
+        b"%end 101 8 1",
+        b"%begin 103 9 1",
+        b"parse error: unknown command: x",
+        b"%error 103 9 1",
+    ]
+    out = [item for item in (reader.feed(line) for line in stream) if item is not None]
+    assert out == [
+        Block([], False, False),
+        b"%window-add @1",
+        Block(["%end 101 8 0", "%end 101 9 1", "%error 102 8 1", "café"], False, True),
+        Block(["parse error: unknown command: x"], True, True),
+    ]

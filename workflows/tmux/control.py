@@ -228,21 +228,14 @@ class ControlConnection:
     def _read_loop(self, proc: subprocess.Popen[bytes], attached: threading.Event) -> None:
         stdout: IO[bytes] | None = proc.stdout
         assert stdout is not None
-        block: tuple[bytes, bytes, bytes] | None = None
-        body: list[str] = []
+        blocks = protocol.BlockReader()
         try:
             for raw in stdout:
-                line = raw.rstrip(b"\n")
-                if block is not None:
-                    if line.startswith((b"%end ", b"%error ")) and (
-                        protocol.block_numbers(line) == block
-                    ):
-                        self._finish_block(block, body, error=line.startswith(b"%error"))
-                        block, body = None, []
-                    else:
-                        body.append(line.decode("utf-8", "replace"))
-                elif line.startswith(b"%begin "):
-                    block = protocol.block_numbers(line)
+                line = blocks.feed(raw.rstrip(b"\n"))
+                if line is None:
+                    continue
+                if isinstance(line, protocol.Block):
+                    self._finish_block(line)
                 elif line.startswith((b"%output ", b"%extended-output ")):
                     self._queue_output(line)
                 elif line.startswith(b"%"):
@@ -253,17 +246,15 @@ class ControlConnection:
             proc.wait()
             self._on_disconnect(proc, attached)
 
-    def _finish_block(
-        self, numbers: tuple[bytes, bytes, bytes], body: list[str], *, error: bool
-    ) -> None:
-        if numbers[2] != b"1":
-            # Not from us (the initial attach, hooks): the client is attached once it ends.
+    def _finish_block(self, block: protocol.Block) -> None:
+        if not block.ours:
+            # The initial attach (or a hook): the client is attached once it ends.
             self._attached.set()
             return
         with self._write_lock:
             reply = self._pending.popleft() if self._pending else None
         if reply is not None:
-            reply.lines, reply.error = body, error
+            reply.lines, reply.error = block.lines, block.error
             reply.done.set()
 
     def _queue_output(self, line: bytes) -> None:

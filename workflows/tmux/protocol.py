@@ -116,3 +116,38 @@ def block_numbers(line: bytes) -> tuple[bytes, bytes, bytes] | None:
         return None
     return parts[1], parts[2], parts[3]
 
+
+@dataclass
+class Block:
+    """One command reply: its output lines, whether it failed, whether we sent it."""
+
+    lines: list[str]
+    error: bool
+    ours: bool  # flags 1: a command this client wrote (0: the attach, hooks…)
+
+
+class BlockReader:
+    """Separates reply blocks from everything else in a control client's output.
+
+    A block ends only at an ``%end``/``%error`` line carrying the same time, number and flags
+    as its ``%begin``: the block's own text (a captured pane) may hold lines that look like
+    block ends.
+    """
+
+    def __init__(self) -> None:
+        self._numbers: tuple[bytes, bytes, bytes] | None = None
+        self._body: list[str] = []
+
+    def feed(self, line: bytes) -> Block | bytes | None:
+        """A finished Block, the line itself when outside any block, or None (inside one)."""
+        if self._numbers is not None:
+            if line.startswith((b"%end ", b"%error ")) and block_numbers(line) == self._numbers:
+                block = Block(self._body, line.startswith(b"%error"), self._numbers[2] == b"1")
+                self._numbers, self._body = None, []
+                return block
+            self._body.append(line.decode("utf-8", "replace"))
+            return None
+        if line.startswith(b"%begin ") and (numbers := block_numbers(line)) is not None:
+            self._numbers = numbers
+            return None
+        return line
