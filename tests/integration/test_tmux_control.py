@@ -184,3 +184,34 @@ def _start_server(server: TmuxServer) -> bool:
     except subprocess.CalledProcessError:
         return False
     return True
+
+
+def test_heartbeat_runs_while_idle(connection: ControlConnection) -> None:
+    """tmux 3.3a can hold a %pause until the client's next command: one goes every second."""
+    first = connection._last_write
+    wait_until(lambda: connection._last_write > first, timeout=10, message="a heartbeat")
+
+
+def test_one_reconnect_loop_however_long_the_outage(
+    connection: ControlConnection,
+    tmux_server: TmuxServer,
+    events: list[tuple[str, list[str]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    attempts: list[bool] = []
+    loops_seen: list[int] = []
+    real_attach = connection._attach
+
+    def counting_attach(*, create: bool) -> None:
+        attempts.append(create)
+        loops = [t for t in threading.enumerate() if t.name == "tmux-reconnect"]
+        loops_seen.append(len([t for t in loops if t.is_alive()]))
+        real_attach(create=create)
+
+    monkeypatch.setattr(connection, "_attach", counting_attach)
+    tmux_server.cmd("kill-server")
+    wait_until(lambda: len(attempts) >= 6, timeout=30, message="six reconnect attempts")
+    assert max(loops_seen) == 1
+    assert not any(attempts)  # waits for the session; never creates one itself
+    wait_until(lambda: _start_server(tmux_server), message="a new server")
+    wait_until(lambda: ("connection-restored", []) in events, message="connection-restored")

@@ -79,6 +79,7 @@ class ControlConnection:
         self.heartbeat = heartbeat
         self._write_lock = threading.Lock()
         self._connect_lock = threading.Lock()
+        self._reconnecting = threading.Lock()  # held by the one reconnect loop
         self._pending: deque[_Reply] = deque()
         self._decoders: dict[str, codecs.IncrementalDecoder] = {}
         self._proc: subprocess.Popen[bytes] | None = None
@@ -188,16 +189,18 @@ class ControlConnection:
                 raise AgentTuiError(f"cannot attach to tmux session {self.session!r}: {err}")
 
     def _reconnect_loop(self) -> None:
-        if self.on_notification is not None:
+        try:
             self._notify("connection-lost", [])
-        while not self._closed:
-            try:
-                self._connect(create=False)
-            except AgentTuiError:
-                time.sleep(0.5)
-                continue
-            self._notify("connection-restored", [])
-            return
+            while not self._closed:
+                try:
+                    self._connect(create=False)
+                except AgentTuiError:
+                    time.sleep(0.5)
+                    continue
+                self._notify("connection-restored", [])
+                return
+        finally:
+            self._reconnecting.release()
 
     # -- writing --------------------------------------------------------------------------
     def _send(self, args: tuple[str, ...] | list[str]) -> _Reply:
@@ -322,7 +325,13 @@ class ControlConnection:
             reply.done.set()
         wants_events = self.on_output is not None or self.on_notification is not None
         # Only a connection that was up reconnects (a failed attempt is the loop's business).
-        if proc is self._proc and attached.is_set() and not self._closed and wants_events:
+        if (
+            proc is self._proc
+            and attached.is_set()
+            and not self._closed
+            and wants_events
+            and self._reconnecting.acquire(blocking=False)  # a loop already runs otherwise
+        ):
             threading.Thread(
                 target=self._reconnect_loop, name="tmux-reconnect", daemon=True
             ).start()
