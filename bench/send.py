@@ -78,6 +78,7 @@ def main() -> int:  # noqa: PLR0915
     prompts = [HOSTILE_PROMPTS[i % len(HOSTILE_PROMPTS)] for i in range(args.prompts)]
     latencies: list[float] = []
     failures: list[str] = []
+    step_ms: dict[str, list[float]] = {}
     lock = threading.Lock()
     try:
         panes = []
@@ -104,6 +105,8 @@ def main() -> int:  # noqa: PLR0915
                     failures.append(f"{pane.pane_id}: {error}")
                 with lock:
                     latencies.append((time.perf_counter() - started) * 1000)
+                    for step in result.steps if result is not None else []:
+                        step_ms.setdefault(str(step["step"]), []).append(float(step["ms"]))
                     if not ok and result is not None:
                         failures.append(f"{pane.pane_id}: {result.as_json()}")
 
@@ -136,6 +139,7 @@ def main() -> int:  # noqa: PLR0915
                 "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
                 "p99_ms": round(percentile(latencies, 0.99), 1) if latencies else None,
                 "max_ms": round(max(latencies), 1) if latencies else None,
+                "step_p50_ms": {k: round(statistics.median(v), 1) for k, v in step_ms.items()},
                 "sends_per_s": round(sent / wall, 1) if wall else None,
             }
         )
