@@ -81,12 +81,17 @@ class Recorder:
             known = self.seen.get(pane_id, {})
             shown = {}
             stamps = []
-            for y in range(top, min(top + self.tile_rows, len(model.rows))):
-                row = model.row(y)  # what the tile view asks for; moved rows come cached
+            for y in range(len(model.rows)):
+                in_tile = top <= y < top + self.tile_rows
+                started = time.thread_time()
+                row = model.row(y)  # moved rows come cached; new ones are built once
+                if not in_tile:  # only the measurement needs rows a tile does not show
+                    self.measuring_s += time.thread_time() - started
                 shown[id(row)] = row
                 if known.get(id(row)) is row:
                     continue
-                row_strip(row)  # a tile converts a new row once, then caches its Strip
+                if in_tile:
+                    row_strip(row)  # a tile converts a new row once, then caches its Strip
                 started = time.thread_time()  # measuring, not mirroring: counted apart
                 found = MARKER.search("".join(part for part, _ in row))
                 if found:
