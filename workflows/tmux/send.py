@@ -173,7 +173,8 @@ class _Sender:
         started = time.monotonic()
         deadline = max(self.deadline, started + VISIBLE_GRACE_S)
         while True:
-            if self.driver.resolve(self.pane.pane_id).dead:
+            self.pane = self.driver.resolve(self.pane.pane_id)
+            if self.pane.dead:
                 raise self.fail("visible", "the agent exited; not submitted", started)
             lines = self.screen()
             if self.placeholders(lines) > baseline_placeholders:
@@ -216,7 +217,7 @@ class _Sender:
             until = time.monotonic() + CONFIRM_S  # Enter was pressed: always find out
             lines: list[str] = []
             while time.monotonic() < until:
-                pane = self.driver.resolve(self.pane.pane_id)
+                pane = self.pane = self.driver.resolve(self.pane.pane_id)  # fresh title too
                 if pane.dead:
                     self.step("confirm", True, "agent exited after Enter", started)
                     return True, attempts
