@@ -73,6 +73,7 @@ def test_feedback_workflow_opens_pr_and_reports_on_every_issue(
 
     log = agenttui("log", run_id).stdout
     assert "opened pull request" in log and "run succeeded" in log
+    assert "[claim] state on ENG-1: In Progress" in log  # moved when the work started
     assert agenttui("log", run_id, "--follow").stdout.rstrip("\n") == log.rstrip("\n")
     panes = subprocess.run(
         [

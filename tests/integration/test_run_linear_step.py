@@ -67,3 +67,15 @@ def test_a_comment_posted_just_before_a_crash_is_not_posted_again(
     other = context(tmp_path, step, ["ENG-1"])
     assert post_to_issues(other, comment="second run") == 1
     assert linear_server.workspace.comments_on("ENG-1") == ["PR is up", "second run"]
+
+
+def test_a_state_the_team_lacks_is_a_warning_not_a_failure(
+    tmp_path: Path, linear_server: LinearServer
+) -> None:
+    step = Step(id="report", kind="linear", comment="PR", state="Shipped To Mars")
+    ctx = context(tmp_path, step, ["ENG-1"])
+    assert run_linear(ctx).outputs == {"actions": 1}
+    assert linear_server.workspace.comments_on("ENG-1") == ["PR"]
+    (warning,) = [e for e in ctx.runs.events(ctx.run.id) if e["kind"] == "warning"]
+    assert "could not move ENG-1" in warning["message"]
+    assert "no state 'Shipped To Mars'" in warning["message"]

@@ -29,6 +29,7 @@ def test_builtins_load_and_survive_a_json_round_trip() -> None:
     feedback = load_workflow("feedback")
     ids = [step.id for step in feedback.steps]
     assert ids == [
+        "claim",
         "refine-1",
         "refine-2",
         "refine-3",
@@ -45,7 +46,7 @@ def test_builtins_load_and_survive_a_json_round_trip() -> None:
         "VERDICT: PASS",
         "implement",
     )
-    assert "{issues}" in feedback.steps[0].prompt  # type: ignore[operator]
+    assert "{issues}" in feedback.steps[1].prompt  # type: ignore[operator]
     assert Workflow.from_json(feedback.to_json()) == feedback
 
 
@@ -54,7 +55,7 @@ def test_user_prompt_and_workflow_override_builtins(tmp_path: Path) -> None:
 
     (config_dir() / "prompts").mkdir(parents=True)
     (config_dir() / "prompts" / "refine-1.md").write_text("MY OWN REFINE {issues}\n")
-    assert load_workflow("feedback").steps[0].prompt == "MY OWN REFINE {issues}\n"
+    assert load_workflow("feedback").steps[1].prompt == "MY OWN REFINE {issues}\n"
     (config_dir() / "workflows").mkdir()
     (config_dir() / "workflows" / "feedback.toml").write_text(
         'name = "feedback"\n[[steps]]\nid = "only"\nrun = "true"\n'

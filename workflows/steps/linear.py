@@ -4,13 +4,13 @@ Each action on each issue is recorded as an event once done, so a resumed run sk
 comment is also announced before it is posted: if the runner died between the two, the
 resumed run looks for that exact comment on the issue before posting it again. (Links and
 state changes are idempotent.) A failure names the issue, the action and the tracker's
-message.
+message; a state the issue's team does not have is only a warning in the log.
 """
 
 from __future__ import annotations
 
 from workflows.definitions.placeholders import render
-from workflows.errors import AgentTuiError
+from workflows.errors import AgentTuiError, UsageError
 from workflows.issues.model import IssueSource
 from workflows.steps.base import StepContext, StepFailed, StepResult
 
@@ -76,6 +76,12 @@ def post_to_issues(
                     source.link_url(issue, value, link_title or value)
                 else:
                     source.set_state(issue, value)
+            except UsageError as error:
+                if action != "state":
+                    raise StepFailed(f"{action} on {issue} failed: {error}") from error
+                # A team without that state: the PR and the comment matter more than a move.
+                ctx.event("warning", f"could not move {issue}: {error}", **data)
+                continue
             except AgentTuiError as error:
                 raise StepFailed(f"{action} on {issue} failed: {error}") from error
             ctx.event("linear", summary, **data)
