@@ -176,3 +176,15 @@ def push(worktree: Path, branch: str, remote: str = "origin") -> None:
         line for line in lines if line and not line.startswith(("To ", "Done", "hint:"))
     )
     raise GitError(f"push of branch {branch} to {remote} was rejected: {reason}")
+
+
+def remove_worktree(repo: Path, worktree: Path, *, force: bool = False) -> None:
+    """Remove a run's worktree (its branch stays); refuses uncommitted changes unless forced."""
+    if not worktree.exists():
+        git(repo, "worktree", "prune")
+        return
+    dirty = dirty_files(worktree)
+    if dirty and not force:
+        shown = ", ".join(dirty[:5]) + (" …" if len(dirty) > 5 else "")
+        raise GitError(f"worktree {worktree} has uncommitted changes: {shown} (--force drops them)")
+    git(repo, "worktree", "remove", "--force", str(worktree))

@@ -167,13 +167,13 @@ def cancel_run(run_id: str, *, socket: str | None = None, session: str = "agentt
     return "cancelling" if worker_alive(record.id) else "cancelled"
 
 
-def kill_agents(run_id: str, *, socket: str | None, session: str) -> None:
+def kill_agents(run_id: str, *, socket: str | None, session: str, runner_too: bool = False) -> None:
     from workflows.tmux.driver import TmuxDriver
 
     driver = TmuxDriver(socket, session)
     try:
         for pane in driver.panes():
-            if pane.run_id == run_id and pane.name != runner_name(run_id):
+            if pane.run_id == run_id and (runner_too or pane.name != runner_name(run_id)):
                 driver.kill(pane.pane_id)
     except AgentTuiError:
         pass  # no tmux server any more: nothing left to kill
@@ -210,3 +210,23 @@ def run_worker(run_id: str, *, socket: str | None, session: str) -> int:
     print(f"run {record.id} {status}" + (f": {final.error}" if final.error else ""))
     lock.close()
     return 0 if status == "succeeded" else 1
+
+
+def clean_run(
+    run_id: str, *, socket: str | None = None, session: str = "agenttui", force: bool = False
+) -> dict[str, Any]:
+    """Close a finished run's windows and remove the worktree it created (the branch stays)."""
+    runs = RunStore()
+    record = runs.get(run_id)
+    summary = record.summary()
+    if summary["status"] not in FINAL or worker_alive(record.id):
+        raise UsageError(f"run {record.id} is {summary['status']}; cancel it first")
+    kill_agents(record.id, socket=socket, session=session, runner_too=True)
+    removed = None
+    worktree = record.context.get("worktree")
+    if worktree and record.context.get("own_worktree"):
+        git.remove_worktree(Path(record.context["repo"]), Path(worktree), force=force)
+        removed = worktree
+    runs.update_context(record.id, cleaned=True)
+    runs.event(record.id, "cleaned", f"windows closed; worktree removed: {removed or 'none'}")
+    return {"run": record.id, "worktree_removed": removed}

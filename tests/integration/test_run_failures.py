@@ -85,6 +85,8 @@ def test_dirty_worktree_on_the_branch_stops_before_any_agent(
         in summary["error"]
     )
     assert RunStore().deliveries(run_id) == []
+    agenttui("clean", run_id)  # never removes a worktree the run did not create
+    assert (left_over / "half-done.py").exists()
     windows = tmux_server.cmd("list-windows", "-a", "-F", "#{window_name}").split()
     assert f"{run_id}-main" not in windows  # no agent was started
 

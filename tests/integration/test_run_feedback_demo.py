@@ -3,6 +3,7 @@ a bare remote, the local Linear server and the local GitHub API server."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -96,6 +97,12 @@ def test_feedback_workflow_opens_pr_and_reports_on_every_issue(
         return not {f"{run_id}-main", f"{run_id}-reviewer"} & set(names)
 
     wait_until(agents_closed, timeout=30, message="the run's agents to close")
+
+    cleaned = json.loads(agenttui("clean", run_id, "--json").stdout)
+    assert cleaned == {"run": run_id, "worktree_removed": str(worktree)}
+    assert not worktree.exists() and run_git(project.repo, "branch", "--list", branch)
+    windows = tmux_server.cmd("list-windows", "-a", "-F", "#{window_name}").split()
+    assert f"run-{run_id}" not in windows
 
 
 def test_config_supplies_repo_agent_worktree_root_and_test_command(

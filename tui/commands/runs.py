@@ -120,6 +120,12 @@ def _log(args: argparse.Namespace) -> Any:
                 time.sleep(0.3)
 
 
+def _clean(args: argparse.Namespace) -> dict[str, Any]:
+    from workflows.runner import clean_run
+
+    return clean_run(args.run, socket=args.socket, session=args.session, force=args.force)
+
+
 def _worker(args: argparse.Namespace) -> int:
     from workflows.runner import run_worker
 
@@ -182,6 +188,13 @@ def register(
     log.add_argument("run")
     log.add_argument("--follow", "-f", action="store_true", help="keep printing until it ends")
     log.set_defaults(handler=_log)
+
+    clean = subparsers.add_parser(
+        "clean", parents=[common], help="close a finished run's windows, remove its worktree"
+    )
+    clean.add_argument("run")
+    clean.add_argument("--force", action="store_true", help="even with uncommitted changes")
+    clean.set_defaults(handler=_clean)
 
     worker = subparsers.add_parser(
         "run-worker", parents=[common], help="(internal) the process that drives one run"

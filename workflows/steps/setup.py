@@ -35,8 +35,8 @@ def prepare_run(runs: RunStore, run: RunRecord, workflow: Workflow) -> dict[str,
             f"{workflow.name} workflow works on an existing branch (--branch)"
         )
     _refuse_if_busy(runs, run, str(repo), branch)
+    target = git.worktree_root() / f"{repo.name}-{run.id}"
     if workflow.worktree:
-        target = git.worktree_root() / f"{repo.name}-{run.id}"
         worktree = git.prepare_worktree(repo, branch, base, target)
     else:
         worktree = repo
@@ -49,6 +49,7 @@ def prepare_run(runs: RunStore, run: RunRecord, workflow: Workflow) -> dict[str,
         base=base,
         branch=branch,
         worktree=str(Path(worktree)),
+        own_worktree=workflow.worktree and Path(worktree) == target,
         issues=issues,
         github_repo=params.get("github_repo") or git.remote_github_repo(repo) or "",
         test_command=params.get("test_command") or configured or workflow.test_command,
