@@ -17,6 +17,7 @@ os.environ.setdefault("TEXTUAL_FPS", "120")
 
 import gc
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
@@ -27,6 +28,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
 from tui.keymap import tui_settings
 from tui.screens.agents import AgentsScreen
@@ -36,8 +38,13 @@ from tui.screens.runs import RunsScreen
 from tui.screens.triage import TriageScreen
 from tui.services import Services
 from widgets.pane_tile import TileInfo
+from workflows.tmux.mirror import Mirror
 
 TILE_POLL_S = 1.0
+FULL_POLL_EVERY = 5
+# Only a working agent can change state without printing (quiescence turns it idle).
+UNSETTLED_STATES = ("working",)
+MIRROR_RETRY_S = 2.0
 HEAP_FREEZE_AFTER_S = 3.0
 HEAP_REFREEZE_S = 600.0
 HEAP_REFREEZE_MIN_S = 30.0
@@ -65,6 +72,15 @@ class AgentTuiApp(App[None]):
             super().__init__()
             self.infos = infos
 
+    class PanesChanged(Message):
+        """The mirror updated some models; coalesced so a burst is one repaint."""
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, AgentTuiApp.PanesChanged)
+
+    class MirrorReady(Message):
+        pass
+
     def __init__(
         self,
         services: Services,
@@ -81,6 +97,10 @@ class AgentTuiApp(App[None]):
         self.tile_infos: list[TileInfo] = []
         self._known_waiting: set[str] | None = None
         self._poll_tiles = poll_tiles
+        self.mirror: Mirror | None = None
+        self._changed: set[str] = set()
+        self._changed_lock = threading.Lock()
+        self._polls = 0
         self._heap_frozen_at = -HEAP_REFREEZE_MIN_S
         self.heap_freezing: bool | None = None
         """Freeze the heap (see freeze_heap); None: only in a real terminal, not in tests."""
@@ -89,6 +109,7 @@ class AgentTuiApp(App[None]):
 
     def on_mount(self) -> None:
         if self._poll_tiles:
+            self.start_mirror()
             self.load_tiles()
             self.set_interval(TILE_POLL_S, self.load_tiles)
         self.set_timer(HEAP_FREEZE_AFTER_S, self.freeze_heap)
@@ -108,11 +129,63 @@ class AgentTuiApp(App[None]):
         gc.collect()
         gc.freeze()
 
+    def on_unmount(self) -> None:
+        if self.mirror is not None:
+            self.mirror.close()
+
+    # -- the mirror: every agent pane's screen, and which panes printed something -------
+    @work(thread=True, exclusive=True, group="mirror")
+    def start_mirror(self) -> None:
+        """Connect the mirror; keep trying (tmux may be starting or busy) until it works."""
+        worker = get_current_worker()
+        told = False
+        while not worker.is_cancelled:
+            mirror = self.services.mirror(self._mirror_updated)
+            try:
+                mirror.start()
+            except Exception as error:
+                if not told:
+                    told = True
+                    self.call_from_thread(
+                        self.notify, f"Cannot mirror panes yet: {error}", severity="warning"
+                    )
+                time.sleep(MIRROR_RETRY_S)
+                continue
+            self.mirror = mirror
+            self.post_message(self.MirrorReady())
+            return
+
+    def _mirror_updated(self, pane_ids: set[str]) -> None:
+        """Mirror thread: remember what changed, wake the UI once."""
+        with self._changed_lock:
+            self._changed |= pane_ids
+        self.post_message(self.PanesChanged())
+
+    def on_agent_tui_app_panes_changed(self, _message: PanesChanged) -> None:
+        with self._changed_lock:
+            changed, self._changed = self._changed, set()
+        for screen in self._screens_of_type(AgentsScreen):
+            screen.repaint(changed)
+
+    def on_agent_tui_app_mirror_ready(self, _message: MirrorReady) -> None:
+        for screen in self._screens_of_type(AgentsScreen):
+            screen.show_tiles(self.tile_infos)
+
     # -- agent tiles (polled here so waiting agents are announced on every screen) -----
     @work(thread=True, exclusive=True, group="tiles")
     def load_tiles(self) -> None:
+        """Read agent states. A pane that printed nothing since the last poll and was not
+        working keeps its reading, except on every FULL_POLL_EVERY-th poll: 100 quiet
+        agents then cost one tmux round trip a second, not 200."""
+        self._polls += 1
+        previous = self.tile_infos
+        mirror = self.mirror
+        only: set[str] | None = None
+        if mirror is not None and previous and self._polls % FULL_POLL_EVERY:
+            only = mirror.take_active()
+            only |= {info.pane_id for info in previous if info.state in UNSETTLED_STATES}
         try:
-            infos = self.services.tiles()
+            infos = self.services.tiles(only=only, previous=previous)
         except Exception as error:
             self.call_from_thread(self.notify, f"tmux: {error}", severity="error")
             return

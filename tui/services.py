@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -55,16 +56,30 @@ class Services:
 
         return Mirror(self.socket, self.session, on_update=on_update)
 
-    def tiles(self) -> list[TileInfo]:
-        """Every agent pane of the session with its state, ordered by run then name."""
-        from workflows.agents.observe import read_state
+    def tiles(
+        self, *, only: set[str] | None = None, previous: list[TileInfo] | None = None
+    ) -> list[TileInfo]:
+        """Every agent pane of the session with its state, ordered by run then name.
+
+        With ``only``, panes outside it keep their ``previous`` reading (if they have one).
+        """
+        from workflows.agents.observe import profile_for, read_state
 
         panes = [pane for pane in self.driver.panes() if pane.name or pane.agent]
         issues = self._run_issues({pane.run_id for pane in panes if pane.run_id})
+        profiles: dict[str, Any] = {}  # one profile file read per agent kind, not per pane
+        known = {info.pane_id: info for info in previous or []}
         infos = []
         for pane in panes:
+            kept = known.get(pane.pane_id)
+            if only is not None and pane.pane_id not in only and kept is not None:
+                infos.append(kept)
+                continue
+            time.sleep(0)  # let the UI thread in between panes (this runs in a worker)
             try:
-                reading = read_state(self.driver, pane)
+                if pane.agent not in profiles:
+                    profiles[pane.agent] = profile_for(pane)
+                reading = read_state(self.driver, pane, profile=profiles[pane.agent])
                 state, detail = reading.state.value, dict(reading.detail)
             except Exception as error:  # a pane that vanished mid-read
                 state, detail = "unknown", {"error": str(error)}

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Static
-from textual.worker import get_current_worker
 
 from widgets.key_bar import KeyBar
 from widgets.pane_tile import PaneTile, TileInfo
@@ -20,7 +16,6 @@ from widgets.tile_grid import TileGrid
 from workflows.tmux.mirror import Mirror
 from workflows.tmux.mirror_screen import PaneModel
 
-MIRROR_RETRY_S = 2.0
 APPROVABLE = ("awaiting_approval", "trust")
 INTERRUPTIBLE = ("working", "awaiting_approval", "asking", "starting", "unknown")
 
@@ -36,17 +31,8 @@ class AgentsScreen(Screen[None]):
         Binding("w", "next_waiting", "Next waiting", id="tiles.next_waiting"),
     ]
 
-    class PanesChanged(Message):
-        """The mirror updated some models; coalesced so a burst is one repaint."""
-
-        def can_replace(self, message: Message) -> bool:
-            return isinstance(message, AgentsScreen.PanesChanged)
-
     def __init__(self) -> None:
         super().__init__(id="agents")
-        self.mirror: Mirror | None = None
-        self._changed: set[str] = set()
-        self._changed_lock = threading.Lock()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -58,48 +44,23 @@ class AgentsScreen(Screen[None]):
     def grid(self) -> TileGrid:
         return self.query_one(TileGrid)
 
+    @property
+    def mirror(self) -> Mirror | None:
+        return self.app.mirror  # type: ignore[attr-defined, no-any-return]
+
     def on_mount(self) -> None:
-        self.start_mirror()
         self.show_tiles(self.app.tile_infos)  # type: ignore[attr-defined]
 
     def on_screen_resume(self) -> None:
         self._update_visible()
 
-    def on_unmount(self) -> None:
-        if self.mirror is not None:
-            self.mirror.close()
+    def on_screen_suspend(self) -> None:
+        if self.mirror is not None:  # nobody sees the tiles: capture nothing
+            self.mirror.set_visible([], None)
 
-    # -- mirror ----------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="mirror")
-    def start_mirror(self) -> None:
-        """Connect the mirror; keep trying (tmux may be starting or busy) until it works."""
-        worker = get_current_worker()
-        told = False
-        while not worker.is_cancelled:
-            mirror = self.app.services.mirror(self._mirror_updated)  # type: ignore[attr-defined]
-            try:
-                mirror.start()
-            except Exception as error:
-                if not told:
-                    told = True
-                    self.app.call_from_thread(
-                        self.notify, f"Cannot mirror panes yet: {error}", severity="warning"
-                    )
-                time.sleep(MIRROR_RETRY_S)
-                continue
-            self.mirror = mirror
-            self.app.call_from_thread(self._update_visible)
-            return
-
-    def _mirror_updated(self, pane_ids: set[str]) -> None:
-        """Mirror thread: remember what changed, wake the UI once."""
-        with self._changed_lock:
-            self._changed |= pane_ids
-        self.post_message(self.PanesChanged())
-
-    def on_agents_screen_panes_changed(self, _message: PanesChanged) -> None:
-        with self._changed_lock:
-            changed, self._changed = self._changed, set()
+    # -- mirror (owned by the app) -----------------------------------------------------
+    def repaint(self, changed: set[str]) -> None:
+        """The mirror updated these panes: repaint the changed rows of visible tiles."""
         for tile in self.grid.visible_tiles():
             if tile.info.pane_id in changed:
                 tile.view.refresh_changed()
@@ -108,7 +69,7 @@ class AgentsScreen(Screen[None]):
         return self.mirror.model(pane_id) if self.mirror is not None else PaneModel(pane_id)
 
     def _update_visible(self) -> None:
-        if self.mirror is None:
+        if self.mirror is None or not self.is_current:
             return
         for tile in self.grid.tiles:
             if tile.view.model is None or tile.view.model is not self.mirror.model(

@@ -58,6 +58,7 @@ class Mirror:
         self.capture_counts: dict[str, int] = {}
         self.errors = 0
         self._dirty: set[str] = set()
+        self._active: set[str] = set()
         self._visible: frozenset[str] = frozenset()
         self._focused: str | None = None
         self._last_capture: dict[str, float] = {}
@@ -137,7 +138,15 @@ class Mirror:
 
     # -- control-mode callbacks (reader thread: keep them tiny) -----------------------
     def _on_output(self, pane_id: str, _text: str) -> None:
+        with self._lock:
+            self._active.add(pane_id)
         self.mark_dirty(pane_id)
+
+    def take_active(self) -> set[str]:
+        """Panes (visible or not) that printed something since the last call."""
+        with self._lock:
+            active, self._active = self._active, set()
+        return active
 
     def _on_notification(self, name: str, _args: list[str]) -> None:
         if name.lstrip("%") in _LAYOUT_EVENTS:
