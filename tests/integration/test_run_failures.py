@@ -388,3 +388,36 @@ def test_a_run_waiting_for_an_approval_says_so_and_goes_on_once_approved(
     summary = wait_for_end(run_id)
     assert summary["status"] == "succeeded" and summary["attention"] is None
     assert (Path(summary["worktree"]) / "approved.txt").exists()
+
+
+FORGETFUL_WORKFLOW = """
+name = "forgetful"
+agent = "demo"
+
+[[steps]]
+id = "notes"
+prompt = "Keep your notes for {issue_ids} in {output} please."
+output = ".agenttui/notes.md"
+"""
+
+
+def test_an_agent_that_forgets_its_output_file_is_reminded_once(
+    tmux_server: TmuxServer, linear_server: LinearServer, project: Project, tmp_path: Path
+) -> None:
+    definition = tmp_path / "forgetful.toml"
+    definition.write_text(FORGETFUL_WORKFLOW)  # the demo agent only obeys "Write your answer…"
+    run_id = start_run(
+        str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear"
+    )
+    summary = wait_for_end(run_id, timeout=180)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    worktree = Path(summary["worktree"])
+    first, reminder = prompts_received(worktree)
+    assert first.startswith("Keep your notes for ENG-1 in ")
+    assert reminder.startswith("You have not written your answer to the file yet.")
+    assert (worktree / ".agenttui" / "notes.md").exists()
+    assert len(RunStore().deliveries(run_id)) == 2
+    assert (
+        "finished without writing .agenttui/notes.md; reminding it"
+        in agenttui("log", run_id).stdout
+    )

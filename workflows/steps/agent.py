@@ -27,6 +27,12 @@ if TYPE_CHECKING:
     from workflows.tmux.driver import PaneInfo, TmuxDriver
 
 SEND_TIMEOUT_S = 30.0
+NUDGE_AFTER_S = 20.0  # a finished turn with no output file this long gets one reminder
+MAX_REMINDERS = 1
+REMINDER = (
+    "You have not written your answer to the file yet. Write it now; do not change anything "
+    "else.\nWrite your answer to the file: {path}\n"
+)
 SETTLED_POLLS = 2  # consecutive idle readings that end a turn
 REMEDY_SUFFIX = "\n\nThis came back and must be fixed:\n\n{failure}\n"
 
@@ -83,7 +89,20 @@ def _run(ctx: StepContext, driver: TmuxDriver) -> StepResult:
             output.unlink(missing_ok=True)
         since = time.time()
         _deliver(ctx, driver, pane, profile, build_prompt(ctx))
-    _wait_for_turn(ctx, driver, pane, profile=profile, output=output, since=since)
+    reminders = max(0, len(earlier) - 1)  # deliveries after the first were reminders
+    while not _wait_for_turn(
+        ctx, driver, pane, profile=profile, output=output, since=since, nudge_after=NUDGE_AFTER_S
+    ):
+        assert output is not None
+        if reminders >= MAX_REMINDERS:
+            raise StepFailed(
+                f"agent {pane.name} finished its turn without writing {output} "
+                f"(reminded {reminders} time(s))"
+            )
+        reminders += 1
+        since = time.time()
+        ctx.event("reminder", f"{pane.name} finished without writing {step.output}; reminding it")
+        _deliver(ctx, driver, pane, profile, REMINDER.format(path=output))
     text = output.read_text(encoding="utf-8", errors="replace") if output else ""
     ok = verdict_holds(text, step.until) if step.until else True
     if step.until:
@@ -149,10 +168,14 @@ def _wait_for_turn(
     profile: Profile,
     output: Path | None,
     since: float,
-) -> None:
+    nudge_after: float | None = None,
+) -> bool:
+    """Wait for the turn (and the output file); False when, with ``nudge_after`` set, the
+    turn ended and the file was still missing that many seconds later."""
     deadline = time.monotonic() + ctx.step.effective_timeout()
     settled, seen_working, told_person = 0, False, False
     last_state: AgentState | None = None
+    idle_since: float | None = None
     while time.monotonic() < deadline:
         pane = driver.resolve(pane.pane_id)
         reading = read_state(driver, pane, store=ctx.runs.store, profile=profile)
@@ -181,7 +204,14 @@ def _wait_for_turn(
             )
         settled = settled + 1 if finished else 0
         if settled >= SETTLED_POLLS:
-            return
+            return True
+        idle_since = (idle_since or time.monotonic()) if state == AgentState.IDLE else None
+        if nudge_after and output is not None and idle_since is not None:
+            turn_over = seen_working or _turn_finished_since(ctx, pane, since)
+            # Never seen busy (a very quick turn) counts too, after twice as long.
+            waited = time.monotonic() - idle_since
+            if waited > (nudge_after if turn_over else 2 * nudge_after):
+                return False
         ctx.sleep()
     what = f"writing {ctx.step.output}" if output is not None else "finishing its turn"
     raise StepFailed(
