@@ -8,7 +8,7 @@ from workflows.definitions.model import Step, Workflow
 from workflows.runs import RunStore
 from workflows.steps.agent import build_prompt, verdict_holds
 from workflows.steps.base import StepContext
-from workflows.steps.setup import group_title, issues_text
+from workflows.steps.setup import group_title, issues_text, lead_issue
 
 
 def test_verdict_needs_a_line_that_says_it() -> None:
@@ -74,3 +74,11 @@ def test_issue_text_is_verbatim_and_groups_are_named() -> None:
     assert "## ENG-2: Other\n\n(no description)" in text
     assert group_title(issues) == "ENG-1: Title `$(x)` (with ENG-2)"
     assert group_title(issues[:1]) == "ENG-1: Title `$(x)`"
+
+
+def test_a_group_with_a_parent_is_named_after_it() -> None:
+    child = {"identifier": "ENG-5", "title": "Payment sheet UI", "parent": "ENG-3"}
+    parent = {"identifier": "ENG-3", "title": "Add Apple Pay", "parent": None}
+    sibling = {"identifier": "ENG-4", "title": "Merchant validation", "parent": "ENG-3"}
+    assert group_title([child, parent, sibling]) == "ENG-3: Add Apple Pay (with ENG-5, ENG-4)"
+    assert lead_issue([child, sibling]) is child  # no parent in the group: the first

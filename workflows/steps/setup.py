@@ -23,7 +23,7 @@ def prepare_run(runs: RunStore, run: RunRecord, workflow: Workflow) -> dict[str,
     repo = git.repo_root(params.get("repo") or ".")
     issues = fetch_issues(params.get("source"), run.issues)
     base = params.get("base") or workflow.base or git.default_base(repo)
-    first = issues[0]
+    first = lead_issue(issues)
     branch = (
         params.get("branch")
         or first.get("branch_name")
@@ -100,9 +100,21 @@ def issues_text(issues: list[dict[str, Any]]) -> str:
     return "\n\n".join(parts)
 
 
+def lead_issue(issues: list[dict[str, Any]]) -> dict[str, Any]:
+    """The issue a group is named after: a parent of others in the group, else the first."""
+    ids = {issue["identifier"] for issue in issues}
+    parents = [
+        issue
+        for issue in issues
+        if any(other.get("parent") == issue["identifier"] for other in issues)
+    ]
+    top = [issue for issue in parents if issue.get("parent") not in ids]
+    return (top or parents or issues)[0]
+
+
 def group_title(issues: list[dict[str, Any]]) -> str:
-    first = issues[0]
+    first = lead_issue(issues)
     if len(issues) == 1:
         return f"{first['identifier']}: {first['title']}"
-    others = ", ".join(issue["identifier"] for issue in issues[1:])
+    others = ", ".join(issue["identifier"] for issue in issues if issue is not first)
     return f"{first['identifier']}: {first['title']} (with {others})"
