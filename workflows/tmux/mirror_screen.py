@@ -244,21 +244,38 @@ def _last_content_row(lines: list[str]) -> int:
     return 0
 
 
+def _carry_after(carry: str, line: str) -> str:
+    """The SGR codes in effect after ``line`` when ``carry`` was in effect before it."""
+    codes = [carry] if carry else []
+    for code in _SGR.findall(line):
+        if code in ("\x1b[0m", "\x1b[m"):
+            codes = []
+        else:
+            codes.append(code)
+    return "".join(codes)
+
+
+_CARRIES: dict[tuple[str, str], str] = {}
+
+
 def carried_prefixes(lines: list[str]) -> list[str]:
     """The SGR codes in effect at the start of each captured line.
 
     tmux does not reset attributes at the end of a captured row, so a row alone does not
-    say how it looks: prefix it with the codes carried from the rows above.
+    say how it looks: prefix it with the codes carried from the rows above. Most rows are
+    the same from one capture to the next, so each (carry, row) step is remembered.
     """
     prefixes: list[str] = []
-    carry: list[str] = []
+    carry = ""
     for line in lines:
-        prefixes.append("".join(carry))
-        for code in _SGR.findall(line):
-            if code in ("\x1b[0m", "\x1b[m"):
-                carry = []
-            else:
-                carry.append(code)
+        prefixes.append(carry)
+        key = (carry, line)
+        after = _CARRIES.get(key)
+        if after is None:
+            if len(_CARRIES) > 8192:
+                _CARRIES.clear()
+            after = _CARRIES[key] = _carry_after(carry, line)
+        carry = after
     return prefixes
 
 
