@@ -1,9 +1,10 @@
 """The agenttui application: three screens (issues, agents, runs), help and a palette.
 
-The app owns the shared state (the agent tiles polled from tmux once a second) and
-announces agents that start waiting for a person; screens own their own views. All I/O
-runs in thread workers that post messages. ``build_app`` is the one factory used by the
-CLI and by the tests.
+The app owns the shared state: the pane mirror (one per app, so tiles survive screen
+switches) and the agent states, polled once a second (quiet agents every few seconds); it
+announces agents that start waiting for a person. Screens own their views. All I/O runs
+in thread workers or the mirror thread, which only post messages. ``build_app`` is the one
+factory used by the CLI and by the tests.
 """
 
 from __future__ import annotations
