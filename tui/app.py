@@ -133,6 +133,7 @@ class AgentTuiApp(App[None]):
     def on_unmount(self) -> None:
         if self.mirror is not None:
             self.mirror.close()
+        self.services.close()
 
     # -- the mirror: every agent pane's screen, and which panes printed something -------
     @work(thread=True, exclusive=True, group="mirror")

@@ -51,6 +51,11 @@ class Services:
             self._driver = TmuxDriver(socket=self.socket, session=self.session)
         return self._driver
 
+    def close(self) -> None:
+        if self._driver is not None:
+            self._driver.close()
+            self._driver = None
+
     def mirror(self, on_update: Any) -> Mirror:
         from workflows.tmux.mirror import Mirror
 
