@@ -3,7 +3,7 @@
 Rows arrive as immutable (text, StyleKey) runs; each row becomes one cached Strip and each
 StyleKey one cached Rich Style, so a repaint after a capture touches only changed rows.
 When the pane is taller than the view, the view shows the rows ending at the last
-non-blank one (where an agent's prompt and dialogs are).
+non-blank one (where an agent's prompt and dialogs are), blank runs folded to one row.
 """
 
 from __future__ import annotations
@@ -66,9 +66,9 @@ class ScreenView(Widget):
         self._shown: dict[int, Row] = {}  # pane row → the Row last painted there
         self._cropped: dict[int, tuple[Strip, int, Strip]] = {}  # pane row → view-wide Strip
         self._base: Style | None = None
-        self._top_for: tuple[int, int] = (-1, 0)  # (model version, view height) → top row
-        self._top = 0
-        self._top_shown = -1
+        self._rows_for: tuple[int, int] = (-1, 0)  # (model version, view height) → rows
+        self._rows: list[int] = []
+        self._rows_shown: list[int] | None = None
         self.strip_hits = 0
         self.strip_misses = 0
 
@@ -77,20 +77,35 @@ class ScreenView(Widget):
         self._strips.clear()
         self._shown.clear()
         self._cropped.clear()
-        self._top_for = (-1, 0)
+        self._rows_for = (-1, 0)
         self.refresh()
 
-    def top_row(self) -> int:
-        """First pane row shown: the view ends at the last non-blank row."""
+    def view_rows(self) -> list[int]:
+        """The pane rows this view shows, top to bottom.
+
+        A pane that fits is shown as it is. A taller one is shown up to its last
+        non-blank row, with runs of blank rows folded to one, so a tile shows an agent's
+        transcript and its input box rather than the empty middle between them.
+        """
         model = self.model
         height = self.size.height
         if model is None or height <= 0:
-            return 0
-        if self._top_for != (model.version, height):
-            last, count = model.last_content_row, len(model.rows)
-            self._top = max(0, min(last + 1 - height, count - height))
-            self._top_for = (model.version, height)
-        return self._top
+            return []
+        if self._rows_for != (model.version, height):
+            count = len(model.rows)
+            if count <= height:
+                rows = list(range(count))
+            else:
+                content = model.content
+                last = model.last_content_row
+                rows = []
+                for y in range(last + 1):
+                    if content[y] or not rows or content[rows[-1]]:
+                        rows.append(y)
+                rows = rows[-height:]
+            self._rows = rows
+            self._rows_for = (model.version, height)
+        return self._rows
 
     def row_strip(self, y: int) -> Strip:
         """The Strip of pane row ``y`` over the view's base style, cached per Row object:
@@ -120,10 +135,10 @@ class ScreenView(Widget):
         width = self.size.width
         if model is None:
             return Strip.blank(width, self.rich_style)
-        self._top_shown = self.top_row()
-        pane_y = self._top_shown + y
-        if pane_y >= len(model.rows):
+        rows = self._rows_shown = self.view_rows()
+        if y >= len(rows):
             return Strip.blank(width, self.rich_style)
+        pane_y = rows[y]
         strip = self.row_strip(pane_y)
         cropped = self._cropped.get(pane_y)
         if cropped is None or cropped[0] is not strip or cropped[1] != width:
@@ -136,15 +151,15 @@ class ScreenView(Widget):
         model = self.model
         if model is None:
             return 0
-        top = self.top_row()
-        if top != self._top_shown:
-            self._top_shown = top
+        rows = self.view_rows()
+        if rows != self._rows_shown:  # the window moved or rows folded differently
+            self._rows_shown = rows
             self.refresh()
             return self.size.height
         width, changed = self.size.width, 0
-        rows = model.rows
-        for line in range(min(self.size.height, len(rows) - top)):
-            if self._shown.get(top + line) is not rows[top + line]:
+        current = model.rows
+        for line, pane_y in enumerate(rows):
+            if self._shown.get(pane_y) is not current[pane_y]:
                 self.refresh(Region(0, line, width, 1))
                 changed += 1
         return changed

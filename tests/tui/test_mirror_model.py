@@ -86,8 +86,18 @@ async def test_view_shows_the_rows_ending_at_the_last_non_blank_one() -> None:
     app = ViewApp(model)
     async with app.run_test(size=(10, 3)):  # a 3-row view of a 10-row pane
         view = app.query_one(ScreenView)
-        assert view.top_row() == 5
-        assert view.render_line(2).text.rstrip() == "prompt"
+        # the blank run between "top" and "prompt" is folded to one row
+        assert view.view_rows() == [0, 1, 7]
+        assert [view.render_line(y).text.rstrip() for y in range(3)] == ["top", "", "prompt"]
+
+
+async def test_view_of_a_pane_that_fits_is_the_pane_as_it_is() -> None:
+    model = PaneModel("%1", 10, 4)
+    model.apply_capture(["a", "", "", "b"], 10, 4)
+    app = ViewApp(model)
+    async with app.run_test(size=(10, 4)):
+        view = app.query_one(ScreenView)
+        assert view.view_rows() == [0, 1, 2, 3]
 
 
 def test_scrolled_rows_are_moved_not_parsed_again() -> None:

@@ -235,13 +235,10 @@ def _row_runs(line: Any, columns: int) -> Row:
     )
 
 
-def _last_content_row(lines: list[str]) -> int:
-    """The last captured line showing something: text, or a coloured background."""
-    for y in range(len(lines) - 1, -1, -1):
-        line = lines[y]
-        if _SGR.sub("", line).strip() or _BACKGROUND.search(line):
-            return y
-    return 0
+@lru_cache(maxsize=8192)
+def _shows_something(line: str) -> bool:
+    """A captured line shows text, or a coloured background."""
+    return bool(_SGR.sub("", line).strip() or _BACKGROUND.search(line))
 
 
 def _carry_after(carry: str, line: str) -> str:
@@ -293,8 +290,8 @@ class PaneModel:
         self.stream = pyte.Stream(self.screen)
         self._captured: list[str] = []
         self.rows: list[Row | None] = [() for _ in range(lines)]
-        self.last_content_row = 0
-        """The last row with visible content (a tile's view ends there)."""
+        self.content: list[bool] = [False] * lines
+        """Per row: does it show anything (text or a background)?"""
         self.version = 0
         self.lock = threading.Lock()
 
@@ -316,7 +313,7 @@ class PaneModel:
                 self.rows = [() for _ in range(height)]
             lines = (lines + [""] * height)[:height]
             keyed = [p + line for p, line in zip(carried_prefixes(lines), lines, strict=True)]
-            self.last_content_row = _last_content_row(lines)
+            self.content = [_shows_something(line) for line in lines]
             old = self._captured
             changed = [y for y, line in enumerate(keyed) if y >= len(old) or old[y] != line]
             # Old rows that changed may move elsewhere, each at most once (no copying).
@@ -380,6 +377,15 @@ class PaneModel:
             self.rows = rows
             self.version += 1
         return changed
+
+    @property
+    def last_content_row(self) -> int:
+        """The last row with visible content (a tile's view ends there)."""
+        content = self.content
+        for y in range(len(content) - 1, -1, -1):
+            if content[y]:
+                return y
+        return 0
 
     def row(self, y: int) -> Row:
         """Row ``y`` as styled runs (built from the pyte buffer the first time it is asked)."""
