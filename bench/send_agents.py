@@ -1,6 +1,6 @@
 """Verified send against the real Claude Code / Codex CLIs, counted at the model server.
 
-    python bench/send_agents.py --agent claude|codex [--panes 8] [--prompts 25]
+    python bench/send_agents.py --agent claude|codex|gemini [--panes 8] [--prompts 25]
 
 8 panes × 25 hostile prompts (tests/hostile.py) each, sent in parallel through
 ``send_text``; every pane has its own scripted model server (tests/e2e/model_server.py), so
@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--agent", choices=("claude", "codex"), default="claude")
+    parser.add_argument("--agent", choices=("claude", "codex", "gemini"), default="claude")
     parser.add_argument("--panes", type=int, default=8)
     parser.add_argument("--prompts", type=int, default=25)
     args = parser.parse_args()

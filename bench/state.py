@@ -1,6 +1,6 @@
 """How fast does agenttui notice an approval dialog? Real CLI, real tmux, real classifier.
 
-    python bench/state.py [--agent claude|codex|demo] [--rounds N]
+    python bench/state.py [--agent claude|codex|gemini|demo] [--rounds N]
 
 Each round the scripted model asks for a shell command, so the real CLI draws its approval
 dialog. Two independent observers run side by side:
@@ -31,11 +31,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.e2e.harness import AgentPane, git_project
-from tests.e2e.model_server import AnthropicServer, ModelServer, OpenAIServer, Reply
+from tests.e2e.model_server import (
+    AnthropicServer,
+    GeminiServer,
+    ModelServer,
+    OpenAIServer,
+    Reply,
+)
 
 NEEDLES = {
     "claude": "Do you want to proceed?",
     "codex": "Would you like to run the following command?",
+    "gemini": "Allow execution of",
     "demo": "Run command",
 }
 
@@ -91,6 +98,9 @@ def launch(agent: str, driver: object, server: ModelServer | None, root: Path) -
     if agent == "codex":
         assert isinstance(server, OpenAIServer)
         return AgentPane.codex(driver, server, root, name="bench")  # type: ignore[arg-type]
+    if agent == "gemini":
+        assert isinstance(server, GeminiServer)
+        return AgentPane.gemini(driver, server, root, name="bench")  # type: ignore[arg-type]
     project = git_project(root / "demo-project")
     info = driver.spawn(  # type: ignore[attr-defined]
         [*agenttui_argv(), "demo-agent"], name="bench", agent="demo", cwd=str(project)
@@ -104,6 +114,8 @@ def script_round(agent: str, server: ModelServer | None, index: int) -> str:
         return f"please run command `{command}` [work 0.2s]"
     if agent == "claude":
         server.script(Reply.bash(command), Reply.text(f"done {index}"))
+    elif agent == "gemini":
+        server.script(Reply.tool("run_shell_command", {"command": command}), Reply.text("done"))
     else:
         server.script(Reply.exec(command), Reply.text(f"done {index}"))
     return f"round {index}: run the command"
@@ -140,6 +152,8 @@ def run(agent: str, rounds: int) -> dict[str, object]:
         server = AnthropicServer().start()
     elif agent == "codex":
         server = OpenAIServer().start()
+    elif agent == "gemini":
+        server = GeminiServer().start()
     marks = Marks()
     stop = threading.Event()
     with tempfile.TemporaryDirectory(prefix="bench-state-") as tmp:
@@ -193,7 +207,7 @@ def run(agent: str, rounds: int) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--agent", choices=("claude", "codex", "demo"), default="claude")
+    parser.add_argument("--agent", choices=("claude", "codex", "gemini", "demo"), default="claude")
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
     if args.agent != "demo" and not os.environ.get("AGENTTUI_NPM_BIN"):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.harness import AgentPane
-from tests.e2e.model_server import AnthropicServer, ModelServer, OpenAIServer
+from tests.e2e.model_server import AnthropicServer, GeminiServer, ModelServer, OpenAIServer
 from tests.hostile import HOSTILE_PROMPTS
 
 
@@ -89,6 +89,10 @@ def run_send_bench(agent: str, *, panes: int = 8, prompts: int = 25) -> dict[str
                     claude_server = AnthropicServer().start()
                     servers.append(claude_server)
                     agents.append(AgentPane.claude(driver, claude_server, root, name=name))
+                elif agent == "gemini":
+                    gemini_server = GeminiServer().start()
+                    servers.append(gemini_server)
+                    agents.append(AgentPane.gemini(driver, gemini_server, root, name=name))
                 else:
                     codex_server = OpenAIServer().start()
                     servers.append(codex_server)

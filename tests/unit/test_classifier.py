@@ -128,3 +128,11 @@ def test_notification_hooks() -> None:
 def test_bad_rule_state_is_a_clear_error() -> None:
     with pytest.raises(AgentTuiError, match="unknown state 'bored'"):
         parse_profile({"command": ["x"], "rules": [{"state": "bored", "screen": "x"}]}, Path("p"))
+
+
+def test_an_agent_that_reported_hooks_is_not_starting() -> None:
+    typed = ["output", "prompt with typed text"]  # no rule, no ready marker
+    assert classify(PROFILE, typed, "", [], 9.0).state is AgentState.STARTING
+    session = HookEvent("session_start", {}, 5.0)
+    assert classify(PROFILE, typed, "", [session], 9.0).state is AgentState.IDLE
+    assert classify(PROFILE, typed, "", [session], 0.1).state is AgentState.WORKING

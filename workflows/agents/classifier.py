@@ -133,7 +133,7 @@ def classify(
         return _combine(hook, seen)
     if seen is not None:
         return StateReading(seen[0], seen[1], "screen")
-    return _quiescence(profile, lines, idle_seconds)
+    return _quiescence(profile, lines, idle_seconds, started=bool(events))
 
 
 def _hook_or_none(
@@ -166,9 +166,13 @@ def _combine(
     return StateReading(screen, screen_detail, "screen")
 
 
-def _quiescence(profile: Profile, lines: Sequence[str], idle_seconds: float) -> StateReading:
+def _quiescence(
+    profile: Profile, lines: Sequence[str], idle_seconds: float, *, started: bool = False
+) -> StateReading:
+    """No rule matched: not ready yet (no prompt on screen, no hook heard), else by activity."""
     text = "\n".join(lines)
-    if not text.strip() or (profile.ready is not None and not profile.ready.search(text)):
+    not_ready = profile.ready is not None and not profile.ready.search(text)
+    if not text.strip() or (not_ready and not started):
         return StateReading(AgentState.STARTING, {}, "quiescence")
     if idle_seconds >= profile.quiescence_s:
         return StateReading(AgentState.IDLE, {"idle_seconds": round(idle_seconds, 1)}, "quiescence")
