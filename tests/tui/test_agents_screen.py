@@ -179,16 +179,3 @@ async def test_tile_of_a_run_shows_it_and_opens_its_log(driver: TmuxDriver, tmp_
             lambda: "marker-log-q2" in "\n".join(log_screen.query_one("#log").lines),
             message="the run's log",
         )
-
-
-async def test_approve_always(driver: TmuxDriver, tmp_path: Path) -> None:
-    work = tmp_path / "always"
-    spawn_demo(driver, "asker", "Please run command `echo ok > always.txt` now", work)
-    app = build_app(driver.socket, driver.session)
-    async with app.run_test(size=(120, 36)) as pilot:
-        screen = await open_agents(pilot, app, ["asker"])
-        await until(pilot, lambda: state_of(app, "asker") == "awaiting_approval", message="ask")
-        await until(pilot, lambda: screen.grid.focused_tile is not None, message="focus")
-        await pilot.press("A")
-        await until(pilot, (work / "always.txt").exists, message="command ran")
-        await until(pilot, lambda: state_of(app, "asker") != "awaiting_approval", message="done")
