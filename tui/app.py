@@ -176,16 +176,20 @@ class AgentTuiApp(App[None]):
     # -- agent tiles (polled here so waiting agents are announced on every screen) -----
     @work(thread=True, exclusive=True, group="tiles")
     def load_tiles(self) -> None:
-        """Read agent states. A pane that printed nothing since the last poll and was not
-        working keeps its reading, except on every FULL_POLL_EVERY-th poll: 100 quiet
-        agents then cost one tmux round trip a second, not 200."""
+        """Read agent states. A pane is read when it printed something since the last
+        poll or is working; the quiet ones are re-read a slice per poll, each within
+        FULL_POLL_EVERY polls. 100 quiet agents then cost ~20 tmux round trips a second,
+        spread out, instead of 200 in one burst that the UI would feel."""
         self._polls += 1
         previous = self.tile_infos
         mirror = self.mirror
         only: set[str] | None = None
-        if mirror is not None and previous and self._polls % FULL_POLL_EVERY:
+        if mirror is not None and previous:
             only = mirror.take_active()
             only |= {info.pane_id for info in previous if info.state in UNSETTLED_STATES}
+            share = -(-len(previous) // FULL_POLL_EVERY)  # ceil: every pane within N polls
+            start = (self._polls % FULL_POLL_EVERY) * share
+            only |= {info.pane_id for info in previous[start : start + share]}
         try:
             infos = self.services.tiles(only=only, previous=previous)
         except Exception as error:
