@@ -153,6 +153,9 @@ class AgentTuiApp(App[None]):
                     )
                 time.sleep(MIRROR_RETRY_S)
                 continue
+            if worker.is_cancelled:  # the app closed meanwhile
+                mirror.close()
+                return
             self.mirror = mirror
             self.post_message(self.MirrorReady())
             return

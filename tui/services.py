@@ -41,10 +41,15 @@ class Services:
     """argv prefix run to attach (tests pass a stub); the pane id is appended."""
     _driver: TmuxDriver | None = field(default=None, repr=False)
     _source: Any = field(default=None, repr=False)
+    _closed: bool = field(default=False, repr=False)
 
     # -- tmux / agents ---------------------------------------------------------------
     @property
     def driver(self) -> TmuxDriver:
+        if self._closed:
+            from workflows.errors import AgentTuiError
+
+            raise AgentTuiError("the app is closing")
         if self._driver is None:
             from workflows.tmux.driver import TmuxDriver
 
@@ -52,6 +57,9 @@ class Services:
         return self._driver
 
     def close(self) -> None:
+        """Close the tmux connection; a worker still running afterwards gets an error
+        instead of opening a new connection nobody would close."""
+        self._closed = True
         if self._driver is not None:
             self._driver.close()
             self._driver = None
