@@ -143,6 +143,10 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
+    def handle(self) -> None:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            super().handle()  # an agent that hung up mid-request (interrupt, exit): fine
+
     def finish(self) -> None:
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             super().finish()

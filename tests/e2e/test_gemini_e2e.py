@@ -65,9 +65,7 @@ def test_gemini_approve_deny_and_exit(
             agent.act("approve")
     finally:
         hold.set()
-    driver.send_keys(agent.pane.pane_id, "C-c")
-    agent.wait_screen("again to exit")
-    driver.send_keys(agent.pane.pane_id, "C-c")
+    agent.send("/quit")
     assert agent.wait_state("exited").detail == {"status": 0, "signal": None}
     assert gemini_server.prompts() == [
         "first prompt p-1",
