@@ -1,6 +1,6 @@
 """What the run store holds, as values: a run, a step attempt, a prompt delivery.
 
-Also where a run's files live (``state_dir()/runs/<id>.log|lock|secrets``) and whether its
+Also where a run's files live (``state_dir()/runs/<id>.log|lock``) and whether its
 runner is alive: the runner holds ``<id>.lock`` with flock, which the kernel releases when
 the process dies however it dies, so a dead runner is told apart without trusting pids.
 """
@@ -108,7 +108,7 @@ class Delivery:
 
 
 def run_file(run_id: str, suffix: str) -> Path:
-    """``state_dir()/runs/<run-id>.<suffix>`` (log, lock, secrets)."""
+    """``state_dir()/runs/<run-id>.<suffix>`` (log, lock)."""
     directory = state_dir() / "runs"
     directory.mkdir(parents=True, exist_ok=True)
     return directory / f"{run_id}.{suffix}"

@@ -3,14 +3,14 @@
 ``launch_run`` records the run, then starts ``agenttui run-worker RUN`` in a window named
 ``run-<id>``; the runner holds ``runs/<id>.lock`` (flock) for its whole life, so a dead
 runner is told apart from a live one without trusting pids. Secrets the runner needs
-(``LINEAR_API_KEY``, ``GITHUB_TOKEN``) travel in a 0600 file it reads and deletes at start,
+(``LINEAR_API_KEY``, ``GITHUB_TOKEN``) go in its env like the rest of ``child_env()``: the
+driver launches every pane through a 0600 file (``workflows.tmux.launch``), so they are
 never on a tmux or process command line.
 """
 
 from __future__ import annotations
 
 import faulthandler
-import json
 import os
 import signal
 from pathlib import Path
@@ -23,7 +23,7 @@ from workflows.definitions.loader import load_workflow
 from workflows.errors import AgentTuiError, UsageError
 from workflows.paths import agenttui_argv, state_dir
 from workflows.run_records import take_runner_lock
-from workflows.runs import FINAL, RunRecord, RunStore, run_file, worker_alive
+from workflows.runs import FINAL, RunRecord, RunStore, worker_alive
 
 SECRET_ENV = ("LINEAR_API_KEY", "GITHUB_TOKEN")
 PLAIN_ENV = (
@@ -36,6 +36,15 @@ PLAIN_ENV = (
     "LANG",
     "LC_ALL",
 )
+
+
+def child_env() -> dict[str, str]:
+    """What an agenttui process started in a pane (runner, watcher, app) needs from ours."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if key.startswith("AGENTTUI_") or key in PLAIN_ENV or (key in SECRET_ENV and value)
+    }
 
 
 def runner_name(run_id: str) -> str:
@@ -96,7 +105,6 @@ def _start_or_fail(runs: RunStore, run_id: str, *, socket: str | None, session: 
     try:
         start_worker(run_id, socket=socket, session=session)
     except AgentTuiError as error:
-        run_file(run_id, "secrets").unlink(missing_ok=True)
         runs.finish(run_id, "failed", f"could not start the runner: {error}")
         raise AgentTuiError(f"run {run_id} failed: could not start the runner: {error}") from error
 
@@ -104,16 +112,6 @@ def _start_or_fail(runs: RunStore, run_id: str, *, socket: str | None, session: 
 def start_worker(run_id: str, *, socket: str | None, session: str) -> str:
     from workflows.tmux.driver import TmuxDriver
 
-    secrets = {key: os.environ[key] for key in SECRET_ENV if os.environ.get(key)}
-    secret_file = run_file(run_id, "secrets")
-    descriptor = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        json.dump(secrets, handle)
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key.startswith("AGENTTUI_") or key in PLAIN_ENV
-    }
     driver = TmuxDriver(socket, session)
     try:
         for pane in driver.panes():
@@ -133,7 +131,7 @@ def start_worker(run_id: str, *, socket: str | None, session: str) -> str:
             window=f"run-{run_id}",
             run_id=run_id,
             cwd=str(state_dir()),
-            env=env,
+            env=child_env(),
         )
     finally:
         driver.close()
@@ -186,7 +184,7 @@ def _stop_on_signal(signum: int, frame: FrameType | None) -> None:
 
 
 def run_worker(run_id: str, *, socket: str | None, session: str) -> int:
-    """Body of ``agenttui run-worker``: hold the lock, load secrets, drive the engine."""
+    """Body of ``agenttui run-worker``: hold the lock, drive the engine."""
     from workflows.engine import Engine
 
     runs = RunStore(echo=True)
@@ -194,10 +192,6 @@ def run_worker(run_id: str, *, socket: str | None, session: str) -> int:
     lock = take_runner_lock(record.id)
     if lock is None:
         raise UsageError(f"run {record.id} already has a runner")
-    secret_file = run_file(record.id, "secrets")
-    if secret_file.exists():
-        os.environ.update(json.loads(secret_file.read_text() or "{}"))
-        secret_file.unlink()
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _stop_on_signal)
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints where the runner is

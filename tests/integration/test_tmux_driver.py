@@ -42,7 +42,7 @@ def driver(tmux_server: TmuxServer) -> Iterator[TmuxDriver]:
 @pytest.mark.parametrize(
     "words",
     [HOSTILE_WORDS, [word for word in HOSTILE_WORDS if "\n" not in word]],
-    ids=["with-newline-via-client", "via-control-connection"],
+    ids=["with-newline", "without-newline"],
 )
 def test_spawn_execs_argv_verbatim_without_a_shell(
     driver: TmuxDriver, tmp_path: Path, words: list[str]

@@ -243,9 +243,14 @@ def test_watch_starts_in_its_own_window_once(
         tmux_server.cmd("display-message", "-p", "-t", started["pane"], "#{window_name}").strip()
         == "watch"
     )
-    # Its first round launches the new issues, with the Linear key it got through a file.
+    # Its first round launches the new issues, with the Linear key it got through its
+    # launch file (read and deleted at start).
     wait_until(lambda: len(list_runs()) == 2, timeout=60, message="the window's first round")
-    assert not list(state_dir().glob("watch-*.secrets"))
+    wait_until(
+        lambda: not list((state_dir() / "launch").iterdir()),
+        timeout=60,
+        message="every launch file (the watcher's, its runners') read and deleted",
+    )
     again = agenttui("watch", "--window", "--socket", tmux_server.socket, check=False)
     assert again.returncode == 2 and "already runs" in again.stderr
     command_lines = tmux_server.cmd("list-panes", "-a", "-F", "#{pane_start_command}")

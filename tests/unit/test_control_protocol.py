@@ -7,7 +7,6 @@ import pytest
 from workflows.tmux.protocol import (
     Block,
     BlockReader,
-    argv_word,
     block_numbers,
     command_line,
     parse_notification,
@@ -15,13 +14,6 @@ from workflows.tmux.protocol import (
     quote,
     unescape_output,
 )
-
-
-def test_argv_word_escapes_only_a_trailing_semicolon() -> None:
-    assert argv_word("a;") == "a\\;"
-    assert argv_word("a\\;") == "a\\\\;"
-    assert argv_word("a;b") == "a;b"
-    assert argv_word("") == ""
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,6 @@ def register(
     watch.add_argument(
         "--window", action="store_true", help="start the watcher in its own tmux window and return"
     )
-    watch.add_argument("--secrets-from", default=None, help=argparse.SUPPRESS)
     watch.add_argument("--no-timer", action="store_true", help="do not deliver check-ins")
     watch.add_argument(
         "--no-guard", action="store_true", help="do not answer hook-less agents' dialogs"
@@ -78,8 +77,6 @@ def watch_handler(args: argparse.Namespace) -> Any:
 
     if args.window:
         return _watch_in_window(args)
-    if args.secrets_from:
-        _load_secrets(args.secrets_from)
 
     every = parse_duration(args.every or str(section("watch").get("every", "1h")))
     watcher = _watcher(args)
@@ -117,7 +114,7 @@ def _watch_in_window(args: argparse.Namespace) -> dict[str, Any]:
 
     from workflows.errors import UsageError
     from workflows.paths import agenttui_argv
-    from workflows.runner import PLAIN_ENV
+    from workflows.runner import child_env
     from workflows.tmux.driver import TmuxDriver
 
     argv = [*agenttui_argv(), "watch"]
@@ -142,45 +139,11 @@ def _watch_in_window(args: argparse.Namespace) -> dict[str, Any]:
             raise UsageError(f"the watcher already runs in tmux pane {running[0].pane_id}")
         for dead in (p for p in driver.panes() if p.name == WATCH_PANE):
             driver.kill(dead.pane_id)
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if key.startswith("AGENTTUI_") or key in PLAIN_ENV
-        }
-        secrets = ["--secrets-from", str(_write_secrets())]
-        pane = driver.spawn(
-            [*argv, *secrets], name=WATCH_PANE, window="watch", cwd=os.getcwd(), env=env
-        )
+        # The Linear key travels in env: the driver's launch file keeps it off command lines.
+        pane = driver.spawn(argv, name=WATCH_PANE, window="watch", cwd=os.getcwd(), env=child_env())
     finally:
         driver.close()
     return {"pane": pane.pane_id, "window": "watch", "argv": argv[len(agenttui_argv()) :]}
-
-
-def _write_secrets() -> Any:
-    """Keys the watcher needs go through a 0600 file it deletes on start: never on a tmux or
-    process command line (the same way runners get theirs)."""
-    import os
-
-    from workflows.paths import state_dir
-    from workflows.runner import SECRET_ENV
-
-    path = state_dir() / f"watch-{os.getpid()}.secrets"
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        json.dump({key: os.environ[key] for key in SECRET_ENV if os.environ.get(key)}, handle)
-    return path
-
-
-def _load_secrets(path: str) -> None:
-    import os
-    from pathlib import Path
-
-    file = Path(path)
-    try:
-        values = json.loads(file.read_text(encoding="utf-8"))
-    finally:
-        file.unlink(missing_ok=True)
-    os.environ.update({str(k): str(v) for k, v in values.items()})
 
 
 def _start_timer(args: argparse.Namespace) -> Any:

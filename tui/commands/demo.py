@@ -16,7 +16,6 @@ DEMO_PROMPTS = (
     "Review {id}: {title}. Say VERDICT: PASS or FAIL [work 15s]",
 )
 APP_WINDOW = "agenttui"
-PASSED_ENV = ("AGENTTUI_STATE_DIR", "AGENTTUI_CONFIG_DIR", "AGENTTUI_CONFIG", "LINEAR_API_KEY")
 
 
 def register(
@@ -68,16 +67,16 @@ def _app_argv(args: argparse.Namespace) -> list[str]:
 
 def open_app_window(driver: Any, args: argparse.Namespace) -> str:
     """The app's window in the session (created once); returns its target."""
-    from workflows.tmux.protocol import argv_word, tmux_base_argv
+    from workflows.runner import child_env
+    from workflows.tmux.launch import launch_argv
 
     target = f"={args.session}:{APP_WINDOW}"
     windows = driver.command("list-windows", "-t", f"={args.session}", "-F", "#{window_name}")
     if APP_WINDOW not in windows:
-        env = [f"-e{key}={os.environ[key]}" for key in PASSED_ENV if os.environ.get(key)]
-        subprocess.run(
-            [*tmux_base_argv(args.socket), "new-window", "-t", f"={args.session}:",
-             "-n", APP_WINDOW, *env, "--", *(argv_word(word) for word in _app_argv(args))],
-            check=True, capture_output=True,
+        # Through a launch file: the Linear key stays off every command line.
+        driver.command(
+            "new-window", "-d", "-t", f"={args.session}:", "-n", APP_WINDOW,
+            "--", *launch_argv(_app_argv(args), env=child_env()),
         )  # fmt: skip
     return target
 

@@ -1,11 +1,9 @@
 """The tmux driver: one session holding every agent pane, each in its own window.
 
 Commands go over a control connection (``tmux -C`` with ``no-output``) so reading panes never
-forks a process. Only an agent launch whose argv, env or cwd holds a newline (a multi-line
-first prompt) forks one ``tmux`` client, because a control-mode command line cannot carry a
-newline, while a client's argv reaches the server unparsed except for a trailing ``;``
-(escaped by ``argv_word``). Env values (API keys) therefore only show in a process list in
-that rare case, and only for the milliseconds the client runs.
+forks a process. An agent starts through ``launch.launch_argv``: its argv, env and cwd travel
+in a 0600 file, so env values (API keys) and multi-line prompts never appear on a tmux or
+process command line, and every launch fits one control-mode command line.
 
 A pane is created running a placeholder, marked ``remain-on-exit`` and named, then
 ``respawn-pane`` starts the agent: so even an agent that exits at once leaves its pane
@@ -20,10 +18,12 @@ import subprocess
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from workflows.errors import AgentTuiError, UsageError
 from workflows.tmux.control import ConnectionLost, ControlConnection
-from workflows.tmux.protocol import argv_word, tmux_base_argv
+from workflows.tmux.launch import launch_argv, launch_file
+from workflows.tmux.protocol import tmux_base_argv
 
 FIELD_SEP = "\x1f"
 PANE_FIELDS = (
@@ -47,6 +47,7 @@ PANE_FIELDS = (
 )
 PANE_FORMAT = FIELD_SEP.join("#{%s}" % name for name in PANE_FIELDS)  # noqa: UP031
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+UNREAPED_NUDGES = 5
 PLACEHOLDER = ["cat"]  # holds the new pane open until respawn-pane replaces it
 
 
@@ -95,6 +96,11 @@ def _int(value: str) -> int | None:
     return int(value) if value.strip().lstrip("-").isdigit() else None
 
 
+def _pid_exists(pid: int | None) -> bool:
+    """True while the process exists, even as a zombie its parent has not reaped yet."""
+    return pid is not None and os.path.exists(f"/proc/{pid}")
+
+
 def parse_pane_line(line: str) -> PaneInfo | None:
     parts = line.split(FIELD_SEP, len(PANE_FIELDS) - 1)
     if len(parts) != len(PANE_FIELDS) or not parts[0].startswith("%"):
@@ -133,6 +139,7 @@ class TmuxDriver:
         self.session = session
         self._lock = threading.Lock()
         self._control: ControlConnection | None = None
+        self._nudged: dict[str, int] = {}  # pane id → times tmux was made to reap for it
 
     # -- plumbing -----------------------------------------------------------------------
     def _client(self, *args: str, timeout: float = 10.0) -> str:
@@ -216,6 +223,9 @@ class TmuxDriver:
             raise UsageError(f"working directory {cwd} does not exist")
         if not NAME_RE.match(name):
             raise UsageError(f"bad agent name {name!r}: use letters, digits, '_', '.', '-'")
+        for key in env or {}:
+            if not key or "=" in key:
+                raise UsageError(f"bad environment variable name {key!r}")
         existing = [p for p in self.panes() if p.name == name and not p.dead]
         if existing:
             raise UsageError(f"an agent named {name!r} is already running in {existing[0].pane_id}")
@@ -231,23 +241,42 @@ class TmuxDriver:
             self.command("set-option", "-p", "-t", pane, f"@agenttui_{option}", value)
         self.command("set-option", "-w", "-t", pane, "automatic-rename", "off")
         self.command("resize-window", "-t", pane, "-x", str(width), "-y", str(height))
-        # An argv of one word would be run through `sh -c`: exec it through env instead.
-        words = list(argv) if len(argv) > 1 else ["env", "--", *argv]
-        options: list[str] = []
-        if cwd:
-            options += ["-c", cwd.replace("#", "##")]  # -c is format-expanded
-        for key, value in (env or {}).items():
-            if not key or "=" in key:
-                raise UsageError(f"bad environment variable name {key!r}")
-            options += ["-e", f"{key}={value}"]
-        respawn = ["respawn-pane", "-k", "-t", pane, *options, "--", *words]
-        if any("\n" in word for word in respawn):
-            self._client(*(argv_word(word) for word in respawn))
-        else:
-            self.command(*respawn)
+        words = launch_argv(argv, env=env, cwd=cwd)
+        try:
+            self.command("respawn-pane", "-k", "-t", pane, "--", *words)
+        except AgentTuiError:
+            if (unused := launch_file(words)) is not None:
+                Path(unused).unlink(missing_ok=True)
+            raise
         return self.resolve(pane)
 
     def panes(self) -> list[PaneInfo]:
+        panes = self._list_panes()
+        # A pane is dead at its pty's end of file; its exit status comes with SIGCHLD. tmux
+        # 3.3a sometimes misses the SIGCHLD of an agent that exits at once (1 in 6 for
+        # `true`, measured) and only reaps it at its next child's exit, leaving the status
+        # unknown until then: make a child exit (a few times per pane, the process may still
+        # be exiting), then look again.
+        for _ in range(UNREAPED_NUDGES):
+            unreaped = [p for p in panes if self._unreaped(p)]
+            if not unreaped:
+                break
+            for pane in unreaped:
+                self._nudged[pane.pane_id] = self._nudged.get(pane.pane_id, 0) + 1
+            self.command("run-shell", "true", timeout=10.0)
+            panes = self._list_panes()
+        return panes
+
+    def _unreaped(self, pane: PaneInfo) -> bool:
+        return (
+            pane.dead
+            and pane.dead_status is None
+            and pane.dead_signal is None
+            and self._nudged.get(pane.pane_id, 0) < UNREAPED_NUDGES
+            and _pid_exists(pane.pid)
+        )
+
+    def _list_panes(self) -> list[PaneInfo]:
         lines = self.command("list-panes", "-s", "-t", f"={self.session}", "-F", PANE_FORMAT)
         return [info for line in lines if (info := parse_pane_line(line)) is not None]
 

@@ -1,12 +1,9 @@
 """Pure helpers for talking to tmux: quoting words, decoding control-mode lines.
 
-Two ways text reaches the tmux server, with different dangers:
-- a client's argv (``tmux new-window -- …``) is not parsed, except that a word ending in
-  ``;`` ends the command: ``argv_word`` escapes that;
-- a control-mode command line is parsed like a config file (quotes, ``$VAR``, ``~``,
-  ``{…}``, ``;``, ``#`` comments): ``quote`` makes any word without a newline literal.
-  A newline always ends a control-mode command, so text with newlines travels in a file
-  (``load-buffer``) instead.
+A control-mode command line is parsed like a config file (quotes, ``$VAR``, ``~``, ``{…}``,
+``;``, ``#`` comments): ``quote`` makes any word without a newline literal. A newline always
+ends a control-mode command, so text with newlines travels in a file instead: a paste via
+``load-buffer``, an agent's argv and env via ``launch.launch_argv``.
 """
 
 from __future__ import annotations
@@ -29,11 +26,6 @@ def tmux_base_argv(socket: str | None) -> list[str]:
     if socket:
         argv += ["-L", socket]
     return argv
-
-
-def argv_word(word: str) -> str:
-    """Escape a word for a tmux client's argv: only a trailing ``;`` is special there."""
-    return word[:-1] + "\\;" if word.endswith(";") else word
 
 
 def quote(word: str) -> str:
