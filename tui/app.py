@@ -1,10 +1,10 @@
 """The agenttui application: three screens (issues, agents, runs), help and a palette.
 
 The app owns the shared state: the pane mirror (one per app, so tiles survive screen
-switches) and the agent states, polled once a second (quiet agents every few seconds); it
-announces agents that start waiting for a person. Screens own their views. All I/O runs
-in thread workers or the mirror thread, which only post messages. ``build_app`` is the one
-factory used by the CLI and by the tests.
+switches) and the agent states, polled once a second (only panes that may have changed
+are re-read); it announces agents that start waiting for a person. Screens own their
+views. All I/O runs in thread workers or the mirror thread, which only post messages.
+``build_app`` is the one factory used by the CLI and by the tests.
 """
 
 from __future__ import annotations
@@ -42,9 +42,6 @@ from widgets.pane_tile import TileInfo
 from workflows.tmux.mirror import Mirror
 
 TILE_POLL_S = 1.0
-FULL_POLL_EVERY = 5
-# Only a working agent can change state without printing (quiescence turns it idle).
-UNSETTLED_STATES = ("working",)
 MIRROR_RETRY_S = 2.0
 HEAP_FREEZE_AFTER_S = 3.0
 HEAP_REFREEZE_S = 600.0
@@ -101,7 +98,7 @@ class AgentTuiApp(App[None]):
         self.mirror: Mirror | None = None
         self._changed: set[str] = set()
         self._changed_lock = threading.Lock()
-        self._polls = 0
+        self._polled_mirror: Mirror | None = None
         self._heap_frozen_at = -HEAP_REFREEZE_MIN_S
         self.heap_freezing: bool | None = None
         """Freeze the heap (see freeze_heap); None: only in a real terminal, not in tests."""
@@ -179,26 +176,22 @@ class AgentTuiApp(App[None]):
     # -- agent tiles (polled here so waiting agents are announced on every screen) -----
     @work(thread=True, exclusive=True, group="tiles")
     def load_tiles(self) -> None:
-        """Read agent states. A pane is read when it printed something since the last
-        poll or is working; the quiet ones are re-read a slice per poll, each within
-        FULL_POLL_EVERY polls. 100 quiet agents then cost ~20 tmux round trips a second,
-        spread out, instead of 200 in one burst that the UI would feel."""
-        self._polls += 1
-        previous = self.tile_infos
+        """Read agent states. Only panes that printed something (the mirror's ``%output``),
+        got a hook event, changed in tmux or reached a deadline are re-read: 100 idle agents
+        cost one ``list-panes`` a second. Nothing is posted when nothing changed."""
         mirror = self.mirror
-        only: set[str] | None = None
-        if mirror is not None and previous:
-            only = mirror.take_active()
-            only |= {info.pane_id for info in previous if info.state in UNSETTLED_STATES}
-            share = -(-len(previous) // FULL_POLL_EVERY)  # ceil: every pane within N polls
-            start = (self._polls % FULL_POLL_EVERY) * share
-            only |= {info.pane_id for info in previous[start : start + share]}
+        dirty: set[str] | None = None
+        if mirror is not None:
+            dirty = mirror.take_active()
+            if mirror is not self._polled_mirror:  # what printed before it started is unknown
+                self._polled_mirror, dirty = mirror, None
         try:
-            infos = self.services.tiles(only=only, previous=previous)
+            infos = self.services.tiles(dirty=dirty)
         except Exception as error:
             self.call_from_thread(self.notify, f"tmux: {error}", severity="error")
             return
-        self.post_message(self.TilesPolled(infos))
+        if infos != self.tile_infos or self._known_waiting is None:  # the first poll counts
+            self.post_message(self.TilesPolled(infos))
 
     def on_agent_tui_app_tiles_polled(self, message: TilesPolled) -> None:
         self.tile_infos = message.infos

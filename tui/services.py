@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from widgets.pane_tile import TileInfo
 
 if TYPE_CHECKING:
+    from workflows.agents.state_poller import StatePoller
     from workflows.issues.model import Issue
     from workflows.tmux.driver import TmuxDriver
     from workflows.tmux.mirror import Mirror
@@ -42,6 +42,8 @@ class Services:
     _driver: TmuxDriver | None = field(default=None, repr=False)
     _source: Any = field(default=None, repr=False)
     _closed: bool = field(default=False, repr=False)
+    _poller: StatePoller | None = field(default=None, repr=False)
+    _run_issue_cache: dict[str, str] = field(default_factory=dict, repr=False)
 
     # -- tmux / agents ---------------------------------------------------------------
     @property
@@ -69,46 +71,38 @@ class Services:
 
         return Mirror(self.socket, self.session, on_update=on_update)
 
-    def tiles(
-        self, *, only: set[str] | None = None, previous: list[TileInfo] | None = None
-    ) -> list[TileInfo]:
+    def tiles(self, *, dirty: set[str] | None = None) -> list[TileInfo]:
         """Every agent pane of the session with its state, ordered by run then name.
 
-        With ``only``, panes outside it keep their ``previous`` reading (if they have one).
+        ``dirty``: the panes that printed since the last call (None: unknown, read all);
+        the others are re-read only when tmux, a hook or a deadline says they may have
+        changed (``workflows.agents.state_poller``).
         """
-        from workflows.agents.observe import profile_for, read_state
-
-        panes = [pane for pane in self.driver.panes() if pane.name or pane.agent]
-        issues = self._run_issues({pane.run_id for pane in panes if pane.run_id})
-        profiles: dict[str, Any] = {}  # one profile file read per agent kind, not per pane
-        known = {info.pane_id: info for info in previous or []}
-        infos = []
-        for pane in panes:
-            kept = known.get(pane.pane_id)
-            if only is not None and pane.pane_id not in only and kept is not None:
-                infos.append(kept)
-                continue
-            time.sleep(0)  # let the UI thread in between panes (this runs in a worker)
-            try:
-                if pane.agent not in profiles:
-                    profiles[pane.agent] = profile_for(pane)
-                reading = read_state(self.driver, pane, profile=profiles[pane.agent])
-                state, detail = reading.state.value, dict(reading.detail)
-            except Exception as error:  # a pane that vanished mid-read
-                state, detail = "unknown", {"error": str(error)}
-            infos.append(
-                TileInfo(
-                    pane_id=pane.pane_id,
-                    name=pane.name or pane.pane_id,
-                    agent=pane.agent,
-                    run_id=pane.run_id,
-                    issue=issues.get(pane.run_id, ""),
-                    state=state,
-                    detail=detail,
-                )
+        readings = self.poller.poll(dirty)
+        issues = self._run_issues({pane.run_id for pane, _ in readings if pane.run_id})
+        infos = [
+            TileInfo(
+                pane_id=pane.pane_id,
+                name=pane.name or pane.pane_id,
+                agent=pane.agent,
+                run_id=pane.run_id,
+                issue=issues.get(pane.run_id, ""),
+                state=reading.state.value,
+                detail=dict(reading.detail),
             )
+            for pane, reading in readings
+        ]
         infos.sort(key=lambda info: (info.run_id, info.name))
         return infos
+
+    @property
+    def poller(self) -> StatePoller:
+        driver = self.driver
+        if self._poller is None or self._poller.driver is not driver:
+            from workflows.agents.state_poller import StatePoller
+
+            self._poller = StatePoller(driver)
+        return self._poller
 
     def _run_issues(self, run_ids: set[str]) -> dict[str, str]:
         """Run id → its issues ("ENG-1, ENG-2"), for the runs that have agent panes."""
@@ -118,8 +112,12 @@ class Services:
 
         runs, issues = RunStore(), {}
         for run_id in run_ids:
+            known = self._run_issue_cache.get(run_id)
+            if known is not None:  # a run's issues never change
+                issues[run_id] = known
+                continue
             try:
-                issues[run_id] = ", ".join(runs.get(run_id).issues)
+                issues[run_id] = self._run_issue_cache[run_id] = ", ".join(runs.get(run_id).issues)
             except Exception:  # a pane of a run this store does not know
                 continue
         return issues
