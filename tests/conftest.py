@@ -38,6 +38,12 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "AGENTTUI_SESSION",
     ):
         monkeypatch.delenv(var, raising=False)
+    # CI=true (set by the CI runner) makes agent CLIs such as Gemini's run headless; the
+    # tmux servers started by tests must give agents the environment of a person's terminal.
+    for var in [name for name in os.environ if name.startswith("CI_")]:
+        monkeypatch.delenv(var)
+    for var in ("CI", "CONTINUOUS_INTEGRATION"):
+        monkeypatch.delenv(var, raising=False)
     from workflows.config import load_config
 
     load_config.cache_clear()
