@@ -93,3 +93,42 @@ def test_a_question_is_asking_until_answered(driver: TmuxDriver, tmp_path: Path)
     reply = tmp_path / ".demo-agent" / "reply-1.md"
     wait_until(reply.exists)
     assert "Answer to my question: The thorough one" in reply.read_text()
+
+
+def test_dot_directory_answer_file_and_a_transcript_above_the_input_box(
+    driver: TmuxDriver, tmp_path: Path
+) -> None:
+    pane = spawn_demo(driver, tmp_path, name="demo")
+    send_text(driver, pane, "Refine it. Write your answer to the file: `.agenttui/x.md`.")
+    wait_until((tmp_path / ".agenttui" / "x.md").exists, message="answer in the dot directory")
+    assert not (tmp_path / "agenttui").exists()
+    send_text(driver, pane, "Plan it, then run command `ls -la` to look around", timeout=30)
+    wait_until(lambda: state(driver, pane.pane_id) is AgentState.AWAITING_APPROVAL)
+    driver.send_keys(pane.pane_id, "1")
+
+    def transcript() -> list[str]:
+        lines = driver.capture(pane.pane_id)
+        boxes = [i for i, line in enumerate(lines) if line.startswith("❯")]
+        return [line for line in lines[: boxes[-1] - 1] if line.strip()] if boxes else []
+
+    wait_until(
+        lambda: any(row.startswith("✓ Done #2") for row in transcript()),
+        message="the second job done",
+    )
+    rows = transcript()
+    assert rows[1:5] == [
+        "> Refine it. Write your answer to the file: `.agenttui/x.md`.",
+        "⏺ On it: Refine it.",
+        "  ⎿ wrote .agenttui/x.md",
+        rows[4],  # ✓ Done #1 in Ns
+    ]
+    assert rows[4].startswith("✓ Done #1 in ")
+    assert rows[5:8] == [
+        "> Plan it, then run command `ls -la` to look around",
+        "⏺ On it: Plan it, then run command `ls -la` to look around",
+        "  ⎿ ran `ls -la` (exit 0)",
+    ]
+    # Newest rows sit just above the input box: a tile showing the pane's bottom shows them.
+    lines = driver.capture(pane.pane_id)
+    box = max(i for i, line in enumerate(lines) if line.startswith("❯"))
+    assert lines[box - 3].startswith("✓ Done #2") and lines[box - 2] == ""

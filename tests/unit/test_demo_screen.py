@@ -43,3 +43,21 @@ def test_render_shows_approval_dialog() -> None:
     frame = render(screen, 80, 24)
     assert " Run command `ls -la`?" in frame
     assert "\x1b]2;✋ demo needs approval\x07" in frame
+
+
+def test_transcript_sits_above_the_input_box_and_wraps_indented() -> None:
+    from workflows.agents.demo_agent import answer_path
+
+    screen = Screen(transcript=["> " + "x" * 30 + " Run command `a`?", "⏺ On it"])
+    rows = render(screen, 24, 12).split("\r\n")
+    texts = [row.removeprefix("\x1b[H").removeprefix("\x1b[2K") for row in rows]
+    assert texts[2] == ""  # blank rows above, transcript at the bottom of the body
+    assert texts[3:7] == [
+        "> " + "x" * 21,
+        "   " + "x" * 9 + " Run comman",  # never " Run command …" at a row's start
+        "   d `a`?",
+        "⏺ On it",
+    ]
+    assert answer_path("`.agenttui/x.md`.") == ".agenttui/x.md"
+    assert answer_path('"notes/x.md",') == "notes/x.md"
+    assert answer_path("(x.md)") == "x.md"

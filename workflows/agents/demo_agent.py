@@ -12,6 +12,10 @@ submitted (tests count exactly-once deliveries there); when the work finishes it
 (``VERDICT: PASS`` when the prompt mentions VERDICT), and for an "implement" prompt appends
 to ``DEMO_CHANGES.md`` so there is a git diff.
 
+Its transcript reads like a real agent's, newest just above the input box: the prompt
+(``> …``), a one-line summary (``⏺ …``), ``⎿ ran `CMD` `` after an approved command,
+``⎿ wrote PATH`` per file it wrote, ``✓ Done #N``.
+
 Plain ANSI on a raw terminal (termios + select): no Textual, so the core stays headless.
 """
 
@@ -38,6 +42,28 @@ ASK_RE = re.compile(r"\bask me\b", re.IGNORECASE)
 ANSWER_RE = re.compile(r"Write your answer to the file:\s*(\S+)")
 WORK_RE = re.compile(r"\[work (\d+(?:\.\d+)?)s\]")
 PASTE_INLINE_LIMIT = 800
+SUMMARY_CHARS = 72
+QUOTES = "`'\""
+TRAILING_PUNCTUATION = ".,;:!?)"
+
+
+def answer_path(raw: str) -> str:
+    """The path in ``Write your answer to the file: PATH``, without the sentence's trailing
+    punctuation or surrounding quotes; a leading ``.`` (``.agenttui/x.md``) is the path's."""
+    path = raw
+    while (cleaned := path.rstrip(TRAILING_PUNCTUATION).strip(QUOTES)) != path:
+        path = cleaned
+    return path[1:] if path.startswith("(") and ")" not in path else path
+
+
+def summary(prompt: str) -> str:
+    """One line saying what the agent is about to do: the prompt's first sentence."""
+    first = prompt.strip().splitlines()[0] if prompt.strip() else ""
+    sentence = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
+    sentence = WORK_RE.sub("", sentence).strip()
+    if len(sentence) > SUMMARY_CHARS:
+        sentence = sentence[: SUMMARY_CHARS - 1].rstrip() + "…"
+    return f"⏺ On it: {sentence}" if sentence else "⏺ On it."
 
 
 @dataclass
@@ -156,6 +182,7 @@ class Agent:
         if text.strip() == "/exit":
             self.running = False
             return
+        self.screen.transcript.append(summary(text))
         work = WORK_RE.search(text)
         seconds = float(work.group(1)) if work else self.work_seconds
         now = time.monotonic()
@@ -203,12 +230,14 @@ class Agent:
             status = f"exit {done.returncode}"
         except subprocess.TimeoutExpired:
             status = "timed out"
-        self.screen.transcript.append(f"  ⏺ Ran `{job.command}` ({status})")
+        self.screen.transcript.append(f"  ⎿ ran `{job.command}` ({status})")
         job.until = time.monotonic() + min(0.3, self.work_seconds)
 
     def finish(self, job: Job, *, denied: bool = False) -> None:
-        reply = self.write_outputs(job, denied=denied)
-        self.screen.transcript.append(f"  ✓ Done #{job.number}: wrote {reply}")
+        for path in self.write_outputs(job, denied=denied):
+            self.screen.transcript.append(f"  ⎿ wrote {path}")
+        elapsed = time.monotonic() - job.started
+        self.screen.transcript.append(f"✓ Done #{job.number} in {elapsed:.0f}s")
         self.job = None
         self.screen.working_since = None
 
@@ -218,7 +247,8 @@ class Agent:
         self.screen.working_since = None
         self.screen.transcript.append("  ⎿ Interrupted · What should the demo agent do instead?")
 
-    def write_outputs(self, job: Job, *, denied: bool) -> str:
+    def write_outputs(self, job: Job, *, denied: bool) -> list[str]:
+        """Write the reply log and what the prompt asked for; the paths of the latter."""
         first = job.prompt.strip().splitlines()[0][:200] if job.prompt.strip() else ""
         reply = self.log_dir / f"reply-{job.number}.md"
         body = f"# Demo reply #{job.number}\n\nPrompt: {first}\n"
@@ -228,22 +258,23 @@ class Agent:
         if job.answer:
             body += f"\nAnswer to my question: {job.answer}\n"
         reply.write_text(body, encoding="utf-8")
-        wrote = [str(reply.relative_to(self.cwd))]
+        wrote = []  # what the prompt asked for (the reply log is the agent's own business)
         answer = ANSWER_RE.search(job.prompt)
         if answer:
-            target = self.cwd / answer.group(1).strip("`'\".,;")
+            path = answer_path(answer.group(1))
+            target = self.cwd / path
             target.parent.mkdir(parents=True, exist_ok=True)
             if "VERDICT" in job.prompt:
                 text = "VERDICT: PASS\n\nThe demo agent found nothing to change.\n"
             else:
                 text = f"# Answer to prompt #{job.number}\n\n{first}\n"
             target.write_text(text, encoding="utf-8")
-            wrote.append(answer.group(1))
+            wrote.append(path)
         if re.search(r"\bimplement", job.prompt, re.IGNORECASE):
             with (self.cwd / "DEMO_CHANGES.md").open("a", encoding="utf-8") as changes:
                 changes.write(f"- change for prompt #{job.number}: {first}\n")
             wrote.append("DEMO_CHANGES.md")
-        return ", ".join(wrote)
+        return wrote
 
 
 def run(agent: Agent, fd_in: int, fd_out: int) -> None:

@@ -126,6 +126,14 @@ def wrap(text: str, width: int) -> list[str]:
     return rows
 
 
+def transcript_rows(item: str, width: int) -> list[str]:
+    """A transcript entry's rows; continuation rows are indented, so wrapped text never
+    starts a row the way a dialog line does (`` Run command …``, `` ? …``)."""
+    first = wrap(item, width)[0]
+    rest = item[len(first) :].removeprefix("\n")
+    return [first, *("   " + row for row in wrap(rest, width - 3))] if rest else [first]
+
+
 @dataclass
 class Screen:
     mode: str = "input"  # input | approval | question
@@ -171,10 +179,11 @@ def render(screen: Screen, columns: int, lines: int) -> str:
         status = f"{spin} Working… ({int(elapsed)}s · esc to interrupt)"
     header = [" ✳ agenttui demo agent (offline)", ""]
     room = max(lines - len(header) - len(bottom) - 1, 0)
-    body = (
-        [row for item in screen.transcript for row in wrap(item, width - 1)][-room:] if room else []
-    )
-    body += [""] * (room - len(body))
+    # Newest transcript rows just above the status row, as an inline agent shows them (a
+    # tile showing the bottom of the pane shows them too).
+    body = [row for item in screen.transcript for row in transcript_rows(item, width - 1)]
+    body = body[-room:] if room else []
+    body = [""] * (room - len(body)) + body
     rows = [*header, *body, status, *bottom][:lines]
     out = ["\x1b[H"]
     for index, row in enumerate(rows):
