@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
 from tui.screens.workflow_picker import WorkflowPicker
+from widgets.filter_input import FilterInput
 from widgets.issue_table import IssueTable
 from widgets.key_bar import KeyBar
 from workflows.issues.model import Issue
@@ -59,7 +60,9 @@ class TriageScreen(Screen[None]):
         yield Header()
         with Horizontal():
             with Vertical(id="issues-main"):
-                yield Input(placeholder="/ filter: id, title, state, label, project", id="filter")
+                yield FilterInput(
+                    placeholder="/ filter: id, title, state, label, project", id="filter"
+                )
                 yield IssueTable(id="issues")
             with VerticalScroll(id="groups-side"):
                 yield Static("", id="groups")
