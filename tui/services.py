@@ -190,11 +190,6 @@ class Services:
 
         return IssueCache().refresh(self._issue_source())
 
-    def filter_issues(self, issues: list[Issue], query: str) -> list[Issue]:
-        from workflows.issues.search import matches
-
-        return [issue for issue in issues if matches(issue, query)] if query else issues
-
     def suggest_groups(self, issues: list[Issue]) -> list[tuple[list[str], list[str]]]:
         from workflows.issues.grouping import suggest_groups
 

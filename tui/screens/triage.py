@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
+from tui.issue_filter import IssueFilter
 from tui.screens.workflow_picker import WorkflowPicker
 from widgets.filter_input import FilterInput
 from widgets.issue_table import IssueTable
@@ -55,6 +56,7 @@ class TriageScreen(Screen[None]):
         self.groups: list[IssueGroup] = []
         self.suggestions: list[IssueGroup] = []
         self.query_text = ""
+        self._filter = IssueFilter()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -96,6 +98,7 @@ class TriageScreen(Screen[None]):
         if message.cached and message.issues == [] and self.all_issues:
             return
         self.all_issues = message.issues
+        self._filter.reset(self.all_issues)
         self.apply_filter(self.query_text)
         if not message.cached:
             self._status(f"{len(self.all_issues)} issues")
@@ -114,8 +117,7 @@ class TriageScreen(Screen[None]):
 
     def apply_filter(self, query: str) -> None:
         self.query_text = query
-        services = self.app.services  # type: ignore[attr-defined]
-        shown = services.filter_issues(self.all_issues, query.strip())
+        shown = self._filter.apply(query)
         self.table.show(shown)
         self._status(f"{len(shown)} of {len(self.all_issues)}")
 
