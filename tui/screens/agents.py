@@ -68,10 +68,12 @@ class AgentsScreen(Screen[None]):
     def model_for(self, pane_id: str) -> PaneModel:
         return self.mirror.model(pane_id) if self.mirror is not None else PaneModel(pane_id)
 
-    def _update_visible(self) -> None:
+    def _update_visible(self, *, models: bool = True) -> None:
+        """Tell the mirror which panes can be seen and which one is focused; with
+        ``models``, first give every tile its pane's model (tiles came, or the mirror)."""
         if self.mirror is None or not self.is_current:
             return
-        for tile in self.grid.tiles:
+        for tile in self.grid.tiles if models else ():
             if tile.view.model is None or tile.view.model is not self.mirror.model(
                 tile.info.pane_id
             ):
@@ -86,7 +88,7 @@ class AgentsScreen(Screen[None]):
         self._update_visible()
 
     def on_pane_tile_selected(self, _message: PaneTile.Selected) -> None:
-        self._update_visible()
+        self._update_visible(models=False)  # a key press: only the focused pane changed
         self.refresh_bindings()
 
     # -- tiles and states (the app polls; this screen shows) ---------------------------
