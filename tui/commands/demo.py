@@ -1,6 +1,9 @@
-"""The ``demo`` verb: an offline tour. Demo agents work on sample issues in the agenttui
-tmux session, and the app opens in a window of that session (no Linear key, no model, no
-tmux config needed). Run it again to get back to the same session."""
+"""The ``demo`` verb: an offline tour. A feedback run works on a group of sample issues in a
+sample git project (``workflows.demo_project``) up to a pull request on the offline forge
+(``workflows.forge``, in the session's ``forge`` window), a few stand-alone demo agents work
+on other sample issues, and the app opens in a window of the agenttui tmux session with the
+demo config (no Linear key, no model, no network, no tmux config needed). Run it again to get
+back to the same session: everything is reused."""
 
 from __future__ import annotations
 
@@ -25,22 +28,53 @@ def register(
     parser = subparsers.add_parser(
         "demo", parents=[common], help="offline demo: demo agents on sample issues + the app"
     )
-    parser.add_argument("--agents", type=int, default=4, help="demo agents to start (default 4)")
+    parser.add_argument(
+        "--agents", type=int, default=2, help="stand-alone demo agents to start (default 2)"
+    )
     parser.add_argument(
         "--no-attach", action="store_true", help="set everything up but do not open the app"
     )
     parser.set_defaults(handler=run_demo)
+    forge = subparsers.add_parser(
+        "demo-forge", parents=[common], help="the demo's offline GitHub (pull requests) server"
+    )
+    forge.add_argument("--port-file", required=True, help="where to write the port it listens on")
+    forge.add_argument("--state-file", help="JSON file keeping its pull requests across restarts")
+    forge.add_argument("--remote", help="bare git repository standing in for GitHub's side")
+    forge.add_argument("--port", type=int, default=0, help="port to try first (default: any)")
+    forge.set_defaults(handler=run_forge)
+
+
+def run_forge(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from workflows.forge import serve
+
+    serve(
+        Path(args.port_file),
+        state_file=Path(args.state_file) if args.state_file else None,
+        remote=Path(args.remote) if args.remote else None,
+        port=args.port,
+    )
+    return 0
 
 
 def spawn_demo_agents(driver: Any, count: int) -> list[str]:
-    """Start ``count`` demo agents on sample issues (skipping ones already running)."""
+    """Start ``count`` stand-alone demo agents on sample issues (skipping ones running)."""
     from workflows.agents.profiles import load_profile
     from workflows.issues import open_source
     from workflows.paths import state_dir
 
     profile = load_profile("demo")
     running = {pane.name for pane in driver.panes() if not pane.dead}
-    issues = open_source("local").list_issues()[:count]
+    from workflows.demo_project import DEMO_ISSUES
+
+    # A stable choice away from the demo run's issues (whose updates reorder the list).
+    issues = sorted(
+        (issue for issue in open_source("local").list_issues()
+         if issue.identifier not in DEMO_ISSUES),
+        key=lambda issue: issue.identifier, reverse=True,
+    )[:count]  # fmt: skip
     names = []
     for number, issue in enumerate(issues):
         name = f"demo-{issue.identifier.lower()}"
@@ -65,18 +99,17 @@ def _app_argv(args: argparse.Namespace) -> list[str]:
     return [*argv, "app"]
 
 
-def open_app_window(driver: Any, args: argparse.Namespace) -> str:
+def open_app_window(driver: Any, args: argparse.Namespace, env: dict[str, str]) -> str:
     """The app's window in the session (created once); returns its target."""
-    from workflows.runner import child_env
     from workflows.tmux.launch import launch_argv
 
     target = f"={args.session}:{APP_WINDOW}"
     windows = driver.command("list-windows", "-t", f"={args.session}", "-F", "#{window_name}")
     if APP_WINDOW not in windows:
-        # Through a launch file: the Linear key stays off every command line.
+        # Through a launch file: the env (the demo config, the forge) is on no command line.
         driver.command(
             "new-window", "-d", "-t", f"={args.session}:", "-n", APP_WINDOW,
-            "--", *launch_argv(_app_argv(args), env=child_env()),
+            "--", *launch_argv(_app_argv(args), env=env),
         )  # fmt: skip
     return target
 
@@ -90,19 +123,33 @@ def _inside_same_server(driver: Any) -> bool:
 
 
 def run_demo(args: argparse.Namespace) -> Any:
+    from workflows.demo_project import demo_env, prepare_demo
+    from workflows.demo_session import ensure_demo_run, ensure_forge
     from workflows.tmux.driver import TmuxDriver
     from workflows.tmux.protocol import tmux_base_argv
 
+    project = prepare_demo()
     driver = TmuxDriver(socket=args.socket, session=args.session)
     try:
         driver.ensure_session()
+        forge = ensure_forge(driver, args.session, project)
+        env = demo_env(project, forge)
+        run_id = ensure_demo_run(project, env, socket=args.socket, session=args.session)
         names = spawn_demo_agents(driver, args.agents)
-        target = open_app_window(driver, args)
+        target = open_app_window(driver, args, env)
         inside = _inside_same_server(driver)
     finally:
         driver.close()
     if args.no_attach:
-        return {"session": args.session, "agents": names, "app_window": target}
+        return {
+            "session": args.session,
+            "agents": names,
+            "app_window": target,
+            "run": run_id,
+            "forge": forge,
+            "config": str(project.config),
+            "repo": str(project.repo),
+        }
     tmux = tmux_base_argv(args.socket)
     if inside:
         return subprocess.call([*tmux, "switch-client", "-t", target])

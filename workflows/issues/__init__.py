@@ -1,7 +1,8 @@
 """Issue sources (Linear over GraphQL, a local folder of files), caching and grouping.
 
-``open_source()`` picks Linear when a key is configured (``LINEAR_API_KEY`` or
-``[linear] api_key``), else the local folder (``[local] path``, default the shipped sample).
+``open_source()`` picks ``[issues] source`` when set ("linear" | "local"), else Linear when a key
+is configured (``LINEAR_API_KEY`` or ``[linear] api_key``), else the local folder
+(``[local] path``, default the shipped sample).
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ def open_source(
     from workflows.issues.local import LocalSource
 
     if name is None:
-        name = "linear" if configured_key() is not None else "local"
+        from workflows.config import section
+
+        chosen = section("issues").get("source")
+        name = str(chosen) if chosen else "linear" if configured_key() is not None else "local"
     if name == "linear":
         return LinearSource(on_status=on_status, **options)
     if name == "local":

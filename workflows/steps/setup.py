@@ -51,7 +51,10 @@ def prepare_run(runs: RunStore, run: RunRecord, workflow: Workflow) -> dict[str,
         worktree=str(Path(worktree)),
         own_worktree=workflow.worktree and Path(worktree) == target,
         issues=issues,
-        github_repo=params.get("github_repo") or git.remote_github_repo(repo) or "",
+        github_repo=params.get("github_repo")
+        or section("workflows").get("github_repo")
+        or git.remote_github_repo(repo)
+        or "",
         test_command=params.get("test_command") or configured or workflow.test_command,
     )
     runs.event(run.id, "prepared", f"worktree {worktree} on branch {branch} (base {base})")
