@@ -159,7 +159,8 @@ class TileGrid(ScrollableContainer, can_focus=True):
     def on_pane_tile_selected(self, message: PaneTile.Selected) -> None:
         if message.tile is not self._selected:  # a click: select it, then let it bubble
             self.focus_tile(message.tile)
-        self.focus()
+        if not self.has_focus:  # focus() repaints the whole grid even when it has focus
+            self.focus()
 
     def action_zoom(self) -> None:
         current = self.focused_tile
