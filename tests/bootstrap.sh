@@ -48,6 +48,7 @@ pip_quiet() {
 
 case "$mode" in
   demo)
+    command -v git >/dev/null || apt_install git  # the demo's sample project is a git repo
     pip_quiet -e .
     exec .venv/bin/agenttui demo "$@"
     ;;

@@ -113,6 +113,7 @@ def _build(project: DemoProject) -> None:
     git(repo, "init", "-q", "-b", "main")
     git(repo, "config", "user.name", "agenttui demo")
     git(repo, "config", "user.email", "demo@agenttui.invalid")
+    git(repo, "config", "commit.gpgsign", "false")  # a demo never asks for a passphrase
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "parcel: label sizes and ZPL")
     scratch.rename(final)

@@ -71,9 +71,11 @@ def ensure_forge(driver: Any, session: str, project: DemoProject) -> str:
 
 
 def ensure_demo_run(
-    project: DemoProject, env: dict[str, str], *, socket: str | None, session: str
+    project: DemoProject, env: dict[str, str], driver: Any, *, socket: str | None, session: str
 ) -> str:
-    """The demo's feedback run on DEMO_ISSUES: started once, resumed when it failed."""
+    """The demo's feedback run on DEMO_ISSUES: started once and left alone while it runs or
+    when it succeeded in this tmux session; resumed when it failed; started again when it
+    succeeded but its windows are gone (a new tmux server), to show it once more."""
     from workflows.runs import RunStore
 
     record_file = project.folder / "run.json"
@@ -82,7 +84,8 @@ def ensure_demo_run(
         status = RunStore().get(run_id).summary()["status"]
     except (OSError, ValueError, KeyError, AgentTuiError):
         run_id, status = "", "unknown"
-    if status in ("pending", "running", "succeeded"):
+    shown = any(pane.run_id == run_id for pane in driver.panes()) if run_id else False
+    if status in ("pending", "running") or (status == "succeeded" and shown):
         return run_id
     verb = ["resume", run_id] if status == "failed" else [
         "run", "feedback", "--issues", ",".join(DEMO_ISSUES),

@@ -93,6 +93,18 @@ def test_demo_run_and_a_triage_launch_reach_pull_requests_offline(
     windows_again = tmux_server.cmd("list-windows", "-t", "=agenttui", "-F", "#{window_name}")
     assert sorted(windows_again.split()) == sorted(windows)
 
+    # The app (in the demo's window, with the demo config) lists the run on its runs screen.
+    def app_screen() -> str:
+        return tmux_server.cmd("capture-pane", "-p", "-t", "=agenttui:agenttui")
+
+    wait_until(lambda: "PCL-1" in app_screen(), timeout=90, message="the app's issue list")
+    tmux_server.cmd("send-keys", "-t", "=agenttui:agenttui", "3")
+    wait_until(
+        lambda: result["run"] in app_screen() and "succeeded" in app_screen(),
+        timeout=90,
+        message="the demo run on the app's runs screen",
+    )
+
     # The triage screen's launch, in the demo app's environment.
     from tui.services import Services
 
@@ -112,3 +124,21 @@ def test_demo_run_and_a_triage_launch_reach_pull_requests_offline(
     assert [p["html_url"] for p in pulls] == [pull["html_url"], second["pr_url"]]
     assert pulls[1]["title"].startswith("PCL-130: ")
     assert any(second["pr_url"] in c.body for c in LocalSource().get_issue("PCL-131").comments)
+
+    # A new tmux server (a reboot, a closed tmux): the demo restarts the forge, which kept its
+    # pull requests, and shows the feedback run once more; it ends on the same open PR.
+    tmux_server.cmd("kill-server")
+    wait_until(lambda: forge_down(result["forge"]), timeout=30, message="the forge to stop")
+    third = demo(tmux_server)
+    assert third["run"] != result["run"]
+    replay = wait_for_end(third["run"])
+    assert replay["status"] == "succeeded", log(third["run"])
+    assert replay["pr_url"] == pull["html_url"] and len(forge_pulls(third["forge"])) == 2
+
+
+def forge_down(forge: str) -> bool:
+    try:
+        httpx.get(f"{forge}/", timeout=2)
+    except httpx.HTTPError:
+        return True
+    return False
