@@ -133,21 +133,38 @@ class ControlConnection:
             proc.stdout.close()
 
     # -- connecting -----------------------------------------------------------------------
+    @property
+    def _client_flags(self) -> str:
+        return "no-output" if self.no_output else "pause-after=2"
+
     def _connect(self, *, create: bool) -> None:
-        # Rarely (about 1 in 40 under load, tmux 3.3a) a fresh control client never gets
-        # its input read; the first command then goes unanswered: start over.
+        # The client flags are set by the attach command itself. Set by a later command,
+        # `no-output` wedged about 1 connection in 300 (tmux 3.3a, busy panes): pane output
+        # that reached the client before the flag stays pending forever, and tmux stores
+        # every later line, our replies too, behind it. The first command proves the
+        # client answers; should it not, start over.
         for attempt in range(1, 5):
             self._attach(create=create)
-            flags = "no-output" if self.no_output else "pause-after=2"
             try:
-                self.command("refresh-client", "-f", flags, timeout=2.0 * attempt)
+                self.command("refresh-client", "-f", self._client_flags, timeout=2.0 * attempt)
                 return
             except WaitTimeout:
+                logging.getLogger(__name__).warning(
+                    "tmux control client %s: first command unanswered (attempt %d); retrying",
+                    self._proc.pid if self._proc else "?",
+                    attempt,
+                )
                 self._kill_process()
         raise AgentTuiError(f"tmux session {self.session!r} does not answer commands")
 
     def _kill_process(self) -> None:
-        proc, self._proc = self._proc, None  # its reader must not start a reconnect
+        with self._write_lock:
+            proc, self._proc = self._proc, None  # its reader must not start a reconnect
+            unanswered = list(self._pending)  # sent to this process: never answered now
+            self._pending.clear()
+        for reply in unanswered:
+            reply.lost = True
+            reply.done.set()
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
@@ -162,7 +179,7 @@ class ControlConnection:
                 ["new-session", "-A", "-s", self.session, "-n", "home", "-x", "200", "-y", "50"]
                 if create
                 else ["attach-session", "-t", f"={self.session}"]
-            )
+            ) + ["-f", self._client_flags]
             argv = [*protocol.tmux_base_argv(self.socket), "-C", *verb]
             try:
                 proc = subprocess.Popen(
@@ -238,21 +255,22 @@ class ControlConnection:
                 if line is None:
                     continue
                 if isinstance(line, protocol.Block):
-                    self._finish_block(line)
+                    self._finish_block(line, attached)
                 elif line.startswith((b"%output ", b"%extended-output ")):
                     self._queue_output(line)
                 elif line.startswith(b"%"):
-                    self._handle_notification(line.decode("utf-8", "replace"))
+                    self._handle_notification(line.decode("utf-8", "replace"), attached)
         except (OSError, ValueError):
             pass
         finally:
             proc.wait()
             self._on_disconnect(proc, attached)
 
-    def _finish_block(self, block: protocol.Block) -> None:
+    def _finish_block(self, block: protocol.Block, attached: threading.Event) -> None:
         if not block.ours:
-            # The initial attach (or a hook): the client is attached once it ends.
-            self._attached.set()
+            # The initial attach (or a hook): the client is attached once it ends. (This
+            # process's own event: a killed predecessor's reader may still be draining.)
+            attached.set()
             return
         with self._write_lock:
             reply = self._pending.popleft() if self._pending else None
@@ -303,10 +321,10 @@ class ControlConnection:
         if text:
             self.on_output(output.pane_id, text)
 
-    def _handle_notification(self, line: str) -> None:
+    def _handle_notification(self, line: str, attached: threading.Event | None = None) -> None:
         name, args = protocol.parse_notification(line)
         if name == "session-changed":
-            self._attached.set()
+            (attached or self._attached).set()
         elif name == "pause" and args:
             with contextlib.suppress(AgentTuiError):
                 self._send(["refresh-client", "-A", f"{args[0]}:continue"])
@@ -318,8 +336,10 @@ class ControlConnection:
 
     def _on_disconnect(self, proc: subprocess.Popen[bytes], attached: threading.Event) -> None:
         with self._write_lock:
-            lost = list(self._pending)
-            self._pending.clear()
+            # Replies still pending belong to this process, unless a new one replaced it.
+            lost = list(self._pending) if self._proc in (proc, None) else []
+            if lost:
+                self._pending.clear()
         for reply in lost:
             reply.lost = True
             reply.done.set()
