@@ -62,16 +62,15 @@ def run_forge(args: argparse.Namespace) -> int:
 def spawn_demo_agents(driver: Any, count: int) -> list[str]:
     """Start ``count`` stand-alone demo agents on sample issues (skipping ones running)."""
     from workflows.agents.profiles import load_profile
-    from workflows.issues import open_source
+    from workflows.demo_project import DEMO_ISSUES
+    from workflows.issues.local import SAMPLE_FOLDER, LocalSource
     from workflows.paths import state_dir
 
     profile = load_profile("demo")
     running = {pane.name for pane in driver.panes() if not pane.dead}
-    from workflows.demo_project import DEMO_ISSUES
-
     # A stable choice away from the demo run's issues (whose updates reorder the list).
     issues = sorted(
-        (issue for issue in open_source("local").list_issues()
+        (issue for issue in LocalSource(SAMPLE_FOLDER).list_issues()
          if issue.identifier not in DEMO_ISSUES),
         key=lambda issue: issue.identifier, reverse=True,
     )[:count]  # fmt: skip
