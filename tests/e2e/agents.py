@@ -87,8 +87,11 @@ def claude_launch(
     return argv, env
 
 
-def prepare_codex_home(codex_home: Path, project: Path, *, trusted: bool = True) -> None:
+def prepare_codex_home(
+    codex_home: Path, project: Path, *, trusted: bool = True, features: tuple[str, ...] = ()
+) -> None:
     codex_home.mkdir(parents=True, exist_ok=True)
+    enabled = "".join(f"{feature} = true\n" for feature in features)
     project_section = f'[projects."{project}"]\ntrust_level = "trusted"\n' if trusted else ""
     # Codex asks "Trust this folder?" only when no approval policy is configured.
     policy = 'approval_policy = "on-request"\nsandbox_mode = "workspace-write"\n' if trusted else ""
@@ -115,6 +118,8 @@ enabled = false
 [notice]
 hide_full_access_warning = true
 
+[features]
+{enabled}
 {project_section}""",
         encoding="utf-8",
     )
@@ -127,10 +132,12 @@ def codex_launch(
     *,
     extra: list[str] | None = None,
     trusted: bool = True,
+    features: tuple[str, ...] = (),
 ) -> tuple[list[str], dict[str, str]]:
+    """``features``: Codex ``[features]`` flags to turn on (e.g. its question tool)."""
     binary = npm_bin("codex")
     codex_home = home / ".codex"
-    prepare_codex_home(codex_home, project, trusted=trusted)
+    prepare_codex_home(codex_home, project, trusted=trusted, features=features)
     tmp = home / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
     env = {

@@ -70,12 +70,13 @@ class AgentPane:
         *,
         name: str,
         trusted: bool = True,
+        features: tuple[str, ...] = (),
     ) -> AgentPane:
         project = git_project(root / f"{name}-project")
         profile = load_profile("codex")
         argv, env = codex_launch(
             server, root / f"{name}-home", project,
-            extra=hook_launch_args(profile.hooks, name), trusted=trusted,
+            extra=hook_launch_args(profile.hooks, name), trusted=trusted, features=features,
         )  # fmt: skip
         pane = driver.spawn(argv, name=name, agent="codex", cwd=str(project), env=env)
         return cls(driver, pane, profile, project)

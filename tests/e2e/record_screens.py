@@ -2,6 +2,8 @@
 
     AGENTTUI_NPM_BIN=… python -m tests.e2e.record_screens [claude|codex|demo …]
 
+(``claude-starting``, ``codex-starting``, ``codex-asking`` record just that one screen.)
+
 Each fixture is ``tests/fixtures/screens/<agent>/<state>[-variant].txt``: header lines
 (``title=…``, optional ``dead_status=…``, ``detail.<key>=…`` the expected detail), a line
 ``---``, then the screen exactly as ``capture-pane -p`` gave it. The moment of capture is
@@ -12,6 +14,7 @@ never by the classifier under test. Re-run after an agent release and review the
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -26,6 +29,22 @@ from workflows.paths import agenttui_argv
 from workflows.tmux.driver import TmuxDriver
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "screens"
+CODEX_ASK = {
+    "questions": [
+        {
+            "id": "colour",
+            "header": "Colour",
+            "question": "Which colour should the button be?",
+            "options": [
+                {"label": "Red", "description": "warm"},
+                {"label": "Blue", "description": "cool"},
+            ],
+        }
+    ]
+}
+"""Arguments of Codex's ``request_user_input`` tool (its question UI)."""
+CODEX_QUESTION_FEATURE = "default_mode_request_user_input"
+"""The ``[features]`` flag that offers that tool outside Plan mode."""
 ASK = {
     "questions": [
         {
@@ -41,10 +60,18 @@ ASK = {
 }
 
 
-def save(agent: str, state: str, pane: AgentPane, **detail: str) -> None:
+def save(
+    agent: str,
+    state: str,
+    pane: AgentPane,
+    *,
+    seen: tuple[list[str], str] | None = None,
+    **detail: str,
+) -> None:
+    """Write the pane's screen now (or ``seen``: a screen and title captured earlier)."""
     info = pane.refresh()
-    lines = pane.screen()
-    header = [f"title={info.title}"]
+    lines, title = seen if seen is not None else (pane.screen(), info.title)
+    header = [f"title={title}"]
     if info.dead:
         header.append(f"dead_status={info.dead_status}")
         header.append(f"dead_signal={info.dead_signal}")
@@ -53,6 +80,26 @@ def save(agent: str, state: str, pane: AgentPane, **detail: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join([*header, "---", *lines]) + "\n", encoding="utf-8")
     print(f"recorded {path.relative_to(FIXTURES)}")
+
+
+def first_screen(
+    pane: AgentPane, wanted: Callable[[list[str], str], bool], done: str, timeout: float = 60
+) -> tuple[list[str], str] | None:
+    """The first screen (and title) from launch on that is ``wanted``; None if ``done``
+    shows first. Polled every few ms: a start-up frame can last well under 100 ms."""
+    found: list[tuple[list[str], str] | None] = []
+
+    def check() -> bool:
+        title = pane.refresh().title
+        lines = pane.screen()
+        if wanted(lines, title):
+            found.append((lines, title))
+        elif done in "\n".join(lines):
+            found.append(None)
+        return bool(found)
+
+    wait_until(check, timeout=timeout, interval=0.005, message="a start-up screen")
+    return found[0]
 
 
 def on_screen(pane: AgentPane, needle: str, timeout: float = 60) -> None:
@@ -126,6 +173,7 @@ def record_claude(driver: TmuxDriver, root: Path) -> None:
         hold.set()
         quit_agent(driver, pane)
         save("claude", "exited", pane)
+    record_claude_starting(driver, root)
 
 
 def record_codex(driver: TmuxDriver, root: Path) -> None:
@@ -169,6 +217,66 @@ def record_codex(driver: TmuxDriver, root: Path) -> None:
         hold.set()
         quit_agent(driver, pane)
         save("codex", "exited", pane)
+    record_codex_starting(driver, root)
+    record_codex_asking(driver, root)
+
+
+def record_starting(
+    agent: str,
+    launch: Callable[[int], AgentPane],
+    wanted: Callable[[list[str], str], bool],
+    ready: str,
+) -> None:
+    """The screen between launch and the ready marker (a frame of ~50 ms: a few tries)."""
+    for attempt in range(5):
+        pane = launch(attempt)
+        seen = first_screen(pane, wanted, ready)
+        if seen is not None:
+            save(agent, "starting", pane, seen=seen)
+        pane.driver.kill(pane.pane.pane_id)
+        if seen is not None:
+            return
+    raise SystemExit(f"{agent}: no start-up screen caught before {ready!r} in 5 launches")
+
+
+def record_claude_starting(driver: TmuxDriver, root: Path) -> None:
+    """Claude Code: the title is set (node is up) but nothing is drawn yet."""
+    with AnthropicServer() as server:
+        record_starting(
+            "claude",
+            lambda n: AgentPane.claude(driver, server, root, name=f"start{n}"),
+            lambda lines, title: "Claude Code" in title and not "".join(lines).strip(),
+            "❯",
+        )
+
+
+CODEX_LOADING = re.compile(r"^\s*>_ OpenAI Codex .*\n\s*loading\s*$", re.MULTILINE)
+
+
+def record_codex_starting(driver: TmuxDriver, root: Path) -> None:
+    """Codex: the header says ``loading`` (no folder yet) while the session starts."""
+    with OpenAIServer() as server:
+        record_starting(
+            "codex",
+            lambda n: AgentPane.codex(driver, server, root, name=f"start{n}"),
+            lambda lines, title: bool(CODEX_LOADING.search("\n".join(lines))),
+            "for agents",
+        )
+
+
+def record_codex_asking(driver: TmuxDriver, root: Path) -> None:
+    """Codex's question UI: its ``request_user_input`` tool, on outside Plan mode by a feature."""
+    with OpenAIServer() as server:
+        server.script(Reply.tool("request_user_input", CODEX_ASK), Reply.text("Blue it is."))
+        pane = AgentPane.codex(driver, server, root, name="ask", features=(CODEX_QUESTION_FEATURE,))
+        on_screen(pane, "for agents")
+        pane.send("ask me something")
+        on_screen(pane, "enter to submit answer")
+        save("codex", "asking-question", pane, question="Which colour should the button be?")
+        driver.send_keys(pane.pane.pane_id, "2")
+        driver.send_keys(pane.pane.pane_id, "Enter")
+        on_screen(pane, "Blue it is.")
+        driver.kill(pane.pane.pane_id)
 
 
 def record_gemini(driver: TmuxDriver, root: Path) -> None:
@@ -242,6 +350,9 @@ def main(agents: list[str]) -> None:
                     "codex": record_codex,
                     "gemini": record_gemini,
                     "demo": record_demo,
+                    "claude-starting": record_claude_starting,
+                    "codex-starting": record_codex_starting,
+                    "codex-asking": record_codex_asking,
                 }[agent](driver, root)
         finally:
             driver.command("kill-server")

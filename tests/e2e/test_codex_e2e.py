@@ -15,6 +15,7 @@ import pytest
 
 from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import OpenAIServer, Reply
+from tests.e2e.record_screens import CODEX_ASK, CODEX_QUESTION_FEATURE
 from tests.helpers import wait_until
 from workflows.agents.hooks import events_for_agent
 from workflows.agents.launch import wait_ready
@@ -104,3 +105,29 @@ def test_codex_trust_dialog_in_a_new_folder_is_answered(
     assert agent.send("hello after trust").submitted
     agent.wait_screen("marker-t1")
     assert openai.prompts() == ["hello after trust"]
+
+
+def test_codex_question_reaches_asking(
+    driver: TmuxDriver, openai: OpenAIServer, tmp_path: Path
+) -> None:
+    """Codex's request_user_input tool (Plan mode's question UI, on by a feature here)."""
+    openai.script(Reply.tool("request_user_input", CODEX_ASK), Reply.text("Blue it is, marker-b6."))
+    agent = AgentPane.codex(driver, openai, tmp_path, name="x4", features=(CODEX_QUESTION_FEATURE,))
+    agent.wait_state("idle")
+    assert agent.send("ask me something q-1").submitted
+    reading = agent.wait_state("asking")
+    assert reading.detail["question"] == "Which colour should the button be?"
+    with pytest.raises(AgentTuiError, match="not awaiting approval"):
+        agent.act("approve")  # a question is not an approval: no key reaches it
+    driver.send_keys(agent.pane.pane_id, "2")
+    driver.send_keys(agent.pane.pane_id, "Enter")
+    agent.wait_screen("marker-b6")
+    agent.wait_state("idle")
+    answers = [
+        item.get("output")
+        for turn in openai.turns()
+        for item in turn.body.get("input") or []
+        if isinstance(item, dict) and item.get("type") == "function_call_output"
+    ]
+    assert any("Blue" in str(output) for output in answers), answers
+    assert openai.prompts() == ["ask me something q-1"]
