@@ -6,8 +6,10 @@ dirs point into tmp_path, and tmux runs on a socket name unique to the test.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -64,6 +66,27 @@ class TmuxServer:
         return result.stdout
 
 
+def _stop_tmux_server(socket: str) -> None:
+    """kill-server, and SIGKILL the server if it hangs (tmux 3.3a can wedge while a control
+    client is attached), so no test leaves a server behind or blocks on teardown."""
+    argv = ["tmux", "-L", socket]
+    try:
+        pid_text = subprocess.run(
+            [*argv, "display-message", "-p", "#{pid}"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=5,
+        ).stdout.strip()
+    except subprocess.TimeoutExpired:
+        pid_text = ""
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        subprocess.run([*argv, "kill-server"], capture_output=True, check=False, timeout=10)
+    if pid_text.isdigit():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(pid_text), signal.SIGKILL)
+
+
 @pytest.fixture
 def tmux_server(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TmuxServer]:
     if shutil.which("tmux") is None:
@@ -72,6 +95,6 @@ def tmux_server(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     monkeypatch.setenv("AGENTTUI_TMUX_SOCKET", server.socket)
     monkeypatch.setenv("AGENTTUI_SESSION", server.session)
     yield server
-    subprocess.run(["tmux", "-L", server.socket, "kill-server"], capture_output=True, check=False)
+    _stop_tmux_server(server.socket)
     socket_dir = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}"
     (socket_dir / server.socket).unlink(missing_ok=True)
