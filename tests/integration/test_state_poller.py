@@ -46,6 +46,15 @@ def test_idle_panes_cost_nothing_and_agree_with_read_state(driver: TmuxDriver) -
     for pane in driver.panes():
         if pane.name in ids:
             assert read_state(driver, pane).state.value == "idle"
+
+    # Start-up may still change a pane's tmux facts (its command once the launcher has
+    # exec'd) on a loaded machine: measure the steady state, once a poll re-reads nothing.
+    def settled() -> bool:
+        count = poller.classified
+        states(poller, set())
+        return poller.classified == count
+
+    wait_until(settled, timeout=30, message="a poll that re-reads nothing")
     before = poller.classified
     for _ in range(3):
         assert states(poller, set()) == {"p1": "idle", "p2": "idle", "p3": "idle"}
