@@ -38,14 +38,6 @@ def spawn_idle_shells(driver: TmuxDriver, names: list[str]) -> tuple[StatePoller
     wait_until(
         lambda: set(states(poller, None).values()) == {"idle"}, timeout=30, message="idle shells"
     )
-    return poller, ids
-
-
-def test_idle_panes_cost_nothing_and_agree_with_read_state(driver: TmuxDriver) -> None:
-    poller, ids = spawn_idle_shells(driver, ["p1", "p2", "p3"])
-    for pane in driver.panes():
-        if pane.name in ids:
-            assert read_state(driver, pane).state.value == "idle"
 
     # Start-up may still change a pane's tmux facts (its command once the launcher has
     # exec'd) on a loaded machine: measure the steady state, once a poll re-reads nothing.
@@ -55,6 +47,15 @@ def test_idle_panes_cost_nothing_and_agree_with_read_state(driver: TmuxDriver) -
         return poller.classified == count
 
     wait_until(settled, timeout=30, message="a poll that re-reads nothing")
+    return poller, ids
+
+
+def test_idle_panes_cost_nothing_and_agree_with_read_state(driver: TmuxDriver) -> None:
+    poller, ids = spawn_idle_shells(driver, ["p1", "p2", "p3"])
+    for pane in driver.panes():
+        if pane.name in ids:
+            assert read_state(driver, pane).state.value == "idle"
+
     before = poller.classified
     for _ in range(3):
         assert states(poller, set()) == {"p1": "idle", "p2": "idle", "p3": "idle"}
@@ -66,6 +67,12 @@ def test_output_then_quiescence_deadline(driver: TmuxDriver) -> None:
     driver.send_keys(ids["q1"], "sleep 60", "Enter")  # prints its echo, then nothing
     wait_until(
         lambda: any("$ sleep 60" in line for line in driver.capture(ids["q1"])), message="the echo"
+    )
+    # tmux's facts about the pane change too (its command becomes sleep): let that land
+    # first, so each poll below sees one change only.
+    wait_until(
+        lambda: any(p.command == "sleep" for p in driver.panes() if p.pane_id == ids["q1"]),
+        message="sleep running",
     )
     before = poller.classified
     # The screen changed since the last read: working, until quiet for quiescence_s.
