@@ -21,18 +21,26 @@ from workflows.approvals.worktree import pane_run_id, worktree_for
 from workflows.errors import AgentTuiError
 
 
+def _tool_call(payload: dict[str, Any]) -> tuple[str, dict[str, Any], str] | None:
+    """The tool, its input and the directory it runs in, from a hook payload (None if malformed)."""
+    tool = payload.get("tool_name")
+    tool_input = payload.get("tool_input")
+    if not isinstance(tool, str) or not isinstance(tool_input, dict):
+        return None
+    cwd = payload.get("cwd")
+    return tool, tool_input, cwd if isinstance(cwd, str) else os.getcwd()
+
+
 def permission_verdict(agent: str, payload: dict[str, Any]) -> dict[str, Any] | None:
     """The hook decision for one PermissionRequest payload, or None to ask a person.
 
     A broken policy file never blocks an agent silently: the error goes to the hook's
     stderr (Claude Code shows it) and the request is left to a person.
     """
-    tool = payload.get("tool_name")
-    tool_input = payload.get("tool_input")
-    if not isinstance(tool, str) or not isinstance(tool_input, dict):
+    call = _tool_call(payload)
+    if call is None:
         return None
-    cwd = payload.get("cwd")
-    directory = cwd if isinstance(cwd, str) else os.getcwd()
+    tool, tool_input, directory = call
     worktree = worktree_for(directory, pane_run_id())
     try:
         decision = decide(tool, tool_input, directory, agent, worktree=worktree)
@@ -65,12 +73,10 @@ def pre_tool_verdict(agent: str, payload: dict[str, Any]) -> dict[str, Any] | No
     from workflows.approvals.paths import PathContext
     from workflows.store import Store
 
-    tool = payload.get("tool_name")
-    tool_input = payload.get("tool_input")
-    if not isinstance(tool, str) or not isinstance(tool_input, dict):
+    call = _tool_call(payload)
+    if call is None:
         return None
-    cwd = payload.get("cwd")
-    directory = cwd if isinstance(cwd, str) else os.getcwd()
+    tool, tool_input, directory = call
     ctx = PathContext.for_cwd(directory, worktree_for(directory, pane_run_id()))
     hit = check_tool(tool, tool_input, ctx)
     if hit is None:
