@@ -4,6 +4,8 @@ keystroke-to-frame on the agents screen with many idle agent panes.
     python bench/tui_app.py [--issues 2000] [--panes 100] [--starts 5] [--keys 240]
                             [--filter-rounds 6]
 
+``--panes 0`` and ``--starts 0`` skip those figures.
+
 cold_start_ms: `python -m tui app` started in a private tmux pane until the issue list
 (from the cache) is on that pane's screen, polled every 5 ms. filter_ms: a key typed into
 the filter until the app has composed the next frame (headless; the frame is not written
@@ -108,6 +110,10 @@ def cold_starts(socket: str, count: int) -> list[float]:
     return samples
 
 
+NO_FRAME_S = 5.0
+"""A key that changes what shows and has no frame this long after is a defect."""
+
+
 class FrameClock:
     """Records when the app composes a frame (App._display with something to show)."""
 
@@ -126,6 +132,8 @@ class FrameClock:
         started = time.perf_counter()
         await pilot.press(key)
         while self.last < started:
+            if time.perf_counter() - started > NO_FRAME_S:
+                raise SystemExit(f"no frame within {NO_FRAME_S:.0f} s of the key {key!r}")
             await asyncio.sleep(0.0005)
         return (self.last - started) * 1000
 
@@ -169,8 +177,10 @@ async def tile_keystrokes(socket: str, panes: int, keys: int) -> tuple[list[floa
                 raise SystemExit("tiles did not appear within 120 s")
             await pilot.pause(0.1)
         await pilot.pause(2.0)
+        span = min(5, panes) - 1  # right over `span` tiles, then back: every key moves focus
         for number in range(keys):
-            samples.append(await clock.key_to_frame(pilot, "l" if number % 8 < 4 else "h"))
+            key = "l" if number % (2 * span) < span else "h"
+            samples.append(await clock.key_to_frame(pilot, key))
             await pilot.pause(0.05)
         tiles = len(app.screen.query(PaneTile))
     return samples, tiles
@@ -207,8 +217,12 @@ def main() -> int:
         starts = cold_starts(socket, args.starts) if args.starts else []
         queries = ["kalo", "bug ex", "project 1", "todo sel", "ravenqui"]
         filtering, total = asyncio.run(filter_keystrokes(queries, args.filter_rounds))
-        spawn_idle_panes(socket, args.panes)
-        keys, tiles = asyncio.run(tile_keystrokes(socket, args.panes, args.keys))
+        keys, tiles = [], 0
+        if args.panes:
+            if args.panes < 2:
+                parser.error("--panes: 0 (no tile figures) or at least 2 (focus must move)")
+            spawn_idle_panes(socket, args.panes)
+            keys, tiles = asyncio.run(tile_keystrokes(socket, args.panes, args.keys))
     finally:
         subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
         shutil.rmtree(tmp, ignore_errors=True)

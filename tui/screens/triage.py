@@ -63,7 +63,9 @@ class TriageScreen(Screen[None]):
         with Horizontal():
             with Vertical(id="issues-main"):
                 yield FilterInput(
-                    placeholder="/ filter: id, title, state, label, project", id="filter"
+                    self.apply_filter,
+                    placeholder="/ filter: id, title, state, label, project",
+                    id="filter",
                 )
                 yield IssueTable(id="issues")
             with VerticalScroll(id="groups-side"):
@@ -107,15 +109,14 @@ class TriageScreen(Screen[None]):
         self.table.set_status(text)
 
     # -- filtering -------------------------------------------------------------------
-    @on(Input.Changed, "#filter")
-    def on_filter_changed(self, event: Input.Changed) -> None:
-        self.apply_filter(event.value)
-
     @on(Input.Submitted, "#filter")
     def on_filter_submitted(self) -> None:
         self.table.focus()
 
     def apply_filter(self, query: str) -> None:
+        """Show the issues matching ``query`` (called by the filter as each key is typed)."""
+        if not self.is_mounted:
+            return
         self.query_text = query
         shown = self._filter.apply(query)
         self.table.show(shown)
