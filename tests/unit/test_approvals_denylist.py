@@ -24,7 +24,6 @@ DENIED: list[tuple[str, dict[str, Any], str]] = [
     ("Bash", {"command": "rm -rf ."}, "recursive-delete"),
     ("Bash", {"command": "rm -rf /*"}, "recursive-delete"),
     ("Bash", {"command": "rm -rf .*"}, "recursive-delete"),
-    ("Bash", {"command": 'rm -rf "$BUILD_DIR"'}, "recursive-delete"),
     ("Bash", {"command": "rm -rf -- /tmp/x"}, "recursive-delete"),
     ("Bash", {"command": "cd src && rm -rf ../../.."}, "recursive-delete"),
     ("Bash", {"command": "sudo rm -rf /var/lib"}, "recursive-delete"),
@@ -40,8 +39,11 @@ DENIED: list[tuple[str, dict[str, Any], str]] = [
     ("Bash", {"command": ["rm", "-rf", "/"]}, "recursive-delete"),
     ("Bash", {"command": "cd .. && rm -rf wt"}, "recursive-delete"),
     ("Bash", {"command": "cd /tmp; rm -rf build"}, "recursive-delete"),
-    ("Bash", {"command": "cd $SOMEWHERE && rm -rf build"}, "recursive-delete"),
     ("Bash", {"command": "cd && rm -rf projects"}, "recursive-delete"),
+    # a known bad target is refused even next to one only a person can judge
+    ("Bash", {"command": 'rm -rf "$BUILD_DIR" /'}, "recursive-delete"),
+    ("Bash", {"command": 'rm -rf "$BUILD_DIR"; rm -rf ~'}, "recursive-delete"),
+    ("Bash", {"command": "cd $SOMEWHERE && rm -rf /etc"}, "recursive-delete"),
     ("Bash", {"command": "$RM -rf /"}, "recursive-delete"),
     ("Bash", {"command": "$GIT push -f origin main"}, "force-push"),
     # force pushes

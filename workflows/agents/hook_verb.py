@@ -27,7 +27,7 @@ def handle_hook(agent_kind: str, name: str, raw: str) -> dict[str, Any] | None:
         # Every tool call, so not stored as an event: only the deny-list answers it.
         from workflows.approvals.hook import pre_tool_verdict
 
-        return pre_tool_verdict(name, payload)
+        return pre_tool_verdict(name, payload, agent_kind)
     if agent_kind == "claude":
         event_name = str(payload.get("hook_event_name", ""))
         kind = CLAUDE_EVENTS.get(event_name, event_name.lower() or "unknown")

@@ -3,6 +3,9 @@
 Order of judgement for every tool request (Claude Code's PermissionRequest hook, or keys for
 other agents): the hard deny-list (:mod:`.denylist`) → deny rules → ask rules → allow rules
 (:mod:`.policy`, rules written as in Claude Code: :mod:`.rules`) → otherwise ask a person.
+What the deny-list cannot judge (a delete of ``"$BUILD_DIR"``) goes to a person whatever the
+allow rules say (``decided_by`` ``deny-list-ask:<category>``, the reason names the problem);
+only a deny rule still refuses it.
 A person's "always" teaches a generalised rule (:mod:`.learning`); every decision is
 written to the audit log (:mod:`.audit`).
 """
@@ -33,7 +36,8 @@ __all__ = [
 @dataclass(frozen=True)
 class Decision:
     behavior: str  # "allow", "deny" or "ask" (a person decides)
-    decided_by: str  # "rule:<rules>", "deny-list:<category>", "default"
+    decided_by: str  # "rule:<rules>", "deny-list:<category>", "deny-list-ask:<category>",
+    # or "default"
     reason: str
 
     @property
@@ -58,14 +62,16 @@ def decide(
     """
     ctx = PathContext.for_cwd(cwd, worktree)
     hit = check_tool(tool_name, tool_input, ctx)
-    if hit is not None:
+    if hit is not None and hit.behavior == "deny":
         decision = Decision("deny", f"deny-list:{hit.category}", hit.detail)
     else:
         verdict = evaluate(load_rules(cwd, project), tool_name, tool_input, ctx)
-        if verdict.rules:
+        if verdict.rules and (hit is None or verdict.behavior == "deny"):
             rules = ", ".join(str(rule) for rule in verdict.rules)
             sources = ", ".join(sorted({rule.source for rule in verdict.rules}))
             decision = Decision(verdict.behavior, f"rule:{rules}", f"{sources} policy")
+        elif hit is not None:  # no allow rule may pass what the deny-list cannot judge
+            decision = Decision("ask", f"deny-list-ask:{hit.category}", hit.detail)
         else:
             decision = Decision("ask", "default", "no rule decides this request")
     audit.record(
@@ -93,10 +99,14 @@ def record_person(
     """Audit a person's answer (``allow`` or ``deny``) to a request left to them.
 
     A person may allow a deny-listed request once (the hook and the guard never show them
-    one); the entry then names the deny-list case, and "always" still learns nothing.
+    one); the entry then names the deny-list case, and "always" still learns nothing. A
+    request the deny-list left to a person is named the same way.
     """
     hit = check_tool(tool_name, tool_input, PathContext.for_cwd(cwd))
-    reason = f"deny-list {hit} overridden by a person, once" if hit and behavior == "allow" else ""
+    reason = ""
+    if hit is not None and behavior == "allow":
+        answered = "overridden by" if hit.behavior == "deny" else "checked and allowed by"
+        reason = f"deny-list {hit} {answered} a person, once"
     audit.record(
         store or Store(),
         agent=agent,

@@ -1,7 +1,8 @@
 """The approval audit log: every decision, who or what made it, when, and on what.
 
-``decided_by`` is ``person``, ``rule:<rule>[, <rule>…]``, ``deny-list:<category>`` or
-``default`` (no rule: the request was left to a person). Input summaries are redacted so
+``decided_by`` is ``person``, ``rule:<rule>[, <rule>…]``, ``deny-list:<category>``,
+``deny-list-ask:<category>`` (the deny-list could not judge it: left to a person, with the
+reason) or ``default`` (no rule: the request was left to a person). Input summaries are redacted so
 tokens typed into a command never reach the store.
 """
 
@@ -115,14 +116,15 @@ def entries(store: Store, *, limit: int = 100, since: float = 0.0) -> list[Audit
 
 def stats(store: Store, *, bucket_seconds: int = 86400) -> list[dict[str, Any]]:
     """Per period: decisions made by rules, by the deny-list and by a person, and the share
-    of final decisions that needed a person (``default`` rows are questions, not answers)."""
+    of final decisions that needed a person (``default`` and ``deny-list-ask`` rows are
+    questions, not answers: they count as asked)."""
     store.ensure("approvals", DDL)
     rows = store.connection().execute(
         "SELECT CAST(at / ? AS INTEGER) * ? AS period,"
         " SUM(decided_by LIKE 'rule:%') AS by_rule,"
         " SUM(decided_by LIKE 'deny-list:%') AS by_deny_list,"
         " SUM(decided_by = 'person') AS by_person,"
-        " SUM(decided_by = 'default') AS asked"
+        " SUM(decided_by = 'default' OR decided_by LIKE 'deny-list-ask:%') AS asked"
         " FROM approval_audit GROUP BY period ORDER BY period",
         (bucket_seconds, bucket_seconds),
     )

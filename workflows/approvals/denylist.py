@@ -5,43 +5,48 @@ Checked before any rule. Shell commands are parsed (:mod:`.shell`) and judged th
 ``xargs`` wrappers and every ``$(…)``/backtick/process substitution. Categories:
 
 - ``recursive-delete``: ``rm -r``/``-rf``/``--recursive`` (or ``find … -delete``/``-exec rm``)
-  of anything not strictly inside the worktree (``/``, ``~``, ``..``, variables…);
+  of anything not strictly inside the worktree (``/``, ``~``, ``..``…); a target whose value
+  depends on a variable is a question for a person (a hit with behavior ``ask``), never a pass;
 - ``force-push``: ``git push`` with ``--force``/``-f``/``--force-with-lease``/``--mirror`` or
   a ``+refspec``;
 - ``pipe-to-shell``: a download (``curl``/``wget``) piped or substituted into an interpreter;
-- ``credentials``: any mention of ``~/.ssh``, ``.aws/credentials``, ``.netrc``,
-  ``.git-credentials``, ``.env`` files, agenttui's own config (it holds the Linear key)…;
+- ``credentials``: a word naming ``~/.ssh``, ``.aws/credentials``, ``.netrc``,
+  ``.git-credentials``, ``.env`` files, agenttui's own config (it holds the Linear key)… as a
+  file (:mod:`.words`: not text that ``echo`` prints or a message), or a string literal of
+  inline code (``python -c "open('.env')"``);
 - ``environment-dump``: ``env``, ``printenv``, bare ``set``/``export -p``/``declare -p``,
   ``/proc/*/environ``, ``ps e``, printing ``os.environ``/``process.env`` whole, or expanding a
-  variable whose name says it is a secret;
+  variable whose name says it is a secret (a real expansion: ``'$API_KEY'`` is text, unless
+  it is piped into a shell or ``envsubst``);
 - ``self-approval``: an agent writing a file that decides what agents may do.
-A command that cannot be parsed is scanned with conservative patterns instead.
+A command that cannot be parsed is scanned with conservative patterns instead. Text a shell
+runs again (``sh -c``, ``eval``, ``ssh host CMD``, ``watch``, ``find -exec``, words piped or
+here-string'ed into a shell) is judged as a command line of its own.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from workflows.approvals.paths import (
-    PathContext,
-    credential_reason,
-    delete_target_reason,
-    policy_reason,
-)
+from workflows.approvals.destructive import DenyHit, force_push, recursive_delete
+from workflows.approvals.paths import PathContext, credential_reason, policy_reason
 from workflows.approvals.shell import ParsedCommand, ShellSyntaxError, SimpleCommand, parse
-from workflows.approvals.unwrap import Unwrapped, basename, unwrap
+from workflows.approvals.unwrap import SHELLS, Unwrapped, basename, unwrap
+from workflows.approvals.words import code_literals, file_words, inline_code, is_secret_name
+
+__all__ = ["DenyHit", "check_command", "check_tool", "command_text"]
 
 DOWNLOADERS = frozenset({"curl", "wget", "fetch", "aria2c", "http", "https", "xh"})
 INTERPRETER = re.compile(
     r"^(sh|bash|zsh|dash|ksh|ash|fish|source|\.|eval|python[0-9.]*|perl|ruby|node|php|deno|bun)$"
 )
+# Programs that expand $VARIABLES in the text they read (stdin or arguments).
+EXPANDERS = (SHELLS - {"su"}) | {"envsubst"}
 READ_ONLY = frozenset({"cat", "less", "more", "head", "tail", "grep", "rg", "wc", "diff", "ls"})
-SECRET_VARIABLE = re.compile(r"\$\{?\w*(KEY|TOKEN|SECRET|PASSW|CREDENTIAL)\w*", re.IGNORECASE)
+TEXT_REDIRECTS = frozenset({"<<", "<<<"})  # a heredoc delimiter, a here-string: not files
 ENVIRON_DUMP = re.compile(
     r"os\.environ(?!\s*(\[|\.get\b|\.setdefault\b|\.pop\b))|os\.getenv\(\s*\)"
     r"|process\.env(?!\s*(\.|\[))|%ENV\b"
@@ -57,15 +62,6 @@ FALLBACK = (
     (re.compile(r"\.ssh|\.aws/|netrc|git-credentials|\.env\b|/environ"), "credentials", "path"),
     (re.compile(r"(^|[;&|]\s*)(env|printenv|set|export)\s*($|[;&|])"), "environment-dump", ""),
 )
-
-
-@dataclass(frozen=True)
-class DenyHit:
-    category: str
-    detail: str
-
-    def __str__(self) -> str:
-        return f"{self.category}: {self.detail}"
 
 
 def check_tool(tool_name: str, tool_input: Mapping[str, Any], ctx: PathContext) -> DenyHit | None:
@@ -95,100 +91,114 @@ def command_text(tool_input: Mapping[str, Any]) -> str | None:
     return None
 
 
-def check_command(command: str, ctx: PathContext, depth: int = 0) -> DenyHit | None:
+def check_command(command: str, ctx: PathContext) -> DenyHit | None:
+    """The first refusal anywhere in the command line, else the first question for a person
+    (behavior ``ask``), else None."""
+    return _verdict(_hits(command, ctx, 0))
+
+
+def _verdict(hits: Iterable[DenyHit]) -> DenyHit | None:
+    question = None
+    for hit in hits:
+        if hit.behavior == "deny":
+            return hit
+        question = question or hit
+    return question
+
+
+def _hits(command: str, ctx: PathContext, depth: int) -> Iterator[DenyHit]:
     if depth > MAX_DEPTH:
-        return DenyHit("recursive-delete", "command nested too deeply to judge")
+        yield DenyHit("recursive-delete", "command nested too deeply to judge")
+        return
     try:
         parsed = parse(command)
     except ShellSyntaxError:
-        return _fallback(command)
-    return _check_parsed(parsed, ctx, depth)
+        yield from _fallback(command)
+        return
+    yield from _parsed_hits(parsed, ctx, depth)
 
 
-def _fallback(command: str) -> DenyHit | None:
+def _fallback(command: str) -> Iterator[DenyHit]:
     for pattern, category, detail in FALLBACK:
         if pattern.search(command):
-            return DenyHit(category, detail or f"matched {pattern.pattern!r}")
-    return None
+            yield DenyHit(category, detail or f"matched {pattern.pattern!r}")
 
 
-def _check_parsed(parsed: ParsedCommand, ctx: PathContext, depth: int) -> DenyHit | None:
+def _parsed_hits(parsed: ParsedCommand, ctx: PathContext, depth: int) -> Iterator[DenyHit]:
     for body in parsed.substitutions:
-        if hit := check_command(body, ctx, depth + 1):
-            return hit
+        yield from _hits(body, ctx, depth + 1)
     for pipeline in parsed.pipelines:
         stages = [unwrap(command.argv) for command in pipeline]
-        if hit := _pipe_to_shell(stages):
-            return hit
-        for command, stage in zip(pipeline, stages, strict=True):
-            if hit := _check_simple(command, stage, ctx, depth):
-                return hit
+        yield from _pipe_to_shell(stages)
+        for position, (command, stage) in enumerate(zip(pipeline, stages, strict=True)):
+            for text in _text_run_again(pipeline[:position], command, stage):
+                yield from _hits(text, ctx, depth + 1)
+            yield from _simple_hits(command, stage, ctx, depth)
             if stage.argv and basename(stage.argv[0]) in ("cd", "pushd"):
                 # Later relative paths start from there (a cd inside a pipe stays there).
                 operands = [arg for arg in stage.argv[1:] if not arg.startswith("-")]
                 ctx = ctx.after_cd(operands[0] if operands else None)
-    return None
 
 
-def _pipe_to_shell(stages: list[Unwrapped]) -> DenyHit | None:
+def _text_run_again(
+    upstream: list[SimpleCommand], command: SimpleCommand, stage: Unwrapped
+) -> list[str]:
+    """Text that a shell (or ``envsubst``) reading input expands and runs: the words piped
+    into it and its here-strings; ``envsubst``'s own arguments too."""
+    name = basename(stage.argv[0]) if stage.argv else ""
+    if name not in EXPANDERS or stage.nested:
+        return []
+    texts = [" ".join(earlier.argv[1:]) for earlier in upstream]
+    texts += [target for op, target in command.redirects if op == "<<<"]
+    if name == "envsubst":
+        texts += stage.argv[1:]
+    return [text for text in texts if text.strip()]
+
+
+def _pipe_to_shell(stages: list[Unwrapped]) -> Iterator[DenyHit]:
     downloaded = False
     for stage in stages:
         name = basename(stage.argv[0]) if stage.argv else ""
         if downloaded and INTERPRETER.match(name):
-            return DenyHit("pipe-to-shell", f"a download piped into {name}")
+            yield DenyHit("pipe-to-shell", f"a download piped into {name}")
         downloaded = downloaded or name in DOWNLOADERS
-    return None
 
 
-def _check_simple(
+def _simple_hits(
     command: SimpleCommand, stage: Unwrapped, ctx: PathContext, depth: int
-) -> DenyHit | None:
+) -> Iterator[DenyHit]:
     for body in stage.nested:
-        if hit := check_command(body, ctx, depth + 1):
-            return hit
-    words = _path_words(command.argv) + [target for _op, target in command.redirects]
-    for word in command.argv + [target for _op, target in command.redirects]:
-        if SECRET_VARIABLE.search(word):
-            return DenyHit("environment-dump", f"expands a secret variable ({word})")
-    for word in words:
-        if credential := credential_reason(word, ctx):
-            return DenyHit(*credential)
-    for _op, target in command.redirects:
-        if target and (reason := policy_reason(target, ctx)):
-            return DenyHit("self-approval", reason)
+        yield from _hits(body, ctx, depth + 1)
+    for name in command.expansions:
+        if is_secret_name(name):
+            yield DenyHit("environment-dump", f"expands a secret variable (${name})")
     argv = stage.argv
+    wrapping = command.argv[: len(command.argv) - len(argv)]  # assignments, sudo, env…
+    targets = [target for op, target in command.redirects if op not in TEXT_REDIRECTS]
+    code = inline_code(argv)
+    for word in wrapping + file_words(argv) + targets + code_literals(code):
+        if credential := credential_reason(word, ctx):
+            yield DenyHit(*credential)
+    for target in targets:
+        if target and (reason := policy_reason(target, ctx)):
+            yield DenyHit("self-approval", reason)
     if not argv:
-        return None
+        return
     name = basename(argv[0])
     if "$" in name or "`" in name:  # a command name chosen at run time: judge the worst case
-        return _recursive_delete("rm", argv, stage, ctx) or _force_push("git", argv)
+        yield from recursive_delete("rm", argv, stage, ctx)
+        yield from force_push("git", argv)
+        return
     if name not in READ_ONLY:
         for word in argv[1:]:
             if reason := policy_reason(word, ctx):
-                return DenyHit("self-approval", reason)
+                yield DenyHit("self-approval", reason)
     if INTERPRETER.match(name) and any(_has_download(word) for word in argv[1:]):
-        return DenyHit("pipe-to-shell", f"{name} runs a downloaded script")
-    return (
-        _environment_dump(name, argv)
-        or _recursive_delete(name, argv, stage, ctx)
-        or _force_push(name, argv)
-    )
-
-
-def _path_words(argv: list[str]) -> list[str]:
-    """The words that can name files: all of them (assignments and wrappers included) except
-    a git commit/tag message (``-m TEXT``), which may mention ``.env`` without reading it."""
-    if not any(basename(word) == "git" for word in argv):
-        return argv
-    words, skip = [], False
-    for word in argv:
-        if skip:
-            skip = False
-        elif word in ("-m", "--message"):
-            skip = True
-        elif not word.startswith("--message="):
-            words.append(word)
-    return words
+        yield DenyHit("pipe-to-shell", f"{name} runs a downloaded script")
+    if hit := _environment_dump(name, argv, code):
+        yield hit
+    yield from recursive_delete(name, argv, stage, ctx)
+    yield from force_push(name, argv)
 
 
 def _has_download(word: str) -> bool:
@@ -208,7 +218,7 @@ def _has_download(word: str) -> bool:
     return False
 
 
-def _environment_dump(name: str, argv: list[str]) -> DenyHit | None:
+def _environment_dump(name: str, argv: list[str], code: str) -> DenyHit | None:
     args = argv[1:]
     names = [arg for arg in args if not arg.startswith("-")]
     if name in ("env", "printenv"):
@@ -221,99 +231,21 @@ def _environment_dump(name: str, argv: list[str]) -> DenyHit | None:
         return DenyHit("environment-dump", "compgen lists variables")
     if name == "ps" and any(not arg.startswith("-") and "e" in arg for arg in args):
         return DenyHit("environment-dump", "ps e prints process environments")
-    if re.match(r"^(python[0-9.]*|node|perl|ruby)$", name) and ENVIRON_DUMP.search(
-        _inline_code(args)
-    ):
+    if ENVIRON_DUMP.search(code):
         return DenyHit("environment-dump", f"{name} prints the whole environment")
+    for variable in _environment_reads(code):
+        if is_secret_name(variable):
+            return DenyHit("environment-dump", f"{name} reads a secret variable ({variable})")
     return None
 
 
-def _inline_code(args: list[str]) -> str:
-    """The program text of ``python -c CODE`` / ``node -e CODE`` (options after ``-m`` or a
-    script belong to that program, not to the interpreter)."""
-    for index, arg in enumerate(args):
-        if arg in ("-c", "-e", "-p", "-E") and index + 1 < len(args):
-            return args[index + 1]
-        if arg == "-m" or not arg.startswith("-"):
-            break
-    return ""
+ENVIRON_READ = re.compile(
+    r"""(?:environ(?:\.get)?\s*[\[(]\s*|getenv\s*\(\s*|ENV\s*[\[{]\s*|ENVIRON\s*\[\s*)"""
+    r"""['"]?([A-Za-z_]\w*)|process\.env\.([A-Za-z_]\w*)"""
+)
 
 
-def _recursive_delete(
-    name: str, argv: list[str], stage: Unwrapped, ctx: PathContext
-) -> DenyHit | None:
-    if name == "find":
-        return _find_delete(argv, ctx)
-    if name != "rm":
-        return None
-    flags = [arg for arg in argv[1:] if arg.startswith("-") and arg != "--"]
-    recursive = any(
-        arg in ("--recursive", "-r", "-R") or (not arg.startswith("--") and set(arg) & {"r", "R"})
-        for arg in flags
-    )
-    if not recursive:
-        return None
-    targets = _operands(argv[1:])
-    if not targets and stage.stdin_arguments:
-        return DenyHit("recursive-delete", "recursive delete of paths read from input")
-    for target in targets:
-        if reason := delete_target_reason(target, ctx):
-            return DenyHit("recursive-delete", reason)
-    return None
-
-
-def _operands(args: list[str]) -> list[str]:
-    if "--" in args:
-        split = args.index("--")
-        return [a for a in args[:split] if not a.startswith("-")] + args[split + 1 :]
-    return [arg for arg in args if not arg.startswith("-")]
-
-
-def _find_delete(argv: list[str], ctx: PathContext) -> DenyHit | None:
-    exec_rm = any(
-        arg in ("-exec", "-execdir", "-ok")
-        and index + 1 < len(argv)
-        and basename(argv[index + 1]) in ("rm", "rmdir", "shred")
-        for index, arg in enumerate(argv)
-    )
-    if "-delete" not in argv and not exec_rm:
-        return None
-    roots = []
-    for arg in argv[1:]:
-        if arg.startswith("-") or arg in ("(", "!"):
-            break
-        roots.append(arg)
-    for root in roots or ["."]:
-        reason = delete_target_reason(root.rstrip("/") or "/", ctx)
-        if reason is None and os.path.realpath(os.path.join(ctx.worktree, root)) == str(
-            ctx.worktree
-        ):
-            reason = f"find deletes across the whole worktree ({root})"
-        if reason:
-            return DenyHit("recursive-delete", reason)
-    return None
-
-
-def _force_push(name: str, argv: list[str]) -> DenyHit | None:
-    if name != "git":
-        return None
-    args = _git_subcommand_args(argv[1:])
-    if not args or args[0] != "push":
-        return None
-    for arg in args[1:]:
-        if arg.startswith(("--force", "--mirror")) or arg.startswith("+"):
-            return DenyHit("force-push", f"git push {arg}")
-        if re.match(r"^-[a-zA-Z]*f[a-zA-Z]*$", arg):
-            return DenyHit("force-push", f"git push {arg}")
-        if ":" in arg and arg.split(":", 1)[0].startswith("+"):
-            return DenyHit("force-push", f"git push {arg}")
-    return None
-
-
-def _git_subcommand_args(args: list[str]) -> list[str]:
-    """Drop git's global options (``-C dir``, ``-c k=v``…) to reach the subcommand."""
-    with_value = {"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path"}
-    index = 0
-    while index < len(args) and args[index].startswith("-"):
-        index += 2 if args[index] in with_value else 1
-    return args[index:]
+def _environment_reads(code: str) -> list[str]:
+    """Variables inline code reads by name: ``os.environ["X"]``, ``os.getenv("X")``,
+    ``process.env.X``, ``$ENV{X}``, ``ENV["X"]``."""
+    return [a or b for a, b in ENVIRON_READ.findall(code)]

@@ -66,8 +66,16 @@ def permission_verdict(agent: str, payload: dict[str, Any]) -> dict[str, Any] | 
     return None
 
 
-def pre_tool_verdict(agent: str, payload: dict[str, Any]) -> dict[str, Any] | None:
-    """Refuse a deny-listed tool call before it runs (audited); None lets it go on."""
+def pre_tool_verdict(
+    agent: str, payload: dict[str, Any], agent_kind: str = ""
+) -> dict[str, Any] | None:
+    """Refuse a deny-listed tool call before it runs (audited); None lets it go on.
+
+    A call the deny-list cannot judge (``rm -rf "$DIR"``) is put to a person: Claude Code
+    shows its dialog with the reason (``permissionDecision: "ask"``; the PermissionRequest
+    that follows audits it). Other agents' PreToolUse hooks cannot ask (Codex runs the call
+    when told "ask"), so there it is refused, and the reason says why.
+    """
     from workflows.approvals import audit
     from workflows.approvals.denylist import check_tool
     from workflows.approvals.paths import PathContext
@@ -81,6 +89,13 @@ def pre_tool_verdict(agent: str, payload: dict[str, Any]) -> dict[str, Any] | No
     hit = check_tool(tool, tool_input, ctx)
     if hit is None:
         return None
+    if hit.behavior == "ask" and agent_kind == "claude":
+        return _pre_tool_output(
+            "ask", f"agenttui policy asks a person (deny-list-ask:{hit.category}: {hit.detail})"
+        )
+    detail = hit.detail
+    if hit.behavior == "ask":
+        detail += f"; {agent_kind or 'this agent'}'s hook cannot ask a person, so it is refused"
     audit.record(
         Store(),
         agent=agent,
@@ -88,14 +103,19 @@ def pre_tool_verdict(agent: str, payload: dict[str, Any]) -> dict[str, Any] | No
         tool_input=tool_input,
         decision="deny",
         decided_by=f"deny-list:{hit.category}",
-        reason=hit.detail,
+        reason=detail,
         cwd=directory,
     )
-    message = f"agenttui policy refused this (deny-list:{hit.category}: {hit.detail})"
+    return _pre_tool_output(
+        "deny", f"agenttui policy refused this (deny-list:{hit.category}: {detail})"
+    )
+
+
+def _pre_tool_output(decision: str, reason: str) -> dict[str, Any]:
     return {
         "hookSpecificOutput": {
             "hookEventName": "PreToolUse",
-            "permissionDecision": "deny",
-            "permissionDecisionReason": message,
+            "permissionDecision": decision,
+            "permissionDecisionReason": reason,
         }
     }

@@ -170,6 +170,8 @@ def propose(
     """The rule "always" would save for this request (nothing is written)."""
     hit = check_tool(tool_name, tool_input, ctx)
     if hit is not None and behavior == "allow":
+        if hit.behavior == "ask":
+            raise LearningRefused(f"not learned: the deny-list asks a person every time ({hit})")
         raise LearningRefused(f"not learned: the deny-list refuses this request ({hit})")
     command = command_text(tool_input)
     if tool_name == "Bash" or command is not None:

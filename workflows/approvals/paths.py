@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from workflows.approvals.shell import EXPANSION
 from workflows.paths import config_dir, config_file, state_dir
 
 CREDENTIAL_DIRS = frozenset({".ssh", ".gnupg"})
@@ -48,6 +49,7 @@ class PathContext:
     worktree: Path
     home: Path
     cwd: Path | None = None  # None: the worktree
+    unknown_cd: str = ""  # the ``cd`` operand when the cwd depends on a variable
 
     @classmethod
     def for_cwd(cls, cwd: str | Path, worktree: str | Path | None = None) -> PathContext:
@@ -60,13 +62,16 @@ class PathContext:
 
     def after_cd(self, target: str | None) -> PathContext:
         """The context after ``cd target`` (``cd`` alone: home; a variable or ``-``: a
-        directory known to be outside everything, so relative deletes are refused)."""
+        directory the policy cannot know, so relative deletes go to a person)."""
         if target is None:
-            return replace(self, cwd=self.home)
+            return replace(self, cwd=self.home, unknown_cd="")
         expanded = expand_home(target, self.home)
         if "$" in expanded or "`" in expanded or expanded == "-":
-            return replace(self, cwd=UNKNOWN_DIR)
-        return replace(self, cwd=Path(os.path.realpath(_resolve(expanded, self))))
+            return replace(self, cwd=UNKNOWN_DIR, unknown_cd=target)
+        if self.unknown_cd and not os.path.isabs(expanded):
+            return self  # still somewhere unknown
+        path = Path(os.path.realpath(_resolve(expanded, self)))
+        return replace(self, cwd=path, unknown_cd="")
 
 
 def expand_home(word: str, home: Path) -> str:
@@ -77,12 +82,13 @@ def expand_home(word: str, home: Path) -> str:
 
 
 def _pieces(word: str) -> list[str]:
-    """The path-like pieces of a word: itself, text after ``=`` or ``@``, space-split parts."""
-    pieces = set(word.split())
-    for piece in list(pieces):
-        for mark in ("=", "@", ":"):
-            if mark in piece:
-                pieces.add(piece.split(mark, 1)[1])
+    """The file names a word can give: itself, or an option's value after ``=``, ``@`` or
+    ``host:``. A shell word is one argument: the words of a sentence inside it name no file
+    (text that a shell runs again is parsed as commands by the deny-list instead)."""
+    pieces = {word}
+    for mark in ("=", "@", ":"):
+        if mark in word:
+            pieces.add(word.split(mark, 1)[1])
     return [piece for piece in pieces if piece]
 
 
@@ -135,12 +141,13 @@ def delete_target_reason(word: str, ctx: PathContext) -> str | None:
     """Why a recursive delete of ``word`` is not confined to the worktree, else None.
 
     Safe only when the target resolves (symlinks of its parent followed) strictly inside the
-    worktree: ``/``, ``~``, ``..``, the worktree itself, ``.*`` (older shells match ``..``),
-    and anything depending on a variable other than HOME are refused.
+    worktree: ``/``, ``~``, ``..``, the worktree itself, ``.*`` (older shells match ``..``)
+    are refused. A target whose value the policy cannot know (a variable other than HOME, a
+    relative path after ``cd $DIR``) is not judged here: see :func:`unknown_target_reason`.
     """
+    if unknown_target_reason(word, ctx):
+        return None
     expanded = expand_home(word, ctx.home)
-    if "$" in expanded or "`" in expanded:
-        return f"recursive delete of a path that depends on a variable ({word})"
     if re.search(r"(^|/)\.[*?\[]", expanded):
         return f"recursive delete of a pattern that can match '..' ({word})"
     # A glob can only match names inside its fixed directory: judge that directory's child.
@@ -157,4 +164,24 @@ def delete_target_reason(word: str, ctx: PathContext) -> str | None:
         return f"recursive delete of the whole worktree ({word})"
     if ctx.worktree not in resolved.parents:
         return f"recursive delete outside the worktree ({word})"
+    return None
+
+
+def unknown_target_reason(word: str, ctx: PathContext) -> str | None:
+    """Why the policy cannot know what a delete target names, else None: a person decides."""
+    expanded = expand_home(word, ctx.home)
+    if "`" in expanded or "$(" in expanded:
+        return f"recursive delete of {word}: the path is a command's output, unknown until run"
+    names = sorted(set(EXPANSION.findall(expanded)))
+    if "$" in expanded:
+        which = ", ".join(f"${name}" for name in names) or "a shell parameter"
+        return (
+            f"recursive delete of {word}: the path depends on {which}, whose value the policy"
+            " cannot know"
+        )
+    if ctx.unknown_cd and not os.path.isabs(expanded):
+        return (
+            f"recursive delete of {word} after 'cd {ctx.unknown_cd}': the directory is"
+            " unknown until run"
+        )
     return None

@@ -10,7 +10,9 @@ auto-approve).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 SEPARATORS = frozenset({"&&", "||", ";", ";;", "&", "\n", "(", ")"})
 PIPES = frozenset({"|", "|&"})
@@ -18,16 +20,26 @@ REDIRECTS = frozenset({">", ">>", "<", "<<", "<<<", "&>", "&>>", ">&", "<&", ">|
 # Longest first so ">>" wins over ">".
 OPERATORS = sorted(SEPARATORS | PIPES | REDIRECTS, key=len, reverse=True)
 OPERATOR_CHARS = frozenset(";&|<>()\n")
+# A parameter expansion the shell performs: $NAME, ${NAME…}, ${#NAME}, ${!NAME…}.
+EXPANSION = re.compile(r"\$(?:\{[#!]?)?([A-Za-z_][A-Za-z0-9_]*)")
 
 
 class ShellSyntaxError(ValueError):
     """The command line is not balanced (open quote, open substitution)."""
 
 
+class Token(NamedTuple):
+    kind: str  # "word" or "op"
+    text: str  # quotes removed
+    expands: tuple[str, ...] = ()  # parameters the shell expands in it (not quoted away)
+
+
 @dataclass
 class SimpleCommand:
     argv: list[str] = field(default_factory=list)
     redirects: list[tuple[str, str]] = field(default_factory=list)
+    # Names of the parameters expanded in its words: ``'$X'`` and ``\$X`` are literal text.
+    expansions: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -65,19 +77,21 @@ def _read_balanced(text: str, start: int) -> tuple[str, int]:
     raise ShellSyntaxError("unbalanced '(' in command")
 
 
-def tokenize(text: str) -> tuple[list[tuple[str, str]], list[str]]:
-    """Tokens as (kind, text) with kind "word" or "op", and the substitution bodies."""
-    tokens: list[tuple[str, str]] = []
+def tokenize(text: str) -> tuple[list[Token], list[str]]:
+    """The tokens of a command line, and the substitution bodies found in it."""
+    tokens: list[Token] = []
     substitutions: list[str] = []
     word: list[str] = []
+    names: list[str] = []
     in_word = False
     index = 0
 
     def flush() -> None:
         nonlocal in_word
         if in_word:
-            tokens.append(("word", "".join(word)))
+            tokens.append(Token("word", "".join(word), tuple(names)))
             word.clear()
+            names.clear()
             in_word = False
 
     while index < len(text):
@@ -90,10 +104,10 @@ def tokenize(text: str) -> tuple[list[tuple[str, str]], list[str]]:
         elif char in OPERATOR_CHARS and not _starts_process_substitution(text, index, in_word):
             flush()
             operator = next(op for op in OPERATORS if text.startswith(op, index))
-            tokens.append(("op", operator))
+            tokens.append(Token("op", operator))
             index += len(operator)
         else:
-            index = _read_word_part(text, index, word, substitutions)
+            index = _read_word_part(text, index, word, substitutions, names)
             in_word = True
     flush()
     return tokens, substitutions
@@ -103,7 +117,9 @@ def _starts_process_substitution(text: str, index: int, in_word: bool) -> bool:
     return text[index] in "<>" and text[index + 1 : index + 2] == "(" and not in_word
 
 
-def _read_word_part(text: str, index: int, word: list[str], subs: list[str]) -> int:
+def _read_word_part(
+    text: str, index: int, word: list[str], subs: list[str], names: list[str]
+) -> int:
     """Append one quoted section, escape, substitution or character to ``word``."""
     char = text[index]
     if char == "\\":
@@ -116,7 +132,7 @@ def _read_word_part(text: str, index: int, word: list[str], subs: list[str]) -> 
         word.append(text[index + 1 : end])
         return end + 1
     if char == '"':
-        return _read_double_quoted(text, index + 1, word, subs)
+        return _read_double_quoted(text, index + 1, word, subs, names)
     if char == "`":
         return _read_backtick(text, index, word, subs)
     if text.startswith(("$(", "<(", ">("), index):
@@ -124,6 +140,8 @@ def _read_word_part(text: str, index: int, word: list[str], subs: list[str]) -> 
         subs.append(body)
         word.append(text[index:end])
         return end
+    if char == "$" and (expansion := EXPANSION.match(text, index)):
+        names.append(expansion[1])
     word.append(char)
     return index + 1
 
@@ -137,7 +155,9 @@ def _read_backtick(text: str, index: int, word: list[str], subs: list[str]) -> i
     return end + 1
 
 
-def _read_double_quoted(text: str, index: int, word: list[str], subs: list[str]) -> int:
+def _read_double_quoted(
+    text: str, index: int, word: list[str], subs: list[str], names: list[str]
+) -> int:
     while index < len(text):
         char = text[index]
         if char == '"':
@@ -153,6 +173,8 @@ def _read_double_quoted(text: str, index: int, word: list[str], subs: list[str])
         elif char == "`":
             index = _read_backtick(text, index, word, subs)
         else:
+            if char == "$" and (expansion := EXPANSION.match(text, index)):
+                names.append(expansion[1])
             word.append(char)
             index += 1
     raise ShellSyntaxError("unterminated double quote")
@@ -164,8 +186,9 @@ def parse(text: str) -> ParsedCommand:
     pipelines: list[list[SimpleCommand]] = [[SimpleCommand()]]
     heredoc = False
     pending_redirect = ""
-    for kind, value in tokens:
+    for kind, value, expands in tokens:
         current = pipelines[-1][-1]
+        current.expansions += expands
         if pending_redirect:
             current.redirects.append((pending_redirect, value if kind == "word" else ""))
             pending_redirect = ""

@@ -8,6 +8,7 @@ returned in ``nested`` to be judged in full.
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass, field
 
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
@@ -15,6 +16,34 @@ SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "ash", "fish", "su"})
 KEYWORDS = frozenset(
     {"!", "{", "}", "then", "do", "else", "elif", "if", "while", "until", "time", "coproc"}
 )
+# Programs whose trailing words are a command line run by a shell (here or on a host).
+REMOTE_RUNNERS: dict[str, frozenset[str]] = {
+    "ssh": frozenset(
+        {
+            "-b",
+            "-c",
+            "-D",
+            "-E",
+            "-e",
+            "-F",
+            "-I",
+            "-i",
+            "-J",
+            "-L",
+            "-l",
+            "-m",
+            "-O",
+            "-o",
+            "-p",
+            "-Q",
+            "-R",
+            "-S",
+            "-W",
+            "-w",
+        }
+    ),
+    "watch": frozenset({"-n", "--interval", "-q", "--equexit"}),
+}
 PLAIN_WRAPPERS = frozenset({"nohup", "command", "exec", "builtin", "setsid", "chronic"})
 # Options that take a value, per wrapper (short forms whose value is the next word).
 WRAPPER_OPTIONS: dict[str, frozenset[str]] = {
@@ -85,7 +114,35 @@ def unwrap(argv: list[str]) -> Unwrapped:
         else:
             break
     result.argv = argv[index:]
+    result.nested += embedded_commands(result.argv)
     return result
+
+
+def embedded_commands(argv: list[str]) -> list[str]:
+    """Command lines a program runs from its arguments: ``ssh host CMD…``, ``watch CMD…``,
+    ``find … -exec CMD… ;`` and any ``sh -c TEXT`` among the words (``docker exec c sh -c``,
+    ``xargs … bash -c``, ``kubectl exec p -- sh -c``)."""
+    if not argv:
+        return []
+    found = []
+    name = basename(argv[0])
+    if name in REMOTE_RUNNERS:
+        index = _skip_options(argv, 1, REMOTE_RUNNERS[name]) + (name == "ssh")
+        if index < len(argv):
+            found.append(" ".join(argv[index:]))
+    if name == "find":
+        for index, word in enumerate(argv):
+            if word in ("-exec", "-execdir", "-ok", "-okdir"):
+                end = next(
+                    (i for i in range(index + 1, len(argv)) if argv[i] in (";", "+")), len(argv)
+                )
+                found.append(shlex.join(argv[index + 1 : end]))
+    for index in range(1, len(argv)):
+        if basename(argv[index]) in SHELLS:
+            command = _shell_command(argv[index:])
+            if command is not None:
+                found.append(command)
+    return found
 
 
 def _shell_command(argv: list[str]) -> str | None:

@@ -1,0 +1,109 @@
+"""Deny-list judgements of commands that destroy: recursive deletes and force pushes.
+
+A delete whose target the policy can see is refused when it is not strictly inside the
+worktree; one whose target it cannot know (``rm -rf "$BUILD_DIR"``, ``rm -rf $X/*``, a
+relative path after ``cd $DIR``) is neither passed nor refused: a person decides, told why.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from workflows.approvals.paths import PathContext, delete_target_reason, unknown_target_reason
+from workflows.approvals.unwrap import Unwrapped, basename
+
+
+@dataclass(frozen=True)
+class DenyHit:
+    category: str
+    detail: str
+    behavior: str = "deny"  # "deny", or "ask": the policy cannot know, a person decides
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.detail}"
+
+
+def recursive_delete(
+    name: str, argv: list[str], stage: Unwrapped, ctx: PathContext
+) -> Iterator[DenyHit]:
+    if name == "find":
+        yield from _find_delete(argv, ctx)
+        return
+    if name != "rm":
+        return
+    flags = [arg for arg in argv[1:] if arg.startswith("-") and arg != "--"]
+    recursive = any(
+        arg in ("--recursive", "-r", "-R") or (not arg.startswith("--") and set(arg) & {"r", "R"})
+        for arg in flags
+    )
+    if not recursive:
+        return
+    targets = _operands(argv[1:])
+    if not targets and stage.stdin_arguments:
+        yield DenyHit("recursive-delete", "recursive delete of paths read from input")
+    for target in targets:
+        yield from _judge_target(target, ctx)
+
+
+def _judge_target(target: str, ctx: PathContext) -> Iterator[DenyHit]:
+    if reason := delete_target_reason(target, ctx):
+        yield DenyHit("recursive-delete", reason)
+    elif reason := unknown_target_reason(target, ctx):
+        yield DenyHit("recursive-delete", f"{reason}: a person must check it", "ask")
+
+
+def _operands(args: list[str]) -> list[str]:
+    if "--" in args:
+        split = args.index("--")
+        return [a for a in args[:split] if not a.startswith("-")] + args[split + 1 :]
+    return [arg for arg in args if not arg.startswith("-")]
+
+
+def _find_delete(argv: list[str], ctx: PathContext) -> Iterator[DenyHit]:
+    exec_rm = any(
+        arg in ("-exec", "-execdir", "-ok")
+        and index + 1 < len(argv)
+        and basename(argv[index + 1]) in ("rm", "rmdir", "shred")
+        for index, arg in enumerate(argv)
+    )
+    if "-delete" not in argv and not exec_rm:
+        return
+    roots = []
+    for arg in argv[1:]:
+        if arg.startswith("-") or arg in ("(", "!"):
+            break
+        roots.append(arg)
+    for written in roots or ["."]:
+        root = written.rstrip("/") or "/"
+        if not unknown_target_reason(root, ctx) and os.path.realpath(
+            os.path.join(ctx.cwd or ctx.worktree, root)
+        ) == str(ctx.worktree):
+            yield DenyHit("recursive-delete", f"find deletes across the whole worktree ({root})")
+        yield from _judge_target(root, ctx)
+
+
+def force_push(name: str, argv: list[str]) -> Iterator[DenyHit]:
+    if name != "git":
+        return
+    args = _git_subcommand_args(argv[1:])
+    if not args or args[0] != "push":
+        return
+    for arg in args[1:]:
+        if (
+            arg.startswith(("--force", "--mirror", "+"))
+            or re.match(r"^-[a-zA-Z]*f[a-zA-Z]*$", arg)
+            or (":" in arg and arg.split(":", 1)[0].startswith("+"))
+        ):
+            yield DenyHit("force-push", f"git push {arg}")
+
+
+def _git_subcommand_args(args: list[str]) -> list[str]:
+    """Drop git's global options (``-C dir``, ``-c k=v``…) to reach the subcommand."""
+    with_value = {"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path"}
+    index = 0
+    while index < len(args) and args[index].startswith("-"):
+        index += 2 if args[index] in with_value else 1
+    return args[index:]
