@@ -168,7 +168,9 @@ def test_spawn_reports_its_pane_when_the_prompt_is_not_submitted(
         "spawn", "--agent", "demo", "--cwd", str(tmp_path), "--prompt", "hello", "--json",
         "--", "--swallow-enters", "9",
     )  # fmt: skip
-    assert code == 1 and spawned["pane"].startswith("%")
-    assert spawned["prompt"]["delivered"] is True and spawned["prompt"]["submitted"] is False
-    assert spawned["prompt"]["attempts"] == 3  # one Enter and two bounded retries
+    # Provably never submitted: not delivered (exit 4), and the box was cleared again.
+    assert code == 4 and spawned["pane"].startswith("%")
+    assert spawned["prompt"]["delivered"] is False and spawned["prompt"]["cleared"] is True
+    steps = [step["step"] for step in spawned["prompt"]["steps"]]
+    assert steps.count("enter") == 3  # one Enter and two bounded retries
     assert demo_prompts(tmp_path) == []

@@ -23,7 +23,7 @@ from tests.tmux_helpers import (
 from workflows.agents.profiles import load_profile
 from workflows.errors import NotDelivered, UsageError
 from workflows.tmux.driver import TmuxDriver
-from workflows.tmux.send import SendFailed, send_text
+from workflows.tmux.send import SendFailed, input_rows, send_text
 
 
 @pytest.fixture
@@ -79,10 +79,79 @@ def test_text_that_never_shows_is_not_submitted(
     monkeypatch.setattr("workflows.tmux.send.VISIBLE_GRACE_S", 1.0)
     with pytest.raises(SendFailed) as failure:
         send_text(driver, pane, "invisible text", timeout=1.5, profile=RAW_PROFILE)
-    assert failure.value.steps[-1]["step"] == "visible"
+    assert [step["step"] for step in failure.value.steps[-2:]] == ["visible", "clear"]
     assert failure.value.exit_code == 4
+    # This profile has no clear keys: the error says the text may still be in the box.
+    assert failure.value.cleared is False
+    assert "may still be in it" in str(failure.value)
     # The paste arrived, the Enter never did.
     assert log.read_bytes() == raw_expected(["invisible text"], submit=False)
+
+
+def type_and_submit(driver: TmuxDriver, pane_id: str, text: str) -> None:
+    """What a person does: type literal text, then Enter."""
+    driver.command("send-keys", "-t", pane_id, "-l", "--", text)
+    driver.send_keys(pane_id, "Enter")
+
+
+def test_enter_that_never_submits_clears_the_box(driver: TmuxDriver, tmp_path: Path) -> None:
+    """Every Enter is swallowed as a newline: NotDelivered, and the box is empty again, so
+    the next prompt is not appended to the failed one."""
+    profile = dataclasses.replace(load_profile("demo"), settle_ms=0)
+    argv = profile.launch_argv(extra=["--work", "0.05", "--swallow-enters", "3"])
+    pane = driver.spawn(argv, name="deaf", agent="demo", cwd=str(tmp_path))
+    wait_until(lambda: wait_ready(driver, pane, profile), message="demo agent ready")
+    with pytest.raises(SendFailed, match="still in the input box; input box cleared") as failure:
+        send_text(driver, pane, "never submitted", timeout=30, profile=profile)
+    assert failure.value.cleared is True and failure.value.exit_code == 4
+    steps = [step["step"] for step in failure.value.steps]
+    assert steps[-2:] == ["confirm", "clear"] and steps.count("enter") == 3
+    assert wait_ready(driver, pane, profile)  # the box shows empty right now
+    type_and_submit(driver, pane.pane_id, "typed after the failure")
+    wait_until(lambda: demo_prompts(tmp_path), message="the typed prompt")
+    assert demo_prompts(tmp_path) == ["typed after the failure"]
+
+
+def test_text_that_never_shows_is_cleared(
+    driver: TmuxDriver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The paste went in but the sender never recognised it (here: a profile that does not
+    know the placeholder): the placeholder is removed before NotDelivered."""
+    profile = dataclasses.replace(load_profile("demo"), paste_placeholder=None)
+    pane = spawn_demo(driver, tmp_path, name="demo")
+    wait_until(lambda: wait_ready(driver, pane, profile), message="demo agent ready")
+    monkeypatch.setattr("workflows.tmux.send.VISIBLE_GRACE_S", 1.0)
+    with pytest.raises(SendFailed, match=r"never became visible.*input box cleared") as failure:
+        send_text(driver, pane, "first line\nsecond line", timeout=1.5, profile=profile)
+    assert failure.value.cleared is True
+    assert [step["step"] for step in failure.value.steps[-2:]] == ["visible", "clear"]
+    assert not any("Pasted text" in line for line in driver.capture(pane.pane_id))
+    type_and_submit(driver, pane.pane_id, "typed after the failure")
+    wait_until(lambda: demo_prompts(tmp_path), message="the typed prompt")
+    assert demo_prompts(tmp_path) == ["typed after the failure"]
+
+
+def test_a_persons_draft_is_never_touched(driver: TmuxDriver, tmp_path: Path) -> None:
+    """Text a person typed before the send: no paste, no clear keys; the draft survives."""
+    pane = spawn_demo(driver, tmp_path, name="demo")
+    profile = load_profile("demo")
+    wait_until(lambda: wait_ready(driver, pane, profile), message="demo agent ready")
+    driver.command("send-keys", "-t", pane.pane_id, "-l", "--", "my own draft")
+    wait_until(lambda: any("my own draft" in line for line in driver.capture(pane.pane_id)))
+    with pytest.raises(SendFailed, match="input box not empty") as failure:
+        send_text(driver, pane, "from agenttui", timeout=1.0)
+    assert failure.value.cleared is None
+    assert [step["step"] for step in failure.value.steps] == ["preflight"]
+    driver.send_keys(pane.pane_id, "Enter")
+    wait_until(lambda: demo_prompts(tmp_path), message="the draft submitted")
+    assert demo_prompts(tmp_path) == ["my own draft"]
+
+
+def test_input_rows_counts_lines_wraps_and_wide_characters() -> None:
+    assert input_rows("short", 120) == 1
+    assert input_rows("a\nb\n", 120) == 3
+    assert input_rows("x" * 250, 120) == 3  # 114 columns a row
+    assert input_rows("字" * 60, 120) == 2  # two columns each
 
 
 def test_copy_mode_is_left_before_pasting(driver: TmuxDriver, tmp_path: Path) -> None:

@@ -109,7 +109,12 @@ def run_spawn(args: argparse.Namespace) -> Any:
                 result["prompt"] = sent.as_json()
             except SendFailed as error:
                 # The agent runs: say where, so the caller can retry the prompt or kill it.
-                failure = {"delivered": False, "error": str(error), "steps": error.steps}
+                failure = {
+                    "delivered": False,
+                    "cleared": error.cleared,
+                    "error": str(error),
+                    "steps": error.steps,
+                }
                 result["prompt"] = failure
         reading = _reading(driver, driver.resolve(pane.pane_id))
         result.update(state=reading["state"], detail=reading["detail"], cwd=cwd)
@@ -142,7 +147,13 @@ def run_send(args: argparse.Namespace) -> Any:
         )
     except SendFailed as error:
         if args.json:
-            failure = {"delivered": False, "submitted": False, "attempts": 0}
+            # cleared: None when nothing was typed, else whether the box is empty again
+            failure = {
+                "delivered": False,
+                "submitted": False,
+                "attempts": 0,
+                "cleared": error.cleared,
+            }
             print(json.dumps({**failure, "error": str(error), "steps": error.steps}))
         print(f"agenttui: {error}", file=sys.stderr)
         return EXIT_NOT_DELIVERED

@@ -126,6 +126,8 @@ class Agent:
                 self.submit()
         elif key == Keys.BACKSPACE:
             self.screen.input = self.screen.input[:-1]
+        elif key == Keys.CTRL_U:  # empty the row, keep its newline (as Gemini CLI does)
+            self.screen.input = self.screen.input[: self.screen.input.rfind("\n") + 1]
         elif key == Keys.NEWLINE:
             self.screen.input += "\n"
         elif len(key) >= 1 and key not in Keys.ALL:

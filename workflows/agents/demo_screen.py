@@ -30,7 +30,8 @@ class Keys:
     BACKSPACE = "<backspace>"
     CTRL_C = "<ctrl-c>"
     CTRL_D = "<ctrl-d>"
-    ALL = (ENTER, NEWLINE, ESCAPE, BACKSPACE, CTRL_C, CTRL_D)
+    CTRL_U = "<ctrl-u>"
+    ALL = (ENTER, NEWLINE, ESCAPE, BACKSPACE, CTRL_C, CTRL_D, CTRL_U)
     CONTROL: ClassVar[dict[int, str]] = {
         0x0D: ENTER,
         0x0A: NEWLINE,
@@ -38,6 +39,7 @@ class Keys:
         0x08: BACKSPACE,
         0x03: CTRL_C,
         0x04: CTRL_D,
+        0x15: CTRL_U,
     }
 
     def __init__(self) -> None:

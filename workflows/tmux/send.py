@@ -18,6 +18,11 @@ The protocol (FIELD-NOTES §3), each step reported in ``SendResult.steps``:
    awaiting approval. Otherwise Enter is retried at most twice, and only while the text is
    still sitting in the input box. The text itself is pasted exactly once: a retried Enter
    can only submit what is still in the box, so a prompt is never submitted twice.
+7. clear (only after a failure past the paste) — the text never showed, or it still sits in
+   the box after the last Enter: the profile's ``clear_keys`` (one input row each) remove
+   what was typed, the box is checked empty again, and the NotDelivered says whether it is
+   (``SendFailed.cleared``). Preflight only pastes into an empty box, and sends to a pane are
+   serialised, so what gets cleared is the failed send's own text.
 """
 
 from __future__ import annotations
@@ -47,6 +52,9 @@ VISIBLE_GRACE_S = 10.0
 giving up early would leave it unsubmitted in the box for a retry to paste a second time."""
 MAX_ENTER_RETRIES = 2
 TAIL_CHARS = 400
+CLEAR_S = 3.0
+"""How long the box gets to show empty after the clear keys, per round (two rounds)."""
+KEYS_PER_COMMAND = 100
 BUSY = (AgentState.WORKING, AgentState.AWAITING_APPROVAL, AgentState.ASKING, AgentState.TRUST)
 SUBMITTED = (AgentState.WORKING, AgentState.AWAITING_APPROVAL, AgentState.ASKING)
 
@@ -70,11 +78,28 @@ class SendResult:
 
 
 class SendFailed(NotDelivered):
-    """NotDelivered with the steps that were tried (for --json output)."""
+    """NotDelivered with the steps that were tried (for --json output).
 
-    def __init__(self, message: str, steps: list[dict[str, object]]) -> None:
+    ``cleared``: None when nothing was typed, True when the text typed was removed and the
+    box shows empty again, False when some of it may still be in the agent's input box.
+    """
+
+    def __init__(
+        self, message: str, steps: list[dict[str, object]], cleared: bool | None = None
+    ) -> None:
         super().__init__(message)
         self.steps = steps
+        self.cleared = cleared
+
+
+def input_rows(text: str, width: int) -> int:
+    """How many input-box rows ``text`` can take at most (wide characters count twice)."""
+    columns = max(20, width - 6)  # the box's prompt and borders take a few columns
+    rows = 0
+    for line in text.split("\n"):
+        cells = sum(1 if ord(ch) < 0x1100 else 2 for ch in line)
+        rows += max(1, -(-cells // columns))
+    return rows
 
 
 def squash(text: str) -> str:
@@ -91,6 +116,7 @@ class _Sender:
         self.profile = profile
         self.deadline = time.monotonic() + timeout
         self.steps: list[dict[str, object]] = []
+        self.text = ""  # what was pasted: what a failure must clear
 
     def step(self, name: str, ok: bool, detail: str, started: float) -> None:
         ms = round((time.monotonic() - started) * 1000, 1)
@@ -99,6 +125,49 @@ class _Sender:
     def fail(self, name: str, detail: str, started: float) -> NotDelivered:
         self.step(name, False, detail, started)
         return SendFailed(f"not delivered to {self.pane.pane_id}: {detail}", self.steps)
+
+    def fail_typed(self, name: str, detail: str, started: float, extra_rows: int = 0) -> SendFailed:
+        """A failure after the paste: clear what was typed first, and say if that worked."""
+        self.step(name, False, detail, started)
+        cleared, how = self.clear(extra_rows)
+        message = f"not delivered to {self.pane.pane_id}: {detail}; {how}"
+        return SendFailed(message, self.steps, cleared)
+
+    def clear(self, extra_rows: int) -> tuple[bool, str]:
+        """Remove the pasted text with the profile's clear keys; (box empty again, detail)."""
+        started = time.monotonic()
+        keys = self.profile.clear_keys
+        state = self.state(self.screen())
+        if not keys or state in BUSY:
+            why = (
+                f"the agent is {state.value}" if state in BUSY else "the profile has no clear_keys"
+            )
+            detail = f"input box not cleared ({why}): the text may still be in it"
+            self.step("clear", False, detail, started)
+            return False, detail
+        rows = input_rows(self.text, self.pane.width) + extra_rows
+        for _ in range(2):  # a second round for a box slow to take the first one
+            sequence = keys * rows
+            for start in range(0, len(sequence), KEYS_PER_COMMAND):
+                self.driver.send_keys(
+                    self.pane.pane_id, *sequence[start : start + KEYS_PER_COMMAND]
+                )
+            if self.profile.input_empty is None:
+                detail = (
+                    f"clear keys sent for {rows} rows; the box cannot be checked (no input_empty)"
+                )
+                self.step("clear", False, detail, started)
+                return False, detail
+            until = time.monotonic() + CLEAR_S
+            while time.monotonic() < until:
+                if self.input_empty(self.screen()):
+                    detail = f"input box cleared ({len(sequence)} keys: {' '.join(keys)} × {rows})"
+                    self.step("clear", True, detail, started)
+                    return True, detail
+                time.sleep(POLL_S)
+        detail = "input box not cleared: still not empty after the clear keys"
+        self.step("clear", False, detail, started)
+        return False, detail
 
     def screen(self) -> list[str]:
         return self.driver.capture(self.pane.pane_id)
@@ -143,7 +212,10 @@ class _Sender:
                 self.step("preflight", True, "; ".join(notes), started)
                 return lines
             if time.monotonic() > self.deadline:
-                what = state.value if state else "input box not empty or not shown"
+                if state is not None and state is not AgentState.IDLE:
+                    what = state.value
+                else:  # a person's draft, say: never cleared, waited for
+                    what = "input box not empty or not shown (text already in it is left alone)"
                 raise self.fail("preflight", f"agent not ready for input: {what}", started)
             time.sleep(POLL_S)
 
@@ -157,6 +229,7 @@ class _Sender:
             self.driver.command("load-buffer", "-b", buffer, path)
         finally:
             os.unlink(path)
+        self.text = text
         try:
             self.driver.command("paste-buffer", "-p", "-d", "-b", buffer, "-t", self.pane.pane_id)
         except AgentTuiError as error:
@@ -187,9 +260,8 @@ class _Sender:
                 self.step("visible", True, "nothing visible to wait for (whitespace)", started)
                 return True
             if time.monotonic() > deadline:
-                raise self.fail(
-                    "visible", "pasted text never became visible; not submitted", started
-                )
+                detail = "pasted text never became visible; not submitted"
+                raise self.fail_typed("visible", detail, started)
             time.sleep(POLL_S)
 
     def still_in_box(self, needle: str, lines: list[str]) -> bool:
@@ -233,7 +305,18 @@ class _Sender:
                     self.step("confirm", True, "input box emptied", started)
                     return True, attempts
                 time.sleep(POLL_S)
-            if attempts > MAX_ENTER_RETRIES or not self.still_in_box(needle, lines):
+            in_box = self.still_in_box(needle, lines)
+            if attempts > MAX_ENTER_RETRIES and in_box:
+                # Provably not submitted: take the text out again so it cannot be submitted
+                # later with someone else's prompt. (Keys go in order: an Enter the agent
+                # only now takes submits first, and the clear keys then meet an empty box.)
+                detail = f"Enter pressed {attempts} times; the text is still in the input box"
+                failure = self.fail_typed("confirm", detail, started, extra_rows=attempts)
+                if hook.fired() or self.state(self.screen()) in SUBMITTED:
+                    self.step("confirm", True, "submitted after all (late)", started)
+                    return True, attempts
+                raise failure
+            if not in_box:
                 self.step("confirm", False, "no sign of submission; not retrying", started)
                 return False, attempts
             self.step("confirm", False, "text still in the input box; retrying Enter", started)
