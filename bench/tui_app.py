@@ -11,6 +11,9 @@ cold_start_ms: `python -m tui app` started in a private tmux pane until the issu
 the filter until the app has composed the next frame (headless; the frame is not written
 to a terminal). key_to_frame_ms: `l` (focus the next tile) until the next frame, with
 ``--panes`` idle agent panes mirrored (and their states polled, as in real use).
+Both are measured to the FIRST frame after the key, keys sent back to back (the next as
+soon as the app is idle); *_keys_with_later_frames counts keys whose effect needed a
+further frame (it should be 0: the whole effect of a key shows in one frame).
 ``--filter-rounds`` repeats the five filter queries (38 keys a round). Each figure is
 reported as p50/p95/p99/max over all samples; the last line is one JSON object.
 """
@@ -118,27 +121,35 @@ class FrameClock:
     """Records when the app composes a frame (App._display with something to show)."""
 
     def __init__(self, app: Any) -> None:
-        self.last = 0.0
+        self.frames: list[float] = []
+        self.keys_with_later_frames = 0
         original = app._display
 
         def display(screen: Any, renderable: Any) -> None:
             if renderable is not None:
-                self.last = time.perf_counter()
+                self.frames.append(time.perf_counter())
             original(screen, renderable)
 
         app._display = display
 
     async def key_to_frame(self, pilot: Any, key: str) -> float:
+        """From the key to the first frame composed after it (what the person sees change).
+        Keys whose effect took more than one frame (e.g. the key bar a message later) are
+        counted in ``keys_with_later_frames``."""
+        self.frames.clear()
         started = time.perf_counter()
         await pilot.press(key)
-        while self.last < started:
+        while not self.frames:
             if time.perf_counter() - started > NO_FRAME_S:
                 raise SystemExit(f"no frame within {NO_FRAME_S:.0f} s of the key {key!r}")
             await asyncio.sleep(0.0005)
-        return (self.last - started) * 1000
+        first = self.frames[0]
+        if len(self.frames) > 1:
+            self.keys_with_later_frames += 1
+        return (first - started) * 1000
 
 
-async def filter_keystrokes(queries: list[str], rounds: int) -> tuple[list[float], int]:
+async def filter_keystrokes(queries: list[str], rounds: int) -> tuple[list[float], int, int]:
     from tui.app import build_app
 
     app = build_app(poll_tiles=False)
@@ -158,10 +169,10 @@ async def filter_keystrokes(queries: list[str], rounds: int) -> tuple[list[float
             for _ in query:
                 await pilot.press("backspace")
             await pilot.press("enter")
-    return samples, total
+    return samples, total, clock.keys_with_later_frames
 
 
-async def tile_keystrokes(socket: str, panes: int, keys: int) -> tuple[list[float], int]:
+async def tile_keystrokes(socket: str, panes: int, keys: int) -> tuple[list[float], int, int]:
     from tui.app import build_app
     from widgets.pane_tile import PaneTile
 
@@ -183,7 +194,7 @@ async def tile_keystrokes(socket: str, panes: int, keys: int) -> tuple[list[floa
             samples.append(await clock.key_to_frame(pilot, key))
             await pilot.pause(0.05)
         tiles = len(app.screen.query(PaneTile))
-    return samples, tiles
+    return samples, tiles, clock.keys_with_later_frames
 
 
 def spawn_idle_panes(socket: str, count: int) -> None:
@@ -216,17 +227,22 @@ def main() -> int:
         tmux(socket, "new-session", "-d", "-s", "bench", "-x", "160", "-y", "50")
         starts = cold_starts(socket, args.starts) if args.starts else []
         queries = ["kalo", "bug ex", "project 1", "todo sel", "ravenqui"]
-        filtering, total = asyncio.run(filter_keystrokes(queries, args.filter_rounds))
-        keys, tiles = [], 0
+        filtering, total, filter_later = asyncio.run(filter_keystrokes(queries, args.filter_rounds))
+        keys, tiles, tile_later = [], 0, 0
         if args.panes:
             if args.panes < 2:
                 parser.error("--panes: 0 (no tile figures) or at least 2 (focus must move)")
             spawn_idle_panes(socket, args.panes)
-            keys, tiles = asyncio.run(tile_keystrokes(socket, args.panes, args.keys))
+            keys, tiles, tile_later = asyncio.run(tile_keystrokes(socket, args.panes, args.keys))
     finally:
         subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
         shutil.rmtree(tmp, ignore_errors=True)
-    result: dict[str, Any] = {"issues": total, "panes": tiles}
+    result: dict[str, Any] = {
+        "issues": total,
+        "panes": tiles,
+        "filter_keys_with_later_frames": filter_later,
+        "tile_keys_with_later_frames": tile_later,
+    }
     result.update(figures("cold_start_ms", starts))
     result.update(figures("filter_ms", filtering))
     result.update(figures("key_to_frame_ms", keys))

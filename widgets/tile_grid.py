@@ -131,6 +131,7 @@ class TileGrid(ScrollableContainer, can_focus=True):
                 previous.remove_class("-selected")
             tile.add_class("-selected")
             self._selected = tile
+            self.refresh_bindings()  # now, so the key bar changes in the same frame
             self.post_message(PaneTile.Selected(tile))
         if self.zoomed:
             self.zoom(tile)

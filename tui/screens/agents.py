@@ -89,7 +89,6 @@ class AgentsScreen(Screen[None]):
 
     def on_pane_tile_selected(self, _message: PaneTile.Selected) -> None:
         self._update_visible(models=False)  # a key press: only the focused pane changed
-        self.refresh_bindings()
 
     # -- tiles and states (the app polls; this screen shows) ---------------------------
     def show_tiles(self, infos: list[TileInfo]) -> None:
