@@ -35,7 +35,13 @@ from workflows.approvals.destructive import DenyHit, force_push, recursive_delet
 from workflows.approvals.paths import PathContext, credential_reason, policy_reason
 from workflows.approvals.shell import ParsedCommand, ShellSyntaxError, SimpleCommand, parse
 from workflows.approvals.unwrap import SHELLS, Unwrapped, basename, unwrap
-from workflows.approvals.words import code_literals, file_words, inline_code, is_secret_name
+from workflows.approvals.words import (
+    code_literals,
+    file_words,
+    inline_code,
+    is_secret_name,
+    shell_out_literals,
+)
 
 __all__ = ["DenyHit", "check_command", "check_tool", "command_text"]
 
@@ -144,10 +150,11 @@ def _text_run_again(
     upstream: list[SimpleCommand], command: SimpleCommand, stage: Unwrapped
 ) -> list[str]:
     """Text that a shell (or ``envsubst``) reading input expands and runs: the words piped
-    into it and its here-strings; ``envsubst``'s own arguments too."""
+    into it and its here-strings; ``envsubst``'s own arguments too; and the strings inline
+    code hands to a shell (``python -c "os.system('…')"``)."""
     name = basename(stage.argv[0]) if stage.argv else ""
     if name not in EXPANDERS or stage.nested:
-        return []
+        return shell_out_literals(inline_code(stage.argv))
     texts = [" ".join(earlier.argv[1:]) for earlier in upstream]
     texts += [target for op, target in command.redirects if op == "<<<"]
     if name == "envsubst":

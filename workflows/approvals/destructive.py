@@ -42,7 +42,7 @@ def recursive_delete(
     if not recursive:
         return
     targets = _operands(argv[1:])
-    if not targets and stage.stdin_arguments:
+    if stage.stdin_arguments:  # xargs adds the paths it reads (or puts them in -I's {})
         yield DenyHit("recursive-delete", "recursive delete of paths read from input")
     for target in targets:
         yield from _judge_target(target, ctx)

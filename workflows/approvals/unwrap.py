@@ -44,12 +44,20 @@ REMOTE_RUNNERS: dict[str, frozenset[str]] = {
     ),
     "watch": frozenset({"-n", "--interval", "-q", "--equexit"}),
 }
+# Options whose value is a command line run by a shell (``script -qc "…"``, ``env -S "…"``).
+COMMAND_OPTIONS: dict[str, frozenset[str]] = {
+    "script": frozenset({"-c", "--command"}),
+    "flock": frozenset({"-c", "--command"}),
+    "runuser": frozenset({"-c", "--command"}),
+    "git": frozenset({"-x", "--exec"}),
+}
+ENV_SPLIT = frozenset({"-S", "--split-string"})
 PLAIN_WRAPPERS = frozenset({"nohup", "command", "exec", "builtin", "setsid", "chronic"})
 # Options that take a value, per wrapper (short forms whose value is the next word).
 WRAPPER_OPTIONS: dict[str, frozenset[str]] = {
     "sudo": frozenset({"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "-R"}),
     "doas": frozenset({"-u", "-C"}),
-    "env": frozenset({"-u", "-C", "--unset", "--chdir"}),
+    "env": frozenset({"-u", "-C", "--unset", "--chdir", "-S", "--split-string"}),
     "nice": frozenset({"-n", "--adjustment"}),
     "ionice": frozenset({"-c", "-n", "-p"}),
     "timeout": frozenset({"-s", "-k", "--signal", "--kill-after"}),
@@ -96,6 +104,7 @@ def unwrap(argv: list[str]) -> Unwrapped:
             start = index
             index = _skip_options(argv, index + 1, WRAPPER_OPTIONS.get(name, frozenset()))
             if name == "env":
+                result.nested += _option_values(argv[start + 1 : index], ENV_SPLIT)
                 while index < len(argv) and ASSIGNMENT.match(argv[index]):
                     index += 1
                 if index >= len(argv):  # bare env: prints the environment
@@ -130,6 +139,7 @@ def embedded_commands(argv: list[str]) -> list[str]:
         index = _skip_options(argv, 1, REMOTE_RUNNERS[name]) + (name == "ssh")
         if index < len(argv):
             found.append(" ".join(argv[index:]))
+    found += _option_values(argv[1:], COMMAND_OPTIONS.get(name, frozenset()))
     if name == "find":
         for index, word in enumerate(argv):
             if word in ("-exec", "-execdir", "-ok", "-okdir"):
@@ -155,3 +165,18 @@ def _shell_command(argv: list[str]) -> str | None:
         if "c" in word[1:] and position + 1 < len(argv):
             return argv[position + 1]
     return None
+
+
+def _option_values(args: list[str], options: frozenset[str]) -> list[str]:
+    """Values of the given options: ``-c TEXT``, ``--command=TEXT``, clustered ``-qc TEXT``."""
+    values = []
+    for index, arg in enumerate(args):
+        option, equals, value = arg.partition("=")
+        if equals and option in options:
+            values.append(value)
+        elif index + 1 < len(args) and (
+            arg in options
+            or (arg[:1] == "-" and arg[1:2] != "-" and any(f"-{arg[-1]}" == o for o in options))
+        ):
+            values.append(args[index + 1])
+    return values

@@ -52,6 +52,11 @@ CODE_OPTIONS = {
     "ruby": ("-e",),
     "php": ("-r",),
 }
+# Calls that hand a string to a shell: their literals are command lines too.
+SHELL_OUT = re.compile(
+    r"\b(system|popen|Popen|subprocess|check_output|check_call|spawnSync|spawn|execSync|exec"
+    r"|shell_exec|passthru)\s*[.(]|`|%x"
+)
 STRING_LITERAL = re.compile(r"""(['"`])((?:\\.|(?!\1).)*)\1""", re.DOTALL)
 
 
@@ -104,3 +109,9 @@ def inline_code(argv: list[str]) -> str:
 def code_literals(code: str) -> list[str]:
     """The string literals of a program text: the only places it names files."""
     return [match[2] for match in STRING_LITERAL.finditer(code)]
+
+
+def shell_out_literals(code: str) -> list[str]:
+    """The string literals of inline code that may run them through a shell
+    (``os.system('…')``, ``subprocess.run('…', shell=True)``, ``execSync('…')``)."""
+    return code_literals(code) if SHELL_OUT.search(code) else []
