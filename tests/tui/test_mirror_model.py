@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 
 from widgets.screen_view import ScreenView, rich_style
-from workflows.tmux.mirror_screen import PaneModel, StyleKey, carried_prefixes
+from workflows.tmux.mirror_screen import PaneModel, StyleKey, _row_runs, carried_prefixes
 
 
 def test_only_changed_rows_are_dirty() -> None:
@@ -116,3 +116,33 @@ def test_scrolled_rows_are_moved_not_parsed_again() -> None:
     for y, text in enumerate(model.text_lines()):
         line = model.screen.buffer[y]
         assert "".join(line[x].data for x in range(20)) == text
+
+
+def test_a_row_scrolled_from_under_codes_that_change_nothing_is_moved() -> None:
+    # tmux ends captured rows with codes like `39m 49m`: the row below carries them in,
+    # and once it scrolls to the top it carries nothing in. Same look: moved, not drawn.
+    model = PaneModel("%1", 20, 3)
+    model.apply_capture(["\x1b[32m●\x1b[39m\x1b[49m one", "two", "prompt"], 20, 3)
+    before = model.row(1)
+    parsed: list[int] = []
+    draw_row = model._draw_row
+    model._draw_row = lambda y, line: parsed.append(y) or draw_row(y, line)  # type: ignore[method-assign]
+    assert model.apply_capture(["two", "three", "prompt"], 20, 3) == {0, 1}
+    assert parsed == [1] and model.row(0) is before
+    # a carry that does change the look still makes the row different
+    assert carried_prefixes(["\x1b[1;32mA\x1b[22m", "B"]) == ["", "\x1b[32m"]
+
+
+def test_runs_drawn_from_tokens_equal_runs_walked_from_cells() -> None:
+    lines = [
+        "\x1b[32m●\x1b[39m \x1b[1m000001\x1b[0m\x1b[39m\x1b[49m t=1 words   ",
+        "\x1b[48;5;236m  box  \x1b[49m plain    \x1b[7mrev",
+        "你好 wide \x1b[38;2;1;2;3mrgb\x1b[0m  ",
+        "   ",
+        "\x1b[44m" + " " * 30,  # a background to the end of the row
+        "e\u0301 combining, then text",  # pyte's own draw: runs from the cells
+    ]
+    model = PaneModel("%1", 30, len(lines))
+    model.apply_capture(lines, 30, len(lines))
+    for y in range(len(lines)):
+        assert model.row(y) == _row_runs(model.screen.buffer[y], 30), lines[y]

@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 import threading
 from functools import lru_cache
-from itertools import groupby
-from operator import itemgetter
+from itertools import compress, groupby, repeat
+from operator import add, itemgetter, ne
 from typing import Any, NamedTuple
 
 import pyte
@@ -123,6 +123,7 @@ class _CellTable(dict[str, Cell]):
 
 
 _CELL_TABLES: dict[Any, _CellTable] = {}
+_DEFAULT_CELL = Cell(data=" ")
 
 
 def _cell_table(attrs: Any) -> _CellTable:
@@ -143,7 +144,7 @@ class MirrorScreen(pyte.Screen):
 
     @property
     def default_char(self) -> Cell:  # type: ignore[override]
-        return Cell(data=" ")
+        return _DEFAULT_CELL
 
     def reset(self) -> None:
         super().reset()
@@ -153,16 +154,26 @@ class MirrorScreen(pyte.Screen):
         """pyte's draw, without a per-character ``_replace`` for the common case: a run
         of width-1/2 characters that fits on the row (every row tmux captures does).
         Cells are immutable, so one Cell per (character, look) is shared."""
+        if self.draw_fast(data) is None:
+            super().draw(data)
+
+    def draw_fast(self, data: str, *, fresh_row: bool = False) -> str | None:
+        """Draw ``data`` if it fits the common case; return the text drawn (after the
+        charset), or None (nothing done: pyte's own draw must do it). On a ``fresh_row``
+        (every cell from the cursor on is blank) blanks in the default look are skipped."""
         data = data.translate(self.g1_charset if self.charset else self.g0_charset)
-        x, columns = self.cursor.x, self.columns
+        cursor = self.cursor
+        x, columns = cursor.x, self.columns
         narrow = data.isascii() and data.isprintable()
         widths = [] if narrow else [_char_width(char) for char in data]
         width = len(data) if narrow else sum(widths)
         if mo.IRM in self.mode or width > columns - x or not (narrow or all(widths)):
-            super().draw(data)
-            return
-        line: Any = self.buffer[self.cursor.y]
-        table = _cell_table(self.cursor.attrs)
+            return None
+        if fresh_row and cursor.attrs == _DEFAULT_CELL and not data.strip(" "):
+            cursor.x = x + width  # blanks on a blank row: the cells stay default
+            return data
+        line: Any = self.buffer[cursor.y]
+        table = _cell_table(cursor.attrs)
         if narrow or max(widths) == 1:  # the common case: one cell per character
             line.update(zip(range(x, x + len(data)), map(table.__getitem__, data), strict=True))
             x += len(data)
@@ -173,8 +184,9 @@ class MirrorScreen(pyte.Screen):
                 if char_width == 2 and x + 1 < columns:
                     line[x + 1] = stub
                 x += char_width
-        self.cursor.x = x
-        self.dirty.add(self.cursor.y)
+        cursor.x = x
+        self.dirty.add(cursor.y)
+        return data
 
     def select_graphic_rendition(self, *attrs: int, private: bool = False) -> None:
         if private:
@@ -215,7 +227,7 @@ class MirrorScreen(pyte.Screen):
 
 _CELL_LOOK = itemgetter(1, 2, 3, 9, 4, 5, 8, 7, 6)  # Cell fields in StyleKey order
 _CELL_TEXT = itemgetter(0)
-_STYLE_KEYS: dict[tuple[object, ...], StyleKey] = {}
+_STYLE_KEYS: dict[tuple[object, ...], StyleKey] = {tuple(DEFAULT_STYLE): DEFAULT_STYLE}
 
 
 def _style_key(look: tuple[object, ...]) -> StyleKey:
@@ -225,14 +237,34 @@ def _style_key(look: tuple[object, ...]) -> StyleKey:
     return key
 
 
+def _cell_style(cell: Any) -> StyleKey:
+    """The StyleKey of a cell's look."""
+    return _style_key(_CELL_LOOK(cell))
+
+
 def _row_runs(line: Any, columns: int) -> Row:
     """Merge a screen row's cells into (text, style) runs; wide-char stubs add nothing."""
-    default = line.default
-    cells = [line.get(x, default) for x in range(columns)]
+    cells = map(line.get, range(columns), repeat(line.default, columns))
     return tuple(
         ("".join(map(_CELL_TEXT, group)), _style_key(look))
         for look, group in groupby(cells, key=_CELL_LOOK)
     )
+
+
+def _merge_runs(runs: list[Run], end: int, columns: int) -> Row:
+    """Runs drawn in one pass (text ending at column ``end``) merged like
+    :func:`_row_runs` merges cells: adjacent runs of one look become one, and the blank
+    cells after ``end`` are a run of default spaces."""
+    if end < columns:
+        runs.append((" " * (columns - end), DEFAULT_STYLE))
+    merged: list[Run] = []
+    for key, group in groupby(runs, key=_RUN_STYLE):
+        texts = [text for text, _ in group]
+        merged.append((texts[0] if len(texts) == 1 else "".join(texts), key))
+    return tuple(merged)
+
+
+_RUN_STYLE = itemgetter(1)
 
 
 @lru_cache(maxsize=8192)
@@ -249,7 +281,47 @@ def _carry_after(carry: str, line: str) -> str:
             codes = []
         else:
             codes.append(code)
-    return "".join(codes)
+    return _canonical_sgr("".join(codes))
+
+
+_FLAG_OFF = {22: (1, 2), 23: (3,), 24: (4,), 25: (5,), 27: (7,), 29: (9,)}
+
+
+@lru_cache(maxsize=4096)
+def _canonical_sgr(codes: str) -> str:
+    """One SGR code with the effect of ``codes`` applied to the default look ("" if they
+    leave it default), so a row scrolled under a different row (tmux ends a captured row
+    with codes like ``39m 49m`` that change nothing) still compares equal and is moved, not
+    drawn again. Codes it does not know are kept as they are."""
+    flags: set[int] = set()
+    colours: dict[int, str] = {}  # 38 → fg, 48 → bg, as SGR parameters
+    for code in _SGR.findall(codes):
+        pending = list(reversed(_sgr_params(code[2:-1]) or (0,)))
+        while pending:
+            attr = pending.pop()
+            if attr == 0:
+                flags.clear()
+                colours.clear()
+            elif attr in _TEXT_ON:
+                flags.add(attr)
+            elif attr in _FLAG_OFF:
+                flags.difference_update(_FLAG_OFF[attr])
+            elif 30 <= attr <= 37 or 90 <= attr <= 97:
+                colours[38] = str(attr)
+            elif 40 <= attr <= 47 or 100 <= attr <= 107:
+                colours[48] = str(attr)
+            elif attr in (39, 49):
+                colours.pop(attr - 1, None)
+            elif attr in (38, 48) and len(pending) >= 2 and pending[-1] == 5:
+                colours[attr] = f"{attr};5;{pending[-2]}"
+                del pending[-2:]
+            elif attr in (38, 48) and len(pending) >= 4 and pending[-1] == 2:
+                colours[attr] = f"{attr};2;{pending[-2]};{pending[-3]};{pending[-4]}"
+                del pending[-4:]
+            else:
+                return codes
+    words = [str(flag) for flag in sorted(flags)] + [colours[k] for k in sorted(colours)]
+    return f"\x1b[{';'.join(words)}m" if words else ""
 
 
 _CARRIES: dict[tuple[str, str], str] = {}
@@ -311,11 +383,17 @@ class PaneModel:
                 self.screen.resize(lines=height, columns=columns)
                 self._captured = []
                 self.rows = [() for _ in range(height)]
-            lines = (lines + [""] * height)[:height]
-            keyed = [p + line for p, line in zip(carried_prefixes(lines), lines, strict=True)]
-            self.content = [_shows_something(line) for line in lines]
+            if len(lines) != height:
+                lines = (lines + [""] * height)[:height]
+            keyed = list(map(add, carried_prefixes(lines), lines))
             old = self._captured
-            changed = [y for y, line in enumerate(keyed) if y >= len(old) or old[y] != line]
+            if keyed == old:
+                return set()
+            self.content = list(map(_shows_something, lines))
+            if len(old) == height:
+                changed = list(compress(range(height), map(ne, old, keyed)))
+            else:
+                changed = list(range(height))
             # Old rows that changed may move elsewhere, each at most once (no copying).
             movable = {old[y]: y for y in changed if y < len(old)}
             buffer, old_rows = self.screen.buffer, self.rows
@@ -334,37 +412,54 @@ class PaneModel:
                     del buffer[source]
                 buffer.update(lines_moved)
             chunks = []
+            built: dict[int, Row] = {}
             for y in drawn:
-                if not self._draw_row(y, keyed[y]):
+                row = self._draw_row(y, keyed[y])
+                if row is None:
                     clean = _PRIVATE_CSI.sub("", keyed[y])
                     chunks.append(f"\x1b[{y + 1};1H\x1b[0m\x1b[2K{clean}")
-            if chunks:
+                elif row:
+                    built[y] = row
+            if chunks:  # pyte's parser may touch other rows: their runs come from cells
                 self.stream.feed("".join(chunks) + "\x1b[0m")
-            return self._publish(moved, old_rows)
+                built.clear()
+            return self._publish(moved, old_rows, built)
 
-    def _draw_row(self, y: int, line: str) -> bool:
+    def _draw_row(self, y: int, line: str) -> Row | None:
         """Draw one captured row through the screen's own operations (SGR, erase, draw),
-        tokenised by a regex instead of pyte's per-character stream parser. A capture
-        holds only SGR codes and printable text; anything else (False) goes to pyte's
-        parser instead."""
+        tokenised by a regex instead of pyte's per-character stream parser, and return
+        its runs (from the tokens: no walk over the cells), or ``()`` when only pyte's
+        buffer knows them. A capture holds only SGR codes and printable text; anything
+        else (None) goes to pyte's parser instead."""
         tokens = _TOKENS.findall(line)
         if any(other for _, _, other in tokens):
-            return False
+            return None
         screen = self.screen
         cursor: Any = screen.cursor
         cursor.x, cursor.y = 0, y
-        cursor.attrs = screen.default_char
+        cursor.attrs = _DEFAULT_CELL
         screen.buffer.pop(y, None)  # erase: the row becomes a fresh line of default cells
         screen.dirty.add(y)
+        runs: list[Run] | None = []
         for params, text, _ in tokens:
-            if text:
-                screen.draw(text)
-            else:
+            if not text:
                 screen.select_graphic_rendition(*_sgr_params(params))
-        cursor.attrs = screen.default_char
-        return True
+                continue
+            look = cursor.attrs
+            drawn = screen.draw_fast(text, fresh_row=True)
+            if drawn is None:
+                screen.draw(text)
+                runs = None  # pyte's draw (wrap, combining marks…): runs from its cells
+            elif runs is not None:
+                runs.append((drawn, _cell_style(look)))
+        cursor.attrs = _DEFAULT_CELL
+        if runs is None or cursor.y != y:
+            return ()
+        return _merge_runs(runs, cursor.x, screen.columns)
 
-    def _publish(self, moved: dict[int, int], old_rows: list[Row | None]) -> set[int]:
+    def _publish(
+        self, moved: dict[int, int], old_rows: list[Row | None], built: dict[int, Row]
+    ) -> set[int]:
         dirty = {y for y in self.screen.dirty if 0 <= y < self.screen.lines}
         self.screen.dirty.clear()
         changed = dirty | moved.keys()
@@ -373,7 +468,7 @@ class PaneModel:
             for y, source in moved.items():
                 rows[y] = old_rows[source]  # the same Row object: the tile's Strip is reused
             for y in dirty:
-                rows[y] = None  # built on demand by row()
+                rows[y] = built.get(y)  # None: built on demand by row()
             self.rows = rows
             self.version += 1
         return changed
