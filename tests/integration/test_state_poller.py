@@ -1,7 +1,7 @@
 """The batched state poller on a real tmux server with shell panes: it agrees with
 ``read_state``, re-reads nothing for idle panes, and re-reads a pane when it printed, when a
-hook event arrived for it, when its quiescence or hook-grace deadline passed, and when it
-died (tmux alone tells that)."""
+hook event arrived for it, when its quiescence or hook-grace deadline passed, when it
+died (tmux alone tells that), and in the safety sweep (a lost ``%output``)."""
 
 from __future__ import annotations
 
@@ -31,10 +31,12 @@ def states(poller: StatePoller, dirty: set[str] | None) -> dict[str, str]:
     return {pane.name: reading.state.value for pane, reading in poller.poll(dirty)}
 
 
-def spawn_idle_shells(driver: TmuxDriver, names: list[str]) -> tuple[StatePoller, dict[str, str]]:
+def spawn_idle_shells(
+    driver: TmuxDriver, names: list[str], **options: float
+) -> tuple[StatePoller, dict[str, str]]:
     ids = {name: driver.spawn(SHELL, name=name, agent="shell", env={"PS1": "$ "}).pane_id
            for name in names}  # fmt: skip
-    poller = StatePoller(driver)
+    poller = StatePoller(driver, **options)
     wait_until(
         lambda: set(states(poller, None).values()) == {"idle"}, timeout=30, message="idle shells"
     )
@@ -105,3 +107,25 @@ def test_hook_event_and_death_reread_the_pane(driver: TmuxDriver) -> None:
     wait_until(lambda: states(poller, set())["h2"] == "exited", timeout=30, message="exited")
     [reading] = [r for pane, r in poller.poll(set()) if pane.name == "h2"]
     assert reading.detail == {"status": 3, "signal": None}
+
+
+def test_sweep_rereads_panes_whose_output_was_missed(driver: TmuxDriver) -> None:
+    poller, ids = spawn_idle_shells(driver, ["s1", "s2"], sweep_s=2.0)
+    # s1 prints, but nobody reports it dirty (as if the %output was lost in a reconnect).
+    driver.send_keys(ids["s1"], "echo SWEEP-MARK-7", "Enter")
+    wait_until(
+        lambda: any(line == "SWEEP-MARK-7" for line in driver.capture(ids["s1"])),
+        message="the echo",
+    )
+    before = poller.classified
+    states(poller, set())
+    assert poller.classified == before  # not due yet: nothing says s1 changed
+    # Within 1.25 × sweep_s every pane is read again, the changed one and the quiet one.
+    reads = {pane_id: poller.reads[pane_id] for pane_id in ids.values()}
+
+    def swept() -> bool:
+        states(poller, set())
+        return all(poller.reads[pane_id] > reads[pane_id] for pane_id in ids.values())
+
+    wait_until(swept, timeout=30, message="the sweep re-read both panes")
+    assert states(poller, set()) == {"s1": "idle", "s2": "idle"}

@@ -13,9 +13,13 @@ when:
 - anything tmux reports about it changed (dead, exit status, title, size, command…);
 - a deadline passed: the quiescence time of an agent judged working only by its output,
   or the grace period of a fresh hook (the two inputs of ``classify`` that age);
-- its profile file changed (profiles are re-read every ``PROFILE_RELOAD_S``).
+- its profile file changed (profiles are re-read every ``PROFILE_RELOAD_S``);
+- it has not been read for about ``sweep_s`` (a safety sweep: a ``%output`` lost while the
+  control connection reconnected must not leave a pane's state stale for ever). Each pane's
+  sweep time is spread over 0.75–1.25 × ``sweep_s`` by its id, so 100 panes do not all
+  re-read in the same poll.
 
-An idle pane then costs one line of ``list-panes`` per poll and nothing else.
+An idle pane then costs one line of ``list-panes`` per poll, and one read per sweep.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import hashlib
 import math
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -40,6 +45,7 @@ if TYPE_CHECKING:
     from workflows.tmux.driver import PaneInfo, TmuxDriver
 
 PROFILE_RELOAD_S = 10.0
+SWEEP_S = 30.0
 ACTIVITY_FORMAT = "#{pane_id} #{window_activity}"
 
 
@@ -57,13 +63,16 @@ class _Tracked:
 class StatePoller:
     """``poll()`` returns ``(pane, reading)`` for every agent pane (named or with a profile).
 
-    Thread-safe (one poll at a time). ``classified`` counts re-classifications (tests and
-    benchmarks check that idle panes cost none).
+    Thread-safe (one poll at a time). ``classified`` and ``reads`` count re-classifications
+    (tests and benchmarks check that idle panes cost none between sweeps).
     """
 
-    def __init__(self, driver: TmuxDriver, *, store: Store | None = None) -> None:
+    def __init__(
+        self, driver: TmuxDriver, *, store: Store | None = None, sweep_s: float = SWEEP_S
+    ) -> None:
         self.driver = driver
         self._store = store
+        self.sweep_s = sweep_s
         self._tracked: dict[str, _Tracked] = {}
         self._profiles: dict[str, Profile] = {}
         self._profiles_at = -math.inf
@@ -71,6 +80,8 @@ class StatePoller:
         self._last_event_id: int | None = None
         self._lock = threading.Lock()
         self.classified = 0
+        self.reads: Counter[str] = Counter()
+        """Re-classifications per pane id."""
 
     @property
     def store(self) -> Store:
@@ -170,6 +181,7 @@ class StatePoller:
         self, pane: PaneInfo, tracked: _Tracked | None, activity: dict[str, float], now: float
     ) -> _Tracked:
         self.classified += 1
+        self.reads[pane.pane_id] += 1
         profile = self._profiles.get(pane.agent) or _load(pane.agent)
         if pane.dead:
             if pane.dead_status is None and pane.dead_signal is None:
@@ -192,7 +204,10 @@ class StatePoller:
         events = recent_events(self.store, pane_id=pane.pane_id, server=server, now=now)
         idle_seconds = max(0.0, now - changed_at)
         reading = classify(profile, lines, pane.title, events, idle_seconds)
-        recheck_at = _recheck_at(reading, profile, events, now, changed_at)
+        recheck_at = min(
+            _recheck_at(reading, profile, events, now, changed_at),
+            now + self.sweep_s * _spread(pane.pane_id),
+        )
         return _Tracked(pane, reading, digest, changed_at, recheck_at)
 
 
@@ -211,6 +226,12 @@ def _recheck_at(
     if fresh:
         at = min(at, now + HOOK_GRACE_S - min(fresh))
     return at
+
+
+def _spread(pane_id: str) -> float:
+    """A factor in [0.75, 1.25) fixed per pane, to stagger the panes' sweeps."""
+    digest = hashlib.blake2b(pane_id.encode(), digest_size=2).digest()
+    return 0.75 + int.from_bytes(digest, "big") / 65536 / 2
 
 
 def _load(kind: str) -> Profile:
