@@ -162,7 +162,7 @@ class MirrorScreen(pyte.Screen):
         charset), or None (nothing done: pyte's own draw must do it). On a ``fresh_row``
         (every cell from the cursor on is blank) blanks in the default look are skipped."""
         data = data.translate(self.g1_charset if self.charset else self.g0_charset)
-        cursor = self.cursor
+        cursor: Any = self.cursor
         x, columns = cursor.x, self.columns
         narrow = data.isascii() and data.isprintable()
         widths = [] if narrow else [_char_width(char) for char in data]
