@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from textual.geometry import Region
 
 from tests.git_repos import make_project
 from tests.tui.pilot_helpers import enabled_keys, until
@@ -14,6 +15,7 @@ from tui.app import build_app
 from tui.screens.triage import TriageScreen
 from tui.screens.workflow_picker import WorkflowPicker
 from widgets.issue_table import IssueTable
+from widgets.key_bar import KeyBar
 from workflows.runs import list_runs
 
 SLEEP_WORKFLOW = """
@@ -47,6 +49,25 @@ async def test_filter_as_you_type() -> None:
         assert app.focused is screen.table
         await pilot.press("escape")  # nothing selected: escape clears groups, keeps filter
         assert len(screen.table.issues) == len(shown)
+
+
+async def test_key_bar_follows_what_enter_can_launch() -> None:
+    app = build_app(poll_tiles=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await _loaded(pilot, app)
+        key_bar = screen.query_one(KeyBar)
+
+        def shown() -> str:  # what the bar has painted (its cached lines), not a fresh render
+            return key_bar.render_lines(Region(0, 0, key_bar.size.width, 1))[0].text
+
+        await until(pilot, lambda: "Launch" in shown(), message="Launch shown")
+        screen.apply_filter("zzqx-no-such-issue")  # as typing does, without a focus change
+        await pilot.pause()
+        assert not screen.check_action("launch", ())
+        assert "Launch" not in shown()
+        screen.apply_filter("")
+        await pilot.pause()
+        assert "Launch" in shown()
 
 
 async def test_select_group_and_suggestions() -> None:

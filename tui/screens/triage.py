@@ -119,8 +119,11 @@ class TriageScreen(Screen[None]):
             return
         self.query_text = query
         shown = self._filter.apply(query)
+        had_issues = bool(self.table.issues)
         self.table.show(shown)
         self._status(f"{len(shown)} of {len(self.all_issues)}")
+        if bool(shown) != had_issues:  # Enter (launch) applies only with an issue under it
+            self.refresh_bindings()
 
     def action_filter(self) -> None:
         self.query_one("#filter", Input).focus()
