@@ -5,6 +5,8 @@
 Runs in a throw-away state/config dir. Prints percentiles; the last line is one JSON object.
 - decide_ms: ``decide()`` in-process over a mixed corpus (deny-list hits, rule hits, asks),
   including the audit write;
+- denylist_ms: the deny-list alone (parse, unwrap, judge every word) over the same corpus
+  plus quoting- and wrapper-heavy commands, no audit write;
 - hook_ms: one ``agenttui hook claude`` process answering a PermissionRequest (what Claude
   Code waits for before a dialog is shown or skipped);
 - checkin_late_ms: how long after its due time the timer starts delivering a check-in.
@@ -36,10 +38,22 @@ CORPUS = [
 ]
 
 
+HEAVY = [
+    'echo "see .env" && ls',
+    "echo $MONKEY '$API_KEY'",
+    'rm -rf "$BUILD_DIR"',
+    "sudo env X=1 timeout 10 bash -c 'cat .env; echo $(git status)'",
+    "find . -name '*.pyc' -exec sh -c 'rm -f \"$1\"' _ {} \\;",
+    "python3 -c \"import os; os.system('ls -la')\"",
+    "ssh host 'cd /srv && git pull && make'",
+    "printf '%s\\n' a b c | xargs -I{} echo {}",
+]
+
+
 def percentiles(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-    return {"p50": round(pick(0.5), 2), "p95": round(pick(0.95), 2), "max": round(ordered[-1], 2)}
+    return {"p50": round(pick(0.5), 3), "p95": round(pick(0.95), 3), "max": round(ordered[-1], 2)}
 
 
 def bench_decide(rounds: int, worktree: Path) -> dict[str, float]:
@@ -52,6 +66,20 @@ def bench_decide(rounds: int, worktree: Path) -> dict[str, float]:
         for command in CORPUS:
             started = time.perf_counter()
             decide("Bash", {"command": command}, worktree, "bench", project=worktree, store=store)
+            times.append((time.perf_counter() - started) * 1000)
+    return percentiles(times)
+
+
+def bench_denylist(rounds: int, worktree: Path) -> dict[str, float]:
+    from workflows.approvals.denylist import check_command
+    from workflows.approvals.paths import PathContext
+
+    ctx = PathContext.for_cwd(worktree)
+    times = []
+    for _ in range(rounds):
+        for command in CORPUS + HEAVY:
+            started = time.perf_counter()
+            check_command(command, ctx)
             times.append((time.perf_counter() - started) * 1000)
     return percentiles(times)
 
@@ -120,6 +148,7 @@ def main() -> None:
         worktree.mkdir()
         result = {
             "decide_ms": bench_decide(args.rounds, worktree),
+            "denylist_ms": bench_denylist(args.rounds * 5, worktree),
             "hook_ms": bench_hook(max(5, args.rounds // 2), worktree),
             "checkin_late_ms": bench_checkins(args.rounds),
         }

@@ -108,33 +108,38 @@ def credential_reason(word: str, ctx: PathContext) -> tuple[str, str] | None:
             return "credentials", f"touches a credential file ({piece})"
         if ENV_FILE.match(name) and not name.endswith(ENV_EXAMPLES):
             return "credentials", f"touches an environment file ({piece})"
-        if path.endswith(CREDENTIAL_SUFFIXES) or _same_file(path, config_file(), ctx):
+        if path.endswith(CREDENTIAL_SUFFIXES) or _resolved(path, ctx) == os.path.normpath(
+            config_file()
+        ):
             return "credentials", f"touches a credential file ({piece})"
     return None
 
 
 def policy_reason(word: str, ctx: PathContext) -> str | None:
     """Why ``word`` names a file that grants agents permissions, else None."""
+    state = os.path.normpath(state_dir())
+    protected = (os.path.normpath(config_dir() / "policy.toml"), state + "/claude-settings")
     for piece in _pieces(word):
         path = expand_home(piece, ctx.home).replace("\\", "/")
-        if path.endswith(POLICY_SUFFIXES):
-            return f"changes an approval policy or agent settings ({piece})"
-        resolved = _resolve(path, ctx)
-        state = state_dir()
-        protected = (config_dir() / "policy.toml", state / "claude-settings")
-        if any(resolved == p or p in resolved.parents for p in protected) or (
-            resolved.parent == state and resolved.name.startswith("agenttui.sqlite3")
+        resolved = _resolved(path, ctx)  # strings: this runs for every word of every command
+        if (
+            path.endswith(POLICY_SUFFIXES)
+            or any(resolved == p or resolved.startswith(p + "/") for p in protected)
+            or (
+                os.path.dirname(resolved) == state
+                and os.path.basename(resolved).startswith("agenttui.sqlite3")
+            )
         ):
             return f"changes an approval policy or agent settings ({piece})"
     return None
 
 
+def _resolved(path: str, ctx: PathContext) -> str:
+    return os.path.normpath(os.path.join(ctx.cwd or ctx.worktree, path))
+
+
 def _resolve(path: str, ctx: PathContext) -> Path:
-    return Path(os.path.normpath(os.path.join(ctx.cwd or ctx.worktree, path)))
-
-
-def _same_file(path: str, other: Path, ctx: PathContext) -> bool:
-    return _resolve(path, ctx) == Path(os.path.normpath(other))
+    return Path(_resolved(path, ctx))
 
 
 def delete_target_reason(word: str, ctx: PathContext) -> str | None:
