@@ -163,3 +163,58 @@ def test_codex_hooks_refuse_a_sandboxed_secret_read(
     assert "agenttui policy refused" in sent_back
     audit = [(e.agent, e.summary, e.decision, e.decided_by) for e in entries(Store())]
     assert audit == [("x8", "cat .env", "deny", "deny-list:credentials")]
+
+
+def test_claude_asks_a_person_about_a_delete_the_policy_cannot_judge(
+    driver: TmuxDriver, anthropic: AnthropicServer, tmp_path: Path
+) -> None:
+    """``rm -rf "$PWD/build-q1"``: an allow rule covers rm, but the deny-list cannot know the
+    target, so PreToolUse answers "ask" and Claude shows its dialog with agenttui's reason
+    (the PermissionRequest that follows audits the question); the person approves it."""
+    config_dir().mkdir(parents=True, exist_ok=True)
+    (config_dir() / "policy.toml").write_text('allow = ["Bash(rm:*)"]\n')
+    anthropic.script(
+        Reply.bash('rm -rf "$PWD/build-q1"'),
+        Reply.text("Removed it, marker-q2."),
+    )
+    agent = AgentPane.claude(driver, anthropic, tmp_path, name="w2")
+    (agent.project / "build-q1").mkdir()
+    agent.wait_state("idle")
+    assert agent.send("clean the build please").submitted
+    reading = agent.wait_state("awaiting_approval")
+    try:
+        # The reason the person reads names the variable the policy cannot know.
+        screen = "\n".join(agent.wait_screen("cannot know", timeout=10))
+        assert "deny-list-ask:recursive-delete" in screen and "$PWD" in screen
+        assert (agent.project / "build-q1").exists()
+    except AssertionError:
+        print("\n".join(agent.screen()), reading, entries(Store()))
+        raise
+    agent.act("approve")
+    wait_until(lambda: not (agent.project / "build-q1").exists(), timeout=30,
+               message="the approved delete to run")  # fmt: skip
+    agent.wait_screen("marker-q2")
+    audit = [(e.summary, e.decision, e.decided_by) for e in reversed(entries(Store()))]
+    assert audit[-1] == ('rm -rf "$PWD/build-q1"', "allow", "person")
+    assert ('rm -rf "$PWD/build-q1"', "ask", "deny-list-ask:recursive-delete") in audit
+
+
+def test_codex_refuses_what_it_could_not_ask_about(
+    driver: TmuxDriver, openai: OpenAIServer, tmp_path: Path
+) -> None:
+    """Codex runs a call its PreToolUse hook answers "ask": the hook refuses it instead,
+    and the refusal names the variable the policy cannot know."""
+    openai.script(
+        Reply.exec('rm -rf "$PWD/build-c1"', escalated=False),
+        Reply.text("Understood, marker-c3."),
+    )
+    agent = AgentPane.codex(driver, openai, tmp_path, name="x7")
+    (agent.project / "build-c1").mkdir()
+    agent.wait_state("idle")
+    assert agent.send("clean the build please").submitted
+    agent.wait_screen("marker-c3", timeout=90)
+    assert (agent.project / "build-c1").exists()
+    sent_back = json.dumps([r.body for r in openai.requests])
+    assert "cannot ask a person" in sent_back and "$PWD" in sent_back
+    audit = [(e.summary, e.decision, e.decided_by) for e in entries(Store())]
+    assert audit == [('rm -rf "$PWD/build-c1"', "deny", "deny-list:recursive-delete")]
