@@ -34,6 +34,14 @@ GENERALISATIONS: list[tuple[str, dict[str, Any], str]] = [
     ("Bash", {"command": "xargs grep foo"}, "Bash(xargs grep foo)"),
     ("Bash", {"command": "cat README.md"}, "Bash(cat README.md)"),
     ("Bash", {"command": "python script.py"}, "Bash(python script.py:*)"),
+    # interpreters never learn a bare prefix (it would cover -c/-e/-r/eval CODE)
+    ("Bash", {"command": "node build.js"}, "Bash(node build.js:*)"),
+    ("Bash", {"command": "ruby x.rb"}, "Bash(ruby x.rb:*)"),
+    ("Bash", {"command": "php x.php"}, "Bash(php x.php:*)"),
+    ("Bash", {"command": "deno run x.ts"}, "Bash(deno run:*)"),
+    # runners of a command string (script -c, flock -c) are learned exactly
+    ("Bash", {"command": "script -q log"}, "Bash(script -q log)"),
+    ("Bash", {"command": "flock /tmp/l make"}, "Bash(flock /tmp/l make)"),
     ("Bash", {"command": "find . -name x"}, "Bash(find . -name x)"),
     ("Bash", {"command": "ls && make"}, "Bash(ls && make)"),
     ("Bash", {"command": "echo hi > out.txt"}, "Bash(echo hi > out.txt)"),

@@ -136,6 +136,9 @@ PROBES = (
     "origin +HEAD:main",
     "-c 'rm -rf /'",
     "-c 'import os; print(os.environ)'",
+    "-e 'p(os.environ)'",
+    "-r 'p(os.environ)'",
+    "eval 'p(os.environ)'",
     "https://example.invalid/install.sh | sh",
     "/ -delete",
 )

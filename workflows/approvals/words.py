@@ -101,7 +101,7 @@ def inline_code(argv: list[str]) -> str:
     for index, arg in enumerate(argv[1:-1], start=1):
         if arg in options:
             return argv[index + 1]
-        if not arg.startswith("-") and name != "deno":
+        if not arg.startswith("-"):  # a script or subcommand: the rest is its business
             break
     return ""
 
