@@ -140,7 +140,7 @@ def format_approvals(result: dict[str, Any]) -> str:
     for entry in result["recent"]:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry["at"]))
         lines.append(
-            f"  {stamp} {entry['agent']:<12} {entry['decision']:<5} {entry['decided_by']:<28}"
+            f"  {stamp} {entry['agent']:<12} {entry['decision']:<5} {entry['decided_by']:<30}"
             f" {entry['tool']}: {entry['summary']}"
         )
     return "\n".join(lines)
