@@ -41,6 +41,10 @@ PASSES = [
     "python3 -c \"print('see .env')\"",
     "python3 -c \"import os; os.system('echo $MONKEY')\"",
     'cat "notes on .env handling.md"',
+    # here-documents are input, not commands; a quoted delimiter makes them literal
+    "git commit -m \"$(cat <<'EOF'\nStop reading .env\n\nUse $API_KEY, don't print it.\nEOF\n)\"",
+    "cat > notes.md <<'EOF'\nsee .env and ~/.ssh\nEOF",
+    "git commit -F - <<EOF\nfix: don't source .env\nEOF\ngit log -1",
 ]
 
 # Secret reads and destructive commands, directly and through every wrapper.
@@ -75,6 +79,11 @@ DENIED = [
     ("node -e \"require('fs').readFileSync('/home/u/.ssh/id_rsa')\"", "credentials"),
     ("python3 -c \"import os; os.system('less .env.local')\"", "credentials"),
     ("node -e \"require('child_process').execSync('cat .env')\"", "credentials"),
+    ("bash <<EOF\ncat .env\nEOF", "credentials"),
+    ("cat <<'EOF' | sh\nrm -rf /\nEOF", "recursive-delete"),
+    ("cat <<EOF\n$API_KEY\nEOF", "environment-dump"),
+    ("cat <<-EOF\n\t$(cat ~/.netrc)\n\tEOF", "credentials"),
+    ("cat <<EOF > out.txt\nhello\nEOF\nrm -rf /", "recursive-delete"),
     ("echo $API_KEY", "environment-dump"),
     ('echo "${DB_PASSWORD}"', "environment-dump"),
     ("echo $githubToken", "environment-dump"),

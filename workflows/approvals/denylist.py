@@ -149,14 +149,15 @@ def _parsed_hits(parsed: ParsedCommand, ctx: PathContext, depth: int) -> Iterato
 def _text_run_again(
     upstream: list[SimpleCommand], command: SimpleCommand, stage: Unwrapped
 ) -> list[str]:
-    """Text that a shell (or ``envsubst``) reading input expands and runs: the words piped
-    into it and its here-strings; ``envsubst``'s own arguments too; and the strings inline
-    code hands to a shell (``python -c "os.system('…')"``)."""
+    """Text that a shell (or ``envsubst``) reading input expands and runs: the words and
+    here-documents piped into it, its here-strings and here-documents, ``envsubst``'s own
+    arguments; and the strings inline code hands to a shell (``os.system('…')``)."""
     name = basename(stage.argv[0]) if stage.argv else ""
     if name not in EXPANDERS or stage.nested:
         return shell_out_literals(inline_code(stage.argv))
     texts = [" ".join(earlier.argv[1:]) for earlier in upstream]
-    texts += [target for op, target in command.redirects if op == "<<<"]
+    texts += [body for earlier in upstream for body in earlier.heredocs]
+    texts += [target for op, target in command.redirects if op == "<<<"] + command.heredocs
     if name == "envsubst":
         texts += stage.argv[1:]
     return [text for text in texts if text.strip()]
