@@ -71,6 +71,23 @@ def test_guard_answers_by_policy(
     ]
 
 
+def test_guard_leaves_a_delete_it_cannot_judge_to_a_person(
+    demo_worker: tuple[TmuxDriver, Path], guard_process: subprocess.Popen[str]
+) -> None:
+    driver, _workdir = demo_worker
+    (config_dir() / "policy.toml").write_text('allow = ["Bash(rm:*)"]\n')  # not enough
+    send_text(driver, "worker", 'please run command `rm -rf "$BUILD_DIR"`')
+    wait_until(lambda: len(decisions()) == 1, timeout=30, message="the delete judged")
+    assert state_of(driver) == "awaiting_approval"  # no key pressed: a person decides
+    [(summary, decision, decided_by)] = decisions()
+    assert (summary, decision, decided_by) == (
+        'rm -rf "$BUILD_DIR"',
+        "ask",
+        "deny-list-ask:recursive-delete",
+    )
+    assert "$BUILD_DIR" in entries(Store())[0].reason
+
+
 def test_a_person_answer_is_audited(demo_worker: tuple[TmuxDriver, Path]) -> None:
     driver, workdir = demo_worker
     send_text(driver, "worker", "please run command `touch by-hand.txt`")
