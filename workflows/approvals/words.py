@@ -42,6 +42,7 @@ NAME_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 TEXT_COMMANDS = frozenset({"echo", "printf"})
 MESSAGE_OPTIONS = frozenset({"--message", "--title", "--body", "--subject", "--description"})
 VCS = frozenset({"git", "hg", "svn", "jj"})
+MESSAGE_TOOLS = VCS | {"gh", "glab", "tea"}  # where the options above take a message
 # Inline programs: ``python -c CODE``, ``node -e CODE``…; their string literals name files.
 CODE_OPTIONS = {
     "python": ("-c",),
@@ -74,18 +75,20 @@ def is_secret_name(name: str) -> bool:
 
 def file_words(argv: list[str]) -> list[str]:
     """The words of an (unwrapped) command that can name files: all but the text that
-    ``echo``/``printf`` print and the values of message options (``git commit -m TEXT``)."""
+    ``echo``/``printf`` print and messages given to version control and forges
+    (``git commit -m TEXT``, ``gh pr create --title TEXT --body TEXT``)."""
     if not argv:
         return []
     name = basename(argv[0])
     if name in TEXT_COMMANDS:
         return argv[:1]
-    vcs = any(basename(word) in VCS for word in argv)
+    if name not in MESSAGE_TOOLS:
+        return argv
     words, skip = [], False
     for word in argv:
         if skip:
             skip = False
-        elif word in MESSAGE_OPTIONS or (vcs and word == "-m"):
+        elif word in MESSAGE_OPTIONS or (name in VCS and word == "-m"):
             skip = True
         elif not word.startswith(tuple(option + "=" for option in MESSAGE_OPTIONS)):
             words.append(word)
