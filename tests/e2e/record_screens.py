@@ -2,7 +2,8 @@
 
     AGENTTUI_NPM_BIN=… python -m tests.e2e.record_screens [claude|codex|demo …]
 
-(``claude-starting``, ``codex-starting``, ``codex-asking`` record just that one screen.)
+(``claude-starting``, ``codex-starting``, ``codex-unconfigured``, ``codex-asking`` record just
+that one screen.)
 
 Each fixture is ``tests/fixtures/screens/<agent>/<state>[-variant].txt``: header lines
 (``title=…``, optional ``dead_status=…``, ``detail.<key>=…`` the expected detail), a line
@@ -218,6 +219,7 @@ def record_codex(driver: TmuxDriver, root: Path) -> None:
         quit_agent(driver, pane)
         save("codex", "exited", pane)
     record_codex_starting(driver, root)
+    record_codex_unconfigured(driver, root)
     record_codex_asking(driver, root)
 
 
@@ -226,13 +228,14 @@ def record_starting(
     launch: Callable[[int], AgentPane],
     wanted: Callable[[list[str], str], bool],
     ready: str,
+    name: str = "starting",
 ) -> None:
     """The screen between launch and the ready marker (a frame of ~50 ms: a few tries)."""
     for attempt in range(5):
         pane = launch(attempt)
         seen = first_screen(pane, wanted, ready)
         if seen is not None:
-            save(agent, "starting", pane, seen=seen)
+            save(agent, name, pane, seen=seen)
         pane.driver.kill(pane.pane.pane_id)
         if seen is not None:
             return
@@ -261,6 +264,25 @@ def record_codex_starting(driver: TmuxDriver, root: Path) -> None:
             lambda n: AgentPane.codex(driver, server, root, name=f"start{n}"),
             lambda lines, title: bool(CODEX_LOADING.search("\n".join(lines))),
             "for agents",
+        )
+
+
+def codex_unconfigured(lines: list[str], title: str) -> bool:
+    """The folder is shown but the composer has no status line yet: only '? for shortcuts'."""
+    shown = [line.strip() for line in lines if line.strip()]
+    text = "\n".join(lines)
+    return not CODEX_LOADING.search(text) and shown[-2:-1] != [] and shown[-1] == "? for shortcuts"
+
+
+def record_codex_unconfigured(driver: TmuxDriver, root: Path) -> None:
+    """Codex between ``loading`` and its configured session (keys can still be lost)."""
+    with OpenAIServer() as server:
+        record_starting(
+            "codex",
+            lambda n: AgentPane.codex(driver, server, root, name=f"conf{n}"),
+            codex_unconfigured,
+            "for agents",
+            name="starting-unconfigured",
         )
 
 
@@ -352,6 +374,7 @@ def main(agents: list[str]) -> None:
                     "demo": record_demo,
                     "claude-starting": record_claude_starting,
                     "codex-starting": record_codex_starting,
+                    "codex-unconfigured": record_codex_unconfigured,
                     "codex-asking": record_codex_asking,
                 }[agent](driver, root)
         finally:

@@ -4,7 +4,9 @@
 ``notify``) to the profile's command; ``hook_env`` carries the store location to the hooks.
 ``wait_ready`` gets an agent past start-up: a trust / onboarding dialog is its own state
 (``trust``) and is answered with the profile's ``trust.keys`` (once per appearance), or
-left to a person when the profile has none.
+left to a person when the profile has none. An agent idle on screen is ready only once its
+screen has stayed unchanged for the profile's ``start_settle_ms`` (Codex draws its input box
+a moment before it takes every key).
 """
 
 from __future__ import annotations
@@ -61,11 +63,20 @@ def wait_ready(
     events = store or default_store()
     deadline = time.monotonic() + timeout
     answered_at: float | None = None
+    settling: tuple[float, list[str]] | None = None  # (since, screen) of an idle reading
     while True:
         current = driver.resolve(pane.pane_id)
         reading = read_state(driver, current, store=events, profile=prof)
-        if reading.state in READY:
+        if reading.state is AgentState.IDLE and prof.start_settle_ms > 0:
+            screen = driver.capture(pane.pane_id)
+            if settling is None or settling[1] != screen:
+                settling = (time.monotonic(), screen)
+            elif time.monotonic() - settling[0] >= prof.start_settle_ms / 1000:
+                return reading
+        elif reading.state in READY:
             return reading
+        else:
+            settling = None
         if reading.state is AgentState.EXITED:
             raise AgentTuiError(
                 f"{pane.name or pane.pane_id} exited while starting: {reading.detail}"
@@ -89,4 +100,4 @@ def wait_ready(
                 f"{pane.name or pane.pane_id} not ready after {timeout:.0f}s "
                 f"(state {reading.state.value})"
             )
-        time.sleep(0.1)
+        time.sleep(0.05 if settling else 0.1)

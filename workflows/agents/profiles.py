@@ -64,6 +64,9 @@ class Profile:
     source: Path
     input_last_lines: int = 0
     """Search ``input_empty`` only in the last N non-empty screen lines (0: everywhere)."""
+    start_settle_ms: int = 0
+    """Launch readiness: the agent must read ready on an unchanged screen this long (an
+    agent that draws its input box before it takes every key)."""
     clear_keys: list[str] = field(default_factory=list)
     """Keys that delete one row of the input box (e.g. ``C-u`` then ``BSpace``), sent once per
     row a failed send's text can take so it leaves nothing behind; on an empty box they must
@@ -142,6 +145,7 @@ def parse_profile(data: dict[str, Any], source: Path) -> Profile:
         rules=[_rule(raw, f"{where}: rules[{i}]") for i, raw in enumerate(data.get("rules", []))],
         source=source,
         input_last_lines=int(data.get("input_last_lines", 0)),
+        start_settle_ms=int(data.get("start_settle_ms", 0)),
         clear_keys=[str(key) for key in data.get("clear_keys", [])],
     )
 

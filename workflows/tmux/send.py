@@ -56,6 +56,7 @@ CLEAR_S = 3.0
 """How long the box gets to show empty after the clear keys, per round (two rounds)."""
 KEYS_PER_COMMAND = 100
 BUSY = (AgentState.WORKING, AgentState.AWAITING_APPROVAL, AgentState.ASKING, AgentState.TRUST)
+NOT_READY = (*BUSY, AgentState.STARTING)  # a starting agent may draw its box before it reads keys
 SUBMITTED = (AgentState.WORKING, AgentState.AWAITING_APPROVAL, AgentState.ASKING)
 
 
@@ -204,7 +205,7 @@ class _Sender:
                 continue
             lines = self.screen()
             state = self.state(lines)
-            ready = state not in BUSY and (
+            ready = state not in NOT_READY and (
                 self.profile.input_empty is None or self.input_empty(lines)
             )
             if ready:
