@@ -58,6 +58,42 @@ def test_replies_and_errors(connection: ControlConnection) -> None:
     assert connection.command("display-message", "-p", "still fine") == ["still fine"]
 
 
+def test_a_batch_of_commands_is_answered_in_order(
+    connection: ControlConnection, tmux_server: TmuxServer
+) -> None:
+    fake = "%end 1700000000 99 1"
+    script = "printf '%s\\n' '" + fake + "'; exec cat"
+    pane = tmux_server.cmd("new-window", "-d", "-P", "-F", "#{pane_id}", "--", script).strip()
+    wait_until(lambda: fake in connection.command("capture-pane", "-p", "-t", pane))
+    results = connection.command_batch(
+        [
+            ("display-message", "-p", "first"),
+            ("no-such-command",),
+            ("capture-pane", "-p", "-t", pane),
+            ("display-message", "-p", "last"),
+        ]
+    )
+    assert results[0] == ["first"] and results[3] == ["last"]
+    assert isinstance(results[1], AgentTuiError) and "unknown command" in str(results[1])
+    assert isinstance(results[2], list) and results[2][0] == fake
+    assert connection.command_batch([]) == []
+    assert connection.command("display-message", "-p", "after") == ["after"]
+
+
+def test_activity_names_the_pane_that_printed_without_decoding(
+    tmux_server: TmuxServer,
+) -> None:
+    active: list[str] = []
+    conn = ControlConnection(tmux_server.socket, tmux_server.session, on_activity=active.append)
+    try:
+        pane = tmux_server.cmd(
+            "new-window", "-d", "-P", "-F", "#{pane_id}", "--", "sh", "-c", "echo ACT; exec cat"
+        ).strip()
+        wait_until(lambda: pane in active, message="activity of the new pane")
+    finally:
+        conn.close()
+
+
 @pytest.mark.parametrize("word", ROUND_TRIP)
 def test_quoted_words_reach_tmux_verbatim(
     connection: ControlConnection, tmp_path: Path, word: str

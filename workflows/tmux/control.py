@@ -13,6 +13,9 @@ agent's pane and the agent blocks on write (measured: a blocked reader froze a c
 A callback may call ``command()``, even on the same connection. Keep them quick anyway:
 output waiting for a slow callback is queued up to ``MAX_BACKLOG`` bytes, then dropped
 (``output-dropped`` notification with the pane id, once per overflow).
+``on_activity(pane_id)`` is the exception: for a client that only needs to know which panes
+printed (a mirror marking panes dirty), it runs on the reader for every output line, with
+nothing unescaped or decoded and no thread hop; it must only set a flag, never block.
 ``name`` has no leading ``%`` (``"window-add"``, ``["@3"]``; free text such as a window name
 stays one argument, see ``protocol.FREE_TEXT_AFTER``). Synthetic notifications tell a
 mirror to resync: ``connection-lost``, ``connection-restored``, ``output-dropped``.
@@ -35,7 +38,7 @@ import subprocess
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -66,6 +69,7 @@ class ControlConnection:
         session: str,
         *,
         on_output: OutputCallback | None = None,
+        on_activity: Callable[[str], None] | None = None,
         on_notification: NotificationCallback | None = None,
         no_output: bool = False,
         create: bool = True,
@@ -74,6 +78,7 @@ class ControlConnection:
         self.socket = socket
         self.session = session
         self.on_output = on_output
+        self.on_activity = on_activity
         self.on_notification = on_notification
         self.no_output = no_output
         self.heartbeat = heartbeat
@@ -107,9 +112,34 @@ class ControlConnection:
         """Run one tmux command; returns its output lines, AgentTuiError on ``%error``."""
         if not self.alive:
             self._connect(create=True)
-        reply = self._send(args)
+        return self._answer(args, self._send(args), timeout)
+
+    def command_batch(
+        self, commands: Sequence[Sequence[str]], timeout: float = 5.0
+    ) -> list[list[str] | AgentTuiError]:
+        """Run several commands sent at once: one write, and one wake-up for all the
+        replies instead of one round trip each. Per command, in order, its output lines
+        or the AgentTuiError it failed with (one failing does not fail the others);
+        ``timeout`` bounds the whole batch."""
+        if not commands:
+            return []
+        if not self.alive:
+            self._connect(create=True)
+        replies = self._send_many(commands)
+        deadline = time.monotonic() + timeout
+        replies[-1].done.wait(timeout)  # tmux answers in order: then all are in
+        results: list[list[str] | AgentTuiError] = []
+        for args, reply in zip(commands, replies, strict=True):
+            try:
+                results.append(self._answer(args, reply, max(0.0, deadline - time.monotonic())))
+            except AgentTuiError as error:
+                results.append(error)
+        return results
+
+    @staticmethod
+    def _answer(args: Sequence[str], reply: _Reply, timeout: float) -> list[str]:
         if not reply.done.wait(timeout):
-            raise WaitTimeout(f"tmux {args[0]} did not answer within {timeout}s")
+            raise WaitTimeout(f"tmux {args[0]} did not answer within {timeout:.3g}s")
         if reply.lost:
             raise ConnectionLost(f"tmux {args[0]}: connection to the tmux server was lost")
         if reply.error:
@@ -220,22 +250,26 @@ class ControlConnection:
             self._reconnecting.release()
 
     # -- writing --------------------------------------------------------------------------
-    def _send(self, args: tuple[str, ...] | list[str]) -> _Reply:
-        line = protocol.command_line(args)
-        reply = _Reply()
+    def _send(self, args: Sequence[str]) -> _Reply:
+        return self._send_many([args])[0]
+
+    def _send_many(self, commands: Sequence[Sequence[str]]) -> list[_Reply]:
+        data = b"".join(protocol.command_line(tuple(args)) for args in commands)
+        replies = [_Reply() for _ in commands]
         proc = self._proc
         with self._write_lock:
             if proc is None or proc.stdin is None:
                 raise AgentTuiError("tmux control connection is not open")
-            self._pending.append(reply)
+            self._pending.extend(replies)
             try:
-                proc.stdin.write(line)
+                proc.stdin.write(data)
                 proc.stdin.flush()
             except (BrokenPipeError, ValueError, OSError) as error:
-                self._pending.remove(reply)
+                for reply in replies:
+                    self._pending.remove(reply)
                 raise ConnectionLost("connection to the tmux server was lost") from error
             self._last_write = time.monotonic()
-        return reply
+        return replies
 
     def _heartbeat_loop(self) -> None:
         while not self._closed:
@@ -257,6 +291,8 @@ class ControlConnection:
                 if isinstance(line, protocol.Block):
                     self._finish_block(line, attached)
                 elif line.startswith((b"%output ", b"%extended-output ")):
+                    if self.on_activity is not None:
+                        self.on_activity(line.split(b" ", 2)[1].decode())
                     self._queue_output(line)
                 elif line.startswith(b"%"):
                     self._handle_notification(line.decode("utf-8", "replace"), attached)
@@ -343,7 +379,11 @@ class ControlConnection:
         for reply in lost:
             reply.lost = True
             reply.done.set()
-        wants_events = self.on_output is not None or self.on_notification is not None
+        wants_events = (
+            self.on_output is not None
+            or self.on_notification is not None
+            or self.on_activity is not None
+        )
         # Only a connection that was up reconnects (a failed attempt is the loop's business).
         if (
             proc is self._proc

@@ -13,13 +13,15 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from workflows.errors import AgentTuiError
 from workflows.tmux.mirror_screen import PaneModel
 
 SIZE_REFRESH_S = 2.0
+EARLY_FRACTION = 0.25  # a dirty pane due this soon (× its interval) joins a capture batch
+BATCH = 8  # panes captured in one batch of commands at most
 _LAYOUT_EVENTS = {
     "layout-change",
     "window-add",
@@ -32,6 +34,10 @@ _LAYOUT_EVENTS = {
 
 class CommandChannel(Protocol):
     def command(self, *args: str, timeout: float = 5.0) -> list[str]: ...
+
+    def command_batch(
+        self, commands: Sequence[Sequence[str]], timeout: float = 5.0
+    ) -> list[list[str] | AgentTuiError]: ...
 
     def close(self) -> None: ...
 
@@ -87,7 +93,7 @@ class Mirror:
                 self._output = ControlConnection(
                     self.socket,
                     self.session,
-                    on_output=self._on_output,
+                    on_activity=self._on_activity,
                     on_notification=self._on_notification,
                 )
                 break
@@ -128,19 +134,25 @@ class Mirror:
     def mark_dirty(self, pane_id: str) -> None:
         with self._lock:
             self._dirty.add(pane_id)
+        self._wake_if_due(pane_id)
+
+    def _wake_if_due(self, pane_id: str) -> None:
         if pane_id not in self._visible:
             return
         # Wake the mirror thread only if this pane is due before it would wake anyway:
-        # a pane printing 100 times a second then costs 10 wake-ups, not 100.
+        # a pane printing 100 times a second then costs 10 wake-ups, not 100, and the
+        # panes of one capture group (due together) wake it once.
         due_at = self._last_capture.get(pane_id, 0.0) + self._interval(pane_id)
         if due_at < self._next_wake:
             self._wake.set()
 
-    # -- control-mode callbacks (reader thread: keep them tiny) -----------------------
-    def _on_output(self, pane_id: str, _text: str) -> None:
+    # -- control-mode callbacks --------------------------------------------------------
+    def _on_activity(self, pane_id: str) -> None:
+        """A pane printed (called on the output connection's reader: flags only)."""
         with self._lock:
             self._active.add(pane_id)
-        self.mark_dirty(pane_id)
+            self._dirty.add(pane_id)
+        self._wake_if_due(pane_id)
 
     def take_active(self) -> set[str]:
         """Panes (visible or not) that printed something since the last call."""
@@ -160,48 +172,62 @@ class Mirror:
         return self.focused_interval if pane_id == self._focused else self.other_interval
 
     def _due(self, now: float) -> tuple[list[str], float | None]:
-        """Panes to capture now, and how long until the next one becomes due."""
-        due: list[str] = []
-        wait: float | None = None
+        """Up to ``BATCH`` panes to capture now (the focused one first, then the longest
+        due), and when (monotonic time) the next one becomes due.
+
+        When a dirty pane is due, the dirty panes of its rate that would be due within
+        the next quarter of their interval are taken along if the batch has room: panes
+        fall into groups captured together, one wake-up and one batch of commands per
+        group instead of one per pane (early only to join a group, which then keeps the
+        pane's rate). Small batches keep the bursts short: the focused pane and the
+        tiles of the first batch wait for no more than one batch."""
         with self._lock:
-            for pane_id in self._dirty & self._visible:
-                ready_at = self._last_capture.get(pane_id, 0.0) + self._interval(pane_id)
-                if ready_at <= now:
-                    due.append(pane_id)
-                else:
-                    wait = min(wait if wait is not None else ready_at - now, ready_at - now)
+            ready = {
+                pane_id: (self._last_capture.get(pane_id, 0.0) + interval, interval)
+                for pane_id in self._dirty & self._visible
+                for interval in (self._interval(pane_id),)
+            }
+            triggered = {interval for ready_at, interval in ready.values() if ready_at <= now}
+            candidates = sorted(
+                (pane_id != self._focused, ready_at, pane_id)
+                for pane_id, (ready_at, interval) in ready.items()
+                if interval in triggered and ready_at <= now + interval * EARLY_FRACTION
+            )
+            due = [pane_id for _, _, pane_id in candidates[:BATCH]]
             self._dirty.difference_update(due)
-        due.sort(key=lambda pane_id: pane_id != self._focused)  # focused first
-        return due, wait
+        for pane_id in due:
+            del ready[pane_id]
+        return due, min((ready_at for ready_at, _ in ready.values()), default=None)
 
     def _loop(self) -> None:
-        wait: float | None = None
+        next_at: float | None = None
         while not self._stop.is_set():
-            timeout = wait if wait is not None else SIZE_REFRESH_S
-            self._next_wake = time.monotonic() + timeout
-            self._wake.wait(timeout=timeout)
+            now = time.monotonic()
+            wake_at = next_at if next_at is not None else now + SIZE_REFRESH_S
+            # The pane due first decides; panes dirtied meanwhile that are due no
+            # earlier (its group) do not wake the thread (see mark_dirty).
+            self._next_wake = wake_at
+            self._wake.wait(timeout=max(0.0, wake_at - now))
             self._next_wake = math.inf  # awake: a pane dirtied now sets the event again
             self._wake.clear()
             if self._stop.is_set():
                 return
             try:
-                wait = self._tick()
+                next_at = self._tick()
             except Exception:  # one bad capture must not freeze every tile
                 self.errors += 1
-                wait = self.other_interval
+                next_at = time.monotonic() + self.other_interval
 
     def _tick(self) -> float | None:
-        """Capture the panes that are due; return how long until the next one is."""
+        """Capture the panes that are due; return when the next one is."""
         now = time.monotonic()
         if self._sizes_stale or now - self._sizes_at > SIZE_REFRESH_S:
             self._refresh_sizes(now)
-        due, wait = self._due(now)
+        due, next_at = self._due(now)
         if any(pane_id not in self._sizes for pane_id in due) and self._sizes_at < now:
             self._refresh_sizes(now)  # a pane we have not seen yet
-        changed = {pane_id for pane_id in due if self._capture(pane_id)}
-        if changed and self.on_update is not None:
-            self.on_update(changed)
-        return wait
+        self._capture(due)
+        return next_at
 
     def _refresh_sizes(self, now: float) -> None:
         if self._commands is None:
@@ -223,16 +249,30 @@ class Mirror:
                 del self.models[pane_id]
                 self._last_capture.pop(pane_id, None)
 
-    def _capture(self, pane_id: str) -> bool:
-        if self._commands is None or pane_id not in self._sizes:
-            return False
-        self._last_capture[pane_id] = time.monotonic()
-        try:
-            lines = self._commands.command("capture-pane", "-p", "-e", "-N", "-t", pane_id)
-        except AgentTuiError:
-            self._sizes_stale = True  # the pane is gone, most likely
-            return False
-        self.captures += 1
-        self.capture_counts[pane_id] = self.capture_counts.get(pane_id, 0) + 1
-        columns, height = self._sizes[pane_id]
-        return bool(self.model(pane_id).apply_capture(lines, columns, height))
+    def _capture(self, pane_ids: list[str]) -> None:
+        """Capture these panes and report the changed ones: the focused pane alone first
+        (its tile waits for no other), then the rest in one batch of commands."""
+        commands = self._commands
+        pane_ids = [pane_id for pane_id in pane_ids if pane_id in self._sizes]
+        if commands is None or not pane_ids:
+            return
+        if pane_ids[0] == self._focused and len(pane_ids) > 1:
+            self._capture([pane_ids.pop(0)])
+        now = time.monotonic()
+        for pane_id in pane_ids:
+            self._last_capture[pane_id] = now
+        replies = commands.command_batch(
+            [("capture-pane", "-p", "-e", "-N", "-t", pane_id) for pane_id in pane_ids]
+        )
+        changed: set[str] = set()
+        for pane_id, lines in zip(pane_ids, replies, strict=True):
+            if isinstance(lines, AgentTuiError):
+                self._sizes_stale = True  # the pane is gone, most likely
+                continue
+            self.captures += 1
+            self.capture_counts[pane_id] = self.capture_counts.get(pane_id, 0) + 1
+            columns, height = self._sizes[pane_id]
+            if self.model(pane_id).apply_capture(lines, columns, height):
+                changed.add(pane_id)
+        if changed and self.on_update is not None:
+            self.on_update(changed)
