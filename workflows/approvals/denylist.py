@@ -7,6 +7,7 @@ Checked before any rule. Shell commands are parsed (:mod:`.shell`) and judged th
 - ``recursive-delete``: ``rm -r``/``-rf``/``--recursive`` (or ``find … -delete``/``-exec rm``)
   of anything not strictly inside the worktree (``/``, ``~``, ``..``…); a target whose value
   depends on a variable is a question for a person (a hit with behavior ``ask``), never a pass;
+- ``recursive-permissions``: ``chmod``/``chown``/``chgrp -R`` of anything outside the worktree;
 - ``force-push``: ``git push`` with ``--force``/``-f``/``--force-with-lease``/``--mirror`` or
   a ``+refspec``;
 - ``pipe-to-shell``: a download (``curl``/``wget``) piped or substituted into an interpreter;
@@ -31,7 +32,12 @@ import shlex
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from workflows.approvals.destructive import DenyHit, force_push, recursive_delete
+from workflows.approvals.destructive import (
+    DenyHit,
+    force_push,
+    recursive_delete,
+    recursive_permissions,
+)
 from workflows.approvals.paths import PathContext, credential_reason, policy_reason
 from workflows.approvals.shell import ParsedCommand, ShellSyntaxError, SimpleCommand, parse
 from workflows.approvals.unwrap import SHELLS, Unwrapped, basename, unwrap
@@ -206,6 +212,7 @@ def _simple_hits(
     if hit := _environment_dump(name, argv, code):
         yield hit
     yield from recursive_delete(name, argv, stage, ctx)
+    yield from recursive_permissions(name, argv, ctx)
     yield from force_push(name, argv)
 
 

@@ -1,4 +1,5 @@
-"""Deny-list judgements of commands that destroy: recursive deletes and force pushes.
+"""Deny-list judgements of commands that destroy: recursive deletes, recursive permission
+changes outside the worktree (``chmod -R 777 /``) and force pushes.
 
 A delete whose target the policy can see is refused when it is not strictly inside the
 worktree; one whose target it cannot know (``rm -rf "$BUILD_DIR"``, ``rm -rf $X/*``, a
@@ -48,11 +49,34 @@ def recursive_delete(
         yield from _judge_target(target, ctx)
 
 
-def _judge_target(target: str, ctx: PathContext) -> Iterator[DenyHit]:
-    if reason := delete_target_reason(target, ctx):
-        yield DenyHit("recursive-delete", reason)
-    elif reason := unknown_target_reason(target, ctx):
-        yield DenyHit("recursive-delete", f"{reason}: a person must check it", "ask")
+def recursive_permissions(name: str, argv: list[str], ctx: PathContext) -> Iterator[DenyHit]:
+    """``chmod``/``chown``/``chgrp -R`` of anything outside the worktree (``/``, ``~``…)."""
+    if name not in ("chmod", "chown", "chgrp"):
+        return
+    args = argv[1:]
+    if not any(
+        arg == "--recursive" or (arg[:1] == "-" and arg[1:2] != "-" and "R" in arg) for arg in args
+    ):
+        return
+    operands = _operands(args)
+    by_reference = any(arg.startswith("--reference") for arg in args)
+    action = f"recursive {name}"
+    for target in operands if by_reference else operands[1:]:  # after the mode or owner
+        yield from _judge_target(target, ctx, "recursive-permissions", action, whole=True)
+
+
+def _judge_target(
+    target: str,
+    ctx: PathContext,
+    category: str = "recursive-delete",
+    action: str = "recursive delete",
+    *,
+    whole: bool = False,
+) -> Iterator[DenyHit]:
+    if reason := delete_target_reason(target, ctx, action, whole_worktree=whole):
+        yield DenyHit(category, reason)
+    elif reason := unknown_target_reason(target, ctx, action):
+        yield DenyHit(category, f"{reason}: a person must check it", "ask")
 
 
 def _operands(args: list[str]) -> list[str]:

@@ -142,19 +142,22 @@ def _resolve(path: str, ctx: PathContext) -> Path:
     return Path(_resolved(path, ctx))
 
 
-def delete_target_reason(word: str, ctx: PathContext) -> str | None:
-    """Why a recursive delete of ``word`` is not confined to the worktree, else None.
+def delete_target_reason(
+    word: str, ctx: PathContext, action: str = "recursive delete", *, whole_worktree: bool = False
+) -> str | None:
+    """Why a recursive delete (or another ``action``) of ``word`` is not confined to the
+    worktree, else None (``whole_worktree``: the worktree itself is fine for that action).
 
     Safe only when the target resolves (symlinks of its parent followed) strictly inside the
     worktree: ``/``, ``~``, ``..``, the worktree itself, ``.*`` (older shells match ``..``)
     are refused. A target whose value the policy cannot know (a variable other than HOME, a
     relative path after ``cd $DIR``) is not judged here: see :func:`unknown_target_reason`.
     """
-    if unknown_target_reason(word, ctx):
+    if unknown_target_reason(word, ctx, action):
         return None
     expanded = expand_home(word, ctx.home)
     if re.search(r"(^|/)\.[*?\[]", expanded):
-        return f"recursive delete of a pattern that can match '..' ({word})"
+        return f"{action} of a pattern that can match '..' ({word})"
     # A glob can only match names inside its fixed directory: judge that directory's child.
     literal = re.sub(r"[*?\[\]]", "x", expanded)
     lexical = _resolve(literal, ctx)
@@ -164,29 +167,29 @@ def delete_target_reason(word: str, ctx: PathContext) -> str | None:
         resolved = Path(os.path.realpath(resolved))
     home = Path(os.path.realpath(ctx.home))
     if resolved == home or resolved in home.parents or resolved == Path("/"):
-        return f"recursive delete of {word} (home or filesystem root)"
+        return f"{action} of {word} (home or filesystem root)"
+    if resolved == ctx.worktree and not whole_worktree:
+        return f"{action} of the whole worktree ({word})"
     if resolved == ctx.worktree:
-        return f"recursive delete of the whole worktree ({word})"
+        return None
     if ctx.worktree not in resolved.parents:
-        return f"recursive delete outside the worktree ({word})"
+        return f"{action} outside the worktree ({word})"
     return None
 
 
-def unknown_target_reason(word: str, ctx: PathContext) -> str | None:
+def unknown_target_reason(
+    word: str, ctx: PathContext, action: str = "recursive delete"
+) -> str | None:
     """Why the policy cannot know what a delete target names, else None: a person decides."""
     expanded = expand_home(word, ctx.home)
     if "`" in expanded or "$(" in expanded:
-        return f"recursive delete of {word}: the path is a command's output, unknown until run"
+        return f"{action} of {word}: the path is a command's output, unknown until run"
     names = sorted(set(EXPANSION.findall(expanded)))
     if "$" in expanded:
         which = ", ".join(f"${name}" for name in names) or "a shell parameter"
         return (
-            f"recursive delete of {word}: the path depends on {which}, whose value the policy"
-            " cannot know"
+            f"{action} of {word}: the path depends on {which}, whose value the policy cannot know"
         )
     if ctx.unknown_cd and not os.path.isabs(expanded):
-        return (
-            f"recursive delete of {word} after 'cd {ctx.unknown_cd}': the directory is"
-            " unknown until run"
-        )
+        return f"{action} of {word} after 'cd {ctx.unknown_cd}': the directory is unknown until run"
     return None
