@@ -7,7 +7,8 @@ being pressed, and printing nothing leaves the dialog to a person.
 
 PreToolUse runs before every tool call, including the ones Claude allows by itself
 (``cat .env`` inside the project never shows a dialog): there only the hard deny-list
-speaks, with ``permissionDecision: "deny"``; everything else goes on as Claude decides.
+speaks, with ``permissionDecision: "deny"``, or ``"ask"`` with the reason for what it cannot
+judge (``rm -rf "$DIR"``); everything else goes on as Claude decides.
 """
 
 from __future__ import annotations
