@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 import pyte
 from pyte import modes as mo
+from pyte.charsets import LAT1_MAP
 from wcwidth import wcwidth
 
 # SGR sequences as tmux writes them in a capture, and private ones we must never feed.
@@ -111,11 +112,16 @@ def _char_width(char: str) -> int:
 
 
 class _CellTable(dict[str, Cell]):
-    """Character → the Cell with that character and this table's look."""
+    """Character → the Cell with that character and this table's look; also the look's
+    StyleKey, and the table each SGR code leads to (filled as codes are met)."""
 
-    def __init__(self, look: tuple[Any, ...]) -> None:
+    def __init__(self, attrs: Any) -> None:
         super().__init__()
-        self.look = look
+        self.attrs = attrs
+        self.look = tuple(attrs)[1:]
+        self.style = _cell_style(attrs)
+        self.blank = self.look == _DEFAULT_CELL[1:]  # spaces in it are blank cells
+        self.after: dict[str, _CellTable] = {}
 
     def __missing__(self, char: str) -> Cell:
         cell = self[char] = tuple.__new__(Cell, (char, *self.look))
@@ -131,7 +137,7 @@ def _cell_table(attrs: Any) -> _CellTable:
     if table is None:
         if len(_CELL_TABLES) > 4096:
             _CELL_TABLES.clear()
-        table = _CELL_TABLES[attrs] = _CellTable(tuple(attrs)[1:])
+        table = _CELL_TABLES[attrs] = _CellTable(attrs)
     return table
 
 
@@ -426,20 +432,23 @@ class PaneModel:
             return self._publish(moved, old_rows, built)
 
     def _draw_row(self, y: int, line: str) -> Row | None:
-        """Draw one captured row through the screen's own operations (SGR, erase, draw),
-        tokenised by a regex instead of pyte's per-character stream parser, and return
-        its runs (from the tokens: no walk over the cells), or ``()`` when only pyte's
-        buffer knows them. A capture holds only SGR codes and printable text; anything
-        else (None) goes to pyte's parser instead."""
+        """Draw one captured row into the screen's buffer, tokenised by a regex instead of
+        pyte's per-character stream parser, and return its runs (from the tokens: no walk
+        over the cells), or ``()`` when only pyte's buffer knows them. A capture holds
+        only SGR codes and printable text; anything else (None) goes to pyte's parser."""
         tokens = _TOKENS.findall(line)
         if any(other for _, _, other in tokens):
             return None
         screen = self.screen
+        screen.buffer.pop(y, None)  # erase: the row becomes a fresh line of default cells
+        screen.dirty.add(y)
+        row = self._draw_tokens(y, tokens)
+        if row is not None:
+            return row
+        screen.buffer.pop(y, None)  # start over through the screen's own operations
         cursor: Any = screen.cursor
         cursor.x, cursor.y = 0, y
         cursor.attrs = _DEFAULT_CELL
-        screen.buffer.pop(y, None)  # erase: the row becomes a fresh line of default cells
-        screen.dirty.add(y)
         runs: list[Run] | None = []
         for params, text, _ in tokens:
             if not text:
@@ -456,6 +465,58 @@ class PaneModel:
         if runs is None or cursor.y != y:
             return ()
         return _merge_runs(runs, cursor.x, screen.columns)
+
+    def _draw_tokens(self, y: int, tokens: list[tuple[str, str, str]]) -> Row | None:
+        """The common case of :meth:`_draw_row` without the cursor: each look is a cell
+        table that knows the table each SGR code leads to, text of width-1/2 characters
+        that fits is written as shared cells, blanks in the default look not at all.
+        None when anything needs pyte's own draw (the row is then left half drawn)."""
+        screen = self.screen
+        if mo.IRM in screen.mode or screen.charset or screen.g0_charset is not LAT1_MAP:
+            return None
+        cells: Any = screen.buffer[y]
+        columns = screen.columns
+        table = _cell_table(_DEFAULT_CELL)
+        x = 0
+        runs: list[Run] = []
+        for params, text, _ in tokens:
+            if not text:
+                after = table.after.get(params)
+                if after is None:
+                    after = table.after[params] = self._sgr_table(table, params)
+                table = after
+                continue
+            if text.isascii():  # printable: the regex took no control characters
+                width = len(text)
+                if width > columns - x:
+                    return None
+                if not (table.blank and not text.strip(" ")):
+                    drawn = map(table.__getitem__, text)
+                    cells.update(zip(range(x, x + width), drawn, strict=True))
+            else:
+                widths = [_char_width(char) for char in text]
+                width = sum(widths)
+                if width > columns - x or not all(widths):
+                    return None
+                stub = table[""]
+                cell_x = x
+                for char, char_width in zip(text, widths, strict=True):
+                    cells[cell_x] = table[char]
+                    if char_width == 2:
+                        cells[cell_x + 1] = stub
+                    cell_x += char_width
+            runs.append((text, table.style))
+            x += width
+        return _merge_runs(runs, x, columns)
+
+    def _sgr_table(self, table: _CellTable, params: str) -> _CellTable:
+        """The cell table after SGR ``params`` applied to ``table``'s look (the screen's
+        own SGR handling, run once per look and code)."""
+        cursor: Any = self.screen.cursor
+        saved, cursor.attrs = cursor.attrs, table.attrs
+        self.screen.select_graphic_rendition(*_sgr_params(params))
+        after, cursor.attrs = cursor.attrs, saved
+        return _cell_table(after)
 
     def _publish(
         self, moved: dict[int, int], old_rows: list[Row | None], built: dict[int, Row]
