@@ -21,7 +21,7 @@ from workflows.tmux.mirror_screen import PaneModel
 
 SIZE_REFRESH_S = 2.0
 EARLY_FRACTION = 0.25  # a dirty pane due this soon (× its interval) joins a capture batch
-BATCH = 8  # panes captured in one batch of commands at most
+BATCH = 16  # panes captured in one batch of commands at most
 _LAYOUT_EVENTS = {
     "layout-change",
     "window-add",
