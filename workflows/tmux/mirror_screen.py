@@ -505,9 +505,18 @@ class PaneModel:
                     if char_width == 2:
                         cells[cell_x + 1] = stub
                     cell_x += char_width
-            runs.append((text, table.style))
+            style = table.style  # one StyleKey object per look: `is` compares looks
+            if runs and runs[-1][1] is style:
+                runs[-1] = (runs[-1][0] + text, style)
+            else:
+                runs.append((text, style))
             x += width
-        return _merge_runs(runs, x, columns)
+        if x < columns:  # the blank cells after the text
+            if runs and runs[-1][1] is DEFAULT_STYLE:
+                runs[-1] = (runs[-1][0] + " " * (columns - x), DEFAULT_STYLE)
+            else:
+                runs.append((" " * (columns - x), DEFAULT_STYLE))
+        return tuple(runs)
 
     def _sgr_table(self, table: _CellTable, params: str) -> _CellTable:
         """The cell table after SGR ``params`` applied to ``table``'s look (the screen's
