@@ -1,11 +1,14 @@
 """Mirror agent panes into screen models, cheaply and without ever stalling an agent.
 
 FIELD-NOTES §1 measured the cheapest way: one control connection whose ``%output`` only
-marks a pane dirty (its bytes are never parsed here), and a second ``no-output`` control
-connection that carries ``capture-pane`` for the dirty panes somebody is looking at. Each
-pane is captured at most ``focused_hz`` (the focused tile) or ``other_hz`` times a second;
-panes nobody sees are never captured. All tmux I/O happens on one mirror thread;
-``on_update`` is called from that thread with the panes whose models changed.
+marks a pane dirty (on its reader: the bytes are never unescaped or decoded), and a second
+``no-output`` control connection that carries ``capture-pane`` for the dirty panes somebody
+is looking at. Each pane is captured at most about ``focused_hz`` (the focused tile) or
+``other_hz`` times a second (a pane may be taken a quarter interval early to join a batch);
+panes nobody sees are never captured. Captures go in batches: one write of commands and one
+wake-up for their replies, since the fixed cost of waking up outweighs the capture itself.
+All tmux I/O happens on one mirror thread; ``on_update`` is called from that thread with
+the panes whose models changed (the focused pane's on its own, first).
 """
 
 from __future__ import annotations
@@ -261,9 +264,15 @@ class Mirror:
         now = time.monotonic()
         for pane_id in pane_ids:
             self._last_capture[pane_id] = now
-        replies = commands.command_batch(
-            [("capture-pane", "-p", "-e", "-N", "-t", pane_id) for pane_id in pane_ids]
-        )
+        try:
+            replies = commands.command_batch(
+                [("capture-pane", "-p", "-e", "-N", "-t", pane_id) for pane_id in pane_ids]
+            )
+        except AgentTuiError:  # the connection is gone: these panes are captured again
+            self._sizes_stale = True
+            with self._lock:
+                self._dirty.update(pane_ids)
+            return
         changed: set[str] = set()
         for pane_id, lines in zip(pane_ids, replies, strict=True):
             if isinstance(lines, AgentTuiError):
