@@ -54,3 +54,31 @@ def test_only_visible_panes_are_captured_and_rates_are_capped(tmux_server: Any) 
         assert mirror.capture_counts[focused] == settled[focused]  # no longer visible
     finally:
         mirror.close()
+
+
+def test_panes_of_one_rate_are_captured_together_in_batches(tmux_server: Any) -> None:
+    session = tmux_server.session
+    tmux_server.cmd("new-session", "-d", "-s", session, "-x", "80", "-y", "20", "sh", "-c", TICKER)
+    for _ in range(3):
+        tmux_server.cmd("new-window", "-d", "-t", f"{session}:", "sh", "-c", TICKER)
+    panes = pane_ids(tmux_server)
+    mirror = Mirror(tmux_server.socket, session)
+    mirror.start()
+    try:
+        mirror.set_visible(panes)  # nothing focused: every pane at the 10 Hz rate
+        for pane in panes:
+            wait_until(
+                lambda pane=pane: any("tick-" in line for line in mirror.model(pane).text_lines()),
+                timeout=30,
+                message=f"{pane} mirrored",
+            )
+        counts0, batches0 = dict(mirror.capture_counts), mirror.batches
+        started = time.monotonic()
+        wait_until(lambda: time.monotonic() - started > 2.0, timeout=10, message="2 s")
+        elapsed = time.monotonic() - started
+        counts = [mirror.capture_counts[p] - counts0.get(p, 0) for p in panes]
+        assert all(0 < count <= 10 * elapsed + 2 for count in counts)
+        # four printing panes, one batch of commands (and one wake-up) for all of them
+        assert mirror.batches - batches0 <= sum(counts) / 2
+    finally:
+        mirror.close()

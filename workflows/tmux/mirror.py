@@ -64,6 +64,7 @@ class Mirror:
         self.other_interval = 1.0 / other_hz
         self.models: dict[str, PaneModel] = {}
         self.captures = 0
+        self.batches = 0  # batches of capture commands sent
         self.capture_counts: dict[str, int] = {}
         self.errors = 0
         self._dirty: set[str] = set()
@@ -264,6 +265,7 @@ class Mirror:
         now = time.monotonic()
         for pane_id in pane_ids:
             self._last_capture[pane_id] = now
+        self.batches += 1
         try:
             replies = commands.command_batch(
                 [("capture-pane", "-p", "-e", "-N", "-t", pane_id) for pane_id in pane_ids]
