@@ -25,6 +25,7 @@ from workflows.tmux.mirror_screen import PaneModel
 SIZE_REFRESH_S = 2.0
 EARLY_FRACTION = 0.25  # a dirty pane due this soon (× its interval) joins a capture batch
 BATCH = 16  # panes captured in one batch of commands at most
+REPORT_S = 0.01  # a batch taking longer reports the panes applied so far this often
 _LAYOUT_EVENTS = {
     "layout-change",
     "window-add",
@@ -276,6 +277,7 @@ class Mirror:
                 self._dirty.update(pane_ids)
             return
         changed: set[str] = set()
+        reported_at = time.monotonic()
         for pane_id, lines in zip(pane_ids, replies, strict=True):
             if isinstance(lines, AgentTuiError):
                 self._sizes_stale = True  # the pane is gone, most likely
@@ -285,5 +287,29 @@ class Mirror:
             columns, height = self._sizes[pane_id]
             if self.model(pane_id).apply_capture(lines, columns, height):
                 changed.add(pane_id)
+            # A long batch (busy panes) neither holds back the tiles applied so far nor
+            # the focused pane falling due meanwhile.
+            now = time.monotonic()
+            focused_due = len(pane_ids) > 1 and self._take_focused(now)
+            if focused_due or now - reported_at > REPORT_S:
+                self._report(changed)
+                changed, reported_at = set(), now
+            if focused_due and self._focused is not None:
+                self._capture([self._focused])
+        self._report(changed)
+
+    def _take_focused(self, now: float) -> bool:
+        """Whether the focused pane is dirty and due (then it is no longer dirty)."""
+        focused = self._focused
+        if focused is None or focused not in self._visible:
+            return False
+        ready_at = self._last_capture.get(focused, 0.0) + self.focused_interval
+        with self._lock:
+            if focused not in self._dirty or ready_at > now:
+                return False
+            self._dirty.discard(focused)
+        return True
+
+    def _report(self, changed: set[str]) -> None:
         if changed and self.on_update is not None:
             self.on_update(changed)
