@@ -225,6 +225,22 @@ def test_a_swallowed_enter_is_retried_once_and_submits_once(
     assert demo_prompts(tmp_path) == ["burst\n"]  # once, with the newline the burst typed
 
 
+def test_an_agent_busy_again_after_the_paste_gets_its_enter_once_idle(
+    driver: TmuxDriver, tmp_path: Path
+) -> None:
+    """Gemini CLI runs a model call of its own after a turn and ignores Enter meanwhile: the
+    Enter waits until it is idle, and "working" with our text still typed confirms nothing."""
+    profile = load_profile("demo")
+    argv = profile.launch_argv(extra=["--work", "0.05", "--busy-after-paste", "1.5"])
+    pane = driver.spawn(argv, name="checker", agent="demo", cwd=str(tmp_path))
+    wait_until(lambda: wait_ready(driver, pane, profile), message="demo agent ready")
+    result = send_text(driver, pane, "after its own check", timeout=30, profile=profile)
+    assert (result.submitted, result.attempts) == (True, 1)
+    assert result.steps[-2]["step"] == "enter" and float(str(result.steps[-2]["ms"])) >= 1000
+    wait_until(lambda: demo_prompts(tmp_path), message="the prompt")
+    assert demo_prompts(tmp_path) == ["after its own check"]
+
+
 def test_concurrent_senders_take_turns(driver: TmuxDriver, tmp_path: Path) -> None:
     pane = spawn_demo(driver, tmp_path, name="demo")
     texts = [f"sender {n}: " + "words " * 20 for n in range(3)]

@@ -306,6 +306,7 @@ def _demo_agent(args: argparse.Namespace) -> int:
     from workflows.agents.demo_agent import main
 
     options = ["--work", str(args.work), "--swallow-enters", str(args.swallow_enters)]
+    options += ["--busy-after-paste", str(args.busy_after_paste)]
     return main([*options, *([args.prompt] if args.prompt else [])])
 
 
@@ -366,10 +367,17 @@ def register(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
     p.add_argument("target", metavar="TARGET")
     p.set_defaults(handler=run_attach)
 
+    _register_demo_agent(subparsers)
+
+
+def _register_demo_agent(subparsers: Subparsers) -> None:
     p = subparsers.add_parser("demo-agent", help="run the offline demo agent in this terminal")
     p.add_argument("--work", type=float, default=1.0, help="seconds of 'work' per prompt")
     p.add_argument(
         "--swallow-enters", type=int, default=0, help="Enters after a paste taken as newlines"
+    )
+    p.add_argument(
+        "--busy-after-paste", type=float, default=0.0, help="seconds busy after each paste"
     )
     p.add_argument("prompt", nargs="?", help="a first prompt, submitted at start")
     p.set_defaults(handler=_demo_agent)

@@ -77,6 +77,7 @@ class Job:
     approved: bool = False
     question: bool = False
     answer: str = ""
+    background: bool = False  # the agent's own work (no prompt): ends without a reply
 
 
 @dataclass
@@ -93,6 +94,9 @@ class Agent:
     """Like Codex's paste-burst window, made deterministic for tests: this many Enters after
     each paste are typed as newlines instead of submitting."""
     to_swallow: int = 0
+    busy_after_paste: float = 0.0
+    """Like Gemini CLI's own model call after a turn, made deterministic for tests: after
+    each paste the agent is busy this long (spinner; Enter ignored, as while working)."""
 
     @property
     def log_dir(self) -> Path:
@@ -135,6 +139,10 @@ class Agent:
 
     def on_paste(self, text: str) -> None:
         self.to_swallow = self.swallow_enters
+        if self.busy_after_paste > 0 and self.job is None:
+            now = time.monotonic()
+            self.job = Job(0, "", now, now + self.busy_after_paste, background=True)
+            self.screen.working_since = now
         text = text.replace("\r\n", "\n").replace("\r", "\n")  # terminals paste CR for LF
         if "\n" in text or len(text) > PASTE_INLINE_LIMIT:
             number = len(self.pastes) + 1
@@ -202,6 +210,10 @@ class Agent:
     def tick(self) -> None:
         job = self.job
         if job is None or self.screen.mode != "input" or time.monotonic() < job.until:
+            return
+        if job.background:
+            self.job = None
+            self.screen.working_since = None
             return
         if job.command is not None and not job.approved:
             if self.always_approve:
@@ -314,9 +326,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="agenttui demo-agent", description=__doc__)
     parser.add_argument("--work", type=float, default=1.0, help="seconds of 'work' per prompt")
     parser.add_argument("--swallow-enters", type=int, default=0, help="see Agent.swallow_enters")
+    parser.add_argument(
+        "--busy-after-paste", type=float, default=0.0, help="see Agent.busy_after_paste"
+    )
     parser.add_argument("prompt", nargs="?", help="a first prompt, submitted at start")
     args = parser.parse_args(argv)
-    agent = Agent(cwd=Path.cwd(), work_seconds=args.work, swallow_enters=args.swallow_enters)
+    agent = Agent(
+        cwd=Path.cwd(),
+        work_seconds=args.work,
+        swallow_enters=args.swallow_enters,
+        busy_after_paste=args.busy_after_paste,
+    )
     if args.prompt:
         agent.screen.input = args.prompt
         agent.submit()

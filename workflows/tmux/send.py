@@ -54,6 +54,9 @@ MAX_ENTER_RETRIES = 2
 TAIL_CHARS = 400
 CLEAR_S = 3.0
 """How long the box gets to show empty after the clear keys, per round (two rounds)."""
+BUSY_WAIT_S = 10.0
+"""With text in the box, how long an agent that went busy again is waited for before an
+Enter or the clear keys (Gemini CLI runs a model call of its own after each turn)."""
 KEYS_PER_COMMAND = 100
 BUSY = (AgentState.WORKING, AgentState.AWAITING_APPROVAL, AgentState.ASKING, AgentState.TRUST)
 NOT_READY = (*BUSY, AgentState.STARTING)  # a starting agent may draw its box before it reads keys
@@ -138,7 +141,7 @@ class _Sender:
         """Remove the pasted text with the profile's clear keys; (box empty again, detail)."""
         started = time.monotonic()
         keys = self.profile.clear_keys
-        state = self.state(self.screen())
+        state = self.wait_not_busy(time.monotonic() + BUSY_WAIT_S)
         if not keys or state in BUSY:
             why = (
                 f"the agent is {state.value}" if state in BUSY else "the profile has no clear_keys"
@@ -172,6 +175,15 @@ class _Sender:
 
     def screen(self) -> list[str]:
         return self.driver.capture(self.pane.pane_id)
+
+    def wait_not_busy(self, limit: float) -> AgentState | None:
+        """The screen state once the agent is not busy, or at ``limit`` (still busy)."""
+        while True:
+            self.pane = self.driver.resolve(self.pane.pane_id)  # a fresh title: it tells too
+            state = self.state(self.screen())
+            if state not in BUSY or time.monotonic() > limit:
+                return state
+            time.sleep(POLL_S)
 
     def state(self, lines: list[str]) -> AgentState | None:
         seen = screen_state(self.profile, lines, self.pane.title)
@@ -280,6 +292,12 @@ class _Sender:
         while True:
             attempts += 1
             started = time.monotonic()
+            # Never an Enter into a dialog, nor into an agent that went busy again after the
+            # paste (Gemini CLI ignores it then; "working" would confirm nothing).
+            state = self.wait_not_busy(max(self.deadline, started + BUSY_WAIT_S))
+            if state in BUSY:
+                detail = f"the agent is {state.value if state else '?'}; Enter not pressed"
+                raise self.fail_typed("enter", detail, started, extra_rows=attempts - 1)
             self.driver.send_keys(self.pane.pane_id, "Enter")
             self.step("enter", True, f"attempt {attempts}", started)
             if not confirmable:
@@ -299,7 +317,8 @@ class _Sender:
                     return True, attempts
                 lines = self.screen()
                 state = self.state(lines)
-                if state in SUBMITTED:
+                waiting = state is AgentState.WORKING and self.still_in_box(needle, lines)
+                if state in SUBMITTED and not waiting:  # (busy with our text still typed: no)
                     self.step("confirm", True, f"agent is {state.value}", started)
                     return True, attempts
                 if self.input_empty(lines):
@@ -311,12 +330,11 @@ class _Sender:
                 # Provably not submitted: take the text out again so it cannot be submitted
                 # later with someone else's prompt. (Keys go in order: an Enter the agent
                 # only now takes submits first, and the clear keys then meet an empty box.)
-                detail = f"Enter pressed {attempts} times; the text is still in the input box"
-                failure = self.fail_typed("confirm", detail, started, extra_rows=attempts)
-                if hook.fired() or self.state(self.screen()) in SUBMITTED:
+                if hook.fired() or self.input_empty(self.screen()):
                     self.step("confirm", True, "submitted after all (late)", started)
                     return True, attempts
-                raise failure
+                detail = f"Enter pressed {attempts} times; the text is still in the input box"
+                raise self.fail_typed("confirm", detail, started, extra_rows=attempts)
             if not in_box:
                 self.step("confirm", False, "no sign of submission; not retrying", started)
                 return False, attempts
