@@ -292,7 +292,7 @@ class ControlConnection:
                     self._finish_block(line, attached)
                 elif line.startswith((b"%output ", b"%extended-output ")):
                     if self.on_activity is not None:
-                        self.on_activity(line.split(b" ", 2)[1].decode())
+                        self._activity(line)
                     self._queue_output(line)
                 elif line.startswith(b"%"):
                     self._handle_notification(line.decode("utf-8", "replace"), attached)
@@ -313,6 +313,13 @@ class ControlConnection:
         if reply is not None:
             reply.lines, reply.error = block.lines, block.error
             reply.done.set()
+
+    def _activity(self, line: bytes) -> None:
+        try:
+            if self.on_activity is not None:
+                self.on_activity(line.split(b" ", 2)[1].decode())
+        except Exception:  # a failing callback must not stop the reader
+            logging.getLogger(__name__).exception("tmux activity callback failed")
 
     def _queue_output(self, line: bytes) -> None:
         if self.on_output is None:
