@@ -13,9 +13,11 @@ The protocol (FIELD-NOTES §3), each step reported in ``SendResult.steps``:
 3. visible — wait until the text (whitespace ignored; its last 400 characters when long) or
    a new paste placeholder is on screen. Never visible: NotDelivered, Enter never pressed.
 4. settle — the profile's ``settle_ms``, so the Enter is not taken as part of the paste.
-5. enter — the named key ``Enter`` (never C-m / C-j).
-6. confirm — the input box is empty again, or the screen shows the agent working, asking or
-   awaiting approval. Otherwise Enter is retried at most twice, and only while the text is
+5. enter — the named key ``Enter`` (never C-m / C-j), only once the agent is not busy: one
+   that went busy again after the paste (Gemini CLI's own call after a turn) ignores it.
+6. confirm — the input box is empty again, a submit hook fired, or the screen shows the
+   agent asking or awaiting approval ("working" alone is not enough: it can show with the
+   text still typed). Otherwise Enter is retried at most twice, and only while the text is
    still sitting in the input box. The text itself is pasted exactly once: a retried Enter
    can only submit what is still in the box, so a prompt is never submitted twice.
 7. clear (only after a failure past the paste) — the text never showed, or it still sits in
@@ -60,7 +62,11 @@ Enter or the clear keys (Gemini CLI runs a model call of its own after each turn
 KEYS_PER_COMMAND = 100
 BUSY = (AgentState.WORKING, AgentState.AWAITING_APPROVAL, AgentState.ASKING, AgentState.TRUST)
 NOT_READY = (*BUSY, AgentState.STARTING)  # a starting agent may draw its box before it reads keys
-SUBMITTED = (AgentState.WORKING, AgentState.AWAITING_APPROVAL, AgentState.ASKING)
+SUBMITTED = (AgentState.AWAITING_APPROVAL, AgentState.ASKING)
+"""States that confirm a submit by themselves (their dialog hides the input box). Working
+does not: every known agent shows its box empty while it works, and Gemini CLI says
+"working" with our text still typed (its own call after a turn; and a tall transcript is
+redrawn in frames where the spinner is drawn but the box is not yet)."""
 
 
 @dataclass
@@ -317,8 +323,7 @@ class _Sender:
                     return True, attempts
                 lines = self.screen()
                 state = self.state(lines)
-                waiting = state is AgentState.WORKING and self.still_in_box(needle, lines)
-                if state in SUBMITTED and not waiting:  # (busy with our text still typed: no)
+                if state in SUBMITTED:
                     self.step("confirm", True, f"agent is {state.value}", started)
                     return True, attempts
                 if self.input_empty(lines):
