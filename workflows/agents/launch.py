@@ -63,14 +63,18 @@ def wait_ready(
     events = store or default_store()
     deadline = time.monotonic() + timeout
     answered_at: float | None = None
-    settling: tuple[float, list[str]] | None = None  # (since, screen) of an idle reading
+    # (since, look) of a ready reading: with start_settle_ms it must hold that long. An idle
+    # look is its screen (Codex draws its composer ~0.1 s before keys land); a busy one is
+    # its state (Codex flashes a spinner title, "working", for ~0.1 s after its trust dialog).
+    settling: tuple[float, tuple[AgentState, list[str]]] | None = None
     while True:
         current = driver.resolve(pane.pane_id)
         reading = read_state(driver, current, store=events, profile=prof)
-        if reading.state is AgentState.IDLE and prof.start_settle_ms > 0:
-            screen = driver.capture(pane.pane_id)
-            if settling is None or settling[1] != screen:
-                settling = (time.monotonic(), screen)
+        if reading.state in READY and prof.start_settle_ms > 0:
+            idle = reading.state is AgentState.IDLE
+            look = (reading.state, driver.capture(pane.pane_id) if idle else [])
+            if settling is None or settling[1] != look:
+                settling = (time.monotonic(), look)
             elif time.monotonic() - settling[0] >= prof.start_settle_ms / 1000:
                 return reading
         elif reading.state in READY:
