@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.harness import AgentPane
-from tests.e2e.model_server import AnthropicServer, OpenAIServer, Reply
+from tests.e2e.model_server import AnthropicServer, GeminiServer, OpenAIServer, Reply
 from workflows.agents.launch import wait_ready
 from workflows.tmux.driver import TmuxDriver
 from workflows.tmux.send import SendFailed, send_text
@@ -55,6 +55,17 @@ def test_codex_failed_send_is_cleared(
     fail_then_send(agent, monkeypatch)
     agent.wait_screen("marker-x2")
     assert openai.prompts() == ["the next prompt n-2"]
+
+
+def test_gemini_failed_send_is_cleared(
+    driver: TmuxDriver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with GeminiServer() as gemini:
+        gemini.script(Reply.text("Got it, marker-g2."))
+        agent = AgentPane.gemini(driver, gemini, tmp_path, name="k3")
+        fail_then_send(agent, monkeypatch)
+        agent.wait_screen("marker-g2")
+        assert gemini.prompts() == ["the next prompt n-2"]
 
 
 def test_codex_takes_keys_the_moment_it_reads_ready(
