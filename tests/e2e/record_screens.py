@@ -2,8 +2,8 @@
 
     AGENTTUI_NPM_BIN=… python -m tests.e2e.record_screens [claude|codex|demo …]
 
-(``claude-starting``, ``codex-starting``, ``codex-unconfigured``, ``codex-asking`` record just
-that one screen.)
+(``claude-starting``, ``codex-starting``, ``codex-unconfigured``, ``codex-asking``,
+``gemini-starting`` record just that one screen.)
 
 Each fixture is ``tests/fixtures/screens/<agent>/<state>[-variant].txt``: header lines
 (``title=…``, optional ``dead_status=…``, ``detail.<key>=…`` the expected detail), a line
@@ -286,6 +286,23 @@ def record_codex_unconfigured(driver: TmuxDriver, root: Path) -> None:
         )
 
 
+def gemini_uninitialized(lines: list[str], title: str) -> bool:
+    """The input box is drawn, the banner and tips (rendered once initialized) are not."""
+    text = "\n".join(lines)
+    return "Type your message" in text and "Gemini CLI v" not in text and "Tips for" not in text
+
+
+def record_gemini_starting(driver: TmuxDriver, root: Path) -> None:
+    """Gemini CLI before its config is initialized (a prompt sent now is queued)."""
+    with GeminiServer() as server:
+        record_starting(
+            "gemini",
+            lambda n: AgentPane.gemini(driver, server, root, name=f"start{n}"),
+            gemini_uninitialized,
+            "Tips for getting started",
+        )
+
+
 def record_codex_asking(driver: TmuxDriver, root: Path) -> None:
     """Codex's question UI: its ``request_user_input`` tool, on outside Plan mode by a feature."""
     with OpenAIServer() as server:
@@ -315,7 +332,7 @@ def record_gemini(driver: TmuxDriver, root: Path) -> None:
         driver.kill(untrusted.pane.pane_id)
 
         pane = AgentPane.gemini(driver, server, root, name="rec")
-        on_screen(pane, "Type your message")
+        on_screen(pane, "Tips for getting started")  # initialized (see its starting rule)
         title_matches(pane, lambda title: "Ready" in title)
         save("gemini", "idle-fresh", pane)
         pane.send("first prompt")
@@ -332,6 +349,7 @@ def record_gemini(driver: TmuxDriver, root: Path) -> None:
         on_screen(pane, "All done.")
         quit_agent(driver, pane)
         save("gemini", "exited", pane)
+    record_gemini_starting(driver, root)
 
 
 def record_demo(driver: TmuxDriver, root: Path) -> None:
@@ -375,6 +393,7 @@ def main(agents: list[str]) -> None:
                     "claude-starting": record_claude_starting,
                     "codex-starting": record_codex_starting,
                     "codex-unconfigured": record_codex_unconfigured,
+                    "gemini-starting": record_gemini_starting,
                     "codex-asking": record_codex_asking,
                 }[agent](driver, root)
         finally:
