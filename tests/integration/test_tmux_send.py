@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ from tests.tmux_helpers import (
     spawn_raw,
     wait_ready,
 )
-from workflows.agents.profiles import load_profile
+from workflows.agents.profiles import StateRule, load_profile
 from workflows.errors import NotDelivered, UsageError
 from workflows.tmux.driver import TmuxDriver
 from workflows.tmux.send import SendFailed, input_rows, send_text
@@ -239,6 +240,24 @@ def test_an_agent_busy_again_after_the_paste_gets_its_enter_once_idle(
     assert result.steps[-2]["step"] == "enter" and float(str(result.steps[-2]["ms"])) >= 1000
     wait_until(lambda: demo_prompts(tmp_path), message="the prompt")
     assert demo_prompts(tmp_path) == ["after its own check"]
+
+
+def test_a_busy_title_is_read_fresh_before_the_enter(driver: TmuxDriver, tmp_path: Path) -> None:
+    """Busy by its title alone (as Gemini CLI's "Working…"; the demo agent's title reads
+    "⠿ demo working"): the title read when the text showed is stale by the time the agent is
+    idle again; only a fresh one lets the Enter go."""
+    demo = load_profile("demo")
+    by_title = StateRule("working", title=re.compile("demo working"))
+    rules = [by_title, *(rule for rule in demo.rules if rule.state != "working")]
+    profile = dataclasses.replace(demo, rules=rules)
+    argv = profile.launch_argv(extra=["--work", "0.05", "--busy-after-paste", "1.5"])
+    pane = driver.spawn(argv, name="titled", agent="demo", cwd=str(tmp_path))
+    wait_until(lambda: wait_ready(driver, pane, profile), message="demo agent ready")
+    result = send_text(driver, pane, "after a busy title", timeout=30, profile=profile)
+    assert (result.submitted, result.attempts) == (True, 1), result.steps
+    assert result.steps[-2]["step"] == "enter" and float(str(result.steps[-2]["ms"])) >= 1000
+    wait_until(lambda: demo_prompts(tmp_path), message="the prompt")
+    assert demo_prompts(tmp_path) == ["after a busy title"]
 
 
 def test_concurrent_senders_take_turns(driver: TmuxDriver, tmp_path: Path) -> None:
