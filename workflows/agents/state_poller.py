@@ -79,9 +79,13 @@ class StatePoller:
         self._pending: set[str] | None = None  # dirty panes not yet classified; None: all
         self._last_event_id: int | None = None
         self._lock = threading.Lock()
-        self.classified = 0
         self.reads: Counter[str] = Counter()
         """Re-classifications per pane id."""
+
+    @property
+    def classified(self) -> int:
+        """Re-classifications of all panes."""
+        return self.reads.total()
 
     @property
     def store(self) -> Store:
@@ -180,7 +184,6 @@ class StatePoller:
     def _classify(
         self, pane: PaneInfo, tracked: _Tracked | None, activity: dict[str, float], now: float
     ) -> _Tracked:
-        self.classified += 1
         self.reads[pane.pane_id] += 1
         profile = self._profiles.get(pane.agent) or _load(pane.agent)
         if pane.dead:
