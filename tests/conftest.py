@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from workflows.tmux.driver import TmuxDriver
+
 pytest_plugins = ["tests.linear_fixtures"]  # linear_server, linear_source (issue 4)
 
 
@@ -98,3 +100,11 @@ def tmux_server(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     _stop_tmux_server(server.socket)
     socket_dir = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}"
     (socket_dir / server.socket).unlink(missing_ok=True)
+
+
+@pytest.fixture
+def driver(tmux_server: TmuxServer) -> Iterator[TmuxDriver]:
+    """A driver on the private tmux server; its session is created on first use."""
+    tmux = TmuxDriver(socket=tmux_server.socket, session=tmux_server.session)
+    yield tmux
+    tmux.close()

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TmuxServer
 from tests.helpers import wait_until
 from workflows.agents.actions import perform
 from workflows.agents.observe import read_state
@@ -32,14 +31,6 @@ def cli(*args: str) -> tuple[int, object]:
     )  # fmt: skip
     lines = done.stdout.strip().splitlines()
     return done.returncode, json.loads(lines[-1]) if lines else done.stderr
-
-
-@pytest.fixture
-def driver(tmux_server: TmuxServer) -> TmuxDriver:
-    tmux = TmuxDriver(socket=tmux_server.socket, session=tmux_server.session)
-    tmux.ensure_session()
-    yield tmux  # type: ignore[misc]
-    tmux.close()
 
 
 def spawn_demo(driver: TmuxDriver, tmp_path: Path, name: str) -> PaneInfo:

@@ -5,11 +5,6 @@ died (tmux alone tells that), and in the safety sweep (a lost ``%output``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from tests.conftest import TmuxServer
 from tests.helpers import wait_until
 from workflows.agents.hooks import record_event
 from workflows.agents.observe import default_store, read_state, server_for
@@ -17,14 +12,6 @@ from workflows.agents.state_poller import StatePoller
 from workflows.tmux.driver import TmuxDriver
 
 SHELL = ["bash", "--norc", "--noprofile", "-i"]
-
-
-@pytest.fixture
-def driver(tmux_server: TmuxServer) -> Iterator[TmuxDriver]:
-    tmux = TmuxDriver(socket=tmux_server.socket, session=tmux_server.session)
-    tmux.ensure_session()
-    yield tmux
-    tmux.close()
 
 
 def states(poller: StatePoller, dirty: set[str] | None) -> dict[str, str]:

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import TmuxServer
 from tests.helpers import wait_until
 from tests.tmux_helpers import demo_prompts, spawn_demo
 from workflows.agents.observe import read_state
 from workflows.agents.state import AgentState
 from workflows.tmux.driver import TmuxDriver
 from workflows.tmux.send import send_text
-
-
-@pytest.fixture
-def driver(tmux_server: TmuxServer) -> Iterator[TmuxDriver]:
-    drv = TmuxDriver(socket=tmux_server.socket, session=tmux_server.session)
-    yield drv
-    drv.close()
 
 
 def state(driver: TmuxDriver, pane_id: str) -> AgentState:

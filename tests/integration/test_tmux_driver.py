@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,13 +29,6 @@ HOSTILE_WORDS = [
     "two\nlines",
     "中文 🎉",
 ]
-
-
-@pytest.fixture
-def driver(tmux_server: TmuxServer) -> Iterator[TmuxDriver]:
-    drv = TmuxDriver(socket=tmux_server.socket, session=tmux_server.session)
-    yield drv
-    drv.close()
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,7 @@ import json
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.conftest import TmuxServer
 from tests.helpers import wait_until
@@ -22,13 +19,6 @@ PRINTER = (
     "import json, os, sys; open(sys.argv[1], 'w').write(json.dumps("
     "[sys.argv[2:], os.environ.get('SECRET_KEY'), os.getcwd()]))"
 )
-
-
-@pytest.fixture
-def driver(tmux_server: TmuxServer) -> Iterator[TmuxDriver]:
-    drv = TmuxDriver(socket=tmux_server.socket, session=tmux_server.session)
-    yield drv
-    drv.close()
 
 
 class ProcessListWatch:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TmuxServer
 from tests.helpers import wait_until
 from tests.hostile import HOSTILE_PROMPTS
 from tests.tmux_helpers import (
@@ -25,13 +23,6 @@ from workflows.agents.profiles import StateRule, load_profile
 from workflows.errors import NotDelivered, UsageError
 from workflows.tmux.driver import TmuxDriver
 from workflows.tmux.send import SendFailed, input_rows, send_text
-
-
-@pytest.fixture
-def driver(tmux_server: TmuxServer) -> Iterator[TmuxDriver]:
-    drv = TmuxDriver(socket=tmux_server.socket, session=tmux_server.session)
-    yield drv
-    drv.close()
 
 
 def test_hostile_prompts_reach_the_demo_agent_exactly_once(

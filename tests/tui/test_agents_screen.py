@@ -8,8 +8,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.tui.pilot_helpers import enabled_keys, until
 from tui.app import AgentTuiApp, build_app
 from tui.screens.agents import AgentsScreen
@@ -21,14 +19,6 @@ ATTACH_STUB = """
 import pathlib, sys
 pathlib.Path(sys.argv[1]).write_text(" ".join(sys.argv[2:]))
 """
-
-
-@pytest.fixture
-def driver(tmux_server: Any) -> Any:
-    tmux = TmuxDriver(socket=tmux_server.socket, session=tmux_server.session)
-    tmux.ensure_session()
-    yield tmux
-    tmux.close()
 
 
 def spawn_demo(driver: TmuxDriver, name: str, prompt: str, cwd: Path) -> str:

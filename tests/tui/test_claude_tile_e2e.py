@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import anthropic, driver  # noqa: F401 (fixtures)
+from tests.e2e.conftest import anthropic  # noqa: F401 (fixture)
 from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import AnthropicServer, Reply
 from tests.tui.pilot_helpers import enabled_keys, until
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
 
 async def test_one_key_approve_on_a_claude_tile(
-    driver: TmuxDriver,  # noqa: F811
+    driver: TmuxDriver,
     anthropic: AnthropicServer,  # noqa: F811
     tmp_path: Path,
 ) -> None:

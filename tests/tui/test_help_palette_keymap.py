@@ -10,7 +10,7 @@ from textual.command import CommandPalette
 from textual.widgets import DataTable
 
 from tests.tui.pilot_helpers import until
-from tests.tui.test_agents_screen import driver, spawn_demo  # noqa: F401 (fixture)
+from tests.tui.test_agents_screen import spawn_demo
 from tui.app import build_app
 from tui.screens.help import HelpScreen
 from tui.screens.runs import RunsScreen
@@ -63,7 +63,7 @@ async def test_palette_runs_actions() -> None:
 
 
 async def test_waiting_agent_notifies_and_rings(
-    driver: TmuxDriver,  # noqa: F811
+    driver: TmuxDriver,
     tmp_path: Path,
 ) -> None:
     app = build_app(driver.socket, driver.session)
@@ -77,7 +77,7 @@ async def test_waiting_agent_notifies_and_rings(
         assert any("later is waiting: true" in message for message in messages)
 
 
-async def test_bell_can_be_turned_off(driver: Any, tmp_path: Path) -> None:  # noqa: F811
+async def test_bell_can_be_turned_off(driver: Any, tmp_path: Path) -> None:
     write_config(tmp_path, "[tui]\nbell = false\n")
     app = build_app(driver.socket, driver.session)
     rings: list[int] = []

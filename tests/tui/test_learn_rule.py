@@ -7,13 +7,11 @@ import tomllib
 from pathlib import Path
 
 from tests.tui.pilot_helpers import until
-from tests.tui.test_agents_screen import driver, open_agents, spawn_demo, state_of
+from tests.tui.test_agents_screen import open_agents, spawn_demo, state_of
 from tui.app import build_app
 from tui.screens.learn_rule import LearnRuleScreen
 from workflows.approvals.policy import learned_policy_file
 from workflows.tmux.driver import TmuxDriver
-
-__all__ = ["driver"]
 
 
 async def test_always_shows_the_rule_then_saves_it(driver: TmuxDriver, tmp_path: Path) -> None:

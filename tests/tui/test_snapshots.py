@@ -14,7 +14,7 @@ from textual.widgets import Input
 
 from tests.helpers import wait_until
 from tests.tui.pilot_helpers import until
-from tests.tui.test_agents_screen import driver, spawn_demo  # noqa: F401 (fixture)
+from tests.tui.test_agents_screen import spawn_demo
 from tui.app import AgentTuiApp, build_app
 from tui.screens.agents import AgentsScreen
 from tui.screens.help import HelpScreen
@@ -98,7 +98,7 @@ def test_runs_snapshot(snap_compare: Any) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_agents_snapshot(snap_compare: Any, driver: TmuxDriver, tmp_path: Path) -> None:  # noqa: F811
+def test_agents_snapshot(snap_compare: Any, driver: TmuxDriver, tmp_path: Path) -> None:
     spawn_demo(driver, "asks", "Please run command `make test` now", tmp_path / "a")
     spawn_demo(driver, "done", "Summarise the issue [work 0s]", tmp_path / "b")
     spawn_demo(driver, "fresh", "", tmp_path / "c")
