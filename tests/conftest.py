@@ -6,10 +6,8 @@ dirs point into tmp_path, and tmux runs on a socket name unique to the test.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -20,7 +18,10 @@ import pytest
 
 from workflows.tmux.driver import TmuxDriver
 
-pytest_plugins = ["tests.linear_fixtures"]  # linear_server, linear_source (issue 4)
+pytest_plugins = [
+    "tests.tmux_guard",  # every test's own TMUX_TMPDIR; no server outlives its test
+    "tests.linear_fixtures",  # linear_server, linear_source (issue 4)
+]
 
 
 @pytest.fixture(autouse=True)
@@ -33,14 +34,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("AGENTTUI_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("AGENTTUI_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("AGENTTUI_CONFIG", str(tmp_path / "config" / "config.toml"))
-    for var in (
-        "TMUX",
-        "TMUX_PANE",
-        "LINEAR_API_KEY",
-        "GITHUB_TOKEN",
-        "AGENTTUI_TMUX_SOCKET",
-        "AGENTTUI_SESSION",
-    ):
+    for var in ("LINEAR_API_KEY", "GITHUB_TOKEN"):  # tmux's variables: tests/tmux_guard.py
         monkeypatch.delenv(var, raising=False)
     # CI=true (set by the CI runner) makes agent CLIs such as Gemini's run headless; the
     # tmux servers started by tests must give agents the environment of a person's terminal.
@@ -68,38 +62,19 @@ class TmuxServer:
         return result.stdout
 
 
-def _stop_tmux_server(socket: str) -> None:
-    """kill-server, and SIGKILL the server if it hangs (tmux 3.3a can wedge while a control
-    client is attached), so no test leaves a server behind or blocks on teardown."""
-    argv = ["tmux", "-L", socket]
-    try:
-        pid_text = subprocess.run(
-            [*argv, "display-message", "-p", "#{pid}"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=5,
-        ).stdout.strip()
-    except subprocess.TimeoutExpired:
-        pid_text = ""
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        subprocess.run([*argv, "kill-server"], capture_output=True, check=False, timeout=10)
-    if pid_text.isdigit():
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(int(pid_text), signal.SIGKILL)
-
-
 @pytest.fixture
-def tmux_server(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TmuxServer]:
+def tmux_server(
+    isolated_env: Path, private_tmux_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TmuxServer]:
     if shutil.which("tmux") is None:
         pytest.fail("tmux is not installed; run tests through tests/bootstrap.sh")
     server = TmuxServer(socket=f"agenttui-test-{uuid.uuid4().hex[:10]}", session="agenttui")
     monkeypatch.setenv("AGENTTUI_TMUX_SOCKET", server.socket)
     monkeypatch.setenv("AGENTTUI_SESSION", server.session)
     yield server
-    _stop_tmux_server(server.socket)
-    socket_dir = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}"
-    (socket_dir / server.socket).unlink(missing_ok=True)
+    from tests.tmux_guard import stop_server  # (imported here: pytest_plugins loads it first)
+
+    stop_server(private_tmux_dir / f"tmux-{os.getuid()}" / server.socket)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from textual.widgets import Log
 
+from tests.conftest import TmuxServer
 from tests.git_repos import make_project
 from tests.tui.pilot_helpers import enabled_keys, until
 from tui.app import build_app
@@ -41,7 +42,7 @@ WORKFLOWS = {
 
 
 @pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tmux_server: Any) -> Path:
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "config" / "workflows"
     folder.mkdir(parents=True)
     for name, text in WORKFLOWS.items():
@@ -62,9 +63,9 @@ async def select_run(pilot: Any, screen: RunsScreen, run_id: str) -> None:
     await pilot.pause()
 
 
-async def test_cancel_a_running_run(repo: Path) -> None:
-    run_id = launch_run("tui-sleep", ["PCL-101"], session="agenttui")
-    app = build_app(poll_tiles=False)
+async def test_cancel_a_running_run(repo: Path, tmux_server: TmuxServer) -> None:
+    run_id = launch_run("tui-sleep", ["PCL-101"], socket=tmux_server.socket)
+    app = build_app(tmux_server.socket, poll_tiles=False)
     async with app.run_test(size=(140, 30)) as pilot:
         await pilot.press("3")
         screen = await until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen)
@@ -85,9 +86,9 @@ async def test_cancel_a_running_run(repo: Path) -> None:
         assert "C" not in enabled_keys(app)
 
 
-async def test_resume_a_failed_run_and_open_its_log(repo: Path) -> None:
-    run_id = launch_run("tui-gate", ["PCL-102"], session="agenttui")
-    app = build_app(poll_tiles=False)
+async def test_resume_a_failed_run_and_open_its_log(repo: Path, tmux_server: TmuxServer) -> None:
+    run_id = launch_run("tui-gate", ["PCL-102"], socket=tmux_server.socket)
+    app = build_app(tmux_server.socket, poll_tiles=False)
     async with app.run_test(size=(140, 30)) as pilot:
         await pilot.press("3")
         screen = await until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from textual.geometry import Region
 
+from tests.conftest import TmuxServer
 from tests.git_repos import make_project
 from tests.tui.pilot_helpers import enabled_keys, until
 from tui.app import build_app
@@ -102,9 +103,9 @@ def sleep_workflow(isolated_env: Path, tmp_path: Path, monkeypatch: pytest.Monke
 
 
 async def test_enter_launches_the_chosen_workflow_per_group(
-    tmux_server: object, sleep_workflow: str
+    tmux_server: TmuxServer, sleep_workflow: str
 ) -> None:
-    app = build_app(poll_tiles=False)
+    app = build_app(tmux_server.socket, poll_tiles=False)
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await _loaded(pilot, app)
         ids = [issue.identifier for issue in screen.table.issues[:3]]

@@ -109,9 +109,13 @@ class ControlConnection:
         return self._proc is not None and self._proc.poll() is None and self._attached.is_set()
 
     def command(self, *args: str, timeout: float = 5.0) -> list[str]:
-        """Run one tmux command; returns its output lines, AgentTuiError on ``%error``."""
+        """Run one tmux command; returns its output lines, AgentTuiError on ``%error``.
+
+        A lost connection is re-attached to the session, never re-created: a session
+        made only when the connection opened (``create``), so a command arriving after
+        its server was stopped cannot start a new one."""
         if not self.alive:
-            self._connect(create=True)
+            self._connect(create=False)
         return self._answer(args, self._send(args), timeout)
 
     def command_batch(
@@ -124,7 +128,7 @@ class ControlConnection:
         if not commands:
             return []
         if not self.alive:
-            self._connect(create=True)
+            self._connect(create=False)
         replies = self._send_many(commands)
         deadline = time.monotonic() + timeout
         replies[-1].done.wait(timeout)  # tmux answers in order: then all are in

@@ -23,7 +23,7 @@ from pathlib import Path
 from workflows.errors import AgentTuiError, UsageError
 from workflows.tmux.control import ConnectionLost, ControlConnection
 from workflows.tmux.launch import launch_argv, launch_file
-from workflows.tmux.protocol import tmux_base_argv
+from workflows.tmux.protocol import socket_path, tmux_base_argv
 
 FIELD_SEP = "\x1f"
 PANE_FIELDS = (
@@ -49,6 +49,10 @@ PANE_FORMAT = FIELD_SEP.join("#{%s}" % name for name in PANE_FIELDS)  # noqa: UP
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 UNREAPED_NUDGES = 5
 PLACEHOLDER = ["cat"]  # holds the new pane open until respawn-pane replaces it
+
+
+class NoSession(UsageError):
+    """The session (or its whole server) does not exist; says where it was looked for."""
 
 
 @dataclass(frozen=True)
@@ -157,21 +161,34 @@ class TmuxDriver:
             raise AgentTuiError(f"tmux {args[0]}: {done.stderr.strip() or done.returncode}")
         return done.stdout
 
+    @property
+    def where(self) -> str:
+        """The session and server this driver looks at, for messages."""
+        return f"tmux session {self.session!r} on {socket_path(self.socket)}"
+
     def control(self) -> ControlConnection:
-        """The command connection (created on first use, re-created after a server restart)."""
+        """The command connection (opened on first use, re-opened after a server restart).
+
+        It attaches to the session and never creates it (nor a server): reading, listing
+        and steering panes create nothing; ``spawn`` and ``ensure_session`` do.
+        """
         with self._lock:
             if self._control is None or not self._control.alive:
                 if self._control is not None:
                     self._control.close()
-                self.ensure_session()
-                self._control = ControlConnection(self.socket, self.session, no_output=True)
+                    self._control = None
+                if not self.has_session():
+                    raise NoSession(f"no {self.where}")
+                self._control = ControlConnection(
+                    self.socket, self.session, no_output=True, create=False
+                )
             return self._control
 
     def command(self, *args: str, timeout: float = 5.0) -> list[str]:
         """One tmux command over the control connection; its output lines.
 
         When the server went away (restarted), the command cannot have run there: it is
-        retried once on a fresh connection (which re-creates the session).
+        retried once on a fresh connection, if the session exists again.
         """
         try:
             return self.control().command(*args, timeout=timeout)
@@ -183,15 +200,24 @@ class TmuxDriver:
             return self.control().command(*args, timeout=timeout)
 
     # -- session and panes ----------------------------------------------------------------
-    def ensure_session(self) -> None:
-        target = f"={self.session}"
-        for attempt in range(3):
+    def has_session(self) -> bool:
+        """Whether the session exists (asking never starts a server)."""
+        try:
             probe = subprocess.run(
-                [*tmux_base_argv(self.socket), "has-session", "-t", target],
+                [*tmux_base_argv(self.socket), "has-session", "-t", f"={self.session}"],
                 capture_output=True,
                 check=False,
+                timeout=10,
             )
-            if probe.returncode == 0:
+        except FileNotFoundError as error:
+            raise AgentTuiError("tmux is not installed (apt-get install tmux)") from error
+        except subprocess.TimeoutExpired as error:
+            raise AgentTuiError(f"tmux has-session did not answer ({self.where})") from error
+        return probe.returncode == 0
+
+    def ensure_session(self) -> None:
+        for attempt in range(3):
+            if self.has_session():
                 return
             try:
                 self._client(
@@ -277,20 +303,26 @@ class TmuxDriver:
         )
 
     def _list_panes(self) -> list[PaneInfo]:
-        lines = self.command("list-panes", "-s", "-t", f"={self.session}", "-F", PANE_FORMAT)
+        """The session's panes; none when there is no session (nothing is created)."""
+        try:
+            lines = self.command("list-panes", "-s", "-t", f"={self.session}", "-F", PANE_FORMAT)
+        except NoSession:
+            return []
         return [info for line in lines if (info := parse_pane_line(line)) is not None]
 
     def resolve(self, target: str) -> PaneInfo:
         panes = self.panes()
+        if not panes and not self.has_session():
+            raise NoSession(f"no agent {target!r}: there is no {self.where}")
         if target.startswith("%"):
             for pane in panes:
                 if pane.pane_id == target:
                     return pane
-            raise UsageError(f"no pane {target} in session {self.session!r}")
+            raise UsageError(f"no pane {target} in {self.where}")
         named = [p for p in panes if p.name == target]
         if not named:
             known = ", ".join(sorted({p.name for p in panes if p.name})) or "none"
-            raise UsageError(f"no agent named {target!r} (known: {known})")
+            raise UsageError(f"no agent named {target!r} in {self.where} (known: {known})")
         live = [p for p in named if not p.dead]
         return max(live or named, key=lambda p: int(p.pane_id[1:]))
 
