@@ -19,6 +19,7 @@ from typing import Any
 
 from workflows.errors import EXIT_OK, EXIT_USAGE, AgentTuiError
 
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool whose reader left
 COMMAND_MODULES = ("tmux", "agents", "issues", "runs", "autonomy", "app", "demo")
 
 
@@ -26,6 +27,18 @@ class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # argparse's own exit code is already 2
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+    def _parse_optional(self, arg_string: str) -> Any:
+        """A word with one leading dash that names no option of this parser is a value
+        (``--since -P7D``, ``--since -PT1H``), not an unknown option: argparse would
+        otherwise refuse the README's own examples. ``--words`` stay options, so a
+        mistyped one is still an error."""
+        found = super()._parse_optional(arg_string)
+        matches = found if isinstance(found, list) else [found]  # a list from Python 3.12
+        unknown = found is not None and all(match[0] is None for match in matches)
+        if unknown and not arg_string.startswith("--"):
+            return None
+        return found
 
 
 def common_options() -> argparse.ArgumentParser:
@@ -101,6 +114,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         _resolve_globals(args)
         handler = args.handler
     try:
+        return _run(args, handler)
+    except BrokenPipeError:
+        # The reader went away (`| head -1`): stop quietly, as a tool killed by SIGPIPE
+        # does, and let nothing flush into the closed pipe at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _run(args: argparse.Namespace, handler: Any) -> int:
+    try:
         result = handler(args)
     except AgentTuiError as error:
         if args.json:
@@ -112,4 +136,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     if isinstance(result, int) and not isinstance(result, bool):
         return result
     emit(args, result)
+    sys.stdout.flush()  # a closed pipe shows here, inside the BrokenPipeError handler
     return EXIT_OK

@@ -92,3 +92,54 @@ def test_rejected_key_exits_1_without_showing_it(linear_server: LinearServer) ->
     assert result.returncode == 1
     assert "Linear rejected the API key (HTTP 401" in result.stderr
     assert secret not in result.stderr + result.stdout
+
+
+def identifiers(*args: str) -> list[str]:
+    result = run("issues", "--json", *args)
+    assert result.returncode == 0, result.stderr
+    return [issue["identifier"] for issue in json.loads(result.stdout)]
+
+
+def test_filters_hold_whatever_the_cache_holds() -> None:
+    every = identifiers()  # a plain listing first: the cache now holds all 32
+    assert len(every) == 32
+    bugs = identifiers("--label", "bug")
+    assert len(bugs) == 12 and len(identifiers()) == 32  # and filling it again changes nothing
+    assert len(identifiers("--state-type", "started")) == 5
+    assert identifiers("--search", "safari") == identifiers("--search", "Safari")
+    assert 0 < len(identifiers("--search", "safari")) < 32
+    assert len(identifiers("--project", "Label printing")) == 5
+    assert identifiers("--team", "NOPE") == []
+    assert identifiers("--limit", "3") == every[:3]
+    grouped = json.loads(run("groups", "--json", "--label", "billing").stdout)
+    assert {i for group in grouped for i in group["issues"]} <= {
+        "PCL-130",
+        "PCL-131",
+        "PCL-132",
+        "PCL-133",
+    }
+
+
+def test_the_readme_example_parses_values_that_start_with_a_dash() -> None:
+    readme = run("issues", "--mine", "--state-type", "started", "--label", "bug", "--since", "-P7D")
+    assert readme.returncode == 0, readme.stderr
+    assert run("issues", "--since", "-PT1H", "--json").returncode == 0
+    assert run("groups", "--since=-P2D", "--json").returncode == 0
+    typo = run("issues", "--lable", "bug")  # a mistyped option is still an error
+    assert typo.returncode == 2 and "unrecognized arguments: --lable" in typo.stderr
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    """`| head -1`: the reader goes away before the output is written (``| true`` closes
+    at once, so the write always meets a closed pipe)."""
+    agenttui = " ".join(agenttui_argv())
+    for verb in ("issues", "issue PCL-101", "groups", "runs", "ls", "workflows"):
+        done = subprocess.run(
+            ["bash", "-c", f"{agenttui} {verb} | true; echo ${{PIPESTATUS[0]}}"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.stderr == "", (verb, done.stderr)
+        assert done.stdout.strip() in ("0", "141"), (verb, done.stdout)

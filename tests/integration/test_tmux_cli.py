@@ -174,3 +174,38 @@ def test_spawn_reports_its_pane_when_the_prompt_is_not_submitted(
     steps = [step["step"] for step in spawned["prompt"]["steps"]]
     assert steps.count("enter") == 3  # one Enter and two bounded retries
     assert demo_prompts(tmp_path) == []
+
+
+def test_unknown_key_names_are_refused_and_type_nothing(demo: Path) -> None:
+    before = cli("read", "d1", "--json")[1]["lines"]
+    code, refused = cli("keys", "d1", "NotAKey", "--json")
+    assert code == 2 and "not a key name: 'NotAKey'" in refused["error"]
+    assert "agenttui send" in refused["error"]
+    assert cli("keys", "d1", "Escape", "Nope", "--json")[0] == 2  # none of them is sent
+    assert cli("read", "d1", "--json")[1]["lines"] == before  # nothing was typed
+    assert cli("keys", "d1", "Escape", "C-u", "c-S-Up", "^c", "F12", "KPEnter", "BSpace")[0] == 0
+    assert demo_prompts(demo) == []
+
+
+def test_reading_creates_nothing_and_says_where_it_looked(tmux_server: TmuxServer) -> None:
+    from tests.tmux_guard import server_alive
+
+    socket = Path(os.environ["TMUX_TMPDIR"]) / f"tmux-{os.getuid()}" / tmux_server.socket
+    code, text = cli("ls")
+    assert (code, text) == (0, f"no tmux session 'agenttui' on {socket}")
+    assert cli("ls", "--json") == (0, [])
+    assert cli("read", "worker") == (2, None)
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", "read", "worker"], capture_output=True, text=True, check=False
+    )
+    assert f"no agent 'worker': there is no tmux session 'agenttui' on {socket}" in done.stderr
+    assert cli("wait", "worker", "--state", "idle", "--timeout", "1")[0] == 2
+    assert cli("kill", "worker")[0] == 2
+    assert not server_alive(socket) and not socket.exists()  # no server was started
+    tmux_server.cmd("new-session", "-d", "-s", "other")  # a server, without our session
+    code, text = cli("ls")
+    assert (code, text) == (0, f"no tmux session 'agenttui' on {socket}")
+    assert tmux_server.cmd("list-sessions", "-F", "#{session_name}").split() == ["other"]
+    tmux_server.cmd("new-session", "-d", "-s", "agenttui")
+    code, text = cli("ls")
+    assert (code, text) == (0, f"no agents in tmux session 'agenttui' on {socket}")

@@ -36,9 +36,26 @@ def test_details_survive_a_slim_refresh_and_updates_merge(linear_server: LinearS
     assert epic.detailed and sorted(epic.children) == ["ENG-4", "ENG-5"]
 
     source.comment("ENG-3", "changes updatedAt")
-    merged = cache.refresh(source, IssueFilters(updated_since="-PT1H"))
+    order = [i.identifier for i in cache.load(key)]
+    updated = cache.refresh(source, IssueFilters(updated_since="-PT1H"))
+    assert [i.identifier for i in updated] == ["ENG-3"]  # what the filter matched, only
+    merged = cache.load(key)
     assert merged[0].identifier == "ENG-3" and not merged[0].detailed  # newer: slim wins
     assert len(merged) == 12  # merged into the full list, nothing lost
+    rest = [identifier for identifier in order if identifier != "ENG-3"]
+    assert [i.identifier for i in merged[1:]] == rest  # unchanged ones keep their order
+
+
+def test_a_filtered_listing_returns_only_its_issues_whatever_the_cache_holds() -> None:
+    source = LocalSource()
+    cache = IssueCache()
+    everything = cache.refresh(source)
+    bugs = cache.refresh(source, IssueFilters(labels=["bug"]))
+    assert bugs and len(bugs) < len(everything)
+    assert all("bug" in issue.labels for issue in bugs)
+    assert [i.identifier for i in cache.load(cache_key(source))] == [
+        i.identifier for i in everything
+    ]  # the cache still holds every issue, in its order
 
 
 def test_cache_never_holds_the_key(linear_server: LinearServer, tmp_path: Path) -> None:

@@ -220,6 +220,9 @@ def run_ls(args: argparse.Namespace) -> Any:
     driver = _driver(args)
     try:
         panes = [p for p in driver.panes() if args.all or p.name]
+        if not panes:  # say where we looked (creating nothing there)
+            found = "no agents in" if driver.has_session() else "no"
+            args.formatter = lambda _rows: f"{found} {driver.where}"
         return [{**pane.as_json(), **_reading(driver, pane)} for pane in panes]
     finally:
         driver.close()
@@ -237,6 +240,15 @@ def _format_ls(rows: list[dict[str, Any]]) -> str:
 
 # -- keys / interrupt / kill / attach ------------------------------------------------------
 def run_keys(args: argparse.Namespace) -> Any:
+    from workflows.tmux.keynames import unknown_keys
+
+    unknown = unknown_keys(args.keys)
+    if unknown:  # tmux would type them as text into the agent
+        raise UsageError(
+            f"not a key name: {', '.join(map(repr, unknown))} (keys are tmux names such as "
+            "Enter, Escape, Tab, Up, C-c, M-x, F1 or one character; send text with "
+            "`agenttui send TARGET TEXT`)"
+        )
     driver = _driver(args)
     try:
         pane = driver.resolve(args.target)

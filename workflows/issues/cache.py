@@ -62,12 +62,13 @@ class IssueCache:
         return float(row["refreshed_at"]) if row else None
 
     def refresh(self, source: IssueSource, filters: IssueFilters | None = None) -> list[Issue]:
-        """Fetch from the source and store. An unfiltered listing replaces the cache; a
-        filtered one (e.g. ``updated_since``) is merged into it."""
+        """Fetch from the source, store, and return what the source listed for ``filters``
+        (never the rest of the cache). An unfiltered listing replaces the cache; a filtered
+        one (``--label``, ``updated_since``…) is merged into it."""
         issues = source.list_issues(filters)
         unfiltered = filters is None or filters == IssueFilters()
         self.save(cache_key(source), issues, replace=unfiltered)
-        return self.load(cache_key(source)) if not unfiltered else issues
+        return issues
 
     def save(self, source: str, issues: list[Issue], *, replace: bool = True) -> None:
         """Store ``issues``; a cached detailed issue is kept over a slim one that has not
@@ -85,11 +86,15 @@ class IssueCache:
                 conn.execute("DELETE FROM issue_cache WHERE source = ?", (source,))
                 start = 0
             else:
-                # merged updates go first: they are the newest
+                # new and changed issues go first (they are the newest); unchanged ones
+                # keep their place, so a filtered listing does not reorder the cache
                 lowest = min((row["position"] for row in kept.values()), default=0)
                 start = lowest - len(issues)
             for offset, issue in enumerate(issues):
                 old = kept.get(issue.identifier)
+                position = start + offset
+                if not replace and old is not None and old["updated_at"] == issue.updated_at:
+                    position = old["position"]
                 data = json.dumps(issue.to_dict())
                 detailed = issue.detailed
                 if old is not None and old["detailed"] and not issue.detailed:  # noqa: SIM102
@@ -99,7 +104,7 @@ class IssueCache:
                     "INSERT OR REPLACE INTO issue_cache "
                     "(source, identifier, position, updated_at, detailed, data) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
-                    (source, issue.identifier, start + offset, issue.updated_at, detailed, data),
+                    (source, issue.identifier, position, issue.updated_at, detailed, data),
                 )
             count = conn.execute(
                 "SELECT COUNT(*) FROM issue_cache WHERE source = ?", (source,)
