@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+from tui.output import say, say_json
 from workflows.errors import EXIT_OK, EXIT_USAGE, AgentTuiError
+from workflows.untrusted import json_text
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool whose reader left
 COMMAND_MODULES = ("tmux", "agents", "issues", "runs", "autonomy", "app", "demo")
@@ -86,7 +87,7 @@ def emit(args: argparse.Namespace, result: Any) -> None:
     if result is None:
         return
     if args.json:
-        print(json.dumps(result, ensure_ascii=False, default=str))
+        say_json(result)
         return
     formatter = getattr(args, "formatter", None)
     if formatter is not None:
@@ -96,11 +97,11 @@ def emit(args: argparse.Namespace, result: Any) -> None:
     elif isinstance(result, dict):
         text = "\n".join(f"{key}: {value}" for key, value in result.items())
     elif isinstance(result, list):
-        text = "\n".join(json.dumps(item, ensure_ascii=False, default=str) for item in result)
+        text = "\n".join(json_text(item) for item in result)
     else:
         text = str(result)
     if text:
-        print(text)
+        say(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -128,8 +129,8 @@ def _run(args: argparse.Namespace, handler: Any) -> int:
         result = handler(args)
     except AgentTuiError as error:
         if args.json:
-            print(json.dumps({"error": str(error), "exit_code": error.exit_code}))
-        print(f"agenttui: {error}", file=sys.stderr)
+            say_json({"error": str(error), "exit_code": error.exit_code})
+        say(f"agenttui: {error}", err=True)
         return error.exit_code
     except KeyboardInterrupt:
         return 130

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import threading
 import time
 from typing import Any
+
+from tui.output import say, say_json
 
 
 def register(
@@ -63,7 +63,7 @@ def _watcher(args: argparse.Namespace) -> Any:
 def poll_handler(args: argparse.Namespace) -> Any:
     result = _watcher(args).run_round().as_json()
     if result["status"] == "error":
-        print(json.dumps(result) if args.json else format_round(result))
+        say_json(result) if args.json else say(format_round(result))
         return 1
     return result
 
@@ -95,9 +95,9 @@ def watch_handler(args: argparse.Namespace) -> Any:
                     raise  # a bad filter or config: say so and stop at once
                 # Hours unattended: a round that broke (config edited, store busy) is
                 # reported and the next one tries again.
-                print(f"agenttui watch: round failed: {error}", file=sys.stderr, flush=True)
+                say(f"agenttui watch: round failed: {error}", err=True, flush=True)
             else:
-                print(json.dumps(result) if args.json else format_round(result), flush=True)
+                say_json(result, flush=True) if args.json else say(format_round(result), flush=True)
             done += 1
             if args.rounds and done >= args.rounds:
                 return 0
@@ -156,7 +156,7 @@ def _start_timer(args: argparse.Namespace) -> Any:
     try:
         timer = Timer(driver)
     except AgentTuiError as error:
-        print(f"agenttui watch: {error}; check-ins are delivered there", file=sys.stderr)
+        say(f"agenttui watch: {error}; check-ins are delivered there", err=True)
         driver.close()
         return None
     thread = threading.Thread(target=timer.run, name="checkin-timer", daemon=True)

@@ -10,6 +10,7 @@ import argparse
 import time
 from typing import Any
 
+from tui.output import say
 from workflows.errors import AgentTuiError, WaitTimeout
 
 
@@ -112,9 +113,9 @@ def _log(args: argparse.Namespace) -> Any:
         while True:
             line = log.readline()
             if line:
-                print(line, end="", flush=True)
+                say(line, end="", flush=True)
             elif runs.get(record.id).summary()["status"] in FINAL:
-                print(log.read(), end="", flush=True)
+                say(log.read(), end="", flush=True)
                 return 0
             else:
                 time.sleep(0.3)

@@ -8,12 +8,12 @@ is imported, inside handlers, so an agent calling these verbs pays no Textual st
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui.output import say, say_json
 from workflows.errors import EXIT_ERROR, EXIT_NOT_DELIVERED, AgentTuiError, UsageError
 
 if TYPE_CHECKING:
@@ -120,11 +120,11 @@ def run_spawn(args: argparse.Namespace) -> Any:
         result.update(state=reading["state"], detail=reading["detail"], cwd=cwd)
         sent_json = result.get("prompt", {})
         if sent_json and not sent_json.get("submitted"):
-            print(json.dumps(result) if args.json else f"{pane.pane_id} {name}: started")
+            say_json(result) if args.json else say(f"{pane.pane_id} {name}: started")
             if not sent_json["delivered"]:
-                print(f"agenttui: {sent_json['error']}", file=sys.stderr)
+                say(f"agenttui: {sent_json['error']}", err=True)
                 return EXIT_NOT_DELIVERED
-            print("agenttui: prompt pasted, submission not confirmed", file=sys.stderr)
+            say("agenttui: prompt pasted, submission not confirmed", err=True)
             return EXIT_ERROR
         return result
     finally:
@@ -154,18 +154,18 @@ def run_send(args: argparse.Namespace) -> Any:
                 "attempts": 0,
                 "cleared": error.cleared,
             }
-            print(json.dumps({**failure, "error": str(error), "steps": error.steps}))
-        print(f"agenttui: {error}", file=sys.stderr)
+            say_json({**failure, "error": str(error), "steps": error.steps})
+        say(f"agenttui: {error}", err=True)
         return EXIT_NOT_DELIVERED
     finally:
         driver.close()
     output = result.as_json()
     if args.json:
-        print(json.dumps(output, ensure_ascii=False))
+        say_json(output)
     else:
-        print("submitted" if result.submitted else "delivered, not submitted")
+        say("submitted" if result.submitted else "delivered, not submitted")
     if not args.no_submit and not result.submitted:
-        print("agenttui: Enter pressed but submission not confirmed", file=sys.stderr)
+        say("agenttui: Enter pressed but submission not confirmed", err=True)
         return EXIT_ERROR
     return 0
 

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from workflows.errors import AgentTuiError
+from workflows.untrusted import without_surrogates
 
 DEFAULT_URL = "https://api.linear.app/graphql"
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
@@ -86,6 +87,18 @@ def _first_error(payload: Any) -> tuple[str, str | None]:
         message = f"{message} — {presentable}" if message else presentable
     code = extensions.get("code") or extensions.get("type")
     return str(message), (str(code) if code else None)
+
+
+def encodable(value: Any) -> Any:
+    """JSON allows ``\\ud800`` alone, UTF-8 does not: such a character (seen from Linear)
+    would fail every later write (paste, store, log, git); it becomes U+FFFD here."""
+    if isinstance(value, str):
+        return without_surrogates(value)
+    if isinstance(value, dict):
+        return {encodable(key): encodable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [encodable(item) for item in value]
+    return value
 
 
 class LinearClient:
@@ -173,7 +186,7 @@ class LinearClient:
     def _interpret(self, response: httpx.Response) -> dict[str, Any]:
         status = response.status_code
         try:
-            payload: Any = response.json()
+            payload: Any = encodable(response.json())
         except ValueError:
             payload = None
         message, code = _first_error(payload)

@@ -6,10 +6,12 @@ The protocol (FIELD-NOTES §3), each step reported in ``SendResult.steps``:
    mode (copy mode is left with ``copy-mode -q``: keys would go to the mode, not the agent),
    and shows an empty input box while not working / asking / awaiting approval. A busy agent
    is waited for until ``timeout``; then NotDelivered and nothing was typed.
-2. paste — the text goes into a uniquely named buffer through a file (``load-buffer``: no
-   tmux parsing at all, any size, newlines included) and is pasted with
-   ``paste-buffer -p -d`` (bracketed paste when the agent asked for it; like a terminal,
-   tmux turns each LF into CR; ``\\r\\n`` is sent as one newline).
+2. paste — the text, made inert first (``workflows.untrusted``: no byte of it can end the
+   bracketed paste or act as a key; other control characters arrive as visible pictures,
+   ``\\r\\n`` and a lone ``\\r`` as one newline), goes into a uniquely named buffer through
+   a file (``load-buffer``: no tmux parsing at all, any size, newlines included) and is
+   pasted with ``paste-buffer -p -d`` (bracketed paste when the agent asked for it; like a
+   terminal, tmux turns each LF into CR).
 3. visible — wait until the text (whitespace ignored; its last 400 characters when long) or
    a new paste placeholder is on screen. Never visible: NotDelivered, Enter never pressed.
 4. settle — the profile's ``settle_ms``, so the Enter is not taken as part of the paste.
@@ -46,6 +48,7 @@ from workflows.agents.state import AgentState
 from workflows.errors import AgentTuiError, NotDelivered, UsageError
 from workflows.tmux.driver import PaneInfo, TmuxDriver
 from workflows.tmux.sendlock import PaneBusy, pane_send_lock
+from workflows.untrusted import inert
 
 POLL_S = 0.02
 CONFIRM_S = 2.0
@@ -385,7 +388,7 @@ def _send_locked(
     profile: Profile | None,
 ) -> SendResult:
     sender = _Sender(driver, pane, profile or profile_for(pane), timeout)
-    text = text.replace("\r\n", "\n")
+    text = inert(text)  # no byte of it may end the paste or act as a key
     before = sender.preflight()
     sender.paste(text)
     needle = squash(text)
