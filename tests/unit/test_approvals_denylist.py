@@ -109,6 +109,51 @@ DENIED: list[tuple[str, dict[str, Any], str]] = [
     ("Edit", {"file_path": "{wt}/.claude/settings.local.json"}, "self-approval"),
     ("Bash", {"command": "echo 'allow=[\"Bash\"]' >> .agenttui/policy.toml"}, "self-approval"),
     ("Bash", {"command": "sed -i s/x/y/ {config}/policy.toml"}, "self-approval"),
+    # git options and config that run a command (issue 18 item 9: allowed under Bash(git:*))
+    ("Bash", {"command": "git -c core.pager='rm -rf ~' log"}, "git-runs-command"),
+    ("Bash", {"command": "git -c alias.x='!rm -rf ~' x"}, "git-runs-command"),
+    ("Bash", {"command": "git -c core.sshCommand='sh -c id' fetch"}, "git-runs-command"),
+    ("Bash", {"command": "git -c core.fsmonitor=./evil.sh status"}, "git-runs-command"),
+    ("Bash", {"command": "git -c core.hooksPath=/tmp/hooks commit -m x"}, "git-runs-command"),
+    ("Bash", {"command": "git -c diff.external=./x.sh diff"}, "git-runs-command"),
+    ("Bash", {"command": "git -c filter.x.smudge='sh x' checkout ."}, "git-runs-command"),
+    ("Bash", {"command": "git -c include.path=/tmp/evil.cfg log"}, "git-runs-command"),
+    ("Bash", {"command": "git -C repo -c Core.Pager=less log"}, "git-runs-command"),
+    ("Bash", {"command": "git --config-env=core.pager=EVIL log"}, "git-runs-command"),
+    ("Bash", {"command": "git --exec-path=/tmp/evil status"}, "git-runs-command"),
+    ("Bash", {"command": "GIT_PAGER='rm -rf ~' git log"}, "git-runs-command"),
+    ("Bash", {"command": "env GIT_SSH_COMMAND=./x git fetch"}, "git-runs-command"),
+    ("Bash", {"command": "git config alias.x '!rm -rf ~'"}, "git-runs-command"),
+    ("Bash", {"command": "git config --global core.pager 'sh x'"}, "git-runs-command"),
+    ("Bash", {"command": "git config set core.fsmonitor ./x.sh"}, "git-runs-command"),
+    # git clean outside the worktree
+    ("Bash", {"command": "git clean -fdx ~"}, "recursive-delete"),
+    ("Bash", {"command": "git clean -fd .."}, "recursive-delete"),
+    ("Bash", {"command": "git -C ~ clean -fdx"}, "recursive-delete"),
+    ("Bash", {"command": "git clean -f -- /etc"}, "recursive-delete"),
+    # remote branch deletion
+    ("Bash", {"command": "git push origin :main"}, "remote-delete"),
+    ("Bash", {"command": "git push --delete origin main"}, "remote-delete"),
+    ("Bash", {"command": "git push origin -d main"}, "remote-delete"),
+    ("Bash", {"command": "git push --prune origin"}, "remote-delete"),
+    # files outside the worktree that run code later
+    ("Edit", {"file_path": "~/.bashrc"}, "runs-code-later"),
+    ("Write", {"file_path": "~/.profile"}, "runs-code-later"),
+    ("Edit", {"file_path": "$HOME/.zshrc"}, "runs-code-later"),
+    ("Write", {"file_path": "~/.config/fish/config.fish"}, "runs-code-later"),
+    ("Write", {"file_path": "~/.config/fish/conf.d/x.fish"}, "runs-code-later"),
+    ("Write", {"file_path": "~/.gitconfig"}, "runs-code-later"),
+    ("Write", {"file_path": "~/.local/bin/git"}, "runs-code-later"),
+    ("Write", {"file_path": "{wt}/.git/hooks/pre-commit"}, "runs-code-later"),
+    ("Edit", {"file_path": "{wt}/.git/config"}, "runs-code-later"),
+    ("Write", {"file_path": "/etc/profile.d/x.sh"}, "runs-code-later"),
+    ("Bash", {"command": "echo 'curl x | sh' >> ~/.bashrc"}, "runs-code-later"),
+    ("Bash", {"command": "printf 'x' | tee -a ~/.zshrc"}, "runs-code-later"),
+    ("Bash", {"command": "cp evil.sh ~/.bash_profile"}, "runs-code-later"),
+    ("Bash", {"command": "sed -i '$a evil' ~/.profile"}, "runs-code-later"),
+    ("Bash", {"command": "cp x.sh .git/hooks/post-checkout"}, "runs-code-later"),
+    ("Bash", {"command": "echo '* * * * * sh x' | crontab -"}, "runs-code-later"),
+    ("Bash", {"command": "crontab jobs.txt"}, "runs-code-later"),
 ]
 
 SAFE = [
@@ -135,6 +180,32 @@ SAFE = [
     "cd src && rm -rf build",
     "cd /tmp && ls",
     "git commit -m 'read settings from .env.local, not ~/.netrc'",
+    # ordinary git (issue 18 item 9: no false positives)
+    "git -c user.name=bot -c user.email=b@x commit -m 'fix pager'",
+    "git -c color.ui=always log --oneline",
+    "git -c alias.co=checkout co main",
+    "git config user.email bot@example.com",
+    "git config --get core.pager",
+    "git config --unset core.hooksPath",
+    "git config -l",
+    "git clean -fdx",
+    "git clean -fd build/",
+    "git clean -n",
+    "cd src && git clean -fd .",
+    "git push origin feature:feature",
+    "git push -u origin HEAD:refs/heads/fix",
+    "git push --dry-run origin main",
+    "git log -p -- docs/pager.md",
+    "git diff --stat",
+    "git commit -m 'add .bashrc to the dotfiles'",
+    # reading start-up files, and such files inside the worktree
+    "cat ~/.bashrc",
+    "grep alias ~/.zshrc",
+    "source ~/.profile",
+    "cp ~/.gitconfig gitconfig.sample",
+    "echo 'add PATH to ~/.bashrc'",
+    "echo export X=1 >> dotfiles/.bashrc",
+    "crontab -l",
 ]
 
 
@@ -204,6 +275,15 @@ def test_ordinary_commands_pass_the_deny_list(
 ) -> None:
     decision = decide("Bash", {"command": command}, worktree, "agent-1", project=worktree)
     assert (decision.behavior, decision.decided_by) == ("allow", "rule:Bash")
+
+
+@pytest.mark.parametrize("path", ["{wt}/dotfiles/.bashrc", "{wt}/.config/fish/config.fish"])
+def test_start_up_files_inside_the_worktree_may_be_edited(
+    worktree: Path, allow_everything: None, path: str
+) -> None:
+    tool_input = _fill({"file_path": path}, worktree)
+    decision = decide("Edit", tool_input, worktree, "agent-1", project=worktree)
+    assert (decision.behavior, decision.decided_by) == ("allow", "rule:Edit")
 
 
 def test_relative_deletes_start_from_the_agents_cwd(tmp_path: Path) -> None:

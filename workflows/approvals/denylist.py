@@ -8,8 +8,6 @@ Checked before any rule. Shell commands are parsed (:mod:`.shell`) and judged th
   of anything not strictly inside the worktree (``/``, ``~``, ``..``…); a target whose value
   depends on a variable is a question for a person (a hit with behavior ``ask``), never a pass;
 - ``recursive-permissions``: ``chmod``/``chown``/``chgrp -R`` of anything outside the worktree;
-- ``force-push``: ``git push`` with ``--force``/``-f``/``--force-with-lease``/``--mirror`` or
-  a ``+refspec``;
 - ``pipe-to-shell``: a download (``curl``/``wget``) piped or substituted into an interpreter;
 - ``credentials``: a word naming ``~/.ssh``, ``.aws/credentials``, ``.netrc``,
   ``.git-credentials``, ``.env`` files, agenttui's own config (it holds the Linear key)… as a
@@ -19,7 +17,11 @@ Checked before any rule. Shell commands are parsed (:mod:`.shell`) and judged th
   ``/proc/*/environ``, ``ps e``, printing ``os.environ``/``process.env`` whole, or expanding a
   variable whose name says it is a secret (a real expansion: ``'$API_KEY'`` is text, unless
   it is piped into a shell or ``envsubst``);
-- ``self-approval``: an agent writing a file that decides what agents may do.
+- ``self-approval``: an agent writing a file that decides what agents may do;
+- ``runs-code-later``: writing a shell start-up file or another file that runs code outside
+  the worktree (``~/.bashrc``, ``~/.config/fish/…``, cron, git hooks; :mod:`.startup_files`);
+- ``force-push``, ``remote-delete``, ``git-runs-command`` and ``git clean`` outside the
+  worktree: :mod:`.git_rules`.
 A command that cannot be parsed is scanned with conservative patterns instead. Text a shell
 runs again (``sh -c``, ``eval``, ``ssh host CMD``, ``watch``, ``find -exec``, words piped or
 here-string'ed into a shell) is judged as a command line of its own.
@@ -32,14 +34,11 @@ import shlex
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from workflows.approvals.destructive import (
-    DenyHit,
-    force_push,
-    recursive_delete,
-    recursive_permissions,
-)
+from workflows.approvals.destructive import DenyHit, recursive_delete, recursive_permissions
+from workflows.approvals.git_rules import force_push, git_hits
 from workflows.approvals.paths import PathContext, credential_reason, policy_reason
 from workflows.approvals.shell import ParsedCommand, ShellSyntaxError, SimpleCommand, parse
+from workflows.approvals.startup_files import runs_code_reason, schedules_code, written_words
 from workflows.approvals.unwrap import SHELLS, Unwrapped, basename, unwrap
 from workflows.approvals.words import (
     code_literals,
@@ -89,6 +88,8 @@ def check_tool(tool_name: str, tool_input: Mapping[str, Any], ctx: PathContext) 
             return DenyHit(*credential)
         if tool_name in WRITING_TOOLS and (reason := policy_reason(value, ctx)):
             return DenyHit("self-approval", reason)
+        if tool_name in WRITING_TOOLS and (reason := runs_code_reason(value, ctx)):
+            return DenyHit("runs-code-later", reason)
     return None
 
 
@@ -196,6 +197,8 @@ def _simple_hits(
     for target in targets:
         if target and (reason := policy_reason(target, ctx)):
             yield DenyHit("self-approval", reason)
+        if target and (reason := runs_code_reason(target, ctx)):
+            yield DenyHit("runs-code-later", reason)
     if not argv:
         return
     name = basename(argv[0])
@@ -207,6 +210,11 @@ def _simple_hits(
         for word in argv[1:]:
             if reason := policy_reason(word, ctx):
                 yield DenyHit("self-approval", reason)
+        for word in written_words(name, argv):
+            if reason := runs_code_reason(word, ctx):
+                yield DenyHit("runs-code-later", reason)
+    if reason := schedules_code(name, argv):
+        yield DenyHit("runs-code-later", reason)
     if INTERPRETER.match(name) and any(_has_download(word) for word in argv[1:]):
         yield DenyHit("pipe-to-shell", f"{name} runs a downloaded script")
     if hit := _environment_dump(name, argv, code):
@@ -214,6 +222,7 @@ def _simple_hits(
     yield from recursive_delete(name, argv, stage, ctx)
     yield from recursive_permissions(name, argv, ctx)
     yield from force_push(name, argv)
+    yield from git_hits(name, argv, wrapping, ctx)
 
 
 def _has_download(word: str) -> bool:

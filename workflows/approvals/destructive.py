@@ -1,5 +1,5 @@
-"""Deny-list judgements of commands that destroy: recursive deletes, recursive permission
-changes outside the worktree (``chmod -R 777 /``) and force pushes.
+"""Deny-list judgements of commands that destroy: recursive deletes and recursive permission
+changes outside the worktree (``chmod -R 777 /``); git's own are in :mod:`.git_rules`.
 
 A delete whose target the policy can see is refused when it is not strictly inside the
 worktree; one whose target it cannot know (``rm -rf "$BUILD_DIR"``, ``rm -rf $X/*``, a
@@ -9,7 +9,6 @@ relative path after ``cd $DIR``) is neither passed nor refused: a person decides
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -46,7 +45,7 @@ def recursive_delete(
     if stage.stdin_arguments:  # xargs adds the paths it reads (or puts them in -I's {})
         yield DenyHit("recursive-delete", "recursive delete of paths read from input")
     for target in targets:
-        yield from _judge_target(target, ctx)
+        yield from judge_target(target, ctx)
 
 
 def recursive_permissions(name: str, argv: list[str], ctx: PathContext) -> Iterator[DenyHit]:
@@ -62,10 +61,10 @@ def recursive_permissions(name: str, argv: list[str], ctx: PathContext) -> Itera
     by_reference = any(arg.startswith("--reference") for arg in args)
     action = f"recursive {name}"
     for target in operands if by_reference else operands[1:]:  # after the mode or owner
-        yield from _judge_target(target, ctx, "recursive-permissions", action, whole=True)
+        yield from judge_target(target, ctx, "recursive-permissions", action, whole=True)
 
 
-def _judge_target(
+def judge_target(
     target: str,
     ctx: PathContext,
     category: str = "recursive-delete",
@@ -106,28 +105,4 @@ def _find_delete(argv: list[str], ctx: PathContext) -> Iterator[DenyHit]:
             os.path.join(ctx.cwd or ctx.worktree, root)
         ) == str(ctx.worktree):
             yield DenyHit("recursive-delete", f"find deletes across the whole worktree ({root})")
-        yield from _judge_target(root, ctx)
-
-
-def force_push(name: str, argv: list[str]) -> Iterator[DenyHit]:
-    if name != "git":
-        return
-    args = _git_subcommand_args(argv[1:])
-    if not args or args[0] != "push":
-        return
-    for arg in args[1:]:
-        if (
-            arg.startswith(("--force", "--mirror", "+"))
-            or re.match(r"^-[a-zA-Z]*f[a-zA-Z]*$", arg)
-            or (":" in arg and arg.split(":", 1)[0].startswith("+"))
-        ):
-            yield DenyHit("force-push", f"git push {arg}")
-
-
-def _git_subcommand_args(args: list[str]) -> list[str]:
-    """Drop git's global options (``-C dir``, ``-c k=v``…) to reach the subcommand."""
-    with_value = {"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path"}
-    index = 0
-    while index < len(args) and args[index].startswith("-"):
-        index += 2 if args[index] in with_value else 1
-    return args[index:]
+        yield from judge_target(root, ctx)

@@ -108,7 +108,7 @@ def credential_reason(word: str, ctx: PathContext) -> tuple[str, str] | None:
             return "credentials", f"touches a credential file ({piece})"
         if ENV_FILE.match(name) and not name.endswith(ENV_EXAMPLES):
             return "credentials", f"touches an environment file ({piece})"
-        if path.endswith(CREDENTIAL_SUFFIXES) or _resolved(path, ctx) == os.path.normpath(
+        if path.endswith(CREDENTIAL_SUFFIXES) or resolved_path(path, ctx) == os.path.normpath(
             config_file()
         ):
             return "credentials", f"touches a credential file ({piece})"
@@ -121,7 +121,7 @@ def policy_reason(word: str, ctx: PathContext) -> str | None:
     protected = (os.path.normpath(config_dir() / "policy.toml"), state + "/claude-settings")
     for piece in _pieces(word):
         path = expand_home(piece, ctx.home).replace("\\", "/")
-        resolved = _resolved(path, ctx)  # strings: this runs for every word of every command
+        resolved = resolved_path(path, ctx)  # strings: this runs for every word of every command
         if (
             path.endswith(POLICY_SUFFIXES)
             or any(resolved == p or resolved.startswith(p + "/") for p in protected)
@@ -134,12 +134,13 @@ def policy_reason(word: str, ctx: PathContext) -> str | None:
     return None
 
 
-def _resolved(path: str, ctx: PathContext) -> str:
+def resolved_path(path: str, ctx: PathContext) -> str:
+    """``path`` made absolute from the agent's cwd, lexically (no symlinks followed)."""
     return os.path.normpath(os.path.join(ctx.cwd or ctx.worktree, path))
 
 
 def _resolve(path: str, ctx: PathContext) -> Path:
-    return Path(_resolved(path, ctx))
+    return Path(resolved_path(path, ctx))
 
 
 def delete_target_reason(
