@@ -253,14 +253,28 @@ def _touch(issue: Row) -> None:
     issue["updatedAt"] = iso(datetime.now(UTC))
 
 
+def resolve_comment(_: Any, info: Any, id: str | None = None, hash: str | None = None) -> Row:
+    found = [c for c in _ws(info).comments if c["id"] == id]
+    if not found:
+        raise GraphQLError(
+            "Entity not found: Comment", extensions={"code": "INPUT_ERROR", "type": "invalid input"}
+        )
+    return found[0]
+
+
 def resolve_comment_create(_: Any, info: Any, input: Row) -> Row:
     ws = _ws(info)
     existing = [c for c in ws.comments if input.get("id") and c["id"] == input["id"]]
-    if existing:  # a retried create with the same client id: no second comment
+    if existing and ws.comment_ids == "idempotent":  # no second comment
         return {"success": True, "lastSyncId": 1.0, "comment": existing[0]}
+    if existing and ws.comment_ids == "refused":
+        raise GraphQLError(
+            "Conflict: an entity with this id already exists",
+            extensions={"code": "CONFLICT", "type": "invalid input"},
+        )
     issue = find_issue_or_error(ws, input["issueId"])
     comment = {
-        "id": input.get("id") or str(uuid.uuid4()),
+        "id": str(uuid.uuid4()) if existing else input.get("id") or str(uuid.uuid4()),
         "body": input.get("body") or "",
         "issueId": issue["id"],
         "userId": ws.viewer_id,
@@ -333,6 +347,7 @@ def install_resolvers(schema: GraphQLSchema) -> None:
     set_resolver(query, "issues", resolve_issues)
     set_resolver(query, "issue", lambda _, info, id: find_issue_or_error(_ws(info), id))
     set_resolver(query, "workflowStates", resolve_workflow_states)
+    set_resolver(query, "comment", resolve_comment)
     set_resolver(query, "viewer", lambda _, info: _ws(info).users[_ws(info).viewer_id])
     set_resolver(
         query, "teams", lambda _, info, **a: connection(list(_ws(info).teams.values()), **a)

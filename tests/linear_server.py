@@ -41,6 +41,9 @@ root field or operation name matches; ``times=`` queues several):
     (epoch ms) ``reset_in`` seconds ahead;
   * ``graphql_error(message, code=…)`` — HTTP 200 carrying ``errors[]`` and ``data: null``;
   * ``delay(seconds)`` — answer normally after a pause (a slow server, for timeouts);
+  * ``trickle(seconds_per_byte)`` — answer normally, one byte of the body at a time;
+  * ``lose_answer(after)`` — execute the request (a mutation takes effect), then answer only
+    ``after`` seconds later, when the client has given up: the answer is lost;
   * ``inject(Injection(...))`` — anything else.
 """
 
@@ -68,6 +71,8 @@ class Injection:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     operation: str | None = None  # only for requests with this root field / operation name
+    trickle: float = 0.0  # seconds between the bytes of the answer's body
+    answer_after: float = 0.0  # executed at once, answered only this much later
 
 
 @dataclass
@@ -187,6 +192,14 @@ class LinearServer:
     def delay(self, seconds: float, *, times: int = 1, operation: str | None = None) -> None:
         self.inject(Injection(200, None, delay=seconds, operation=operation), times)
 
+    def trickle(
+        self, seconds_per_byte: float, *, times: int = 1, operation: str | None = None
+    ) -> None:
+        self.inject(Injection(200, None, trickle=seconds_per_byte, operation=operation), times)
+
+    def lose_answer(self, after: float, *, times: int = 1, operation: str | None = None) -> None:
+        self.inject(Injection(200, None, answer_after=after, operation=operation), times)
+
     # -- what was received -----------------------------------------------------------------
     def operations(self, root_field: str) -> list[Received]:
         return [r for r in self.received if root_field in r.root_fields and r.status == 200]
@@ -224,18 +237,24 @@ class LinearServer:
 
     def handle(
         self, payload: Any, authorization: str
-    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+    ) -> tuple[int, dict[str, Any], dict[str, str], float]:
+        """(status, body, headers, seconds between the body's bytes)."""
         query = str(payload.get("query") or "") if isinstance(payload, dict) else ""
         variables = (payload.get("variables") or {}) if isinstance(payload, dict) else {}
         authorized = authorization.removeprefix("Bearer ").strip() == self.api_key
         record = Received(None, None, [], query, variables, authorized)
         self.received.append(record)
-        status, body, headers = self._answer(record, payload)
+        injection = Injection()
+        status, body, headers = self._answer(record, payload, injection)
         record.status = status
         record.errors = [e.get("message", "") for e in body.get("errors") or []]
-        return status, body, headers
+        if injection.answer_after:
+            self._stop.wait(injection.answer_after)
+        return status, body, headers, injection.trickle
 
-    def _answer(self, record: Received, payload: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def _answer(
+        self, record: Received, payload: Any, pacing: Injection
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
         try:
             document = parse(record.query)
         except GraphQLError as error:
@@ -260,6 +279,7 @@ class LinearServer:
             )
         injection = self._take_injection(record)
         if injection is not None:
+            pacing.trickle, pacing.answer_after = injection.trickle, injection.answer_after
             if injection.delay:
                 self._stop.wait(injection.delay)
             if injection.body is not None:
@@ -300,7 +320,7 @@ class LinearServer:
                     payload = json.loads(self.rfile.read(length) or b"{}")
                 except ValueError:
                     payload = {}
-                status, body, headers = server.handle(
+                status, body, headers, trickle = server.handle(
                     payload, self.headers.get("Authorization", "")
                 )
                 data = json.dumps(body).encode()
@@ -311,7 +331,13 @@ class LinearServer:
                     for name, value in headers.items():
                         self.send_header(name, value)
                     self.end_headers()
-                    self.wfile.write(data)
+                    if not trickle:
+                        self.wfile.write(data)
+                    for index in range(len(data) if trickle else 0):
+                        self.wfile.write(data[index : index + 1])
+                        self.wfile.flush()
+                        if server._stop.wait(trickle):
+                            return
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout tests)
 

@@ -59,6 +59,9 @@ class Workspace:
     relations: list[dict[str, Any]] = field(default_factory=list)
     comments: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    comment_ids: str = "idempotent"
+    """A commentCreate whose client-chosen id exists: "idempotent" answers with that comment,
+    "refused" is an error (the id is taken), "ignored" makes another comment anyway."""
 
     # -- building -------------------------------------------------------------------------
     def add_user(self, name: str, *, viewer: bool = False) -> dict[str, Any]:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from tui.output import say, say_json
-from workflows.errors import EXIT_OK, EXIT_USAGE, AgentTuiError
+from workflows.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, AgentTuiError
 from workflows.untrusted import json_text
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool whose reader left
@@ -104,6 +105,13 @@ def emit(args: argparse.Namespace, result: Any) -> None:
         say(text)
 
 
+def _fail(args: argparse.Namespace, message: str, code: int) -> int:
+    if args.json:
+        say_json({"error": message, "exit_code": code})
+    say(f"agenttui: {message}", err=True)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -128,12 +136,16 @@ def _run(args: argparse.Namespace, handler: Any) -> int:
     try:
         result = handler(args)
     except AgentTuiError as error:
-        if args.json:
-            say_json({"error": str(error), "exit_code": error.exit_code})
-        say(f"agenttui: {error}", err=True)
-        return error.exit_code
+        return _fail(args, str(error), error.exit_code)
     except KeyboardInterrupt:
         return 130
+    except sqlite3.Error as error:  # a locked store, a full disk: never a traceback
+        from workflows.store import store_problem
+
+        return _fail(args, store_problem(error), EXIT_ERROR)
+    except OSError as error:  # a full disk, a state dir that cannot be written
+        where = f" ({error.filename})" if error.filename else ""
+        return _fail(args, f"{error.strerror or error}{where}", EXIT_ERROR)
     if isinstance(result, int) and not isinstance(result, bool):
         return result
     emit(args, result)

@@ -12,7 +12,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from workflows.config import section
+from workflows.config import table
 from workflows.errors import AgentTuiError
 from workflows.paths import state_dir
 
@@ -75,8 +75,7 @@ def branch_exists(repo: Path, branch: str) -> bool:
 
 
 def worktree_root() -> Path:
-    configured = section("workflows").get("worktree_root")
-    return Path(str(configured)).expanduser() if configured else state_dir() / "worktrees"
+    return table("workflows").get_path("worktree_root") or state_dir() / "worktrees"
 
 
 def slug(text: str, limit: int = 40) -> str:

@@ -22,6 +22,9 @@ from workflows.errors import AgentTuiError
 
 DEFAULT_API_URL = "https://api.github.com"
 TIMEOUT_S = 30.0
+CREATED_MAYBE = (
+    "; the pull request may have been opened: a resumed run looks for it before opening one"
+)
 
 
 class GitHubError(AgentTuiError):
@@ -73,14 +76,24 @@ def create_pull_request(
             client, "GET", path, params={"head": f"{owner}:{head}", "state": "open"}
         )
         if isinstance(existing, list) and existing:
-            return PullRequest(str(existing[0]["html_url"]), int(existing[0]["number"]), False)
+            return _pull_request(existing[0], "GET", path, created=False)
         created = _request(
             client,
             "POST",
             path,
             json={"title": title, "head": head, "base": base, "body": body, "draft": draft},
         )
-        return PullRequest(str(created["html_url"]), int(created["number"]), True)
+        return _pull_request(created, "POST", path, created=True)
+
+
+def _pull_request(data: Any, method: str, path: str, *, created: bool) -> PullRequest:
+    try:
+        return PullRequest(str(data["html_url"]), int(data["number"]), created)
+    except (KeyError, TypeError, ValueError):
+        raise GitHubError(
+            f"GitHub's answer to {method} {path} has no pull request url and number"
+            + (CREATED_MAYBE if created else "")
+        ) from None
 
 
 def _request(client: httpx.Client, method: str, path: str, **kwargs: Any) -> Any:
@@ -94,7 +107,14 @@ def _request(client: httpx.Client, method: str, path: str, **kwargs: Any) -> Any
             f"GitHub refused {method} {path} (HTTP {response.status_code}): "
             f"{_github_message(response)}"
         )
-    return response.json()
+    try:
+        return response.json()
+    except ValueError:
+        snippet = response.text.strip()[:120] or "an empty body"
+        raise GitHubError(
+            f"GitHub answered {method} {path} with HTTP {response.status_code} but not JSON "
+            f"({snippet!r})" + (CREATED_MAYBE if method == "POST" else "")
+        ) from None
 
 
 def _github_message(response: httpx.Response) -> str:

@@ -18,7 +18,7 @@ from types import FrameType
 from typing import Any
 
 from workflows import git
-from workflows.config import section
+from workflows.config import table
 from workflows.definitions.loader import load_workflow
 from workflows.errors import AgentTuiError, UsageError
 from workflows.paths import agenttui_argv, state_dir
@@ -74,12 +74,12 @@ def launch_run(
     if not ids:
         raise UsageError("give at least one issue id (--issues ENG-1,ENG-2)")
     workflow = load_workflow(workflow_name)  # a bad definition fails here, before any run
-    agent = agent or section("workflows").get("agent") or None  # e.g. "demo" for offline use
+    agent = agent or table("workflows").get_str("agent") or None  # e.g. "demo" for offline use
     if agent:
         from workflows.agents.profiles import load_profile
 
         load_profile(agent)
-    configured = section("workflows").get("repo")
+    configured = table("workflows").get_str("repo")
     repo_path = str(Path(repo or configured or os.getcwd()).expanduser().absolute())
     params = {
         "repo": repo_path,
@@ -197,7 +197,7 @@ def run_worker(run_id: str, *, socket: str | None, session: str) -> int:
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints where the runner is
     runs.update(record.id, worker_pid=os.getpid())
     status = Engine(record.id, socket=socket, session=session, runs=runs).run()
-    keep = bool(section("workflows").get("keep_agents", False))
+    keep = table("workflows").get_bool("keep_agents", False)
     if status == "cancelled" or (status == "succeeded" and not keep):
         kill_agents(record.id, socket=socket, session=session)  # failed: kept for a look
     final = runs.get(record.id)

@@ -24,10 +24,10 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
-from workflows.config import section
+from workflows.config import ConfigTable, table
 from workflows.errors import AgentTuiError, UsageError
 from workflows.issues.model import Issue, IssueFilters
 from workflows.paths import state_dir
@@ -64,6 +64,7 @@ CREATE TABLE IF NOT EXISTS watch_issues (
 """
 RETRIGGERS = ("labels_added", "reopened", "updated")
 CLOSED_STATES = ("completed", "canceled")
+INTERNAL_OPTIONS = ("socket", "session", "dry_run")  # set by the CLI, never by config
 
 
 @dataclass
@@ -75,18 +76,18 @@ class WatchOptions:
     source: str | None = None
     retrigger: list[str] = field(default_factory=lambda: ["labels_added"])
     wip_every: str | None = None  # e.g. "15m": WIP snapshots of active runs (off by default)
+    round_timeout: float = 300.0
+    """Seconds a round may spend listing issues (every request and retry included): a
+    Linear that hangs or trickles ends the round with an error and frees the lock."""
     socket: str | None = None
     session: str = "agenttui"
 
     @classmethod
     def from_config(cls, **overrides: Any) -> WatchOptions:
         """``[watch]`` of config.toml, then explicit (non-None) overrides from the CLI."""
-        config = {k: v for k, v in section("watch").items() if k not in ("filters", "every")}
-        known = {f.name for f in fields(cls)} - {"socket", "session", "dry_run"}
-        unknown = sorted(set(config) - known)
-        if unknown:
-            raise UsageError(f"[watch] has unknown keys {unknown}; known: {sorted(known)}")
-        options = cls(**config)
+        watch = table("watch")
+        config = {k: v for k, v in watch.values.items() if k not in ("filters", "every")}
+        options = cls(**ConfigTable(watch.names, config).fill(cls, exclude=INTERNAL_OPTIONS))
         for key, value in overrides.items():
             if value is not None:
                 setattr(options, key, value)
@@ -100,20 +101,13 @@ class WatchOptions:
 
 def saved_filter(name: str) -> IssueFilters:
     """``[watch.filters.NAME]`` as issue filters; unknown keys are named in the error."""
-    filters = section("watch").get("filters", {})
+    filters = table("watch", "filters").values
     if name not in filters:
         if name == "default" and not filters:
             return IssueFilters(assignee_me=True, state_types=["unstarted", "started"])
         known = ", ".join(sorted(filters)) or "none"
         raise UsageError(f"no saved filter [watch.filters.{name}] in config.toml (known: {known})")
-    values = dict(filters[name])
-    allowed = {f.name for f in fields(IssueFilters)}
-    unknown = sorted(set(values) - allowed)
-    if unknown:
-        raise UsageError(
-            f"[watch.filters.{name}] has unknown keys {unknown}; known: {sorted(allowed)}"
-        )
-    return IssueFilters(**values)
+    return IssueFilters(**table("watch", "filters", name).fill(IssueFilters))
 
 
 def fingerprint(issue: Issue) -> dict[str, Any]:
@@ -203,7 +197,7 @@ class Watcher:
                     RoundResult(round_id, "skipped", error="another round is running")
                 )
             try:
-                issues = self._fetch(filters)
+                issues = self._fetch(filters, time.monotonic() + self.options.round_timeout)
             except AgentTuiError as error:
                 return self._finish(RoundResult(round_id, "error", error=str(error)))
             result = RoundResult(round_id, "ok", fetched=len(issues))
@@ -212,11 +206,14 @@ class Watcher:
             return self._finish(result)
 
     # -- steps of a round ----------------------------------------------------------------
-    def _fetch(self, filters: IssueFilters) -> list[Issue]:
+    def _fetch(self, filters: IssueFilters, deadline: float) -> list[Issue]:
         from workflows.issues import open_source
 
         source = open_source(self.options.source)
         self.source_name = source.name
+        client = getattr(source, "client", None)
+        if client is not None and hasattr(client, "deadline"):
+            client.deadline = deadline  # bounds every request and retry of this round
         try:
             return source.list_issues(filters)
         except OSError as error:  # network errors the client did not translate

@@ -18,6 +18,20 @@ from workflows.paths import state_dir
 BUSY_TIMEOUT_S = 10.0
 
 
+def store_problem(error: sqlite3.Error, path: Path | None = None) -> str:
+    """What a person should read for an SQLite error of the store (locked, full disk…)."""
+    where = path if path is not None else state_dir() / "agenttui.sqlite3"
+    text = str(error)
+    if "locked" in text or "busy" in text:
+        return (
+            f"the store {where} is locked by another agenttui process (waited "
+            f"{BUSY_TIMEOUT_S:g} s): {text}; try again once it is done"
+        )
+    if "full" in text or "I/O" in text:
+        return f"cannot write the store {where}: {text} (is the disk full?)"
+    return f"the store {where} failed: {text}"
+
+
 class Store:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path if path is not None else state_dir() / "agenttui.sqlite3"

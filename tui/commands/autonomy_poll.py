@@ -73,12 +73,12 @@ WATCH_PANE = "agenttui-watch"
 
 def watch_handler(args: argparse.Namespace) -> Any:
     from workflows.checkins import parse_duration
-    from workflows.config import section
+    from workflows.config import table
 
     if args.window:
         return _watch_in_window(args)
 
-    every = parse_duration(args.every or str(section("watch").get("every", "1h")))
+    every = parse_duration(args.every or str(table("watch").get_str("every", "1h")))
     watcher = _watcher(args)
     stop_timer = _start_timer(args) if not args.no_timer else None
     stop_guard = _start_guard(args) if not args.no_guard else None

@@ -13,6 +13,9 @@ import argparse
 import sys
 from typing import Any
 
+from tui.output import say
+from workflows.errors import EXIT_ERROR
+
 
 def _source_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -109,11 +112,31 @@ def _fetch(args: argparse.Namespace) -> list[Any]:
     from workflows.issues.cache import IssueCache
 
     source = open_source(args.source)
-    return IssueCache().refresh(source, _filters(args))
+    issues = IssueCache().refresh(source, _filters(args))
+    args.skipped = _report_skipped(source)
+    return issues
 
 
-def list_issues(args: argparse.Namespace) -> list[dict[str, Any]]:
-    return [issue.to_dict() for issue in _fetch(args)]
+def _report_skipped(source: Any) -> list[str]:
+    """Issue files the local source could not read: each named on stderr with its reason."""
+    skipped: list[str] = list(getattr(source, "problems", []))
+    for problem in skipped:
+        say(f"agenttui: skipped {problem}", err=True)
+    return skipped
+
+
+def _listing(args: argparse.Namespace, result: list[dict[str, Any]]) -> Any:
+    """The listing, or — when files were skipped — the listing printed and exit 1."""
+    if not args.skipped:
+        return result
+    from tui.cli import emit
+
+    emit(args, result)
+    return EXIT_ERROR
+
+
+def list_issues(args: argparse.Namespace) -> Any:
+    return _listing(args, [issue.to_dict() for issue in _fetch(args)])
 
 
 def format_issues(result: list[dict[str, Any]]) -> str:
@@ -124,16 +147,19 @@ def format_issues(result: list[dict[str, Any]]) -> str:
     return "\n".join(lines) if lines else "no issues"
 
 
-def suggest(args: argparse.Namespace) -> list[dict[str, Any]]:
+def suggest(args: argparse.Namespace) -> Any:
     from workflows.issues.grouping import suggest_groups
 
     issues = _fetch(args)
     titles = {issue.identifier: issue.title for issue in issues}
     groups = suggest_groups(issues, singletons=args.all)
-    return [
-        {**group.to_dict(), "titles": [titles[identifier] for identifier in group.issues]}
-        for group in groups
-    ]
+    return _listing(
+        args,
+        [
+            {**group.to_dict(), "titles": [titles[identifier] for identifier in group.issues]}
+            for group in groups
+        ],
+    )
 
 
 def format_groups(result: list[dict[str, Any]]) -> str:
@@ -152,6 +178,7 @@ def show_issue(args: argparse.Namespace) -> dict[str, Any]:
 
     source = open_source(args.source)
     issue = source.get_issue(args.id)
+    _report_skipped(source)
     IssueCache().store_detail(cache_key(source), issue)
     return issue.to_dict()
 

@@ -184,10 +184,19 @@ def build_steps(data: dict[str, Any], problems: Problems, read: ReadFile) -> lis
     return steps
 
 
+TOP_STRINGS = ("name", "description", "agent", "test_command", "base")
+TOP_BOOLS = ("worktree", "existing_branch")
+
+
 def check_workflow(data: dict[str, Any], workflow: Workflow, problems: Problems) -> None:
-    for key in data:
+    for key, value in data.items():
+        line = problems.lines.top.keys.get(key, 1)
         if key not in WORKFLOW_KEYS:
-            problems.at(problems.lines.top.keys.get(key, 1), f"unknown top-level key {key!r}")
+            problems.at(line, f"unknown top-level key {key!r}")
+        elif key in TOP_STRINGS and not isinstance(value, str):
+            problems.at(line, f"{key} must be a string, not {value!r}")
+        elif key in TOP_BOOLS and not isinstance(value, bool):
+            problems.at(line, f"{key} must be true or false, not {value!r}")
     seen: dict[str, int] = {}
     for step in workflow.steps:
         if step.id in seen:

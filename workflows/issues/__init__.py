@@ -27,10 +27,10 @@ def open_source(
     from workflows.issues.local import LocalSource
 
     if name is None:
-        from workflows.config import section
+        from workflows.config import table
 
-        chosen = section("issues").get("source")
-        name = str(chosen) if chosen else "linear" if configured_key() is not None else "local"
+        chosen = table("issues").get_str("source")
+        name = chosen if chosen else "linear" if configured_key() is not None else "local"
     if name == "linear":
         return LinearSource(on_status=on_status, **options)
     if name == "local":

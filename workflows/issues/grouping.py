@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from workflows.config import section
+from workflows.config import table
 from workflows.errors import UsageError
 from workflows.issues.model import Issue
 from workflows.issues.textsim import (
@@ -54,7 +54,8 @@ class GroupingConfig:
 
     @classmethod
     def from_config(cls, values: dict[str, Any] | None = None) -> GroupingConfig:
-        values = section("grouping") if values is None else values
+        if values is None:
+            return cls(**table("grouping").fill(cls))
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:

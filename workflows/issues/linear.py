@@ -6,32 +6,42 @@ from ``LINEAR_API_URL`` or ``[linear] url`` (tests point it at a local server).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
-from workflows.config import section
+from workflows.config import table
 from workflows.errors import UsageError
 from workflows.issues import queries
-from workflows.issues.linear_http import DEFAULT_URL, ApiKey, LinearClient, LinearError
+from workflows.issues.linear_http import (
+    DEFAULT_URL,
+    ApiKey,
+    LinearAuthError,
+    LinearClient,
+    LinearError,
+    LinearRateLimited,
+    LinearUnavailable,
+)
 from workflows.issues.model import Comment, Issue, IssueFilters, Relation
 
 UUID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 DEFAULT_PAGE_SIZE = 100
+DEFAULT_TIMEOUT_S = 15.0
 
 
 def configured_key() -> ApiKey | None:
     """The Linear key from the environment or the config file, if any."""
-    value = os.environ.get("LINEAR_API_KEY") or section("linear").get("api_key")
-    return ApiKey(str(value)) if value else None
+    value = os.environ.get("LINEAR_API_KEY") or table("linear").get_str("api_key")
+    return ApiKey(value) if value else None
 
 
 def configured_url() -> str:
-    return os.environ.get("LINEAR_API_URL") or str(section("linear").get("url") or DEFAULT_URL)
+    return os.environ.get("LINEAR_API_URL") or table("linear").get_str("url") or DEFAULT_URL
 
 
 def build_filter(filters: IssueFilters) -> dict[str, Any]:
@@ -56,6 +66,24 @@ def build_filter(filters: IssueFilters) -> dict[str, Any]:
             {"description": {"containsIgnoreCase": text}},
         ]
     return result
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def answer_checked(method: F) -> F:
+    """An answer missing a field agenttui reads (``{"data": {}}``) is a LinearError that
+    says which, never a KeyError traceback."""
+
+    @functools.wraps(method)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except (KeyError, TypeError, AttributeError, ValueError) as error:
+            what = f"no field {error}" if isinstance(error, KeyError) else str(error)
+            raise LinearError(f"Linear's answer is not what agenttui expects: {what}") from None
+
+    return checked  # type: ignore[return-value]
 
 
 def _name(node: Any, key: str = "name") -> str | None:
@@ -125,16 +153,18 @@ class LinearSource:
         key = key if key is not None else configured_key()
         if key is None:
             raise UsageError("no Linear API key: set LINEAR_API_KEY or [linear] api_key")
-        settings = section("linear")
+        settings = table("linear")
+        if timeout is None:
+            timeout = settings.get_float("timeout", DEFAULT_TIMEOUT_S, minimum=0.1)
         self.client = LinearClient(
             key,
             url=url or configured_url(),
-            timeout=float(timeout if timeout is not None else settings.get("timeout", 15.0)),
+            timeout=timeout,
             transport=transport,
             on_status=on_status,
             **client_options,
         )
-        self.page_size = int(page_size or settings.get("page_size", DEFAULT_PAGE_SIZE))
+        self.page_size = page_size or settings.get_int("page_size", DEFAULT_PAGE_SIZE, minimum=1)
         self.cache_key = f"linear:{self.client.url}"
         self._teams: dict[str, tuple[str, str]] = {}  # any issue id → (uuid, team id)
 
@@ -144,6 +174,7 @@ class LinearSource:
     def close(self) -> None:
         self.client.close()
 
+    @answer_checked
     def list_issues(self, filters: IssueFilters | None = None) -> list[Issue]:
         filters = filters or IssueFilters()
         issue_filter = build_filter(filters)
@@ -166,6 +197,7 @@ class LinearSource:
                 return issues
             after = str(page["endCursor"])
 
+    @answer_checked
     def get_issue(self, issue_id: str) -> Issue:
         data = self.client.execute(queries.ISSUE_DETAIL, {"id": issue_id})
         if not data.get("issue"):
@@ -176,6 +208,7 @@ class LinearSource:
         """Full details for the chosen issues (one request each: keeps complexity low)."""
         return [self.get_issue(issue_id) for issue_id in issue_ids]
 
+    @answer_checked
     def _resolve(self, issue_id: str) -> tuple[str, str]:
         """(uuid, team id) of an issue given by uuid or identifier, cached per source."""
         if issue_id not in self._teams:
@@ -189,18 +222,47 @@ class LinearSource:
     def _uuid(self, issue_id: str) -> str:
         return issue_id if UUID_PATTERN.match(issue_id) else self._resolve(issue_id)[0]
 
+    @answer_checked
     def comment(self, issue_id: str, body: str) -> None:
-        # A client-chosen comment id makes a retried request unable to post twice.
-        comment_input = {"issueId": self._uuid(issue_id), "body": body, "id": str(uuid.uuid4())}
-        data = self.client.execute(queries.COMMENT_CREATE, {"input": comment_input})
+        """Post once: the comment gets a client-chosen id, and a create whose answer was
+        lost (timeout, 5xx) or refused (the id is taken) looks that id up before anything is
+        sent again — whether the server dedupes ids, refuses them or ignores them."""
+        comment_id = str(uuid.uuid4())
+        comment_input = {"issueId": self._uuid(issue_id), "body": body, "id": comment_id}
+
+        def posted_already() -> dict[str, Any] | None:
+            return {"commentCreate": {"success": True}} if self._has_comment(comment_id) else None
+
+        try:
+            data = self.client.execute(
+                queries.COMMENT_CREATE, {"input": comment_input}, before_retry=posted_already
+            )
+        except (LinearAuthError, LinearRateLimited):
+            raise
+        except LinearError:
+            if posted_already() is None:
+                raise
+            return
         if not data["commentCreate"]["success"]:
             raise LinearError(f"Linear did not create the comment on {issue_id}")
 
+    def _has_comment(self, comment_id: str) -> bool:
+        """Whether the comment exists; LinearUnavailable when Linear cannot say."""
+        try:
+            data = self.client.execute(queries.COMMENT_BY_ID, {"id": comment_id})
+        except (LinearUnavailable, LinearAuthError, LinearRateLimited):
+            raise
+        except LinearError:  # "Entity not found"
+            return False
+        return bool(data.get("comment"))
+
+    @answer_checked
     def workflow_states(self, issue_id: str) -> list[dict[str, str]]:
         _, team_id = self._resolve(issue_id)
         data = self.client.execute(queries.WORKFLOW_STATES, {"teamId": team_id})
         return _nodes(data["workflowStates"])
 
+    @answer_checked
     def set_state(self, issue_id: str, state_name: str) -> None:
         states = self.workflow_states(issue_id)
         wanted = state_name.strip().casefold()
@@ -213,6 +275,7 @@ class LinearSource:
         if not data["issueUpdate"]["success"]:
             raise LinearError(f"Linear did not move {issue_id} to {state_name}")
 
+    @answer_checked
     def link_url(self, issue_id: str, url: str, title: str | None = None) -> None:
         """Attach a URL (a pull request) to the issue; Linear keeps one per url+issue."""
         variables = {"issueId": self._uuid(issue_id), "url": url, "title": title or url}

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from workflows.errors import AgentTuiError
+from workflows.http_deadline import TooSlow, request_within
 from workflows.untrusted import without_surrogates
 
 DEFAULT_URL = "https://api.linear.app/graphql"
@@ -127,9 +128,13 @@ class LinearClient:
         self.max_rate_wait = max_rate_wait
         self._sleep = sleep
         self._on_status = on_status
+        self._transport = transport
         self._http = httpx.Client(timeout=timeout, transport=transport)
         self.last_rate_limit: dict[str, str] = {}
         self.rate_limited_until: float | None = None  # set while waiting for a reset
+        self.deadline: float | None = None
+        """A ``time.monotonic()`` past which no request starts or goes on (a watcher round's
+        limit); None: each request is bounded by ``timeout`` alone."""
 
     def __repr__(self) -> str:
         return f"LinearClient(url={self.url!r}, key=<hidden>)"
@@ -137,15 +142,26 @@ class LinearClient:
     def close(self) -> None:
         self._http.close()
 
-    def execute(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def execute(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        before_retry: Callable[[], dict[str, Any] | None] | None = None,
+    ) -> dict[str, Any]:
+        """``data`` of the operation. 5xx and timeouts are retried; for a mutation whose
+        answer may have been lost, ``before_retry`` looks first: the data it returns (the
+        mutation did take effect) is the answer, and nothing is sent again."""
         attempt = 0
         rate_waits = 0
         while True:
             try:
+                if attempt and before_retry is not None and (done := before_retry()) is not None:
+                    return done
                 return self._post_once(query, variables)
             except LinearRateLimited as limited:
                 wait = limited.reset_at - time.time()
-                if rate_waits >= 3 or wait > self.max_rate_wait:
+                if rate_waits >= 3 or wait > min(self.max_rate_wait, self._left()):
                     raise
                 rate_waits += 1
                 self.rate_limited_until = limited.reset_at
@@ -155,10 +171,14 @@ class LinearClient:
                 finally:
                     self.rate_limited_until = None
             except LinearUnavailable:
-                if attempt >= self.max_retries:
+                pause = self.backoff * 2**attempt
+                if attempt >= self.max_retries or pause >= self._left():
                     raise
-                self._sleep(self.backoff * 2**attempt)
+                self._sleep(pause)
                 attempt += 1
+
+    def _left(self) -> float:
+        return float("inf") if self.deadline is None else self.deadline - time.monotonic()
 
     def _status(self, text: str) -> None:
         if self._on_status is not None:
@@ -167,11 +187,18 @@ class LinearClient:
     def _post_once(self, query: str, variables: Mapping[str, Any] | None) -> dict[str, Any]:
         body = {"query": query, "variables": dict(variables or {})}
         headers = {"Authorization": self._key.authorization(), "Content-Type": "application/json"}
+        limit = min(self.timeout, self._left())
+        if limit <= 0:
+            raise LinearUnavailable(f"no time left to ask Linear ({self.url}): round limit")
         try:
-            response = self._http.post(self.url, json=body, headers=headers)
-        except httpx.TimeoutException:
+            response = request_within(
+                self._http, limit, "POST", self.url, json=body, headers=headers
+            )
+        except httpx.TimeoutException as error:
+            if isinstance(error, TooSlow):  # that client was closed to end the exchange
+                self._http = httpx.Client(timeout=self.timeout, transport=self._transport)
             raise LinearUnavailable(
-                f"Linear did not answer within {self.timeout:g}s ({self.url})"
+                f"Linear did not answer within {limit:g}s ({self.url})"
             ) from None
         except httpx.TransportError as error:
             # Only the exception's class name: its text could one day carry request details.

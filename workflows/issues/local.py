@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from workflows.config import section
+from workflows.config import table
 from workflows.errors import UsageError
 from workflows.issues.local_files import STATE_TYPES, load_folder
 from workflows.issues.model import Comment, Issue, IssueFilters
@@ -34,8 +34,7 @@ CREATE INDEX IF NOT EXISTS local_issue_updates_folder ON local_issue_updates(fol
 
 
 def configured_folder() -> Path:
-    value = section("local").get("path")
-    return Path(str(value)).expanduser() if value else SAMPLE_FOLDER
+    return table("local").get_path("path") or SAMPLE_FOLDER
 
 
 class LocalSource:
@@ -49,14 +48,17 @@ class LocalSource:
         self.folder = (folder or configured_folder()).resolve()
         self.store = store or Store()
         self.cache_key = f"local:{self.folder}"
-        self.me = me or str(section("local").get("me") or "me")
+        self.me = me or table("local").get_str("me") or "me"
+        self.problems: list[str] = []
+        """Files skipped by the last read, each as ``path:line: why``."""
         self.store.ensure("issues-local", LOCAL_DDL)
 
     def __repr__(self) -> str:
         return f"LocalSource({str(self.folder)!r})"
 
     def _all(self) -> list[Issue]:
-        issues = load_folder(self.folder)
+        self.problems = []
+        issues = load_folder(self.folder, self.problems)
         by_id = {issue.identifier: issue for issue in issues}
         rows = (
             self.store.connection()

@@ -88,7 +88,15 @@ def _toml(text: str, path: Path, first_line: int) -> dict[str, Any]:
 
 def read_issue_file(path: Path) -> dict[str, Any]:
     """The raw fields of one issue file (body included as ``description``)."""
-    text = path.read_text(encoding="utf-8")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        byte = data[error.start]
+        raise IssueFileError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{byte:02x} at offset {error.start})"
+        ) from None
     if path.suffix == ".toml":
         return _toml(text, path, 1)
     lines = text.splitlines()
@@ -193,17 +201,28 @@ def link_both_ways(issues: list[Issue]) -> None:
                 other.relations.append(mirror)
 
 
-def load_folder(folder: Path) -> list[Issue]:
+def load_folder(folder: Path, problems: list[str] | None = None) -> list[Issue]:
+    """Every issue file of ``folder``. A file that cannot be read raises IssueFileError, or,
+    when ``problems`` is given, is skipped and its error (``path:line: why``) appended there,
+    so one bad file never hides the others."""
     if not folder.is_dir():
         raise IssueFileError(f"{folder}: no such folder of issues ([local] path in config)")
     paths = sorted(p for p in folder.iterdir() if p.suffix in (".toml", ".md") and p.is_file())
-    issues = [issue_from_fields(read_issue_file(path), path) for path in paths]
+    issues: list[Issue] = []
     seen: dict[str, Path] = {}
-    for issue, path in zip(issues, paths, strict=True):
-        if issue.identifier in seen:
-            raise IssueFileError(
-                f"{path}:1: id {issue.identifier} already used by {seen[issue.identifier]}"
-            )
+    for path in paths:
+        try:
+            issue = issue_from_fields(read_issue_file(path), path)
+            if issue.identifier in seen:
+                raise IssueFileError(
+                    f"{path}:1: id {issue.identifier} already used by {seen[issue.identifier]}"
+                )
+        except (IssueFileError, OSError) as error:
+            if problems is None:
+                raise
+            problems.append(str(error) if isinstance(error, IssueFileError) else f"{path}: {error}")
+            continue
         seen[issue.identifier] = path
+        issues.append(issue)
     link_both_ways(issues)
     return issues

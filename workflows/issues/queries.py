@@ -60,6 +60,12 @@ query AgentTuiWorkflowStates($teamId: ID!) {
 }
 """
 
+COMMENT_BY_ID = """
+query AgentTuiCommentById($id: String!) {
+  comment(id: $id) { id }
+}
+"""
+
 COMMENT_CREATE = """
 mutation AgentTuiCommentCreate($input: CommentCreateInput!) {
   commentCreate(input: $input) { success comment { id } }
@@ -90,6 +96,7 @@ ALL_OPERATIONS = {
     "issue_team": ISSUE_TEAM,
     "workflow_states": WORKFLOW_STATES,
     "comment_create": COMMENT_CREATE,
+    "comment_by_id": COMMENT_BY_ID,
     "issue_set_state": ISSUE_SET_STATE,
     "attachment_link_url": ATTACHMENT_LINK_URL,
     "viewer": VIEWER,

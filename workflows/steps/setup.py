@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from workflows import git
-from workflows.config import section
+from workflows.config import table
 from workflows.definitions.model import Workflow
 from workflows.errors import AgentTuiError
 from workflows.runs import RunRecord, RunStore
@@ -41,7 +41,7 @@ def prepare_run(runs: RunStore, run: RunRecord, workflow: Workflow) -> dict[str,
     else:
         worktree = repo
         branch = git.git(repo, "branch", "--show-current").stdout.strip() or branch
-    configured = section("workflows").get("test_command")
+    configured = table("workflows").get_str("test_command")
     context = runs.update_context(
         run.id,
         prepared=True,
@@ -52,7 +52,7 @@ def prepare_run(runs: RunStore, run: RunRecord, workflow: Workflow) -> dict[str,
         own_worktree=workflow.worktree and Path(worktree) == target,
         issues=issues,
         github_repo=params.get("github_repo")
-        or section("workflows").get("github_repo")
+        or table("workflows").get_str("github_repo")
         or git.remote_github_repo(repo)
         or "",
         test_command=params.get("test_command") or configured or workflow.test_command,
