@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from workflows.errors import AgentTuiError
+from workflows.http_deadline import request_within
 
 DEFAULT_API_URL = "https://api.github.com"
 TIMEOUT_S = 30.0
@@ -98,7 +99,12 @@ def _pull_request(data: Any, method: str, path: str, *, created: bool) -> PullRe
 
 def _request(client: httpx.Client, method: str, path: str, **kwargs: Any) -> Any:
     try:
-        response = client.request(method, path, **kwargs)
+        response = request_within(client, TIMEOUT_S, method, path, **kwargs)
+    except httpx.TimeoutException:
+        raise GitHubError(
+            f"GitHub did not answer {method} {path} within {TIMEOUT_S:g}s ({client.base_url})"
+            + (CREATED_MAYBE if method == "POST" else "")
+        ) from None
     except httpx.HTTPError as error:
         # httpx messages name the URL, never the headers: no token can leak here.
         raise GitHubError(f"cannot reach the GitHub API at {client.base_url}: {error}") from None
