@@ -43,6 +43,31 @@ class ArgumentParser(argparse.ArgumentParser):
         return found
 
 
+class IntermixedArgumentParser(ArgumentParser):
+    """Options anywhere among the positionals: ``send TARGET --timeout 20 TEXT`` (plain
+    argparse has already given up on TEXT once an option follows TARGET). ``--`` still
+    ends the options, for a TEXT that starts with ``-``."""
+
+    _parsing = False
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if self._parsing:  # parse_known_intermixed_args calls back in here
+            return super().parse_known_args(args, namespace)
+        self._parsing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._parsing = False
+
+
+def intermixed(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Make a verb's parser accept options after its positionals (see above)."""
+    parser.__class__ = IntermixedArgumentParser
+    return parser
+
+
 def common_options() -> argparse.ArgumentParser:
     """Options every verb accepts, before or after the verb name."""
     common = ArgumentParser(add_help=False)

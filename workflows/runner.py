@@ -90,13 +90,12 @@ def launch_run(
         "base": base,
         "test_command": test_command,
     }
+    try:
+        git.repo_root(repo_path)  # refused before any run exists: nothing to clean up
+    except AgentTuiError as error:
+        raise UsageError(f"no run started: {error} (--repo or [workflows] repo)") from error
     runs = RunStore()
     record = runs.create(workflow.name, workflow.to_json(), ids, params)
-    try:
-        git.repo_root(repo_path)
-    except AgentTuiError as error:
-        runs.finish(record.id, "failed", str(error))
-        raise AgentTuiError(f"run {record.id} failed: {error}") from error
     _start_or_fail(runs, record.id, socket=socket, session=session)
     return record.id
 

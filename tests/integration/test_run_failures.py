@@ -51,9 +51,7 @@ def test_bad_workflow_file_is_refused_with_file_and_line(
     assert check.returncode == 1 and f"{bad}:5:" in check.stderr
 
 
-def test_missing_repo_fails_the_run_with_the_reason(
-    tmux_server: TmuxServer, tmp_path: Path
-) -> None:
+def test_missing_repo_is_refused_with_the_reason(tmux_server: TmuxServer, tmp_path: Path) -> None:
     result = agenttui(
         "run",
         "quick-fix",
@@ -65,9 +63,9 @@ def test_missing_repo_fails_the_run_with_the_reason(
         "local",
         check=False,
     )
-    assert result.returncode == 1 and "repository not found" in result.stderr
-    (run,) = json.loads(agenttui("runs", "--json").stdout)
-    assert run["status"] == "failed" and "nowhere does not exist" in run["error"]
+    assert result.returncode == 2 and "repository not found" in result.stderr
+    assert "nowhere does not exist" in result.stderr
+    assert json.loads(agenttui("runs", "--json").stdout) == []  # refused: no run record
 
 
 def test_dirty_worktree_on_the_branch_stops_before_any_agent(

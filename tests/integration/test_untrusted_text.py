@@ -12,8 +12,9 @@ from tests.conftest import TmuxServer
 from tests.git_repos import Project
 from tests.github_server import GitHubServer
 from tests.helpers import wait_until
+from tests.integration.test_run_failures import quick_fix
 from tests.linear_server import LinearServer
-from tests.run_fixtures import agenttui, prompts_received, start_run, wait_for_end
+from tests.run_fixtures import agenttui, prompts_received, wait_for_end
 from tests.tmux_helpers import RAW_PROFILE, demo_prompts, spawn_demo, spawn_raw, wait_ready
 from workflows.tmux.driver import TmuxDriver
 from workflows.tmux.send import send_text
@@ -70,21 +71,7 @@ def test_a_run_pastes_a_hostile_linear_issue_as_one_prompt(
     issue = linear_server.workspace.add_issue(
         "Title with \x1b]0;retitled\x07 and \ud800", description=INJECTION
     )
-    run_id = start_run(
-        "quick-fix",
-        "--issues",
-        issue["identifier"],
-        "--repo",
-        str(project.repo),
-        "--source",
-        "linear",
-        "--agent",
-        "demo",
-        "--github-repo",
-        "acme/widgets",
-        "--test-command",
-        "sh run_tests.sh",
-    )
+    run_id = quick_fix(project, "--test-command", "sh run_tests.sh", issue=issue["identifier"])
     summary = wait_for_end(run_id)
     assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
     (prompt,) = prompts_received(Path(summary["worktree"]))

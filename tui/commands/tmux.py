@@ -336,7 +336,9 @@ def register(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
     p.add_argument("agent_args", nargs=argparse.REMAINDER, help="-- extra agent arguments")
     p.set_defaults(handler=run_spawn)
 
-    p = subparsers.add_parser("send", parents=[common], help="deliver text to an agent")
+    from tui.cli import intermixed
+
+    p = intermixed(subparsers.add_parser("send", parents=[common], help="deliver text to an agent"))
     p.add_argument("target", metavar="TARGET", help="pane id (%%3) or agent name")
     p.add_argument("text", nargs="?", metavar="TEXT", help="the text, or - for stdin")
     p.add_argument("--file", help="read the text from a file")

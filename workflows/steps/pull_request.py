@@ -12,11 +12,22 @@ from workflows.github import check_credentials, create_pull_request
 from workflows.steps.base import StepContext, StepFailed, StepResult
 
 
+def _not_run_note(values: dict[str, str]) -> str:
+    """A line per step that was skipped (no test command…): a PR never looks tested when
+    nothing ran."""
+    lines = [
+        f"- step `{key.split('.')[1]}` was not run: {value}"
+        for key, value in values.items()
+        if key.startswith("steps.") and key.endswith(".skipped") and value
+    ]
+    return "\n\n**Not checked by agenttui:**\n" + "\n".join(lines) + "\n" if lines else ""
+
+
 def run_pull_request(ctx: StepContext) -> StepResult:
     step, values = ctx.step, ctx.values
     branch, base = values["branch"], step.base or values["base"]
     title = render(step.title or "{group}", values).strip() or values["group"]
-    body = render(step.body or "{issue_ids}", values)
+    body = render(step.body or "{issue_ids}", values) + _not_run_note(values)
     github_repo = values.get("github_repo") or ""
     if not github_repo:
         raise StepFailed(

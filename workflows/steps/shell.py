@@ -20,6 +20,7 @@ from workflows.definitions.placeholders import render, shell_command
 from workflows.steps.base import StepContext, StepFailed, StepResult
 
 TAIL_CHARS = 8000
+COMMAND_NOT_FOUND, NOT_EXECUTABLE = 127, 126  # what sh exits with when it cannot run it
 URL = re.compile(r"https?://[^\s\"'<>]+")
 
 
@@ -27,8 +28,13 @@ def run_shell(ctx: StepContext) -> StepResult:
     template = ctx.step.run or ""
     script, env = shell_command(template, ctx.values)
     if not script.strip():
-        ctx.event("skipped", f"nothing to run ({template!r} is empty; set test_command)")
-        return StepResult(ok=True, outputs={"output": "", "exit_code": 0, "skipped": True})
+        why = (
+            "no test command: pass --test-command or set [workflows] test_command"
+            if "{test_command}" in template
+            else f"its command {template!r} is empty"
+        )
+        ctx.event("skipped", f"step {ctx.step.id!r} not run: {why}")
+        return StepResult(ok=True, outputs={"output": "", "exit_code": 0, "skipped": why})
     _stop_leftover(ctx)
     log_path = ctx.worktree / ".agenttui" / f"{ctx.step.id}.log"
     log_path.parent.mkdir(exist_ok=True)
@@ -58,6 +64,12 @@ def run_shell(ctx: StepContext) -> StepResult:
                 process.wait()
     output = log_path.read_text(encoding="utf-8", errors="replace")[-TAIL_CHARS:]
     code = process.returncode
+    if code in (COMMAND_NOT_FOUND, NOT_EXECUTABLE):
+        # The shell could not run it: no agent can fix that by changing the code.
+        what = "test command" if "{test_command}" in template else "command"
+        problem = "not found" if code == COMMAND_NOT_FOUND else "not executable"
+        said = output.strip().splitlines()[-1:] or [f"exit code {code}"]
+        raise StepFailed(f"{what} {problem}: {script} ({said[0]})")
     ok = code == 0 and (not ctx.step.until or ctx.step.until in output)
     ctx.event("shell", f"exit code {code}", exit_code=code)
     failure = f"`{script}` exited with code {code}. Its output (last part):\n\n{output}"
