@@ -29,19 +29,25 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.worker import get_current_worker
 
 from tui.keymap import tui_settings
 from tui.screens.agents import AgentsScreen
 from tui.screens.help import HelpScreen
+from tui.screens.run_detail import RunDetailScreen
 from tui.screens.run_log import RunLogScreen
 from tui.screens.runs import RunsScreen
+from tui.screens.tile_screen import TileScreen
 from tui.screens.triage import TriageScreen
 from tui.services import Services
+from widgets.glance_bar import Glance
 from widgets.pane_tile import TileInfo
+from workflows.notify import Waiting
 from workflows.tmux.mirror import Mirror
 
 TILE_POLL_S = 1.0
+RUNS_COUNT_S = 2.0
 MIRROR_RETRY_S = 2.0
 HEAP_FREEZE_AFTER_S = 3.0
 HEAP_REFREEZE_S = 600.0
@@ -79,6 +85,11 @@ class AgentTuiApp(App[None]):
     class MirrorReady(Message):
         pass
 
+    class RunsCounted(Message):
+        def __init__(self, runs: list[dict[str, Any]]) -> None:
+            super().__init__()
+            self.runs = runs
+
     def __init__(
         self,
         services: Services,
@@ -87,10 +98,15 @@ class AgentTuiApp(App[None]):
         keymap: dict[str, str] | None = None,
         clock: Callable[[], float] = time.time,
         poll_tiles: bool = True,
+        notify_command: list[str] | None = None,
     ) -> None:
         super().__init__()
         self.services = services
         self.ring_bell = bell
+        self.notify_command = notify_command
+        self.glance = Glance()
+        """Counts shown on every screen's GlanceBar; ``glance_signal`` fires on a change."""
+        self.glance_signal: Signal[Glance] = Signal(self, "glance")
         self.clock = clock
         self.tile_infos: list[TileInfo] = []
         self._known_waiting: set[str] | None = None
@@ -110,6 +126,8 @@ class AgentTuiApp(App[None]):
             self.start_mirror()
             self.load_tiles()
             self.set_interval(TILE_POLL_S, self.load_tiles)
+        self.count_runs()
+        self.set_interval(RUNS_COUNT_S, self.count_runs)
         self.set_timer(HEAP_FREEZE_AFTER_S, self.freeze_heap)
         self.set_interval(HEAP_REFREEZE_S, self.freeze_heap)
 
@@ -166,11 +184,11 @@ class AgentTuiApp(App[None]):
     def on_agent_tui_app_panes_changed(self, _message: PanesChanged) -> None:
         with self._changed_lock:
             changed, self._changed = self._changed, set()
-        for screen in self._screens_of_type(AgentsScreen):
+        for screen in self._screens_of_type(TileScreen):
             screen.repaint(changed)
 
     def on_agent_tui_app_mirror_ready(self, _message: MirrorReady) -> None:
-        for screen in self._screens_of_type(AgentsScreen):
+        for screen in self._screens_of_type(TileScreen):
             screen.show_tiles(self.tile_infos)
 
     # -- agent tiles (polled here so waiting agents are announced on every screen) -----
@@ -201,8 +219,26 @@ class AgentTuiApp(App[None]):
                 if info.pane_id in waiting - self._known_waiting:
                     self.announce_waiting(info)
         self._known_waiting = waiting
-        for screen in self._screens_of_type(AgentsScreen):
+        self.set_glance(self.glance.with_agents(info.state for info in message.infos))
+        for screen in self._screens_of_type(TileScreen):
             screen.show_tiles(message.infos)
+
+    # -- at a glance: counts on every screen ---------------------------------------------
+    @work(thread=True, exclusive=True, group="count-runs")
+    def count_runs(self) -> None:
+        try:
+            runs = self.services.runs()
+        except Exception:  # the runs screen says what is wrong with the store
+            return
+        self.post_message(self.RunsCounted(runs))
+
+    def on_agent_tui_app_runs_counted(self, message: RunsCounted) -> None:
+        self.set_glance(self.glance.with_runs(message.runs))
+
+    def set_glance(self, glance: Glance) -> None:
+        if glance != self.glance:
+            self.glance = glance
+            self.glance_signal.publish(glance)
 
     def _screens_of_type(self, kind: type[Screen[Any]]) -> Iterable[Any]:
         for stack in self._screen_stacks.values():
@@ -215,6 +251,15 @@ class AgentTuiApp(App[None]):
         self.notify(f"{info.name} is waiting: {what}", title="Agent needs you", timeout=8)
         if self.ring_bell:
             self.bell()
+        self.notify_outside(Waiting(info.name, info.state, str(what), info.run_id))
+
+    @work(thread=True, group="notify-outside")
+    def notify_outside(self, waiting: Waiting) -> None:
+        """The person's notification command ([tui] notify_command), off the UI loop."""
+        try:
+            self.services.notify_waiting(self.notify_command, waiting)
+        except Exception as error:
+            self.call_from_thread(self.notify, f"notification: {error}", severity="warning")
 
     # -- helpers for screens -----------------------------------------------------------
     def run_external(self, argv: Sequence[str]) -> int:
@@ -230,6 +275,9 @@ class AgentTuiApp(App[None]):
 
     def open_run_log(self, run_id: str) -> None:
         self.push_screen(RunLogScreen(run_id, self.services.run_log(run_id)))
+
+    def open_run_detail(self, run_id: str) -> None:
+        self.push_screen(RunDetailScreen(run_id))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -268,4 +316,5 @@ def build_app(
         keymap=settings.keys,
         clock=clock,
         poll_tiles=poll_tiles,
+        notify_command=settings.notify_command,
     )

@@ -1,8 +1,9 @@
-"""The ``[tui]`` table of the user's config: bell, and key overrides by binding id.
+"""The ``[tui]`` table of the user's config: bell, notifications, key overrides by id.
 
 ```toml
 [tui]
 bell = false                 # ring the terminal bell when an agent starts waiting
+notify_command = ["notify-send", "agenttui", "{message}"]   # see workflows/notify.py
 
 [tui.keys]                   # binding id = keys (comma-separated); see the help screen (?)
 "tile.approve" = "y"
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 
 from workflows.config import section
 from workflows.errors import AgentTuiError
+from workflows.notify import parse_notify_command
 from workflows.paths import config_file
 
 
@@ -25,6 +27,8 @@ class TuiSettings:
     """Ring the terminal bell (besides the notification) when an agent starts waiting."""
     keys: dict[str, str] = field(default_factory=dict)
     """Binding id → keys, passed to ``App.set_keymap``."""
+    notify_command: list[str] | None = None
+    """Run when an agent starts waiting (None: tmux display-message; []: nothing)."""
 
 
 def tui_settings() -> TuiSettings:
@@ -37,4 +41,5 @@ def tui_settings() -> TuiSettings:
     bell = raw.get("bell", True)
     if not isinstance(bell, bool):
         raise AgentTuiError(f"{config_file()}: [tui] bell must be true or false")
-    return TuiSettings(bell=bell, keys=dict(keys))
+    notify = parse_notify_command(raw.get("notify_command"), str(config_file()))
+    return TuiSettings(bell=bell, keys=dict(keys), notify_command=notify)

@@ -143,6 +143,27 @@ class Services:
 
         return str(confirm(self.driver, self.driver.resolve(pane_id), proposal))
 
+    def send_to_agent(self, pane_id: str, text: str) -> str:
+        """Deliver ``text`` through the verified send (exactly once, or NotDelivered)."""
+        from workflows.tmux.send import send_text
+
+        result = send_text(self.driver, pane_id, text)
+        if not result.submitted:
+            from workflows.errors import NotDelivered
+
+            raise NotDelivered("pasted, but the agent did not take it (Enter not confirmed)")
+        short = " ".join(text.split())
+        return f"sent: {short[:60]}{'…' if len(short) > 60 else ''}"
+
+    def end_agent(self, pane_id: str) -> None:
+        """Kill a live agent's pane, or close an exited one's (its window goes with it)."""
+        self.driver.kill(self.driver.resolve(pane_id).pane_id)
+
+    def notify_waiting(self, command: list[str] | None, waiting: Any) -> str:
+        from workflows.notify import notify_waiting
+
+        return notify_waiting(command, waiting, tmux=self._tmux())
+
     def attach_argv(self, pane_id: str) -> list[str]:
         """Outside tmux: attach this terminal to the session, showing the pane."""
         if self.attach_command is not None:
@@ -190,6 +211,22 @@ class Services:
 
         return IssueCache().refresh(self._issue_source())
 
+    def issue_view(self, listed: Issue) -> Any:
+        """The issue in full (fetched fresh: comments change) and the runs made for it."""
+        from widgets.issue_detail import IssueView
+        from workflows.issues.cache import IssueCache, cache_key
+        from workflows.runs import list_runs
+
+        source = self._issue_source()
+        issue, error = listed, ""
+        try:
+            issue = source.get_issue(listed.identifier)
+            IssueCache().store_detail(cache_key(source), issue)
+        except Exception as failure:
+            error = f"showing the list's copy; the full issue could not be read: {failure}"
+        runs = [record.summary() for record in list_runs() if listed.identifier in record.issues]
+        return IssueView(issue, runs, error)
+
     def suggest_groups(self, issues: list[Issue]) -> list[tuple[list[str], list[str]]]:
         from workflows.issues.grouping import suggest_groups
 
@@ -231,6 +268,33 @@ class Services:
         from workflows import engine
 
         engine.cancel_run(run_id)
+
+    def run_detail(self, run_id: str) -> Any:
+        from workflows.run_detail import load_run_detail
+
+        return load_run_detail(run_id)
+
+    def run_diff(self, worktree: str, base: str) -> str:
+        """The run's worktree against its base (git runs here, in a worker thread)."""
+        from pathlib import Path
+
+        from workflows.git import diff_from_base
+
+        if not worktree or not Path(worktree).is_dir():
+            return ""
+        return diff_from_base(Path(worktree), base)
+
+    def clean_plans(self, run_ids: list[str]) -> list[Any]:
+        """What cleaning each run would close and remove (nothing is touched)."""
+        from workflows.cleanup import clean_plan
+
+        panes = self.driver.panes()
+        return [clean_plan(run_id, panes) for run_id in run_ids]
+
+    def clean_run(self, run_id: str) -> dict[str, Any]:
+        from workflows.runner import clean_run
+
+        return clean_run(run_id, socket=self.socket, session=self.session)
 
     def run_log(self, run_id: str) -> str:
         from workflows.runs import run_log_path

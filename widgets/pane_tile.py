@@ -8,13 +8,17 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.message import Message
+from textual.timer import Timer
 from textual.widget import Widget
+from textual.widgets import Static
 
 from widgets.screen_view import ScreenView
 from widgets.state_badge import badge_text
 from workflows.tmux.mirror_screen import PaneModel
 
 WAITING_STATES = ("awaiting_approval", "asking", "trust")
+NOTICE_S = 8.0
+ERROR_NOTICE_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,19 @@ class PaneTile(Widget):
     PaneTile.-exited ScreenView {
         opacity: 60%;
     }
+    PaneTile > .tile-notice {
+        dock: bottom;
+        height: auto;
+        max-height: 3;
+        display: none;
+        background: $success 25%;
+    }
+    PaneTile > .tile-notice.-shown {
+        display: block;
+    }
+    PaneTile > .tile-notice.-error {
+        background: $error 35%;
+    }
     """
 
     class Selected(Message):
@@ -79,9 +96,27 @@ class PaneTile(Widget):
         super().__init__(id=tile_id(info.pane_id))
         self.info = info
         self.view = ScreenView(model)  # kept: usable before the tile has composed
+        self.notice = Static("", classes="tile-notice")
+        self._notice_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
+        yield self.notice
         yield self.view
+
+    def show_notice(self, text: str, *, error: bool = False) -> None:
+        """A line over the bottom of the tile (what became of a message sent to the agent);
+        it goes away by itself, an error later than a success."""
+        self.notice.update(Text(text))
+        self.notice.set_class(error, "-error")
+        self.notice.add_class("-shown")
+        if self._notice_timer is not None:
+            self._notice_timer.stop()
+        self._notice_timer = self.set_timer(
+            ERROR_NOTICE_S if error else NOTICE_S, self.clear_notice
+        )
+
+    def clear_notice(self) -> None:
+        self.notice.remove_class("-shown")
 
     def on_mount(self) -> None:
         self._show_info()

@@ -53,7 +53,8 @@ class RunList(DataTable[Any]):
             run.get("workflow", ""),
             ", ".join(run.get("issues") or []),
             run.get("current_step") or "",
-            Text(status, style=STATUS_STYLES.get(status, "")),
+            Text(status, style=STATUS_STYLES.get(status, ""))
+            + Text(" cleaned" if run.get("cleaned") else "", style="dim"),
             duration_text(end - started),
             run.get("pr_url") or "",
         )

@@ -17,6 +17,7 @@ from workflows.errors import AgentTuiError
 from workflows.paths import state_dir
 
 NOTES_DIR = ".agenttui"
+DIFF_LIMIT = 2_000_000
 GITHUB_REMOTE = re.compile(r"github\.com[:/]+([^/\s]+)/([^/\s]+?)(?:\.git)?/?$")
 
 
@@ -152,9 +153,32 @@ def commit_all(worktree: Path, message: str) -> str | None:
     return git(worktree, "rev-parse", "HEAD").stdout.strip()
 
 
+def _base_ref(worktree: Path, base: str) -> str:
+    return f"origin/{base}" if ref_exists(worktree, f"refs/remotes/origin/{base}") else base
+
+
 def commits_ahead(worktree: Path, base: str) -> int:
-    start = f"origin/{base}" if ref_exists(worktree, f"refs/remotes/origin/{base}") else base
+    start = _base_ref(worktree, base)
     return int(git(worktree, "rev-list", "--count", f"{start}..HEAD").stdout.strip() or 0)
+
+
+def diff_from_base(worktree: Path, base: str, *, limit: int = DIFF_LIMIT) -> str:
+    """What the worktree changed since it left ``base``: its commits and uncommitted edits
+    (``git diff <merge-base>``), then its untracked files as new ones; cut at ``limit``."""
+    merge_base = git(worktree, "merge-base", _base_ref(worktree, base), "HEAD").stdout.strip()
+    diff = git(worktree, "diff", "--no-color", "--no-ext-diff", merge_base).stdout
+    untracked = git(worktree, "ls-files", "--others", "--exclude-standard", "-z").stdout
+    for name in [name for name in untracked.split("\0") if name]:
+        if len(diff) > limit:
+            break
+        # A new file nobody added yet is part of the change: shown as a file created.
+        shown = git(
+            worktree, "diff", "--no-color", "--no-index", "--", "/dev/null", name, check=False
+        )
+        diff += shown.stdout or f"# untracked: {name}\n"
+    if len(diff) > limit:
+        diff = diff[:limit] + f"\n# … cut at {limit} characters\n"
+    return diff
 
 
 def push(worktree: Path, branch: str, remote: str = "origin") -> None:

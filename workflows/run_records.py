@@ -75,6 +75,7 @@ class RunRecord:
             "attention": self.context.get("attention") if status in ACTIVE else None,
             "branch": self.context.get("branch"),
             "worktree": self.context.get("worktree"),
+            "cleaned": bool(self.context.get("cleaned")),
             "created_at": self.created_at,
             "updated_at": self.updated_at,
             "finished_at": self.finished_at,
@@ -91,6 +92,8 @@ class Attempt:
     status: str  # running | succeeded | failed
     outputs: dict[str, Any]
     error: str | None
+    started_at: float = 0.0
+    finished_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -182,4 +185,6 @@ def attempt_from_row(row: Any) -> Attempt:
         status=row["status"],
         outputs=json.loads(row["outputs"]),
         error=row["error"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
     )

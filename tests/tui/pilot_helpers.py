@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import textwrap
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
+
+from tests.git_repos import make_project
 
 
 async def until(
@@ -26,3 +31,16 @@ async def until(
 def enabled_keys(app: Any) -> set[str]:
     """Keys whose actions apply now (``check_action`` hides the others)."""
     return {key for key, active in app.screen.active_bindings.items() if active.enabled}
+
+
+def project_with_workflows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workflows: dict[str, str]
+) -> Path:
+    """A git project (the current directory) and these user workflows in the config dir."""
+    folder = tmp_path / "config" / "workflows"
+    folder.mkdir(parents=True)
+    for name, text in workflows.items():
+        (folder / f"{name}.toml").write_text(textwrap.dedent(text))
+    project = make_project(tmp_path, test_script="true\n")
+    monkeypatch.chdir(project.repo)
+    return Path(project.repo)

@@ -3,7 +3,6 @@ step and state; cancel stops a running run; resume continues a failed one; L ope
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +10,7 @@ import pytest
 from textual.widgets import Log
 
 from tests.conftest import TmuxServer
-from tests.git_repos import make_project
-from tests.tui.pilot_helpers import enabled_keys, until
+from tests.tui.pilot_helpers import enabled_keys, project_with_workflows, until
 from tui.app import build_app
 from tui.screens.run_log import RunLogScreen
 from tui.screens.runs import RunsScreen
@@ -43,13 +41,7 @@ WORKFLOWS = {
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "config" / "workflows"
-    folder.mkdir(parents=True)
-    for name, text in WORKFLOWS.items():
-        (folder / f"{name}.toml").write_text(textwrap.dedent(text))
-    project = make_project(tmp_path, test_script="true\n")
-    monkeypatch.chdir(project.repo)
-    return Path(project.repo)
+    return project_with_workflows(tmp_path, monkeypatch, WORKFLOWS)
 
 
 def status_of(screen: RunsScreen, run_id: str) -> str:

@@ -1,4 +1,5 @@
-"""The runs screen: every workflow run with its step, state, duration and PR; resume/cancel."""
+"""The runs screen: every workflow run with its step, state, duration and PR; Enter opens a
+run's detail; resume, cancel, clean."""
 
 from __future__ import annotations
 
@@ -9,21 +10,27 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Header
 
+from tui.screens.clean_runs import confirm_clean
+from widgets.glance_bar import GlanceBar
 from widgets.key_bar import KeyBar
 from widgets.run_list import RunList
 
 POLL_S = 2.0
 RESUMABLE = ("failed",)
 CANCELLABLE = ("pending", "running")
+FINISHED = ("succeeded", "failed", "cancelled")
 
 
 class RunsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("R", "resume", "Resume", id="runs.resume"),
         Binding("C", "cancel_run", "Cancel run", id="runs.cancel"),
-        Binding("L,enter", "open_log", "Log", id="runs.log"),
+        # priority: the run list (a DataTable) would take Enter for itself
+        Binding("enter", "open_detail", "Details", id="runs.detail", priority=True),
+        Binding("L", "open_log", "Log", id="runs.log"),
+        Binding("x", "clean", "Clean", id="runs.clean"),
+        Binding("X", "clean_finished", "Clean all finished", id="runs.clean_finished"),
     ]
 
     class Loaded(Message):
@@ -35,7 +42,7 @@ class RunsScreen(Screen[None]):
         super().__init__(id="runs")
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield GlanceBar()
         yield RunList(clock=self.app.clock, id="run-list")  # type: ignore[attr-defined]
         yield KeyBar()
 
@@ -65,11 +72,18 @@ class RunsScreen(Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action not in ("resume", "cancel_run", "open_log") or not self.is_mounted:
+        if action == "clean_finished":
+            runs = self.run_list.runs.values() if self.is_mounted else ()
+            return any(self._cleanable(run) for run in runs)
+        if action not in ("resume", "cancel_run", "open_log", "open_detail", "clean"):
+            return True
+        if not self.is_mounted:
             return True
         run = self.run_list.current
         if run is None:
             return False
+        if action == "clean":
+            return self._cleanable(run)
         if action == "resume":
             return run.get("status") in RESUMABLE
         if action == "cancel_run":
@@ -99,6 +113,28 @@ class RunsScreen(Screen[None]):
             return
         self.app.call_from_thread(self.notify, f"run {run_id}: {what} requested")
         self.app.call_from_thread(self.load_runs)
+
+    @staticmethod
+    def _cleanable(run: dict[str, Any]) -> bool:
+        return run.get("status") in FINISHED and not run.get("cleaned")
+
+    def action_open_detail(self) -> None:
+        run = self.run_list.current
+        if run is not None:
+            self.app.open_run_detail(run["id"])  # type: ignore[attr-defined]
+
+    def on_data_table_row_selected(self) -> None:  # a click on the highlighted row
+        self.action_open_detail()
+
+    def action_clean(self) -> None:
+        run = self.run_list.current
+        if run is not None:
+            confirm_clean(self, [run["id"]], after=self.load_runs)
+
+    def action_clean_finished(self) -> None:
+        ids = [run_id for run_id, run in self.run_list.runs.items() if self._cleanable(run)]
+        if ids:
+            confirm_clean(self, ids, after=self.load_runs)
 
     def action_open_log(self) -> None:
         run = self.run_list.current

@@ -12,14 +12,19 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Header, Input, Static
+from textual.timer import Timer
+from textual.widgets import Input, Static
 
 from tui.issue_filter import IssueFilter
 from tui.screens.workflow_picker import WorkflowPicker
 from widgets.filter_input import FilterInput
+from widgets.glance_bar import GlanceBar
+from widgets.issue_detail import IssueDetail, IssueView
 from widgets.issue_table import IssueTable
 from widgets.key_bar import KeyBar
 from workflows.issues.model import Issue
+
+DETAIL_DELAY_S = 0.25
 
 
 @dataclass
@@ -37,6 +42,7 @@ class TriageScreen(Screen[None]):
         Binding("enter", "launch", "Launch", id="triage.launch"),
         Binding("escape", "clear", "Clear", show=False, id="triage.clear"),
         Binding("r", "refresh_issues", "Refresh", show=False, id="triage.refresh"),
+        Binding("i", "toggle_detail", "Detail", id="triage.detail"),
     ]
 
     class IssuesLoaded(Message):
@@ -44,6 +50,11 @@ class TriageScreen(Screen[None]):
             super().__init__()
             self.issues = issues
             self.cached = cached
+
+    class DetailLoaded(Message):
+        def __init__(self, view: IssueView) -> None:
+            super().__init__()
+            self.view = view
 
     class Suggested(Message):
         def __init__(self, groups: list[IssueGroup]) -> None:
@@ -57,9 +68,11 @@ class TriageScreen(Screen[None]):
         self.suggestions: list[IssueGroup] = []
         self.query_text = ""
         self._filter = IssueFilter()
+        self._detail_timer: Timer | None = None
+        self._detail_for = ""
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield GlanceBar()
         with Horizontal():
             with Vertical(id="issues-main"):
                 yield FilterInput(
@@ -68,9 +81,11 @@ class TriageScreen(Screen[None]):
                     id="filter",
                 )
                 yield IssueTable(id="issues")
-            with VerticalScroll(id="groups-side"):
-                yield Static("", id="groups")
-                yield Static("", id="suggestions")
+            with Vertical(id="issues-side"):
+                yield IssueDetail(id="issue-detail")
+                with VerticalScroll(id="groups-side"):
+                    yield Static("", id="groups")
+                    yield Static("", id="suggestions")
         yield KeyBar()
 
     @property
@@ -249,6 +264,34 @@ class TriageScreen(Screen[None]):
             self.app.call_from_thread(
                 self.notify, f"run {run_id}: {workflow} on {', '.join(group.issues)}"
             )
+
+    # -- the highlighted issue in full, beside the list ------------------------------
+    def on_issue_table_highlighted(self, message: IssueTable.Highlighted) -> None:
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        issue = message.issue
+        if issue is None:
+            self.query_one(IssueDetail).show(None)
+            return
+        if self._detail_for != issue.identifier:  # the list's copy at once, then in full
+            self.query_one(IssueDetail).show(IssueView(issue, []))
+        # Moving through the list fetches only where the cursor rests.
+        self._detail_timer = self.set_timer(DETAIL_DELAY_S, lambda: self.load_detail(issue))
+
+    @work(thread=True, exclusive=True, group="issue-detail")
+    def load_detail(self, issue: Issue) -> None:
+        view = self.app.services.issue_view(issue)  # type: ignore[attr-defined]
+        self.post_message(self.DetailLoaded(view))
+
+    def on_triage_screen_detail_loaded(self, message: DetailLoaded) -> None:
+        current = self.table.current
+        if current is not None and current.identifier == message.view.issue.identifier:
+            self._detail_for = current.identifier
+            self.query_one(IssueDetail).show(message.view)
+
+    def action_toggle_detail(self) -> None:
+        detail = self.query_one(IssueDetail)
+        detail.display = not detail.display
 
     def action_refresh_issues(self) -> None:
         self._status("refreshing…")

@@ -1,0 +1,287 @@
+"""A run's detail: its steps as a timeline beside what the chosen step wrote, the run's
+agents as live tiles, the worktree's diff against its base, and the run's log.
+
+Opened with Enter on the runs screen. Everything is read in workers: the store every two
+seconds while the run is active, git when the diff tab is shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Static, TabbedContent, TabPane
+
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.tile_screen import TileScreen
+from widgets.diff_view import DiffView, highlight_diff
+from widgets.followed_log import FollowedLog
+from widgets.glance_bar import GlanceBar
+from widgets.key_bar import KeyBar
+from widgets.pane_tile import TileInfo
+from widgets.step_output import StepOutput
+from widgets.step_timeline import StepTimeline, duration_text
+from widgets.tile_grid import TileGrid
+from widgets.untrusted import safe_text
+from workflows.run_detail import RunDetail
+
+POLL_S = 2.0
+RESUMABLE = ("failed",)
+CANCELLABLE = ("pending", "running")
+FINISHED = ("succeeded", "failed", "cancelled")
+TABS = {"output": "Output (S)", "agents": "Agents (T)", "diff": "Diff (D)", "log": "Log (L)"}
+
+
+def summary_text(detail: RunDetail, now: float) -> Text:
+    """Line 1: run, workflow, issues, status, time; then the PR, the failure or who waits."""
+    run = detail.summary
+    status = str(run["status"])
+    took = duration_text((run.get("finished_at") or now) - (run.get("created_at") or now))
+    text = Text.assemble(
+        ("run ", "dim"), (detail.run_id, "bold"), ("  ", ""), (str(run.get("workflow")), ""),
+        ("  ", ""), (", ".join(run.get("issues") or []), "bold"), ("  ", ""),
+        (status, {"failed": "bold red", "succeeded": "green", "running": "bold cyan"}
+         .get(status, "dim")),
+        (f"  {took}", "dim"),
+    )  # fmt: skip
+    if run.get("branch"):
+        text.append(f"  branch {run['branch']}", style="dim")
+    if run.get("pr_url"):
+        text.append("\nPR ", style="dim")
+        text.append(str(run["pr_url"]), style="underline")
+        text.append("  o open · y copy", style="dim")
+    if run.get("attention"):
+        text.append(f"\n⏸ waiting for you: {safe_text(str(run['attention']))}", style="yellow")
+    if status == "failed" and run.get("error"):
+        text.append(f"\n✗ {safe_text(str(run['error']))}", style="bold red")
+    return text
+
+
+class RunDetailScreen(TileScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,backspace", "back", "Back", id="run.back"),
+        Binding("o", "open_pr", "Open PR", id="run.open_pr"),
+        Binding("y", "copy_pr", "Copy PR URL", id="run.copy_pr"),
+        Binding("R", "resume", "Resume", id="run.resume"),
+        Binding("C", "cancel_run", "Cancel run", id="run.cancel"),
+        Binding("X", "clean", "Clean", id="run.clean"),
+        Binding("S", "tab('output')", "Output", show=False, id="run.tab_output"),
+        Binding("T", "tab('agents')", "Agents", show=False, id="run.tab_agents"),
+        Binding("D", "tab('diff')", "Diff", show=False, id="run.tab_diff"),
+        Binding("L", "tab('log')", "Log", show=False, id="run.tab_log"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, detail: RunDetail) -> None:
+            super().__init__()
+            self.detail = detail
+
+    class DiffLoaded(Message):
+        def __init__(self, lines: list[Text], error: str = "") -> None:
+            super().__init__()
+            self.lines = lines
+            self.error = error
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.detail: RunDetail | None = None
+        self._picked: tuple[str, int | None] | None = None
+        self._diff_key: tuple[str, str] | None = None
+
+    def compose(self) -> ComposeResult:
+        clock = self.app.clock  # type: ignore[attr-defined]
+        yield GlanceBar()
+        yield Static(Text(f"run {self.run_id}", style="bold"), id="run-summary")
+        with Horizontal(id="run-body"):
+            yield StepTimeline(clock=clock, id="timeline")
+            with TabbedContent(id="run-tabs"):
+                with TabPane(TABS["output"], id="output"):
+                    yield StepOutput(clock=clock, id="step-output")
+                with TabPane(TABS["agents"], id="agents"):
+                    yield Static("This run has no agent panes now.", id="no-agents")
+                    yield TileGrid(id="run-tiles")
+                with TabPane(TABS["diff"], id="diff"):
+                    yield DiffView(id="diff-view")
+                with TabPane(TABS["log"], id="log"):
+                    yield FollowedLog(self.app.services.run_log(self.run_id), id="run-log")  # type: ignore[attr-defined]
+        yield KeyBar()
+
+    @property
+    def tabs(self) -> TabbedContent:
+        return self.query_one(TabbedContent)
+
+    def on_mount(self) -> None:
+        self.query_one(StepTimeline).focus()
+        self.load()
+        self.set_interval(POLL_S, self._poll)
+        self.show_tiles(self.app.tile_infos)  # type: ignore[attr-defined]
+
+    # -- loading -----------------------------------------------------------------------
+    def _poll(self) -> None:
+        if self.detail is None or self.detail.active:
+            self.load()
+
+    @work(thread=True, exclusive=True, group="run-detail")
+    def load(self) -> None:
+        try:
+            detail = self.app.services.run_detail(self.run_id)  # type: ignore[attr-defined]
+        except Exception as error:
+            self.app.call_from_thread(self.notify, f"run {self.run_id}: {error}", severity="error")
+            return
+        self.post_message(self.Loaded(detail))
+
+    def on_run_detail_screen_loaded(self, message: Loaded) -> None:
+        self.detail = message.detail
+        now = self.app.clock()  # type: ignore[attr-defined]
+        self.query_one("#run-summary", Static).update(summary_text(message.detail, now))
+        self.query_one(StepTimeline).show(message.detail.steps)
+        self._show_step()
+        self.refresh_bindings()
+
+    @work(thread=True, exclusive=True, group="run-diff")
+    def load_diff(self, worktree: str, base: str) -> None:
+        """git diff and its highlighting, both off the UI loop."""
+        try:
+            diff = self.app.services.run_diff(worktree, base)  # type: ignore[attr-defined]
+        except Exception as error:
+            self.post_message(self.DiffLoaded([], f"cannot read the diff: {error}"))
+            return
+        self.post_message(self.DiffLoaded(highlight_diff(diff)))
+
+    def on_run_detail_screen_diff_loaded(self, message: DiffLoaded) -> None:
+        view = self.query_one(DiffView)
+        if message.error:
+            view.show([], empty=message.error)
+        else:
+            view.show(message.lines)
+
+    # -- the timeline and the chosen step ----------------------------------------------
+    def on_step_timeline_picked(self, message: StepTimeline.Picked) -> None:
+        self._picked = (message.step_id, message.seq)
+        self._show_step()
+
+    def _show_step(self) -> None:
+        if self.detail is None or self._picked is None:
+            return
+        step_id, seq = self._picked
+        step = next((each for each in self.detail.steps if each.id == step_id), None)
+        attempt = None
+        if step is not None and seq is not None:
+            attempt = next((each for each in step.attempts if each.seq == seq), None)
+        self.query_one(StepOutput).show(step, attempt)
+
+    # -- tabs ------------------------------------------------------------------------
+    def action_tab(self, name: str) -> None:
+        self.tabs.active = name
+
+    @on(TabbedContent.TabActivated)
+    def tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        pane = event.pane.id
+        if pane == "diff":
+            self._load_diff_once()
+        if pane == "agents" and self.grid.tiles:
+            self._focus_first()
+            self.grid.focus()
+        self._update_visible()
+        self.refresh_bindings()
+
+    def _load_diff_once(self) -> None:
+        if self.detail is None:
+            return
+        worktree = str(self.detail.summary.get("worktree") or "")
+        key = (worktree, self.detail.base)
+        if not worktree:
+            self.query_one(DiffView).show([], empty="this run has no worktree")
+            return
+        if key != self._diff_key or self.detail.active:  # an active run's diff changes
+            self._diff_key = key
+            self.load_diff(worktree, self.detail.base)
+
+    # -- tiles: only this run's agents, only while the agents tab shows -------------------
+    def wants(self, info: TileInfo) -> bool:
+        return info.run_id == self.run_id
+
+    def tiles_shown(self) -> bool:
+        return self.is_mounted and self.tabs.active == "agents"
+
+    def tiles_changed(self, infos: list[TileInfo]) -> None:
+        self.query_one("#no-agents").display = not infos
+
+    # -- keys ------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        run: dict[str, Any] = self.detail.summary if self.detail else {}
+        if action in ("open_pr", "copy_pr"):
+            return bool(run.get("pr_url"))
+        if action == "resume":
+            return run.get("status") in RESUMABLE
+        if action == "cancel_run":
+            return run.get("status") in CANCELLABLE
+        if action == "clean":
+            return run.get("status") in FINISHED and not run.get("cleaned")
+        return super().check_action(action, parameters)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_open_pr(self) -> None:
+        url = self.detail.summary.get("pr_url") if self.detail else None
+        if url:
+            self.open_pr(str(url))
+
+    @work(thread=True, group="open-pr")
+    def open_pr(self, url: str) -> None:
+        """A browser may take a while to start: never on the UI loop."""
+        from tui.browser import open_in_browser
+
+        if open_in_browser(url):
+            self.app.call_from_thread(self.notify, f"opened {url}")
+            return
+        self.app.call_from_thread(self.app.copy_to_clipboard, url)
+        self.app.call_from_thread(
+            self.notify, f"no browser to open it here; copied instead: {url}", severity="warning"
+        )
+
+    def action_copy_pr(self) -> None:
+        url = self.detail.summary.get("pr_url") if self.detail else None
+        if url:
+            self.app.copy_to_clipboard(str(url))  # OSC 52: works over ssh and inside tmux
+            self.notify(f"copied {url}")
+
+    def action_resume(self) -> None:
+        self.run_action("resume")
+
+    def action_cancel_run(self) -> None:
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Cancel run {self.run_id}?",
+                ["Its runner stops at the next check and its agents are closed.",
+                 "The worktree and the branch stay; `R` cannot resume a cancelled run."],
+                confirm="Cancel the run",
+            ),
+            lambda yes: self.run_action("cancel") if yes else None,
+        )  # fmt: skip
+
+    def action_clean(self) -> None:
+        from tui.screens.clean_runs import confirm_clean
+
+        confirm_clean(self, [self.run_id], after=self.load)
+
+    @work(thread=True, group="run-actions")
+    def run_action(self, what: str) -> None:
+        services = self.app.services  # type: ignore[attr-defined]
+        try:
+            if what == "resume":
+                services.resume_run(self.run_id)
+            else:
+                services.cancel_run(self.run_id)
+        except Exception as error:
+            self.app.call_from_thread(self.notify, f"run {self.run_id}: {error}", severity="error")
+            return
+        self.app.call_from_thread(self.notify, f"run {self.run_id}: {what} requested")
+        self.app.call_from_thread(self.load)

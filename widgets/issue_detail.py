@@ -1,0 +1,154 @@
+"""IssueDetail: the highlighted issue beside the list — what it says and what was done on it.
+
+Title, state, priority, assignee, labels, project; parent, children and relations; the
+description and the comments as Markdown; the runs already made for it with their pull
+requests. Issue text is untrusted: Textual reads no markup in it, and control characters
+are made visible (widgets/untrusted.py), so an issue cannot restyle the screen or send the
+terminal an escape sequence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Markdown, Static
+
+from widgets.untrusted import safe_text
+from workflows.issues.model import Issue
+
+PRIORITIES = {0: "no priority", 1: "urgent", 2: "high", 3: "medium", 4: "low"}
+RELATION_WORDS = {
+    ("blocks", "outgoing"): "blocks",
+    ("blocks", "incoming"): "blocked by",
+    ("duplicate", "outgoing"): "duplicate of",
+    ("duplicate", "incoming"): "duplicated by",
+    ("related", "outgoing"): "related to",
+    ("related", "incoming"): "related to",
+    ("similar", "outgoing"): "similar to",
+    ("similar", "incoming"): "similar to",
+}
+RUN_STYLES = {"running": "bold cyan", "succeeded": "green", "failed": "bold red"}
+
+
+@dataclass(frozen=True)
+class IssueView:
+    """An issue with the runs made for it (RunRecord summaries, oldest first)."""
+
+    issue: Issue
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    error: str = ""  # why the full detail could not be fetched (the listed fields show)
+
+
+def header_text(issue: Issue) -> Text:
+    text = Text(f"{safe_text(issue.identifier)} {safe_text(issue.title)}", style="bold")
+    facts = [issue.state or "no state"]
+    if issue.priority is not None:
+        facts.append(PRIORITIES.get(issue.priority, f"priority {issue.priority}"))
+    facts.append(f"assignee {issue.assignee}" if issue.assignee else "unassigned")
+    if issue.project:
+        facts.append(f"project {issue.project}")
+    if issue.team:
+        facts.append(f"team {issue.team}")
+    text.append("\n" + safe_text(" · ".join(facts)), style="dim")
+    if issue.labels:
+        text.append("\n")
+        for label in issue.labels:
+            text.append(f" {safe_text(label)} ", style="reverse")
+            text.append(" ")
+    if issue.url:
+        text.append("\n" + safe_text(issue.url), style="underline dim")
+    return text
+
+
+def links_text(issue: Issue) -> Text:
+    lines: list[str] = []
+    if issue.parent:
+        lines.append(f"parent {issue.parent}")
+    if issue.children:
+        lines.append(f"children {', '.join(issue.children)}")
+    for relation in issue.relations:
+        word = RELATION_WORDS.get((relation.type, relation.direction), relation.type)
+        lines.append(f"{word} {relation.issue}")
+    return Text(safe_text("\n".join(lines)))
+
+
+def runs_text(runs: list[dict[str, Any]]) -> Text:
+    if not runs:
+        return Text("no runs yet", style="dim")
+    text = Text()
+    for run in runs:
+        status = str(run.get("status", ""))
+        text.append(f"{run['id']} ", style="bold")
+        text.append(f"{run.get('workflow', '')} ")
+        text.append(status, style=RUN_STYLES.get(status, "dim"))
+        if run.get("pr_url"):
+            text.append(f"  PR {run['pr_url']}", style="underline")
+        text.append("\n")
+    text.rstrip()
+    return text
+
+
+def comments_markdown(issue: Issue) -> str:
+    if not issue.comments:
+        return "*no comments*"
+    parts = []
+    for comment in issue.comments:
+        who = safe_text(comment.author or "someone")
+        when = safe_text(comment.created_at or "")
+        parts.append(f"**{who}** {when}\n\n{safe_text(comment.body)}")
+    return "\n\n---\n\n".join(parts)
+
+
+class IssueDetail(VerticalScroll):
+    DEFAULT_CSS = """
+    IssueDetail {
+        height: 1fr;
+        padding: 0 1;
+    }
+    IssueDetail > .section {
+        margin-top: 1;
+        text-style: bold;
+        color: $text-muted;
+    }
+    IssueDetail > Markdown {
+        margin: 0;
+        padding: 0;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="issue-head")
+        yield Static("", id="issue-error")
+        yield Static("", id="issue-links")
+        yield Markdown("", id="issue-description")
+        yield Static("Runs and pull requests", classes="section")
+        yield Static("", id="issue-runs")
+        yield Static("Comments", classes="section", id="comments-title")
+        yield Markdown("", id="issue-comments")
+
+    def show(self, view: IssueView | None) -> None:
+        if view is None:
+            self.query_one("#issue-head", Static).update(Text("no issue highlighted", style="dim"))
+            for widget_id in ("#issue-links", "#issue-error", "#issue-runs"):
+                self.query_one(widget_id, Static).update("")
+            self.query_one("#issue-description", Markdown).update("")
+            self.query_one("#issue-comments", Markdown).update("")
+            return
+        issue = view.issue
+        self.query_one("#issue-head", Static).update(header_text(issue))
+        error = self.query_one("#issue-error", Static)
+        error.update(Text(safe_text(view.error), style="yellow"))
+        error.display = bool(view.error)
+        links = links_text(issue)
+        self.query_one("#issue-links", Static).update(links)
+        self.query_one("#issue-links").display = bool(links.plain)
+        description = safe_text(issue.description) or "*no description*"
+        self.query_one("#issue-description", Markdown).update(description)
+        self.query_one("#issue-runs", Static).update(runs_text(view.runs))
+        count = len(issue.comments)
+        self.query_one("#comments-title", Static).update(f"Comments ({count})")
+        self.query_one("#issue-comments", Markdown).update(comments_markdown(issue))
