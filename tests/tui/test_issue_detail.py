@@ -1,0 +1,99 @@
+"""The issue detail beside the list, driven by keys: moving the cursor shows the highlighted
+issue's fields, relations, description (Markdown), comments and the runs made for it; issue
+text that looks like markup or carries terminal escapes is shown as text, never obeyed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Markdown, Static
+
+from tests.tui.pilot_helpers import until
+from tui.app import build_app
+from tui.screens.triage import TriageScreen
+from widgets.issue_detail import IssueDetail
+from workflows.issues.local import LocalSource
+from workflows.runs import RunStore
+
+HOSTILE_ISSUE = """+++
+id = "ZZ-1"
+title = "Crash [bold red]NOW[/] \\u001b]0;pwned\\u0007"  # TOML escapes: a real ESC, BEL
+state = "Todo"
+labels = ["bug", "[link=http://evil]x[/link]"]
+assignee = "ada"
+priority = 1
+blocked_by = ["ZZ-2"]
++++
+
+## Steps
+
+1. open the app
+2. press `Enter` then [@click=app.quit]this[/]
+
+\x1b[31mred\x1b[0m and \x1b]52;c;cHduZWQ=\x07 stay visible as text.
+"""
+
+PLAIN_ISSUE = """+++
+id = "ZZ-2"
+title = "Plain neighbour"
+state = "In Progress"
++++
+
+Nothing special.
+"""
+
+
+def write_issues(tmp_path: Path) -> Path:
+    folder = tmp_path / "issues"
+    folder.mkdir()
+    (folder / "ZZ-1.md").write_text(HOSTILE_ISSUE)
+    (folder / "ZZ-2.md").write_text(PLAIN_ISSUE)
+    config = tmp_path / "config" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f'[issues]\nsource = "local"\n\n[local]\npath = "{folder}"\nme = "ada"\n')
+    return folder
+
+
+def shown(detail: IssueDetail) -> str:
+    """Everything the detail shows, as text."""
+    parts = [str(widget.render()) for widget in detail.query(Static) if widget.display]
+    for markdown in detail.query(Markdown):
+        parts.extend(
+            str(block._content) for block in markdown.query("*") if hasattr(block, "_content")
+        )
+    return "\n".join(parts)
+
+
+async def test_detail_follows_the_cursor_and_renders_issue_text_safely(tmp_path: Path) -> None:
+    folder = write_issues(tmp_path)
+    LocalSource(folder).comment("ZZ-1", "Seen it too: **bold** and [red]not markup[/red]")
+    run = RunStore().create("quick-fix", {}, ["ZZ-1"], {})
+    RunStore().update(run.id, pr_url="https://github.com/acme/app/pull/9", status="succeeded")
+    app = build_app(poll_tiles=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await until(pilot, lambda: isinstance(app.screen, TriageScreen) and app.screen)
+        await until(pilot, lambda: len(screen.table.issues) == 2, message="both issues listed")
+        detail = screen.query_one(IssueDetail)
+        await until(pilot, lambda: "pull/9" in shown(detail), message="ZZ-1 in full")
+        text = shown(detail)
+        # Fields, relations, runs and PRs.
+        assert "ZZ-1 Crash [bold red]NOW[/]" in text
+        assert "Todo · urgent · assignee ada" in text
+        assert "[link=http://evil]x[/link]" in text and "blocked by ZZ-2" in text
+        assert f"{run.id} quick-fix succeeded  PR https://github.com/acme/app/pull/9" in text
+        # The description as Markdown: the heading without its '##', list items, code.
+        assert "Steps" in text and "## Steps" not in text and "[@click=app.quit]this[/]" in text
+        assert "Seen it too: bold and [red]not markup[/red]" in text
+        # No escape sequence reaches the terminal: each control character is shown instead.
+        assert "\x1b" not in text and "\x07" not in text
+        assert "␛[31mred␛[0m" in text and "␛]52;c;cHduZWQ=␇" in text and "␛]0;pwned␇" in text
+
+        await pilot.press("down")  # the detail follows the cursor
+        await until(pilot, lambda: "ZZ-2 Plain neighbour" in shown(detail), message="ZZ-2")
+        await until(pilot, lambda: "no runs yet" in shown(detail), message="ZZ-2 in full")
+        assert "Nothing special." in shown(detail)
+        await pilot.press("i")  # the detail can be hidden for a wider list
+        assert not detail.display
+        await pilot.press("i")
+        assert detail.display
+        assert app.is_running  # nothing in the issue text acted on the app
