@@ -155,6 +155,79 @@ class Services:
         short = " ".join(text.split())
         return f"sent: {short[:60]}{'…' if len(short) > 60 else ''}"
 
+    def start_choices(self) -> Any:
+        """What the start-agent form offers: profiles, the default folder, the repo."""
+        from tui.screens.start_agent import StartChoices
+        from workflows.agents.profiles import list_profiles, load_profile
+        from workflows.config import section
+
+        profiles = []
+        for name in list_profiles():
+            try:
+                profiles.append((name, load_profile(name).description))
+            except Exception as error:  # a broken user profile is shown, not hidden
+                profiles.append((name, f"(invalid: {error})"))
+        workflows = section("workflows")
+        repo = workflows.get("repo")
+        return StartChoices(
+            profiles=profiles,
+            folder=os.getcwd(),
+            repo=str(repo) if repo else None,
+            default_profile=str(workflows.get("agent") or "claude"),
+        )
+
+    def start_agent(self, request: Any) -> str:
+        """Start an agent as ``agenttui spawn`` does: launched with its hooks, taken past
+        start-up, then given the first prompt (on its command line when it takes one)."""
+        from workflows.agents.launch import agent_argv, hook_env, wait_ready
+        from workflows.agents.profiles import load_profile
+        from workflows.errors import AgentTuiError
+        from workflows.tmux.send import send_text
+
+        profile = load_profile(request.profile)
+        driver = self.driver
+        taken = {pane.name for pane in driver.panes()}
+        name = request.name or next(
+            f"{profile.name}-{n}" for n in range(1, 10_000) if f"{profile.name}-{n}" not in taken
+        )
+        cwd = self._new_worktree(name) if request.new_worktree else request.folder
+        prompt = request.prompt or None
+        argv_prompt = prompt if profile.prompt == "argv" else None
+        pane = driver.spawn(
+            agent_argv(profile, name, prompt=argv_prompt, extra=list(request.extra)),
+            name=name,
+            agent=profile.name,
+            cwd=cwd,
+            env={**hook_env(), **profile.env},
+        )
+        said = f"started {name} ({profile.name}) in {cwd}"
+        if prompt is not None and argv_prompt is None:
+            try:
+                wait_ready(driver, pane, profile=profile)
+                send_text(driver, pane, prompt, profile=profile)
+            except AgentTuiError as error:  # it runs: say so, and what became of the prompt
+                raise AgentTuiError(
+                    f"{said}, but its first prompt was not sent: {error}"
+                ) from error
+            said += "; first prompt sent"
+        return said
+
+    def _new_worktree(self, name: str) -> str:
+        """A new worktree of the configured repository, on branch ``agenttui/NAME``."""
+        from pathlib import Path
+
+        from workflows import git
+        from workflows.config import section
+        from workflows.errors import UsageError
+
+        configured = section("workflows").get("repo")
+        if not configured:
+            raise UsageError("no [workflows] repo in config.toml to make a worktree of")
+        repo = git.repo_root(Path(str(configured)).expanduser())
+        path = git.worktree_root() / f"{repo.name}-{name}"
+        git.prepare_worktree(repo, f"agenttui/{name}", git.default_base(repo), path)
+        return str(path)
+
     def end_agent(self, pane_id: str) -> None:
         """Kill a live agent's pane, or close an exited one's (its window goes with it)."""
         self.driver.kill(self.driver.resolve(pane_id).pane_id)

@@ -36,7 +36,7 @@ def _file_of(header: str) -> str:
 def _lexer(name: str) -> Lexer | str:
     """The lexer for a file name (by its name alone: guessing from content is slow)."""
     try:
-        return get_lexer_for_filename(name)  # type: ignore[no-any-return]
+        return get_lexer_for_filename(name)
     except ClassNotFound:
         return "text"
 

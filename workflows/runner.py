@@ -199,10 +199,29 @@ def run_worker(run_id: str, *, socket: str | None, session: str) -> int:
     keep = table("workflows").get_bool("keep_agents", False)
     if status == "cancelled" or (status == "succeeded" and not keep):
         kill_agents(record.id, socket=socket, session=session)  # failed: kept for a look
+    if status in ("succeeded", "cancelled"):
+        close_runner_window_on_exit(record.id, socket=socket, session=session)
     final = runs.get(record.id)
     print(f"run {record.id} {status}" + (f": {final.error}" if final.error else ""))
     lock.close()
     return 0 if status == "succeeded" else 1
+
+
+def close_runner_window_on_exit(run_id: str, *, socket: str | None, session: str) -> None:
+    """A run that ended well leaves nothing to look at in its runner's window (the log has
+    it all): let tmux close the window when the runner exits, instead of keeping the dead
+    pane (every run used to leave one behind). A failed runner's window stays for a look."""
+    from workflows.tmux.driver import TmuxDriver
+
+    driver = TmuxDriver(socket, session)
+    try:
+        for pane in driver.panes():
+            if pane.name == runner_name(run_id) and not pane.dead:
+                driver.command("set-option", "-p", "-t", pane.pane_id, "remain-on-exit", "off")
+    except AgentTuiError:
+        pass  # no tmux server any more: no window to close
+    finally:
+        driver.close()
 
 
 def clean_run(

@@ -4,7 +4,6 @@ a bare remote, the local Linear server and the local GitHub API server."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 from tests import run_fixtures
@@ -76,21 +75,12 @@ def test_feedback_workflow_opens_pr_and_reports_on_every_issue(
     assert "opened pull request" in log and "run succeeded" in log
     assert "[claim] state on ENG-1: In Progress" in log  # moved when the work started
     assert agenttui("log", run_id, "--follow").stdout.rstrip("\n") == log.rstrip("\n")
-    panes = subprocess.run(
-        [
-            "tmux",
-            "-L",
-            tmux_server.socket,
-            "list-windows",
-            "-a",
-            "-F",
-            "#{window_name}",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert f"run-{run_id}" in panes
+
+    def runner_window_closed() -> bool:  # a run that ended well leaves no window behind
+        windows = tmux_server.cmd("list-windows", "-a", "-F", "#{window_name}").split()
+        return f"run-{run_id}" not in windows
+
+    wait_until(runner_window_closed, timeout=30, message="the runner's window to close")
 
     def agents_closed() -> bool:  # a run that succeeded closes its agents
         names = tmux_server.cmd("list-panes", "-a", "-F", "#{@agenttui_name}").split()

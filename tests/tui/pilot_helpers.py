@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 import time
 from collections.abc import Callable
@@ -44,3 +45,9 @@ def project_with_workflows(
     project = make_project(tmp_path, test_script="true\n")
     monkeypatch.chdir(project.repo)
     return Path(project.repo)
+
+
+def private_socket() -> str:
+    """The tmux socket the ``tmux_server`` fixture made (never the default server: a run
+    launched without it would land on the user's own tmux)."""
+    return os.environ["AGENTTUI_TMUX_SOCKET"]

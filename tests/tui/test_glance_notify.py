@@ -24,7 +24,8 @@ from workflows.tmux.driver import TmuxDriver
 
 RECORDER = """
 import json, os, sys
-out = {"argv": sys.argv[1:], "env": {k: v for k, v in os.environ.items() if k.startswith("AGENTTUI_NOTIFY_")}}
+env = {k: v for k, v in os.environ.items() if k.startswith("AGENTTUI_NOTIFY_")}
+out = {"argv": sys.argv[1:], "env": env}
 with open(sys.argv[1], "a") as f:
     f.write(json.dumps(out) + "\\n")
 """

@@ -6,7 +6,6 @@ log there and still opens the log from the runs screen; o / y hand the PR link o
 
 from __future__ import annotations
 
-import os
 import stat
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import pytest
 from textual.widgets import Log, Markdown, Static
 
 from tests.helpers import wait_until
-from tests.tui.pilot_helpers import enabled_keys, project_with_workflows, until
+from tests.tui.pilot_helpers import enabled_keys, private_socket, project_with_workflows, until
 from tui.app import build_app
 from tui.screens.run_detail import RunDetailScreen
 from tui.screens.run_log import RunLogScreen
@@ -104,9 +103,9 @@ async def open_detail(pilot: Any, run_id: str) -> RunDetailScreen:
 
 
 async def test_enter_opens_the_run_detail_and_the_log_key_stays(repo: Path) -> None:
-    run_id = launch_run("detail-gate", ["PCL-102"], session="agenttui")
+    run_id = launch_run("detail-gate", ["PCL-102"], socket=private_socket(), session="agenttui")
     wait_until(lambda: run_status(run_id) == "failed", timeout=60, message="the gate to fail")
-    app = build_app(poll_tiles=False)
+    app = build_app(private_socket(), "agenttui", poll_tiles=False)
     async with app.run_test(size=(120, 34)) as pilot:
         screen = await open_detail(pilot, run_id)
         await until(pilot, lambda: timeline_rows(screen), message="the timeline")
@@ -131,9 +130,9 @@ async def test_enter_opens_the_run_detail_and_the_log_key_stays(repo: Path) -> N
 
 
 async def test_timeline_notes_tiles_and_diff_of_a_looping_run(repo: Path) -> None:
-    run_id = launch_run("detail-flow", ["PCL-101"], session="agenttui")
+    run_id = launch_run("detail-flow", ["PCL-101"], socket=private_socket(), session="agenttui")
     wait_until(lambda: run_status(run_id) == "failed", timeout=180, message="the run to fail")
-    app = build_app(os.environ["AGENTTUI_TMUX_SOCKET"], "agenttui")
+    app = build_app(private_socket(), "agenttui")
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await open_detail(pilot, run_id)
         await until(pilot, lambda: len(timeline_rows(screen)) > 3, message="the timeline")
@@ -187,7 +186,7 @@ async def test_timeline_notes_tiles_and_diff_of_a_looping_run(repo: Path) -> Non
 async def test_open_and_copy_the_pull_request(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run_id = launch_run("detail-gate", ["PCL-103"], session="agenttui")
+    run_id = launch_run("detail-gate", ["PCL-103"], socket=private_socket(), session="agenttui")
     wait_until(lambda: run_status(run_id) == "failed", timeout=60, message="the gate to fail")
     url = "https://github.com/acme/app/pull/7"
     RunStore().update(run_id, pr_url=url)
@@ -196,7 +195,7 @@ async def test_open_and_copy_the_pull_request(
     browser.write_text(f'#!/bin/sh\nprintf "%s" "$1" > {opened}\n')
     browser.chmod(browser.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("BROWSER", f"{browser} %s")  # a browser that writes down the URL
-    app = build_app(poll_tiles=False)
+    app = build_app(private_socket(), "agenttui", poll_tiles=False)
     async with app.run_test(size=(120, 34)) as pilot:
         screen = await open_detail(pilot, run_id)
         await until(pilot, lambda: url in static_text(screen, "#run-summary"))

@@ -1,7 +1,7 @@
 """SVG snapshots of the views a person expects, at 80x24 and 200x50: a run's detail (its
 timeline and a step's notes, its diff), the issue detail beside the list, talking to an
-agent, and a confirmation that names what goes. Fixed data and a fixed clock: nothing in
-them depends on the wall clock, random ids or a live tmux server."""
+agent, starting one, and a confirmation that names what goes. Fixed data and a fixed
+clock: nothing in them depends on the wall clock, random ids or a live tmux server."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from tests.tui.test_snapshots import FROZEN_NOW, triage_ready
 from tui.app import AgentTuiApp, build_app
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.run_detail import RunDetailScreen
+from tui.screens.start_agent import StartAgentScreen, StartChoices
 from tui.screens.talk import TalkScreen
 from tui.services import Services
 from widgets.step_timeline import StepTimeline
@@ -31,18 +32,19 @@ REVIEW = """VERDICT: FAIL
 
 Fix both, then ask for another review.
 """
-DIFF = """diff --git a/labels/zpl.py b/labels/zpl.py
-index 3f1c2aa..9d0e4b1 100644
---- a/labels/zpl.py
-+++ b/labels/zpl.py
-@@ -10,7 +10,8 @@ def parse_label(text: str) -> list[str]:
-     lines = text.splitlines()
--    return lines[:-1]
-+    # keep the last line: 4x6 labels end with the barcode
-+    return lines
- 
- def header(width: int) -> str:
-"""
+DIFF = "\n".join([
+    "diff --git a/labels/zpl.py b/labels/zpl.py",
+    "index 3f1c2aa..9d0e4b1 100644",
+    "--- a/labels/zpl.py",
+    "+++ b/labels/zpl.py",
+    "@@ -10,7 +10,8 @@ def parse_label(text: str) -> list[str]:",
+    "     lines = text.splitlines()",
+    "-    return lines[:-1]",
+    "+    # keep the last line: 4x6 labels end with the barcode",
+    "+    return lines",
+    " ",  # a blank context line
+    " def header(width: int) -> str:",
+]) + "\n"  # fmt: skip
 
 
 def attempt(seq: int, round_: int, status: str, took: float, output: str = "", *,
@@ -187,6 +189,26 @@ def test_clean_confirmation_snapshot(snap_compare: Any, size: tuple[int, int]) -
         lines.append("Kept: the runs' records and logs, and their branches.")
         pilot.app.push_screen(ConfirmScreen("Clean run r7f3a21?", lines, confirm="Clean"))
         await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+        await pilot.pause(0.2)
+
+    assert snap_compare(fixed_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "200x50"])
+def test_start_agent_snapshot(snap_compare: Any, size: tuple[int, int]) -> None:
+    choices = StartChoices(
+        profiles=[("claude", "Claude Code"), ("codex", "OpenAI Codex CLI"),
+                  ("demo", "Offline demo agent (no model, no network)")],
+        folder="/home/ada/src/shipping", repo="/home/ada/src/shipping", default_profile="claude",
+    )  # fmt: skip
+
+    async def run_before(pilot: Any) -> None:
+        await pilot.press("2")
+        form = StartAgentScreen(choices)
+        await pilot.app.push_screen(form)
+        for field in form.query(Input):
+            field.cursor_blink = False
+        form.query_one("#start-prompt", Input).value = "Fix PCL-156: wrong Eircode lookups"
         await pilot.pause(0.2)
 
     assert snap_compare(fixed_app(), terminal_size=size, run_before=run_before)

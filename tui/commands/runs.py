@@ -10,8 +10,8 @@ import argparse
 import time
 from typing import Any
 
-from tui.output import say
-from workflows.errors import AgentTuiError, WaitTimeout
+from tui.output import say, say_json
+from workflows.errors import EXIT_ERROR, AgentTuiError, WaitTimeout
 
 
 def _ids(text: str) -> list[str]:
@@ -121,10 +121,42 @@ def _log(args: argparse.Namespace) -> Any:
                 time.sleep(0.3)
 
 
-def _clean(args: argparse.Namespace) -> dict[str, Any]:
+def _clean(args: argparse.Namespace) -> Any:
+    from workflows.errors import UsageError
     from workflows.runner import clean_run
 
-    return clean_run(args.run, socket=args.socket, session=args.session, force=args.force)
+    if args.finished == bool(args.run):
+        raise UsageError("give a run id, or --finished for every finished run")
+    if args.run:
+        return clean_run(args.run, socket=args.socket, session=args.session, force=args.force)
+    from workflows.cleanup import clean_finished
+
+    results = clean_finished(socket=args.socket, session=args.session, force=args.force)
+    refused = [result for result in results if "error" in result]
+    if not refused:
+        return results
+    if args.json:
+        say_json(results)
+        return EXIT_ERROR
+    say(_format_cleaned(results))
+    for result in refused:
+        say(f"agenttui: run {result['run']} not cleaned: {result['error']}", err=True)
+    return EXIT_ERROR
+
+
+def _format_cleaned(results: Any) -> str:
+    if isinstance(results, dict):  # one run
+        results = [results]
+    if not results:
+        return "no finished runs to clean"
+    lines = []
+    for result in results:
+        if "error" in result:
+            lines.append(f"{result['run']}: not cleaned ({result['error']})")
+        else:
+            removed = result.get("worktree_removed")
+            lines.append(f"{result['run']}: cleaned" + (f", removed {removed}" if removed else ""))
+    return "\n".join(lines)
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -193,9 +225,10 @@ def register(
     clean = subparsers.add_parser(
         "clean", parents=[common], help="close a finished run's windows, remove its worktree"
     )
-    clean.add_argument("run")
+    clean.add_argument("run", nargs="?", help="the run (or --finished)")
+    clean.add_argument("--finished", action="store_true", help="every finished run not cleaned yet")
     clean.add_argument("--force", action="store_true", help="even with uncommitted changes")
-    clean.set_defaults(handler=_clean)
+    clean.set_defaults(handler=_clean, formatter=_format_cleaned)
 
     worker = subparsers.add_parser(
         "run-worker", parents=[common], help="(internal) the process that drives one run"

@@ -254,7 +254,7 @@ class RunDetailScreen(TileScreen):
             self.notify(f"copied {url}")
 
     def action_resume(self) -> None:
-        self.run_action("resume")
+        self.change_run("resume")
 
     def action_cancel_run(self) -> None:
         self.app.push_screen(
@@ -264,8 +264,12 @@ class RunDetailScreen(TileScreen):
                  "The worktree and the branch stay; `R` cannot resume a cancelled run."],
                 confirm="Cancel the run",
             ),
-            lambda yes: self.run_action("cancel") if yes else None,
+            self._cancel_answered,
         )  # fmt: skip
+
+    def _cancel_answered(self, yes: bool | None) -> None:
+        if yes:
+            self.change_run("cancel")
 
     def action_clean(self) -> None:
         from tui.screens.clean_runs import confirm_clean
@@ -273,7 +277,7 @@ class RunDetailScreen(TileScreen):
         confirm_clean(self, [self.run_id], after=self.load)
 
     @work(thread=True, group="run-actions")
-    def run_action(self, what: str) -> None:
+    def change_run(self, what: str) -> None:
         services = self.app.services  # type: ignore[attr-defined]
         try:
             if what == "resume":
