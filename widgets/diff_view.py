@@ -17,7 +17,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 from textual.widgets import RichLog
 
-from widgets.untrusted import safe_text
+from workflows.untrusted import inert
 
 MAX_LINES = 5000
 THEME = "ansi_dark"
@@ -54,7 +54,7 @@ def _code_lines(path: str, code: list[str]) -> list[Text]:
 
 def highlight_diff(diff: str, *, max_lines: int = MAX_LINES) -> list[Text]:
     """Every line of ``diff`` (up to ``max_lines``, then a note) as styled Text."""
-    raw = safe_text(diff).split("\n")
+    raw = inert(diff).split("\n")
     if raw and raw[-1] == "":
         raw.pop()
     cut = len(raw) > max_lines

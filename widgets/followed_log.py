@@ -6,7 +6,7 @@ from pathlib import Path
 
 from textual.widgets import Log
 
-from widgets.untrusted import safe_text
+from workflows.untrusted import inert
 
 FOLLOW_S = 1.0
 
@@ -33,4 +33,4 @@ class FollowedLog(Log):
                 self.write_line("(no log yet)")
             return
         if text:
-            self.write(safe_text(text))
+            self.write(inert(text))

@@ -3,7 +3,7 @@
 Title, state, priority, assignee, labels, project; parent, children and relations; the
 description and the comments as Markdown; the runs already made for it with their pull
 requests. Issue text is untrusted: Textual reads no markup in it, and control characters
-are made visible (widgets/untrusted.py), so an issue cannot restyle the screen or send the
+are made visible (workflows/untrusted.py), so an issue cannot restyle the screen or send the
 terminal an escape sequence.
 """
 
@@ -17,8 +17,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 
-from widgets.untrusted import safe_text
 from workflows.issues.model import Issue
+from workflows.untrusted import inert
 
 PRIORITIES = {0: "no priority", 1: "urgent", 2: "high", 3: "medium", 4: "low"}
 RELATION_WORDS = {
@@ -44,7 +44,7 @@ class IssueView:
 
 
 def header_text(issue: Issue) -> Text:
-    text = Text(f"{safe_text(issue.identifier)} {safe_text(issue.title)}", style="bold")
+    text = Text(f"{inert(issue.identifier)} {inert(issue.title)}", style="bold")
     facts = [issue.state or "no state"]
     if issue.priority is not None:
         facts.append(PRIORITIES.get(issue.priority, f"priority {issue.priority}"))
@@ -53,14 +53,14 @@ def header_text(issue: Issue) -> Text:
         facts.append(f"project {issue.project}")
     if issue.team:
         facts.append(f"team {issue.team}")
-    text.append("\n" + safe_text(" · ".join(facts)), style="dim")
+    text.append("\n" + inert(" · ".join(facts)), style="dim")
     if issue.labels:
         text.append("\n")
         for label in issue.labels:
-            text.append(f" {safe_text(label)} ", style="reverse")
+            text.append(f" {inert(label)} ", style="reverse")
             text.append(" ")
     if issue.url:
-        text.append("\n" + safe_text(issue.url), style="underline dim")
+        text.append("\n" + inert(issue.url), style="underline dim")
     return text
 
 
@@ -73,7 +73,7 @@ def links_text(issue: Issue) -> Text:
     for relation in issue.relations:
         word = RELATION_WORDS.get((relation.type, relation.direction), relation.type)
         lines.append(f"{word} {relation.issue}")
-    return Text(safe_text("\n".join(lines)))
+    return Text(inert("\n".join(lines)))
 
 
 def runs_text(runs: list[dict[str, Any]]) -> Text:
@@ -97,9 +97,9 @@ def comments_markdown(issue: Issue) -> str:
         return "*no comments*"
     parts = []
     for comment in issue.comments:
-        who = safe_text(comment.author or "someone")
-        when = safe_text(comment.created_at or "")
-        parts.append(f"**{who}** {when}\n\n{safe_text(comment.body)}")
+        who = inert(comment.author or "someone")
+        when = inert(comment.created_at or "")
+        parts.append(f"**{who}** {when}\n\n{inert(comment.body)}")
     return "\n\n---\n\n".join(parts)
 
 
@@ -141,12 +141,12 @@ class IssueDetail(VerticalScroll):
         issue = view.issue
         self.query_one("#issue-head", Static).update(header_text(issue))
         error = self.query_one("#issue-error", Static)
-        error.update(Text(safe_text(view.error), style="yellow"))
+        error.update(Text(inert(view.error), style="yellow"))
         error.display = bool(view.error)
         links = links_text(issue)
         self.query_one("#issue-links", Static).update(links)
         self.query_one("#issue-links").display = bool(links.plain)
-        description = safe_text(issue.description) or "*no description*"
+        description = inert(issue.description) or "*no description*"
         self.query_one("#issue-description", Markdown).update(description)
         self.query_one("#issue-runs", Static).update(runs_text(view.runs))
         count = len(issue.comments)

@@ -2,7 +2,7 @@
 
 An agent's notes (refine, plan, review verdict) are Markdown; a command's output is shown
 as a code block. All of it is untrusted text: control characters are made visible and no
-markup is read (widgets/untrusted.py).
+markup is read (workflows/untrusted.py).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 
 from widgets.step_timeline import duration_text, status_mark
-from widgets.untrusted import safe_text
 from workflows.run_detail import AttemptView, StepView
+from workflows.untrusted import inert
 
 MARKDOWN_KINDS = ("agent", "workers", "")
 FENCE = "`" * 3
@@ -25,7 +25,7 @@ FENCE = "`" * 3
 
 def output_markdown(kind: str, output: str) -> str:
     """The attempt's output as Markdown: notes as they are, command output fenced."""
-    text = safe_text(output)
+    text = inert(output)
     if kind in MARKDOWN_KINDS:
         return text
     fence = FENCE
@@ -78,7 +78,7 @@ class StepOutput(VerticalScroll):
         head.append(step.id, style="bold")
         head.append(f"  {step.kind or 'agent'} step", style="dim")
         if step.description:
-            head.append(f" — {safe_text(step.description)}")
+            head.append(f" — {inert(step.description)}")
         if attempt is None:
             head.append("\nnot run yet" if step.status == "pending" else f"\n{step.status}")
             return head, "", ""
@@ -92,7 +92,7 @@ class StepOutput(VerticalScroll):
         head.append(f"\n{what} · {attempt.status} · {took}", style="dim")
         if step.output_file:
             head.append(f"\nwrites {step.output_file}", style="dim")
-        error = safe_text(attempt.error or "")
+        error = inert(attempt.error or "")
         if attempt.output:
             body = output_markdown(step.kind, attempt.output)
         elif attempt.status in ("running", "waiting"):

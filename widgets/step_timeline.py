@@ -15,8 +15,8 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from widgets.untrusted import safe_text
 from workflows.run_detail import StepView
+from workflows.untrusted import inert
 
 STATUS_MARKS = {
     "done": ("✓", "green"),
@@ -47,7 +47,7 @@ def status_mark(status: str) -> Text:
 
 def row_text(label: str, status: str, seconds: float | None, width: int = 30) -> Text:
     """`✓ refine-1 ×2      1m05s` fitted to ``width`` cells."""
-    text = Text.assemble(status_mark(status), " ", safe_text(label))
+    text = Text.assemble(status_mark(status), " ", inert(label))
     if status == "waiting":
         text.append(" waiting", style="yellow")
     took = duration_text(seconds)

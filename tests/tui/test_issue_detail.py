@@ -74,7 +74,9 @@ async def test_detail_follows_the_cursor_and_renders_issue_text_safely(tmp_path:
         screen = await until(pilot, lambda: isinstance(app.screen, TriageScreen) and app.screen)
         await until(pilot, lambda: len(screen.table.issues) == 2, message="both issues listed")
         detail = screen.query_one(IssueDetail)
+        comment = "Seen it too: bold and [red]not markup[/red]"
         await until(pilot, lambda: "pull/9" in shown(detail), message="ZZ-1 in full")
+        await until(pilot, lambda: comment in shown(detail), message="the comment rendered")
         text = shown(detail)
         # Fields, relations, runs and PRs.
         assert "ZZ-1 Crash [bold red]NOW[/]" in text
@@ -83,7 +85,6 @@ async def test_detail_follows_the_cursor_and_renders_issue_text_safely(tmp_path:
         assert f"{run.id} quick-fix succeeded  PR https://github.com/acme/app/pull/9" in text
         # The description as Markdown: the heading without its '##', list items, code.
         assert "Steps" in text and "## Steps" not in text and "[@click=app.quit]this[/]" in text
-        assert "Seen it too: bold and [red]not markup[/red]" in text
         # No escape sequence reaches the terminal: each control character is shown instead.
         assert "\x1b" not in text and "\x07" not in text
         assert "␛[31mred␛[0m" in text and "␛]52;c;cHduZWQ=␇" in text and "␛]0;pwned␇" in text

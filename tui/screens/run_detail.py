@@ -27,8 +27,8 @@ from widgets.pane_tile import TileInfo
 from widgets.step_output import StepOutput
 from widgets.step_timeline import StepTimeline, duration_text
 from widgets.tile_grid import TileGrid
-from widgets.untrusted import safe_text
 from workflows.run_detail import RunDetail
+from workflows.untrusted import inert
 
 POLL_S = 2.0
 RESUMABLE = ("failed",)
@@ -56,9 +56,9 @@ def summary_text(detail: RunDetail, now: float) -> Text:
         text.append(str(run["pr_url"]), style="underline")
         text.append("  o open · y copy", style="dim")
     if run.get("attention"):
-        text.append(f"\n⏸ waiting for you: {safe_text(str(run['attention']))}", style="yellow")
+        text.append(f"\n⏸ waiting for you: {inert(str(run['attention']))}", style="yellow")
     if status == "failed" and run.get("error"):
-        text.append(f"\n✗ {safe_text(str(run['error']))}", style="bold red")
+        text.append(f"\n✗ {inert(str(run['error']))}", style="bold red")
     return text
 
 
