@@ -16,6 +16,7 @@ from textual.widgets import Log, Markdown, Static
 from tests.helpers import wait_until
 from tests.tui.pilot_helpers import enabled_keys, private_socket, project_with_workflows, until
 from tui.app import build_app
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.run_detail import RunDetailScreen
 from tui.screens.run_log import RunLogScreen
 from tui.screens.runs import RunsScreen
@@ -26,6 +27,14 @@ from workflows.runner import launch_run
 from workflows.runs import RunStore
 
 WORKFLOWS = {
+    "detail-sleep": """
+        name = "detail-sleep"
+        worktree = false
+
+        [[steps]]
+        id = "nap"
+        run = "sleep 120"
+    """,
     "detail-gate": """
         name = "detail-gate"
         description = "fails until a file exists"
@@ -204,3 +213,27 @@ async def test_open_and_copy_the_pull_request(
         assert app.clipboard == url
         await pilot.press("o")
         await until(pilot, lambda: opened.exists() and opened.read_text() == url)
+
+
+async def test_cancel_from_the_detail_asks_first(repo: Path, tmux_server: Any) -> None:
+    run_id = launch_run("detail-sleep", ["PCL-104"], socket=private_socket(), session="agenttui")
+    app = build_app(private_socket(), "agenttui", poll_tiles=False)
+    async with app.run_test(size=(120, 34)) as pilot:
+        screen = await open_detail(pilot, run_id)
+        await until(
+            pilot,
+            lambda: timeline_rows(screen)[:1] and timeline_rows(screen)[0].startswith("● nap"),
+            timeout=60,
+            message="nap running",
+        )
+        assert "C" in enabled_keys(app) and "X" not in enabled_keys(app)
+        await pilot.press("C")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), message="asked")
+        await pilot.press("n")
+        assert run_status(run_id) == "running"
+        await pilot.press("C")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(pilot, lambda: run_status(run_id) == "cancelled", timeout=60, message="gone")
+        await until(pilot, lambda: timeline_rows(screen)[0].startswith("⊘ nap"), timeout=30)
+        await until(pilot, lambda: "X" in enabled_keys(app), message="now it can be cleaned")

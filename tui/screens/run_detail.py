@@ -31,6 +31,7 @@ from workflows.run_detail import RunDetail
 from workflows.untrusted import inert
 
 POLL_S = 2.0
+DIFF_REFRESH_S = 5.0
 RESUMABLE = ("failed",)
 CANCELLABLE = ("pending", "running")
 FINISHED = ("succeeded", "failed", "cancelled")
@@ -93,6 +94,7 @@ class RunDetailScreen(TileScreen):
         self.detail: RunDetail | None = None
         self._picked: tuple[str, int | None] | None = None
         self._diff_key: tuple[str, str] | None = None
+        self._diff_at = 0.0
 
     def compose(self) -> ComposeResult:
         clock = self.app.clock  # type: ignore[attr-defined]
@@ -142,6 +144,8 @@ class RunDetailScreen(TileScreen):
         self.query_one("#run-summary", Static).update(summary_text(message.detail, now))
         self.query_one(StepTimeline).show(message.detail.steps)
         self._show_step()
+        if self.tabs.active == "diff" and message.detail.active:
+            self._load_diff_once()  # the agents are changing it: follow along
         self.refresh_bindings()
 
     @work(thread=True, exclusive=True, group="run-diff")
@@ -199,8 +203,10 @@ class RunDetailScreen(TileScreen):
         if not worktree:
             self.query_one(DiffView).show([], empty="this run has no worktree")
             return
-        if key != self._diff_key or self.detail.active:  # an active run's diff changes
-            self._diff_key = key
+        now = self.app.clock()  # type: ignore[attr-defined]
+        stale = self.detail.active and now - self._diff_at >= DIFF_REFRESH_S
+        if key != self._diff_key or stale:  # an active run's diff changes
+            self._diff_key, self._diff_at = key, now
             self.load_diff(worktree, self.detail.base)
 
     # -- tiles: only this run's agents, only while the agents tab shows -------------------
