@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from workflows.tmux.mirror import Mirror
 
 TILE_ACTIONS = ("approve", "approve_always", "deny", "interrupt")
+DETAIL_FRESH_S = 60.0
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Services:
     _closed: bool = field(default=False, repr=False)
     _poller: StatePoller | None = field(default=None, repr=False)
     _run_issue_cache: dict[str, str] = field(default_factory=dict, repr=False)
+    _details: dict[str, tuple[float, Issue]] = field(default_factory=dict, repr=False)
 
     # -- tmux / agents ---------------------------------------------------------------
     @property
@@ -285,18 +288,25 @@ class Services:
         return IssueCache().refresh(self._issue_source())
 
     def issue_view(self, listed: Issue) -> Any:
-        """The issue in full (fetched fresh: comments change) and the runs made for it."""
+        """The issue in full and the runs made for it. Fetched again once the copy is a
+        minute old (comments change), never more: moving through the list costs Linear at
+        most one request per issue per minute."""
         from widgets.issue_detail import IssueView
         from workflows.issues.cache import IssueCache, cache_key
         from workflows.runs import list_runs
 
         source = self._issue_source()
         issue, error = listed, ""
-        try:
-            issue = source.get_issue(listed.identifier)
-            IssueCache().store_detail(cache_key(source), issue)
-        except Exception as failure:
-            error = f"showing the list's copy; the full issue could not be read: {failure}"
+        fetched = self._details.get(listed.identifier)
+        if fetched is not None and time.monotonic() - fetched[0] < DETAIL_FRESH_S:
+            issue = fetched[1]
+        else:
+            try:
+                issue = source.get_issue(listed.identifier)
+                self._details[listed.identifier] = (time.monotonic(), issue)
+                IssueCache().store_detail(cache_key(source), issue)
+            except Exception as failure:
+                error = f"showing the list's copy; the full issue could not be read: {failure}"
         runs = [record.summary() for record in list_runs() if listed.identifier in record.issues]
         return IssueView(issue, runs, error)
 

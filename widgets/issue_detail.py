@@ -120,6 +120,17 @@ class IssueDetail(VerticalScroll):
     }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._markdown: dict[str, str] = {}
+
+    def _set_markdown(self, widget_id: str, text: str) -> None:
+        """Update a Markdown only when its text changed: an update re-mounts its blocks,
+        which would blank it for a frame every time the issue is re-read."""
+        if self._markdown.get(widget_id) != text:
+            self._markdown[widget_id] = text
+            self.query_one(f"#{widget_id}", Markdown).update(text)
+
     def compose(self) -> ComposeResult:
         yield Static("", id="issue-head")
         yield Static("", id="issue-error")
@@ -135,8 +146,8 @@ class IssueDetail(VerticalScroll):
             self.query_one("#issue-head", Static).update(Text("no issue highlighted", style="dim"))
             for widget_id in ("#issue-links", "#issue-error", "#issue-runs"):
                 self.query_one(widget_id, Static).update("")
-            self.query_one("#issue-description", Markdown).update("")
-            self.query_one("#issue-comments", Markdown).update("")
+            self._set_markdown("issue-description", "")
+            self._set_markdown("issue-comments", "")
             return
         issue = view.issue
         self.query_one("#issue-head", Static).update(header_text(issue))
@@ -147,8 +158,8 @@ class IssueDetail(VerticalScroll):
         self.query_one("#issue-links", Static).update(links)
         self.query_one("#issue-links").display = bool(links.plain)
         description = inert(issue.description) or "*no description*"
-        self.query_one("#issue-description", Markdown).update(description)
+        self._set_markdown("issue-description", description)
         self.query_one("#issue-runs", Static).update(runs_text(view.runs))
         count = len(issue.comments)
         self.query_one("#comments-title", Static).update(f"Comments ({count})")
-        self.query_one("#issue-comments", Markdown).update(comments_markdown(issue))
+        self._set_markdown("issue-comments", comments_markdown(issue))

@@ -8,9 +8,11 @@ from pathlib import Path
 
 from textual.widgets import Markdown, Static
 
+from tests.linear_server import LinearServer
 from tests.tui.pilot_helpers import until
 from tui.app import build_app
 from tui.screens.triage import TriageScreen
+from tui.services import Services
 from widgets.issue_detail import IssueDetail
 from workflows.issues.local import LocalSource
 from workflows.runs import RunStore
@@ -76,7 +78,11 @@ async def test_detail_follows_the_cursor_and_renders_issue_text_safely(tmp_path:
         detail = screen.query_one(IssueDetail)
         comment = "Seen it too: bold and [red]not markup[/red]"
         await until(pilot, lambda: "pull/9" in shown(detail), message="ZZ-1 in full")
-        await until(pilot, lambda: comment in shown(detail), message="the comment rendered")
+        await until(
+            pilot,
+            lambda: comment in shown(detail) and "open the app" in shown(detail),
+            message="the description and the comment rendered",
+        )
         text = shown(detail)
         # Fields, relations, runs and PRs.
         assert "ZZ-1 Crash [bold red]NOW[/]" in text
@@ -98,3 +104,14 @@ async def test_detail_follows_the_cursor_and_renders_issue_text_safely(tmp_path:
         await pilot.press("i")
         assert detail.display
         assert app.is_running  # nothing in the issue text acted on the app
+
+
+def test_the_full_issue_is_fetched_once_a_minute_at_most(linear_server: LinearServer) -> None:
+    """Resting on issues in turn asks Linear once per issue, not once per look."""
+    services = Services()
+    listed = {issue.identifier: issue for issue in services.refresh_issues()}
+    first, second = sorted(listed)[:2]
+    for identifier in (first, second, first, second, first):
+        view = services.issue_view(listed[identifier])
+        assert view.issue.identifier == identifier and view.issue.detailed and not view.error
+    assert len(linear_server.operations("issue")) == 2
