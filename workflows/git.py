@@ -201,13 +201,19 @@ def push(worktree: Path, branch: str, remote: str = "origin") -> None:
     raise GitError(f"push of branch {branch} to {remote} was rejected: {reason}")
 
 
+def refuse_dirty(worktree: Path) -> None:
+    """Raise, naming the files, when ``worktree`` exists and has uncommitted changes."""
+    dirty = dirty_files(worktree) if worktree.exists() else []
+    if dirty:
+        shown = ", ".join(dirty[:5]) + (" …" if len(dirty) > 5 else "")
+        raise GitError(f"worktree {worktree} has uncommitted changes: {shown} (--force drops them)")
+
+
 def remove_worktree(repo: Path, worktree: Path, *, force: bool = False) -> None:
     """Remove a run's worktree (its branch stays); refuses uncommitted changes unless forced."""
     if not worktree.exists():
         git(repo, "worktree", "prune")
         return
-    dirty = dirty_files(worktree)
-    if dirty and not force:
-        shown = ", ".join(dirty[:5]) + (" …" if len(dirty) > 5 else "")
-        raise GitError(f"worktree {worktree} has uncommitted changes: {shown} (--force drops them)")
+    if not force:
+        refuse_dirty(worktree)
     git(repo, "worktree", "remove", "--force", str(worktree))

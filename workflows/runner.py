@@ -227,16 +227,22 @@ def close_runner_window_on_exit(run_id: str, *, socket: str | None, session: str
 def clean_run(
     run_id: str, *, socket: str | None = None, session: str = "agenttui", force: bool = False
 ) -> dict[str, Any]:
-    """Close a finished run's windows and remove the worktree it created (the branch stays)."""
+    """Close a finished run's windows and remove the worktree it created (the branch stays).
+
+    All or nothing: a worktree with uncommitted changes (without ``force``) refuses the
+    clean before any window is closed."""
     runs = RunStore()
     record = runs.get(run_id)
     summary = record.summary()
     if summary["status"] not in FINAL or worker_alive(record.id):
         raise UsageError(f"run {record.id} is {summary['status']}; cancel it first")
-    kill_agents(record.id, socket=socket, session=session, runner_too=True)
     removed = None
-    worktree = record.context.get("worktree")
-    if worktree and record.context.get("own_worktree"):
+    worktree = str(record.context.get("worktree") or "")
+    own = bool(worktree and record.context.get("own_worktree"))
+    if own and not force:
+        git.refuse_dirty(Path(worktree))
+    kill_agents(record.id, socket=socket, session=session, runner_too=True)
+    if own:
         git.remove_worktree(Path(record.context["repo"]), Path(worktree), force=force)
         removed = worktree
     runs.update_context(record.id, cleaned=True)

@@ -82,6 +82,7 @@ def test_windows_do_not_pile_up_and_clean_finished(repo: Path, tmux_server: Tmux
     assert not trees[ok].exists() and not trees[failed].exists()
     assert (trees[dirty] / "notes.txt").read_text() == "keep me"  # nothing lost
     assert f"run-{failed}" not in windows(tmux_server)
+    assert f"run-{dirty}" in windows(tmux_server)  # refused: all of it stays, windows too
 
     # Run again: the cleaned runs are not cleaned twice; the refused one is still refused.
     again = agenttui("clean", "--finished", check=False)
