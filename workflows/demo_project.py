@@ -148,9 +148,9 @@ def write_config(project: DemoProject) -> None:
 def demo_env(project: DemoProject, forge_url: str) -> dict[str, str]:
     """The environment of the demo's app and runs: the demo config, the offline forge, and
     no Linear key (an empty value also hides one a tmux server may have inherited)."""
-    from workflows.runner import child_env
+    from workflows.childenv import agenttui_env
 
-    env = child_env()
+    env = agenttui_env()
     env.update(
         AGENTTUI_CONFIG=str(project.config),
         GITHUB_API_URL=forge_url,

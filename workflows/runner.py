@@ -3,9 +3,10 @@
 ``launch_run`` records the run, then starts ``agenttui run-worker RUN`` in a window named
 ``run-<id>``; the runner holds ``runs/<id>.lock`` (flock) for its whole life, so a dead
 runner is told apart from a live one without trusting pids. Secrets the runner needs
-(``LINEAR_API_KEY``, ``GITHUB_TOKEN``) go in its env like the rest of ``child_env()``: the
+(``LINEAR_API_KEY``, ``GITHUB_TOKEN``) go in its env (``childenv.agenttui_env``): the
 driver launches every pane through a 0600 file (``workflows.tmux.launch``), so they are
-never on a tmux or process command line.
+never on a tmux or process command line, and the runner alone holds them: its agents and
+shell steps get none (``workflows.childenv``).
 """
 
 from __future__ import annotations
@@ -18,33 +19,13 @@ from types import FrameType
 from typing import Any
 
 from workflows import git
+from workflows.childenv import agenttui_env
 from workflows.config import table
 from workflows.definitions.loader import load_workflow
 from workflows.errors import AgentTuiError, UsageError
 from workflows.paths import agenttui_argv, state_dir
 from workflows.run_records import take_runner_lock
 from workflows.runs import FINAL, RunRecord, RunStore, worker_alive
-
-SECRET_ENV = ("LINEAR_API_KEY", "GITHUB_TOKEN")
-PLAIN_ENV = (
-    "HOME",
-    "PATH",
-    "XDG_CONFIG_HOME",
-    "XDG_STATE_HOME",
-    "LINEAR_API_URL",
-    "GITHUB_API_URL",
-    "LANG",
-    "LC_ALL",
-)
-
-
-def child_env() -> dict[str, str]:
-    """What an agenttui process started in a pane (runner, watcher, app) needs from ours."""
-    return {
-        key: value
-        for key, value in os.environ.items()
-        if key.startswith("AGENTTUI_") or key in PLAIN_ENV or (key in SECRET_ENV and value)
-    }
 
 
 def runner_name(run_id: str) -> str:
@@ -130,7 +111,7 @@ def start_worker(run_id: str, *, socket: str | None, session: str) -> str:
             window=f"run-{run_id}",
             run_id=run_id,
             cwd=str(state_dir()),
-            env=child_env(),
+            env=agenttui_env(),
         )
     finally:
         driver.close()

@@ -14,13 +14,14 @@ never by the classifier under test. Re-run after an agent release and review the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tests.e2e.harness import AgentPane, git_project
@@ -375,7 +376,9 @@ def record_demo(driver: TmuxDriver, root: Path) -> None:
     driver.send_keys(info.pane_id, "C-c")
 
 
-def main(agents: list[str]) -> None:
+@contextlib.contextmanager
+def recording() -> Iterator[tuple[TmuxDriver, Path]]:
+    """A private tmux server and a scratch root (state and config in it) for recording."""
     socket = f"agenttui-rec-{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory(prefix="rec-") as tmp:
         root = Path(tmp)
@@ -384,21 +387,26 @@ def main(agents: list[str]) -> None:
         driver = TmuxDriver(socket=socket, session="rec")
         driver.ensure_session()
         try:
-            for agent in agents:
-                {
-                    "claude": record_claude,
-                    "codex": record_codex,
-                    "gemini": record_gemini,
-                    "demo": record_demo,
-                    "claude-starting": record_claude_starting,
-                    "codex-starting": record_codex_starting,
-                    "codex-unconfigured": record_codex_unconfigured,
-                    "gemini-starting": record_gemini_starting,
-                    "codex-asking": record_codex_asking,
-                }[agent](driver, root)
+            yield driver, root
         finally:
             driver.command("kill-server")
             driver.close()
+
+
+def main(agents: list[str]) -> None:
+    with recording() as (driver, root):
+        for agent in agents:
+            {
+                "claude": record_claude,
+                "codex": record_codex,
+                "gemini": record_gemini,
+                "demo": record_demo,
+                "claude-starting": record_claude_starting,
+                "codex-starting": record_codex_starting,
+                "codex-unconfigured": record_codex_unconfigured,
+                "gemini-starting": record_gemini_starting,
+                "codex-asking": record_codex_asking,
+            }[agent](driver, root)
 
 
 if __name__ == "__main__":

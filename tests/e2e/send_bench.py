@@ -70,7 +70,7 @@ def _drive(pane: AgentPane, prompts: list[str], tally: PaneTally) -> None:
 
 
 def run_send_bench(agent: str, *, panes: int = 8, prompts: int = 25) -> dict[str, Any]:
-    from workflows.agents.launch import wait_ready
+    from workflows.agents.startup import wait_until_ready
     from workflows.tmux.driver import TmuxDriver
 
     texts = [HOSTILE_PROMPTS[i % len(HOSTILE_PROMPTS)] for i in range(prompts)]
@@ -98,7 +98,7 @@ def run_send_bench(agent: str, *, panes: int = 8, prompts: int = 25) -> dict[str
                     servers.append(codex_server)
                     agents.append(AgentPane.codex(driver, codex_server, root, name=name))
             for pane in agents:
-                wait_ready(driver, pane.refresh(), profile=pane.profile, timeout=120)
+                wait_until_ready(driver, pane.refresh(), profile=pane.profile, timeout=120)
             tallies = [PaneTally() for _ in agents]
             started = time.perf_counter()
             threads = [

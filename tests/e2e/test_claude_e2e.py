@@ -21,7 +21,7 @@ from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import AnthropicServer, Reply
 from tests.helpers import wait_until
 from workflows.agents.hooks import events_for_agent
-from workflows.agents.launch import wait_ready
+from workflows.agents.startup import wait_until_ready
 from workflows.errors import AgentTuiError
 from workflows.store import Store
 from workflows.tmux.driver import TmuxDriver
@@ -128,7 +128,7 @@ def test_claude_trust_dialog_in_a_new_folder_is_answered(
     anthropic.script(Reply.text("Trusted and answering, marker-t1."))
     agent = AgentPane.claude(driver, anthropic, tmp_path, name="c3", trusted=False)
     assert agent.wait_state("trust").state == "trust"
-    reading = wait_ready(driver, agent.refresh(), profile=agent.profile, timeout=60)
+    reading = wait_until_ready(driver, agent.refresh(), profile=agent.profile, timeout=60)
     assert reading.state == "idle"
     assert [e["kind"] for e in events_for_agent(Store(), "c3", kind="trust_answered")]
     assert agent.send("hello after trust").submitted

@@ -19,7 +19,7 @@ from tests.e2e.model_server import OpenAIServer, Reply
 from tests.e2e.record_screens import CODEX_ASK, CODEX_QUESTION_FEATURE
 from tests.helpers import wait_until
 from workflows.agents.hooks import events_for_agent
-from workflows.agents.launch import wait_ready
+from workflows.agents.startup import wait_until_ready
 from workflows.errors import AgentTuiError
 from workflows.store import Store
 from workflows.tmux.driver import TmuxDriver
@@ -100,7 +100,7 @@ def test_codex_trust_dialog_in_a_new_folder_is_answered(
     openai.script(Reply.text("Trusted and answering, marker-t1."))
     agent = AgentPane.codex(driver, openai, tmp_path, name="x3", trusted=False)
     assert agent.wait_state("trust").state == "trust"
-    reading = wait_ready(driver, agent.refresh(), profile=agent.profile, timeout=60)
+    reading = wait_until_ready(driver, agent.refresh(), profile=agent.profile, timeout=60)
     assert reading.state == "idle"
     assert events_for_agent(Store(), "x3", kind="trust_answered")
     assert agent.send("hello after trust").submitted

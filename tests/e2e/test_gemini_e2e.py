@@ -15,7 +15,7 @@ import pytest
 from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import GeminiServer, Reply
 from tests.helpers import wait_until
-from workflows.agents.launch import wait_ready
+from workflows.agents.startup import wait_until_ready
 from workflows.errors import AgentTuiError
 from workflows.tmux.driver import TmuxDriver
 
@@ -80,7 +80,8 @@ def test_gemini_trust_dialog_is_answered(
     gemini_server.script(Reply.text("Trusted and answering, marker-t1."))
     agent = AgentPane.gemini(driver, gemini_server, tmp_path, name="g2", trusted=False)
     assert agent.wait_state("trust").state == "trust"
-    assert wait_ready(driver, agent.refresh(), profile=agent.profile, timeout=60).state == "idle"
+    reading = wait_until_ready(driver, agent.refresh(), profile=agent.profile, timeout=60)
+    assert reading.state == "idle"
     assert agent.send("hello after trust").submitted
     agent.wait_screen("marker-t1")
     assert gemini_server.prompts() == ["hello after trust"]

@@ -14,7 +14,7 @@ import pytest
 
 from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import AnthropicServer, GeminiServer, OpenAIServer, Reply
-from workflows.agents.launch import wait_ready
+from workflows.agents.startup import wait_until_ready
 from workflows.tmux.driver import TmuxDriver
 from workflows.tmux.send import SendFailed, send_text
 
@@ -71,13 +71,13 @@ def test_gemini_failed_send_is_cleared(
 def test_codex_takes_keys_the_moment_it_reads_ready(
     driver: TmuxDriver, openai: OpenAIServer, tmp_path: Path
 ) -> None:
-    """Launch readiness means input lands: a shift+tab sent right after wait_ready switches
+    """Launch readiness means input lands: a shift+tab sent right after wait_until_ready switches
     Codex to Plan mode (it was lost on every launch when the folder header alone meant idle),
     and a prompt sent right after reaches the model once. Three launches."""
     for n in range(3):
         openai.script(Reply.text(f"Planned, marker-p{n}."))
         agent = AgentPane.codex(driver, openai, tmp_path, name=f"r{n}")
-        wait_ready(driver, agent.pane, profile=agent.profile, timeout=60)
+        wait_until_ready(driver, agent.pane, profile=agent.profile, timeout=60)
         driver.send_keys(agent.pane.pane_id, "BTab")  # at once: no retry, no sleep
         agent.wait_screen("Plan mode", timeout=10)
         assert agent.send(f"right after start r-{n}").submitted

@@ -77,7 +77,9 @@ def test_send_errors_have_stable_exit_codes(demo: Path, tmux_server: TmuxServer)
     assert code == 4 and busy["delivered"] is False and busy["steps"][0]["step"] == "preflight"
     code, drafted = cli("send", "d1", "draft", "--no-submit", "--timeout", "30", "--json")
     assert (code, drafted["delivered"], drafted["submitted"]) == (0, True, False)
-    code, dead = cli("spawn", "--agent", "shell", "--name", "gone", "--json", "--", "-c", "exit 5")
+    code, dead = cli(
+        "spawn", "--agent", "shell", "--name", "gone", "--no-wait", "--json", "--", "-c", "exit 5"
+    )
     assert code == 0, dead
     wait_until(lambda: cli("read", "gone", "--json")[1]["state"] == "exited")
     code, failed = cli("send", "gone", "hi", "--json")

@@ -19,7 +19,8 @@ def test_builtin_profiles_load_with_keys_and_rules() -> None:
         assert {"awaiting_approval", "working", "idle"} <= states, name
     assert load_profile("claude").hooks == "claude-settings"
     assert load_profile("codex").hooks == "codex-notify"
-    assert load_profile("claude").trust_keys and load_profile("codex").trust_keys
+    for name in ("claude", "codex", "gemini"):
+        assert load_profile(name).trust_answer is not None, name
 
 
 def test_user_profile_adds_and_overrides(tmp_path: Path) -> None:

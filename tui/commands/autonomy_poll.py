@@ -112,9 +112,9 @@ def _watch_in_window(args: argparse.Namespace) -> dict[str, Any]:
     """Run this same watch command (minus --window) in a tmux window named "watch"."""
     import os
 
+    from workflows.childenv import agenttui_env
     from workflows.errors import UsageError
     from workflows.paths import agenttui_argv
-    from workflows.runner import child_env
     from workflows.tmux.driver import TmuxDriver
 
     argv = [*agenttui_argv(), "watch"]
@@ -140,7 +140,9 @@ def _watch_in_window(args: argparse.Namespace) -> dict[str, Any]:
         for dead in (p for p in driver.panes() if p.name == WATCH_PANE):
             driver.kill(dead.pane_id)
         # The Linear key travels in env: the driver's launch file keeps it off command lines.
-        pane = driver.spawn(argv, name=WATCH_PANE, window="watch", cwd=os.getcwd(), env=child_env())
+        pane = driver.spawn(
+            argv, name=WATCH_PANE, window="watch", cwd=os.getcwd(), env=agenttui_env()
+        )
     finally:
         driver.close()
     return {"pane": pane.pane_id, "window": "watch", "argv": argv[len(agenttui_argv()) :]}

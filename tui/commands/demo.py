@@ -62,6 +62,7 @@ def run_forge(args: argparse.Namespace) -> int:
 def spawn_demo_agents(driver: Any, count: int) -> list[str]:
     """Start ``count`` stand-alone demo agents on sample issues (skipping ones running)."""
     from workflows.agents.profiles import load_profile
+    from workflows.agents.startup import start_agent, wait_until_ready
     from workflows.demo_project import DEMO_ISSUES
     from workflows.issues.local import SAMPLE_FOLDER, LocalSource
     from workflows.paths import state_dir
@@ -74,7 +75,7 @@ def spawn_demo_agents(driver: Any, count: int) -> list[str]:
          if issue.identifier not in DEMO_ISSUES),
         key=lambda issue: issue.identifier, reverse=True,
     )[:count]  # fmt: skip
-    names = []
+    names, started = [], []
     for number, issue in enumerate(issues):
         name = f"demo-{issue.identifier.lower()}"
         names.append(name)
@@ -85,7 +86,12 @@ def spawn_demo_agents(driver: Any, count: int) -> list[str]:
         prompt = DEMO_PROMPTS[number % len(DEMO_PROMPTS)].format(
             id=issue.identifier, title=issue.title
         )
-        driver.spawn([*profile.launch_argv(), prompt], name=name, agent="demo", cwd=str(workdir))
+        # The demo agent takes its first prompt as an argument.
+        started.append(
+            start_agent(driver, profile, name=name, cwd=str(workdir), extra_args=[prompt])
+        )
+    for pane in started:
+        wait_until_ready(driver, pane, profile=profile, timeout=60)
     return names
 
 

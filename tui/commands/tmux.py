@@ -52,85 +52,6 @@ def _read_text(args: argparse.Namespace, text: str | None) -> str:
     return data[:-1] if data.endswith("\n") else data
 
 
-# -- spawn ---------------------------------------------------------------------------------
-def _free_name(driver: TmuxDriver, agent: str) -> str:
-    taken = {pane.name for pane in driver.panes()}
-    number = 1
-    while f"{agent}-{number}" in taken:
-        number += 1
-    return f"{agent}-{number}"
-
-
-def run_spawn(args: argparse.Namespace) -> Any:
-    from workflows.agents.launch import agent_argv, hook_env, wait_ready
-    from workflows.agents.profiles import load_profile
-    from workflows.tmux.send import SendFailed, send_text
-
-    if args.prompt is not None and args.prompt_file is not None:
-        raise UsageError("give --prompt or --prompt-file, not both")
-    prompt = args.prompt
-    if args.prompt_file is not None:
-        try:
-            prompt = Path(args.prompt_file).read_text(encoding="utf-8")
-        except OSError as error:
-            raise UsageError(f"cannot read {args.prompt_file}: {error.strerror}") from error
-    env: dict[str, str] = {}
-    for item in args.env:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--env wants KEY=VALUE, got {item!r}")
-        env[key] = value
-    try:
-        profile = load_profile(args.agent)
-    except AgentTuiError as error:
-        raise UsageError(str(error)) from error
-    extra = [word for word in args.agent_args if word != "--"]
-    argv_prompt = prompt if profile.prompt == "argv" else None
-    driver = _driver(args)
-    try:
-        name = args.name or _free_name(driver, profile.name)
-        cwd = str(Path(args.cwd or os.getcwd()).resolve())
-        if not Path(cwd).is_dir():
-            raise UsageError(f"--cwd {cwd} is not a directory")
-        pane = driver.spawn(
-            agent_argv(profile, name, prompt=argv_prompt, extra=extra),  # + its hooks
-            name=name,
-            agent=profile.name,
-            cwd=cwd,
-            env={**hook_env(), **profile.env, **env},
-            run_id=args.run or "",
-        )
-        result: dict[str, Any] = {"pane": pane.pane_id, "name": name, "agent": profile.name}
-        if prompt is not None and argv_prompt is None:
-            # Past start-up first: a trust dialog is answered as the profile says.
-            wait_ready(driver, pane, profile=profile, timeout=args.timeout)
-            try:
-                sent = send_text(driver, pane, prompt, timeout=args.timeout, profile=profile)
-                result["prompt"] = sent.as_json()
-            except SendFailed as error:
-                # The agent runs: say where, so the caller can retry the prompt or kill it.
-                failure = {
-                    "delivered": False,
-                    "cleared": error.cleared,
-                    "error": str(error),
-                    "steps": error.steps,
-                }
-                result["prompt"] = failure
-        reading = _reading(driver, driver.resolve(pane.pane_id))
-        result.update(state=reading["state"], detail=reading["detail"], cwd=cwd)
-        sent_json = result.get("prompt", {})
-        if sent_json and not sent_json.get("submitted"):
-            say_json(result) if args.json else say(f"{pane.pane_id} {name}: started")
-            if not sent_json["delivered"]:
-                say(f"agenttui: {sent_json['error']}", err=True)
-                return EXIT_NOT_DELIVERED
-            say("agenttui: prompt pasted, submission not confirmed", err=True)
-            return EXIT_ERROR
-        return result
-    finally:
-        driver.close()
-
-
 # -- send ----------------------------------------------------------------------------------
 def run_send(args: argparse.Namespace) -> Any:
     from workflows.tmux.send import SendFailed, send_text
@@ -324,17 +245,9 @@ def _demo_agent(args: argparse.Namespace) -> int:
 
 def register(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
     """Add this group's verbs; each sets `handler` with set_defaults."""
-    p = subparsers.add_parser("spawn", parents=[common], help="start an agent in a new pane")
-    p.add_argument("--agent", required=True, help="agent profile (shell, demo, claude, …)")
-    p.add_argument("--name", help="agent name (default PROFILE-N)")
-    p.add_argument("--cwd", help="working directory (default: here)")
-    p.add_argument("--env", action="append", default=[], metavar="K=V", help="extra env")
-    p.add_argument("--prompt", help="a first prompt")
-    p.add_argument("--prompt-file", help="read the first prompt from a file")
-    p.add_argument("--run", help=argparse.SUPPRESS)
-    p.add_argument("--timeout", type=float, default=60.0, help="for delivering the prompt")
-    p.add_argument("agent_args", nargs=argparse.REMAINDER, help="-- extra agent arguments")
-    p.set_defaults(handler=run_spawn)
+    from tui.commands.spawn import register_spawn
+
+    register_spawn(subparsers, common)
 
     from tui.cli import intermixed
 

@@ -3,7 +3,8 @@
 An answer is only sent when the agent is really asking (its state is ``awaiting_approval``,
 or a question for ``deny``): pressing ``1`` on the wrong screen is how peers ran commands
 nobody approved. Each answer is recorded as an ``answered`` event, so the classifier knows
-the dialog was handled even before the screen redraws.
+the dialog was handled even before the screen redraws. ``approve`` on a ``trust`` dialog
+chooses its trusting option, as the start-up does (never the approve key).
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ def perform(
     reading = read_state(driver, pane, store=events, profile=profile)
     if reading.state is AgentState.EXITED:
         raise AgentTuiError(f"{label} has exited ({reading.detail})")
+    if action == "approve" and reading.state is AgentState.TRUST:
+        return _approve_trust(driver, pane, profile, events, reading.as_json())
     allowed = ANSWERS_NEED.get(action)
     if allowed is not None and reading.state not in allowed:
         raise AgentTuiError(
@@ -111,6 +114,30 @@ def perform(
         )  # the approval audit log: this answer came from a person
     result = ActionResult(pane.pane_id, pane.name, action, keys, reading.as_json())
     result.after = _settled(driver, pane.pane_id, reading.state, events, confirm_timeout)
+    return result
+
+
+def _approve_trust(
+    driver: TmuxDriver, pane: PaneInfo, profile: Profile, events: Store, before: dict[str, Any]
+) -> ActionResult:
+    """A person approves trusting the folder: the trusting option is chosen explicitly, as the
+    start-up does (workflows.agents.trust), never with the approve key."""
+    from workflows.agents.trust import answer_trust
+
+    outcome = answer_trust(driver, pane.pane_id, profile, deadline=time.monotonic() + 20.0)
+    label = pane.name or pane.pane_id
+    if not outcome.answered:
+        raise AgentTuiError(f"{label}: {outcome.reason}; attach to answer it by hand")
+    record_event(
+        events,
+        agent=pane.name,
+        kind="trust_answered",
+        payload={"keys": outcome.keys, "by": "person"},
+        pane_id=pane.pane_id,
+        server=server_for(driver, pane.pane_id),
+    )
+    result = ActionResult(pane.pane_id, pane.name, "approve", outcome.keys, before)
+    result.after = _settled(driver, pane.pane_id, AgentState.TRUST, events, 3.0)
     return result
 
 

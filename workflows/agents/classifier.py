@@ -10,6 +10,7 @@ Signals, strongest first (ARCHITECTURE "Agent state"):
 Hooks and screen are combined, not just ranked: a hook tells *what happened last*, the screen
 tells *what is visible now*. A dialog on screen (approval, question, trust) always wins, since
 hooks can lag it; an approval hook whose dialog is gone from the screen has been answered.
+A trust dialog is ``trust`` (a person must answer) unless agenttui's start-up is at it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from workflows.agents.state import AgentState, HookEvent, StateReading
 
 HOOK_GRACE_S = 2.0
 """How long a fresh hook outranks a contradicting screen (the screen redraws a bit later)."""
+TRUST_EVENTS = ("trust_answering", "trust_answered", "trust_stuck")
+"""Events agenttui's start-up records about a trust dialog (workflows.agents.startup)."""
 
 
 def hook_state(event: HookEvent) -> tuple[AgentState, dict[str, Any]] | None:
@@ -89,7 +92,7 @@ def screen_state(
     profile: Profile, lines: Sequence[str], title: str
 ) -> tuple[AgentState, dict[str, Any]] | None:
     """The first profile rule that matches the screen (and title), with its detail."""
-    if profile.trust is not None and profile.trust.search("\n".join(lines)):
+    if profile.shows_trust(list(lines)):
         return AgentState.TRUST, {}
     for rule in profile.rules:
         if _rule_matches(rule, lines, title):
@@ -122,7 +125,9 @@ def classify(
             AgentState.EXITED, {"status": dead_status, "signal": dead_signal}, "tmux"
         )
     seen = screen_state(profile, lines, title)
-    if seen is not None and (seen[0].needs_person or seen[0] is AgentState.TRUST):
+    if seen is not None and seen[0] is AgentState.TRUST:
+        return trust_reading(profile, events)
+    if seen is not None and seen[0].needs_person:
         detail = dict(seen[1])
         hook = _hook_or_none(events)
         if hook is not None and hook[1] is seen[0]:
@@ -133,7 +138,29 @@ def classify(
         return _combine(hook, seen)
     if seen is not None:
         return StateReading(seen[0], seen[1], "screen")
-    return _quiescence(profile, lines, idle_seconds, started=bool(events))
+    heard = any(event.kind not in TRUST_EVENTS for event in events)
+    return _quiescence(profile, lines, idle_seconds, started=heard)
+
+
+def trust_reading(profile: Profile, events: Sequence[HookEvent]) -> StateReading:
+    """A trust dialog on screen: ``starting`` while agenttui's start-up is answering it (its
+    ``trust_answering`` event, within that event's budget, or just answered and not redrawn
+    yet), else ``trust``: waiting for a person, with the reason."""
+    latest = min(
+        (event for event in events if event.kind in TRUST_EVENTS),
+        key=lambda event: event.age_s,
+        default=None,
+    )
+    budget = float(latest.payload.get("budget_s", 0.0)) if latest is not None else 0.0
+    if latest is not None and latest.kind == "trust_answering" and latest.age_s < budget:
+        return StateReading(AgentState.STARTING, {"trust": "being answered"}, "screen")
+    if latest is not None and latest.kind == "trust_answered" and latest.age_s < HOOK_GRACE_S:
+        return StateReading(AgentState.STARTING, {"trust": "answered"}, "screen")
+    if latest is not None and latest.kind == "trust_stuck":
+        reason = str(latest.payload.get("reason", ""))
+    else:
+        reason = profile.trust_unanswered or "no agenttui start-up is answering it"
+    return StateReading(AgentState.TRUST, {"reason": reason}, "screen")
 
 
 def _hook_or_none(

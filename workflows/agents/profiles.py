@@ -39,6 +39,25 @@ class StateRule:
 
 
 @dataclass(frozen=True)
+class TrustAnswer:
+    """How to accept a trust dialog: move the selection onto the trusting option, then confirm.
+
+    Never a blind key: Claude Code 2.1.3xx starts the cursor on "No, exit", where Enter quits.
+    """
+
+    option: re.Pattern[str]
+    """Matches the line of the option that trusts the folder."""
+    selected: re.Pattern[str]
+    """Matches the line of the option the cursor is on (its marker: ``❯``, ``›``, ``●``)."""
+    next_key: str = "Down"
+    previous_key: str = "Up"
+    confirm: tuple[str, ...] = ("Enter",)
+    settle_ms: int = 400
+    """The dialog must have been on screen, unchanged, this long before a key is sent
+    (Claude Code drops keys in the first ~0.4 s after drawing it)."""
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     description: str
@@ -56,8 +75,9 @@ class Profile:
     hooks: str
     keys: dict[str, list[str]]
     trust: re.Pattern[str] | None
-    """A trust/onboarding dialog; ``trust_keys`` answers it."""
-    trust_keys: list[str]
+    """A trust/onboarding dialog on screen; ``trust_answer`` says how to accept it."""
+    trust_answer: TrustAnswer | None
+    """None: a person answers the dialog (``trust_unanswered`` says why)."""
     quiescence_s: float
     """No output for this long while no rule matches means idle."""
     rules: list[StateRule]
@@ -67,15 +87,46 @@ class Profile:
     start_settle_ms: int = 0
     """Launch readiness: the agent must read ready on an unchanged screen this long (an
     agent that draws its input box before it takes every key)."""
+    trust_unanswered: str = ""
+    """Why agenttui leaves this profile's trust dialog to a person (no answer configured)."""
+    trust_last_lines: int = 0
+    """Search ``trust`` only in the last N non-empty lines (0: everywhere): an answered dialog
+    can stay on screen above what the agent draws next (Gemini restarts below it)."""
+    args: list[str] = field(default_factory=list)
+    """Arguments after ``command`` (and the permission mode's), e.g. ``["--model", "x"]``."""
+    permission_mode: str = ""
+    """The agent's own permission mode, passed as ``permission_args`` ('' : its default)."""
+    permission_args: list[str] = field(default_factory=list)
+    """How the mode is passed; ``{mode}`` is replaced, e.g. ``["--permission-mode", "{mode}"]``."""
+    permission_modes: list[str] = field(default_factory=list)
+    """The modes the agent accepts (empty: not checked)."""
     clear_keys: list[str] = field(default_factory=list)
     """Keys that delete one row of the input box (e.g. ``C-u`` then ``BSpace``), sent once per
     row a failed send's text can take so it leaves nothing behind; on an empty box they must
     do nothing. Empty: the agent cannot be cleared (a failed send reports that)."""
 
+    def shows_trust(self, lines: list[str]) -> bool:
+        """Is the trust dialog on this screen (the latest thing drawn, with ``last_lines``)?"""
+        if self.trust is None:
+            return False
+        visible = [line for line in lines if line.strip()]
+        if self.trust_last_lines:
+            visible = visible[-self.trust_last_lines :]
+        return bool(self.trust.search("\n".join(visible)))
+
+    def command_sets_mode(self) -> bool:
+        """Does ``command`` pass a permission mode itself (an older profile copy)?"""
+        return bool(self.permission_args) and self.permission_args[0] in self.command
+
     def launch_argv(self, prompt: str | None = None, extra: list[str] | None = None) -> list[str]:
+        """command, the permission mode's arguments, ``args``, ``extra`` (hooks…), prompt."""
         argv: list[str] = []
         for part in self.command:
             argv.extend(agenttui_argv() if part == "{agenttui}" else [part])
+        if self.permission_mode and not self.command_sets_mode():
+            mode = self.permission_mode
+            argv.extend(word.replace("{mode}", mode) for word in self.permission_args)
+        argv.extend(self.args)
         argv.extend(extra or [])
         if prompt is not None and self.prompt == "argv":
             argv.append(prompt)
@@ -114,6 +165,52 @@ def _rule(raw: dict[str, Any], where: str) -> StateRule:
     )
 
 
+def _words(value: Any, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(word, str) for word in value):
+        raise AgentTuiError(f"{where} must be a list of strings")
+    return list(value)
+
+
+def check_mode(mode: str, modes: list[str], where: str) -> None:
+    if mode and modes and mode not in modes:
+        raise AgentTuiError(f"{where}: {mode!r} is not one of {', '.join(modes)}")
+
+
+TRUST_KEYS = {
+    "screen", "last_lines", "option", "selected", "next", "previous", "confirm", "settle_ms",
+    "keys",
+}  # fmt: skip
+
+
+def _trust_answer(raw: Any, where: str) -> tuple[TrustAnswer | None, str]:
+    """The ``[trust]`` table's answer, or None with the reason a person must answer."""
+    if not isinstance(raw, dict):
+        raise AgentTuiError(f"{where}: [trust] must be a table")
+    unknown = set(raw) - TRUST_KEYS
+    if unknown:
+        raise AgentTuiError(f"{where}: unknown keys {sorted(unknown)}")
+    option = _regex(raw.get("option"), f"{where}.option")
+    selected = _regex(raw.get("selected"), f"{where}.selected")
+    if option is None or selected is None:
+        legacy = " (trust.keys is no longer used: a blind key can pick 'No, exit')"
+        return None, (
+            "the profile's [trust] names no option and selected pattern, so agenttui does "
+            "not answer this dialog" + (legacy if "keys" in raw else "")
+        )
+    confirm = raw.get("confirm", ["Enter"])
+    if not isinstance(confirm, list) or not confirm:
+        raise AgentTuiError(f"{where}.confirm: a non-empty list of keys")
+    answer = TrustAnswer(
+        option=option,
+        selected=selected,
+        next_key=str(raw.get("next", "Down")),
+        previous_key=str(raw.get("previous", "Up")),
+        confirm=tuple(str(key) for key in confirm),
+        settle_ms=int(raw.get("settle_ms", 400)),
+    )
+    return answer, ""
+
+
 def parse_profile(data: dict[str, Any], source: Path) -> Profile:
     where = str(source)
     name = str(data.get("name", source.stem))
@@ -127,6 +224,11 @@ def parse_profile(data: dict[str, Any], source: Path) -> Profile:
     if not isinstance(command, list) or not command:
         raise AgentTuiError(f"{where}: command must be a non-empty list of strings")
     keys = {action: list(data.get("keys", {}).get(action, [])) for action in KEY_ACTIONS}
+    modes = _words(data.get("permission_modes", []), f"{where}: permission_modes")
+    mode = str(data.get("permission_mode", ""))
+    check_mode(mode, modes, f"{where}: permission_mode")
+    trust = data.get("trust", {})
+    answer, unanswered = _trust_answer(trust, f"{where}: trust")
     return Profile(
         name=name,
         description=str(data.get("description", name)),
@@ -139,14 +241,20 @@ def parse_profile(data: dict[str, Any], source: Path) -> Profile:
         settle_ms=int(data.get("settle_ms", 150)),
         hooks=hooks,
         keys=keys,
-        trust=_regex(data.get("trust", {}).get("screen"), f"{where}: trust.screen"),
-        trust_keys=list(data.get("trust", {}).get("keys", [])),
+        trust=_regex(trust.get("screen"), f"{where}: trust.screen"),
+        trust_answer=answer,
+        trust_unanswered=unanswered,
+        trust_last_lines=int(trust.get("last_lines", 0)),
         quiescence_s=float(data.get("quiescence_s", 2.0)),
         rules=[_rule(raw, f"{where}: rules[{i}]") for i, raw in enumerate(data.get("rules", []))],
         source=source,
         input_last_lines=int(data.get("input_last_lines", 0)),
         start_settle_ms=int(data.get("start_settle_ms", 0)),
         clear_keys=[str(key) for key in data.get("clear_keys", [])],
+        args=_words(data.get("args", []), f"{where}: args"),
+        permission_mode=mode,
+        permission_args=_words(data.get("permission_args", []), f"{where}: permission_args"),
+        permission_modes=modes,
     )
 
 

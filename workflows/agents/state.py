@@ -13,13 +13,13 @@ class AgentState(StrEnum):
     WORKING = "working"
     AWAITING_APPROVAL = "awaiting_approval"
     ASKING = "asking"
-    TRUST = "trust"  # a trust / onboarding dialog the profile knows how to answer
+    TRUST = "trust"  # a folder-trust dialog nobody is answering: a person must (detail: reason)
     EXITED = "exited"
     UNKNOWN = "unknown"
 
     @property
     def needs_person(self) -> bool:
-        return self in (AgentState.AWAITING_APPROVAL, AgentState.ASKING)
+        return self in (AgentState.AWAITING_APPROVAL, AgentState.ASKING, AgentState.TRUST)
 
 
 @dataclass(frozen=True)

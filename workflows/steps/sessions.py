@@ -6,29 +6,22 @@ runner finds the agents it started before it was killed, conversation intact.
 
 from __future__ import annotations
 
-import os
-import time
 from typing import TYPE_CHECKING
 
-from workflows.agents.hooks import hook_launch_args
-from workflows.agents.observe import read_state
 from workflows.agents.profiles import Profile, load_profile
-from workflows.agents.state import AgentState
+from workflows.agents.startup import (
+    StartupFailed,
+    StartupReport,
+    StartupTimeout,
+    start_agent,
+    wait_until_ready,
+)
 from workflows.steps.base import StepContext, StepFailed
 
 if TYPE_CHECKING:
     from workflows.tmux.driver import PaneInfo, TmuxDriver
 
 READY_TIMEOUT_S = 180.0
-# Variables an agent pane needs to find this agenttui's store and tmux server (hooks).
-FORWARDED_ENV = (
-    "AGENTTUI_STATE_DIR",
-    "AGENTTUI_CONFIG",
-    "AGENTTUI_CONFIG_DIR",
-    "AGENTTUI_TMUX_SOCKET",
-    "AGENTTUI_SESSION",
-    "AGENTTUI_NPM_BIN",
-)
 
 
 def pane_name(run_id: str, session: str) -> str:
@@ -52,49 +45,39 @@ def ensure_agent(
     profile = load_profile(profile_name)
     name = pane_name(ctx.run.id, session)
     pane = find_pane(driver, name)
-    if pane is not None:  # started earlier (maybe by a runner killed before it was ready)
-        return wait_until_ready(ctx, driver, pane, profile), profile
-    argv = profile.launch_argv(extra=hook_launch_args(profile.hooks, name))
-    env = {key: os.environ[key] for key in FORWARDED_ENV if key in os.environ}
-    env.update(profile.env)
-    pane = driver.spawn(
-        argv,
-        name=name,
-        agent=profile.name,
-        cwd=str(ctx.worktree),
-        env=env,
-        window=name,
-        run_id=ctx.run.id,
-    )
-    ctx.event("agent", f"started {profile.name} as {name} in {pane.pane_id}", pane=pane.pane_id)
-    ctx.runs.update_context(ctx.run.id, **{f"pane_{session}": pane.pane_id})
-    return wait_until_ready(ctx, driver, pane, profile), profile
+    if pane is None:
+        pane = start_agent(
+            driver, profile, name=name, cwd=str(ctx.worktree), window=name, run_id=ctx.run.id
+        )
+        ctx.event("agent", f"started {profile.name} as {name} in {pane.pane_id}", pane=pane.pane_id)
+        ctx.runs.update_context(ctx.run.id, **{f"pane_{session}": pane.pane_id})
+    # else: started earlier (maybe by a runner killed before it was ready)
+    return run_startup(ctx, driver, pane, profile), profile
 
 
-def wait_until_ready(
-    ctx: StepContext, driver: TmuxDriver, pane: PaneInfo, profile: Profile
-) -> PaneInfo:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    answered_trust = False
-    while time.monotonic() < deadline:
-        pane = driver.resolve(pane.pane_id)
-        reading = read_state(driver, pane, store=ctx.runs.store, profile=profile)
-        if reading.state == AgentState.IDLE:
-            return pane
-        if reading.state == AgentState.EXITED:
-            screen = "\n".join(line for line in driver.capture(pane.pane_id) if line.strip())
-            raise StepFailed(
-                f"agent {pane.name} exited while starting "
-                f"({reading.detail}); its screen:\n{screen[-1500:]}"
-            )
-        if reading.state == AgentState.TRUST and profile.trust_keys and not answered_trust:
-            driver.send_keys(pane.pane_id, *profile.trust_keys)
-            ctx.event("agent", f"answered the trust dialog of {pane.name}")
-            answered_trust = True
-        ctx.sleep()
-    raise StepFailed(
-        f"agent {pane.name} ({pane.pane_id}) was not ready after {READY_TIMEOUT_S:.0f}s"
+def run_startup(ctx: StepContext, driver: TmuxDriver, pane: PaneInfo, profile: Profile) -> PaneInfo:
+    """The start-up's wait, told to the run: its log, and `agenttui runs` while a person is
+    needed (the trust dialog it could not answer, a dialog shown at start)."""
+
+    def waiting(text: str | None) -> None:
+        ctx.runs.update_context(ctx.run.id, attention=text)
+        if text:
+            ctx.event("attention", text, pane=pane.pane_id)
+
+    report = StartupReport(
+        event=lambda kind, text: ctx.event(kind, text, pane=pane.pane_id),
+        waiting=waiting,
+        poll=ctx.check_cancelled,
     )
+    # A step with a shorter timeout of its own bounds its agent's start-up too.
+    timeout = min(READY_TIMEOUT_S, ctx.step.timeout or READY_TIMEOUT_S)
+    try:
+        wait_until_ready(
+            driver, pane, profile=profile, store=ctx.runs.store, timeout=timeout, report=report
+        )
+    except (StartupFailed, StartupTimeout) as error:
+        raise StepFailed(f"agent {error}") from error
+    return driver.resolve(pane.pane_id)
 
 
 def run_spawn(ctx: StepContext) -> dict[str, str]:

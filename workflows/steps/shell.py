@@ -1,7 +1,9 @@
 """Shell and preview steps: run a command in the worktree; its exit code decides.
 
 Placeholders reach the command through environment variables (see
-``placeholders.shell_command``), never spliced into the script. Output is kept (the tail,
+``placeholders.shell_command``), never spliced into the script. The command runs code the
+agents wrote: it gets the runner's environment without agenttui's secrets
+(``workflows.childenv.shell_env``). Output is kept (the tail,
 for the store and for ``{failure}``) and written in full to ``.agenttui/<step>.log``.
 A preview step is a shell step whose last printed URL is reported on the issues.
 """
@@ -16,6 +18,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from workflows.childenv import shell_env
 from workflows.definitions.placeholders import render, shell_command
 from workflows.steps.base import StepContext, StepFailed, StepResult
 
@@ -45,7 +48,7 @@ def run_shell(ctx: StepContext) -> StepResult:
             cwd=ctx.worktree,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **env},
+            env=shell_env(env),
             start_new_session=True,
         )
         ctx.runs.update_context(ctx.run.id, shell=[process.pid, _started(process.pid)])

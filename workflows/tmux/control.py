@@ -217,7 +217,11 @@ class ControlConnection:
             argv = [*protocol.tmux_base_argv(self.socket), "-C", *verb]
             try:
                 proc = subprocess.Popen(
-                    argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+                    argv,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=protocol.client_env(),
                 )
             except FileNotFoundError as error:
                 raise AgentTuiError("tmux is not installed (apt-get install tmux)") from error

@@ -23,7 +23,7 @@ from pathlib import Path
 from workflows.errors import AgentTuiError, UsageError
 from workflows.tmux.control import ConnectionLost, ControlConnection
 from workflows.tmux.launch import launch_argv, launch_file
-from workflows.tmux.protocol import socket_path, tmux_base_argv
+from workflows.tmux.protocol import client_env, socket_path, tmux_base_argv
 
 FIELD_SEP = "\x1f"
 PANE_FIELDS = (
@@ -151,7 +151,7 @@ class TmuxDriver:
         argv = [*tmux_base_argv(self.socket), *args]
         try:
             done = subprocess.run(
-                argv, capture_output=True, text=True, timeout=timeout, check=False
+                argv, capture_output=True, text=True, timeout=timeout, check=False, env=client_env()
             )
         except FileNotFoundError as error:
             raise AgentTuiError("tmux is not installed (apt-get install tmux)") from error
@@ -208,6 +208,7 @@ class TmuxDriver:
                 capture_output=True,
                 check=False,
                 timeout=10,
+                env=client_env(),
             )
         except FileNotFoundError as error:
             raise AgentTuiError("tmux is not installed (apt-get install tmux)") from error
@@ -238,6 +239,7 @@ class TmuxDriver:
         agent: str = "",
         cwd: str | None = None,
         env: Mapping[str, str] | None = None,
+        unset: Sequence[str] = (),
         window: str | None = None,
         run_id: str = "",
         width: int = 120,
@@ -267,7 +269,7 @@ class TmuxDriver:
             self.command("set-option", "-p", "-t", pane, f"@agenttui_{option}", value)
         self.command("set-option", "-w", "-t", pane, "automatic-rename", "off")
         self.command("resize-window", "-t", pane, "-x", str(width), "-y", str(height))
-        words = launch_argv(argv, env=env, cwd=cwd)
+        words = launch_argv(argv, env=env, cwd=cwd, unset=unset)
         try:
             self.command("respawn-pane", "-k", "-t", pane, "--", *words)
         except AgentTuiError:

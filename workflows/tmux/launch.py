@@ -1,6 +1,7 @@
 """Start an agent in a pane without its env values or argv words on any command line.
 
-``launch_argv(argv, env=…, cwd=…)`` writes the launch (argv, extra env, cwd) to a 0600 JSON
+``launch_argv(argv, env=…, cwd=…, unset=…)`` writes the launch (argv, extra env, names to
+remove from the inherited env, cwd) to a 0600 JSON
 file under ``state_dir()/launch`` and returns the short command a pane runs instead:
 ``python -I …/launch.py FILE``. That command reads the file, deletes it, changes directory
 and ``execvpe``s the agent: the agent replaces the launcher in the same process, so the pane
@@ -30,16 +31,23 @@ STALE_S = 600.0
 
 
 def launch_argv(
-    argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | None = None
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    unset: Sequence[str] = (),
 ) -> list[str]:
-    """Write the launch file; the command line that runs ``argv`` with ``env`` in ``cwd``."""
+    """Write the launch file; the command line that runs ``argv`` with ``env`` in ``cwd``.
+
+    ``unset`` names variables the pane inherits from the tmux server that the agent must not
+    see (secrets a server started by someone else may hold)."""
     from workflows.paths import state_dir  # here: the launcher itself runs without workflows
 
     folder = state_dir() / "launch"
     folder.mkdir(mode=0o700, exist_ok=True)
     _forget_stale(folder)
     path = folder / f"{secrets.token_hex(8)}.json"
-    payload = {"argv": list(argv), "env": dict(env or {}), "cwd": cwd}
+    payload = {"argv": list(argv), "env": dict(env or {}), "cwd": cwd, "unset": list(unset)}
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         json.dump(payload, handle)
@@ -74,7 +82,9 @@ def main(args: list[str]) -> int:
         with contextlib.suppress(OSError):
             os.unlink(args[0])  # read once: the secrets in it live no longer than needed
     argv = [str(word) for word in payload["argv"]]
-    environ = {**os.environ, **{str(k): str(v) for k, v in payload["env"].items()}}
+    unset = {str(name) for name in payload.get("unset", [])}
+    inherited = {key: value for key, value in os.environ.items() if key not in unset}
+    environ = {**inherited, **{str(k): str(v) for k, v in payload["env"].items()}}
     # Python ignores SIGPIPE and SIGXFSZ; an ignored signal stays ignored across exec.
     for name in ("SIGPIPE", "SIGXFSZ"):
         if hasattr(signal, name):

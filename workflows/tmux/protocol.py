@@ -36,6 +36,14 @@ def socket_path(socket: str | None) -> str:
     return f"{folder.rstrip('/')}/tmux-{os.getuid()}/{socket or 'default'}"
 
 
+def client_env() -> dict[str, str]:
+    """A tmux client's environment: a server it starts copies it as the global environment
+    every pane inherits, so agenttui's secrets stay out of it (workflows.childenv)."""
+    from workflows.childenv import without_secrets
+
+    return without_secrets()
+
+
 def quote(word: str) -> str:
     """Quote one word for a control-mode command line so tmux's parser keeps it literal."""
     if "\n" in word:

@@ -1,0 +1,115 @@
+"""What each process agenttui starts can see: every agent (of a run, spawned) gets agenttui's
+default locations as absolute paths whatever HOME its profile sets, and no agent, test command
+or tmux server holds GITHUB_TOKEN / LINEAR_API_KEY; the runner alone has them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import tomli_w
+
+from tests.conftest import TmuxServer
+from tests.git_repos import make_project
+from tests.helpers import wait_until
+from tests.run_fixtures import agenttui, start_run, wait_for_end
+from workflows.paths import config_dir
+
+TOKEN = "ghp_never_in_an_agent_0123456789"
+LINEAR_KEY = "lin_api_never_in_an_agent_0123"
+WORKFLOW = """
+name = "env-check"
+agent = "envdump"
+
+[[steps]]
+id = "agent"
+kind = "spawn"
+
+[[steps]]
+id = "test"
+run = "env > shell-env.txt"
+"""
+
+
+@pytest.fixture
+def default_locations(
+    tmux_server: TmuxServer, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """agenttui's defaults under the tmp HOME (no AGENTTUI_* location variables), and the
+    secrets agenttui holds set in its environment."""
+    for name in ("AGENTTUI_STATE_DIR", "AGENTTUI_CONFIG_DIR", "AGENTTUI_CONFIG"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    monkeypatch.setenv("LINEAR_API_KEY", LINEAR_KEY)
+    elsewhere = isolated_env.parent / "agent-home"
+    elsewhere.mkdir()
+    # An agent that writes its environment to a file, then waits at a "$ " prompt; its
+    # profile gives it a HOME of its own.
+    profile = {
+        "command": ["sh", "-c", "env > agent-env.txt; printf '$ '; exec cat >/dev/null"],
+        "env": {"HOME": str(elsewhere)},
+        "ready": "^\\$",
+        "rules": [{"state": "idle", "screen": "^\\$\\s*$", "last_lines": 1}],
+    }
+    (config_dir() / "profiles").mkdir(parents=True)
+    (config_dir() / "profiles" / "envdump.toml").write_text(tomli_w.dumps(profile))
+    return isolated_env
+
+
+def environment(path: Path) -> dict[str, str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line)
+
+
+def assert_locations_and_no_secrets(env: dict[str, str], home: Path) -> None:
+    assert env["AGENTTUI_STATE_DIR"] == str(home / ".local/state/agenttui")
+    assert env["AGENTTUI_CONFIG_DIR"] == str(home / ".config/agenttui")
+    assert env["AGENTTUI_CONFIG"] == str(home / ".config/agenttui/config.toml")
+    assert "GITHUB_TOKEN" not in env and "LINEAR_API_KEY" not in env
+    assert TOKEN not in str(env) and LINEAR_KEY not in str(env)
+
+
+def test_a_runs_agent_and_test_command_get_locations_and_no_secrets(
+    default_locations: Path, tmux_server: TmuxServer, tmp_path: Path
+) -> None:
+    home = default_locations
+    project = make_project(tmp_path)
+    definition = tmp_path / "env-check.toml"
+    definition.write_text(WORKFLOW)
+    run_id = start_run(
+        str(definition), "--issues", "PCL-101", "--repo", str(project.repo), "--source", "local"
+    )
+    summary = wait_for_end(run_id, timeout=90)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    worktree = Path(summary["worktree"])
+    agent = environment(worktree / "agent-env.txt")
+    assert_locations_and_no_secrets(agent, home)
+    assert agent["HOME"] == str(home.parent / "agent-home")  # the profile's own HOME stays
+    assert agent["AGENTTUI_TMUX_SOCKET"] == tmux_server.socket
+    shell = environment(worktree / "shell-env.txt")
+    assert "GITHUB_TOKEN" not in shell and TOKEN not in str(shell)
+    assert "LINEAR_API_KEY" not in shell and LINEAR_KEY not in str(shell)
+    # The server agenttui started holds none either (every new pane inherits it).
+    server_env = tmux_server.cmd("show-environment", "-g")
+    assert TOKEN not in server_env and LINEAR_KEY not in server_env
+
+
+def test_spawned_agent_gets_locations_and_no_secrets_even_from_a_server_that_has_them(
+    default_locations: Path, tmux_server: TmuxServer, tmp_path: Path
+) -> None:
+    """A tmux server someone else started with the token in its environment: the launcher
+    removes it from what the agent inherits."""
+    tmux_server.cmd("new-session", "-d", "-s", tmux_server.session)
+    tmux_server.cmd("set-environment", "-g", "GITHUB_TOKEN", TOKEN)
+    done = agenttui("spawn", "--agent", "envdump", "--name", "e1", "--cwd", str(tmp_path))
+    assert done.returncode == 0
+    wait_until((tmp_path / "agent-env.txt").exists, message="the agent's env")
+    agent = environment(tmp_path / "agent-env.txt")
+    assert_locations_and_no_secrets(agent, default_locations)
+    (tmp_path / "e2").mkdir()
+    agenttui(
+        "spawn", "--agent", "envdump", "--name", "e2", "--cwd", str(tmp_path / "e2"),
+        "--env", f"GITHUB_TOKEN={TOKEN}",
+    )  # fmt: skip
+    wait_until((tmp_path / "e2" / "agent-env.txt").exists, message="the agent's env")
+    assert environment(tmp_path / "e2" / "agent-env.txt")["GITHUB_TOKEN"] == TOKEN  # asked for
