@@ -182,8 +182,8 @@ class Services:
     def start_agent(self, request: Any) -> str:
         """Start an agent as ``agenttui spawn`` does: launched with its hooks, taken past
         start-up, then given the first prompt (on its command line when it takes one)."""
-        from workflows.agents.launch import agent_argv, hook_env, wait_ready
         from workflows.agents.profiles import load_profile
+        from workflows.agents.startup import start_agent, wait_until_ready
         from workflows.errors import AgentTuiError
         from workflows.tmux.send import send_text
 
@@ -195,24 +195,18 @@ class Services:
         )
         cwd = self._new_worktree(name) if request.new_worktree else request.folder
         prompt = request.prompt or None
-        argv_prompt = prompt if profile.prompt == "argv" else None
-        pane = driver.spawn(
-            agent_argv(profile, name, prompt=argv_prompt, extra=list(request.extra)),
-            name=name,
-            agent=profile.name,
-            cwd=cwd,
-            env={**hook_env(), **profile.env},
+        pane = start_agent(
+            driver, profile, name=name, cwd=cwd, prompt=prompt, extra_args=list(request.extra)
         )
         said = f"started {name} ({profile.name}) in {cwd}"
-        if prompt is not None and argv_prompt is None:
-            try:
-                wait_ready(driver, pane, profile=profile)
+        try:
+            wait_until_ready(driver, pane, profile=profile)  # its trust dialog answered
+            if prompt is not None and profile.prompt != "argv":
                 send_text(driver, pane, prompt, profile=profile)
-            except AgentTuiError as error:  # it runs: say so, and what became of the prompt
-                raise AgentTuiError(
-                    f"{said}, but its first prompt was not sent: {error}"
-                ) from error
-            said += "; first prompt sent"
+                said += "; first prompt sent"
+        except AgentTuiError as error:  # it runs: say so, and what became of the prompt
+            sent = "its first prompt was not sent" if prompt is not None else "it is not ready"
+            raise AgentTuiError(f"{said}, but {sent}: {error}") from error
         return said
 
     def _new_worktree(self, name: str) -> str:
