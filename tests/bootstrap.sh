@@ -2,9 +2,10 @@
 # Set up agenttui on a fresh Debian machine (Python >= 3.11), then start the offline demo
 # (`demo`, the default) or run the whole test suite (`test`). Safe to run again.
 #
-# Installs what is missing: tmux (and for tests git, bubblewrap, node/npm, the Claude Code
-# and Codex CLIs from the npm registry, into tests/.npm), a virtualenv in .venv with
-# agenttui and its test tools. Extra arguments after `test` go to pytest.
+# Installs what is missing: tmux (and for tests git, bubblewrap, node/npm, the Claude Code,
+# Codex and Gemini CLIs from the npm registry: the sets in tests/agent-clis.txt, each under
+# tests/.npm/<set>), a virtualenv in .venv with agenttui and its test tools. Extra arguments
+# after `test` go to pytest.
 set -euo pipefail
 
 mode=${1:-demo}
@@ -58,15 +59,25 @@ case "$mode" in
     command -v unshare >/dev/null || apt_install util-linux
     command -v npm >/dev/null || apt_install nodejs npm
     pip_quiet -e '.[test]'
-    npm_prefix="$root/tests/.npm"
-    if [ ! -x "$npm_prefix/node_modules/.bin/claude" ] || [ ! -x "$npm_prefix/node_modules/.bin/codex" ] \
-      || [ ! -x "$npm_prefix/node_modules/.bin/gemini" ]; then
-      # Pinned: the versions whose screens are recorded in tests/fixtures/screens (re-record
-      # with `python -m tests.e2e.record_screens` when moving these).
-      npm install --silent --no-audit --no-fund --prefix "$npm_prefix" \
-        @anthropic-ai/claude-code@2.1.197 @openai/codex@0.169.0 @google/gemini-cli@0.61.0 >/dev/null
-    fi
-    export AGENTTUI_NPM_BIN="$npm_prefix/node_modules/.bin"
+    # Each set of agent CLIs in tests/agent-clis.txt into its own prefix, tests/.npm/<set>
+    # (again only when the set's versions changed: the prefix remembers them in .specs).
+    while read -r set specs; do
+      case "$set" in ''|'#'*) continue ;; esac
+      prefix="$root/tests/.npm/$set"
+      if [ "$(cat "$prefix/.specs" 2>/dev/null)" != "$specs" ]; then
+        rm -rf "$prefix"
+        mkdir -p "$prefix"
+        # shellcheck disable=SC2086  # one word per package
+        npm install --silent --no-audit --no-fund --prefix "$prefix" $specs </dev/null >/dev/null
+        echo "$specs" >"$prefix/.specs"
+      fi
+    done <tests/agent-clis.txt
+    # The e2e suite drives AGENTTUI_NPM_BIN; tests that name a set use _CURRENT / _PINNED.
+    # Interim: the pinned set until the start-up answers Claude Code 2.1.3xx's folder trust
+    # ("No, exit" selected first), which the current set's e2e tests need.
+    export AGENTTUI_NPM_BIN_CURRENT="$root/tests/.npm/current/node_modules/.bin"
+    export AGENTTUI_NPM_BIN_PINNED="$root/tests/.npm/pinned/node_modules/.bin"
+    export AGENTTUI_NPM_BIN="$AGENTTUI_NPM_BIN_PINNED"
     export PATH="$root/.venv/bin:$PATH"
     .venv/bin/ruff check .
     .venv/bin/mypy

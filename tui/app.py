@@ -247,7 +247,8 @@ class AgentTuiApp(App[None]):
                     yield screen
 
     def announce_waiting(self, info: TileInfo) -> None:
-        what = info.detail.get("command") or info.detail.get("tool") or info.state
+        detail = info.detail
+        what = detail.get("command") or detail.get("tool") or detail.get("message") or info.state
         self.notify(f"{info.name} is waiting: {what}", title="Agent needs you", timeout=8)
         if self.ring_bell:
             self.bell()

@@ -16,7 +16,7 @@ from widgets.screen_view import ScreenView
 from widgets.state_badge import badge_text
 from workflows.tmux.mirror_screen import PaneModel
 
-WAITING_STATES = ("awaiting_approval", "asking", "trust")
+WAITING_STATES = ("awaiting_approval", "asking", "trust", "blocked")
 NOTICE_S = 8.0
 ERROR_NOTICE_S = 60.0
 

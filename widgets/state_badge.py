@@ -13,6 +13,7 @@ LABELS = {
     "awaiting_approval": "APPROVE?",
     "asking": "ASKING",
     "trust": "trust?",
+    "blocked": "BLOCKED",
     "exited": "exited",
     "unknown": "?",
 }
@@ -23,6 +24,7 @@ STYLES = {
     "awaiting_approval": "bold black on yellow",
     "asking": "bold black on yellow",
     "trust": "bold black on yellow",
+    "blocked": "bold white on red",
     "exited": "dim red",
     "unknown": "dim",
 }

@@ -23,11 +23,15 @@ JAIL_PORT_CODEX = 18081
 JAIL_PORT_GEMINI = 18082
 
 
-def npm_bin(name: str) -> str:
-    """The npm-installed CLI; skip (with the reason) when the environment lacks it."""
-    directory = os.environ.get("AGENTTUI_NPM_BIN")
+def npm_bin(name: str, *, release: str = "") -> str:
+    """The npm-installed CLI the e2e suite drives, or of one ``release`` set ("current" or
+    "pinned", tests/agent-clis.txt); skip (with the reason) when the environment lacks it."""
+    variable = f"AGENTTUI_NPM_BIN_{release.upper()}" if release else "AGENTTUI_NPM_BIN"
+    directory = os.environ.get(variable)
+    if not directory and release == "current":  # a plain AGENTTUI_NPM_BIN is the current set
+        variable, directory = "AGENTTUI_NPM_BIN", os.environ.get("AGENTTUI_NPM_BIN")
     if not directory:
-        pytest.skip("AGENTTUI_NPM_BIN is not set (tests/bootstrap.sh test sets it)")
+        pytest.skip(f"{variable} is not set (tests/bootstrap.sh test sets it)")
     path = Path(directory) / name
     if not path.exists():
         pytest.skip(f"{path} is missing: run tests/bootstrap.sh test to install it")
@@ -77,12 +81,16 @@ def claude_launch(
     *,
     extra: list[str] | None = None,
     trusted: bool = True,
+    permission_mode: str | None = "default",
+    binary: str | None = None,
 ) -> tuple[list[str], dict[str, str]]:
-    binary = npm_bin("claude")
+    """``permission_mode`` None: the release's own default (2.1.3xx: "auto")."""
+    binary = binary or npm_bin("claude")
     prepare_claude_home(home, project if trusted else home / "elsewhere", server.api_key)
     env = {**base_env(home), **server.claude_env(JAIL_PORT_CLAUDE)}
     # Ask before running tools whatever a newer release's default mode is ("auto").
-    claude = [binary, "--permission-mode", "default", *(extra or [])]
+    mode = ["--permission-mode", permission_mode] if permission_mode else []
+    claude = [binary, *mode, *(extra or [])]
     argv = jail_argv(JAIL_PORT_CLAUDE, str(server.unix_path), claude)
     return argv, env
 

@@ -51,12 +51,15 @@ class AgentPane:
         *,
         name: str,
         trusted: bool = True,
+        permission_mode: str | None = "default",
+        binary: str | None = None,
     ) -> AgentPane:
         project = git_project(root / f"{name}-project")
         profile = load_profile("claude")
         argv, env = claude_launch(
             server, root / f"{name}-home", project,
             extra=hook_launch_args(profile.hooks, name), trusted=trusted,
+            permission_mode=permission_mode, binary=binary,
         )  # fmt: skip
         pane = driver.spawn(argv, name=name, agent="claude", cwd=str(project), env=env)
         return cls(driver, pane, profile, project)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socketserver
 import tempfile
 import threading
@@ -43,6 +44,8 @@ class Reply:
     chunk_delay: float = 0.0
     hold: threading.Event | None = None
     """If set, the stream pauses before finishing until the event is set (interrupt tests)."""
+    error: tuple[int, dict[str, Any], dict[str, str]] | None = None
+    """(HTTP status, JSON body, headers): the turn fails with this instead (limits, auth)."""
 
     @classmethod
     def text(cls, text: str, *, chunks: int = 1, chunk_delay: float = 0.0) -> Reply:
@@ -67,6 +70,13 @@ class Reply:
             arguments["sandbox_permissions"] = "require_escalated"
             arguments["justification"] = "The test asks for this command"
         return cls.tool("exec_command", arguments)
+
+    @classmethod
+    def failure(
+        cls, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> Reply:
+        """The model API refuses the turn: a usage limit (429), a bad key (401)…"""
+        return cls(error=(status, body, dict(headers or {})))
 
     @classmethod
     def streaming(cls, text: str, hold: threading.Event) -> Reply:
@@ -94,13 +104,23 @@ class _Handler(BaseHTTPRequestHandler):
     def address_string(self) -> str:
         return "local"
 
-    def _json(self, status: int, payload: Any) -> None:
+    def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+    def refuse(self, reply: Reply) -> bool:
+        """Answer with the reply's error, if it is one."""
+        if reply.error is None:
+            return False
+        status, body, headers = reply.error
+        self._json(status, body, headers)
+        return True
 
     def do_GET(self) -> None:
         self.server_ref.record(self.path, {}, turn=False, prompt=None)
@@ -238,6 +258,13 @@ class ModelServer:
             time.sleep(reply.chunk_delay)
 
 
+SYSTEM_REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.DOTALL)
+PASTED = re.compile(
+    r'<pasted_content id="[^"]*">\n?(.*?)\n?</pasted_content id="[^"]*">', re.DOTALL
+)
+"""Claude Code 2.1.3xx sends a long or multi-line prompt as one block wrapped in these."""
+
+
 def _user_text(content: Any) -> str | None:
     """The prompt text in a user message's content, minus injected reminders; None if none."""
     if isinstance(content, str):
@@ -249,7 +276,10 @@ def _user_text(content: Any) -> str | None:
         if not isinstance(block, dict):
             continue
         text = block.get("text")
-        if isinstance(text, str) and not text.lstrip().startswith(("<", "[Request interrupted")):
+        if not isinstance(text, str):
+            continue
+        text = PASTED.sub(lambda match: match.group(1), SYSTEM_REMINDER.sub("", text))
+        if text.strip() and not text.lstrip().startswith(("<", "[Request interrupted")):
             texts.append(text)
     return "\n".join(texts) if texts else None
 
@@ -284,6 +314,8 @@ class AnthropicServer(ModelServer):
             prompt = _user_text(conversation[-1].get("content"))
         self.record(path, body, turn=turn, prompt=prompt)
         reply = self.next_reply() if turn else Reply.text("ok")
+        if handler.refuse(reply):
+            return
         if not body.get("stream"):
             handler._json(200, self._message(reply))
             return
@@ -375,7 +407,8 @@ class OpenAIServer(ModelServer):
             prompt = _user_text(conversation[-1].get("content"))
         self.record(path, body, turn=turn, prompt=prompt)
         reply = self.next_reply() if turn else Reply.text('{"title": "e2e"}')
-        self._stream(handler, reply)
+        if not handler.refuse(reply):
+            self._stream(handler, reply)
 
     def _stream(self, h: _Handler, reply: Reply) -> None:
         h.start_sse()
@@ -474,6 +507,8 @@ class GeminiServer(ModelServer):
                 prompt = _user_text(parts)
         self.record(path, body, turn=turn, prompt=prompt)
         reply = self.next_reply() if turn else Reply.text('{"ok": true}')
+        if handler.refuse(reply):
+            return
         if "stream" not in path:
             parts = [{"text": "".join(reply.text_chunks)}] if reply.text_chunks else []
             handler._json(200, self._chunk(parts, final=True))

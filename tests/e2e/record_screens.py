@@ -2,10 +2,12 @@
 
     AGENTTUI_NPM_BIN=… python -m tests.e2e.record_screens [claude|codex|demo …]
 
-(``claude-starting``, ``codex-starting``, ``codex-unconfigured``, ``codex-asking``,
-``gemini-starting`` record just that one screen.)
+``<agent>-<scene>`` records one scene of an agent (see :func:`scenes`): ``claude-starting``,
+``claude-auto-mode``, ``codex-asking``, ``gemini-blocked`` (tests/e2e/record_blocked.py) …
 
-Each fixture is ``tests/fixtures/screens/<agent>/<state>[-variant].txt``: header lines
+Each fixture is ``tests/fixtures/screens/<agent>/<version>/<state>[-variant].txt`` (the
+version the CLI reports, so the screens of every release kept stay side by side; the demo
+agent's are ``demo/<state>.txt``): header lines
 (``title=…``, optional ``dead_status=…``, ``detail.<key>=…`` the expected detail), a line
 ``---``, then the screen exactly as ``capture-pane -p`` gave it. The moment of capture is
 chosen by what is on screen (markers the scripted model sends, the CLI's dialog texts),
@@ -17,13 +19,16 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+from tests.e2e.agents import npm_bin
 from tests.e2e.harness import AgentPane, git_project
 from tests.e2e.model_server import AnthropicServer, GeminiServer, OpenAIServer, Reply
 from tests.helpers import wait_until
@@ -62,6 +67,31 @@ ASK = {
 }
 
 
+@dataclass(frozen=True)
+class Screen:
+    """One screen the recorder captured, and what it was recorded as."""
+
+    agent: str
+    name: str  # <state>[-variant]
+    lines: list[str]
+    title: str
+    dead: tuple[int | None, int | None] | None  # (status, signal) of a dead pane
+    detail: dict[str, str]
+
+
+_sinks: list[Callable[[Screen], None]] = []
+
+
+@contextlib.contextmanager
+def captured(sink: Callable[[Screen], None]) -> Iterator[None]:
+    """Hand every screen to ``sink`` instead of writing fixtures (the drift check)."""
+    _sinks.append(sink)
+    try:
+        yield
+    finally:
+        _sinks.remove(sink)
+
+
 def save(
     agent: str,
     state: str,
@@ -73,15 +103,42 @@ def save(
     """Write the pane's screen now (or ``seen``: a screen and title captured earlier)."""
     info = pane.refresh()
     lines, title = seen if seen is not None else (pane.screen(), info.title)
+    if _sinks:
+        dead = (info.dead_status, info.dead_signal) if info.dead else None
+        _sinks[-1](Screen(agent, state, lines, title, dead, detail))
+        return
     header = [f"title={title}"]
     if info.dead:
         header.append(f"dead_status={info.dead_status}")
         header.append(f"dead_signal={info.dead_signal}")
     header += [f"detail.{key}={value}" for key, value in detail.items()]
-    path = FIXTURES / agent / f"{state}.txt"
+    path = fixture_dir(agent) / f"{state}.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join([*header, "---", *lines]) + "\n", encoding="utf-8")
     print(f"recorded {path.relative_to(FIXTURES)}")
+
+
+def cli_version(agent: str) -> str:
+    """The version the installed CLI reports (``2.1.332 (Claude Code)`` → ``2.1.332``)."""
+    done = subprocess.run(
+        [npm_bin(agent), "--version"], capture_output=True, text=True, timeout=60, check=True
+    )
+    match = re.search(r"\d+\.\d+\.\d+\S*", done.stdout)
+    if match is None:
+        raise SystemExit(f"{agent} --version printed no version: {done.stdout!r}")
+    return match.group(0)
+
+
+def fixture_dir(agent: str) -> Path:
+    """Where this agent's screens go: per installed version, except our own demo agent's."""
+    if agent == "demo":
+        return FIXTURES / "demo"
+    if agent not in _versions:
+        _versions[agent] = cli_version(agent)
+    return FIXTURES / agent / _versions[agent]
+
+
+_versions: dict[str, str] = {}
 
 
 def first_screen(
@@ -104,8 +161,20 @@ def first_screen(
     return found[0]
 
 
+class StuckOnScreen(Exception):
+    """A scene waited for a text that never showed (a release changed its screens)."""
+
+    def __init__(self, agent: str, needle: str, lines: list[str], title: str) -> None:
+        super().__init__(f"{agent}: {needle!r} never showed; the screen:\n" + "\n".join(lines))
+        self.agent, self.needle, self.lines, self.title = agent, needle, lines, title
+
+
 def on_screen(pane: AgentPane, needle: str, timeout: float = 60) -> None:
-    pane.wait_screen(needle, timeout=timeout)
+    try:
+        pane.wait_screen(needle, timeout=timeout)
+    except AssertionError:
+        info = pane.refresh()
+        raise StuckOnScreen(pane.profile.name, needle, pane.screen(), info.title) from None
 
 
 def title_matches(pane: AgentPane, check: Callable[[str], bool], timeout: float = 30) -> None:
@@ -175,7 +244,29 @@ def record_claude(driver: TmuxDriver, root: Path) -> None:
         hold.set()
         quit_agent(driver, pane)
         save("claude", "exited", pane)
-    record_claude_starting(driver, root)
+
+
+def record_claude_auto_mode(driver: TmuxDriver, root: Path) -> None:
+    """Claude Code in its own default mode ("auto" in 2.1.3xx) through a gateway: a command
+    its server-side check must judge brings up "Auto mode can't check actions…"."""
+    with AnthropicServer() as server:
+        server.script(Reply.bash("git push origin main"), Reply.text("Pushed."))
+        pane = AgentPane.claude(driver, server, root, name="auto", permission_mode=None)
+        on_screen(pane, "for agents")  # the footer: "⏵⏵ auto mode on … · ← for agents"
+        if "auto mode on" not in "\n".join(pane.screen()):
+            print("claude: no auto mode in this release; no auto-mode dialog to record")
+            driver.kill(pane.pane.pane_id)
+            return
+        pane.send("push it")
+        on_screen(pane, "Auto mode can't check actions")
+        save(
+            "claude",
+            "blocked-auto-mode",
+            pane,
+            reason="auto_mode_unavailable",
+            message="Auto mode can't check actions in this session",
+        )
+        driver.kill(pane.pane.pane_id)
 
 
 def record_codex(driver: TmuxDriver, root: Path) -> None:
@@ -219,9 +310,6 @@ def record_codex(driver: TmuxDriver, root: Path) -> None:
         hold.set()
         quit_agent(driver, pane)
         save("codex", "exited", pane)
-    record_codex_starting(driver, root)
-    record_codex_unconfigured(driver, root)
-    record_codex_asking(driver, root)
 
 
 def record_starting(
@@ -350,7 +438,6 @@ def record_gemini(driver: TmuxDriver, root: Path) -> None:
         on_screen(pane, "All done.")
         quit_agent(driver, pane)
         save("gemini", "exited", pane)
-    record_gemini_starting(driver, root)
 
 
 def record_demo(driver: TmuxDriver, root: Path) -> None:
@@ -376,6 +463,47 @@ def record_demo(driver: TmuxDriver, root: Path) -> None:
     driver.send_keys(info.pane_id, "C-c")
 
 
+def record_blocked(agent: str) -> Scene:
+    """The blocked screens (limits, auth errors, menus): tests/e2e/record_blocked.py."""
+    from tests.e2e import record_blocked as blocked
+
+    recorders: dict[str, Scene] = {
+        "claude": blocked.record_claude_blocked,
+        "codex": blocked.record_codex_blocked,
+        "gemini": blocked.record_gemini_blocked,
+    }
+    return recorders[agent]
+
+
+Scene = Callable[[TmuxDriver, Path], None]
+
+
+def scenes(agent: str) -> dict[str, Scene]:
+    """Each agent's scenes by name, in recording order: ``<agent>`` records them all,
+    ``<agent>-<scene>`` one (the drift check runs them one by one)."""
+    return {
+        "claude": {
+            "main": record_claude,
+            "starting": record_claude_starting,
+            "auto-mode": record_claude_auto_mode,
+            "blocked": record_blocked("claude"),
+        },
+        "codex": {
+            "main": record_codex,
+            "starting": record_codex_starting,
+            "unconfigured": record_codex_unconfigured,
+            "asking": record_codex_asking,
+            "blocked": record_blocked("codex"),
+        },
+        "gemini": {
+            "main": record_gemini,
+            "starting": record_gemini_starting,
+            "blocked": record_blocked("gemini"),
+        },
+        "demo": {"main": record_demo},
+    }[agent]
+
+
 @contextlib.contextmanager
 def recording() -> Iterator[tuple[TmuxDriver, Path]]:
     """A private tmux server and a scratch root (state and config in it) for recording."""
@@ -393,20 +521,13 @@ def recording() -> Iterator[tuple[TmuxDriver, Path]]:
             driver.close()
 
 
-def main(agents: list[str]) -> None:
+def main(names: list[str]) -> None:
     with recording() as (driver, root):
-        for agent in agents:
-            {
-                "claude": record_claude,
-                "codex": record_codex,
-                "gemini": record_gemini,
-                "demo": record_demo,
-                "claude-starting": record_claude_starting,
-                "codex-starting": record_codex_starting,
-                "codex-unconfigured": record_codex_unconfigured,
-                "gemini-starting": record_gemini_starting,
-                "codex-asking": record_codex_asking,
-            }[agent](driver, root)
+        for name in names:
+            agent, _, scene = name.partition("-")
+            chosen = scenes(agent)
+            for each in [chosen[scene]] if scene else list(chosen.values()):
+                each(driver, root)
 
 
 if __name__ == "__main__":

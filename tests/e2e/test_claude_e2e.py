@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TmuxServer
+from tests.e2e.agents import npm_bin
 from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import AnthropicServer, Reply
 from tests.helpers import wait_until
@@ -38,16 +39,23 @@ def cli(server: TmuxServer, *args: str, timeout: float = 90) -> tuple[int, dict[
     return done.returncode, json.loads(lines[-1]) if lines else {"stderr": done.stderr}
 
 
+@pytest.mark.parametrize("release", ["current", "pinned"])
 def test_claude_approve_cycle_with_hooks(
-    driver: TmuxDriver, anthropic: AnthropicServer, tmp_path: Path, tmux_server: TmuxServer
+    driver: TmuxDriver,
+    anthropic: AnthropicServer,
+    tmp_path: Path,
+    tmux_server: TmuxServer,
+    release: str,
 ) -> None:
+    """Also on the older pinned release (tests/agent-clis.txt): a smoke test of both."""
     hold = threading.Event()
     anthropic.script(
         Reply.streaming("Thinking it over, marker-k7", hold),
         Reply.bash("touch approved-q3.txt"),
         Reply.text("All done, marker-z9."),
     )
-    agent = AgentPane.claude(driver, anthropic, tmp_path, name="c1")
+    binary = npm_bin("claude", release=release)
+    agent = AgentPane.claude(driver, anthropic, tmp_path, name="c1", binary=binary)
     try:
         agent.wait_state("idle")
         assert agent.send("first prompt p-1").submitted
@@ -63,6 +71,7 @@ def test_claude_approve_cycle_with_hooks(
         assert reading.state == "awaiting_approval"
         assert reading.detail["command"] == "touch approved-q3.txt"
         assert reading.detail["tool"] == "Bash"
+        assert reading.detail["policy"] == "no rule decides this request"
         assert not (agent.project / "approved-q3.txt").exists()
 
         code, approved = cli(tmux_server, "approve", "c1")

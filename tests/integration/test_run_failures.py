@@ -380,7 +380,8 @@ def test_a_run_waiting_for_an_approval_says_so_and_goes_on_once_approved(
         timeout=60,
         message="the run to report the approval it waits for",
     )
-    assert waiting.startswith(f"{run_id}-main (%") and waiting.endswith("is awaiting_approval")
+    assert waiting.startswith(f"{run_id}-main (%")
+    assert waiting.endswith("is awaiting_approval: touch approved.txt")  # and on what
     assert f"[waiting: {waiting}]" in agenttui("runs").stdout
     agenttui("approve", f"{run_id}-main")
     summary = wait_for_end(run_id)

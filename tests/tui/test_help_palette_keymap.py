@@ -77,6 +77,33 @@ async def test_waiting_agent_notifies_and_rings(
         assert any("later is waiting: true" in message for message in messages)
 
 
+async def test_an_agent_blocked_on_an_unknown_dialog_notifies_rings_and_says_so(
+    driver: TmuxDriver, tmp_path: Path
+) -> None:
+    """Never silent: a dialog no rule knows (the demo agent's approval under a profile
+    without that rule) rings like an approval, and the tile says BLOCKED."""
+    from tests.integration.test_never_silent import demo_without_its_dialog_rule
+    from tests.tui.test_agents_screen import open_agents, tile_of
+    from workflows.agents.profiles import load_profile
+
+    agent = demo_without_its_dialog_rule()
+    app = build_app(driver.socket, driver.session)
+    rings: list[int] = []
+    app.bell = lambda: rings.append(1)  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: app._known_waiting is not None, message="first poll")
+        (tmp_path / "b").mkdir()
+        argv = [*load_profile(agent).launch_argv(), "Then run command `true` [work 0.1s]"]
+        driver.spawn(argv, name="stuck", agent=agent, cwd=str(tmp_path / "b"))
+        await until(pilot, lambda: rings, message="the bell", timeout=20)
+        messages = [notification.message for notification in app._notifications]
+        assert any("stuck is waiting: Esc to cancel" in message for message in messages)
+        await open_agents(pilot, app, ["stuck"])
+        tile = tile_of(app, "stuck")
+        assert tile is not None and "BLOCKED" in str(tile.border_subtitle)
+        assert tile.has_class("-waiting")
+
+
 async def test_bell_can_be_turned_off(driver: Any, tmp_path: Path) -> None:
     write_config(tmp_path, "[tui]\nbell = false\n")
     app = build_app(driver.socket, driver.session)

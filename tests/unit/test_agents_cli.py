@@ -34,9 +34,26 @@ def test_claude_hook_records_event_and_stays_silent() -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""  # no policy verdict: Claude shows its own dialog
-    [event] = events_for_agent(Store(), "w1")
+    event, left = events_for_agent(Store(), "w1")
     assert (event["kind"], event["pane_id"]) == ("permission", "%7")
     assert event["payload"]["tool_input"]["command"] == "rm -rf build"
+    # ...and says the dialog is a person's now (the classifier reports awaiting_approval).
+    assert (left["kind"], left["pane_id"]) == ("undecided", "%7")
+    assert left["payload"] == {"reason": "no rule decides this request", "by": "default"}
+
+
+def test_claude_pre_tool_hook_records_the_tool_call_start_without_its_input() -> None:
+    payload = {
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Write",
+        "tool_use_id": "toolu_1",
+        "tool_input": {"file_path": "/tmp/x", "content": "big" * 1000},
+    }
+    done = agenttui("hook", "--pane", "w2", "claude", stdin=json.dumps(payload))
+    assert done.returncode == 0, done.stderr
+    [event] = events_for_agent(Store(), "w2")
+    assert event["kind"] == "tool_start"
+    assert event["payload"] == {"tool_name": "Write", "tool_use_id": "toolu_1"}
 
 
 def test_codex_notify_hook_takes_json_argument() -> None:

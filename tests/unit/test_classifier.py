@@ -136,3 +136,51 @@ def test_an_agent_that_reported_hooks_is_not_starting() -> None:
     session = HookEvent("session_start", {}, 5.0)
     assert classify(PROFILE, typed, "", [session], 9.0).state is AgentState.IDLE
     assert classify(PROFILE, typed, "", [session], 0.1).state is AgentState.WORKING
+
+
+BOXED = parse_profile(
+    {
+        "name": "boxed",
+        "command": ["toy"],
+        "ready": "^> ",
+        "quiescence_s": 2.0,
+        "blocked_after_s": 5.0,
+        "input_box": {"screen": "^> ", "last_lines": 2},
+        "rules": [
+            {"state": "working", "title": "Working"},
+            {"state": "idle", "screen": "^> $", "last_lines": 2},
+        ],
+    },
+    Path("boxed.toml"),
+)
+DIALOG = ["output", "╭──────────╮", "│ Keep trying? 1. Yes 2. Stop │", "╰──────────╯"]
+
+
+def test_an_unknown_dialog_is_blocked_once_quiet_with_its_last_lines() -> None:
+    early = classify(BOXED, DIALOG, "", [], 1.0)
+    assert (early.state, early.recheck_in) == (AgentState.STARTING, 4.0)  # may still be drawing
+    started = [HookEvent("session_start", {}, 9.0)]
+    assert classify(BOXED, DIALOG, "", started, 1.0).state is AgentState.WORKING
+    reading = classify(BOXED, DIALOG, "", [], 5.0)
+    assert reading.state is AgentState.BLOCKED
+    assert reading.detail == {
+        "reason": "unrecognised",
+        "message": "╰──────────╯",
+        "lines": DIALOG,
+    }
+    # Hooks cannot vouch for it: an old "stop" or "submit" does not make it idle or working.
+    old = [HookEvent("stop", {}, 30.0), HookEvent("submit", {}, 40.0)]
+    assert classify(BOXED, DIALOG, "", old, 5.0).state is AgentState.BLOCKED
+
+
+def test_a_title_that_says_working_does_not_hide_a_dialog() -> None:
+    """Gemini CLI's title stays "Working…" while its usage-limit dialog waits."""
+    assert classify(BOXED, DIALOG, "✦ Working… (app)", [], 5.0).state is AgentState.BLOCKED
+    typed = ["output", "> half a prompt"]  # the box is there: the title may say what it likes
+    assert classify(BOXED, typed, "✦ Working… (app)", [], 9.0).state is AgentState.WORKING
+    assert classify(BOXED, typed, "", [], 9.0).state is AgentState.IDLE
+
+
+def test_profiles_without_an_input_box_keep_quiet_screens_idle() -> None:
+    started = [HookEvent("session_start", {}, 60.0)]
+    assert classify(PROFILE, DIALOG, "", started, 60.0).state is AgentState.IDLE

@@ -21,7 +21,7 @@ from workflows.tmux.mirror import Mirror
 from workflows.tmux.mirror_screen import PaneModel
 
 APPROVABLE = ("awaiting_approval", "trust")
-INTERRUPTIBLE = ("working", "awaiting_approval", "asking", "starting", "unknown")
+INTERRUPTIBLE = ("working", "awaiting_approval", "asking", "blocked", "starting", "unknown")
 TILE_ACTIONS = ("tile", "attach", "open_log", "talk", "kill", "close")
 
 

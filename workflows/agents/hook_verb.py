@@ -24,9 +24,13 @@ def handle_hook(agent_kind: str, name: str, raw: str) -> dict[str, Any] | None:
     if not isinstance(payload, dict):
         payload = {"value": payload}
     if payload.get("hook_event_name") == "PreToolUse":  # Claude Code and Codex alike
-        # Every tool call, so not stored as an event: only the deny-list answers it.
+        # Every tool call: stored without its input (a Write's content can be large) so a
+        # dialog drawn next is known to be the policy's until its PermissionRequest answers
+        # (workflows/agents/policy_wait.py); only the deny-list answers it.
         from workflows.approvals.hook import pre_tool_verdict
 
+        started = {key: payload[key] for key in ("tool_name", "tool_use_id") if key in payload}
+        record_event(Store(), agent=name, kind="tool_start", payload=started)
         return pre_tool_verdict(name, payload, agent_kind)
     if agent_kind == "claude":
         event_name = str(payload.get("hook_event_name", ""))

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from workflows.agents.policy_wait import PERMISSION_HOOK_TIMEOUT_S
 from workflows.agents.state import HookEvent
 from workflows.paths import agenttui_argv, state_dir
 from workflows.store import Store
@@ -26,7 +27,8 @@ CREATE TABLE IF NOT EXISTS agent_events (
     server TEXT NOT NULL,      -- tmux socket path + server pid ($TMUX), '' if unknown
     pane_id TEXT NOT NULL,     -- $TMUX_PANE, e.g. %3
     agent TEXT NOT NULL,       -- agent name given to the hook (--pane)
-    kind TEXT NOT NULL,        -- submit | stop | permission | notification | tool_done | ...
+    kind TEXT NOT NULL,        -- submit | stop | tool_start | permission | answered |
+                               -- undecided | notification | tool_done | ...
     payload TEXT NOT NULL,     -- the hook's JSON, as received
     at REAL NOT NULL           -- unix time
 );
@@ -148,6 +150,9 @@ def claude_settings(name: str, *, directory: Path | None = None) -> Path:
         else [{"matcher": "*", "hooks": [hook]}]
         for event in CLAUDE_EVENTS
     }
+    # The policy's budget: its dialog is a person's once this has passed (policy_wait).
+    decide = {**hook, "timeout": PERMISSION_HOOK_TIMEOUT_S}
+    hooks["PermissionRequest"] = [{"hooks": [decide]}]
     hooks["Notification"] = [{"matcher": "permission_prompt|elicitation_dialog", "hooks": [hook]}]
     # The hard deny-list also covers what Claude runs without asking (workflows/approvals).
     hooks["PreToolUse"] = [{"matcher": "*", "hooks": [hook]}]

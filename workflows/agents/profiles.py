@@ -28,7 +28,8 @@ class StateRule:
     """A screen rule: when ``screen`` (and ``title``, if given) match, the agent is in ``state``.
 
     ``screen`` is searched in the last ``last_lines`` non-empty lines of the screen (all
-    when 0). ``detail`` maps a detail key to a regex whose first group is the value.
+    when 0). ``detail`` maps a detail key to a regex whose first group that took part is the
+    value; ``reason`` is a fixed detail (why a ``blocked`` agent is blocked: ``usage_limit``…).
     """
 
     state: str
@@ -36,6 +37,7 @@ class StateRule:
     title: re.Pattern[str] | None = None
     last_lines: int = 0
     detail: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,16 @@ class Profile:
     """Keys that delete one row of the input box (e.g. ``C-u`` then ``BSpace``), sent once per
     row a failed send's text can take so it leaves nothing behind; on an empty box they must
     do nothing. Empty: the agent cannot be cleared (a failed send reports that)."""
+    input_box: StateRule | None = None
+    """Matches while the agent's input box is on screen, empty or not (``screen`` and
+    ``last_lines`` as in a rule). A quiet screen that shows neither it nor any rule's state
+    for ``blocked_after_s`` is ``blocked``: a dialog nobody recognised. None: never judged."""
+    blocked_after_s: float = 5.0
+
+    @property
+    def permission_hook(self) -> bool:
+        """The agent asks agenttui's policy through a hook before a person (Claude Code)."""
+        return self.hooks == "claude-settings"
 
     def shows_trust(self, lines: list[str]) -> bool:
         """Is the trust dialog on this screen (the latest thing drawn, with ``last_lines``)?"""
@@ -143,7 +155,7 @@ def _regex(value: Any, where: str) -> re.Pattern[str] | None:
 
 
 def _rule(raw: dict[str, Any], where: str) -> StateRule:
-    known = {"state", "screen", "title", "last_lines", "detail"}
+    known = {"state", "screen", "title", "last_lines", "detail", "reason"}
     unknown = set(raw) - known
     if unknown:
         raise AgentTuiError(f"{where}: unknown keys {sorted(unknown)}")
@@ -162,6 +174,7 @@ def _rule(raw: dict[str, Any], where: str) -> StateRule:
         title=_regex(raw.get("title"), f"{where}.title"),
         last_lines=int(raw.get("last_lines", 0)),
         detail={key: value for key, value in detail.items() if value is not None},
+        reason=str(raw.get("reason", "")),
     )
 
 
@@ -211,6 +224,14 @@ def _trust_answer(raw: Any, where: str) -> tuple[TrustAnswer | None, str]:
     return answer, ""
 
 
+def _input_box(raw: Any, where: str) -> StateRule | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or "screen" not in raw or set(raw) - {"screen", "last_lines"}:
+        raise AgentTuiError(f"{where}: input_box wants a table with screen (and last_lines)")
+    return _rule({"state": AgentState.IDLE.value, **raw}, f"{where}: input_box")
+
+
 def parse_profile(data: dict[str, Any], source: Path) -> Profile:
     where = str(source)
     name = str(data.get("name", source.stem))
@@ -255,6 +276,8 @@ def parse_profile(data: dict[str, Any], source: Path) -> Profile:
         permission_mode=mode,
         permission_args=_words(data.get("permission_args", []), f"{where}: permission_args"),
         permission_modes=modes,
+        input_box=_input_box(data.get("input_box"), where),
+        blocked_after_s=float(data.get("blocked_after_s", 5.0)),
     )
 
 

@@ -27,16 +27,20 @@ Every verb prints JSON with `--json`. Exit codes: 0 ok, 1 error, 2 usage, 3 time
 id like `%3`.
 
 States: `starting`, `idle` (waiting for input), `working`, `awaiting_approval` (blocked on a
-permission dialog: `detail.command` / `detail.file` says what for), `asking` (a question),
-`trust` (a folder-trust dialog), `exited` (`detail.status`), `unknown`.
+permission dialog agenttui's policy left to a person: `detail.command` / `detail.file` says
+what for; while the policy decides the agent reads `working`), `asking` (a question),
+`trust` (a folder-trust dialog), `blocked` (stuck on something only a person can clear:
+`detail.reason` is `usage_limit` (`detail.resets` when shown), `auth_error`, `menu`,
+`auto_mode_unavailable` or `unrecognised`; `detail.message`, and for an unrecognised screen
+`detail.lines`, say what is on it), `exited` (`detail.status`), `unknown`.
 
 - Start: `agenttui spawn --agent claude|codex|shell --name NAME --cwd DIR [--prompt TEXT]`
 - Send a prompt (verified: lands exactly once, or exit 4):
   `agenttui send NAME "TEXT"` (or `--file PATH`, or `-` for stdin).
 - State and screen: `agenttui read NAME --json`; all agents: `agenttui ls --json`.
-- Wait: `agenttui wait NAME --state idle,awaiting_approval --timeout 600 --json`
-  (exit 3 on timeout). Always wait for `awaiting_approval` too, or you may wait forever
-  on an agent that is blocked on a question for you.
+- Wait: `agenttui wait NAME --state idle,awaiting_approval,blocked --timeout 600 --json`
+  (exit 3 on timeout). Always wait for `awaiting_approval` and `blocked` too, or you may
+  wait forever on an agent that is stuck on a dialog for you.
 - Answer a permission dialog: `agenttui approve NAME` (once), `agenttui approve NAME
   --always`, `agenttui deny NAME`. They refuse when the agent is not awaiting approval.
   Read `detail.command` first and approve only what you would run yourself.
@@ -45,8 +49,9 @@ permission dialog: `detail.command` / `detail.file` says what for), `asking` (a 
 
 Loop for delegating a task:
 1. `agenttui spawn --agent codex --name reviewer --cwd "$PWD" --prompt "…"`
-2. `agenttui wait reviewer --state idle,awaiting_approval,exited --timeout 900 --json`
-3. If `awaiting_approval`: inspect `detail`, then `approve` or `deny`, and go to 2.
+2. `agenttui wait reviewer --state idle,awaiting_approval,blocked,exited --timeout 900 --json`
+3. If `awaiting_approval`: inspect `detail`, then `approve` or `deny`, and go to 2. If
+   `blocked`: tell the person what `detail` says (you cannot answer it), and go to 2.
 4. If `idle`: `agenttui read reviewer --json` for the answer (or read the file you asked
    it to write), then `send` the next prompt or `kill` it.
 """

@@ -11,8 +11,9 @@ when:
   ``%output``), or everything when the caller cannot tell;
 - a hook event arrived for it;
 - anything tmux reports about it changed (dead, exit status, title, size, command…);
-- a deadline passed: the quiescence time of an agent judged working only by its output,
-  or the grace period of a fresh hook (the two inputs of ``classify`` that age);
+- a deadline passed: the reading's own ``recheck_in`` (quiet time adding up to idle or
+  blocked, a permission hook's budget running out) or the grace period of a fresh hook
+  (the inputs of ``classify`` that age);
 - its profile file changed (profiles are re-read every ``PROFILE_RELOAD_S``);
 - it has not been read for about ``sweep_s`` (a safety sweep: a ``%output`` lost while the
   control connection reconnected must not leave a pane's state stale for ever). Each pane's
@@ -208,23 +209,15 @@ class StatePoller:
         idle_seconds = max(0.0, now - changed_at)
         reading = classify(profile, lines, pane.title, events, idle_seconds)
         recheck_at = min(
-            _recheck_at(reading, profile, events, now, changed_at),
+            _recheck_at(reading, events, now),
             now + self.sweep_s * _spread(pane.pane_id),
         )
         return _Tracked(pane, reading, digest, changed_at, recheck_at)
 
 
-def _recheck_at(
-    reading: StateReading,
-    profile: Profile,
-    events: list[HookEvent],
-    now: float,
-    changed_at: float,
-) -> float:
+def _recheck_at(reading: StateReading, events: list[HookEvent], now: float) -> float:
     """When the same inputs would classify differently by age alone."""
-    at = math.inf
-    if reading.source == "quiescence" and reading.state is AgentState.WORKING:
-        at = changed_at + profile.quiescence_s
+    at = math.inf if reading.recheck_in is None else now + max(0.0, reading.recheck_in)
     fresh = [event.age_s for event in events if event.age_s < HOOK_GRACE_S]
     if fresh:
         at = min(at, now + HOOK_GRACE_S - min(fresh))

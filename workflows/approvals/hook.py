@@ -38,8 +38,12 @@ def permission_verdict(agent: str, payload: dict[str, Any]) -> dict[str, Any] | 
     A broken policy file never blocks an agent silently: the error goes to the hook's
     stderr (Claude Code shows it) and the request is left to a person.
     """
+    from workflows.agents.hooks import record_event
+    from workflows.store import Store
+
     call = _tool_call(payload)
     if call is None:
+        _left_to_person(agent, "the request names no tool (malformed hook payload)")
         return None
     tool, tool_input, directory = call
     worktree = worktree_for(directory, pane_run_id())
@@ -47,24 +51,32 @@ def permission_verdict(agent: str, payload: dict[str, Any]) -> dict[str, Any] | 
         decision = decide(tool, tool_input, directory, agent, worktree=worktree)
     except AgentTuiError as error:
         print(f"agenttui approvals: {error}", file=sys.stderr)
+        _left_to_person(agent, f"the policy could not be read: {error}")
         return None
-    if decision.final:
-        # The dialog is handled and the agent goes on (a refusal goes back to the model).
-        from workflows.agents.hooks import record_event
-        from workflows.store import Store
-
-        record_event(
-            Store(),
-            agent=agent,
-            kind="answered",
-            payload={"action": f"policy-{decision.behavior}", "by": decision.decided_by},
-        )
+    if not decision.final:
+        _left_to_person(agent, decision.reason, decision.decided_by)
+        return None
+    # The dialog is handled and the agent goes on (a refusal goes back to the model).
+    record_event(
+        Store(),
+        agent=agent,
+        kind="answered",
+        payload={"action": f"policy-{decision.behavior}", "by": decision.decided_by},
+    )
     if decision.behavior == "allow":
         return {"behavior": "allow"}
     if decision.behavior == "deny":
         message = f"agenttui policy refused this ({decision.decided_by}: {decision.reason})"
         return {"behavior": "deny", "message": message}
     return None
+
+
+def _left_to_person(agent: str, reason: str, by: str = "") -> None:
+    """Tell the classifier the policy will not answer this dialog: it is a person's now."""
+    from workflows.agents.hooks import record_event
+    from workflows.store import Store
+
+    record_event(Store(), agent=agent, kind="undecided", payload={"reason": reason, "by": by})
 
 
 def pre_tool_verdict(

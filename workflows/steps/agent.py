@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from workflows.agents.hooks import recent_events
 from workflows.agents.observe import read_state
 from workflows.agents.profiles import Profile, load_profile
-from workflows.agents.state import AgentState
+from workflows.agents.state import AgentState, StateReading
 from workflows.definitions.placeholders import render
 from workflows.errors import NotDelivered
 from workflows.steps.base import StepContext, StepFailed, StepResult
@@ -175,6 +175,7 @@ def _wait_for_turn(
     deadline = time.monotonic() + ctx.step.effective_timeout()
     settled, seen_working, told_person = 0, False, False
     last_state: AgentState | None = None
+    stuck: StateReading | None = None
     idle_since: float | None = None
     while time.monotonic() < deadline:
         pane = driver.resolve(pane.pane_id)
@@ -189,12 +190,16 @@ def _wait_for_turn(
             )
         if state.needs_person != told_person:  # `agenttui runs` shows who waits for whom
             waiting = (
-                f"{pane.name} ({pane.pane_id}) is {state.value}" if state.needs_person else None
+                f"{pane.name} ({pane.pane_id}) is {reading.summary()}"
+                if state.needs_person
+                else None
             )
             ctx.runs.update_context(ctx.run.id, attention=waiting)
             if waiting:
-                ctx.event("attention", f"{waiting}: {reading.detail}", pane=pane.pane_id)
+                shown = "".join(f"\n  | {line}" for line in reading.detail.get("lines", []))
+                ctx.event("attention", f"{waiting}; a person is needed{shown}", pane=pane.pane_id)
         told_person = state.needs_person
+        stuck = reading if state.needs_person else None
         seen_working = seen_working or state == AgentState.WORKING
         if output is not None:
             finished = output.is_file() and state == AgentState.IDLE
@@ -214,6 +219,7 @@ def _wait_for_turn(
                 return False
         ctx.sleep()
     what = f"writing {ctx.step.output}" if output is not None else "finishing its turn"
+    why = f" (it was waiting for a person: {stuck.summary()})" if stuck is not None else ""
     raise StepFailed(
-        f"agent {pane.name} did not finish {what} within {ctx.step.effective_timeout():.0f}s"
+        f"agent {pane.name} did not finish {what} within {ctx.step.effective_timeout():.0f}s{why}"
     )

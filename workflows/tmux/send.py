@@ -65,6 +65,8 @@ Enter or the clear keys (Gemini CLI runs a model call of its own after each turn
 KEYS_PER_COMMAND = 100
 BUSY = (AgentState.WORKING, AgentState.AWAITING_APPROVAL, AgentState.ASKING, AgentState.TRUST)
 NOT_READY = (*BUSY, AgentState.STARTING)  # a starting agent may draw its box before it reads keys
+# Not BLOCKED: a usage limit or an auth error leaves the input box there to retry in; a blocking
+# dialog hides it, and preflight waits for an empty box anyway.
 SUBMITTED = (AgentState.AWAITING_APPROVAL, AgentState.ASKING)
 """States that confirm a submit by themselves (their dialog hides the input box). Working
 does not: every known agent shows its box empty while it works, and Gemini CLI says
