@@ -72,12 +72,11 @@ case "$mode" in
         echo "$specs" >"$prefix/.specs"
       fi
     done <tests/agent-clis.txt
-    # The e2e suite drives AGENTTUI_NPM_BIN; tests that name a set use _CURRENT / _PINNED.
-    # Interim: the pinned set until the start-up answers Claude Code 2.1.3xx's folder trust
-    # ("No, exit" selected first), which the current set's e2e tests need.
+    # The e2e suite drives the current set (AGENTTUI_NPM_BIN); tests that name a set use
+    # AGENTTUI_NPM_BIN_CURRENT / AGENTTUI_NPM_BIN_PINNED (the older release's smoke tests).
     export AGENTTUI_NPM_BIN_CURRENT="$root/tests/.npm/current/node_modules/.bin"
     export AGENTTUI_NPM_BIN_PINNED="$root/tests/.npm/pinned/node_modules/.bin"
-    export AGENTTUI_NPM_BIN="$AGENTTUI_NPM_BIN_PINNED"
+    export AGENTTUI_NPM_BIN="$AGENTTUI_NPM_BIN_CURRENT"
     export PATH="$root/.venv/bin:$PATH"
     .venv/bin/ruff check .
     .venv/bin/mypy

@@ -111,4 +111,8 @@ def test_trust_events_alone_do_not_make_a_silent_screen_ready() -> None:
     profile = load_profile("claude")
     blank_but_text = ["Loading…"]
     answered = events(("trust_answered", 10.0, {"keys": ["Enter"]}))
-    assert classify(profile, blank_but_text, "", answered, 60.0).state is AgentState.STARTING
+    assert classify(profile, blank_but_text, "", answered, 4.0).state is AgentState.STARTING
+    # Never silent: still the same unknown screen once quiet for blocked_after_s, a person
+    # is told (a start-up stuck on a screen nobody recognises).
+    stuck = classify(profile, blank_but_text, "", answered, profile.blocked_after_s)
+    assert stuck.state is AgentState.BLOCKED

@@ -157,14 +157,14 @@ def classify(
         if hook is not None and hook[1] is seen[0]:
             detail.update(hook[2])  # the hook's payload is exact; the screen may be wrapped
         return StateReading(seen[0], detail, "screen")
+    heard = any(event.kind not in TRUST_EVENTS for event in events)
     if seen is None and _unrecognised(profile, lines):
-        return _quiescence(profile, lines, idle_seconds, started=bool(events))  # hooks lag it
+        return _quiescence(profile, lines, idle_seconds, started=heard)  # hooks lag a dialog
     hook = _hook_or_none(ordered)
     if hook is not None:
         return _combine(hook, seen)
     if seen is not None:
         return StateReading(seen[0], seen[1], "screen")
-    heard = any(event.kind not in TRUST_EVENTS for event in events)
     return _quiescence(profile, lines, idle_seconds, started=heard)
 
 
