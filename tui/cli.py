@@ -164,6 +164,8 @@ def _run(args: argparse.Namespace, handler: Any) -> int:
         return _fail(args, str(error), error.exit_code)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        raise  # the reader left: main() ends quietly
     except sqlite3.Error as error:  # a locked store, a full disk: never a traceback
         from workflows.store import store_problem
 

@@ -10,6 +10,7 @@ from workflows import git
 from workflows.definitions.placeholders import render
 from workflows.github import check_credentials, create_pull_request
 from workflows.steps.base import StepContext, StepFailed, StepResult
+from workflows.untrusted import inert
 
 
 def _not_run_note(values: dict[str, str]) -> str:
@@ -26,8 +27,9 @@ def _not_run_note(values: dict[str, str]) -> str:
 def run_pull_request(ctx: StepContext) -> StepResult:
     step, values = ctx.step, ctx.values
     branch, base = values["branch"], step.base or values["base"]
-    title = render(step.title or "{group}", values).strip() or values["group"]
-    body = render(step.body or "{issue_ids}", values) + _not_run_note(values)
+    # Issue titles end up in the commit message (printed raw by `git log`) and on GitHub.
+    title = inert(render(step.title or "{group}", values).strip() or values["group"])
+    body = inert(render(step.body or "{issue_ids}", values) + _not_run_note(values))
     github_repo = values.get("github_repo") or ""
     if not github_repo:
         raise StepFailed(
