@@ -87,6 +87,7 @@ def cli_round(counts: Counter[str], tmp: Path, seed: int, issues: int, huge: int
 def demo_runs(counts: Counter[str], tmp: Path, runs: int, seed: int) -> list[float]:
     socket = f"agenttui-fuzz-{uuid.uuid4().hex[:8]}"
     os.environ["AGENTTUI_TMUX_SOCKET"] = socket
+    (tmp / "project").mkdir()
     project = make_project(tmp / "project")
     forge = Forge(remote=project.remote).start()
     os.environ.update(GITHUB_API_URL=forge.url, GITHUB_TOKEN=forge.token)
