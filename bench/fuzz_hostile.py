@@ -34,6 +34,7 @@ from tests.hostile_issues import (  # noqa: E402
     check_terminal_text,
     hostile_issues,
     hostile_text,
+    toml_string,
     write_issue_folder,
 )
 from workflows.forge import Forge  # noqa: E402
@@ -56,7 +57,6 @@ def verb(counts: Counter[str], *args: str) -> subprocess.CompletedProcess[str]:
     counts[f"exit {result.returncode}"] += 1
     counts["tracebacks"] += "Traceback" in result.stderr
     counts["terminal escapes"] += bool(check_terminal_text(result.stdout + result.stderr))
-    counts["skipped files named"] += result.stderr.count("agenttui: skipped ")
     if "--json" in args and result.stdout.strip():
         try:
             json.loads(result.stdout.splitlines()[-1])
@@ -73,6 +73,7 @@ def cli_round(counts: Counter[str], tmp: Path, seed: int, issues: int, huge: int
     counts["issue files"] += len(hostile)
     (tmp / "config" / "config.toml").write_text(f"[local]\npath = {json.dumps(str(folder))}\n")
     listed = verb(counts, "issues", "--json")
+    counts["skipped files named"] += listed.stderr.count("agenttui: skipped ")
     identifiers = [issue["identifier"] for issue in json.loads(listed.stdout or "[]")]
     counts["issues listed"] += len(identifiers)
     verb(counts, "issues")
@@ -96,8 +97,8 @@ def demo_runs(counts: Counter[str], tmp: Path, runs: int, seed: int) -> list[flo
     folder = tmp / "run-issues"
     folder.mkdir()
     for number in range(1, runs + 1):
-        title = json.dumps(hostile_text(rng, canary, 60).replace("\n", " "))
-        body = json.dumps(hostile_text(rng, canary, 4000))
+        title = toml_string(hostile_text(rng, canary, 60).replace("\n", " "))
+        body = toml_string(hostile_text(rng, canary, 4000))
         text = f'id = "RUN-{number}"\ntitle = {title}\ndescription = {body}\n'
         (folder / f"RUN-{number}.toml").write_text(text, encoding="utf-8")
     (tmp / "config" / "config.toml").write_text(f"[local]\npath = {json.dumps(str(folder))}\n")
@@ -114,6 +115,8 @@ def demo_runs(counts: Counter[str], tmp: Path, runs: int, seed: int) -> list[flo
             durations.append(time.monotonic() - started)
             summary = json.loads(result.stdout.splitlines()[-1]) if result.stdout else {}
             counts[f"run {summary.get('status', 'error')}"] += 1
+            if summary.get("status") != "succeeded":
+                print(f"run RUN-{number}: {result.stderr.strip()[-500:]}", file=sys.stderr)
             worktree = Path(str(summary.get("worktree", "")))
             log = worktree / ".demo-agent" / "prompts.jsonl"
             prompts = log.read_text(encoding="utf-8").splitlines() if log.is_file() else []
@@ -121,7 +124,7 @@ def demo_runs(counts: Counter[str], tmp: Path, runs: int, seed: int) -> list[flo
             counts["prompts with control characters"] += sum(
                 bool(check_terminal_text(json.loads(line)["text"])) for line in prompts
             )
-            verb(counts, "log", summary.get("run", "?"))
+            verb(counts, "log", str(summary.get("id") or summary.get("run") or "?"))
         counts["canary created"] += canary.exists()
     finally:
         forge.stop()
@@ -166,6 +169,7 @@ def main() -> int:
         or counts["bad json"]
         or counts["canary created"]
         or counts["prompts with control characters"]
+        or counts["run succeeded"] != args.runs
     )
     return 0 if clean else 1
 

@@ -77,7 +77,7 @@ def hostile_text(rng: random.Random, canary: Path, size: int, *, surrogates: boo
     return "".join(parts)
 
 
-def _toml_string(text: str) -> str:
+def toml_string(text: str) -> str:
     """A TOML basic string: json escapes C0 controls as TOML does; DEL must be escaped too;
     the rest stays raw (json's surrogate-pair escapes for emoji are not valid TOML)."""
     return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
@@ -103,12 +103,12 @@ def hostile_issues(
         ]
         if kind == 1:  # TOML, every character escaped the TOML way
             raw = (
-                f"id = {_toml_string(identifier)}\ntitle = {_toml_string(title)}\n"
-                f"labels = [{', '.join(_toml_string(label) for label in labels)}]\n"
-                f"description = {_toml_string(body)}\n"
+                f"id = {toml_string(identifier)}\ntitle = {toml_string(title)}\n"
+                f"labels = [{', '.join(toml_string(label) for label in labels)}]\n"
+                f"description = {toml_string(body)}\n"
             ).encode("utf-8", "surrogatepass")
         else:  # Markdown: raw control bytes in the heading and body
-            raw = f"+++\nid = {_toml_string(identifier)}\n+++\n# {title}\n\n{body}\n".encode(
+            raw = f"+++\nid = {toml_string(identifier)}\n+++\n# {title}\n\n{body}\n".encode(
                 "utf-8", "surrogatepass"
             )
         issues.append(HostileIssue(identifier, raw, title))

@@ -96,15 +96,25 @@ class LocalSource:
         for issue in self._all():
             if issue.identifier.casefold() == issue_id.casefold():
                 return issue
-        raise UsageError(f"no issue {issue_id} in {self.folder}")
+        raise UsageError(f"no issue {issue_id} in {self.folder}{self._skipped()}")
 
     def get_issues(self, issue_ids: list[str]) -> list[Issue]:
         wanted = {issue_id.casefold() for issue_id in issue_ids}
         found = [i for i in self._all() if i.identifier.casefold() in wanted]
         if len(found) != len(wanted):
             missing = wanted - {i.identifier.casefold() for i in found}
-            raise UsageError(f"no issue {', '.join(sorted(missing)).upper()} in {self.folder}")
+            raise UsageError(
+                f"no issue {', '.join(sorted(missing)).upper()} in {self.folder}{self._skipped()}"
+            )
         return found
+
+    def _skipped(self) -> str:
+        """The files the last read skipped, for a "no issue" message: the one asked for may
+        be among them."""
+        if not self.problems:
+            return ""
+        more = f" (and {len(self.problems) - 3} more)" if len(self.problems) > 3 else ""
+        return "; files skipped: " + "; ".join(self.problems[:3]) + more
 
     def _record(self, issue_id: str, kind: str, payload: dict[str, str]) -> None:
         issue = self.get_issue(issue_id)
