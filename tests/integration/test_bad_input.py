@@ -119,6 +119,8 @@ def test_a_non_utf8_issue_file_is_named_and_the_others_listed(tmp_path: Path) ->
     assert sorted(issue["identifier"] for issue in listed) == ["OK-1", "OK-2"]
     shown = agenttui("issue", "OK-2")  # the good ones still open, with a warning
     assert "Also fine" in shown.stdout and "skipped" in shown.stderr
+    missing = agenttui("issue", "BAD-1", check=False)  # the skipped file is named as the cause
+    failed_cleanly(missing, "no issue BAD-1", f"files skipped: {folder / 'BAD-1.md'}:3")
 
 
 def test_an_answer_without_data_fields_is_a_linear_error(linear_server: LinearServer) -> None:
