@@ -35,9 +35,44 @@ def npm_bin(name: str, *, release: str = "") -> str:
     path = Path(directory) / name
     if not path.exists():
         pytest.skip(f"{path} is missing: run tests/bootstrap.sh test to install it")
+    wanted, installed = listed_version(name, release), installed_version(path)
+    if release and wanted != installed:
+        pytest.skip(
+            f"{variable} holds {name} {installed}, not the {release} {wanted} of "
+            "tests/agent-clis.txt: run tests/bootstrap.sh test"
+        )
     if shutil.which("unshare") is None:
         pytest.skip("unshare (util-linux) is required to keep the agent offline")
     return str(path)
+
+
+PACKAGES = {
+    "claude": "@anthropic-ai/claude-code",
+    "codex": "@openai/codex",
+    "gemini": "@google/gemini-cli",
+}
+CLI_SETS = Path(__file__).resolve().parent.parent / "agent-clis.txt"
+
+
+def listed_version(name: str, release: str) -> str:
+    """The version of ``name`` in a set of tests/agent-clis.txt ("" when not listed)."""
+    for line in CLI_SETS.read_text(encoding="utf-8").splitlines():
+        words = line.split()
+        if words[:1] == [release]:
+            for spec in words[1:]:
+                package, _, version = spec.rpartition("@")
+                if package == PACKAGES[name]:
+                    return version
+    return ""
+
+
+def installed_version(binary: Path) -> str:
+    """The version npm installed next to ``binary`` (node_modules/.bin/NAME)."""
+    manifest = binary.parent.parent / PACKAGES[binary.name] / "package.json"
+    try:
+        return str(json.loads(manifest.read_text(encoding="utf-8"))["version"])
+    except (OSError, ValueError, KeyError):
+        return "?"
 
 
 def base_env(home: Path) -> dict[str, str]:

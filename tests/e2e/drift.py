@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.e2e.agents import PACKAGES
 from tests.e2e.record_screens import (
     Screen,
     StuckOnScreen,
@@ -43,11 +44,6 @@ from workflows.agents.classifier import classify
 from workflows.agents.profiles import Profile, load_profile, parse_profile
 from workflows.agents.state import AgentState, StateReading
 
-PACKAGES = {
-    "claude": "@anthropic-ai/claude-code",
-    "codex": "@openai/codex",
-    "gemini": "@google/gemini-cli",
-}
 QUIET_S = 60.0
 """Screens are judged as if unchanged this long: an unknown dialog then reads blocked."""
 
@@ -97,11 +93,15 @@ class Report:
         for verdict in unknown:
             got = describe(verdict.reading)
             yield f"  --- {verdict.screen.name} (expected {verdict.expected}, got {got})"
+            for key, wanted in verdict.screen.detail.items():
+                found = verdict.reading.detail.get(key)
+                if str(found) != wanted:
+                    yield f"      detail {key}: expected {wanted!r}, got {found!r}"
             yield from screen_lines(verdict.screen.lines)
 
 
 def describe(reading: StateReading) -> str:
-    reason = reading.detail.get("reason")
+    reason = reading.detail.get("reason") if reading.state is AgentState.BLOCKED else None
     return f"{reading.state.value}{f' ({reason})' if reason else ''} [{reading.source}]"
 
 

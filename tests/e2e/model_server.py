@@ -185,6 +185,7 @@ class ModelServer:
 
     def __init__(self) -> None:
         self._queue: deque[Reply] = deque()
+        self._lanes: dict[str, deque[Reply]] = {}
         self._lock = threading.Lock()
         self.requests: list[Request] = []
         handler = type("Handler", (_Handler,), {"server_ref": self})
@@ -229,9 +230,28 @@ class ModelServer:
         with self._lock:
             return len(self._queue)
 
-    def next_reply(self) -> Reply:
+    def next_reply(self, body: dict[str, Any] | None = None) -> Reply:
+        """The next reply of the agent working in the directory the request names (a lane
+        scripted with :meth:`script_for`), else of the common script."""
         with self._lock:
-            return self._queue.popleft() if self._queue else Reply.text("ok")
+            lane = self._lanes.get(working_directory(body or {}) or "")
+            queue = lane if lane is not None else self._queue
+            return queue.popleft() if queue else Reply.text("ok")
+
+    def script_for(self, directory: str | Path, *replies: Reply) -> None:
+        """Replies for the agent whose working directory is ``directory`` only (several
+        agents on one server: an orchestrator and its workers)."""
+        with self._lock:
+            self._lanes.setdefault(str(directory), deque()).extend(replies)
+
+    def prompts_in(self, directory: str | Path) -> list[str]:
+        """The prompts of the agent working in ``directory``."""
+        with self._lock:
+            return [
+                r.prompt
+                for r in self.requests
+                if r.turn and r.prompt is not None and working_directory(r.body) == str(directory)
+            ]
 
     def record(self, path: str, body: dict[str, Any], *, turn: bool, prompt: str | None) -> None:
         with self._lock:
@@ -256,6 +276,16 @@ class ModelServer:
     def _pause(reply: Reply) -> None:
         if reply.chunk_delay:
             time.sleep(reply.chunk_delay)
+
+
+WORKING_DIRECTORY = re.compile(r"Primary working directory: ([^\s\\\"]+)")
+
+
+def working_directory(body: dict[str, Any]) -> str | None:
+    """The directory Claude Code says it works in (its environment section)."""
+    match = WORKING_DIRECTORY.search(json.dumps(body.get("system", "")))
+    match = match or WORKING_DIRECTORY.search(json.dumps(body.get("messages", [])))
+    return match.group(1) if match else None
 
 
 SYSTEM_REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.DOTALL)
@@ -313,7 +343,7 @@ class AnthropicServer(ModelServer):
         if turn and conversation and conversation[-1].get("role") == "user":
             prompt = _user_text(conversation[-1].get("content"))
         self.record(path, body, turn=turn, prompt=prompt)
-        reply = self.next_reply() if turn else Reply.text("ok")
+        reply = self.next_reply(body) if turn else Reply.text("ok")
         if handler.refuse(reply):
             return
         if not body.get("stream"):

@@ -276,7 +276,8 @@ def record_codex(driver: TmuxDriver, root: Path) -> None:
             Reply.streaming("Thinking it over, marker-k7", hold),
             Reply.exec("touch approved.txt"),
             Reply.text("All done."),
-            Reply.streaming("Streaming a long answer, marker-s5", hold),
+            # A pause before the text: Codex shows its status row only until text streams.
+            Reply(text_chunks=["Streaming a long answer, marker-s5"], chunk_delay=3.0, hold=hold),
         )
         untrusted = AgentPane.codex(driver, server, root, name="trust", trusted=False)
         on_screen(untrusted, "Trust this folder?")

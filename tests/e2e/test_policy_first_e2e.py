@@ -31,23 +31,27 @@ WORDS = ("one", "two", "three")
 
 
 class Watcher:
-    """Reads the agent's state as fast as it can in a thread: every reading it ever had."""
+    """Reads the named agents' states as fast as it can in a thread: every reading they had."""
 
-    def __init__(self, driver: TmuxDriver, agent: AgentPane) -> None:
-        self.readings: list[StateReading] = []
+    def __init__(self, driver: TmuxDriver, names: list[str]) -> None:
+        self.readings: list[tuple[str, StateReading]] = []
         self.screens: list[list[str]] = []
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(driver, agent), daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(driver, names), daemon=True)
 
-    def _run(self, driver: TmuxDriver, agent: AgentPane) -> None:
+    def _run(self, driver: TmuxDriver, names: list[str]) -> None:
         watcher = TmuxDriver(driver.socket, driver.session)  # its own connection
         try:
             while not self._stop.is_set():
-                pane = watcher.resolve(agent.pane.pane_id)
-                self.readings.append(read_state(watcher, pane, profile=agent.profile))
-                self.screens.append(watcher.capture(pane.pane_id))
+                for pane in watcher.panes():
+                    if pane.name in names:
+                        self.readings.append((pane.name, read_state(watcher, pane)))
+                        self.screens.append(watcher.capture(pane.pane_id))
         finally:
             watcher.close()
+
+    def all(self) -> list[tuple[str, StateReading]]:
+        return list(self.readings)
 
     def __enter__(self) -> Watcher:
         self._thread.start()
@@ -69,7 +73,7 @@ def test_dialogs_the_policy_allows_never_wait_for_a_person(
     binary = npm_bin("claude", release="current")
     agent = AgentPane.claude(driver, anthropic, tmp_path, name="p1", binary=binary)
     agent.wait_state("idle")
-    with Watcher(driver, agent) as watcher:
+    with Watcher(driver, ["p1"]) as watcher:
         for word in WORDS:
             assert agent.send(f"make {word}").submitted
             code, waited = cli(tmux_server, "wait", "p1", "--state", "idle,awaiting_approval")
@@ -78,13 +82,14 @@ def test_dialogs_the_policy_allows_never_wait_for_a_person(
             ]
             assert (code, waited["state"]) == (0, "idle"), (waited, sequence)
             wait_until((agent.project / f"{word}.txt").exists, timeout=10)
-    states = [reading.state.value for reading in watcher.readings]
-    assert "awaiting_approval" not in states, [r for r in watcher.readings if r.detail]
+    readings = [reading for _, reading in watcher.all()]
+    states = [reading.state.value for reading in readings]
+    assert "awaiting_approval" not in states, [r for r in readings if r.detail]
     # The dialog really was on screen while the hook decided (what 2.1.3xx does), and read
     # as the policy's: the race this test is about happened.
     drawn = sum("Do you want to proceed?" in "\n".join(lines) for lines in watcher.screens)
-    policy = [r for r in watcher.readings if r.detail.get("policy") in ("deciding", "answered")]
-    assert drawn and policy, (drawn, len(watcher.readings))
+    policy = [r for r in readings if r.detail.get("policy") in ("deciding", "answered")]
+    assert drawn and policy, (drawn, len(readings))
     assert all(r.state.value == "working" for r in policy)
     answered = events_for_agent(Store(), "p1", kind="answered")
     assert [e["payload"]["action"] for e in answered] == ["policy-allow"] * 3

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from workflows.agents.classifier import classify
+from workflows.agents.classifier import BLOCKED_LINES, classify
 from workflows.agents.profiles import load_profile
 from workflows.agents.state import AgentState
 
@@ -132,7 +132,7 @@ def test_a_dialog_no_rule_knows_is_blocked_with_its_text(path: Path) -> None:
     assert reading.detail == {
         "reason": "unrecognised",
         "message": shown[-1].strip(),
-        "lines": shown[-8:],
+        "lines": shown[-BLOCKED_LINES:],
     }
 
 

@@ -30,7 +30,7 @@ HOOK_GRACE_S = 2.0
 """How long a fresh hook outranks a contradicting screen (the screen redraws a bit later)."""
 TRUST_EVENTS = ("trust_answering", "trust_answered", "trust_stuck")
 """Events agenttui's start-up records about a trust dialog (workflows.agents.startup)."""
-BLOCKED_LINES = 8
+BLOCKED_LINES = 12
 """How many of the screen's last lines a ``blocked`` reading carries (what a person sees)."""
 
 

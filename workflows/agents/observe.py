@@ -88,8 +88,12 @@ def server_for(driver: TmuxDriver, pane_id: str) -> str:
     return _server_keys[socket_name]
 
 
-def _screen_age(key: tuple[str, str], lines: list[str], now: float) -> float | None:
-    digest = hashlib.blake2b("\n".join(lines).encode(), digest_size=16).hexdigest()
+def screen_digest(profile: Profile, lines: list[str]) -> str:
+    """What a screen change is measured on (its ``animated`` parts do not count)."""
+    return hashlib.blake2b(profile.still_text(lines).encode(), digest_size=16).hexdigest()
+
+
+def _screen_age(key: tuple[str, str], digest: str, now: float) -> float | None:
     with _lock:
         seen = _seen.get(key)
         if seen is None or seen.digest != digest:
@@ -140,7 +144,7 @@ def read_state(
         if server:
             _server_keys[socket_name] = server
     if idle_seconds is None:
-        age = _screen_age((server or socket_name, pane.pane_id), lines, now)
+        age = _screen_age((server or socket_name, pane.pane_id), screen_digest(prof, lines), now)
         if age is None:
             age = now - float(activity) if activity and activity.isdigit() else 0.0
         idle_seconds = max(0.0, age)

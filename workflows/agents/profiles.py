@@ -111,11 +111,19 @@ class Profile:
     ``last_lines`` as in a rule). A quiet screen that shows neither it nor any rule's state
     for ``blocked_after_s`` is ``blocked``: a dialog nobody recognised. None: never judged."""
     blocked_after_s: float = 5.0
+    animated: re.Pattern[str] | None = None
+    """What changes on a screen that is otherwise still (Claude Code blinks the dot before a
+    waiting tool call): blanked before the screen's quiet time is measured."""
 
     @property
     def permission_hook(self) -> bool:
         """The agent asks agenttui's policy through a hook before a person (Claude Code)."""
         return self.hooks == "claude-settings"
+
+    def still_text(self, lines: list[str]) -> str:
+        """The screen as far as quiet time goes: ``animated`` parts blanked."""
+        text = "\n".join(lines)
+        return self.animated.sub("", text) if self.animated is not None else text
 
     def shows_trust(self, lines: list[str]) -> bool:
         """Is the trust dialog on this screen (the latest thing drawn, with ``last_lines``)?"""
@@ -278,6 +286,7 @@ def parse_profile(data: dict[str, Any], source: Path) -> Profile:
         permission_modes=modes,
         input_box=_input_box(data.get("input_box"), where),
         blocked_after_s=float(data.get("blocked_after_s", 5.0)),
+        animated=_regex(data.get("animated"), f"{where}: animated"),
     )
 
 

@@ -36,7 +36,13 @@ from typing import TYPE_CHECKING
 
 from workflows.agents.classifier import HOOK_GRACE_S, classify
 from workflows.agents.hooks import open_events, recent_events
-from workflows.agents.observe import GENERIC, default_store, read_state, server_for
+from workflows.agents.observe import (
+    GENERIC,
+    default_store,
+    read_state,
+    screen_digest,
+    server_for,
+)
 from workflows.agents.profiles import Profile, load_profile
 from workflows.agents.state import AgentState, HookEvent, StateReading
 from workflows.errors import AgentTuiError
@@ -197,7 +203,7 @@ class StatePoller:
             )  # fmt: skip
             return _Tracked(pane, reading, "", now, math.inf)
         lines = self.driver.capture(pane.pane_id)
-        digest = hashlib.blake2b("\n".join(lines).encode(), digest_size=16).digest().hex()
+        digest = screen_digest(profile, lines)
         if tracked is not None and tracked.digest == digest:
             changed_at = tracked.changed_at
         elif tracked is not None and tracked.digest:
