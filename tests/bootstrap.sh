@@ -47,6 +47,19 @@ pip_quiet() {
   rm -f "$log"
 }
 
+# True when pytest gets no test path (the whole suite, as CI runs it).
+whole_suite() {
+  for arg in "$@"; do case "$arg" in -*) ;; *) return 1 ;; esac; done
+  return 0
+}
+
+floor_check() {
+  [ -x .venv-floor/bin/python ] || "$python" -m venv .venv-floor
+  .venv-floor/bin/python -m pip install -q -c tests/floor-versions.txt -e '.[test]'
+  PATH="$root/.venv-floor/bin:$PATH" .venv-floor/bin/python -m pytest -q -p no:cacheprovider \
+    tests/unit tests/tui -k "not snapshot"
+}
+
 case "$mode" in
   demo)
     command -v git >/dev/null || apt_install git  # the demo's sample project is a git repo
@@ -80,7 +93,29 @@ case "$mode" in
     export PATH="$root/.venv/bin:$PATH"
     .venv/bin/ruff check .
     .venv/bin/mypy
-    exec .venv/bin/python -m pytest "$@"
+    .venv/bin/lint-imports --no-cache  # the layers of ARCHITECTURE.md (pyproject [tool.importlinter])
+    # The whole suite (no test path given) also runs the unit and tui tests on the oldest
+    # versions pyproject.toml declares (tests/floor-versions.txt), beside the main run: the
+    # suite mostly waits on tmux and agents, so this costs little wall time.
+    floor_pid=
+    if whole_suite "$@"; then
+      floor_log=$(mktemp)
+      floor_check >"$floor_log" 2>&1 &
+      floor_pid=$!
+    fi
+    status=0
+    PATH="$root/.venv/bin:$PATH" .venv/bin/python -m pytest "$@" || status=$?
+    if [ -n "$floor_pid" ]; then
+      if wait "$floor_pid"; then
+        echo "Oldest declared versions (tests/floor-versions.txt): unit and tui tests pass"
+      else
+        cat "$floor_log" >&2
+        echo "Oldest declared versions (tests/floor-versions.txt): tests FAILED (above)" >&2
+        [ "$status" != 0 ] || status=1
+      fi
+      rm -f "$floor_log"
+    fi
+    exit "$status"
     ;;
   *)
     echo "usage: tests/bootstrap.sh [demo|test] [args...]" >&2

@@ -92,9 +92,11 @@ def static_text(screen: RunDetailScreen, selector: str) -> str:
 
 
 def markdown_text(widget: Markdown) -> str:
-    """What the Markdown widget shows, as plain text (no markup characters)."""
+    """What the Markdown widget shows, as plain text: the rows its blocks draw."""
     return "\n".join(
-        str(block._content) for block in widget.query("*") if hasattr(block, "_content")
+        block.render_line(y).text
+        for block in widget.query(Static)
+        for y in range(block.size.height)
     )
 
 

@@ -51,7 +51,11 @@ class HelpScreen(ModalScreen[None]):
         self.for_screen = for_screen
 
     def compose(self) -> ComposeResult:
-        yield Static("Keys — override any of them in config.toml [tui.keys] by id", classes="title")
+        yield Static(
+            "Keys — override any of them in config.toml [tui.keys] by id",
+            classes="title",
+            markup=False,  # [tui.keys] is a TOML table, not a style
+        )
         yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
         yield KeyBar()
 
