@@ -95,6 +95,7 @@ case "$mode" in
     export AGENTTUI_NPM_BIN="$AGENTTUI_NPM_BIN_CURRENT"
     export PATH="$root/.venv/bin:$PATH"
     .venv/bin/ruff check .
+    .venv/bin/ruff format --check .
     .venv/bin/mypy
     # The layers of ARCHITECTURE.md (pyproject [tool.importlinter]); its report only if broken.
     layers=$(.venv/bin/lint-imports --no-cache 2>&1) || { echo "$layers" >&2; exit 1; }
