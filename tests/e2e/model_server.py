@@ -63,6 +63,11 @@ class Reply:
         return cls.tool("Bash", {"command": command, "description": "Run a command"})
 
     @classmethod
+    def write(cls, path: Path, content: str) -> Reply:
+        """Claude Code's file-writing tool."""
+        return cls.tool("Write", {"file_path": str(path), "content": content})
+
+    @classmethod
     def exec(cls, command: str, *, escalated: bool = True) -> Reply:
         """Codex's shell tool; ``escalated`` asks for approval to leave the sandbox."""
         arguments: dict[str, Any] = {"cmd": command}

@@ -134,8 +134,17 @@ def test_real_claude_refines_implements_and_the_run_opens_a_pr(
     assert workspace.issue_state("ENG-1") == "In Review"
 
 
-def write(path: Path, content: str) -> Reply:
-    return Reply.tool("Write", {"file_path": str(path), "content": content})
+write = Reply.write
+
+
+def refine_and_plan(notes: Path) -> list[Reply]:
+    """The feedback workflow's first four turns: three refinements and a plan, each a file."""
+    return [
+        write(notes / "refine-1.md", "Where: balance.py\n"), Reply.text("ok"),
+        write(notes / "refine-2.md", "Assume partial payments.\n"), Reply.text("ok"),
+        write(notes / "refine-3.md", "Refresh the gift card balance.\n"), Reply.text("ok"),
+        write(notes / "plan.md", "1. fix 2. test\n"), Reply.text("ok"),
+    ]  # fmt: skip
 
 
 @pytest.mark.usefixtures("tmux_server")
@@ -151,10 +160,7 @@ def test_real_claude_runs_the_whole_feedback_workflow_with_a_failed_review(
     run_git(project.repo, "worktree", "add", "-q", "-b", branch, str(worktree), "main")
     notes = worktree / ".agenttui"
     anthropic.script(
-        write(notes / "refine-1.md", "Where: balance.py\n"), Reply.text("ok"),
-        write(notes / "refine-2.md", "Assume partial payments.\n"), Reply.text("ok"),
-        write(notes / "refine-3.md", "Refresh the gift card balance.\n"), Reply.text("ok"),
-        write(notes / "plan.md", "1. fix 2. test\n"), Reply.text("ok"),
+        *refine_and_plan(notes),
         write(worktree / "feature.txt", "fix\n"),
         write(notes / "implement.md", "Fixed.\n"), Reply.text("ok"),
         write(notes / "review.md", "No test for the fix.\nVERDICT: FAIL\n"), Reply.text("ok"),
