@@ -17,12 +17,15 @@ output waiting for a slow callback is queued up to ``MAX_BACKLOG`` bytes, then d
 printed (a mirror marking panes dirty), it runs on the reader for every output line, with
 nothing unescaped or decoded and no thread hop; it must only set a flag, never block.
 ``name`` has no leading ``%`` (``"window-add"``, ``["@3"]``; free text such as a window name
-stays one argument, see ``protocol.FREE_TEXT_AFTER``). Synthetic notifications tell a
+stays one argument, see ``protocol.FREE_TEXT_AFTER``); ``notifications`` limits them to
+those names (each costs a hop to the dispatcher thread). Synthetic notifications tell a
 mirror to resync: ``connection-lost``, ``connection-restored``, ``output-dropped``.
 
 Output connections set ``pause-after=2`` so a slow reader can never make tmux stop reading
 an agent's pane (the agent would block on write): paused panes are continued at once, and
 a heartbeat command every second flushes a ``%pause`` that tmux 3.3a sometimes holds back.
+A pane for which ``keep_paused(pane_id)`` is true was paused on purpose (a mirror pauses
+panes it will capture anyway) and is left to its owner.
 With ``no_output=True`` the connection only carries commands and never receives output.
 When the server goes away, callback connections reconnect by themselves once the session
 exists again; ``command()`` on a dead connection reconnects first.
@@ -38,7 +41,7 @@ import subprocess
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -46,6 +49,7 @@ from workflows.errors import AgentTuiError, WaitTimeout
 from workflows.tmux import protocol
 
 MAX_BACKLOG = 32 * 1024 * 1024
+_SYNTHETIC = frozenset({"connection-lost", "connection-restored", "output-dropped"})
 OutputCallback = Callable[[str, str], None]
 NotificationCallback = Callable[[str, list[str]], None]
 
@@ -71,6 +75,8 @@ class ControlConnection:
         on_output: OutputCallback | None = None,
         on_activity: Callable[[str], None] | None = None,
         on_notification: NotificationCallback | None = None,
+        notifications: Collection[str] | None = None,
+        keep_paused: Callable[[str], bool] | None = None,
         no_output: bool = False,
         create: bool = True,
         heartbeat: float = 1.0,
@@ -80,6 +86,8 @@ class ControlConnection:
         self.on_output = on_output
         self.on_activity = on_activity
         self.on_notification = on_notification
+        self.notifications = None if notifications is None else frozenset(notifications)
+        self.keep_paused = keep_paused
         self.no_output = no_output
         self.heartbeat = heartbeat
         self._write_lock = threading.Lock()
@@ -97,6 +105,8 @@ class ControlConnection:
         self._dropping: set[str] = set()
         if on_output is not None or on_notification is not None:
             threading.Thread(target=self._dispatch_loop, name="tmux-dispatch", daemon=True).start()
+        self.client_name: str | None = None
+        """tmux's name for our client (``client-<pid>``), for ``refresh-client -t``."""
         self._connect(create=create)
         if not no_output and heartbeat > 0:
             threading.Thread(
@@ -129,7 +139,27 @@ class ControlConnection:
             return []
         if not self.alive:
             self._connect(create=False)
-        replies = self._send_many(commands)
+        return self.batch_results(commands, self.send_batch(commands), timeout)
+
+    def send_batch(self, commands: Sequence[Sequence[str]]) -> list[_Reply]:
+        """Write several commands at once without waiting; hand what it returns to
+        :meth:`batch_results`. For a caller that must order the write with its own
+        bookkeeping (under its lock) but wait outside it. AgentTuiError if not sent."""
+        return self._send_many(commands)
+
+    def send_nowait(self, *args: str) -> bool:
+        """Write one command and never wait for its answer (nor reconnect): safe on a
+        reader thread. Whether it was written."""
+        try:
+            self._send(args)
+        except AgentTuiError:
+            return False
+        return True
+
+    def batch_results(
+        self, commands: Sequence[Sequence[str]], replies: list[_Reply], timeout: float = 5.0
+    ) -> list[list[str] | AgentTuiError]:
+        """The answers to a :meth:`send_batch`, as :meth:`command_batch` returns them."""
         deadline = time.monotonic() + timeout
         replies[-1].done.wait(timeout)  # tmux answers in order: then all are in
         results: list[list[str] | AgentTuiError] = []
@@ -181,6 +211,8 @@ class ControlConnection:
             self._attach(create=create)
             try:
                 self.command("refresh-client", "-f", self._client_flags, timeout=2.0 * attempt)
+                name = self.command("display-message", "-p", "#{client_name}")
+                self.client_name = name[0] if name else None
                 return
             except WaitTimeout:
                 logging.getLogger(__name__).warning(
@@ -376,13 +408,15 @@ class ControlConnection:
         name, args = protocol.parse_notification(line)
         if name == "session-changed":
             (attached or self._attached).set()
-        elif name == "pause" and args:
+        elif name == "pause" and args and not (self.keep_paused and self.keep_paused(args[0])):
             with contextlib.suppress(AgentTuiError):
                 self._send(["refresh-client", "-A", f"{args[0]}:continue"])
         self._notify(name, args)
 
     def _notify(self, name: str, args: list[str]) -> None:
-        if self.on_notification is not None:
+        if self.on_notification is not None and (
+            self.notifications is None or name in self.notifications or name in _SYNTHETIC
+        ):
             self._events.put(("notify", (name, args)))
 
     def _on_disconnect(self, proc: subprocess.Popen[bytes], attached: threading.Event) -> None:

@@ -3,7 +3,9 @@
 FIELD-NOTES §1 measured the cheapest way: one control connection whose ``%output`` only
 marks a pane dirty (on its reader: the bytes are never unescaped or decoded), and a second
 ``no-output`` control connection that carries ``capture-pane`` for the dirty panes somebody
-is looking at. Each pane is captured at most about ``focused_hz`` (the focused tile) or
+is looking at. A pane's output is paused once it printed and continued with its capture
+(output_switch.py): only its first ``%output`` after a capture says anything, and tmux
+spends nothing on the rest. Each pane is captured at most about ``focused_hz`` (the focused tile) or
 ``other_hz`` times a second (a pane may be taken a quarter interval early to join a batch);
 panes nobody sees are never captured. Captures go in batches: one write of commands and one
 wake-up for their replies, since the fixed cost of waking up outweighs the capture itself.
@@ -16,11 +18,13 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import Any, Protocol
 
-from workflows.errors import AgentTuiError
+from workflows.errors import AgentTuiError, WaitTimeout
+from workflows.tmux.control import ConnectionLost
 from workflows.tmux.mirror_screen import PaneModel
+from workflows.tmux.output_switch import OutputSwitch
 
 SIZE_REFRESH_S = 2.0
 EARLY_FRACTION = 0.25  # a dirty pane due this soon (× its interval) joins a capture batch
@@ -39,11 +43,19 @@ _LAYOUT_EVENTS = {
 class CommandChannel(Protocol):
     def command(self, *args: str, timeout: float = 5.0) -> list[str]: ...
 
-    def command_batch(
-        self, commands: Sequence[Sequence[str]], timeout: float = 5.0
+    def send_batch(self, commands: Sequence[Sequence[str]]) -> list[Any]: ...
+
+    def send_nowait(self, *args: str) -> bool: ...
+
+    def batch_results(
+        self, commands: Sequence[Sequence[str]], replies: list[Any], timeout: float = 5.0
     ) -> list[list[str] | AgentTuiError]: ...
 
     def close(self) -> None: ...
+
+
+class OutputChannel(CommandChannel, Protocol):
+    client_name: str | None
 
 
 class Mirror:
@@ -81,8 +93,9 @@ class Mirror:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._output: CommandChannel | None = None
+        self._output: OutputChannel | None = None
         self._commands: CommandChannel | None = None
+        self._switch = OutputSwitch()  # panes whose %output is off until captured
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self, attempts: int = 3) -> None:
@@ -100,6 +113,8 @@ class Mirror:
                     self.session,
                     on_activity=self._on_activity,
                     on_notification=self._on_notification,
+                    notifications=_LAYOUT_EVENTS,
+                    keep_paused=self._switch.paused.__contains__,
                 )
                 break
             except AgentTuiError:
@@ -125,8 +140,11 @@ class Mirror:
         visible = frozenset(pane_ids)
         with self._lock:
             self._dirty |= visible - self._visible
+            hidden = self._visible - visible
             self._visible = visible
             self._focused = focused
+        if hidden & self._switch.paused:  # no capture will switch them on: their next
+            self._send_switch(hidden)  # output must still reach take_active
         self._wake.set()
 
     def model(self, pane_id: str) -> PaneModel:
@@ -153,19 +171,59 @@ class Mirror:
 
     # -- control-mode callbacks --------------------------------------------------------
     def _on_activity(self, pane_id: str) -> None:
-        """A pane printed (called on the output connection's reader: flags only)."""
+        """A pane printed (called on the output connection's reader: flags only). Its
+        output is paused until it is captured (see output_switch)."""
         with self._lock:
             self._active.add(pane_id)
             self._dirty.add(pane_id)
-        self._wake_if_due(pane_id)
+            to_pause = self._switch.printed(pane_id)
+        if pane_id in self._visible:
+            self._wake_if_due(pane_id)
+        elif to_pause and self._next_wake > time.monotonic() + self.other_interval:
+            self._wake.set()  # nothing to capture: just pause it
 
     def take_active(self) -> set[str]:
-        """Panes (visible or not) that printed something since the last call."""
+        """Panes (visible or not) that printed something since the last call. Those
+        nobody sees are continued, so that their next output is noticed too."""
         with self._lock:
             active, self._active = self._active, set()
+            hidden = active - self._visible
+        if hidden:
+            self._send_switch(hidden)
         return active
 
+    def _send_switch(self, resume: Collection[str] = ()) -> None:
+        """Pause the panes that printed, and continue ``resume``, outside a capture."""
+        commands = self._commands
+        if commands is None:
+            return
+        with self._switch.lock:
+            switch = self._switch_command(resume)
+            if switch and not commands.send_nowait(*switch):
+                self._switch.failed(switch)
+
+    def _switch_command(self, resume: Collection[str]) -> list[str]:
+        """With the switch's lock held: pause the panes that printed and are still
+        dirty, continue ``resume`` (see OutputSwitch.command)."""
+        client = self._output.client_name if self._output is not None else None
+        with self._lock:
+            printed = self._switch.take_printed(self._dirty)
+        return self._switch.command(client, printed, resume)
+
+    @property
+    def paused(self) -> frozenset[str]:
+        """Panes whose output tmux holds back from the mirror until their capture."""
+        return frozenset(self._switch.paused)
+
+    @property
+    def pauses(self) -> int:
+        return self._switch.pauses
+
     def _on_notification(self, name: str, _args: list[str]) -> None:
+        if name == "connection-restored" and self._output is not None:
+            with self._switch.lock:  # a new output client: every pane runs for it
+                self._switch.sync(self._output.client_name)
+            return
         if name.lstrip("%") in _LAYOUT_EVENTS:
             self._sizes_stale = True
             with self._lock:
@@ -232,6 +290,8 @@ class Mirror:
         if any(pane_id not in self._sizes for pane_id in due) and self._sizes_at < now:
             self._refresh_sizes(now)  # a pane we have not seen yet
         self._capture(due)
+        if self._switch.pending:  # no capture took the switch along
+            self._send_switch()
         return next_at
 
     def _refresh_sizes(self, now: float) -> None:
@@ -267,20 +327,31 @@ class Mirror:
         for pane_id in pane_ids:
             self._last_capture[pane_id] = now
         self.batches += 1
-        try:
-            replies = commands.command_batch(
-                [("capture-pane", "-p", "-e", "-N", "-t", pane_id) for pane_id in pane_ids]
-            )
-        except AgentTuiError:  # the connection is gone: these panes are captured again
+        batch = [["capture-pane", "-p", "-e", "-N", "-t", pane_id] for pane_id in pane_ids]
+        with self._switch.lock:  # continued before the capture: no output goes unseen
+            switch = self._switch_command(pane_ids)
+            try:
+                sent = commands.send_batch([switch, *batch] if switch else batch)
+            except AgentTuiError:  # the connection is gone: these panes are captured again
+                self._switch.failed(switch)
+                sent = None
+        if sent is None:
             self._sizes_stale = True
             with self._lock:
                 self._dirty.update(pane_ids)
             return
+        replies = commands.batch_results([switch, *batch] if switch else batch, sent)
+        if switch and isinstance(replies.pop(0), AgentTuiError):
+            with self._switch.lock:
+                self._switch.failed(switch)
         changed: set[str] = set()
         reported_at = time.monotonic()
         for pane_id, lines in zip(pane_ids, replies, strict=True):
             if isinstance(lines, AgentTuiError):
                 self._sizes_stale = True  # the pane is gone, most likely
+                if isinstance(lines, (ConnectionLost, WaitTimeout)):
+                    with self._lock:  # or the answer was lost: capture it again
+                        self._dirty.add(pane_id)
                 continue
             self.captures += 1
             self.capture_counts[pane_id] = self.capture_counts.get(pane_id, 0) + 1
