@@ -7,7 +7,9 @@ phase after the other on the same panes:
    agents' output into its grids). Measured before and after the other phases; the mean
    of the two is the baseline.
 2. ``mirror``: the same code the tiles use (workflows.tmux.mirror.Mirror → PaneModel, then
-   the tile's Strip conversion of the rows a tile shows). Its overhead is this process's
+   the tile's Strip conversion of the rows a tile shows; each tile shows ``--tile-rows``
+   rows, and the mirror is told so, as the agents screen tells it). Its overhead is this
+   process's
    CPU (less the time spent finding the frame stamps, reported apart as measuring) plus
    what the tmux server spends above the baseline.
 3. ``polling``, the way claude-squad mirrors (smtg-ai/claude-squad app/app.go): every
@@ -126,12 +128,12 @@ class Recorder:
         mirror = self.mirror_ref[0]
         for pane_id in pane_ids:
             model = mirror.model(pane_id)
-            top = max(0, model.last_content_row + 1 - self.tile_rows)
+            tile = set(model.view_rows(self.tile_rows))
             known = self.seen.get(pane_id, {})
             shown: dict[int, object] = {}
             texts = []
             for y in range(len(model.rows)):
-                in_tile = top <= y < top + self.tile_rows
+                in_tile = y in tile
                 started = time.thread_time() if in_tile else 0.0
                 row = model.row(y)  # moved rows come cached; new ones are built once
                 shown[id(row)] = row
@@ -186,7 +188,7 @@ def measure_mirror(
     ref.append(mirror)
     mirror.start()
     try:
-        mirror.set_visible(panes, focused=panes[0])
+        mirror.set_visible(panes, panes[0], {pane: args.tile_rows for pane in panes})
         time.sleep(min(3.0, args.seconds / 3))  # warm up: every pane captured once
         stamps.recording = True
         measuring0, captures0 = recorder.measuring_s, mirror.captures

@@ -81,29 +81,13 @@ class ScreenView(Widget):
         self.refresh()
 
     def view_rows(self) -> list[int]:
-        """The pane rows this view shows, top to bottom.
-
-        A pane that fits is shown as it is. A taller one is shown up to its last
-        non-blank row, with runs of blank rows folded to one, so a tile shows an agent's
-        transcript and its input box rather than the empty middle between them.
-        """
+        """The pane rows this view shows, top to bottom (see PaneModel.view_rows)."""
         model = self.model
         height = self.size.height
         if model is None or height <= 0:
             return []
         if self._rows_for != (model.version, height):
-            count = len(model.rows)
-            if count <= height:
-                rows = list(range(count))
-            else:
-                content = model.content
-                last = model.last_content_row
-                rows = []
-                for y in range(last + 1):
-                    if content[y] or not rows or content[rows[-1]]:
-                        rows.append(y)
-                rows = rows[-height:]
-            self._rows = rows
+            self._rows = model.view_rows(height)  # the rows the mirror keeps fresh
             self._rows_for = (model.version, height)
         return self._rows
 

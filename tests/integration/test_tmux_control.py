@@ -207,7 +207,7 @@ def test_a_paused_pane_is_continued_at_once(
     connection.command("send-keys", "-t", pane, "-l", "HELD")  # discarded while paused
     wait_until(lambda: "HELD" in connection.command("capture-pane", "-p", "-t", pane)[0])
     # tmux announces only age-triggered pauses; feed the reader the line it would print.
-    connection._handle_notification(f"%pause {pane}")
+    connection._handle_notification(f"%pause {pane}".encode())
     connection.command("send-keys", "-t", pane, "-l", "RESUMED")
     wait_until(lambda: "RESUMED" in outputs.get(pane, ""), message="output after continue")
     assert "HELD" not in outputs[pane]

@@ -77,6 +77,12 @@ async def test_focus_zoom_and_jump_to_waiting(driver: TmuxDriver, tmp_path: Path
         assert grid.zoomed
         visible = [tile.info.name for tile in grid.tiles if tile.display]
         assert visible == ["beta"]
+        zoomed = grid.focused_tile
+        await until(  # the mirror captures what the zoomed tile now shows
+            pilot,
+            lambda: app.mirror.view_height(zoomed.info.pane_id) == zoomed.view.size.height > 20,
+            message="the mirror told the zoomed tile's height",
+        )
         await pilot.press("z")
         assert not grid.zoomed
         await until(pilot, lambda: state_of(app, "gamma") == "awaiting_approval", message="wait")

@@ -85,13 +85,16 @@ class TileScreen(Screen[None]):
                 tile.view.set_model(self.mirror.model(tile.info.pane_id))
         focused = self.grid.focused_tile
         shown = self.tiles_shown()
+        visible = self.grid.visible_tiles() if shown else []
         self.mirror.set_visible(
-            [tile.info.pane_id for tile in self.grid.visible_tiles()] if shown else [],
+            [tile.info.pane_id for tile in visible],
             focused.info.pane_id if focused and shown else None,
+            {tile.info.pane_id: tile.view.size.height for tile in visible},  # rows captured
         )
 
     def on_tile_grid_layout(self, _message: TileGrid.Layout) -> None:
         self._update_visible()
+        self.call_after_refresh(self._update_visible, models=False)  # the tiles' new heights
 
     def on_pane_tile_selected(self, _message: PaneTile.Selected) -> None:
         self._update_visible(models=False)  # a key press: only the focused pane changed

@@ -335,7 +335,7 @@ class ControlConnection:
                         self._activity(line)
                     self._queue_output(line)
                 elif line.startswith(b"%"):
-                    self._handle_notification(line.decode("utf-8", "replace"), attached)
+                    self._handle_notification(line, attached)
         except (OSError, ValueError):
             pass
         finally:
@@ -404,19 +404,23 @@ class ControlConnection:
         if text:
             self.on_output(output.pane_id, text)
 
-    def _handle_notification(self, line: str, attached: threading.Event | None = None) -> None:
-        name, args = protocol.parse_notification(line)
+    def _handle_notification(self, line: bytes, attached: threading.Event | None = None) -> None:
+        name = line[1:].partition(b" ")[0].decode("utf-8", "replace")
         if name == "session-changed":
             (attached or self._attached).set()
-        elif name == "pause" and args and not (self.keep_paused and self.keep_paused(args[0])):
-            with contextlib.suppress(AgentTuiError):
-                self._send(["refresh-client", "-A", f"{args[0]}:continue"])
-        self._notify(name, args)
+        elif name == "pause":
+            pane = line[7:].decode("utf-8", "replace")
+            if pane and not (self.keep_paused and self.keep_paused(pane)):
+                with contextlib.suppress(AgentTuiError):
+                    self._send(["refresh-client", "-A", f"{pane}:continue"])
+        if self.on_notification is not None and self._wanted(name):
+            self._notify(*protocol.parse_notification(line.decode("utf-8", "replace")))
+
+    def _wanted(self, name: str) -> bool:
+        return self.notifications is None or name in self.notifications or name in _SYNTHETIC
 
     def _notify(self, name: str, args: list[str]) -> None:
-        if self.on_notification is not None and (
-            self.notifications is None or name in self.notifications or name in _SYNTHETIC
-        ):
+        if self.on_notification is not None and self._wanted(name):
             self._events.put(("notify", (name, args)))
 
     def _on_disconnect(self, proc: subprocess.Popen[bytes], attached: threading.Event) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from workflows.errors import AgentTuiError, WaitTimeout
@@ -84,6 +84,7 @@ class Mirror:
         self._active: set[str] = set()
         self._visible: frozenset[str] = frozenset()
         self._focused: str | None = None
+        self._view_heights: dict[str, int] = {}
         self._last_capture: dict[str, float] = {}
         self._next_wake = math.inf
         self._sizes: dict[str, tuple[int, int]] = {}
@@ -135,17 +136,32 @@ class Mirror:
         self._output = self._commands = None
 
     # -- what the UI tells us --------------------------------------------------------
-    def set_visible(self, pane_ids: Iterable[str], focused: str | None = None) -> None:
-        """Only these panes are captured; newly visible ones are captured at once."""
+    def set_visible(
+        self,
+        pane_ids: Iterable[str],
+        focused: str | None = None,
+        rows: Mapping[str, int] | None = None,
+    ) -> None:
+        """Only these panes are captured; newly visible ones are captured at once. With
+        ``rows`` (pane → how many rows its view shows), only the part of the pane that a
+        view that tall shows is captured (PaneModel.view_rows): the rows above it keep
+        what they had. A pane without a count is captured whole."""
         visible = frozenset(pane_ids)
+        heights = {pane_id: count for pane_id, count in (rows or {}).items() if count > 0}
         with self._lock:
-            self._dirty |= visible - self._visible
+            resized = {p for p in visible if heights.get(p) != self._view_heights.get(p)}
+            self._dirty |= (visible - self._visible) | resized
             hidden = self._visible - visible
             self._visible = visible
             self._focused = focused
+            self._view_heights = heights
         if hidden & self._switch.paused:  # no capture will switch them on: their next
             self._send_switch(hidden)  # output must still reach take_active
         self._wake.set()
+
+    def view_height(self, pane_id: str) -> int | None:
+        """How many rows of the pane its view shows (None: it is captured whole)."""
+        return self._view_heights.get(pane_id)
 
     def model(self, pane_id: str) -> PaneModel:
         with self._lock:
@@ -314,9 +330,10 @@ class Mirror:
                 del self.models[pane_id]
                 self._last_capture.pop(pane_id, None)
 
-    def _capture(self, pane_ids: list[str]) -> None:
-        """Capture these panes and report the changed ones: the focused pane alone first
-        (its tile waits for no other), then the rest in one batch of commands."""
+    def _capture(self, pane_ids: list[str], *, whole: bool = False) -> None:
+        """Capture these panes (the part their views show, or ``whole``) and report the
+        changed ones: the focused pane alone first (its tile waits for no other), then
+        the rest in one batch of commands."""
         commands = self._commands
         pane_ids = [pane_id for pane_id in pane_ids if pane_id in self._sizes]
         if commands is None or not pane_ids:
@@ -327,7 +344,11 @@ class Mirror:
         for pane_id in pane_ids:
             self._last_capture[pane_id] = now
         self.batches += 1
-        batch = [["capture-pane", "-p", "-e", "-N", "-t", pane_id] for pane_id in pane_ids]
+        firsts = [0 if whole else self._first_row(pane_id) for pane_id in pane_ids]
+        batch = [
+            ["capture-pane", "-p", "-e", "-N", *(["-S", str(first)] if first else []), "-t", pane]
+            for pane, first in zip(pane_ids, firsts, strict=True)
+        ]
         with self._switch.lock:  # continued before the capture: no output goes unseen
             switch = self._switch_command(pane_ids)
             try:
@@ -344,9 +365,16 @@ class Mirror:
         if switch and isinstance(replies.pop(0), AgentTuiError):
             with self._switch.lock:
                 self._switch.failed(switch)
+        self._apply(pane_ids, firsts, replies)
+
+    def _apply(
+        self, pane_ids: list[str], firsts: list[int], replies: list[list[str] | AgentTuiError]
+    ) -> None:
+        """Apply captured panes to their models and report the changed ones."""
         changed: set[str] = set()
         reported_at = time.monotonic()
-        for pane_id, lines in zip(pane_ids, replies, strict=True):
+        moved_up: list[str] = []  # views that now start above what was captured
+        for pane_id, first, lines in zip(pane_ids, firsts, replies, strict=True):
             if isinstance(lines, AgentTuiError):
                 self._sizes_stale = True  # the pane is gone, most likely
                 if isinstance(lines, (ConnectionLost, WaitTimeout)):
@@ -356,8 +384,11 @@ class Mirror:
             self.captures += 1
             self.capture_counts[pane_id] = self.capture_counts.get(pane_id, 0) + 1
             columns, height = self._sizes[pane_id]
-            if self.model(pane_id).apply_capture(lines, columns, height):
+            model = self.model(pane_id)
+            if model.apply_capture(lines, columns, height, first):
                 changed.add(pane_id)
+            if first and self._view_top(pane_id) - 1 < first:
+                moved_up.append(pane_id)
             # A long batch (busy panes) neither holds back the tiles applied so far nor
             # the focused pane falling due meanwhile.
             now = time.monotonic()
@@ -368,6 +399,24 @@ class Mirror:
             if focused_due and self._focused is not None:
                 self._capture([self._focused])
         self._report(changed)
+        if moved_up:  # what they show now depends on rows not captured: take them whole
+            self._capture(moved_up, whole=True)
+
+    def _first_row(self, pane_id: str) -> int:
+        """The first row to capture: the row above the first its view shows (that row
+        decides whether a blank one opens the view, see PaneModel.view_rows); 0
+        (everything) without a view height or a model of the pane's size. Should the
+        view move up, the pane is captured whole right after (see _apply)."""
+        return max(0, self._view_top(pane_id) - 1)
+
+    def _view_top(self, pane_id: str) -> int:
+        """The first row the pane's view shows (0 without a view height or a model)."""
+        height = self._view_heights.get(pane_id)
+        model = self.models.get(pane_id)
+        if not height or model is None or model.size != self._sizes.get(pane_id):
+            return 0
+        rows = model.view_rows(height)
+        return rows[0] if rows else 0
 
     def _take_focused(self, now: float) -> bool:
         """Whether the focused pane is dirty and due (then it is no longer dirty)."""

@@ -377,8 +377,11 @@ class PaneModel:
     def size(self) -> tuple[int, int]:
         return self.screen.columns, self.screen.lines
 
-    def apply_capture(self, lines: list[str], columns: int, height: int) -> set[int]:
-        """Feed a ``capture-pane -p -e -N`` dump; return the rows that changed.
+    def apply_capture(
+        self, lines: list[str], columns: int, height: int, first: int = 0
+    ) -> set[int]:
+        """Feed a ``capture-pane -p -e -N`` dump of rows ``first`` to the bottom (``-S
+        first``; rows above it keep what they had); return the rows that changed.
 
         A row whose text was on screen before (scrolled, or moved) is moved from where
         it was instead of being parsed again: a scrolling agent costs one new row, not
@@ -389,17 +392,23 @@ class PaneModel:
                 self.screen.resize(lines=height, columns=columns)
                 self._captured = []
                 self.rows = [() for _ in range(height)]
-            if len(lines) != height:
-                lines = (lines + [""] * height)[:height]
-            keyed = list(map(add, carried_prefixes(lines), lines))
+                self.content = [False] * height
+            fresh = len(self._captured) != height
+            if fresh:  # nothing captured at this size: every row is drawn
+                self._captured = [""] * height
+            count = height - first
+            if len(lines) != count:
+                lines = (lines + [""] * count)[:count]
+            # (tmux starts a capture's codes afresh at its first row, whatever is above)
             old = self._captured
-            if keyed == old:
+            keyed = old[:first] + list(map(add, carried_prefixes(lines), lines))
+            if keyed == old and not fresh:
                 return set()
-            self.content = list(map(_shows_something, lines))
-            if len(old) == height:
-                changed = list(compress(range(height), map(ne, old, keyed)))
-            else:
+            self.content = self.content[:first] + list(map(_shows_something, lines))
+            if fresh:
                 changed = list(range(height))
+            else:
+                changed = list(compress(range(height), map(ne, old, keyed)))
             # Old rows that changed may move elsewhere, each at most once (no copying).
             movable = {old[y]: y for y in changed if y < len(old)}
             buffer, old_rows = self.screen.buffer, self.rows
@@ -542,6 +551,27 @@ class PaneModel:
             self.rows = rows
             self.version += 1
         return changed
+
+    def view_rows(self, height: int) -> list[int]:
+        """The rows a view ``height`` rows tall shows, top to bottom.
+
+        A pane that fits is shown as it is. A taller one is shown up to its last
+        non-blank row, with runs of blank rows folded to their first, so a view shows an
+        agent's transcript and its input box rather than the empty middle between them.
+        Which rows are shown depends only on the rows from the one above the first shown
+        down to the bottom (the mirror captures just those).
+        """
+        content = self.content
+        if len(content) <= height:
+            return list(range(len(content)))
+        rows: list[int] = []
+        y = self.last_content_row
+        while y >= 0 and len(rows) < height:
+            if content[y] or y == 0 or content[y - 1]:  # a blank row only opens a run
+                rows.append(y)
+            y -= 1
+        rows.reverse()
+        return rows
 
     @property
     def last_content_row(self) -> int:

@@ -144,16 +144,18 @@ class BlockReader:
 
     def __init__(self) -> None:
         self._numbers: tuple[bytes, bytes, bytes] | None = None
-        self._body: list[str] = []
+        self._body: list[bytes] = []
 
     def feed(self, line: bytes) -> Block | bytes | None:
         """A finished Block, the line itself when outside any block, or None (inside one)."""
         if self._numbers is not None:
             if line.startswith((b"%end ", b"%error ")) and block_numbers(line) == self._numbers:
-                block = Block(self._body, line.startswith(b"%error"), self._numbers[2] == b"1")
+                body = self._body  # decoded at once: one call, not one per line
+                text = b"\n".join(body).decode("utf-8", "replace").split("\n") if body else []
+                block = Block(text, line.startswith(b"%error"), self._numbers[2] == b"1")
                 self._numbers, self._body = None, []
                 return block
-            self._body.append(line.decode("utf-8", "replace"))
+            self._body.append(line)
             return None
         if line.startswith(b"%begin ") and (numbers := block_numbers(line)) is not None:
             self._numbers = numbers
