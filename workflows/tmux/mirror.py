@@ -5,9 +5,10 @@ marks a pane dirty (on its reader: the bytes are never unescaped or decoded), an
 ``no-output`` control connection that carries ``capture-pane`` for the dirty panes somebody
 is looking at. A pane's output is paused once it printed and continued with its capture
 (output_switch.py): only its first ``%output`` after a capture says anything, and tmux
-spends nothing on the rest. Each pane is captured at most about ``focused_hz`` (the focused tile) or
-``other_hz`` times a second (a pane may be taken a quarter interval early to join a batch);
-panes nobody sees are never captured. Captures go in batches: one write of commands and one
+spends nothing on the rest. Each pane is captured at most about ``focused_hz`` (the focused
+tile) or ``other_hz`` times a second (a pane may be taken a quarter interval early to join a
+batch), and only the rows its tile shows (capture_rows.py); panes nobody sees are never
+captured. Captures go in batches: one write of commands and one
 wake-up for their replies, since the fixed cost of waking up outweighs the capture itself.
 All tmux I/O happens on one mirror thread; ``on_update`` is called from that thread with
 the panes whose models changed (the focused pane's on its own, first).
@@ -18,11 +19,11 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Collection, Iterable, Mapping
 
 from workflows.errors import AgentTuiError, WaitTimeout
-from workflows.tmux.control import ConnectionLost
+from workflows.tmux.capture_rows import CaptureRows
+from workflows.tmux.control import ConnectionLost, ControlConnection
 from workflows.tmux.mirror_screen import PaneModel
 from workflows.tmux.output_switch import OutputSwitch
 
@@ -38,24 +39,6 @@ _LAYOUT_EVENTS = {
     "session-window-changed",
     "sessions-changed",
 }
-
-
-class CommandChannel(Protocol):
-    def command(self, *args: str, timeout: float = 5.0) -> list[str]: ...
-
-    def send_batch(self, commands: Sequence[Sequence[str]]) -> list[Any]: ...
-
-    def send_nowait(self, *args: str) -> bool: ...
-
-    def batch_results(
-        self, commands: Sequence[Sequence[str]], replies: list[Any], timeout: float = 5.0
-    ) -> list[list[str] | AgentTuiError]: ...
-
-    def close(self) -> None: ...
-
-
-class OutputChannel(CommandChannel, Protocol):
-    client_name: str | None
 
 
 class Mirror:
@@ -84,7 +67,7 @@ class Mirror:
         self._active: set[str] = set()
         self._visible: frozenset[str] = frozenset()
         self._focused: str | None = None
-        self._view_heights: dict[str, int] = {}
+        self._rows = CaptureRows()
         self._last_capture: dict[str, float] = {}
         self._next_wake = math.inf
         self._sizes: dict[str, tuple[int, int]] = {}
@@ -94,16 +77,14 @@ class Mirror:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._output: OutputChannel | None = None
-        self._commands: CommandChannel | None = None
+        self._output: ControlConnection | None = None
+        self._commands: ControlConnection | None = None
         self._switch = OutputSwitch()  # panes whose %output is off until captured
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self, attempts: int = 3) -> None:
         """Open both control connections (retried: under load tmux 3.3a sometimes holds a
         new control client's first reply for seconds) and start the mirror thread."""
-        from workflows.tmux.control import ControlConnection
-
         for attempt in range(attempts):
             try:
                 self._commands = self._commands or ControlConnection(
@@ -147,21 +128,19 @@ class Mirror:
         view that tall shows is captured (PaneModel.view_rows): the rows above it keep
         what they had. A pane without a count is captured whole."""
         visible = frozenset(pane_ids)
-        heights = {pane_id: count for pane_id, count in (rows or {}).items() if count > 0}
         with self._lock:
-            resized = {p for p in visible if heights.get(p) != self._view_heights.get(p)}
+            resized = self._rows.set(rows or {}, visible)
             self._dirty |= (visible - self._visible) | resized
             hidden = self._visible - visible
             self._visible = visible
             self._focused = focused
-            self._view_heights = heights
         if hidden & self._switch.paused:  # no capture will switch them on: their next
             self._send_switch(hidden)  # output must still reach take_active
         self._wake.set()
 
     def view_height(self, pane_id: str) -> int | None:
         """How many rows of the pane its view shows (None: it is captured whole)."""
-        return self._view_heights.get(pane_id)
+        return self._rows.heights.get(pane_id)
 
     def model(self, pane_id: str) -> PaneModel:
         with self._lock:
@@ -329,6 +308,7 @@ class Mirror:
             for pane_id in gone:
                 del self.models[pane_id]
                 self._last_capture.pop(pane_id, None)
+                self._rows.forget(pane_id)
 
     def _capture(self, pane_ids: list[str], *, whole: bool = False) -> None:
         """Capture these panes (the part their views show, or ``whole``) and report the
@@ -344,7 +324,10 @@ class Mirror:
         for pane_id in pane_ids:
             self._last_capture[pane_id] = now
         self.batches += 1
-        firsts = [0 if whole else self._first_row(pane_id) for pane_id in pane_ids]
+        firsts = [
+            0 if whole else self._rows.first(p, self.models.get(p), self._sizes.get(p))
+            for p in pane_ids
+        ]
         batch = [
             ["capture-pane", "-p", "-e", "-N", *(["-S", str(first)] if first else []), "-t", pane]
             for pane, first in zip(pane_ids, firsts, strict=True)
@@ -387,7 +370,7 @@ class Mirror:
             model = self.model(pane_id)
             if model.apply_capture(lines, columns, height, first):
                 changed.add(pane_id)
-            if first and self._view_top(pane_id) - 1 < first:
+            if self._rows.moved_up(pane_id, model, self._sizes.get(pane_id), first):
                 moved_up.append(pane_id)
             # A long batch (busy panes) neither holds back the tiles applied so far nor
             # the focused pane falling due meanwhile.
@@ -401,22 +384,6 @@ class Mirror:
         self._report(changed)
         if moved_up:  # what they show now depends on rows not captured: take them whole
             self._capture(moved_up, whole=True)
-
-    def _first_row(self, pane_id: str) -> int:
-        """The first row to capture: the row above the first its view shows (that row
-        decides whether a blank one opens the view, see PaneModel.view_rows); 0
-        (everything) without a view height or a model of the pane's size. Should the
-        view move up, the pane is captured whole right after (see _apply)."""
-        return max(0, self._view_top(pane_id) - 1)
-
-    def _view_top(self, pane_id: str) -> int:
-        """The first row the pane's view shows (0 without a view height or a model)."""
-        height = self._view_heights.get(pane_id)
-        model = self.models.get(pane_id)
-        if not height or model is None or model.size != self._sizes.get(pane_id):
-            return 0
-        rows = model.view_rows(height)
-        return rows[0] if rows else 0
 
     def _take_focused(self, now: float) -> bool:
         """Whether the focused pane is dirty and due (then it is no longer dirty)."""
