@@ -292,7 +292,7 @@ def report(args: argparse.Namespace, alone: list[float], mirror: dict[str, Any],
     baseline = sum(alone) / len(alone)
     mirror["extra_tmux"] = mirror["tmux"] - baseline
     mirror["overhead"] = mirror["process"] + mirror["extra_tmux"]
-    mirror["overhead_per_tmux_alone"] = mirror["overhead"] / baseline if baseline else None
+    mirror["overhead_per_tmux_alone"] = mirror["overhead"] / max(baseline, 0.1)
     result: dict[str, Any] = {
         "panes": args.panes,
         "load": args.load,
@@ -306,14 +306,14 @@ def report(args: argparse.Namespace, alone: list[float], mirror: dict[str, Any],
         f"tmux alone: {baseline:.1f}% (runs {', '.join(f'{a:.1f}' for a in alone)})",
         f"mirror: overhead {mirror['overhead']:.1f}% = process {mirror['process']:.1f}% + "
         f"tmux {mirror['extra_tmux']:+.1f}% ({mirror['tmux']:.1f}% in all); "
-        f"{mirror['overhead_per_tmux_alone']:.2f}x tmux alone; "
+        f"{mirror['overhead_per_tmux_alone']:.2f}x tmux alone (at least 0.1%); "
         f"{mirror['captures_per_s']:.0f} captures/s",
         f"  frame age ms: focused {fmt(mirror['focused_ms'])}; others {fmt(mirror['others_ms'])}",
     ]
     if polling is not None:
         polling["extra_tmux"] = polling["tmux"] - baseline
         polling["overhead"] = polling["process"] + polling["children"] + polling["extra_tmux"]
-        polling["overhead_per_mirror"] = polling["overhead"] / max(mirror["overhead"], 0.01)
+        polling["overhead_per_mirror"] = polling["overhead"] / max(mirror["overhead"], 0.1)
         result["polling"] = polling
         lines += [
             f"polling (claude-squad): overhead {polling['overhead']:.1f}% = process "
