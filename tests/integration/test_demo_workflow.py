@@ -61,8 +61,18 @@ def test_demo_run_and_a_triage_launch_reach_pull_requests_offline(
 
     summary = wait_for_end(result["run"])
     assert summary["status"] == "succeeded", log(result["run"])
+
+    def window_names() -> list[str]:
+        return tmux_server.cmd("list-windows", "-t", "=agenttui", "-F", "#{window_name}").split()
+
+    # A run that succeeded closes its own window once it has recorded the end.
+    wait_until(
+        lambda: f"run-{result['run']}" not in window_names(),
+        timeout=30,
+        message="the succeeded run's window to close",
+    )
     # keep_agents: the demo run's agents stay on the agents screen for a look.
-    windows = tmux_server.cmd("list-windows", "-t", "=agenttui", "-F", "#{window_name}").split()
+    windows = window_names()
     assert {f"{result['run']}-main", f"{result['run']}-reviewer"} <= set(windows)
     (pull,) = forge_pulls(result["forge"])
     assert summary["pr_url"] == pull["html_url"] and pull["head"]["ref"] == summary["branch"]
@@ -90,8 +100,7 @@ def test_demo_run_and_a_triage_launch_reach_pull_requests_offline(
     assert (again["run"], again["forge"], again["agents"]) == (
         result["run"], result["forge"], result["agents"],
     )  # fmt: skip
-    windows_again = tmux_server.cmd("list-windows", "-t", "=agenttui", "-F", "#{window_name}")
-    assert sorted(windows_again.split()) == sorted(windows)
+    assert sorted(window_names()) == sorted(windows)
 
     # The app (in the demo's window, with the demo config) lists the run on its runs screen.
     def app_screen() -> str:
