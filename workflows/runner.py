@@ -14,16 +14,19 @@ from __future__ import annotations
 import faulthandler
 import os
 import signal
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from workflows import git
-from workflows.childenv import agenttui_env
+from workflows.agent_choice import Choice, choose_agents
 from workflows.config import table
 from workflows.definitions.loader import load_workflow
+from workflows.definitions.model import Workflow
 from workflows.errors import AgentTuiError, UsageError
 from workflows.paths import agenttui_argv, state_dir
+from workflows.run_env import forget_run_env, runner_env, save_run_env
 from workflows.run_records import take_runner_lock
 from workflows.runs import FINAL, RunRecord, RunStore, worker_alive
 
@@ -45,7 +48,8 @@ def launch_run(
     session: str = "agenttui",
     repo: str | None = None,
     source: str | None = None,
-    agent: str | None = None,
+    agents: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
     github_repo: str | None = None,
     branch: str | None = None,
     base: str | None = None,
@@ -55,17 +59,14 @@ def launch_run(
     if not ids:
         raise UsageError("give at least one issue id (--issues ENG-1,ENG-2)")
     workflow = load_workflow(workflow_name)  # a bad definition fails here, before any run
-    agent = agent or table("workflows").get_str("agent") or None  # e.g. "demo" for offline use
-    if agent:
-        from workflows.agents.profiles import load_profile
-
-        load_profile(agent)
+    chosen = check_agents(workflow, agents)
     configured = table("workflows").get_str("repo")
     repo_path = str(Path(repo or configured or os.getcwd()).expanduser().absolute())
     params = {
         "repo": repo_path,
         "source": source,
-        "agent": agent,
+        "agents": {step: choice.agent for step, choice in chosen.items()},
+        "env": sorted(env or {}),  # the names; the values go to a 0600 file (run_env)
         "github_repo": github_repo,
         "branch": branch,
         "base": base,
@@ -77,8 +78,23 @@ def launch_run(
         raise UsageError(f"no run started: {error} (--repo or [workflows] repo)") from error
     runs = RunStore()
     record = runs.create(workflow.name, workflow.to_json(), ids, params)
+    save_run_env(record.id, env or {})
+    told = ", ".join(f"{step}: {choice.agent} ({choice.why})" for step, choice in chosen.items())
+    runs.event(record.id, "agents", f"agents: {told}")
     _start_or_fail(runs, record.id, socket=socket, session=session)
     return record.id
+
+
+def check_agents(workflow: Workflow, agents: Sequence[str]) -> dict[str, Choice]:
+    """Each agent step's agent (workflows.agent_choice), every profile loadable and its
+    ``env_from`` names set here, where the runner will take them from."""
+    from workflows.agents.profiles import load_profile
+    from workflows.agents.startup import require_env_from
+
+    chosen = choose_agents(workflow, list(agents))
+    for name in {choice.agent for choice in chosen.values()}:
+        require_env_from(load_profile(name))
+    return chosen
 
 
 def _start_or_fail(runs: RunStore, run_id: str, *, socket: str | None, session: str) -> None:
@@ -111,7 +127,7 @@ def start_worker(run_id: str, *, socket: str | None, session: str) -> str:
             window=f"run-{run_id}",
             run_id=run_id,
             cwd=str(state_dir()),
-            env=agenttui_env(),
+            env=runner_env(RunStore().get(run_id).params.get("agents", {}).values()),
         )
     finally:
         driver.close()
@@ -126,6 +142,11 @@ def resume_run(run_id: str, *, socket: str | None = None, session: str = "agentt
         raise UsageError(f"run {record.id} already {record.status}; nothing to resume")
     if worker_alive(record.id):
         raise UsageError(f"run {record.id} is still running (its runner holds the lock)")
+    from workflows.agents.profiles import load_profile
+    from workflows.agents.startup import require_env_from
+
+    for name in set(record.params.get("agents", {}).values()):
+        require_env_from(load_profile(name))  # the new runner takes them from here
     runs.update(record.id, status="pending", error=None, cancel_requested=0)
     runs.event(record.id, "resume", f"resuming at step {record.current_step or 'the start'}")
     _start_or_fail(runs, record.id, socket=socket, session=session)
@@ -178,6 +199,8 @@ def run_worker(run_id: str, *, socket: str | None, session: str) -> int:
     runs.update(record.id, worker_pid=os.getpid())
     status = Engine(record.id, socket=socket, session=session, runs=runs).run()
     keep = table("workflows").get_bool("keep_agents", False)
+    if status in ("succeeded", "cancelled"):
+        forget_run_env(record.id)  # it can no longer be resumed
     if status == "cancelled" or (status == "succeeded" and not keep):
         kill_agents(record.id, socket=socket, session=session)  # failed: kept for a look
     if status in ("succeeded", "cancelled"):
@@ -226,6 +249,7 @@ def clean_run(
     if own:
         git.remove_worktree(Path(record.context["repo"]), Path(worktree), force=force)
         removed = worktree
+    forget_run_env(record.id)
     runs.update_context(record.id, cleaned=True)
     runs.event(record.id, "cleaned", f"windows closed; worktree removed: {removed or 'none'}")
     return {"run": record.id, "worktree_removed": removed}

@@ -1,6 +1,8 @@
 """Where a new user starts, with the real Claude Code (jailed, offline): a git repo never
-opened with claude, the built-in claude profile, agenttui's default locations under a fresh
-HOME, and the agent given a HOME of its own. Nobody answers anything by hand."""
+opened with claude, the built-in claude profile plus only the env a gateway needs
+(``[agents.claude]`` in config.toml, the key passed through by ``env_from``), agenttui's
+default locations under a fresh HOME, and the agent given a HOME of its own. Nobody answers
+anything by hand."""
 
 from __future__ import annotations
 
@@ -11,13 +13,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import tomli_w
 
 from tests.conftest import TmuxServer
 from tests.e2e.agents import JAIL_PORT_CLAUDE, npm_bin, prepare_claude_home
 from tests.e2e.model_server import AnthropicServer, Reply
 from tests.e2e.netjail import jail_argv
 from tests.helpers import wait_until
-from tests.run_fixtures import agenttui
+from tests.run_fixtures import agenttui, wait_for_end
 from workflows.agents.hooks import events_for_agent
 from workflows.store import Store
 
@@ -40,6 +43,19 @@ def claude_on_path(bin_dir: Path, server: AnthropicServer, monkeypatch: pytest.M
     (bin_dir / "claude").write_text(f'#!/bin/sh\nexec {shlex.join(jailed)} "$@"\n')
     (bin_dir / "claude").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+
+
+def gateway_config(
+    config: Path, server: AnthropicServer, agent_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only what a gateway needs, the way the README says: ``[agents.claude]`` with the key
+    passed through from the environment (never in the file), and a HOME of the agent's own."""
+    env = server.claude_env(JAIL_PORT_CLAUDE)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", env.pop("ANTHROPIC_API_KEY"))
+    env["HOME"] = str(agent_home)
+    (config / "config.toml").write_text(
+        tomli_w.dumps({"agents": {"claude": {"env": env, "env_from": ["ANTHROPIC_API_KEY"]}}})
+    )
 
 
 def git_repo(path: Path) -> Path:
@@ -69,10 +85,9 @@ def test_new_user_spawns_claude_in_an_untrusted_repo_and_its_hooks_reach_agenttu
     (config / "policy.toml").write_text('allow = ["Bash(touch:*)"]\n')
     anthropic.script(Reply.bash("touch allowed-by-policy.txt"), Reply.text("Done, marker-n1."))
 
-    env = {**anthropic.claude_env(JAIL_PORT_CLAUDE), "HOME": str(agent_home)}
-    flags = [word for key, value in env.items() for word in ("--env", f"{key}={value}")]
-    spawned = agenttui("spawn", "--agent", "claude", "--name", "n1", "--cwd", str(repo), *flags,
-                       "--json", timeout=120)  # fmt: skip
+    gateway_config(config, anthropic, agent_home, monkeypatch)
+    spawned = agenttui("spawn", "--agent", "claude", "--name", "n1", "--cwd", str(repo), "--json",
+                       timeout=120)  # fmt: skip
     assert json.loads(spawned.stdout)["state"] == "idle"
 
     # The trust answer picked "Yes": Claude recorded the folder as trusted and did not exit.
@@ -92,3 +107,62 @@ def test_new_user_spawns_claude_in_an_untrusted_repo_and_its_hooks_reach_agenttu
     assert events_for_agent(store, "n1", kind="permission")  # answered by the policy
     assert not (agent_home / ".local/state/agenttui").exists()  # no second store
     assert anthropic.prompts() == ["make the file n-1"]
+
+
+ONE_STEP = """
+name = "one-step"
+agent = "claude"
+
+[[steps]]
+id = "refine"
+prompt = "Refine {issue_ids}."
+output = ".agenttui/refine.md"
+"""
+
+
+def test_new_user_run_gets_claude_past_trust_in_its_new_worktree(
+    new_user: Path,
+    tmux_server: TmuxServer,
+    anthropic: AnthropicServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run's agent in a worktree Claude never saw: the run answers trust with no person,
+    the agent lives, its prompt reaches the model once, and the run succeeds."""
+    home = new_user
+    claude_on_path(tmp_path / "bin", anthropic, monkeypatch)
+    repo = git_repo(tmp_path / "app")
+    worktree = tmp_path / "worktree"  # the run reuses a checkout of its branch: a known path
+    subprocess.run(["git", "-C", str(repo), "worktree", "add", "-q", "-b", "agent-work",
+                    str(worktree)], check=True)  # fmt: skip
+    agent_home = tmp_path / "agent-home"
+    prepare_claude_home(agent_home, tmp_path / "some-other-project", anthropic.api_key)
+    config = home / ".config" / "agenttui"
+    config.mkdir(parents=True)
+    (config / "policy.toml").write_text('allow = ["Edit"]\n')
+    gateway_config(config, anthropic, agent_home, monkeypatch)
+    notes = worktree / ".agenttui" / "refine.md"
+    anthropic.script(
+        Reply.tool("Write", {"file_path": str(notes), "content": "Refined.\n"}),
+        Reply.text("Written, marker-r1."),
+    )
+    definition = tmp_path / "one-step.toml"
+    definition.write_text(ONE_STEP)
+    started = agenttui("run", str(definition), "--issues", "PCL-101", "--repo", str(repo),
+                       "--branch", "agent-work", "--json")  # fmt: skip
+    run_id = json.loads(started.stdout)["run"]
+    summary = wait_for_end(run_id, timeout=180)
+    log = agenttui("log", run_id).stdout
+    assert summary["status"] == "succeeded", log
+    assert f"answered the trust dialog of {run_id}-main" in log and "is trust" not in log
+    assert notes.read_text() == "Refined.\n"
+    state = json.loads((agent_home / ".claude.json").read_text())
+    # Claude records the trust of a worktree at its repository.
+    assert state["projects"][str(repo)]["hasTrustDialogAccepted"] is True
+    # Once: one model turn whose newest user message carries it (raw bodies: a first prompt
+    # given on the command line arrives in a text block that starts with a "<session>" tag).
+    newest = [
+        json.dumps([m for m in turn.body["messages"] if m["role"] in ("user", "assistant")][-1])
+        for turn in anthropic.turns()
+    ]
+    assert sum("Refine PCL-101" in message for message in newest) == 1

@@ -14,6 +14,7 @@ from tests.git_repos import make_project
 from tests.helpers import wait_until
 from tests.run_fixtures import agenttui, start_run, wait_for_end
 from workflows.paths import config_dir
+from workflows.runs import RunStore
 
 TOKEN = "ghp_never_in_an_agent_0123456789"
 LINEAR_KEY = "lin_api_never_in_an_agent_0123"
@@ -113,3 +114,59 @@ def test_spawned_agent_gets_locations_and_no_secrets_even_from_a_server_that_has
     )  # fmt: skip
     wait_until((tmp_path / "e2" / "agent-env.txt").exists, message="the agent's env")
     assert environment(tmp_path / "e2" / "agent-env.txt")["GITHUB_TOKEN"] == TOKEN  # asked for
+
+
+def test_run_env_and_config_env_from_reach_the_runs_agents_and_are_never_stored(
+    default_locations: Path,
+    tmux_server: TmuxServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``agenttui run --env`` and ``[agents.NAME] env_from`` (the way to pass a key that must
+    never sit in a file) reach the agent; the values stay out of the store and the log, and
+    the run's 0600 env file is gone once the run succeeded."""
+    gateway_key = "sk-gateway-only-in-the-environment"
+    monkeypatch.setenv("GATEWAY_KEY", gateway_key)
+    config = config_dir() / "config.toml"
+    config.write_text('[agents.envdump]\nenv_from = ["GATEWAY_KEY"]\nenv = { MODE = "cfg" }\n')
+    project = make_project(tmp_path)
+    definition = tmp_path / "env-check.toml"
+    definition.write_text(WORKFLOW)
+    run_flag = "run-flag-value-1f3e"
+    run_id = start_run(
+        str(definition), "--issues", "PCL-101", "--repo", str(project.repo), "--source", "local",
+        "--env", f"RUN_FLAG={run_flag}",
+    )  # fmt: skip
+    summary = wait_for_end(run_id, timeout=90)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    agent = environment(Path(summary["worktree"]) / "agent-env.txt")
+    assert (agent["GATEWAY_KEY"], agent["MODE"], agent["RUN_FLAG"]) == (
+        gateway_key,
+        "cfg",
+        run_flag,
+    )
+    shell = environment(Path(summary["worktree"]) / "shell-env.txt")
+    assert "RUN_FLAG" not in shell  # --env is for the run's agents
+    state = default_locations / ".local/state/agenttui"
+    stored = (state / "agenttui.sqlite3").read_bytes() + (
+        state / "runs" / f"{run_id}.log"
+    ).read_bytes()
+    assert run_flag.encode() not in stored and gateway_key.encode() not in stored
+    assert not (state / "runs" / f"{run_id}.env").exists()
+    assert RunStore().get(run_id).params["env"] == ["RUN_FLAG"]  # the name is kept, not the value
+    assert "agents: agent: envdump (workflow 'env-check')" in agenttui("log", run_id).stdout
+
+
+def test_a_missing_env_from_is_refused_before_the_run_starts(
+    default_locations: Path, tmux_server: TmuxServer, tmp_path: Path
+) -> None:
+    (config_dir() / "config.toml").write_text('[agents.envdump]\nenv_from = ["NOT_EXPORTED"]\n')
+    project = make_project(tmp_path)
+    definition = tmp_path / "env-check.toml"
+    definition.write_text(WORKFLOW)
+    done = agenttui(
+        "run", str(definition), "--issues", "PCL-101", "--repo", str(project.repo), check=False
+    )
+    assert done.returncode == 2
+    assert "agent envdump takes NOT_EXPORTED from agenttui's environment (env_from)" in done.stderr
+    assert agenttui("runs", "--json").stdout.strip() == "[]"

@@ -43,6 +43,7 @@ def _finish(args: argparse.Namespace, run_id: str) -> Any:
 
 
 def _run(args: argparse.Namespace) -> Any:
+    from tui.commands.spawn import env_pairs
     from workflows.runner import launch_run
 
     run_id = launch_run(
@@ -52,7 +53,8 @@ def _run(args: argparse.Namespace) -> Any:
         session=args.session,
         repo=args.repo,
         source=args.source,
-        agent=args.agent,
+        agents=args.agent,
+        env=env_pairs(args.env),
         github_repo=args.github_repo,
         branch=args.branch,
         base=args.base,
@@ -192,7 +194,17 @@ def register(
     run.add_argument("--issues", required=True, help="issue ids, comma separated (one group)")
     run.add_argument("--repo", help="git repository to work in (default: current directory)")
     run.add_argument("--source", choices=("linear", "local"), help="issue source")
-    run.add_argument("--agent", help="agent profile for every agent step (e.g. demo)")
+    run.add_argument(
+        "--agent",
+        action="append",
+        default=[],
+        metavar="[STEP=]NAME",
+        help="agent profile for every agent step (e.g. demo), or STEP=NAME for one step or "
+        "session (repeatable)",
+    )
+    run.add_argument(
+        "--env", action="append", default=[], metavar="K=V", help="env for the run's agents"
+    )
     run.add_argument("--github-repo", help="OWNER/NAME (default: from the origin remote)")
     run.add_argument("--branch", help="branch name (default: Linear's branchName)")
     run.add_argument("--base", help="base branch (default: the remote's default branch)")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from workflows.agents.classifier import classify
 from workflows.agents.hooks import recent_events
-from workflows.agents.profiles import Profile, load_profile, parse_profile
+from workflows.agents.profiles import Profile, load_profile_file, parse_profile
 from workflows.agents.state import StateReading
 from workflows.errors import AgentTuiError
 from workflows.paths import state_dir
@@ -54,11 +54,12 @@ def default_store() -> Store:
 
 
 def profile_for(pane: PaneInfo) -> Profile:
-    """The pane's profile (``@agenttui_agent``), or a rule-less generic one."""
+    """The pane's profile file (``@agenttui_agent``; its rules and keys: config.toml's
+    ``[agents.NAME]`` only changes how it launches), or a rule-less generic one."""
     if not pane.agent:
         return GENERIC
     try:
-        return load_profile(pane.agent)
+        return load_profile_file(pane.agent)
     except AgentTuiError:
         return GENERIC
 

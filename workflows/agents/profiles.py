@@ -3,6 +3,8 @@
 Built-in profiles are the TOML files beside this module; a user's
 ``<config_dir>/profiles/<name>.toml`` overrides a built-in of the same name or adds a new
 agent. When an agent release changes its screens, editing the file is the whole fix.
+``[agents.NAME]`` in config.toml layers env, env_from, args and permission_mode over either
+(:mod:`workflows.agents.settings`), leaving the screen rules to the file.
 """
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ class Profile:
     trust_last_lines: int = 0
     """Search ``trust`` only in the last N non-empty lines (0: everywhere): an answered dialog
     can stay on screen above what the agent draws next (Gemini restarts below it)."""
+    env_from: list[str] = field(default_factory=list)
+    """Variables passed through from agenttui's environment (keys that never sit in a file)."""
     args: list[str] = field(default_factory=list)
     """Arguments after ``command`` (and the permission mode's), e.g. ``["--model", "x"]``."""
     permission_mode: str = ""
@@ -280,6 +284,7 @@ def parse_profile(data: dict[str, Any], source: Path) -> Profile:
         input_last_lines=int(data.get("input_last_lines", 0)),
         start_settle_ms=int(data.get("start_settle_ms", 0)),
         clear_keys=[str(key) for key in data.get("clear_keys", [])],
+        env_from=_words(data.get("env_from", []), f"{where}: env_from"),
         args=_words(data.get("args", []), f"{where}: args"),
         permission_mode=mode,
         permission_args=_words(data.get("permission_args", []), f"{where}: permission_args"),
@@ -303,6 +308,15 @@ def list_profiles() -> list[str]:
 
 
 def load_profile(name: str) -> Profile:
+    """The profile as agenttui runs it: its file with ``[agents.NAME]`` from config.toml
+    layered over it (workflows.agents.settings)."""
+    from workflows.agents.settings import effective_profile
+
+    return effective_profile(name).profile
+
+
+def load_profile_file(name: str) -> Profile:
+    """The profile's file alone: a user file in the config dir, else the built-in one."""
     path = _profile_files().get(name)
     if path is None:
         raise AgentTuiError(f"unknown agent profile {name!r}; known: {', '.join(list_profiles())}")

@@ -14,6 +14,7 @@ says what the agent was stuck on and how its screen ended.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from workflows.agents.profiles import Profile
 from workflows.agents.state import AgentState, StateReading
 from workflows.agents.trust import answer_trust, dialog_shown
 from workflows.childenv import agent_env
-from workflows.errors import AgentTuiError, WaitTimeout
+from workflows.errors import AgentTuiError, UsageError, WaitTimeout
 from workflows.store import Store
 
 if TYPE_CHECKING:
@@ -73,6 +74,19 @@ def agent_argv(
     return profile.launch_argv(prompt, extra=[*hook_launch_args(profile.hooks, name), *extra])
 
 
+def require_env_from(profile: Profile, environ: Mapping[str, str] | None = None) -> None:
+    """Every ``env_from`` name of the profile is set here (else the agent would start
+    without its key and fail later, somewhere less clear)."""
+    source = os.environ if environ is None else environ
+    missing = [name for name in profile.env_from if name not in source]
+    if missing:
+        raise UsageError(
+            f"agent {profile.name} takes {', '.join(missing)} from agenttui's environment "
+            f"(env_from), but it is not set; export it, or see `agenttui profiles show "
+            f"{profile.name}` for where env_from is configured"
+        )
+
+
 def start_agent(
     driver: TmuxDriver,
     profile: Profile,
@@ -86,10 +100,13 @@ def start_agent(
     run_id: str = "",
 ) -> PaneInfo:
     """Launch ``profile``'s agent as ``name`` in its own window; ``prompt`` goes on its command
-    line when the profile takes one there (else send it once ready). ``env`` (e.g. ``--env``)
-    comes after the profile's own; agenttui's locations come last."""
+    line when the profile takes one there (else send it once ready). The environment: the
+    profile's ``env``, its ``env_from`` names from ours, ``env`` (``--env``), then agenttui's
+    locations (workflows.childenv.agent_env)."""
+    require_env_from(profile)
     child = agent_env(
         profile_env=profile.env,
+        env_from=profile.env_from,
         extra=env,
         socket=driver.socket,
         session=driver.session,

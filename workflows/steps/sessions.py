@@ -16,6 +16,7 @@ from workflows.agents.startup import (
     start_agent,
     wait_until_ready,
 )
+from workflows.run_env import load_run_env
 from workflows.steps.base import StepContext, StepFailed
 
 if TYPE_CHECKING:
@@ -29,8 +30,10 @@ def pane_name(run_id: str, session: str) -> str:
 
 
 def profile_name_for(ctx: StepContext) -> str:
-    override = ctx.run.params.get("agent")
-    return str(override or ctx.step.agent or ctx.workflow.agent)
+    """The step's agent, chosen when the run started (workflows.agent_choice)."""
+    chosen = ctx.run.params.get("agents", {}).get(ctx.step.id)
+    # Runs started before the choice was recorded per step had one override for all.
+    return str(chosen or ctx.run.params.get("agent") or ctx.step.agent or ctx.workflow.agent)
 
 
 def find_pane(driver: TmuxDriver, name: str) -> PaneInfo | None:
@@ -47,8 +50,9 @@ def ensure_agent(
     pane = find_pane(driver, name)
     if pane is None:
         pane = start_agent(
-            driver, profile, name=name, cwd=str(ctx.worktree), window=name, run_id=ctx.run.id
-        )
+            driver, profile, name=name, cwd=str(ctx.worktree), env=load_run_env(ctx.run.id),
+            window=name, run_id=ctx.run.id,
+        )  # fmt: skip
         ctx.event("agent", f"started {profile.name} as {name} in {pane.pane_id}", pane=pane.pane_id)
         ctx.runs.update_context(ctx.run.id, **{f"pane_{session}": pane.pane_id})
     # else: started earlier (maybe by a runner killed before it was ready)
