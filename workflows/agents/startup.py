@@ -270,7 +270,13 @@ class _Startup:
 
 
 def _detail(reading: StateReading) -> str:
+    """What the agent is stuck on, for a person: a trust dialog's reason, else the reading's
+    own summary (a blocked screen's reason and message, an approval's command)."""
     detail = reading.detail
-    if "reason" in detail:
+    if "reason" in detail and reading.state is AgentState.TRUST:
         return str(detail["reason"])
-    return ", ".join(f"{key}: {value}" for key, value in detail.items()) or "no detail"
+    if reading.state is AgentState.EXITED:
+        return ", ".join(f"{key}: {value}" for key, value in detail.items())
+    summary = reading.summary()
+    prefix = f"{reading.state.value}: "
+    return summary[len(prefix) :] if summary.startswith(prefix) else "no detail"
