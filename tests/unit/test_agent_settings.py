@@ -4,6 +4,7 @@ profile file (built-in or a user's), never its screen rules; errors name file:li
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,15 @@ def test_the_readme_config_examples_are_valid(monkeypatch: pytest.MonkeyPatch) -
     ]
     assert load_profile("codex").permission_mode == "on-request"
     assert choose_agents(load_workflow("feedback"))["review"].agent == "codex"
+
+
+def test_profiles_lists_a_broken_user_profile_instead_of_failing() -> None:
+    from tui.commands.profiles import run_profiles
+
+    profiles = config_dir() / "profiles"
+    profiles.mkdir(parents=True)
+    (profiles / "broken.toml").write_text('command = ["x"]\n[[rules]]\nstate = "nope"\n')
+    rows = {row["name"]: row for row in run_profiles(argparse.Namespace(profiles_verb=None))}
+    assert rows["broken"]["description"].startswith("(invalid: ")
+    assert "unknown state 'nope'" in rows["broken"]["description"]
+    assert rows["claude"]["description"] == "Claude Code"

@@ -33,9 +33,22 @@ def run_profiles(args: argparse.Namespace) -> Any:
     if args.profiles_verb == "show":
         args.formatter = format_show
         return describe(args.name)
+    from workflows.agents.profiles import profile_file
+    from workflows.agents.settings import profile_origin
+    from workflows.config import ConfigError
+    from workflows.errors import AgentTuiError
+
     rows = []
     for name in list_profiles():
-        effective = effective_profile(name)
+        try:
+            effective = effective_profile(name)
+        except ConfigError:
+            raise  # config.toml is wrong for every profile: say so once, with its line
+        except AgentTuiError as error:  # one broken profile file is listed, not fatal
+            origin = profile_origin(profile_file(name))
+            rows.append({"name": name, "description": f"(invalid: {error})", "source": origin,
+                         "config": None})  # fmt: skip
+            continue
         rows.append(
             {
                 "name": name,

@@ -315,11 +315,17 @@ def load_profile(name: str) -> Profile:
     return effective_profile(name).profile
 
 
-def load_profile_file(name: str) -> Profile:
-    """The profile's file alone: a user file in the config dir, else the built-in one."""
+def profile_file(name: str) -> Path:
+    """Where profile ``name`` is read from: a user file in the config dir, else the built-in."""
     path = _profile_files().get(name)
     if path is None:
         raise AgentTuiError(f"unknown agent profile {name!r}; known: {', '.join(list_profiles())}")
+    return path
+
+
+def load_profile_file(name: str) -> Profile:
+    """The profile's file alone: a user file in the config dir, else the built-in one."""
+    path = profile_file(name)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
