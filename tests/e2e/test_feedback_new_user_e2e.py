@@ -13,15 +13,24 @@ waiting; plus the run's ``attention`` field (``agenttui runs``) and its log.
 from __future__ import annotations
 
 import os
+import shlex
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests import run_fixtures
 from tests.conftest import TmuxServer
-from tests.e2e.agents import JAIL_PORT_CLAUDE, prepare_claude_home
-from tests.e2e.model_server import AnthropicServer, Reply
+from tests.e2e.agents import (
+    JAIL_PORT_CLAUDE,
+    JAIL_PORT_CODEX,
+    npm_bin,
+    prepare_claude_home,
+    prepare_codex_home,
+)
+from tests.e2e.model_server import AnthropicServer, OpenAIServer, Reply
+from tests.e2e.netjail import jail_argv
 from tests.e2e.test_new_user_e2e import claude_on_path
 from tests.e2e.test_run_claude_e2e import refine_and_plan, write
 from tests.git_repos import Project, run_git
@@ -31,6 +40,7 @@ from tests.linear_server import LinearServer
 from tests.run_fixtures import agenttui, run_summary, start_run
 from tui.services import Services
 from workflows.agents.hooks import events_for_agent
+from workflows.agents.profiles import BUILTIN_DIR
 from workflows.runs import RunStore
 from workflows.store import Store
 from workflows.tmux.driver import TmuxDriver
@@ -43,8 +53,10 @@ GATEWAY_ONLY = ("ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY")
 class Announcements:
     """What the app would announce: agents that start waiting for a person, from its poll."""
 
-    def __init__(self, server: TmuxServer) -> None:
-        self.services = Services(socket=server.socket, session=server.session)
+    def __init__(self) -> None:
+        # The test's tmux server (tmux_server sets these), as the app would find it.
+        socket, session = os.environ["AGENTTUI_TMUX_SOCKET"], os.environ["AGENTTUI_SESSION"]
+        self.services = Services(socket=socket, session=session)
         self.announced: list[tuple[str, str, dict[str, object]]] = []
         self.attention: list[str] = []
         self._stop = threading.Event()
@@ -68,6 +80,30 @@ class Announcements:
         self._stop.set()
         self._thread.join(timeout=10)
         self.services.close()
+
+
+def ended(run_id: str, heard: Announcements) -> dict[str, Any] | None:
+    """The run's summary once it ended; meanwhile who it says waits for a person."""
+    summary = run_summary(run_id)
+    if summary.get("attention"):
+        heard.attention.append(str(summary["attention"]))
+    return summary if summary["status"] in ("succeeded", "failed", "cancelled") else None
+
+
+def run_without_a_person(issue: str, project: Project) -> tuple[str, dict[str, Any]]:
+    """Run feedback on ``issue`` and check it succeeded with nobody called: nothing announced,
+    no attention in ``agenttui runs``, nothing in the log for a person."""
+    with Announcements() as heard:
+        run_id = start_run(
+            "feedback", "--issues", issue, "--repo", str(project.repo), "--source", "linear",
+            "--github-repo", "acme/widgets", "--test-command", "test -f feature.txt",
+        )  # fmt: skip
+        summary = wait_until(lambda: ended(run_id, heard), timeout=500, interval=0.5)
+    log = agenttui("log", run_id).stdout
+    assert summary["status"] == "succeeded", log
+    assert heard.announced == [], heard.announced  # no dialog was a person's
+    assert heard.attention == [] and "a person is needed" not in log
+    return run_id, summary
 
 
 @pytest.fixture
@@ -99,7 +135,6 @@ def gateway(
 
 
 def test_a_new_users_feedback_run_with_the_current_claude_code_needs_nobody(
-    tmux_server: TmuxServer,
     linear_server: LinearServer,
     github: GitHubServer,
     project: Project,
@@ -117,24 +152,8 @@ def test_a_new_users_feedback_run_with_the_current_claude_code_needs_nobody(
         write(notes / "implement.md", "Fixed.\n"), Reply.text("ok"),
         write(notes / "review.md", "Looks right.\nVERDICT: PASS\n"), Reply.text("ok"),
     )  # fmt: skip
-    with Announcements(tmux_server) as heard:
-        run_id = start_run(
-            "feedback", "--issues", "ENG-2", "--repo", str(project.repo), "--source", "linear",
-            "--github-repo", "acme/widgets", "--test-command", "test -f feature.txt",
-        )  # fmt: skip
-
-        def ended() -> dict[str, object] | None:
-            summary = run_summary(run_id)
-            if summary.get("attention"):
-                heard.attention.append(str(summary["attention"]))
-            return summary if summary["status"] in ("succeeded", "failed", "cancelled") else None
-
-        summary = wait_until(ended, timeout=500, interval=0.5, message="the run to end")
-    log = agenttui("log", run_id).stdout
-    assert summary["status"] == "succeeded", log
+    run_id, summary = run_without_a_person("ENG-2", project)
     assert summary["worktree"] == str(worktree)
-    assert heard.announced == [], heard.announced  # no dialog was a person's
-    assert heard.attention == [] and "a person is needed" not in log
 
     prompts = anthropic.prompts()
     for marker in (
@@ -158,3 +177,67 @@ def test_a_new_users_feedback_run_with_the_current_claude_code_needs_nobody(
 
 def workspace_state(server: LinearServer) -> str:
     return str(server.workspace.issue_state("ENG-2"))
+
+
+@pytest.fixture
+def codex_too(
+    gateway: AnthropicServer,
+    openai: OpenAIServer,
+    tmux_server: TmuxServer,
+    tmp_path: Path,
+) -> OpenAIServer:
+    """The same user also has Codex (jailed on PATH), set up for the gateway in its own
+    ~/.codex (a provider whose key comes from the environment), no folder trusted yet; the
+    feedback workflow's review step overridden to run Codex."""
+    bin_dir = tmp_path / "bin"
+    jailed = jail_argv(JAIL_PORT_CODEX, str(openai.unix_path), [npm_bin("codex")])
+    (bin_dir / "codex").write_text(f'#!/bin/sh\nexec {shlex.join(jailed)} "$@"\n')
+    (bin_dir / "codex").chmod(0o755)
+    home = Path.home()
+    prepare_codex_home(home / ".codex", tmp_path / "another-project", trusted=False)
+    config = home / ".codex" / "config.toml"  # the user lets Codex write in its workspace
+    config.write_text('sandbox_mode = "workspace-write"\n' + config.read_text())
+    tmux_server.cmd("set-environment", "-g", "E2E_OPENAI_KEY", openai.api_key)
+    # The test's HOME is under /tmp; Codex's sandbox wants CODEX_HOME outside TMPDIR (as a
+    # user's ~ is outside /tmp).
+    (tmp_path / "tmpdir").mkdir()
+    tmux_server.cmd("set-environment", "-g", "TMPDIR", str(tmp_path / "tmpdir"))
+    text = (BUILTIN_DIR.parent.parent / "definitions" / "feedback.toml").read_text()
+    workflows = home / ".config" / "agenttui" / "workflows"
+    workflows.mkdir(parents=True, exist_ok=True)
+    reviewer = 'session = "reviewer"\n'
+    (workflows / "feedback.toml").write_text(text.replace(reviewer, reviewer + 'agent = "codex"\n'))
+    return openai
+
+
+def test_the_same_with_codex_as_the_reviewer(
+    linear_server: LinearServer,
+    github: GitHubServer,
+    project: Project,
+    gateway: AnthropicServer,
+    codex_too: OpenAIServer,
+) -> None:
+    anthropic, openai = gateway, codex_too
+    branch = linear_server.workspace.find_issue("ENG-3")["branchName"]
+    worktree = project.repo.parent / "worktree"  # new: never opened with claude or codex
+    run_git(project.repo, "worktree", "add", "-q", "-b", branch, str(worktree), "main")
+    notes = worktree / ".agenttui"
+    anthropic.script(
+        *refine_and_plan(notes),
+        Reply.bash("touch feature.txt"),
+        write(notes / "implement.md", "Fixed.\n"),
+        Reply.text("ok"),
+    )
+    review = "printf 'Reviewed by codex.\\nVERDICT: PASS\\n' > .agenttui/review.md"
+    openai.script(Reply.exec(review, escalated=False), Reply.text("Review written."))
+    run_without_a_person("ENG-3", project)
+    claude_prompts = anthropic.prompts()
+    for marker in (
+        "First refinement", "Second refinement", "Third refinement", "Now plan the change",
+        "Implement the plan now",
+    ):  # fmt: skip
+        assert sum(marker in p for p in claude_prompts) == 1, (marker, claude_prompts)
+    assert not any("You are reviewing a change" in p for p in claude_prompts)
+    assert sum("You are reviewing a change" in p for p in openai.prompts()) == 1
+    (pull,) = github.pulls
+    assert "Reviewed by codex." in pull["body"]

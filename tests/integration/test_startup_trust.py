@@ -78,7 +78,7 @@ def test_startup_picks_yes_when_no_exit_is_selected_first(
     assert (tmp_path / "trusted").read_text() == "yes\n"  # it chose "Yes, I trust this folder"
     assert not driver.resolve(pane.pane_id).dead
     kinds = [event["kind"] for event in events_for_agent(Store(), "t1")]
-    assert kinds == ["trust_answering", "trust_answered"]
+    assert kinds == ["trust_watching", "trust_answering", "trust_answered"]
     keys = events_for_agent(Store(), "t1", kind="trust_answered")[0]["payload"]["keys"]
     assert keys[-1] == "Enter" and set(keys[:-1]) == {"Down"}
     assert (len(keys) == 2) is (deaf < 0.5)  # a dropped Down was sent again

@@ -116,3 +116,16 @@ def test_trust_events_alone_do_not_make_a_silent_screen_ready() -> None:
     # is told (a start-up stuck on a screen nobody recognises).
     stuck = classify(profile, blank_but_text, "", answered, profile.blocked_after_s)
     assert stuck.state is AgentState.BLOCKED
+
+
+def test_a_trust_dialog_is_the_start_ups_from_launch_not_a_persons() -> None:
+    """The start-up watches from launch (``trust_watching``): a reader that sees the dialog
+    before the start-up starts answering must not call a person (the app would ring)."""
+    profile = load_profile("claude")
+    lines = screen("claude-2.1.332")
+    watching = events(("trust_watching", 0.3, {"budget_s": 180.0}))
+    reading = classify(profile, lines, "", watching, 0.0)
+    assert (reading.state, reading.detail) == (AgentState.STARTING, {"trust": "being answered"})
+    assert reading.recheck_in == pytest.approx(179.7)
+    gone = events(("trust_watching", 181.0, {"budget_s": 180.0}))  # that start-up gave up
+    assert classify(profile, lines, "", gone, 0.0).state is AgentState.TRUST

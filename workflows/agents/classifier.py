@@ -28,7 +28,7 @@ from workflows.agents.state import AgentState, HookEvent, StateReading
 
 HOOK_GRACE_S = 2.0
 """How long a fresh hook outranks a contradicting screen (the screen redraws a bit later)."""
-TRUST_EVENTS = ("trust_answering", "trust_answered", "trust_stuck")
+TRUST_EVENTS = ("trust_watching", "trust_answering", "trust_answered", "trust_stuck")
 """Events agenttui's start-up records about a trust dialog (workflows.agents.startup)."""
 BLOCKED_LINES = 12
 """How many of the screen's last lines a ``blocked`` reading carries (what a person sees)."""
@@ -171,14 +171,16 @@ def classify(
 def trust_reading(profile: Profile, events: Sequence[HookEvent]) -> StateReading:
     """A trust dialog on screen: ``starting`` while agenttui's start-up is answering it (its
     ``trust_answering`` event, within that event's budget, or just answered and not redrawn
-    yet), else ``trust``: waiting for a person, with the reason."""
+    yet) or about to (``trust_watching``: it watches from launch, and other readers may see
+    the dialog first), else ``trust``: waiting for a person, with the reason."""
     latest = min(
         (event for event in events if event.kind in TRUST_EVENTS),
         key=lambda event: event.age_s,
         default=None,
     )
     budget = float(latest.payload.get("budget_s", 0.0)) if latest is not None else 0.0
-    if latest is not None and latest.kind == "trust_answering" and latest.age_s < budget:
+    watching = latest is not None and latest.kind in ("trust_watching", "trust_answering")
+    if watching and latest is not None and latest.age_s < budget:
         wait = budget - latest.age_s
         return StateReading(AgentState.STARTING, {"trust": "being answered"}, "screen", wait)
     if latest is not None and latest.kind == "trust_answered" and latest.age_s < HOOK_GRACE_S:

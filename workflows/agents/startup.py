@@ -169,6 +169,10 @@ class _Startup:
 
     def run(self, timeout: float) -> StateReading:
         deadline = time.monotonic() + timeout
+        if self.answer:
+            # From launch on, a trust dialog is this start-up's to answer, not a person's:
+            # other readers (the app's bell, ``wait``) see it before the answering starts.
+            self._record("trust_watching", {"budget_s": timeout})
         # (since, look) of a ready reading: with start_settle_ms it must hold that long. An idle
         # look is its screen (Codex draws its composer ~0.1 s before keys land); a busy one is
         # its state (Codex flashes a spinner title, "working", for ~0.1 s after its trust
