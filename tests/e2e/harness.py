@@ -13,6 +13,7 @@ env), ``send_text`` (verified send), ``observe.read_state`` (hooks + screen + qu
 from __future__ import annotations
 
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,12 +126,28 @@ class AgentPane:
             raise AssertionError(f"{error}\nlast reading: {last[:1]}\nscreen:\n{screen}") from None
 
     def wait_screen(self, needle: str, *, timeout: float = 60.0) -> list[str]:
-        return wait_until(
-            lambda: self.screen() if needle in "\n".join(self.screen()) else None,
-            timeout=timeout,
-            interval=0.1,
-            message=f"{needle!r} on screen",
-        )
+        try:
+            return wait_until(
+                lambda: self.screen() if needle in "\n".join(self.screen()) else None,
+                timeout=timeout,
+                interval=0.1,
+                message=f"{needle!r} on screen",
+            )
+        except AssertionError as error:
+            screen = "\n".join(self.screen())
+            raise AssertionError(f"{error}\nscreen:\n{screen}") from None
+
+    def wait_still(self, *, seconds: float, timeout: float = 30.0) -> list[str]:
+        """Wait until the screen has not changed for ``seconds`` (a person's reading time)."""
+        seen: list[Any] = [self.screen(), time.monotonic()]
+
+        def still() -> list[str] | None:
+            screen = self.screen()
+            if screen != seen[0]:
+                seen[:] = [screen, time.monotonic()]
+            return screen if time.monotonic() - seen[1] >= seconds else None
+
+        return wait_until(still, timeout=timeout, interval=0.1, message="a still screen")
 
     def send(self, text: str) -> SendResult:
         return send_text(self.driver, self.refresh(), text, profile=self.profile, timeout=30.0)

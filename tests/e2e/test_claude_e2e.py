@@ -169,6 +169,9 @@ def test_claude_question_is_asking_with_the_question(
     assert reading.detail["question"] == "Which colour should the button be?"
     with pytest.raises(AgentTuiError, match="not awaiting approval"):
         agent.act("approve")  # a question is not a permission: never answered with "yes"
+    # Claude Code 2.1.332 drops keys for about half a second after drawing the question (as
+    # its trust dialog does); a person reads it first, so the test waits for a still screen.
+    agent.wait_still(seconds=1.0)
     driver.send_keys(agent.pane.pane_id, "2")
     agent.wait_screen("marker-q2")
     agent.wait_state("idle")
