@@ -6,8 +6,11 @@ dialog it cannot read is reported as waiting for a person, with the reason, ever
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
+import threading
+import time
 import tomllib
 from dataclasses import replace
 from pathlib import Path
@@ -50,6 +53,36 @@ def claude_on_the_recorded_dialog(*, deaf: float = 0.4) -> Profile:
     return replace(load_profile("claude"), command=dialog_command(deaf=deaf), hooks="none")
 
 
+class StateWatch:
+    """Another process's view of the pane (as `agenttui read` or a tile): its states, every
+    20 ms, from its own tmux connection."""
+
+    def __init__(self, driver: TmuxDriver, pane_id: str, profile: Profile) -> None:
+        self.states: list[str] = []
+        self._stop = threading.Event()
+        self._driver = driver
+        self._thread = threading.Thread(target=self._run, args=(pane_id, profile), daemon=True)
+        self._thread.start()
+
+    def _run(self, pane_id: str, profile: Profile) -> None:
+        while not self._stop.is_set():
+            reading = read_state(self._driver, self._driver.resolve(pane_id), profile=profile)
+            if not self.states or self.states[-1] != reading.state.value:
+                self.states.append(reading.state.value)
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._driver.close()
+
+
+def watch_states(pane_id: str, profile: Profile) -> StateWatch:
+    socket = os.environ["AGENTTUI_TMUX_SOCKET"]
+    session = os.environ["AGENTTUI_SESSION"]
+    return StateWatch(TmuxDriver(socket, session), pane_id, profile)
+
+
 class Told:
     """A StartupReport that keeps what it was told."""
 
@@ -73,8 +106,12 @@ def test_startup_picks_yes_when_no_exit_is_selected_first(
     profile = claude_on_the_recorded_dialog(deaf=deaf)
     told = Told()
     pane = start_agent(driver, profile, name="t1", cwd=str(tmp_path))
+    seen = watch_states(pane.pane_id, profile)
     reading = wait_until_ready(driver, pane, profile=profile, timeout=30, report=told.report())
+    seen.stop()
     assert reading.state is AgentState.IDLE
+    # What read/wait/the tiles said meanwhile: never that a person is needed.
+    assert "starting" in seen.states and "trust" not in seen.states, seen.states
     assert (tmp_path / "trusted").read_text() == "yes\n"  # it chose "Yes, I trust this folder"
     assert not driver.resolve(pane.pane_id).dead
     kinds = [event["kind"] for event in events_for_agent(Store(), "t1")]

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 MOVE_SHOWN_S = 1.0
 """A move key shows on screen within this, or it was dropped (and is sent again)."""
 CONFIRM_SHOWN_S = 3.0
-"""The dialog goes within this after the confirm key, or the key was dropped."""
+"""The dialog goes within this after the confirm key; if the screen did not move at all in
+that time the key was dropped (and is sent again), else the answer is slow and waited for."""
 MAX_MOVES = 12
 MAX_CONFIRMS = 3
 POLL_S = 0.05
@@ -128,9 +129,17 @@ def answer_trust(
                 return outcome
             confirms += 1
             _send(driver, pane_id, outcome, *answer.confirm)
-            # Gone, or still there (a dropped key): the next look decides.
-            _wait(pane, CONFIRM_SHOWN_S, lambda lines: not dialog_shown(profile, lines))
-            continue
+            gone = _wait(pane, CONFIRM_SHOWN_S, lambda lines: not dialog_shown(profile, lines))
+            if not gone and pane.screen() != lines:
+                # Taken but slow (Gemini restarts below its dialog): wait, never press twice.
+                left = max(0.0, deadline - time.monotonic())
+                gone = _wait(pane, left, lambda lines: not dialog_shown(profile, lines))
+            if gone:
+                if pane.screen() is None:
+                    return _exited(outcome)
+                outcome.answered = True  # gone (should it come back, the start-up looks again)
+                return outcome
+            continue  # the screen never moved: the key was dropped; look again
         if moves == MAX_MOVES:
             outcome.reason = f"the selection did not reach the trusting option in {MAX_MOVES} keys"
             return outcome
