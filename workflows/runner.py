@@ -94,6 +94,12 @@ def check_agents(workflow: Workflow, agents: Sequence[str]) -> dict[str, Choice]
     chosen = choose_agents(workflow, list(agents))
     for name in {choice.agent for choice in chosen.values()}:
         require_env_from(load_profile(name))
+    missing = [name for name in workflow.env_from if name not in os.environ]
+    if missing:
+        raise UsageError(
+            f"workflow {workflow.name!r} gives its shell steps {', '.join(missing)} from "
+            f"agenttui's environment (env_from, {workflow.path}), but it is not set"
+        )
     return chosen
 
 
@@ -127,12 +133,17 @@ def start_worker(run_id: str, *, socket: str | None, session: str) -> str:
             window=f"run-{run_id}",
             run_id=run_id,
             cwd=str(state_dir()),
-            env=runner_env(RunStore().get(run_id).params.get("agents", {}).values()),
+            env=_runner_env(RunStore().get(run_id)),
         )
     finally:
         driver.close()
     RunStore().event(run_id, "runner", f"runner started in tmux pane {pane.pane_id}")
     return pane.pane_id
+
+
+def _runner_env(record: RunRecord) -> dict[str, str]:
+    workflow_env_from = record.definition.get("env_from", [])
+    return runner_env(record.params.get("agents", {}).values(), workflow_env_from)
 
 
 def resume_run(run_id: str, *, socket: str | None = None, session: str = "agenttui") -> str:

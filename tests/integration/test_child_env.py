@@ -170,3 +170,25 @@ def test_a_missing_env_from_is_refused_before_the_run_starts(
     assert done.returncode == 2
     assert "agent envdump takes NOT_EXPORTED from agenttui's environment (env_from)" in done.stderr
     assert agenttui("runs", "--json").stdout.strip() == "[]"
+
+
+def test_a_workflow_gives_its_test_command_a_secret_it_names(
+    default_locations: Path, tmux_server: TmuxServer, tmp_path: Path
+) -> None:
+    """``env_from = ["GITHUB_TOKEN"]`` in a workflow: its shell steps get that one (say, a test
+    suite that calls GitHub), its agents still none; a malformed one is refused at its line."""
+    project = make_project(tmp_path)
+    definition = tmp_path / "env-check.toml"
+    definition.write_text('env_from = ["GITHUB_TOKEN"]\n' + WORKFLOW)
+    run_id = start_run(
+        str(definition), "--issues", "PCL-101", "--repo", str(project.repo), "--source", "local"
+    )
+    summary = wait_for_end(run_id, timeout=90)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    shell = environment(Path(summary["worktree"]) / "shell-env.txt")
+    assert shell["GITHUB_TOKEN"] == TOKEN and "LINEAR_API_KEY" not in shell
+    assert "GITHUB_TOKEN" not in environment(Path(summary["worktree"]) / "agent-env.txt")
+    definition.write_text('env_from = "GITHUB_TOKEN"\n' + WORKFLOW)
+    refused = agenttui("workflows", "--check", str(definition), check=False)
+    assert refused.returncode == 1
+    assert f"{definition}:1: env_from must be a list of variable names" in refused.stderr

@@ -79,12 +79,17 @@ def parse_workflow(text: str, path: Path) -> Workflow:
         test_command=str(data.get("test_command", "")),
         base=data.get("base") if isinstance(data.get("base"), str) else None,
         existing_branch=bool(data.get("existing_branch", False)),
+        env_from=tuple(str(name) for name in _list(data.get("env_from"))),
         steps=tuple(steps),
     )
     check_workflow(data, workflow, problems)
     if problems.messages:
         raise WorkflowError(problems.messages)
     return workflow
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []  # anything else: check_workflow says so
 
 
 def prompt_candidates(definition: Path, relative: str) -> list[Path]:

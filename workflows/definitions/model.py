@@ -34,7 +34,17 @@ KIND_KEYS: dict[str, frozenset[str]] = {
     "workers": frozenset({"prompt", "agent", "tasks"}),
 }
 WORKFLOW_KEYS = frozenset(
-    {"name", "description", "agent", "worktree", "test_command", "base", "existing_branch", "steps"}
+    {
+        "name",
+        "description",
+        "agent",
+        "worktree",
+        "test_command",
+        "base",
+        "existing_branch",
+        "env_from",
+        "steps",
+    }
 )
 # What each kind produces, usable as {steps.<id>.<field>} by later steps.
 KIND_OUTPUTS: dict[str, frozenset[str]] = {
@@ -120,6 +130,7 @@ class Workflow:
     test_command: str = ""
     base: str | None = None
     existing_branch: bool = False  # work on a branch that must already exist (review)
+    env_from: tuple[str, ...] = ()  # variables of agenttui's env its shell steps get (secrets too)
     steps: tuple[Step, ...] = ()
 
     def step_index(self, step_id: str) -> int:

@@ -197,6 +197,12 @@ def check_workflow(data: dict[str, Any], workflow: Workflow, problems: Problems)
             problems.at(line, f"{key} must be a string, not {value!r}")
         elif key in TOP_BOOLS and not isinstance(value, bool):
             problems.at(line, f"{key} must be true or false, not {value!r}")
+        elif key == "env_from" and (
+            not isinstance(value, list) or not all(isinstance(name, str) for name in value)
+        ):
+            problems.at(
+                line, f'env_from must be a list of variable names (like ["NAME"]), not {value!r}'
+            )
     seen: dict[str, int] = {}
     for step in workflow.steps:
         if step.id in seen:

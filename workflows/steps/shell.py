@@ -2,8 +2,8 @@
 
 Placeholders reach the command through environment variables (see
 ``placeholders.shell_command``), never spliced into the script. The command runs code the
-agents wrote: it gets the runner's environment without agenttui's secrets
-(``workflows.childenv.shell_env``). Output is kept (the tail,
+agents wrote: it gets the runner's environment without agenttui's secrets, except those the
+workflow names in ``env_from`` (``workflows.childenv.shell_env``). Output is kept (the tail,
 for the store and for ``{failure}``) and written in full to ``.agenttui/<step>.log``.
 A preview step is a shell step whose last printed URL is reported on the issues.
 """
@@ -48,7 +48,7 @@ def run_shell(ctx: StepContext) -> StepResult:
             cwd=ctx.worktree,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=shell_env(env),
+            env=shell_env(env, ctx.workflow.env_from),
             start_new_session=True,
         )
         ctx.runs.update_context(ctx.run.id, shell=[process.pid, _started(process.pid)])
