@@ -40,7 +40,6 @@ from tests.linear_server import LinearServer
 from tests.run_fixtures import agenttui, run_summary, start_run
 from tui.services import Services
 from workflows.agents.hooks import events_for_agent
-from workflows.agents.profiles import BUILTIN_DIR
 from workflows.runs import RunStore
 from workflows.store import Store
 from workflows.tmux.driver import TmuxDriver
@@ -90,13 +89,13 @@ def ended(run_id: str, heard: Announcements) -> dict[str, Any] | None:
     return summary if summary["status"] in ("succeeded", "failed", "cancelled") else None
 
 
-def run_without_a_person(issue: str, project: Project) -> tuple[str, dict[str, Any]]:
+def run_without_a_person(issue: str, project: Project, *extra: str) -> tuple[str, dict[str, Any]]:
     """Run feedback on ``issue`` and check it succeeded with nobody called: nothing announced,
     no attention in ``agenttui runs``, nothing in the log for a person."""
     with Announcements() as heard:
         run_id = start_run(
             "feedback", "--issues", issue, "--repo", str(project.repo), "--source", "linear",
-            "--github-repo", "acme/widgets", "--test-command", "test -f feature.txt",
+            "--github-repo", "acme/widgets", "--test-command", "test -f feature.txt", *extra,
         )  # fmt: skip
         summary = wait_until(lambda: ended(run_id, heard), timeout=500, interval=0.5)
     log = agenttui("log", run_id).stdout
@@ -187,8 +186,7 @@ def codex_too(
     tmp_path: Path,
 ) -> OpenAIServer:
     """The same user also has Codex (jailed on PATH), set up for the gateway in its own
-    ~/.codex (a provider whose key comes from the environment), no folder trusted yet; the
-    feedback workflow's review step overridden to run Codex."""
+    ~/.codex (a provider whose key comes from the environment), no folder trusted yet."""
     bin_dir = tmp_path / "bin"
     jailed = jail_argv(JAIL_PORT_CODEX, str(openai.unix_path), [npm_bin("codex")])
     (bin_dir / "codex").write_text(f'#!/bin/sh\nexec {shlex.join(jailed)} "$@"\n')
@@ -202,11 +200,6 @@ def codex_too(
     # user's ~ is outside /tmp).
     (tmp_path / "tmpdir").mkdir()
     tmux_server.cmd("set-environment", "-g", "TMPDIR", str(tmp_path / "tmpdir"))
-    text = (BUILTIN_DIR.parent.parent / "definitions" / "feedback.toml").read_text()
-    workflows = home / ".config" / "agenttui" / "workflows"
-    workflows.mkdir(parents=True, exist_ok=True)
-    reviewer = 'session = "reviewer"\n'
-    (workflows / "feedback.toml").write_text(text.replace(reviewer, reviewer + 'agent = "codex"\n'))
     return openai
 
 
@@ -217,6 +210,7 @@ def test_the_same_with_codex_as_the_reviewer(
     gateway: AnthropicServer,
     codex_too: OpenAIServer,
 ) -> None:
+    """Codex reviews (``--agent review=codex``), Claude Code does the rest."""
     anthropic, openai = gateway, codex_too
     branch = linear_server.workspace.find_issue("ENG-3")["branchName"]
     worktree = project.repo.parent / "worktree"  # new: never opened with claude or codex
@@ -230,7 +224,7 @@ def test_the_same_with_codex_as_the_reviewer(
     )
     review = "printf 'Reviewed by codex.\\nVERDICT: PASS\\n' > .agenttui/review.md"
     openai.script(Reply.exec(review, escalated=False), Reply.text("Review written."))
-    run_without_a_person("ENG-3", project)
+    run_without_a_person("ENG-3", project, "--agent", "review=codex")
     claude_prompts = anthropic.prompts()
     for marker in (
         "First refinement", "Second refinement", "Third refinement", "Now plan the change",
