@@ -2,7 +2,7 @@
 # Set up agenttui on a fresh Debian machine (Python >= 3.11), then start the offline demo
 # (`demo`, the default) or run the whole test suite (`test`). Safe to run again.
 #
-# Installs what is missing: tmux (and for tests git, bubblewrap, node/npm, the Claude Code,
+# Installs what is missing: tmux (and for tests git, bubblewrap, node/npm, chromium, the Claude Code,
 # Codex and Gemini CLIs from the npm registry: the sets in tests/agent-clis.txt, each under
 # tests/.npm/<set>), a virtualenv in .venv with agenttui and its test tools. Extra arguments
 # after `test` go to pytest.
@@ -74,6 +74,7 @@ case "$mode" in
     command -v bwrap >/dev/null || apt_install bubblewrap
     command -v unshare >/dev/null || apt_install util-linux
     command -v npm >/dev/null || apt_install nodejs npm
+    command -v chromium >/dev/null || apt_install chromium  # agenttui serve's browser test
     pip_quiet -e '.[test]'
     # Each set of agent CLIs in tests/agent-clis.txt into its own prefix, tests/.npm/<set>
     # (again only when the set's versions changed: the prefix remembers them in .specs).

@@ -22,7 +22,9 @@ from workflows.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, AgentTuiError
 from workflows.untrusted import json_text
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool whose reader left
-COMMAND_MODULES = ("tmux", "agents", "profiles", "issues", "runs", "autonomy", "app", "demo")
+COMMAND_MODULES = (
+    "tmux", "agents", "profiles", "issues", "runs", "autonomy", "app", "demo", "serve",
+)  # fmt: skip
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -237,7 +237,9 @@ class RunDetailScreen(TileScreen):
 
     def action_open_pr(self) -> None:
         url = self.detail.summary.get("pr_url") if self.detail else None
-        if url:
+        if url and self.app.is_web:  # served (agenttui serve): the person's browser opens it
+            self.app.open_url(str(url))
+        elif url:
             self.open_pr(str(url))
 
     @work(thread=True, group="open-pr")

@@ -146,7 +146,7 @@ class TileScreen(Screen[None]):
             return state != "exited"
         if action == "close":
             return state == "exited"
-        return True  # attach
+        return not self.app.is_web  # attach: a browser has no terminal to hand over
 
     def action_tile(self, kind: str) -> None:
         tile = self.grid.focused_tile
