@@ -199,7 +199,7 @@ class Browser:
         )
         if len(key) != 1 and key not in KEY_CODES:
             raise ValueError(f"press: {key!r} is neither one character nor one of {KEY_CODES}")
-        code = KEY_CODES.get(key, ord(key.upper()))
+        code = KEY_CODES[key] if key in KEY_CODES else ord(key.upper())
         text = "\r" if key == "Enter" else key if len(key) == 1 else ""
         down = {"key": key, "windowsVirtualKeyCode": code, "text": text}
         await self.send("Input.dispatchKeyEvent", type="keyDown", **down)

@@ -174,20 +174,10 @@ async def test_nothing_without_the_token(tmux_server: TmuxServer) -> None:
 
 
 def test_serving_on_another_address_warns(tmux_server: TmuxServer) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tui", "serve", "--port", "0", "--host", "0.0.0.0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stderr is not None
-        warning = process.stderr.readline()
+    with serving("--host", "0.0.0.0") as served:
+        warning = served.process.stderr.readline()  # type: ignore[union-attr]
         assert "plain HTTP" in warning and "TLS" in warning
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(30)
-    assert process.returncode == 0
+    assert served.process.returncode == 0
 
 
 def test_address_in_use_is_an_error(tmux_server: TmuxServer) -> None:

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.browser import chromium
-from tests.integration.test_serve import serving
 from tests.tui.test_agents_screen import spawn_demo
+from tests.tui.test_serve import serving
 from tui.serve.auth import REFUSED
 from workflows.issues import open_source
 from workflows.runs import RunStore
