@@ -191,6 +191,19 @@ def kill_agents(run_id: str, *, socket: str | None, session: str, runner_too: bo
         driver.close()
 
 
+def _note_tmux_server(runs: RunStore, run_id: str, *, socket: str | None, session: str) -> None:
+    from workflows.run_agents import note_server
+    from workflows.tmux.driver import TmuxDriver
+
+    driver = TmuxDriver(socket, session)
+    try:
+        note_server(runs, runs.get(run_id), driver.server_identity())
+    except AgentTuiError:
+        pass  # no tmux server: the steps that need one say so
+    finally:
+        driver.close()
+
+
 def _stop_on_signal(signum: int, frame: FrameType | None) -> None:
     raise AgentTuiError(f"the runner was stopped by signal {signal.Signals(signum).name}")
 
@@ -208,6 +221,7 @@ def run_worker(run_id: str, *, socket: str | None, session: str) -> int:
         signal.signal(signum, _stop_on_signal)
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints where the runner is
     runs.update(record.id, worker_pid=os.getpid())
+    _note_tmux_server(runs, record.id, socket=socket, session=session)
     status = Engine(record.id, socket=socket, session=session, runs=runs).run()
     keep = table("workflows").get_bool("keep_agents", False)
     if status in ("succeeded", "cancelled"):

@@ -98,11 +98,13 @@ def start_agent(
     env: Mapping[str, str] | None = None,
     window: str | None = None,
     run_id: str = "",
+    token: str = "",
 ) -> PaneInfo:
     """Launch ``profile``'s agent as ``name`` in its own window; ``prompt`` goes on its command
     line when the profile takes one there (else send it once ready). The environment: the
     profile's ``env``, its ``env_from`` names from ours, ``env`` (``--env``), then agenttui's
-    locations (workflows.childenv.agent_env)."""
+    locations (workflows.childenv.agent_env). ``token``: a run's launch token for the
+    pane (``workflows.run_agents``)."""
     require_env_from(profile)
     child = agent_env(
         profile_env=profile.env,
@@ -121,6 +123,7 @@ def start_agent(
         unset=child.unset,
         window=window,
         run_id=run_id,
+        token=token,
     )
 
 

@@ -1,10 +1,13 @@
 """Agent prompt steps: deliver one prompt, wait for the turn to end, read the output file.
 
-Exactly-once delivery: the delivery is recorded before the text is sent and marked after.
-On resume, a recorded delivery (submitted, or interrupted mid-send) is never sent again;
-the step waits for the agent instead. Completion comes from the agent's state (hook events
-first, then the screen) plus the output file the prompt asked for; the answer is read only
-from that file, never from the screen.
+Exactly-once delivery: each phase of a delivery is recorded (``steps.delivery``); a
+resumed runner finishes a delivery a killed one left (submits text left in the box, sends
+what never reached the agent) and never sends twice what may have been submitted. An
+agent gone mid-step (tmux restarted, agent exited) is replaced by a new one that gets the
+step's prompt again (``steps.restart``), at most ``MAX_RESTARTS`` times per attempt.
+Completion comes from the agent's state (hook events first, then the screen) plus the
+output file the prompt asked for; the answer is read only from that file, never from the
+screen.
 """
 
 from __future__ import annotations
@@ -16,17 +19,26 @@ from typing import TYPE_CHECKING
 
 from workflows.agents.hooks import recent_events
 from workflows.agents.observe import read_state
-from workflows.agents.profiles import Profile, load_profile
+from workflows.agents.profiles import load_profile
 from workflows.agents.state import AgentState, StateReading
 from workflows.definitions.placeholders import render
-from workflows.errors import NotDelivered
+from workflows.run_agents import AgentGone, exit_text
 from workflows.steps.base import StepContext, StepFailed, StepResult
+from workflows.steps.delivery import (
+    RunAgent,
+    current_pane,
+    deliver,
+    in_flight,
+    locate,
+    resume,
+    run_agent_for,
+)
+from workflows.steps.restart import with_restarts
 from workflows.steps.sessions import ensure_agent, profile_name_for
 
 if TYPE_CHECKING:
     from workflows.tmux.driver import PaneInfo, TmuxDriver
 
-SEND_TIMEOUT_S = 30.0
 NUDGE_AFTER_S = 20.0  # a finished turn with no output file this long gets one reminder
 MAX_REMINDERS = 1
 REMINDER = (
@@ -61,7 +73,7 @@ def run_agent(ctx: StepContext) -> StepResult:
 
     driver = TmuxDriver(ctx.socket, ctx.session)
     try:
-        return _run(ctx, driver)
+        return with_restarts(ctx, driver, lambda: _run(ctx, driver))
     finally:
         driver.close()
 
@@ -69,87 +81,40 @@ def run_agent(ctx: StepContext) -> StepResult:
 def _run(ctx: StepContext, driver: TmuxDriver) -> StepResult:
     step = ctx.step
     output = ctx.worktree / step.output if step.output else None
-    earlier = [
-        d for d in ctx.runs.deliveries(ctx.run.id, ctx.seq) if d.status in ("sending", "submitted")
-    ]
+    reminder = REMINDER.format(path=output)
+    earlier = in_flight(ctx)
     if earlier:
-        delivery = earlier[-1]
         profile = load_profile(profile_name_for(ctx))
-        pane = _live_pane(driver, delivery.pane_id, delivery.agent_name)
-        since = delivery.created_at
-        how = "was delivered" if delivery.status == "submitted" else "was being sent"
-        ctx.event(
-            "resume",
-            f"prompt {how} to {delivery.agent_name} before the runner stopped; "
-            "not sending it again, waiting for the agent",
-        )
+        agent = locate(ctx, driver, earlier[-1], profile)
+        first = len(earlier) == 1  # deliveries after the first were reminders
+        text = build_prompt(ctx) if first else reminder
+        since = resume(ctx, driver, agent, earlier[-1], text, answer=output if first else None)
     else:
         pane, profile = ensure_agent(ctx, driver, step.session, profile_name_for(ctx))
+        agent = run_agent_for(ctx, pane, profile)
         if output is not None:
             output.unlink(missing_ok=True)
         since = time.time()
-        _deliver(ctx, driver, pane, profile, build_prompt(ctx))
-    reminders = max(0, len(earlier) - 1)  # deliveries after the first were reminders
+        deliver(ctx, driver, agent, build_prompt(ctx))
+    reminders = max(0, len(earlier) - 1)
     while not _wait_for_turn(
-        ctx, driver, pane, profile=profile, output=output, since=since, nudge_after=NUDGE_AFTER_S
+        ctx, driver, agent, output=output, since=since, nudge_after=NUDGE_AFTER_S
     ):
         assert output is not None
         if reminders >= MAX_REMINDERS:
             raise StepFailed(
-                f"agent {pane.name} finished its turn without writing {output} "
+                f"agent {agent.name} finished its turn without writing {output} "
                 f"(reminded {reminders} time(s))"
             )
         reminders += 1
         since = time.time()
-        ctx.event("reminder", f"{pane.name} finished without writing {step.output}; reminding it")
-        _deliver(ctx, driver, pane, profile, REMINDER.format(path=output))
+        ctx.event("reminder", f"{agent.name} finished without writing {step.output}; reminding it")
+        deliver(ctx, driver, agent, reminder)
     text = output.read_text(encoding="utf-8", errors="replace") if output else ""
     ok = verdict_holds(text, step.until) if step.until else True
     if step.until:
         ctx.event("verdict", f"{step.until!r} {'found' if ok else 'not found'} in {step.output}")
     return StepResult(ok=ok, outputs={"output": text}, failure=text)
-
-
-def _deliver(
-    ctx: StepContext, driver: TmuxDriver, pane: PaneInfo, profile: Profile, prompt: str
-) -> None:
-    from workflows.tmux.send import send_text
-
-    delivery_id = ctx.runs.record_delivery(
-        ctx.run.id,
-        ctx.seq,
-        ctx.step.id,
-        pane_id=pane.pane_id,
-        agent_name=pane.name,
-        chars=len(prompt),
-    )
-    try:
-        result = send_text(driver, pane, prompt, timeout=SEND_TIMEOUT_S, profile=profile)
-    except NotDelivered as error:
-        ctx.runs.mark_delivery(delivery_id, "failed", str(error))
-        raise StepFailed(
-            f"prompt not delivered to {pane.name} ({pane.pane_id}): {error}"
-        ) from error
-    detail = f"{result.attempts} attempt(s)"
-    ctx.runs.mark_delivery(delivery_id, "submitted" if result.submitted else "failed", detail)
-    if not result.submitted:
-        raise StepFailed(
-            f"prompt pasted into {pane.name} ({pane.pane_id}) but not submitted: "
-            + "; ".join(f"{s['step']}: {s['detail']}" for s in result.steps[-3:])
-        )
-    ctx.event("prompt", f"prompt ({len(prompt)} chars) submitted to {pane.name}", pane=pane.pane_id)
-
-
-def _live_pane(driver: TmuxDriver, pane_id: str, name: str) -> PaneInfo:
-    pane = next((p for p in driver.panes() if p.pane_id == pane_id), None)
-    if pane is None or pane.dead:
-        status = "" if pane is None else f" (exit status {pane.dead_status})"
-        raise StepFailed(
-            f"agent {name} ({pane_id}) that received this step's prompt is gone"
-            f"{status}; the prompt is not sent twice: cancel the run or start a "
-            "new one"
-        )
-    return pane
 
 
 def _turn_finished_since(ctx: StepContext, pane: PaneInfo, since: float) -> bool:
@@ -163,9 +128,8 @@ def _turn_finished_since(ctx: StepContext, pane: PaneInfo, since: float) -> bool
 def _wait_for_turn(
     ctx: StepContext,
     driver: TmuxDriver,
-    pane: PaneInfo,
+    agent: RunAgent,
     *,
-    profile: Profile,
     output: Path | None,
     since: float,
     nudge_after: float | None = None,
@@ -177,17 +141,17 @@ def _wait_for_turn(
     last_state: AgentState | None = None
     stuck: StateReading | None = None
     idle_since: float | None = None
+    pane = agent.pane
     while time.monotonic() < deadline:
-        pane = driver.resolve(pane.pane_id)
-        reading = read_state(driver, pane, store=ctx.runs.store, profile=profile)
+        pane = current_pane(driver, agent)
+        reading = read_state(driver, pane, store=ctx.runs.store, profile=agent.profile)
         state = reading.state
         if state != last_state:
             ctx.event("state", f"{pane.name} is {state.value} ({reading.source})")
             last_state = state
         if state == AgentState.EXITED:
-            raise StepFailed(
-                f"agent {pane.name} exited during step {ctx.step.id!r} ({reading.detail})"
-            )
+            how = exit_text(reading.detail.get("status"), reading.detail.get("signal"))
+            raise AgentGone(pane.name, pane.pane_id, f"it exited during the step ({how})")
         if state.needs_person != told_person:  # `agenttui runs` shows who waits for whom
             waiting = (
                 f"{pane.name} ({pane.pane_id}) is {reading.summary()}"

@@ -50,22 +50,27 @@ def post_to_issues(
     link: str | None = None,
     link_title: str | None = None,
     state: str | None = None,
+    comment_key: str = "comment",
 ) -> int:
-    """Apply the actions to every issue of the run; returns how many were applied now."""
+    """Apply the actions to every issue of the run; returns how many were applied now.
+
+    Each is recorded under its action name; ``comment_key`` names the comment instead, for
+    callers that post more than one comment in an attempt."""
     from workflows.issues import open_source
 
     done, announced = _recorded(ctx, "linear"), _recorded(ctx, "linear-intent")
     source = open_source(ctx.run.params.get("source"))
-    actions = [("comment", comment), ("link", link), ("state", state)]
+    actions = [(comment_key, comment), ("link", link), ("state", state)]
     applied = 0
     for issue in ctx.run.issues:
-        for action, value in actions:
-            if not value or (issue, action) in done:
+        for key, value in actions:
+            if not value or (issue, key) in done:
                 continue
-            data = {"issue": issue, "action": action, "seq": ctx.seq}
+            action = "comment" if key == comment_key else key
+            data = {"issue": issue, "action": key, "seq": ctx.seq}
             summary = f"{action} on {issue}: {value.splitlines()[0][:120]}"
             if action == "comment":
-                if (issue, action) in announced and _already_commented(source, issue, value):
+                if (issue, key) in announced and _already_commented(source, issue, value):
                     ctx.event("linear", summary + " (found already posted)", **data)
                     continue
                 ctx.event("linear-intent", f"posting a comment on {issue}", **data)

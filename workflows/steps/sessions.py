@@ -1,13 +1,15 @@
 """The agent panes of a run: one per session name, each in its own tmux window.
 
 A pane is named ``<run-id>-<session>`` (tmux pane option ``@agenttui_name``), so a resumed
-runner finds the agents it started before it was killed, conversation intact.
+runner finds the agents it started before it was killed, conversation intact; it adopts
+one only if its launch token is one this run recorded (``run_agents``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from workflows import run_agents
 from workflows.agents.profiles import Profile, load_profile
 from workflows.agents.startup import (
     StartupFailed,
@@ -49,13 +51,18 @@ def ensure_agent(
     name = pane_name(ctx.run.id, session)
     pane = find_pane(driver, name)
     if pane is None:
+        launch = run_agents.record_launch(
+            ctx.runs, driver, run_id=ctx.run.id, session=session, name=name, profile=profile.name
+        )
         pane = start_agent(
             driver, profile, name=name, cwd=str(ctx.worktree), env=load_run_env(ctx.run.id),
-            window=name, run_id=ctx.run.id,
+            window=name, run_id=ctx.run.id, token=launch.token,
         )  # fmt: skip
+        run_agents.record_pane(ctx.runs, launch, pane.pane_id)
         ctx.event("agent", f"started {profile.name} as {name} in {pane.pane_id}", pane=pane.pane_id)
         ctx.runs.update_context(ctx.run.id, **{f"pane_{session}": pane.pane_id})
-    # else: started earlier (maybe by a runner killed before it was ready)
+    else:  # started earlier (maybe by a runner killed before it was ready), if its token says so
+        run_agents.refuse_stranger(ctx.runs, ctx.run.id, pane)
     return run_startup(ctx, driver, pane, profile), profile
 
 

@@ -9,8 +9,9 @@ written ``.agenttui/<step-id>/worker-<n>.md``. Outputs: ``output`` (every worker
 under a heading naming its task) and ``count``. The next agent step — the orchestrator —
 reads them through ``{steps.<id>.output}``.
 
-Exactly once, as for agent steps: each worker's delivery is recorded before sending, and a
-resumed runner waits for a worker that already got its task instead of sending it again.
+Exactly once, as for agent steps (``steps.delivery``): a resumed runner finishes giving a
+worker its task and never sends it twice; a worker whose agent is gone is started again
+with its task (``steps.restart``).
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workflows.agents.profiles import load_profile
 from workflows.definitions.placeholders import render
 from workflows.orchestration import tag_message
-from workflows.steps.agent import _deliver, _live_pane, _wait_for_turn
+from workflows.steps.agent import _wait_for_turn
 from workflows.steps.base import StepContext, StepFailed, StepResult
+from workflows.steps.delivery import RunAgent, deliver, in_flight, locate, resume, run_agent_for
+from workflows.steps.restart import with_restarts
 from workflows.steps.sessions import ensure_agent, pane_name, profile_name_for
 
 if TYPE_CHECKING:
@@ -69,45 +73,63 @@ def run_workers(ctx: StepContext) -> StepResult:
 
 def _run(ctx: StepContext, driver: TmuxDriver, tasks: list[str]) -> StepResult:
     outputs = [f".agenttui/{ctx.step.id}/worker-{n}.md" for n in range(1, len(tasks) + 1)]
-    delivered = {
-        d.agent_name: d
-        for d in ctx.runs.deliveries(ctx.run.id, ctx.seq)
-        if d.status in ("sending", "submitted")
-    }
-    started = []
+    workers = []
     for number, (task, output) in enumerate(zip(tasks, outputs, strict=True), start=1):
-        session = f"{ctx.step.id}-{number}"
-        name = pane_name(ctx.run.id, session)
-        worker_ctx = _for_worker(ctx, session, output)
-        if name in delivered:
-            pane = _live_pane(driver, delivered[name].pane_id, name)
-            since = delivered[name].created_at
-            ctx.event("resume", f"{name} already has its task; waiting for it")
-        else:
-            pane, _profile = ensure_agent(worker_ctx, driver, session, profile_name_for(ctx))
-            (ctx.worktree / output).unlink(missing_ok=True)
-            (ctx.worktree / output).parent.mkdir(parents=True, exist_ok=True)
-            since = time.time()
-            # The absolute path: unambiguous for every agent, whatever its cwd handling.
-            prompt = worker_prompt(ctx, number, len(tasks), task, str(ctx.worktree / output))
-            _deliver(worker_ctx, driver, pane, _profile, prompt)
-        started.append((worker_ctx, pane, since, task, output))
+        worker_ctx = _for_worker(ctx, f"{ctx.step.id}-{number}", output)
+        # The absolute path: unambiguous for every agent, whatever its cwd handling.
+        prompt = worker_prompt(ctx, number, len(tasks), task, str(ctx.worktree / output))
+        worker = _Worker(worker_ctx, driver, prompt, ctx.worktree / output, task)
+        with_restarts(worker_ctx, driver, worker.start)
+        workers.append(worker)
     sections = []
-    for worker_ctx, pane, since, task, output in started:  # they work in parallel meanwhile
-        from workflows.agents.profiles import load_profile
-
-        _wait_for_turn(
-            worker_ctx,
-            driver,
-            pane,
-            profile=load_profile(profile_name_for(ctx)),
-            output=ctx.worktree / output,
-            since=since,
-        )
-        text = (ctx.worktree / output).read_text(encoding="utf-8", errors="replace")
-        sections.append(f"## {pane.name}: {task}\n\n{text.strip()}\n")
+    for worker in workers:  # they work in parallel meanwhile
+        with_restarts(worker.ctx, driver, worker.finish)
+        text = worker.output.read_text(encoding="utf-8", errors="replace")
+        sections.append(f"## {worker.name}: {worker.task}\n\n{text.strip()}\n")
     ctx.event("workers", f"{len(tasks)} worker(s) finished")
     return StepResult(ok=True, outputs={"output": "\n".join(sections), "count": str(len(tasks))})
+
+
+@dataclasses.dataclass
+class _Worker:
+    ctx: StepContext
+    driver: TmuxDriver
+    prompt: str
+    output: Path
+    task: str
+    agent: RunAgent | None = None
+    since: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return pane_name(self.ctx.run.id, self.ctx.step.session)
+
+    def start(self) -> None:
+        """Give the worker its task, or finish giving it (a resumed runner)."""
+        ctx, driver = self.ctx, self.driver
+        earlier = in_flight(ctx, self.name)
+        if earlier:
+            profile = load_profile(profile_name_for(ctx))
+            self.agent = locate(ctx, driver, earlier[-1], profile)
+            self.since = resume(
+                ctx, driver, self.agent, earlier[-1], self.prompt, answer=self.output
+            )
+            return
+        pane, profile = ensure_agent(ctx, driver, ctx.step.session, profile_name_for(ctx))
+        self.agent = run_agent_for(ctx, pane, profile)
+        self.output.unlink(missing_ok=True)
+        self.output.parent.mkdir(parents=True, exist_ok=True)
+        self.since = time.time()
+        deliver(ctx, driver, self.agent, self.prompt)
+
+    def finish(self) -> None:
+        """Wait until the worker wrote its answer (started again if its agent was lost)."""
+        if self.agent is None:
+            self.start()
+        assert self.agent is not None
+        agent, self.agent = self.agent, None  # lost unless the wait returns
+        _wait_for_turn(self.ctx, self.driver, agent, output=self.output, since=self.since)
+        self.agent = agent
 
 
 def _for_worker(ctx: StepContext, session: str, output: str) -> StepContext:

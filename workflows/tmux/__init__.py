@@ -4,6 +4,7 @@
 - ``control``   ``ControlConnection``: ``tmux -C`` over pipes (commands, output, notifications)
 - ``driver``    ``TmuxDriver``/``PaneInfo``: one session, one window per agent pane
 - ``send``      ``send_text``: the verified send protocol (FIELD-NOTES §3)
-- ``sendlock``  one sender at a time per pane, across processes
+- ``sendlock``  one sender at a time per pane, across processes (``locks``: the flock)
+- ``server``    which server a driver talks to; one layout change at a time across processes
 - ``mirror*``   pane → screen models for the tiles (engineer U)
 """

@@ -7,16 +7,24 @@ process command line, and every launch fits one control-mode command line.
 
 A pane is created running a placeholder, marked ``remain-on-exit`` and named, then
 ``respawn-pane`` starts the agent: so even an agent that exits at once leaves its pane
-behind with its exit status and signal.
+behind with its exit status and signal. A pane can carry a launch token
+(``@agenttui_token``): with the server's identity it tells an agent apart from whatever
+pane gets its id after a tmux restart (``workflows.run_agents``).
+
+Creating the session, spawning and killing are serialised across processes
+(``server.layout_lock``); ``server_identity()`` says which server answers and notices a
+restart (``restarts``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
 import subprocess
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +32,7 @@ from workflows.errors import AgentTuiError, UsageError
 from workflows.tmux.control import ConnectionLost, ControlConnection
 from workflows.tmux.launch import launch_argv, launch_file
 from workflows.tmux.protocol import client_env, socket_path, tmux_base_argv
+from workflows.tmux.server import IDENTITY_FORMAT, ServerIdentity, layout_lock
 
 FIELD_SEP = "\x1f"
 PANE_FIELDS = (
@@ -31,6 +40,7 @@ PANE_FIELDS = (
     "@agenttui_name",
     "@agenttui_agent",
     "@agenttui_run",
+    "@agenttui_token",
     "window_id",
     "window_name",
     "session_name",
@@ -74,6 +84,7 @@ class PaneInfo:
     height: int
     cwd: str
     command: str
+    token: str = ""  # the launch token agenttui gave the pane ("" for others)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -129,6 +140,7 @@ def parse_pane_line(line: str) -> PaneInfo | None:
         height=_int(f["pane_height"]) or 0,
         cwd=f["pane_current_path"],
         command=f["pane_current_command"],
+        token=f["@agenttui_token"],
     )
 
 
@@ -144,6 +156,11 @@ class TmuxDriver:
         self._lock = threading.Lock()
         self._control: ControlConnection | None = None
         self._nudged: dict[str, int] = {}  # pane id → times tmux was made to reap for it
+        self._layout_depth = 0  # layout_lock is held while > 0 (re-entered by nested calls)
+        self._layout_guard = threading.RLock()
+        self._server: ServerIdentity | None = None
+        self.restarts: list[tuple[ServerIdentity, ServerIdentity]] = []
+        """Each server change this driver saw: (the one before, the one after)."""
 
     # -- plumbing -----------------------------------------------------------------------
     def _client(self, *args: str, timeout: float = 10.0) -> str:
@@ -199,6 +216,41 @@ class TmuxDriver:
                     self._control = None
             return self.control().command(*args, timeout=timeout)
 
+    @contextlib.contextmanager
+    def layout(self) -> Iterator[None]:
+        """Hold the server's layout lock (across processes) for a change of panes/windows."""
+        with self._layout_guard:
+            if self._layout_depth:
+                self._layout_depth += 1
+                try:
+                    yield
+                finally:
+                    self._layout_depth -= 1
+                return
+            with layout_lock(self.socket):
+                self._layout_depth = 1
+                try:
+                    yield
+                finally:
+                    self._layout_depth = 0
+
+    def server_identity(self) -> ServerIdentity:
+        """The server answering now (pid, start time, socket); a change since the last call
+        is a restart: logged and kept in ``restarts``."""
+        identity = ServerIdentity.parse(
+            "".join(self.command("display-message", "-p", IDENTITY_FORMAT))
+        )
+        before, self._server = self._server, identity
+        if before is not None and not before.same_server(identity):
+            self.restarts.append((before, identity))
+            logging.getLogger(__name__).warning(
+                "tmux server on %s restarted: was %s, now %s",
+                identity.socket_path,
+                before,
+                identity,
+            )
+        return identity
+
     # -- session and panes ----------------------------------------------------------------
     def has_session(self) -> bool:
         """Whether the session exists (asking never starts a server)."""
@@ -217,6 +269,13 @@ class TmuxDriver:
         return probe.returncode == 0
 
     def ensure_session(self) -> None:
+        """Create the session (starting the server if needed) unless it exists."""
+        if self.has_session():
+            return
+        with self.layout():
+            self._create_session()
+
+    def _create_session(self) -> None:
         for attempt in range(3):
             if self.has_session():
                 return
@@ -242,6 +301,7 @@ class TmuxDriver:
         unset: Sequence[str] = (),
         window: str | None = None,
         run_id: str = "",
+        token: str = "",
         width: int = 120,
         height: int = 40,
     ) -> PaneInfo:
@@ -254,9 +314,36 @@ class TmuxDriver:
         for key in env or {}:
             if not key or "=" in key:
                 raise UsageError(f"bad environment variable name {key!r}")
-        existing = [p for p in self.panes() if p.name == name and not p.dead]
-        if existing:
-            raise UsageError(f"an agent named {name!r} is already running in {existing[0].pane_id}")
+        with self.layout():
+            existing = [p for p in self.panes() if p.name == name and not p.dead]
+            if existing:
+                raise UsageError(
+                    f"an agent named {name!r} is already running in {existing[0].pane_id}"
+                )
+            words = launch_argv(argv, env=env, cwd=cwd, unset=unset)
+            try:
+                pane = self._new_pane(
+                    words, name=name, agent=agent, window=window, run_id=run_id, token=token,
+                    width=width, height=height,
+                )  # fmt: skip
+            except AgentTuiError:
+                if (unused := launch_file(words)) is not None:
+                    Path(unused).unlink(missing_ok=True)
+                raise
+        return self.resolve(pane)
+
+    def _new_pane(
+        self,
+        words: list[str],
+        *,
+        name: str,
+        agent: str,
+        window: str | None,
+        run_id: str,
+        token: str,
+        width: int,
+        height: int,
+    ) -> str:
         window_name = (window or name).replace("\n", " ").replace("#", "##")  # -n: a format
         self.ensure_session()
         out = self.command(
@@ -265,18 +352,13 @@ class TmuxDriver:
         )  # fmt: skip
         pane = out[0].strip()
         self.command("set-option", "-p", "-t", pane, "remain-on-exit", "on")
-        for option, value in (("name", name), ("agent", agent), ("run", run_id)):
+        options = (("name", name), ("agent", agent), ("run", run_id), ("token", token))
+        for option, value in options:
             self.command("set-option", "-p", "-t", pane, f"@agenttui_{option}", value)
         self.command("set-option", "-w", "-t", pane, "automatic-rename", "off")
         self.command("resize-window", "-t", pane, "-x", str(width), "-y", str(height))
-        words = launch_argv(argv, env=env, cwd=cwd, unset=unset)
-        try:
-            self.command("respawn-pane", "-k", "-t", pane, "--", *words)
-        except AgentTuiError:
-            if (unused := launch_file(words)) is not None:
-                Path(unused).unlink(missing_ok=True)
-            raise
-        return self.resolve(pane)
+        self.command("respawn-pane", "-k", "-t", pane, "--", *words)
+        return pane
 
     def panes(self) -> list[PaneInfo]:
         panes = self._list_panes()
@@ -355,7 +437,8 @@ class TmuxDriver:
             self.command("send-keys", "-t", pane_id, "--", *batch)
 
     def kill(self, pane_id: str) -> None:
-        self.command("kill-pane", "-t", pane_id)
+        with self.layout():
+            self.command("kill-pane", "-t", pane_id)
 
     def close(self) -> None:
         with self._lock:

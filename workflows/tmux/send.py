@@ -27,6 +27,12 @@ The protocol (FIELD-NOTES §3), each step reported in ``SendResult.steps``:
    what was typed, the box is checked empty again, and the NotDelivered says whether it is
    (``SendFailed.cleared``). Preflight only pastes into an empty box, and sends to a pane are
    serialised, so what gets cleared is the failed send's own text.
+
+``progress`` (optional) hears ``"pasted"`` the moment the text is in the box and
+``"entered"`` after each Enter: the run records a delivery's phase with it, so a runner
+killed in between knows on resume what the pane may hold. There, ``input_holds`` tells
+whether the text still waits in the box and ``submit_typed`` finishes such a send
+(steps 5–7 without pasting again).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import tempfile
 import time
 import unicodedata
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,14 +131,29 @@ def squash(text: str) -> str:
     )
 
 
+Progress = Callable[[str], None]
+
+
+def _no_progress(phase: str) -> None:
+    pass
+
+
 class _Sender:
-    def __init__(self, driver: TmuxDriver, pane: PaneInfo, profile: Profile, timeout: float):
+    def __init__(
+        self,
+        driver: TmuxDriver,
+        pane: PaneInfo,
+        profile: Profile,
+        timeout: float,
+        progress: Progress | None = None,
+    ):
         self.driver = driver
         self.pane = pane
         self.profile = profile
         self.deadline = time.monotonic() + timeout
         self.steps: list[dict[str, object]] = []
         self.text = ""  # what was pasted: what a failure must clear
+        self.progress = progress or _no_progress
 
     def step(self, name: str, ok: bool, detail: str, started: float) -> None:
         ms = round((time.monotonic() - started) * 1000, 1)
@@ -261,6 +283,7 @@ class _Sender:
                 self.driver.command("delete-buffer", "-b", buffer)
             raise self.fail("paste", str(error), started) from error
         self.step("paste", True, f"{len(text)} characters via buffer {buffer}", started)
+        self.progress("pasted")
 
     def visible(self, needle: str, before: list[str]) -> bool:
         """True once the pasted text (or a new placeholder) is on screen."""
@@ -311,6 +334,7 @@ class _Sender:
                 raise self.fail_typed("enter", detail, started, extra_rows=attempts - 1)
             self.driver.send_keys(self.pane.pane_id, "Enter")
             self.step("enter", True, f"attempt {attempts}", started)
+            self.progress("entered")
             if not confirmable:
                 detail = "Enter pressed; unconfirmed (profile has no input/state rules)"
                 self.step("confirm", False, detail, started)
@@ -359,6 +383,7 @@ def send_text(
     submit: bool = True,
     timeout: float = 10.0,
     profile: Profile | None = None,
+    progress: Progress | None = None,
 ) -> SendResult:
     """Deliver ``text`` to an agent pane (and press Enter unless ``submit`` is False).
 
@@ -368,39 +393,79 @@ def send_text(
     if not text:
         raise UsageError("nothing to send: the text is empty")
     pane = driver.resolve(target if isinstance(target, str) else target.pane_id)
+    with _pane_locked(driver, pane, timeout) as remaining:
+        sender = _Sender(driver, pane, profile or profile_for(pane), remaining, progress)
+        text = as_pasted(text)
+        before = sender.preflight()
+        sender.paste(text)
+        needle = squash(text)
+        sender.visible(needle, before)
+        if not submit:
+            return SendResult(True, False, 0, sender.steps, sender.pane.pane_id)
+        started = time.monotonic()
+        time.sleep(sender.profile.settle_ms / 1000)
+        sender.step("settle", True, f"{sender.profile.settle_ms} ms", started)
+        return _submit(sender, needle)
+
+
+def as_pasted(text: str) -> str:
+    """The text as it goes into the paste buffer: made inert (``workflows.untrusted``: no
+    byte of it may end the paste or act as a key; ``\\r\\n`` becomes one newline)."""
+    return inert(text)
+
+
+@contextlib.contextmanager
+def _pane_locked(driver: TmuxDriver, pane: PaneInfo, timeout: float) -> Iterator[float]:
+    """The pane's send lock; yields the time left of ``timeout``."""
     started = time.monotonic()
     try:
         with pane_send_lock(getattr(driver, "socket", None), pane.pane_id, timeout=timeout):
-            remaining = max(0.0, timeout - (time.monotonic() - started))
-            return _send_locked(
-                driver, pane, text, submit=submit, timeout=remaining, profile=profile
-            )
+            yield max(0.0, timeout - (time.monotonic() - started))
     except PaneBusy as busy:
         step = {"step": "preflight", "ok": False, "detail": str(busy), "ms": timeout * 1000}
         raise SendFailed(f"not delivered to {pane.pane_id}: {busy}", [step]) from busy
 
 
-def _send_locked(
+def _submit(sender: _Sender, needle: str) -> SendResult:
+    submitted, attempts = sender.submit(needle)
+    if submitted:
+        SubmitWatch(sender.driver, sender.pane, sender.profile.hooks).confirmed()
+    return SendResult(True, submitted, attempts, sender.steps, sender.pane.pane_id)
+
+
+def input_holds(
+    driver: TmuxDriver, pane: PaneInfo, text: str, *, profile: Profile
+) -> tuple[str, bool]:
+    """What an agent's input box holds, for a send that may have been cut short: ``"typed"``
+    (``text``, or a paste placeholder), ``"empty"``, ``"other"`` (something else, or no box
+    to read) or ``"exited"``; and whether the agent is busy (working, or a dialog)."""
+    sender = _Sender(driver, pane, profile, 0.0)
+    sender.pane = driver.resolve(pane.pane_id)
+    if sender.pane.dead:
+        return "exited", False
+    lines = sender.screen()
+    busy = sender.state(lines) in BUSY
+    tail = squash(as_pasted(text))[-TAIL_CHARS:]
+    if sender.input_empty(lines):
+        return "empty", busy
+    if sender.placeholders(lines) or (tail and tail in squash("".join(lines))):
+        return "typed", busy
+    return "other", busy
+
+
+def submit_typed(
     driver: TmuxDriver,
     pane: PaneInfo,
     text: str,
     *,
-    submit: bool,
+    profile: Profile,
     timeout: float,
-    profile: Profile | None,
+    progress: Progress | None = None,
 ) -> SendResult:
-    sender = _Sender(driver, pane, profile or profile_for(pane), timeout)
-    text = inert(text)  # no byte of it may end the paste or act as a key
-    before = sender.preflight()
-    sender.paste(text)
-    needle = squash(text)
-    sender.visible(needle, before)
-    if not submit:
-        return SendResult(True, False, 0, sender.steps, sender.pane.pane_id)
-    started = time.monotonic()
-    time.sleep(sender.profile.settle_ms / 1000)
-    sender.step("settle", True, f"{sender.profile.settle_ms} ms", started)
-    submitted, attempts = sender.submit(needle)
-    if submitted:
-        SubmitWatch(driver, sender.pane, sender.profile.hooks).confirmed()
-    return SendResult(True, submitted, attempts, sender.steps, sender.pane.pane_id)
+    """Submit ``text`` already typed in the box by a send that was cut short (steps 5–7:
+    Enter, confirm, retries, clearing on failure; never a second paste)."""
+    with _pane_locked(driver, pane, timeout) as remaining:
+        sender = _Sender(driver, driver.resolve(pane.pane_id), profile, remaining, progress)
+        sender.text = as_pasted(text)
+        sender.step("paste", True, "already in the input box", time.monotonic())
+        return _submit(sender, squash(sender.text))

@@ -2,21 +2,15 @@
 
 Two senders that both see an empty input box would paste into it together (the engine and
 a check-in, two agents steering a third). A ``flock`` on a file per (server, pane) under the
-state dir serialises them; the kernel drops it when a process dies, so a crashed sender can
-never wedge a pane (a tmux ``wait-for -L`` lock would stay held forever).
+state dir serialises them (``locks.file_lock``: a crashed sender never wedges a pane).
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from workflows.paths import state_dir
-
-POLL_S = 0.01
+from workflows.tmux.locks import file_lock
 
 
 class PaneBusy(Exception):
@@ -26,20 +20,7 @@ class PaneBusy(Exception):
 @contextmanager
 def pane_send_lock(socket: str | None, pane_id: str, *, timeout: float) -> Iterator[float]:
     """Hold the pane's send lock; yields the seconds spent waiting for it."""
-    locks = state_dir() / "locks"
-    locks.mkdir(parents=True, exist_ok=True)
-    path = locks / f"send-{socket or 'default'}-{pane_id.lstrip('%')}.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    started = time.monotonic()
-    try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() - started > timeout:
-                    raise PaneBusy(f"another send to {pane_id} is still in progress") from None
-                time.sleep(POLL_S)
-        yield time.monotonic() - started
-    finally:
-        os.close(fd)  # closing releases the lock
+    name = f"send-{socket or 'default'}-{pane_id.lstrip('%')}.lock"
+    busy = PaneBusy(f"another send to {pane_id} is still in progress")
+    with file_lock(name, timeout=timeout, busy=lambda: busy) as waited:
+        yield waited
