@@ -7,9 +7,14 @@ starts again with a new agent, and the other run's agent never hears from this r
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from tests import run_fixtures
 from tests.conftest import TmuxServer
@@ -18,6 +23,7 @@ from tests.helpers import wait_until
 from tests.integration.test_run_resume import slow_demo_profile
 from tests.linear_server import LinearServer
 from tests.run_fixtures import agenttui, prompts_received, run_summary, start_run, wait_for_end
+from workflows.paths import config_file
 from workflows.run_agents import records
 from workflows.runs import RunStore
 
@@ -154,3 +160,50 @@ def test_a_pane_holding_an_agents_name_without_its_token_is_refused_not_adopted(
     assert not (tmp_path / ".demo-agent" / "prompts.jsonl").exists()  # it got nothing
     names = tmux_server.cmd("list-panes", "-a", "-F", "#{@agenttui_name}").split()
     assert f"{run_id}-main" in names  # and it was left alone
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MB tmpfs to fill up (mounting needs root: the test machine's tests run as root)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=True)
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    filler = disk / "filler"
+    with filler.open("wb") as out, contextlib.suppress(OSError):
+        while True:
+            out.write(b"\0" * 65536)
+    return filler
+
+
+def test_a_full_worktree_disk_fails_the_step_and_the_run_resumes_once_there_is_room(
+    tmux_server: TmuxServer,
+    linear_server: LinearServer,
+    project: Project,
+    tmp_path: Path,
+    small_disk: Path,
+) -> None:
+    config_file().parent.mkdir(parents=True, exist_ok=True)
+    config_file().write_text(f'[workflows]\nworktree_root = "{small_disk}"\n')
+    run_id, _ = slow_two_step_run(tmp_path, project)
+    filler = fill(small_disk)  # the agent cannot write its answer: it crashes, and so do
+    summary = wait_for_end(run_id, timeout=180)  # the new agents that replace it
+    log = agenttui("log", run_id).stdout
+    assert summary["status"] == "failed", log
+    assert "its agent was lost 3 times" in summary["error"] and "exit status 1" in summary["error"]
+    assert "No space left on device" in log  # the dead agents' last screens say why
+    assert log.count("restart [plan]") == 2  # then the third loss failed the step
+    assert len(linear_server.workspace.comments_on("ENG-1")) == 1  # one story, told once
+
+    filler.unlink()
+    agenttui("resume", run_id)
+    summary = wait_for_end(run_id, timeout=180)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    prompts = prompts_received(Path(summary["worktree"]))
+    assert [p.split(" for ")[0] for p in prompts][-2:] == ["Plan the change", "Implement the plan"]

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from workflows.agents.hooks import recent_events
 from workflows.agents.observe import read_state
 from workflows.agents.profiles import load_profile
 from workflows.agents.state import AgentState, StateReading
@@ -28,6 +27,7 @@ from workflows.steps.delivery import (
     RunAgent,
     current_pane,
     deliver,
+    hook_saw,
     in_flight,
     locate,
     resume,
@@ -37,7 +37,7 @@ from workflows.steps.restart import with_restarts
 from workflows.steps.sessions import ensure_agent, profile_name_for
 
 if TYPE_CHECKING:
-    from workflows.tmux.driver import PaneInfo, TmuxDriver
+    from workflows.tmux.driver import TmuxDriver
 
 NUDGE_AFTER_S = 20.0  # a finished turn with no output file this long gets one reminder
 MAX_REMINDERS = 1
@@ -117,14 +117,6 @@ def _run(ctx: StepContext, driver: TmuxDriver) -> StepResult:
     return StepResult(ok=ok, outputs={"output": text}, failure=text)
 
 
-def _turn_finished_since(ctx: StepContext, pane: PaneInfo, since: float) -> bool:
-    now = time.time()
-    return any(
-        event.kind == "stop" and now - event.age_s >= since
-        for event in recent_events(ctx.runs.store, pane_id=pane.pane_id, now=now)
-    )
-
-
 def _wait_for_turn(
     ctx: StepContext,
     driver: TmuxDriver,
@@ -169,14 +161,14 @@ def _wait_for_turn(
             finished = output.is_file() and state == AgentState.IDLE
         else:
             finished = state == AgentState.IDLE and (
-                seen_working or _turn_finished_since(ctx, pane, since)
+                seen_working or hook_saw(ctx, agent, since, ("stop",))
             )
         settled = settled + 1 if finished else 0
         if settled >= SETTLED_POLLS:
             return True
         idle_since = (idle_since or time.monotonic()) if state == AgentState.IDLE else None
         if nudge_after and output is not None and idle_since is not None:
-            turn_over = seen_working or _turn_finished_since(ctx, pane, since)
+            turn_over = seen_working or hook_saw(ctx, agent, since, ("stop",))
             # Never seen busy (a very quick turn) counts too, after twice as long.
             waited = time.monotonic() - idle_since
             if waited > (nudge_after if turn_over else 2 * nudge_after):

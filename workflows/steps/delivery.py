@@ -202,7 +202,7 @@ def resume(
         )
     answered = answer is not None and answer.exists()
     if delivery.status == "sending" and not (
-        answered or _hook_saw_turn(ctx, agent, delivery.created_at)
+        answered or hook_saw(ctx, agent, delivery.created_at, ("submit", "stop"))
     ):
         ctx.runs.mark_delivery(delivery.id, "failed", "never reached the agent")
         ctx.event(
@@ -227,12 +227,12 @@ def resume(
     return delivery.created_at
 
 
-def _hook_saw_turn(ctx: StepContext, agent: RunAgent, since: float) -> bool:
-    """The agent's own hooks reported a submit or a finished turn after ``since``."""
+def hook_saw(ctx: StepContext, agent: RunAgent, since: float, kinds: tuple[str, ...]) -> bool:
+    """The agent's own hooks reported one of ``kinds`` (submit, stop) after ``since``."""
     from workflows.agents.hooks import recent_events
 
     now = time.time()
     events = recent_events(
         ctx.runs.store, pane_id=agent.record.pane_id, server=agent.record.server.hook_key, now=now
     )
-    return any(e.kind in ("submit", "stop") and now - e.age_s >= since for e in events)
+    return any(e.kind in kinds and now - e.age_s >= since for e in events)

@@ -42,10 +42,10 @@ def with_restarts(ctx: StepContext, driver: TmuxDriver, work: Callable[[], T]) -
 def restart(ctx: StepContext, driver: TmuxDriver, gone: AgentGone) -> None:
     """Everything before the step's prompt goes to a new agent (see the module docstring).
 
-    Idempotent across a runner killed half-way: the comment is keyed by the lost delivery,
-    and the deliveries are marked lost last."""
+    The issues hear of the first restart of a step attempt only (an agent that keeps dying
+    is one story; the log has every restart). A runner killed half-way finds the
+    deliveries still in flight (they are marked lost last) and does it again."""
     lost = in_flight(ctx, gone.name)
-    key = f"restart-{lost[0].id if lost else gone.pane_id}"
     message = (
         f"agenttui run {ctx.run.id}: the agent working on step '{ctx.step.id}' "
         f"({gone.name}) was lost: {gone.reason}. The step starts again with a new agent, "
@@ -53,7 +53,7 @@ def restart(ctx: StepContext, driver: TmuxDriver, gone: AgentGone) -> None:
     )
     _close_dead_pane(ctx, driver, gone)
     ctx.event("restart", f"{gone}; starting step {ctx.step.id!r} again with a new agent")
-    _tell_issues(ctx, message, key)
+    _tell_issues(ctx, message)
     for delivery in lost:
         ctx.runs.mark_delivery(delivery.id, "lost", gone.reason)
 
@@ -77,10 +77,10 @@ def _close_dead_pane(ctx: StepContext, driver: TmuxDriver, gone: AgentGone) -> N
         ctx.event("warning", f"could not close the dead pane {gone.pane_id}: {error}")
 
 
-def _tell_issues(ctx: StepContext, message: str, key: str) -> None:
+def _tell_issues(ctx: StepContext, message: str) -> None:
     from workflows.steps.linear import post_to_issues
 
     try:
-        post_to_issues(ctx, comment=message, comment_key=key)
+        post_to_issues(ctx, comment=message, comment_key="agent-restart")
     except AgentTuiError as error:  # the tracker being down must not stop the run
         ctx.event("warning", f"could not tell the issues that the agent was restarted: {error}")

@@ -1,0 +1,82 @@
+"""What tmux 3.3a does badly in parallel is done one process at a time, and a server
+restart is noticed and said (issue 18 item 8)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests import run_fixtures
+from tests.conftest import TmuxServer
+from tests.git_repos import Project
+from tests.linear_server import LinearServer
+from tests.run_fixtures import agenttui, wait_for_end
+from workflows.tmux.driver import TmuxDriver
+from workflows.tmux.server import layout_lock
+
+github, project = run_fixtures.github, run_fixtures.project  # fixtures
+
+
+def names(tmux_server: TmuxServer) -> list[str]:
+    return tmux_server.cmd("list-panes", "-a", "-F", "#{@agenttui_name}").split()
+
+
+def test_a_spawn_in_another_process_waits_for_the_layout_lock(
+    driver: TmuxDriver, tmux_server: TmuxServer, tmp_path: Path
+) -> None:
+    driver.ensure_session()
+    spawn = [sys.executable, "-m", "tui", "spawn", "--agent", "shell", "--name", "late",
+             "--cwd", str(tmp_path), "--json"]  # fmt: skip
+    with layout_lock(tmux_server.socket):
+        started = time.monotonic()
+        process = subprocess.Popen(spawn, stdout=subprocess.PIPE, text=True)
+        time.sleep(1.5)  # what it does meanwhile is the point: nothing may change in tmux
+        assert process.poll() is None and "late" not in names(tmux_server)
+    out, _ = process.communicate(timeout=30)
+    assert process.returncode == 0 and time.monotonic() - started >= 1.5
+    assert json.loads(out)["name"] == "late" and "late" in names(tmux_server)
+
+
+def test_the_driver_notices_a_server_restart(driver: TmuxDriver, tmux_server: TmuxServer) -> None:
+    before = driver.server_identity()
+    assert before == driver.server_identity() and driver.restarts == []
+    tmux_server.cmd("kill-server")
+    after = driver.server_identity()  # the connection is made again, to a new server
+    assert after.pid != before.pid and driver.restarts == [(before, after)]
+    assert (
+        after.hook_key == tmux_server.cmd("display-message", "-p", "#{socket_path},#{pid}").strip()
+    )
+
+
+PLAN_ONLY = """
+name = "plan-only"
+agent = "demo"
+
+[[steps]]
+id = "plan"
+prompt = "Plan the change for {issue_ids}. Write your answer to the file: {output}"
+output = ".agenttui/plan.md"
+"""
+
+
+def test_five_runs_launched_at_once_on_a_cold_server(
+    tmux_server: TmuxServer, linear_server: LinearServer, project: Project, tmp_path: Path
+) -> None:
+    definition = tmp_path / "plan-only.toml"
+    definition.write_text(PLAN_ONLY)
+    argv = [sys.executable, "-m", "tui", "run", str(definition), "--repo", str(project.repo),
+            "--source", "linear", "--json", "--issues"]  # fmt: skip
+    issues = ["ENG-1", "ENG-2", "ENG-3", "ENG-4", "ENG-5"]
+    launches = [
+        subprocess.Popen([*argv, issue], stdout=subprocess.PIPE, text=True) for issue in issues
+    ]
+    run_ids = [json.loads(p.communicate(timeout=120)[0])["run"] for p in launches]
+    server = tmux_server.cmd("display-message", "-p", "#{pid}").strip()
+    for run_id in run_ids:
+        assert wait_for_end(run_id)["status"] == "succeeded", agenttui("log", run_id).stdout
+    assert tmux_server.cmd("display-message", "-p", "#{pid}").strip() == server
+    for run_id in run_ids:
+        assert "tmux-restart" not in agenttui("log", run_id).stdout
