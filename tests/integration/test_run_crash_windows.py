@@ -38,12 +38,14 @@ output = ".agenttui/implement.md"
 
 
 def start_and_kill_at(
-    point: str, definition: Path, project: Project, monkey: pytest.MonkeyPatch
+    point: str, definition: Path, project: Project, monkey: pytest.MonkeyPatch, *extra: str
 ) -> str:
+    """Start a run on ENG-1 that holds its runner at ``point``; SIGKILL it there."""
     monkey.setenv(STOP_AT, point)
     run_id = start_run(
-        str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear"
-    )
+        str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear",
+        *extra,
+    )  # fmt: skip
     marker = state_dir() / "crashpoints" / point
 
     def runner_held() -> int | None:
