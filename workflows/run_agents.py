@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from workflows.errors import AgentTuiError
 from workflows.runs import RunRecord, RunStore
+from workflows.tmux.driver import NoSession
 from workflows.tmux.server import ServerIdentity
 
 if TYPE_CHECKING:
@@ -153,7 +154,10 @@ def why_gone(driver: TmuxDriver, record: AgentRecord | None, pane_id: str) -> st
     """None while ``record``'s agent is alive in ``pane_id``; else why it is not there."""
     if record is None:
         return f"no launch record for the agent in {pane_id} (started by an older agenttui?)"
-    server = driver.server_identity()
+    try:
+        server = driver.server_identity()
+    except NoSession:
+        return f"the tmux server it ran in was stopped (there is no {driver.where} now)"
     if not server.same_server(record.server):
         return (
             f"the tmux server was restarted since it started (then {record.server}; "

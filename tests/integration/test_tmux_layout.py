@@ -41,10 +41,12 @@ def test_a_spawn_in_another_process_waits_for_the_layout_lock(
 
 
 def test_the_driver_notices_a_server_restart(driver: TmuxDriver, tmux_server: TmuxServer) -> None:
+    driver.ensure_session()
     before = driver.server_identity()
     assert before == driver.server_identity() and driver.restarts == []
     tmux_server.cmd("kill-server")
-    after = driver.server_identity()  # the connection is made again, to a new server
+    driver.ensure_session()  # a new server
+    after = driver.server_identity()
     assert after.pid != before.pid and driver.restarts == [(before, after)]
     assert (
         after.hook_key == tmux_server.cmd("display-message", "-p", "#{socket_path},#{pid}").strip()
