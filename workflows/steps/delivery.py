@@ -184,6 +184,7 @@ def resume(
     if box == "exited":
         raise AgentGone(name, agent.pane.pane_id, "it exited")
     if box == "typed":
+        ctx.runs.mark_delivery(delivery.id, "pasted")  # an Enter from here on may take it
         ctx.event(
             "resume",
             f"prompt was typed into {name}'s input box but not submitted when the runner "
