@@ -73,6 +73,7 @@ def record_launch(
 ) -> AgentRecord:
     """Record an agent about to be started (before its pane exists: a runner killed in
     between still knows the token of the pane it made)."""
+    driver.ensure_session()  # the server the pane will be in: the one recorded
     server = driver.server_identity()
     record = AgentRecord(
         secrets.token_hex(8), run_id, session, name, profile, "", server, time.time()
