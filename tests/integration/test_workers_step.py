@@ -7,9 +7,14 @@ step ends when every worker has written its answer.
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
+from tests.conftest import TmuxServer
 from tests.git_repos import make_project
+from tests.helpers import wait_until
+from tests.integration.test_run_resume import slow_demo_profile
 from tests.linear_server import LinearServer
 from tests.run_fixtures import agenttui, prompts_received, start_run, wait_for_end
 from workflows.paths import config_dir
@@ -74,3 +79,37 @@ def test_workers_step_needs_tasks() -> None:
     )
     result = agenttui("workflows", "--json", check=False)
     assert "a workers step needs prompt and tasks" in result.stdout + result.stderr
+
+
+def test_a_worker_that_dies_is_started_again_with_its_task(
+    tmp_path: Path, tmux_server: TmuxServer, linear_server: LinearServer
+) -> None:
+    project = make_project(tmp_path)
+    (config_dir() / "workflows").mkdir(parents=True)
+    (config_dir() / "workflows" / "fanout.toml").write_text(FANOUT)
+    run_id = start_run(
+        "fanout", "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear",
+        "--agent", slow_demo_profile(5.0),
+    )  # fmt: skip
+    store = RunStore()
+
+    def second_worker_busy() -> str | None:
+        for delivery in store.deliveries(run_id):
+            if delivery.agent_name.endswith("fan-2") and delivery.status == "submitted":
+                return delivery.pane_id
+        return None
+
+    pane = wait_until(second_worker_busy, timeout=120, message="worker 2 to get its task")
+    pid = tmux_server.cmd("display-message", "-p", "-t", pane, "#{pane_pid}").strip()
+    os.kill(int(pid), signal.SIGKILL)
+
+    summary = wait_for_end(run_id, timeout=240)
+    log = agenttui("log", run_id).stdout
+    assert summary["status"] == "succeeded", log
+    assert f"agent {run_id}-fan-2 ({pane}) is gone: it exited during the step" in log
+    statuses = [(d.agent_name.rsplit("-", 1)[1], d.status) for d in store.deliveries(run_id)]
+    assert sorted(statuses) == [("1", "submitted"), ("2", "lost"), ("2", "submitted")]
+    prompts = prompts_received(Path(summary["worktree"]))
+    assert sum("worker 1 of 2" in p for p in prompts) == 1
+    assert sum("worker 2 of 2" in p for p in prompts) == 2  # the lost worker's, and again
+    assert "write the changelog" in store.latest_outputs(run_id)["fan"]["output"]

@@ -65,7 +65,7 @@ def _close_dead_pane(ctx: StepContext, driver: TmuxDriver, gone: AgentGone) -> N
         pane = next((p for p in driver.panes() if p.pane_id == gone.pane_id), None)
         if pane is None or not pane.dead or pane.token not in ours:
             return
-        screen = [line for line in driver.capture(pane.pane_id) if line.strip()]
+        screen = [line for line in driver.capture(pane.pane_id, history=200) if line.strip()]
         ctx.event(
             "agent",
             f"closing the dead pane of {gone.name} ({pane.pane_id}); its last screen:\n"
