@@ -78,7 +78,10 @@ def test_five_runs_launched_at_once_on_a_cold_server(
     run_ids = [json.loads(p.communicate(timeout=120)[0])["run"] for p in launches]
     server = tmux_server.cmd("display-message", "-p", "#{pid}").strip()
     for run_id in run_ids:
-        assert wait_for_end(run_id)["status"] == "succeeded", agenttui("log", run_id).stdout
+        summary = wait_for_end(run_id)
+        if summary["status"] != "succeeded":  # the runner's window stays: what did it say?
+            runner = tmux_server.cmd("capture-pane", "-p", "-t", f"=agenttui:run-{run_id}")
+            raise AssertionError((summary, runner, agenttui("log", run_id).stdout))
     assert tmux_server.cmd("display-message", "-p", "#{pid}").strip() == server
     for run_id in run_ids:
         assert "tmux-restart" not in agenttui("log", run_id).stdout
