@@ -146,6 +146,9 @@ def issue_matches(ws: Workspace, issue: Row, spec: Row) -> bool:
         "assignee": lambda r: (
             lambda c: match_row(_user(ws, r["assigneeId"]), c, user_fields(ws), "user")
         ),
+        "delegate": lambda r: (
+            lambda c: match_row(_user(ws, r.get("delegateId")), c, user_fields(ws), "user")
+        ),
         "project": lambda r: (
             lambda c: match_row(ws.projects.get(r["projectId"] or ""), c, NAME_FIELDS, "project")
         ),
@@ -183,7 +186,7 @@ def user_fields(ws: Workspace) -> dict[str, Callable[[Row], Any]]:
         **NAME_FIELDS,
         "email": lambda r: _cmp(r["email"]),
         "displayName": lambda r: _cmp(r["displayName"]),
-        "isMe": lambda r: _cmp(r["id"] == ws.viewer_id),
+        "isMe": lambda r: _cmp(r["id"] == ws.me()),
     }
 
 
@@ -277,7 +280,7 @@ def resolve_comment_create(_: Any, info: Any, input: Row) -> Row:
         "id": str(uuid.uuid4()) if existing else input.get("id") or str(uuid.uuid4()),
         "body": input.get("body") or "",
         "issueId": issue["id"],
-        "userId": ws.viewer_id,
+        "userId": ws.me(),
         "createdAt": iso(datetime.now(UTC)),
         "url": issue["url"] + "#comment",
     }
@@ -348,7 +351,7 @@ def install_resolvers(schema: GraphQLSchema) -> None:
     set_resolver(query, "issue", lambda _, info, id: find_issue_or_error(_ws(info), id))
     set_resolver(query, "workflowStates", resolve_workflow_states)
     set_resolver(query, "comment", resolve_comment)
-    set_resolver(query, "viewer", lambda _, info: _ws(info).users[_ws(info).viewer_id])
+    set_resolver(query, "viewer", lambda _, info: _ws(info).users[_ws(info).me()])
     set_resolver(
         query, "teams", lambda _, info, **a: connection(list(_ws(info).teams.values()), **a)
     )
@@ -360,6 +363,7 @@ def install_resolvers(schema: GraphQLSchema) -> None:
     set_resolver("Issue", "team", rel("teamId", "teams"))
     set_resolver("Issue", "state", rel("stateId", "states"))
     set_resolver("Issue", "assignee", rel("assigneeId", "users"))
+    set_resolver("Issue", "delegate", rel("delegateId", "users"))
     set_resolver("Issue", "project", rel("projectId", "projects"))
     set_resolver("Issue", "parent", rel("parentId", "issues"))
     set_resolver(
@@ -413,3 +417,7 @@ def install_resolvers(schema: GraphQLSchema) -> None:
     set_resolver("Comment", "issue", rel("issueId", "issues"))
     set_resolver("Attachment", "issue", rel("issueId", "issues"))
     set_resolver("WorkflowState", "team", rel("teamId", "teams"))
+
+    from tests.linear_agent_resolvers import install_agent_resolvers
+
+    install_agent_resolvers(schema, set_resolver)

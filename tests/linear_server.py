@@ -11,8 +11,9 @@ also sets ``LINEAR_API_URL``/``LINEAR_API_KEY`` so ``open_source()`` talks to it
         assert server.workspace.comments_on("ENG-1") == ["hello"]
 
 Every request:
-  * must carry ``Authorization: <server.api_key>`` (or ``Bearer <key>``), else HTTP 401 with
-    Linear's AUTHENTICATION_ERROR body;
+  * must carry ``Authorization: <server.api_key>`` (or ``Bearer <key>``), or the app's OAuth
+    token ``Bearer <server.app_token>`` (actor=app: the request acts as the app user
+    "agenttui"), else HTTP 401 with Linear's AUTHENTICATION_ERROR body;
   * may be answered by the next queued injection (see below) instead of being executed;
   * is parsed and validated with graphql-core against tests/fixtures/linear/schema.graphql
     (Linear's real schema); an invalid document or bad variables get HTTP 400 with
@@ -26,7 +27,11 @@ Workspace helpers (tests/linear_workspace.py): ``add_issue(title, team=, state=,
 project=, assignee="me"|name, parent=, description=, updated_at=, identifier=)``,
 ``relate("ENG-1", "blocks", "ENG-2")``, ``add_labels("ENG-1", "urgent")`` (bumps updatedAt),
 ``find_issue(id or identifier)``, ``state("ENG", "Done")``, and for assertions
-``issue_state(key)``, ``comments_on(key)``, ``attachments_on(key)``. ``bulk_workspace(n)``
+``issue_state(key)``, ``comments_on(key)``, ``attachments_on(key)``. The agent platform
+(tests/linear_agent_resolvers.py): ``delegate(key)`` and ``mention(key)`` open a pending
+session of the app as Linear does, ``prompt(session_id, body, signal=None)`` is a person
+writing in a session (``signal="stop"``: the stop button); ``sessions_on(key)``,
+``activities_of(session_id)`` for assertions. ``bulk_workspace(n)``
 makes n generated issues (pagination). The standard workspace: teams ENG (10 issues) and OPS
 (2), viewer "Ada Lovelace", states Backlog/Todo/In Progress/In Review/Done/Canceled.
 
@@ -42,6 +47,7 @@ root field or operation name matches; ``times=`` queues several):
   * ``graphql_error(message, code=…)`` — HTTP 200 carrying ``errors[]`` and ``data: null``;
   * ``delay(seconds)`` — answer normally after a pause (a slow server, for timeouts);
   * ``trickle(seconds_per_byte)`` — answer normally, one byte of the body at a time;
+  * ``unsuccessful(operation)`` — HTTP 200 with ``{"success": false}`` for that mutation;
   * ``lose_answer(after)`` — execute the request (a mutation takes effect), then answer only
     ``after`` seconds later, when the client has given up: the answer is lost;
   * ``inject(Injection(...))`` — anything else.
@@ -62,6 +68,7 @@ from graphql import GraphQLError, OperationDefinitionNode, execute, parse, valid
 from tests.linear_workspace import Workspace, linear_schema, standard_workspace
 
 FIXTURE_KEY = "lin_api_fixture0000000000000000000000000000"
+FIXTURE_APP_TOKEN = "lin_oauth_fixtureapp000000000000000000000000"
 
 
 @dataclass
@@ -83,6 +90,7 @@ class Received:
     query: str
     variables: dict[str, Any]
     authorized: bool
+    actor: str = "user"  # "app" for requests with the app's OAuth token
     status: int = 0
     valid: bool = True
     errors: list[str] = field(default_factory=list)
@@ -107,9 +115,16 @@ def linear_error_body(message: str, code: str, **extensions: Any) -> dict[str, A
 
 
 class LinearServer:
-    def __init__(self, workspace: Workspace | None = None, *, api_key: str = FIXTURE_KEY):
+    def __init__(
+        self,
+        workspace: Workspace | None = None,
+        *,
+        api_key: str = FIXTURE_KEY,
+        app_token: str = FIXTURE_APP_TOKEN,
+    ):
         self.workspace = workspace if workspace is not None else standard_workspace()
         self.api_key = api_key
+        self.app_token = app_token
         self.schema = linear_schema()
         self.received: list[Received] = []
         self.allow_invalid = False
@@ -189,6 +204,12 @@ class LinearServer:
     ) -> None:
         self.inject(Injection(200, linear_error_body(message, code), operation=operation), times)
 
+    def unsuccessful(self, operation: str, *, times: int = 1) -> None:
+        """HTTP 200 whose payload says ``success: false`` (Linear's answer to a mutation it
+        did not carry out)."""
+        body = {"data": {operation: {"success": False, "lastSyncId": 0.0}}}
+        self.inject(Injection(200, body, operation=operation), times)
+
     def delay(self, seconds: float, *, times: int = 1, operation: str | None = None) -> None:
         self.inject(Injection(200, None, delay=seconds, operation=operation), times)
 
@@ -241,8 +262,9 @@ class LinearServer:
         """(status, body, headers, seconds between the body's bytes)."""
         query = str(payload.get("query") or "") if isinstance(payload, dict) else ""
         variables = (payload.get("variables") or {}) if isinstance(payload, dict) else {}
-        authorized = authorization.removeprefix("Bearer ").strip() == self.api_key
-        record = Received(None, None, [], query, variables, authorized)
+        app = authorization == f"Bearer {self.app_token}"
+        authorized = app or authorization.removeprefix("Bearer ").strip() == self.api_key
+        record = Received(None, None, [], query, variables, authorized, "app" if app else "user")
         self.received.append(record)
         injection = Injection()
         status, body, headers = self._answer(record, payload, injection)
@@ -289,6 +311,7 @@ class LinearServer:
             record.valid = False
             return 400, linear_error_body(errors[0].message, "GRAPHQL_VALIDATION_FAILED"), {}
         with self._lock:
+            self.workspace.actor_id = self.workspace.app_user_id if record.actor == "app" else ""
             result = execute(
                 self.schema,
                 document,

@@ -59,6 +59,12 @@ class Workspace:
     relations: list[dict[str, Any]] = field(default_factory=list)
     comments: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    agent_sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    agent_activities: list[dict[str, Any]] = field(default_factory=list)
+    app_user_id: str = ""
+    """The OAuth app installed with actor=app ("agenttui"): the viewer of app-token requests."""
+    actor_id: str = ""
+    """Who the request being executed comes from (set by the server per request)."""
     comment_ids: str = "idempotent"
     """A commentCreate whose client-chosen id exists: "idempotent" answers with that comment,
     "refused" is an error (the id is taken), "ignored" makes another comment anyway."""
@@ -154,6 +160,7 @@ class Workspace:
             "branchName": f"{self.users[self.viewer_id]['displayName']}/"
             f"{identifier.lower()}-{re.sub(r'[^a-z0-9]+', '-', title.lower()).strip('-')[:40]}",
             "url": f"https://linear.app/fixture/issue/{identifier}",
+            "delegateId": None,
         }
         self.issues[issue["id"]] = issue
         return issue
@@ -176,6 +183,88 @@ class Workspace:
         issue = self.find_issue(key)
         issue["labelIds"].extend(self._named(self.labels, name) for name in names)
         issue["updatedAt"] = updated_at or iso(datetime.now(UTC))
+
+    # -- the agent platform (what Linear does when a person delegates, mentions, prompts) ---
+    def me(self) -> str:
+        """The user a request acts as: the app for app-token requests, else the viewer."""
+        return self.actor_id or self.viewer_id
+
+    def add_app_user(self, name: str = "agenttui") -> dict[str, Any]:
+        user = self.add_user(name)
+        user["app"] = True
+        self.app_user_id = user["id"]
+        return user
+
+    def open_agent_session(self, key: str, *, comment_id: str | None = None) -> dict[str, Any]:
+        """A pending session of the app on the issue, as Linear opens on delegation/mention
+        (and on agentSessionCreateOnIssue)."""
+        now = iso(datetime.now(UTC))
+        session = {
+            "id": _new_id(),
+            "issueId": self.find_issue(key)["id"],
+            "appUserId": self.app_user_id,
+            "creatorId": self.viewer_id if comment_id or not self.actor_id else None,
+            "commentId": comment_id,
+            "status": "pending",
+            "plan": None,
+            "externalLinks": [],
+            "createdAt": now,
+            "updatedAt": now,
+        }
+        self.agent_sessions[session["id"]] = session
+        return session
+
+    def delegate(self, key: str) -> dict[str, Any]:
+        """A person delegates the issue to the app: Linear sets the delegate and opens a
+        pending session on it."""
+        issue = self.find_issue(key)
+        issue["delegateId"] = self.app_user_id
+        issue["updatedAt"] = iso(datetime.now(UTC))
+        return self.open_agent_session(key)
+
+    def mention(self, key: str, body: str = "@agenttui please look") -> dict[str, Any]:
+        """A person mentions the app in a comment: a comment and a pending session on it."""
+        issue = self.find_issue(key)
+        comment = {
+            "id": _new_id(),
+            "body": body,
+            "issueId": issue["id"],
+            "userId": self.viewer_id,
+            "createdAt": iso(datetime.now(UTC)),
+            "url": issue["url"] + "#comment",
+        }
+        self.comments.append(comment)
+        return self.open_agent_session(key, comment_id=comment["id"])
+
+    def prompt(self, session_id: str, body: str, *, signal: str | None = None) -> dict[str, Any]:
+        """A person writes in the session (a follow-up, an answer; ``signal="stop"`` is the
+        stop button): a prompt activity by the viewer."""
+        now = iso(datetime.now(UTC))
+        activity = {
+            "id": _new_id(),
+            "agentSessionId": session_id,
+            "content": {"type": "prompt", "body": body},
+            "signal": signal,
+            "ephemeral": False,
+            "userId": self.viewer_id,
+            "createdAt": now,
+            "updatedAt": now,
+        }
+        self.agent_activities.append(activity)
+        return activity
+
+    def sessions_on(self, key: str) -> list[dict[str, Any]]:
+        issue_id = self.find_issue(key)["id"]
+        return [s for s in self.agent_sessions.values() if s["issueId"] == issue_id]
+
+    def activities_of(self, session_id: str, *, by_app: bool = True) -> list[dict[str, Any]]:
+        """The session's activities in order (only the app's by default)."""
+        return [
+            a
+            for a in self.agent_activities
+            if a["agentSessionId"] == session_id
+            and (not by_app or a["userId"] == self.app_user_id)
+        ]
 
     # -- lookups used by resolvers and tests ------------------------------------------------
     def find_issue(self, key: str) -> dict[str, Any]:
@@ -204,6 +293,7 @@ def standard_workspace() -> Workspace:
     workspace = Workspace()
     workspace.add_user("Ada Lovelace", viewer=True)
     workspace.add_user("Grace Hopper")
+    workspace.add_app_user()
     workspace.add_team("ENG", "Engineering")
     workspace.add_team("OPS", "Operations")
     data = json.loads((FIXTURES / "issues.json").read_text())

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 SECRET_ENV = (
     "LINEAR_API_KEY",
+    "LINEAR_APP_TOKEN",
     "GITHUB_TOKEN",
     "GH_TOKEN",
     "GH_ENTERPRISE_TOKEN",

@@ -230,6 +230,7 @@ class Engine:
             "pr_url": run.pr_url or "",
             "pr_number": "",
             "preview_url": "",
+            "request": str(run.params.get("request") or ""),
         }
         for step_id, outputs in self.runs.latest_outputs(run.id).items():
             for name, value in outputs.items():

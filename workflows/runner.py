@@ -54,7 +54,10 @@ def launch_run(
     branch: str | None = None,
     base: str | None = None,
     test_command: str | None = None,
+    extra: dict[str, str] | None = None,
 ) -> str:
+    """Record a run and start its runner; ``extra`` params travel with the run (a
+    follow-up's ``request`` and the run it follows)."""
     ids = [issue.strip() for issue in issue_ids if issue.strip()]
     if not ids:
         raise UsageError("give at least one issue id (--issues ENG-1,ENG-2)")
@@ -71,6 +74,7 @@ def launch_run(
         "branch": branch,
         "base": base,
         "test_command": test_command,
+        **(extra or {}),
     }
     try:
         git.repo_root(repo_path)  # refused before any run exists: nothing to clean up
@@ -222,7 +226,12 @@ def run_worker(run_id: str, *, socket: str | None, session: str) -> int:
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints where the runner is
     runs.update(record.id, worker_pid=os.getpid())
     _note_tmux_server(runs, record.id, socket=socket, session=session)
+    from workflows.run_sessions import worker as session_worker
+
+    sessions = session_worker.start(record.id, socket=socket, session=session)
     status = Engine(record.id, socket=socket, session=session, runs=runs).run()
+    if sessions is not None:
+        sessions.finish()  # the final response, bounded: the run has already ended
     keep = table("workflows").get_bool("keep_agents", False)
     if status in ("succeeded", "cancelled"):
         forget_run_env(record.id)  # it can no longer be resumed

@@ -42,6 +42,11 @@ def _filter_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--since", help="updated since: ISO time or duration like -PT1H, -P2D")
     parser.add_argument("--search", help="text in title or description")
     parser.add_argument("--limit", type=int, help="at most this many issues")
+    parser.add_argument(
+        "--delegated",
+        action="store_true",
+        help="only issues delegated to (or mentioning) agenttui's Linear app",
+    )
 
 
 def register(
@@ -104,6 +109,7 @@ def _filters(args: argparse.Namespace) -> Any:
         updated_since=args.since,
         text=args.search,
         limit=args.limit,
+        delegated=args.delegated,
     )
 
 

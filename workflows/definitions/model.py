@@ -76,6 +76,7 @@ GLOBAL_PLACEHOLDERS = frozenset(
         "preview_url",
         "github_repo",
         "output",
+        "request",
     }
 )
 DEFAULT_TIMEOUT_S = {"agent": 1800.0, "shell": 1800.0, "preview": 600.0, "workers": 1800.0}

@@ -35,9 +35,14 @@ DEFAULT_TIMEOUT_S = 15.0
 
 
 def configured_key() -> ApiKey | None:
-    """The Linear key from the environment or the config file, if any."""
+    """The Linear key from the environment or the config file; else the app's token (an
+    install with only the app reads issues as the app), if any."""
     value = os.environ.get("LINEAR_API_KEY") or table("linear").get_str("api_key")
-    return ApiKey(value) if value else None
+    if value:
+        return ApiKey(value)
+    from workflows.issues.linear_agent.settings import app_token
+
+    return app_token()
 
 
 def configured_url() -> str:
@@ -178,6 +183,10 @@ class LinearSource:
     def list_issues(self, filters: IssueFilters | None = None) -> list[Issue]:
         filters = filters or IssueFilters()
         issue_filter = build_filter(filters)
+        if filters.delegated:
+            from workflows.issues.linear_agent.delegation import delegation_filter
+
+            issue_filter = delegation_filter(issue_filter, self.client.url, self.client.deadline)
         issues: list[Issue] = []
         after: str | None = None
         while True:

@@ -117,10 +117,12 @@ class LinearClient:
         max_rate_wait: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         on_status: Callable[[str], None] | None = None,
+        key_hint: str = "LINEAR_API_KEY or [linear] api_key",
     ) -> None:
         if not key:
-            raise LinearAuthError("no Linear API key: set LINEAR_API_KEY or [linear] api_key")
+            raise LinearAuthError(f"no Linear API key: set {key_hint}")
         self._key = key
+        self.key_hint = key_hint
         self.url = url
         self.timeout = timeout
         self.max_retries = max_retries
@@ -227,7 +229,7 @@ class LinearClient:
             )
         if status in (401, 403) or code in ("AUTHENTICATION_ERROR", "FORBIDDEN"):
             raise LinearAuthError(
-                f"Linear rejected the API key ({detail}); check LINEAR_API_KEY or [linear] api_key",
+                f"Linear rejected the API key ({detail}); check {self.key_hint}",
                 status=status,
                 code=code,
             )

@@ -90,6 +90,11 @@ class LocalSource:
     def list_issues(self, filters: IssueFilters | None = None) -> list[Issue]:
         issues = self._all()
         issues.sort(key=lambda issue: issue.updated_at, reverse=True)
+        if filters is not None and filters.delegated:
+            from workflows.issues.linear_agent.local_backend import LocalSessions
+
+            handed = LocalSessions(self.store).pending_issues()
+            issues = [issue for issue in issues if issue.identifier.casefold() in handed]
         return filter_issues(issues, filters, self.me)
 
     def get_issue(self, issue_id: str) -> Issue:

@@ -83,6 +83,9 @@ class IssueFilters:
     updated_since: str | None = None  # ISO 8601 time, or a negative duration like "-PT1H"
     text: str | None = None  # case-insensitive search in title and description
     limit: int | None = None  # stop after this many issues
+    delegated: bool = False
+    """Only issues handed to agenttui's Linear app: delegated to it, and (``[linear_agent]
+    sources``) those where it was mentioned; locally, issues with a pending session."""
 
 
 @runtime_checkable

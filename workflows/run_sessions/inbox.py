@@ -1,0 +1,180 @@
+"""From Linear back to the run: what people write in a run's sessions, acted on once.
+
+- the stop signal cancels the run (its runner stops within a poll of its own loop);
+- while an agent of the run waits for a person (an approval, a question): "approve"/"yes"
+  approves, "deny"/"no" denies, anything else is sent to it as the answer;
+- otherwise, while the run is active: the message goes to the run's current agent with a
+  verified send (exactly once, or the reason it was not delivered);
+- after the run ended: a fix round, a run of ``[linear_agent] followup_workflow`` on the same
+  branch, reporting to the same session, with the message as ``{request}``.
+
+A prompt is claimed in ``session_inbox`` (keyed by its id) before anything is done, so the
+runner's poller and the watcher's never both act on it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from workflows.errors import AgentTuiError
+from workflows.issues.linear_agent.backend import Prompt, SessionBackend
+from workflows.issues.linear_agent.settings import AgentSettings
+from workflows.run_records import RunRecord
+from workflows.run_sessions.store import RunSession, open_store, sessions_of, set_session
+from workflows.runs import ACTIVE, RunStore
+from workflows.store import Store
+
+APPROVE = frozenset({"approve", "approved", "yes", "y", "allow", "ok", "go ahead", "lgtm"})
+DENY = frozenset({"deny", "denied", "no", "n", "reject"})
+FOLLOWUP_HEADER = "Follow-up from the Linear issue (a person wrote this):\n\n"
+SEND_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class Handled:
+    prompt: Prompt
+    issue: str
+    outcome: str
+
+
+def _word(text: str) -> str:
+    return re.sub(r"[^\w ]+", "", text).strip().casefold()
+
+
+class Inbox:
+    def __init__(
+        self,
+        backend: SessionBackend,
+        *,
+        socket: str | None,
+        session: str,
+        store: Store | None = None,
+        settings: AgentSettings | None = None,
+    ) -> None:
+        self.backend = backend
+        self.runs = RunStore(store)
+        self.store = open_store(self.runs.store)
+        self.socket, self.session = socket, session
+        self.settings = settings or AgentSettings.load()
+
+    def poll_run(self, run_id: str) -> list[Handled]:
+        handled = []
+        for session in sessions_of(self.store, run_id):
+            if session.backend != self.backend.kind:
+                continue
+            prompts = self.backend.prompts(session.session_id, session.prompts_since)
+            for prompt in prompts:
+                if self._claim(run_id, session, prompt):
+                    handled.append(self._handle(run_id, session, prompt))
+            if prompts:
+                latest = max(prompt.created_at for prompt in prompts)
+                set_session(self.store, run_id, session.issue, prompts_since=latest)
+        return handled
+
+    def _claim(self, run_id: str, session: RunSession, prompt: Prompt) -> bool:
+        with self.store.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO session_inbox (activity_id, run_id, issue, body, signal,"
+                " status, at) VALUES (?, ?, ?, ?, ?, 'handling', ?)",
+                (prompt.id, run_id, session.issue, prompt.body, prompt.signal, time.time()),
+            )
+            return cursor.rowcount == 1
+
+    def _handle(self, run_id: str, session: RunSession, prompt: Prompt) -> Handled:
+        record = self.runs.get(run_id)
+        try:
+            outcome = self._act(record, session, prompt)
+            status = "done"
+        except AgentTuiError as error:
+            outcome, status = f"not done: {error}", "failed"
+        with self.store.transaction() as conn:
+            conn.execute(
+                "UPDATE session_inbox SET status = ?, outcome = ? WHERE activity_id = ?",
+                (status, outcome, prompt.id),
+            )
+        if record.status in ACTIVE:
+            self.runs.event(record.id, "linear-prompt", f"{session.issue}: {outcome}")
+        return Handled(prompt, session.issue, outcome)
+
+    def _act(self, record: RunRecord, session: RunSession, prompt: Prompt) -> str:
+        from workflows.runner import cancel_run
+
+        if prompt.signal == "stop":
+            if record.status not in ACTIVE:
+                return f"stop asked; run {record.id} had already {record.status}"
+            result = cancel_run(record.id, socket=self.socket, session=self.session)
+            return f"stop asked on Linear: run {record.id} {result}"
+        if record.status not in ACTIVE:
+            return self._fix_round(record, prompt)
+        waiting = self._waiting_pane(record)
+        if waiting is not None:
+            return self._answer(waiting, prompt.body)
+        return self._follow_up(record, prompt.body)
+
+    # -- an active run ----------------------------------------------------------------------
+    def _waiting_pane(self, record: RunRecord) -> str | None:
+        if not record.context.get("attention"):
+            return None
+        for event in reversed(self.runs.events(record.id)):
+            if event["kind"] == "attention" and event["data"].get("pane"):
+                return str(event["data"]["pane"])
+        return None
+
+    def _answer(self, pane_id: str, body: str) -> str:
+        from workflows.agents.actions import perform
+        from workflows.tmux.driver import TmuxDriver
+
+        word = _word(body)
+        driver = TmuxDriver(self.socket, self.session)
+        try:
+            if word in APPROVE or word in DENY:
+                action = "approve" if word in APPROVE else "deny"
+                result = perform(driver, pane_id, action, store=self.store)
+                return f"{action}d on Linear: {result}"
+            return self._send(driver, pane_id, body, "answer")
+        finally:
+            driver.close()
+
+    def _follow_up(self, record: RunRecord, body: str) -> str:
+        from workflows.tmux.driver import TmuxDriver
+
+        deliveries = self.runs.deliveries(record.id)
+        if not deliveries:
+            raise AgentTuiError(f"run {record.id} has no agent yet to give the follow-up to")
+        driver = TmuxDriver(self.socket, self.session)
+        try:
+            return self._send(driver, deliveries[-1].pane_id, FOLLOWUP_HEADER + body, "follow-up")
+        finally:
+            driver.close()
+
+    def _send(self, driver: object, pane_id: str, text: str, what: str) -> str:
+        from workflows.tmux.send import send_text
+
+        result = send_text(driver, pane_id, text, timeout=SEND_TIMEOUT_S)  # type: ignore[arg-type]
+        pane = driver.resolve(pane_id)  # type: ignore[attr-defined]
+        if not result.submitted:
+            raise AgentTuiError(f"{what} pasted into {pane.name} but not submitted")
+        return f"{what} delivered to {pane.name}"
+
+    # -- after the run ----------------------------------------------------------------------
+    def _fix_round(self, record: RunRecord, prompt: Prompt) -> str:
+        from workflows.runner import launch_run
+
+        params = record.params
+        run_id = launch_run(
+            self.settings.followup_workflow,
+            record.issues,
+            socket=self.socket,
+            session=self.session,
+            repo=params.get("repo"),
+            source=params.get("source"),
+            agent=params.get("agent"),
+            github_repo=params.get("github_repo"),
+            branch=str(record.context.get("branch") or "") or None,
+            base=params.get("base"),
+            test_command=params.get("test_command"),
+            extra={"followup_of": record.id, "request": prompt.body},
+        )
+        return f"follow-up after run {record.id} ended: started run {run_id}"
