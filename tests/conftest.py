@@ -34,7 +34,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("AGENTTUI_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("AGENTTUI_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("AGENTTUI_CONFIG", str(tmp_path / "config" / "config.toml"))
-    for var in ("LINEAR_API_KEY", "LINEAR_APP_TOKEN", "GITHUB_TOKEN"):  # tmux's variables: tests/tmux_guard.py
+    # tmux's variables: tests/tmux_guard.py
+    for var in ("LINEAR_API_KEY", "LINEAR_APP_TOKEN", "GITHUB_TOKEN"):
         monkeypatch.delenv(var, raising=False)
     # CI=true (set by the CI runner) makes agent CLIs such as Gemini's run headless; the
     # tmux servers started by tests must give agents the environment of a person's terminal.

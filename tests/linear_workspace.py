@@ -262,8 +262,7 @@ class Workspace:
         return [
             a
             for a in self.agent_activities
-            if a["agentSessionId"] == session_id
-            and (not by_app or a["userId"] == self.app_user_id)
+            if a["agentSessionId"] == session_id and (not by_app or a["userId"] == self.app_user_id)
         ]
 
     # -- lookups used by resolvers and tests ------------------------------------------------

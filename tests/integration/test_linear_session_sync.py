@@ -23,7 +23,7 @@ WORKFLOW: dict[str, Any] = {
     "path": "quick-fix.toml",
     "steps": [
         {"id": "implement", "kind": "agent", "prompt": "fix it", "description": "fixing it"},
-        {"id": "test", "kind": "shell", "run": "make test"},
+        {"id": "test", "kind": "shell", "run": "make test", "on_fail": "implement"},
         {"id": "pr", "kind": "pull_request"},
     ],
 }
@@ -55,7 +55,7 @@ def play(run_id: str, *, upto: str = "all") -> None:
     runs.finish_attempt(run_id, 1, status="succeeded", outputs={}, error=None, cursor={})
     runs.start_attempt(run_id, 2, "pr", 1, "step")
     url = "https://github.com/acme/widgets/pull/7"
-    runs.event(run_id, "pull_request", f"opened pull request {url}", step_id="pr", data={"url": url})
+    runs.event(run_id, "pull_request", f"opened {url}", step_id="pr", data={"url": url})
     runs.update(run_id, pr_url=url)
     runs.finish_attempt(run_id, 2, status="succeeded", outputs={"url": url}, error=None, cursor={})
     runs.finish(run_id, "succeeded")
@@ -79,11 +79,11 @@ def test_a_run_is_told_in_order_once_with_its_plan_and_pr(linear_server: LinearS
     assert len(linear_server.workspace.sessions_on("ENG-2")) == 1
     assert kinds(linear_server, session["id"]) == [
         ("thought", "**implement**: fixing it"),
-        ("thought", "**test**: running `make test`"),
+        ("thought", "**test**: running the tests"),
         ("action", "Ran tests"),
         ("action", "Opened pull request"),
         ("response", "Pull request: https://github.com/acme/widgets/pull/7\n\nSteps done:\n"
-         "- implement: fixing it\n- test: running `make test`\n- pr: opening the pull request"),
+         "- implement: fixing it\n- test: running the tests\n- pr: opening the pull request"),
     ]  # fmt: skip
     tests_action = linear_server.workspace.activities_of(session["id"])[2]["content"]
     assert tests_action["parameter"] == "make test" and tests_action["result"] == "passed"
@@ -133,9 +133,7 @@ def test_success_false_is_reported_and_not_retried_forever(linear_server: Linear
     )
     for _ in range(20):
         sync.step()
-    refused = [
-        r for r in linear_server.received if "agentActivityCreate" in r.root_fields
-    ]
+    refused = [r for r in linear_server.received if "agentActivityCreate" in r.root_fields]
     first_id = refused[0].variables["input"]["id"]
     assert sum(r.variables["input"]["id"] == first_id for r in refused) == 3
     failed = posts(sync.store, run_id, status=("failed",))

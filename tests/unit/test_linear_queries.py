@@ -10,23 +10,32 @@ from graphql import parse, validate
 from tests.linear_server import LinearServer
 from tests.linear_workspace import linear_schema
 from workflows.issues import queries
+from workflows.issues.linear_agent import queries as agent_queries
+
+MODULES = (queries, agent_queries)
+OPERATIONS = {
+    f"{module.__name__}.{name}": text
+    for module in MODULES
+    for name, text in module.ALL_OPERATIONS.items()
+}
 
 
-@pytest.mark.parametrize("name", sorted(queries.ALL_OPERATIONS))
+@pytest.mark.parametrize("name", sorted(OPERATIONS))
 def test_operation_is_valid_against_linear_schema(name: str) -> None:
-    errors = validate(linear_schema(), parse(queries.ALL_OPERATIONS[name]))
+    errors = validate(linear_schema(), parse(OPERATIONS[name]))
     assert errors == [], f"{name}: {[e.message for e in errors]}"
 
 
-def test_every_query_constant_is_listed() -> None:
+@pytest.mark.parametrize("module", MODULES, ids=lambda module: module.__name__)
+def test_every_query_constant_is_listed(module: object) -> None:
     constants = {
         value
-        for key, value in vars(queries).items()
+        for key, value in vars(module).items()
         if key.isupper()
         and isinstance(value, str)
         and value.lstrip().startswith(("query", "mutation"))
     }
-    assert constants == set(queries.ALL_OPERATIONS.values())
+    assert constants == set(module.ALL_OPERATIONS.values())  # type: ignore[attr-defined]
 
 
 def test_server_rejects_a_query_invalid_against_the_schema() -> None:

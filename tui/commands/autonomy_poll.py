@@ -62,6 +62,7 @@ def _watcher(args: argparse.Namespace) -> Any:
 
 def poll_handler(args: argparse.Namespace) -> Any:
     result = _watcher(args).run_round().as_json()
+    result["sessions"] = _poll_sessions(args)
     if result["status"] == "error":
         say_json(result) if args.json else say(format_round(result))
         return 1
@@ -84,6 +85,7 @@ def watch_handler(args: argparse.Namespace) -> Any:
     stop_guard = _start_guard(args) if not args.no_guard else None
     wip_every = watcher.options.wip_every
     stop_wip = _start_wip(parse_duration(wip_every)) if wip_every else None
+    stop_sessions = _start_sessions(args)
     done = 0
     try:
         while True:
@@ -103,7 +105,7 @@ def watch_handler(args: argparse.Namespace) -> Any:
                 return 0
             time.sleep(max(0.0, every - (time.monotonic() - started)))
     finally:
-        for stop in (stop_timer, stop_guard, stop_wip):
+        for stop in (stop_timer, stop_guard, stop_wip, stop_sessions):
             if stop is not None:
                 stop()
 
@@ -146,6 +148,36 @@ def _watch_in_window(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         driver.close()
     return {"pane": pane.pane_id, "window": "watch", "argv": argv[len(agenttui_argv()) :]}
+
+
+def _poll_sessions(args: argparse.Namespace) -> list[dict[str, str]]:
+    """Prompts written in the agent sessions of ended runs, acted on (a fix round…)."""
+    from workflows.run_sessions.finished import poll_finished
+
+    return [
+        {"issue": done.issue, "prompt": done.prompt.body, "outcome": done.outcome}
+        for done in poll_finished(socket=args.socket, session=args.session)
+    ]
+
+
+def _start_sessions(args: argparse.Namespace) -> Any:
+    """Look at the sessions of ended runs every ``[linear_agent] poll_idle`` seconds."""
+    from workflows.issues.linear_agent.settings import AgentSettings
+
+    every = AgentSettings.load().poll_idle
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every):
+            try:
+                for done in _poll_sessions(args):
+                    say(f"agenttui watch: {done['issue']}: {done['outcome']}", flush=True)
+            except Exception as error:  # reported; the next look tries again
+                say(f"agenttui watch: agent sessions: {error}", err=True, flush=True)
+
+    thread = threading.Thread(target=loop, name="agent-sessions", daemon=True)
+    thread.start()
+    return stop.set
 
 
 def _start_timer(args: argparse.Namespace) -> Any:
@@ -215,6 +247,8 @@ def format_round(result: dict[str, Any]) -> str:
         lines.append(
             f"  {decision['action']:<12} {','.join(decision['issues'])}{run}: {decision['reason']}"
         )
+    for done in result.get("sessions", []):
+        lines.append(f"  {'session':<12} {done['issue']}: {done['outcome']}")
     return "\n".join(lines)
 
 

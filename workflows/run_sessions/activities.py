@@ -58,7 +58,10 @@ def _text(value: str, limit: int = BODY_LIMIT) -> str:
 def purpose(step: Step) -> str:
     if step.description:
         return step.description
-    return PURPOSE.get(step.kind, step.kind).replace("{run}", str(getattr(step, "run", "") or ""))
+    command = str(step.run or "")
+    if step.kind == "shell" and (step.on_fail or "{" in command):
+        return "running the tests" if step.on_fail else "running a command"
+    return PURPOSE.get(step.kind, step.kind).replace("{run}", command)
 
 
 class Translator:
@@ -109,6 +112,8 @@ class Translator:
             return action("Opened pull request", str(data.get("url") or message))
         if kind == "verdict":
             return action("Review", step_id, message)
+        if kind == "linear-prompt":
+            return action("Your message", message)
         if kind == "succeeded":
             return None  # the final response is made with the run's outcome (final())
         return None

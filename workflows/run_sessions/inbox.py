@@ -3,8 +3,10 @@
 - the stop signal cancels the run (its runner stops within a poll of its own loop);
 - while an agent of the run waits for a person (an approval, a question): "approve"/"yes"
   approves, "deny"/"no" denies, anything else is sent to it as the answer;
-- otherwise, while the run is active: the message goes to the run's current agent with a
-  verified send (exactly once, or the reason it was not delivered);
+- otherwise, while the run is active: the message is queued for the run's current agent,
+  which gets it (a recorded, verified send) as soon as its turn ends, before its step
+  finishes (``next_followup``, called by agent steps): never typed into a busy agent, never
+  racing the run's own next prompt;
 - after the run ended: a fix round, a run of ``[linear_agent] followup_workflow`` on the same
   branch, reporting to the same session, with the message as ``{request}``.
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from workflows.errors import AgentTuiError
 from workflows.issues.linear_agent.backend import Prompt, SessionBackend
@@ -26,10 +29,14 @@ from workflows.run_sessions.store import RunSession, open_store, sessions_of, se
 from workflows.runs import ACTIVE, RunStore
 from workflows.store import Store
 
+if TYPE_CHECKING:
+    from workflows.tmux.driver import TmuxDriver
+
+QUEUED = "queued for the run's current agent (it gets it when its turn ends)"
 APPROVE = frozenset({"approve", "approved", "yes", "y", "allow", "ok", "go ahead", "lgtm"})
 DENY = frozenset({"deny", "denied", "no", "n", "reject"})
 FOLLOWUP_HEADER = "Follow-up from the Linear issue (a person wrote this):\n\n"
-SEND_TIMEOUT_S = 60.0
+SEND_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,7 @@ class Inbox:
         self.settings = settings or AgentSettings.load()
 
     def poll_run(self, run_id: str) -> list[Handled]:
-        handled = []
+        handled = self._after_the_run(run_id)
         for session in sessions_of(self.store, run_id):
             if session.backend != self.backend.kind:
                 continue
@@ -82,11 +89,32 @@ class Inbox:
             )
             return cursor.rowcount == 1
 
+    def _after_the_run(self, run_id: str) -> list[Handled]:
+        """Follow-ups queued while the run was active that its agents never got: once the
+        run has ended they start a fix round."""
+        record = self.runs.get(run_id)
+        if record.status in ACTIVE:
+            return []
+        rows = (
+            self.store.connection()
+            .execute(
+                "SELECT * FROM session_inbox WHERE run_id = ? AND status = 'queued' ORDER BY at",
+                (run_id,),
+            )
+            .fetchall()
+        )
+        handled = []
+        for row in rows:
+            prompt = Prompt(row["activity_id"], "", row["body"], row["signal"])
+            session = RunSession(run_id, row["issue"], self.backend.kind, "", "", "", 0.0)
+            handled.append(self._handle(run_id, session, prompt))
+        return handled
+
     def _handle(self, run_id: str, session: RunSession, prompt: Prompt) -> Handled:
         record = self.runs.get(run_id)
         try:
             outcome = self._act(record, session, prompt)
-            status = "done"
+            status = "queued" if outcome == QUEUED else "done"
         except AgentTuiError as error:
             outcome, status = f"not done: {error}", "failed"
         with self.store.transaction() as conn:
@@ -111,7 +139,7 @@ class Inbox:
         waiting = self._waiting_pane(record)
         if waiting is not None:
             return self._answer(waiting, prompt.body)
-        return self._follow_up(record, prompt.body)
+        return QUEUED
 
     # -- an active run ----------------------------------------------------------------------
     def _waiting_pane(self, record: RunRecord) -> str | None:
@@ -137,23 +165,11 @@ class Inbox:
         finally:
             driver.close()
 
-    def _follow_up(self, record: RunRecord, body: str) -> str:
-        from workflows.tmux.driver import TmuxDriver
-
-        deliveries = self.runs.deliveries(record.id)
-        if not deliveries:
-            raise AgentTuiError(f"run {record.id} has no agent yet to give the follow-up to")
-        driver = TmuxDriver(self.socket, self.session)
-        try:
-            return self._send(driver, deliveries[-1].pane_id, FOLLOWUP_HEADER + body, "follow-up")
-        finally:
-            driver.close()
-
-    def _send(self, driver: object, pane_id: str, text: str, what: str) -> str:
+    def _send(self, driver: TmuxDriver, pane_id: str, text: str, what: str) -> str:
         from workflows.tmux.send import send_text
 
-        result = send_text(driver, pane_id, text, timeout=SEND_TIMEOUT_S)  # type: ignore[arg-type]
-        pane = driver.resolve(pane_id)  # type: ignore[attr-defined]
+        result = send_text(driver, pane_id, text, timeout=SEND_TIMEOUT_S)
+        pane = driver.resolve(pane_id)
         if not result.submitted:
             raise AgentTuiError(f"{what} pasted into {pane.name} but not submitted")
         return f"{what} delivered to {pane.name}"
@@ -178,3 +194,30 @@ class Inbox:
             extra={"followup_of": record.id, "request": prompt.body},
         )
         return f"follow-up after run {record.id} ended: started run {run_id}"
+
+
+def next_followup(store: Store, run_id: str) -> tuple[str, str] | None:
+    """The oldest follow-up queued for the run's agents (its id and text, with the header
+    that says where it comes from), marked as being delivered: it is never sent twice."""
+    open_store(store)
+    with store.transaction() as conn:
+        row = conn.execute(
+            "SELECT activity_id, body FROM session_inbox WHERE run_id = ? AND status = 'queued'"
+            " ORDER BY at LIMIT 1",
+            (run_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        conn.execute(
+            "UPDATE session_inbox SET status = 'delivering' WHERE activity_id = ?",
+            (row["activity_id"],),
+        )
+    return str(row["activity_id"]), FOLLOWUP_HEADER + str(row["body"])
+
+
+def followup_done(store: Store, activity_id: str, outcome: str, *, ok: bool) -> None:
+    with store.transaction() as conn:
+        conn.execute(
+            "UPDATE session_inbox SET status = ?, outcome = ? WHERE activity_id = ?",
+            ("done" if ok else "failed", outcome, activity_id),
+        )

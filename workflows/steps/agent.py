@@ -110,11 +110,34 @@ def _run(ctx: StepContext, driver: TmuxDriver) -> StepResult:
         since = time.time()
         ctx.event("reminder", f"{agent.name} finished without writing {step.output}; reminding it")
         deliver(ctx, driver, agent, reminder)
+    _deliver_followups(ctx, driver, agent)
     text = output.read_text(encoding="utf-8", errors="replace") if output else ""
     ok = verdict_holds(text, step.until) if step.until else True
     if step.until:
         ctx.event("verdict", f"{step.until!r} {'found' if ok else 'not found'} in {step.output}")
     return StepResult(ok=ok, outputs={"output": text}, failure=text)
+
+
+def _deliver_followups(ctx: StepContext, driver: TmuxDriver, agent: RunAgent) -> None:
+    """What people wrote on the run's Linear sessions meanwhile, given to this agent once its
+    turn has ended (never typed into a busy agent), each waited for like a prompt."""
+    from workflows.run_sessions.inbox import followup_done, next_followup
+
+    while (followup := next_followup(ctx.runs.store, ctx.run.id)) is not None:
+        activity_id, text = followup
+        since = time.time()
+        try:
+            deliver(ctx, driver, agent, text)
+        except StepFailed as error:
+            followup_done(ctx.runs.store, activity_id, f"not delivered: {error}", ok=False)
+            ctx.event("linear-prompt", f"follow-up not delivered to {agent.name}: {error}")
+            continue
+        except AgentGone as error:  # the step starts again with a new agent, without it
+            followup_done(ctx.runs.store, activity_id, f"not delivered: {error}", ok=False)
+            raise
+        followup_done(ctx.runs.store, activity_id, f"delivered to {agent.name}", ok=True)
+        ctx.event("linear-prompt", f"follow-up from Linear delivered to {agent.name}")
+        _wait_for_turn(ctx, driver, agent, output=None, since=since)
 
 
 def _wait_for_turn(

@@ -1,0 +1,184 @@
+"""agenttui as an agent in Linear, end to end on the local Linear server: a delegated issue
+launches a run (the watcher), the run reports to the session Linear opened (activities in
+order, once each even across a runner kill and resume; the PR as external URL), a follow-up
+reaches the agent exactly once, the stop signal cancels the run within one poll.
+
+Real parts: the schema-validating Linear server (app token, actor=app), the watcher, runners
+in a private tmux server, the demo agent, a git project and the GitHub stand-in."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import run_fixtures
+from tests.conftest import TmuxServer
+from tests.git_repos import Project
+from tests.github_server import GitHubServer
+from tests.helpers import wait_until
+from tests.integration.test_run_resume import slow_demo_profile
+from tests.linear_server import LinearServer
+from tests.run_fixtures import agenttui, prompts_received, run_summary, wait_for_end
+from workflows.paths import config_file
+from workflows.runs import RunStore
+from workflows.scheduler import Watcher, WatchOptions
+
+github, project = run_fixtures.github, run_fixtures.project  # fixtures
+POLL_S = 2.0
+
+
+@pytest.fixture
+def app(
+    monkeypatch: pytest.MonkeyPatch,
+    tmux_server: TmuxServer,
+    linear_server: LinearServer,
+    github: GitHubServer,
+    project: Project,
+) -> LinearServer:
+    """The app installed (its token in the environment) and a watcher config that picks
+    what was handed to it."""
+    monkeypatch.setenv("LINEAR_APP_TOKEN", linear_server.app_token)
+    write_config(project, agent="demo")
+    return linear_server
+
+
+def write_config(project: Project, *, agent: str) -> None:
+    from workflows.config import load_config
+
+    config_file().parent.mkdir(parents=True, exist_ok=True)
+    config_file().write_text(
+        f"""
+[workflows]
+agent = "{agent}"
+repo = "{project.repo}"
+github_repo = "acme/widgets"
+test_command = "sh run_tests.sh"
+
+[linear_agent]
+poll_active = {POLL_S}
+per_minute = 60
+
+[watch]
+workflow = "quick-fix"
+filter = "handed"
+
+[watch.filters.handed]
+delegated = true
+"""
+    )
+    load_config.cache_clear()
+
+
+def watch_once(tmux_server: TmuxServer) -> list[dict[str, Any]]:
+    options = WatchOptions.from_config(socket=tmux_server.socket, session=tmux_server.session)
+    return Watcher(options).run_round().launched
+
+
+def app_activities(server: LinearServer, session_id: str) -> list[dict[str, Any]]:
+    return [a["content"] for a in server.workspace.activities_of(session_id)]
+
+
+def told(content: dict[str, Any]) -> str:
+    if content["type"] == "action":
+        return f"action: {content['action']} {content['parameter']}"
+    return f"{content['type']}: {content['body']}"
+
+
+def test_a_delegated_issue_runs_and_is_told_once_across_a_runner_kill(
+    app: LinearServer, tmux_server: TmuxServer, github: GitHubServer, project: Project
+) -> None:
+    write_config(project, agent=slow_demo_profile(3.0))
+    session = app.workspace.delegate("ENG-2")
+    app.workspace.add_issue("Not for the app", identifier="ENG-99")  # not delegated
+
+    [launched] = watch_once(tmux_server)
+    assert launched["issues"] == ["ENG-2"]
+    run_id = launched["run_id"]
+    store = RunStore()
+    wait_until(
+        lambda: any(d.step_id == "implement" for d in store.deliveries(run_id)),
+        timeout=120,
+        message="the implement prompt",
+    )
+    wait_until(lambda: app_activities(app, session["id"]), timeout=30, message="a first activity")
+    os.kill(store.get(run_id).worker_pid or 0, signal.SIGKILL)  # mid-implement
+    wait_until(lambda: run_summary(run_id)["status"] == "failed", timeout=30, message="dead")
+    agenttui("resume", run_id)
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    pr_url = summary["pr_url"]
+    wait_until(
+        lambda: [a for a in app_activities(app, session["id"]) if a["type"] == "response"],
+        timeout=30,
+        message="the final response",
+    )
+
+    assert len(app.workspace.sessions_on("ENG-2")) == 1  # Linear's session, adopted
+    stream = [told(a) for a in app_activities(app, session["id"])]
+    assert len(stream) == len(set(stream)), stream  # nothing told twice
+    assert stream[0].startswith("thought: **implement**")
+    assert stream[-1].startswith(f"response: Pull request: {pr_url}")
+    order = [
+        next(i for i, line in enumerate(stream) if line.startswith(prefix))
+        for prefix in ("thought: **implement**", "thought: **test**", "action: Ran tests",
+                       "action: Opened pull request", "response:")
+    ]  # fmt: skip
+    assert order == sorted(order), stream
+    sent = [r.variables["input"]["id"] for r in app.mutations("agentActivityCreate")]
+    assert len(sent) == len(set(sent)) == len(stream)  # each posted by exactly one request
+    row = app.workspace.agent_sessions[session["id"]]
+    assert row["externalLinks"] == [{"label": "Pull request", "url": pr_url}]
+    assert [step["status"] for step in row["plan"]] == ["completed"] * 4
+    assert row["status"] == "complete"
+    assert "ENG-99" not in str(RunStore().all_runs())
+
+
+def test_a_follow_up_reaches_the_agent_exactly_once(
+    app: LinearServer, tmux_server: TmuxServer, project: Project
+) -> None:
+    write_config(project, agent=slow_demo_profile(4.0))
+    session = app.workspace.delegate("ENG-3")
+    [launched] = watch_once(tmux_server)
+    run_id = launched["run_id"]
+    wait_until(lambda: app_activities(app, session["id"]), timeout=120, message="the run's session")
+    app.workspace.prompt(session["id"], "Also mention the follow-up in DEMO_CHANGES.md")
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    prompts = prompts_received(Path(summary["worktree"]))
+    followups = [p for p in prompts if "Also mention the follow-up" in p]
+    assert len(followups) == 1, prompts
+    assert followups[0].startswith("Follow-up from the Linear issue")
+    stream = [told(a) for a in app_activities(app, session["id"])]
+    assert any("follow-up from Linear delivered to" in line for line in stream), stream
+
+
+def test_the_stop_signal_cancels_the_run_within_one_poll(
+    app: LinearServer, tmux_server: TmuxServer, project: Project
+) -> None:
+    write_config(project, agent=slow_demo_profile(60.0))
+    session = app.workspace.delegate("ENG-4")
+    [launched] = watch_once(tmux_server)
+    run_id = launched["run_id"]
+    store = RunStore()
+    wait_until(
+        lambda: any(d.step_id == "implement" for d in store.deliveries(run_id)),
+        timeout=120,
+        message="the agent at work",
+    )
+    asked = time.monotonic()
+    app.workspace.prompt(session["id"], "stop", signal="stop")
+    wait_until(lambda: store.get(run_id).status == "cancelled", timeout=30, message="the cancel")
+    took = time.monotonic() - asked
+    assert took <= POLL_S + 2.0, f"cancelled {took:.1f}s after the stop (poll every {POLL_S}s)"
+    wait_until(
+        lambda: [a for a in app_activities(app, session["id"]) if a["type"] == "response"],
+        timeout=30,
+        message="the final response",
+    )
+    last = app_activities(app, session["id"])[-1]
+    assert last["type"] == "response" and last["body"].startswith("Stopped as asked")
