@@ -23,7 +23,8 @@ from workflows.untrusted import json_text
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool whose reader left
 COMMAND_MODULES = (
-    "tmux", "agents", "profiles", "issues", "runs", "autonomy", "app", "demo", "serve",
+    "tmux", "agents", "profiles", "issues", "sessions", "runs", "autonomy", "app", "demo",
+    "serve",
 )  # fmt: skip
 
 

@@ -301,8 +301,10 @@ class Services:
                 IssueCache().store_detail(cache_key(source), issue)
             except Exception as failure:
                 error = f"showing the list's copy; the full issue could not be read: {failure}"
+        from workflows.run_sessions.stream import issue_stream
+
         runs = [record.summary() for record in list_runs() if listed.identifier in record.issues]
-        return IssueView(issue, runs, error)
+        return IssueView(issue, runs, error, session=issue_stream(listed.identifier))
 
     def suggest_groups(self, issues: list[Issue]) -> list[tuple[list[str], list[str]]]:
         from workflows.issues.grouping import suggest_groups

@@ -41,6 +41,8 @@ class IssueView:
     issue: Issue
     runs: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""  # why the full detail could not be fetched (the listed fields show)
+    session: list[dict[str, Any]] = field(default_factory=list)
+    """Its agent-session stream (workflows.run_sessions.stream.issue_stream)."""
 
 
 def header_text(issue: Issue) -> Text:
@@ -92,6 +94,32 @@ def runs_text(runs: list[dict[str, Any]]) -> Text:
     return text
 
 
+SESSION_MARKS = {
+    "thought": ("…", "dim"),
+    "action": ("▸", "cyan"),
+    "elicitation": ("?", "bold yellow"),
+    "response": ("✓", "green"),
+    "error": ("✗", "bold red"),
+    "prompt": ("›", "bold"),
+    "stop": ("■", "bold red"),
+}
+
+
+def session_text(entries: list[dict[str, Any]]) -> Text:
+    """The agent session as Linear shows it: one line per activity or person's message."""
+    text = Text()
+    for entry in entries:
+        mark, style = SESSION_MARKS.get(str(entry["type"]), ("·", "dim"))
+        first = inert(str(entry["text"])).strip().splitlines() or [""]
+        text.append(f"{mark} {entry['type']:<11} ", style=style)
+        text.append(first[0][:200])
+        if entry.get("status") not in ("posted", None):
+            text.append(f"  [{inert(str(entry['status']))}]", style="dim")
+        text.append("\n")
+    text.rstrip()
+    return text
+
+
 def comments_markdown(issue: Issue) -> str:
     if not issue.comments:
         return "*no comments*"
@@ -138,13 +166,15 @@ class IssueDetail(VerticalScroll):
         yield Markdown("", id="issue-description")
         yield Static("Runs and pull requests", classes="section")
         yield Static("", id="issue-runs")
+        yield Static("Agent session", classes="section", id="session-title")
+        yield Static("", id="issue-session")
         yield Static("Comments", classes="section", id="comments-title")
         yield Markdown("", id="issue-comments")
 
     def show(self, view: IssueView | None) -> None:
         if view is None:
             self.query_one("#issue-head", Static).update(Text("no issue highlighted", style="dim"))
-            for widget_id in ("#issue-links", "#issue-error", "#issue-runs"):
+            for widget_id in ("#issue-links", "#issue-error", "#issue-runs", "#issue-session"):
                 self.query_one(widget_id, Static).update("")
             self._set_markdown("issue-description", "")
             self._set_markdown("issue-comments", "")
@@ -160,6 +190,9 @@ class IssueDetail(VerticalScroll):
         description = inert(issue.description) or "*no description*"
         self._set_markdown("issue-description", description)
         self.query_one("#issue-runs", Static).update(runs_text(view.runs))
+        self.query_one("#issue-session", Static).update(session_text(view.session))
+        for widget_id in ("#session-title", "#issue-session"):
+            self.query_one(widget_id).display = bool(view.session)
         count = len(issue.comments)
         self.query_one("#comments-title", Static).update(f"Comments ({count})")
         self._set_markdown("issue-comments", comments_markdown(issue))

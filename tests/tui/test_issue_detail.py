@@ -115,3 +115,36 @@ def test_the_full_issue_is_fetched_once_a_minute_at_most(linear_server: LinearSe
         view = services.issue_view(listed[identifier])
         assert view.issue.identifier == identifier and view.issue.detailed and not view.error
     assert len(linear_server.operations("issue")) == 2
+
+
+async def test_detail_shows_the_issue_agent_session_stream(tmp_path: Path) -> None:
+    """Offline, a run on a local issue reports to a session in the store; the detail shows
+    its activities and what a person wrote there, as Linear would on the issue."""
+    from workflows.definitions.loader import load_workflow
+    from workflows.issues.linear_agent.local_backend import LocalSessions
+    from workflows.issues.linear_agent.settings import AgentSettings
+    from workflows.run_sessions.sync import SessionSync
+
+    write_issues(tmp_path)
+    runs = RunStore()
+    run = runs.create("quick-fix", load_workflow("quick-fix").to_json(), ["ZZ-1"], {})
+    runs.start_attempt(run.id, 0, "implement", 1, "step")
+    runs.event(run.id, "step", "started (agent step, round 1)", step_id="implement")
+    runs.event(run.id, "attention", f"{run.id}-main is awaiting approval: rm -rf build")
+    sync = SessionSync(run.id, LocalSessions(), settings=AgentSettings(per_minute=60))
+    assert sync.drain(5)
+    app = build_app(poll_tiles=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await until(pilot, lambda: isinstance(app.screen, TriageScreen) and app.screen)
+        detail = screen.query_one(IssueDetail)
+        await until(pilot, lambda: "ZZ-" in shown(detail), message="an issue in the detail")
+        move = "down" if "ZZ-2 Plain neighbour" in shown(detail) else "up"
+        if move == "down":
+            await pilot.press("down")
+        await until(pilot, lambda: "Agent session" in shown(detail), message="the session")
+        text = shown(detail)
+        assert "… thought     **implement**: the agent works on it" in text
+        assert f"? elicitation {run.id}-main is awaiting approval: rm -rf build" in text
+        await pilot.press("up" if move == "down" else "down")
+        await until(pilot, lambda: "ZZ-2 Plain neighbour" in shown(detail), message="ZZ-2")
+        assert "Agent session" not in shown(detail)  # no session, no section
