@@ -179,6 +179,8 @@ class Inbox:
         from workflows.runner import launch_run
 
         params = record.params
+        earlier: dict[str, str] = params.get("agents") or {}  # the agent that did the work
+        agent = earlier.get("implement") or next(iter(earlier.values()), None)
         run_id = launch_run(
             self.settings.followup_workflow,
             record.issues,
@@ -186,7 +188,7 @@ class Inbox:
             session=self.session,
             repo=params.get("repo"),
             source=params.get("source"),
-            agent=params.get("agent"),
+            agents=[agent] if agent else (),
             github_repo=params.get("github_repo"),
             branch=str(record.context.get("branch") or "") or None,
             base=params.get("base"),
