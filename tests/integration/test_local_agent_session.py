@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 from tests import run_fixtures
 from tests.conftest import TmuxServer
@@ -15,6 +16,7 @@ from tests.integration.test_run_resume import slow_demo_profile
 from tests.run_fixtures import agenttui, start_run, wait_for_end
 from tui.services import Services
 from workflows.issues.linear_agent.local_backend import LocalSessions
+from workflows.issues.linear_agent.settings import AgentSettings
 from workflows.issues.local import LocalSource
 from workflows.runs import RunStore
 
@@ -74,10 +76,39 @@ def test_a_stop_written_in_a_local_session_cancels_the_run(
     asked = time.monotonic()
     agenttui("session-prompt", ISSUE, "--stop")
     assert wait_for_end(run_id, timeout=60)["status"] == "cancelled"
-    assert time.monotonic() - asked < 10.0 + 3.0  # poll_active (10 s) + its tick
+    poll = AgentSettings().poll_active  # the default: no config in this test
+    assert time.monotonic() - asked < poll + 3.0  # one poll, its tick, the step's notice
     wait_until(
         lambda: any(entry["type"] == "response" for entry in session_stream()),
         timeout=30,
         message="the final response",
     )
     assert str(session_stream()[-1]["text"]).startswith("Stopped as asked")
+
+
+def test_a_follow_up_after_the_run_starts_a_fix_round_on_its_branch(
+    tmux_server: TmuxServer, github: GitHubServer, project: Project
+) -> None:
+    from tests.run_fixtures import prompts_received
+    from workflows.run_sessions.finished import poll_finished
+
+    first = start_run(
+        "quick-fix", "--issues", ISSUE, "--repo", str(project.repo), "--source", "local",
+        "--agent", "demo", "--github-repo", "acme/widgets", "--test-command", "sh run_tests.sh",
+    )  # fmt: skip
+    done = wait_for_end(first)
+    assert done["status"] == "succeeded", agenttui("log", first).stdout
+    agenttui("session-prompt", ISSUE, "Please also rename the helper")
+    [handled] = poll_finished(socket=tmux_server.socket, session=tmux_server.session)
+    assert handled.outcome.startswith(f"follow-up after run {first} ended: started run ")
+    second = handled.outcome.rsplit(" ", 1)[-1]
+    assert poll_finished(socket=tmux_server.socket, session=tmux_server.session) == []  # once
+    again = wait_for_end(second)
+    assert again["status"] == "succeeded", agenttui("log", second).stdout
+    assert again["branch"] == done["branch"] and again["pr_url"] == done["pr_url"]
+    assert len(github.pulls) == 1  # the open PR of the branch, updated
+    asked = [p for p in prompts_received(Path(again["worktree"])) if "rename the helper" in p]
+    assert len(asked) == 1 and "a person wrote this on the issue" in asked[0]
+    [session] = LocalSessions().sessions_of(ISSUE)  # the same session, told the fix round
+    responses = [a for a in session["activities"] if a["type"] == "response"]
+    assert len(responses) == 2

@@ -42,6 +42,7 @@ from workflows.store import Store
 
 TRANSIENT = (LinearUnavailable, LinearRateLimited)
 MAX_BACKOFF_S = 60.0
+KEEP_REMAINING = 100  # requests of Linear's hourly allowance left for everything else
 
 
 class SessionSync:
@@ -71,7 +72,7 @@ class SessionSync:
 
     # -- the loop's body --------------------------------------------------------------------
     def step(self) -> None:
-        if self._clock() < self._retry_at:
+        if self._clock() < self._retry_at or self._allowance_low():
             return
         try:
             self.open_sessions()
@@ -90,6 +91,20 @@ class SessionSync:
         except AgentTuiError as error:
             self._retry_at = self._clock() + min(MAX_BACKOFF_S, 5.0)
             self._tell(str(error), f"Linear session updates failed: {error}")
+
+    def _allowance_low(self) -> bool:
+        """Linear's own count (X-RateLimit-Requests-Remaining) says the hour's allowance is
+        nearly spent: the stream waits, leaving the rest to the runs' other requests."""
+        headers = getattr(getattr(self.backend, "client", None), "last_rate_limit", {}) or {}
+        remaining = {k.lower(): v for k, v in headers.items()}.get(
+            "x-ratelimit-requests-remaining", ""
+        )
+        if remaining.isdigit() and int(remaining) < KEEP_REMAINING:
+            self._retry_at = self._clock() + MAX_BACKOFF_S
+            self._tell("allowance", f"Linear allows {remaining} more requests this hour; "
+                       "the session stream waits")  # fmt: skip
+            return True
+        return False
 
     def pending(self) -> bool:
         unqueued = self.store.connection().execute(

@@ -93,9 +93,9 @@ def start(run_id: str, *, socket: str | None, session: str) -> SessionWorker | N
     """The session worker of a run, started; None when its issues get no session."""
     try:
         backend = backend_for(run_id)
-    except AgentTuiError as error:  # a bad token file: the run goes on without sessions
+        if backend is None:
+            return None
+        return SessionWorker(run_id, backend, socket=socket, session=session).start()
+    except AgentTuiError as error:  # a bad token file or [linear_agent]: the run goes on
         RunStore().event(run_id, "linear-session", f"no agent session: {error}")
         return None
-    if backend is None:
-        return None
-    return SessionWorker(run_id, backend, socket=socket, session=session).start()

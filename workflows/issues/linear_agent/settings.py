@@ -61,11 +61,11 @@ class AgentSettings:
     sources: list[str] = field(default_factory=lambda: ["delegated", "mentioned"])
     """What a ``delegated = true`` watch filter picks: issues delegated to the app, and
     issues whose pending session came from a mention of it."""
-    poll_active: float = 10.0
+    poll_active: float = 15.0
     """Seconds between looks for prompts (follow-ups, stop) while a run is active."""
     poll_idle: float = 60.0
     """Seconds between looks at the sessions of finished runs (the watcher does these)."""
-    per_minute: int = 20
+    per_minute: int = 10
     """Requests a run's session may make per minute (activities, plan, URL); the rest wait
     and are merged."""
     max_attempts: int = 3
