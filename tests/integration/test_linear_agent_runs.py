@@ -182,3 +182,46 @@ def test_the_stop_signal_cancels_the_run_within_one_poll(
     )
     last = app_activities(app, session["id"])[-1]
     assert last["type"] == "response" and last["body"].startswith("Stopped as asked")
+
+
+ASK_WORKFLOW = """
+name = "ask"
+description = "one agent step whose command needs a person's approval"
+worktree = true
+
+[[steps]]
+id = "implement"
+description = "running a command that needs approval"
+prompt = "Please run command `echo approved-on-linear > approved.txt` and report."
+output = ".agenttui/ask.md"
+"""
+
+
+def test_an_answer_to_an_elicitation_approves_the_waiting_agent(
+    app: LinearServer, tmux_server: TmuxServer, project: Project
+) -> None:
+    from workflows.paths import config_dir
+
+    (config_dir() / "workflows").mkdir(parents=True, exist_ok=True)
+    (config_dir() / "workflows" / "ask.toml").write_text(ASK_WORKFLOW)
+    session = app.workspace.delegate("ENG-5")
+    run_id = run_fixtures.start_run("ask", "--issues", "ENG-5", "--source", "linear")
+    elicitation = wait_until(
+        lambda: [a for a in app_activities(app, session["id"]) if a["type"] == "elicitation"],
+        timeout=120,
+        message="the agent's approval asked on Linear",
+    )
+    assert "echo approved-on-linear > approved.txt" in elicitation[0]["body"]
+    assert app.workspace.agent_sessions[session["id"]]["status"] == "awaitingInput"
+    app.workspace.prompt(session["id"], "Approve.")
+    summary = wait_for_end(run_id, timeout=120)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    assert (Path(summary["worktree"]) / "approved.txt").read_text() == "approved-on-linear\n"
+    stream = [told(a) for a in app_activities(app, session["id"])]
+    answered = "action: Your message ENG-5: approved on Linear: approve"
+    approved = [line for line in stream if line.startswith(answered)]
+    assert approved, stream
+    decided = "action: Approval (Bash) echo approved-on-linear > approved.txt"
+    assert stream.index(told(elicitation[0])) < stream.index(decided)  # the audit's entry
+    assert stream.index(told(elicitation[0])) < stream.index(approved[0])
+    assert stream[-1].startswith("response: ")

@@ -151,7 +151,11 @@ class Inbox:
         return None
 
     def _answer(self, pane_id: str, body: str) -> str:
+        """Approve or deny the waiting agent's dialog, or answer its question; a message
+        that is neither, to an agent waiting for approval, waits for its turn's end."""
         from workflows.agents.actions import perform
+        from workflows.agents.observe import read_state
+        from workflows.agents.state import AgentState
         from workflows.tmux.driver import TmuxDriver
 
         word = _word(body)
@@ -160,8 +164,12 @@ class Inbox:
             if word in APPROVE or word in DENY:
                 action = "approve" if word in APPROVE else "deny"
                 result = perform(driver, pane_id, action, store=self.store)
-                return f"{action}d on Linear: {result}"
-            return self._send(driver, pane_id, body, "answer")
+                done = "approved" if action == "approve" else "denied"
+                return f"{done} on Linear: {result}"
+            reading = read_state(driver, driver.resolve(pane_id), store=self.store)
+            if reading.state is AgentState.ASKING:
+                return self._send(driver, pane_id, body, "answer")
+            return QUEUED
         finally:
             driver.close()
 
