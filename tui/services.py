@@ -315,15 +315,20 @@ class Services:
     # -- workflows and runs ----------------------------------------------------------
     def workflows(self) -> list[WorkflowChoice]:
         from workflows.definitions import loader
+        from workflows.runner import needs_request
 
         choices = []
         user_dir = loader.user_workflow_dir()
         for name in loader.list_workflows():
             path = loader.find_definition(name)
             try:
-                description = loader.load_workflow(name).description
+                workflow = loader.load_workflow(name)
             except Exception as error:
                 description = f"(invalid: {error})"
+            else:
+                if needs_request(workflow):
+                    continue  # only a follow-up on Linear starts it
+                description = workflow.description
             source = "user" if user_dir in path.parents else "built-in"
             choices.append(WorkflowChoice(name, description, source))
         return choices

@@ -62,6 +62,11 @@ def launch_run(
     if not ids:
         raise UsageError("give at least one issue id (--issues ENG-1,ENG-2)")
     workflow = load_workflow(workflow_name)  # a bad definition fails here, before any run
+    if needs_request(workflow) and not (extra or {}).get("request"):
+        raise UsageError(
+            f"workflow {workflow.name!r} acts on what a person wrote ({{request}}, "
+            f"{workflow.path}): it starts from a follow-up on a run's Linear session"
+        )
     chosen = check_agents(workflow, agents)
     configured = table("workflows").get_str("repo")
     repo_path = str(Path(repo or configured or os.getcwd()).expanduser().absolute())
@@ -87,6 +92,14 @@ def launch_run(
     runs.event(record.id, "agents", f"agents: {told}")
     _start_or_fail(runs, record.id, socket=socket, session=session)
     return record.id
+
+
+def needs_request(workflow: Workflow) -> bool:
+    """A follow-up workflow: its prompts hold a person's ``{request}``, so only a message on a
+    run's session starts it, never a launch by hand (the picker leaves it out)."""
+    from workflows.definitions.validate import uses_placeholder
+
+    return uses_placeholder(workflow, "request")
 
 
 def check_agents(workflow: Workflow, agents: Sequence[str]) -> dict[str, Choice]:

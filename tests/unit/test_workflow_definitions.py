@@ -196,3 +196,19 @@ def test_the_readme_example_workflow_is_valid(tmp_path: Path) -> None:
         "pull_request",
         "linear",
     ]
+
+
+def test_the_follow_up_workflow_is_started_by_a_person_s_message_only(tmp_path: Path) -> None:
+    """Launched by hand it would give the agent an empty request: refused before any run
+    exists, and left out of the app's workflow picker (the CLI's list still names it)."""
+    from tui.services import Services
+    from workflows.errors import UsageError
+    from workflows.runner import launch_run
+    from workflows.runs import RunStore
+
+    with pytest.raises(UsageError, match=r"'follow-up' acts on what a person wrote"):
+        launch_run("follow-up", ["ENG-1"], repo=str(tmp_path))
+    assert RunStore().all_runs() == []
+    picked = [choice.name for choice in Services().workflows()]
+    assert "quick-fix" in picked and "follow-up" not in picked
+    assert "follow-up" in list_workflows()

@@ -31,6 +31,19 @@ TEMPLATE_FIELDS = (
     "link",
     "link_title",
 )
+
+
+def uses_placeholder(workflow: Workflow, name: str) -> bool:
+    """Whether any step's template holds ``{name}``."""
+    return any(
+        placeholder.name == name
+        for step in workflow.steps
+        for field_name in TEMPLATE_FIELDS
+        if isinstance(template := getattr(step, field_name), str)
+        for placeholder in placeholders(template)
+    )
+
+
 STRING_FIELDS = (
     "description",
     "tasks",
