@@ -161,6 +161,39 @@ def test_the_budget_merges_what_waits(linear_server: LinearServer) -> None:
     assert len(linear_server.mutations()) == 4  # the plan waits for the next minute
 
 
+def test_the_ended_run_s_plan_is_complete_before_its_response_within_the_budget(
+    linear_server: LinearServer,
+) -> None:
+    """One request a look for an ended run: the plan (and the PR link) is completed before
+    the response is posted, and nothing is pending until it is (it was left unsent)."""
+    session = linear_server.workspace.delegate("ENG-2")
+    run_id = new_run()
+    play(run_id)
+    now = [0.0]
+    sync = SessionSync(
+        run_id, backend(linear_server), settings=AgentSettings(per_minute=2),
+        clock=lambda: now[0],
+    )  # fmt: skip
+    for _ in range(40):  # the runner's drain, one request's worth of budget a look
+        sync.step()
+        if not sync.pending():
+            break
+        now[0] += 30.0
+    assert not sync.pending()
+    row = linear_server.workspace.agent_sessions[session["id"]]
+    assert [step["status"] for step in row["plan"]] == ["completed"] * 3
+    assert row["externalLinks"] == [
+        {"label": "Pull request", "url": "https://github.com/acme/widgets/pull/7"}
+    ]
+    names = [
+        "update"
+        if "agentSessionUpdate" in r.root_fields
+        else r.variables["input"]["content"]["type"]
+        for r in linear_server.mutations()
+    ]
+    assert names.count("update") == 1 and names[-1] == "response", names
+
+
 @pytest.mark.parametrize("mode", ["0644", "missing"])
 def test_a_token_file_open_to_others_is_refused(
     tmp_path: Any, mode: str, monkeypatch: pytest.MonkeyPatch

@@ -38,7 +38,10 @@ def test_a_local_demo_run_streams_to_its_session_in_the_store(
     summary = wait_for_end(run_id)
     assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
     wait_until(
-        lambda: any(entry["type"] == "response" for entry in session_stream()),
+        lambda: any(
+            entry["type"] == "response" and entry["status"] == "posted"
+            for entry in session_stream()
+        ),
         timeout=30,
         message="the final response in the store",
     )

@@ -42,6 +42,7 @@ from workflows.store import Store
 
 TRANSIENT = (LinearUnavailable, LinearRateLimited)
 MAX_BACKOFF_S = 60.0
+UNLIMITED = 1_000_000  # per minute, for a backend that is not Linear
 KEEP_REMAINING = 100  # requests of Linear's hourly allowance left for everything else
 
 
@@ -63,7 +64,8 @@ class SessionSync:
         self.settings = settings or AgentSettings.load()
         self.workflow = Workflow.from_json(record.definition)
         self.translator = Translator(self.workflow)
-        self.budget = Budget(self.settings.per_minute, clock=clock)
+        per_minute = self.settings.per_minute if backend.rate_limited else UNLIMITED
+        self.budget = Budget(per_minute, clock=clock)
         self._clock = clock
         self._cursor = {"ev": 0, "tool": 0, "appr": 0}
         self._retry_at = 0.0
@@ -78,6 +80,8 @@ class SessionSync:
             self.open_sessions()
             self.collect()
             self.queue()
+            if self.runs.get(self.run_id).status in FINAL:
+                self.update_sessions()  # the plan is complete when the response shows
             self.flush()
             self.update_sessions()
             self._transient = 0
@@ -110,8 +114,10 @@ class SessionSync:
         unqueued = self.store.connection().execute(
             "SELECT 1 FROM session_outbox WHERE run_id = ? AND queued = 0 LIMIT 1", (self.run_id,)
         )
-        return bool(unqueued.fetchone()) or bool(
-            posts(self.store, self.run_id, status=("pending", "sending"))
+        return (
+            bool(unqueued.fetchone())
+            or bool(posts(self.store, self.run_id, status=("pending", "sending")))
+            or bool(self._stale_sessions(self._session_update()))
         )
 
     def drain(self, timeout: float) -> bool:
@@ -298,15 +304,23 @@ class SessionSync:
             mark_post(self.store, activity_id, "pending", error=error, tried=1)
 
     # -- plan and link ----------------------------------------------------------------------
-    def update_sessions(self) -> None:
+    def _session_update(self) -> dict[str, Any]:
         record = self.runs.get(self.run_id)
         plan = activities.plan(self.workflow, self.runs.attempts(self.run_id), record.status)
         update: dict[str, Any] = {"plan": plan}
         if record.pr_url:
             update["externalUrls"] = [{"label": "Pull request", "url": record.pr_url}]
+        return update
+
+    def _stale_sessions(self, update: dict[str, Any]) -> list[RunSession]:
         wanted = json.dumps(update, sort_keys=True)
-        for session in self.sessions():
-            if session.plan == wanted or not self.budget.take():
+        return [session for session in self.sessions() if session.plan != wanted]
+
+    def update_sessions(self) -> None:
+        update = self._session_update()
+        wanted = json.dumps(update, sort_keys=True)
+        for session in self._stale_sessions(update):
+            if not self.budget.take():
                 continue
             try:
                 self.backend.update_session(session.session_id, update)

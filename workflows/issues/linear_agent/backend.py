@@ -30,6 +30,7 @@ class Prompt:
 
 class SessionBackend(Protocol):
     kind: str  # "linear" | "local"
+    rate_limited: bool  # its requests count against Linear's limits ([linear_agent] per_minute)
 
     def open_session(self, issue_id: str, *, taken: set[str]) -> str: ...
 

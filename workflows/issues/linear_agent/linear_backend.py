@@ -41,6 +41,7 @@ TRANSIENT = (LinearUnavailable, LinearRateLimited)
 
 class LinearSessions:
     kind = "linear"
+    rate_limited = True
 
     def __init__(
         self,

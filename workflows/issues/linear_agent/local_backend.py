@@ -50,6 +50,7 @@ def iso(epoch: float) -> str:
 
 class LocalSessions:
     kind = "local"
+    rate_limited = False  # the store: nothing to spare, the stream shows as it happens
 
     def __init__(self, store: Store | None = None) -> None:
         self.store = store or Store()
