@@ -197,9 +197,14 @@ output = ".agenttui/ask.md"
 """
 
 
-def test_an_answer_to_an_elicitation_approves_the_waiting_agent(
-    app: LinearServer, tmux_server: TmuxServer, project: Project
+@pytest.mark.parametrize(
+    "answers", [["Approve."], ["No"], ["Also note it in the output", "yes"]], ids=str
+)
+def test_an_answer_to_an_elicitation_approves_or_denies_the_waiting_agent(
+    app: LinearServer, tmux_server: TmuxServer, project: Project, answers: list[str]
 ) -> None:
+    """approve/deny decide the dialog; anything else, written to an approval dialog, is never
+    typed into it: it waits for the agent's turn's end (after the decision), then is sent."""
     from workflows.paths import config_dir
 
     (config_dir() / "workflows").mkdir(parents=True, exist_ok=True)
@@ -213,15 +218,36 @@ def test_an_answer_to_an_elicitation_approves_the_waiting_agent(
     )
     assert "echo approved-on-linear > approved.txt" in elicitation[0]["body"]
     assert app.workspace.agent_sessions[session["id"]]["status"] == "awaitingInput"
-    app.workspace.prompt(session["id"], "Approve.")
+    *first, last = answers
+    for message in first:  # not a decision: queued, the dialog left as it is
+        app.workspace.prompt(session["id"], message)
+        wait_until(
+            lambda: any("queued" in told(a) for a in app_activities(app, session["id"])),
+            timeout=60,
+            message="the message queued",
+        )
+    app.workspace.prompt(session["id"], last)
     summary = wait_for_end(run_id, timeout=120)
     assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
-    assert (Path(summary["worktree"]) / "approved.txt").read_text() == "approved-on-linear\n"
+    worktree = Path(summary["worktree"])
     stream = [told(a) for a in app_activities(app, session["id"])]
-    answered = "action: Your message ENG-5: approved on Linear: approve"
-    approved = [line for line in stream if line.startswith(answered)]
-    assert approved, stream
-    decided = "action: Approval (Bash) echo approved-on-linear > approved.txt"
-    assert stream.index(told(elicitation[0])) < stream.index(decided)  # the audit's entry
-    assert stream.index(told(elicitation[0])) < stream.index(approved[0])
+    if answers == ["No"]:
+        assert not (worktree / "approved.txt").exists()
+        decided = [line for line in stream if line.startswith("action: Your message ENG-5:")]
+        assert decided and "denied on Linear: deny" in decided[0], stream
+    else:
+        assert (worktree / "approved.txt").read_text() == "approved-on-linear\n"
+        answered = "action: Your message ENG-5: approved on Linear: approve"
+        approved = [line for line in stream if line.startswith(answered)]
+        assert approved, stream
+        decided_in_audit = "action: Approval (Bash) echo approved-on-linear > approved.txt"
+        assert stream.index(told(elicitation[0])) < stream.index(decided_in_audit)
+        assert stream.index(told(elicitation[0])) < stream.index(approved[0])
+    prompts = prompts_received(worktree)
+    if len(answers) > 1:
+        queued = [line for line in stream if "queued for the run's current agent" in line]
+        assert queued, stream
+        notes = [p for p in prompts if "Also note it in the output" in p]
+        assert len(notes) == 1 and notes[0].startswith("Follow-up from the Linear issue"), prompts
+    assert not any(answer in prompts for answer in answers)  # never typed as a prompt
     assert stream[-1].startswith("response: ")
