@@ -17,15 +17,33 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from tui.commands.human import plain
 from tui.output import say, say_json
 from workflows.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, AgentTuiError
-from workflows.untrusted import json_text
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool whose reader left
 COMMAND_MODULES = (
     "tmux", "agents", "profiles", "issues", "sessions", "runs", "autonomy", "app", "demo",
     "serve",
 )  # fmt: skip
+
+
+INTERNAL_VERBS = frozenset({"run-worker", "hook", "demo-agent", "demo-forge"})
+HELP_EPILOG = """\
+TARGET (send, read, wait, keys, approve…) is an agent's name, as `agenttui ls` shows it,
+or a tmux pane id like %3. `agenttui VERB --help` describes a verb.
+Exit codes: 0 ok, 1 error, 2 usage or unknown target, 3 timeout, 4 not delivered.
+
+examples:
+  agenttui demo                                  # try everything offline
+  agenttui issues --state-type started --label bug --since -P7D
+  agenttui run feedback --issues ENG-1,ENG-2     # one run for that group of issues
+  agenttui runs                                  # every run, its step and PR
+  agenttui spawn --agent claude --name worker --cwd ~/src/app
+  agenttui send worker "Fix the flaky test"
+  agenttui wait worker --state idle,awaiting_approval,asking --timeout 600
+  agenttui read worker                           # its state, then its screen
+"""
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -92,13 +110,23 @@ def build_parser() -> ArgumentParser:
     common = common_options()
     parser = ArgumentParser(
         prog="agenttui",
-        description="Run AI coding agents on Linear issues in tmux.",
+        usage="agenttui [--socket NAME] [--session NAME] [--json] [VERB [ARGS ...]]",
+        description="Run AI coding agents on Linear issues in tmux.\n"
+        "With no VERB, open the app (issues, agents, runs) in this terminal.",
+        epilog=HELP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
     )
-    subparsers = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=ArgumentParser)
+    subparsers = parser.add_subparsers(
+        dest="verb", metavar="VERB", title="verbs", prog="agenttui", parser_class=ArgumentParser
+    )
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"tui.commands.{name}")
         module.register(subparsers, common)
+    # Verbs agenttui runs itself (in panes, hooks, the demo) work but are not listed.
+    subparsers._choices_actions = [
+        action for action in subparsers._choices_actions if action.dest not in INTERNAL_VERBS
+    ]
     return parser
 
 
@@ -119,16 +147,7 @@ def emit(args: argparse.Namespace, result: Any) -> None:
         say_json(result)
         return
     formatter = getattr(args, "formatter", None)
-    if formatter is not None:
-        text = formatter(result)
-    elif isinstance(result, str):
-        text = result
-    elif isinstance(result, dict):
-        text = "\n".join(f"{key}: {value}" for key, value in result.items())
-    elif isinstance(result, list):
-        text = "\n".join(json_text(item) for item in result)
-    else:
-        text = str(result)
+    text = formatter(result) if formatter is not None else plain(result)
     if text:
         say(text)
 

@@ -211,3 +211,38 @@ def test_reading_creates_nothing_and_says_where_it_looked(tmux_server: TmuxServe
     tmux_server.cmd("new-session", "-d", "-s", "agenttui")
     code, text = cli("ls")
     assert (code, text) == (0, f"no agents in tmux session 'agenttui' on {socket}")
+
+
+def human(*args: str) -> tuple[int, str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return done.returncode, done.stdout
+
+
+def test_human_output_is_text_not_dicts(tmux_server: TmuxServer, tmp_path: Path) -> None:
+    code, spawned = human(
+        "spawn", "--agent", "demo", "--name", "h1", "--cwd", str(tmp_path),
+        "--prompt", "please run command `true`", "--", "--work", "0.1",
+    )  # fmt: skip
+    assert code == 0, spawned
+    first, where, prompt = spawned.splitlines()
+    assert first.startswith("started h1 (%") and ", demo): " in first
+    assert (where, prompt) == (f"in {tmp_path}", "prompt submitted")
+    code, waited = human("wait", "h1", "--state", "awaiting_approval", "--timeout", "30")
+    assert code == 0 and waited.strip().endswith("): awaiting_approval — command: true")
+    code, read = human("read", "h1")
+    state, blank, *screen = read.splitlines()
+    assert state == waited.strip() and blank == ""
+    assert any("true" in line for line in screen)  # the dialog itself, below its state
+    code, listed = human("workflows")
+    assert code == 0 and listed.splitlines()[0].split()[0] in ("feedback", "quick-fix", "review")
+    assert any(line.startswith("feedback ") and "Refine" in line for line in listed.splitlines())
+    code, checked = human("workflows", "--check", "feedback")
+    assert code == 0 and ": ok, workflow feedback: claim → refine-1 → " in checked
+    for text in (spawned, waited, read, listed, checked):
+        assert "{'" not in text and '{"' not in text and "[{" not in text

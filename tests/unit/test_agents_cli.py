@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -87,6 +88,16 @@ def test_skill_prints_the_verbs() -> None:
     assert done.returncode == 0
     for verb in ("spawn", "send", "wait", "approve", "deny", "interrupt", "awaiting_approval"):
         assert verb in done.stdout
+
+
+def test_every_wait_the_skill_suggests_stops_for_a_person() -> None:
+    """An agent blocked on a dialog or a question is waiting for someone: a wait list
+    without those states waits forever on it."""
+    text = agenttui("skill").stdout
+    waits = re.findall(r"agenttui wait \S+ --state (\S+)", text)
+    assert len(waits) >= 2
+    for states in waits:
+        assert {"awaiting_approval", "asking", "idle"} <= set(states.split(",")), states
 
 
 def test_skill_install_claude_is_idempotent(tmp_path: Path) -> None:

@@ -27,12 +27,12 @@ def register(
     approve = subparsers.add_parser(
         "approve", parents=[common], help="approve the pending request of an agent"
     )
-    approve.add_argument("target", help="pane id (%%3) or agent name")
+    approve.add_argument("target", help="agent name (as in `agenttui ls`) or tmux pane id like %%3")
     approve.add_argument("--always", action="store_true", help="approve and stop asking for it")
     approve.set_defaults(handler=run_approve, action="approve")
 
     deny = subparsers.add_parser("deny", parents=[common], help="deny the pending request")
-    deny.add_argument("target", help="pane id (%%3) or agent name")
+    deny.add_argument("target", help="agent name (as in `agenttui ls`) or tmux pane id like %%3")
     deny.set_defaults(handler=run_approve, action="deny")
 
     skill = subparsers.add_parser(

@@ -183,6 +183,13 @@ def _workflows(args: argparse.Namespace) -> Any:
     ]
 
 
+def _format_workflows(result: Any) -> str:
+    if isinstance(result, dict):  # --check
+        return f"{result['path']}: ok, workflow {result['workflow']}: {' → '.join(result['steps'])}"
+    width = max((len(item["name"]) for item in result), default=0)
+    return "\n".join(f"{item['name']:<{width}}  {item['description']}" for item in result)
+
+
 def register(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
@@ -192,7 +199,11 @@ def register(
     )
     run.add_argument("workflow", help="workflow name (feedback, quick-fix, review…) or file")
     run.add_argument("--issues", required=True, help="issue ids, comma separated (one group)")
-    run.add_argument("--repo", help="git repository to work in (default: current directory)")
+    run.add_argument(
+        "--repo",
+        help="git repository to work in (default: [workflows] repo in config.toml, "
+        "else the current directory)",
+    )
     run.add_argument("--source", choices=("linear", "local"), help="issue source")
     run.add_argument(
         "--agent",
@@ -252,4 +263,4 @@ def register(
         "workflows", parents=[common], help="list workflows, or --check FILE"
     )
     workflows.add_argument("--check", metavar="FILE", help="validate a workflow file or name")
-    workflows.set_defaults(handler=_workflows)
+    workflows.set_defaults(handler=_workflows, formatter=_format_workflows)

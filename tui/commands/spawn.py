@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui.commands.human import agent_line
 from tui.output import say, say_json
 from workflows.errors import EXIT_ERROR, EXIT_NOT_DELIVERED, AgentTuiError, UsageError
 
@@ -36,7 +37,7 @@ def register_spawn(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "--no-wait", action="store_true", help="return once launched (trust left to a person)"
     )
     p.add_argument("agent_args", nargs=argparse.REMAINDER, help="-- extra agent arguments")
-    p.set_defaults(handler=run_spawn)
+    p.set_defaults(handler=run_spawn, formatter=_format_spawn)
 
 
 def env_pairs(items: list[str], flag: str = "--env") -> dict[str, str]:
@@ -67,6 +68,14 @@ def _free_name(driver: TmuxDriver, agent: str) -> str:
     while f"{agent}-{number}" in taken:
         number += 1
     return f"{agent}-{number}"
+
+
+def _format_spawn(result: dict[str, Any]) -> str:
+    lines = [f"started {agent_line(result)}", f"in {result['cwd']}"]
+    prompt = result.get("prompt")
+    if prompt:
+        lines.append("prompt submitted" if prompt.get("submitted") else "prompt not submitted")
+    return "\n".join(lines)
 
 
 def run_spawn(args: argparse.Namespace) -> Any:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui.commands.human import agent_line
 from tui.output import say, say_json
 from workflows.errors import EXIT_ERROR, EXIT_NOT_DELIVERED, AgentTuiError, UsageError
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from workflows.tmux.driver import PaneInfo, TmuxDriver
 
 Subparsers = "argparse._SubParsersAction[argparse.ArgumentParser]"
+TARGET_HELP = "agent name (as in `agenttui ls`) or tmux pane id like %%3"
 
 
 def _driver(args: argparse.Namespace) -> TmuxDriver:
@@ -105,7 +107,9 @@ def run_read(args: argparse.Namespace) -> Any:
 
 
 def _format_read(result: dict[str, Any]) -> str:
-    return "\n".join(result["lines"]).rstrip("\n")
+    """The state line first (``| head -1`` gives it), then the screen."""
+    screen = "\n".join(result["lines"]).rstrip("\n")
+    return f"{agent_line(result)}\n\n{screen}" if screen else agent_line(result)
 
 
 def run_wait(args: argparse.Namespace) -> Any:
@@ -252,7 +256,7 @@ def register(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
     from tui.cli import intermixed
 
     p = intermixed(subparsers.add_parser("send", parents=[common], help="deliver text to an agent"))
-    p.add_argument("target", metavar="TARGET", help="pane id (%%3) or agent name")
+    p.add_argument("target", metavar="TARGET", help=TARGET_HELP)
     p.add_argument("text", nargs="?", metavar="TEXT", help="the text, or - for stdin")
     p.add_argument("--file", help="read the text from a file")
     p.add_argument("--no-submit", action="store_true", help="paste only, do not press Enter")
@@ -263,23 +267,23 @@ def register(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=run_send)
 
     p = subparsers.add_parser("read", parents=[common], help="an agent's screen and state")
-    p.add_argument("target", metavar="TARGET")
+    p.add_argument("target", metavar="TARGET", help=TARGET_HELP)
     p.add_argument("--history", type=int, default=0, help="also N lines of scrollback")
     p.set_defaults(handler=run_read, formatter=_format_read)
 
     p = subparsers.add_parser("wait", parents=[common], help="wait for an agent state")
-    p.add_argument("target", metavar="TARGET")
+    p.add_argument("target", metavar="TARGET", help=TARGET_HELP)
     p.add_argument("--state", required=True, help="S[,S…]: idle, working, awaiting_approval…")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds (default 300)")
-    p.set_defaults(handler=run_wait)
+    p.set_defaults(handler=run_wait, formatter=agent_line)
 
     p = subparsers.add_parser("keys", parents=[common], help="send named tmux keys")
-    p.add_argument("target", metavar="TARGET")
+    p.add_argument("target", metavar="TARGET", help=TARGET_HELP)
     p.add_argument("keys", nargs="+", metavar="KEY", help="Enter, Escape, C-c, y, 1 …")
     p.set_defaults(handler=run_keys)
 
     p = subparsers.add_parser("interrupt", parents=[common], help="interrupt an agent")
-    p.add_argument("target", metavar="TARGET")
+    p.add_argument("target", metavar="TARGET", help=TARGET_HELP)
     p.set_defaults(handler=run_interrupt)
 
     p = subparsers.add_parser("ls", parents=[common], help="list agents and their states")
@@ -287,11 +291,11 @@ def register(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=run_ls, formatter=_format_ls)
 
     p = subparsers.add_parser("kill", parents=[common], help="kill an agent's pane")
-    p.add_argument("target", metavar="TARGET")
+    p.add_argument("target", metavar="TARGET", help=TARGET_HELP)
     p.set_defaults(handler=run_kill)
 
     p = subparsers.add_parser("attach", parents=[common], help="jump into an agent's pane")
-    p.add_argument("target", metavar="TARGET")
+    p.add_argument("target", metavar="TARGET", help=TARGET_HELP)
     p.set_defaults(handler=run_attach)
 
     _register_demo_agent(subparsers)

@@ -38,9 +38,10 @@ what for; while the policy decides the agent reads `working`), `asking` (a quest
 - Send a prompt (verified: lands exactly once, or exit 4):
   `agenttui send NAME "TEXT"` (or `--file PATH`, or `-` for stdin).
 - State and screen: `agenttui read NAME --json`; all agents: `agenttui ls --json`.
-- Wait: `agenttui wait NAME --state idle,awaiting_approval,blocked --timeout 600 --json`
-  (exit 3 on timeout). Always wait for `awaiting_approval` and `blocked` too, or you may
-  wait forever on an agent that is stuck on a dialog for you.
+- Wait: `agenttui wait NAME --state idle,awaiting_approval,asking,blocked,exited --json`
+  (`--timeout S`, default 300; exit 3 on timeout). Always wait for `awaiting_approval`,
+  `asking` and `blocked` too, or you may wait forever on an agent that is stuck on a dialog
+  or a question for you.
 - Answer a permission dialog: `agenttui approve NAME` (once), `agenttui approve NAME
   --always`, `agenttui deny NAME`. They refuse when the agent is not awaiting approval.
   Read `detail.command` first and approve only what you would run yourself.
@@ -49,9 +50,10 @@ what for; while the policy decides the agent reads `working`), `asking` (a quest
 
 Loop for delegating a task:
 1. `agenttui spawn --agent codex --name reviewer --cwd "$PWD" --prompt "…"`
-2. `agenttui wait reviewer --state idle,awaiting_approval,blocked,exited --timeout 900 --json`
+2. `agenttui wait reviewer --state idle,awaiting_approval,asking,blocked,exited --json`
 3. If `awaiting_approval`: inspect `detail`, then `approve` or `deny`, and go to 2. If
-   `blocked`: tell the person what `detail` says (you cannot answer it), and go to 2.
+   `asking`: `agenttui read reviewer` shows the question; answer it with `send`, and go to 2.
+   If `blocked`: tell the person what `detail` says (you cannot answer it), and go to 2.
 4. If `idle`: `agenttui read reviewer --json` for the answer (or read the file you asked
    it to write), then `send` the next prompt or `kill` it.
 """
