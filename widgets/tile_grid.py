@@ -35,10 +35,6 @@ class TileGrid(ScrollableContainer, can_focus=True):
         grid-gutter: 0 1;
         height: 1fr;
     }
-    TileGrid.-zoomed {
-        grid-size: 1 1;
-        grid-rows: 1fr;
-    }
     TileGrid.-zoomed PaneTile {
         display: none;
     }
@@ -114,9 +110,12 @@ class TileGrid(ScrollableContainer, can_focus=True):
         self.columns = max(1, min(count, width // MIN_TILE_WIDTH or 1))
         rows = math.ceil(count / self.columns)
         grid_rows = "1fr" if rows * MIN_TILE_HEIGHT <= height else str(MIN_TILE_HEIGHT)
-        if (self.columns, grid_rows) != self._applied_layout:  # style changes cost a layout
-            self._applied_layout = (self.columns, grid_rows)
-            self.styles.grid_size_columns = self.columns
+        # Zoomed, the one tile shown takes the whole grid: a column of its own at full width
+        # (these inline styles win over any CSS, so the zoom must be applied here).
+        columns, grid_rows = (1, "1fr") if self.zoomed else (self.columns, grid_rows)
+        if (columns, grid_rows) != self._applied_layout:  # style changes cost a layout
+            self._applied_layout = (columns, grid_rows)
+            self.styles.grid_size_columns = columns
             self.styles.grid_rows = grid_rows
         self.post_message(self.Layout())
 
@@ -142,7 +141,7 @@ class TileGrid(ScrollableContainer, can_focus=True):
         for each in self.tiles:
             each.set_class(each is tile, "-zoomed")
         self.set_class(tile is not None, "-zoomed")
-        self.call_after_refresh(self.post_message, self.Layout())
+        self._relayout()
 
     def action_move(self, dx: int, dy: int) -> None:
         tiles = self.tiles

@@ -175,3 +175,26 @@ async def test_tile_of_a_run_shows_it_and_opens_its_log(driver: TmuxDriver, tmp_
             lambda: "marker-log-q2" in "\n".join(log_screen.query_one("#log").lines),
             message="the run's log",
         )
+
+
+async def test_zoom_shows_the_whole_pane_at_its_real_width(
+    driver: TmuxDriver, tmp_path: Path
+) -> None:
+    line = "".join(f"{n:<10}" for n in range(0, 110, 10)) + "END"  # 113 cells: 0 … 100 END
+    for name in ("w1", "w2", "w3", "w4"):
+        printer = f"print({line!r}); import time; time.sleep(600)"
+        driver.spawn([sys.executable, "-c", printer], name=name, agent="shell", cwd=str(tmp_path))
+    app = build_app(driver.socket, driver.session)
+    async with app.run_test(size=(200, 50)) as pilot:
+        screen = await open_agents(pilot, app, ["w1", "w2", "w3", "w4"])
+        grid = screen.grid
+        await until(pilot, lambda: grid.focused_tile is not None, message="a focused tile")
+        tile = grid.focused_tile
+        await until(pilot, lambda: "END" in tile_text(tile), message="the line mirrored")
+        assert tile.view.size.width < len(line)  # four tiles side by side: cut
+        await pilot.press("z")
+        await pilot.pause()
+        await until(pilot, lambda: tile.view.size.width >= 190, message="the zoomed tile")
+        shown = [tile.view.render_line(y).text for y in range(tile.view.size.height)]
+        assert any(row.rstrip() == line for row in shown), shown[:3]
+        assert tile.region.width == grid.region.width - grid.scrollbar_size_vertical
