@@ -31,6 +31,15 @@ class Cursor:
     failure: str = ""  # what {failure} holds for that remedy
 
 
+def failure_summary(failure: str) -> str:
+    """What failed and how it ended, on one line: a failure's first line (the command and
+    its exit code) and, when there is more, its last line (the end of its output)."""
+    lines = [line.strip() for line in failure.strip().splitlines() if line.strip()]
+    if len(lines) <= 1:
+        return lines[0] if lines else ""
+    return f"{lines[0]} … {lines[-1]}"
+
+
 def _run_workers(ctx: StepContext) -> StepResult:
     from workflows.steps.workers import run_workers  # imported only by workflows that use it
 
@@ -204,9 +213,9 @@ class Engine:
             )
             nxt.pc += 1
             return nxt, None
-        detail = result.failure.strip().splitlines()[-1:] or [""]
         return nxt, (
-            f"step {step.id!r} did not pass after {nxt.rounds[step.id]} round(s): {detail[0][:300]}"
+            f"step {step.id!r} did not pass after {nxt.rounds[step.id]} round(s): "
+            f"{failure_summary(result.failure)[:300]}"
         )
 
     def _values(self, workflow: Workflow, cursor: Cursor, round_: int) -> dict[str, str]:

@@ -420,3 +420,39 @@ def test_an_agent_that_forgets_its_output_file_is_reminded_once(
         "finished without writing .agenttui/notes.md; reminding it"
         in agenttui("log", run_id).stdout
     )
+
+
+SILENT_FAILURES = """
+name = "gate"
+worktree = false
+
+[[steps]]
+id = "quiet"
+run = "{test_command}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("command", "reason"),
+    [
+        ("exit 3", "`exit 3` exited with code 3 and printed nothing."),
+        (
+            "echo first; echo boom; exit 4",
+            "`echo first; echo boom; exit 4` exited with code 4. … boom",
+        ),
+    ],
+)
+def test_a_failed_command_says_how_it_ended_never_a_dangling_heading(
+    tmux_server: TmuxServer, project: Project, command: str, reason: str
+) -> None:
+    from workflows.paths import config_dir
+
+    (config_dir() / "workflows").mkdir(parents=True)
+    (config_dir() / "workflows" / "gate.toml").write_text(SILENT_FAILURES)
+    result = agenttui(
+        "run", "gate", "--issues", "PCL-101", "--source", "local", "--repo", str(project.repo),
+        "--test-command", command, "--wait", "--timeout", "120", check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith(f"did not pass after 1 round(s): {reason}")
+    assert "Its output (last part):" not in result.stderr

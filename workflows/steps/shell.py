@@ -75,7 +75,12 @@ def run_shell(ctx: StepContext) -> StepResult:
         raise StepFailed(f"{what} {problem}: {script} ({said[0]})")
     ok = code == 0 and (not ctx.step.until or ctx.step.until in output)
     ctx.event("shell", f"exit code {code}", exit_code=code)
-    failure = f"`{script}` exited with code {code}. Its output (last part):\n\n{output}"
+    if not output.strip():
+        failure = f"`{script}` exited with code {code} and printed nothing."
+    elif code == 0:  # `until` did not hold
+        failure = f"`{script}` printed no {ctx.step.until!r}.\nIts output (last part):\n\n{output}"
+    else:
+        failure = f"`{script}` exited with code {code}.\nIts output (last part):\n\n{output}"
     return StepResult(ok=ok, outputs={"output": output, "exit_code": code}, failure=failure)
 
 
