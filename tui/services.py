@@ -306,6 +306,48 @@ class Services:
         runs = [record.summary() for record in list_runs() if listed.identifier in record.issues]
         return IssueView(issue, runs, error, session=issue_stream(listed.identifier))
 
+    def poll_issues(self) -> list[Issue]:
+        """The issues as they are now, cheaply: the local source is read again (its state
+        changes live in the store); Linear is asked only for the issues updated since the
+        last listing (with a minute's overlap), merged into the cached list."""
+        from datetime import UTC, datetime
+
+        from workflows.issues.cache import IssueCache, cache_key
+        from workflows.issues.model import IssueFilters
+
+        source, cache = self._issue_source(), IssueCache()
+        key = cache_key(source)
+        last = cache.refreshed_at(key)
+        if source.name != "linear" or last is None:
+            return cache.refresh(source)
+        since = datetime.fromtimestamp(last - 60, UTC).isoformat(timespec="seconds")
+        cache.refresh(source, IssueFilters(updated_since=since))
+        return cache.load(key)
+
+    def runs_by_issue(self) -> dict[str, list[dict[str, Any]]]:
+        """Issue id → the runs made for it (summaries), newest first."""
+        by_issue: dict[str, list[dict[str, Any]]] = {}
+        for run in sorted(self.runs(), key=lambda run: -float(run.get("created_at") or 0)):
+            for issue in run.get("issues") or []:
+                by_issue.setdefault(issue, []).append(run)
+        return by_issue
+
+    def launch_warnings(self, issue_ids: list[str]) -> list[str]:
+        """What a new run on these issues would run into: a run still working on one, or
+        a pull request a run already opened (a new run reuses its branch and that PR)."""
+        by_issue, warnings = self.runs_by_issue(), []
+        for issue in issue_ids:
+            for run in by_issue.get(issue, []):
+                what = f"{issue}: run {run['id']} ({run['workflow']})"
+                if run["status"] in ("pending", "running"):
+                    warnings.append(f"{what} is still {run['status']} on it")
+                elif run.get("pr_url"):
+                    warnings.append(
+                        f"{what} opened {run['pr_url']}: a new run reuses its branch, "
+                        "worktree and pull request"
+                    )
+        return warnings
+
     def suggest_groups(self, issues: list[Issue]) -> list[tuple[list[str], list[str]]]:
         from workflows.issues.grouping import suggest_groups
 

@@ -124,7 +124,8 @@ class IssueTable(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.issues: list[Issue] = []
         self.selected: dict[str, Issue] = {}
-        self.status = ""
+        self.empty_text = ""
+        """Shown where the rows go when there are none (e.g. why: a filter matched nothing)."""
         self._row_cache: dict[tuple[int, int, bool, bool], tuple[Issue, Strip]] = {}
         self._style_cache: dict[str, Style] = {}
 
@@ -177,6 +178,9 @@ class IssueTable(ScrollView, can_focus=True):
             return self._header(width)
         index = self.scroll_offset.y + y - 1
         if index >= len(self.issues):
+            if index == 0 and self.empty_text:
+                text = _fit(f"  {self.empty_text}", width)
+                return Strip([Segment(text, self._styles()["header"])]).crop_extend(0, width, None)
             return Strip.blank(width, self._styles()["base"])
         issue = self.issues[index]
         key = (id(issue), width, index == self.cursor, issue.identifier in self.selected)
@@ -218,17 +222,13 @@ class IssueTable(ScrollView, can_focus=True):
             parts.append(_fit("Labels", cols["labels"]))
         if cols["project"]:
             parts.append(_fit("Project", cols["project"]))
-        header = "".join(parts)
-        if self.status:  # e.g. "81 of 2000", over the end of the header
-            status = f" {self.status} "
-            header = header[: max(0, width - len(status))].ljust(width - len(status)) + status
-        return Strip([Segment(header, style)]).crop_extend(0, width, style)
+        return Strip([Segment("".join(parts), style)]).crop_extend(0, width, style)
 
-    def set_status(self, text: str) -> None:
-        """A short note shown at the right of the header (repaints that line only)."""
-        if text != self.status:
-            self.status = text
-            self.refresh(Region(0, 0, self.row_width, 1))
+    def set_empty_text(self, text: str) -> None:
+        """What the table says when it shows no issue (repaints that line only)."""
+        if text != self.empty_text:
+            self.empty_text = text
+            self.refresh(Region(0, 1, self.row_width, 1))
 
     def _row(self, issue: Issue, is_cursor: bool, selected: bool, width: int) -> Strip:
         cols = column_widths(width)
@@ -280,8 +280,7 @@ class IssueTable(ScrollView, can_focus=True):
             del self.selected[issue.identifier]
         else:
             self.selected[issue.identifier] = issue
-        self.refresh()
-        self.action_cursor(1)
+        self.refresh()  # the cursor stays on the issue: space again unselects it
         self.post_message(self.SelectionChanged(self))
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.geometry import Region
+from textual.widgets import Input
 
 from tests.conftest import TmuxServer
 from tests.git_repos import make_project
@@ -48,8 +49,11 @@ async def test_filter_as_you_type() -> None:
         assert all("safari" in issue.title.lower() for issue in shown)
         await pilot.press("enter")  # back to the table
         assert app.focused is screen.table
-        await pilot.press("escape")  # nothing selected: escape clears groups, keeps filter
-        assert len(screen.table.issues) == len(shown)
+        await pilot.press("space", "escape")  # escape clears the selection first
+        assert not screen.table.selected and len(screen.table.issues) == len(shown)
+        await pilot.press("escape")  # then the filter
+        assert len(screen.table.issues) == total and screen.query_text == ""
+        assert screen.query_one("#filter", Input).value == ""
 
 
 async def test_key_bar_follows_what_enter_can_launch() -> None:
@@ -78,7 +82,9 @@ async def test_select_group_and_suggestions() -> None:
         table = app.query_one(IssueTable)
         assert "g" not in enabled_keys(app)  # nothing selected: group is hidden
         first, second = table.issues[0].identifier, table.issues[1].identifier
-        await pilot.press("space", "space")
+        await pilot.press("space")
+        assert list(table.selected) == [first] and table.current.identifier == first
+        await pilot.press("down", "space")
         assert list(table.selected) == [first, second]
         assert "g" in enabled_keys(app)
         await pilot.press("g")
@@ -109,7 +115,7 @@ async def test_enter_launches_the_chosen_workflow_per_group(
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await _loaded(pilot, app)
         ids = [issue.identifier for issue in screen.table.issues[:3]]
-        await pilot.press("space", "g", "space", "space", "g")  # two groups: [a], [b, c]
+        await pilot.press("space", "g", "down", "space", "down", "space", "g")  # [a], [b, c]
         assert [group.issues for group in screen.groups] == [ids[:1], ids[1:3]]
         await pilot.press("enter")
         picker = await until(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -16,6 +16,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from tui.issue_filter import IssueFilter
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.workflow_picker import WorkflowPicker
 from widgets.filter_input import FilterInput
 from widgets.glance_bar import GlanceBar
@@ -25,6 +26,19 @@ from widgets.key_bar import KeyBar
 from workflows.issues.model import Issue
 
 DETAIL_DELAY_S = 0.25
+ISSUE_POLL_S = 15.0
+"""How often the list is brought up to date while it is shown (Linear: only what changed)."""
+DONE_STATE_TYPES = ("completed", "canceled")
+
+
+def launchable(issue: Issue, runs: list[dict[str, Any]] | None) -> bool:
+    """Worth suggesting for a run: not done, not in review, and no run already working on it
+    or with a pull request for it."""
+    if issue.state_type in DONE_STATE_TYPES or issue.state.casefold() == "in review":
+        return False
+    return not any(
+        run["status"] in ("pending", "running") or run.get("pr_url") for run in runs or []
+    )
 
 
 @dataclass
@@ -41,7 +55,7 @@ class TriageScreen(Screen[None]):
         Binding("G", "accept_suggestions", "Accept suggested", id="triage.accept"),
         Binding("enter", "launch", "Launch", id="triage.launch"),
         Binding("escape", "clear", "Clear", show=False, id="triage.clear"),
-        Binding("r", "refresh_issues", "Refresh", show=False, id="triage.refresh"),
+        Binding("r", "refresh_issues", "Refresh", id="triage.refresh"),
         Binding("i", "toggle_detail", "Detail", id="triage.detail"),
     ]
 
@@ -67,6 +81,7 @@ class TriageScreen(Screen[None]):
         self.groups: list[IssueGroup] = []
         self.suggestions: list[IssueGroup] = []
         self.query_text = ""
+        self.loaded = False  # a listing came from the source (not only the cache)
         self._filter = IssueFilter()
         self._detail_timer: Timer | None = None
         self._detail_for = ""
@@ -75,11 +90,13 @@ class TriageScreen(Screen[None]):
         yield GlanceBar()
         with Horizontal():
             with Vertical(id="issues-main"):
-                yield FilterInput(
-                    self.apply_filter,
-                    placeholder="/ filter: id, title, state, label, project",
-                    id="filter",
-                )
+                with Horizontal(id="filter-row"):
+                    yield FilterInput(
+                        self.apply_filter,
+                        placeholder="/ filter: id, title, state, label, project",
+                        id="filter",
+                    )
+                    yield Static("", id="issue-count")
                 yield IssueTable(id="issues")
             with Vertical(id="issues-side"):
                 yield IssueDetail(id="issue-detail")
@@ -94,34 +111,50 @@ class TriageScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.table.focus()
-        self.load_issues(cached=True)
+        self.load_issues("cached")
         self._show_groups()
+        self.set_interval(ISSUE_POLL_S, self._poll)
+
+    def on_screen_resume(self) -> None:
+        self._poll()  # states may have moved while another screen was shown
 
     # -- loading ---------------------------------------------------------------------
-    @work(thread=True, group="issues")
-    def load_issues(self, cached: bool) -> None:
+    def _poll(self) -> None:
+        """The list keeps itself current (runs move issues' states) while it is seen."""
+        if self.is_current:
+            self.load_issues("poll")
+
+    @work(thread=True, group="issues", exclusive=True)
+    def load_issues(self, mode: str) -> None:
+        """``cached``: the last list at once, then ``full``; ``poll``: what changed."""
         services = self.app.services  # type: ignore[attr-defined]
+        load = {
+            "cached": services.cached_issues,
+            "full": services.refresh_issues,
+            "poll": services.poll_issues,
+        }[mode]
         try:
-            issues = services.cached_issues() if cached else services.refresh_issues()
+            issues = load()
         except Exception as error:
-            self.app.call_from_thread(self.notify, f"issues: {error}", severity="error")
+            if mode != "poll":  # a failed background refresh is retried by the next one
+                self.app.call_from_thread(self.notify, f"issues: {error}", severity="error")
             issues = None
         if issues is not None:
-            self.post_message(self.IssuesLoaded(issues, cached=cached))
-        if cached:  # the cached list first, then the fresh one
-            self.app.call_from_thread(self.load_issues, False)
+            self.post_message(self.IssuesLoaded(issues, cached=mode == "cached"))
+        if mode == "cached":  # the cached list first, then the fresh one
+            self.app.call_from_thread(self.load_issues, "full")
 
     def on_triage_screen_issues_loaded(self, message: IssuesLoaded) -> None:
         if message.cached and message.issues == [] and self.all_issues:
             return
+        if not message.cached or not self.all_issues:
+            self.loaded = True
         self.all_issues = message.issues
         self._filter.reset(self.all_issues)
         self.apply_filter(self.query_text)
-        if not message.cached:
-            self._status(f"{len(self.all_issues)} issues")
 
     def _status(self, text: str) -> None:
-        self.table.set_status(text)
+        self.query_one("#issue-count", Static).update(text)
 
     # -- filtering -------------------------------------------------------------------
     @on(Input.Submitted, "#filter")
@@ -136,7 +169,12 @@ class TriageScreen(Screen[None]):
         shown = self._filter.apply(query)
         had_issues = bool(self.table.issues)
         self.table.show(shown)
-        self._status(f"{len(shown)} of {len(self.all_issues)}")
+        total = len(self.all_issues)
+        self._status(f"{len(shown)} of {total}" if query else f"{total} issues")
+        if not shown and query:
+            self.table.set_empty_text(f"no issue matches “{query}”: esc clears the filter")
+        else:
+            self.table.set_empty_text("" if total or not self.loaded else "no issues")
         if bool(shown) != had_issues:  # Enter (launch) applies only with an issue under it
             self.refresh_bindings()
 
@@ -159,22 +197,38 @@ class TriageScreen(Screen[None]):
         self.refresh_bindings()
         self._show_groups()
 
+    def _grouped(self) -> set[str]:
+        return {issue for group in self.groups for issue in group.issues}
+
+    def _add_group(self, group: IssueGroup) -> None:
+        """An issue belongs to one group: the newest takes it from older ones."""
+        taken = set(group.issues)
+        for old in self.groups:
+            old.issues = [issue for issue in old.issues if issue not in taken]
+        self.groups = [old for old in self.groups if old.issues] + [group]
+
     def action_group(self) -> None:
         ids = list(self.table.selected)
         if not ids:
             return
-        self.groups.append(IssueGroup(ids, ["grouped by hand"]))
+        self._add_group(IssueGroup(ids, ["grouped by hand"]))
         self.table.clear_selection()
         self._show_groups()
 
     def action_suggest(self) -> None:
+        grouped = self._grouped()
         issues = list(self.table.selected.values()) or list(self.table.issues)
-        self.suggest(issues)
+        self.suggest([issue for issue in issues if issue.identifier not in grouped])
 
     @work(thread=True, exclusive=True, group="suggest")
     def suggest(self, issues: list[Issue]) -> None:
+        services = self.app.services  # type: ignore[attr-defined]
         try:
-            raw = self.app.services.suggest_groups(issues)  # type: ignore[attr-defined]
+            runs = services.runs_by_issue()
+            candidates = [
+                issue for issue in issues if launchable(issue, runs.get(issue.identifier))
+            ]
+            raw = services.suggest_groups(candidates)
         except Exception as error:
             self.app.call_from_thread(self.notify, f"grouping: {error}", severity="error")
             return
@@ -186,14 +240,24 @@ class TriageScreen(Screen[None]):
         self.refresh_bindings()
 
     def action_accept_suggestions(self) -> None:
-        self.groups.extend(self.suggestions)
+        for suggestion in self.suggestions:  # what is grouped already stays where it is
+            grouped = self._grouped()
+            rest = [issue for issue in suggestion.issues if issue not in grouped]
+            if rest:
+                self.groups.append(IssueGroup(rest, suggestion.reasons))
         self.suggestions = []
         self.table.clear_selection()
         self._show_groups()
+        self.refresh_bindings()
 
     def action_clear(self) -> None:
+        """Escape undoes the most recent kind of thing first: the selection, the filter,
+        the suggestions, then the groups."""
         if self.table.selected:
             self.table.clear_selection()
+        elif self.query_text:
+            self.query_one("#filter", Input).value = ""  # applies the empty filter
+            self.table.focus()
         elif self.suggestions:
             self.suggestions = []
         else:
@@ -233,22 +297,36 @@ class TriageScreen(Screen[None]):
 
     @work(group="launch")
     async def pick_and_launch(self, groups: list[IssueGroup]) -> None:
-        choices = await self._workflow_choices()
-        workflow = await self.app.push_screen_wait(WorkflowPicker(choices, len(groups)))
+        services = self.app.services  # type: ignore[attr-defined]
+        choices = await self._in_thread(services.workflows)
+        issue_ids = [issue for group in groups for issue in group.issues]
+        warnings = await self._in_thread(lambda: services.launch_warnings(issue_ids))
+        titles = {issue.identifier: issue.title for issue in self.all_issues}
+        runs = [[(issue, titles.get(issue, "")) for issue in group.issues] for group in groups]
+        picker = WorkflowPicker(choices, runs, warnings=warnings, note=self._launch_note())
+        workflow = await self.app.push_screen_wait(picker)
         if workflow is None:
             return
+        if warnings:
+            question = f"Launch {workflow} anyway? Runs or pull requests exist for these issues:"
+            lines = [f"• {warning}" for warning in warnings]
+            if not await self.app.push_screen_wait(
+                ConfirmScreen(question, lines, confirm="Launch anyway")
+            ):
+                return
         self.launch(workflow, groups)
         self.groups = []
         self.table.clear_selection()
         self._show_groups()
 
-    async def _workflow_choices(self) -> list:  # type: ignore[type-arg]
-        worker = self.run_worker(
-            self.app.services.workflows,  # type: ignore[attr-defined]
-            thread=True,
-            group="workflows",
-        )
-        return list(await worker.wait())
+    def _launch_note(self) -> str:
+        if self.groups:
+            return "the groups"
+        return "the selection" if self.table.selected else "the highlighted issue (none selected)"
+
+    async def _in_thread(self, call: Any) -> Any:
+        worker = self.run_worker(call, thread=True, group="launch-info")
+        return await worker.wait()
 
     @work(thread=True, group="launch-runs")
     def launch(self, workflow: str, groups: list[IssueGroup]) -> None:
@@ -295,4 +373,4 @@ class TriageScreen(Screen[None]):
 
     def action_refresh_issues(self) -> None:
         self._status("refreshing…")
-        self.load_issues(cached=False)
+        self.load_issues("full")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -21,15 +23,37 @@ class WorkflowPicker(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="picker.cancel"),
     ]
 
-    def __init__(self, choices: list[WorkflowChoice], groups: int) -> None:
+    def __init__(
+        self,
+        choices: list[WorkflowChoice],
+        runs: list[list[tuple[str, str]]],
+        *,
+        warnings: Sequence[str] = (),
+        note: str = "",
+    ) -> None:
+        """``runs``: per run to launch, its issues as (identifier, title)."""
         super().__init__()
         self.choices = choices
-        self.groups = groups
+        self.runs = runs
+        self.warnings = list(warnings)
+        self.note = note
+
+    def _what(self) -> Text:
+        """Exactly which runs start, on which issues, and what they would run into."""
+        count = len(self.runs)
+        text = Text(f"{count} run{'s' if count != 1 else ''}", style="bold")
+        text.append(f", from {self.note}:" if self.note else ":")
+        for number, issues in enumerate(self.runs, 1):
+            text.append(f"\n{number}. ", style="bold")
+            text.append("; ".join(f"{identifier} {title}".strip() for identifier, title in issues))
+        for warning in self.warnings:
+            text.append(f"\n⚠ {warning}", style="yellow")
+        return text
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
-            plural = "s" if self.groups != 1 else ""
-            yield Static(f"Launch which workflow? ({self.groups} run{plural})", classes="title")
+            yield Static("Launch which workflow?", classes="title")
+            yield Static(self._what(), id="launch-what")
             options = [
                 Option(
                     f"{choice.name}  [dim]{choice.description} · {choice.source}[/]", id=choice.name
