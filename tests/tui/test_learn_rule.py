@@ -29,6 +29,9 @@ async def test_always_shows_the_rule_then_saves_it(driver: TmuxDriver, tmp_path:
             message="the rule shown",
         )
         assert str(modal.query_one("#rule").render()) == "allow Bash(touch:*)"
+        await pilot.pause()
+        # The dialog dims the agents screen, never blanks it: its key bar still shows.
+        assert "Interrupt" in app.export_screenshot()
         assert not learned_policy_file().exists()  # shown, not saved
         await pilot.press("y")
         await until(pilot, (work / "learned-l1.txt").exists, message="approved once")
