@@ -285,19 +285,22 @@ class AgentTuiApp(App[None]):
             self.push_screen(HelpScreen(self.screen))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """Every key action that applies right now is also a palette command."""
-        seen: set[str] = set()
+        """Every key action that applies right now is also a palette command (once: the
+        ones Textual offers itself, such as Quit, are not repeated)."""
+        builtin = list(super().get_system_commands(screen))
+        seen = {command.title.casefold() for command in builtin}
         for key, active in screen.active_bindings.items():
             binding = active.binding
-            if not active.enabled or not binding.description or binding.action in seen:
+            title = binding.description
+            if not active.enabled or not title or title.casefold() in seen:
                 continue
-            seen.add(binding.action)
+            seen.add(title.casefold())
             yield SystemCommand(
-                binding.description,
+                title,
                 f"key: {self.get_key_display(binding)} ({key})",
                 partial(self.run_action, binding.action, active.node),
             )
-        yield from super().get_system_commands(screen)
+        yield from builtin
 
 
 def build_app(

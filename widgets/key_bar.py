@@ -33,15 +33,31 @@ class KeyBar(Widget):
         self.refresh()
 
     def render(self) -> Text:
-        text = Text(no_wrap=True, overflow="ellipsis")
+        """The screen's keys first; the app's own (switch screens, quit) give way to them
+        when the line is too short, except help, which lists everything."""
+        items: list[tuple[str, str, bool, bool]] = []  # key, description, enabled, droppable
         seen: set[str] = set()
         for active in self.screen.active_bindings.values():
             binding = active.binding
             if not binding.show or not binding.description or binding.action in seen:
                 continue
             seen.add(binding.action)
+            droppable = active.node is self.app and binding.action != "help"
             key = self.app.get_key_display(binding)
-            text.append(f" {key} ", style="bold" if active.enabled else "dim")
-            text.append(f"{binding.description} ", style="" if active.enabled else "dim")
-        text.append(" ^p palette", style="dim")
+            items.append((key, binding.description, active.enabled, droppable))
+        tail = " ^p palette"
+        width = self.size.width or 80
+
+        def length() -> int:
+            return sum(len(key) + len(what) + 3 for key, what, _, _ in items) + len(tail)
+
+        while length() > width and any(item[3] for item in items):
+            items.remove(next(item for item in items if item[3]))
+        if length() > width:
+            tail = ""  # the palette is listed under ? too
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for key, what, enabled, _droppable in items:
+            text.append(f" {key} ", style="bold" if enabled else "dim")
+            text.append(f"{what} ", style="" if enabled else "dim")
+        text.append(tail, style="dim")
         return text

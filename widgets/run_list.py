@@ -1,4 +1,5 @@
-"""RunList: workflow runs with their step, state, duration and pull request."""
+"""RunList: workflow runs with their step, state, duration, pull request and why a run
+failed (or who it waits for)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,22 @@ STATUS_STYLES = {
     "failed": "bold red",
     "cancelled": "dim",
 }
-COLUMNS = ("run", "workflow", "issues", "step", "state", "time", "pull request")
+COLUMNS = ("run", "workflow", "issues", "step", "state", "time", "PR", "why / waiting")
+NOTE_WIDTH = 60
+
+
+def pr_label(url: str | None) -> str:
+    """``#42`` for a pull request URL (the whole link is under the list), else the URL."""
+    if not url:
+        return ""
+    number = url.rstrip("/").rsplit("/", 1)[-1]
+    return f"#{number}" if number.isdigit() else url
+
+
+def note(run: dict[str, Any]) -> str:
+    """Why a run failed, or who it waits for, cut to fit a column."""
+    text = " ".join(str(run.get("error") or run.get("attention") or "").split())
+    return text if len(text) <= NOTE_WIDTH else text[: NOTE_WIDTH - 1] + "…"
 
 
 def duration_text(seconds: float) -> str:
@@ -56,7 +72,8 @@ class RunList(DataTable[Any]):
             Text(status, style=STATUS_STYLES.get(status, ""))
             + Text(" cleaned" if run.get("cleaned") else "", style="dim"),
             duration_text(end - started),
-            run.get("pr_url") or "",
+            pr_label(run.get("pr_url")),
+            Text(note(run), style="red" if status == "failed" else "yellow"),
         )
 
     def show(self, runs: list[dict[str, Any]]) -> None:

@@ -29,6 +29,7 @@ from workflows.paths import agenttui_argv, state_dir
 from workflows.run_env import forget_run_env, runner_env, save_run_env
 from workflows.run_records import take_runner_lock
 from workflows.runs import FINAL, RunRecord, RunStore, worker_alive
+from workflows.steps.linear import restore_states
 
 
 def runner_name(run_id: str) -> str:
@@ -191,6 +192,7 @@ def cancel_run(run_id: str, *, socket: str | None = None, session: str = "agentt
     if not worker_alive(record.id):
         runs.finish(record.id, "cancelled")
         kill_agents(record.id, socket=socket, session=session)
+        restore_states(runs, record.id)
     return "cancelling" if worker_alive(record.id) else "cancelled"
 
 
@@ -250,6 +252,8 @@ def run_worker(run_id: str, *, socket: str | None, session: str) -> int:
         forget_run_env(record.id)  # it can no longer be resumed
     if status == "cancelled" or (status == "succeeded" and not keep):
         kill_agents(record.id, socket=socket, session=session)  # failed: kept for a look
+    if status == "cancelled":
+        restore_states(runs, record.id)
     if status in ("succeeded", "cancelled"):
         close_runner_window_on_exit(record.id, socket=socket, session=session)
     final = runs.get(record.id)

@@ -54,6 +54,8 @@ async def test_palette_runs_actions() -> None:
         for wanted in ("Issues", "Agents", "Runs", "Help", "Filter", "Suggest groups", "Launch"):
             assert wanted in titles
         assert "Group" not in titles  # nothing selected: the action does not apply
+        assert sorted(titles) == sorted(set(titles))  # each once: no second "Quit"
+        assert [title.casefold() for title in titles].count("quit") == 1
         await pilot.press("ctrl+p")
         await until(pilot, lambda: isinstance(app.screen, CommandPalette), message="palette")
         await pilot.press(*"Runs")

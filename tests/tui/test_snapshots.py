@@ -83,19 +83,39 @@ class FixedRuns(Services):
              "created_at": start, "finished_at": start + 754},
             {"id": "r-0b44", "workflow": "feedback", "issues": ["PCL-142"],
              "status": "failed", "current_step": "test", "pr_url": None,
+             "error": "step 'test' did not pass after 3 round(s): `make test` exited with "
+                      "code 2. … FAILED tests/test_webhooks.py::test_retry_after",
              "created_at": start + 60, "finished_at": start + 1260},
         ]  # fmt: skip
 
 
-def test_runs_snapshot(snap_compare: Any) -> None:
+def runs_app_and_steps(row: int) -> tuple[AgentTuiApp, Any]:
     app = AgentTuiApp(FixedRuns(), clock=lambda: FROZEN_NOW, poll_tiles=False)
 
     async def run_before(pilot: Any) -> None:
         await pilot.press("3")
         await until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.run_list.runs)
+        app.screen.run_list.move_cursor(row=row)
         await pilot.pause()
 
+    return app, run_before
+
+
+def test_runs_snapshot(snap_compare: Any) -> None:
+    app, run_before = runs_app_and_steps(2)  # the failed run: why, under the list
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_runs_snapshot_80x24(snap_compare: Any) -> None:
+    app, run_before = runs_app_and_steps(1)  # the PR link whole; the keys fit
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_triage_snapshot_80x24(snap_compare: Any) -> None:
+    async def run_before(pilot: Any) -> None:
+        await triage_ready(pilot)
+
+    assert snap_compare(build_app(poll_tiles=False), terminal_size=(80, 24), run_before=run_before)
 
 
 def test_agents_snapshot(snap_compare: Any, driver: TmuxDriver, tmp_path: Path) -> None:

@@ -93,8 +93,13 @@ def _resume(args: argparse.Namespace) -> Any:
 
 
 def _cancel(args: argparse.Namespace) -> dict[str, str]:
+    from workflows.errors import UsageError
     from workflows.runner import cancel_run
+    from workflows.runs import RunStore
 
+    record = RunStore().get(args.run)
+    if record.status in ("succeeded", "cancelled"):
+        raise UsageError(f"run {record.id} already {record.status}: nothing to cancel")
     return {
         "run": args.run,
         "status": cancel_run(args.run, socket=args.socket, session=args.session),

@@ -19,14 +19,14 @@ class LearnRuleScreen(ConfirmScreen):
     """
 
     def __init__(self, proposal: Any, *, agent: str) -> None:
-        super().__init__(f"Always allow this for {agent}? agenttui would add the rule")
+        super().__init__(f"Always allow this for {agent}? agenttui would add the rule", [])
         self.proposal = proposal
         self.agent = agent
 
     def compose(self) -> ComposeResult:
         scope = self.proposal.project or "every project"
-        with Vertical():
-            yield Static(self.question, id="question", markup=False)
+        with Vertical(id="confirm"):
+            yield Static(self.title_text, id="confirm-title", markup=False)
             yield Static(f"{self.proposal.behavior} {self.proposal.rule}", id="rule", markup=False)
             yield Static(f"{self.proposal.why}; applies to {scope}.", markup=False)
             yield Static(f"Learned from: {self.proposal.learned_from}", markup=False)

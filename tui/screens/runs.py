@@ -1,17 +1,25 @@
 """The runs screen: every workflow run with its step, state, duration and PR; Enter opens a
-run's detail; resume, cancel, clean."""
+run's detail; resume, cancel, clean.
+
+Below the list, the highlighted run in words: why it failed, who it waits for, its whole PR
+link (the list shows only the PR's number, so it fits 80 columns); `o` opens the PR in a
+browser, `y` copies its URL.
+"""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
+from textual.widgets import Static
 
 from tui.screens.clean_runs import confirm_clean
+from tui.screens.confirm import ConfirmScreen
 from widgets.glance_bar import GlanceBar
 from widgets.key_bar import KeyBar
 from widgets.run_list import RunList
@@ -31,6 +39,8 @@ class RunsScreen(Screen[None]):
         Binding("L", "open_log", "Log", id="runs.log"),
         Binding("x", "clean", "Clean", id="runs.clean"),
         Binding("X", "clean_finished", "Clean all finished", id="runs.clean_finished"),
+        Binding("o", "open_pr", "Open PR", id="runs.open_pr"),
+        Binding("y", "copy_pr", "Copy PR URL", id="runs.copy_pr"),
     ]
 
     class Loaded(Message):
@@ -44,6 +54,7 @@ class RunsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield GlanceBar()
         yield RunList(clock=self.app.clock, id="run-list")  # type: ignore[attr-defined]
+        yield Static("", id="runs-summary")
         yield KeyBar()
 
     @property
@@ -66,16 +77,29 @@ class RunsScreen(Screen[None]):
 
     def on_runs_screen_loaded(self, message: Loaded) -> None:
         self.run_list.show(message.runs)
+        self._show_summary()
         self.refresh_bindings()
 
     def on_data_table_row_highlighted(self) -> None:
+        self._show_summary()
         self.refresh_bindings()
+
+    def _show_summary(self) -> None:
+        self.query_one("#runs-summary", Static).update(run_summary(self.run_list.current))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clean_finished":
             runs = self.run_list.runs.values() if self.is_mounted else ()
             return any(self._cleanable(run) for run in runs)
-        if action not in ("resume", "cancel_run", "open_log", "open_detail", "clean"):
+        if action not in (
+            "resume",
+            "cancel_run",
+            "open_log",
+            "open_detail",
+            "clean",
+            "open_pr",
+            "copy_pr",
+        ):
             return True
         if not self.is_mounted:
             return True
@@ -88,6 +112,8 @@ class RunsScreen(Screen[None]):
             return run.get("status") in RESUMABLE
         if action == "cancel_run":
             return run.get("status") in CANCELLABLE
+        if action in ("open_pr", "copy_pr"):
+            return bool(run.get("pr_url"))
         return True
 
     def action_resume(self) -> None:
@@ -95,9 +121,25 @@ class RunsScreen(Screen[None]):
         if run is not None:
             self.run_action_on(run["id"], "resume")
 
-    def action_cancel_run(self) -> None:
+    @work(group="confirm-cancel")
+    async def action_cancel_run(self) -> None:
+        """Ask first, naming what stops and what stays."""
         run = self.run_list.current
-        if run is not None:
+        if run is None:
+            return
+        agents = [
+            info.name
+            for info in self.app.tile_infos  # type: ignore[attr-defined]
+            if info.run_id == run["id"]
+        ]
+        question = f"Cancel run {run['id']} ({run['workflow']} on {', '.join(run['issues'])})?"
+        lines = [
+            f"Its runner stops at step {run.get('current_step') or '(not started)'} and its "
+            f"agent windows close ({', '.join(agents) or 'no agent running'}).",
+            "Issues it moved (e.g. to In Progress) go back to their earlier state.",
+            "Its worktree and branch stay (`agenttui clean` removes them).",
+        ]
+        if await self.app.push_screen_wait(ConfirmScreen(question, lines, confirm="Cancel it")):
             self.run_action_on(run["id"], "cancel")
 
     @work(thread=True, group="run-actions")
@@ -140,3 +182,35 @@ class RunsScreen(Screen[None]):
         run = self.run_list.current
         if run is not None:
             self.app.open_run_log(run["id"])  # type: ignore[attr-defined]
+
+    def action_open_pr(self) -> None:
+        run = self.run_list.current
+        if run is not None and run.get("pr_url"):
+            self.app.open_url(run["pr_url"])
+            self.notify(f"opening {run['pr_url']}")
+
+    def action_copy_pr(self) -> None:
+        run = self.run_list.current
+        if run is not None and run.get("pr_url"):
+            self.app.copy_to_clipboard(run["pr_url"])
+            self.notify(f"copied {run['pr_url']}")
+
+
+def run_summary(run: dict[str, Any] | None) -> Text:
+    """The highlighted run in words: what, where it is, and why it stopped or waits."""
+    if run is None:
+        return Text("No runs yet: select issues on the issues screen (1) and press enter.")
+    status = str(run.get("status", ""))
+    text = Text(f"{run['id']} ", style="bold")
+    text.append(f"{run.get('workflow', '')} on {', '.join(run.get('issues') or [])}: ")
+    text.append(status, style="bold red" if status == "failed" else "bold")
+    if run.get("current_step"):
+        text.append(f" at {run['current_step']}")
+    if run.get("error"):
+        text.append("\nwhy: ", style="bold")
+        text.append(str(run["error"]))
+    if run.get("attention"):
+        text.append(f"\nwaiting for you: {run['attention']}", style="yellow")
+    if run.get("pr_url"):
+        text.append(f"\nPR: {run['pr_url']}  (o opens, y copies)")
+    return text
