@@ -16,6 +16,7 @@ import os
 # so it is set here, before that import (a user's own setting wins).
 os.environ.setdefault("TEXTUAL_FPS", "120")
 
+import asyncio
 import gc
 import subprocess
 import threading
@@ -279,6 +280,13 @@ class AgentTuiApp(App[None]):
 
     def open_run_detail(self, run_id: str) -> None:
         self.push_screen(RunDetailScreen(run_id))
+
+    async def action_quit(self) -> None:
+        """Quit; inside tmux the person lands where they were first (``tui.leave``)."""
+        try:
+            await asyncio.to_thread(self.services.return_person)
+        finally:
+            self.exit()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

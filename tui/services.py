@@ -255,6 +255,16 @@ class Services:
             return False
         return bool(lines) and lines[0] == tmux_env.split(",")[0]
 
+    def return_person(self) -> list[str]:
+        """Before the app quits inside tmux: clients showing it go back where the person
+        was, never into an agent's window (``tui.leave``)."""
+        pane = os.environ.get("TMUX_PANE", "")
+        if not pane or not self.inside_same_tmux():
+            return []
+        from tui.leave import return_person
+
+        return return_person(self._tmux(), pane)
+
     def switch_to(self, pane_id: str) -> None:
         """Inside tmux: show the pane in the client this app runs in (a plain tmux command,
         not the control connection, so tmux picks our client; back with last-window)."""

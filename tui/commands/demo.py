@@ -128,6 +128,7 @@ def _inside_same_server(driver: Any) -> bool:
 
 
 def run_demo(args: argparse.Namespace) -> Any:
+    from tui.leave import RETURN_DETACH, RETURN_OPTION
     from workflows.demo_project import demo_env, prepare_demo
     from workflows.demo_session import ensure_demo_run, ensure_forge
     from workflows.tmux.driver import TmuxDriver
@@ -156,8 +157,21 @@ def run_demo(args: argparse.Namespace) -> Any:
             "repo": str(project.repo),
         }
     tmux = tmux_base_argv(args.socket)
+    # Where `q` in the app takes the person back: the pane they ran the demo from, or
+    # (attached from a plain terminal) back out of tmux.
+    back = os.environ.get("TMUX_PANE", "") if inside else RETURN_DETACH
+    subprocess.run([*tmux, "set-option", "-w", "-t", target, RETURN_OPTION, back], check=False)
     if inside:
-        return subprocess.call([*tmux, "switch-client", "-t", target])
+        shown = subprocess.run(
+            [*tmux, "switch-client", "-t", target], capture_output=True, text=True, check=False
+        )
+        if shown.returncode == 0:
+            return 0
+        attach = " ".join(["tmux", *tmux[1:], "attach-session", "-t", target])
+        return (
+            f"The demo runs in tmux session {args.session!r}, but no tmux client could show "
+            f"it ({shown.stderr.strip() or 'switch-client failed'}).\nSee it with: {attach}"
+        )
     env = {key: value for key, value in os.environ.items() if key != "TMUX"}
     subprocess.call([*tmux, "select-window", "-t", target])
     return subprocess.call([*tmux, "attach-session", "-t", f"={args.session}"], env=env)
