@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ class Services:
     _poller: StatePoller | None = field(default=None, repr=False)
     _run_issue_cache: dict[str, str] = field(default_factory=dict, repr=False)
     _details: dict[str, tuple[float, Issue]] = field(default_factory=dict, repr=False)
+    _views: int = field(default=0, repr=False)
 
     # -- tmux / agents ---------------------------------------------------------------
     @property
@@ -235,14 +235,31 @@ class Services:
         return notify_waiting(command, waiting, tmux=self._tmux())
 
     def attach_argv(self, pane_id: str) -> list[str]:
-        """Outside tmux: attach this terminal to the session, showing the pane."""
+        """A tmux client showing the pane at its terminal's size (``tui.attach``)."""
         if self.attach_command is not None:
             return [*self.attach_command, pane_id]
-        return [
-            *self._tmux(), "select-window", "-t", pane_id, ";",
-            "select-pane", "-t", pane_id, ";",
-            "attach-session", "-t", f"={self.session}",
-        ]  # fmt: skip
+        from tui.attach import attach_argv
+
+        self._views += 1
+        view = f"{self.session}-view-{os.getpid()}-{self._views}"
+        return attach_argv(self._tmux(), self.session, view, self.driver.resolve(pane_id))
+
+    def attach_in_popup(self, pane_id: str) -> None:
+        """Inside tmux: the attach client in a popup over the app, until it detaches."""
+        from tui.attach import attach_in_popup
+
+        app_pane = os.environ.get("TMUX_PANE", "")
+        attach_in_popup(self._tmux(), self.driver, app_pane, self.attach_argv(pane_id))
+
+    def window_size(self, pane_id: str) -> tuple[str, str, str]:
+        from tui.attach import window_size
+
+        return window_size(self.driver, pane_id)
+
+    def restore_size(self, size: tuple[str, str, str]) -> None:
+        from tui.attach import restore_size
+
+        restore_size(self.driver, size)
 
     def inside_same_tmux(self) -> bool:
         """True when this app runs in a pane of the agents' tmux server."""
@@ -264,13 +281,6 @@ class Services:
         from tui.leave import return_person
 
         return return_person(self._tmux(), pane)
-
-    def switch_to(self, pane_id: str) -> None:
-        """Inside tmux: show the pane in the client this app runs in (a plain tmux command,
-        not the control connection, so tmux picks our client; back with last-window)."""
-        subprocess.run(
-            [*self._tmux(), "switch-client", "-t", pane_id], capture_output=True, check=True
-        )
 
     # -- issues ----------------------------------------------------------------------
     def _issue_source(self) -> Any:
@@ -335,28 +345,14 @@ class Services:
         return cache.load(key)
 
     def runs_by_issue(self) -> dict[str, list[dict[str, Any]]]:
-        """Issue id → the runs made for it (summaries), newest first."""
-        by_issue: dict[str, list[dict[str, Any]]] = {}
-        for run in sorted(self.runs(), key=lambda run: -float(run.get("created_at") or 0)):
-            for issue in run.get("issues") or []:
-                by_issue.setdefault(issue, []).append(run)
-        return by_issue
+        from tui.launching import runs_by_issue
+
+        return runs_by_issue(self.runs())
 
     def launch_warnings(self, issue_ids: list[str]) -> list[str]:
-        """What a new run on these issues would run into: a run still working on one, or
-        a pull request a run already opened (a new run reuses its branch and that PR)."""
-        by_issue, warnings = self.runs_by_issue(), []
-        for issue in issue_ids:
-            for run in by_issue.get(issue, []):
-                what = f"{issue}: run {run['id']} ({run['workflow']})"
-                if run["status"] in ("pending", "running"):
-                    warnings.append(f"{what} is still {run['status']} on it")
-                elif run.get("pr_url"):
-                    warnings.append(
-                        f"{what} opened {run['pr_url']}: a new run reuses its branch, "
-                        "worktree and pull request"
-                    )
-        return warnings
+        from tui.launching import launch_warnings, runs_by_issue
+
+        return launch_warnings(runs_by_issue(self.runs()), issue_ids)
 
     def suggest_groups(self, issues: list[Issue]) -> list[tuple[list[str], list[str]]]:
         from workflows.issues.grouping import suggest_groups

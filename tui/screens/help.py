@@ -65,6 +65,7 @@ class HelpScreen(ModalScreen[None]):
         for row in binding_rows(self.app, self.for_screen):
             table.add_row(*row)
         table.add_row("everywhere", "^p", "Command palette (every action)", "")
+        table.add_row("attached agent", "prefix d", "Back to agenttui (tmux's detach)", "")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -212,16 +212,25 @@ class TileScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="attach")
     def attach(self, pane_id: str) -> None:
+        """The agent fills the person's terminal until they detach (prefix d), which
+        always brings them back here; then it gets its own size back (``tui.attach``)."""
         services = self.app.services  # type: ignore[attr-defined]
+        size = None
         try:
+            size = services.window_size(pane_id)
             if services.inside_same_tmux():
-                services.switch_to(pane_id)
-                return
+                services.attach_in_popup(pane_id)
+            else:
+                argv = services.attach_argv(pane_id)
+                self.app.call_from_thread(self.app.run_external, argv)  # type: ignore[attr-defined]
         except Exception as error:
             self.app.call_from_thread(self.notify, f"attach: {error}", severity="error")
-            return
-        argv = services.attach_argv(pane_id)
-        self.app.call_from_thread(self.app.run_external, argv)  # type: ignore[attr-defined]
+        finally:
+            if size is not None:
+                try:
+                    services.restore_size(size)
+                except Exception as error:  # the agent's window went away meanwhile
+                    self.app.call_from_thread(self.notify, f"attach: {error}", severity="warning")
 
     def action_open_log(self) -> None:
         tile = self.grid.focused_tile

@@ -16,6 +16,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from tui.issue_filter import IssueFilter
+from tui.launching import BUSY
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.workflow_picker import WorkflowPicker
 from widgets.filter_input import FilterInput
@@ -36,9 +37,7 @@ def launchable(issue: Issue, runs: list[dict[str, Any]] | None) -> bool:
     or with a pull request for it."""
     if issue.state_type in DONE_STATE_TYPES or issue.state.casefold() == "in review":
         return False
-    return not any(
-        run["status"] in ("pending", "running") or run.get("pr_url") for run in runs or []
-    )
+    return not any(run["status"] in BUSY or run.get("pr_url") for run in runs or [])
 
 
 @dataclass

@@ -1,0 +1,66 @@
+"""Attaching a person to an agent: the agent fills their terminal, and tmux's detach (prefix
+d) always brings them back to the app.
+
+The attach client runs in a session of its own, grouped with the agents' session: it shares
+their windows but has its own current window, so what other clients (the app's own) show
+does not move; it is destroyed when it detaches. The agent's window follows that client's
+size (``window-size latest``) and gets its own size back afterwards. Inside tmux the client
+runs in a full-screen popup over the app; outside, it takes the terminal the app gave up.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from collections.abc import Sequence
+from typing import Any
+
+from workflows.errors import AgentTuiError
+
+ATTACHED_STATUS = " prefix d (tmux detach): back to agenttui "
+
+
+def attach_argv(tmux: Sequence[str], session: str, view: str, pane: Any) -> list[str]:
+    """The tmux client command for ``pane`` (a PaneInfo), in the new session ``view``."""
+    return [
+        *tmux, "new-session", "-t", f"={session}", "-s", view, ";",
+        # (no -t: these apply to the session just made; `=name` is no target here)
+        "set-option", "destroy-unattached", "on", ";",
+        "set-option", "status-right", ATTACHED_STATUS, ";",
+        "set-option", "-w", "-t", pane.window_id, "window-size", "latest", ";",
+        "select-window", "-t", f"={view}:{pane.window_id}", ";",
+        "select-pane", "-t", pane.pane_id,
+    ]  # fmt: skip
+
+
+def attach_in_popup(tmux: Sequence[str], driver: Any, app_pane: str, argv: list[str]) -> None:
+    """Run ``argv`` in a full-screen popup on the client that shows ``app_pane``; returns
+    when the popup closes (the person detached)."""
+    shown = driver.command(
+        "list-clients", "-F", "#{client_control_mode}\t#{client_name}\t#{pane_id}"
+    )  # a person's terminal, not a control connection (those report the same pane)
+    rows = (line.split("\t", 2) for line in shown)
+    client = next((name for mode, name, pane in rows if mode == "0" and pane == app_pane), "")
+    if not client:
+        raise AgentTuiError("no tmux client shows the app to open the agent in")
+    script = "env -u TMUX " + shlex.join(argv)
+    subprocess.run(
+        [*tmux, "display-popup", "-E", "-B", "-w", "100%", "-h", "100%",
+         "-c", client, "-t", app_pane, script],
+        capture_output=True, check=True,
+    )  # fmt: skip
+
+
+def window_size(driver: Any, pane_id: str) -> tuple[str, str, str]:
+    """The pane's window and its size, to give it back after an attach."""
+    line = driver.command(
+        "display-message", "-p", "-t", pane_id, "#{window_id} #{window_width} #{window_height}"
+    )[0]
+    window, width, height = line.split()
+    return window, width, height
+
+
+def restore_size(driver: Any, size: tuple[str, str, str]) -> None:
+    """The agent's own size again (resize-window makes the window's size manual)."""
+    window, width, height = size
+    driver.command("resize-window", "-t", window, "-x", width, "-y", height)
