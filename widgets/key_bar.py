@@ -33,8 +33,9 @@ class KeyBar(Widget):
         self.refresh()
 
     def render(self) -> Text:
-        """The screen's keys first; the app's own (switch screens, quit) give way to them
-        when the line is too short, except help, which lists everything."""
+        """The screen's keys first. When the line is too short, the app's own (switch
+        screens, quit) give way, then the palette hint, then keys that do not apply now;
+        help, which lists everything, stays."""
         items: list[tuple[str, str, bool, bool]] = []  # key, description, enabled, droppable
         seen: set[str] = set()
         for active in self.screen.active_bindings.values():
@@ -48,16 +49,19 @@ class KeyBar(Widget):
         tail = " ^p palette"
         width = self.size.width or 80
 
-        def length() -> int:
-            return sum(len(key) + len(what) + 3 for key, what, _, _ in items) + len(tail)
+        def line() -> Text:
+            text = Text(no_wrap=True, overflow="ellipsis")
+            for key, what, enabled, _droppable in items:
+                text.append(f" {key} ", style="bold" if enabled else "dim")
+                text.append(f"{what} ", style="" if enabled else "dim")
+            text.append(tail, style="dim")
+            return text
 
-        while length() > width and any(item[3] for item in items):
+        while line().cell_len > width and any(item[3] for item in items):
             items.remove(next(item for item in items if item[3]))
-        if length() > width:
+        if line().cell_len > width:
             tail = ""  # the palette is listed under ? too
-        text = Text(no_wrap=True, overflow="ellipsis")
-        for key, what, enabled, _droppable in items:
-            text.append(f" {key} ", style="bold" if enabled else "dim")
-            text.append(f"{what} ", style="" if enabled else "dim")
-        text.append(tail, style="dim")
+        while line().cell_len > width and any(not item[2] for item in items):
+            items.remove(next(item for item in items if not item[2]))  # keys that do not apply
+        text = line()
         return text

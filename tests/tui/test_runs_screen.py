@@ -172,7 +172,7 @@ async def test_a_failed_run_says_why_and_a_pr_opens_and_copies_at_80x24(
         summary = str(screen.query_one("#runs-summary").render())
         assert f"PR: {url}" in summary  # whole, at 80 columns
         bar = screen.query_one(KeyBar).render().plain
-        assert "o Open PR" in bar and "y Copy PR URL" in bar and "? Help" in bar
+        assert "o Open PR" in bar and "y Copy PR" in bar and "? Help" in bar
         assert not bar.rstrip().endswith("…")  # nothing cut: the app's keys gave way
         await pilot.press("y")
         assert app.clipboard == url

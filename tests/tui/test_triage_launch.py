@@ -117,7 +117,7 @@ async def test_launch_names_the_issues_warns_and_asks_before_reusing_a_pr() -> N
 
 async def test_a_filter_without_matches_says_so_and_the_count_keeps_off_the_headers() -> None:
     app = build_app(poll_tiles=False)
-    async with app.run_test(size=(160, 30)) as pilot:
+    async with app.run_test(size=(240, 30)) as pilot:
         screen = await loaded(pilot)
         header = screen.table.render_line(0).text
         assert header.split() == ["ID", "Title", "State", "Labels", "Project"]  # not overwritten
@@ -127,7 +127,7 @@ async def test_a_filter_without_matches_says_so_and_the_count_keeps_off_the_head
         count = screen.query_one("#issue-count", Static)
         assert str(count.render()) == "32 issues"
         await pilot.press("slash", *"zzqx")
-        assert "no issue matches “zzqx”: esc clears the filter" in screen.table.render_line(1).text
+        assert "no match for “zzqx” (esc clears)" in screen.table.render_line(1).text
         assert str(count.render()) == "0 of 32"
         await pilot.press("escape")
         assert len(screen.table.issues) == 32 and screen.table.render_line(1).text.strip()

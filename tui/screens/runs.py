@@ -40,7 +40,7 @@ class RunsScreen(Screen[None]):
         Binding("x", "clean", "Clean", id="runs.clean"),
         Binding("X", "clean_finished", "Clean all finished", id="runs.clean_finished"),
         Binding("o", "open_pr", "Open PR", id="runs.open_pr"),
-        Binding("y", "copy_pr", "Copy PR URL", id="runs.copy_pr"),
+        Binding("y", "copy_pr", "Copy PR", id="runs.copy_pr"),
     ]
 
     class Loaded(Message):

@@ -171,7 +171,7 @@ class TriageScreen(Screen[None]):
         total = len(self.all_issues)
         self._status(f"{len(shown)} of {total}" if query else f"{total} issues")
         if not shown and query:
-            self.table.set_empty_text(f"no issue matches “{query}”: esc clears the filter")
+            self.table.set_empty_text(f"no match for “{query}” (esc clears)")
         else:
             self.table.set_empty_text("" if total or not self.loaded else "no issues")
         if bool(shown) != had_issues:  # Enter (launch) applies only with an issue under it
