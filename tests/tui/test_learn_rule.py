@@ -25,7 +25,9 @@ async def test_always_shows_the_rule_then_saves_it(driver: TmuxDriver, tmp_path:
         await pilot.press("A")
         modal = await until(
             pilot,
-            lambda: isinstance(app.screen, LearnRuleScreen) and app.screen,
+            lambda: (
+                isinstance(app.screen, LearnRuleScreen) and app.screen.query("#rule") and app.screen
+            ),
             message="the rule shown",
         )
         assert str(modal.query_one("#rule").render()) == "allow Bash(touch:*)"

@@ -12,6 +12,7 @@ import pytest
 from textual.widgets import Log
 
 from tests.conftest import TmuxServer
+from tests.helpers import wait_until
 from tests.tui.pilot_helpers import enabled_keys, project_with_workflows, until
 from tui.app import build_app
 from tui.screens.confirm import ConfirmScreen
@@ -134,8 +135,13 @@ async def test_cancel_asks_naming_the_run_and_puts_issue_states_back(
             pilot, lambda: status_of(screen, run_id) == "cancelled", timeout=60, message="cancel"
         )
         assert "C" not in enabled_keys(app)
-    states = {issue: source.get_issue(issue).state for issue in ("PCL-156", "PCL-157")}
-    assert states == {"PCL-156": "Todo", "PCL-157": "Todo"}
+
+    def states() -> dict[str, str]:
+        return {issue: source.get_issue(issue).state for issue in ("PCL-156", "PCL-157")}
+
+    wait_until(  # the runner puts them back as it stops
+        lambda: states() == {"PCL-156": "Todo", "PCL-157": "Todo"}, timeout=30, message="Todo"
+    )
     log = run_log_path(run_id).read_text()
     assert "state on PCL-156: back to Todo (run cancelled)" in log
     again = subprocess.run(

@@ -245,15 +245,9 @@ class RunDetailScreen(TileScreen):
     @work(thread=True, group="open-pr")
     def open_pr(self, url: str) -> None:
         """A browser may take a while to start: never on the UI loop."""
-        from tui.browser import open_in_browser
+        from tui.browser import open_or_copy
 
-        if open_in_browser(url):
-            self.app.call_from_thread(self.notify, f"opened {url}")
-            return
-        self.app.call_from_thread(self.app.copy_to_clipboard, url)
-        self.app.call_from_thread(
-            self.notify, f"no browser to open it here; copied instead: {url}", severity="warning"
-        )
+        open_or_copy(self.app, url)
 
     def action_copy_pr(self) -> None:
         url = self.detail.summary.get("pr_url") if self.detail else None

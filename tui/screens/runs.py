@@ -186,8 +186,14 @@ class RunsScreen(Screen[None]):
     def action_open_pr(self) -> None:
         run = self.run_list.current
         if run is not None and run.get("pr_url"):
-            self.app.open_url(run["pr_url"])
-            self.notify(f"opening {run['pr_url']}")
+            self.open_pr(str(run["pr_url"]))
+
+    @work(thread=True, group="open-pr")
+    def open_pr(self, url: str) -> None:
+        """A browser may take a while to start: never on the UI loop."""
+        from tui.browser import open_or_copy
+
+        open_or_copy(self.app, url)
 
     def action_copy_pr(self) -> None:
         run = self.run_list.current
