@@ -3,7 +3,7 @@ d) always brings them back to the app.
 
 The attach client runs in a session of its own, grouped with the agents' session: it shares
 their windows but has its own current window, so what other clients (the app's own) show
-does not move; it is destroyed when it detaches. The agent's window follows that client's
+does not move; the app destroys it once it detached. The agent's window follows that client's
 size (``window-size latest``) and gets its own size back afterwards. Inside tmux the client
 runs in a full-screen popup over the app; outside, it takes the terminal the app gave up.
 """
@@ -25,7 +25,6 @@ def attach_argv(tmux: Sequence[str], session: str, view: str, pane: Any) -> list
     return [
         *tmux, "new-session", "-t", f"={session}", "-s", view, ";",
         # (no -t: these apply to the session just made; `=name` is no target here)
-        "set-option", "destroy-unattached", "on", ";",
         "set-option", "status-right", ATTACHED_STATUS, ";",
         "set-option", "-w", "-t", pane.window_id, "window-size", "latest", ";",
         "select-window", "-t", f"={view}:{pane.window_id}", ";",
@@ -49,6 +48,14 @@ def attach_in_popup(tmux: Sequence[str], driver: Any, app_pane: str, argv: list[
          "-c", client, "-t", app_pane, script],
         capture_output=True, check=True,
     )  # fmt: skip
+
+
+def close_view(driver: Any, view: str) -> None:
+    """Destroy the attach client's session once it detached. Not by `destroy-unattached`:
+    tmux 3.3a's server crashed about one detach in two with it, when another client (the
+    app's, a poll) came or went while the attach client exited (tmux issue 5497)."""
+    if view in driver.command("list-sessions", "-F", "#{session_name}"):
+        driver.command("kill-session", "-t", f"={view}")
 
 
 def window_size(driver: Any, pane_id: str) -> tuple[str, str, str]:

@@ -47,6 +47,7 @@ class Services:
     _run_issue_cache: dict[str, str] = field(default_factory=dict, repr=False)
     _details: dict[str, tuple[float, Issue]] = field(default_factory=dict, repr=False)
     _views: int = field(default=0, repr=False)
+    _open_views: list[str] = field(default_factory=list, repr=False)
 
     # -- tmux / agents ---------------------------------------------------------------
     @property
@@ -242,6 +243,7 @@ class Services:
 
         self._views += 1
         view = f"{self.session}-view-{os.getpid()}-{self._views}"
+        self._open_views.append(view)
         return attach_argv(self._tmux(), self.session, view, self.driver.resolve(pane_id))
 
     def attach_in_popup(self, pane_id: str) -> None:
@@ -256,9 +258,12 @@ class Services:
 
         return window_size(self.driver, pane_id)
 
-    def restore_size(self, size: tuple[str, str, str]) -> None:
-        from tui.attach import restore_size
+    def end_attach(self, size: tuple[str, str, str]) -> None:
+        """After the person detached: their view's session goes, the agent's size returns."""
+        from tui.attach import close_view, restore_size
 
+        while self._open_views:
+            close_view(self.driver, self._open_views.pop())
         restore_size(self.driver, size)
 
     def inside_same_tmux(self) -> bool:

@@ -228,7 +228,7 @@ class TileScreen(Screen[None]):
         finally:
             if size is not None:
                 try:
-                    services.restore_size(size)
+                    services.end_attach(size)
                 except Exception as error:  # the agent's window went away meanwhile
                     self.app.call_from_thread(self.notify, f"attach: {error}", severity="warning")
 
