@@ -7,6 +7,11 @@ It draws the recorded screen and behaves like Claude Code 2.1.3xx on it: keys ar
 lines; Enter on the "no" option exits 1 with Claude's message, Enter on the "yes" option
 writes ``trusted`` in the working directory and shows an empty input box (``❯`` between
 rules), where it stays; Escape exits 1. Extra arguments (hooks) are ignored.
+
+``--restart SECONDS --ready FIXTURE`` behaves like Gemini CLI 0.61 instead: after "yes" the
+old process draws its ready screen (FIXTURE) without the dialog and drops keys for SECONDS,
+then prints "Gemini CLI is restarting to apply the trust changes...", draws the ready screen
+again below the dialog and writes ``restarted`` in the working directory.
 """
 
 from __future__ import annotations
@@ -33,8 +38,12 @@ def options(lines: list[str], marker: str, texts: list[str]) -> list[int]:
     return [row for row, line in enumerate(lines) if any(text in line for text in texts)]
 
 
+def selected(line: str, marker: str) -> bool:
+    return line.lstrip(" │").startswith(marker)  # Gemini's options sit in a box
+
+
 def move(lines: list[str], rows: list[int], marker: str, step: int) -> None:
-    current = next(row for row in rows if lines[row].lstrip().startswith(marker))
+    current = next(row for row in rows if selected(lines[row], marker))
     target = rows[min(max(rows.index(current) + step, 0), len(rows) - 1)]
     if target != current:
         column = lines[current].index(marker)
@@ -53,6 +62,22 @@ def keys(data: bytes) -> list[bytes]:
     return found
 
 
+def recorded(fixture: str) -> list[str]:
+    text = Path(fixture).read_text(encoding="utf-8").partition("\n---\n")[2]
+    return text.rstrip("\n").split("\n")
+
+
+def restart(dialog: list[str], ready: list[str], seconds: float) -> None:
+    """Gemini's restart after the answer: its old UI for a while (keys lost), then the new one
+    below the dialog."""
+    draw(ready)
+    time.sleep(seconds)
+    termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)  # what was typed meanwhile is lost
+    notice = ["", " Gemini CLI is restarting to apply the trust changes...", ""]
+    draw(dialog + notice + ready)
+    Path("restarted").write_text("yes\n", encoding="utf-8")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("fixture")
@@ -60,9 +85,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--yes", required=True)
     parser.add_argument("--no", required=True)
     parser.add_argument("--deaf", type=float, default=0.4)
+    parser.add_argument("--restart", type=float, default=0.0)
+    parser.add_argument("--ready", default="")
     args, _ = parser.parse_known_args(argv)
-    text = Path(args.fixture).read_text(encoding="utf-8").partition("\n---\n")[2]
-    lines = text.rstrip("\n").split("\n")
+    lines = recorded(args.fixture)
     rows = options(lines, args.marker, [args.yes, args.no])
     fd = sys.stdin.fileno()
     saved = termios.tcgetattr(fd)
@@ -85,13 +111,16 @@ def main(argv: list[str]) -> int:
                     return 1  # Escape cancels: Claude exits
                 if key != b"\r":
                     continue
-                chosen = next(lines[r] for r in rows if lines[r].lstrip().startswith(args.marker))
+                chosen = next(lines[r] for r in rows if selected(lines[r], args.marker))
                 if args.no in chosen:
                     sys.stdout.write("\x1b[2J\x1b[HClaude Code didn't start because this folder"
                                      " isn't trusted\r\n")  # fmt: skip
                     return 1
                 Path("trusted").write_text("yes\n", encoding="utf-8")
-                draw(IDLE_SCREEN)
+                if args.restart:
+                    restart(lines, recorded(args.ready), args.restart)
+                else:
+                    draw(IDLE_SCREEN)
                 trusted = True
                 break
         while True:  # an agent at its empty input box

@@ -123,6 +123,27 @@ def test_startup_picks_yes_when_no_exit_is_selected_first(
     assert told.waiting == []  # nobody was called
 
 
+def test_an_agent_that_restarts_after_trust_is_ready_only_once_restarted(
+    driver: TmuxDriver, tmp_path: Path
+) -> None:
+    """Gemini 0.61 draws its old (untrusted) UI without the dialog for a moment before it
+    restarts to apply the answer, and loses keys sent then (a prompt sent on that screen
+    never arrived, 2 runs in 21 under load): ready is told only after the restart."""
+    fixtures = TESTS / "fixtures"
+    command = [
+        sys.executable, str(DIALOG), str(fixtures / "trust" / "gemini-0.61.0.txt"),
+        "--marker", "●", "--yes", "Trust folder (", "--no", "Don't trust",
+        "--restart", "2.0",
+        "--ready", str(fixtures / "screens" / "gemini" / "0.61.0" / "idle-fresh.txt"),
+    ]  # fmt: skip
+    profile = replace(load_profile("gemini"), command=command)
+    pane = start_agent(driver, profile, name="t5", cwd=str(tmp_path))
+    reading = wait_until_ready(driver, pane, profile=profile, timeout=30)
+    assert reading.state is AgentState.IDLE
+    assert (tmp_path / "trusted").exists()
+    assert (tmp_path / "restarted").exists()  # not the old process's screen
+
+
 def test_a_dialog_it_cannot_answer_waits_for_a_person_with_the_reason(
     driver: TmuxDriver, tmp_path: Path
 ) -> None:

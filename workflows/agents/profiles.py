@@ -56,6 +56,9 @@ class TrustAnswer:
     next_key: str = "Down"
     previous_key: str = "Up"
     confirm: tuple[str, ...] = ("Enter",)
+    restart: re.Pattern[str] | None = None
+    """Shown once the answer is taken when the agent restarts to apply it (Gemini): until it
+    is, a screen without the dialog is the old process's, not the ready agent."""
     settle_ms: int = 400
     """The dialog must have been on screen, unchanged, this long before a key is sent
     (Claude Code drops keys in the first ~0.4 s after drawing it)."""
@@ -203,7 +206,7 @@ def check_mode(mode: str, modes: list[str], where: str) -> None:
 
 TRUST_KEYS = {
     "screen", "last_lines", "option", "selected", "next", "previous", "confirm", "settle_ms",
-    "keys",
+    "restart", "keys",
 }  # fmt: skip
 
 
@@ -231,6 +234,7 @@ def _trust_answer(raw: Any, where: str) -> tuple[TrustAnswer | None, str]:
         next_key=str(raw.get("next", "Down")),
         previous_key=str(raw.get("previous", "Up")),
         confirm=tuple(str(key) for key in confirm),
+        restart=_regex(raw.get("restart"), f"{where}.restart"),
         settle_ms=int(raw.get("settle_ms", 400)),
     )
     return answer, ""

@@ -11,6 +11,7 @@ dialog went away. Every step is bounded; when it cannot finish it says why, for 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,9 @@ MOVE_SHOWN_S = 1.0
 CONFIRM_SHOWN_S = 3.0
 """The dialog goes within this after the confirm key; if the screen did not move at all in
 that time the key was dropped (and is sent again), else the answer is slow and waited for."""
+RESTART_SHOWN_S = 10.0
+"""An agent that restarts to apply the answer (``trust.restart``) says so within this; if it
+does not, the answer counts as taken (a release that stopped restarting still starts)."""
 MAX_MOVES = 12
 MAX_CONFIRMS = 3
 POLL_S = 0.05
@@ -134,6 +138,8 @@ def answer_trust(
                 # Taken but slow (Gemini restarts below its dialog): wait, never press twice.
                 left = max(0.0, deadline - time.monotonic())
                 gone = _wait(pane, left, lambda lines: not dialog_shown(profile, lines))
+            if gone and answer.restart is not None:
+                gone = _restarted(pane, profile, answer.restart, deadline)
             if gone:
                 if pane.screen() is None:
                     return _exited(outcome)
@@ -146,6 +152,17 @@ def answer_trust(
         moves += 1
         _send(driver, pane_id, outcome, key)
         _wait(pane, MOVE_SHOWN_S, _moved_from(answer, look))
+
+
+def _restarted(pane: _Pane, profile: Profile, restart: re.Pattern[str], deadline: float) -> bool:
+    """After the answer, the old process may draw its UI for a moment (Gemini 0.61: without
+    the dialog, "Skipping project agents due to untrusted folder") before it restarts; keys
+    sent then are lost. Wait for the restart notice, then for the restarted UI (the dialog out
+    of the profile's ``last_lines``)."""
+    shown = lambda lines: any(restart.search(line) for line in lines)  # noqa: E731
+    _wait(pane, min(RESTART_SHOWN_S, max(0.0, deadline - time.monotonic())), shown)
+    left = max(0.0, deadline - time.monotonic())
+    return _wait(pane, left, lambda lines: not dialog_shown(profile, lines))
 
 
 def _moved_from(answer: TrustAnswer, before: DialogLook) -> Callable[[list[str]], bool]:
