@@ -317,7 +317,7 @@ class Services:
         source = self._issue_source()
         issue, error = listed, ""
         fetched = self._details.get(listed.identifier)
-        if fetched is not None and time.monotonic() - fetched[0] < DETAIL_FRESH_S:
+        if fetched is not None and _still_current(fetched, listed):
             issue = fetched[1]
         else:
             try:
@@ -437,3 +437,14 @@ class Services:
         from workflows.runs import run_log_path
 
         return str(run_log_path(run_id))
+
+
+def _still_current(fetched: tuple[float, Issue], listed: Issue) -> bool:
+    """A full copy fetched under a minute ago, unless the list already has a newer one (a
+    run moved the issue since: the detail beside the list never contradicts it)."""
+    when, issue = fetched
+    return (
+        time.monotonic() - when < DETAIL_FRESH_S
+        and issue.state == listed.state
+        and issue.updated_at >= listed.updated_at
+    )

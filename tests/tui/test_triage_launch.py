@@ -1,6 +1,7 @@
-"""Triage as a person uses it all day: the list keeps itself current, groups never share an
-issue, launching names exactly what starts and warns (and asks) before reusing a run's
-branch and pull request, suggestions skip finished work, escape clears the filter too."""
+"""Triage as a person uses it all day: the list (and the detail beside it) keeps itself
+current, groups never share an issue, launching names exactly what starts and warns (and
+asks) before reusing a run's branch and pull request, suggestions skip finished work,
+escape clears the filter too."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import pytest
 from textual.widgets import Static
 
 from tests.tui.pilot_helpers import until
+from tests.tui.test_issue_detail import shown
 from tui.app import build_app
 from tui.screens import triage
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.triage import TriageScreen
 from tui.screens.workflow_picker import WorkflowPicker
+from widgets.issue_detail import IssueDetail
 from widgets.issue_table import IssueTable
 from widgets.key_bar import KeyBar
 from workflows.issues.local import LocalSource
@@ -44,10 +47,17 @@ async def test_states_a_run_changes_show_without_a_key(monkeypatch: pytest.Monke
     app = build_app(poll_tiles=False)
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await loaded(pilot)
-        assert "In Progress" in row_of(screen.table, "PCL-101")
+        assert "In Progress" in row_of(screen.table, "PCL-101")  # (highlights it)
+        detail = screen.query_one(IssueDetail)
+        await until(pilot, lambda: screen._detail_for == "PCL-101", message="its full detail")
+        assert "In Progress ·" in shown(detail)
         LocalSource().set_state("PCL-101", "In Review")  # what a run's report step does
         await until(
             pilot, lambda: "In Review" in row_of(screen.table, "PCL-101"), message="new state"
+        )
+        # The detail beside it follows at once, not a minute later with its next fetch.
+        await until(
+            pilot, lambda: "In Review ·" in shown(detail), timeout=10, message="detail's state"
         )
         assert "r Refresh" in screen.query_one(KeyBar).render().plain
 
