@@ -15,10 +15,20 @@ from pathlib import Path
 from typing import IO, Any
 
 from workflows.paths import state_dir
+from workflows.tmux.server import ServerIdentity
 
 ACTIVE = ("pending", "running")
 RUNNER_START_GRACE_S = 60.0
 FINAL = ("succeeded", "failed", "cancelled")
+
+
+def tmux_server_gone(run_id: str, server: ServerIdentity) -> str:
+    """Why a run stopped when the tmux server it worked in went away."""
+    return (
+        f"the tmux server the run worked in ({server}) is gone (it crashed or was stopped), "
+        f"and its runner and agents with it; `agenttui resume {run_id}` starts the step "
+        "again with new agents"
+    )
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,17 @@ class RunRecord:
     updated_at: float
     finished_at: float | None
 
+    def _runner_lost(self) -> str:
+        """Why a run marked running has no runner: its tmux server gone (a crash, a
+        kill-server), or the runner alone."""
+        recorded = self.context.get("tmux_server")
+        if recorded and not (server := ServerIdentity.from_json(recorded)).running():
+            return f"during {self.current_step}: " + tmux_server_gone(self.id, server)
+        return (
+            f"the runner stopped unexpectedly during {self.current_step}; "
+            f"`agenttui resume {self.id}` continues from the last completed step"
+        )
+
     def summary(self) -> dict[str, Any]:
         """What ``agenttui runs --json`` (and the TUI) show for one run.
 
@@ -49,13 +70,7 @@ class RunRecord:
         status, error = self.status, self.error
         if status in ACTIVE and not worker_alive(self.id):
             if status == "running":
-                status, error = (
-                    "failed",
-                    (
-                        f"the runner stopped unexpectedly during {self.current_step}; "
-                        f"`agenttui resume {self.id}` continues from the last completed step"
-                    ),
-                )
+                status, error = "failed", self._runner_lost()
             elif time.time() - self.updated_at > RUNNER_START_GRACE_S:
                 status, error = (
                     "failed",

@@ -14,10 +14,11 @@ from __future__ import annotations
 import faulthandler
 import os
 import signal
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workflows import git
 from workflows.agent_choice import Choice, choose_agents
@@ -27,9 +28,14 @@ from workflows.definitions.model import Workflow
 from workflows.errors import AgentTuiError, UsageError
 from workflows.paths import agenttui_argv, state_dir
 from workflows.run_env import forget_run_env, runner_env, save_run_env
-from workflows.run_records import take_runner_lock
+from workflows.run_records import take_runner_lock, tmux_server_gone
 from workflows.runs import FINAL, RunRecord, RunStore, worker_alive
 from workflows.steps.linear import restore_states
+
+if TYPE_CHECKING:
+    from workflows.tmux.server import ServerIdentity
+
+SERVER_EXIT_WAIT_S = 2.0  # a hangup from tmux: how long its server may take to exit
 
 
 def runner_name(run_id: str) -> str:
@@ -210,21 +216,40 @@ def kill_agents(run_id: str, *, socket: str | None, session: str, runner_too: bo
         driver.close()
 
 
-def _note_tmux_server(runs: RunStore, run_id: str, *, socket: str | None, session: str) -> None:
+def _note_tmux_server(
+    runs: RunStore, run_id: str, *, socket: str | None, session: str
+) -> ServerIdentity | None:
     from workflows.run_agents import note_server
     from workflows.tmux.driver import TmuxDriver
 
     driver = TmuxDriver(socket, session)
     try:
-        note_server(runs, runs.get(run_id), driver.server_identity())
+        server = driver.server_identity()
+        note_server(runs, runs.get(run_id), server)
+        return server
     except AgentTuiError:
-        pass  # no tmux server: the steps that need one say so
+        return None  # no tmux server: the steps that need one say so
     finally:
         driver.close()
 
 
-def _stop_on_signal(signum: int, frame: FrameType | None) -> None:
-    raise AgentTuiError(f"the runner was stopped by signal {signal.Signals(signum).name}")
+def _stop_on_signal(
+    run_id: str, server: ServerIdentity | None
+) -> Callable[[int, FrameType | None], None]:
+    """The runner's SIGTERM/SIGHUP handler: the run fails saying why. A hangup comes with
+    the tmux server's exit (a crash, kill-server) too, a moment before it is gone: wait
+    that moment to tell it from the runner's own window being closed."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGHUP and server is not None:
+            deadline = time.monotonic() + SERVER_EXIT_WAIT_S
+            while server.running() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if not server.running():
+                raise AgentTuiError(tmux_server_gone(run_id, server))
+        raise AgentTuiError(f"the runner was stopped by signal {signal.Signals(signum).name}")
+
+    return stop
 
 
 def run_worker(run_id: str, *, socket: str | None, session: str) -> int:
@@ -237,10 +262,12 @@ def run_worker(run_id: str, *, socket: str | None, session: str) -> int:
     if lock is None:
         raise UsageError(f"run {record.id} already has a runner")
     for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _stop_on_signal)
+        signal.signal(signum, _stop_on_signal(record.id, None))
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints where the runner is
     runs.update(record.id, worker_pid=os.getpid())
-    _note_tmux_server(runs, record.id, socket=socket, session=session)
+    server = _note_tmux_server(runs, record.id, socket=socket, session=session)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop_on_signal(record.id, server))
     from workflows.run_sessions import worker as session_worker
 
     sessions = session_worker.start(record.id, socket=socket, session=session)

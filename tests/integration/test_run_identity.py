@@ -23,7 +23,7 @@ from tests.helpers import wait_until
 from tests.integration.test_run_resume import slow_demo_profile
 from tests.linear_server import LinearServer
 from tests.run_fixtures import agenttui, prompts_received, run_summary, start_run, wait_for_end
-from workflows.paths import config_file
+from workflows.git import worktree_root
 from workflows.run_agents import records
 from workflows.runs import RunStore
 
@@ -80,6 +80,9 @@ def test_resume_after_a_tmux_restart_never_adopts_another_runs_agent(
 
     tmux_server.cmd("kill-server")  # A's runner and agent go with it
     wait_until(lambda: run_summary(run_a)["status"] == "failed", timeout=30, message="A to stop")
+    said = run_summary(run_a)["error"]  # as what it is, not "stopped by signal SIGHUP"
+    assert said.startswith(f"step 'plan': the tmux server the run worked in (pid {server_before}")
+    assert "is gone (it crashed or was stopped)" in said and f"resume {run_a}" in said
     run_b = launch(
         tmp_path / "two-steps.toml", project.repo, "ENG-2", "slowdemo"
     )  # a new server: ids from %0 again
@@ -163,12 +166,14 @@ def test_a_pane_holding_an_agents_name_without_its_token_is_refused_not_adopted(
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MB tmpfs to fill up (mounting needs root: the test machine's tests run as root)."""
+def small_disk() -> Iterator[Path]:
+    """A 4 MB tmpfs mounted where a new user's worktrees go (the default worktree root,
+    nothing configured), to fill up (mounting needs root: the test machine's tests run as
+    root)."""
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root")
-    mount = tmp_path / "small-disk"
-    mount.mkdir()
+    mount = worktree_root()
+    mount.mkdir(parents=True)
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=True)
     yield mount
     subprocess.run(["umount", "-l", str(mount)], check=False)
@@ -189,8 +194,6 @@ def test_a_full_worktree_disk_fails_the_step_and_the_run_resumes_once_there_is_r
     tmp_path: Path,
     small_disk: Path,
 ) -> None:
-    config_file().parent.mkdir(parents=True, exist_ok=True)
-    config_file().write_text(f'[workflows]\nworktree_root = "{small_disk}"\n')
     run_id, _ = slow_two_step_run(tmp_path, project)
     filler = fill(small_disk)  # the agent cannot write its answer: it crashes, and so do
     summary = wait_for_end(run_id, timeout=180)  # the new agents that replace it
@@ -201,9 +204,32 @@ def test_a_full_worktree_disk_fails_the_step_and_the_run_resumes_once_there_is_r
     assert log.count("restart [plan]") == 2  # then the third loss failed the step
     assert len(linear_server.workspace.comments_on("ENG-1")) == 1  # one story, told once
 
+    prompts = resume_with_room(run_id, filler)
+    assert prompts[-2:] == ["Plan the change", "Implement the plan"]
+
+
+def test_a_worktree_root_full_at_the_start_fails_the_run_and_it_resumes_once_there_is_room(
+    tmux_server: TmuxServer,
+    linear_server: LinearServer,
+    project: Project,
+    tmp_path: Path,
+    small_disk: Path,
+) -> None:
+    filler = fill(small_disk)  # the worktree cannot even be checked out
+    definition = tmp_path / "two-steps.toml"
+    definition.write_text(TWO_STEPS)
+    run_id = launch(definition, project.repo, "ENG-1", "demo")
+    summary = wait_for_end(run_id, timeout=120)
+    assert summary["status"] == "failed", agenttui("log", run_id).stdout
+    assert "No space left on device" in summary["error"]
+
+    assert resume_with_room(run_id, filler) == ["Plan the change", "Implement the plan"]
+
+
+def resume_with_room(run_id: str, filler: Path) -> list[str]:
+    """Free the disk and resume the run; the prompts its agents took (their first words)."""
     filler.unlink()
     agenttui("resume", run_id)
     summary = wait_for_end(run_id, timeout=180)
     assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
-    prompts = prompts_received(Path(summary["worktree"]))
-    assert [p.split(" for ")[0] for p in prompts][-2:] == ["Plan the change", "Implement the plan"]
+    return [p.split(" for ")[0] for p in prompts_received(Path(summary["worktree"]))]

@@ -3,7 +3,9 @@ restart is noticed and said (issue 18 item 8)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import subprocess
 import sys
 import time
@@ -12,6 +14,7 @@ from pathlib import Path
 from tests import run_fixtures
 from tests.conftest import TmuxServer
 from tests.git_repos import Project
+from tests.helpers import wait_until
 from tests.linear_server import LinearServer
 from tests.run_fixtures import agenttui, wait_for_end
 from workflows.tmux.driver import TmuxDriver
@@ -44,10 +47,15 @@ def test_the_driver_notices_a_server_restart(driver: TmuxDriver, tmux_server: Tm
     driver.ensure_session()
     before = driver.server_identity()
     assert before == driver.server_identity() and driver.restarts == []
+    assert before.running()
     tmux_server.cmd("kill-server")
+    wait_until(lambda: not before.running(), timeout=10, message="the old server to exit")
     driver.ensure_session()  # a new server
     after = driver.server_identity()
     assert after.pid != before.pid and driver.restarts == [(before, after)]
+    assert after.running() and not before.running()
+    # A pid alive again (here ours) but for a process started at another time is not it.
+    assert not dataclasses.replace(after, pid=os.getpid()).running()
     assert (
         after.hook_key == tmux_server.cmd("display-message", "-p", "#{socket_path},#{pid}").strip()
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import subprocess
 
 import pytest
 
@@ -43,3 +44,23 @@ def test_a_run_logs_when_its_tmux_server_is_not_the_one_it_worked_with() -> None
     assert "the tmux server was restarted since this run last ran" in event["message"]
     assert event["data"] == {"before": first.as_json(), "now": restarted.as_json()}
     assert runs.get(run.id).context["tmux_server"] == restarted.as_json()
+
+
+def test_a_run_without_its_runner_says_whether_its_tmux_server_went_too() -> None:
+    runs = RunStore()
+    run = runs.create("feedback", {"steps": []}, ["ENG-1"], {})
+    runs.update(run.id, status="running", current_step="plan")
+    alone = runs.get(run.id).summary()["error"]
+    assert alone.startswith("the runner stopped unexpectedly during plan")
+    gone = ServerIdentity(_reaped_pid(), 1000, "/tmp/tmux-0/x")
+    runs.update_context(run.id, tmux_server=gone.as_json())
+    said = runs.get(run.id).summary()["error"]
+    assert said.startswith(f"during plan: the tmux server the run worked in ({gone}) is gone")
+    assert f"`agenttui resume {run.id}` starts the step again" in said
+
+
+def _reaped_pid() -> int:
+    """A pid nothing runs as any more."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid

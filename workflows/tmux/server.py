@@ -14,10 +14,12 @@ sees them one after another. Commands that only read, type or set options need n
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from workflows.errors import AgentTuiError
@@ -25,6 +27,7 @@ from workflows.tmux.locks import file_lock
 
 IDENTITY_FORMAT = "#{pid}\t#{start_time}\t#{socket_path}"
 LAYOUT_LOCK_TIMEOUT_S = 60.0
+START_SLACK_S = 2.0  # tmux takes its start time a moment after the kernel's
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,19 @@ class ServerIdentity:
     def same_server(self, other: ServerIdentity) -> bool:
         return (self.pid, self.started) == (other.pid, other.started)
 
+    def running(self) -> bool:
+        """Whether this server's process still runs (asks no tmux, starts none): its pid
+        is alive and, where ``/proc`` says, started when this server did (a reused pid is
+        another process)."""
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass  # alive, someone else's
+        started = _process_start(self.pid)
+        return started is None or abs(started - self.started) <= START_SLACK_S
+
     def __str__(self) -> str:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.started))
         return f"pid {self.pid}, started {when}"
@@ -58,6 +74,25 @@ class ServerIdentity:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ServerIdentity:
         return cls(int(data["pid"]), int(data["started"]), str(data.get("socket_path", "")))
+
+
+def _process_start(pid: int) -> float | None:
+    """When process ``pid`` started (unix time) per ``/proc``, -1 if it exited (a zombie);
+    None where ``/proc`` cannot say."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+        boot = next(
+            int(line.split()[1])
+            for line in Path("/proc/stat").read_text(encoding="ascii").splitlines()
+            if line.startswith("btime ")
+        )
+        fields = stat.rsplit(")", 1)[1].split()  # from field 3, the state
+        ticks = int(fields[19])  # field 22, starttime
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+    if fields[0] in ("Z", "X"):  # exited; nobody reaped it (a daemon's parent is init)
+        return -1.0
+    return boot + ticks / os.sysconf("SC_CLK_TCK")
 
 
 class LayoutBusy(AgentTuiError):
