@@ -123,6 +123,7 @@ class Delivery:
     status: str  # sending | submitted | failed
     detail: str
     created_at: float
+    kind: str = "prompt"  # prompt | reminder | followup:<activity id>
 
 
 def run_file(run_id: str, suffix: str) -> Path:

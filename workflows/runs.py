@@ -101,13 +101,16 @@ CREATE TABLE IF NOT EXISTS run_deliveries (
     submitted_at REAL
 );
 """
+# What a delivery carries, so a resumed runner finishes it with the same text: "prompt",
+# "reminder", or "followup:<activity id>" (a person's message from the run's session).
+DELIVERY_KIND = "ALTER TABLE run_deliveries ADD COLUMN kind TEXT NOT NULL DEFAULT 'prompt';"
 
 
 class RunStore:
     def __init__(self, store: Store | None = None, *, echo: bool = False) -> None:
         self.store = store if store is not None else Store()
         self.echo = echo  # the runner also prints each event in its tmux window
-        self.store.ensure("runs", DDL)
+        self.store.ensure("runs", DDL, DELIVERY_KIND)
 
     # -- runs ---------------------------------------------------------------------------
     def create(
@@ -262,13 +265,21 @@ class RunStore:
 
     # -- deliveries ----------------------------------------------------------------------
     def record_delivery(
-        self, run_id: str, seq: int, step_id: str, *, pane_id: str, agent_name: str, chars: int
+        self,
+        run_id: str,
+        seq: int,
+        step_id: str,
+        *,
+        pane_id: str,
+        agent_name: str,
+        chars: int,
+        kind: str = "prompt",
     ) -> int:
         with self.store.transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO run_deliveries (run_id, seq, step_id, pane_id, agent_name, chars,"
-                " status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'sending', ?)",
-                (run_id, seq, step_id, pane_id, agent_name, chars, time.time()),
+                " status, created_at, kind) VALUES (?, ?, ?, ?, ?, ?, 'sending', ?, ?)",
+                (run_id, seq, step_id, pane_id, agent_name, chars, time.time(), kind),
             )
             return int(cursor.lastrowid or 0)
 

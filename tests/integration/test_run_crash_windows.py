@@ -10,14 +10,20 @@ from pathlib import Path
 import pytest
 
 from tests import run_fixtures
+from tests.conftest import TmuxServer
 from tests.git_repos import Project
 from tests.helpers import wait_until
+from tests.integration import test_linear_agent_runs as linear_agent
+from tests.integration.test_linear_agent_runs import app_activities, watch_once, write_config
+from tests.integration.test_run_resume import slow_demo_profile
+from tests.linear_server import LinearServer
 from tests.run_fixtures import agenttui, prompts_received, run_summary, start_run, wait_for_end
 from workflows.crashpoints import ENV as STOP_AT
 from workflows.paths import state_dir
 from workflows.runs import RunStore
 
 github, project = run_fixtures.github, run_fixtures.project  # fixtures
+app = linear_agent.app  # fixture
 
 TWO_STEPS = """
 name = "two-steps"
@@ -46,20 +52,25 @@ def start_and_kill_at(
         str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear",
         *extra,
     )  # fmt: skip
+    kill_at(point, run_id, monkey)
+    return run_id
+
+
+def kill_at(point: str, run_id: str, monkey: pytest.MonkeyPatch) -> None:
+    """SIGKILL the run's runner once it holds at ``point``; later runners go through."""
     marker = state_dir() / "crashpoints" / point
 
     def runner_held() -> int | None:
         text = marker.read_text() if marker.exists() else ""
         return int(text) if text else None
 
-    pid = wait_until(runner_held, timeout=90, interval=0.05, message=f"the runner at {point}")
+    pid = wait_until(runner_held, timeout=120, interval=0.05, message=f"the runner at {point}")
     assert pid == RunStore().get(run_id).worker_pid
     os.kill(pid, signal.SIGKILL)
     wait_until(
         lambda: run_summary(run_id)["status"] == "failed", timeout=30, message="the dead runner"
     )
     monkey.delenv(STOP_AT)
-    return run_id
 
 
 @pytest.mark.parametrize(
@@ -98,3 +109,37 @@ def test_runner_killed_at_each_point_of_a_delivery_delivers_exactly_once(
     assert f"prompt {said}" in log
     assert [d.status for d in store.deliveries(run_id)][-2:] == ["submitted", "submitted"]
     assert delivery.step_id == "plan"
+
+
+@pytest.mark.parametrize(
+    "point", ["followup-taken", "followup-delivery-recorded", "followup-delivery-pasted"]
+)
+def test_a_follow_up_the_runner_died_delivering_reaches_the_agent_once_as_itself(
+    app: LinearServer,
+    tmux_server: TmuxServer,
+    project: Project,
+    monkeypatch: pytest.MonkeyPatch,
+    point: str,
+) -> None:
+    """A person's message from the run's Linear session, queued for the agent, with the
+    runner killed once it took the message, before its paste or before its Enter: the
+    resumed runner sends that message (not the step's reminder, which was all it knew to
+    send) and only once."""
+    write_config(project, agent=slow_demo_profile(4.0))
+    session = app.workspace.delegate("ENG-3")
+    monkeypatch.setenv(STOP_AT, point)
+    [launched] = watch_once(tmux_server)
+    run_id = launched["run_id"]
+    wait_until(lambda: app_activities(app, session["id"]), timeout=120, message="the run's session")
+    app.workspace.prompt(session["id"], "Also mention the follow-up in DEMO_CHANGES.md")
+    kill_at(point, run_id, monkeypatch)
+
+    agenttui("resume", run_id)
+    summary = wait_for_end(run_id)
+    log = agenttui("log", run_id).stdout
+    assert summary["status"] == "succeeded", log
+    prompts = prompts_received(Path(summary["worktree"]))
+    followups = [p for p in prompts if "Also mention the follow-up" in p]
+    assert len(followups) == 1 and followups[0].startswith("Follow-up from the Linear issue")
+    assert not any(p.startswith("You have not written your answer") for p in prompts), prompts
+    assert "follow-up from Linear delivered to" in log

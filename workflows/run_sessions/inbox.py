@@ -208,12 +208,14 @@ class Inbox:
 
 def next_followup(store: Store, run_id: str) -> tuple[str, str] | None:
     """The oldest follow-up queued for the run's agents (its id and text, with the header
-    that says where it comes from), marked as being delivered: it is never sent twice."""
+    that says where it comes from), marked as being delivered: it is never sent twice. One
+    left ``delivering`` comes first: a runner killed before recording its delivery (one
+    that recorded it finishes that delivery on resume and marks it done)."""
     open_store(store)
     with store.transaction() as conn:
         row = conn.execute(
-            "SELECT activity_id, body FROM session_inbox WHERE run_id = ? AND status = 'queued'"
-            " ORDER BY at LIMIT 1",
+            "SELECT activity_id, body FROM session_inbox WHERE run_id = ?"
+            " AND status IN ('delivering', 'queued') ORDER BY status = 'queued', at LIMIT 1",
             (run_id,),
         ).fetchone()
         if row is None:
@@ -223,6 +225,19 @@ def next_followup(store: Store, run_id: str) -> tuple[str, str] | None:
             (row["activity_id"],),
         )
     return str(row["activity_id"]), FOLLOWUP_HEADER + str(row["body"])
+
+
+def followup_text(store: Store, activity_id: str) -> str:
+    """What a follow-up's delivery carries (as ``next_followup`` gave it)."""
+    row = (
+        open_store(store)
+        .connection()
+        .execute("SELECT body FROM session_inbox WHERE activity_id = ?", (activity_id,))
+        .fetchone()
+    )
+    if row is None:
+        raise AgentTuiError(f"follow-up {activity_id} is not in the store")
+    return FOLLOWUP_HEADER + str(row["body"])
 
 
 def followup_done(store: Store, activity_id: str, outcome: str, *, ok: bool) -> None:

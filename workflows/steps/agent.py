@@ -12,11 +12,14 @@ screen.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workflows import crashpoints
 from workflows.agents.observe import read_state
 from workflows.agents.profiles import load_profile
 from workflows.agents.state import AgentState, StateReading
@@ -37,6 +40,7 @@ from workflows.steps.restart import with_restarts
 from workflows.steps.sessions import ensure_agent, profile_name_for
 
 if TYPE_CHECKING:
+    from workflows.runs import Delivery
     from workflows.tmux.driver import TmuxDriver
 
 NUDGE_AFTER_S = 20.0  # a finished turn with no output file this long gets one reminder
@@ -83,12 +87,21 @@ def _run(ctx: StepContext, driver: TmuxDriver) -> StepResult:
     output = ctx.worktree / step.output if step.output else None
     reminder = REMINDER.format(path=output)
     earlier = in_flight(ctx)
+    # The step's prompt comes first; a "prompt" after it is a reminder recorded before
+    # deliveries had a kind.
+    reminders = sum(
+        d.kind == "reminder" or (d.kind == "prompt" and i > 0) for i, d in enumerate(earlier)
+    )
     if earlier:
         profile = load_profile(profile_name_for(ctx))
-        agent = locate(ctx, driver, earlier[-1], profile)
-        first = len(earlier) == 1  # deliveries after the first were reminders
+        last = earlier[-1]
+        agent = locate(ctx, driver, last, profile)
+        if last.kind.startswith("followup:"):  # the answer was written before follow-ups
+            _resume_followup(ctx, driver, agent, last)
+            return _answer(ctx, driver, agent, output)
+        first = last is earlier[0] and last.kind == "prompt"
         text = build_prompt(ctx) if first else reminder
-        since = resume(ctx, driver, agent, earlier[-1], text, answer=output if first else None)
+        since = resume(ctx, driver, agent, last, text, answer=output if first else None)
     else:
         pane, profile = ensure_agent(ctx, driver, step.session, profile_name_for(ctx))
         agent = run_agent_for(ctx, pane, profile)
@@ -96,7 +109,6 @@ def _run(ctx: StepContext, driver: TmuxDriver) -> StepResult:
             output.unlink(missing_ok=True)
         since = time.time()
         deliver(ctx, driver, agent, build_prompt(ctx))
-    reminders = max(0, len(earlier) - 1)
     while not _wait_for_turn(
         ctx, driver, agent, output=output, since=since, nudge_after=NUDGE_AFTER_S
     ):
@@ -109,7 +121,15 @@ def _run(ctx: StepContext, driver: TmuxDriver) -> StepResult:
         reminders += 1
         since = time.time()
         ctx.event("reminder", f"{agent.name} finished without writing {step.output}; reminding it")
-        deliver(ctx, driver, agent, reminder)
+        deliver(ctx, driver, agent, reminder, kind="reminder")
+    return _answer(ctx, driver, agent, output)
+
+
+def _answer(
+    ctx: StepContext, driver: TmuxDriver, agent: RunAgent, output: Path | None
+) -> StepResult:
+    """The step's result, once the follow-ups that came meanwhile were dealt with."""
+    step = ctx.step
     _deliver_followups(ctx, driver, agent)
     text = output.read_text(encoding="utf-8", errors="replace") if output else ""
     ok = verdict_holds(text, step.until) if step.until else True
@@ -121,23 +141,48 @@ def _run(ctx: StepContext, driver: TmuxDriver) -> StepResult:
 def _deliver_followups(ctx: StepContext, driver: TmuxDriver, agent: RunAgent) -> None:
     """What people wrote on the run's Linear sessions meanwhile, given to this agent once its
     turn has ended (never typed into a busy agent), each waited for like a prompt."""
-    from workflows.run_sessions.inbox import followup_done, next_followup
+    from workflows.run_sessions.inbox import next_followup
 
     while (followup := next_followup(ctx.runs.store, ctx.run.id)) is not None:
         activity_id, text = followup
+        crashpoints.reached("followup-taken")  # before its delivery is recorded
         since = time.time()
-        try:
-            deliver(ctx, driver, agent, text)
-        except StepFailed as error:
-            followup_done(ctx.runs.store, activity_id, f"not delivered: {error}", ok=False)
-            ctx.event("linear-prompt", f"follow-up not delivered to {agent.name}: {error}")
-            continue
-        except AgentGone as error:  # the step starts again with a new agent, without it
-            followup_done(ctx.runs.store, activity_id, f"not delivered: {error}", ok=False)
-            raise
-        followup_done(ctx.runs.store, activity_id, f"delivered to {agent.name}", ok=True)
-        ctx.event("linear-prompt", f"follow-up from Linear delivered to {agent.name}")
+        with _followup(ctx, agent, activity_id):
+            deliver(ctx, driver, agent, text, kind=f"followup:{activity_id}")
         _wait_for_turn(ctx, driver, agent, output=None, since=since)
+
+
+def _resume_followup(
+    ctx: StepContext, driver: TmuxDriver, agent: RunAgent, delivery: Delivery
+) -> None:
+    """Finish a follow-up's delivery a killed runner left (its own text, never a reminder
+    or the step's prompt) and wait for the turn it started."""
+    from workflows.run_sessions.inbox import followup_text
+
+    activity_id = delivery.kind.split(":", 1)[1]
+    text = followup_text(ctx.runs.store, activity_id)
+    with _followup(ctx, agent, activity_id):
+        since = resume(ctx, driver, agent, delivery, text)
+    _wait_for_turn(ctx, driver, agent, output=None, since=since)
+
+
+@contextlib.contextmanager
+def _followup(ctx: StepContext, agent: RunAgent, activity_id: str) -> Iterator[None]:
+    """Record how a follow-up's delivery ended (the step goes on without one that failed;
+    an agent gone starts the step again with a new agent, without it)."""
+    from workflows.run_sessions.inbox import followup_done
+
+    try:
+        yield
+    except StepFailed as error:
+        followup_done(ctx.runs.store, activity_id, f"not delivered: {error}", ok=False)
+        ctx.event("linear-prompt", f"follow-up not delivered to {agent.name}: {error}")
+        return
+    except AgentGone as error:
+        followup_done(ctx.runs.store, activity_id, f"not delivered: {error}", ok=False)
+        raise
+    followup_done(ctx.runs.store, activity_id, f"delivered to {agent.name}", ok=True)
+    ctx.event("linear-prompt", f"follow-up from Linear delivered to {agent.name}")
 
 
 def _wait_for_turn(

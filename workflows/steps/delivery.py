@@ -97,8 +97,17 @@ def current_pane(driver: TmuxDriver, agent: RunAgent) -> PaneInfo:
     return pane
 
 
-def deliver(ctx: StepContext, driver: TmuxDriver, agent: RunAgent, text: str) -> None:
-    """Send ``text`` to the agent, recording each phase (see the module docstring)."""
+def _reached(kind: str, point: str) -> None:
+    """Crash points ``delivery-POINT`` (any delivery) and ``KIND-delivery-POINT``."""
+    crashpoints.reached(f"delivery-{point}")
+    crashpoints.reached(f"{kind.partition(':')[0]}-delivery-{point}")
+
+
+def deliver(
+    ctx: StepContext, driver: TmuxDriver, agent: RunAgent, text: str, *, kind: str = "prompt"
+) -> None:
+    """Send ``text`` to the agent, recording each phase (see the module docstring) and what
+    it carries (``kind``: prompt, reminder, followup:ID), so a resume sends the same text."""
     from workflows.tmux.send import send_text
 
     pane = current_pane(driver, agent)
@@ -109,14 +118,15 @@ def deliver(ctx: StepContext, driver: TmuxDriver, agent: RunAgent, text: str) ->
         pane_id=pane.pane_id,
         agent_name=pane.name,
         chars=len(text),
+        kind=kind,
     )
-    crashpoints.reached("delivery-recorded")
+    _reached(kind, "recorded")
 
     def progress(phase: str) -> None:
         if phase == "pasted":
-            crashpoints.reached("delivery-pasted-unmarked")
+            _reached(kind, "pasted-unmarked")
             ctx.runs.mark_delivery(delivery_id, "pasted")
-        crashpoints.reached(f"delivery-{phase}")
+        _reached(kind, phase)
 
     try:
         result = send_text(
@@ -129,15 +139,15 @@ def deliver(ctx: StepContext, driver: TmuxDriver, agent: RunAgent, text: str) ->
         raise StepFailed(
             f"prompt not delivered to {pane.name} ({pane.pane_id}): {error}"
         ) from error
-    _mark_sent(ctx, delivery_id, agent, text, result)
+    _mark_sent(ctx, delivery_id, agent, text, result, kind=kind)
 
 
 def _mark_sent(
-    ctx: StepContext, delivery_id: int, agent: RunAgent, text: str, result: SendResult
+    ctx: StepContext, delivery_id: int, agent: RunAgent, text: str, result: SendResult, *, kind: str
 ) -> None:
     status = "submitted" if result.submitted else "failed"
     ctx.runs.mark_delivery(delivery_id, status, f"{result.attempts} attempt(s)")
-    crashpoints.reached("delivery-submitted")
+    _reached(kind, "submitted")
     pane = agent.pane
     if not result.submitted:
         raise StepFailed(
@@ -193,7 +203,7 @@ def resume(
         result = submit_typed(
             driver, agent.pane, text, profile=agent.profile, timeout=SEND_TIMEOUT_S
         )
-        _mark_sent(ctx, delivery.id, agent, text, result)
+        _mark_sent(ctx, delivery.id, agent, text, result, kind=delivery.kind)
         return time.time()
     if box == "other" and not busy:
         raise StepFailed(
@@ -211,7 +221,7 @@ def resume(
             f"prompt was recorded but never reached {name} (the runner stopped before "
             "pasting it; the input box is empty): sending it now",
         )
-        deliver(ctx, driver, agent, text)
+        deliver(ctx, driver, agent, text, kind=delivery.kind)
         return time.time()
     if answered:
         how = f"it wrote {answer}"
