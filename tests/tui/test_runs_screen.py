@@ -180,6 +180,8 @@ async def test_a_failed_run_says_why_and_a_pr_opens_and_copies_at_80x24(
         bar = screen.query_one(KeyBar).render().plain
         assert "o Open PR" in bar and "y Copy PR" in bar and "? Help" in bar
         assert not bar.rstrip().endswith("…")  # nothing cut: the app's keys gave way
+        palette = [command.title for command in app.get_system_commands(screen)]
+        assert {"Open PR", "Copy PR"} <= set(palette)  # the palette offers them too
         await pilot.press("y")
         assert app.clipboard == url
         await pilot.press("o")
