@@ -103,13 +103,14 @@ def record_pane(runs: RunStore, record: AgentRecord, pane_id: str) -> AgentRecor
     return AgentRecord(**{**record.__dict__, "pane_id": pane_id})
 
 
-def records(runs: RunStore, run_id: str, name: str) -> list[AgentRecord]:
-    """Every agent the run started under ``name``, oldest first."""
+def records(runs: RunStore, run_id: str, name: str | None) -> list[AgentRecord]:
+    """Every agent the run started under ``name`` (None: any), oldest first."""
     rows = (
         _table(runs)
         .store.connection()
         .execute(
-            "SELECT * FROM run_agents WHERE run_id=? AND name=? ORDER BY created_at, rowid",
+            "SELECT * FROM run_agents WHERE run_id=?1 AND (?2 IS NULL OR name=?2)"
+            " ORDER BY created_at, rowid",
             (run_id, name),
         )
     )
@@ -128,8 +129,11 @@ def records(runs: RunStore, run_id: str, name: str) -> list[AgentRecord]:
     ]
 
 
-def record_for_pane(runs: RunStore, run_id: str, name: str, pane_id: str) -> AgentRecord | None:
-    """The agent ``name`` of the run that was (or is) in ``pane_id``: the latest such."""
+def record_for_pane(
+    runs: RunStore, run_id: str, name: str | None, pane_id: str
+) -> AgentRecord | None:
+    """The agent ``name`` (None: any) of the run that was (or is) in ``pane_id``: the
+    latest such."""
     matching = [r for r in records(runs, run_id, name) if r.pane_id == pane_id]
     return matching[-1] if matching else None
 

@@ -8,9 +8,11 @@ starts again with a new agent, and the other run's agent never hears from this r
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,11 +22,15 @@ from tests import run_fixtures
 from tests.conftest import TmuxServer
 from tests.git_repos import Project
 from tests.helpers import wait_until
+from tests.integration.test_linear_agent_runs import ASK_WORKFLOW
 from tests.integration.test_run_resume import slow_demo_profile
 from tests.linear_server import LinearServer
 from tests.run_fixtures import agenttui, prompts_received, run_summary, start_run, wait_for_end
 from workflows.git import worktree_root
+from workflows.issues.linear_agent.local_backend import LocalSessions
+from workflows.paths import config_dir
 from workflows.run_agents import records
+from workflows.run_sessions.inbox import Inbox
 from workflows.runs import RunStore
 
 github, project = run_fixtures.github, run_fixtures.project  # fixtures
@@ -233,3 +239,44 @@ def resume_with_room(run_id: str, filler: Path) -> list[str]:
     summary = wait_for_end(run_id, timeout=180)
     assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
     return [p.split(" for ")[0] for p in prompts_received(Path(summary["worktree"]))]
+
+
+def test_an_answer_from_a_runs_session_never_reaches_another_runs_agent_with_its_pane_id(
+    tmux_server: TmuxServer, project: Project, tmp_path: Path
+) -> None:
+    """Run A's agent waits for an approval; A's runner and then the tmux server die. On the
+    new server another agent, waiting for an approval of its own, gets the pane id A
+    recorded. An "approve" written in A's session is refused, never given to it."""
+    (config_dir() / "workflows").mkdir(parents=True, exist_ok=True)
+    (config_dir() / "workflows" / "ask.toml").write_text(ASK_WORKFLOW)
+    run_id = start_run(
+        "ask", "--issues", "PCL-101", "--repo", str(project.repo), "--source", "local",
+        "--agent", "demo",
+    )  # fmt: skip
+    wait_until(lambda: run_summary(run_id)["attention"], timeout=120, message="A's approval")
+    [asked] = [e for e in RunStore().events(run_id) if e["kind"] == "attention"][-1:]
+    a_pane = asked["data"]["pane"]
+    os.kill(RunStore().get(run_id).worker_pid or 0, signal.SIGKILL)
+    tmux_server.cmd("kill-server")
+
+    stranger = None
+    for number in range(1, 6):  # new panes until one has A's id (ids start again at %0)
+        stranger = json.loads(
+            agenttui(
+                "spawn", "--agent", "demo", "--name", f"other-{number}", "--cwd", str(tmp_path),
+                "--prompt", "Please run command `echo pwned > pwned.txt` and report.", "--json",
+            ).stdout
+        )  # fmt: skip
+        if stranger["pane"] == a_pane:
+            break
+    assert stranger is not None and stranger["pane"] == a_pane
+    agenttui("wait", a_pane, "--state", "awaiting_approval", "--timeout", "60")
+
+    agenttui("session-prompt", "PCL-101", "approve")
+    inbox = Inbox(LocalSessions(), socket=tmux_server.socket, session=tmux_server.session)
+    [handled] = inbox.poll_run(run_id)
+    assert handled.outcome.startswith(f"not done: the agent of run {run_id} that asked is gone")
+    assert "the tmux server was restarted since it started" in handled.outcome
+    time.sleep(2)
+    assert not (tmp_path / "pwned.txt").exists()  # the other agent's approval still waits
+    assert "approval" in agenttui("read", a_pane).stdout

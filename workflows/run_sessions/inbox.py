@@ -138,7 +138,7 @@ class Inbox:
             return self._fix_round(record, prompt)
         waiting = self._waiting_pane(record)
         if waiting is not None:
-            return self._answer(waiting, prompt.body)
+            return self._answer(record, waiting, prompt.body)
         return QUEUED
 
     # -- an active run ----------------------------------------------------------------------
@@ -150,17 +150,23 @@ class Inbox:
                 return str(event["data"]["pane"])
         return None
 
-    def _answer(self, pane_id: str, body: str) -> str:
+    def _answer(self, record: RunRecord, pane_id: str, body: str) -> str:
         """Approve or deny the waiting agent's dialog, or answer its question; a message
-        that is neither, to an agent waiting for approval, waits for its turn's end."""
+        that is neither, to an agent waiting for approval, waits for its turn's end. Only
+        if the pane is still that agent (``run_agents``): after a tmux restart its id may be
+        another run's agent, waiting for an approval of its own."""
         from workflows.agents.actions import perform
         from workflows.agents.observe import read_state
         from workflows.agents.state import AgentState
+        from workflows.run_agents import record_for_pane, why_gone
         from workflows.tmux.driver import TmuxDriver
 
         word = _word(body)
         driver = TmuxDriver(self.socket, self.session)
         try:
+            agent = record_for_pane(self.runs, record.id, None, pane_id)
+            if (gone := why_gone(driver, agent, pane_id)) is not None:
+                raise AgentTuiError(f"the agent of run {record.id} that asked is gone: {gone}")
             if word in APPROVE or word in DENY:
                 action = "approve" if word in APPROVE else "deny"
                 result = perform(driver, pane_id, action, store=self.store)
