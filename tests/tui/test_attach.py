@@ -101,3 +101,25 @@ def test_outside_tmux_the_attach_command_fills_the_terminal_until_detach(
     assert window_size(tmux_server, agent) == "120x40"
     assert sessions(tmux_server) == ["agenttui"]
     services.close()
+
+
+def test_the_cli_attach_fills_the_terminal_moves_no_one_and_gives_the_size_back(
+    driver: TmuxDriver, tmux_server: TmuxServer, terminals: Terminals
+) -> None:
+    """`agenttui attach NAME` from a plain terminal: the same view session as the app's."""
+    agent = driver.spawn([sys.executable, "-c", SIZE_PRINTER], name="sizer", agent="shell").pane_id
+    app_pane = tmux_server.cmd(
+        "new-window", "-d", "-P", "-F", "#{pane_id}", "-t", "=agenttui:", "-n", "app", "cat"
+    ).strip()
+    terminals.open(f"tmux -L {tmux_server.socket} attach -t =agenttui:app")  # the app's client
+    wait_until(lambda: [c[2] for c in person_clients(tmux_server)] == [app_pane], timeout=30)
+    attach = f"{sys.executable} -m tui --socket {tmux_server.socket} attach sizer"
+    person = terminals.open(attach)
+    wait_until(lambda: window_size(tmux_server, agent) == "200x49", timeout=30, message="full")
+    clients = {(session, pane) for session, _window, pane in person_clients(tmux_server)}
+    assert ("agenttui", app_pane) in clients  # the other client's window did not move
+    assert any(pane == agent and "-view-" in session for session, pane in clients)
+    press(person, DETACH)
+    assert person.wait(timeout=30) == 0
+    assert window_size(tmux_server, agent) == "120x40"
+    assert sessions(tmux_server) == ["agenttui"]

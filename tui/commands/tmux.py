@@ -211,28 +211,42 @@ def run_kill(args: argparse.Namespace) -> Any:
 
 
 def run_attach(args: argparse.Namespace) -> Any:
+    """Inside the agents' tmux: switch there. Outside: the agent fills this terminal in a
+    view session of its own (``tui.attach``: no other client's window moves) until tmux's
+    detach, then gets its own size back."""
     import subprocess
 
+    from tui.attach import attach_argv, close_view, restore_size, window_size
     from workflows.tmux.protocol import tmux_base_argv
 
     driver = _driver(args)
     try:
         pane = driver.resolve(args.target)
-        driver.command("select-window", "-t", pane.window_id)
-        driver.command("select-pane", "-t", pane.pane_id)
-        # Spawned windows have a fixed size; a person's terminal should decide it now.
-        driver.command("set-option", "-w", "-t", pane.window_id, "window-size", "latest")
         ours = driver.command("display-message", "-p", "#{socket_path}")[0]
+        inside = os.environ.get("TMUX", "").split(",")[0] == ours
+        if inside:
+            driver.command("select-window", "-t", pane.window_id)
+            driver.command("select-pane", "-t", pane.pane_id)
+        else:
+            size = window_size(driver, pane.pane_id)
     finally:
-        driver.close()
-    inside = os.environ.get("TMUX", "")
-    if inside and inside.split(",")[0] == ours:
+        driver.close()  # not held while attached: it would be one more client meanwhile
+    if inside:
         code = subprocess.call([*tmux_base_argv(args.socket), "switch-client", "-t", pane.pane_id])
         how = "switch-client"
     else:
+        view = f"{driver.session}-view-{os.getpid()}"
         env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
-        argv = [*tmux_base_argv(args.socket), "attach-session", "-t", pane.pane_id]
-        code = subprocess.call(argv, env=env)
+        argv = attach_argv(tmux_base_argv(args.socket), driver.session, view, pane)
+        try:
+            code = subprocess.call(argv, env=env)
+        finally:
+            after = _driver(args)
+            try:
+                close_view(after, view)
+                restore_size(after, size)
+            finally:
+                after.close()
         how = "attach-session"
     if code != 0:
         return code
