@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import re
 import socket
 import threading
@@ -23,6 +24,7 @@ from workflows.errors import AgentTuiError, UsageError
 from workflows.orchestration import tag_checkin, validate_sender
 from workflows.paths import state_dir
 from workflows.store import Store
+from workflows.tmux.server import ServerIdentity
 
 if TYPE_CHECKING:
     from workflows.tmux.driver import TmuxDriver
@@ -42,6 +44,9 @@ CREATE TABLE IF NOT EXISTS checkins (
 );
 CREATE INDEX IF NOT EXISTS checkins_due ON checkins(status, due);
 """
+# A pane id means a pane of one tmux server only (ids start again at %0 with every server):
+# the server (pid, start time) a check-in for a pane id was scheduled on, as JSON.
+ADD_SERVER = "ALTER TABLE checkins ADD COLUMN server TEXT NOT NULL DEFAULT '';"
 DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?")
 UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 MAX_SLEEP_S = 60.0
@@ -60,6 +65,7 @@ class CheckIn:
     started_at: float | None
     delivered_at: float | None
     detail: str
+    server: str = ""  # for a pane id: the tmux server it is a pane of (JSON)
 
 
 def parse_duration(text: str) -> float:
@@ -78,7 +84,7 @@ def parse_duration(text: str) -> float:
 
 
 def _open(store: Store) -> Store:
-    store.ensure("checkins", DDL)
+    store.ensure("checkins", DDL, ADD_SERVER)
     return store
 
 
@@ -86,16 +92,26 @@ def _row(row: object) -> CheckIn:
     return CheckIn(**dict(row))  # type: ignore[call-overload]
 
 
-def schedule(store: Store, target: str, *, due: float, note: str, sender: str) -> CheckIn:
-    """Store a pending check-in and wake the timer so it can sleep until the new due time."""
+def schedule(
+    store: Store,
+    target: str,
+    *,
+    due: float,
+    note: str,
+    sender: str,
+    server: ServerIdentity | None = None,
+) -> CheckIn:
+    """Store a pending check-in and wake the timer so it can sleep until the new due time.
+    ``server``: the tmux server a pane id ``target`` is a pane of."""
     if not target or not note.strip():
         raise UsageError("a check-in needs a target and a note")
     validate_sender(sender)
+    where = json.dumps(server.as_json()) if server is not None else ""
     with _open(store).transaction() as conn:
         cursor = conn.execute(
-            "INSERT INTO checkins(target, due, note, sender, created, status)"
-            " VALUES (?, ?, ?, ?, ?, 'pending')",
-            (target, due, note, sender, time.time()),
+            "INSERT INTO checkins(target, due, note, sender, created, status, server)"
+            " VALUES (?, ?, ?, ?, ?, 'pending', ?)",
+            (target, due, note, sender, time.time(), where),
         )
         checkin_id = int(cursor.lastrowid or 0)
     wake_timer()
@@ -168,6 +184,7 @@ def deliver(driver: TmuxDriver, store: Store, checkin: CheckIn) -> CheckIn:
 
     message = tag_checkin(checkin.id, checkin.sender, checkin.note)
     try:
+        _same_server(driver, checkin)
         result = send_text(driver, checkin.target, message, timeout=SEND_TIMEOUT_S)
         status = "delivered" if result.submitted else "failed"
         detail = "" if result.submitted else "typed but not confirmed submitted"
@@ -179,6 +196,20 @@ def deliver(driver: TmuxDriver, store: Store, checkin: CheckIn) -> CheckIn:
             (status, time.time(), detail, checkin.id),
         )
     return get(store, checkin.id)
+
+
+def _same_server(driver: TmuxDriver, checkin: CheckIn) -> None:
+    """Refuse a pane id whose tmux server is not the one it was scheduled on: the agent it
+    was for went with that server, and the id may now be any other agent's."""
+    if not checkin.server:
+        return
+    then = ServerIdentity.from_json(json.loads(checkin.server))
+    now = driver.server_identity()
+    if not now.same_server(then):
+        raise AgentTuiError(
+            f"the tmux server was restarted since the check-in was scheduled (then {then}; "
+            f"now {now}): pane {checkin.target} is no longer the agent it was for"
+        )
 
 
 def _timer_address() -> bytes:

@@ -181,3 +181,46 @@ def test_self_needs_a_pane() -> None:
         check=False,
     )
     assert result.returncode == 2 and "TMUX_PANE" in result.stderr
+
+
+def spawn_demo(driver: TmuxDriver, name: str, workdir: Path) -> str:
+    workdir.mkdir()
+    pane = driver.spawn([*agenttui_argv(), "demo-agent"], name=name, agent="demo", cwd=str(workdir))
+    wait_until(
+        lambda: any(line.startswith("❯") for line in driver.capture(pane.pane_id)),
+        timeout=30,
+        message=f"{name}'s input box",
+    )
+    return pane.pane_id
+
+
+def test_a_checkin_for_a_pane_id_never_reaches_another_agent_after_a_tmux_restart(
+    tmux_server: TmuxServer, tmp_path: Path
+) -> None:
+    """`agenttui checkin self` (or %N) names a pane of one tmux server; after a restart the
+    id may be any other agent's: the check-in fails saying so, and that agent gets nothing."""
+    driver = TmuxDriver(tmux_server.socket, tmux_server.session)
+    pane = spawn_demo(driver, "first", tmp_path / "first")
+    [scheduled] = json.loads(
+        cli("checkin", pane, "--in", "3s", "--note", "for the first one", "--json").stdout
+    )
+    tmux_server.cmd("kill-server")
+    other_dir = tmp_path / "other"
+    assert spawn_demo(driver, "other", other_dir) == pane  # a new server: ids from %0 again
+    timer = subprocess.Popen(
+        [*agenttui_argv(), "timer"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        checkin = scheduled["id"]
+        failed = wait_until(
+            lambda: get(Store(), checkin).status == "failed" and get(Store(), checkin),
+            timeout=30,
+            message="the check-in refused",
+        )
+    finally:
+        timer.terminate()
+        timer.wait(timeout=10)
+        driver.close()
+    assert f"pane {pane} is no longer the agent it was for" in failed.detail
+    assert "the tmux server was restarted since the check-in was scheduled" in failed.detail
+    assert prompts(other_dir) == []

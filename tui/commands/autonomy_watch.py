@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workflows.errors import UsageError
+
+if TYPE_CHECKING:
+    from workflows.tmux.server import ServerIdentity
 
 
 def register(
@@ -69,7 +72,20 @@ def checkin_handler(args: argparse.Namespace) -> list[dict[str, Any]]:
             raise UsageError("'self' needs to run inside a tmux pane ($TMUX_PANE is not set)")
     sender = args.sender or os.environ.get("AGENTTUI_AGENT") or "agenttui"
     due = time.time() + parse_duration(args.delay)
-    return [_as_json(schedule(Store(), target, due=due, note=args.note, sender=sender))]
+    server = _server_of(args) if target.startswith("%") else None
+    checkin = schedule(Store(), target, due=due, note=args.note, sender=sender, server=server)
+    return [_as_json(checkin)]
+
+
+def _server_of(args: argparse.Namespace) -> ServerIdentity:
+    """The tmux server a pane id is a pane of (a check-in for it holds only there)."""
+    from workflows.tmux.driver import TmuxDriver
+
+    driver = TmuxDriver(args.socket, args.session)
+    try:
+        return driver.server_identity()
+    finally:
+        driver.close()
 
 
 def checkins_handler(args: argparse.Namespace) -> list[dict[str, Any]]:
