@@ -56,6 +56,26 @@ async def test_filter_as_you_type() -> None:
         assert screen.query_one("#filter", Input).value == ""
 
 
+async def test_escape_clears_the_newest_kind_first_then_suggestions_then_groups() -> None:
+    app = build_app(poll_tiles=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await _loaded(pilot, app)
+        await pilot.press("space", "down", "space", "g")  # a group by hand
+        await pilot.press("s")
+        await until(pilot, lambda: screen.suggestions, message="suggested groups")
+        await pilot.press("slash", *"a", "enter", "down", "space")  # a filter, a selection
+        assert screen.table.selected and screen.query_text == "a"
+        cleared = []
+        for _ in range(4):
+            await pilot.press("escape")
+            cleared.append(
+                (bool(screen.table.selected), screen.query_text, bool(screen.suggestions),
+                 len(screen.groups))
+            )  # fmt: skip
+        assert cleared == [(False, "a", True, 1), (False, "", True, 1), (False, "", False, 1),
+                           (False, "", False, 0)]  # fmt: skip
+
+
 async def test_key_bar_follows_what_enter_can_launch() -> None:
     app = build_app(poll_tiles=False)
     async with app.run_test(size=(120, 30)) as pilot:
