@@ -112,7 +112,13 @@ def test_runner_killed_at_each_point_of_a_delivery_delivers_exactly_once(
 
 
 @pytest.mark.parametrize(
-    "point", ["followup-taken", "followup-delivery-recorded", "followup-delivery-pasted"]
+    "point",
+    [
+        "followup-taken",
+        "followup-delivery-recorded",
+        "followup-delivery-pasted",
+        "followup-delivery-submitted",
+    ],
 )
 def test_a_follow_up_the_runner_died_delivering_reaches_the_agent_once_as_itself(
     app: LinearServer,
@@ -122,9 +128,10 @@ def test_a_follow_up_the_runner_died_delivering_reaches_the_agent_once_as_itself
     point: str,
 ) -> None:
     """A person's message from the run's Linear session, queued for the agent, with the
-    runner killed once it took the message, before its paste or before its Enter: the
-    resumed runner sends that message (not the step's reminder, which was all it knew to
-    send) and only once."""
+    runner killed once it took the message, before its paste, before its Enter or after it
+    (the agent done with it before the resume, which must not wait for good): the resumed
+    runner sends that message (not the step's reminder, which was all it knew to send) and
+    only once."""
     write_config(project, agent=slow_demo_profile(4.0))
     session = app.workspace.delegate("ENG-3")
     monkeypatch.setenv(STOP_AT, point)
@@ -133,7 +140,15 @@ def test_a_follow_up_the_runner_died_delivering_reaches_the_agent_once_as_itself
     wait_until(lambda: app_activities(app, session["id"]), timeout=120, message="the run's session")
     app.workspace.prompt(session["id"], "Also mention the follow-up in DEMO_CHANGES.md")
     kill_at(point, run_id, monkeypatch)
-
+    if point == "followup-delivery-submitted":  # the agent is done with it before the resume
+        worktree = Path(run_summary(run_id)["worktree"])
+        wait_until(
+            lambda: any("Also mention" in p for p in prompts_received(worktree)),
+            timeout=30,
+            message="the agent taking the follow-up",
+        )  # it works on it for 4 s; a runner without hooks to read must not wait for good
+        agent = RunStore().deliveries(run_id)[-1].agent_name
+        agenttui("--socket", tmux_server.socket, "wait", agent, "--state", "idle")
     agenttui("resume", run_id)
     summary = wait_for_end(run_id)
     log = agenttui("log", run_id).stdout

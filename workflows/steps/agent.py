@@ -163,7 +163,9 @@ def _resume_followup(
     text = followup_text(ctx.runs.store, activity_id)
     with _followup(ctx, agent, activity_id):
         since = resume(ctx, driver, agent, delivery, text)
-    _wait_for_turn(ctx, driver, agent, output=None, since=since)
+    # Taken before this runner started (resume() says so by answering when it was sent): an
+    # idle agent is done with it, even one without hooks that finished before we looked.
+    _wait_for_turn(ctx, driver, agent, output=None, since=since, taken=since == delivery.created_at)
 
 
 @contextlib.contextmanager
@@ -193,6 +195,7 @@ def _wait_for_turn(
     output: Path | None,
     since: float,
     nudge_after: float | None = None,
+    taken: bool = False,
 ) -> bool:
     """Wait for the turn (and the output file); False when, with ``nudge_after`` set, the
     turn ended and the file was still missing that many seconds later."""
@@ -229,7 +232,7 @@ def _wait_for_turn(
             finished = output.is_file() and state == AgentState.IDLE
         else:
             finished = state == AgentState.IDLE and (
-                seen_working or hook_saw(ctx, agent, since, ("stop",))
+                taken or seen_working or hook_saw(ctx, agent, since, ("stop",))
             )
         settled = settled + 1 if finished else 0
         if settled >= SETTLED_POLLS:
