@@ -1,8 +1,9 @@
 """Cleaning finished runs: what it would take away (for a confirmation), and all at once.
 
 Cleaning a run (``runner.clean_run``) closes every tmux window of the run (its runner and
-agents) and removes the worktree the run created; the branch, the store's record and the
-log stay. A worktree with uncommitted changes is never removed without ``force``.
+agents), removes the worktree the run created and its agents' recordings; the branch, the
+store's record and the log stay. A worktree with uncommitted changes is never removed
+without ``force``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from workflows.errors import AgentTuiError
 from workflows.git import dirty_files
+from workflows.recording.files import RecordingLimits, prune, run_casts
 from workflows.run_records import FINAL, worker_alive
 from workflows.runs import RunStore
 from workflows.tmux.driver import PaneInfo
@@ -27,6 +29,7 @@ class CleanPlan:
     branch: str | None = None  # stays
     dirty: list[str] = field(default_factory=list)  # uncommitted files: the clean refuses
     refused: str | None = None  # why this run cannot be cleaned now
+    recordings: list[str] = field(default_factory=list)  # agents' recordings: removed
 
     def lines(self) -> list[str]:
         """What a confirmation says about this run."""
@@ -41,6 +44,8 @@ class CleanPlan:
             lines.append(f"  removes worktree {self.worktree} (branch {self.branch} stays)")
         else:
             lines.append("  no worktree of its own to remove")
+        if self.recordings:
+            lines.append(f"  removes {len(self.recordings)} recording(s) of its agents")
         return lines
 
 
@@ -64,7 +69,8 @@ def clean_plan(run_id: str, panes: list[PaneInfo], runs: RunStore | None = None)
         shown = ", ".join(dirty[:5]) + (" …" if len(dirty) > 5 else "")
         refused = f"worktree {worktree} has uncommitted changes: {shown}"
         return CleanPlan(record.id, status, windows, worktree, branch, dirty, refused)
-    return CleanPlan(record.id, status, windows, worktree, branch)
+    recordings = [str(path) for path in run_casts(record.id)]
+    return CleanPlan(record.id, status, windows, worktree, branch, recordings=recordings)
 
 
 def finished_runs(runs: RunStore | None = None) -> list[str]:
@@ -89,4 +95,5 @@ def clean_finished(
             results.append(clean_run(run_id, socket=socket, session=session, force=force))
         except AgentTuiError as error:
             results.append({"run": run_id, "error": str(error)})
+    prune(RecordingLimits.from_config())  # and any recordings past their age or size limit
     return results

@@ -27,6 +27,8 @@ from workflows.definitions.loader import load_workflow
 from workflows.definitions.model import Workflow
 from workflows.errors import AgentTuiError, UsageError
 from workflows.paths import agenttui_argv, state_dir
+from workflows.recording.files import remove_run as remove_recordings
+from workflows.recording.recorder import record_run
 from workflows.run_env import forget_run_env, runner_env, save_run_env
 from workflows.run_records import take_runner_lock, tmux_server_gone
 from workflows.runs import FINAL, RunRecord, RunStore, worker_alive
@@ -271,7 +273,18 @@ def run_worker(run_id: str, *, socket: str | None, session: str) -> int:
     from workflows.run_sessions import worker as session_worker
 
     sessions = session_worker.start(record.id, socket=socket, session=session)
-    status = Engine(record.id, socket=socket, session=session, runs=runs).run()
+    recorder = record_run(
+        record.id,
+        socket=socket,
+        session=session,
+        skip=frozenset({runner_name(record.id)}),
+        report=lambda _pane, text: runs.event(record.id, "recording", text),
+    )
+    try:
+        status = Engine(record.id, socket=socket, session=session, runs=runs).run()
+    finally:
+        if recorder is not None:
+            recorder.stop()  # before agents are closed: their last screens are kept
     if sessions is not None:
         sessions.finish()  # the final response, bounded: the run has already ended
     keep = table("workflows").get_bool("keep_agents", False)
@@ -328,6 +341,12 @@ def clean_run(
         git.remove_worktree(Path(record.context["repo"]), Path(worktree), force=force)
         removed = worktree
     forget_run_env(record.id)
+    recordings = remove_recordings(record.id)  # what the agents printed goes too
     runs.update_context(record.id, cleaned=True)
-    runs.event(record.id, "cleaned", f"windows closed; worktree removed: {removed or 'none'}")
-    return {"run": record.id, "worktree_removed": removed}
+    runs.event(
+        record.id,
+        "cleaned",
+        f"windows closed; worktree removed: {removed or 'none'}; recordings removed: "
+        f"{len(recordings)}",
+    )
+    return {"run": record.id, "worktree_removed": removed, "recordings_removed": recordings}

@@ -162,7 +162,10 @@ def _format_cleaned(results: Any) -> str:
             lines.append(f"{result['run']}: not cleaned ({result['error']})")
         else:
             removed = result.get("worktree_removed")
-            lines.append(f"{result['run']}: cleaned" + (f", removed {removed}" if removed else ""))
+            line = f"{result['run']}: cleaned" + (f", removed {removed}" if removed else "")
+            if result.get("recordings_removed"):
+                line += f", {len(result['recordings_removed'])} recording(s) removed"
+            lines.append(line)
     return "\n".join(lines)
 
 

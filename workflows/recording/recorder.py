@@ -1,0 +1,302 @@
+"""Record every agent pane of a run as asciicast v2, from the pane's full output stream.
+
+The source is tmux's ``pipe-pane -O``: tmux copies each byte the agent writes to a
+``cat`` that feeds a FIFO this recorder reads (one thread, one ``select`` over all of a
+run's panes), stamping each read with the time it arrived. It records only the run's own
+panes, costs only per byte recorded, and never slows an agent: should the recorder stall,
+tmux buffers; should it die, ``cat`` ends and the pipe closes. (The mirror's ``%output``
+is no source: it is switched off for a pane until its next capture, and a control client
+would receive every pane of the session — bench/recording.py measures both.)
+
+A recording starts with the pane's screen as it is (``capture-pane -e``, the cursor), taken
+in the same batch of tmux commands that opens the pipe, so nothing is lost or doubled
+between the two; a runner that resumes a run appends to the same file the same way. Size
+changes are polled once a second (``r`` events). A recording stops at the size limit with
+a marker saying so, and when its pane dies or the runner ends.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import os
+import selectors
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from workflows.errors import AgentTuiError
+from workflows.recording.asciicast import CastWriter, Header
+from workflows.recording.files import MIB, RecordingLimits, cast_path, prune, run_folder
+
+if TYPE_CHECKING:
+    from workflows.tmux.driver import PaneInfo, TmuxDriver
+
+POLL_S = 1.0
+READ_BYTES = 1 << 16
+DRAIN_S = 2.0
+SIZE_FORMAT = "#{pane_width} #{pane_height} #{cursor_x} #{cursor_y} #{alternate_on}"
+Report = Callable[[str, str], None]  # (pane id, message) for the run's log
+
+
+@dataclass
+class _Pipe:
+    """One FIFO between tmux's ``cat`` and us."""
+
+    fifo: Path
+    fd: int
+
+    @classmethod
+    def make(cls, fifo: Path) -> _Pipe:
+        fifo.unlink(missing_ok=True)
+        os.mkfifo(fifo, 0o600)
+        # Opened before tmux starts cat, so cat's open never waits; non-blocking, and Linux
+        # wakes a FIFO's reader only for data or once its writer has come and gone (never
+        # while cat is still starting), so an empty read always means the end.
+        return cls(fifo, os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+
+    def close(self) -> None:
+        self.fifo.unlink(missing_ok=True)  # first: a cat not yet started never opens it
+        os.close(self.fd)
+
+
+@dataclass
+class _Recording:
+    pane_id: str
+    name: str
+    writer: CastWriter
+    pipe: _Pipe
+    size: tuple[int, int]
+    pipes_made: int = 1
+    decoder: codecs.IncrementalDecoder = field(
+        default_factory=lambda: codecs.getincrementaldecoder("utf-8")("replace")
+    )
+
+
+def snapshot(lines: list[str], cursor: tuple[int, int], alternate: bool) -> str:
+    """The text that draws a captured screen on a blank terminal, cursor included."""
+    out = ["\x1b[?1049h" if alternate else "", "\x1b[0m\x1b[H\x1b[2J"]
+    for row, line in enumerate(lines):
+        if line:
+            out.append(f"\x1b[{row + 1};1H{line}\x1b[0m")
+    out.append(f"\x1b[{cursor[1] + 1};{cursor[0] + 1}H")
+    return "".join(out)
+
+
+class RunRecorder:
+    """Records the panes tmux marks as this run's (``@agenttui_run``), but its runner's."""
+
+    def __init__(
+        self,
+        run_id: str,
+        driver: TmuxDriver,
+        *,
+        skip: frozenset[str] = frozenset(),
+        limits: RecordingLimits | None = None,
+        report: Report | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.run_id = run_id
+        self.driver = driver
+        self.skip = skip
+        self.limits = limits or RecordingLimits.from_config()
+        self.report = report or (lambda _pane, _text: None)
+        self.clock = clock
+        self.folder = run_folder(run_id)
+        self._selector = selectors.DefaultSelector()
+        self._recordings: dict[str, _Recording] = {}
+        self._finished: set[str] = set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    # -- life ------------------------------------------------------------------------------
+    def start(self) -> RunRecorder:
+        self._thread = threading.Thread(target=self._loop, name="recorder", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Close every pipe, keep what is in flight, close the files."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(15)
+        with self._lock:
+            for recording in list(self._recordings.values()):
+                self._end(recording, None)
+        self._selector.close()
+        self.driver.close()
+
+    @property
+    def recording(self) -> list[str]:
+        with self._lock:
+            return sorted(self._recordings)
+
+    def _loop(self) -> None:
+        next_poll = 0.0
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now >= next_poll:
+                next_poll = now + POLL_S
+                with contextlib.suppress(AgentTuiError):  # tmux busy or gone: next poll
+                    self.poll()
+            for key, _ in self._selector.select(max(0.0, next_poll - time.monotonic())):
+                self._read(key.data)
+
+    # -- panes come and go -----------------------------------------------------------------
+    def poll(self) -> None:
+        """Start recording new panes of the run, follow size changes, end dead panes."""
+        panes = {pane.pane_id: pane for pane in self.driver.panes() if self._ours(pane)}
+        with self._lock:
+            for pane_id, recording in list(self._recordings.items()):
+                pane = panes.get(pane_id)
+                if pane is None or pane.dead:
+                    self._end(recording, None)
+                    continue
+                if (pane.width, pane.height) != recording.size:
+                    self._resync(recording)
+                recording.writer.flush()
+            for pane_id, pane in panes.items():
+                new = pane_id not in self._recordings and pane_id not in self._finished
+                if new and not pane.dead:
+                    self._begin(pane)
+
+    def _ours(self, pane: PaneInfo) -> bool:
+        return pane.run_id == self.run_id and pane.name not in self.skip
+
+    def _begin(self, pane: PaneInfo) -> None:
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        name = pane.name or pane.pane_id.lstrip("%")
+        pipe = _Pipe.make(self.folder / f".{name}.1.fifo")
+        try:
+            size, screen = self._open_pipe(pane.pane_id, pipe)
+        except AgentTuiError as error:
+            pipe.close()
+            self._finished.add(pane.pane_id)
+            self.report(pane.pane_id, f"{name} is not recorded: {error}")
+            return
+        now = self.clock()
+        header = Header(size[0], size[1], float(int(now)), f"{self.run_id} {name}")
+        writer = CastWriter(cast_path(self.run_id, name), header)
+        if (writer.header.width, writer.header.height) != size:
+            writer.resize(now, *size)  # an earlier runner's file, at another size
+        writer.output(now, screen)
+        recording = _Recording(pane.pane_id, name, writer, pipe, size)
+        self._recordings[pane.pane_id] = recording
+        self._selector.register(pipe.fd, selectors.EVENT_READ, recording)
+
+    def _resync(self, recording: _Recording) -> None:
+        """The pane changed size: tmux re-laid its screen out in ways no player repeats,
+        so the recording gets the new size and the screen as tmux now has it. A new pipe
+        replaces the old one in the same batch as the capture, and the old one is read to
+        its end first, so the bytes and the picture still follow one another exactly."""
+        recording.pipes_made += 1
+        pipe = _Pipe.make(self.folder / f".{recording.name}.{recording.pipes_made}.fifo")
+        try:
+            size, screen = self._open_pipe(recording.pane_id, pipe)
+        except AgentTuiError:
+            pipe.close()
+            return  # the next poll tries again
+        old = recording.pipe
+        self._selector.unregister(old.fd)
+        self._drain(recording)
+        old.close()
+        now = self.clock()
+        recording.pipe, recording.size = pipe, size
+        recording.writer.resize(now, *size)
+        recording.writer.output(now, screen)
+        self._selector.register(pipe.fd, selectors.EVENT_READ, recording)
+
+    def _open_pipe(self, pane_id: str, pipe: _Pipe) -> tuple[tuple[int, int], str]:
+        """The screen and the pipe in one batch: tmux runs the batch's commands back to
+        back, reading no pane in between, so the stream starts where the snapshot ends
+        (a new pipe closes the pane's previous one)."""
+        replies = self.driver.control().command_batch(
+            [
+                ["display-message", "-p", "-t", pane_id, SIZE_FORMAT],
+                ["capture-pane", "-p", "-e", "-t", pane_id],
+                ["pipe-pane", "-O", "-t", pane_id, f"exec cat > '{pipe.fifo}'"],
+            ]
+        )
+        for reply in replies:
+            if isinstance(reply, AgentTuiError):
+                raise reply
+        shape, lines, _ = replies
+        assert isinstance(shape, list) and isinstance(lines, list)
+        width, height, x, y, alternate = (int(word) for word in shape[0].split())
+        return (width, height), snapshot(lines[:height], (x, y), alternate == 1)
+
+    # -- bytes ----------------------------------------------------------------------------
+    def _read(self, recording: _Recording) -> None:
+        with self._lock:
+            if recording.pane_id not in self._recordings:
+                return
+            try:
+                data = os.read(recording.pipe.fd, READ_BYTES)
+            except BlockingIOError:
+                return
+            if not data:  # the pipe closed: the pane died, or tmux closed it
+                self._end(recording, None, drained=True)
+                return
+            self._write(recording, data)
+            if recording.writer.size > self.limits.max_bytes:
+                megabytes = self.limits.max_bytes / MIB
+                self._end(recording, f"the size limit ({megabytes:g} MiB) was reached")
+
+    def _write(self, recording: _Recording, data: bytes) -> None:
+        text = recording.decoder.decode(data)
+        if text:
+            recording.writer.output(self.clock(), text)
+
+    def _end(self, recording: _Recording, why: str | None, *, drained: bool = False) -> None:
+        """Close the pipe (keeping what tmux already sent), then the file."""
+        self._recordings.pop(recording.pane_id, None)
+        self._finished.add(recording.pane_id)
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(recording.pipe.fd)
+        with contextlib.suppress(AgentTuiError):
+            self.driver.command("pipe-pane", "-t", recording.pane_id)  # closes it
+        if not drained:
+            self._drain(recording)
+        recording.pipe.close()
+        if why:
+            recording.writer.marker(self.clock(), f"recording stopped: {why}")
+            self.report(recording.pane_id, f"recording of {recording.name} stopped: {why}")
+        recording.writer.close()
+
+    def _drain(self, recording: _Recording) -> None:
+        """What ``cat`` still passes on after tmux closed its pipe, up to its end."""
+        deadline = time.monotonic() + DRAIN_S
+        while time.monotonic() < deadline:
+            try:
+                data = os.read(recording.pipe.fd, READ_BYTES)
+            except BlockingIOError:  # cat still holds the FIFO: more may come
+                time.sleep(0.005)
+                continue
+            if not data:  # cat is gone (or never came)
+                return
+            self._write(recording, data)
+
+
+def record_run(
+    run_id: str,
+    *,
+    socket: str | None,
+    session: str,
+    skip: frozenset[str],
+    report: Report,
+) -> RunRecorder | None:
+    """Start recording a run's agent panes (None when ``[recordings] enabled = false``);
+    older recordings past the limits go first."""
+    from workflows.tmux.driver import TmuxDriver
+
+    limits = RecordingLimits.from_config()
+    if not limits.enabled:
+        return None
+    prune(limits, keep=run_id)
+    return RunRecorder(
+        run_id, TmuxDriver(socket, session), skip=skip, limits=limits, report=report
+    ).start()

@@ -1,0 +1,82 @@
+"""Playing a recording back on a terminal: at any speed, idle stretches cut short.
+
+What an agent printed may carry text from anyone (an issue body it echoed), so the replay
+passes only what draws: text, colours, cursor moves, erasing. Strings a terminal acts on —
+OSC (titles, clipboard, hyperlinks), DCS, APC, PM, SOS — and queries it answers into the
+input (device status, attributes, window reports) are dropped; switches to the alternate
+screen too, so the last screen stays on the terminal once the replay ends. At the end the
+terminal is put back: colours, cursor, mouse and paste modes, scroll region.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TextIO
+
+from workflows.recording.asciicast import Event, Header
+
+# ESC ] … (BEL | ESC \), ESC P/X/^/_ … ESC \, also their C1 forms; unterminated at the end.
+STRINGS = re.compile(r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[\s\S]*?(?:\x07|\x1b\\|\x9c|$)")
+# CSI queries a terminal answers: DSR (n), DA (c), window ops (t), DECRQM ($p), XTVERSION…
+QUERIES = re.compile(r"\x1b\[[\x30-\x3f]*[\x20-\x2f]*[nct]|\x1b\[[\x30-\x3f]*\$p|\x1b\[>q")
+ALTERNATE = re.compile(r"\x1b\[\?(?:1049|1047|47)[hl]")
+# Colours off, scroll region reset (the cursor kept where it is), cursor shown, mouse and
+# bracketed paste off, and a new line for the shell's prompt.
+RESTORE = (
+    "\x1b[0m\x1b7\x1b[r\x1b8\x1b[?25h\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l\r\n"
+)
+
+
+def drawable(text: str) -> str:
+    """``text`` without what could act on the terminal beyond drawing."""
+    return ALTERNATE.sub("", QUERIES.sub("", STRINGS.sub("", text)))
+
+
+@dataclass(frozen=True)
+class Timing:
+    speed: float = 1.0
+    idle_limit: float | None = 2.0
+    """No pause longer than this many seconds (before the speed applies); None: as recorded."""
+
+    def delays(self, events: Iterable[Event]) -> Iterator[tuple[float, Event]]:
+        """Each event with the pause before it."""
+        previous = 0.0
+        for event in events:
+            pause = max(0.0, event.time - previous)
+            if self.idle_limit is not None:
+                pause = min(pause, self.idle_limit)
+            previous = event.time
+            yield pause / self.speed, event
+
+
+def duration(events: list[Event], timing: Timing) -> float:
+    return sum(pause for pause, _ in timing.delays(events))
+
+
+def play(
+    header: Header,
+    events: list[Event],
+    out: TextIO,
+    *,
+    timing: Timing,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Write the output events to ``out`` at their (adjusted) times."""
+    del header  # the size is the caller's business (it warns when the terminal is smaller)
+    pending = 0.0
+    try:
+        for pause, event in timing.delays(events):
+            pending += pause
+            if event.code != "o":
+                continue
+            if pending > 0.001:
+                out.flush()
+                sleep(pending)
+            pending = 0.0
+            out.write(drawable(event.data))
+    finally:
+        out.write(RESTORE)
+        out.flush()
