@@ -120,16 +120,17 @@ output = ".agenttui/refine.md"
 """
 
 
-def test_new_user_run_gets_claude_past_trust_in_its_new_worktree(
-    new_user: Path,
-    tmux_server: TmuxServer,
+def one_step_run(
+    home: Path,
     anthropic: AnthropicServer,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A run's agent in a worktree Claude never saw: the run answers trust with no person,
-    the agent lives, its prompt reaches the model once, and the run succeeds."""
-    home = new_user
+    *,
+    config_extra: str = "",
+) -> tuple[str, Path, Path]:
+    """A new user's one-step run of the real Claude in a worktree it never saw (branch
+    ``agent-work`` at ``tmp_path/worktree``), the model scripted to write the step's file and
+    answer "Written, marker-r1.": the run id, the repo and the agent's HOME."""
     claude_on_path(tmp_path / "bin", anthropic, monkeypatch)
     repo = git_repo(tmp_path / "app")
     worktree = tmp_path / "worktree"  # the run reuses a checkout of its branch: a known path
@@ -141,6 +142,8 @@ def test_new_user_run_gets_claude_past_trust_in_its_new_worktree(
     config.mkdir(parents=True)
     (config / "policy.toml").write_text('allow = ["Edit"]\n')
     gateway_config(config, anthropic, agent_home, monkeypatch)
+    with (config / "config.toml").open("a") as handle:
+        handle.write(config_extra)
     notes = worktree / ".agenttui" / "refine.md"
     anthropic.script(
         Reply.tool("Write", {"file_path": str(notes), "content": "Refined.\n"}),
@@ -150,7 +153,20 @@ def test_new_user_run_gets_claude_past_trust_in_its_new_worktree(
     definition.write_text(ONE_STEP)
     started = agenttui("run", str(definition), "--issues", "PCL-101", "--repo", str(repo),
                        "--branch", "agent-work", "--json")  # fmt: skip
-    run_id = json.loads(started.stdout)["run"]
+    return json.loads(started.stdout)["run"], repo, agent_home
+
+
+def test_new_user_run_gets_claude_past_trust_in_its_new_worktree(
+    new_user: Path,
+    tmux_server: TmuxServer,
+    anthropic: AnthropicServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run's agent in a worktree Claude never saw: the run answers trust with no person,
+    the agent lives, its prompt reaches the model once, and the run succeeds."""
+    run_id, repo, agent_home = one_step_run(new_user, anthropic, tmp_path, monkeypatch)
+    notes = tmp_path / "worktree" / ".agenttui" / "refine.md"
     summary = wait_for_end(run_id, timeout=180)
     log = agenttui("log", run_id).stdout
     assert summary["status"] == "succeeded", log

@@ -20,10 +20,10 @@ from tests.helpers import wait_until
 from tests.run_fixtures import agenttui
 from tests.tui.pilot_helpers import project_with_workflows
 from tests.tui.test_agents_screen import spawn_demo
-from workflows.recording.asciicast import final_screen, read_cast
+from workflows.recording.asciicast import read_cast
 from workflows.recording.files import RecordingLimits, cast_path, run_casts, run_folder
 from workflows.recording.recorder import RunRecorder
-from workflows.recording.replay import RESTORE
+from workflows.recording.replay import RESTORE, final_screen
 from workflows.runner import launch_run
 from workflows.runs import RunStore
 from workflows.tmux.driver import TmuxDriver

@@ -11,16 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from workflows.recording.asciicast import (
-    BadCast,
-    CastWriter,
-    Event,
-    Header,
-    final_screen,
-    read_cast,
-)
+from tests.unit.test_agent_settings import write_config
+from workflows.errors import AgentTuiError
+from workflows.recording.asciicast import BadCast, CastWriter, Event, Header, read_cast
 from workflows.recording.files import RecordingLimits, prune, recordings_root
-from workflows.recording.replay import RESTORE, Timing, drawable, play
+from workflows.recording.replay import RESTORE, Timing, drawable, final_screen, play
 
 
 def test_written_casts_read_back_and_a_second_writer_continues(tmp_path: Path) -> None:
@@ -93,9 +88,11 @@ def test_the_replay_passes_only_what_draws() -> None:
         "c\x1bPq#0;2;0;0;0\x1b\\"  # DCS (sixel)
         "d\x1b[6n\x1b[c\x1b[>c\x1b[21t\x1b[?2026$p"  # queries answered into the input
         "e\x1b[?1049hf\x1b[?1049l"  # alternate screen
-        "g\x1b]8;;http://x\x07"  # a hyperlink left open at the end
+        "g\x1b[>0q"  # the terminal's version, answered into the input
+        "h\x1b[>1u\x1b[=5;1u\x1b[?u\x1b[<u\x1b[>4;2m"  # keyboard modes (kitty, modifyOtherKeys)
+        "i\x1b]8;;http://x\x07"  # a hyperlink left open at the end
     )
-    assert drawable(acting) == "abcdefg"
+    assert drawable(acting) == "abcdefghi"
 
 
 def test_timing_cuts_idle_and_applies_the_speed() -> None:
@@ -122,3 +119,14 @@ def test_prune_keeps_the_limits_oldest_first(tmp_path: Path) -> None:
     limits = RecordingLimits(keep_s=30 * 86400, max_total_bytes=1000)
     assert prune(limits, keep="cur", now=now) == ["old", "mid"]
     assert sorted(path.name for path in root.iterdir()) == ["cur", "new"]
+
+
+def test_the_readmes_recordings_table_is_read_as_the_defaults() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    blocks = [part.split("```", 1)[0] for part in readme.split("```toml\n")[1:]]
+    block = next(block for block in blocks if block.startswith("[recordings]"))
+    write_config(block)
+    assert RecordingLimits.from_config() == RecordingLimits()
+    write_config("[recordings]\nmax_mb = 0.5\nkeep_day = 3\n")
+    with pytest.raises(AgentTuiError, match="keep_day"):
+        RecordingLimits.from_config()

@@ -3,8 +3,7 @@
 ``[seconds, "m", label]`` for a marker; seconds count from the header's ``timestamp``.
 
 The writer keeps its byte count so the recorder can stop at the size limit; the reader
-refuses anything else with the file and line; ``final_screen`` plays a cast into a pyte
-screen (what the pane showed when the recording ended).
+refuses anything else with the file and line.
 """
 
 from __future__ import annotations
@@ -16,8 +15,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
-
-import pyte
 
 from workflows.errors import AgentTuiError
 
@@ -61,18 +58,19 @@ class CastWriter:
         fresh = not path.exists() or path.stat().st_size == 0
         self.header = header if fresh else read_header(path)  # continuing: same start time
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        self._file: IO[str] = os.fdopen(descriptor, "w", encoding="utf-8", buffering=1 << 16)
+        self._file: IO[bytes] = os.fdopen(descriptor, "wb", buffering=1 << 16)
         self.size = os.fstat(descriptor).st_size
         if fresh:
-            line = json.dumps(header.as_json(), ensure_ascii=False) + "\n"
-            self._file.write(line)
-            self.size += len(line.encode("utf-8"))
+            self._write(json.dumps(header.as_json(), ensure_ascii=False) + "\n")
+
+    def _write(self, line: str) -> None:
+        data = line.encode("utf-8", "surrogatepass")
+        self._file.write(data)
+        self.size += len(data)
 
     def _event(self, at: float, code: str, data: str) -> None:
-        line = f"[{max(0.0, at - self.header.timestamp):.6f}, {json.dumps(code)}, "
-        line += json.dumps(data, ensure_ascii=False) + "]\n"
-        self._file.write(line)
-        self.size += len(line.encode("utf-8", "surrogatepass"))
+        stamp = max(0.0, at - self.header.timestamp)
+        self._write(f"[{stamp:.6f}, {json.dumps(code)}, {json.dumps(data, ensure_ascii=False)}]\n")
 
     def output(self, at: float, text: str) -> None:
         self._event(at, "o", text)
@@ -171,16 +169,3 @@ def sizes(header: Header, events: list[Event]) -> Iterator[tuple[int, int]]:
             match = SIZE.fullmatch(event.data)
             assert match is not None  # checked when read
             yield int(match[1]), int(match[2])
-
-
-def final_screen(header: Header, events: list[Event]) -> list[str]:
-    """The screen the cast ends on, one string per row (right-trimmed)."""
-    screen = pyte.Screen(header.width, header.height)
-    stream = pyte.Stream(screen)
-    for event in events:
-        if event.code == "o":
-            stream.feed(event.data)
-        elif event.code == "r":
-            width, height = map(int, event.data.split("x"))
-            screen.resize(lines=height, columns=width)
-    return [line.rstrip() for line in screen.display]

@@ -1,18 +1,19 @@
 """Record every agent pane of a run as asciicast v2, from the pane's full output stream.
 
-The source is tmux's ``pipe-pane -O``: tmux copies each byte the agent writes to a
-``cat`` that feeds a FIFO this recorder reads (one thread, one ``select`` over all of a
-run's panes), stamping each read with the time it arrived. It records only the run's own
-panes, costs only per byte recorded, and never slows an agent: should the recorder stall,
-tmux buffers; should it die, ``cat`` ends and the pipe closes. (The mirror's ``%output``
-is no source: it is switched off for a pane until its next capture, and a control client
-would receive every pane of the session — bench/recording.py measures both.)
+The source is tmux's ``pipe-pane -O``: tmux writes each byte the agent prints into a pipe
+whose end is handed to this recorder (``handoff``), which reads all of a run's panes in one
+thread with one ``select``, stamping what arrived each tick (40 ms). It records only the
+run's own panes, costs only per byte recorded, and never slows an agent: should the
+recorder stall, tmux buffers; should it die, the pipe closes. (The mirror's ``%output`` is
+no source: it is switched off for a pane until its next capture, and a control client
+would get every pane of the session, escaped — bench/recording.py measures both.)
 
 A recording starts with the pane's screen as it is (``capture-pane -e``, the cursor), taken
 in the same batch of tmux commands that opens the pipe, so nothing is lost or doubled
-between the two; a runner that resumes a run appends to the same file the same way. Size
-changes are polled once a second (``r`` events). A recording stops at the size limit with
-a marker saying so, and when its pane dies or the runner ends.
+between the two; a runner that resumes a run appends to the same file the same way. A size
+change (polled each second) is recorded as an ``r`` event and the screen as tmux re-laid
+it, with a new pipe opened in that batch too. A recording stops at the size limit with a
+marker saying so, and when its pane dies or the runner ends.
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workflows.errors import AgentTuiError
 from workflows.recording.asciicast import CastWriter, Header
 from workflows.recording.files import MIB, RecordingLimits, cast_path, prune, run_folder
+from workflows.recording.handoff import Handoff
 
 if TYPE_CHECKING:
     from workflows.tmux.driver import PaneInfo, TmuxDriver
@@ -38,29 +39,10 @@ if TYPE_CHECKING:
 POLL_S = 1.0
 READ_BYTES = 1 << 16
 DRAIN_S = 2.0
+HANDOFF_TIMEOUT_S = 10.0
+TICK_S = 0.04
 SIZE_FORMAT = "#{pane_width} #{pane_height} #{cursor_x} #{cursor_y} #{alternate_on}"
 Report = Callable[[str, str], None]  # (pane id, message) for the run's log
-
-
-@dataclass
-class _Pipe:
-    """One FIFO between tmux's ``cat`` and us."""
-
-    fifo: Path
-    fd: int
-
-    @classmethod
-    def make(cls, fifo: Path) -> _Pipe:
-        fifo.unlink(missing_ok=True)
-        os.mkfifo(fifo, 0o600)
-        # Opened before tmux starts cat, so cat's open never waits; non-blocking, and Linux
-        # wakes a FIFO's reader only for data or once its writer has come and gone (never
-        # while cat is still starting), so an empty read always means the end.
-        return cls(fifo, os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
-
-    def close(self) -> None:
-        self.fifo.unlink(missing_ok=True)  # first: a cat not yet started never opens it
-        os.close(self.fd)
 
 
 @dataclass
@@ -68,9 +50,12 @@ class _Recording:
     pane_id: str
     name: str
     writer: CastWriter
-    pipe: _Pipe
     size: tuple[int, int]
-    pipes_made: int = 1
+    generation: int = 1
+    """Which of the pane's pipes is the current one (each size change opens another)."""
+    fd: int | None = None
+    """Our end of it, once handed over."""
+    asked_at: float = field(default_factory=time.monotonic)
     decoder: codecs.IncrementalDecoder = field(
         default_factory=lambda: codecs.getincrementaldecoder("utf-8")("replace")
     )
@@ -106,7 +91,9 @@ class RunRecorder:
         self.report = report or (lambda _pane, _text: None)
         self.clock = clock
         self.folder = run_folder(run_id)
+        self._handoff = Handoff()
         self._selector = selectors.DefaultSelector()
+        self._selector.register(self._handoff, selectors.EVENT_READ, None)
         self._recordings: dict[str, _Recording] = {}
         self._finished: set[str] = set()
         self._stop = threading.Event()
@@ -128,14 +115,23 @@ class RunRecorder:
             for recording in list(self._recordings.values()):
                 self._end(recording, None)
         self._selector.close()
+        self._handoff.close()
         self.driver.close()
 
     @property
     def recording(self) -> list[str]:
+        """Panes whose bytes are being recorded now."""
         with self._lock:
-            return sorted(self._recordings)
+            return sorted(key for key, each in self._recordings.items() if each.fd is not None)
 
     def _loop(self) -> None:
+        try:
+            self._run()
+        except Exception as error:  # never silent: the run's log says recording stopped
+            self.report("", f"recording stopped: {type(error).__name__}: {error}")
+            raise
+
+    def _run(self) -> None:
         next_poll = 0.0
         while not self._stop.is_set():
             now = time.monotonic()
@@ -143,8 +139,16 @@ class RunRecorder:
                 next_poll = now + POLL_S
                 with contextlib.suppress(AgentTuiError):  # tmux busy or gone: next poll
                     self.poll()
-            for key, _ in self._selector.select(max(0.0, next_poll - time.monotonic())):
-                self._read(key.data)
+            ready = self._selector.select(max(0.0, next_poll - time.monotonic()))
+            for key, _ in ready:
+                if key.data is None:
+                    self._accept()
+                else:
+                    self._read(key.data)
+            if ready:
+                # Let output gather: one wake-up and read per pane per tick instead of one
+                # per write (times are kept to TICK_S, finer than a person sees).
+                self._stop.wait(TICK_S)
 
     # -- panes come and go -----------------------------------------------------------------
     def poll(self) -> None:
@@ -155,6 +159,10 @@ class RunRecorder:
                 pane = panes.get(pane_id)
                 if pane is None or pane.dead:
                     self._end(recording, None)
+                    continue
+                waited = time.monotonic() - recording.asked_at
+                if recording.fd is None and waited > HANDOFF_TIMEOUT_S:
+                    self._end(recording, "tmux's pipe never reached the recorder")
                     continue
                 if (pane.width, pane.height) != recording.size:
                     self._resync(recording)
@@ -170,11 +178,9 @@ class RunRecorder:
     def _begin(self, pane: PaneInfo) -> None:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         name = pane.name or pane.pane_id.lstrip("%")
-        pipe = _Pipe.make(self.folder / f".{name}.1.fifo")
         try:
-            size, screen = self._open_pipe(pane.pane_id, pipe)
+            size, screen = self._open_pipe(pane.pane_id, 1)
         except AgentTuiError as error:
-            pipe.close()
             self._finished.add(pane.pane_id)
             self.report(pane.pane_id, f"{name} is not recorded: {error}")
             return
@@ -184,41 +190,35 @@ class RunRecorder:
         if (writer.header.width, writer.header.height) != size:
             writer.resize(now, *size)  # an earlier runner's file, at another size
         writer.output(now, screen)
-        recording = _Recording(pane.pane_id, name, writer, pipe, size)
-        self._recordings[pane.pane_id] = recording
-        self._selector.register(pipe.fd, selectors.EVENT_READ, recording)
+        self._recordings[pane.pane_id] = _Recording(pane.pane_id, name, writer, size)
 
     def _resync(self, recording: _Recording) -> None:
         """The pane changed size: tmux re-laid its screen out in ways no player repeats,
         so the recording gets the new size and the screen as tmux now has it. A new pipe
         replaces the old one in the same batch as the capture, and the old one is read to
         its end first, so the bytes and the picture still follow one another exactly."""
-        recording.pipes_made += 1
-        pipe = _Pipe.make(self.folder / f".{recording.name}.{recording.pipes_made}.fifo")
         try:
-            size, screen = self._open_pipe(recording.pane_id, pipe)
+            size, screen = self._open_pipe(recording.pane_id, recording.generation + 1)
         except AgentTuiError:
-            pipe.close()
             return  # the next poll tries again
-        old = recording.pipe
-        self._selector.unregister(old.fd)
-        self._drain(recording)
-        old.close()
+        self._close_pipe(recording)
+        recording.generation += 1
+        recording.asked_at = time.monotonic()
         now = self.clock()
-        recording.pipe, recording.size = pipe, size
+        recording.size = size
         recording.writer.resize(now, *size)
         recording.writer.output(now, screen)
-        self._selector.register(pipe.fd, selectors.EVENT_READ, recording)
 
-    def _open_pipe(self, pane_id: str, pipe: _Pipe) -> tuple[tuple[int, int], str]:
+    def _open_pipe(self, pane_id: str, generation: int) -> tuple[tuple[int, int], str]:
         """The screen and the pipe in one batch: tmux runs the batch's commands back to
         back, reading no pane in between, so the stream starts where the snapshot ends
         (a new pipe closes the pane's previous one)."""
+        command = self._handoff.command(pane_id, generation)
         replies = self.driver.control().command_batch(
             [
                 ["display-message", "-p", "-t", pane_id, SIZE_FORMAT],
                 ["capture-pane", "-p", "-e", "-t", pane_id],
-                ["pipe-pane", "-O", "-t", pane_id, f"exec cat > '{pipe.fifo}'"],
+                ["pipe-pane", "-O", "-t", pane_id, command],
             ]
         )
         for reply in replies:
@@ -229,21 +229,34 @@ class RunRecorder:
         width, height, x, y, alternate = (int(word) for word in shape[0].split())
         return (width, height), snapshot(lines[:height], (x, y), alternate == 1)
 
+    def _accept(self) -> None:
+        handed = self._handoff.accept()
+        if handed is None:
+            return
+        with self._lock:
+            recording = self._recordings.get(handed.pane_id)
+            if recording is None or handed.generation != recording.generation:
+                os.close(handed.fd)  # a pipe tmux has replaced already
+                return
+            recording.fd = handed.fd
+            self._selector.register(handed.fd, selectors.EVENT_READ, recording)
+
     # -- bytes ----------------------------------------------------------------------------
     def _read(self, recording: _Recording) -> None:
-        with self._lock:
-            if recording.pane_id not in self._recordings:
-                return
-            try:
-                data = os.read(recording.pipe.fd, READ_BYTES)
-            except BlockingIOError:
-                return
-            if not data:  # the pipe closed: the pane died, or tmux closed it
+        """(The loop's thread alone reads and writes while it runs: no lock on this path.)"""
+        assert recording.fd is not None
+        try:
+            data = os.read(recording.fd, READ_BYTES)
+        except BlockingIOError:
+            return
+        if not data:  # the pipe closed: the pane died, or tmux closed it
+            with self._lock:
                 self._end(recording, None, drained=True)
-                return
-            self._write(recording, data)
-            if recording.writer.size > self.limits.max_bytes:
-                megabytes = self.limits.max_bytes / MIB
+            return
+        self._write(recording, data)
+        if recording.writer.size > self.limits.max_bytes:
+            megabytes = self.limits.max_bytes / MIB
+            with self._lock:
                 self._end(recording, f"the size limit ({megabytes:g} MiB) was reached")
 
     def _write(self, recording: _Recording, data: bytes) -> None:
@@ -251,34 +264,37 @@ class RunRecorder:
         if text:
             recording.writer.output(self.clock(), text)
 
+    def _close_pipe(self, recording: _Recording) -> None:
+        """Read what tmux sent before it closed the pipe, up to its end; then let go."""
+        fd, recording.fd = recording.fd, None
+        if fd is None:
+            return
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(fd)
+        deadline = time.monotonic() + DRAIN_S
+        while time.monotonic() < deadline:
+            try:
+                data = os.read(fd, READ_BYTES)
+            except BlockingIOError:  # tmux has not closed its end yet
+                time.sleep(0.005)
+                continue
+            if not data:
+                break
+            self._write(recording, data)
+        os.close(fd)
+
     def _end(self, recording: _Recording, why: str | None, *, drained: bool = False) -> None:
         """Close the pipe (keeping what tmux already sent), then the file."""
         self._recordings.pop(recording.pane_id, None)
         self._finished.add(recording.pane_id)
-        with contextlib.suppress(KeyError, ValueError):
-            self._selector.unregister(recording.pipe.fd)
-        with contextlib.suppress(AgentTuiError):
-            self.driver.command("pipe-pane", "-t", recording.pane_id)  # closes it
         if not drained:
-            self._drain(recording)
-        recording.pipe.close()
+            with contextlib.suppress(AgentTuiError):
+                self.driver.command("pipe-pane", "-t", recording.pane_id)  # closes it
+        self._close_pipe(recording)
         if why:
             recording.writer.marker(self.clock(), f"recording stopped: {why}")
             self.report(recording.pane_id, f"recording of {recording.name} stopped: {why}")
         recording.writer.close()
-
-    def _drain(self, recording: _Recording) -> None:
-        """What ``cat`` still passes on after tmux closed its pipe, up to its end."""
-        deadline = time.monotonic() + DRAIN_S
-        while time.monotonic() < deadline:
-            try:
-                data = os.read(recording.pipe.fd, READ_BYTES)
-            except BlockingIOError:  # cat still holds the FIFO: more may come
-                time.sleep(0.005)
-                continue
-            if not data:  # cat is gone (or never came)
-                return
-            self._write(recording, data)
 
 
 def record_run(

@@ -3,8 +3,10 @@
 What an agent printed may carry text from anyone (an issue body it echoed), so the replay
 passes only what draws: text, colours, cursor moves, erasing. Strings a terminal acts on —
 OSC (titles, clipboard, hyperlinks), DCS, APC, PM, SOS — and queries it answers into the
-input (device status, attributes, window reports) are dropped; switches to the alternate
-screen too, so the last screen stays on the terminal once the replay ends. At the end the
+input (device status, attributes, window reports, version) are dropped, and so are switches
+of the keyboard's mode (kitty's protocol, xterm's modifyOtherKeys: Claude Code turns them
+on, and a terminal left in them garbles the person's shell) and of the alternate screen (so
+the last screen stays on the terminal once the replay ends). At the end the
 terminal is put back: colours, cursor, mouse and paste modes, scroll region.
 """
 
@@ -16,12 +18,16 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
+import pyte
+
 from workflows.recording.asciicast import Event, Header
 
 # ESC ] … (BEL | ESC \), ESC P/X/^/_ … ESC \, also their C1 forms; unterminated at the end.
 STRINGS = re.compile(r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[\s\S]*?(?:\x07|\x1b\\|\x9c|$)")
 # CSI queries a terminal answers: DSR (n), DA (c), window ops (t), DECRQM ($p), XTVERSION…
-QUERIES = re.compile(r"\x1b\[[\x30-\x3f]*[\x20-\x2f]*[nct]|\x1b\[[\x30-\x3f]*\$p|\x1b\[>q")
+QUERIES = re.compile(r"\x1b\[[\x30-\x3f]*[\x20-\x2f]*[nct]|\x1b\[[\x30-\x3f]*\$p|\x1b\[>[\d;]*q")
+# kitty keyboard protocol (push >, pop <, set =, query ?; then u), modifyOtherKeys (> … m).
+KEYBOARD = re.compile(r"\x1b\[[<=>?][\d;:]*u|\x1b\[>[\d;]*m")
 ALTERNATE = re.compile(r"\x1b\[\?(?:1049|1047|47)[hl]")
 # Colours off, scroll region reset (the cursor kept where it is), cursor shown, mouse and
 # bracketed paste off, and a new line for the shell's prompt.
@@ -32,7 +38,7 @@ RESTORE = (
 
 def drawable(text: str) -> str:
     """``text`` without what could act on the terminal beyond drawing."""
-    return ALTERNATE.sub("", QUERIES.sub("", STRINGS.sub("", text)))
+    return KEYBOARD.sub("", ALTERNATE.sub("", QUERIES.sub("", STRINGS.sub("", text))))
 
 
 @dataclass(frozen=True)
@@ -80,3 +86,17 @@ def play(
     finally:
         out.write(RESTORE)
         out.flush()
+
+
+def final_screen(header: Header, events: list[Event]) -> list[str]:
+    """The screen the cast ends on, one string per row (right-trimmed), as a replay draws
+    it (pyte would print the keyboard switches it does not know as text)."""
+    screen = pyte.Screen(header.width, header.height)
+    stream = pyte.Stream(screen)
+    for event in events:
+        if event.code == "o":
+            stream.feed(drawable(event.data))
+        elif event.code == "r":
+            width, height = map(int, event.data.split("x"))
+            screen.resize(lines=height, columns=width)
+    return [line.rstrip() for line in screen.display]

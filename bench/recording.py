@@ -1,0 +1,246 @@
+"""Benchmark recording: what recording N busy agent panes costs on top of running them.
+
+    python bench/recording.py [--panes 32] [--load busy] [--seconds 10] [--rounds 3] [--compare]
+
+N synthetic agents (bench/agent_sim.py, ``busy`` = 30 KB/s each, as in bench/mirror.py) run
+in a private tmux server. The same S seconds are measured without recording, then with the
+runner's recorder (workflows.recording.recorder.RunRecorder: ``pipe-pane`` hands tmux's end
+of each pane's pipe to the recorder, one reader thread writes the asciicast files),
+alternating ``--rounds`` times. The cost is the CPU time of everything recording adds, in %
+of one core: the recorder (this process) and the tmux server's time above the rounds
+without recording (no process stays between the two: the short helper that hands a pipe
+over exits at once, its start-up is reported apart, once per pane). ``--compare`` also
+measures the other source, a control-mode client with ``%output`` left on (every pane of the
+session arrives escaped; octal undone with codecs.escape_decode), writing the same files.
+The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.mirror import HEIGHT, RATES, WIDTH, start_agents, tmux  # noqa: E402  (the same panes)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of every thread of ``pid`` in ns precision (schedstat; /proc/PID/stat counts
+    in ticks of 10 ms, which a cat using 0.3 ms a second never reaches)."""
+    total = 0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            total += int((task / "schedstat").read_text().split()[0])
+    except OSError:
+        pass
+    return total / 1e9
+
+
+def measure(server_pid: int, seconds: float) -> dict[str, float]:
+    """% of a core the tmux server and this process used over ``seconds``."""
+    start = (cpu_seconds(server_pid), time.process_time())
+    wall0 = time.monotonic()
+    time.sleep(seconds)
+    wall = time.monotonic() - wall0
+    return {
+        "tmux": 100 * (cpu_seconds(server_pid) - start[0]) / wall,
+        "recorder": 100 * (time.process_time() - start[1]) / wall,
+    }
+
+
+class ControlRecorder:
+    """The alternative source: one control client with output on for every pane."""
+
+    def __init__(self, socket: str, session: str, panes: list[str], folder: Path) -> None:
+        self.proc = subprocess.Popen(
+            ["tmux", "-L", socket, "-C", "attach", "-t", session],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        )  # fmt: skip
+        self.files = {}
+        for pane in panes:
+            handle = (folder / f"{pane[1:]}.cast").open("w", buffering=1 << 16)
+            handle.write(json.dumps({"version": 2, "width": WIDTH, "height": HEIGHT}) + "\n")
+            decoder = codecs.getincrementaldecoder("utf-8")("replace")
+            self.files[pane.encode()] = (handle, decoder)
+        self.start = time.time()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if not line.startswith(b"%output "):
+                continue
+            _, pane, data = line.split(b" ", 2)
+            if pane not in self.files:
+                continue
+            handle, decoder = self.files[pane]
+            text = decoder.decode(codecs.escape_decode(data[:-1])[0])  # type: ignore[attr-defined]
+            at = time.time() - self.start
+            handle.write(f'[{at:.6f}, "o", {json.dumps(text, ensure_ascii=False)}]\n')
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait()
+        self.thread.join(5)
+        for handle, _ in self.files.values():
+            handle.close()
+
+
+def handoff_helper_ms(times: int = 10) -> float:
+    """CPU ms of one handoff helper (what pipe-pane runs once per pane and size change):
+    the same command line, given a pipe and handing it to a listening Handoff."""
+    from workflows.recording.handoff import Handoff
+
+    handoff = Handoff()
+    before = os.times()
+    for number in range(times):
+        read_end, write_end = os.pipe()
+        command = handoff.command("%0", number)
+        subprocess.run(["sh", "-c", command], stdin=read_end, check=True)
+        handed = None
+        while handed is None:
+            handed = handoff.accept()
+        for fd in (read_end, write_end, handed.fd):
+            os.close(fd)
+    after = os.times()
+    handoff.close()
+    used = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
+    return 1000 * used / times
+
+
+def start_panes(socket: str, session: str, count: int, load: str) -> tuple[int, list[str]]:
+    """The tmux server's pid and bench/mirror.py's panes, marked as the run ``bench``'s."""
+    panes = start_agents(socket, session, count, load)
+    for pane in panes:
+        tmux(socket, "set-option", "-p", "-t", pane, "@agenttui_run", "bench")
+    return int(tmux(socket, "display-message", "-p", "#{pid}").strip()), panes
+
+
+def round_with_recorder(
+    socket: str, session: str, server: int, panes: list[str], seconds: float
+) -> tuple[dict[str, float], float, float]:
+    """One window while the runner's recorder records every pane: its CPU figures, the
+    bytes written a second, and the seconds until every pane was being recorded."""
+    from workflows.recording.files import run_casts
+    from workflows.recording.recorder import RunRecorder
+    from workflows.tmux.driver import TmuxDriver
+
+    began = time.monotonic()
+    recorder = RunRecorder("bench", TmuxDriver(socket, session)).start()
+    while len(recorder.recording) < len(panes):
+        time.sleep(0.05)
+    ready = time.monotonic() - began
+    time.sleep(1)
+    before = sum(path.stat().st_size for path in run_casts("bench"))
+    window = measure(server, seconds)
+    after = sum(path.stat().st_size for path in run_casts("bench"))
+    recorder.stop()
+    return window, (after - before) / seconds, ready
+
+
+def round_with_control_client(
+    socket: str, session: str, server: int, panes: list[str], *, folder: Path, seconds: float
+) -> dict[str, float]:
+    folder.mkdir(exist_ok=True)
+    control = ControlRecorder(socket, session, panes, folder)
+    time.sleep(1)
+    window = measure(server, seconds)
+    control.stop()
+    return window
+
+
+def cost(windows: list[dict[str, float]], tmux_off: float) -> dict[str, float]:
+    parts = {
+        "recorder_pct": statistics.median(w["recorder"] for w in windows),
+        "tmux_extra_pct": statistics.median(w["tmux"] for w in windows) - tmux_off,
+    }
+    parts["total_pct"] = sum(parts.values())
+    return {key: round(value, 2) for key, value in parts.items()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--panes", type=int, default=32)
+    parser.add_argument("--load", choices=sorted(RATES), default="busy")
+    parser.add_argument("--seconds", type=float, default=10.0, help="per measured window")
+    parser.add_argument("--rounds", type=int, default=3, help="windows with and without")
+    parser.add_argument("--compare", action="store_true", help="also a control-mode client")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the finally below still runs
+
+    state = Path(tempfile.mkdtemp(prefix="agenttui-bench-rec-"))
+    os.environ["AGENTTUI_STATE_DIR"] = str(state)
+    os.environ["AGENTTUI_CONFIG"] = str(state / "none.toml")
+    socket, session = f"agenttui-bench-{uuid.uuid4().hex[:8]}", "bench"
+    off: list[dict[str, float]] = []
+    piped: list[dict[str, float]] = []
+    control: list[dict[str, float]] = []
+    written, ready = 0.0, 0.0
+    try:
+        server, panes = start_panes(socket, session, args.panes, args.load)
+        time.sleep(2)
+        for _ in range(args.rounds):
+            off.append(measure(server, args.seconds))
+            window, written, ready = round_with_recorder(
+                socket, session, server, panes, args.seconds
+            )
+            piped.append(window)
+            if args.compare:
+                folder = state / "control"
+                control.append(
+                    round_with_control_client(
+                        socket, session, server, panes, folder=folder, seconds=args.seconds
+                    )
+                )
+    finally:
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
+        shutil.rmtree(state, ignore_errors=True)
+    helper_ms = handoff_helper_ms()
+
+    tmux_off = statistics.median(window["tmux"] for window in off)
+    result: dict[str, object] = {
+        "panes": args.panes,
+        "load": args.load,
+        "seconds": args.seconds,
+        "rounds": args.rounds,
+        "tmux_without_recording_pct": round(tmux_off, 2),
+        "pipe_pane": cost(piped, tmux_off),
+        "recorded_bytes_per_s": round(written),
+        "all_panes_recording_after_s": round(ready, 2),
+        "handoff_helper_cpu_ms": round(helper_ms, 1),
+    }
+    pipe = cost(piped, tmux_off)
+    print(
+        f"recording {args.panes} {args.load} panes costs {pipe['total_pct']}% of a core more "
+        f"(recorder {pipe['recorder_pct']}%, tmux {pipe['tmux_extra_pct']:+}% over its "
+        f"{tmux_off:.2f}%), {written / 1024:.0f} KiB/s written; every pane recorded "
+        f"{ready:.2f} s after the recorder started (each pane's handoff helper: "
+        f"{helper_ms:.0f} ms of CPU once)"
+    )
+    if args.compare:
+        result["control_client"] = cost(control, tmux_off)
+        total = cost(control, tmux_off)["total_pct"]
+        print(f"a control client with %output on instead: {total}% of a core")
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
