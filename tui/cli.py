@@ -24,8 +24,7 @@ from workflows.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, AgentTuiError
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool whose reader left
 COMMAND_MODULES = (
     "tmux", "agents", "profiles", "issues", "sessions", "runs", "recordings", "autonomy", "app",
-    "demo",
-    "serve",
+    "demo", "serve",
 )  # fmt: skip
 
 

@@ -184,3 +184,22 @@ def test_clean_removes_a_runs_recordings(repo: Path, driver: TmuxDriver) -> None
     result = json.loads(agenttui("clean", record.id, "--json").stdout)
     assert result["recordings_removed"] == [str(folder / "x-main.cast")]
     assert not folder.exists()
+
+
+def test_a_pipe_not_yet_handed_over_when_the_run_ends_keeps_what_the_pane_printed(
+    tmux_server: TmuxServer, tmp_path: Path
+) -> None:
+    """A pane that starts just before its run ends, on a busy machine: tmux has opened its
+    pipe, but the helper that hands it over has not been taken yet when the runner stops
+    the recorder. What the pane printed meanwhile is in that pipe, and is kept."""
+    driver = TmuxDriver(tmux_server.socket, tmux_server.session)
+    pane = spawn_demo(driver, "late-main", "Say hello [work 3s]", tmp_path / "work")
+    driver.command("set-option", "-p", "-t", pane, "@agenttui_run", "late")
+    recorder = RunRecorder("late", TmuxDriver(tmux_server.socket, tmux_server.session))
+    recorder.poll()  # the first screen, and the pipe opened; no loop takes the handoff
+    assert "Done" not in "\n".join(screen_of(driver, pane))
+    wait_until(lambda: "Done" in "\n".join(screen_of(driver, pane)), timeout=30, message="work")
+    recorder.stop()
+    header, events = read_cast(cast_path("late", "late-main"))
+    assert final_screen(header, events) == screen_of(driver, pane)
+    driver.close()

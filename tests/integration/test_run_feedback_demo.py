@@ -13,6 +13,7 @@ from tests.github_server import GitHubServer
 from tests.helpers import wait_until
 from tests.linear_server import LinearServer
 from tests.run_fixtures import agenttui, prompts_received, start_run, wait_for_end
+from workflows.recording.files import cast_path, run_folder
 from workflows.runs import RunStore
 
 github, project = run_fixtures.github, run_fixtures.project  # fixtures
@@ -89,7 +90,10 @@ def test_feedback_workflow_opens_pr_and_reports_on_every_issue(
     wait_until(agents_closed, timeout=30, message="the run's agents to close")
 
     cleaned = json.loads(agenttui("clean", run_id, "--json").stdout)
+    casts = sorted(str(cast_path(run_id, f"{run_id}-{name}")) for name in ("main", "reviewer"))
+    assert sorted(cleaned.pop("recordings_removed")) == casts  # what the agents printed
     assert cleaned == {"run": run_id, "worktree_removed": str(worktree)}
+    assert not run_folder(run_id).exists()
     assert not worktree.exists() and run_git(project.repo, "branch", "--list", branch)
     windows = tmux_server.cmd("list-windows", "-a", "-F", "#{window_name}").split()
     assert f"run-{run_id}" not in windows

@@ -71,6 +71,7 @@ class RunDetailScreen(TileScreen):
         Binding("R", "resume", "Resume", id="run.resume"),
         Binding("C", "cancel_run", "Cancel run", id="run.cancel"),
         Binding("X", "clean", "Clean", id="run.clean"),
+        Binding("P", "replay", "Play recordings", id="run.replay"),
         Binding("S", "tab('output')", "Output", show=False, id="run.tab_output"),
         Binding("T", "tab('agents')", "Agents", show=False, id="run.tab_agents"),
         Binding("D", "tab('diff')", "Diff", show=False, id="run.tab_diff"),
@@ -248,6 +249,16 @@ class RunDetailScreen(TileScreen):
         from tui.browser import open_or_copy
 
         open_or_copy(self.app, url)
+
+    def action_replay(self) -> None:
+        from tui.screens.replay import ReplayScreen
+        from workflows.recording.files import run_casts, run_folder
+
+        casts = run_casts(self.run_id)
+        if not casts:
+            self.notify(f"run {self.run_id} has no recordings (in {run_folder(self.run_id)})")
+            return
+        self.app.push_screen(ReplayScreen(self.run_id, casts))
 
     def action_copy_pr(self) -> None:
         url = self.detail.summary.get("pr_url") if self.detail else None

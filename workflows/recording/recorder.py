@@ -40,9 +40,12 @@ POLL_S = 1.0
 READ_BYTES = 1 << 16
 DRAIN_S = 2.0
 HANDOFF_TIMEOUT_S = 10.0
+QUIET_S = 0.05
+SETTLE_S = 2.0
 TICK_S = 0.04
 SIZE_FORMAT = "#{pane_width} #{pane_height} #{cursor_x} #{cursor_y} #{alternate_on}"
 Report = Callable[[str, str], None]  # (pane id, message) for the run's log
+_HANDOFF, _WAKE = object(), object()  # the selector's other two sources
 
 
 @dataclass
@@ -92,8 +95,10 @@ class RunRecorder:
         self.clock = clock
         self.folder = run_folder(run_id)
         self._handoff = Handoff()
+        self._wake_read, self._wake_write = os.pipe()  # stop() wakes the loop at once
         self._selector = selectors.DefaultSelector()
-        self._selector.register(self._handoff, selectors.EVENT_READ, None)
+        self._selector.register(self._handoff, selectors.EVENT_READ, _HANDOFF)
+        self._selector.register(self._wake_read, selectors.EVENT_READ, _WAKE)
         self._recordings: dict[str, _Recording] = {}
         self._finished: set[str] = set()
         self._stop = threading.Event()
@@ -107,16 +112,55 @@ class RunRecorder:
         return self
 
     def stop(self) -> None:
-        """Close every pipe, keep what is in flight, close the files."""
+        """Close every pipe, keep what is in flight, close the files. (The runner waits for
+        this before it exits, and a person may clean or resume the run right after: quick.)"""
         self._stop.set()
+        os.write(self._wake_write, b"x")
         if self._thread is not None:
             self._thread.join(15)
+        self._await_handoffs()
+        self._settle()
         with self._lock:
             for recording in list(self._recordings.values()):
-                self._end(recording, None)
+                lost = recording.fd is None
+                self._end(recording, "tmux's pipe never reached the recorder" if lost else None)
         self._selector.close()
         self._handoff.close()
+        for fd in (self._wake_read, self._wake_write):
+            os.close(fd)
         self.driver.close()
+
+    def _await_handoffs(self) -> None:
+        """Pipes tmux opened whose helper has not handed them over yet (a pane that started
+        just before the run ended, on a busy machine) still carry what the pane printed
+        since its first screen: take them before ending."""
+        deadline = time.monotonic() + HANDOFF_TIMEOUT_S
+        while time.monotonic() < deadline:
+            with self._lock:
+                if all(each.fd is not None for each in self._recordings.values()):
+                    return
+            self._serve(self._selector.select(max(0.0, deadline - time.monotonic())))
+
+    def _settle(self) -> None:
+        """Read every pipe until tmux has nothing more for any (QUIET_S without a byte, at
+        most SETTLE_S): closing a pipe drops what tmux still holds for it, and it holds
+        what did not fit the socket while nobody read (a stalled or late recorder)."""
+        deadline = time.monotonic() + SETTLE_S
+        while self._recordings and time.monotonic() < deadline:
+            ready = self._selector.select(QUIET_S)
+            if not any(isinstance(key.data, _Recording) for key, _ in ready):
+                return
+            self._serve(ready)
+
+    def _serve(self, ready: list[tuple[selectors.SelectorKey, int]]) -> None:
+        """Act on what the selector found ready: a handoff, a wake-up, a pipe's bytes."""
+        for key, _ in ready:
+            if key.data is _HANDOFF:
+                self._accept()
+            elif key.data is _WAKE:
+                os.read(self._wake_read, 64)
+            elif key.fileobj in self._selector.get_map():
+                self._read(key.data)
 
     @property
     def recording(self) -> list[str]:
@@ -140,11 +184,7 @@ class RunRecorder:
                 with contextlib.suppress(AgentTuiError):  # tmux busy or gone: next poll
                     self.poll()
             ready = self._selector.select(max(0.0, next_poll - time.monotonic()))
-            for key, _ in ready:
-                if key.data is None:
-                    self._accept()
-                else:
-                    self._read(key.data)
+            self._serve(ready)
             if ready:
                 # Let output gather: one wake-up and read per pane per tick instead of one
                 # per write (times are kept to TICK_S, finer than a person sees).

@@ -16,11 +16,13 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import TextIO
 
 import pyte
 
 from workflows.recording.asciicast import Event, Header
+from workflows.tmux.mirror_screen import PaneModel
 
 # ESC ] … (BEL | ESC \), ESC P/X/^/_ … ESC \, also their C1 forms; unterminated at the end.
 STRINGS = re.compile(r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[\s\S]*?(?:\x07|\x1b\\|\x9c|$)")
@@ -100,3 +102,47 @@ def final_screen(header: Header, events: list[Event]) -> list[str]:
             width, height = map(int, event.data.split("x"))
             screen.resize(lines=height, columns=width)
     return [line.rstrip() for line in screen.display]
+
+
+class Player:
+    """A recording played into a :class:`PaneModel` (what the app's replay view paints):
+    ``advance`` moves the position on by seconds of playing time, idle stretches cut to
+    ``idle_limit`` as in the terminal."""
+
+    def __init__(self, header: Header, events: list[Event], *, idle_limit: float = 2.0) -> None:
+        self.model = PaneModel("replay", header.width, header.height)
+        self.events = events
+        pauses = (pause for pause, _ in Timing(idle_limit=idle_limit).delays(events))
+        self.times = list(accumulate(pauses))
+        self.length = self.times[-1] if self.times else 0.0
+        self.position = 0.0
+        self._next = 0
+
+    @property
+    def done(self) -> bool:
+        return self._next >= len(self.events)
+
+    def advance(self, seconds: float) -> bool:
+        """Play what happens in the next ``seconds``; True when the screen changed."""
+        return self.seek(self.position + seconds)
+
+    def to_end(self) -> bool:
+        return self.seek(self.length)
+
+    def seek(self, position: float) -> bool:
+        """Play on up to ``position`` (never back: a new Player starts over)."""
+        self.position = max(self.position, min(position, self.length))
+        chunks: list[str] = []
+        changed = False
+        while not self.done and self.times[self._next] <= self.position:
+            event = self.events[self._next]
+            self._next += 1
+            if event.code == "o":
+                chunks.append(drawable(event.data))
+            elif event.code == "r":
+                width, height = map(int, event.data.split("x"))
+                changed |= bool(self.model.play("".join(chunks), (width, height)))
+                chunks = []
+        if chunks:
+            changed |= bool(self.model.play("".join(chunks)))
+        return changed

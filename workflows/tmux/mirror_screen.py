@@ -440,6 +440,25 @@ class PaneModel:
                 built.clear()
             return self._publish(moved, old_rows, built)
 
+    def play(self, text: str, size: tuple[int, int] | None = None) -> set[int]:
+        """Feed terminal output straight into the screen (a recording played back, not a
+        capture), at ``size`` (columns, lines) when it changes first; the rows changed."""
+        with self.lock:
+            if size is not None and size != self.size:
+                self.screen.resize(lines=size[1], columns=size[0])
+                self.rows = [() for _ in range(size[1])]
+                self.content = [False] * size[1]
+                self.screen.dirty.update(range(size[1]))
+            self._captured = []  # a capture after this draws every row afresh
+            self.stream.feed(text)
+            buffer = self.screen.buffer
+            for y in self.screen.dirty:
+                if 0 <= y < len(self.content):
+                    self.content[y] = any(
+                        cell.data.strip() or cell.bg != "default" for cell in buffer[y].values()
+                    )
+            return self._publish({}, self.rows, {})
+
     def _draw_row(self, y: int, line: str) -> Row | None:
         """Draw one captured row into the screen's buffer, tokenised by a regex instead of
         pyte's per-character stream parser, and return its runs (from the tokens: no walk
