@@ -66,11 +66,20 @@ def _kinds() -> dict[str, Callable[[StepContext], StepResult]]:
 
 class Engine:
     def __init__(
-        self, run_id: str, *, socket: str | None, session: str, runs: RunStore | None = None
+        self,
+        run_id: str,
+        *,
+        socket: str | None,
+        session: str,
+        runs: RunStore | None = None,
+        before_finish: Callable[[], None] | None = None,
     ) -> None:
         self.runs = runs or RunStore()
         self.run_id = self.runs.get(run_id).id
         self.socket, self.session = socket, session
+        self.before_finish = before_finish
+        """Done before the run's final status is written (the runner closes its agents'
+        recordings): a person may resume or clean the run as soon as it reads final."""
 
     def run(self) -> str:
         """Drive the run to an end; returns its final status."""
@@ -83,14 +92,13 @@ class Engine:
             prepare_run(self.runs, run, workflow)
             self._loop(workflow)
         except Cancelled:
-            self.runs.finish(self.run_id, "cancelled")
+            self._finish("cancelled")
             return "cancelled"
         except AgentTuiError as error:
-            self.runs.finish(self.run_id, "failed", str(error))
+            self._finish("failed", str(error))
             return "failed"
         except KeyboardInterrupt:
-            self.runs.finish(
-                self.run_id,
+            self._finish(
                 "failed",
                 "interrupted (Ctrl-C in the runner window); "
                 f"`agenttui resume {self.run_id}` continues",
@@ -98,11 +106,18 @@ class Engine:
             return "failed"
         except Exception as error:  # a bug: still leave the run explained, with the trace
             self.runs.event(self.run_id, "crash", traceback.format_exc())
-            self.runs.finish(self.run_id, "failed", f"internal error: {error!r}")
+            self._finish("failed", f"internal error: {error!r}")
             return "failed"
         self.runs.update(self.run_id, current_step=None)
-        self.runs.finish(self.run_id, "succeeded")
+        self._finish("succeeded")
         return "succeeded"
+
+    def _finish(self, status: str, error: str | None = None) -> None:
+        try:
+            if self.before_finish is not None:
+                self.before_finish()
+        finally:
+            self.runs.finish(self.run_id, status, error)
 
     def _loop(self, workflow: Workflow) -> None:
         while True:

@@ -280,11 +280,14 @@ def run_worker(run_id: str, *, socket: str | None, session: str) -> int:
         skip=frozenset({runner_name(record.id)}),
         report=lambda _pane, text: runs.event(record.id, "recording", text),
     )
+    stop = recorder.stop if recorder is not None else None  # (before agents are closed)
     try:
-        status = Engine(record.id, socket=socket, session=session, runs=runs).run()
+        status = Engine(
+            record.id, socket=socket, session=session, runs=runs, before_finish=stop
+        ).run()
     finally:
-        if recorder is not None:
-            recorder.stop()  # before agents are closed: their last screens are kept
+        if stop is not None:
+            stop()  # (done already, unless the engine itself failed)
     if sessions is not None:
         sessions.finish()  # the final response, bounded: the run has already ended
     keep = table("workflows").get_bool("keep_agents", False)

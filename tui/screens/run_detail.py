@@ -71,7 +71,7 @@ class RunDetailScreen(TileScreen):
         Binding("R", "resume", "Resume", id="run.resume"),
         Binding("C", "cancel_run", "Cancel run", id="run.cancel"),
         Binding("X", "clean", "Clean", id="run.clean"),
-        Binding("P", "replay", "Play recordings", id="run.replay"),
+        Binding("P", "replay", "Replay", show=False, id="run.replay"),
         Binding("S", "tab('output')", "Output", show=False, id="run.tab_output"),
         Binding("T", "tab('agents')", "Agents", show=False, id="run.tab_agents"),
         Binding("D", "tab('diff')", "Diff", show=False, id="run.tab_diff"),

@@ -113,7 +113,10 @@ class RunRecorder:
 
     def stop(self) -> None:
         """Close every pipe, keep what is in flight, close the files. (The runner waits for
-        this before it exits, and a person may clean or resume the run right after: quick.)"""
+        this before it exits, and a person may clean or resume the run right after: quick.)
+        Once: a second call does nothing."""
+        if self._stop.is_set():
+            return
         self._stop.set()
         os.write(self._wake_write, b"x")
         if self._thread is not None:
