@@ -137,12 +137,13 @@ class AgentPane:
             screen = "\n".join(self.screen())
             raise AssertionError(f"{error}\nscreen:\n{screen}") from None
 
-    def wait_still(self, *, seconds: float, timeout: float = 30.0) -> list[str]:
-        """Wait until the screen has not changed for ``seconds`` (a person's reading time)."""
-        seen: list[Any] = [self.screen(), time.monotonic()]
+    def wait_still(self, *, seconds: float, bottom: int = 0, timeout: float = 30.0) -> list[str]:
+        """Wait until the screen (its ``bottom`` rows, where a dialog is, when given; a timer
+        may tick above) has not changed for ``seconds``: a person's reading time."""
+        seen: list[Any] = [self.screen()[-bottom:], time.monotonic()]
 
         def still() -> list[str] | None:
-            screen = self.screen()
+            screen = self.screen()[-bottom:]
             if screen != seen[0]:
                 seen[:] = [screen, time.monotonic()]
             return screen if time.monotonic() - seen[1] >= seconds else None

@@ -226,12 +226,14 @@ def record_claude(driver: TmuxDriver, root: Path) -> None:
         pane.send("run the command")
         on_screen(pane, "Do you want to proceed?")
         save("claude", "awaiting_approval-bash", pane, command="touch approved.txt", tool="Bash")
+        pane.wait_still(seconds=1.0, bottom=12)  # a dialog drops keys sent as it draws
         driver.send_keys(pane.pane.pane_id, "1")
         on_screen(pane, "All done.")
         on_screen(pane, "? for shortcuts")
         pane.send("ask me something")
         on_screen(pane, "Which colour should the button be?")
         save("claude", "asking-question", pane, question="Which colour should the button be?")
+        pane.wait_still(seconds=1.0, bottom=12)  # a dialog drops keys sent as it draws
         driver.send_keys(pane.pane.pane_id, "2")
         on_screen(pane, "Blue it is.", timeout=20)
         hold.clear()
@@ -297,6 +299,7 @@ def record_codex(driver: TmuxDriver, root: Path) -> None:
         pane.send("run the command")
         on_screen(pane, "Would you like to run the following command?")
         save("codex", "awaiting_approval-exec", pane, command="touch approved.txt")
+        pane.wait_still(seconds=1.0, bottom=12)  # a dialog drops keys sent as it draws
         driver.send_keys(pane.pane.pane_id, "y")
         on_screen(pane, "All done.")
         hold.clear()
@@ -402,6 +405,7 @@ def record_codex_asking(driver: TmuxDriver, root: Path) -> None:
         pane.send("ask me something")
         on_screen(pane, "enter to submit answer")
         save("codex", "asking-question", pane, question="Which colour should the button be?")
+        pane.wait_still(seconds=1.0, bottom=12)  # a dialog drops keys sent as it draws
         driver.send_keys(pane.pane.pane_id, "2")
         driver.send_keys(pane.pane.pane_id, "Enter")
         on_screen(pane, "Blue it is.")
@@ -435,6 +439,7 @@ def record_gemini(driver: TmuxDriver, root: Path) -> None:
         pane.send("run the command")
         on_screen(pane, "Allow execution of")
         save("gemini", "awaiting_approval-shell", pane, command="touch approved.txt", tool="Shell")
+        pane.wait_still(seconds=1.0, bottom=12)  # a dialog drops keys sent as it draws
         driver.send_keys(pane.pane.pane_id, "1")
         on_screen(pane, "All done.")
         quit_agent(driver, pane)
