@@ -58,7 +58,7 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 def bench_decide(rounds: int, worktree: Path) -> dict[str, float]:
     from workflows.approvals import decide
-    from workflows.store import Store
+    from workflows.base.store import Store
 
     store = Store()
     times = []
@@ -105,8 +105,8 @@ def bench_hook(rounds: int, worktree: Path) -> dict[str, float]:
 
 
 def bench_checkins(rounds: int) -> dict[str, float]:
-    from workflows.checkins import Timer, get, schedule
-    from workflows.store import Store
+    from workflows.autonomy.checkins import Timer, get, schedule
+    from workflows.base.store import Store
     from workflows.tmux.driver import TmuxDriver
 
     socket = f"agenttui-bench-{os.getpid()}"

@@ -2,7 +2,7 @@
 
     python bench/fuzz_hostile.py [--seeds 5] [--issues 60] [--huge 4000000] [--runs 2]
 
-Per seed: a folder of hostile local issue files (tests/hostile_issues.py: random bytes,
+Per seed: a folder of hostile local issue files (tests/support/hostile_issues.py: random bytes,
 terminal control sequences, surrogates, shell/tmux syntax aimed at a canary file, one huge
 body), then ``issues``/``issues --json``/``groups --all``/``issue ID`` (human and JSON) for
 every listed issue. ``--runs N``: N quick-fix runs with the demo agent on hostile issues, in
@@ -29,15 +29,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.git_repos import make_project  # noqa: E402
-from tests.hostile_issues import (  # noqa: E402
+from tests.support.git_repos import make_project  # noqa: E402
+from tests.support.hostile_issues import (  # noqa: E402
     check_terminal_text,
     hostile_issues,
     hostile_text,
     toml_string,
     write_issue_folder,
 )
-from workflows.forge import Forge  # noqa: E402
+from workflows.forge.offline import Forge  # noqa: E402
 
 
 def agenttui(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -4,7 +4,7 @@
 
 N synthetic agents (bench/agent_sim.py, ``busy`` = 30 KB/s each, as in bench/mirror.py) run
 in a private tmux server. The same S seconds are measured without recording, then with the
-runner's recorder (workflows.recording.recorder.RunRecorder: ``pipe-pane`` hands tmux's end
+runner's recorder (workflows.runs.recording.recorder.RunRecorder: ``pipe-pane`` hands tmux's end
 of each pane's pipe to the recorder, one reader thread writes the asciicast files),
 alternating ``--rounds`` times. The cost is the CPU time of everything recording adds, in %
 of one core: the recorder (this process) and the tmux server's time above the rounds
@@ -104,7 +104,7 @@ class ControlRecorder:
 def handoff_helper_ms(times: int = 10) -> float:
     """CPU ms of one handoff helper (what pipe-pane runs once per pane and size change):
     the same command line, given a pipe and handing it to a listening Handoff."""
-    from workflows.recording.handoff import Handoff
+    from workflows.runs.recording.handoff import Handoff
 
     handoff = Handoff()
     before = os.times()
@@ -138,8 +138,8 @@ def round_with_recorder(
 ) -> tuple[dict[str, float], float, float]:
     """One window while the runner's recorder records every pane: its CPU figures, the
     bytes written a second, and the seconds until every pane was being recorded."""
-    from workflows.recording.files import run_casts
-    from workflows.recording.recorder import RunRecorder
+    from workflows.runs.recording.files import run_casts
+    from workflows.runs.recording.recorder import RunRecorder
     from workflows.tmux.driver import TmuxDriver
 
     began = time.monotonic()

@@ -27,9 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.helpers import wait_until  # noqa: E402
-from tests.hostile import HOSTILE_PROMPTS  # noqa: E402
-from tests.tmux_helpers import (  # noqa: E402
+from tests.support.hostile import HOSTILE_PROMPTS  # noqa: E402
+from tests.support.tmux import (  # noqa: E402
     RAW_PROFILE,
     demo_prompts,
     raw_expected,
@@ -37,9 +36,10 @@ from tests.tmux_helpers import (  # noqa: E402
     spawn_raw,
     wait_ready,
 )
+from tests.support.waiting import wait_until  # noqa: E402
+from workflows.agents.delivery import send_text  # noqa: E402
 from workflows.agents.profiles import load_profile  # noqa: E402
 from workflows.tmux.driver import TmuxDriver  # noqa: E402
-from workflows.tmux.send import send_text  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -2,7 +2,7 @@
 
     python bench/send_agents.py --agent claude|codex|gemini [--panes 8] [--prompts 25]
 
-8 panes × 25 hostile prompts (tests/hostile.py) each, sent in parallel through
+8 panes × 25 hostile prompts (tests/support/hostile.py) each, sent in parallel through
 ``send_text``; every pane has its own scripted model server (tests/e2e/model_server.py), so
 the bench can say, per pane, whether each prompt reached the model exactly once and in order.
 The agents run offline inside ``unshare -n``. The last line is one JSON object.

@@ -29,7 +29,7 @@ from tests.e2e.record_screens import recording
 from workflows.agents.hooks import events_for_agent
 from workflows.agents.profiles import load_profile
 from workflows.agents.startup import start_agent, wait_until_ready
-from workflows.store import Store
+from workflows.base.store import Store
 from workflows.tmux.driver import TmuxDriver
 
 LAUNCH = {"claude": claude_launch, "codex": codex_launch, "gemini": gemini_launch}

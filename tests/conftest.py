@@ -19,8 +19,8 @@ import pytest
 from workflows.tmux.driver import TmuxDriver
 
 pytest_plugins = [
-    "tests.tmux_guard",  # every test's own TMUX_TMPDIR; no server outlives its test
-    "tests.linear_fixtures",  # linear_server, linear_source (issue 4)
+    "tests.support.tmux_guard",  # every test's own TMUX_TMPDIR; no server outlives its test
+    "tests.support.linear_fixtures",  # linear_server, linear_source (issue 4)
 ]
 
 
@@ -34,7 +34,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("AGENTTUI_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("AGENTTUI_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("AGENTTUI_CONFIG", str(tmp_path / "config" / "config.toml"))
-    # tmux's variables: tests/tmux_guard.py
+    # tmux's variables: tests/support/tmux_guard.py
     for var in ("LINEAR_API_KEY", "LINEAR_APP_TOKEN", "GITHUB_TOKEN"):
         monkeypatch.delenv(var, raising=False)
     # CI=true (set by the CI runner) makes agent CLIs such as Gemini's run headless; the
@@ -43,7 +43,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(var)
     for var in ("CI", "CONTINUOUS_INTEGRATION"):
         monkeypatch.delenv(var, raising=False)
-    from workflows.config import load_config
+    from workflows.base.config import load_config
 
     load_config.cache_clear()
     return home
@@ -73,7 +73,9 @@ def tmux_server(
     monkeypatch.setenv("AGENTTUI_TMUX_SOCKET", server.socket)
     monkeypatch.setenv("AGENTTUI_SESSION", server.session)
     yield server
-    from tests.tmux_guard import stop_server  # (imported here: pytest_plugins loads it first)
+    from tests.support.tmux_guard import (
+        stop_server,  # (imported here: pytest_plugins loads it first)
+    )
 
     stop_server(private_tmux_dir / f"tmux-{os.getuid()}" / server.socket)
 

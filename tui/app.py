@@ -44,7 +44,7 @@ from tui.screens.triage import TriageScreen
 from tui.services import Services
 from widgets.glance_bar import Glance
 from widgets.pane_tile import TileInfo
-from workflows.notify import Waiting
+from workflows.agents.notify import Waiting
 from workflows.tmux.mirror import Mirror
 
 TILE_POLL_S = 1.0

@@ -15,7 +15,7 @@ import subprocess
 from collections.abc import Sequence
 from typing import Any
 
-from workflows.errors import AgentTuiError
+from workflows.base.errors import AgentTuiError
 
 ATTACHED_STATUS = " prefix d (tmux detach): back to agenttui "
 

@@ -17,13 +17,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from tui.commands.human import plain
+from tui.human import plain
 from tui.output import say, say_json
-from workflows.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, AgentTuiError
+from workflows.base.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, AgentTuiError
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool whose reader left
 COMMAND_MODULES = (
-    "tmux", "agents", "profiles", "issues", "sessions", "runs", "recordings", "autonomy", "app",
+    "panes", "agents", "profiles", "issues", "sessions", "runs", "recordings", "approvals", "app",
     "demo", "serve",
 )  # fmt: skip
 
@@ -189,7 +189,7 @@ def _run(args: argparse.Namespace, handler: Any) -> int:
     except BrokenPipeError:
         raise  # the reader left: main() ends quietly
     except sqlite3.Error as error:  # a locked store, a full disk: never a traceback
-        from workflows.store import store_problem
+        from workflows.base.store import store_problem
 
         return _fail(args, store_problem(error), EXIT_ERROR)
     except OSError as error:  # a full disk, a state dir that cannot be written

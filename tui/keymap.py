@@ -3,7 +3,7 @@
 ```toml
 [tui]
 bell = false                 # ring the terminal bell when an agent starts waiting
-notify_command = ["notify-send", "agenttui", "{message}"]   # see workflows/notify.py
+notify_command = ["notify-send", "agenttui", "{message}"]   # see workflows/agents/notify.py
 
 [tui.keys]                   # binding id = keys (comma-separated); see the help screen (?)
 "tile.approve" = "y"
@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from workflows.config import section
-from workflows.errors import AgentTuiError
-from workflows.notify import parse_notify_command
-from workflows.paths import config_file
+from workflows.agents.notify import parse_notify_command
+from workflows.base.config import section
+from workflows.base.errors import AgentTuiError
+from workflows.base.paths import config_file
 
 
 @dataclass(frozen=True)

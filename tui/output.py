@@ -2,7 +2,7 @@
 
 Issue titles, descriptions, comments, run logs and agent screens hold text anyone who can
 edit an issue wrote; printed raw, an OSC 52 in it would set the clipboard, an OSC 2 retitle
-the pane (see ``workflows.untrusted`` for what is replaced with what).
+the pane (see ``workflows.base.untrusted`` for what is replaced with what).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
-from workflows.untrusted import inert, json_text
+from workflows.base.untrusted import inert, json_text
 
 
 def say(text: str, *, err: bool = False, end: str = "\n", flush: bool = False) -> None:

@@ -53,7 +53,7 @@ class Services:
     @property
     def driver(self) -> TmuxDriver:
         if self._closed:
-            from workflows.errors import AgentTuiError
+            from workflows.base.errors import AgentTuiError
 
             raise AgentTuiError("the app is closing")
         if self._driver is None:
@@ -112,7 +112,7 @@ class Services:
         """Run id → its issues ("ENG-1, ENG-2"), for the runs that have agent panes."""
         if not run_ids:
             return {}
-        from workflows.runs import RunStore
+        from workflows.runs.run_store import RunStore
 
         runs, issues = RunStore(), {}
         for run_id in run_ids:
@@ -149,11 +149,11 @@ class Services:
 
     def send_to_agent(self, pane_id: str, text: str) -> str:
         """Deliver ``text`` through the verified send (exactly once, or NotDelivered)."""
-        from workflows.tmux.send import send_text
+        from workflows.agents.delivery import send_text
 
         result = send_text(self.driver, pane_id, text)
         if not result.submitted:
-            from workflows.errors import NotDelivered
+            from workflows.base.errors import NotDelivered
 
             raise NotDelivered("pasted, but the agent did not take it (Enter not confirmed)")
         short = " ".join(text.split())
@@ -163,7 +163,7 @@ class Services:
         """What the start-agent form offers: profiles, the default folder, the repo."""
         from tui.screens.start_agent import StartChoices
         from workflows.agents.profiles import list_profiles, load_profile
-        from workflows.config import section
+        from workflows.base.config import section
 
         profiles = []
         for name in list_profiles():
@@ -183,10 +183,10 @@ class Services:
     def start_agent(self, request: Any) -> str:
         """Start an agent as ``agenttui spawn`` does: launched with its hooks, taken past
         start-up, then given the first prompt (on its command line when it takes one)."""
+        from workflows.agents.delivery import send_text
         from workflows.agents.profiles import load_profile
         from workflows.agents.startup import start_agent, wait_until_ready
-        from workflows.errors import AgentTuiError
-        from workflows.tmux.send import send_text
+        from workflows.base.errors import AgentTuiError
 
         profile = load_profile(request.profile)
         driver = self.driver
@@ -214,9 +214,9 @@ class Services:
         """A new worktree of the configured repository, on branch ``agenttui/NAME``."""
         from pathlib import Path
 
-        from workflows import git
-        from workflows.config import section
-        from workflows.errors import UsageError
+        from workflows.base.config import section
+        from workflows.base.errors import UsageError
+        from workflows.forge import git
 
         configured = section("workflows").get("repo")
         if not configured:
@@ -231,7 +231,7 @@ class Services:
         self.driver.kill(self.driver.resolve(pane_id).pane_id)
 
     def notify_waiting(self, command: list[str] | None, waiting: Any) -> str:
-        from workflows.notify import notify_waiting
+        from workflows.agents.notify import notify_waiting
 
         return notify_waiting(command, waiting, tmux=self._tmux())
 
@@ -312,7 +312,7 @@ class Services:
         most one request per issue per minute."""
         from widgets.issue_detail import IssueView
         from workflows.issues.cache import IssueCache, cache_key
-        from workflows.runs import list_runs
+        from workflows.runs.run_store import list_runs
 
         source = self._issue_source()
         issue, error = listed, ""
@@ -326,7 +326,7 @@ class Services:
                 IssueCache().store_detail(cache_key(source), issue)
             except Exception as failure:
                 error = f"showing the list's copy; the full issue could not be read: {failure}"
-        from workflows.run_sessions.stream import issue_stream
+        from workflows.runs.agent_sessions.stream import issue_stream
 
         runs = [record.summary() for record in list_runs() if listed.identifier in record.issues]
         return IssueView(issue, runs, error, session=issue_stream(listed.identifier))
@@ -368,7 +368,7 @@ class Services:
     # -- workflows and runs ----------------------------------------------------------
     def workflows(self) -> list[WorkflowChoice]:
         from workflows.definitions import loader
-        from workflows.runner import needs_request
+        from workflows.runs.runner import needs_request
 
         choices = []
         user_dir = loader.user_workflow_dir()
@@ -387,27 +387,27 @@ class Services:
         return choices
 
     def launch(self, workflow: str, issue_ids: list[str]) -> str:
-        from workflows import engine
+        from workflows.runs import engine
 
         return str(engine.launch_run(workflow, issue_ids, socket=self.socket, session=self.session))
 
     def runs(self) -> list[dict[str, Any]]:
-        from workflows import runs
+        from workflows.runs import run_store as runs
 
         return [record.summary() for record in runs.list_runs()]
 
     def resume_run(self, run_id: str) -> None:
-        from workflows import engine
+        from workflows.runs import engine
 
         engine.resume_run(run_id, socket=self.socket, session=self.session)
 
     def cancel_run(self, run_id: str) -> None:
-        from workflows import engine
+        from workflows.runs import engine
 
         engine.cancel_run(run_id)
 
     def run_detail(self, run_id: str) -> Any:
-        from workflows.run_detail import load_run_detail
+        from workflows.runs.detail import load_run_detail
 
         return load_run_detail(run_id)
 
@@ -415,7 +415,7 @@ class Services:
         """The run's worktree against its base (git runs here, in a worker thread)."""
         from pathlib import Path
 
-        from workflows.git import diff_from_base
+        from workflows.forge.git import diff_from_base
 
         if not worktree or not Path(worktree).is_dir():
             return ""
@@ -423,18 +423,18 @@ class Services:
 
     def clean_plans(self, run_ids: list[str]) -> list[Any]:
         """What cleaning each run would close and remove (nothing is touched)."""
-        from workflows.cleanup import clean_plan
+        from workflows.runs.cleanup import clean_plan
 
         panes = self.driver.panes()
         return [clean_plan(run_id, panes) for run_id in run_ids]
 
     def clean_run(self, run_id: str) -> dict[str, Any]:
-        from workflows.runner import clean_run
+        from workflows.runs.runner import clean_run
 
         return clean_run(run_id, socket=self.socket, session=self.session)
 
     def run_log(self, run_id: str) -> str:
-        from workflows.runs import run_log_path
+        from workflows.runs.run_store import run_log_path
 
         return str(run_log_path(run_id))
 

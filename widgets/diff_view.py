@@ -17,7 +17,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 from textual.widgets import RichLog
 
-from workflows.untrusted import inert
+from workflows.base.untrusted import inert
 
 MAX_LINES = 5000
 THEME = "ansi_dark"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from textual.widgets import Log
 
-from workflows.untrusted import inert
+from workflows.base.untrusted import inert
 
 FOLLOW_S = 1.0
 

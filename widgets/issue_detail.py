@@ -3,7 +3,7 @@
 Title, state, priority, assignee, labels, project; parent, children and relations; the
 description and the comments as Markdown; the runs already made for it with their pull
 requests. Issue text is untrusted: Textual reads no markup in it, and control characters
-are made visible (workflows/untrusted.py), so an issue cannot restyle the screen or send the
+are made visible (workflows/base/untrusted.py), so an issue cannot restyle the screen or send the
 terminal an escape sequence.
 """
 
@@ -17,8 +17,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 
+from workflows.base.untrusted import inert
 from workflows.issues.model import Issue
-from workflows.untrusted import inert
 
 PRIORITIES = {0: "no priority", 1: "urgent", 2: "high", 3: "medium", 4: "low"}
 RELATION_WORDS = {
@@ -42,7 +42,7 @@ class IssueView:
     runs: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""  # why the full detail could not be fetched (the listed fields show)
     session: list[dict[str, Any]] = field(default_factory=list)
-    """Its agent-session stream (workflows.run_sessions.stream.issue_stream)."""
+    """Its agent-session stream (workflows.runs.agent_sessions.stream.issue_stream)."""
 
 
 def header_text(issue: Issue) -> Text:

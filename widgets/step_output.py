@@ -2,7 +2,7 @@
 
 An agent's notes (refine, plan, review verdict) are Markdown; a command's output is shown
 as a code block. All of it is untrusted text: control characters are made visible and no
-markup is read (workflows/untrusted.py).
+markup is read (workflows/base/untrusted.py).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 
 from widgets.step_timeline import duration_text, status_mark
-from workflows.run_detail import AttemptView, StepView
-from workflows.untrusted import inert
+from workflows.base.untrusted import inert
+from workflows.runs.detail import AttemptView, StepView
 
 MARKDOWN_KINDS = ("agent", "workers", "")
 FENCE = "`" * 3

@@ -15,8 +15,8 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from workflows.run_detail import StepView
-from workflows.untrusted import inert
+from workflows.base.untrusted import inert
+from workflows.runs.detail import StepView
 
 STATUS_MARKS = {
     "done": ("✓", "green"),

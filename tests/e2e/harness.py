@@ -20,14 +20,14 @@ from typing import Any
 
 from tests.e2e.agents import claude_launch, codex_launch, gemini_launch
 from tests.e2e.model_server import AnthropicServer, GeminiServer, OpenAIServer
-from tests.helpers import wait_until
+from tests.support.waiting import wait_until
 from workflows.agents.actions import ActionResult, perform
+from workflows.agents.delivery import SendResult, send_text
 from workflows.agents.hooks import hook_launch_args
 from workflows.agents.observe import read_state
 from workflows.agents.profiles import Profile, load_profile
 from workflows.agents.state import StateReading
 from workflows.tmux.driver import PaneInfo, TmuxDriver
-from workflows.tmux.send import SendResult, send_text
 
 
 def git_project(path: Path) -> Path:

@@ -31,8 +31,8 @@ from pathlib import Path
 from tests.e2e.agents import npm_bin
 from tests.e2e.harness import AgentPane, git_project
 from tests.e2e.model_server import AnthropicServer, GeminiServer, OpenAIServer, Reply
-from tests.helpers import wait_until
-from workflows.paths import agenttui_argv
+from tests.support.waiting import wait_until
+from workflows.base.paths import agenttui_argv
 from workflows.tmux.driver import TmuxDriver
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "screens"

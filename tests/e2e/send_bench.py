@@ -20,7 +20,7 @@ from typing import Any
 
 from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import AnthropicServer, GeminiServer, ModelServer, OpenAIServer
-from tests.hostile import HOSTILE_PROMPTS
+from tests.support.hostile import HOSTILE_PROMPTS
 
 
 @dataclass
@@ -47,7 +47,7 @@ def compare(sent: list[str], received: list[str]) -> dict[str, int]:
 
 
 def _drive(pane: AgentPane, prompts: list[str], tally: PaneTally) -> None:
-    from workflows.errors import NotDelivered
+    from workflows.base.errors import NotDelivered
 
     for text in prompts:
         try:

@@ -16,12 +16,12 @@ import pytest
 
 from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import AnthropicServer, OpenAIServer, Reply
-from tests.helpers import wait_until
+from tests.support.waiting import wait_until
 from workflows.agents.hooks import events_for_agent
 from workflows.approvals.audit import entries
 from workflows.approvals.guard import Guard
-from workflows.paths import config_dir
-from workflows.store import Store
+from workflows.base.paths import config_dir
+from workflows.base.store import Store
 from workflows.tmux.driver import TmuxDriver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]

@@ -20,11 +20,11 @@ from tests.conftest import TmuxServer
 from tests.e2e.agents import npm_bin
 from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import AnthropicServer, Reply
-from tests.helpers import wait_until
+from tests.support.waiting import wait_until
 from workflows.agents.hooks import events_for_agent
 from workflows.agents.startup import wait_until_ready
-from workflows.errors import AgentTuiError
-from workflows.store import Store
+from workflows.base.errors import AgentTuiError
+from workflows.base.store import Store
 from workflows.tmux.driver import TmuxDriver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
@@ -188,7 +188,7 @@ def test_cli_verbs_drive_real_claude_end_to_end(
     from tests.e2e.agents import JAIL_PORT_CLAUDE, base_env, npm_bin, prepare_claude_home
     from tests.e2e.netjail import jail_argv
     from workflows.agents.profiles import BUILTIN_DIR
-    from workflows.paths import config_dir
+    from workflows.base.paths import config_dir
 
     home, project = tmp_path / "home", tmp_path / "proj"
     project.mkdir()

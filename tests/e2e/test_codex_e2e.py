@@ -17,11 +17,11 @@ import pytest
 from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import OpenAIServer, Reply
 from tests.e2e.record_screens import CODEX_ASK, CODEX_QUESTION_FEATURE
-from tests.helpers import wait_until
+from tests.support.waiting import wait_until
 from workflows.agents.hooks import events_for_agent
 from workflows.agents.startup import wait_until_ready
-from workflows.errors import AgentTuiError
-from workflows.store import Store
+from workflows.base.errors import AgentTuiError
+from workflows.base.store import Store
 from workflows.tmux.driver import TmuxDriver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]

@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 
-from tests import run_fixtures
 from tests.conftest import TmuxServer
 from tests.e2e.agents import (
     JAIL_PORT_CLAUDE,
@@ -33,15 +32,16 @@ from tests.e2e.model_server import AnthropicServer, OpenAIServer, Reply
 from tests.e2e.netjail import jail_argv
 from tests.e2e.test_new_user_e2e import claude_on_path
 from tests.e2e.test_run_claude_e2e import refine_and_plan, write
-from tests.git_repos import Project, run_git
-from tests.github_server import GitHubServer
-from tests.helpers import wait_until
-from tests.linear_server import LinearServer
-from tests.run_fixtures import agenttui, run_summary, start_run
+from tests.support import runs as run_fixtures
+from tests.support.git_repos import Project, run_git
+from tests.support.github_server import GitHubServer
+from tests.support.linear_server import LinearServer
+from tests.support.runs import agenttui, run_summary, start_run
+from tests.support.waiting import wait_until
 from tui.services import Services
 from workflows.agents.hooks import events_for_agent
-from workflows.runs import RunStore
-from workflows.store import Store
+from workflows.base.store import Store
+from workflows.runs.run_store import RunStore
 from workflows.tmux.driver import TmuxDriver
 
 github, project = run_fixtures.github, run_fixtures.project  # fixtures

@@ -14,9 +14,9 @@ import pytest
 
 from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import GeminiServer, Reply
-from tests.helpers import wait_until
+from tests.support.waiting import wait_until
 from workflows.agents.startup import wait_until_ready
-from workflows.errors import AgentTuiError
+from workflows.base.errors import AgentTuiError
 from workflows.tmux.driver import TmuxDriver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]

@@ -20,7 +20,7 @@ from tests.conftest import TmuxServer
 from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import AnthropicServer, Reply
 from workflows.agents.profiles import BUILTIN_DIR
-from workflows.paths import config_dir
+from workflows.base.paths import config_dir
 from workflows.tmux.driver import TmuxDriver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]

@@ -19,10 +19,10 @@ from tests.conftest import TmuxServer
 from tests.e2e.agents import JAIL_PORT_CLAUDE, npm_bin, prepare_claude_home
 from tests.e2e.model_server import AnthropicServer, Reply
 from tests.e2e.netjail import jail_argv
-from tests.helpers import wait_until
-from tests.run_fixtures import agenttui, wait_for_end
+from tests.support.runs import agenttui, wait_for_end
+from tests.support.waiting import wait_until
 from workflows.agents.hooks import events_for_agent
-from workflows.store import Store
+from workflows.base.store import Store
 
 pytestmark = pytest.mark.e2e
 

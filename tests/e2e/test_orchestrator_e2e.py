@@ -23,10 +23,10 @@ from tests.e2e.agents import JAIL_PORT_CLAUDE, prepare_claude_home
 from tests.e2e.model_server import AnthropicServer, Reply
 from tests.e2e.test_new_user_e2e import claude_on_path, git_repo
 from tests.e2e.test_policy_first_e2e import Watcher
-from tests.run_fixtures import agenttui
+from tests.support.runs import agenttui
 from workflows.agents.hooks import events_for_agent
-from workflows.paths import config_dir
-from workflows.store import Store
+from workflows.base.paths import config_dir
+from workflows.base.store import Store
 from workflows.tmux.driver import TmuxDriver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]

@@ -18,12 +18,12 @@ from tests.e2e.agents import npm_bin
 from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import AnthropicServer, Reply
 from tests.e2e.test_claude_e2e import cli
-from tests.helpers import wait_until
+from tests.support.waiting import wait_until
 from workflows.agents.hooks import events_for_agent
 from workflows.agents.observe import read_state
 from workflows.agents.state import StateReading
-from workflows.paths import config_dir
-from workflows.store import Store
+from workflows.base.paths import config_dir
+from workflows.base.store import Store
 from workflows.tmux.driver import TmuxDriver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]

@@ -18,10 +18,10 @@ from tests.conftest import TmuxServer
 from tests.e2e.model_server import AnthropicServer
 from tests.e2e.test_new_user_e2e import new_user, one_step_run
 from tests.integration.test_recordings import played
-from tests.run_fixtures import agenttui, wait_for_end
-from workflows.recording.asciicast import read_cast
-from workflows.recording.files import run_casts
-from workflows.recording.replay import RESTORE, final_screen
+from tests.support.runs import agenttui, wait_for_end
+from workflows.runs.recording.asciicast import read_cast
+from workflows.runs.recording.files import run_casts
+from workflows.runs.recording.replay import RESTORE, final_screen
 from workflows.tmux.driver import TmuxDriver
 
 pytestmark = pytest.mark.e2e

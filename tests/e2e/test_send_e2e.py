@@ -14,9 +14,9 @@ import pytest
 
 from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import AnthropicServer, GeminiServer, OpenAIServer, Reply
+from workflows.agents.delivery import SendFailed, send_text
 from workflows.agents.startup import wait_until_ready
 from workflows.tmux.driver import TmuxDriver
-from workflows.tmux.send import SendFailed, send_text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -27,7 +27,7 @@ FAILED_PROMPT = "".join(f"line {n} of a prompt that will be cleared f-7\n" for n
 def fail_then_send(agent: AgentPane, monkeypatch: pytest.MonkeyPatch) -> None:
     agent.wait_state("idle")
     blind = dataclasses.replace(agent.profile, paste_placeholder=None)
-    monkeypatch.setattr("workflows.tmux.send.VISIBLE_GRACE_S", 2.0)
+    monkeypatch.setattr("workflows.agents.delivery.VISIBLE_GRACE_S", 2.0)
     with pytest.raises(SendFailed, match="never became visible") as failure:
         send_text(agent.driver, agent.refresh(), FAILED_PROMPT, timeout=2.0, profile=blind)
     assert failure.value.cleared is True, failure.value.steps

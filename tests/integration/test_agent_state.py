@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import wait_until
+from tests.support.waiting import wait_until
 from workflows.agents.actions import perform
+from workflows.agents.delivery import send_text
 from workflows.agents.observe import read_state
 from workflows.agents.state import StateReading
 from workflows.agents.watch import StateWatcher
-from workflows.errors import AgentTuiError
-from workflows.paths import agenttui_argv
+from workflows.base.errors import AgentTuiError
+from workflows.base.paths import agenttui_argv
 from workflows.tmux.driver import PaneInfo, TmuxDriver
-from workflows.tmux.send import send_text
 
 
 def cli(*args: str) -> tuple[int, object]:

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import wait_until
 from tests.integration.test_checkins import demo_worker
+from tests.support.waiting import wait_until
+from workflows.agents.delivery import send_text
 from workflows.agents.observe import read_state
 from workflows.approvals.audit import entries
-from workflows.paths import agenttui_argv, config_dir
-from workflows.store import Store
+from workflows.base.paths import agenttui_argv, config_dir
+from workflows.base.store import Store
 from workflows.tmux.driver import TmuxDriver
-from workflows.tmux.send import send_text
 
 __all__ = ["demo_worker"]
 

@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from tests.linear_server import Injection, LinearServer
-from tests.run_fixtures import agenttui
-from workflows.config import load_config
-from workflows.errors import EXIT_USAGE
-from workflows.github import GitHubError, create_pull_request
-from workflows.paths import config_file, state_dir
+from tests.support.linear_server import Injection, LinearServer
+from tests.support.runs import agenttui
+from workflows.base.config import load_config
+from workflows.base.errors import EXIT_USAGE
+from workflows.base.paths import config_file, state_dir
+from workflows.forge.github import GitHubError, create_pull_request
 
 
 def write_config(text: str) -> Path:
@@ -84,7 +84,7 @@ def test_wrong_config_types_are_named_with_file_and_line(
 
 @pytest.mark.parametrize("value", ['"no"', '"false"', "0", '"yes"'])
 def test_keep_agents_is_true_or_false_only(value: str) -> None:
-    from workflows.config import table
+    from workflows.base.config import table
 
     path = write_config(f"[workflows]\nkeep_agents = {value}\n")
     with pytest.raises(Exception, match=f"{path}:2: \\[workflows\\] keep_agents must be true or"):

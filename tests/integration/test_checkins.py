@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TmuxServer
-from tests.helpers import wait_until
-from workflows.checkins import get, list_checkins, parse_duration, schedule
-from workflows.paths import agenttui_argv
-from workflows.store import Store
+from tests.support.waiting import wait_until
+from workflows.autonomy.checkins import get, list_checkins, parse_duration, schedule
+from workflows.base.paths import agenttui_argv
+from workflows.base.store import Store
 from workflows.tmux.driver import TmuxDriver
 
 

@@ -10,11 +10,11 @@ import pytest
 import tomli_w
 
 from tests.conftest import TmuxServer
-from tests.git_repos import make_project
-from tests.helpers import wait_until
-from tests.run_fixtures import agenttui, start_run, wait_for_end
-from workflows.paths import config_dir
-from workflows.runs import RunStore
+from tests.support.git_repos import make_project
+from tests.support.runs import agenttui, start_run, wait_for_end
+from tests.support.waiting import wait_until
+from workflows.base.paths import config_dir
+from workflows.runs.run_store import RunStore
 
 TOKEN = "ghp_never_in_an_agent_0123456789"
 LINEAR_KEY = "lin_api_never_in_an_agent_0123"

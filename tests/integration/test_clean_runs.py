@@ -14,14 +14,14 @@ import pytest
 from textual.widgets import Static
 
 from tests.conftest import TmuxServer
-from tests.helpers import wait_until
-from tests.run_fixtures import agenttui
-from tests.tui.pilot_helpers import enabled_keys, private_socket, project_with_workflows, until
+from tests.support.pilot import enabled_keys, private_socket, project_with_workflows, until
+from tests.support.runs import agenttui
+from tests.support.waiting import wait_until
 from tui.app import build_app
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.runs import RunsScreen
-from workflows.runner import launch_run
-from workflows.runs import RunStore
+from workflows.runs.run_store import RunStore
+from workflows.runs.runner import launch_run
 
 WORKFLOWS = {
     "clean-ok": """

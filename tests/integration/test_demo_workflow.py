@@ -15,12 +15,12 @@ import httpx
 import pytest
 
 from tests.conftest import TmuxServer
-from tests.helpers import wait_until
+from tests.support.waiting import wait_until
 from tests.tui.test_demo import demo
-from workflows.config import load_config
-from workflows.demo_project import DEMO_ISSUES, DEMO_TOKEN
+from workflows.base.config import load_config
+from workflows.demo.project import DEMO_ISSUES, DEMO_TOKEN
 from workflows.issues.local import LocalSource
-from workflows.runs import RunStore
+from workflows.runs.run_store import RunStore
 
 RUN_TIMEOUT_S = 240  # a loaded 2-core machine runs six engineers' tests at once
 
@@ -49,7 +49,7 @@ def log(run_id: str) -> str:
 def test_demo_run_and_a_triage_launch_reach_pull_requests_offline(
     tmux_server: TmuxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from workflows.paths import config_file
+    from workflows.base.paths import config_file
 
     assert "LINEAR_API_KEY" not in os.environ and "GITHUB_TOKEN" not in os.environ
     result = demo(tmux_server)

@@ -12,21 +12,21 @@ import json
 import random
 from pathlib import Path
 
-from tests import run_fixtures
 from tests.conftest import TmuxServer
-from tests.git_repos import Project
-from tests.github_server import GitHubServer
-from tests.hostile_issues import (
+from tests.integration.test_run_failures import quick_fix
+from tests.support import runs as run_fixtures
+from tests.support.git_repos import Project
+from tests.support.github_server import GitHubServer
+from tests.support.hostile_issues import (
     check_terminal_text,
     hostile_issues,
     hostile_text,
     write_issue_folder,
 )
-from tests.integration.test_run_failures import quick_fix
-from tests.linear_server import LinearServer
-from tests.run_fixtures import agenttui, prompts_received, wait_for_end
-from workflows.config import load_config
-from workflows.paths import config_file
+from tests.support.linear_server import LinearServer
+from tests.support.runs import agenttui, prompts_received, wait_for_end
+from workflows.base.config import load_config
+from workflows.base.paths import config_file
 
 github, project = run_fixtures.github, run_fixtures.project  # fixtures
 

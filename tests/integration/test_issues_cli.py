@@ -7,8 +7,8 @@ import os
 import subprocess
 import sys
 
-from tests.linear_server import LinearServer
-from workflows.paths import agenttui_argv
+from tests.support.linear_server import LinearServer
+from workflows.base.paths import agenttui_argv
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -16,17 +16,17 @@ from typing import Any
 
 import pytest
 
-from tests import run_fixtures
 from tests.conftest import TmuxServer
-from tests.git_repos import Project
-from tests.github_server import GitHubServer
-from tests.helpers import wait_until
 from tests.integration.test_run_resume import slow_demo_profile
-from tests.linear_server import LinearServer
-from tests.run_fixtures import agenttui, prompts_received, run_summary, wait_for_end
-from workflows.paths import config_file
-from workflows.runs import RunStore
-from workflows.scheduler import Watcher, WatchOptions
+from tests.support import runs as run_fixtures
+from tests.support.git_repos import Project
+from tests.support.github_server import GitHubServer
+from tests.support.linear_server import LinearServer
+from tests.support.runs import agenttui, prompts_received, run_summary, wait_for_end
+from tests.support.waiting import wait_until
+from workflows.autonomy.watcher import Watcher, WatchOptions
+from workflows.base.paths import config_file
+from workflows.runs.run_store import RunStore
 
 github, project = run_fixtures.github, run_fixtures.project  # fixtures
 POLL_S = 2.0
@@ -48,7 +48,7 @@ def app(
 
 
 def write_config(project: Project, *, agent: str) -> None:
-    from workflows.config import load_config
+    from workflows.base.config import load_config
 
     config_file().parent.mkdir(parents=True, exist_ok=True)
     config_file().write_text(
@@ -205,7 +205,7 @@ def test_an_answer_to_an_elicitation_approves_or_denies_the_waiting_agent(
 ) -> None:
     """approve/deny decide the dialog; anything else, written to an approval dialog, is never
     typed into it: it waits for the agent's turn's end (after the decision), then is sent."""
-    from workflows.paths import config_dir
+    from workflows.base.paths import config_dir
 
     (config_dir() / "workflows").mkdir(parents=True, exist_ok=True)
     (config_dir() / "workflows" / "ask.toml").write_text(ASK_WORKFLOW)

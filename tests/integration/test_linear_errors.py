@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.linear_server import LinearServer
+from tests.support.linear_server import LinearServer
 from workflows.issues.linear import LinearSource
 from workflows.issues.linear_http import (
     ApiKey,

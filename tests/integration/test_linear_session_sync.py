@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from tests.linear_server import LinearServer
+from tests.support.linear_server import LinearServer
 from workflows.issues.linear_agent.linear_backend import LinearSessions
 from workflows.issues.linear_agent.settings import AgentSettings
 from workflows.issues.linear_http import ApiKey
-from workflows.run_sessions.store import posts
-from workflows.run_sessions.sync import SessionSync
-from workflows.runs import RunStore
+from workflows.runs.agent_sessions.store import posts
+from workflows.runs.agent_sessions.sync import SessionSync
+from workflows.runs.run_store import RunStore
 
 WORKFLOW: dict[str, Any] = {
     "name": "quick-fix",
@@ -198,10 +198,10 @@ def test_the_ended_run_s_plan_is_complete_before_its_response_within_the_budget(
 def test_a_token_file_open_to_others_is_refused(
     tmp_path: Any, mode: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from workflows.config import load_config
-    from workflows.errors import UsageError
+    from workflows.base.config import load_config
+    from workflows.base.errors import UsageError
+    from workflows.base.paths import config_file
     from workflows.issues.linear_agent.settings import app_token
-    from workflows.paths import config_file
 
     token = tmp_path / "app-token"
     if mode != "missing":

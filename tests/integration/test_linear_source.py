@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.linear_server import LinearServer
-from tests.linear_workspace import bulk_workspace
+from tests.support.linear_server import LinearServer
+from tests.support.linear_workspace import bulk_workspace
 from workflows.issues import open_source
 from workflows.issues.linear import LinearSource
 from workflows.issues.linear_http import ApiKey

@@ -7,18 +7,18 @@ import json
 import time
 from pathlib import Path
 
-from tests import run_fixtures
 from tests.conftest import TmuxServer
-from tests.git_repos import Project
-from tests.github_server import GitHubServer
-from tests.helpers import wait_until
 from tests.integration.test_run_resume import slow_demo_profile
-from tests.run_fixtures import agenttui, start_run, wait_for_end
+from tests.support import runs as run_fixtures
+from tests.support.git_repos import Project
+from tests.support.github_server import GitHubServer
+from tests.support.runs import agenttui, start_run, wait_for_end
+from tests.support.waiting import wait_until
 from tui.services import Services
 from workflows.issues.linear_agent.local_backend import LocalSessions
 from workflows.issues.linear_agent.settings import AgentSettings
 from workflows.issues.local import LocalSource
-from workflows.runs import RunStore
+from workflows.runs.run_store import RunStore
 
 github, project = run_fixtures.github, run_fixtures.project  # fixtures
 ISSUE = "PCL-101"
@@ -92,8 +92,8 @@ def test_a_stop_written_in_a_local_session_cancels_the_run(
 def test_a_follow_up_after_the_run_starts_a_fix_round_on_its_branch(
     tmux_server: TmuxServer, github: GitHubServer, project: Project
 ) -> None:
-    from tests.run_fixtures import prompts_received
-    from workflows.run_sessions.finished import poll_finished
+    from tests.support.runs import prompts_received
+    from workflows.runs.agent_sessions.finished import poll_finished
 
     first = start_run(
         "quick-fix", "--issues", ISSUE, "--repo", str(project.repo), "--source", "local",

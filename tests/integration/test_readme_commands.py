@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TmuxServer
-from tests.helpers import wait_until
+from tests.support.waiting import wait_until
 from tui.cli import build_parser
 
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -16,16 +16,16 @@ import pyte
 import pytest
 
 from tests.conftest import TmuxServer
-from tests.helpers import wait_until
-from tests.run_fixtures import agenttui
-from tests.tui.pilot_helpers import project_with_workflows
+from tests.support.pilot import project_with_workflows
+from tests.support.runs import agenttui
+from tests.support.waiting import wait_until
 from tests.tui.test_agents_screen import spawn_demo
-from workflows.recording.asciicast import read_cast
-from workflows.recording.files import RecordingLimits, cast_path, run_casts, run_folder
-from workflows.recording.recorder import RunRecorder
-from workflows.recording.replay import RESTORE, final_screen
-from workflows.runner import launch_run
-from workflows.runs import RunStore
+from workflows.runs.recording.asciicast import read_cast
+from workflows.runs.recording.files import RecordingLimits, cast_path, run_casts, run_folder
+from workflows.runs.recording.recorder import RunRecorder
+from workflows.runs.recording.replay import RESTORE, final_screen
+from workflows.runs.run_store import RunStore
+from workflows.runs.runner import launch_run
 from workflows.tmux.driver import TmuxDriver
 
 WORKFLOWS = {

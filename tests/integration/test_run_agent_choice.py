@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TmuxServer
-from tests.git_repos import make_project
-from tests.run_fixtures import agenttui, start_run, wait_for_end
+from tests.support.git_repos import make_project
+from tests.support.runs import agenttui, start_run, wait_for_end
 from workflows.agents.profiles import BUILTIN_DIR
-from workflows.paths import config_dir
+from workflows.base.paths import config_dir
 
 WORKFLOW = """
 name = "two-agents"

@@ -9,18 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from tests import run_fixtures
 from tests.conftest import TmuxServer
-from tests.git_repos import Project
-from tests.helpers import wait_until
 from tests.integration import test_linear_agent_runs as linear_agent
 from tests.integration.test_linear_agent_runs import app_activities, watch_once, write_config
 from tests.integration.test_run_resume import slow_demo_profile
-from tests.linear_server import LinearServer
-from tests.run_fixtures import agenttui, prompts_received, run_summary, start_run, wait_for_end
-from workflows.crashpoints import ENV as STOP_AT
-from workflows.paths import state_dir
-from workflows.runs import RunStore
+from tests.support import runs as run_fixtures
+from tests.support.git_repos import Project
+from tests.support.linear_server import LinearServer
+from tests.support.runs import agenttui, prompts_received, run_summary, start_run, wait_for_end
+from tests.support.waiting import wait_until
+from workflows.base.crashpoints import ENV as STOP_AT
+from workflows.base.paths import state_dir
+from workflows.runs.run_store import RunStore
 
 github, project = run_fixtures.github, run_fixtures.project  # fixtures
 app = linear_agent.app  # fixture

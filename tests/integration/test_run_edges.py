@@ -6,16 +6,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests import run_fixtures
 from tests.conftest import TmuxServer
-from tests.git_repos import Project
-from tests.github_server import GitHubServer
-from tests.helpers import wait_until
 from tests.integration.test_run_failures import quick_fix
 from tests.integration.test_tmux_cli import cli
-from tests.linear_server import LinearServer
-from tests.run_fixtures import agenttui, prompts_received, wait_for_end
-from tests.tmux_helpers import demo_prompts
+from tests.support import runs as run_fixtures
+from tests.support.git_repos import Project
+from tests.support.github_server import GitHubServer
+from tests.support.linear_server import LinearServer
+from tests.support.runs import agenttui, prompts_received, wait_for_end
+from tests.support.tmux import demo_prompts
+from tests.support.waiting import wait_until
 
 github, project = run_fixtures.github, run_fixtures.project  # fixtures
 

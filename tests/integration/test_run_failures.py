@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from tests import run_fixtures
 from tests.conftest import TmuxServer
-from tests.git_repos import Project, run_git
-from tests.github_server import GitHubServer
-from tests.helpers import wait_until
 from tests.integration.test_run_resume import slow_demo_profile
-from tests.linear_server import LinearServer
-from tests.run_fixtures import agenttui, prompts_received, run_summary, start_run, wait_for_end
-from workflows.runs import RunStore
+from tests.support import runs as run_fixtures
+from tests.support.git_repos import Project, run_git
+from tests.support.github_server import GitHubServer
+from tests.support.linear_server import LinearServer
+from tests.support.runs import agenttui, prompts_received, run_summary, start_run, wait_for_end
+from tests.support.waiting import wait_until
+from workflows.runs.run_store import RunStore
 
 github, project = run_fixtures.github, run_fixtures.project  # fixtures
 
@@ -445,7 +445,7 @@ run = "{test_command}"
 def test_a_failed_command_says_how_it_ended_never_a_dangling_heading(
     tmux_server: TmuxServer, project: Project, command: str, reason: str
 ) -> None:
-    from workflows.paths import config_dir
+    from workflows.base.paths import config_dir
 
     (config_dir() / "workflows").mkdir(parents=True)
     (config_dir() / "workflows" / "gate.toml").write_text(SILENT_FAILURES)

@@ -6,15 +6,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests import run_fixtures
 from tests.conftest import TmuxServer
-from tests.git_repos import Project, run_git
-from tests.github_server import GitHubServer
-from tests.helpers import wait_until
-from tests.linear_server import LinearServer
-from tests.run_fixtures import agenttui, prompts_received, start_run, wait_for_end
-from workflows.recording.files import cast_path, run_folder
-from workflows.runs import RunStore
+from tests.support import runs as run_fixtures
+from tests.support.git_repos import Project, run_git
+from tests.support.github_server import GitHubServer
+from tests.support.linear_server import LinearServer
+from tests.support.runs import agenttui, prompts_received, start_run, wait_for_end
+from tests.support.waiting import wait_until
+from workflows.runs.recording.files import cast_path, run_folder
+from workflows.runs.run_store import RunStore
 
 github, project = run_fixtures.github, run_fixtures.project  # fixtures
 
@@ -102,7 +102,7 @@ def test_feedback_workflow_opens_pr_and_reports_on_every_issue(
 def test_config_supplies_repo_agent_worktree_root_and_test_command(
     tmux_server: TmuxServer, linear_server: LinearServer, github: GitHubServer, project: Project
 ) -> None:
-    from workflows.paths import config_file
+    from workflows.base.paths import config_file
 
     root = project.repo.parent / "trees"
     config_file().parent.mkdir(parents=True, exist_ok=True)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.git_repos import make_project, run_git
-from tests.github_server import GitHubServer
-from workflows import git
-from workflows.github import GitHubError, create_pull_request
+from tests.support.git_repos import make_project, run_git
+from tests.support.github_server import GitHubServer
+from workflows.forge import git
+from workflows.forge.github import GitHubError, create_pull_request
 
 
 @pytest.fixture

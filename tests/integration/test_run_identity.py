@@ -18,20 +18,20 @@ from pathlib import Path
 
 import pytest
 
-from tests import run_fixtures
 from tests.conftest import TmuxServer
-from tests.git_repos import Project
-from tests.helpers import wait_until
 from tests.integration.test_linear_agent_runs import ASK_WORKFLOW
 from tests.integration.test_run_resume import slow_demo_profile
-from tests.linear_server import LinearServer
-from tests.run_fixtures import agenttui, prompts_received, run_summary, start_run, wait_for_end
-from workflows.git import worktree_root
+from tests.support import runs as run_fixtures
+from tests.support.git_repos import Project
+from tests.support.linear_server import LinearServer
+from tests.support.runs import agenttui, prompts_received, run_summary, start_run, wait_for_end
+from tests.support.waiting import wait_until
+from workflows.base.paths import config_dir
+from workflows.forge.git import worktree_root
 from workflows.issues.linear_agent.local_backend import LocalSessions
-from workflows.paths import config_dir
-from workflows.run_agents import records
-from workflows.run_sessions.inbox import Inbox
-from workflows.runs import RunStore
+from workflows.runs.agent_sessions.inbox import Inbox
+from workflows.runs.run_agents import records
+from workflows.runs.run_store import RunStore
 
 github, project = run_fixtures.github, run_fixtures.project  # fixtures
 

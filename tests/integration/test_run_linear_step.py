@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.linear_server import LinearServer
+from tests.support.linear_server import LinearServer
 from workflows.definitions.model import Step, Workflow
-from workflows.runs import RunStore
-from workflows.steps.base import StepContext
-from workflows.steps.linear import post_to_issues, run_linear
+from workflows.runs.run_store import RunStore
+from workflows.runs.steps.base import StepContext
+from workflows.runs.steps.linear import post_to_issues, run_linear
 
 
 def context(tmp_path: Path, step: Step, issues: list[str]) -> StepContext:

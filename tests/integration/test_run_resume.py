@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from tests import run_fixtures
 from tests.conftest import TmuxServer
-from tests.git_repos import Project
-from tests.github_server import GitHubServer
-from tests.helpers import wait_until
-from tests.linear_server import LinearServer
-from tests.run_fixtures import agenttui, prompts_received, run_summary, start_run, wait_for_end
+from tests.support import runs as run_fixtures
+from tests.support.git_repos import Project
+from tests.support.github_server import GitHubServer
+from tests.support.linear_server import LinearServer
+from tests.support.runs import agenttui, prompts_received, run_summary, start_run, wait_for_end
+from tests.support.waiting import wait_until
 from workflows.agents.profiles import BUILTIN_DIR
-from workflows.paths import config_dir
-from workflows.runs import RunStore
+from workflows.base.paths import config_dir
+from workflows.runs.run_store import RunStore
 
 github, project = run_fixtures.github, run_fixtures.project  # fixtures
 

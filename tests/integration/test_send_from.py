@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import wait_until
 from tests.integration.test_checkins import cli, demo_worker, prompts
-from workflows.errors import UsageError
-from workflows.orchestration import sender_of, tag_checkin, tag_message
+from tests.support.waiting import wait_until
+from workflows.agents.messaging import sender_of, tag_checkin, tag_message
+from workflows.base.errors import UsageError
 from workflows.tmux.driver import TmuxDriver
 
 __all__ = ["demo_worker"]  # the fixture, shared with the check-in tests

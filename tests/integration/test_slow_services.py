@@ -1,5 +1,5 @@
 """Hangs and duplicates on slow services (issue 18 item 7), against the local GraphQL server
-(tests/linear_server.py: trickled answers, answers lost after the mutation took effect)."""
+(tests/support/linear_server.py: trickled answers, answers lost after the mutation took effect)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from tests.linear_server import LinearServer
-from tests.run_fixtures import agenttui
-from workflows import github
-from workflows.config import load_config
-from workflows.github import GitHubError, create_pull_request
+from tests.support.linear_server import LinearServer
+from tests.support.runs import agenttui
+from workflows.base.config import load_config
+from workflows.base.paths import config_file
+from workflows.forge import github
+from workflows.forge.github import GitHubError, create_pull_request
 from workflows.issues.linear import LinearSource
 from workflows.issues.linear_http import ApiKey, LinearUnavailable
-from workflows.paths import config_file
 
 
 def source_for(server: LinearServer, **options: Any) -> LinearSource:

@@ -1,5 +1,5 @@
 """The one start-up against a trust dialog recorded from Claude Code 2.1.332, where the cursor
-starts on "No, exit" (tests/trust_dialog.py replays it and, like Claude, drops keys sent in
+starts on "No, exit" (tests/support/trust_dialog.py replays it and, like Claude, drops keys sent in
 the first 0.4 s and quits on Enter there): the start-up picks "Yes" and the agent lives; a
 dialog it cannot read is reported as waiting for a person, with the reason, everywhere."""
 
@@ -19,9 +19,9 @@ import pytest
 import tomli_w
 
 from tests.conftest import TmuxServer
-from tests.git_repos import make_project
-from tests.helpers import wait_until
-from tests.run_fixtures import agenttui, run_summary, start_run, wait_for_end
+from tests.support.git_repos import make_project
+from tests.support.runs import agenttui, run_summary, start_run, wait_for_end
+from tests.support.waiting import wait_until
 from workflows.agents.hooks import events_for_agent
 from workflows.agents.observe import read_state
 from workflows.agents.profiles import BUILTIN_DIR, Profile, load_profile
@@ -32,12 +32,12 @@ from workflows.agents.startup import (
     wait_until_ready,
 )
 from workflows.agents.state import AgentState
-from workflows.paths import config_dir
-from workflows.store import Store
+from workflows.base.paths import config_dir
+from workflows.base.store import Store
 from workflows.tmux.driver import TmuxDriver
 
 TESTS = Path(__file__).resolve().parent.parent
-DIALOG = TESTS / "trust_dialog.py"
+DIALOG = TESTS / "support" / "trust_dialog.py"
 RECORDED = TESTS / "fixtures" / "trust" / "claude-2.1.332.txt"
 
 

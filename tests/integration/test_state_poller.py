@@ -5,7 +5,7 @@ died (tmux alone tells that), and in the safety sweep (a lost ``%output``)."""
 
 from __future__ import annotations
 
-from tests.helpers import wait_until
+from tests.support.waiting import wait_until
 from workflows.agents.hooks import record_event
 from workflows.agents.observe import default_store, read_state, server_for
 from workflows.agents.state_poller import StatePoller

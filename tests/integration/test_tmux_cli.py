@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import TmuxServer
-from tests.helpers import wait_until
-from tests.tmux_helpers import demo_prompts
+from tests.support.tmux import demo_prompts
+from tests.support.waiting import wait_until
 
 
 def cli(*args: str, stdin: str | None = None, cwd: Path | None = None) -> tuple[int, Any]:
@@ -153,7 +153,7 @@ def test_attach_outside_and_inside_tmux(demo: Path, tmux_server: TmuxServer) -> 
 
 
 def test_hostile_prompts_through_the_cli_argv(demo: Path) -> None:
-    from tests.hostile import HOSTILE_PROMPTS
+    from tests.support.hostile import HOSTILE_PROMPTS
 
     for prompt in [*HOSTILE_PROMPTS, "-x", "--json"]:
         code, sent = cli("send", "--json", "--timeout", "60", "d1", "--", prompt)
@@ -190,7 +190,7 @@ def test_unknown_key_names_are_refused_and_type_nothing(demo: Path) -> None:
 
 
 def test_reading_creates_nothing_and_says_where_it_looked(tmux_server: TmuxServer) -> None:
-    from tests.tmux_guard import server_alive
+    from tests.support.tmux_guard import server_alive
 
     socket = Path(os.environ["TMUX_TMPDIR"]) / f"tmux-{os.getuid()}" / tmux_server.socket
     code, text = cli("ls")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TmuxServer
-from tests.helpers import wait_until
-from workflows.errors import AgentTuiError
+from tests.support.waiting import wait_until
+from workflows.base.errors import AgentTuiError
 from workflows.tmux.control import ControlConnection
 
 ROUND_TRIP = [

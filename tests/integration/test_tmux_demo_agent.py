@@ -5,12 +5,12 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.helpers import wait_until
-from tests.tmux_helpers import demo_prompts, spawn_demo
+from tests.support.tmux import demo_prompts, spawn_demo
+from tests.support.waiting import wait_until
+from workflows.agents.delivery import send_text
 from workflows.agents.observe import read_state
 from workflows.agents.state import AgentState
 from workflows.tmux.driver import TmuxDriver
-from workflows.tmux.send import send_text
 
 
 def state(driver: TmuxDriver, pane_id: str) -> AgentState:

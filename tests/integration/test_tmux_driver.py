@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TmuxServer
-from tests.helpers import wait_until
-from workflows.errors import UsageError
+from tests.support.waiting import wait_until
+from workflows.base.errors import UsageError
 from workflows.tmux.driver import TmuxDriver
 
 ARGV_PRINTER = "import json, os, sys; open(sys.argv[1], 'w').write(json.dumps([sys.argv[2:], os.getcwd(), os.environ.get('AGENT_VAR')]))"  # noqa: E501
@@ -113,7 +113,7 @@ def test_capture_history_keys_and_kill(driver: TmuxDriver, tmp_path: Path) -> No
 
 def test_escape_is_sent_alone(driver: TmuxDriver, tmp_path: Path) -> None:
     log = tmp_path / "keys.log"
-    reader = Path(__file__).parents[1] / "raw_reader.py"
+    reader = Path(__file__).parents[1] / "support" / "raw_reader.py"
     pane = driver.spawn([sys.executable, str(reader), str(log), "--no-echo"], name="keys",
                         cwd=str(tmp_path))  # fmt: skip
     wait_until(lambda: any(">" in line for line in driver.capture(pane.pane_id)))

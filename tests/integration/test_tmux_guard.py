@@ -1,4 +1,4 @@
-"""The suite's tmux guard (tests/tmux_guard.py), checked by running a small suite under it.
+"""The suite's tmux guard (tests/support/tmux_guard.py), checked by running a small suite under it.
 
 The inner suite's "person's default server" is a server of this test's own: the guard takes
 the socket folder it finds at start-up as the person's, and this test gives it a private one.
@@ -12,7 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from tests.tmux_guard import server_alive, stop_server, windows
+from tests.support.tmux_guard import server_alive, stop_server, windows
 
 INNER_TESTS = """
 import os
@@ -61,7 +61,8 @@ def test_the_guard_confines_tmux_and_fails_the_suite_on_leaks(
             "PYTHONPATH": str(repo),
         }
         inner = subprocess.run(
-            [sys.executable, "-m", "pytest", "-p", "tests.tmux_guard", "-p", "no:cacheprovider",
+            [sys.executable, "-m", "pytest", "-p", "tests.support.tmux_guard",
+             "-p", "no:cacheprovider",
              "-c", str(tmp_path / "pytest.ini"), "-q", str(tmp_path / "test_inner.py")],
             capture_output=True, text=True, cwd=repo, env=env, timeout=240, check=False,
         )  # fmt: skip

@@ -10,8 +10,8 @@ import threading
 from pathlib import Path
 
 from tests.conftest import TmuxServer
-from tests.helpers import wait_until
-from workflows.paths import state_dir
+from tests.support.waiting import wait_until
+from workflows.base.paths import state_dir
 from workflows.tmux.driver import TmuxDriver
 
 SECRET = "sk-test-" + "7f3a9c1e5b" * 3  # long and unique: any leak is unmistakable

@@ -11,12 +11,12 @@ import sys
 import time
 from pathlib import Path
 
-from tests import run_fixtures
 from tests.conftest import TmuxServer
-from tests.git_repos import Project
-from tests.helpers import wait_until
-from tests.linear_server import LinearServer
-from tests.run_fixtures import agenttui, wait_for_end
+from tests.support import runs as run_fixtures
+from tests.support.git_repos import Project
+from tests.support.linear_server import LinearServer
+from tests.support.runs import agenttui, wait_for_end
+from tests.support.waiting import wait_until
 from workflows.tmux.driver import TmuxDriver
 from workflows.tmux.server import layout_lock
 

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import wait_until
-from tests.hostile import HOSTILE_PROMPTS
-from tests.tmux_helpers import (
+from tests.support.hostile import HOSTILE_PROMPTS
+from tests.support.tmux import (
     RAW_PROFILE,
     demo_prompts,
     raw_expected,
@@ -19,10 +18,11 @@ from tests.tmux_helpers import (
     spawn_raw,
     wait_ready,
 )
+from tests.support.waiting import wait_until
+from workflows.agents.delivery import SendFailed, input_rows, send_text
 from workflows.agents.profiles import StateRule, load_profile
-from workflows.errors import NotDelivered, UsageError
+from workflows.base.errors import NotDelivered, UsageError
 from workflows.tmux.driver import TmuxDriver
-from workflows.tmux.send import SendFailed, input_rows, send_text
 
 
 def test_hostile_prompts_reach_the_demo_agent_exactly_once(
@@ -68,7 +68,7 @@ def test_text_that_never_shows_is_not_submitted(
     log = tmp_path / "raw.log"
     pane = spawn_raw(driver, log, name="silent", echo=False)
     wait_until(lambda: wait_ready(driver, pane, RAW_PROFILE), message="raw reader prompt")
-    monkeypatch.setattr("workflows.tmux.send.VISIBLE_GRACE_S", 1.0)
+    monkeypatch.setattr("workflows.agents.delivery.VISIBLE_GRACE_S", 1.0)
     with pytest.raises(SendFailed) as failure:
         send_text(driver, pane, "invisible text", timeout=1.5, profile=RAW_PROFILE)
     assert [step["step"] for step in failure.value.steps[-2:]] == ["visible", "clear"]
@@ -112,7 +112,7 @@ def test_text_that_never_shows_is_cleared(
     profile = dataclasses.replace(load_profile("demo"), paste_placeholder=None)
     pane = spawn_demo(driver, tmp_path, name="demo")
     wait_until(lambda: wait_ready(driver, pane, profile), message="demo agent ready")
-    monkeypatch.setattr("workflows.tmux.send.VISIBLE_GRACE_S", 1.0)
+    monkeypatch.setattr("workflows.agents.delivery.VISIBLE_GRACE_S", 1.0)
     with pytest.raises(SendFailed, match=r"never became visible.*input box cleared") as failure:
         send_text(driver, pane, "first line\nsecond line", timeout=1.5, profile=profile)
     assert failure.value.cleared is True

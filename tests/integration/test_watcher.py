@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TmuxServer
-from tests.git_repos import make_project
-from tests.linear_server import LinearServer
-from tests.run_fixtures import agenttui, wait_for_end
-from workflows.paths import config_dir, config_file
-from workflows.runs import list_runs
-from workflows.scheduler import RoundResult, Watcher, WatchOptions, round_lock
+from tests.support.git_repos import make_project
+from tests.support.linear_server import LinearServer
+from tests.support.runs import agenttui, wait_for_end
+from workflows.autonomy.watcher import RoundResult, Watcher, WatchOptions, round_lock
+from workflows.base.paths import config_dir, config_file
+from workflows.runs.run_store import list_runs
 
 NOOP_WORKFLOW = """
 name = "noop"
@@ -50,7 +50,7 @@ retrigger = ["labels_added"]
 labels = ["robot"]
 """
     )
-    from workflows.config import load_config
+    from workflows.base.config import load_config
 
     load_config.cache_clear()
     workspace = linear_server.workspace
@@ -190,7 +190,7 @@ def test_bad_filter_and_retrigger_are_named(watch_setup: tuple[LinearServer, Wat
     result = agenttui("poll", "--filter", "nope", check=False)
     assert result.returncode == 2 and "[watch.filters.nope]" in result.stderr
     config_file().write_text('[watch]\nretrigger = ["sometimes"]\n')
-    from workflows.config import load_config
+    from workflows.base.config import load_config
 
     load_config.cache_clear()
     result = agenttui("poll", check=False)
@@ -223,8 +223,8 @@ def test_watch_loop_runs_rounds_at_its_interval(
 def test_watch_starts_in_its_own_window_once(
     watch_setup: tuple[LinearServer, Watcher], tmux_server: TmuxServer
 ) -> None:
-    from tests.helpers import wait_until
-    from workflows.paths import state_dir
+    from tests.support.waiting import wait_until
+    from workflows.base.paths import state_dir
 
     server, _watcher = watch_setup
     started = json.loads(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.git_repos import make_project, run_git
-from workflows.wip import snapshot, wip_ref
+from tests.support.git_repos import make_project, run_git
+from workflows.autonomy.wip import snapshot, wip_ref
 
 
 def test_snapshot_commits_files_without_touching_index_or_branch(tmp_path: Path) -> None:
@@ -41,8 +41,8 @@ def test_wip_verb_snapshots_running_runs(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from workflows.paths import state_dir
-    from workflows.runs import RunStore
+    from workflows.base.paths import state_dir
+    from workflows.runs.run_store import RunStore
 
     repo = make_project(tmp_path).repo
     runs = RunStore()

@@ -12,13 +12,13 @@ import signal
 from pathlib import Path
 
 from tests.conftest import TmuxServer
-from tests.git_repos import make_project
-from tests.helpers import wait_until
 from tests.integration.test_run_resume import slow_demo_profile
-from tests.linear_server import LinearServer
-from tests.run_fixtures import agenttui, prompts_received, start_run, wait_for_end
-from workflows.paths import config_dir
-from workflows.runs import RunStore
+from tests.support.git_repos import make_project
+from tests.support.linear_server import LinearServer
+from tests.support.runs import agenttui, prompts_received, start_run, wait_for_end
+from tests.support.waiting import wait_until
+from workflows.base.paths import config_dir
+from workflows.runs.run_store import RunStore
 
 FANOUT = """
 name = "fanout"

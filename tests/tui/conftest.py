@@ -1,5 +1,5 @@
 """Fixtures of the app's tests: ``terminals`` (a person's terminal, for a real tmux client)."""
 
-from tests.tui.terminals import terminals
+from tests.support.terminals import terminals
 
 __all__ = ["terminals"]

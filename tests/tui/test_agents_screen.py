@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.tui.pilot_helpers import enabled_keys, until
+from tests.support.pilot import enabled_keys, until
 from tui.app import AgentTuiApp, build_app
 from tui.screens.agents import AgentsScreen
 from widgets.pane_tile import PaneTile
@@ -149,7 +149,7 @@ async def test_interrupt_and_attach(driver: TmuxDriver, tmp_path: Path) -> None:
 
 async def test_tile_of_a_run_shows_it_and_opens_its_log(driver: TmuxDriver, tmp_path: Path) -> None:
     from tui.screens.run_log import RunLogScreen
-    from workflows.runs import RunStore, run_log_path
+    from workflows.runs.run_store import RunStore, run_log_path
 
     run = RunStore().create("feedback", {}, ["PCL-120", "PCL-121"], {})
     log = run_log_path(run.id)

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import TmuxServer
-from tests.helpers import wait_until
-from tests.tui.pilot_helpers import until
-from tests.tui.terminals import Terminals, person_clients, press
+from tests.support.pilot import until
+from tests.support.terminals import Terminals, person_clients, press
+from tests.support.waiting import wait_until
 from tests.tui.test_agents_screen import open_agents
 from tui.app import build_app
 from tui.services import Services

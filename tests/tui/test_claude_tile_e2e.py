@@ -11,7 +11,7 @@ import pytest
 from tests.e2e.conftest import anthropic  # noqa: F401 (fixture)
 from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import AnthropicServer, Reply
-from tests.tui.pilot_helpers import enabled_keys, until
+from tests.support.pilot import enabled_keys, until
 from tui.app import build_app
 from tui.screens.agents import AgentsScreen
 from widgets.pane_tile import PaneTile

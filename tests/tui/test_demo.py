@@ -10,7 +10,7 @@ import subprocess
 import sys
 from typing import Any
 
-from tests.helpers import wait_until
+from tests.support.waiting import wait_until
 
 
 def demo(tmux_server: Any) -> dict[str, Any]:

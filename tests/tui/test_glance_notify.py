@@ -13,13 +13,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.helpers import wait_until
-from tests.tui.pilot_helpers import until
+from tests.support.pilot import until
+from tests.support.waiting import wait_until
 from tests.tui.test_agents_screen import spawn_demo, state_of
 from tui.app import build_app
 from widgets.glance_bar import GlanceBar
-from workflows.notify import Waiting, notify_waiting
-from workflows.runs import RunStore
+from workflows.agents.notify import Waiting, notify_waiting
+from workflows.runs.run_store import RunStore
 from workflows.tmux.driver import TmuxDriver
 
 RECORDER = """

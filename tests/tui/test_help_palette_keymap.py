@@ -9,13 +9,13 @@ from typing import Any
 from textual.command import CommandPalette
 from textual.widgets import DataTable
 
-from tests.tui.pilot_helpers import until
+from tests.support.pilot import until
 from tests.tui.test_agents_screen import spawn_demo
 from tui.app import build_app
 from tui.screens.help import HelpScreen
 from tui.screens.runs import RunsScreen
 from tui.screens.triage import TriageScreen
-from workflows.config import load_config
+from workflows.base.config import load_config
 from workflows.tmux.driver import TmuxDriver
 
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 from textual.widgets import Markdown, Static
 
-from tests.linear_server import LinearServer
-from tests.tui.pilot_helpers import until
+from tests.support.linear_server import LinearServer
+from tests.support.pilot import until
 from tui.app import build_app
 from tui.screens.triage import TriageScreen
 from tui.services import Services
 from widgets.issue_detail import IssueDetail
 from workflows.issues.local import LocalSource
-from workflows.runs import RunStore
+from workflows.runs.run_store import RunStore
 
 HOSTILE_ISSUE = """+++
 id = "ZZ-1"
@@ -123,7 +123,7 @@ async def test_detail_shows_the_issue_agent_session_stream(tmp_path: Path) -> No
     from workflows.definitions.loader import load_workflow
     from workflows.issues.linear_agent.local_backend import LocalSessions
     from workflows.issues.linear_agent.settings import AgentSettings
-    from workflows.run_sessions.sync import SessionSync
+    from workflows.runs.agent_sessions.sync import SessionSync
 
     write_issues(tmp_path)
     runs = RunStore()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from tests.tui.pilot_helpers import until
+from tests.support.pilot import until
 from tests.tui.test_agents_screen import open_agents, spawn_demo, state_of
 from tui.app import build_app
 from tui.screens.learn_rule import LearnRuleScreen

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tests.helpers import wait_until
+from tests.support.waiting import wait_until
 from workflows.tmux.mirror import Mirror
 
 TICKER = "i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.01; done"

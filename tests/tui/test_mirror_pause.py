@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from tests.helpers import wait_until
+from tests.support.waiting import wait_until
 from workflows.tmux.mirror import Mirror
 
 # Prints a numbered line every 20 ms, then stops: the last line must reach the model.

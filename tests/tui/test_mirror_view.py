@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.helpers import wait_until
+from tests.support.waiting import wait_until
 from workflows.tmux.mirror import Mirror
 from workflows.tmux.mirror_screen import PaneModel, Row
 

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from tests.conftest import TmuxServer
-from tests.helpers import wait_until
-from tests.tui.terminals import Terminals, person_clients
+from tests.support.terminals import Terminals, person_clients
+from tests.support.waiting import wait_until
 
 DEMO = f"{sys.executable} -m tui --socket {{socket}} demo --agents 1"
 

@@ -11,17 +11,17 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import wait_until
 from tests.integration.test_recordings import WORKFLOWS  # "recorded": two demo agents
-from tests.tui.pilot_helpers import private_socket, project_with_workflows, until
+from tests.support.pilot import private_socket, project_with_workflows, until
+from tests.support.waiting import wait_until
 from tests.tui.test_run_detail import open_detail, run_status
 from tui.app import build_app
 from tui.screens.replay import ReplayScreen
 from tui.screens.run_detail import RunDetailScreen
-from workflows.recording.asciicast import read_cast
-from workflows.recording.files import run_casts, run_folder
-from workflows.recording.replay import final_screen
-from workflows.runner import launch_run
+from workflows.runs.recording.asciicast import read_cast
+from workflows.runs.recording.files import run_casts, run_folder
+from workflows.runs.recording.replay import final_screen
+from workflows.runs.runner import launch_run
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from textual.widgets import Log, Markdown, Static
 
-from tests.helpers import wait_until
-from tests.tui.pilot_helpers import enabled_keys, private_socket, project_with_workflows, until
+from tests.support.pilot import enabled_keys, private_socket, project_with_workflows, until
+from tests.support.waiting import wait_until
 from tui.app import build_app
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.run_detail import RunDetailScreen
@@ -23,8 +23,8 @@ from tui.screens.runs import RunsScreen
 from widgets.diff_view import DiffView
 from widgets.step_output import StepOutput
 from widgets.step_timeline import StepTimeline
-from workflows.runner import launch_run
-from workflows.runs import RunStore
+from workflows.runs.run_store import RunStore
+from workflows.runs.runner import launch_run
 
 WORKFLOWS = {
     "detail-sleep": """

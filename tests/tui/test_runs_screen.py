@@ -12,17 +12,17 @@ import pytest
 from textual.widgets import Log
 
 from tests.conftest import TmuxServer
-from tests.helpers import wait_until
-from tests.tui.pilot_helpers import enabled_keys, project_with_workflows, until
+from tests.support.pilot import enabled_keys, project_with_workflows, until
+from tests.support.waiting import wait_until
 from tui.app import build_app
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.run_log import RunLogScreen
 from tui.screens.runs import RunsScreen
 from widgets.key_bar import KeyBar
+from workflows.base.paths import agenttui_argv
 from workflows.issues.local import LocalSource
-from workflows.paths import agenttui_argv
-from workflows.runner import launch_run
-from workflows.runs import RunStore, run_log_path
+from workflows.runs.run_store import RunStore, run_log_path
+from workflows.runs.runner import launch_run
 
 WORKFLOWS = {
     "tui-claim": """

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.conftest import TmuxServer
-from tests.helpers import wait_until
+from tests.support.waiting import wait_until
 from tui.serve.auth import COOKIE, REFUSED
 
 pytestmark = pytest.mark.timeout(180)

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import chromium
+from tests.support.browser import chromium
 from tests.tui.test_agents_screen import spawn_demo
 from tests.tui.test_serve import serving
 from tui.serve.auth import REFUSED
 from workflows.issues import open_source
-from workflows.runs import RunStore
+from workflows.runs.run_store import RunStore
 from workflows.tmux.driver import TmuxDriver
 
 pytestmark = pytest.mark.timeout(300)

@@ -12,8 +12,8 @@ from typing import Any
 
 from textual.widgets import Input
 
-from tests.helpers import wait_until
-from tests.tui.pilot_helpers import until
+from tests.support.pilot import until
+from tests.support.waiting import wait_until
 from tests.tui.test_agents_screen import spawn_demo
 from tui.app import AgentTuiApp, build_app
 from tui.screens.agents import AgentsScreen

@@ -9,8 +9,8 @@ from typing import Any
 
 from textual.widgets import Checkbox, Input, Select
 
-from tests.git_repos import make_project, run_git
-from tests.tui.pilot_helpers import until
+from tests.support.git_repos import make_project, run_git
+from tests.support.pilot import until
 from tests.tui.test_agents_screen import tile_of
 from tests.tui.test_tile_talk_lifecycle import prompts
 from tui.app import build_app

@@ -13,7 +13,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
 
-from tests.helpers import wait_until
+from tests.support.waiting import wait_until
 from widgets.pane_tile import PaneTile, TileInfo
 from widgets.screen_view import ScreenView
 from workflows.tmux.mirror import Mirror

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from textual.widgets import Input, Static
 
-from tests.tui.pilot_helpers import enabled_keys, until
+from tests.support.pilot import enabled_keys, until
 from tests.tui.test_agents_screen import open_agents, spawn_demo, state_of, tile_of
 from tui.app import build_app
 from tui.screens.confirm import ConfirmScreen

@@ -11,14 +11,14 @@ from textual.geometry import Region
 from textual.widgets import Input
 
 from tests.conftest import TmuxServer
-from tests.git_repos import make_project
-from tests.tui.pilot_helpers import enabled_keys, until
+from tests.support.git_repos import make_project
+from tests.support.pilot import enabled_keys, until
 from tui.app import build_app
 from tui.screens.triage import TriageScreen
 from tui.screens.workflow_picker import WorkflowPicker
 from widgets.issue_table import IssueTable
 from widgets.key_bar import KeyBar
-from workflows.runs import list_runs
+from workflows.runs.run_store import list_runs
 
 SLEEP_WORKFLOW = """
 name = "tui-sleep"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from textual.widgets import Static
 
-from tests.tui.pilot_helpers import until
+from tests.support.pilot import until
 from tests.tui.test_issue_detail import shown
 from tui.app import build_app
 from tui.screens import triage
@@ -21,7 +21,7 @@ from widgets.issue_detail import IssueDetail
 from widgets.issue_table import IssueTable
 from widgets.key_bar import KeyBar
 from workflows.issues.local import LocalSource
-from workflows.runs import RunStore, list_runs
+from workflows.runs.run_store import RunStore, list_runs
 
 
 async def loaded(pilot: Any) -> TriageScreen:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
-from tests.tui.pilot_helpers import until
+from tests.support.pilot import until
 from tests.tui.test_snapshots import FROZEN_NOW, triage_ready
 from tui.app import AgentTuiApp, build_app
 from tui.screens.confirm import ConfirmScreen
@@ -19,8 +19,8 @@ from tui.screens.start_agent import StartAgentScreen, StartChoices
 from tui.screens.talk import TalkScreen
 from tui.services import Services
 from widgets.step_timeline import StepTimeline
-from workflows.cleanup import CleanPlan
-from workflows.run_detail import AttemptView, RunDetail, StepView
+from workflows.runs.cleanup import CleanPlan
+from workflows.runs.detail import AttemptView, RunDetail, StepView
 
 SIZES = [(80, 24), (200, 50)]
 START = FROZEN_NOW - 900

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from workflows.agent_choice import choose_agents
-from workflows.config import load_config
+from workflows.base.config import load_config
+from workflows.base.errors import UsageError
+from workflows.base.paths import config_file
 from workflows.definitions.loader import load_workflow
-from workflows.errors import UsageError
-from workflows.paths import config_file
+from workflows.runs.agent_choice import choose_agents
 
 FEEDBACK_AGENT_STEPS = ("refine-1", "refine-2", "refine-3", "plan", "implement", "review")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from workflows.agents.profiles import list_profiles, load_profile
-from workflows.errors import AgentTuiError
+from workflows.base.errors import AgentTuiError
 
 
 def test_builtin_profiles_load_with_keys_and_rules() -> None:

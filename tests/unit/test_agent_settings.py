@@ -12,8 +12,8 @@ import pytest
 from tui.commands.profiles import describe
 from workflows.agents.profiles import BUILTIN_DIR, load_profile, load_profile_file
 from workflows.agents.settings import effective_profile
-from workflows.config import ConfigError, load_config
-from workflows.paths import config_dir, config_file
+from workflows.base.config import ConfigError, load_config
+from workflows.base.paths import config_dir, config_file
 
 GATEWAY = """\
 [linear]
@@ -128,8 +128,8 @@ def test_profiles_show_gives_each_key_its_origin(monkeypatch: pytest.MonkeyPatch
 
 
 def test_the_readme_config_examples_are_valid(monkeypatch: pytest.MonkeyPatch) -> None:
-    from workflows.agent_choice import choose_agents
     from workflows.definitions.loader import load_workflow
+    from workflows.runs.agent_choice import choose_agents
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     blocks = [part.split("```", 1)[0] for part in readme.split("```toml\n")[1:]]

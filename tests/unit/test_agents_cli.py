@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from workflows.agents.hooks import events_for_agent
-from workflows.store import Store
+from workflows.base.store import Store
 
 
 def agenttui(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:

@@ -10,8 +10,8 @@ import tomli_w
 
 from workflows.approvals import LearningRefused, decide, learn, record_person
 from workflows.approvals.policy import learned_policy_file
-from workflows.paths import config_dir
-from workflows.store import Store
+from workflows.base.paths import config_dir
+from workflows.base.store import Store
 
 DENIED: list[tuple[str, dict[str, Any], str]] = [
     # recursive deletes outside the worktree
@@ -304,7 +304,7 @@ def test_the_runs_worktree_bounds_deletes_wherever_the_agent_is(tmp_path: Path) 
     import subprocess
 
     from workflows.approvals.worktree import worktree_for
-    from workflows.runs import RunStore
+    from workflows.runs.run_store import RunStore
 
     repo = tmp_path / "repo"
     (repo / "src").mkdir(parents=True)

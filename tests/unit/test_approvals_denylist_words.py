@@ -18,8 +18,8 @@ from workflows.approvals.audit import entries, stats
 from workflows.approvals.hook import pre_tool_verdict
 from workflows.approvals.policy import learned_policy_file
 from workflows.approvals.words import is_secret_name
-from workflows.paths import config_dir
-from workflows.store import Store
+from workflows.base.paths import config_dir
+from workflows.base.store import Store
 
 # Harmless: each was refused before (the first three are the reported false positives).
 PASSES = [

@@ -12,7 +12,7 @@ from workflows.approvals import decide, learn, record_person, save_learned
 from workflows.approvals.audit import entries, redact, stats
 from workflows.approvals.policy import learned_policy_file
 from workflows.approvals.rules import parse_rule
-from workflows.store import Store
+from workflows.base.store import Store
 
 GENERALISATIONS: list[tuple[str, dict[str, Any], str]] = [
     ("Bash", {"command": 'git commit -m "x"'}, "Bash(git commit:*)"),
@@ -118,7 +118,7 @@ def test_project_scoped_learning_stays_in_its_project(worktree: Path, tmp_path: 
 
 
 def test_learned_rules_never_override_a_hand_written_deny(worktree: Path) -> None:
-    from workflows.paths import config_dir
+    from workflows.base.paths import config_dir
 
     config_dir().mkdir(parents=True, exist_ok=True)
     (config_dir() / "policy.toml").write_text('deny = ["Bash(git commit --no-verify:*)"]\n')
@@ -151,7 +151,7 @@ def test_redact_known_secret_shapes() -> None:
 
 
 def test_stats_share_of_person_decisions(worktree: Path) -> None:
-    from workflows.paths import config_dir
+    from workflows.base.paths import config_dir
 
     config_dir().mkdir(parents=True, exist_ok=True)
     (config_dir() / "policy.toml").write_text('allow = ["Bash(ls:*)"]\n')

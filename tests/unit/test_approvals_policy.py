@@ -9,9 +9,9 @@ import pytest
 
 from workflows.approvals import decide
 from workflows.approvals.rules import RuleError, parse_rule
-from workflows.errors import AgentTuiError
-from workflows.paths import config_dir
-from workflows.store import Store
+from workflows.base.errors import AgentTuiError
+from workflows.base.paths import config_dir
+from workflows.base.store import Store
 
 POLICY = """
 allow = [

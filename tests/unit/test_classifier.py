@@ -9,7 +9,7 @@ import pytest
 from workflows.agents.classifier import classify
 from workflows.agents.profiles import parse_profile
 from workflows.agents.state import AgentState, HookEvent
-from workflows.errors import AgentTuiError
+from workflows.base.errors import AgentTuiError
 
 PROFILE = parse_profile(
     {

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from workflows.definitions.model import Step, Workflow
-from workflows.runs import RunStore
-from workflows.steps.agent import build_prompt, verdict_holds
-from workflows.steps.base import StepContext
-from workflows.steps.setup import group_title, issues_text, lead_issue
+from workflows.runs.run_store import RunStore
+from workflows.runs.steps.agent import build_prompt, verdict_holds
+from workflows.runs.steps.base import StepContext
+from workflows.runs.steps.setup import group_title, issues_text, lead_issue
 
 
 def test_verdict_needs_a_line_that_says_it() -> None:

@@ -1,4 +1,4 @@
-"""The offline forge (workflows/forge.py) beyond what the run tests use: its pull requests
+"""The offline forge (workflows/forge/offline.py) beyond what the run tests use: its pull requests
 survive a restart through the state file, and a pull request's html_url is a page anyone on
 the machine can open (no token), with the untrusted title escaped."""
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from workflows.forge import Forge
+from workflows.forge.offline import Forge
 
 TITLE = "<script>alert(1)</script> & labels"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from workflows.errors import UsageError
+from workflows.base.errors import UsageError
 from workflows.issues.grouping import GroupingConfig, suggest_groups
 from workflows.issues.local_files import issue_from_fields, link_both_ways
 from workflows.issues.model import Issue, Relation

@@ -13,7 +13,7 @@ from workflows.agents.hooks import (
     record_event,
     server_key,
 )
-from workflows.store import Store
+from workflows.base.store import Store
 
 
 def test_events_are_per_pane_and_server_newest_first() -> None:

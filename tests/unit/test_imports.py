@@ -19,7 +19,7 @@ def all_workflow_modules() -> list[str]:
 
 
 def test_core_modules_exist() -> None:
-    assert "workflows.store" in all_workflow_modules()
+    assert "workflows.base.store" in all_workflow_modules()
 
 
 def test_importing_workflows_never_imports_ui() -> None:

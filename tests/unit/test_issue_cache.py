@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.linear_server import LinearServer
+from tests.support.linear_server import LinearServer
+from workflows.base.store import Store
 from workflows.issues.cache import IssueCache, cache_key
 from workflows.issues.linear import LinearSource
 from workflows.issues.local import LocalSource
 from workflows.issues.model import IssueFilters
-from workflows.store import Store
 
 
 def test_load_is_empty_then_returns_the_last_refresh() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from workflows.config import load_config
+from workflows.base.config import load_config
+from workflows.base.paths import config_file
 from workflows.issues import open_source
-from workflows.paths import config_file
 
 
 @pytest.mark.parametrize(("configured", "expected"), [("local", "local"), (None, "linear")])

@@ -7,8 +7,8 @@ import httpx
 import pytest
 from graphql import parse, validate
 
-from tests.linear_server import LinearServer
-from tests.linear_workspace import linear_schema
+from tests.support.linear_server import LinearServer
+from tests.support.linear_workspace import linear_schema
 from workflows.issues import queries
 from workflows.issues.linear_agent import queries as agent_queries
 

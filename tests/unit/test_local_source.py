@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from workflows.errors import UsageError
+from workflows.base.errors import UsageError
 from workflows.issues import open_source
 from workflows.issues.local import SAMPLE_FOLDER, LocalSource
 from workflows.issues.local_files import IssueFileError, load_folder
@@ -128,7 +128,7 @@ def test_sample_set_is_realistic_and_used_without_a_key() -> None:
 def test_config_path_selects_another_folder(folder: Path, isolated_env: Path) -> None:
     import os
 
-    from workflows.config import load_config
+    from workflows.base.config import load_config
 
     Path(os.environ["AGENTTUI_CONFIG"]).parent.mkdir(parents=True, exist_ok=True)
     Path(os.environ["AGENTTUI_CONFIG"]).write_text(f'[local]\npath = "{folder}"\n')

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from tests.unit.test_agent_settings import write_config
-from workflows.errors import AgentTuiError
-from workflows.recording.asciicast import BadCast, CastWriter, Event, Header, read_cast
-from workflows.recording.files import RecordingLimits, prune, recordings_root
-from workflows.recording.replay import RESTORE, Timing, drawable, final_screen, play
+from workflows.base.errors import AgentTuiError
+from workflows.runs.recording.asciicast import BadCast, CastWriter, Event, Header, read_cast
+from workflows.runs.recording.files import RecordingLimits, prune, recordings_root
+from workflows.runs.recording.replay import RESTORE, Timing, drawable, final_screen, play
 
 
 def test_written_casts_read_back_and_a_second_writer_continues(tmp_path: Path) -> None:

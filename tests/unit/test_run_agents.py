@@ -7,9 +7,9 @@ import subprocess
 
 import pytest
 
-from workflows.errors import AgentTuiError
-from workflows.run_agents import exit_text, note_server
-from workflows.runs import RunStore
+from workflows.base.errors import AgentTuiError
+from workflows.runs.run_agents import exit_text, note_server
+from workflows.runs.run_store import RunStore
 from workflows.tmux.server import ServerIdentity
 
 

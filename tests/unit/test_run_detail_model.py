@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workflows.run_detail import load_run_detail
-from workflows.run_records import take_runner_lock
-from workflows.runs import RunStore
+from workflows.runs.detail import load_run_detail
+from workflows.runs.records import take_runner_lock
+from workflows.runs.run_store import RunStore
 
 DEFINITION = {
     "name": "t",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from workflows.errors import UsageError
-from workflows.runs import RunStore, list_runs, run_log_path
+from workflows.base.errors import UsageError
+from workflows.runs.run_store import RunStore, list_runs, run_log_path
 
 
 def test_run_lifecycle_attempts_cursor_and_log() -> None:
@@ -60,7 +60,7 @@ def test_runner_lock_tells_live_runners_and_waits_out_readers() -> None:
     import fcntl
     import threading
 
-    from workflows.run_records import run_file, take_runner_lock, worker_alive
+    from workflows.runs.records import run_file, take_runner_lock, worker_alive
 
     assert not worker_alive("r1")
     reader = run_file("r1", "lock").open("a")

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from workflows import checkins, scheduler
 from workflows.agents import hooks
 from workflows.approvals import audit
+from workflows.autonomy import checkins
+from workflows.autonomy import watcher as scheduler
+from workflows.base.store import Store, StoreTooNew
 from workflows.issues.cache import IssueCache
 from workflows.issues.local import LocalSource
-from workflows.runs import RunStore
-from workflows.store import Store, StoreTooNew
+from workflows.runs.run_store import RunStore
 
 BEFORE_VERSIONS = Path(__file__).parent.parent / "fixtures" / "store" / "before-versions.sql"
 

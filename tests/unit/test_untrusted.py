@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from workflows.untrusted import inert, is_inert, json_text
+from workflows.base.untrusted import inert, is_inert, json_text
 
 HOSTILE = "a\x1b[201~b\x03c\x15d\x1be\x9b31mf\ud800g\x7fh\x00i\x07j\x1b]52;c;aGk=\x07"
 

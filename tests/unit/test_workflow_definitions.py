@@ -51,7 +51,7 @@ def test_builtins_load_and_survive_a_json_round_trip() -> None:
 
 
 def test_user_prompt_and_workflow_override_builtins(tmp_path: Path) -> None:
-    from workflows.paths import config_dir
+    from workflows.base.paths import config_dir
 
     (config_dir() / "prompts").mkdir(parents=True)
     (config_dir() / "prompts" / "refine-1.md").write_text("MY OWN REFINE {issues}\n")
@@ -202,9 +202,9 @@ def test_the_follow_up_workflow_is_started_by_a_person_s_message_only(tmp_path: 
     """Launched by hand it would give the agent an empty request: refused before any run
     exists, and left out of the app's workflow picker (the CLI's list still names it)."""
     from tui.services import Services
-    from workflows.errors import UsageError
-    from workflows.runner import launch_run
-    from workflows.runs import RunStore
+    from workflows.base.errors import UsageError
+    from workflows.runs.run_store import RunStore
+    from workflows.runs.runner import launch_run
 
     with pytest.raises(UsageError, match=r"'follow-up' acts on what a person wrote"):
         launch_run("follow-up", ["ENG-1"], repo=str(tmp_path))

@@ -47,7 +47,7 @@ def register(
 
 def run_hook(args: argparse.Namespace) -> Any:
     try:
-        from workflows.agents.hook_verb import handle_hook
+        from workflows.approvals.hook_verb import handle_hook
 
         raw = args.payload if args.payload is not None else sys.stdin.read()
         reply = handle_hook(args.kind, args.pane, raw)

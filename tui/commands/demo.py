@@ -1,6 +1,6 @@
 """The ``demo`` verb: an offline tour. A feedback run works on a group of sample issues in a
-sample git project (``workflows.demo_project``) up to a pull request on the offline forge
-(``workflows.forge``, in the session's ``forge`` window), a few stand-alone demo agents work
+sample git project (``workflows.demo.project``) up to a pull request on the offline forge
+(``workflows.forge.offline``, in the session's ``forge`` window), a few stand-alone demo agents work
 on other sample issues, and the app opens in a window of the agenttui tmux session with the
 demo config (no Linear key, no model, no network, no tmux config needed). Run it again to get
 back to the same session: everything is reused."""
@@ -48,7 +48,7 @@ def register(
 def run_forge(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from workflows.forge import serve
+    from workflows.forge.offline import serve
 
     serve(
         Path(args.port_file),
@@ -63,9 +63,9 @@ def spawn_demo_agents(driver: Any, count: int) -> list[str]:
     """Start ``count`` stand-alone demo agents on sample issues (skipping ones running)."""
     from workflows.agents.profiles import load_profile
     from workflows.agents.startup import start_agent, wait_until_ready
-    from workflows.demo_project import DEMO_ISSUES
+    from workflows.base.paths import state_dir
+    from workflows.demo.project import DEMO_ISSUES
     from workflows.issues.local import SAMPLE_FOLDER, LocalSource
-    from workflows.paths import state_dir
 
     profile = load_profile("demo")
     running = {pane.name for pane in driver.panes() if not pane.dead}
@@ -96,7 +96,7 @@ def spawn_demo_agents(driver: Any, count: int) -> list[str]:
 
 
 def _app_argv(args: argparse.Namespace) -> list[str]:
-    from workflows.paths import agenttui_argv
+    from workflows.base.paths import agenttui_argv
 
     argv = [*agenttui_argv(), "--session", args.session]
     if args.socket:
@@ -129,8 +129,8 @@ def _inside_same_server(driver: Any) -> bool:
 
 def run_demo(args: argparse.Namespace) -> Any:
     from tui.leave import RETURN_DETACH, RETURN_OPTION
-    from workflows.demo_project import demo_env, prepare_demo
-    from workflows.demo_session import ensure_demo_run, ensure_forge
+    from workflows.demo.project import demo_env, prepare_demo
+    from workflows.demo.session import ensure_demo_run, ensure_forge
     from workflows.tmux.driver import TmuxDriver
     from workflows.tmux.protocol import tmux_base_argv
 

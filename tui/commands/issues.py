@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from tui.output import say
-from workflows.errors import EXIT_ERROR
+from workflows.base.errors import EXIT_ERROR
 
 
 def _source_option(parser: argparse.ArgumentParser) -> None:
@@ -213,7 +213,7 @@ def format_issue(issue: dict[str, Any]) -> str:
 
 
 def add_comment(args: argparse.Namespace) -> dict[str, Any]:
-    from workflows.errors import UsageError
+    from workflows.base.errors import UsageError
     from workflows.issues import open_source
 
     body = sys.stdin.read() if args.text == "-" else args.text

@@ -35,8 +35,8 @@ def run_profiles(args: argparse.Namespace) -> Any:
         return describe(args.name)
     from workflows.agents.profiles import profile_file
     from workflows.agents.settings import profile_origin
-    from workflows.config import ConfigError
-    from workflows.errors import AgentTuiError
+    from workflows.base.config import ConfigError
+    from workflows.base.errors import AgentTuiError
 
     rows = []
     for name in list_profiles():

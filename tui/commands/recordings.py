@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.output import say
-from workflows.errors import AgentTuiError, UsageError
+from workflows.base.errors import AgentTuiError, UsageError
 
 
 def register(
@@ -37,7 +37,7 @@ def register(
 
 def chosen(run_id: str, agent: str | None) -> list[Path]:
     """The run's recordings, or the one of ``agent``; a clear error when there is none."""
-    from workflows.recording.files import run_casts, run_folder
+    from workflows.runs.recording.files import run_casts, run_folder
 
     casts = run_casts(run_id)
     if not casts:
@@ -52,7 +52,7 @@ def chosen(run_id: str, agent: str | None) -> list[Path]:
 
 
 def describe(path: Path) -> dict[str, Any]:
-    from workflows.recording.asciicast import read_cast
+    from workflows.runs.recording.asciicast import read_cast
 
     header, events = read_cast(path)
     return {
@@ -66,9 +66,9 @@ def describe(path: Path) -> dict[str, Any]:
 
 
 def replay(args: argparse.Namespace) -> Any:
-    from workflows.recording.asciicast import read_cast
-    from workflows.recording.replay import Timing, play
-    from workflows.runs import RunStore
+    from workflows.runs.recording.asciicast import read_cast
+    from workflows.runs.recording.replay import Timing, play
+    from workflows.runs.run_store import RunStore
 
     if args.speed <= 0 or args.idle < 0:
         raise UsageError("--speed must be above 0 and --idle 0 or more")

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from tui.output import say, say_json
-from workflows.errors import EXIT_ERROR, AgentTuiError, WaitTimeout
+from workflows.base.errors import EXIT_ERROR, AgentTuiError, WaitTimeout
 
 
 def _ids(text: str) -> list[str]:
@@ -19,8 +19,8 @@ def _ids(text: str) -> list[str]:
 
 
 def _wait(run_id: str, timeout: float) -> dict[str, Any]:
-    from workflows.runner import effective_status
-    from workflows.runs import FINAL, RunStore
+    from workflows.runs.run_store import FINAL, RunStore
+    from workflows.runs.runner import effective_status
 
     runs = RunStore()
     deadline = time.monotonic() + timeout
@@ -44,7 +44,7 @@ def _finish(args: argparse.Namespace, run_id: str) -> Any:
 
 def _run(args: argparse.Namespace) -> Any:
     from tui.commands.spawn import env_pairs
-    from workflows.runner import launch_run
+    from workflows.runs.runner import launch_run
 
     run_id = launch_run(
         args.workflow,
@@ -64,8 +64,8 @@ def _run(args: argparse.Namespace) -> Any:
 
 
 def _runs(args: argparse.Namespace) -> list[dict[str, Any]]:
-    from workflows.runner import effective_status
-    from workflows.runs import list_runs
+    from workflows.runs.run_store import list_runs
+    from workflows.runs.runner import effective_status
 
     return [effective_status(record) for record in list_runs()]
 
@@ -87,15 +87,15 @@ def _format_runs(result: list[dict[str, Any]]) -> str:
 
 
 def _resume(args: argparse.Namespace) -> Any:
-    from workflows.runner import resume_run
+    from workflows.runs.runner import resume_run
 
     return _finish(args, resume_run(args.run, socket=args.socket, session=args.session))
 
 
 def _cancel(args: argparse.Namespace) -> dict[str, str]:
-    from workflows.errors import UsageError
-    from workflows.runner import cancel_run
-    from workflows.runs import RunStore
+    from workflows.base.errors import UsageError
+    from workflows.runs.run_store import RunStore
+    from workflows.runs.runner import cancel_run
 
     record = RunStore().get(args.run)
     if record.status in ("succeeded", "cancelled"):
@@ -107,7 +107,7 @@ def _cancel(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _log(args: argparse.Namespace) -> Any:
-    from workflows.runs import FINAL, RunStore, run_log_path
+    from workflows.runs.run_store import FINAL, RunStore, run_log_path
 
     runs = RunStore()
     record = runs.get(args.run)
@@ -129,14 +129,14 @@ def _log(args: argparse.Namespace) -> Any:
 
 
 def _clean(args: argparse.Namespace) -> Any:
-    from workflows.errors import UsageError
-    from workflows.runner import clean_run
+    from workflows.base.errors import UsageError
+    from workflows.runs.runner import clean_run
 
     if args.finished == bool(args.run):
         raise UsageError("give a run id, or --finished for every finished run")
     if args.run:
         return clean_run(args.run, socket=args.socket, session=args.session, force=args.force)
-    from workflows.cleanup import clean_finished
+    from workflows.runs.cleanup import clean_finished
 
     results = clean_finished(socket=args.socket, session=args.session, force=args.force)
     refused = [result for result in results if "error" in result]
@@ -170,7 +170,7 @@ def _format_cleaned(results: Any) -> str:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from workflows.runner import run_worker
+    from workflows.runs.runner import run_worker
 
     return run_worker(args.run, socket=args.socket, session=args.session)
 

@@ -64,7 +64,7 @@ def is_loopback(host: str) -> bool:
 def run_serve(args: argparse.Namespace) -> Any:
     from tui.serve.server import TokenServer
     from tui.serve.token import load_token, token_path
-    from workflows.paths import state_dir
+    from workflows.base.paths import state_dir
 
     token = load_token(token_path(state_dir()), renew=args.new_token)
     for name in NOT_PASSED_TO_APP:

@@ -11,7 +11,7 @@ import argparse
 import time
 from typing import Any
 
-from workflows.errors import UsageError
+from workflows.base.errors import UsageError
 
 
 def register(
@@ -41,13 +41,13 @@ def register(
 
 
 def session_handler(args: argparse.Namespace) -> list[dict[str, Any]]:
-    from workflows.run_sessions.stream import issue_stream
+    from workflows.runs.agent_sessions.stream import issue_stream
 
     return issue_stream(args.issue)
 
 
 def format_stream(entries: list[dict[str, Any]]) -> str:
-    from workflows.untrusted import inert
+    from workflows.base.untrusted import inert
 
     if not entries:
         return "no agent session activity"
@@ -62,7 +62,7 @@ def format_stream(entries: list[dict[str, Any]]) -> str:
 
 def _local_session(issue: str) -> tuple[Any, str]:
     from workflows.issues.linear_agent.local_backend import LocalSessions
-    from workflows.run_sessions.store import open_store
+    from workflows.runs.agent_sessions.store import open_store
 
     sessions = LocalSessions()
     rows = (

@@ -13,9 +13,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui.commands.human import agent_line
+from tui.human import agent_line
 from tui.output import say, say_json
-from workflows.errors import EXIT_ERROR, EXIT_NOT_DELIVERED, AgentTuiError, UsageError
+from workflows.base.errors import EXIT_ERROR, EXIT_NOT_DELIVERED, AgentTuiError, UsageError
 
 if TYPE_CHECKING:
     from workflows.tmux.driver import TmuxDriver
@@ -79,11 +79,11 @@ def _format_spawn(result: dict[str, Any]) -> str:
 
 
 def run_spawn(args: argparse.Namespace) -> Any:
+    from workflows.agents.delivery import SendFailed, send_text
     from workflows.agents.observe import read_state, reading_json
     from workflows.agents.profiles import load_profile
     from workflows.agents.startup import start_agent, wait_until_ready
     from workflows.tmux.driver import TmuxDriver
-    from workflows.tmux.send import SendFailed, send_text
 
     prompt = _prompt(args)
     env = env_pairs(args.env)

@@ -1,7 +1,7 @@
 """A run's recorded agent panes played back in the app (``P`` in a run's detail).
 
 The recording is read off the UI loop, then a timer moves the player on; only what draws
-reaches the view (workflows.recording.replay). Idle stretches are cut to two seconds, as
+reaches the view (workflows.runs.recording.replay). Idle stretches are cut to two seconds, as
 `agenttui replay` does.
 """
 
@@ -20,8 +20,8 @@ from textual.widgets import Static
 
 from widgets.key_bar import KeyBar
 from widgets.screen_view import ScreenView
-from workflows.errors import AgentTuiError
-from workflows.recording.replay import Player
+from workflows.base.errors import AgentTuiError
+from workflows.runs.recording.replay import Player
 
 TICK_S = 0.05
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
@@ -75,7 +75,7 @@ class ReplayScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="replay-load")
     def load(self, path: Path) -> None:
         """Read and check the file off the UI loop (a recording may be megabytes)."""
-        from workflows.recording.asciicast import read_cast
+        from workflows.runs.recording.asciicast import read_cast
 
         try:
             header, events = read_cast(path)

@@ -27,8 +27,8 @@ from widgets.pane_tile import TileInfo
 from widgets.step_output import StepOutput
 from widgets.step_timeline import StepTimeline, duration_text
 from widgets.tile_grid import TileGrid
-from workflows.run_detail import RunDetail
-from workflows.untrusted import inert
+from workflows.base.untrusted import inert
+from workflows.runs.detail import RunDetail
 
 POLL_S = 2.0
 DIFF_REFRESH_S = 5.0
@@ -252,7 +252,7 @@ class RunDetailScreen(TileScreen):
 
     def action_replay(self) -> None:
         from tui.screens.replay import ReplayScreen
-        from workflows.recording.files import run_casts, run_folder
+        from workflows.runs.recording.files import run_casts, run_folder
 
         casts = run_casts(self.run_id)
         if not casts:

@@ -17,7 +17,7 @@ from aiohttp import web
 from textual_serve.server import Server
 
 from tui.serve.auth import token_middleware
-from workflows.errors import AgentTuiError
+from workflows.base.errors import AgentTuiError
 
 TEMPLATES = Path(__file__).with_name("templates")
 

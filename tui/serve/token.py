@@ -13,7 +13,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from workflows.errors import AgentTuiError
+from workflows.base.errors import AgentTuiError
 
 TOKEN_FILE = "serve-token"
 TOKEN_BYTES = 32  # 256 bits: no guessing it through the login page

@@ -1,0 +1,1 @@
+"""Agents in panes: profiles, state, hooks, start-up, delivery, messaging."""

@@ -18,8 +18,8 @@ from workflows.agents.hooks import event_since, last_event_id, record_event
 from workflows.agents.observe import default_store, profile_for, read_state, server_for
 from workflows.agents.profiles import Profile
 from workflows.agents.state import AgentState
-from workflows.errors import AgentTuiError, UsageError
-from workflows.store import Store
+from workflows.base.errors import AgentTuiError, UsageError
+from workflows.base.store import Store
 
 if TYPE_CHECKING:
     from workflows.tmux.driver import PaneInfo, TmuxDriver

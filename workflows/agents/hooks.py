@@ -18,8 +18,8 @@ from typing import Any
 
 from workflows.agents.policy_wait import PERMISSION_HOOK_TIMEOUT_S
 from workflows.agents.state import HookEvent
-from workflows.paths import agenttui_argv, state_dir
-from workflows.store import Store
+from workflows.base.paths import agenttui_argv, state_dir
+from workflows.base.store import Store
 
 DDL = """
 CREATE TABLE IF NOT EXISTS agent_events (

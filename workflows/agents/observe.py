@@ -20,9 +20,9 @@ from workflows.agents.classifier import classify
 from workflows.agents.hooks import recent_events
 from workflows.agents.profiles import Profile, load_profile_file, parse_profile
 from workflows.agents.state import StateReading
-from workflows.errors import AgentTuiError
-from workflows.paths import state_dir
-from workflows.store import Store
+from workflows.base.errors import AgentTuiError
+from workflows.base.paths import state_dir
+from workflows.base.store import Store
 
 if TYPE_CHECKING:
     from workflows.tmux.driver import PaneInfo, TmuxDriver

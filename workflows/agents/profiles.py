@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from workflows.agents.state import AgentState
-from workflows.errors import AgentTuiError
-from workflows.paths import agenttui_argv, config_dir
+from workflows.base.errors import AgentTuiError
+from workflows.base.paths import agenttui_argv, config_dir
 
 BUILTIN_DIR = Path(__file__).parent / "profiles"
 PROMPT_MODES = ("argv", "send")

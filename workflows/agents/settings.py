@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from workflows.agents.profiles import BUILTIN_DIR, Profile, check_mode
-from workflows.config import ConfigError, ConfigTable, table
+from workflows.base.config import ConfigError, ConfigTable, table
 
 SETTING_KEYS = ("env", "env_from", "args", "permission_mode")
 

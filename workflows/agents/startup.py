@@ -2,7 +2,7 @@
 it takes input. ``agenttui spawn``, a run's agent steps and the demo all start agents here.
 
 :func:`start_agent` launches the profile's command with its hooks (a per-pane Claude settings
-file, Codex ``notify``) and the environment of :func:`workflows.childenv.agent_env`.
+file, Codex ``notify``) and the environment of :func:`workflows.base.childenv.agent_env`.
 :func:`wait_until_ready` then waits until the agent takes input (or is already busy). A
 trust dialog is answered by :mod:`workflows.agents.trust` (the trusting option chosen
 explicitly, never a blind key); what the start-up does is recorded as events, so ``read``,
@@ -25,9 +25,9 @@ from workflows.agents.observe import default_store, profile_for, read_state, ser
 from workflows.agents.profiles import Profile
 from workflows.agents.state import AgentState, StateReading
 from workflows.agents.trust import answer_trust, dialog_shown
-from workflows.childenv import agent_env
-from workflows.errors import AgentTuiError, UsageError, WaitTimeout
-from workflows.store import Store
+from workflows.base.childenv import agent_env
+from workflows.base.errors import AgentTuiError, UsageError, WaitTimeout
+from workflows.base.store import Store
 
 if TYPE_CHECKING:
     from workflows.tmux.driver import PaneInfo, TmuxDriver
@@ -103,8 +103,8 @@ def start_agent(
     """Launch ``profile``'s agent as ``name`` in its own window; ``prompt`` goes on its command
     line when the profile takes one there (else send it once ready). The environment: the
     profile's ``env``, its ``env_from`` names from ours, ``env`` (``--env``), then agenttui's
-    locations (workflows.childenv.agent_env). ``token``: a run's launch token for the
-    pane (``workflows.run_agents``)."""
+    locations (workflows.base.childenv.agent_env). ``token``: a run's launch token for the
+    pane (``workflows.runs.run_agents``)."""
     require_env_from(profile)
     child = agent_env(
         profile_env=profile.env,

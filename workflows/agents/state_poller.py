@@ -45,10 +45,10 @@ from workflows.agents.observe import (
 )
 from workflows.agents.profiles import Profile, load_profile
 from workflows.agents.state import AgentState, HookEvent, StateReading
-from workflows.errors import AgentTuiError
+from workflows.base.errors import AgentTuiError
 
 if TYPE_CHECKING:
-    from workflows.store import Store
+    from workflows.base.store import Store
     from workflows.tmux.driver import PaneInfo, TmuxDriver
 
 PROFILE_RELOAD_S = 10.0

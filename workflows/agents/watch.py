@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from workflows.agents.observe import default_store, read_state
 from workflows.agents.state import StateReading
-from workflows.store import Store
+from workflows.base.store import Store
 from workflows.tmux.control import ControlConnection
 
 if TYPE_CHECKING:

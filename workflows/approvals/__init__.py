@@ -1,4 +1,6 @@
-"""Approval policy: what an agent may do without asking a person.
+"""What agents may do: policy, deny-list, guard, learning, audit, hook verb.
+
+Approval policy: what an agent may do without asking a person.
 
 Order of judgement for every tool request (Claude Code's PermissionRequest hook, or keys for
 other agents): the hard deny-list (:mod:`.denylist`) → deny rules → ask rules → allow rules
@@ -21,7 +23,7 @@ from workflows.approvals.denylist import check_tool
 from workflows.approvals.learning import LearningRefused, Proposal, propose, save
 from workflows.approvals.paths import PathContext
 from workflows.approvals.policy import evaluate, load_rules, project_root
-from workflows.store import Store
+from workflows.base.store import Store
 
 __all__ = [
     "Decision",

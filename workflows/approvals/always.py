@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from workflows.agents.observe import read_state
 from workflows.agents.state import AgentState
 from workflows.approvals import Proposal, learn, save_learned
-from workflows.errors import AgentTuiError
+from workflows.base.errors import AgentTuiError
 
 if TYPE_CHECKING:
     from workflows.agents.actions import ActionResult

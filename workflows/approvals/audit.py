@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from workflows.store import Store
+from workflows.base.store import Store
 
 DDL = """
 CREATE TABLE IF NOT EXISTS approval_audit (

@@ -21,8 +21,8 @@ from workflows.agents.observe import profile_for, read_state, server_for
 from workflows.agents.state import AgentState
 from workflows.approvals import decide
 from workflows.approvals.worktree import worktree_for
-from workflows.errors import AgentTuiError
-from workflows.store import Store
+from workflows.base.errors import AgentTuiError
+from workflows.base.store import Store
 
 if TYPE_CHECKING:
     from workflows.tmux.driver import PaneInfo, TmuxDriver

@@ -19,7 +19,7 @@ from typing import Any
 
 from workflows.approvals import decide
 from workflows.approvals.worktree import pane_run_id, worktree_for
-from workflows.errors import AgentTuiError
+from workflows.base.errors import AgentTuiError
 
 
 def _tool_call(payload: dict[str, Any]) -> tuple[str, dict[str, Any], str] | None:
@@ -39,7 +39,7 @@ def permission_verdict(agent: str, payload: dict[str, Any]) -> dict[str, Any] | 
     stderr (Claude Code shows it) and the request is left to a person.
     """
     from workflows.agents.hooks import record_event
-    from workflows.store import Store
+    from workflows.base.store import Store
 
     call = _tool_call(payload)
     if call is None:
@@ -74,7 +74,7 @@ def permission_verdict(agent: str, payload: dict[str, Any]) -> dict[str, Any] | 
 def _left_to_person(agent: str, reason: str, by: str = "") -> None:
     """Tell the classifier the policy will not answer this dialog: it is a person's now."""
     from workflows.agents.hooks import record_event
-    from workflows.store import Store
+    from workflows.base.store import Store
 
     record_event(Store(), agent=agent, kind="undecided", payload={"reason": reason, "by": by})
 
@@ -92,7 +92,7 @@ def pre_tool_verdict(
     from workflows.approvals import audit
     from workflows.approvals.denylist import check_tool
     from workflows.approvals.paths import PathContext
-    from workflows.store import Store
+    from workflows.base.store import Store
 
     call = _tool_call(payload)
     if call is None:

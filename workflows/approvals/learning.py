@@ -45,7 +45,7 @@ from workflows.approvals.policy import PolicyRule, learned_policy_file
 from workflows.approvals.rules import TOOL_FAMILY, parse_rule
 from workflows.approvals.shell import ShellSyntaxError, parse
 from workflows.approvals.unwrap import ASSIGNMENT
-from workflows.errors import AgentTuiError
+from workflows.base.errors import AgentTuiError
 
 SUBCOMMAND_TOOLS = frozenset(
     {

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from workflows.approvals.shell import EXPANSION
-from workflows.paths import config_dir, config_file, state_dir
+from workflows.base.paths import config_dir, config_file, state_dir
 
 CREDENTIAL_DIRS = frozenset({".ssh", ".gnupg"})
 CREDENTIAL_NAMES = frozenset({".netrc", "_netrc", ".git-credentials", ".pypirc"})

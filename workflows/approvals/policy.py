@@ -31,8 +31,8 @@ from workflows.approvals.rules import (
 )
 from workflows.approvals.shell import ParsedCommand, ShellSyntaxError, parse
 from workflows.approvals.unwrap import unwrap
-from workflows.errors import AgentTuiError
-from workflows.paths import config_dir
+from workflows.base.errors import AgentTuiError
+from workflows.base.paths import config_dir
 
 BEHAVIORS = ("deny", "ask", "allow")
 SAFE_REDIRECT_TARGETS = frozenset({"/dev/null", "1", "2", "&1", "&2", "-"})

@@ -14,8 +14,8 @@ from pathlib import Path
 
 
 def run_worktree(run_id: str) -> str | None:
-    from workflows.errors import AgentTuiError
-    from workflows.runs import RunStore
+    from workflows.base.errors import AgentTuiError
+    from workflows.runs.run_store import RunStore
 
     try:
         worktree = RunStore().get(run_id).context.get("worktree")

@@ -1,0 +1,1 @@
+"""Workflow definitions: the TOML model, its loader and validation."""

@@ -11,11 +11,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from workflows.definitions.lines import scan
+from workflows.base.errors import AgentTuiError
+from workflows.base.paths import config_dir
+from workflows.base.toml_lines import scan
 from workflows.definitions.model import Step, Workflow
 from workflows.definitions.validate import Problems, build_steps, check_workflow
-from workflows.errors import AgentTuiError
-from workflows.paths import config_dir
 
 BUILTIN_DIR = Path(__file__).resolve().parent
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflows.definitions.lines import LineMap
+from workflows.base.toml_lines import LineMap
 from workflows.definitions.model import (
     COMMON_KEYS,
     GLOBAL_PLACEHOLDERS,

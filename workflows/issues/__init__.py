@@ -1,4 +1,6 @@
-"""Issue sources (Linear over GraphQL, a local folder of files), caching and grouping.
+"""Issue sources (Linear, local files), the issue cache and grouping.
+
+Issue sources (Linear over GraphQL, a local folder of files), caching and grouping.
 
 ``open_source()`` picks ``[issues] source`` when set ("linear" | "local"), else Linear when a key
 is configured (``LINEAR_API_KEY`` or ``[linear] api_key``), else the local folder
@@ -10,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from workflows.errors import UsageError
+from workflows.base.errors import UsageError
 from workflows.issues.model import Comment, Issue, IssueFilters, IssueSource, Relation
 
 __all__ = ["Comment", "Issue", "IssueFilters", "IssueSource", "Relation", "open_source"]
@@ -27,7 +29,7 @@ def open_source(
     from workflows.issues.local import LocalSource
 
     if name is None:
-        from workflows.config import table
+        from workflows.base.config import table
 
         chosen = table("issues").get_str("source")
         name = chosen if chosen else "linear" if configured_key() is not None else "local"

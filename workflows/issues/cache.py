@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import time
 
+from workflows.base.store import Store
 from workflows.issues.model import Issue, IssueFilters, IssueSource
-from workflows.store import Store
 
 CACHE_DDL = """
 CREATE TABLE IF NOT EXISTS issue_cache (

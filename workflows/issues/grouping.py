@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from workflows.config import table
-from workflows.errors import UsageError
+from workflows.base.config import table
+from workflows.base.errors import UsageError
 from workflows.issues.model import Issue
 from workflows.issues.textsim import (
     cosine,

@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 
 import httpx
 
-from workflows.config import table
-from workflows.errors import UsageError
+from workflows.base.config import table
+from workflows.base.errors import UsageError
 from workflows.issues import queries
 from workflows.issues.linear_http import (
     DEFAULT_URL,

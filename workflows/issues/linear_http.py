@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 
-from workflows.errors import AgentTuiError
-from workflows.http_deadline import TooSlow, request_within
-from workflows.untrusted import without_surrogates
+from workflows.base.errors import AgentTuiError
+from workflows.base.http_deadline import TooSlow, request_within
+from workflows.base.untrusted import without_surrogates
 
 DEFAULT_URL = "https://api.linear.app/graphql"
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})

@@ -12,12 +12,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from workflows.config import table
-from workflows.errors import UsageError
+from workflows.base.config import table
+from workflows.base.errors import UsageError
+from workflows.base.store import Store
 from workflows.issues.local_files import STATE_TYPES, load_folder
 from workflows.issues.model import Comment, Issue, IssueFilters
 from workflows.issues.search import filter_issues
-from workflows.store import Store
 
 SAMPLE_FOLDER = Path(__file__).parent / "sample"
 LOCAL_DDL = """

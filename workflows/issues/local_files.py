@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from workflows.errors import AgentTuiError
+from workflows.base.errors import AgentTuiError
 from workflows.issues.model import RELATION_TYPES, Issue, Relation
 
 STATE_TYPES = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from workflows.errors import UsageError
+from workflows.base.errors import UsageError
 from workflows.issues.model import Issue, IssueFilters
 
 _SEARCH_TEXT: dict[int, tuple[Issue, str]] = {}

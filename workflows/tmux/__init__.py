@@ -1,4 +1,6 @@
-"""tmux underneath everything: start agents, send them text that lands once, read them.
+"""tmux itself: control mode, the driver, launching and mirroring panes, locks.
+
+tmux underneath everything: start agents, send them text that lands once, read them.
 
 - ``protocol``  pure helpers: quoting for tmux's parser, %output decoding, reply blocks
 - ``control``   ``ControlConnection``: ``tmux -C`` over pipes (commands, output, notifications)

@@ -45,7 +45,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from workflows.errors import AgentTuiError, WaitTimeout
+from workflows.base.errors import AgentTuiError, WaitTimeout
 from workflows.tmux import protocol
 
 MAX_BACKLOG = 32 * 1024 * 1024

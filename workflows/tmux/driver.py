@@ -9,7 +9,7 @@ A pane is created running a placeholder, marked ``remain-on-exit`` and named, th
 ``respawn-pane`` starts the agent: so even an agent that exits at once leaves its pane
 behind with its exit status and signal. A pane can carry a launch token
 (``@agenttui_token``): with the server's identity it tells an agent apart from whatever
-pane gets its id after a tmux restart (``workflows.run_agents``).
+pane gets its id after a tmux restart (``workflows.runs.run_agents``).
 
 Creating the session, spawning and killing are serialised across processes
 (``server.layout_lock``); ``server_identity()`` says which server answers and notices a
@@ -28,7 +28,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from workflows.errors import AgentTuiError, UsageError
+from workflows.base.errors import AgentTuiError, UsageError
 from workflows.tmux.control import ConnectionLost, ControlConnection
 from workflows.tmux.launch import launch_argv, launch_file
 from workflows.tmux.protocol import client_env, socket_path, tmux_base_argv

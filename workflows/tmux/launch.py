@@ -41,7 +41,7 @@ def launch_argv(
 
     ``unset`` names variables the pane inherits from the tmux server that the agent must not
     see (secrets a server started by someone else may hold)."""
-    from workflows.paths import state_dir  # here: the launcher itself runs without workflows
+    from workflows.base.paths import state_dir  # here: the launcher itself runs without workflows
 
     folder = state_dir() / "launch"
     folder.mkdir(mode=0o700, exist_ok=True)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from workflows.paths import state_dir
+from workflows.base.paths import state_dir
 
 POLL_S = 0.01
 

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 
-from workflows.errors import AgentTuiError, WaitTimeout
+from workflows.base.errors import AgentTuiError, WaitTimeout
 from workflows.tmux.capture_rows import CaptureRows
 from workflows.tmux.control import ConnectionLost, ControlConnection
 from workflows.tmux.mirror_screen import PaneModel

@@ -38,8 +38,8 @@ def socket_path(socket: str | None) -> str:
 
 def client_env() -> dict[str, str]:
     """A tmux client's environment: a server it starts copies it as the global environment
-    every pane inherits, so agenttui's secrets stay out of it (workflows.childenv)."""
-    from workflows.childenv import without_secrets
+    every pane inherits, so agenttui's secrets stay out of it (workflows.base.childenv)."""
+    from workflows.base.childenv import without_secrets
 
     return without_secrets()
 

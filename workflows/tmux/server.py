@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workflows.errors import AgentTuiError
+from workflows.base.errors import AgentTuiError
 from workflows.tmux.locks import file_lock
 
 IDENTITY_FORMAT = "#{pid}\t#{start_time}\t#{socket_path}"

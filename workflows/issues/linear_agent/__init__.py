@@ -3,7 +3,7 @@
 ``settings``: the app's token and ``[linear_agent]``; ``queries``: the operations;
 ``linear_backend`` / ``local_backend``: where sessions live (Linear's agent platform, or the
 store for local issues); ``backend``: what both offer. The run side (turning a run's events
-into activities, polling sessions for prompts) lives in :mod:`workflows.run_sessions`.
+into activities, polling sessions for prompts) lives in :mod:`workflows.runs.agent_sessions`.
 """
 
 from __future__ import annotations

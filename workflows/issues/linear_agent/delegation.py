@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.errors import UsageError
+from workflows.base.errors import UsageError
 from workflows.issues.linear_agent.settings import TOKEN_ENV, AgentSettings, app_token
 
 

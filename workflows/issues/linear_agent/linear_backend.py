@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from workflows.errors import UsageError
+from workflows.base.errors import UsageError
 from workflows.issues.linear import answer_checked, configured_url
 from workflows.issues.linear_agent import queries
 from workflows.issues.linear_agent.backend import Prompt

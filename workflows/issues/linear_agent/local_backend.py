@@ -10,8 +10,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from workflows.base.store import Store
 from workflows.issues.linear_agent.backend import Prompt
-from workflows.store import Store
 
 DDL = """
 CREATE TABLE IF NOT EXISTS local_agent_sessions (

@@ -13,8 +13,8 @@ import os
 import stat
 from dataclasses import dataclass, field
 
-from workflows.config import table
-from workflows.errors import UsageError
+from workflows.base.config import table
+from workflows.base.errors import UsageError
 from workflows.issues.linear_http import ApiKey
 
 TOKEN_ENV = "LINEAR_APP_TOKEN"

@@ -1,0 +1,1 @@
+"""What tests share: fixtures (via pytest_plugins), one helper per job."""

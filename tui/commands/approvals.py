@@ -1,0 +1,201 @@
+"""CLI verbs of the autonomy group: approvals, check-ins, the watcher (see tui/cli.py).
+
+Handlers import the core lazily so ``agenttui hook …`` and other fast verbs stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import Any
+
+from workflows.base.errors import UsageError
+
+
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """Add this group's verbs; each sets `handler` with set_defaults."""
+    from tui.commands import checkins as autonomy_watch
+    from tui.commands import watch as autonomy_poll
+
+    approvals = subparsers.add_parser(
+        "approvals", parents=[common], help="approval rules and decisions (audit log)"
+    )
+    approvals.add_argument("--stats", action="store_true", help="share decided by a person")
+    approvals.add_argument("--by", choices=("day", "hour"), default="day", help="stats period")
+    approvals.add_argument("--limit", type=int, default=20, help="recent decisions to show")
+    approvals.add_argument("--cwd", default=None, help="project whose rules to show")
+    approvals.set_defaults(handler=approvals_handler, formatter=format_approvals)
+
+    check = subparsers.add_parser(
+        "approvals-check", parents=[common], help="judge one request with the policy"
+    )
+    _request_arguments(check)
+    check.add_argument("--agent", default="cli", help="agent name for the audit log")
+    check.set_defaults(handler=check_handler)
+
+    learn = subparsers.add_parser(
+        "approvals-learn", parents=[common], help='show (and with --yes save) an "always" rule'
+    )
+    _request_arguments(learn)
+    learn.add_argument(
+        "--global",
+        dest="scope",
+        action="store_const",
+        const="global",
+        default="project",
+        help="learn for every project",
+    )
+    learn.add_argument(
+        "--deny",
+        dest="behavior",
+        action="store_const",
+        const="deny",
+        default="allow",
+        help="learn a deny rule",
+    )
+    learn.add_argument("--yes", action="store_true", help="save the shown rule")
+    learn.set_defaults(handler=learn_handler, formatter=format_learn)
+
+    always = subparsers.add_parser(
+        "approve-always",
+        parents=[common],
+        help="show the rule 'always' would learn for an agent's pending request; --yes saves"
+        " it and approves once",
+    )
+    always.add_argument("target", help="agent name or pane id")
+    always.add_argument(
+        "--global",
+        dest="scope",
+        action="store_const",
+        const="global",
+        default="project",
+        help="learn for every project",
+    )
+    always.add_argument("--yes", action="store_true", help="save the shown rule and approve")
+    always.set_defaults(handler=always_handler, formatter=format_learn)
+    autonomy_watch.register(subparsers, common)
+    autonomy_poll.register(subparsers, common)
+
+
+def _request_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("tool", help="tool name: Bash, Edit, Read, WebFetch…")
+    parser.add_argument("input", help="the command (for Bash) or a JSON object of the tool input")
+    parser.add_argument("--cwd", default=None, help="the agent's working directory")
+
+
+def _tool_input(args: argparse.Namespace) -> dict[str, Any]:
+    text: str = args.input
+    if text.lstrip().startswith("{"):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise UsageError(f"tool input is not valid JSON: {error}") from error
+        if not isinstance(value, dict):
+            raise UsageError("tool input must be a JSON object")
+        return value
+    if args.tool == "Bash":
+        return {"command": text}
+    if args.tool == "WebFetch":
+        return {"url": text}
+    return {"file_path": text}
+
+
+def approvals_handler(args: argparse.Namespace) -> dict[str, Any]:
+    from workflows.approvals import audit
+    from workflows.approvals.policy import load_rules
+    from workflows.base.store import Store
+
+    store = Store()
+    if args.stats:
+        return {"stats": audit.stats(store, bucket_seconds=86400 if args.by == "day" else 3600)}
+    rules = load_rules(args.cwd or os.getcwd())
+    return {
+        "rules": [
+            {"behavior": rule.behavior, "rule": str(rule), "source": rule.source} for rule in rules
+        ],
+        "recent": [entry.__dict__ for entry in audit.entries(store, limit=args.limit)],
+    }
+
+
+def format_approvals(result: dict[str, Any]) -> str:
+    import time
+
+    lines: list[str] = []
+    if "stats" in result:
+        lines.append("period            by rule  deny-list  by person  asked  person share")
+        for row in result["stats"]:
+            share = "-" if row["person_share"] is None else f"{row['person_share']:.0%}"
+            lines.append(
+                f"{row['period_start']:<17} {row['by_rule']:>7}  {row['by_deny_list']:>9}"
+                f"  {row['by_person']:>9}  {row['asked']:>5}  {share:>12}"
+            )
+        return "\n".join(lines)
+    lines.append("rules (deny-list first, then deny > ask > allow):")
+    lines += [f"  {r['behavior']:<5} {r['rule']}  [{r['source']}]" for r in result["rules"]]
+    if not result["rules"]:
+        lines.append("  (none: everything not on the deny-list is asked)")
+    lines.append("recent decisions:")
+    for entry in result["recent"]:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry["at"]))
+        lines.append(
+            f"  {stamp} {entry['agent']:<12} {entry['decision']:<5} {entry['decided_by']:<30}"
+            f" {entry['tool']}: {entry['summary']}"
+        )
+    return "\n".join(lines)
+
+
+def check_handler(args: argparse.Namespace) -> dict[str, Any]:
+    from workflows.approvals import decide
+
+    decision = decide(args.tool, _tool_input(args), args.cwd or os.getcwd(), args.agent)
+    return {
+        "behavior": decision.behavior,
+        "decided_by": decision.decided_by,
+        "reason": decision.reason,
+    }
+
+
+def learn_handler(args: argparse.Namespace) -> dict[str, Any]:
+    from workflows.approvals import learn, save_learned
+
+    proposal = learn(
+        args.tool,
+        _tool_input(args),
+        args.cwd or os.getcwd(),
+        behavior=args.behavior,
+        scope=args.scope,
+    )
+    result: dict[str, Any] = dict(proposal.__dict__)
+    result["saved"] = str(save_learned(proposal, agent="cli")) if args.yes else None
+    return result
+
+
+def format_learn(result: dict[str, Any]) -> str:
+    scope = result["project"] or "every project"
+    head = f"{result['behavior']} {result['rule']}  ({result['why']}; {scope})"
+    if result["saved"]:
+        return f"saved: {head}\n  in {result['saved']}"
+    return f"would add: {head}\n  run again with --yes to save it"
+
+
+def always_handler(args: argparse.Namespace) -> dict[str, Any]:
+    from workflows.approvals.always import confirm, pending_proposal
+    from workflows.tmux.driver import TmuxDriver
+
+    driver = TmuxDriver(args.socket, args.session)
+    try:
+        pane = driver.resolve(args.target)
+        proposal = pending_proposal(driver, pane, scope=args.scope)
+        result: dict[str, Any] = dict(proposal.__dict__)
+        result["saved"] = None
+        if args.yes:
+            confirm(driver, pane, proposal)
+            from workflows.approvals.policy import learned_policy_file
+
+            result["saved"] = str(learned_policy_file())
+        return result
+    finally:
+        driver.close()

@@ -1,0 +1,1 @@
+"""Running by itself: the watcher, check-ins and their timer, wip."""

@@ -1,0 +1,1 @@
+"""The floor: errors, paths, config, the store and migrations, untrusted text."""

@@ -1,0 +1,1 @@
+"""The offline demo: its sample project and its session."""

@@ -1,0 +1,102 @@
+"""The demo's moving parts in its tmux session: the offline forge window and the demo run.
+
+Both are reused by the next ``agenttui demo``: a forge that still answers keeps serving, and a
+demo run that is running or succeeded is left alone (a failed one is resumed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from typing import Any
+
+import httpx
+
+from workflows.base.errors import AgentTuiError
+from workflows.base.paths import agenttui_argv
+from workflows.demo.project import DEMO_ISSUES, DEMO_TOKEN, DemoProject
+
+FORGE_WINDOW = "forge"
+FORGE_START_S = 60.0
+
+
+def forge_url(project: DemoProject) -> str | None:
+    """The running forge's URL, None when none answers."""
+    try:
+        port = int((project.folder / "forge.port").read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+    url = f"http://127.0.0.1:{port}"
+    try:
+        answered = httpx.get(f"{url}/", timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return None
+    return url if answered else None
+
+
+def ensure_forge(driver: Any, session: str, project: DemoProject) -> str:
+    """Start ``agenttui demo-forge`` in the session's ``forge`` window unless one answers."""
+    from workflows.tmux.launch import launch_argv
+
+    windows = driver.command("list-windows", "-t", f"={session}", "-F", "#{window_name}")
+    url = forge_url(project)
+    if url is not None and FORGE_WINDOW in windows:
+        return url
+    if FORGE_WINDOW in windows:
+        driver.command("kill-window", "-t", f"={session}:{FORGE_WINDOW}")
+    port_file = project.folder / "forge.port"
+    try:
+        old_port = port_file.read_text(encoding="utf-8").strip()
+        port_file.unlink()
+    except OSError:
+        old_port = "0"
+    argv = [
+        *agenttui_argv(), "demo-forge", "--port-file", str(port_file),
+        "--state-file", str(project.folder / "forge-pulls.json"),
+        "--remote", str(project.remote), "--port", old_port if old_port.isdigit() else "0",
+    ]  # fmt: skip
+    env = {"GITHUB_TOKEN": DEMO_TOKEN, "PATH": os.environ.get("PATH", "")}
+    driver.command(
+        "new-window", "-d", "-t", f"={session}:", "-n", FORGE_WINDOW,
+        "--", *launch_argv(argv, env=env, cwd=str(project.folder)),
+    )  # fmt: skip
+    deadline = time.monotonic() + FORGE_START_S
+    while (url := forge_url(project)) is None:
+        if time.monotonic() > deadline:
+            raise AgentTuiError(f"the demo forge did not start; see tmux window {FORGE_WINDOW!r}")
+        time.sleep(0.2)
+    return url
+
+
+def ensure_demo_run(
+    project: DemoProject, env: dict[str, str], driver: Any, *, socket: str | None, session: str
+) -> str:
+    """The demo's feedback run on DEMO_ISSUES: started once and left alone while it runs or
+    when it succeeded in this tmux session; resumed when it failed; started again when it
+    succeeded but its windows are gone (a new tmux server), to show it once more."""
+    from workflows.runs.run_store import RunStore
+
+    record_file = project.folder / "run.json"
+    try:
+        run_id = str(json.loads(record_file.read_text(encoding="utf-8"))["run"])
+        status = RunStore().get(run_id).summary()["status"]
+    except (OSError, ValueError, KeyError, AgentTuiError):
+        run_id, status = "", "unknown"
+    shown = any(pane.run_id == run_id for pane in driver.panes()) if run_id else False
+    if status in ("pending", "running") or (status == "succeeded" and shown):
+        return run_id
+    verb = ["resume", run_id] if status == "failed" else [
+        "run", "feedback", "--issues", ",".join(DEMO_ISSUES),
+    ]  # fmt: skip
+    argv = [*agenttui_argv(), *(["--socket", socket] if socket else []), "--session", session]
+    done = subprocess.run(
+        [*argv, "--json", *verb], env={**os.environ, **env},
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise AgentTuiError(f"the demo run did not start: {done.stderr.strip()[-500:]}")
+    run_id = str(json.loads(done.stdout.strip().splitlines()[-1])["run"])
+    record_file.write_text(json.dumps({"run": run_id}) + "\n", encoding="utf-8")
+    return run_id

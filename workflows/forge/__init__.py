@@ -1,0 +1,1 @@
+"""Where code goes: git worktrees, GitHub pull requests, the offline forge."""

@@ -1,0 +1,1 @@
+"""Workflow runs: engine, runner, run store, records, cleaning, step kinds."""

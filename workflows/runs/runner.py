@@ -1,0 +1,355 @@
+"""Run processes: start a run's runner in its own tmux window, resume it, cancel it.
+
+``launch_run`` records the run, then starts ``agenttui run-worker RUN`` in a window named
+``run-<id>``; the runner holds ``runs/<id>.lock`` (flock) for its whole life, so a dead
+runner is told apart from a live one without trusting pids. Secrets the runner needs
+(``LINEAR_API_KEY``, ``GITHUB_TOKEN``) go in its env (``childenv.agenttui_env``): the
+driver launches every pane through a 0600 file (``workflows.tmux.launch``), so they are
+never on a tmux or process command line, and the runner alone holds them: its agents and
+shell steps get none (``workflows.base.childenv``).
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import signal
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from workflows.base.config import table
+from workflows.base.errors import AgentTuiError, UsageError
+from workflows.base.paths import agenttui_argv, state_dir
+from workflows.definitions.loader import load_workflow
+from workflows.definitions.model import Workflow
+from workflows.forge import git
+from workflows.runs.agent_choice import Choice, choose_agents
+from workflows.runs.recording.files import remove_run as remove_recordings
+from workflows.runs.recording.recorder import record_run
+from workflows.runs.records import take_runner_lock, tmux_server_gone
+from workflows.runs.run_env import forget_run_env, runner_env, save_run_env
+from workflows.runs.run_store import FINAL, RunRecord, RunStore, worker_alive
+from workflows.runs.steps.linear import restore_states
+
+if TYPE_CHECKING:
+    from workflows.tmux.server import ServerIdentity
+
+SERVER_EXIT_WAIT_S = 2.0  # a hangup from tmux: how long its server may take to exit
+
+
+def runner_name(run_id: str) -> str:
+    return f"{run_id}-runner"
+
+
+def effective_status(record: RunRecord) -> dict[str, Any]:
+    """The run's summary, telling a dead runner apart (see RunRecord.summary)."""
+    return record.summary()
+
+
+def launch_run(
+    workflow_name: str,
+    issue_ids: list[str],
+    *,
+    socket: str | None = None,
+    session: str = "agenttui",
+    repo: str | None = None,
+    source: str | None = None,
+    agents: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    github_repo: str | None = None,
+    branch: str | None = None,
+    base: str | None = None,
+    test_command: str | None = None,
+    extra: dict[str, str] | None = None,
+) -> str:
+    """Record a run and start its runner; ``extra`` params travel with the run (a
+    follow-up's ``request`` and the run it follows)."""
+    ids = [issue.strip() for issue in issue_ids if issue.strip()]
+    if not ids:
+        raise UsageError("give at least one issue id (--issues ENG-1,ENG-2)")
+    workflow = load_workflow(workflow_name)  # a bad definition fails here, before any run
+    if needs_request(workflow) and not (extra or {}).get("request"):
+        raise UsageError(
+            f"workflow {workflow.name!r} acts on what a person wrote ({{request}}, "
+            f"{workflow.path}): it starts from a follow-up on a run's Linear session"
+        )
+    chosen = check_agents(workflow, agents)
+    configured = table("workflows").get_str("repo")
+    repo_path = str(Path(repo or configured or os.getcwd()).expanduser().absolute())
+    params = {
+        "repo": repo_path,
+        "source": source,
+        "agents": {step: choice.agent for step, choice in chosen.items()},
+        "env": sorted(env or {}),  # the names; the values go to a 0600 file (run_env)
+        "github_repo": github_repo,
+        "branch": branch,
+        "base": base,
+        "test_command": test_command,
+        **(extra or {}),
+    }
+    try:
+        git.repo_root(repo_path)  # refused before any run exists: nothing to clean up
+    except AgentTuiError as error:
+        raise UsageError(f"no run started: {error} (--repo or [workflows] repo)") from error
+    runs = RunStore()
+    record = runs.create(workflow.name, workflow.to_json(), ids, params)
+    save_run_env(record.id, env or {})
+    told = ", ".join(f"{step}: {choice.agent} ({choice.why})" for step, choice in chosen.items())
+    runs.event(record.id, "agents", f"agents: {told}")
+    _start_or_fail(runs, record.id, socket=socket, session=session)
+    return record.id
+
+
+def needs_request(workflow: Workflow) -> bool:
+    """A follow-up workflow: its prompts hold a person's ``{request}``, so only a message on a
+    run's session starts it, never a launch by hand (the picker leaves it out)."""
+    from workflows.definitions.validate import uses_placeholder
+
+    return uses_placeholder(workflow, "request")
+
+
+def check_agents(workflow: Workflow, agents: Sequence[str]) -> dict[str, Choice]:
+    """Each agent step's agent (workflows.runs.agent_choice), every profile loadable and its
+    ``env_from`` names set here, where the runner will take them from."""
+    from workflows.agents.profiles import load_profile
+    from workflows.agents.startup import require_env_from
+
+    chosen = choose_agents(workflow, list(agents))
+    for name in {choice.agent for choice in chosen.values()}:
+        require_env_from(load_profile(name))
+    missing = [name for name in workflow.env_from if name not in os.environ]
+    if missing:
+        raise UsageError(
+            f"workflow {workflow.name!r} gives its shell steps {', '.join(missing)} from "
+            f"agenttui's environment (env_from, {workflow.path}), but it is not set"
+        )
+    return chosen
+
+
+def _start_or_fail(runs: RunStore, run_id: str, *, socket: str | None, session: str) -> None:
+    try:
+        start_worker(run_id, socket=socket, session=session)
+    except AgentTuiError as error:
+        runs.finish(run_id, "failed", f"could not start the runner: {error}")
+        raise AgentTuiError(f"run {run_id} failed: could not start the runner: {error}") from error
+
+
+def start_worker(run_id: str, *, socket: str | None, session: str) -> str:
+    from workflows.tmux.driver import TmuxDriver
+
+    driver = TmuxDriver(socket, session)
+    try:
+        for pane in driver.panes():
+            if pane.name == runner_name(run_id) and pane.dead:
+                driver.kill(pane.pane_id)  # the window of a previous, finished runner
+        argv = [
+            *agenttui_argv(),
+            "run-worker",
+            run_id,
+            *(["--socket", socket] if socket else []),
+            "--session",
+            session,
+        ]
+        pane = driver.spawn(
+            argv,
+            name=runner_name(run_id),
+            window=f"run-{run_id}",
+            run_id=run_id,
+            cwd=str(state_dir()),
+            env=_runner_env(RunStore().get(run_id)),
+        )
+    finally:
+        driver.close()
+    RunStore().event(run_id, "runner", f"runner started in tmux pane {pane.pane_id}")
+    return pane.pane_id
+
+
+def _runner_env(record: RunRecord) -> dict[str, str]:
+    workflow_env_from = record.definition.get("env_from", [])
+    return runner_env(record.params.get("agents", {}).values(), workflow_env_from)
+
+
+def resume_run(run_id: str, *, socket: str | None = None, session: str = "agenttui") -> str:
+    runs = RunStore()
+    record = runs.get(run_id)
+    if record.status in ("succeeded", "cancelled"):
+        raise UsageError(f"run {record.id} already {record.status}; nothing to resume")
+    if worker_alive(record.id):
+        raise UsageError(f"run {record.id} is still running (its runner holds the lock)")
+    from workflows.agents.profiles import load_profile
+    from workflows.agents.startup import require_env_from
+
+    for name in set(record.params.get("agents", {}).values()):
+        require_env_from(load_profile(name))  # the new runner takes them from here
+    runs.update(record.id, status="pending", error=None, cancel_requested=0)
+    runs.event(record.id, "resume", f"resuming at step {record.current_step or 'the start'}")
+    _start_or_fail(runs, record.id, socket=socket, session=session)
+    return record.id
+
+
+def cancel_run(run_id: str, *, socket: str | None = None, session: str = "agenttui") -> str:
+    runs = RunStore()
+    record = runs.get(run_id)
+    if record.status in FINAL and record.status != "failed":
+        return record.status
+    runs.update(record.id, cancel_requested=1)
+    runs.event(record.id, "cancel", "cancel requested")
+    if not worker_alive(record.id):
+        runs.finish(record.id, "cancelled")
+        kill_agents(record.id, socket=socket, session=session)
+        restore_states(runs, record.id)
+    return "cancelling" if worker_alive(record.id) else "cancelled"
+
+
+def kill_agents(run_id: str, *, socket: str | None, session: str, runner_too: bool = False) -> None:
+    from workflows.tmux.driver import TmuxDriver
+
+    driver = TmuxDriver(socket, session)
+    try:
+        for pane in driver.panes():
+            if pane.run_id == run_id and (runner_too or pane.name != runner_name(run_id)):
+                driver.kill(pane.pane_id)
+    except AgentTuiError:
+        pass  # no tmux server any more: nothing left to kill
+    finally:
+        driver.close()
+
+
+def _note_tmux_server(
+    runs: RunStore, run_id: str, *, socket: str | None, session: str
+) -> ServerIdentity | None:
+    from workflows.runs.run_agents import note_server
+    from workflows.tmux.driver import TmuxDriver
+
+    driver = TmuxDriver(socket, session)
+    try:
+        server = driver.server_identity()
+        note_server(runs, runs.get(run_id), server)
+        return server
+    except AgentTuiError:
+        return None  # no tmux server: the steps that need one say so
+    finally:
+        driver.close()
+
+
+def _stop_on_signal(
+    run_id: str, server: ServerIdentity | None
+) -> Callable[[int, FrameType | None], None]:
+    """The runner's SIGTERM/SIGHUP handler: the run fails saying why. A hangup comes with
+    the tmux server's exit (a crash, kill-server) too, a moment before it is gone: wait
+    that moment to tell it from the runner's own window being closed."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGHUP and server is not None:
+            deadline = time.monotonic() + SERVER_EXIT_WAIT_S
+            while server.running() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if not server.running():
+                raise AgentTuiError(tmux_server_gone(run_id, server))
+        raise AgentTuiError(f"the runner was stopped by signal {signal.Signals(signum).name}")
+
+    return stop
+
+
+def run_worker(run_id: str, *, socket: str | None, session: str) -> int:
+    """Body of ``agenttui run-worker``: hold the lock, drive the engine."""
+    from workflows.runs.engine import Engine
+
+    runs = RunStore(echo=True)
+    record = runs.get(run_id)
+    lock = take_runner_lock(record.id)
+    if lock is None:
+        raise UsageError(f"run {record.id} already has a runner")
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop_on_signal(record.id, None))
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints where the runner is
+    runs.update(record.id, worker_pid=os.getpid())
+    server = _note_tmux_server(runs, record.id, socket=socket, session=session)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop_on_signal(record.id, server))
+    from workflows.runs.agent_sessions import worker as session_worker
+
+    sessions = session_worker.start(record.id, socket=socket, session=session)
+    recorder = record_run(
+        record.id,
+        socket=socket,
+        session=session,
+        skip=frozenset({runner_name(record.id)}),
+        report=lambda _pane, text: runs.event(record.id, "recording", text),
+    )
+    stop = recorder.stop if recorder is not None else None  # (before agents are closed)
+    try:
+        status = Engine(
+            record.id, socket=socket, session=session, runs=runs, before_finish=stop
+        ).run()
+    finally:
+        if stop is not None:
+            stop()  # (done already, unless the engine itself failed)
+    if sessions is not None:
+        sessions.finish()  # the final response, bounded: the run has already ended
+    keep = table("workflows").get_bool("keep_agents", False)
+    if status in ("succeeded", "cancelled"):
+        forget_run_env(record.id)  # it can no longer be resumed
+    if status == "cancelled" or (status == "succeeded" and not keep):
+        kill_agents(record.id, socket=socket, session=session)  # failed: kept for a look
+    if status == "cancelled":
+        restore_states(runs, record.id)
+    if status in ("succeeded", "cancelled"):
+        close_runner_window_on_exit(record.id, socket=socket, session=session)
+    final = runs.get(record.id)
+    print(f"run {record.id} {status}" + (f": {final.error}" if final.error else ""))
+    lock.close()
+    return 0 if status == "succeeded" else 1
+
+
+def close_runner_window_on_exit(run_id: str, *, socket: str | None, session: str) -> None:
+    """A run that ended well leaves nothing to look at in its runner's window (the log has
+    it all): let tmux close the window when the runner exits, instead of keeping the dead
+    pane (every run used to leave one behind). A failed runner's window stays for a look."""
+    from workflows.tmux.driver import TmuxDriver
+
+    driver = TmuxDriver(socket, session)
+    try:
+        for pane in driver.panes():
+            if pane.name == runner_name(run_id) and not pane.dead:
+                driver.command("set-option", "-p", "-t", pane.pane_id, "remain-on-exit", "off")
+    except AgentTuiError:
+        pass  # no tmux server any more: no window to close
+    finally:
+        driver.close()
+
+
+def clean_run(
+    run_id: str, *, socket: str | None = None, session: str = "agenttui", force: bool = False
+) -> dict[str, Any]:
+    """Close a finished run's windows and remove the worktree it created (the branch stays).
+
+    All or nothing: a worktree with uncommitted changes (without ``force``) refuses the
+    clean before any window is closed."""
+    runs = RunStore()
+    record = runs.get(run_id)
+    summary = record.summary()
+    if summary["status"] not in FINAL or worker_alive(record.id):
+        raise UsageError(f"run {record.id} is {summary['status']}; cancel it first")
+    removed = None
+    worktree = str(record.context.get("worktree") or "")
+    own = bool(worktree and record.context.get("own_worktree"))
+    if own and not force:
+        git.refuse_dirty(Path(worktree))
+    kill_agents(record.id, socket=socket, session=session, runner_too=True)
+    if own:
+        git.remove_worktree(Path(record.context["repo"]), Path(worktree), force=force)
+        removed = worktree
+    forget_run_env(record.id)
+    recordings = remove_recordings(record.id)  # what the agents printed goes too
+    runs.update_context(record.id, cleaned=True)
+    runs.event(
+        record.id,
+        "cleaned",
+        f"windows closed; worktree removed: {removed or 'none'}; recordings removed: "
+        f"{len(recordings)}",
+    )
+    return {"run": record.id, "worktree_removed": removed, "recordings_removed": recordings}

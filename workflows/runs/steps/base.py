@@ -1,0 +1,58 @@
+"""What every step kind gets (the run's context) and returns (a result), and step errors."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workflows.base.errors import AgentTuiError
+from workflows.definitions.model import Step, Workflow
+from workflows.runs.run_store import RunRecord, RunStore
+
+POLL_S = 0.5
+
+
+class StepFailed(AgentTuiError):
+    """A step could not do its job; the run fails with this message (resumable)."""
+
+
+class Cancelled(AgentTuiError):
+    """The run was cancelled while a step was waiting."""
+
+
+@dataclass
+class StepResult:
+    ok: bool
+    outputs: dict[str, Any] = field(default_factory=dict)
+    failure: str = ""  # what {failure} holds for the remedy step when ok is False
+
+
+@dataclass
+class StepContext:
+    """One attempt of one step: everything a step kind needs, nothing global."""
+
+    run: RunRecord
+    runs: RunStore
+    workflow: Workflow
+    step: Step
+    seq: int
+    round: int
+    role: str  # "step" or "remedy"
+    values: dict[str, str]  # placeholder values, already including steps.<id>.<field>
+    worktree: Path
+    socket: str | None
+    session: str
+
+    def event(self, kind: str, message: str, **data: Any) -> None:
+        self.runs.event(self.run.id, kind, message, step_id=self.step.id, data=data or None)
+
+    def check_cancelled(self) -> None:
+        if self.runs.get(self.run.id).cancel_requested:
+            raise Cancelled(f"run {self.run.id} was cancelled")
+
+    def sleep(self, seconds: float = POLL_S) -> None:
+        """Wait between polls, noticing a cancel request."""
+        self.check_cancelled()
+        time.sleep(seconds)

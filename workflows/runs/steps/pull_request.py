@@ -1,0 +1,55 @@
+"""The pull request step: commit what the agents left, push the branch, open the PR.
+
+Push never forces; a rejection fails the run with git's reason. Opening is idempotent (an
+open PR for the branch is reused), so resuming after any crash is safe.
+"""
+
+from __future__ import annotations
+
+from workflows.base.untrusted import inert
+from workflows.definitions.placeholders import render
+from workflows.forge import git
+from workflows.forge.github import check_credentials, create_pull_request
+from workflows.runs.steps.base import StepContext, StepFailed, StepResult
+
+
+def _not_run_note(values: dict[str, str]) -> str:
+    """A line per step that was skipped (no test command…): a PR never looks tested when
+    nothing ran."""
+    lines = [
+        f"- step `{key.split('.')[1]}` was not run: {value}"
+        for key, value in values.items()
+        if key.startswith("steps.") and key.endswith(".skipped") and value
+    ]
+    return "\n\n**Not checked by agenttui:**\n" + "\n".join(lines) + "\n" if lines else ""
+
+
+def run_pull_request(ctx: StepContext) -> StepResult:
+    step, values = ctx.step, ctx.values
+    branch, base = values["branch"], step.base or values["base"]
+    # Issue titles end up in the commit message (printed raw by `git log`) and on GitHub.
+    title = inert(render(step.title or "{group}", values).strip() or values["group"])
+    body = inert(render(step.body or "{issue_ids}", values) + _not_run_note(values))
+    github_repo = values.get("github_repo") or ""
+    if not github_repo:
+        raise StepFailed(
+            "no GitHub repository: the remote is not on github.com; pass --github-repo OWNER/NAME"
+        )
+    check_credentials()
+    sha = git.commit_all(ctx.worktree, title)
+    if sha:
+        ctx.event("git", f"committed the remaining changes as {sha[:10]}", commit=sha)
+    if git.commits_ahead(ctx.worktree, base) == 0:
+        raise StepFailed(
+            f"nothing to open a pull request for: branch {branch} has no commits beyond {base}"
+        )
+    git.push(ctx.worktree, branch)
+    ctx.event("git", f"pushed {branch}")
+    pull = create_pull_request(
+        github_repo, head=branch, base=base, title=title, body=body, draft=step.draft
+    )
+    verb = "opened" if pull.created else "found the open"
+    ctx.event("pull_request", f"{verb} pull request {pull.url}", url=pull.url)
+    ctx.runs.update(ctx.run.id, pr_url=pull.url)
+    ctx.values["pr_url"], ctx.values["pr_number"] = pull.url, str(pull.number)
+    return StepResult(ok=True, outputs={"url": pull.url, "number": pull.number})

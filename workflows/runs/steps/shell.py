@@ -1,0 +1,122 @@
+"""Shell and preview steps: run a command in the worktree; its exit code decides.
+
+Placeholders reach the command through environment variables (see
+``placeholders.shell_command``), never spliced into the script. The command runs code the
+agents wrote: it gets the runner's environment without agenttui's secrets, except those the
+workflow names in ``env_from`` (``workflows.base.childenv.shell_env``). Output is kept (the tail,
+for the store and for ``{failure}``) and written in full to ``.agenttui/<step>.log``.
+A preview step is a shell step whose last printed URL is reported on the issues.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from workflows.base.childenv import shell_env
+from workflows.definitions.placeholders import render, shell_command
+from workflows.runs.steps.base import StepContext, StepFailed, StepResult
+
+TAIL_CHARS = 8000
+COMMAND_NOT_FOUND, NOT_EXECUTABLE = 127, 126  # what sh exits with when it cannot run it
+URL = re.compile(r"https?://[^\s\"'<>]+")
+
+
+def run_shell(ctx: StepContext) -> StepResult:
+    template = ctx.step.run or ""
+    script, env = shell_command(template, ctx.values)
+    if not script.strip():
+        why = (
+            "no test command: pass --test-command or set [workflows] test_command"
+            if "{test_command}" in template
+            else f"its command {template!r} is empty"
+        )
+        ctx.event("skipped", f"step {ctx.step.id!r} not run: {why}")
+        return StepResult(ok=True, outputs={"output": "", "exit_code": 0, "skipped": why})
+    _stop_leftover(ctx)
+    log_path = ctx.worktree / ".agenttui" / f"{ctx.step.id}.log"
+    log_path.parent.mkdir(exist_ok=True)
+    ctx.event("shell", f"running: {script}")
+    with log_path.open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            ["sh", "-c", script],
+            cwd=ctx.worktree,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=shell_env(env, ctx.workflow.env_from),
+            start_new_session=True,
+        )
+        ctx.runs.update_context(ctx.run.id, shell=[process.pid, _started(process.pid)])
+        deadline = time.monotonic() + ctx.step.effective_timeout()
+        try:
+            while process.poll() is None:
+                if time.monotonic() > deadline:
+                    raise StepFailed(
+                        f"step {ctx.step.id!r}: command still running after "
+                        f"{ctx.step.effective_timeout():.0f}s: {script}"
+                    )
+                ctx.sleep(0.2)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait()
+    output = log_path.read_text(encoding="utf-8", errors="replace")[-TAIL_CHARS:]
+    code = process.returncode
+    if code in (COMMAND_NOT_FOUND, NOT_EXECUTABLE):
+        # The shell could not run it: no agent can fix that by changing the code.
+        what = "test command" if "{test_command}" in template else "command"
+        problem = "not found" if code == COMMAND_NOT_FOUND else "not executable"
+        said = output.strip().splitlines()[-1:] or [f"exit code {code}"]
+        raise StepFailed(f"{what} {problem}: {script} ({said[0]})")
+    ok = code == 0 and (not ctx.step.until or ctx.step.until in output)
+    ctx.event("shell", f"exit code {code}", exit_code=code)
+    if not output.strip():
+        failure = f"`{script}` exited with code {code} and printed nothing."
+    elif code == 0:  # `until` did not hold
+        failure = f"`{script}` printed no {ctx.step.until!r}.\nIts output (last part):\n\n{output}"
+    else:
+        failure = f"`{script}` exited with code {code}.\nIts output (last part):\n\n{output}"
+    return StepResult(ok=ok, outputs={"output": output, "exit_code": code}, failure=failure)
+
+
+def _started(pid: int) -> str:
+    """The process's start time (clock ticks since boot): tells a reused pid apart."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def _stop_leftover(ctx: StepContext) -> None:
+    """A runner killed mid-command left its process group running: stop it first."""
+    leftover = ctx.runs.get(ctx.run.id).context.get("shell")
+    if not leftover:
+        return
+    pid, started = int(leftover[0]), str(leftover[1])
+    if started and _started(pid) == started:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGTERM)
+            ctx.event("shell", f"stopped the command a previous runner left running (pid {pid})")
+    ctx.runs.update_context(ctx.run.id, shell=None)
+
+
+def run_preview(ctx: StepContext) -> StepResult:
+    result = run_shell(ctx)
+    urls = URL.findall(str(result.outputs.get("output", "")))
+    if not result.ok:
+        return result
+    if not urls:
+        raise StepFailed(f"step {ctx.step.id!r}: the preview command printed no URL")
+    result.outputs["url"] = urls[-1]
+    ctx.values["preview_url"] = urls[-1]
+    ctx.event("preview", f"preview at {urls[-1]}", url=urls[-1])
+    if ctx.step.comment:
+        from workflows.runs.steps.linear import post_to_issues
+
+        post_to_issues(ctx, comment=render(ctx.step.comment, ctx.values))
+    return result
