@@ -28,6 +28,26 @@ DETAIL_FRESH_S = 60.0
 
 
 @dataclass
+@dataclass(frozen=True)
+class StartChoices:
+    """What the start-agent form offers."""
+
+    profiles: list[tuple[str, str]]  # (name, description)
+    folder: str  # the default folder (where the app was started)
+    repo: str | None = None  # [workflows] repo: a new worktree can be made there
+    default_profile: str = ""
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    profile: str
+    folder: str = ""
+    new_worktree: bool = False
+    name: str = ""
+    prompt: str = ""
+    extra: list[str] = field(default_factory=list)
+
+
 class WorkflowChoice:
     name: str
     description: str
@@ -128,9 +148,9 @@ class Services:
 
     def tile_action(self, pane_id: str, action: str) -> str:
         """approve / approve_always / deny / interrupt, through the agents' own logic."""
-        from workflows.agents import actions
+        from workflows.approvals.answer import answer
 
-        return str(actions.perform(self.driver, pane_id, action))
+        return str(answer(self.driver, pane_id, action))
 
     def _tmux(self) -> list[str]:
         return [shutil.which("tmux") or "tmux", *(["-L", self.socket] if self.socket else [])]
@@ -159,9 +179,8 @@ class Services:
         short = " ".join(text.split())
         return f"sent: {short[:60]}{'…' if len(short) > 60 else ''}"
 
-    def start_choices(self) -> Any:
+    def start_choices(self) -> StartChoices:
         """What the start-agent form offers: profiles, the default folder, the repo."""
-        from tui.screens.start_agent import StartChoices
         from workflows.agents.profiles import list_profiles, load_profile
         from workflows.base.config import section
 
@@ -387,9 +406,9 @@ class Services:
         return choices
 
     def launch(self, workflow: str, issue_ids: list[str]) -> str:
-        from workflows.runs import engine
+        from workflows.runs import runner
 
-        return str(engine.launch_run(workflow, issue_ids, socket=self.socket, session=self.session))
+        return str(runner.launch_run(workflow, issue_ids, socket=self.socket, session=self.session))
 
     def runs(self) -> list[dict[str, Any]]:
         from workflows.runs import run_store as runs
@@ -397,14 +416,14 @@ class Services:
         return [record.summary() for record in runs.list_runs()]
 
     def resume_run(self, run_id: str) -> None:
-        from workflows.runs import engine
+        from workflows.runs import runner
 
-        engine.resume_run(run_id, socket=self.socket, session=self.session)
+        runner.resume_run(run_id, socket=self.socket, session=self.session)
 
     def cancel_run(self, run_id: str) -> None:
-        from workflows.runs import engine
+        from workflows.runs import runner
 
-        engine.cancel_run(run_id)
+        runner.cancel_run(run_id)
 
     def run_detail(self, run_id: str) -> Any:
         from workflows.runs.detail import load_run_detail

@@ -7,7 +7,7 @@
 
 Everything goes through the code under test: ``TmuxDriver.spawn`` (jailed argv, isolated
 env), ``send_text`` (verified send), ``observe.read_state`` (hooks + screen + quiescence) and
-``actions.perform`` (approve / deny / interrupt with the profile's keys).
+``approvals.answer`` (approve / deny / interrupt with the profile's keys, audited as a person's).
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from typing import Any
 from tests.e2e.agents import claude_launch, codex_launch, gemini_launch
 from tests.e2e.model_server import AnthropicServer, GeminiServer, OpenAIServer
 from tests.support.waiting import wait_until
-from workflows.agents.actions import ActionResult, perform
+from workflows.agents.actions import ActionResult
 from workflows.agents.delivery import SendResult, send_text
 from workflows.agents.hooks import hook_launch_args
 from workflows.agents.observe import read_state
 from workflows.agents.profiles import Profile, load_profile
 from workflows.agents.state import StateReading
+from workflows.approvals.answer import answer
 from workflows.tmux.driver import PaneInfo, TmuxDriver
 
 
@@ -154,4 +155,4 @@ class AgentPane:
         return send_text(self.driver, self.refresh(), text, profile=self.profile, timeout=30.0)
 
     def act(self, action: str) -> ActionResult:
-        return perform(self.driver, self.refresh(), action)
+        return answer(self.driver, self.refresh(), action)

@@ -22,6 +22,7 @@ from workflows.approvals.audit import entries
 from workflows.approvals.guard import Guard
 from workflows.base.paths import config_dir
 from workflows.base.store import Store
+from workflows.runs.run_store import run_worktree
 from workflows.tmux.driver import TmuxDriver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
@@ -117,7 +118,7 @@ def test_guard_answers_the_real_codex_with_keys(
         Reply.exec("git push --force origin main"),
     )
     agent = AgentPane.codex(driver, openai, tmp_path, name="x9")
-    guard = Guard(driver)
+    guard = Guard(driver, run_worktree)
     thread = threading.Thread(target=guard.run, daemon=True)
     thread.start()
     try:

@@ -15,9 +15,9 @@ from tests.tui.test_snapshots import FROZEN_NOW, triage_ready
 from tui.app import AgentTuiApp, build_app
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.run_detail import RunDetailScreen
-from tui.screens.start_agent import StartAgentScreen, StartChoices
+from tui.screens.start_agent import StartAgentScreen
 from tui.screens.talk import TalkScreen
-from tui.services import Services
+from tui.services import Services, StartChoices
 from widgets.step_timeline import StepTimeline
 from workflows.runs.cleanup import CleanPlan
 from workflows.runs.detail import AttemptView, RunDetail, StepView

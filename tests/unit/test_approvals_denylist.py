@@ -304,19 +304,19 @@ def test_the_runs_worktree_bounds_deletes_wherever_the_agent_is(tmp_path: Path) 
     import subprocess
 
     from workflows.approvals.worktree import worktree_for
-    from workflows.runs.run_store import RunStore
+    from workflows.runs.run_store import RunStore, run_worktree
 
     repo = tmp_path / "repo"
     (repo / "src").mkdir(parents=True)
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    assert worktree_for(repo / "src") == str(repo)
-    assert worktree_for(tmp_path) is None
+    assert worktree_for(repo / "src", "", run_worktree) == str(repo)
+    assert worktree_for(tmp_path, "", run_worktree) is None
     runs = RunStore()
     run = runs.create("feedback", {}, ["ENG-1"], {})
     runs.update_context(run.id, worktree=str(repo / "src"))
-    assert worktree_for(tmp_path, run.id) == str(repo / "src")
+    assert worktree_for(tmp_path, run.id, run_worktree) == str(repo / "src")
     # An agent of that run that cd'ed up to tmp_path still may not delete the checkout.
     decision = decide(
-        "Bash", {"command": "rm -rf repo"}, tmp_path, "a", worktree=worktree_for(tmp_path, run.id)
+        "Bash", {"command": "rm -rf repo"}, tmp_path, "a", worktree=worktree_for(tmp_path, run.id, run_worktree)
     )
     assert decision.decided_by == "deny-list:recursive-delete"

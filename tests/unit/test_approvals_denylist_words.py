@@ -20,6 +20,7 @@ from workflows.approvals.policy import learned_policy_file
 from workflows.approvals.words import is_secret_name
 from workflows.base.paths import config_dir
 from workflows.base.store import Store
+from workflows.runs.run_store import run_worktree
 
 # Harmless: each was refused before (the first three are the reported false positives).
 PASSES = [
@@ -196,7 +197,7 @@ def _pre_tool(command: str, worktree: Path, kind: str) -> dict[str, str]:
         "tool_input": {"command": command},
         "cwd": str(worktree),
     }
-    verdict = pre_tool_verdict("a", payload, kind)
+    verdict = pre_tool_verdict("a", payload, kind, run_worktree)
     assert verdict is not None
     return dict(verdict["hookSpecificOutput"])
 

@@ -48,9 +48,10 @@ def register(
 def run_hook(args: argparse.Namespace) -> Any:
     try:
         from workflows.approvals.hook_verb import handle_hook
+        from workflows.runs.run_store import run_worktree
 
         raw = args.payload if args.payload is not None else sys.stdin.read()
-        reply = handle_hook(args.kind, args.pane, raw)
+        reply = handle_hook(args.kind, args.pane, raw, run_worktree)
     except Exception as error:  # the agent must go on, whatever happens here
         print(f"agenttui hook: {error}", file=sys.stderr)
         return 0
@@ -60,13 +61,13 @@ def run_hook(args: argparse.Namespace) -> Any:
 
 
 def run_approve(args: argparse.Namespace) -> Any:
-    from workflows.agents.actions import perform
+    from workflows.approvals.answer import answer
     from workflows.tmux.driver import TmuxDriver
 
     driver = TmuxDriver(socket=args.socket, session=args.session)
     try:
         action = "approve_always" if getattr(args, "always", False) else args.action
-        result = perform(driver, args.target, action)
+        result = answer(driver, args.target, action)
     finally:
         driver.close()
     args.formatter = lambda _: str(result)

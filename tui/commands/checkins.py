@@ -132,6 +132,7 @@ def timer_handler(args: argparse.Namespace) -> int:
 
 def guard_handler(args: argparse.Namespace) -> int:
     from workflows.approvals.guard import Guard
+    from workflows.runs.run_store import run_worktree
     from workflows.tmux.driver import TmuxDriver
 
     driver = TmuxDriver(args.socket, args.session)
@@ -140,7 +141,7 @@ def guard_handler(args: argparse.Namespace) -> int:
         flush=True,
     )
     try:
-        Guard(driver).run()
+        Guard(driver, run_worktree).run()
     finally:
         driver.close()
     return 0

@@ -206,10 +206,11 @@ def _start_timer(args: argparse.Namespace) -> Any:
 
 def _start_guard(args: argparse.Namespace) -> Any:
     from workflows.approvals.guard import Guard
+    from workflows.runs.run_store import run_worktree
     from workflows.tmux.driver import TmuxDriver
 
     driver = TmuxDriver(args.socket, args.session)
-    guard = Guard(driver)
+    guard = Guard(driver, run_worktree)
     thread = threading.Thread(target=guard.run, name="approval-guard", daemon=True)
     thread.start()
 

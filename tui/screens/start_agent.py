@@ -3,7 +3,6 @@ repository), an optional name and first prompt. The agent starts like ``agenttui
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
@@ -15,25 +14,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from tui.services import StartChoices, StartRequest
 from widgets.key_bar import KeyBar
-
-
-@dataclass(frozen=True)
-class StartChoices:
-    profiles: list[tuple[str, str]]  # (name, description)
-    folder: str  # the default folder (where the app was started)
-    repo: str | None = None  # [workflows] repo: a new worktree can be made there
-    default_profile: str = ""
-
-
-@dataclass(frozen=True)
-class StartRequest:
-    profile: str
-    folder: str = ""
-    new_worktree: bool = False
-    name: str = ""
-    prompt: str = ""
-    extra: list[str] = field(default_factory=list)
 
 
 class StartAgentScreen(ModalScreen[StartRequest | None]):

@@ -4,7 +4,8 @@ An answer is only sent when the agent is really asking (its state is ``awaiting_
 or a question for ``deny``): pressing ``1`` on the wrong screen is how peers ran commands
 nobody approved. Each answer is recorded as an ``answered`` event, so the classifier knows
 the dialog was handled even before the screen redraws. ``approve`` on a ``trust`` dialog
-chooses its trusting option, as the start-up does (never the approve key).
+chooses its trusting option, as the start-up does (never the approve key). A person's answer
+goes through ``workflows.approvals.answer``, which also audits it.
 """
 
 from __future__ import annotations
@@ -101,17 +102,6 @@ def perform(
             pane_id=pane.pane_id,
             server=server_for(driver, pane.pane_id),
         )
-    if reading.state is AgentState.AWAITING_APPROVAL and reading.detail.get("command"):
-        from workflows.approvals import record_person
-
-        record_person(
-            str(reading.detail.get("tool") or "Bash"),
-            {"command": str(reading.detail["command"])},
-            pane.cwd or "/",
-            pane.name or pane.pane_id,
-            "deny" if action == "deny" else "allow",
-            store=events,
-        )  # the approval audit log: this answer came from a person
     result = ActionResult(pane.pane_id, pane.name, action, keys, reading.as_json())
     result.after = _settled(driver, pane.pane_id, reading.state, events, confirm_timeout)
     return result

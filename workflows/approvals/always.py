@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from workflows.agents.observe import read_state
 from workflows.agents.state import AgentState
 from workflows.approvals import Proposal, learn, save_learned
+from workflows.approvals.answer import answer
 from workflows.base.errors import AgentTuiError
 
 if TYPE_CHECKING:
@@ -42,12 +43,10 @@ def confirm(driver: TmuxDriver, pane: PaneInfo, shown: Proposal) -> ActionResult
 
     Refuses when the pending request changed since the rule was shown.
     """
-    from workflows.agents.actions import perform
-
     current = pending_proposal(driver, pane, scope="project" if shown.project else "global")
     if (current.rule, current.learned_from) != (shown.rule, shown.learned_from):
         raise AgentTuiError(
             f"the pending request changed (now {current.learned_from!r}); nothing saved"
         )
     save_learned(shown, agent=pane.name)
-    return perform(driver, pane, "approve")
+    return answer(driver, pane, "approve")

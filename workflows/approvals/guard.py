@@ -20,7 +20,7 @@ from workflows.agents.hooks import record_event
 from workflows.agents.observe import profile_for, read_state, server_for
 from workflows.agents.state import AgentState
 from workflows.approvals import decide
-from workflows.approvals.worktree import worktree_for
+from workflows.approvals.worktree import RunWorktree, worktree_for
 from workflows.base.errors import AgentTuiError
 from workflows.base.store import Store
 
@@ -41,8 +41,11 @@ class GuardAction:
 
 
 class Guard:
-    def __init__(self, driver: TmuxDriver, store: Store | None = None) -> None:
+    def __init__(
+        self, driver: TmuxDriver, run_worktree: RunWorktree, store: Store | None = None
+    ) -> None:
         self.driver = driver
+        self.run_worktree = run_worktree
         self.store = store or Store()
         self.stop = threading.Event()
         self._judged: dict[str, str] = {}  # pane id → the dialog's command already judged
@@ -72,7 +75,7 @@ class Guard:
         self._judged[pane.pane_id] = command
         tool = str(reading.detail.get("tool") or "Bash")
         cwd = pane.cwd or "/"
-        worktree = worktree_for(cwd, pane.run_id)
+        worktree = worktree_for(cwd, pane.run_id, self.run_worktree)
         name = pane.name or pane.pane_id
         decision = decide(
             tool, {"command": command}, cwd, name, worktree=worktree, store=self.store

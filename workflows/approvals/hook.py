@@ -18,7 +18,7 @@ import sys
 from typing import Any
 
 from workflows.approvals import decide
-from workflows.approvals.worktree import pane_run_id, worktree_for
+from workflows.approvals.worktree import RunWorktree, pane_run_id, worktree_for
 from workflows.base.errors import AgentTuiError
 
 
@@ -32,7 +32,9 @@ def _tool_call(payload: dict[str, Any]) -> tuple[str, dict[str, Any], str] | Non
     return tool, tool_input, cwd if isinstance(cwd, str) else os.getcwd()
 
 
-def permission_verdict(agent: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+def permission_verdict(
+    agent: str, payload: dict[str, Any], run_worktree: RunWorktree
+) -> dict[str, Any] | None:
     """The hook decision for one PermissionRequest payload, or None to ask a person.
 
     A broken policy file never blocks an agent silently: the error goes to the hook's
@@ -46,7 +48,7 @@ def permission_verdict(agent: str, payload: dict[str, Any]) -> dict[str, Any] | 
         _left_to_person(agent, "the request names no tool (malformed hook payload)")
         return None
     tool, tool_input, directory = call
-    worktree = worktree_for(directory, pane_run_id())
+    worktree = worktree_for(directory, pane_run_id(), run_worktree)
     try:
         decision = decide(tool, tool_input, directory, agent, worktree=worktree)
     except AgentTuiError as error:
@@ -80,7 +82,7 @@ def _left_to_person(agent: str, reason: str, by: str = "") -> None:
 
 
 def pre_tool_verdict(
-    agent: str, payload: dict[str, Any], agent_kind: str = ""
+    agent: str, payload: dict[str, Any], agent_kind: str, run_worktree: RunWorktree
 ) -> dict[str, Any] | None:
     """Refuse a deny-listed tool call before it runs (audited); None lets it go on.
 
@@ -98,7 +100,7 @@ def pre_tool_verdict(
     if call is None:
         return None
     tool, tool_input, directory = call
-    ctx = PathContext.for_cwd(directory, worktree_for(directory, pane_run_id()))
+    ctx = PathContext.for_cwd(directory, worktree_for(directory, pane_run_id(), run_worktree))
     hit = check_tool(tool, tool_input, ctx)
     if hit is None:
         return None

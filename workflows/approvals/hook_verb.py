@@ -3,7 +3,7 @@
 Claude Code passes the event JSON on stdin (``hook_event_name`` says which); Codex ``notify``
 passes it as the last argument (``type`` says which). Both are stored verbatim under a
 normalised kind. For a Claude ``PermissionRequest`` the approval policy may decide on the
-spot; :func:`policy_decision` is that seam (the approvals module plugs in there).
+spot; every ``PreToolUse`` goes to the deny-list.
 """
 
 from __future__ import annotations
@@ -12,11 +12,18 @@ import json
 from typing import Any
 
 from workflows.agents.hooks import CLAUDE_EVENTS, CODEX_EVENTS, record_event
+from workflows.approvals.hook import permission_verdict, pre_tool_verdict
+from workflows.approvals.worktree import RunWorktree
 from workflows.base.store import Store
 
 
-def handle_hook(agent_kind: str, name: str, raw: str) -> dict[str, Any] | None:
-    """Record the event; return the JSON to print back to the agent, if any."""
+def handle_hook(
+    agent_kind: str, name: str, raw: str, run_worktree: RunWorktree
+) -> dict[str, Any] | None:
+    """Record the event; return the JSON to print back to the agent, if any.
+
+    ``run_worktree`` finds a run's worktree (it bounds the deletes of the run's agents).
+    """
     try:
         payload = json.loads(raw) if raw.strip() else {}
     except ValueError:
@@ -27,11 +34,9 @@ def handle_hook(agent_kind: str, name: str, raw: str) -> dict[str, Any] | None:
         # Every tool call: stored without its input (a Write's content can be large) so a
         # dialog drawn next is known to be the policy's until its PermissionRequest answers
         # (workflows/agents/policy_wait.py); only the deny-list answers it.
-        from workflows.approvals.hook import pre_tool_verdict
-
         started = {key: payload[key] for key in ("tool_name", "tool_use_id") if key in payload}
         record_event(Store(), agent=name, kind="tool_start", payload=started)
-        return pre_tool_verdict(name, payload, agent_kind)
+        return pre_tool_verdict(name, payload, agent_kind, run_worktree)
     if agent_kind == "claude":
         event_name = str(payload.get("hook_event_name", ""))
         kind = CLAUDE_EVENTS.get(event_name, event_name.lower() or "unknown")
@@ -41,21 +46,10 @@ def handle_hook(agent_kind: str, name: str, raw: str) -> dict[str, Any] | None:
     store = Store()
     record_event(store, agent=name, kind=kind, payload=payload)
     if kind == "permission" and agent_kind == "claude":
-        decision = policy_decision(name, payload)
+        decision = permission_verdict(name, payload, run_worktree)
         if decision is not None:
             return claude_permission_reply(decision)
     return None
-
-
-def policy_decision(name: str, payload: dict[str, Any]) -> dict[str, Any] | None:
-    """The approval policy's verdict for a permission request, or None to ask a person.
-
-    A verdict is ``{"behavior": "allow"}`` or ``{"behavior": "deny", "message": "…"}``.
-    The approval policy (workflows/approvals) decides; None leaves it to a person.
-    """
-    from workflows.approvals.hook import permission_verdict
-
-    return permission_verdict(name, payload)
 
 
 def claude_permission_reply(decision: dict[str, Any]) -> dict[str, Any]:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import os
 import shlex
 import time
-import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,7 @@ import tomli_w
 from workflows.approvals.audit import redact, summarize
 from workflows.approvals.denylist import check_command, check_tool, command_text
 from workflows.approvals.paths import PathContext
-from workflows.approvals.policy import PolicyRule, learned_policy_file
+from workflows.approvals.policy import learned_entries, learned_policy_file
 from workflows.approvals.rules import TOOL_FAMILY, parse_rule
 from workflows.approvals.shell import ShellSyntaxError, parse
 from workflows.approvals.unwrap import ASSIGNMENT
@@ -264,7 +263,7 @@ def _generalise_other(
 def save(proposal: Proposal, *, agent: str = "") -> Path:
     """Append the shown proposal to the learned file (once); returns the file written."""
     path = learned_policy_file()
-    entries = _read_entries(path)
+    entries = learned_entries(path)
     key = (proposal.rule, proposal.behavior, proposal.project)
     if not any((e.get("rule"), e.get("behavior"), e.get("project")) == key for e in entries):
         entry = asdict(proposal) | {
@@ -278,33 +277,3 @@ def save(proposal: Proposal, *, agent: str = "") -> Path:
         temporary.write_text(HEADER + tomli_w.dumps({"rules": entries}), encoding="utf-8")
         os.replace(temporary, path)
     return path
-
-
-def _read_entries(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise AgentTuiError(f"{path}: {error}") from error
-    rules = data.get("rules", [])
-    return [dict(entry) for entry in rules if isinstance(entry, dict)]
-
-
-def learned_rules(project: Path | None) -> list[PolicyRule]:
-    """Learned rules for every project plus those learned in ``project``."""
-    path = learned_policy_file()
-    result = []
-    for entry in _read_entries(path):
-        scope = entry.get("project", "")
-        if scope and (project is None or scope != str(project)):
-            continue
-        behavior = entry.get("behavior", "allow")
-        if behavior not in ("allow", "ask", "deny"):
-            raise AgentTuiError(f"{path}: bad behavior {behavior!r} for {entry.get('rule')!r}")
-        try:
-            rule = parse_rule(str(entry.get("rule", "")))
-        except ValueError as error:
-            raise AgentTuiError(f"{path}: {error}") from error
-        result.append(PolicyRule(rule, behavior, "learned"))
-    return result

@@ -113,10 +113,39 @@ def _line_of(text: str, needle: str) -> int:
     return 1
 
 
+def learned_entries(path: Path) -> list[dict[str, Any]]:
+    """The learned policy file's entries (written by :mod:`.learning`), [] when none."""
+    if not path.exists():
+        return []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise AgentTuiError(f"{path}: {error}") from error
+    rules = data.get("rules", [])
+    return [dict(entry) for entry in rules if isinstance(entry, dict)]
+
+
+def learned_rules(project: Path | None) -> list[PolicyRule]:
+    """Learned rules for every project plus those learned in ``project``."""
+    path = learned_policy_file()
+    result = []
+    for entry in learned_entries(path):
+        scope = entry.get("project", "")
+        if scope and (project is None or scope != str(project)):
+            continue
+        behavior = entry.get("behavior", "allow")
+        if behavior not in ("allow", "ask", "deny"):
+            raise AgentTuiError(f"{path}: bad behavior {behavior!r} for {entry.get('rule')!r}")
+        try:
+            rule = parse_rule(str(entry.get("rule", "")))
+        except ValueError as error:
+            raise AgentTuiError(f"{path}: {error}") from error
+        result.append(PolicyRule(rule, behavior, "learned"))
+    return result
+
+
 def load_rules(cwd: str | Path | None = None, project: Path | None = None) -> list[PolicyRule]:
     """Global, project and learned rules that apply to an agent working in ``cwd``."""
-    from workflows.approvals.learning import learned_rules
-
     rules = read_rules(global_policy_file(), "global")
     root = project if project is not None else (project_root(cwd) if cwd else None)
     if root is not None:

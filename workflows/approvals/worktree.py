@@ -3,25 +3,20 @@
 An agent can ``cd ..`` and then delete a sibling; judging deletes against its current
 directory would let that pass. The run an agent pane belongs to (tmux option
 ``@agenttui_run``) names the worktree; an agent outside a run is bounded by the git
-checkout around its directory, else by the directory itself.
+checkout around its directory, else by the directory itself. Runs sit above approvals, so
+the entry points (the hook verb's CLI, the guard's callers) pass in how a run's worktree is
+found (:data:`RunWorktree`, ``workflows.runs.run_store.run_worktree``).
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
-
-def run_worktree(run_id: str) -> str | None:
-    from workflows.base.errors import AgentTuiError
-    from workflows.runs.run_store import RunStore
-
-    try:
-        worktree = RunStore().get(run_id).context.get("worktree")
-    except AgentTuiError:
-        return None
-    return str(worktree) if worktree else None
+RunWorktree = Callable[[str], str | None]
+"""The worktree of a run (by id), None when the run is unknown or has none."""
 
 
 def pane_run_id() -> str:
@@ -51,6 +46,6 @@ def git_toplevel(cwd: str | Path) -> str | None:
     return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
 
 
-def worktree_for(cwd: str | Path, run_id: str = "") -> str | None:
+def worktree_for(cwd: str | Path, run_id: str, run_worktree: RunWorktree) -> str | None:
     """The run's worktree, else the git checkout around ``cwd``, else None (``cwd``)."""
     return (run_worktree(run_id) if run_id else None) or git_toplevel(cwd)

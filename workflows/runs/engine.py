@@ -265,8 +265,3 @@ class Engine:
                 if "number" in outputs:
                     values["pr_number"] = str(outputs["number"])
         return values
-
-
-from workflows.runs.runner import cancel_run, launch_run, resume_run  # noqa: E402
-
-__all__ = ["Cursor", "Engine", "cancel_run", "launch_run", "resume_run"]

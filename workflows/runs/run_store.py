@@ -14,7 +14,7 @@ import secrets
 import time
 from typing import Any
 
-from workflows.base.errors import UsageError
+from workflows.base.errors import AgentTuiError, UsageError
 from workflows.base.store import Store
 from workflows.runs.records import (
     ACTIVE,
@@ -302,3 +302,12 @@ class RunStore:
 def list_runs(store: Store | None = None) -> list[RunRecord]:
     """Every run, oldest first."""
     return RunStore(store).all_runs()
+
+
+def run_worktree(run_id: str) -> str | None:
+    """The worktree a run works in (what bounds its agents' deletes), None if unknown."""
+    try:
+        worktree = RunStore().get(run_id).context.get("worktree")
+    except AgentTuiError:
+        return None
+    return str(worktree) if worktree else None

@@ -27,6 +27,7 @@ from workflows.definitions.loader import load_workflow
 from workflows.definitions.model import Workflow
 from workflows.forge import git
 from workflows.runs.agent_choice import Choice, choose_agents
+from workflows.runs.engine import Engine
 from workflows.runs.recording.files import remove_run as remove_recordings
 from workflows.runs.recording.recorder import record_run
 from workflows.runs.records import take_runner_lock, tmux_server_gone
@@ -256,8 +257,6 @@ def _stop_on_signal(
 
 def run_worker(run_id: str, *, socket: str | None, session: str) -> int:
     """Body of ``agenttui run-worker``: hold the lock, drive the engine."""
-    from workflows.runs.engine import Engine
-
     runs = RunStore(echo=True)
     record = runs.get(run_id)
     lock = take_runner_lock(record.id)
