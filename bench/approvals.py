@@ -24,6 +24,8 @@ import threading
 import time
 from pathlib import Path
 
+from workflows.base.target import TmuxTarget
+
 CORPUS = [
     "git commit -m 'fix: thing'",
     "npm run test -- --watch",
@@ -110,7 +112,7 @@ def bench_checkins(rounds: int) -> dict[str, float]:
     from workflows.tmux.driver import TmuxDriver
 
     socket = f"agenttui-bench-{os.getpid()}"
-    driver = TmuxDriver(socket, "bench")
+    driver = TmuxDriver(TmuxTarget(socket, "bench"))
     timer = Timer(driver)
     thread = threading.Thread(target=timer.run, daemon=True)
     thread.start()

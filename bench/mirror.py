@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from widgets.screen_view import row_strip  # noqa: E402  (the tile's own conversion)
+from workflows.base.target import TmuxTarget  # noqa: E402
 from workflows.tmux.mirror import Mirror  # noqa: E402
 
 RATES = {"idle": 0.0, "calm": 4000.0, "busy": 30000.0}

@@ -39,6 +39,7 @@ from tests.support.tmux import (  # noqa: E402
 from tests.support.waiting import wait_until  # noqa: E402
 from workflows.agents.delivery import send_text  # noqa: E402
 from workflows.agents.profiles import load_profile  # noqa: E402
+from workflows.base.target import TmuxTarget  # noqa: E402
 from workflows.tmux.driver import TmuxDriver  # noqa: E402
 
 
@@ -73,7 +74,7 @@ def main() -> int:  # noqa: PLR0915
     os.environ.update(HOME=str(home), AGENTTUI_STATE_DIR=str(home / "state"))
     os.environ.pop("TMUX", None)
     socket = f"agenttui-bench-{uuid.uuid4().hex[:8]}"
-    driver = TmuxDriver(socket=socket, session="bench")
+    driver = TmuxDriver(TmuxTarget(socket, "bench"))
     profile = RAW_PROFILE if args.agent == "raw" else load_profile("demo")
     prompts = [HOSTILE_PROMPTS[i % len(HOSTILE_PROMPTS)] for i in range(args.prompts)]
     latencies: list[float] = []

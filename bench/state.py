@@ -38,6 +38,7 @@ from tests.e2e.model_server import (
     OpenAIServer,
     Reply,
 )
+from workflows.base.target import TmuxTarget
 
 NEEDLES = {
     "claude": "Do you want to proceed?",
@@ -78,7 +79,7 @@ def truth_poller(driver_args: tuple[str, str], pane_id: str, needle: str, marks:
                  stop: threading.Event) -> None:  # fmt: skip
     from workflows.tmux.driver import TmuxDriver
 
-    driver = TmuxDriver(socket=driver_args[0], session=driver_args[1])
+    driver = TmuxDriver(TmuxTarget(driver_args[0], driver_args[1]))
     try:
         while not stop.is_set():
             if needle in "\n".join(driver.capture(pane_id)):
@@ -160,7 +161,7 @@ def run(agent: str, rounds: int) -> dict[str, object]:
         root = Path(tmp)
         os.environ["AGENTTUI_STATE_DIR"] = str(root / "state")
         os.environ["AGENTTUI_CONFIG_DIR"] = str(root / "config")
-        driver = TmuxDriver(socket=socket, session="bench")
+        driver = TmuxDriver(TmuxTarget(socket, "bench"))
         driver.ensure_session()
         watcher = None
         try:

@@ -35,6 +35,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from tests.support.tmux import private_target
+from workflows.base.target import TmuxTarget
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -152,7 +155,7 @@ class FrameClock:
 async def filter_keystrokes(queries: list[str], rounds: int) -> tuple[list[float], int, int]:
     from tui.app import build_app
 
-    app = build_app(poll_tiles=False)
+    app = build_app(private_target(), poll_tiles=False)
     app.heap_freezing = True  # as in a real terminal (off in headless tests)
     clock = FrameClock(app)
     samples: list[float] = []
@@ -176,7 +179,7 @@ async def tile_keystrokes(socket: str, panes: int, keys: int) -> tuple[list[floa
     from tui.app import build_app
     from widgets.pane_tile import PaneTile
 
-    app = build_app(socket, "bench")
+    app = build_app(TmuxTarget(socket, "bench"))
     app.heap_freezing = True  # as in a real terminal (off in headless tests)
     clock = FrameClock(app)
     samples: list[float] = []
@@ -200,7 +203,7 @@ async def tile_keystrokes(socket: str, panes: int, keys: int) -> tuple[list[floa
 def spawn_idle_panes(socket: str, count: int) -> None:
     from workflows.tmux.driver import TmuxDriver
 
-    driver = TmuxDriver(socket=socket, session="bench")
+    driver = TmuxDriver(TmuxTarget(socket, "bench"))
     sim = [sys.executable, str(ROOT / "bench" / "agent_sim.py"), "--rate", "0"]
     try:
         for number in range(count):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from workflows.base.target import TmuxTarget
 from workflows.tmux.driver import TmuxDriver
 
 pytest_plugins = [
@@ -56,6 +57,10 @@ class TmuxServer:
     socket: str
     session: str
 
+    @property
+    def target(self) -> TmuxTarget:
+        return TmuxTarget(self.socket, self.session)
+
     def cmd(self, *args: str) -> str:
         result = subprocess.run(
             ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True
@@ -83,6 +88,6 @@ def tmux_server(
 @pytest.fixture
 def driver(tmux_server: TmuxServer) -> Iterator[TmuxDriver]:
     """A driver on the private tmux server; its session is created on first use."""
-    tmux = TmuxDriver(socket=tmux_server.socket, session=tmux_server.session)
+    tmux = TmuxDriver(tmux_server.target)
     yield tmux
     tmux.close()

@@ -45,6 +45,7 @@ from tui.services import Services
 from widgets.glance_bar import Glance
 from widgets.pane_tile import TileInfo
 from workflows.agents.notify import Waiting
+from workflows.base.target import TmuxTarget
 from workflows.tmux.mirror import Mirror
 
 TILE_POLL_S = 1.0
@@ -312,8 +313,7 @@ class AgentTuiApp(App[None]):
 
 
 def build_app(
-    socket: str | None = None,
-    session: str = "agenttui",
+    target: TmuxTarget,
     *,
     attach_command: Sequence[str] | None = None,
     clock: Callable[[], float] = time.time,
@@ -321,7 +321,7 @@ def build_app(
 ) -> AgentTuiApp:
     """The app for the CLI and the tests; settings come from the config's ``[tui]`` table."""
     settings = tui_settings()
-    services = Services(socket=socket, session=session, attach_command=attach_command)
+    services = Services(target, attach_command=attach_command)
     return AgentTuiApp(
         services,
         bell=settings.bell,

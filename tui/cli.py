@@ -20,6 +20,7 @@ from typing import Any
 from tui.human import plain
 from tui.output import say, say_json
 from workflows.base.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, AgentTuiError
+from workflows.base.target import TmuxTarget
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool whose reader left
 COMMAND_MODULES = (
@@ -137,6 +138,7 @@ def _resolve_globals(args: argparse.Namespace) -> None:
         args.session = os.environ.get("AGENTTUI_SESSION") or "agenttui"
     if not hasattr(args, "json"):
         args.json = False
+    args.target = TmuxTarget(args.socket, args.session)  # the one value passed down
 
 
 def emit(args: argparse.Namespace, result: Any) -> None:

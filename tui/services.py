@@ -9,13 +9,13 @@ with a ``Services`` pointed at a private tmux server and an isolated store.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from widgets.pane_tile import TileInfo
+from workflows.base.target import TmuxTarget
 
 if TYPE_CHECKING:
     from workflows.agents.state_poller import StatePoller
@@ -56,8 +56,8 @@ class WorkflowChoice:
 
 @dataclass
 class Services:
-    socket: str | None = None
-    session: str = "agenttui"
+    target: TmuxTarget
+    """The tmux server and session the app shows and launches into (no default here)."""
     attach_command: Sequence[str] | None = None
     """argv prefix run to attach (tests pass a stub); the pane id is appended."""
     _driver: TmuxDriver | None = field(default=None, repr=False)
@@ -79,7 +79,7 @@ class Services:
         if self._driver is None:
             from workflows.tmux.driver import TmuxDriver
 
-            self._driver = TmuxDriver(socket=self.socket, session=self.session)
+            self._driver = TmuxDriver(self.target)
         return self._driver
 
     def close(self) -> None:
@@ -93,7 +93,7 @@ class Services:
     def mirror(self, on_update: Any) -> Mirror:
         from workflows.tmux.mirror import Mirror
 
-        return Mirror(self.socket, self.session, on_update=on_update)
+        return Mirror(self.target, on_update=on_update)
 
     def tiles(self, *, dirty: set[str] | None = None) -> list[TileInfo]:
         """Every agent pane of the session with its state, ordered by run then name.
@@ -153,7 +153,9 @@ class Services:
         return str(answer(self.driver, pane_id, action))
 
     def _tmux(self) -> list[str]:
-        return [shutil.which("tmux") or "tmux", *(["-L", self.socket] if self.socket else [])]
+        from workflows.tmux.protocol import tmux_base_argv
+
+        return tmux_base_argv(self.target.socket)
 
     def always_proposal(self, pane_id: str) -> Any:
         """The rule "always" would learn for the pane's pending request (nothing saved)."""
@@ -408,7 +410,7 @@ class Services:
     def launch(self, workflow: str, issue_ids: list[str]) -> str:
         from workflows.runs import runner
 
-        return str(runner.launch_run(workflow, issue_ids, socket=self.socket, session=self.session))
+        return str(runner.launch_run(workflow, issue_ids, target=self.target))
 
     def runs(self) -> list[dict[str, Any]]:
         from workflows.runs import run_store as runs
@@ -418,12 +420,12 @@ class Services:
     def resume_run(self, run_id: str) -> None:
         from workflows.runs import runner
 
-        runner.resume_run(run_id, socket=self.socket, session=self.session)
+        runner.resume_run(run_id, target=self.target)
 
     def cancel_run(self, run_id: str) -> None:
         from workflows.runs import runner
 
-        runner.cancel_run(run_id)
+        runner.cancel_run(run_id, target=self.target)
 
     def run_detail(self, run_id: str) -> Any:
         from workflows.runs.detail import load_run_detail
@@ -450,7 +452,7 @@ class Services:
     def clean_run(self, run_id: str) -> dict[str, Any]:
         from workflows.runs.runner import clean_run
 
-        return clean_run(run_id, socket=self.socket, session=self.session)
+        return clean_run(run_id, target=self.target)
 
     def run_log(self, run_id: str) -> str:
         from workflows.runs.run_store import run_log_path

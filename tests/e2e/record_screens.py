@@ -33,6 +33,7 @@ from tests.e2e.harness import AgentPane, git_project
 from tests.e2e.model_server import AnthropicServer, GeminiServer, OpenAIServer, Reply
 from tests.support.waiting import wait_until
 from workflows.base.paths import agenttui_argv
+from workflows.base.target import TmuxTarget
 from workflows.tmux.driver import TmuxDriver
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "screens"
@@ -518,7 +519,7 @@ def recording() -> Iterator[tuple[TmuxDriver, Path]]:
         root = Path(tmp)
         os.environ["AGENTTUI_STATE_DIR"] = str(root / "state")
         os.environ["AGENTTUI_CONFIG_DIR"] = str(root / "config")
-        driver = TmuxDriver(socket=socket, session="rec")
+        driver = TmuxDriver(TmuxTarget(socket, "rec"))
         driver.ensure_session()
         try:
             yield driver, root

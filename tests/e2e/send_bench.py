@@ -21,6 +21,7 @@ from typing import Any
 from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import AnthropicServer, GeminiServer, ModelServer, OpenAIServer
 from tests.support.hostile import HOSTILE_PROMPTS
+from workflows.base.target import TmuxTarget
 
 
 @dataclass
@@ -79,7 +80,7 @@ def run_send_bench(agent: str, *, panes: int = 8, prompts: int = 25) -> dict[str
     with tempfile.TemporaryDirectory(prefix="bench-send-") as tmp:
         root = Path(tmp)
         os.environ["AGENTTUI_STATE_DIR"] = str(root / "state")
-        driver = TmuxDriver(socket=socket, session="bench")
+        driver = TmuxDriver(TmuxTarget(socket, "bench"))
         driver.ensure_session()
         try:
             agents = []

@@ -30,7 +30,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 def demo_worker(tmux_server: TmuxServer, tmp_path: Path) -> Iterator[tuple[TmuxDriver, Path]]:
     workdir = tmp_path / "worker"
     workdir.mkdir()
-    driver = TmuxDriver(tmux_server.socket, tmux_server.session)
+    driver = TmuxDriver(tmux_server.target)
     pane = driver.spawn(
         [*agenttui_argv(), "demo-agent"], name="worker", agent="demo", cwd=str(workdir)
     )

@@ -14,8 +14,9 @@ import pytest
 from textual.widgets import Static
 
 from tests.conftest import TmuxServer
-from tests.support.pilot import enabled_keys, private_socket, project_with_workflows, until
+from tests.support.pilot import enabled_keys, project_with_workflows, until
 from tests.support.runs import agenttui
+from tests.support.tmux import private_target
 from tests.support.waiting import wait_until
 from tui.app import build_app
 from tui.screens.confirm import ConfirmScreen
@@ -62,9 +63,9 @@ def ended(run_id: str) -> dict[str, Any]:
 
 
 def test_windows_do_not_pile_up_and_clean_finished(repo: Path, tmux_server: TmuxServer) -> None:
-    ok = launch_run("clean-ok", ["PCL-101"], socket=private_socket(), session="agenttui")
-    failed = launch_run("clean-fail", ["PCL-102"], socket=private_socket(), session="agenttui")
-    dirty = launch_run("clean-fail", ["PCL-103"], socket=private_socket(), session="agenttui")
+    ok = launch_run("clean-ok", ["PCL-101"], target=private_target())
+    failed = launch_run("clean-fail", ["PCL-102"], target=private_target())
+    dirty = launch_run("clean-fail", ["PCL-103"], target=private_target())
     assert ended(ok)["status"] == "succeeded"
     assert ended(failed)["status"] == "failed" and ended(dirty)["status"] == "failed"
     # The run that ended well leaves no window; the failed ones keep theirs for a look.
@@ -99,12 +100,12 @@ def test_windows_do_not_pile_up_and_clean_finished(repo: Path, tmux_server: Tmux
 async def test_clean_a_run_and_all_finished_from_the_app(
     repo: Path, tmux_server: TmuxServer
 ) -> None:
-    first = launch_run("clean-fail", ["PCL-104"], socket=private_socket(), session="agenttui")
-    second = launch_run("clean-fail", ["PCL-105"], socket=private_socket(), session="agenttui")
+    first = launch_run("clean-fail", ["PCL-104"], target=private_target())
+    second = launch_run("clean-fail", ["PCL-105"], target=private_target())
     ended(first), ended(second)
     context = RunStore().get(first).context
     tree, branch = Path(context["worktree"]), context["branch"]
-    app = build_app(private_socket(), "agenttui", poll_tiles=False)
+    app = build_app(private_target(), poll_tiles=False)
     async with app.run_test(size=(140, 34)) as pilot:
         await pilot.press("3")
         screen = await until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen)

@@ -18,6 +18,7 @@ from tests.conftest import TmuxServer
 from tests.support.waiting import wait_until
 from tests.tui.test_demo import demo
 from workflows.base.config import load_config
+from workflows.base.target import TmuxTarget
 from workflows.demo.project import DEMO_ISSUES, DEMO_TOKEN
 from workflows.issues.local import LocalSource
 from workflows.runs.run_store import RunStore
@@ -122,7 +123,7 @@ def test_demo_run_and_a_triage_launch_reach_pull_requests_offline(
     monkeypatch.setenv("GITHUB_TOKEN", DEMO_TOKEN)
     load_config.cache_clear()
     try:
-        services = Services(socket=tmux_server.socket, session="agenttui")
+        services = Services(TmuxTarget(tmux_server.socket, "agenttui"))
         launched = services.launch("feedback", ["PCL-130", "PCL-131"])
         services.close()
         second = wait_for_end(launched)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.support.linear_server import LinearServer
+from workflows.base.target import TmuxTarget
 from workflows.definitions.model import Step, Workflow
 from workflows.runs.run_store import RunStore
 from workflows.runs.steps.base import StepContext
@@ -24,8 +25,7 @@ def context(tmp_path: Path, step: Step, issues: list[str]) -> StepContext:
         role="step",
         values={"pr_url": "http://127.0.0.1:1/pr/1", "group": "G"},
         worktree=tmp_path,
-        socket=None,
-        session="agenttui",
+        target=TmuxTarget(None, "agenttui"),
     )
 
 

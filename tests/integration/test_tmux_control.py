@@ -41,8 +41,7 @@ def connection(
 ) -> Iterator[ControlConnection]:
     outputs: dict[str, str] = {}
     conn = ControlConnection(
-        tmux_server.socket,
-        tmux_server.session,
+        tmux_server.target,
         on_output=lambda pane, text: outputs.__setitem__(pane, outputs.get(pane, "") + text),
         on_notification=lambda name, args: events.append((name, args)),
     )
@@ -84,7 +83,7 @@ def test_activity_names_the_pane_that_printed_without_decoding(
     tmux_server: TmuxServer,
 ) -> None:
     active: list[str] = []
-    conn = ControlConnection(tmux_server.socket, tmux_server.session, on_activity=active.append)
+    conn = ControlConnection(tmux_server.target, on_activity=active.append)
     try:
         pane = tmux_server.cmd(
             "new-window", "-d", "-P", "-F", "#{pane_id}", "--", "sh", "-c", "echo ACT; exec cat"
@@ -266,8 +265,7 @@ def test_a_command_connection_never_gets_output_even_from_a_busy_pane(
     marks: list[str] = []
     for attempt in range(10):
         conn = ControlConnection(
-            tmux_server.socket,
-            tmux_server.session,
+            tmux_server.target,
             no_output=True,
             on_output=lambda pane, text: seen.append(pane),
             on_notification=lambda name, args: marks.append(name),

@@ -19,6 +19,7 @@ import os
 import subprocess
 from pathlib import Path
 
+from workflows.base.target import TmuxTarget
 from workflows.tmux.driver import TmuxDriver
 
 
@@ -32,7 +33,7 @@ def test_code_that_escapes_to_the_person_server(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))  # as tests/conftest.py's isolated_env does
     monkeypatch.setenv("AGENTTUI_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("TMUX_TMPDIR", os.environ["PERSON_TMUX_TMPDIR"])  # the escape
-    driver = TmuxDriver(None, "person")
+    driver = TmuxDriver(TmuxTarget(None, "person"))
     driver.spawn(["sleep", "300"], name="leaked", env={"HOME": str(tmp_path)})
     driver.close()
 

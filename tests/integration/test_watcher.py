@@ -18,6 +18,7 @@ from tests.support.linear_server import LinearServer
 from tests.support.runs import agenttui, wait_for_end
 from workflows.autonomy.watcher import RoundResult, Watcher, WatchOptions, round_lock
 from workflows.base.paths import config_dir, config_file
+from workflows.base.target import TmuxTarget
 from workflows.runs.run_store import list_runs
 
 NOOP_WORKFLOW = """
@@ -61,8 +62,8 @@ labels = ["robot"]
     ):
         workspace.add_issue(title, labels=labels, identifier=f"BOT-{key}")
     workspace.relate("BOT-B", "blocks", "BOT-C")
-    options = WatchOptions.from_config(socket=tmux_server.socket, session=tmux_server.session)
-    return linear_server, Watcher(options)
+    options = WatchOptions.from_config()
+    return linear_server, Watcher(options, TmuxTarget(tmux_server.socket, tmux_server.session))
 
 
 def actions(result: RoundResult) -> dict[str, str]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 from workflows.agents.profiles import Profile, load_profile, parse_profile
+from workflows.base.target import TmuxTarget
 from workflows.tmux.driver import PaneInfo, TmuxDriver
 
 RAW_READER = Path(__file__).with_name("raw_reader.py")
@@ -54,3 +56,13 @@ def wait_ready(driver: TmuxDriver, pane: PaneInfo, profile: Profile) -> bool:
     """True once the profile's input-empty pattern is on the pane's screen."""
     assert profile.input_empty is not None
     return profile.input_empty.search("\n".join(driver.capture(pane.pane_id))) is not None
+
+
+def private_target() -> TmuxTarget:
+    """The test's tmux target: the ``tmux_server`` fixture's private socket when the test asked
+    for it, else the default socket name inside the test's own TMUX_TMPDIR (tests/support/
+    tmux_guard.py), never the person's server."""
+    return TmuxTarget(
+        os.environ.get("AGENTTUI_TMUX_SOCKET") or None,
+        os.environ.get("AGENTTUI_SESSION") or "agenttui",
+    )

@@ -59,7 +59,7 @@ async def test_focus_zoom_and_jump_to_waiting(driver: TmuxDriver, tmp_path: Path
     spawn_demo(driver, "alpha", "Refine the plan [work 120s]", tmp_path / "a")
     spawn_demo(driver, "beta", "Work [work 120s]", tmp_path / "b")
     spawn_demo(driver, "gamma", "Please run command `true` now", tmp_path / "c")
-    app = build_app(driver.socket, driver.session)
+    app = build_app(driver.target)
     async with app.run_test(size=(160, 40)) as pilot:
         screen = await open_agents(pilot, app, ["alpha", "beta", "gamma"])
         grid = screen.grid
@@ -94,7 +94,7 @@ async def test_focus_zoom_and_jump_to_waiting(driver: TmuxDriver, tmp_path: Path
 async def test_approve_runs_the_command(driver: TmuxDriver, tmp_path: Path) -> None:
     work = tmp_path / "approve"
     spawn_demo(driver, "asker", "Please run command `echo yes > approved.txt` now", work)
-    app = build_app(driver.socket, driver.session)
+    app = build_app(driver.target)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_agents(pilot, app, ["asker"])
         await until(pilot, lambda: state_of(app, "asker") == "awaiting_approval", message="ask")
@@ -111,7 +111,7 @@ async def test_approve_runs_the_command(driver: TmuxDriver, tmp_path: Path) -> N
 async def test_deny_does_not_run_the_command(driver: TmuxDriver, tmp_path: Path) -> None:
     work = tmp_path / "deny"
     spawn_demo(driver, "asker", "Please run command `echo no > denied.txt` now", work)
-    app = build_app(driver.socket, driver.session)
+    app = build_app(driver.target)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_agents(pilot, app, ["asker"])
         await until(pilot, lambda: state_of(app, "asker") == "awaiting_approval", message="ask")
@@ -130,9 +130,7 @@ async def test_interrupt_and_attach(driver: TmuxDriver, tmp_path: Path) -> None:
     stub = tmp_path / "attach_stub.py"
     stub.write_text(ATTACH_STUB)
     attached = tmp_path / "attached.txt"
-    app = build_app(
-        driver.socket, driver.session, attach_command=[sys.executable, str(stub), str(attached)]
-    )
+    app = build_app(driver.target, attach_command=[sys.executable, str(stub), str(attached)])
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_agents(pilot, app, ["busy"])
         await until(pilot, lambda: state_of(app, "busy") == "working", message="working")
@@ -158,7 +156,7 @@ async def test_tile_of_a_run_shows_it_and_opens_its_log(driver: TmuxDriver, tmp_
     argv = [*load_profile("demo").launch_argv(), "hello"]
     (tmp_path / "r").mkdir()
     driver.spawn(argv, name="runner-agent", agent="demo", cwd=str(tmp_path / "r"), run_id=run.id)
-    app = build_app(driver.socket, driver.session)
+    app = build_app(driver.target)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_agents(pilot, app, ["runner-agent"])
         await until(pilot, lambda: screen.grid.focused_tile is not None, message="focus")

@@ -33,7 +33,7 @@ async def test_one_key_approve_on_a_claude_tile(
     target = agent.project / "tile-approved-r8.txt"
     assert not target.exists()
 
-    app = build_app(driver.socket, driver.session)
+    app = build_app(driver.target)
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.press("2")
         screen = await until(pilot, lambda: isinstance(app.screen, AgentsScreen) and app.screen)

@@ -52,7 +52,7 @@ async def test_counts_on_every_screen_and_the_notify_command(
     spawn_demo(driver, "idler", "", tmp_path / "i")
     failed = RunStore().create("quick-fix", {}, ["PCL-1"], {})
     RunStore().finish(failed.id, "failed", "tests failed")
-    app = build_app(driver.socket, driver.session)
+    app = build_app(driver.target)
     async with app.run_test(size=(120, 30)) as pilot:
         await until(
             pilot,

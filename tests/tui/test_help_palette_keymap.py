@@ -10,6 +10,7 @@ from textual.command import CommandPalette
 from textual.widgets import DataTable
 
 from tests.support.pilot import until
+from tests.support.tmux import private_target
 from tests.tui.test_agents_screen import spawn_demo
 from tui.app import build_app
 from tui.screens.help import HelpScreen
@@ -27,7 +28,7 @@ def write_config(tmp_path: Path, text: str) -> None:
 
 async def test_keymap_override_and_generated_help(tmp_path: Path) -> None:
     write_config(tmp_path, '[tui.keys]\n"app.runs" = "f3"\n"triage.group" = "ctrl+g"\n')
-    app = build_app(poll_tiles=False)
+    app = build_app(private_target(), poll_tiles=False)
     async with app.run_test(size=(130, 40)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, TriageScreen))
         await pilot.press("3")  # no longer bound
@@ -46,7 +47,7 @@ async def test_keymap_override_and_generated_help(tmp_path: Path) -> None:
 
 
 async def test_palette_runs_actions() -> None:
-    app = build_app(poll_tiles=False)
+    app = build_app(private_target(), poll_tiles=False)
     async with app.run_test(size=(130, 40)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, TriageScreen))
         await until(pilot, lambda: app.screen.table.issues, message="issues")
@@ -68,7 +69,7 @@ async def test_waiting_agent_notifies_and_rings(
     driver: TmuxDriver,
     tmp_path: Path,
 ) -> None:
-    app = build_app(driver.socket, driver.session)
+    app = build_app(driver.target)
     rings: list[int] = []
     app.bell = lambda: rings.append(1)  # type: ignore[method-assign]
     async with app.run_test(size=(120, 30)) as pilot:
@@ -108,7 +109,7 @@ async def test_an_agent_blocked_on_an_unknown_dialog_notifies_rings_and_says_so(
 
 async def test_bell_can_be_turned_off(driver: Any, tmp_path: Path) -> None:
     write_config(tmp_path, "[tui]\nbell = false\n")
-    app = build_app(driver.socket, driver.session)
+    app = build_app(driver.target)
     rings: list[int] = []
     app.bell = lambda: rings.append(1)  # type: ignore[method-assign]
     async with app.run_test(size=(120, 30)) as pilot:

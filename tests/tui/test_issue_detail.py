@@ -10,6 +10,7 @@ from textual.widgets import Markdown, Static
 
 from tests.support.linear_server import LinearServer
 from tests.support.pilot import until
+from tests.support.tmux import private_target
 from tui.app import build_app
 from tui.screens.triage import TriageScreen
 from tui.services import Services
@@ -71,7 +72,7 @@ async def test_detail_follows_the_cursor_and_renders_issue_text_safely(tmp_path:
     LocalSource(folder).comment("ZZ-1", "Seen it too: **bold** and [red]not markup[/red]")
     run = RunStore().create("quick-fix", {}, ["ZZ-1"], {})
     RunStore().update(run.id, pr_url="https://github.com/acme/app/pull/9", status="succeeded")
-    app = build_app(poll_tiles=False)
+    app = build_app(private_target(), poll_tiles=False)
     async with app.run_test(size=(160, 40)) as pilot:
         screen = await until(pilot, lambda: isinstance(app.screen, TriageScreen) and app.screen)
         await until(pilot, lambda: len(screen.table.issues) == 2, message="both issues listed")
@@ -108,7 +109,7 @@ async def test_detail_follows_the_cursor_and_renders_issue_text_safely(tmp_path:
 
 def test_the_full_issue_is_fetched_once_a_minute_at_most(linear_server: LinearServer) -> None:
     """Resting on issues in turn asks Linear once per issue, not once per look."""
-    services = Services()
+    services = Services(private_target())
     listed = {issue.identifier: issue for issue in services.refresh_issues()}
     first, second = sorted(listed)[:2]
     for identifier in (first, second, first, second, first):

@@ -17,7 +17,7 @@ from workflows.tmux.driver import TmuxDriver
 async def test_always_shows_the_rule_then_saves_it(driver: TmuxDriver, tmp_path: Path) -> None:
     work = tmp_path / "always"
     spawn_demo(driver, "asker", "Please run command `touch learned-l1.txt` now", work)
-    app = build_app(driver.socket, driver.session)
+    app = build_app(driver.target)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_agents(pilot, app, ["asker"])
         await until(pilot, lambda: state_of(app, "asker") == "awaiting_approval", message="ask")
@@ -48,7 +48,7 @@ async def test_always_on_a_deny_list_request_learns_nothing(
 ) -> None:
     work = tmp_path / "never"
     spawn_demo(driver, "asker", "Please run command `rm -rf ~` now", work)
-    app = build_app(driver.socket, driver.session)
+    app = build_app(driver.target)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_agents(pilot, app, ["asker"])
         await until(pilot, lambda: state_of(app, "asker") == "awaiting_approval", message="ask")

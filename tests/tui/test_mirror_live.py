@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from tests.support.waiting import wait_until
+from workflows.base.target import TmuxTarget
 from workflows.tmux.mirror import Mirror
 
 TICKER = "i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.01; done"
@@ -23,7 +24,7 @@ def test_only_visible_panes_are_captured_and_rates_are_capped(tmux_server: Any) 
     for _ in range(2):
         tmux_server.cmd("new-window", "-d", "-t", f"{session}:", "sh", "-c", TICKER)
     focused, other, hidden = pane_ids(tmux_server)
-    mirror = Mirror(tmux_server.socket, session)
+    mirror = Mirror(TmuxTarget(tmux_server.socket, session))
     mirror.start()
     try:
         mirror.set_visible([focused, other], focused=focused)
@@ -62,7 +63,7 @@ def test_panes_of_one_rate_are_captured_together_in_batches(tmux_server: Any) ->
     for _ in range(3):
         tmux_server.cmd("new-window", "-d", "-t", f"{session}:", "sh", "-c", TICKER)
     panes = pane_ids(tmux_server)
-    mirror = Mirror(tmux_server.socket, session)
+    mirror = Mirror(TmuxTarget(tmux_server.socket, session))
     mirror.start()
     try:
         mirror.set_visible(panes)  # nothing focused: every pane at the 10 Hz rate

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from textual.widgets import Log, Markdown, Static
 
-from tests.support.pilot import enabled_keys, private_socket, project_with_workflows, until
+from tests.support.pilot import enabled_keys, project_with_workflows, until
+from tests.support.tmux import private_target
 from tests.support.waiting import wait_until
 from tui.app import build_app
 from tui.screens.confirm import ConfirmScreen
@@ -114,9 +115,9 @@ async def open_detail(pilot: Any, run_id: str) -> RunDetailScreen:
 
 
 async def test_enter_opens_the_run_detail_and_the_log_key_stays(repo: Path) -> None:
-    run_id = launch_run("detail-gate", ["PCL-102"], socket=private_socket(), session="agenttui")
+    run_id = launch_run("detail-gate", ["PCL-102"], target=private_target())
     wait_until(lambda: run_status(run_id) == "failed", timeout=60, message="the gate to fail")
-    app = build_app(private_socket(), "agenttui", poll_tiles=False)
+    app = build_app(private_target(), poll_tiles=False)
     async with app.run_test(size=(120, 34)) as pilot:
         screen = await open_detail(pilot, run_id)
         await until(pilot, lambda: timeline_rows(screen), message="the timeline")
@@ -141,9 +142,9 @@ async def test_enter_opens_the_run_detail_and_the_log_key_stays(repo: Path) -> N
 
 
 async def test_timeline_notes_tiles_and_diff_of_a_looping_run(repo: Path) -> None:
-    run_id = launch_run("detail-flow", ["PCL-101"], socket=private_socket(), session="agenttui")
+    run_id = launch_run("detail-flow", ["PCL-101"], target=private_target())
     wait_until(lambda: run_status(run_id) == "failed", timeout=180, message="the run to fail")
-    app = build_app(private_socket(), "agenttui")
+    app = build_app(private_target())
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await open_detail(pilot, run_id)
         await until(pilot, lambda: len(timeline_rows(screen)) > 3, message="the timeline")
@@ -197,7 +198,7 @@ async def test_timeline_notes_tiles_and_diff_of_a_looping_run(repo: Path) -> Non
 async def test_open_and_copy_the_pull_request(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run_id = launch_run("detail-gate", ["PCL-103"], socket=private_socket(), session="agenttui")
+    run_id = launch_run("detail-gate", ["PCL-103"], target=private_target())
     wait_until(lambda: run_status(run_id) == "failed", timeout=60, message="the gate to fail")
     url = "https://github.com/acme/app/pull/7"
     RunStore().update(run_id, pr_url=url)
@@ -206,7 +207,7 @@ async def test_open_and_copy_the_pull_request(
     browser.write_text(f'#!/bin/sh\nprintf "%s" "$1" > {opened}\n')
     browser.chmod(browser.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("BROWSER", f"{browser} %s")  # a browser that writes down the URL
-    app = build_app(private_socket(), "agenttui", poll_tiles=False)
+    app = build_app(private_target(), poll_tiles=False)
     async with app.run_test(size=(120, 34)) as pilot:
         screen = await open_detail(pilot, run_id)
         await until(pilot, lambda: url in static_text(screen, "#run-summary"))
@@ -218,8 +219,8 @@ async def test_open_and_copy_the_pull_request(
 
 
 async def test_cancel_from_the_detail_asks_first(repo: Path, tmux_server: Any) -> None:
-    run_id = launch_run("detail-sleep", ["PCL-104"], socket=private_socket(), session="agenttui")
-    app = build_app(private_socket(), "agenttui", poll_tiles=False)
+    run_id = launch_run("detail-sleep", ["PCL-104"], target=private_target())
+    app = build_app(private_target(), poll_tiles=False)
     async with app.run_test(size=(120, 34)) as pilot:
         screen = await open_detail(pilot, run_id)
         await until(

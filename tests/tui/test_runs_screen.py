@@ -80,8 +80,8 @@ async def open_run(pilot: Any, run_id: str) -> RunsScreen:
 
 
 async def test_resume_a_failed_run_and_open_its_log(repo: Path, tmux_server: TmuxServer) -> None:
-    run_id = launch_run("tui-gate", ["PCL-102"], socket=tmux_server.socket)
-    app = build_app(tmux_server.socket, poll_tiles=False)
+    run_id = launch_run("tui-gate", ["PCL-102"], target=tmux_server.target)
+    app = build_app(tmux_server.target, poll_tiles=False)
     async with app.run_test(size=(140, 30)) as pilot:
         screen = await open_run(pilot, run_id)
         await until(

@@ -13,6 +13,7 @@ from typing import Any
 from textual.widgets import Input
 
 from tests.support.pilot import until
+from tests.support.tmux import private_target
 from tests.support.waiting import wait_until
 from tests.tui.test_agents_screen import spawn_demo
 from tui.app import AgentTuiApp, build_app
@@ -45,7 +46,9 @@ def test_triage_snapshot(snap_compare: Any) -> None:
         await pilot.press("space", "down", "space", "g", "down", "down", "space")
         await pilot.pause()
 
-    assert snap_compare(build_app(poll_tiles=False), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(
+        build_app(private_target(), poll_tiles=False), terminal_size=SIZE, run_before=run_before
+    )
 
 
 def test_workflow_picker_snapshot(snap_compare: Any) -> None:
@@ -55,7 +58,9 @@ def test_workflow_picker_snapshot(snap_compare: Any) -> None:
         await until(pilot, lambda: isinstance(pilot.app.screen, WorkflowPicker))
         await pilot.pause()
 
-    assert snap_compare(build_app(poll_tiles=False), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(
+        build_app(private_target(), poll_tiles=False), terminal_size=SIZE, run_before=run_before
+    )
 
 
 def test_help_snapshot(snap_compare: Any) -> None:
@@ -65,7 +70,9 @@ def test_help_snapshot(snap_compare: Any) -> None:
         await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
         await pilot.pause()
 
-    assert snap_compare(build_app(poll_tiles=False), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(
+        build_app(private_target(), poll_tiles=False), terminal_size=SIZE, run_before=run_before
+    )
 
 
 class FixedRuns(Services):
@@ -131,7 +138,7 @@ def test_agents_snapshot(snap_compare: Any, driver: TmuxDriver, tmp_path: Path) 
         )
 
     wait_until(settled, timeout=30, message="demo agents in steady states")
-    app = build_app(driver.socket, driver.session)
+    app = build_app(driver.target)
 
     async def run_before(pilot: Any) -> None:
         await pilot.press("2")

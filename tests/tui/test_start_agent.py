@@ -49,7 +49,7 @@ async def test_start_agents_in_a_folder_and_in_a_new_worktree(
     )
     folder = tmp_path / "plain"
     folder.mkdir()
-    app = build_app(driver.socket, driver.session)
+    app = build_app(driver.target)
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.press("2")
         await until(pilot, lambda: isinstance(app.screen, AgentsScreen))

@@ -86,7 +86,7 @@ async def test_tile_lines_equal_capture_pane_with_colours(tmux_server: Any, tmp_
         str(script),
     )
     pane_id = tmux_server.cmd("list-panes", "-t", tmux_server.session, "-F", "#{pane_id}").strip()
-    mirror = Mirror(tmux_server.socket, tmux_server.session)
+    mirror = Mirror(tmux_server.target)
     mirror.start()
     try:
         mirror.set_visible([pane_id], focused=pane_id)

@@ -44,7 +44,7 @@ async def test_talk_delivers_exactly_once_and_a_refusal_shows_on_the_tile(
     calm, busy = tmp_path / "calm", tmp_path / "busy"
     spawn_demo(driver, "calm", "", calm)
     spawn_demo(driver, "busy", "Long job [work 300s]", busy)
-    app = build_app(driver.socket, driver.session)
+    app = build_app(driver.target)
     async with app.run_test(size=(160, 40)) as pilot:
         screen = await open_agents(pilot, app, ["calm", "busy"])
         await until(pilot, lambda: state_of(app, "calm") == "idle", message="calm is idle")
@@ -81,7 +81,7 @@ async def test_kill_a_live_agent_and_close_exited_ones(driver: TmuxDriver, tmp_p
     live = spawn_demo(driver, "keeper", "", tmp_path / "keeper")
     quitter = driver.spawn(["sh", "-c", "exit 3"], name="quitter", agent="shell").pane_id
     other = driver.spawn(["sh", "-c", "exit 0"], name="other", agent="shell").pane_id
-    app = build_app(driver.socket, driver.session)
+    app = build_app(driver.target)
     async with app.run_test(size=(160, 40)) as pilot:
         screen = await open_agents(pilot, app, ["keeper", "quitter", "other"])
         await until(pilot, lambda: state_of(app, "quitter") == "exited", message="exited")

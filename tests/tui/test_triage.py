@@ -13,6 +13,7 @@ from textual.widgets import Input
 from tests.conftest import TmuxServer
 from tests.support.git_repos import make_project
 from tests.support.pilot import enabled_keys, until
+from tests.support.tmux import private_target
 from tui.app import build_app
 from tui.screens.triage import TriageScreen
 from tui.screens.workflow_picker import WorkflowPicker
@@ -39,7 +40,7 @@ async def _loaded(pilot, app) -> TriageScreen:  # type: ignore[no-untyped-def]
 
 
 async def test_filter_as_you_type() -> None:
-    app = build_app(poll_tiles=False)
+    app = build_app(private_target(), poll_tiles=False)
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await _loaded(pilot, app)
         total = len(screen.table.issues)
@@ -77,7 +78,7 @@ async def test_escape_clears_the_newest_kind_first_then_suggestions_then_groups(
 
 
 async def test_key_bar_follows_what_enter_can_launch() -> None:
-    app = build_app(poll_tiles=False)
+    app = build_app(private_target(), poll_tiles=False)
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await _loaded(pilot, app)
         key_bar = screen.query_one(KeyBar)
@@ -96,7 +97,7 @@ async def test_key_bar_follows_what_enter_can_launch() -> None:
 
 
 async def test_select_group_and_suggestions() -> None:
-    app = build_app(poll_tiles=False)
+    app = build_app(private_target(), poll_tiles=False)
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await _loaded(pilot, app)
         table = app.query_one(IssueTable)
@@ -131,7 +132,7 @@ def sleep_workflow(isolated_env: Path, tmp_path: Path, monkeypatch: pytest.Monke
 async def test_enter_launches_the_chosen_workflow_per_group(
     tmux_server: TmuxServer, sleep_workflow: str
 ) -> None:
-    app = build_app(tmux_server.socket, poll_tiles=False)
+    app = build_app(tmux_server.target, poll_tiles=False)
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await _loaded(pilot, app)
         ids = [issue.identifier for issue in screen.table.issues[:3]]

@@ -11,6 +11,7 @@ import pytest
 from textual.widgets import Input
 
 from tests.support.pilot import until
+from tests.support.tmux import private_target
 from tests.tui.test_snapshots import FROZEN_NOW, triage_ready
 from tui.app import AgentTuiApp, build_app
 from tui.screens.confirm import ConfirmScreen
@@ -154,7 +155,9 @@ def test_issue_detail_snapshot(snap_compare: Any, size: tuple[int, int]) -> None
         await pilot.app.workers.wait_for_complete()
         await pilot.pause(0.2)
 
-    assert snap_compare(build_app(poll_tiles=False), terminal_size=size, run_before=run_before)
+    assert snap_compare(
+        build_app(private_target(), poll_tiles=False), terminal_size=size, run_before=run_before
+    )
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "200x50"])

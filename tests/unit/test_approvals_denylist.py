@@ -317,6 +317,10 @@ def test_the_runs_worktree_bounds_deletes_wherever_the_agent_is(tmp_path: Path) 
     assert worktree_for(tmp_path, run.id, run_worktree) == str(repo / "src")
     # An agent of that run that cd'ed up to tmp_path still may not delete the checkout.
     decision = decide(
-        "Bash", {"command": "rm -rf repo"}, tmp_path, "a", worktree=worktree_for(tmp_path, run.id, run_worktree)
+        "Bash",
+        {"command": "rm -rf repo"},
+        tmp_path,
+        "a",
+        worktree=worktree_for(tmp_path, run.id, run_worktree),
     )
     assert decision.decided_by == "deny-list:recursive-delete"

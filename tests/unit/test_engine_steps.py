@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from workflows.base.target import TmuxTarget
 from workflows.definitions.model import Step, Workflow
 from workflows.runs.run_store import RunStore
 from workflows.runs.steps.agent import build_prompt, verdict_holds
@@ -32,8 +33,7 @@ def context(tmp_path: Path, step: Step, role: str, values: dict[str, str]) -> St
         role=role,
         values=values,
         worktree=tmp_path,
-        socket=None,
-        session="agenttui",
+        target=TmuxTarget(None, "agenttui"),
     )
 
 

@@ -17,5 +17,5 @@ def register(
 def run_app(args: argparse.Namespace) -> Any:
     from tui.app import build_app  # Textual is imported only here.
 
-    build_app(socket=args.socket, session=args.session).run()
+    build_app(args.target).run()
     return None

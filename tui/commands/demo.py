@@ -135,12 +135,12 @@ def run_demo(args: argparse.Namespace) -> Any:
     from workflows.tmux.protocol import tmux_base_argv
 
     project = prepare_demo()
-    driver = TmuxDriver(socket=args.socket, session=args.session)
+    driver = TmuxDriver(args.target)
     try:
         driver.ensure_session()
         forge = ensure_forge(driver, args.session, project)
         env = demo_env(project, forge)
-        run_id = ensure_demo_run(project, env, driver, socket=args.socket, session=args.session)
+        run_id = ensure_demo_run(project, env, driver)
         names = spawn_demo_agents(driver, args.agents)
         target = open_app_window(driver, args, env)
         inside = _inside_same_server(driver)

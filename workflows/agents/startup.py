@@ -110,8 +110,7 @@ def start_agent(
         profile_env=profile.env,
         env_from=profile.env_from,
         extra=env,
-        socket=driver.socket,
-        session=driver.session,
+        target=driver.target,
     )
     argv_prompt = prompt if profile.prompt == "argv" else None
     return driver.spawn(

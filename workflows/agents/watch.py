@@ -51,9 +51,7 @@ class StateWatcher:
 
     def start(self) -> StateWatcher:
         self.driver.ensure_session()
-        self._output = ControlConnection(
-            self.driver.socket, self.driver.session, on_output=self._on_output
-        )
+        self._output = ControlConnection(self.driver.target, on_output=self._on_output)
         self._thread.start()
         return self
 

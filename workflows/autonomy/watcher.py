@@ -31,6 +31,7 @@ from workflows.base.config import ConfigTable, table
 from workflows.base.errors import AgentTuiError, UsageError
 from workflows.base.paths import state_dir
 from workflows.base.store import Store
+from workflows.base.target import TmuxTarget
 from workflows.issues.model import Issue, IssueFilters
 
 DDL = """
@@ -64,7 +65,7 @@ CREATE TABLE IF NOT EXISTS watch_issues (
 """
 RETRIGGERS = ("labels_added", "reopened", "updated")
 CLOSED_STATES = ("completed", "canceled")
-INTERNAL_OPTIONS = ("socket", "session", "dry_run")  # set by the CLI, never by config
+INTERNAL_OPTIONS = ("dry_run",)  # set by the CLI, never by config
 
 
 @dataclass
@@ -79,8 +80,6 @@ class WatchOptions:
     round_timeout: float = 300.0
     """Seconds a round may spend listing issues (every request and retry included): a
     Linear that hangs or trickles ends the round with an error and frees the lock."""
-    socket: str | None = None
-    session: str = "agenttui"
 
     @classmethod
     def from_config(cls, **overrides: Any) -> WatchOptions:
@@ -183,8 +182,11 @@ class RoundResult:
 class Watcher:
     """Runs rounds with fixed options; see the module docstring for what a round does."""
 
-    def __init__(self, options: WatchOptions, store: Store | None = None) -> None:
+    def __init__(
+        self, options: WatchOptions, target: TmuxTarget, store: Store | None = None
+    ) -> None:
         self.options = options
+        self.target = target  # where its runs' windows go
         self.store = _open(store or Store())
         self.source_name: str | None = options.source
 
@@ -283,8 +285,7 @@ class Watcher:
         return launch_run(
             self.options.workflow,
             identifiers,
-            socket=self.options.socket,
-            session=self.options.session,
+            target=self.target,
             repo=self.options.repo,
             source=self.source_name,
         )

@@ -17,6 +17,8 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from workflows.base.target import TmuxTarget
+
 SECRET_ENV = (
     "LINEAR_API_KEY",
     "LINEAR_APP_TOKEN",
@@ -69,7 +71,7 @@ def without_secrets(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return {key: value for key, value in source.items() if key not in SECRET_ENV}
 
 
-def locations(*, socket: str | None = None, session: str | None = None) -> dict[str, str]:
+def locations(target: TmuxTarget) -> dict[str, str]:
     """agenttui's state and config locations (absolute) and tmux server, for a child."""
     from workflows.base.paths import config_dir, config_file, state_dir
 
@@ -78,10 +80,9 @@ def locations(*, socket: str | None = None, session: str | None = None) -> dict[
         "AGENTTUI_CONFIG_DIR": os.path.abspath(config_dir()),
         "AGENTTUI_CONFIG": os.path.abspath(config_file()),
     }
-    if socket:
-        env["AGENTTUI_TMUX_SOCKET"] = socket
-    if session:
-        env["AGENTTUI_SESSION"] = session
+    if target.socket:
+        env["AGENTTUI_TMUX_SOCKET"] = target.socket
+    env["AGENTTUI_SESSION"] = target.session
     return env
 
 
@@ -96,14 +97,13 @@ def agent_env(
     profile_env: Mapping[str, str] | None = None,
     env_from: Iterable[str] = (),
     extra: Mapping[str, str] | None = None,
-    socket: str | None = None,
-    session: str | None = None,
+    target: TmuxTarget,
 ) -> ChildEnv:
     """An agent's environment: the profile's ``env``, the ``env_from`` names from ours, the
     caller's ``extra`` (``--env``), then agenttui's locations, which nothing overrides.
     Secrets not asked for by name are removed from what the pane inherits."""
     chosen = {**(profile_env or {}), **passed_through(env_from), **(extra or {})}
-    chosen.update(locations(socket=socket, session=session))
+    chosen.update(locations(target))
     return ChildEnv(set=chosen, unset=tuple(name for name in SECRET_ENV if name not in chosen))
 
 

@@ -10,13 +10,16 @@ import json
 import os
 import subprocess
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from workflows.base.errors import AgentTuiError
 from workflows.base.paths import agenttui_argv
 from workflows.demo.project import DEMO_ISSUES, DEMO_TOKEN, DemoProject
+
+if TYPE_CHECKING:
+    from workflows.tmux.driver import TmuxDriver
 
 FORGE_WINDOW = "forge"
 FORGE_START_S = 60.0
@@ -70,9 +73,7 @@ def ensure_forge(driver: Any, session: str, project: DemoProject) -> str:
     return url
 
 
-def ensure_demo_run(
-    project: DemoProject, env: dict[str, str], driver: Any, *, socket: str | None, session: str
-) -> str:
+def ensure_demo_run(project: DemoProject, env: dict[str, str], driver: TmuxDriver) -> str:
     """The demo's feedback run on DEMO_ISSUES: started once and left alone while it runs or
     when it succeeded in this tmux session; resumed when it failed; started again when it
     succeeded but its windows are gone (a new tmux server), to show it once more."""
@@ -90,7 +91,9 @@ def ensure_demo_run(
     verb = ["resume", run_id] if status == "failed" else [
         "run", "feedback", "--issues", ",".join(DEMO_ISSUES),
     ]  # fmt: skip
-    argv = [*agenttui_argv(), *(["--socket", socket] if socket else []), "--session", session]
+    target = driver.target
+    argv = [*agenttui_argv(), *(["--socket", target.socket] if target.socket else [])]
+    argv += ["--session", target.session]
     done = subprocess.run(
         [*argv, "--json", *verb], env={**os.environ, **env},
         capture_output=True, text=True, timeout=120, check=False,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from workflows.base.errors import AgentTuiError
+from workflows.base.target import TmuxTarget
 from workflows.forge.git import dirty_files
 from workflows.runs.recording.files import RecordingLimits, prune, run_casts
 from workflows.runs.records import FINAL, worker_alive
@@ -83,16 +84,14 @@ def finished_runs(runs: RunStore | None = None) -> list[str]:
     ]
 
 
-def clean_finished(
-    *, socket: str | None, session: str, force: bool = False
-) -> list[dict[str, Any]]:
+def clean_finished(*, target: TmuxTarget, force: bool = False) -> list[dict[str, Any]]:
     """Clean every finished run; one result per run, with the error of those refused."""
     from workflows.runs.runner import clean_run
 
     results: list[dict[str, Any]] = []
     for run_id in finished_runs():
         try:
-            results.append(clean_run(run_id, socket=socket, session=session, force=force))
+            results.append(clean_run(run_id, target=target, force=force))
         except AgentTuiError as error:
             results.append({"run": run_id, "error": str(error)})
     prune(RecordingLimits.from_config())  # and any recordings past their age or size limit

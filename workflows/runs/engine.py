@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from workflows.base.errors import AgentTuiError
+from workflows.base.target import TmuxTarget
 from workflows.definitions.model import Step, Workflow
 from workflows.runs.run_store import RunRecord, RunStore
 from workflows.runs.steps.base import Cancelled, StepContext, StepResult
@@ -69,14 +70,13 @@ class Engine:
         self,
         run_id: str,
         *,
-        socket: str | None,
-        session: str,
+        target: TmuxTarget,
         runs: RunStore | None = None,
         before_finish: Callable[[], None] | None = None,
     ) -> None:
         self.runs = runs or RunStore()
         self.run_id = self.runs.get(run_id).id
-        self.socket, self.session = socket, session
+        self.target = target
         self.before_finish = before_finish
         """Done before the run's final status is written (the runner closes its agents'
         recordings): a person may resume or clean the run as soon as it reads final."""
@@ -159,8 +159,7 @@ class Engine:
             role=role,
             values=self._values(workflow, cursor, round_),
             worktree=Path(run.context["worktree"]),
-            socket=self.socket,
-            session=self.session,
+            target=self.target,
         )
         try:
             result = _kinds()[step.kind](ctx)

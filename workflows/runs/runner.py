@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from workflows.base.config import table
 from workflows.base.errors import AgentTuiError, UsageError
 from workflows.base.paths import agenttui_argv, state_dir
+from workflows.base.target import TmuxTarget
 from workflows.definitions.loader import load_workflow
 from workflows.definitions.model import Workflow
 from workflows.forge import git
@@ -54,8 +55,7 @@ def launch_run(
     workflow_name: str,
     issue_ids: list[str],
     *,
-    socket: str | None = None,
-    session: str = "agenttui",
+    target: TmuxTarget,
     repo: str | None = None,
     source: str | None = None,
     agents: Sequence[str] = (),
@@ -100,7 +100,7 @@ def launch_run(
     save_run_env(record.id, env or {})
     told = ", ".join(f"{step}: {choice.agent} ({choice.why})" for step, choice in chosen.items())
     runs.event(record.id, "agents", f"agents: {told}")
-    _start_or_fail(runs, record.id, socket=socket, session=session)
+    _start_or_fail(runs, record.id, target=target)
     return record.id
 
 
@@ -130,18 +130,18 @@ def check_agents(workflow: Workflow, agents: Sequence[str]) -> dict[str, Choice]
     return chosen
 
 
-def _start_or_fail(runs: RunStore, run_id: str, *, socket: str | None, session: str) -> None:
+def _start_or_fail(runs: RunStore, run_id: str, *, target: TmuxTarget) -> None:
     try:
-        start_worker(run_id, socket=socket, session=session)
+        start_worker(run_id, target=target)
     except AgentTuiError as error:
         runs.finish(run_id, "failed", f"could not start the runner: {error}")
         raise AgentTuiError(f"run {run_id} failed: could not start the runner: {error}") from error
 
 
-def start_worker(run_id: str, *, socket: str | None, session: str) -> str:
+def start_worker(run_id: str, *, target: TmuxTarget) -> str:
     from workflows.tmux.driver import TmuxDriver
 
-    driver = TmuxDriver(socket, session)
+    driver = TmuxDriver(target)
     try:
         for pane in driver.panes():
             if pane.name == runner_name(run_id) and pane.dead:
@@ -150,9 +150,9 @@ def start_worker(run_id: str, *, socket: str | None, session: str) -> str:
             *agenttui_argv(),
             "run-worker",
             run_id,
-            *(["--socket", socket] if socket else []),
+            *(["--socket", target.socket] if target.socket else []),
             "--session",
-            session,
+            target.session,
         ]
         pane = driver.spawn(
             argv,
@@ -173,7 +173,7 @@ def _runner_env(record: RunRecord) -> dict[str, str]:
     return runner_env(record.params.get("agents", {}).values(), workflow_env_from)
 
 
-def resume_run(run_id: str, *, socket: str | None = None, session: str = "agenttui") -> str:
+def resume_run(run_id: str, *, target: TmuxTarget) -> str:
     runs = RunStore()
     record = runs.get(run_id)
     if record.status in ("succeeded", "cancelled"):
@@ -187,11 +187,11 @@ def resume_run(run_id: str, *, socket: str | None = None, session: str = "agentt
         require_env_from(load_profile(name))  # the new runner takes them from here
     runs.update(record.id, status="pending", error=None, cancel_requested=0)
     runs.event(record.id, "resume", f"resuming at step {record.current_step or 'the start'}")
-    _start_or_fail(runs, record.id, socket=socket, session=session)
+    _start_or_fail(runs, record.id, target=target)
     return record.id
 
 
-def cancel_run(run_id: str, *, socket: str | None = None, session: str = "agenttui") -> str:
+def cancel_run(run_id: str, *, target: TmuxTarget) -> str:
     runs = RunStore()
     record = runs.get(run_id)
     if record.status in FINAL and record.status != "failed":
@@ -200,15 +200,15 @@ def cancel_run(run_id: str, *, socket: str | None = None, session: str = "agentt
     runs.event(record.id, "cancel", "cancel requested")
     if not worker_alive(record.id):
         runs.finish(record.id, "cancelled")
-        kill_agents(record.id, socket=socket, session=session)
+        kill_agents(record.id, target=target)
         restore_states(runs, record.id)
     return "cancelling" if worker_alive(record.id) else "cancelled"
 
 
-def kill_agents(run_id: str, *, socket: str | None, session: str, runner_too: bool = False) -> None:
+def kill_agents(run_id: str, *, target: TmuxTarget, runner_too: bool = False) -> None:
     from workflows.tmux.driver import TmuxDriver
 
-    driver = TmuxDriver(socket, session)
+    driver = TmuxDriver(target)
     try:
         for pane in driver.panes():
             if pane.run_id == run_id and (runner_too or pane.name != runner_name(run_id)):
@@ -255,7 +255,7 @@ def _stop_on_signal(
     return stop
 
 
-def run_worker(run_id: str, *, socket: str | None, session: str) -> int:
+def run_worker(run_id: str, *, target: TmuxTarget) -> int:
     """Body of ``agenttui run-worker``: hold the lock, drive the engine."""
     runs = RunStore(echo=True)
     record = runs.get(run_id)
@@ -266,23 +266,22 @@ def run_worker(run_id: str, *, socket: str | None, session: str) -> int:
         signal.signal(signum, _stop_on_signal(record.id, None))
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints where the runner is
     runs.update(record.id, worker_pid=os.getpid())
-    server = _note_tmux_server(runs, record.id, socket=socket, session=session)
+    server = _note_tmux_server(runs, record.id, target=target)
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _stop_on_signal(record.id, server))
     from workflows.runs.agent_sessions import worker as session_worker
 
-    sessions = session_worker.start(record.id, socket=socket, session=session)
+    sessions = session_worker.start(record.id, target=target)
     recorder = record_run(
         record.id,
-        socket=socket,
-        session=session,
+        target=target,
         skip=frozenset({runner_name(record.id)}),
         report=lambda _pane, text: runs.event(record.id, "recording", text),
     )
     stop = recorder.stop if recorder is not None else None  # (before agents are closed)
     try:
         status = Engine(
-            record.id, socket=socket, session=session, runs=runs, before_finish=stop
+            record.id, target=target, runs=runs, before_finish=stop
         ).run()
     finally:
         if stop is not None:
@@ -293,24 +292,24 @@ def run_worker(run_id: str, *, socket: str | None, session: str) -> int:
     if status in ("succeeded", "cancelled"):
         forget_run_env(record.id)  # it can no longer be resumed
     if status == "cancelled" or (status == "succeeded" and not keep):
-        kill_agents(record.id, socket=socket, session=session)  # failed: kept for a look
+        kill_agents(record.id, target=target)  # failed: kept for a look
     if status == "cancelled":
         restore_states(runs, record.id)
     if status in ("succeeded", "cancelled"):
-        close_runner_window_on_exit(record.id, socket=socket, session=session)
+        close_runner_window_on_exit(record.id, target=target)
     final = runs.get(record.id)
     print(f"run {record.id} {status}" + (f": {final.error}" if final.error else ""))
     lock.close()
     return 0 if status == "succeeded" else 1
 
 
-def close_runner_window_on_exit(run_id: str, *, socket: str | None, session: str) -> None:
+def close_runner_window_on_exit(run_id: str, *, target: TmuxTarget) -> None:
     """A run that ended well leaves nothing to look at in its runner's window (the log has
     it all): let tmux close the window when the runner exits, instead of keeping the dead
     pane (every run used to leave one behind). A failed runner's window stays for a look."""
     from workflows.tmux.driver import TmuxDriver
 
-    driver = TmuxDriver(socket, session)
+    driver = TmuxDriver(target)
     try:
         for pane in driver.panes():
             if pane.name == runner_name(run_id) and not pane.dead:
@@ -321,9 +320,7 @@ def close_runner_window_on_exit(run_id: str, *, socket: str | None, session: str
         driver.close()
 
 
-def clean_run(
-    run_id: str, *, socket: str | None = None, session: str = "agenttui", force: bool = False
-) -> dict[str, Any]:
+def clean_run(run_id: str, *, target: TmuxTarget, force: bool = False) -> dict[str, Any]:
     """Close a finished run's windows and remove the worktree it created (the branch stays).
 
     All or nothing: a worktree with uncommitted changes (without ``force``) refuses the
@@ -338,7 +335,7 @@ def clean_run(
     own = bool(worktree and record.context.get("own_worktree"))
     if own and not force:
         git.refuse_dirty(Path(worktree))
-    kill_agents(record.id, socket=socket, session=session, runner_too=True)
+    kill_agents(record.id, target=target, runner_too=True)
     if own:
         git.remove_worktree(Path(record.context["repo"]), Path(worktree), force=force)
         removed = worktree

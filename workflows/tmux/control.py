@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from workflows.base.errors import AgentTuiError, WaitTimeout
+from workflows.base.target import TmuxTarget
 from workflows.tmux import protocol
 
 MAX_BACKLOG = 32 * 1024 * 1024
@@ -69,8 +70,7 @@ class _Reply:
 class ControlConnection:
     def __init__(
         self,
-        socket: str | None,
-        session: str,
+        target: TmuxTarget,
         *,
         on_output: OutputCallback | None = None,
         on_activity: Callable[[str], None] | None = None,
@@ -81,8 +81,8 @@ class ControlConnection:
         create: bool = True,
         heartbeat: float = 1.0,
     ) -> None:
-        self.socket = socket
-        self.session = session
+        self.socket = target.socket
+        self.session = target.session
         self.on_output = on_output
         self.on_activity = on_activity
         self.on_notification = on_notification

@@ -29,9 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workflows.base.errors import AgentTuiError, UsageError
+from workflows.base.target import TmuxTarget
 from workflows.tmux.control import ConnectionLost, ControlConnection
 from workflows.tmux.launch import launch_argv, launch_file
-from workflows.tmux.protocol import client_env, socket_path, tmux_base_argv
+from workflows.tmux.protocol import client_env, tmux_base_argv
 from workflows.tmux.server import IDENTITY_FORMAT, ServerIdentity, layout_lock
 
 FIELD_SEP = "\x1f"
@@ -150,9 +151,8 @@ class TmuxDriver:
     Thread-safe: the control connection serialises commands. ``close()`` when done.
     """
 
-    def __init__(self, socket: str | None = None, session: str = "agenttui") -> None:
-        self.socket = socket
-        self.session = session
+    def __init__(self, target: TmuxTarget) -> None:
+        self.target = target
         self._lock = threading.Lock()
         self._control: ControlConnection | None = None
         self._nudged: dict[str, int] = {}  # pane id → times tmux was made to reap for it
@@ -161,6 +161,14 @@ class TmuxDriver:
         self._server: ServerIdentity | None = None
         self.restarts: list[tuple[ServerIdentity, ServerIdentity]] = []
         """Each server change this driver saw: (the one before, the one after)."""
+
+    @property
+    def socket(self) -> str | None:
+        return self.target.socket
+
+    @property
+    def session(self) -> str:
+        return self.target.session
 
     # -- plumbing -----------------------------------------------------------------------
     def _client(self, *args: str, timeout: float = 10.0) -> str:
@@ -181,7 +189,7 @@ class TmuxDriver:
     @property
     def where(self) -> str:
         """The session and server this driver looks at, for messages."""
-        return f"tmux session {self.session!r} on {socket_path(self.socket)}"
+        return self.target.where
 
     def control(self) -> ControlConnection:
         """The command connection (opened on first use, re-opened after a server restart).
@@ -196,9 +204,7 @@ class TmuxDriver:
                     self._control = None
                 if not self.has_session():
                     raise NoSession(f"no {self.where}")
-                self._control = ControlConnection(
-                    self.socket, self.session, no_output=True, create=False
-                )
+                self._control = ControlConnection(self.target, no_output=True, create=False)
             return self._control
 
     def command(self, *args: str, timeout: float = 5.0) -> list[str]:

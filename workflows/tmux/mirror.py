@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 
 from workflows.base.errors import AgentTuiError, WaitTimeout
+from workflows.base.target import TmuxTarget
 from workflows.tmux.capture_rows import CaptureRows
 from workflows.tmux.control import ConnectionLost, ControlConnection
 from workflows.tmux.mirror_screen import PaneModel
@@ -46,15 +47,14 @@ class Mirror:
 
     def __init__(
         self,
-        socket: str | None,
-        session: str,
+        target: TmuxTarget,
         *,
         on_update: Callable[[set[str]], None] | None = None,
         focused_hz: float = 30.0,
         other_hz: float = 10.0,
     ) -> None:
-        self.socket = socket
-        self.session = session
+        self.target = target
+        self.session = target.session
         self.on_update = on_update
         self.focused_interval = 1.0 / focused_hz
         self.other_interval = 1.0 / other_hz
@@ -87,12 +87,9 @@ class Mirror:
         new control client's first reply for seconds) and start the mirror thread."""
         for attempt in range(attempts):
             try:
-                self._commands = self._commands or ControlConnection(
-                    self.socket, self.session, no_output=True
-                )
+                self._commands = self._commands or ControlConnection(self.target, no_output=True)
                 self._output = ControlConnection(
-                    self.socket,
-                    self.session,
+                    self.target,
                     on_activity=self._on_activity,
                     on_notification=self._on_notification,
                     notifications=_LAYOUT_EVENTS,

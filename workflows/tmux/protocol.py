@@ -8,7 +8,6 @@ ends a control-mode command, so text with newlines travels in a file instead: a 
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -27,13 +26,6 @@ def tmux_base_argv(socket: str | None) -> list[str]:
     if socket:
         argv += ["-L", socket]
     return argv
-
-
-def socket_path(socket: str | None) -> str:
-    """Where the server of ``tmux [-L socket]`` listens (what a person is told when nothing
-    is found there)."""
-    folder = os.environ.get("TMUX_TMPDIR") or "/tmp"
-    return f"{folder.rstrip('/')}/tmux-{os.getuid()}/{socket or 'default'}"
 
 
 def client_env() -> dict[str, str]:

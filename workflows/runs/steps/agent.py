@@ -75,7 +75,7 @@ def verdict_holds(text: str, until: str) -> bool:
 def run_agent(ctx: StepContext) -> StepResult:
     from workflows.tmux.driver import TmuxDriver
 
-    driver = TmuxDriver(ctx.socket, ctx.session)
+    driver = TmuxDriver(ctx.target)
     try:
         return with_restarts(ctx, driver, lambda: _run(ctx, driver))
     finally:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from workflows.base.errors import AgentTuiError
+from workflows.base.target import TmuxTarget
 from workflows.definitions.model import Step, Workflow
 from workflows.runs.run_store import RunRecord, RunStore
 
@@ -42,8 +43,7 @@ class StepContext:
     role: str  # "step" or "remedy"
     values: dict[str, str]  # placeholder values, already including steps.<id>.<field>
     worktree: Path
-    socket: str | None
-    session: str
+    target: TmuxTarget
 
     def event(self, kind: str, message: str, **data: Any) -> None:
         self.runs.event(self.run.id, kind, message, step_id=self.step.id, data=data or None)

@@ -94,7 +94,7 @@ def run_startup(ctx: StepContext, driver: TmuxDriver, pane: PaneInfo, profile: P
 def run_spawn(ctx: StepContext) -> dict[str, str]:
     from workflows.tmux.driver import TmuxDriver
 
-    driver = TmuxDriver(ctx.socket, ctx.session)
+    driver = TmuxDriver(ctx.target)
     try:
         pane, _ = ensure_agent(ctx, driver, ctx.step.session, profile_name_for(ctx))
     finally:

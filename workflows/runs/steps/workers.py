@@ -71,7 +71,7 @@ def run_workers(ctx: StepContext) -> StepResult:
     from workflows.tmux.driver import TmuxDriver
 
     tasks = read_tasks(ctx.worktree / (ctx.step.tasks or ""))
-    driver = TmuxDriver(ctx.socket, ctx.session)
+    driver = TmuxDriver(ctx.target)
     try:
         return _run(ctx, driver, tasks)
     finally:
