@@ -138,7 +138,7 @@ def _resolve_globals(args: argparse.Namespace) -> None:
         args.session = os.environ.get("AGENTTUI_SESSION") or "agenttui"
     if not hasattr(args, "json"):
         args.json = False
-    args.target = TmuxTarget(args.socket, args.session)  # the one value passed down
+    args.tmux = TmuxTarget(args.socket, args.session)  # the one value passed down
 
 
 def emit(args: argparse.Namespace, result: Any) -> None:

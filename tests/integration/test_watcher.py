@@ -140,9 +140,9 @@ def test_issue_with_a_hand_started_run_is_not_launched(
         "--repo",
         str(watcher.options.repo),
         "--socket",
-        str(watcher.options.socket),
+        str(watcher.target.socket),
         "--session",
-        watcher.options.session,
+        watcher.target.session,
     )
     result = watcher.run_round()
     decision = next(d for d in result.decisions if d["issues"] == ["BOT-A"])
@@ -165,7 +165,7 @@ def test_dry_run_records_but_launches_nothing(
 
 def test_poll_cli_and_concurrent_rounds(watch_setup: tuple[LinearServer, Watcher]) -> None:
     _server, watcher = watch_setup
-    socket_args = ("--socket", str(watcher.options.socket))
+    socket_args = ("--socket", str(watcher.target.socket))
     with round_lock() as held:
         assert held
         busy = agenttui("poll", *socket_args, "--json")
@@ -181,7 +181,7 @@ def test_poll_cli_and_concurrent_rounds(watch_setup: tuple[LinearServer, Watcher
 def test_poll_exits_1_when_linear_is_down(watch_setup: tuple[LinearServer, Watcher]) -> None:
     server, watcher = watch_setup
     server.fail(status=500, message="Internal error", times=3)
-    result = agenttui("poll", "--socket", str(watcher.options.socket), check=False)
+    result = agenttui("poll", "--socket", str(watcher.target.socket), check=False)
     assert result.returncode == 1
     assert "error" in result.stdout and "500" in result.stdout
     assert server.api_key not in result.stdout + result.stderr
@@ -211,7 +211,7 @@ def test_watch_loop_runs_rounds_at_its_interval(
         "--no-guard",
         "--no-timer",
         "--socket",
-        str(watcher.options.socket),
+        str(watcher.target.socket),
         "--json",
         timeout=120,
     )

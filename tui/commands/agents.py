@@ -64,7 +64,7 @@ def run_approve(args: argparse.Namespace) -> Any:
     from workflows.approvals.answer import answer
     from workflows.tmux.driver import TmuxDriver
 
-    driver = TmuxDriver(args.target)
+    driver = TmuxDriver(args.tmux)
     try:
         action = "approve_always" if getattr(args, "always", False) else args.action
         result = answer(driver, args.target, action)

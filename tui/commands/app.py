@@ -17,5 +17,5 @@ def register(
 def run_app(args: argparse.Namespace) -> Any:
     from tui.app import build_app  # Textual is imported only here.
 
-    build_app(args.target).run()
+    build_app(args.tmux).run()
     return None

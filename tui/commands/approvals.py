@@ -185,7 +185,7 @@ def always_handler(args: argparse.Namespace) -> dict[str, Any]:
     from workflows.approvals.always import confirm, pending_proposal
     from workflows.tmux.driver import TmuxDriver
 
-    driver = TmuxDriver(args.target)
+    driver = TmuxDriver(args.tmux)
     try:
         pane = driver.resolve(args.target)
         proposal = pending_proposal(driver, pane, scope=args.scope)

@@ -120,7 +120,7 @@ def timer_handler(args: argparse.Namespace) -> int:
     from workflows.autonomy.checkins import Timer
     from workflows.tmux.driver import TmuxDriver
 
-    driver = TmuxDriver(args.target)
+    driver = TmuxDriver(args.tmux)
     timer = Timer(driver)
     print(f"agenttui timer: delivering check-ins (session {args.session}); Ctrl-C stops")
     try:
@@ -135,7 +135,7 @@ def guard_handler(args: argparse.Namespace) -> int:
     from workflows.runs.run_store import run_worktree
     from workflows.tmux.driver import TmuxDriver
 
-    driver = TmuxDriver(args.target)
+    driver = TmuxDriver(args.tmux)
     print(
         f"agenttui guard: answering approval dialogs in session {args.session}; Ctrl-C stops",
         flush=True,

@@ -135,7 +135,7 @@ def run_demo(args: argparse.Namespace) -> Any:
     from workflows.tmux.protocol import tmux_base_argv
 
     project = prepare_demo()
-    driver = TmuxDriver(args.target)
+    driver = TmuxDriver(args.tmux)
     try:
         driver.ensure_session()
         forge = ensure_forge(driver, args.session, project)

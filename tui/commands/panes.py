@@ -27,7 +27,7 @@ TARGET_HELP = "agent name (as in `agenttui ls`) or tmux pane id like %%3"
 def _driver(args: argparse.Namespace) -> TmuxDriver:
     from workflows.tmux.driver import TmuxDriver
 
-    return TmuxDriver(args.target)
+    return TmuxDriver(args.tmux)
 
 
 def _reading(driver: TmuxDriver, pane: PaneInfo) -> dict[str, Any]:

@@ -49,7 +49,7 @@ def _run(args: argparse.Namespace) -> Any:
     run_id = launch_run(
         args.workflow,
         _ids(args.issues),
-        target=args.target,
+        target=args.tmux,
         repo=args.repo,
         source=args.source,
         agents=args.agent,
@@ -88,7 +88,7 @@ def _format_runs(result: list[dict[str, Any]]) -> str:
 def _resume(args: argparse.Namespace) -> Any:
     from workflows.runs.runner import resume_run
 
-    return _finish(args, resume_run(args.run, target=args.target))
+    return _finish(args, resume_run(args.run, target=args.tmux))
 
 
 def _cancel(args: argparse.Namespace) -> dict[str, str]:
@@ -101,7 +101,7 @@ def _cancel(args: argparse.Namespace) -> dict[str, str]:
         raise UsageError(f"run {record.id} already {record.status}: nothing to cancel")
     return {
         "run": args.run,
-        "status": cancel_run(args.run, target=args.target),
+        "status": cancel_run(args.run, target=args.tmux),
     }
 
 
@@ -134,10 +134,10 @@ def _clean(args: argparse.Namespace) -> Any:
     if args.finished == bool(args.run):
         raise UsageError("give a run id, or --finished for every finished run")
     if args.run:
-        return clean_run(args.run, target=args.target, force=args.force)
+        return clean_run(args.run, target=args.tmux, force=args.force)
     from workflows.runs.cleanup import clean_finished
 
-    results = clean_finished(target=args.target, force=args.force)
+    results = clean_finished(target=args.tmux, force=args.force)
     refused = [result for result in results if "error" in result]
     if not refused:
         return results
@@ -171,7 +171,7 @@ def _format_cleaned(results: Any) -> str:
 def _worker(args: argparse.Namespace) -> int:
     from workflows.runs.runner import run_worker
 
-    return run_worker(args.run, target=args.target)
+    return run_worker(args.run, target=args.tmux)
 
 
 def _workflows(args: argparse.Namespace) -> Any:

@@ -95,7 +95,7 @@ def run_spawn(args: argparse.Namespace) -> Any:
     cwd = str(Path(args.cwd or os.getcwd()).resolve())
     if not Path(cwd).is_dir():
         raise UsageError(f"--cwd {cwd} is not a directory")
-    driver = TmuxDriver(args.target)
+    driver = TmuxDriver(args.tmux)
     try:
         name = args.name or _free_name(driver, profile.name)
         pane = start_agent(

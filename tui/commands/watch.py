@@ -55,7 +55,7 @@ def _watcher(args: argparse.Namespace) -> Any:
         source=args.source,
         dry_run=args.dry_run or None,
     )
-    return Watcher(options, args.target)
+    return Watcher(options, args.tmux)
 
 
 def poll_handler(args: argparse.Namespace) -> Any:
@@ -132,7 +132,7 @@ def _watch_in_window(args: argparse.Namespace) -> dict[str, Any]:
     ):
         if on:
             argv.append(flag)
-    driver = TmuxDriver(args.target)
+    driver = TmuxDriver(args.tmux)
     try:
         running = [p for p in driver.panes() if p.name == WATCH_PANE and not p.dead]
         if running:
@@ -184,7 +184,7 @@ def _start_timer(args: argparse.Namespace) -> Any:
     from workflows.base.errors import AgentTuiError
     from workflows.tmux.driver import TmuxDriver
 
-    driver = TmuxDriver(args.target)
+    driver = TmuxDriver(args.tmux)
     try:
         timer = Timer(driver)
     except AgentTuiError as error:
@@ -207,7 +207,7 @@ def _start_guard(args: argparse.Namespace) -> Any:
     from workflows.runs.run_store import run_worktree
     from workflows.tmux.driver import TmuxDriver
 
-    driver = TmuxDriver(args.target)
+    driver = TmuxDriver(args.tmux)
     guard = Guard(driver, run_worktree)
     thread = threading.Thread(target=guard.run, name="approval-guard", daemon=True)
     thread.start()
