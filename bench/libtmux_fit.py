@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 import libtmux  # noqa: E402
 
+from workflows.base.target import TmuxTarget  # noqa: E402
 from workflows.tmux.driver import TmuxDriver  # noqa: E402
 
 
@@ -78,7 +79,7 @@ def main() -> None:
         os.environ["TMUX_TMPDIR"] = tmpdir  # a private server: never the person's
         os.environ.pop("TMUX", None)
         socket = f"libtmux-fit-{uuid.uuid4().hex[:8]}"
-        driver = TmuxDriver(socket=socket, session="agenttui")
+        driver = TmuxDriver(TmuxTarget(socket, "agenttui"))
         driver.ensure_session()
         for index in range(args.panes):
             driver.spawn(["cat"], name=f"agent-{index}")

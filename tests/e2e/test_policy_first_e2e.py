@@ -40,7 +40,7 @@ class Watcher:
         self._thread = threading.Thread(target=self._run, args=(driver, names), daemon=True)
 
     def _run(self, driver: TmuxDriver, names: list[str]) -> None:
-        watcher = TmuxDriver(driver.socket, driver.session)  # its own connection
+        watcher = TmuxDriver(driver.target)  # its own connection
         try:
             while not self._stop.is_set():
                 for pane in watcher.panes():

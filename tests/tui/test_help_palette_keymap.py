@@ -90,7 +90,7 @@ async def test_an_agent_blocked_on_an_unknown_dialog_notifies_rings_and_says_so(
     from workflows.agents.profiles import load_profile
 
     agent = demo_without_its_dialog_rule()
-    app = build_app(driver.socket, driver.session)
+    app = build_app(driver.target)
     rings: list[int] = []
     app.bell = lambda: rings.append(1)  # type: ignore[method-assign]
     async with app.run_test(size=(120, 30)) as pilot:
