@@ -29,17 +29,18 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.signal import Signal
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
+from tui.host import Host
 from tui.keymap import tui_settings
 from tui.screens.agents import AgentsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.run_detail import RunDetailScreen
 from tui.screens.run_log import RunLogScreen
 from tui.screens.runs import RunsScreen
-from tui.screens.tile_screen import TileScreen
 from tui.screens.triage import TriageScreen
 from tui.services import Services
 from widgets.glance_bar import Glance
@@ -72,6 +73,9 @@ class AgentTuiApp(App[None]):
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
+
+    tile_infos: reactive[list[TileInfo]] = reactive(list, init=False, always_update=False)
+    """Every agent's tile state as last polled; tile screens watch it."""
 
     class TilesPolled(Message):
         def __init__(self, infos: list[TileInfo]) -> None:
@@ -110,7 +114,7 @@ class AgentTuiApp(App[None]):
         """Counts shown on every screen's GlanceBar; ``glance_signal`` fires on a change."""
         self.glance_signal: Signal[Glance] = Signal(self, "glance")
         self.clock = clock
-        self.tile_infos: list[TileInfo] = []
+        self.panes_changed: Signal[set[str]] = Signal(self, "panes-changed")
         self._known_waiting: set[str] | None = None
         self._poll_tiles = poll_tiles
         self.mirror: Mirror | None = None
@@ -170,7 +174,7 @@ class AgentTuiApp(App[None]):
                     )
                 time.sleep(MIRROR_RETRY_S)
                 continue
-            if worker.is_cancelled:  # the app closed meanwhile
+            if _cancelled(worker):  # the app closed meanwhile
                 mirror.close()
                 return
             self.mirror = mirror
@@ -186,12 +190,10 @@ class AgentTuiApp(App[None]):
     def on_agent_tui_app_panes_changed(self, _message: PanesChanged) -> None:
         with self._changed_lock:
             changed, self._changed = self._changed, set()
-        for screen in self._screens_of_type(TileScreen):
-            screen.repaint(changed)
+        self.panes_changed.publish(changed)
 
     def on_agent_tui_app_mirror_ready(self, _message: MirrorReady) -> None:
-        for screen in self._screens_of_type(TileScreen):
-            screen.show_tiles(self.tile_infos)
+        self.mutate_reactive(AgentTuiApp.tile_infos)  # the tiles get their pane models now
 
     # -- agent tiles (polled here so waiting agents are announced on every screen) -----
     @work(thread=True, exclusive=True, group="tiles")
@@ -222,8 +224,6 @@ class AgentTuiApp(App[None]):
                     self.announce_waiting(info)
         self._known_waiting = waiting
         self.set_glance(self.glance.with_agents(info.state for info in message.infos))
-        for screen in self._screens_of_type(TileScreen):
-            screen.show_tiles(message.infos)
 
     # -- at a glance: counts on every screen ---------------------------------------------
     @work(thread=True, exclusive=True, group="count-runs")
@@ -241,12 +241,6 @@ class AgentTuiApp(App[None]):
         if glance != self.glance:
             self.glance = glance
             self.glance_signal.publish(glance)
-
-    def _screens_of_type(self, kind: type[Screen[Any]]) -> Iterable[Any]:
-        for stack in self._screen_stacks.values():
-            for screen in stack:
-                if isinstance(screen, kind) and screen.is_mounted:
-                    yield screen
 
     def announce_waiting(self, info: TileInfo) -> None:
         detail = info.detail
@@ -330,3 +324,12 @@ def build_app(
         poll_tiles=poll_tiles,
         notify_command=settings.notify_command,
     )
+
+
+def _cancelled(worker: Worker[None]) -> bool:
+    """Asked again after a blocking call (mypy would take the loop's test as still true)."""
+    return worker.is_cancelled
+
+
+def _conforms(app: AgentTuiApp) -> Host:
+    return app  # mypy checks here that the app offers the screens what tui/host.py names

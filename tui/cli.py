@@ -59,7 +59,7 @@ class ArgumentParser(argparse.ArgumentParser):
         mistyped one is still an error."""
         found = super()._parse_optional(arg_string)
         matches = found if isinstance(found, list) else [found]  # a list from Python 3.12
-        unknown = found is not None and all(match[0] is None for match in matches)
+        unknown = found is not None and all(m is not None and m[0] is None for m in matches)
         if unknown and not arg_string.startswith("--"):
             return None
         return found

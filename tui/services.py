@@ -27,7 +27,6 @@ TILE_ACTIONS = ("approve", "approve_always", "deny", "interrupt")
 DETAIL_FRESH_S = 60.0
 
 
-@dataclass
 @dataclass(frozen=True)
 class StartChoices:
     """What the start-agent form offers."""
@@ -48,6 +47,7 @@ class StartRequest:
     extra: list[str] = field(default_factory=list)
 
 
+@dataclass
 class WorkflowChoice:
     name: str
     description: str

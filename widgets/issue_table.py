@@ -67,7 +67,7 @@ class IssueTable(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False, id="issues.page_down"),
         Binding("home", "jump(0)", "First", show=False, id="issues.first"),
         Binding("end", "jump(-1)", "Last", show=False, id="issues.last"),
-        Binding("space", "toggle", "Select", id="issues.select"),
+        Binding("space", "toggle_selected", "Select", id="issues.select"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -272,7 +272,7 @@ class IssueTable(ScrollView, can_focus=True):
         if self.issues:
             self.cursor = where if where >= 0 else len(self.issues) - 1
 
-    def action_toggle(self) -> None:
+    def action_toggle_selected(self) -> None:
         issue = self.current
         if issue is None:
             return

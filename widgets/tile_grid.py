@@ -85,11 +85,11 @@ class TileGrid(ScrollableContainer, can_focus=True):
         existing = {tile.id: tile for tile in tiles if tile.id in wanted}
         new_tiles = []
         for info in infos:
-            tile = existing.get(tile_id(info.pane_id))
-            if tile is None:
+            shown = existing.get(tile_id(info.pane_id))
+            if shown is None:
                 new_tiles.append(PaneTile(info, model_for(info.pane_id)))
             else:
-                tile.update_info(info)
+                shown.update_info(info)
         if new_tiles:
             self.mount_all(new_tiles)
         if new_tiles or gone:

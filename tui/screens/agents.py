@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
+from tui.host import host
 from tui.screens.tile_screen import APPROVABLE, INTERRUPTIBLE, TileScreen
 from widgets.glance_bar import GlanceBar
 from widgets.key_bar import KeyBar
@@ -37,7 +38,7 @@ class AgentsScreen(TileScreen):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.show_tiles(self.app.tile_infos)  # type: ignore[attr-defined]
+        self.follow_tiles()
 
     def tiles_changed(self, infos: list[TileInfo]) -> None:
         self.query_one("#empty").display = not infos
@@ -50,7 +51,7 @@ class AgentsScreen(TileScreen):
     async def ask_new_agent(self) -> None:
         from tui.screens.start_agent import StartAgentScreen
 
-        services = self.app.services  # type: ignore[attr-defined]
+        services = host(self).services
         choices = await self.run_worker(
             services.start_choices, thread=True, group="start-choices"
         ).wait()
@@ -60,7 +61,7 @@ class AgentsScreen(TileScreen):
 
     @work(thread=True, group="tile-actions")
     def start_agent(self, request: object) -> None:
-        services = self.app.services  # type: ignore[attr-defined]
+        services = host(self).services
         self.app.call_from_thread(self.notify, f"starting {getattr(request, 'profile', '')}…")
         try:
             said = services.start_agent(request)
@@ -70,4 +71,4 @@ class AgentsScreen(TileScreen):
             )
             return
         self.app.call_from_thread(self.notify, said)
-        self.app.call_from_thread(self.app.load_tiles)  # type: ignore[attr-defined]
+        self.app.call_from_thread(host(self).load_tiles)

@@ -17,6 +17,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Static, TabbedContent, TabPane
 
+from tui.host import host
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.tile_screen import TileScreen
 from widgets.diff_view import DiffView, highlight_diff
@@ -98,7 +99,7 @@ class RunDetailScreen(TileScreen):
         self._diff_at = 0.0
 
     def compose(self) -> ComposeResult:
-        clock = self.app.clock  # type: ignore[attr-defined]
+        clock = host(self).clock
         yield GlanceBar()
         yield Static(Text(f"run {self.run_id}", style="bold"), id="run-summary")
         with Horizontal(id="run-body"):
@@ -112,7 +113,7 @@ class RunDetailScreen(TileScreen):
                 with TabPane(TABS["diff"], id="diff"):
                     yield DiffView(id="diff-view")
                 with TabPane(TABS["log"], id="log"):
-                    yield FollowedLog(self.app.services.run_log(self.run_id), id="run-log")  # type: ignore[attr-defined]
+                    yield FollowedLog(host(self).services.run_log(self.run_id), id="run-log")
         yield KeyBar()
 
     @property
@@ -123,7 +124,7 @@ class RunDetailScreen(TileScreen):
         self.query_one(StepTimeline).focus()
         self.load()
         self.set_interval(POLL_S, self._poll)
-        self.show_tiles(self.app.tile_infos)  # type: ignore[attr-defined]
+        self.follow_tiles()
 
     # -- loading -----------------------------------------------------------------------
     def _poll(self) -> None:
@@ -133,7 +134,7 @@ class RunDetailScreen(TileScreen):
     @work(thread=True, exclusive=True, group="run-detail")
     def load(self) -> None:
         try:
-            detail = self.app.services.run_detail(self.run_id)  # type: ignore[attr-defined]
+            detail = host(self).services.run_detail(self.run_id)
         except Exception as error:
             self.app.call_from_thread(self.notify, f"run {self.run_id}: {error}", severity="error")
             return
@@ -141,7 +142,7 @@ class RunDetailScreen(TileScreen):
 
     def on_run_detail_screen_loaded(self, message: Loaded) -> None:
         self.detail = message.detail
-        now = self.app.clock()  # type: ignore[attr-defined]
+        now = host(self).clock()
         self.query_one("#run-summary", Static).update(summary_text(message.detail, now))
         self.query_one(StepTimeline).show(message.detail.steps)
         self._show_step()
@@ -153,7 +154,7 @@ class RunDetailScreen(TileScreen):
     def load_diff(self, worktree: str, base: str) -> None:
         """git diff and its highlighting, both off the UI loop."""
         try:
-            diff = self.app.services.run_diff(worktree, base)  # type: ignore[attr-defined]
+            diff = host(self).services.run_diff(worktree, base)
         except Exception as error:
             self.post_message(self.DiffLoaded([], f"cannot read the diff: {error}"))
             return
@@ -204,7 +205,7 @@ class RunDetailScreen(TileScreen):
         if not worktree:
             self.query_one(DiffView).show([], empty="this run has no worktree")
             return
-        now = self.app.clock()  # type: ignore[attr-defined]
+        now = host(self).clock()
         stale = self.detail.active and now - self._diff_at >= DIFF_REFRESH_S
         if key != self._diff_key or stale:  # an active run's diff changes
             self._diff_key, self._diff_at = key, now
@@ -291,7 +292,7 @@ class RunDetailScreen(TileScreen):
 
     @work(thread=True, group="run-actions")
     def change_run(self, what: str) -> None:
-        services = self.app.services  # type: ignore[attr-defined]
+        services = host(self).services
         try:
             if what == "resume":
                 services.resume_run(self.run_id)

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 
+from tui.host import host
 from tui.screens.clean_runs import confirm_clean
 from tui.screens.confirm import ConfirmScreen
 from widgets.glance_bar import GlanceBar
@@ -53,7 +54,7 @@ class RunsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield GlanceBar()
-        yield RunList(clock=self.app.clock, id="run-list")  # type: ignore[attr-defined]
+        yield RunList(clock=host(self).clock, id="run-list")
         yield Static("", id="runs-summary")
         yield KeyBar()
 
@@ -69,7 +70,7 @@ class RunsScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="runs")
     def load_runs(self) -> None:
         try:
-            runs = self.app.services.runs()  # type: ignore[attr-defined]
+            runs = host(self).services.runs()
         except Exception as error:
             self.app.call_from_thread(self.notify, f"runs: {error}", severity="error")
             return
@@ -127,11 +128,7 @@ class RunsScreen(Screen[None]):
         run = self.run_list.current
         if run is None:
             return
-        agents = [
-            info.name
-            for info in self.app.tile_infos  # type: ignore[attr-defined]
-            if info.run_id == run["id"]
-        ]
+        agents = [info.name for info in host(self).tile_infos if info.run_id == run["id"]]
         question = f"Cancel run {run['id']} ({run['workflow']} on {', '.join(run['issues'])})?"
         lines = [
             f"Its runner stops at step {run.get('current_step') or '(not started)'} and its "
@@ -144,7 +141,7 @@ class RunsScreen(Screen[None]):
 
     @work(thread=True, group="run-actions")
     def run_action_on(self, run_id: str, what: str) -> None:
-        services = self.app.services  # type: ignore[attr-defined]
+        services = host(self).services
         try:
             if what == "resume":
                 services.resume_run(run_id)
@@ -163,7 +160,7 @@ class RunsScreen(Screen[None]):
     def action_open_detail(self) -> None:
         run = self.run_list.current
         if run is not None:
-            self.app.open_run_detail(run["id"])  # type: ignore[attr-defined]
+            host(self).open_run_detail(run["id"])
 
     def on_data_table_row_selected(self) -> None:  # a click on the highlighted row
         self.action_open_detail()
@@ -181,7 +178,7 @@ class RunsScreen(Screen[None]):
     def action_open_log(self) -> None:
         run = self.run_list.current
         if run is not None:
-            self.app.open_run_log(run["id"])  # type: ignore[attr-defined]
+            host(self).open_run_log(run["id"])
 
     def action_open_pr(self) -> None:
         run = self.run_list.current

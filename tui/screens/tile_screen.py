@@ -14,6 +14,7 @@ from textual import work
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from tui.host import host
 from tui.screens.confirm import ConfirmScreen
 from widgets.pane_tile import PaneTile, TileInfo
 from widgets.tile_grid import TileGrid
@@ -46,7 +47,13 @@ class TileScreen(Screen[None]):
 
     @property
     def mirror(self) -> Mirror | None:
-        return self.app.mirror  # type: ignore[attr-defined, no-any-return]
+        return host(self).mirror
+
+    def follow_tiles(self) -> None:
+        """Show the app's tiles now and whenever they change; repaint what the mirror updates
+        (both end with this screen)."""
+        self.watch(self.app, "tile_infos", self.show_tiles)
+        host(self).panes_changed.subscribe(self, self.repaint)
 
     def wants(self, info: TileInfo) -> bool:
         """Whether this screen shows a tile for ``info``."""
@@ -104,7 +111,7 @@ class TileScreen(Screen[None]):
         infos = [info for info in infos if self.wants(info)]
         self.tiles_changed(infos)
         if self.grid.sync(infos, self.model_for):
-            self.call_after_refresh(self.app.freeze_heap)  # type: ignore[attr-defined]
+            self.call_after_refresh(host(self).freeze_heap)
         self._update_visible()
         if self.grid.focused_tile is None and infos and self.app.screen is self:
             self.call_after_refresh(self._focus_first)
@@ -159,17 +166,17 @@ class TileScreen(Screen[None]):
             self._propose_always(pane_id, name)
             return
         try:
-            detail = self.app.services.tile_action(pane_id, kind)  # type: ignore[attr-defined]
+            detail = host(self).services.tile_action(pane_id, kind)
         except Exception as error:
             self.app.call_from_thread(self.notify, f"{name}: {error}", severity="error")
             return
         self.app.call_from_thread(self.notify, detail)
-        self.app.call_from_thread(self.app.load_tiles)  # type: ignore[attr-defined]
+        self.app.call_from_thread(host(self).load_tiles)
 
     def _propose_always(self, pane_id: str, name: str) -> None:
         from tui.screens.learn_rule import LearnRuleScreen
 
-        services = self.app.services  # type: ignore[attr-defined]
+        services = host(self).services
         try:
             proposal = services.always_proposal(pane_id)
         except Exception as error:
@@ -189,12 +196,12 @@ class TileScreen(Screen[None]):
     @work(thread=True, group="tile-actions")
     def confirm_always(self, pane_id: str, name: str, proposal: object) -> None:
         try:
-            detail = self.app.services.confirm_always(pane_id, proposal)  # type: ignore[attr-defined]
+            detail = host(self).services.confirm_always(pane_id, proposal)
         except Exception as error:
             self.app.call_from_thread(self.notify, f"{name}: {error}", severity="error")
             return
         self.app.call_from_thread(self.notify, f"learned and approved: {detail}")
-        self.app.call_from_thread(self.app.load_tiles)  # type: ignore[attr-defined]
+        self.app.call_from_thread(host(self).load_tiles)
 
     def action_next_waiting(self) -> None:
         tiles = self.grid.tiles
@@ -214,7 +221,7 @@ class TileScreen(Screen[None]):
     def attach(self, pane_id: str) -> None:
         """The agent fills the person's terminal until they detach (prefix d), which
         always brings them back here; then it gets its own size back (``tui.attach``)."""
-        services = self.app.services  # type: ignore[attr-defined]
+        services = host(self).services
         size = None
         try:
             size = services.window_size(pane_id)
@@ -222,7 +229,7 @@ class TileScreen(Screen[None]):
                 services.attach_in_popup(pane_id)
             else:
                 argv = services.attach_argv(pane_id)
-                self.app.call_from_thread(self.app.run_external, argv)  # type: ignore[attr-defined]
+                self.app.call_from_thread(host(self).run_external, argv)
         except Exception as error:
             self.app.call_from_thread(self.notify, f"attach: {error}", severity="error")
         finally:
@@ -235,7 +242,7 @@ class TileScreen(Screen[None]):
     def action_open_log(self) -> None:
         tile = self.grid.focused_tile
         if tile is not None and tile.info.run_id:
-            self.app.open_run_log(tile.info.run_id)  # type: ignore[attr-defined]
+            host(self).open_run_log(tile.info.run_id)
 
     # -- talk: a line of text through the verified send ----------------------------------
     def action_talk(self) -> None:
@@ -256,12 +263,12 @@ class TileScreen(Screen[None]):
     @work(thread=True, group="tile-actions")
     def talk(self, pane_id: str, name: str, text: str) -> None:
         try:
-            said = self.app.services.send_to_agent(pane_id, text)  # type: ignore[attr-defined]
+            said = host(self).services.send_to_agent(pane_id, text)
         except Exception as error:
             self.app.call_from_thread(self.tile_notice, pane_id, f"✗ {error}", error=True)
             return
         self.app.call_from_thread(self.tile_notice, pane_id, f"✓ {said}")
-        self.app.call_from_thread(self.app.load_tiles)  # type: ignore[attr-defined]
+        self.app.call_from_thread(host(self).load_tiles)
 
     def tile_notice(self, pane_id: str, text: str, *, error: bool = False) -> None:
         for tile in self.grid.tiles:
@@ -320,12 +327,12 @@ class TileScreen(Screen[None]):
     @work(thread=True, group="tile-actions")
     def end_agent(self, pane_id: str, name: str, what: str) -> None:
         try:
-            self.app.services.end_agent(pane_id)  # type: ignore[attr-defined]
+            host(self).services.end_agent(pane_id)
         except Exception as error:
             self.app.call_from_thread(self.notify, f"{name}: {error}", severity="error")
             return
         self.app.call_from_thread(self.notify, f"{name} {what}")
-        self.app.call_from_thread(self.app.load_tiles)  # type: ignore[attr-defined]
+        self.app.call_from_thread(host(self).load_tiles)
 
 
 def exit_text(detail: dict[str, object]) -> str:

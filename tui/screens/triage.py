@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
+from tui.host import host
 from tui.issue_filter import IssueFilter
 from tui.launching import BUSY
 from tui.screens.confirm import ConfirmScreen
@@ -126,7 +127,7 @@ class TriageScreen(Screen[None]):
     @work(thread=True, group="issues", exclusive=True)
     def load_issues(self, mode: str) -> None:
         """``cached``: the last list at once, then ``full``; ``poll``: what changed."""
-        services = self.app.services  # type: ignore[attr-defined]
+        services = host(self).services
         load = {
             "cached": services.cached_issues,
             "full": services.refresh_issues,
@@ -221,7 +222,7 @@ class TriageScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="suggest")
     def suggest(self, issues: list[Issue]) -> None:
-        services = self.app.services  # type: ignore[attr-defined]
+        services = host(self).services
         try:
             runs = services.runs_by_issue()
             candidates = [
@@ -296,7 +297,7 @@ class TriageScreen(Screen[None]):
 
     @work(group="launch")
     async def pick_and_launch(self, groups: list[IssueGroup]) -> None:
-        services = self.app.services  # type: ignore[attr-defined]
+        services = host(self).services
         choices = await self._in_thread(services.workflows)
         issue_ids = [issue for group in groups for issue in group.issues]
         warnings = await self._in_thread(lambda: services.launch_warnings(issue_ids))
@@ -329,7 +330,7 @@ class TriageScreen(Screen[None]):
 
     @work(thread=True, group="launch-runs")
     def launch(self, workflow: str, groups: list[IssueGroup]) -> None:
-        services = self.app.services  # type: ignore[attr-defined]
+        services = host(self).services
         for group in groups:
             try:
                 run_id = services.launch(workflow, group.issues)
@@ -357,7 +358,7 @@ class TriageScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="issue-detail")
     def load_detail(self, issue: Issue) -> None:
-        view = self.app.services.issue_view(issue)  # type: ignore[attr-defined]
+        view = host(self).services.issue_view(issue)
         self.post_message(self.DetailLoaded(view))
 
     def on_triage_screen_detail_loaded(self, message: DetailLoaded) -> None:

@@ -1,0 +1,49 @@
+"""What the screens may ask of the application, typed: :func:`host` instead of ``self.app``.
+
+Textual types ``Screen.app`` as any App, and the screens cannot import ``tui.app`` (it imports
+them), so this protocol names what ``AgentTuiApp`` offers them; ``tui/app.py`` checks that it
+conforms. Tile states reach the screens as the app's ``tile_infos`` reactive (screens
+``watch`` it) and repaints as ``panes_changed`` (a Signal they subscribe to).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+from textual.signal import Signal
+
+if TYPE_CHECKING:
+    from textual.message_pump import MessagePump
+
+    from tui.services import Services
+    from widgets.pane_tile import TileInfo
+    from workflows.tmux.mirror import Mirror
+
+
+class Host(Protocol):
+    services: Services
+    clock: Callable[[], float]
+    mirror: Mirror | None
+    panes_changed: Signal[set[str]]
+    """Published with the ids of the panes the mirror updated (tile screens repaint them)."""
+
+    @property
+    def tile_infos(self) -> list[TileInfo]:
+        """Every agent's tile state, as last polled (a reactive: screens watch it)."""
+
+    def load_tiles(self) -> Any:
+        """Poll agent states now (a worker; the result arrives as ``tile_infos``)."""
+
+    def freeze_heap(self) -> None: ...
+
+    def run_external(self, argv: Sequence[str]) -> int: ...
+
+    def open_run_log(self, run_id: str) -> None: ...
+
+    def open_run_detail(self, run_id: str) -> None: ...
+
+
+def host(node: MessagePump) -> Host:
+    """The application ``node`` runs in, as the screens may use it."""
+    return cast("Host", node.app)
