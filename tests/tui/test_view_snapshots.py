@@ -126,7 +126,7 @@ async def show_detail(pilot: Any, step_row: int | None = None, tab: str = "") ->
 
 
 def fixed_app() -> AgentTuiApp:
-    return AgentTuiApp(FixedRun(), clock=lambda: FROZEN_NOW, poll_tiles=False)
+    return AgentTuiApp(FixedRun(private_target()), clock=lambda: FROZEN_NOW, poll_tiles=False)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "200x50"])
@@ -173,7 +173,7 @@ def test_talk_snapshot(snap_compare: Any, size: tuple[int, int]) -> None:
         field.value = "Also cover the ZPL header in the tests"
         await pilot.pause(0.2)
 
-    app = AgentTuiApp(FixedRun(), clock=lambda: FROZEN_NOW, poll_tiles=False)
+    app = AgentTuiApp(FixedRun(private_target()), clock=lambda: FROZEN_NOW, poll_tiles=False)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
