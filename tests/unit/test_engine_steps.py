@@ -82,3 +82,16 @@ def test_a_group_with_a_parent_is_named_after_it() -> None:
     sibling = {"identifier": "ENG-4", "title": "Merchant validation", "parent": "ENG-3"}
     assert group_title([child, parent, sibling]) == "ENG-3: Add Apple Pay (with ENG-5, ENG-4)"
     assert lead_issue([child, sibling]) is child  # no parent in the group: the first
+
+
+def test_every_step_kind_is_declared_once_and_runs() -> None:
+    """STEP_KINDS is the one declaration: validation reads its keys and outputs, the engine
+    imports the runner it names."""
+    from workflows.definitions.model import STEP_KINDS
+    from workflows.runs.engine import step_runner
+
+    assert set(STEP_KINDS) == {
+        "agent", "shell", "preview", "pull_request", "linear", "spawn", "workers",
+    }  # fmt: skip
+    for kind in STEP_KINDS:
+        assert callable(step_runner(kind)), kind

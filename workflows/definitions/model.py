@@ -9,30 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-# Step kinds and the keys each accepts (besides COMMON_KEYS).
 COMMON_KEYS = frozenset(
     {"id", "kind", "description", "timeout", "on_fail", "max_rounds", "exhausted"}
 )
-KIND_KEYS: dict[str, frozenset[str]] = {
-    "agent": frozenset(
-        {
-            "prompt",
-            "prompt_file",
-            "retry_prompt",
-            "retry_prompt_file",
-            "output",
-            "agent",
-            "session",
-            "until",
-        }
-    ),
-    "shell": frozenset({"run", "until"}),
-    "preview": frozenset({"run", "comment"}),
-    "pull_request": frozenset({"title", "body", "base", "draft"}),
-    "linear": frozenset({"comment", "state", "link", "link_title"}),
-    "spawn": frozenset({"agent", "session"}),
-    "workers": frozenset({"prompt", "agent", "tasks"}),
-}
 WORKFLOW_KEYS = frozenset(
     {
         "name",
@@ -46,15 +25,68 @@ WORKFLOW_KEYS = frozenset(
         "steps",
     }
 )
-# What each kind produces, usable as {steps.<id>.<field>} by later steps.
-KIND_OUTPUTS: dict[str, frozenset[str]] = {
-    "agent": frozenset({"output"}),
-    "shell": frozenset({"output", "exit_code"}),
-    "preview": frozenset({"output", "exit_code", "url"}),
-    "pull_request": frozenset({"url", "number"}),
-    "linear": frozenset(),
-    "spawn": frozenset({"pane"}),
-    "workers": frozenset({"output", "count"}),
+
+
+@dataclass(frozen=True)
+class StepKind:
+    """One kind of step, declared once: what it accepts, what it produces, what runs it."""
+
+    keys: frozenset[str]
+    """The keys a step of this kind accepts besides COMMON_KEYS."""
+    outputs: frozenset[str]
+    """What it produces, usable as ``{steps.<id>.<field>}`` by later steps."""
+    runner: str
+    """``module:function`` under ``workflows.runs.steps`` that runs it (the engine imports it:
+    definitions sit below runs and name the function without importing it)."""
+
+
+STEP_KINDS: dict[str, StepKind] = {
+    "agent": StepKind(
+        keys=frozenset(
+            {
+                "prompt",
+                "prompt_file",
+                "retry_prompt",
+                "retry_prompt_file",
+                "output",
+                "agent",
+                "session",
+                "until",
+            }
+        ),
+        outputs=frozenset({"output"}),
+        runner="agent:run_agent",
+    ),
+    "shell": StepKind(
+        keys=frozenset({"run", "until"}),
+        outputs=frozenset({"output", "exit_code"}),
+        runner="shell:run_shell",
+    ),
+    "preview": StepKind(
+        keys=frozenset({"run", "comment"}),
+        outputs=frozenset({"output", "exit_code", "url"}),
+        runner="shell:run_preview",
+    ),
+    "pull_request": StepKind(
+        keys=frozenset({"title", "body", "base", "draft"}),
+        outputs=frozenset({"url", "number"}),
+        runner="pull_request:run_pull_request",
+    ),
+    "linear": StepKind(
+        keys=frozenset({"comment", "state", "link", "link_title"}),
+        outputs=frozenset(),
+        runner="linear:run_linear",
+    ),
+    "spawn": StepKind(
+        keys=frozenset({"agent", "session"}),
+        outputs=frozenset({"pane"}),
+        runner="sessions:run_spawn_step",
+    ),
+    "workers": StepKind(
+        keys=frozenset({"prompt", "agent", "tasks"}),
+        outputs=frozenset({"output", "count"}),
+        runner="workers:run_workers",
+    ),
 }
 # Placeholders every template may use (besides steps.<id>.<field>).
 GLOBAL_PLACEHOLDERS = frozenset(

@@ -11,8 +11,7 @@ from workflows.base.toml_lines import LineMap
 from workflows.definitions.model import (
     COMMON_KEYS,
     GLOBAL_PLACEHOLDERS,
-    KIND_KEYS,
-    KIND_OUTPUTS,
+    STEP_KINDS,
     WORKFLOW_KEYS,
     Step,
     Workflow,
@@ -116,8 +115,8 @@ def _build_step(index: int, raw: dict[str, Any], problems: Problems, read: ReadF
         )
         return None
     kind = _infer_kind(raw)
-    if kind not in KIND_KEYS:
-        known = ", ".join(sorted(KIND_KEYS))
+    if kind not in STEP_KINDS:
+        known = ", ".join(sorted(STEP_KINDS))
         message = (
             f"step {step_id!r}: unknown kind {kind!r} (known: {known})"
             if kind
@@ -126,7 +125,7 @@ def _build_step(index: int, raw: dict[str, Any], problems: Problems, read: ReadF
         problems.at_step(index, "kind" if "kind" in raw else None, message)
         return None
     for key in raw:
-        if key not in COMMON_KEYS | KIND_KEYS[kind]:
+        if key not in COMMON_KEYS | STEP_KINDS[kind].keys:
             problems.at_step(index, key, f"step {step_id!r}: unknown key {key!r} for a {kind} step")
     _check_types(index, raw, problems)
     values = {k: v for k, v in raw.items() if k not in ("kind", "prompt_file", "retry_prompt_file")}
@@ -293,7 +292,7 @@ def _placeholder_problem(
         where = "runs later" if step_id in later else "does not exist"
         return f"{{{name}}} refers to step {step_id!r}, which {where}"
     target = earlier[step_id]
-    outputs = set(KIND_OUTPUTS[target.kind])
+    outputs = set(STEP_KINDS[target.kind].outputs)
     if target.kind == "agent" and not target.output:
         outputs.discard("output")
     if output not in outputs:

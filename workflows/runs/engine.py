@@ -9,6 +9,7 @@ Decisions come from files and exit codes only, never from what a screen says.
 
 from __future__ import annotations
 
+import importlib
 import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 
 from workflows.base.errors import AgentTuiError
 from workflows.base.target import TmuxTarget
-from workflows.definitions.model import Step, Workflow
+from workflows.definitions.model import STEP_KINDS, Step, Workflow
 from workflows.runs.run_store import RunRecord, RunStore
 from workflows.runs.steps.base import Cancelled, StepContext, StepResult
 from workflows.runs.steps.setup import group_title, issues_text, prepare_run
@@ -41,28 +42,14 @@ def failure_summary(failure: str) -> str:
     return f"{lines[0]} … {lines[-1]}"
 
 
-def _run_workers(ctx: StepContext) -> StepResult:
-    from workflows.runs.steps.workers import run_workers  # imported only by workflows that use it
-
-    return run_workers(ctx)
-
-
-def _kinds() -> dict[str, Callable[[StepContext], StepResult]]:
-    from workflows.runs.steps.agent import run_agent
-    from workflows.runs.steps.linear import run_linear
-    from workflows.runs.steps.pull_request import run_pull_request
-    from workflows.runs.steps.sessions import run_spawn
-    from workflows.runs.steps.shell import run_preview, run_shell
-
-    return {
-        "agent": run_agent,
-        "shell": run_shell,
-        "preview": run_preview,
-        "pull_request": run_pull_request,
-        "linear": run_linear,
-        "spawn": lambda ctx: StepResult(ok=True, outputs=run_spawn(ctx)),
-        "workers": _run_workers,
-    }
+def step_runner(kind: str) -> Callable[[StepContext], StepResult]:
+    """The function that runs ``kind``, as STEP_KINDS names it (a module is imported only
+    when a run reaches one of its steps)."""
+    module, _, function = STEP_KINDS[kind].runner.partition(":")
+    runner: Callable[[StepContext], StepResult] = getattr(
+        importlib.import_module(f"workflows.runs.steps.{module}"), function
+    )
+    return runner
 
 
 class Engine:
@@ -162,7 +149,7 @@ class Engine:
             target=self.target,
         )
         try:
-            result = _kinds()[step.kind](ctx)
+            result = step_runner(step.kind)(ctx)
         except AgentTuiError as error:
             # The cursor stays: resuming retries this same attempt (deliveries included).
             status = "cancelled" if isinstance(error, Cancelled) else "failed"

@@ -19,7 +19,7 @@ from workflows.agents.startup import (
 )
 from workflows.runs import run_agents
 from workflows.runs.run_env import load_run_env
-from workflows.runs.steps.base import StepContext, StepFailed
+from workflows.runs.steps.base import StepContext, StepFailed, StepResult
 
 if TYPE_CHECKING:
     from workflows.tmux.driver import PaneInfo, TmuxDriver
@@ -89,6 +89,11 @@ def run_startup(ctx: StepContext, driver: TmuxDriver, pane: PaneInfo, profile: P
     except (StartupFailed, StartupTimeout) as error:
         raise StepFailed(f"agent {error}") from error
     return driver.resolve(pane.pane_id)
+
+
+def run_spawn_step(ctx: StepContext) -> StepResult:
+    """A ``spawn`` step: the session's agent is started (or found) and its pane recorded."""
+    return StepResult(ok=True, outputs=run_spawn(ctx))
 
 
 def run_spawn(ctx: StepContext) -> dict[str, str]:
