@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.model_server import AnthropicServer, OpenAIServer
+from tests.e2e.model_server import AnthropicServer, GeminiServer, OpenAIServer
 
 
 @pytest.fixture
@@ -18,4 +18,10 @@ def anthropic() -> Iterator[AnthropicServer]:
 @pytest.fixture
 def openai() -> Iterator[OpenAIServer]:
     with OpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def gemini_server() -> Iterator[GeminiServer]:
+    with GeminiServer() as server:
         yield server

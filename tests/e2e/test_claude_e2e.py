@@ -22,7 +22,6 @@ from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import AnthropicServer, Reply
 from tests.support.waiting import wait_until
 from workflows.agents.hooks import events_for_agent
-from workflows.agents.startup import wait_until_ready
 from workflows.base.errors import AgentTuiError
 from workflows.base.store import Store
 from workflows.tmux.driver import TmuxDriver
@@ -129,20 +128,6 @@ def test_claude_deny_interrupt_and_exit(
     assert reading.detail == {"status": 0, "signal": None}
     assert reading.source == "tmux"
     assert anthropic.prompts() == ["try the command d-1", "stream something i-1"]
-
-
-def test_claude_trust_dialog_in_a_new_folder_is_answered(
-    driver: TmuxDriver, anthropic: AnthropicServer, tmp_path: Path
-) -> None:
-    anthropic.script(Reply.text("Trusted and answering, marker-t1."))
-    agent = AgentPane.claude(driver, anthropic, tmp_path, name="c3", trusted=False)
-    assert agent.wait_state("trust").state == "trust"
-    reading = wait_until_ready(driver, agent.refresh(), profile=agent.profile, timeout=60)
-    assert reading.state == "idle"
-    assert [e["kind"] for e in events_for_agent(Store(), "c3", kind="trust_answered")]
-    assert agent.send("hello after trust").submitted
-    agent.wait_screen("marker-t1")
-    assert anthropic.prompts() == ["hello after trust"]
 
 
 def test_claude_question_is_asking_with_the_question(

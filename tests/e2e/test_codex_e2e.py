@@ -19,7 +19,6 @@ from tests.e2e.model_server import OpenAIServer, Reply
 from tests.e2e.record_screens import CODEX_ASK, CODEX_QUESTION_FEATURE
 from tests.support.waiting import wait_until
 from workflows.agents.hooks import events_for_agent
-from workflows.agents.startup import wait_until_ready
 from workflows.base.errors import AgentTuiError
 from workflows.base.store import Store
 from workflows.tmux.driver import TmuxDriver
@@ -92,20 +91,6 @@ def test_codex_deny_interrupt_and_exit(
     reading = agent.wait_state("exited")
     assert reading.detail == {"status": 0, "signal": None}
     assert openai.prompts() == ["try the command d-1", "stream something i-1"]
-
-
-def test_codex_trust_dialog_in_a_new_folder_is_answered(
-    driver: TmuxDriver, openai: OpenAIServer, tmp_path: Path
-) -> None:
-    openai.script(Reply.text("Trusted and answering, marker-t1."))
-    agent = AgentPane.codex(driver, openai, tmp_path, name="x3", trusted=False)
-    assert agent.wait_state("trust").state == "trust"
-    reading = wait_until_ready(driver, agent.refresh(), profile=agent.profile, timeout=60)
-    assert reading.state == "idle"
-    assert events_for_agent(Store(), "x3", kind="trust_answered")
-    assert agent.send("hello after trust").submitted
-    agent.wait_screen("marker-t1")
-    assert openai.prompts() == ["hello after trust"]
 
 
 def enter_plan_mode(driver: TmuxDriver, agent: AgentPane) -> None:

@@ -15,17 +15,10 @@ import pytest
 from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import GeminiServer, Reply
 from tests.support.waiting import wait_until
-from workflows.agents.startup import wait_until_ready
 from workflows.base.errors import AgentTuiError
 from workflows.tmux.driver import TmuxDriver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
-
-
-@pytest.fixture
-def gemini_server() -> GeminiServer:
-    with GeminiServer() as server:
-        yield server  # type: ignore[misc]
 
 
 def test_gemini_approve_deny_and_exit(
@@ -72,16 +65,3 @@ def test_gemini_approve_deny_and_exit(
         "please run it p-2",
         "try the other one d-1",
     ]
-
-
-def test_gemini_trust_dialog_is_answered(
-    driver: TmuxDriver, gemini_server: GeminiServer, tmp_path: Path
-) -> None:
-    gemini_server.script(Reply.text("Trusted and answering, marker-t1."))
-    agent = AgentPane.gemini(driver, gemini_server, tmp_path, name="g2", trusted=False)
-    assert agent.wait_state("trust").state == "trust"
-    reading = wait_until_ready(driver, agent.refresh(), profile=agent.profile, timeout=60)
-    assert reading.state == "idle"
-    assert agent.send("hello after trust").submitted
-    agent.wait_screen("marker-t1")
-    assert gemini_server.prompts() == ["hello after trust"]
