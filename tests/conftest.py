@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from workflows.base.target import TmuxTarget
+from tests.support.tmux import TmuxServer
 from workflows.tmux.driver import TmuxDriver
 
 pytest_plugins = [
@@ -48,24 +46,6 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
     load_config.cache_clear()
     return home
-
-
-@dataclass(frozen=True)
-class TmuxServer:
-    """A private tmux server: pass ``socket``/``session`` to the driver or the CLI."""
-
-    socket: str
-    session: str
-
-    @property
-    def target(self) -> TmuxTarget:
-        return TmuxTarget(self.socket, self.session)
-
-    def cmd(self, *args: str) -> str:
-        result = subprocess.run(
-            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True
-        )
-        return result.stdout
 
 
 @pytest.fixture

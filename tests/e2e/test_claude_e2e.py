@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TmuxServer
 from tests.e2e.agents import npm_bin
 from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import AnthropicServer, Reply
+from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from workflows.agents.hooks import events_for_agent
 from workflows.base.errors import AgentTuiError

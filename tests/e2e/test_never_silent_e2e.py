@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TmuxServer
 from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import AnthropicServer, Reply
+from tests.support.tmux import TmuxServer
 from workflows.agents.profiles import BUILTIN_DIR
 from workflows.base.paths import config_dir
 from workflows.tmux.driver import TmuxDriver

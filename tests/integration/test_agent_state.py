@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.tmux import spawn_demo
 from tests.support.waiting import wait_until
 from workflows.agents.actions import perform
 from workflows.agents.delivery import send_text
@@ -20,7 +21,6 @@ from workflows.agents.observe import read_state
 from workflows.agents.state import StateReading
 from workflows.agents.watch import StateWatcher
 from workflows.base.errors import AgentTuiError
-from workflows.base.paths import agenttui_argv
 from workflows.tmux.driver import PaneInfo, TmuxDriver
 
 
@@ -33,18 +33,12 @@ def cli(*args: str) -> tuple[int, object]:
     return done.returncode, json.loads(lines[-1]) if lines else done.stderr
 
 
-def spawn_demo(driver: TmuxDriver, tmp_path: Path, name: str) -> PaneInfo:
-    project = tmp_path / name
-    project.mkdir()
-    return driver.spawn([*agenttui_argv(), "demo-agent"], name=name, agent="demo", cwd=str(project))
-
-
 def state_of(driver: TmuxDriver, pane: PaneInfo) -> StateReading:
     return read_state(driver, driver.resolve(pane.pane_id))
 
 
 def test_demo_agent_approval_through_the_verbs(driver: TmuxDriver, tmp_path: Path) -> None:
-    pane = spawn_demo(driver, tmp_path, "d1")
+    pane = spawn_demo(driver, tmp_path / "d1", name="d1", work=None)
     wait_until(lambda: state_of(driver, pane).state == "idle", timeout=30)
     code, refused = cli("approve", "d1")
     assert code == 1 and "not awaiting approval" in str(refused)
@@ -65,7 +59,7 @@ def test_demo_agent_approval_through_the_verbs(driver: TmuxDriver, tmp_path: Pat
 
 
 def test_deny_leaves_the_command_unrun(driver: TmuxDriver, tmp_path: Path) -> None:
-    pane = spawn_demo(driver, tmp_path, "d2")
+    pane = spawn_demo(driver, tmp_path / "d2", name="d2", work=None)
     wait_until(lambda: state_of(driver, pane).state == "idle", timeout=30)
     send_text(driver, pane, "please run command `touch never.txt` [work 0.1s]")
     wait_until(lambda: state_of(driver, pane).state == "awaiting_approval", timeout=30)
@@ -78,7 +72,7 @@ def test_deny_leaves_the_command_unrun(driver: TmuxDriver, tmp_path: Path) -> No
 
 
 def test_watcher_reports_each_change_once(driver: TmuxDriver, tmp_path: Path) -> None:
-    pane = spawn_demo(driver, tmp_path, "d3")
+    pane = spawn_demo(driver, tmp_path / "d3", name="d3", work=None)
     wait_until(lambda: state_of(driver, pane).state == "idle", timeout=30)
     seen: list[str] = []
     changed = threading.Event()
@@ -114,7 +108,7 @@ def test_approve_never_types_into_a_screen_without_dialog(
     from workflows.agents.hooks import record_event
     from workflows.agents.observe import default_store, server_for
 
-    pane = spawn_demo(driver, tmp_path, "d4")
+    pane = spawn_demo(driver, tmp_path / "d4", name="d4", work=None)
     wait_until(lambda: state_of(driver, pane).state == "idle", timeout=30)
     before = driver.capture(pane.pane_id)
     record_event(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TmuxServer
+from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from workflows.autonomy.checkins import get, list_checkins, parse_duration, schedule
 from workflows.base.paths import agenttui_argv

@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 from textual.widgets import Static
 
-from tests.conftest import TmuxServer
 from tests.support.pilot import enabled_keys, project_with_workflows, until
 from tests.support.runs import agenttui
-from tests.support.tmux import private_target
+from tests.support.tmux import TmuxServer, private_target
 from tests.support.waiting import wait_until
 from tui.app import build_app
 from tui.screens.confirm import ConfirmScreen

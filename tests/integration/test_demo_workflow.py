@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import TmuxServer
+from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from tests.tui.test_demo import demo
 from workflows.base.config import load_config

@@ -12,7 +12,6 @@ import json
 import random
 from pathlib import Path
 
-from tests.conftest import TmuxServer
 from tests.integration.test_run_failures import quick_fix
 from tests.support import runs as run_fixtures
 from tests.support.git_repos import Project
@@ -25,6 +24,7 @@ from tests.support.hostile_issues import (
 )
 from tests.support.linear_server import LinearServer
 from tests.support.runs import agenttui, prompts_received, wait_for_end
+from tests.support.tmux import TmuxServer
 from workflows.base.config import load_config
 from workflows.base.paths import config_file
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import TmuxServer
 from tests.integration.test_run_failures import quick_fix
 from tests.integration.test_tmux_cli import cli
 from tests.support import runs as run_fixtures
@@ -14,7 +13,7 @@ from tests.support.git_repos import Project
 from tests.support.github_server import GitHubServer
 from tests.support.linear_server import LinearServer
 from tests.support.runs import agenttui, prompts_received, wait_for_end
-from tests.support.tmux import demo_prompts
+from tests.support.tmux import TmuxServer, demo_prompts
 from tests.support.waiting import wait_until
 
 github, project = run_fixtures.github, run_fixtures.project  # fixtures

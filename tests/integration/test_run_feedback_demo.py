@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import TmuxServer
 from tests.support import runs as run_fixtures
 from tests.support.git_repos import Project, run_git
 from tests.support.github_server import GitHubServer
 from tests.support.linear_server import LinearServer
 from tests.support.runs import agenttui, prompts_received, start_run, wait_for_end
+from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from workflows.runs.recording.files import cast_path, run_folder
 from workflows.runs.run_store import RunStore

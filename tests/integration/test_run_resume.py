@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TmuxServer
 from tests.support import runs as run_fixtures
 from tests.support.git_repos import Project
 from tests.support.github_server import GitHubServer
 from tests.support.linear_server import LinearServer
 from tests.support.runs import agenttui, prompts_received, run_summary, start_run, wait_for_end
+from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from workflows.agents.profiles import BUILTIN_DIR
 from workflows.base.paths import config_dir

@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TmuxServer
-from tests.support.tmux import demo_prompts
+from tests.support.tmux import TmuxServer, demo_prompts
 from tests.support.waiting import wait_until
 
 

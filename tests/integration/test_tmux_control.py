@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TmuxServer
+from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from workflows.base.errors import AgentTuiError
 from workflows.tmux.control import ControlConnection

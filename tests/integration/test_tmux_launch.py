@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-from tests.conftest import TmuxServer
+from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from workflows.base.paths import state_dir
 from workflows.tmux.driver import TmuxDriver

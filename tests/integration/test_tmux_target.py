@@ -7,7 +7,7 @@ them on the server the app showed). Nothing below the entry points has a default
 
 from __future__ import annotations
 
-from tests.conftest import TmuxServer
+from tests.support.tmux import TmuxServer
 from tui.services import Services
 from workflows.runs.run_store import RunStore
 from workflows.tmux.driver import TmuxDriver

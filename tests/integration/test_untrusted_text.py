@@ -7,14 +7,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import TmuxServer
 from tests.integration.test_run_failures import quick_fix
 from tests.support import runs as run_fixtures
 from tests.support.git_repos import Project
 from tests.support.github_server import GitHubServer
 from tests.support.linear_server import LinearServer
 from tests.support.runs import agenttui, prompts_received, wait_for_end
-from tests.support.tmux import RAW_PROFILE, demo_prompts, spawn_demo, spawn_raw, wait_ready
+from tests.support.tmux import (
+    RAW_PROFILE,
+    TmuxServer,
+    demo_prompts,
+    spawn_demo,
+    spawn_raw,
+    wait_ready,
+)
 from tests.support.waiting import wait_until
 from workflows.agents.delivery import send_text
 from workflows.base.untrusted import inert

@@ -11,8 +11,13 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tests.support.git_repos import make_project
+from tui.app import AgentTuiApp
+from tui.screens.agents import AgentsScreen
+from tui.screens.triage import TriageScreen
+from widgets.pane_tile import PaneTile
 
 
 async def until(
@@ -51,3 +56,37 @@ def private_socket() -> str:
     """The tmux socket the ``tmux_server`` fixture made (never the default server: a run
     launched without it would land on the user's own tmux)."""
     return os.environ["AGENTTUI_TMUX_SOCKET"]
+
+
+FROZEN_NOW = 1_767_225_600.0  # 2026-01-01 00:00 UTC
+
+
+def tile_of(app: AgentTuiApp, name: str) -> PaneTile | None:
+    for tile in app.screen.query(PaneTile):
+        if tile.info.name == name:
+            return tile
+    return None
+
+
+async def open_agents(pilot: Any, app: AgentTuiApp, names: list[str]) -> AgentsScreen:
+    await pilot.press("2")
+    screen = await until(pilot, lambda: isinstance(app.screen, AgentsScreen) and app.screen)
+    await until(
+        pilot,
+        lambda: all(tile_of(app, name) for name in names),
+        message=f"tiles for {names}",
+    )
+    return screen
+
+
+def state_of(app: AgentTuiApp, name: str) -> str:
+    tile = tile_of(app, name)
+    return tile.info.state if tile else ""
+
+
+async def triage_ready(pilot: Any) -> None:
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, TriageScreen) and app.screen.table.issues)
+    await app.workers.wait_for_complete()
+    app.screen.query_one(Input).cursor_blink = False
+    await pilot.pause()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from workflows.agents.profiles import Profile, load_profile, parse_profile
@@ -24,11 +26,20 @@ RAW_PROFILE = parse_profile(
 )
 
 
-def spawn_demo(driver: TmuxDriver, cwd: Path, *, name: str, work: float = 0.05) -> PaneInfo:
-    profile = load_profile("demo")
-    return driver.spawn(
-        profile.launch_argv(extra=["--work", str(work)]), name=name, agent="demo", cwd=str(cwd)
-    )
+def spawn_demo(
+    driver: TmuxDriver,
+    cwd: Path,
+    *,
+    name: str,
+    work: float | None = 0.05,
+    prompt: str | None = None,
+) -> PaneInfo:
+    """The offline demo agent in ``cwd`` (made if missing): ``work`` seconds per prompt (None:
+    its own default), ``prompt`` as its first one."""
+    cwd.mkdir(parents=True, exist_ok=True)
+    extra = [] if work is None else ["--work", str(work)]
+    argv = [*load_profile("demo").launch_argv(extra=extra), *([] if prompt is None else [prompt])]
+    return driver.spawn(argv, name=name, agent="demo", cwd=str(cwd))
 
 
 def spawn_raw(driver: TmuxDriver, log: Path, *, name: str, echo: bool = True) -> PaneInfo:
@@ -66,3 +77,21 @@ def private_target() -> TmuxTarget:
         os.environ.get("AGENTTUI_TMUX_SOCKET") or None,
         os.environ.get("AGENTTUI_SESSION") or "agenttui",
     )
+
+
+@dataclass(frozen=True)
+class TmuxServer:
+    """A private tmux server: pass ``socket``/``session`` to the driver or the CLI."""
+
+    socket: str
+    session: str
+
+    @property
+    def target(self) -> TmuxTarget:
+        return TmuxTarget(self.socket, self.session)
+
+    def cmd(self, *args: str) -> str:
+        result = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True
+        )
+        return result.stdout

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
-from tests.support.pilot import enabled_keys, until
-from tui.app import AgentTuiApp, build_app
-from tui.screens.agents import AgentsScreen
+from tests.support.pilot import enabled_keys, open_agents, state_of, tile_of, until
+from tests.support.tmux import spawn_demo
+from tui.app import build_app
 from widgets.pane_tile import PaneTile
 from workflows.agents.profiles import load_profile
 from workflows.tmux.driver import TmuxDriver
@@ -21,44 +20,19 @@ pathlib.Path(sys.argv[1]).write_text(" ".join(sys.argv[2:]))
 """
 
 
-def spawn_demo(driver: TmuxDriver, name: str, prompt: str, cwd: Path) -> str:
-    cwd.mkdir(parents=True, exist_ok=True)
-    argv = [*load_profile("demo").launch_argv(), prompt]
-    return driver.spawn(argv, name=name, agent="demo", cwd=str(cwd)).pane_id
-
-
-def tile_of(app: AgentTuiApp, name: str) -> PaneTile | None:
-    for tile in app.screen.query(PaneTile):
-        if tile.info.name == name:
-            return tile
-    return None
-
-
-async def open_agents(pilot: Any, app: AgentTuiApp, names: list[str]) -> AgentsScreen:
-    await pilot.press("2")
-    screen = await until(pilot, lambda: isinstance(app.screen, AgentsScreen) and app.screen)
-    await until(
-        pilot,
-        lambda: all(tile_of(app, name) for name in names),
-        message=f"tiles for {names}",
-    )
-    return screen
-
-
-def state_of(app: AgentTuiApp, name: str) -> str:
-    tile = tile_of(app, name)
-    return tile.info.state if tile else ""
-
-
 def tile_text(tile: PaneTile) -> str:
     model = tile.view.model
     return "\n".join(model.text_lines()) if model else ""
 
 
 async def test_focus_zoom_and_jump_to_waiting(driver: TmuxDriver, tmp_path: Path) -> None:
-    spawn_demo(driver, "alpha", "Refine the plan [work 120s]", tmp_path / "a")
-    spawn_demo(driver, "beta", "Work [work 120s]", tmp_path / "b")
-    spawn_demo(driver, "gamma", "Please run command `true` now", tmp_path / "c")
+    spawn_demo(
+        driver, tmp_path / "a", name="alpha", prompt="Refine the plan [work 120s]", work=None
+    )
+    spawn_demo(driver, tmp_path / "b", name="beta", prompt="Work [work 120s]", work=None)
+    spawn_demo(
+        driver, tmp_path / "c", name="gamma", prompt="Please run command `true` now", work=None
+    )
     app = build_app(driver.target)
     async with app.run_test(size=(160, 40)) as pilot:
         screen = await open_agents(pilot, app, ["alpha", "beta", "gamma"])
@@ -93,7 +67,13 @@ async def test_focus_zoom_and_jump_to_waiting(driver: TmuxDriver, tmp_path: Path
 
 async def test_approve_runs_the_command(driver: TmuxDriver, tmp_path: Path) -> None:
     work = tmp_path / "approve"
-    spawn_demo(driver, "asker", "Please run command `echo yes > approved.txt` now", work)
+    spawn_demo(
+        driver,
+        work,
+        name="asker",
+        prompt="Please run command `echo yes > approved.txt` now",
+        work=None,
+    )
     app = build_app(driver.target)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_agents(pilot, app, ["asker"])
@@ -110,7 +90,13 @@ async def test_approve_runs_the_command(driver: TmuxDriver, tmp_path: Path) -> N
 
 async def test_deny_does_not_run_the_command(driver: TmuxDriver, tmp_path: Path) -> None:
     work = tmp_path / "deny"
-    spawn_demo(driver, "asker", "Please run command `echo no > denied.txt` now", work)
+    spawn_demo(
+        driver,
+        work,
+        name="asker",
+        prompt="Please run command `echo no > denied.txt` now",
+        work=None,
+    )
     app = build_app(driver.target)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_agents(pilot, app, ["asker"])
@@ -126,7 +112,9 @@ async def test_deny_does_not_run_the_command(driver: TmuxDriver, tmp_path: Path)
 
 
 async def test_interrupt_and_attach(driver: TmuxDriver, tmp_path: Path) -> None:
-    pane_id = spawn_demo(driver, "busy", "Long job [work 300s]", tmp_path / "busy")
+    pane_id = spawn_demo(
+        driver, tmp_path / "busy", name="busy", prompt="Long job [work 300s]", work=None
+    ).pane_id
     stub = tmp_path / "attach_stub.py"
     stub.write_text(ATTACH_STUB)
     attached = tmp_path / "attached.txt"

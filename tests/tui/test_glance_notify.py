@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.support.pilot import until
+from tests.support.pilot import state_of, until
+from tests.support.tmux import spawn_demo
 from tests.support.waiting import wait_until
-from tests.tui.test_agents_screen import spawn_demo, state_of
 from tui.app import build_app
 from widgets.glance_bar import GlanceBar
 from workflows.agents.notify import Waiting, notify_waiting
@@ -48,8 +48,8 @@ async def test_counts_on_every_screen_and_the_notify_command(
         "[tui]\nbell = false\n"
         f"notify_command = {json.dumps([sys.executable, str(recorder), str(calls), '{message}'])}\n"
     )
-    spawn_demo(driver, "worker", "Long job [work 300s]", tmp_path / "w")
-    spawn_demo(driver, "idler", "", tmp_path / "i")
+    spawn_demo(driver, tmp_path / "w", name="worker", prompt="Long job [work 300s]", work=None)
+    spawn_demo(driver, tmp_path / "i", name="idler", prompt="", work=None)
     failed = RunStore().create("quick-fix", {}, ["PCL-1"], {})
     RunStore().finish(failed.id, "failed", "tests failed")
     app = build_app(driver.target)
@@ -62,7 +62,13 @@ async def test_counts_on_every_screen_and_the_notify_command(
         assert "0 running · 1 failed" in bar_text(app)
         # An agent starts waiting while the person looks at another screen.
         await pilot.press("3")
-        spawn_demo(driver, "asker", f"Please run command `{COMMAND}` now", tmp_path / "a")
+        spawn_demo(
+            driver,
+            tmp_path / "a",
+            name="asker",
+            prompt=f"Please run command `{COMMAND}` now",
+            work=None,
+        )
         await until(pilot, lambda: state_of(app, "asker") == "awaiting_approval" or
                     "1 waiting" in bar_text(app), message="asker waits")  # fmt: skip
         await until(pilot, lambda: "1 working · 1 waiting · 1 idle" in bar_text(app))

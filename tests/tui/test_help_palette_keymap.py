@@ -10,8 +10,7 @@ from textual.command import CommandPalette
 from textual.widgets import DataTable
 
 from tests.support.pilot import until
-from tests.support.tmux import private_target
-from tests.tui.test_agents_screen import spawn_demo
+from tests.support.tmux import private_target, spawn_demo
 from tui.app import build_app
 from tui.screens.help import HelpScreen
 from tui.screens.runs import RunsScreen
@@ -74,7 +73,13 @@ async def test_waiting_agent_notifies_and_rings(
     app.bell = lambda: rings.append(1)  # type: ignore[method-assign]
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: app._known_waiting is not None, message="first poll")
-        spawn_demo(driver, "later", "Then run command `true` [work 1s]", tmp_path / "w")
+        spawn_demo(
+            driver,
+            tmp_path / "w",
+            name="later",
+            prompt="Then run command `true` [work 1s]",
+            work=None,
+        )
         await until(pilot, lambda: rings, message="the bell")
         messages = [notification.message for notification in app._notifications]
         assert any("later is waiting: true" in message for message in messages)
@@ -86,7 +91,7 @@ async def test_an_agent_blocked_on_an_unknown_dialog_notifies_rings_and_says_so(
     """Never silent: a dialog no rule knows (the demo agent's approval under a profile
     without that rule) rings like an approval, and the tile says BLOCKED."""
     from tests.integration.test_never_silent import demo_without_its_dialog_rule
-    from tests.tui.test_agents_screen import open_agents, tile_of
+    from tests.support.pilot import open_agents, tile_of
     from workflows.agents.profiles import load_profile
 
     agent = demo_without_its_dialog_rule()
@@ -114,6 +119,12 @@ async def test_bell_can_be_turned_off(driver: Any, tmp_path: Path) -> None:
     app.bell = lambda: rings.append(1)  # type: ignore[method-assign]
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: app._known_waiting is not None, message="first poll")
-        spawn_demo(driver, "quiet", "Then run command `true` [work 1s]", tmp_path / "q")
+        spawn_demo(
+            driver,
+            tmp_path / "q",
+            name="quiet",
+            prompt="Then run command `true` [work 1s]",
+            work=None,
+        )
         await until(pilot, lambda: app._notifications, message="the notification")
         assert rings == []

@@ -6,8 +6,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from tests.support.pilot import until
-from tests.tui.test_agents_screen import open_agents, spawn_demo, state_of
+from tests.support.pilot import open_agents, state_of, until
+from tests.support.tmux import spawn_demo
 from tui.app import build_app
 from tui.screens.learn_rule import LearnRuleScreen
 from workflows.approvals.policy import learned_policy_file
@@ -16,7 +16,13 @@ from workflows.tmux.driver import TmuxDriver
 
 async def test_always_shows_the_rule_then_saves_it(driver: TmuxDriver, tmp_path: Path) -> None:
     work = tmp_path / "always"
-    spawn_demo(driver, "asker", "Please run command `touch learned-l1.txt` now", work)
+    spawn_demo(
+        driver,
+        work,
+        name="asker",
+        prompt="Please run command `touch learned-l1.txt` now",
+        work=None,
+    )
     app = build_app(driver.target)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_agents(pilot, app, ["asker"])
@@ -47,7 +53,7 @@ async def test_always_on_a_deny_list_request_learns_nothing(
     driver: TmuxDriver, tmp_path: Path
 ) -> None:
     work = tmp_path / "never"
-    spawn_demo(driver, "asker", "Please run command `rm -rf ~` now", work)
+    spawn_demo(driver, work, name="asker", prompt="Please run command `rm -rf ~` now", work=None)
     app = build_app(driver.target)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_agents(pilot, app, ["asker"])

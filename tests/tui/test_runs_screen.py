@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from textual.widgets import Log
 
-from tests.conftest import TmuxServer
 from tests.support.pilot import enabled_keys, project_with_workflows, until
+from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from tui.app import build_app
 from tui.screens.confirm import ConfirmScreen

@@ -10,32 +10,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import Input
-
-from tests.support.pilot import until
-from tests.support.tmux import private_target
+from tests.support.pilot import FROZEN_NOW, triage_ready, until
+from tests.support.tmux import private_target, spawn_demo
 from tests.support.waiting import wait_until
-from tests.tui.test_agents_screen import spawn_demo
 from tui.app import AgentTuiApp, build_app
 from tui.screens.agents import AgentsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.runs import RunsScreen
-from tui.screens.triage import TriageScreen
 from tui.screens.workflow_picker import WorkflowPicker
 from tui.services import Services
 from workflows.agents.observe import read_state
 from workflows.tmux.driver import TmuxDriver
 
-FROZEN_NOW = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 SIZE = (120, 34)
-
-
-async def triage_ready(pilot: Any) -> None:
-    app = pilot.app
-    await until(pilot, lambda: isinstance(app.screen, TriageScreen) and app.screen.table.issues)
-    await app.workers.wait_for_complete()
-    app.screen.query_one(Input).cursor_blink = False
-    await pilot.pause()
 
 
 def test_triage_snapshot(snap_compare: Any) -> None:
@@ -126,9 +113,13 @@ def test_triage_snapshot_80x24(snap_compare: Any) -> None:
 
 
 def test_agents_snapshot(snap_compare: Any, driver: TmuxDriver, tmp_path: Path) -> None:
-    spawn_demo(driver, "asks", "Please run command `make test` now", tmp_path / "a")
-    spawn_demo(driver, "done", "Summarise the issue [work 0s]", tmp_path / "b")
-    spawn_demo(driver, "fresh", "", tmp_path / "c")
+    spawn_demo(
+        driver, tmp_path / "a", name="asks", prompt="Please run command `make test` now", work=None
+    )
+    spawn_demo(
+        driver, tmp_path / "b", name="done", prompt="Summarise the issue [work 0s]", work=None
+    )
+    spawn_demo(driver, tmp_path / "c", name="fresh", prompt="", work=None)
 
     def settled() -> bool:
         wanted = {"asks": "awaiting_approval", "done": "idle", "fresh": "idle"}

@@ -10,9 +10,8 @@ from typing import Any
 from textual.widgets import Checkbox, Input, Select
 
 from tests.support.git_repos import make_project, run_git
-from tests.support.pilot import until
-from tests.tui.test_agents_screen import tile_of
-from tests.tui.test_tile_talk_lifecycle import prompts
+from tests.support.pilot import tile_of, until
+from tests.support.tmux import demo_prompts as prompts
 from tui.app import build_app
 from tui.screens.agents import AgentsScreen
 from tui.screens.start_agent import StartAgentScreen

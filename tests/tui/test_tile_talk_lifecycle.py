@@ -5,26 +5,19 @@ ones, each after a confirmation naming what goes (and `n` keeps everything)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from textual.widgets import Input, Static
 
-from tests.support.pilot import enabled_keys, until
-from tests.tui.test_agents_screen import open_agents, spawn_demo, state_of, tile_of
+from tests.support.pilot import enabled_keys, open_agents, state_of, tile_of, until
+from tests.support.tmux import demo_prompts as prompts
+from tests.support.tmux import spawn_demo
 from tui.app import build_app
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.talk import TalkScreen
 from workflows.tmux.driver import TmuxDriver
 
 HOSTILE = 'Fix it; Enter $(touch /tmp/pwned) #{pane_id} `id` -- "quoted" 中文'
-
-
-def prompts(cwd: Path) -> list[str]:
-    log = cwd / ".demo-agent" / "prompts.jsonl"
-    if not log.exists():
-        return []
-    return [json.loads(line)["text"] for line in log.read_text().splitlines() if line.strip()]
 
 
 def notice_of(app: object, name: str) -> str:
@@ -42,8 +35,8 @@ async def test_talk_delivers_exactly_once_and_a_refusal_shows_on_the_tile(
     driver: TmuxDriver, tmp_path: Path
 ) -> None:
     calm, busy = tmp_path / "calm", tmp_path / "busy"
-    spawn_demo(driver, "calm", "", calm)
-    spawn_demo(driver, "busy", "Long job [work 300s]", busy)
+    spawn_demo(driver, calm, name="calm", prompt="", work=None)
+    spawn_demo(driver, busy, name="busy", prompt="Long job [work 300s]", work=None)
     app = build_app(driver.target)
     async with app.run_test(size=(160, 40)) as pilot:
         screen = await open_agents(pilot, app, ["calm", "busy"])
@@ -78,7 +71,7 @@ async def test_talk_delivers_exactly_once_and_a_refusal_shows_on_the_tile(
 
 
 async def test_kill_a_live_agent_and_close_exited_ones(driver: TmuxDriver, tmp_path: Path) -> None:
-    live = spawn_demo(driver, "keeper", "", tmp_path / "keeper")
+    live = spawn_demo(driver, tmp_path / "keeper", name="keeper", prompt="", work=None)
     quitter = driver.spawn(["sh", "-c", "exit 3"], name="quitter", agent="shell").pane_id
     other = driver.spawn(["sh", "-c", "exit 0"], name="other", agent="shell").pane_id
     app = build_app(driver.target)

@@ -10,10 +10,9 @@ import pytest
 from textual.geometry import Region
 from textual.widgets import Input
 
-from tests.conftest import TmuxServer
 from tests.support.git_repos import make_project
 from tests.support.pilot import enabled_keys, until
-from tests.support.tmux import private_target
+from tests.support.tmux import TmuxServer, private_target
 from tui.app import build_app
 from tui.screens.triage import TriageScreen
 from tui.screens.workflow_picker import WorkflowPicker

@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
-from tests.support.pilot import until
+from tests.support.pilot import FROZEN_NOW, triage_ready, until
 from tests.support.tmux import private_target
-from tests.tui.test_snapshots import FROZEN_NOW, triage_ready
 from tui.app import AgentTuiApp, build_app
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.run_detail import RunDetailScreen
