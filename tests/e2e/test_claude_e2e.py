@@ -8,9 +8,6 @@ interrupt while a reply streams; exit with its status. Claude runs inside ``unsh
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -19,6 +16,7 @@ import pytest
 from tests.e2e.agents import npm_bin
 from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import AnthropicServer, Reply
+from tests.support.cli import agenttui_json
 from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from workflows.agents.hooks import events_for_agent
@@ -27,15 +25,6 @@ from workflows.base.store import Store
 from workflows.tmux.driver import TmuxDriver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
-
-
-def cli(server: TmuxServer, *args: str, timeout: float = 90) -> tuple[int, dict[str, object]]:
-    done = subprocess.run(
-        [sys.executable, "-m", "tui", "--json", *args],
-        capture_output=True, text=True, timeout=timeout, check=False, env=os.environ.copy(),
-    )  # fmt: skip
-    lines = done.stdout.strip().splitlines()
-    return done.returncode, json.loads(lines[-1]) if lines else {"stderr": done.stderr}
 
 
 @pytest.mark.parametrize("release", ["current", "pinned"])
@@ -64,7 +53,7 @@ def test_claude_approve_cycle_with_hooks(
         agent.wait_state("idle")
 
         assert agent.send("please run it p-2").submitted
-        code, waited = cli(tmux_server, "wait", "c1", "--state", "awaiting_approval")
+        code, waited = agenttui_json("--json", "wait", "c1", "--state", "awaiting_approval")
         assert code == 0, waited
         reading = agent.state()
         assert reading.state == "awaiting_approval"
@@ -73,13 +62,13 @@ def test_claude_approve_cycle_with_hooks(
         assert reading.detail["policy"] == "no rule decides this request"
         assert not (agent.project / "approved-q3.txt").exists()
 
-        code, approved = cli(tmux_server, "approve", "c1")
+        code, approved = agenttui_json("--json", "approve", "c1")
         assert code == 0, approved
         wait_until((agent.project / "approved-q3.txt").exists, timeout=30)
         agent.wait_screen("marker-z9")
         agent.wait_state("idle")
         # Nothing left to approve: the verb refuses instead of pressing keys blindly.
-        code, refused = cli(tmux_server, "approve", "c1")
+        code, refused = agenttui_json("--json", "approve", "c1")
         assert code == 1 and "not awaiting approval" in str(refused["error"])
     finally:
         hold.set()
@@ -189,23 +178,23 @@ def test_cli_verbs_drive_real_claude_end_to_end(
     anthropic.script(Reply.bash("touch via-cli.txt"), Reply.text("Done via the CLI, marker-v1."))
 
     env_flags = [flag for key, value in env.items() for flag in ("--env", f"{key}={value}")]
-    code, spawned = cli(tmux_server, "spawn", "--agent", "claude", "--name", "c5",
+    code, spawned = agenttui_json("--json", "spawn", "--agent", "claude", "--name", "c5",
                         "--cwd", str(project), *env_flags)  # fmt: skip
     assert code == 0, spawned
-    code, waited = cli(tmux_server, "wait", "c5", "--state", "idle", "--timeout", "90")
+    code, waited = agenttui_json("--json", "wait", "c5", "--state", "idle", "--timeout", "90")
     assert code == 0, waited
-    code, sent = cli(tmux_server, "send", "c5", "make the file v-1")
+    code, sent = agenttui_json("--json", "send", "c5", "make the file v-1")
     assert code == 0 and sent["submitted"], sent
-    code, waited = cli(tmux_server, "wait", "c5", "--state", "awaiting_approval")
+    code, waited = agenttui_json("--json", "wait", "c5", "--state", "awaiting_approval")
     assert code == 0, waited
-    code, listed = cli(tmux_server, "ls")
+    code, listed = agenttui_json("--json", "ls")
     [entry] = [e for e in listed if e["name"] == "c5"]  # type: ignore[union-attr, index]
     assert entry["state"] == "awaiting_approval"
     assert entry["detail"]["command"] == "touch via-cli.txt"
-    code, approved = cli(tmux_server, "approve", "c5")
+    code, approved = agenttui_json("--json", "approve", "c5")
     assert code == 0, approved
     wait_until((project / "via-cli.txt").exists, timeout=30)
-    code, waited = cli(tmux_server, "wait", "c5", "--state", "idle", "--timeout", "90")
+    code, waited = agenttui_json("--json", "wait", "c5", "--state", "idle", "--timeout", "90")
     assert code == 0, waited
     assert [e["kind"] for e in events_for_agent(Store(), "c5", kind="permission")]
     assert anthropic.prompts() == ["make the file v-1"]

@@ -18,6 +18,7 @@ import tomli_w
 from tests.e2e.agents import JAIL_PORT_CLAUDE, npm_bin, prepare_claude_home
 from tests.e2e.model_server import AnthropicServer, Reply
 from tests.e2e.netjail import jail_argv
+from tests.support.cli import agenttui
 from tests.support.runs import agenttui, wait_for_end
 from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until

@@ -16,7 +16,7 @@ import pytest
 from tests.e2e.agents import npm_bin
 from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import AnthropicServer, Reply
-from tests.e2e.test_claude_e2e import cli
+from tests.support.cli import agenttui_json
 from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from workflows.agents.hooks import events_for_agent
@@ -76,7 +76,9 @@ def test_dialogs_the_policy_allows_never_wait_for_a_person(
     with Watcher(driver, ["p1"]) as watcher:
         for word in WORDS:
             assert agent.send(f"make {word}").submitted
-            code, waited = cli(tmux_server, "wait", "p1", "--state", "idle,awaiting_approval")
+            code, waited = agenttui_json(
+                "--json", "wait", "p1", "--state", "idle,awaiting_approval"
+            )
             sequence = [
                 (e["kind"], round(e["at"] % 100, 2)) for e in events_for_agent(Store(), "p1")
             ]

@@ -12,16 +12,15 @@ import tomli_w
 
 from tests.e2e.agents import claude_launch, codex_launch
 from tests.e2e.model_server import AnthropicServer, OpenAIServer, Reply
-from tests.support import runs as run_fixtures
+from tests.support.cli import agenttui
 from tests.support.git_repos import Project, run_git
 from tests.support.github_server import GitHubServer
 from tests.support.linear_server import LinearServer
-from tests.support.runs import agenttui, start_run, wait_for_end
+from tests.support.runs import start_run, wait_for_end
 from workflows.agents.profiles import BUILTIN_DIR
 from workflows.base.paths import config_dir
 from workflows.runs.run_store import RunStore
 
-github, project = run_fixtures.github, run_fixtures.project  # fixtures
 pytestmark = pytest.mark.e2e
 
 WORKFLOW = """

@@ -9,7 +9,7 @@ import pytest
 
 from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import AnthropicServer, Reply
-from tests.integration.test_untrusted_text import INJECTION
+from tests.support.hostile import INJECTION
 from workflows.tmux.driver import TmuxDriver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]

@@ -4,15 +4,12 @@ the event-driven watcher, and exit status. (The real CLIs: tests/e2e.)"""
 from __future__ import annotations
 
 import itertools
-import json
-import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import agenttui_json
 from tests.support.tmux import spawn_demo
 from tests.support.waiting import wait_until
 from workflows.agents.actions import perform
@@ -24,15 +21,6 @@ from workflows.base.errors import AgentTuiError
 from workflows.tmux.driver import PaneInfo, TmuxDriver
 
 
-def cli(*args: str) -> tuple[int, object]:
-    done = subprocess.run(
-        [sys.executable, "-m", "tui", "--json", *args],
-        capture_output=True, text=True, timeout=120, check=False, env=os.environ.copy(),
-    )  # fmt: skip
-    lines = done.stdout.strip().splitlines()
-    return done.returncode, json.loads(lines[-1]) if lines else done.stderr
-
-
 def state_of(driver: TmuxDriver, pane: PaneInfo) -> StateReading:
     return read_state(driver, driver.resolve(pane.pane_id))
 
@@ -40,19 +28,21 @@ def state_of(driver: TmuxDriver, pane: PaneInfo) -> StateReading:
 def test_demo_agent_approval_through_the_verbs(driver: TmuxDriver, tmp_path: Path) -> None:
     pane = spawn_demo(driver, tmp_path / "d1", name="d1", work=None)
     wait_until(lambda: state_of(driver, pane).state == "idle", timeout=30)
-    code, refused = cli("approve", "d1")
+    code, refused = agenttui_json("--json", "approve", "d1")
     assert code == 1 and "not awaiting approval" in str(refused)
 
     send_text(driver, pane, "please run command `touch made-by-demo.txt` [work 0.1s]")
-    code, waited = cli("wait", "d1", "--state", "awaiting_approval", "--timeout", "60")
+    code, waited = agenttui_json(
+        "--json", "wait", "d1", "--state", "awaiting_approval", "--timeout", "60"
+    )
     assert code == 0, waited
-    code, listed = cli("ls")
+    code, listed = agenttui_json("--json", "ls")
     assert code == 0
     [entry] = [item for item in listed if item.get("name") == "d1"]  # type: ignore[union-attr]
     assert entry["state"] == "awaiting_approval"
     assert entry["detail"]["command"] == "touch made-by-demo.txt"
 
-    code, approved = cli("approve", "d1")
+    code, approved = agenttui_json("--json", "approve", "d1")
     assert code == 0, approved
     wait_until((tmp_path / "d1" / "made-by-demo.txt").exists, timeout=30)
     wait_until(lambda: state_of(driver, pane).state == "idle", timeout=30)
@@ -97,7 +87,7 @@ def test_exit_status_is_reported(driver: TmuxDriver, tmp_path: Path) -> None:
     pane = driver.spawn(["sh", "-c", "exit 7"], name="quitter", agent="shell")
     reading = wait_until(lambda: (r := state_of(driver, pane)).state == "exited" and r, timeout=30)
     assert reading.detail == {"status": 7, "signal": None}
-    code, read = cli("read", "quitter")
+    code, read = agenttui_json("--json", "read", "quitter")
     assert code == 0 and read["state"] == "exited"  # type: ignore[index]
 
 

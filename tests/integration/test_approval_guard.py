@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_checkins import demo_worker
 from tests.support.waiting import wait_until
 from workflows.agents.delivery import send_text
 from workflows.agents.observe import read_state
@@ -21,8 +20,6 @@ from workflows.approvals.audit import entries
 from workflows.base.paths import agenttui_argv, config_dir
 from workflows.base.store import Store
 from workflows.tmux.driver import TmuxDriver
-
-__all__ = ["demo_worker"]
 
 
 @pytest.fixture

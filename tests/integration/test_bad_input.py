@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.cli import agenttui
 from tests.support.linear_server import Injection, LinearServer
-from tests.support.runs import agenttui
 from workflows.base.config import load_config
 from workflows.base.errors import EXIT_USAGE
 from workflows.base.paths import config_file, state_dir

@@ -12,35 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.tmux import TmuxServer
+from tests.support.cli import agenttui_result
+from tests.support.tmux import demo_prompt_records
 from tests.support.waiting import wait_until
 from workflows.autonomy.checkins import get, list_checkins, parse_duration, schedule
 from workflows.base.paths import agenttui_argv
 from workflows.base.store import Store
 from workflows.tmux.driver import TmuxDriver
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*agenttui_argv(), *args], capture_output=True, text=True, timeout=60, check=False
-    )
-
-
-@pytest.fixture
-def demo_worker(tmux_server: TmuxServer, tmp_path: Path) -> Iterator[tuple[TmuxDriver, Path]]:
-    workdir = tmp_path / "worker"
-    workdir.mkdir()
-    driver = TmuxDriver(tmux_server.target)
-    pane = driver.spawn(
-        [*agenttui_argv(), "demo-agent"], name="worker", agent="demo", cwd=str(workdir)
-    )
-    wait_until(
-        lambda: any(line.startswith("❯") for line in driver.capture(pane.pane_id)),
-        timeout=30,
-        message="the demo agent's input box",
-    )
-    yield driver, workdir
-    driver.close()
 
 
 @pytest.fixture
@@ -55,13 +33,6 @@ def timer_process(demo_worker: tuple[TmuxDriver, Path]) -> Iterator[subprocess.P
     process.wait(timeout=10)
 
 
-def prompts(workdir: Path) -> list[dict[str, object]]:
-    log = workdir / ".demo-agent" / "prompts.jsonl"
-    if not log.exists():
-        return []
-    return [json.loads(line) for line in log.read_text().splitlines()]
-
-
 def test_checkin_delivered_within_a_second_of_its_time(
     demo_worker: tuple[TmuxDriver, Path], timer_process: subprocess.Popen[str]
 ) -> None:
@@ -69,7 +40,7 @@ def test_checkin_delivered_within_a_second_of_its_time(
     store = Store()
     # A far check-in first: the timer sleeps towards it and must be woken by the new one.
     later = schedule(store, "worker", due=time.time() + 3600, note="much later", sender="lead")
-    result = cli(
+    result = agenttui_result(
         "checkin",
         "worker",
         "--in",
@@ -84,7 +55,9 @@ def test_checkin_delivered_within_a_second_of_its_time(
     [scheduled] = json.loads(result.stdout)
     assert scheduled["status"] == "pending"
 
-    [prompt] = wait_until(lambda: prompts(workdir), timeout=30, message="the check-in prompt")
+    [prompt] = wait_until(
+        lambda: demo_prompt_records(workdir), timeout=30, message="the check-in prompt"
+    )
     message = f"[check-in #{scheduled['id']} from orchestrator] status please"
     assert prompt["text"] == message
     done = wait_until(
@@ -106,27 +79,29 @@ def test_cancelled_checkin_is_never_delivered(
 ) -> None:
     _driver, workdir = demo_worker
     first = json.loads(
-        cli("checkin", "worker", "--in", "1s", "--note", "cancelled one", "--json").stdout
+        agenttui_result(
+            "checkin", "worker", "--in", "1s", "--note", "cancelled one", "--json"
+        ).stdout
     )[0]
-    cancelled = cli("checkin-cancel", str(first["id"]), "--json")
+    cancelled = agenttui_result("checkin-cancel", str(first["id"]), "--json")
     assert json.loads(cancelled.stdout)[0]["status"] == "cancelled"
     second = json.loads(
-        cli("checkin", "worker", "--in", "2s", "--note", "kept one", "--json").stdout
+        agenttui_result("checkin", "worker", "--in", "2s", "--note", "kept one", "--json").stdout
     )[0]
     wait_until(
         lambda: get(Store(), second["id"]).status == "delivered",
         timeout=30,
         message="the kept check-in delivered",
     )
-    assert [p["text"] for p in prompts(workdir)] == [
+    assert [p["text"] for p in demo_prompt_records(workdir)] == [
         f"[check-in #{second['id']} from agenttui] kept one"
     ]
-    listing = cli("checkins", "--all", "--json")
+    listing = agenttui_result("checkins", "--all", "--json")
     assert {(row["id"], row["status"]) for row in json.loads(listing.stdout)} == {
         (first["id"], "cancelled"),
         (second["id"], "delivered"),
     }
-    assert cli("checkin-cancel", str(second["id"])).returncode == 2
+    assert agenttui_result("checkin-cancel", str(second["id"])).returncode == 2
 
 
 def test_checkin_to_a_missing_agent_fails_with_a_reason(
@@ -142,7 +117,7 @@ def test_checkin_to_a_missing_agent_fails_with_a_reason(
 
 
 def test_one_timer_per_state_dir(timer_process: subprocess.Popen[str]) -> None:
-    second = cli("timer")
+    second = agenttui_result("timer")
     assert second.returncode == 1
     assert "already running" in second.stderr
 
@@ -166,7 +141,7 @@ def test_parse_duration(text: str, seconds: float) -> None:
 
 @pytest.mark.parametrize("text", ["", "soon", "10x", "1h-5m", "m"])
 def test_bad_durations_are_refused(text: str) -> None:
-    result = cli("checkin", "worker", "--in", text or "''", "--note", "x")
+    result = agenttui_result("checkin", "worker", "--in", text or "''", "--note", "x")
     assert result.returncode == 2
     assert "bad duration" in result.stderr
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from textual.widgets import Static
 
+from tests.support.cli import agenttui
 from tests.support.pilot import enabled_keys, project_with_workflows, until
-from tests.support.runs import agenttui
 from tests.support.tmux import TmuxServer, private_target
 from tests.support.waiting import wait_until
 from tui.app import build_app

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.cli import start_demo
 from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
-from tests.tui.test_demo import demo
 from workflows.base.config import load_config
 from workflows.base.target import TmuxTarget
 from workflows.demo.project import DEMO_ISSUES, DEMO_TOKEN
@@ -53,7 +53,7 @@ def test_demo_run_and_a_triage_launch_reach_pull_requests_offline(
     from workflows.base.paths import config_file
 
     assert "LINEAR_API_KEY" not in os.environ and "GITHUB_TOKEN" not in os.environ
-    result = demo(tmux_server)
+    result = start_demo(tmux_server.socket)
     config = Path(result["config"])
     assert config.parent.name == "demo" and config != config_file()  # the user's stays untouched
     assert not config_file().exists()
@@ -97,7 +97,7 @@ def test_demo_run_and_a_triage_launch_reach_pull_requests_offline(
         assert any(pull["html_url"] in comment.body for comment in issue.comments)
 
     # Running the demo again reuses everything: same run, same forge, no new windows.
-    again = demo(tmux_server)
+    again = start_demo(tmux_server.socket)
     assert (again["run"], again["forge"], again["agents"]) == (
         result["run"], result["forge"], result["agents"],
     )  # fmt: skip
@@ -139,7 +139,7 @@ def test_demo_run_and_a_triage_launch_reach_pull_requests_offline(
     # pull requests, and shows the feedback run once more; it ends on the same open PR.
     tmux_server.cmd("kill-server")
     wait_until(lambda: forge_down(result["forge"]), timeout=30, message="the forge to stop")
-    third = demo(tmux_server)
+    third = start_demo(tmux_server.socket)
     assert third["run"] != result["run"]
     replay = wait_for_end(third["run"])
     assert replay["status"] == "succeeded", log(third["run"])

@@ -12,8 +12,7 @@ import json
 import random
 from pathlib import Path
 
-from tests.integration.test_run_failures import quick_fix
-from tests.support import runs as run_fixtures
+from tests.support.cli import agenttui
 from tests.support.git_repos import Project
 from tests.support.github_server import GitHubServer
 from tests.support.hostile_issues import (
@@ -23,12 +22,10 @@ from tests.support.hostile_issues import (
     write_issue_folder,
 )
 from tests.support.linear_server import LinearServer
-from tests.support.runs import agenttui, prompts_received, wait_for_end
+from tests.support.runs import prompts_received, quick_fix, wait_for_end
 from tests.support.tmux import TmuxServer
 from workflows.base.config import load_config
 from workflows.base.paths import config_file
-
-github, project = run_fixtures.github, run_fixtures.project  # fixtures
 
 SEED = 18
 

@@ -14,18 +14,15 @@ import sys
 import time
 from pathlib import Path
 
-from tests.support import runs as run_fixtures
+from tests.support.cli import agenttui
 from tests.support.git_repos import Project
 from tests.support.github_server import GitHubServer
 from tests.support.linear_server import LinearServer
-from tests.support.runs import agenttui, run_summary, start_run, wait_for_end
+from tests.support.profiles import demo_without_its_dialog_rule, write_profile
+from tests.support.runs import run_summary, start_run, wait_for_end
 from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
-from workflows.agents.profiles import BUILTIN_DIR
-from workflows.base.paths import config_dir
 from workflows.runs.run_store import RunStore
-
-github, project = run_fixtures.github, run_fixtures.project  # fixtures
 
 DIALOG = r"""
 import sys, time
@@ -44,12 +41,6 @@ while True:  # a dialog waiting for its answer (keys that are not one change not
 """
 
 
-def write_profile(name: str, text: str) -> str:
-    (config_dir() / "profiles").mkdir(parents=True, exist_ok=True)
-    (config_dir() / "profiles" / f"{name}.toml").write_text(text)
-    return name
-
-
 def dialog_program_profile(tmp_path: Path) -> str:
     script = tmp_path / "acme.py"
     script.write_text(DIALOG)
@@ -65,16 +56,6 @@ blocked_after_s = 3.0
 screen = '^─{{10,}}\\n❯'
 """,
     )
-
-
-def demo_without_its_dialog_rule() -> str:
-    """The demo agent's profile minus its approval rule: its dialog is an unknown one."""
-    text = (BUILTIN_DIR / "demo.toml").read_text()
-    rule = '[[rules]]\nstate = "awaiting_approval"\n'
-    start = text.index(rule)
-    end = text.index("[[rules]]", start + len(rule))
-    text = text[:start] + text[end:]
-    return write_profile("ruleless", text.replace('name = "demo"', 'name = "ruleless"'))
 
 
 def test_a_program_drawing_an_unknown_dialog_is_blocked_with_its_text(

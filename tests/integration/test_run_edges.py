@@ -6,17 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.integration.test_run_failures import quick_fix
-from tests.integration.test_tmux_cli import cli
-from tests.support import runs as run_fixtures
+from tests.support.cli import agenttui, agenttui_json
 from tests.support.git_repos import Project
 from tests.support.github_server import GitHubServer
 from tests.support.linear_server import LinearServer
-from tests.support.runs import agenttui, prompts_received, wait_for_end
+from tests.support.runs import prompts_received, quick_fix, wait_for_end
 from tests.support.tmux import TmuxServer, demo_prompts
 from tests.support.waiting import wait_until
-
-github, project = run_fixtures.github, run_fixtures.project  # fixtures
 
 
 def test_a_missing_test_program_fails_the_run_saying_so(
@@ -57,15 +53,15 @@ def test_a_launch_refused_for_a_bad_repo_leaves_no_run(
 
 
 def test_send_takes_options_after_the_target(tmux_server: TmuxServer, tmp_path: Path) -> None:
-    code, spawned = cli(
+    code, spawned = agenttui_json(
         "spawn", "--agent", "demo", "--name", "w", "--cwd", str(tmp_path), "--json",
         "--", "--work", "0.1",
     )  # fmt: skip
     assert code == 0, spawned
-    assert cli("wait", "w", "--state", "idle", "--timeout", "30")[0] == 0
-    code, sent = cli("send", "w", "--timeout", "20", "after the target", "--json")
+    assert agenttui_json("wait", "w", "--state", "idle", "--timeout", "30")[0] == 0
+    code, sent = agenttui_json("send", "w", "--timeout", "20", "after the target", "--json")
     assert (code, sent["submitted"]) == (0, True), sent
-    assert cli("send", "w", "--timeout", "20", "--", "-starts with a dash")[0] == 0
-    assert cli("send", "--timeout", "20", "w", "options first")[0] == 0
+    assert agenttui_json("send", "w", "--timeout", "20", "--", "-starts with a dash")[0] == 0
+    assert agenttui_json("send", "--timeout", "20", "w", "options first")[0] == 0
     wait_until(lambda: len(demo_prompts(tmp_path)) == 3, timeout=30, message="3 prompts")
     assert demo_prompts(tmp_path) == ["after the target", "-starts with a dash", "options first"]

@@ -7,34 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_run_resume import slow_demo_profile
-from tests.support import runs as run_fixtures
+from tests.support.cli import agenttui
 from tests.support.git_repos import Project, run_git
 from tests.support.github_server import GitHubServer
 from tests.support.linear_server import LinearServer
-from tests.support.runs import agenttui, prompts_received, run_summary, start_run, wait_for_end
+from tests.support.profiles import slow_demo_profile
+from tests.support.runs import prompts_received, quick_fix, run_summary, start_run, wait_for_end
 from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from workflows.runs.run_store import RunStore
-
-github, project = run_fixtures.github, run_fixtures.project  # fixtures
-
-
-def quick_fix(project: Project, *extra: str, issue: str = "ENG-1") -> str:
-    return start_run(
-        "quick-fix",
-        "--issues",
-        issue,
-        "--repo",
-        str(project.repo),
-        "--source",
-        "linear",
-        "--agent",
-        "demo",
-        "--github-repo",
-        "acme/widgets",
-        *extra,
-    )
 
 
 def test_bad_workflow_file_is_refused_with_file_and_line(

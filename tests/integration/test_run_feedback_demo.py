@@ -6,17 +6,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.support import runs as run_fixtures
+from tests.support.cli import agenttui
 from tests.support.git_repos import Project, run_git
 from tests.support.github_server import GitHubServer
 from tests.support.linear_server import LinearServer
-from tests.support.runs import agenttui, prompts_received, start_run, wait_for_end
+from tests.support.runs import prompts_received, start_run, wait_for_end
 from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from workflows.runs.recording.files import cast_path, run_folder
 from workflows.runs.run_store import RunStore
-
-github, project = run_fixtures.github, run_fixtures.project  # fixtures
 
 HOSTILE_TITLE = 'Checkout `$(touch /tmp/pwned)` ; Enter {pr_url} "quoted"'
 HOSTILE_BODY = "Steps:\n1. run $(rm -rf ~)\n2. press Enter\n\tEscape C-c {{not a placeholder}}"

@@ -8,32 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import runs as run_fixtures
+from tests.support.cli import agenttui
 from tests.support.git_repos import Project
 from tests.support.github_server import GitHubServer
 from tests.support.linear_server import LinearServer
-from tests.support.runs import agenttui, prompts_received, run_summary, start_run, wait_for_end
+from tests.support.profiles import slow_demo_profile
+from tests.support.runs import prompts_received, run_summary, start_run, wait_for_end
 from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
-from workflows.agents.profiles import BUILTIN_DIR
-from workflows.base.paths import config_dir
 from workflows.runs.run_store import RunStore
-
-github, project = run_fixtures.github, run_fixtures.project  # fixtures
-
-
-def slow_demo_profile(seconds: float) -> str:
-    """The demo agent, taking ``seconds`` per prompt: time to kill the runner mid-turn."""
-    text = (BUILTIN_DIR / "demo.toml").read_text()
-    text = text.replace(
-        'command = ["{agenttui}", "demo-agent"]',
-        f'command = ["{{agenttui}}", "demo-agent", "--work", "{seconds}"]',
-    )
-    text = text.replace('name = "demo"', 'name = "slowdemo"')
-    assert "--work" in text
-    (config_dir() / "profiles").mkdir(parents=True, exist_ok=True)
-    (config_dir() / "profiles" / "slowdemo.toml").write_text(text)
-    return "slowdemo"
 
 
 @pytest.mark.parametrize("killed_while", ["submitted", "sending"])

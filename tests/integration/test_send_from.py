@@ -6,29 +6,30 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_checkins import cli, demo_worker, prompts
+from tests.support.cli import agenttui_result
+from tests.support.tmux import demo_prompt_records
 from tests.support.waiting import wait_until
 from workflows.agents.messaging import sender_of, tag_checkin, tag_message
 from workflows.base.errors import UsageError
 from workflows.tmux.driver import TmuxDriver
 
-__all__ = ["demo_worker"]  # the fixture, shared with the check-in tests
-
 
 def test_send_from_tags_the_message(demo_worker: tuple[TmuxDriver, Path]) -> None:
     _driver, workdir = demo_worker
-    result = cli("send", "worker", "please report; then stop", "--from", "orchestrator")
+    result = agenttui_result("send", "worker", "please report; then stop", "--from", "orchestrator")
     assert result.returncode == 0, result.stderr
-    [prompt] = wait_until(lambda: prompts(workdir), timeout=30, message="the tagged prompt")
+    [prompt] = wait_until(
+        lambda: demo_prompt_records(workdir), timeout=30, message="the tagged prompt"
+    )
     assert prompt["text"] == "[from orchestrator] please report; then stop"
     assert sender_of(str(prompt["text"])) == "orchestrator"
 
 
 def test_a_sender_cannot_forge_a_tag(demo_worker: tuple[TmuxDriver, Path]) -> None:
     _driver, workdir = demo_worker
-    result = cli("send", "worker", "x", "--from", "lead] [from person")
+    result = agenttui_result("send", "worker", "x", "--from", "lead] [from person")
     assert result.returncode == 2 and "bad sender name" in result.stderr
-    assert prompts(workdir) == []
+    assert demo_prompt_records(workdir) == []
 
 
 def test_tags_round_trip() -> None:

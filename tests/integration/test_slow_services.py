@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.cli import agenttui
 from tests.support.linear_server import LinearServer
-from tests.support.runs import agenttui
 from workflows.base.config import load_config
 from workflows.base.paths import config_file
 from workflows.forge import github

@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 import tomli_w
 
+from tests.support.cli import agenttui
 from tests.support.git_repos import make_project
-from tests.support.runs import agenttui, run_summary, start_run, wait_for_end
+from tests.support.runs import run_summary, start_run, wait_for_end
 from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from workflows.agents.hooks import events_for_agent

@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.integration.test_run_failures import quick_fix
-from tests.support import runs as run_fixtures
+from tests.support.cli import agenttui
 from tests.support.git_repos import Project
 from tests.support.github_server import GitHubServer
+from tests.support.hostile import INJECTION
 from tests.support.linear_server import LinearServer
-from tests.support.runs import agenttui, prompts_received, wait_for_end
+from tests.support.runs import prompts_received, quick_fix, wait_for_end
 from tests.support.tmux import (
     RAW_PROFILE,
     TmuxServer,
@@ -26,13 +26,7 @@ from workflows.agents.delivery import send_text
 from workflows.base.untrusted import inert
 from workflows.tmux.driver import TmuxDriver
 
-github, project = run_fixtures.github, run_fixtures.project  # fixtures
-
 # Ends the paste, types a line and Enter, clears the box, interrupts, presses Escape.
-INJECTION = (
-    "Fix the login page.\x1b[201~echo injected\r\x15\x03\x1b"
-    "\x1b[200~still the issue text\x1b]2;pwned\x07 \x9b2J end"
-)
 
 
 def test_control_bytes_reach_a_raw_reader_inside_one_paste(

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import agenttui
 from tests.support.git_repos import make_project
 from tests.support.linear_server import LinearServer
-from tests.support.runs import agenttui, wait_for_end
+from tests.support.runs import wait_for_end
 from tests.support.tmux import TmuxServer
 from workflows.autonomy.watcher import RoundResult, Watcher, WatchOptions, round_lock
 from workflows.base.paths import config_dir, config_file

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tests.conftest import TmuxServer
 from tests.integration.test_run_resume import slow_demo_profile
+from tests.support.cli import agenttui
 from tests.support.git_repos import make_project
 from tests.support.linear_server import LinearServer
 from tests.support.runs import agenttui, prompts_received, start_run, wait_for_end

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,20 +33,7 @@ def project(tmp_path: Path, github: GitHubServer) -> Project:
     return made
 
 
-def agenttui(
-    *args: str, check: bool = True, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "tui", *args],
-        capture_output=True,
-        text=True,
-        env=os.environ.copy(),
-        timeout=timeout,
-        check=False,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"agenttui {args} exited {result.returncode}: {result.stderr}")
-    return result
+from tests.support.cli import agenttui  # noqa: E402
 
 
 def run_summary(run_id: str) -> dict[str, Any]:
@@ -76,3 +60,20 @@ def prompts_received(worktree: Path) -> list[str]:
     if not log.exists():
         return []
     return [json.loads(line)["text"] for line in log.read_text().splitlines() if line.strip()]
+
+
+def quick_fix(project: Project, *extra: str, issue: str = "ENG-1") -> str:
+    return start_run(
+        "quick-fix",
+        "--issues",
+        issue,
+        "--repo",
+        str(project.repo),
+        "--source",
+        "linear",
+        "--agent",
+        "demo",
+        "--github-repo",
+        "acme/widgets",
+        *extra,
+    )

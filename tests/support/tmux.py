@@ -1,15 +1,24 @@
-"""Helpers for tests (and bench/send.py) that drive agents in a real tmux server."""
+"""Tests and benches driving agents in a real tmux server: the private server fixtures
+(tmux_server, driver, demo_worker) and helpers to spawn and read agents in it."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
+from tests.support.tmux_guard import stop_server
+from tests.support.waiting import wait_until
 from workflows.agents.profiles import Profile, load_profile, parse_profile
+from workflows.base.paths import agenttui_argv
 from workflows.base.target import TmuxTarget
 from workflows.tmux.driver import PaneInfo, TmuxDriver
 
@@ -95,3 +104,49 @@ class TmuxServer:
             ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True
         )
         return result.stdout
+
+
+@pytest.fixture
+def demo_worker(tmux_server: TmuxServer, tmp_path: Path) -> Iterator[tuple[TmuxDriver, Path]]:
+    workdir = tmp_path / "worker"
+    workdir.mkdir()
+    driver = TmuxDriver(tmux_server.target)
+    pane = driver.spawn(
+        [*agenttui_argv(), "demo-agent"], name="worker", agent="demo", cwd=str(workdir)
+    )
+    wait_until(
+        lambda: any(line.startswith("❯") for line in driver.capture(pane.pane_id)),
+        timeout=30,
+        message="the demo agent's input box",
+    )
+    yield driver, workdir
+    driver.close()
+
+
+def demo_prompt_records(workdir: Path) -> list[dict[str, object]]:
+    """What the demo agent in ``workdir`` received, as it logged each prompt (text, time…)."""
+    log = workdir / ".demo-agent" / "prompts.jsonl"
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+@pytest.fixture
+def tmux_server(
+    isolated_env: Path, private_tmux_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TmuxServer]:
+    if shutil.which("tmux") is None:
+        pytest.fail("tmux is not installed; run tests through tests/bootstrap.sh")
+    server = TmuxServer(socket=f"agenttui-test-{uuid.uuid4().hex[:10]}", session="agenttui")
+    monkeypatch.setenv("AGENTTUI_TMUX_SOCKET", server.socket)
+    monkeypatch.setenv("AGENTTUI_SESSION", server.session)
+    yield server
+    stop_server(private_tmux_dir / f"tmux-{os.getuid()}" / server.socket)
+
+
+@pytest.fixture
+def driver(tmux_server: TmuxServer) -> Iterator[TmuxDriver]:
+    """A driver on the private tmux server; its session is created on first use."""
+    tmux = TmuxDriver(tmux_server.target)
+    yield tmux
+    tmux.close()

@@ -90,8 +90,8 @@ async def test_an_agent_blocked_on_an_unknown_dialog_notifies_rings_and_says_so(
 ) -> None:
     """Never silent: a dialog no rule knows (the demo agent's approval under a profile
     without that rule) rings like an approval, and the tile says BLOCKED."""
-    from tests.integration.test_never_silent import demo_without_its_dialog_rule
     from tests.support.pilot import open_agents, tile_of
+    from tests.support.profiles import demo_without_its_dialog_rule
     from workflows.agents.profiles import load_profile
 
     agent = demo_without_its_dialog_rule()

@@ -10,15 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+from tests.support.cli import agenttui_result
 from workflows.agents.hooks import events_for_agent
 from workflows.base.store import Store
-
-
-def agenttui(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tui", *args],
-        input=stdin, capture_output=True, text=True, check=False, env=os.environ.copy(),
-    )  # fmt: skip
 
 
 def test_claude_hook_records_event_and_stays_silent() -> None:
@@ -50,7 +44,7 @@ def test_claude_pre_tool_hook_records_the_tool_call_start_without_its_input() ->
         "tool_use_id": "toolu_1",
         "tool_input": {"file_path": "/tmp/x", "content": "big" * 1000},
     }
-    done = agenttui("hook", "--pane", "w2", "claude", stdin=json.dumps(payload))
+    done = agenttui_result("hook", "--pane", "w2", "claude", stdin=json.dumps(payload))
     assert done.returncode == 0, done.stderr
     [event] = events_for_agent(Store(), "w2")
     assert event["kind"] == "tool_start"
@@ -59,13 +53,13 @@ def test_claude_pre_tool_hook_records_the_tool_call_start_without_its_input() ->
 
 def test_codex_notify_hook_takes_json_argument() -> None:
     note = {"type": "agent-turn-complete", "last-assistant-message": "done"}
-    done = agenttui("hook", "--pane", "x1", "codex", json.dumps(note))
+    done = agenttui_result("hook", "--pane", "x1", "codex", json.dumps(note))
     assert done.returncode == 0, done.stderr
     assert [e["kind"] for e in events_for_agent(Store(), "x1")] == ["stop"]
 
 
 def test_hook_never_fails_the_agent_on_garbage() -> None:
-    done = agenttui("hook", "--pane", "g", "claude", stdin="not json at all")
+    done = agenttui_result("hook", "--pane", "g", "claude", stdin="not json at all")
     assert done.returncode == 0
     assert events_for_agent(Store(), "g")[0]["payload"] == {"unparsed": "not json at all"}
 
@@ -84,7 +78,7 @@ def test_hook_is_fast_and_imports_no_ui() -> None:
 
 
 def test_skill_prints_the_verbs() -> None:
-    done = agenttui("skill")
+    done = agenttui_result("skill")
     assert done.returncode == 0
     for verb in ("spawn", "send", "wait", "approve", "deny", "interrupt", "awaiting_approval"):
         assert verb in done.stdout
@@ -103,13 +97,16 @@ def test_every_wait_the_skill_suggests_stops_for_a_person() -> None:
 def test_skill_install_claude_is_idempotent(tmp_path: Path) -> None:
     for _ in range(2):
         assert (
-            agenttui("skill", "install", "--for", "claude", "--dir", str(tmp_path)).returncode == 0
+            agenttui_result(
+                "skill", "install", "--for", "claude", "--dir", str(tmp_path)
+            ).returncode
+            == 0
         )
     skill = tmp_path / ".claude" / "skills" / "agenttui" / "SKILL.md"
     text = skill.read_text()
     assert text.startswith("---\nname: agenttui\ndescription: ")
     assert text.count("name: agenttui") == 1
-    assert text.rstrip().endswith(agenttui("skill").stdout.rstrip())
+    assert text.rstrip().endswith(agenttui_result("skill").stdout.rstrip())
 
 
 def test_skill_install_codex_keeps_the_rest_of_agents_md(tmp_path: Path) -> None:
@@ -117,18 +114,19 @@ def test_skill_install_codex_keeps_the_rest_of_agents_md(tmp_path: Path) -> None
     agents_md.write_text("# Project rules\n\nUse tabs.\n")
     for _ in range(3):
         assert (
-            agenttui("skill", "install", "--for", "codex", "--dir", str(tmp_path)).returncode == 0
+            agenttui_result("skill", "install", "--for", "codex", "--dir", str(tmp_path)).returncode
+            == 0
         )
     text = agents_md.read_text()
     assert text.startswith("# Project rules\n\nUse tabs.\n")
     assert text.count("agenttui:begin") == 1 and text.count("agenttui:end") == 1
     agents_md.write_text(text + "\n## Later section\n")
-    agenttui("skill", "install", "--for", "codex", "--dir", str(tmp_path))
+    agenttui_result("skill", "install", "--for", "codex", "--dir", str(tmp_path))
     assert agents_md.read_text().endswith("## Later section\n")
 
 
 def test_skill_install_defaults_to_user_dirs(isolated_env: Path) -> None:
-    assert agenttui("skill", "install", "--for", "claude").returncode == 0
+    assert agenttui_result("skill", "install", "--for", "claude").returncode == 0
     assert (isolated_env / ".claude" / "skills" / "agenttui" / "SKILL.md").exists()
-    assert agenttui("skill", "install", "--for", "codex").returncode == 0
+    assert agenttui_result("skill", "install", "--for", "codex").returncode == 0
     assert (isolated_env / ".codex" / "AGENTS.md").exists()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.e2e.drift import Report, Verdict, judge
 from tests.e2e.record_screens import Screen
-from tests.unit.test_screen_fixtures import FIXTURES, load_fixture
+from tests.support.screens import FIXTURES, load_fixture
 from workflows.agents.profiles import load_profile
 
 

@@ -14,30 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.screens import ALL, FIXTURES, VERSIONS, agent_of, fixture_id, load_fixture
 from workflows.agents.classifier import BLOCKED_LINES, classify
 from workflows.agents.profiles import load_profile
 from workflows.agents.state import AgentState
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "screens"
-ALL = sorted(FIXTURES.glob("**/*.txt"))
-VERSIONS = sorted(path for path in FIXTURES.glob("*/*") if path.is_dir())
-"""Every recorded release of every agent CLI: ``claude/2.1.332`` …"""
-
-
-def agent_of(path: Path) -> str:
-    """The profile a fixture belongs to: the first directory under FIXTURES."""
-    return path.relative_to(FIXTURES).parts[0]
-
-
-def fixture_id(path: Path) -> str:
-    return str(path.relative_to(FIXTURES).with_suffix(""))
-
-
-def load_fixture(path: Path) -> tuple[dict[str, str], list[str]]:
-    text = path.read_text(encoding="utf-8")
-    head, _, screen = text.partition("\n---\n")
-    header = dict(line.split("=", 1) for line in head.splitlines())
-    return header, screen.rstrip("\n").split("\n")
 
 
 def _optional_int(value: str | None) -> int | None:
