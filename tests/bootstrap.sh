@@ -110,7 +110,9 @@ case "$mode" in
       floor_pid=$!
     fi
     status=0
-    PATH="$root/.venv/bin:$PATH" .venv/bin/python -m pytest "$@" || status=$?
+    # In parallel: every test has its own HOME, state, TMUX_TMPDIR and ports, and most of them
+    # wait on tmux and agents rather than the CPU (AGENTTUI_TEST_WORKERS=0: one process).
+    .venv/bin/python -m pytest -n "${AGENTTUI_TEST_WORKERS:-4}" "$@" || status=$?
     if [ -n "$floor_pid" ]; then
       if wait "$floor_pid"; then
         echo "Oldest declared versions (tests/floor-versions.txt): unit and tui tests pass"
