@@ -24,9 +24,21 @@ from workflows.base.target import TmuxTarget
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool whose reader left
 COMMAND_MODULES = (
-    "panes", "agents", "profiles", "issues", "sessions", "runs", "recordings", "approvals", "app",
-    "demo", "serve",
-)  # fmt: skip
+    "spawn",
+    "panes",
+    "profiles",
+    "issues",
+    "sessions",
+    "runs",
+    "recordings",
+    "approvals",
+    "checkins",
+    "watch",
+    "skill",
+    "app",
+    "demo",
+    "serve",
+)
 
 
 INTERNAL_VERBS = frozenset({"run-worker", "hook", "demo-agent", "demo-forge"})

@@ -1,6 +1,11 @@
-"""CLI verbs of the autonomy group: approvals, check-ins, the watcher (see tui/cli.py).
+"""CLI verbs of approvals: approve, deny, approve-always, approvals (rules and the audit),
+approvals-check, approvals-learn, guard (answers hook-less agents' dialogs) and hook (called
+by the agents themselves).
 
-Handlers import the core lazily so ``agenttui hook …`` and other fast verbs stay fast.
+``agenttui hook`` runs inside every Claude Code / Codex hook, so it stays light: no Textual,
+no tmux, one SQLite insert; handlers import the core lazily. It never fails the agent:
+whatever goes wrong, it exits 0 with no output (a non-zero exit from a UserPromptSubmit hook
+would block the user's prompt).
 """
 
 from __future__ import annotations
@@ -8,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from typing import Any
 
 from workflows.base.errors import UsageError
@@ -16,10 +22,7 @@ from workflows.base.errors import UsageError
 def register(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
-    """Add this group's verbs; each sets `handler` with set_defaults."""
-    from tui.commands import checkins as autonomy_watch
-    from tui.commands import watch as autonomy_poll
-
+    """Add the approval verbs; each sets `handler` with set_defaults."""
     approvals = subparsers.add_parser(
         "approvals", parents=[common], help="approval rules and decisions (audit log)"
     )
@@ -76,8 +79,31 @@ def register(
     )
     always.add_argument("--yes", action="store_true", help="save the shown rule and approve")
     always.set_defaults(handler=always_handler, formatter=format_learn)
-    autonomy_watch.register(subparsers, common)
-    autonomy_poll.register(subparsers, common)
+    hook = subparsers.add_parser(
+        "hook", parents=[common], help="record an agent hook event (called by the agent itself)"
+    )
+    hook.add_argument("kind", choices=("claude", "codex"), help="which agent's hook format")
+    hook.add_argument("--pane", default="", help="agent name the hook belongs to")
+    hook.add_argument("payload", nargs="?", help="event JSON (codex notify); else read stdin")
+    hook.set_defaults(handler=run_hook)
+
+    approve = subparsers.add_parser(
+        "approve", parents=[common], help="approve the pending request of an agent"
+    )
+    approve.add_argument("target", help="agent name (as in `agenttui ls`) or tmux pane id like %%3")
+    approve.add_argument("--always", action="store_true", help="approve and stop asking for it")
+    approve.set_defaults(handler=run_approve, action="approve")
+
+    deny = subparsers.add_parser("deny", parents=[common], help="deny the pending request")
+    deny.add_argument("target", help="agent name (as in `agenttui ls`) or tmux pane id like %%3")
+    deny.set_defaults(handler=run_approve, action="deny")
+
+    guard = subparsers.add_parser(
+        "guard",
+        parents=[common],
+        help="answer approval dialogs of hook-less agents (Codex…) by the policy, until stopped",
+    )
+    guard.set_defaults(handler=guard_handler)
 
 
 def _request_arguments(parser: argparse.ArgumentParser) -> None:
@@ -199,3 +225,49 @@ def always_handler(args: argparse.Namespace) -> dict[str, Any]:
         return result
     finally:
         driver.close()
+
+
+def run_hook(args: argparse.Namespace) -> Any:
+    try:
+        from workflows.approvals.hook_verb import handle_hook
+        from workflows.runs.run_store import run_worktree
+
+        raw = args.payload if args.payload is not None else sys.stdin.read()
+        reply = handle_hook(args.kind, args.pane, raw, run_worktree)
+    except Exception as error:  # the agent must go on, whatever happens here
+        print(f"agenttui hook: {error}", file=sys.stderr)
+        return 0
+    if reply is not None:
+        print(json.dumps(reply))
+    return 0
+
+
+def run_approve(args: argparse.Namespace) -> Any:
+    from workflows.approvals.answer import answer
+    from workflows.tmux.driver import TmuxDriver
+
+    driver = TmuxDriver(args.tmux)
+    try:
+        action = "approve_always" if getattr(args, "always", False) else args.action
+        result = answer(driver, args.target, action)
+    finally:
+        driver.close()
+    args.formatter = lambda _: str(result)
+    return result.as_json()
+
+
+def guard_handler(args: argparse.Namespace) -> int:
+    from workflows.approvals.guard import Guard
+    from workflows.runs.run_store import run_worktree
+    from workflows.tmux.driver import TmuxDriver
+
+    driver = TmuxDriver(args.tmux)
+    print(
+        f"agenttui guard: answering approval dialogs in session {args.session}; Ctrl-C stops",
+        flush=True,
+    )
+    try:
+        Guard(driver, run_worktree).run()
+    finally:
+        driver.close()
+    return 0

@@ -1,4 +1,4 @@
-"""CLI verbs of check-ins, the timer and the watcher (registered by tui/commands/approvals.py)."""
+"""CLI verbs of check-ins: checkin, checkins, checkin-cancel, and timer (delivers them)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def register(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
-    """Add the checkin/checkins/checkin-cancel/timer verbs (watch/poll: autonomy_poll)."""
+    """Add the checkin/checkins/checkin-cancel/timer verbs."""
     checkin = subparsers.add_parser(
         "checkin", parents=[common], help="schedule a note for an agent (delivered by the timer)"
     )
@@ -42,19 +42,6 @@ def register(
         "timer", parents=[common], help="deliver check-ins at their time (runs until stopped)"
     )
     timer.set_defaults(handler=timer_handler)
-
-    guard = subparsers.add_parser(
-        "guard",
-        parents=[common],
-        help="answer approval dialogs of hook-less agents (Codex…) by the policy, until stopped",
-    )
-    guard.set_defaults(handler=guard_handler)
-
-    wip = subparsers.add_parser(
-        "wip", parents=[common], help="snapshot a run's worktree to refs/agenttui/wip/RUN now"
-    )
-    wip.add_argument("run", nargs="?", help="run id (default: every running run)")
-    wip.set_defaults(handler=wip_handler)
 
 
 def _as_json(checkin: Any) -> dict[str, Any]:
@@ -128,36 +115,3 @@ def timer_handler(args: argparse.Namespace) -> int:
     finally:
         driver.close()
     return 0
-
-
-def guard_handler(args: argparse.Namespace) -> int:
-    from workflows.approvals.guard import Guard
-    from workflows.runs.run_store import run_worktree
-    from workflows.tmux.driver import TmuxDriver
-
-    driver = TmuxDriver(args.tmux)
-    print(
-        f"agenttui guard: answering approval dialogs in session {args.session}; Ctrl-C stops",
-        flush=True,
-    )
-    try:
-        Guard(driver, run_worktree).run()
-    finally:
-        driver.close()
-    return 0
-
-
-def wip_handler(args: argparse.Namespace) -> dict[str, Any]:
-    from pathlib import Path
-
-    from workflows.autonomy.wip import snapshot, snapshot_active_runs, wip_ref
-    from workflows.runs.run_store import RunStore
-
-    if not args.run:
-        return {"snapshots": snapshot_active_runs()}
-    record = RunStore().get(args.run)
-    worktree = record.context.get("worktree")
-    if not worktree:
-        raise UsageError(f"run {record.id} has no worktree yet")
-    commit = snapshot(Path(str(worktree)), record.id)
-    return {"run": record.id, "ref": wip_ref(record.id), "commit": commit}

@@ -1,4 +1,4 @@
-"""CLI verbs of the tmux group: spawn, send, read, wait, keys, interrupt, ls, kill, attach.
+"""CLI verbs on agent panes: send, read, wait, keys, interrupt, ls, kill, attach, demo-agent.
 
 Every verb prints JSON with ``--json``; exit codes are stable (0 ok, 1 error, 2 usage,
 3 timeout, 4 not delivered). TARGET is a pane id (``%3``) or an agent name. Only the core
@@ -263,10 +263,6 @@ def _demo_agent(args: argparse.Namespace) -> int:
 
 def register(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
     """Add this group's verbs; each sets `handler` with set_defaults."""
-    from tui.commands.spawn import register_spawn
-
-    register_spawn(subparsers, common)
-
     from tui.cli import intermixed
 
     p = intermixed(subparsers.add_parser("send", parents=[common], help="deliver text to an agent"))

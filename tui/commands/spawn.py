@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from workflows.tmux.driver import TmuxDriver
 
 
-def register_spawn(subparsers: Any, common: argparse.ArgumentParser) -> None:
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     p = subparsers.add_parser("spawn", parents=[common], help="start an agent in a new pane")
     p.add_argument("--agent", required=True, help="agent profile (shell, demo, claude, …)")
     p.add_argument("--name", help="agent name (default PROFILE-N)")

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from tui.output import say, say_json
+from workflows.base.errors import UsageError
 
 
 def register(
@@ -43,6 +44,11 @@ def register(
     log = subparsers.add_parser("watch-log", parents=[common], help="recent watcher rounds")
     log.add_argument("--limit", type=int, default=10, help="rounds to show")
     log.set_defaults(handler=log_handler, formatter=format_log)
+    wip = subparsers.add_parser(
+        "wip", parents=[common], help="snapshot a run's worktree to refs/agenttui/wip/RUN now"
+    )
+    wip.add_argument("run", nargs="?", help="run id (default: every running run)")
+    wip.set_defaults(handler=wip_handler)
 
 
 def _watcher(args: argparse.Namespace) -> Any:
@@ -276,3 +282,19 @@ def format_log(result: list[dict[str, Any]]) -> str:
             lines.append(f"  {d['action']:<12} {d['issues']}{run}: {d['reason']}")
         blocks.append("\n".join(lines))
     return "\n".join(blocks)
+
+
+def wip_handler(args: argparse.Namespace) -> dict[str, Any]:
+    from pathlib import Path
+
+    from workflows.autonomy.wip import snapshot, snapshot_active_runs, wip_ref
+    from workflows.runs.run_store import RunStore
+
+    if not args.run:
+        return {"snapshots": snapshot_active_runs()}
+    record = RunStore().get(args.run)
+    worktree = record.context.get("worktree")
+    if not worktree:
+        raise UsageError(f"run {record.id} has no worktree yet")
+    commit = snapshot(Path(str(worktree)), record.id)
+    return {"run": record.id, "ref": wip_ref(record.id), "commit": commit}
