@@ -47,6 +47,7 @@ from widgets.glance_bar import Glance
 from widgets.pane_tile import TileInfo
 from workflows.agents.notify import Waiting
 from workflows.base.target import TmuxTarget
+from workflows.runs.records import RunSummary
 from workflows.tmux.mirror import Mirror
 
 TILE_POLL_S = 1.0
@@ -92,7 +93,7 @@ class AgentTuiApp(App[None]):
         pass
 
     class RunsCounted(Message):
-        def __init__(self, runs: list[dict[str, Any]]) -> None:
+        def __init__(self, runs: list[RunSummary]) -> None:
             super().__init__()
             self.runs = runs
 

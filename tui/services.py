@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from widgets.pane_tile import TileInfo
 from workflows.base.target import TmuxTarget
+from workflows.runs.records import RunSummary
 
 if TYPE_CHECKING:
     from workflows.agents.state_poller import StatePoller
@@ -111,7 +112,7 @@ class Services:
                 agent=pane.agent,
                 run_id=pane.run_id,
                 issue=issues.get(pane.run_id, ""),
-                state=reading.state.value,
+                state=reading.state,
                 detail=dict(reading.detail),
             )
             for pane, reading in readings
@@ -412,7 +413,7 @@ class Services:
 
         return str(runner.launch_run(workflow, issue_ids, target=self.target))
 
-    def runs(self) -> list[dict[str, Any]]:
+    def runs(self) -> list[RunSummary]:
         from workflows.runs import run_store as runs
 
         return [record.summary() for record in runs.list_runs()]

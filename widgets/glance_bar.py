@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from rich.text import Text
 from textual.widget import Widget
+
+from workflows.agents.state import AgentState
+from workflows.runs.records import RunSummary
 
 MODES = (("triage", "1", "Issues"), ("agents", "2", "Agents"), ("runs", "3", "Runs"))
 WIDE = 100
@@ -27,7 +29,7 @@ class Glance:
     failed_runs: int = 0
 
     @classmethod
-    def of(cls, states: Iterable[str], runs: Iterable[dict[str, Any]]) -> Glance:
+    def of(cls, states: Iterable[AgentState], runs: Iterable[RunSummary]) -> Glance:
         """Count agent states (waiting: approval, a question or a trust dialog) and runs
         (failed ones a person has not cleaned yet)."""
         counts = {"working": 0, "waiting": 0, "idle": 0}
@@ -40,17 +42,17 @@ class Glance:
                 counts["idle"] += 1
         running = failed = 0
         for run in runs:
-            running += run.get("status") in ("pending", "running")
-            failed += run.get("status") == "failed" and not run.get("cleaned")
+            running += run.status in ("pending", "running")
+            failed += run.status == "failed" and not run.cleaned
         return cls(running_runs=running, failed_runs=failed, **counts)
 
-    def with_agents(self, states: Iterable[str]) -> Glance:
+    def with_agents(self, states: Iterable[AgentState]) -> Glance:
         agents = Glance.of(states, [])
         return Glance(
             agents.working, agents.waiting, agents.idle, self.running_runs, self.failed_runs
         )
 
-    def with_runs(self, runs: Iterable[dict[str, Any]]) -> Glance:
+    def with_runs(self, runs: Iterable[RunSummary]) -> Glance:
         counted = Glance.of([], runs)
         return Glance(
             self.working, self.waiting, self.idle, counted.running_runs, counted.failed_runs

@@ -10,7 +10,6 @@ terminal an escape sequence.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -19,6 +18,7 @@ from textual.widgets import Markdown, Static
 
 from workflows.base.untrusted import inert
 from workflows.issues.model import Issue
+from workflows.runs.records import RunSummary
 
 PRIORITIES = {0: "no priority", 1: "urgent", 2: "high", 3: "medium", 4: "low"}
 RELATION_WORDS = {
@@ -39,7 +39,7 @@ class IssueView:
     """An issue with the runs made for it (RunRecord summaries, oldest first)."""
 
     issue: Issue
-    runs: list[dict[str, Any]] = field(default_factory=list)
+    runs: list[RunSummary] = field(default_factory=list)
     error: str = ""  # why the full detail could not be fetched (the listed fields show)
     session: list[dict[str, Any]] = field(default_factory=list)
     """Its agent-session stream (workflows.runs.agent_sessions.stream.issue_stream)."""
@@ -78,17 +78,17 @@ def links_text(issue: Issue) -> Text:
     return Text(inert("\n".join(lines)))
 
 
-def runs_text(runs: list[dict[str, Any]]) -> Text:
+def runs_text(runs: list[RunSummary]) -> Text:
     if not runs:
         return Text("no runs yet", style="dim")
     text = Text()
     for run in runs:
-        status = str(run.get("status", ""))
-        text.append(f"{run['id']} ", style="bold")
-        text.append(f"{run.get('workflow', '')} ")
+        status = str(run.status)
+        text.append(f"{run.id} ", style="bold")
+        text.append(f"{run.workflow} ")
         text.append(status, style=RUN_STYLES.get(status, "dim"))
-        if run.get("pr_url"):
-            text.append(f"  PR {run['pr_url']}", style="underline")
+        if run.pr_url:
+            text.append(f"  PR {run.pr_url}", style="underline")
         text.append("\n")
     text.rstrip()
     return text

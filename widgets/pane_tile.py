@@ -14,9 +14,15 @@ from textual.widgets import Static
 
 from widgets.screen_view import ScreenView
 from widgets.state_badge import badge_text
+from workflows.agents.state import AgentState
 from workflows.tmux.mirror_screen import PaneModel
 
-WAITING_STATES = ("awaiting_approval", "asking", "trust", "blocked")
+WAITING_STATES = (
+    AgentState.AWAITING_APPROVAL,
+    AgentState.ASKING,
+    AgentState.TRUST,
+    AgentState.BLOCKED,
+)
 NOTICE_S = 8.0
 ERROR_NOTICE_S = 60.0
 
@@ -30,7 +36,7 @@ class TileInfo:
     agent: str = ""
     run_id: str = ""
     issue: str = ""
-    state: str = "unknown"
+    state: AgentState = AgentState.UNKNOWN
     detail: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -10,6 +10,8 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import DataTable
 
+from workflows.runs.records import RunSummary
+
 STATUS_STYLES = {
     "pending": "dim",
     "running": "bold cyan",
@@ -29,9 +31,9 @@ def pr_label(url: str | None) -> str:
     return f"#{number}" if number.isdigit() else url
 
 
-def note(run: dict[str, Any]) -> str:
+def note(run: RunSummary) -> str:
     """Why a run failed, or who it waits for, cut to fit a column."""
-    text = " ".join(str(run.get("error") or run.get("attention") or "").split())
+    text = " ".join(str(run.error or run.attention or "").split())
     return text if len(text) <= NOTE_WIDTH else text[: NOTE_WIDTH - 1] + "…"
 
 
@@ -54,30 +56,30 @@ class RunList(DataTable[Any]):
     def __init__(self, *, clock: Callable[[], float] = time.time, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.clock = clock
-        self.runs: dict[str, dict[str, Any]] = {}
+        self.runs: dict[str, RunSummary] = {}
 
     def on_mount(self) -> None:
         for name in COLUMNS:
             self.add_column(name, key=name)
 
-    def _cells(self, run: dict[str, Any]) -> tuple[Any, ...]:
-        end = run.get("finished_at") or self.clock()
-        started = run.get("created_at") or end
-        status = str(run.get("status", ""))
+    def _cells(self, run: RunSummary) -> tuple[Any, ...]:
+        end = run.finished_at or self.clock()
+        started = run.created_at or end
+        status = str(run.status)
         return (
-            run["id"],
-            run.get("workflow", ""),
-            ", ".join(run.get("issues") or []),
-            run.get("current_step") or "",
+            run.id,
+            run.workflow,
+            ", ".join(run.issues or []),
+            run.current_step or "",
             Text(status, style=STATUS_STYLES.get(status, ""))
-            + Text(" cleaned" if run.get("cleaned") else "", style="dim"),
+            + Text(" cleaned" if run.cleaned else "", style="dim"),
             duration_text(end - started),
-            pr_label(run.get("pr_url")),
+            pr_label(run.pr_url),
             Text(note(run), style="red" if status == "failed" else "yellow"),
         )
 
-    def show(self, runs: list[dict[str, Any]]) -> None:
-        wanted = {run["id"]: run for run in runs}
+    def show(self, runs: list[RunSummary]) -> None:
+        wanted = {run.id: run for run in runs}
         for key in list(self.rows):
             if key.value not in wanted:
                 self.remove_row(key)
@@ -91,7 +93,7 @@ class RunList(DataTable[Any]):
         self.runs = wanted
 
     @property
-    def current(self) -> dict[str, Any] | None:
+    def current(self) -> RunSummary | None:
         if not self.row_count:
             return None
         key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key

@@ -6,27 +6,29 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-LABELS = {
-    "starting": "starting",
-    "idle": "idle",
-    "working": "working",
-    "awaiting_approval": "APPROVE?",
-    "asking": "ASKING",
-    "trust": "trust?",
-    "blocked": "BLOCKED",
-    "exited": "exited",
-    "unknown": "?",
+from workflows.agents.state import AgentState
+
+LABELS: dict[str, str] = {
+    AgentState.STARTING: "starting",
+    AgentState.IDLE: "idle",
+    AgentState.WORKING: "working",
+    AgentState.AWAITING_APPROVAL: "APPROVE?",
+    AgentState.ASKING: "ASKING",
+    AgentState.TRUST: "trust?",
+    AgentState.BLOCKED: "BLOCKED",
+    AgentState.EXITED: "exited",
+    AgentState.UNKNOWN: "?",
 }
-STYLES = {
-    "starting": "dim",
-    "idle": "green",
-    "working": "bold cyan",
-    "awaiting_approval": "bold black on yellow",
-    "asking": "bold black on yellow",
-    "trust": "bold black on yellow",
-    "blocked": "bold white on red",
-    "exited": "dim red",
-    "unknown": "dim",
+STYLES: dict[str, str] = {
+    AgentState.STARTING: "dim",
+    AgentState.IDLE: "green",
+    AgentState.WORKING: "bold cyan",
+    AgentState.AWAITING_APPROVAL: "bold black on yellow",
+    AgentState.ASKING: "bold black on yellow",
+    AgentState.TRUST: "bold black on yellow",
+    AgentState.BLOCKED: "bold white on red",
+    AgentState.EXITED: "dim red",
+    AgentState.UNKNOWN: "dim",
 }
 
 

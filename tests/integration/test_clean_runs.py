@@ -56,7 +56,7 @@ def windows(tmux_server: TmuxServer) -> list[str]:
 def ended(run_id: str) -> dict[str, Any]:
     def done() -> dict[str, Any] | None:
         summary = RunStore().get(run_id).summary()
-        return summary if summary["status"] in ("succeeded", "failed") else None
+        return summary.as_json() if summary.status in ("succeeded", "failed") else None
 
     return wait_until(done, timeout=60, interval=0.2, message=f"run {run_id} to end")
 

@@ -29,7 +29,7 @@ RUN_TIMEOUT_S = 240  # a loaded 2-core machine runs six engineers' tests at once
 def wait_for_end(run_id: str) -> dict[str, Any]:
     def ended() -> dict[str, Any] | None:
         summary = RunStore().get(run_id).summary()
-        return summary if summary["status"] in ("succeeded", "failed", "cancelled") else None
+        return summary.as_json() if summary.status in ("succeeded", "failed", "cancelled") else None
 
     return wait_until(ended, timeout=RUN_TIMEOUT_S, interval=0.5, message=f"run {run_id} to end")
 

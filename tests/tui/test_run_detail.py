@@ -78,7 +78,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tmux_server: Any) -> P
 
 
 def run_status(run_id: str) -> str:
-    return str(RunStore().get(run_id).summary()["status"])
+    return str(RunStore().get(run_id).summary().status)
 
 
 def timeline_rows(screen: RunDetailScreen) -> list[str]:

@@ -7,6 +7,7 @@ filter cursor does not blink, and agents are waiting before the app starts (no t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from tui.screens.runs import RunsScreen
 from tui.screens.workflow_picker import WorkflowPicker
 from tui.services import Services
 from workflows.agents.observe import read_state
+from workflows.runs.records import RunStatus, RunSummary
 from workflows.tmux.driver import TmuxDriver
 
 SIZE = (120, 34)
@@ -65,26 +67,31 @@ def test_help_snapshot(snap_compare: Any) -> None:
 class FixedRuns(Services):
     """Fixed run summaries: real runs have random ids and wall-clock times."""
 
-    def runs(self) -> list[dict[str, Any]]:
+    def runs(self) -> list[RunSummary]:
         start = FROZEN_NOW - 3600
         return [
-            {"id": "r-7f3a", "workflow": "feedback", "issues": ["PCL-120", "PCL-121"],
-             "status": "running", "current_step": "review", "pr_url": None,
-             "created_at": start + 1800, "finished_at": None},
-            {"id": "r-19c2", "workflow": "quick-fix", "issues": ["PCL-133"],
-             "status": "succeeded", "current_step": "report",
-             "pr_url": "https://github.com/acme/shipping/pull/42",
-             "created_at": start, "finished_at": start + 754},
-            {"id": "r-0b44", "workflow": "feedback", "issues": ["PCL-142"],
-             "status": "failed", "current_step": "test", "pr_url": None,
-             "error": "step 'test' did not pass after 3 round(s): `make test` exited with "
-                      "code 2. … FAILED tests/test_webhooks.py::test_retry_after",
-             "created_at": start + 60, "finished_at": start + 1260},
+            replace(RUN, id="r-7f3a", issues=["PCL-120", "PCL-121"], status=RunStatus.RUNNING,
+                    current_step="review", created_at=start + 1800),
+            replace(RUN, id="r-19c2", workflow="quick-fix", issues=["PCL-133"],
+                    status=RunStatus.SUCCEEDED, current_step="report",
+                    pr_url="https://github.com/acme/shipping/pull/42", created_at=start,
+                    finished_at=start + 754),
+            replace(RUN, id="r-0b44", issues=["PCL-142"], status=RunStatus.FAILED,
+                    current_step="test", created_at=start + 60, finished_at=start + 1260,
+                    error="step 'test' did not pass after 3 round(s): `make test` exited with "
+                          "code 2. … FAILED tests/test_webhooks.py::test_retry_after"),
         ]  # fmt: skip
 
 
+RUN = RunSummary(
+    id="", workflow="feedback", issues=[], status=RunStatus.PENDING, current_step=None,
+    pr_url=None, error=None, attention=None, branch=None, worktree=None, cleaned=False,
+    created_at=0.0, updated_at=0.0, finished_at=None,
+)  # fmt: skip
+
+
 def runs_app_and_steps(row: int) -> tuple[AgentTuiApp, Any]:
-    app = AgentTuiApp(FixedRuns(), clock=lambda: FROZEN_NOW, poll_tiles=False)
+    app = AgentTuiApp(FixedRuns(private_target()), clock=lambda: FROZEN_NOW, poll_tiles=False)
 
     async def run_before(pilot: Any) -> None:
         await pilot.press("3")

@@ -21,6 +21,7 @@ from tui.services import Services, StartChoices
 from widgets.step_timeline import StepTimeline
 from workflows.runs.cleanup import CleanPlan
 from workflows.runs.detail import AttemptView, RunDetail, StepView
+from workflows.runs.records import RunStatus, RunSummary
 
 SIZES = [(80, 24), (200, 50)]
 START = FROZEN_NOW - 900
@@ -60,14 +61,14 @@ def step(id_: str, kind: str, status: str, attempts: list[AttemptView], **extra:
 
 
 FIXED_DETAIL = RunDetail(
-    summary={
-        "id": "r7f3a21", "workflow": "feedback", "issues": ["PCL-120", "PCL-121"],
-        "status": "failed", "current_step": "test", "branch": "ada/pcl-120-thermal-labels",
-        "pr_url": "https://github.com/acme/shipping/pull/42", "attention": None,
-        "error": "step 'test' did not pass after 3 round(s): FAILED tests/test_zpl.py::test_header",
-        "worktree": "/srv/worktrees/shipping-r7f3a21", "cleaned": False,
-        "created_at": START, "finished_at": START + 754,
-    },
+    summary=RunSummary(
+        id="r7f3a21", workflow="feedback", issues=["PCL-120", "PCL-121"],
+        status=RunStatus.FAILED, current_step="test", branch="ada/pcl-120-thermal-labels",
+        pr_url="https://github.com/acme/shipping/pull/42", attention=None,
+        error="step 'test' did not pass after 3 round(s): FAILED tests/test_zpl.py::test_header",
+        worktree="/srv/worktrees/shipping-r7f3a21", cleaned=False,
+        created_at=START, updated_at=START + 754, finished_at=START + 754,
+    ),
     steps=[
         step("claim", "linear", "done", [attempt(0, 1, "done", 1, "3 action(s) on the issues")]),
         step("refine-1", "agent", "done", [attempt(1, 1, "done", 95, "# Refined\n\nOK")],
@@ -105,7 +106,7 @@ class FixedRun(Services):
     def run_log(self, run_id: str) -> str:
         return "/nonexistent/agenttui-snapshot.log"
 
-    def runs(self) -> list[dict[str, Any]]:
+    def runs(self) -> list[RunSummary]:
         return [FIXED_DETAIL.summary]
 
 

@@ -83,7 +83,7 @@ def test_rounds_of_a_loop_and_a_runner_that_died(tmp_path: Path) -> None:
     assert review.rounds == 2 and review.loops and review.max_rounds == 3
     assert [(a.role, a.output) for a in notes.attempts] == [("step", "n1"), ("remedy", "n2")]
     assert review.attempts[0].error == "did not pass"
-    assert detail.summary["status"] == "failed" and "resume" in detail.summary["error"]
+    assert detail.summary.status == "failed" and "resume" in str(detail.summary.error)
     assert statuses(run_id)["pr"] == "pending"  # a resume can still get there
 
 

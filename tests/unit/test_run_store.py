@@ -37,7 +37,7 @@ def test_run_lifecycle_attempts_cursor_and_log() -> None:
     runs.finish(run.id, "failed", "push rejected")
     final = runs.get(run.id)
     assert (final.status, final.error) == ("failed", "push rejected")
-    assert final.summary()["branch"] == "eng-1"
+    assert final.summary().branch == "eng-1"
     log = run_log_path(run.id).read_text()
     assert "created run of feedback for ENG-1, ENG-2" in log and "run failed: push rejected" in log
     assert [r.id for r in list_runs()] == [run.id]

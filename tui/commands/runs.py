@@ -26,10 +26,10 @@ def _wait(run_id: str, timeout: float) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         summary = effective_status(runs.get(run_id))
-        if summary["status"] in FINAL:
-            return summary
+        if summary.status in FINAL:
+            return summary.as_json()
         if time.monotonic() > deadline:
-            raise WaitTimeout(f"run {run_id} still {summary['status']} after {timeout:.0f}s")
+            raise WaitTimeout(f"run {run_id} still {summary.status} after {timeout:.0f}s")
         time.sleep(0.5)
 
 
@@ -66,7 +66,7 @@ def _runs(args: argparse.Namespace) -> list[dict[str, Any]]:
     from workflows.runs.run_store import list_runs
     from workflows.runs.runner import effective_status
 
-    return [effective_status(record) for record in list_runs()]
+    return [effective_status(record).as_json() for record in list_runs()]
 
 
 def _format_runs(result: list[dict[str, Any]]) -> str:
@@ -120,7 +120,7 @@ def _log(args: argparse.Namespace) -> Any:
             line = log.readline()
             if line:
                 say(line, end="", flush=True)
-            elif runs.get(record.id).summary()["status"] in FINAL:
+            elif runs.get(record.id).summary().status in FINAL:
                 say(log.read(), end="", flush=True)
                 return 0
             else:

@@ -7,7 +7,7 @@ seconds while the run is active, git when the diff tab is shown.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -42,25 +42,25 @@ TABS = {"output": "Output (S)", "agents": "Agents (T)", "diff": "Diff (D)", "log
 def summary_text(detail: RunDetail, now: float) -> Text:
     """Line 1: run, workflow, issues, status, time; then the PR, the failure or who waits."""
     run = detail.summary
-    status = str(run["status"])
-    took = duration_text((run.get("finished_at") or now) - (run.get("created_at") or now))
+    status = str(run.status)
+    took = duration_text((run.finished_at or now) - (run.created_at or now))
     text = Text.assemble(
-        ("run ", "dim"), (detail.run_id, "bold"), ("  ", ""), (str(run.get("workflow")), ""),
-        ("  ", ""), (", ".join(run.get("issues") or []), "bold"), ("  ", ""),
+        ("run ", "dim"), (detail.run_id, "bold"), ("  ", ""), (str(run.workflow), ""),
+        ("  ", ""), (", ".join(run.issues or []), "bold"), ("  ", ""),
         (status, {"failed": "bold red", "succeeded": "green", "running": "bold cyan"}
          .get(status, "dim")),
         (f"  {took}", "dim"),
     )  # fmt: skip
-    if run.get("branch"):
-        text.append(f"  branch {run['branch']}", style="dim")
-    if run.get("pr_url"):
+    if run.branch:
+        text.append(f"  branch {run.branch}", style="dim")
+    if run.pr_url:
         text.append("\nPR ", style="dim")
-        text.append(str(run["pr_url"]), style="underline")
+        text.append(str(run.pr_url), style="underline")
         text.append("  o open · y copy", style="dim")
-    if run.get("attention"):
-        text.append(f"\n⏸ waiting for you: {inert(str(run['attention']))}", style="yellow")
-    if status == "failed" and run.get("error"):
-        text.append(f"\n✗ {inert(str(run['error']))}", style="bold red")
+    if run.attention:
+        text.append(f"\n⏸ waiting for you: {inert(str(run.attention))}", style="yellow")
+    if status == "failed" and run.error:
+        text.append(f"\n✗ {inert(str(run.error))}", style="bold red")
     return text
 
 
@@ -200,7 +200,7 @@ class RunDetailScreen(TileScreen):
     def _load_diff_once(self) -> None:
         if self.detail is None:
             return
-        worktree = str(self.detail.summary.get("worktree") or "")
+        worktree = str(self.detail.summary.worktree or "")
         key = (worktree, self.detail.base)
         if not worktree:
             self.query_one(DiffView).show([], empty="this run has no worktree")
@@ -223,22 +223,26 @@ class RunDetailScreen(TileScreen):
 
     # -- keys ------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        run: dict[str, Any] = self.detail.summary if self.detail else {}
+        if self.detail is None:
+            return action not in ("open_pr", "copy_pr", "resume", "cancel_run", "clean") and (
+                super().check_action(action, parameters)
+            )
+        run = self.detail.summary
         if action in ("open_pr", "copy_pr"):
-            return bool(run.get("pr_url"))
+            return bool(run.pr_url)
         if action == "resume":
-            return run.get("status") in RESUMABLE
+            return run.status in RESUMABLE
         if action == "cancel_run":
-            return run.get("status") in CANCELLABLE
+            return run.status in CANCELLABLE
         if action == "clean":
-            return run.get("status") in FINISHED and not run.get("cleaned")
+            return run.status in FINISHED and not run.cleaned
         return super().check_action(action, parameters)
 
     def action_back(self) -> None:
         self.dismiss(None)
 
     def action_open_pr(self) -> None:
-        url = self.detail.summary.get("pr_url") if self.detail else None
+        url = self.detail.summary.pr_url if self.detail else None
         if url and self.app.is_web:  # served (agenttui serve): the person's browser opens it
             self.app.open_url(str(url))
         elif url:
@@ -262,7 +266,7 @@ class RunDetailScreen(TileScreen):
         self.app.push_screen(ReplayScreen(self.run_id, casts))
 
     def action_copy_pr(self) -> None:
-        url = self.detail.summary.get("pr_url") if self.detail else None
+        url = self.detail.summary.pr_url if self.detail else None
         if url:
             self.app.copy_to_clipboard(str(url))  # OSC 52: works over ssh and inside tmux
             self.notify(f"copied {url}")

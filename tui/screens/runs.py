@@ -8,7 +8,7 @@ browser, `y` copies its URL.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import work
@@ -24,6 +24,7 @@ from tui.screens.confirm import ConfirmScreen
 from widgets.glance_bar import GlanceBar
 from widgets.key_bar import KeyBar
 from widgets.run_list import RunList
+from workflows.runs.records import RunSummary
 
 POLL_S = 2.0
 RESUMABLE = ("failed",)
@@ -45,7 +46,7 @@ class RunsScreen(Screen[None]):
     ]
 
     class Loaded(Message):
-        def __init__(self, runs: list[dict[str, Any]]) -> None:
+        def __init__(self, runs: list[RunSummary]) -> None:
             super().__init__()
             self.runs = runs
 
@@ -110,17 +111,17 @@ class RunsScreen(Screen[None]):
         if action == "clean":
             return self._cleanable(run)
         if action == "resume":
-            return run.get("status") in RESUMABLE
+            return run.status in RESUMABLE
         if action == "cancel_run":
-            return run.get("status") in CANCELLABLE
+            return run.status in CANCELLABLE
         if action in ("open_pr", "copy_pr"):
-            return bool(run.get("pr_url"))
+            return bool(run.pr_url)
         return True
 
     def action_resume(self) -> None:
         run = self.run_list.current
         if run is not None:
-            self.run_action_on(run["id"], "resume")
+            self.run_action_on(run.id, "resume")
 
     @work(group="confirm-cancel")
     async def action_cancel_run(self) -> None:
@@ -128,16 +129,16 @@ class RunsScreen(Screen[None]):
         run = self.run_list.current
         if run is None:
             return
-        agents = [info.name for info in host(self).tile_infos if info.run_id == run["id"]]
-        question = f"Cancel run {run['id']} ({run['workflow']} on {', '.join(run['issues'])})?"
+        agents = [info.name for info in host(self).tile_infos if info.run_id == run.id]
+        question = f"Cancel run {run.id} ({run.workflow} on {', '.join(run.issues)})?"
         lines = [
-            f"Its runner stops at step {run.get('current_step') or '(not started)'} and its "
+            f"Its runner stops at step {run.current_step or '(not started)'} and its "
             f"agent windows close ({', '.join(agents) or 'no agent running'}).",
             "Issues it moved (e.g. to In Progress) go back to their earlier state.",
             "Its worktree and branch stay (`agenttui clean` removes them).",
         ]
         if await self.app.push_screen_wait(ConfirmScreen(question, lines, confirm="Cancel it")):
-            self.run_action_on(run["id"], "cancel")
+            self.run_action_on(run.id, "cancel")
 
     @work(thread=True, group="run-actions")
     def run_action_on(self, run_id: str, what: str) -> None:
@@ -154,13 +155,13 @@ class RunsScreen(Screen[None]):
         self.app.call_from_thread(self.load_runs)
 
     @staticmethod
-    def _cleanable(run: dict[str, Any]) -> bool:
-        return run.get("status") in FINISHED and not run.get("cleaned")
+    def _cleanable(run: RunSummary) -> bool:
+        return run.status in FINISHED and not run.cleaned
 
     def action_open_detail(self) -> None:
         run = self.run_list.current
         if run is not None:
-            host(self).open_run_detail(run["id"])
+            host(self).open_run_detail(run.id)
 
     def on_data_table_row_selected(self) -> None:  # a click on the highlighted row
         self.action_open_detail()
@@ -168,7 +169,7 @@ class RunsScreen(Screen[None]):
     def action_clean(self) -> None:
         run = self.run_list.current
         if run is not None:
-            confirm_clean(self, [run["id"]], after=self.load_runs)
+            confirm_clean(self, [run.id], after=self.load_runs)
 
     def action_clean_finished(self) -> None:
         ids = [run_id for run_id, run in self.run_list.runs.items() if self._cleanable(run)]
@@ -178,12 +179,12 @@ class RunsScreen(Screen[None]):
     def action_open_log(self) -> None:
         run = self.run_list.current
         if run is not None:
-            host(self).open_run_log(run["id"])
+            host(self).open_run_log(run.id)
 
     def action_open_pr(self) -> None:
         run = self.run_list.current
-        if run is not None and run.get("pr_url"):
-            self.open_pr(str(run["pr_url"]))
+        if run is not None and run.pr_url:
+            self.open_pr(str(run.pr_url))
 
     @work(thread=True, group="open-pr")
     def open_pr(self, url: str) -> None:
@@ -194,26 +195,26 @@ class RunsScreen(Screen[None]):
 
     def action_copy_pr(self) -> None:
         run = self.run_list.current
-        if run is not None and run.get("pr_url"):
-            self.app.copy_to_clipboard(run["pr_url"])
-            self.notify(f"copied {run['pr_url']}")
+        if run is not None and run.pr_url:
+            self.app.copy_to_clipboard(run.pr_url)
+            self.notify(f"copied {run.pr_url}")
 
 
-def run_summary(run: dict[str, Any] | None) -> Text:
+def run_summary(run: RunSummary | None) -> Text:
     """The highlighted run in words: what, where it is, and why it stopped or waits."""
     if run is None:
         return Text("No runs yet: select issues on the issues screen (1) and press enter.")
-    status = str(run.get("status", ""))
-    text = Text(f"{run['id']} ", style="bold")
-    text.append(f"{run.get('workflow', '')} on {', '.join(run.get('issues') or [])}: ")
+    status = str(run.status)
+    text = Text(f"{run.id} ", style="bold")
+    text.append(f"{run.workflow} on {', '.join(run.issues or [])}: ")
     text.append(status, style="bold red" if status == "failed" else "bold")
-    if run.get("current_step"):
-        text.append(f" at {run['current_step']}")
-    if run.get("error"):
+    if run.current_step:
+        text.append(f" at {run.current_step}")
+    if run.error:
         text.append("\nwhy: ", style="bold")
-        text.append(str(run["error"]))
-    if run.get("attention"):
-        text.append(f"\nwaiting for you: {run['attention']}", style="yellow")
-    if run.get("pr_url"):
-        text.append(f"\nPR: {run['pr_url']}  (o opens, y copies)")
+        text.append(str(run.error))
+    if run.attention:
+        text.append(f"\nwaiting for you: {run.attention}", style="yellow")
+    if run.pr_url:
+        text.append(f"\nPR: {run.pr_url}  (o opens, y copies)")
     return text

@@ -365,7 +365,7 @@ def runs_by_issue(store: Store) -> dict[str, list[tuple[str, str]]]:
 
     result: dict[str, list[tuple[str, str]]] = {}
     for record in RunStore(store).all_runs():
-        status = str(effective_status(record)["status"])
+        status = str(effective_status(record).status)
         for identifier in record.issues:
             result.setdefault(identifier.upper(), []).append((record.id, status))
     return result

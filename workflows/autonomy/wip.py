@@ -76,7 +76,7 @@ def snapshot_active_runs() -> dict[str, str | None]:
     taken: dict[str, str | None] = {}
     for record in runs.all_runs():
         worktree = record.context.get("worktree")
-        if effective_status(record)["status"] != "running" or not worktree:
+        if effective_status(record).status != "running" or not worktree:
             continue
         try:
             taken[record.id] = snapshot(Path(str(worktree)), record.id)

@@ -82,7 +82,7 @@ def ensure_demo_run(project: DemoProject, env: dict[str, str], driver: TmuxDrive
     record_file = project.folder / "run.json"
     try:
         run_id = str(json.loads(record_file.read_text(encoding="utf-8"))["run"])
-        status = RunStore().get(run_id).summary()["status"]
+        status: str = RunStore().get(run_id).summary().status
     except (OSError, ValueError, KeyError, AgentTuiError):
         run_id, status = "", "unknown"
     shown = any(pane.run_id == run_id for pane in driver.panes()) if run_id else False

@@ -53,7 +53,7 @@ class CleanPlan:
 def clean_plan(run_id: str, panes: list[PaneInfo], runs: RunStore | None = None) -> CleanPlan:
     runs = runs or RunStore()
     record = runs.get(run_id)
-    status = record.summary()["status"]
+    status = record.summary().status
     windows = [f"{pane.name or pane.window_name} ({pane.pane_id})" for pane in panes
                if pane.run_id == record.id]  # fmt: skip
     worktree = record.context.get("worktree") if record.context.get("own_worktree") else None
@@ -80,7 +80,7 @@ def finished_runs(runs: RunStore | None = None) -> list[str]:
     return [
         record.id
         for record in runs.all_runs()
-        if record.summary()["status"] in FINAL and not record.context.get("cleaned")
+        if record.summary().status in FINAL and not record.context.get("cleaned")
     ]
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
-from workflows.runs.records import ACTIVE, Attempt
+from workflows.runs.records import ACTIVE, Attempt, RunSummary
 from workflows.runs.run_store import RunStore
 
 OUTPUT_LIMIT = 200_000
@@ -65,7 +64,7 @@ class StepView:
 
 @dataclass(frozen=True)
 class RunDetail:
-    summary: dict[str, Any]  # RunRecord.summary(): id, status, error, pr_url, attention…
+    summary: RunSummary
     steps: list[StepView]
     base: str
     repo: str
@@ -73,11 +72,11 @@ class RunDetail:
 
     @property
     def run_id(self) -> str:
-        return str(self.summary["id"])
+        return str(self.summary.id)
 
     @property
     def active(self) -> bool:
-        return self.summary["status"] in ACTIVE
+        return self.summary.status in ACTIVE
 
 
 def _attempt_output(attempt: Attempt) -> str:
@@ -128,8 +127,8 @@ def load_run_detail(run_id: str, runs: RunStore | None = None) -> RunDetail:
     runs = runs or RunStore()
     record = runs.get(run_id)
     summary = record.summary()
-    run_active = summary["status"] in ACTIVE
-    waiting = bool(summary.get("attention"))
+    run_active = summary.status in ACTIVE
+    waiting = bool(summary.attention)
     by_step: dict[str, list[AttemptView]] = {}
     for attempt in runs.attempts(record.id):
         status = _attempt_status(attempt, run_active=run_active, waiting=waiting)
@@ -152,14 +151,14 @@ def load_run_detail(run_id: str, runs: RunStore | None = None) -> RunDetail:
         attempts = by_step.get(step_id, [])
         output_file = raw.get("output")
         if attempts and attempts[-1].status in (RUNNING, WAITING) and not attempts[-1].output:
-            live = _read_live_output(summary.get("worktree"), output_file)
+            live = _read_live_output(summary.worktree, output_file)
             attempts[-1] = replace(attempts[-1], output=live)
         steps.append(
             StepView(
                 id=step_id,
                 kind=str(raw.get("kind", "")),
                 description=str(raw.get("description") or ""),
-                status=_step_status(attempts, str(summary["status"])),
+                status=_step_status(attempts, str(summary.status)),
                 output_file=output_file,
                 max_rounds=int(raw.get("max_rounds") or 1),
                 loops=bool(raw.get("until") or raw.get("on_fail")),

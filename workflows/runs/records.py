@@ -10,16 +10,56 @@ from __future__ import annotations
 import fcntl
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
 from workflows.base.paths import state_dir
 from workflows.tmux.server import ServerIdentity
 
-ACTIVE = ("pending", "running")
+
+class RunStatus(StrEnum):
+    """Where a run is (a StrEnum: equal to its text, as stored and printed)."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+ACTIVE = (RunStatus.PENDING, RunStatus.RUNNING)
 RUNNER_START_GRACE_S = 60.0
-FINAL = ("succeeded", "failed", "cancelled")
+FINAL = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One run as people and agents see it (``agenttui runs``, the runs screen, a run's
+    detail): its status already says when its runner died."""
+
+    id: str
+    workflow: str
+    issues: list[str]
+    status: RunStatus
+    current_step: str | None
+    pr_url: str | None
+    error: str | None
+    attention: str | None  # who or what a running run waits for
+    branch: str | None
+    worktree: str | None
+    cleaned: bool
+    created_at: float
+    updated_at: float
+    finished_at: float | None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "status": self.status.value}
 
 
 def tmux_server_gone(run_id: str, server: ServerIdentity) -> str:
@@ -61,7 +101,7 @@ class RunRecord:
             f"`agenttui resume {self.id}` continues from the last completed step"
         )
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> RunSummary:
         """What ``agenttui runs --json`` (and the TUI) show for one run.
 
         A run marked running whose runner no longer holds its lock (killed, machine
@@ -79,22 +119,23 @@ class RunRecord:
                         f"`agenttui resume {self.id}`"
                     ),
                 )
-        return {
-            "id": self.id,
-            "workflow": self.workflow,
-            "issues": self.issues,
-            "status": status,
-            "current_step": self.current_step,
-            "pr_url": self.pr_url,
-            "error": error,
-            "attention": self.context.get("attention") if status in ACTIVE else None,
-            "branch": self.context.get("branch"),
-            "worktree": self.context.get("worktree"),
-            "cleaned": bool(self.context.get("cleaned")),
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "finished_at": self.finished_at,
-        }
+        attention = self.context.get("attention") if status in ACTIVE else None
+        return RunSummary(
+            id=self.id,
+            workflow=self.workflow,
+            issues=self.issues,
+            status=RunStatus(status),
+            current_step=self.current_step,
+            pr_url=self.pr_url,
+            error=error,
+            attention=str(attention) if attention else None,
+            branch=self.context.get("branch"),
+            worktree=self.context.get("worktree"),
+            cleaned=bool(self.context.get("cleaned")),
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            finished_at=self.finished_at,
+        )
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from workflows.runs.agent_choice import Choice, choose_agents
 from workflows.runs.engine import Engine
 from workflows.runs.recording.files import remove_run as remove_recordings
 from workflows.runs.recording.recorder import record_run
-from workflows.runs.records import take_runner_lock, tmux_server_gone
+from workflows.runs.records import RunSummary, take_runner_lock, tmux_server_gone
 from workflows.runs.run_env import forget_run_env, runner_env, save_run_env
 from workflows.runs.run_store import FINAL, RunRecord, RunStore, worker_alive
 from workflows.runs.steps.linear import restore_states
@@ -46,7 +46,7 @@ def runner_name(run_id: str) -> str:
     return f"{run_id}-runner"
 
 
-def effective_status(record: RunRecord) -> dict[str, Any]:
+def effective_status(record: RunRecord) -> RunSummary:
     """The run's summary, telling a dead runner apart (see RunRecord.summary)."""
     return record.summary()
 
@@ -328,8 +328,8 @@ def clean_run(run_id: str, *, target: TmuxTarget, force: bool = False) -> dict[s
     runs = RunStore()
     record = runs.get(run_id)
     summary = record.summary()
-    if summary["status"] not in FINAL or worker_alive(record.id):
-        raise UsageError(f"run {record.id} is {summary['status']}; cancel it first")
+    if summary.status not in FINAL or worker_alive(record.id):
+        raise UsageError(f"run {record.id} is {summary.status}; cancel it first")
     removed = None
     worktree = str(record.context.get("worktree") or "")
     own = bool(worktree and record.context.get("own_worktree"))
