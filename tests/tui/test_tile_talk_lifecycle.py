@@ -71,7 +71,7 @@ async def test_talk_delivers_exactly_once_and_a_refusal_shows_on_the_tile(
 
 
 async def test_kill_a_live_agent_and_close_exited_ones(driver: TmuxDriver, tmp_path: Path) -> None:
-    live = spawn_demo(driver, tmp_path / "keeper", name="keeper", prompt="", work=None)
+    live = spawn_demo(driver, tmp_path / "keeper", name="keeper", prompt="", work=None).pane_id
     quitter = driver.spawn(["sh", "-c", "exit 3"], name="quitter", agent="shell").pane_id
     other = driver.spawn(["sh", "-c", "exit 0"], name="other", agent="shell").pane_id
     app = build_app(driver.target)
