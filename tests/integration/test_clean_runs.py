@@ -125,7 +125,7 @@ async def test_clean_a_run_and_all_finished_from_the_app(
         await pilot.press("y")
         await until(pilot, lambda: not tree.exists(), message="the worktree removed")
         assert f"run-{first}" not in windows(tmux_server)
-        await until(pilot, lambda: screen.run_list.runs[first].get("cleaned"), message="cleaned")
+        await until(pilot, lambda: screen.run_list.runs[first].cleaned, message="cleaned")
 
         await pilot.press("X")  # every finished run left: the second one
         confirm = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen)

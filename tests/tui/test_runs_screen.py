@@ -58,7 +58,8 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def status_of(screen: RunsScreen, run_id: str) -> str:
-    return str(screen.run_list.runs.get(run_id, {}).get("status", ""))
+    run = screen.run_list.runs.get(run_id)
+    return str(run.status) if run else ""
 
 
 async def select_run(pilot: Any, screen: RunsScreen, run_id: str) -> None:
