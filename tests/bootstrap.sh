@@ -59,7 +59,7 @@ whole_suite() {
 floor_check() {
   [ -x .venv-floor/bin/python ] || "$python" -m venv .venv-floor
   .venv-floor/bin/python -m pip install -q -c tests/floor-versions.txt -e '.[test]'
-  PATH="$root/.venv-floor/bin:$PATH" .venv-floor/bin/python -m pytest -q -p no:cacheprovider \
+  PATH="$root/.venv-floor/bin:$PATH" .venv-floor/bin/python -m pytest -q -p no:cacheprovider -n 2 \
     tests/unit tests/tui -k "not snapshot"
 }
 
