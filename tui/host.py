@@ -35,6 +35,9 @@ class Host(Protocol):
     def load_tiles(self) -> Any:
         """Poll agent states now (a worker; the result arrives as ``tile_infos``)."""
 
+    def count_runs(self) -> Any:
+        """Count runs now for the glance bar (a worker)."""
+
     def freeze_heap(self) -> None: ...
 
     def run_external(self, argv: Sequence[str]) -> int: ...

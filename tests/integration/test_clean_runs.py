@@ -44,6 +44,11 @@ WORKFLOWS = {
 }
 
 
+def confirm_text(confirm: ConfirmScreen) -> str:
+    """What the dialog says, once it has drawn its text (a loaded machine composes late)."""
+    return "\n".join(str(widget.render()) for widget in confirm.query(Static)).strip()
+
+
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tmux_server: TmuxServer) -> Path:
     return project_with_workflows(tmp_path, monkeypatch, WORKFLOWS)
@@ -115,7 +120,7 @@ async def test_clean_a_run_and_all_finished_from_the_app(
         assert {"x", "X"} <= enabled_keys(app)
         await pilot.press("x")
         confirm = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen)
-        said = "\n".join(str(widget.render()) for widget in confirm.query(Static))
+        said = await until(pilot, lambda: confirm_text(confirm), message="the question drawn")
         assert f"Clean run {first}?" in said and f"{first}-runner" in said
         assert f"removes worktree {tree}" in said and f"branch {branch} stays" in said
         await pilot.press("n")  # nothing happens
@@ -129,7 +134,7 @@ async def test_clean_a_run_and_all_finished_from_the_app(
 
         await pilot.press("X")  # every finished run left: the second one
         confirm = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen)
-        said = "\n".join(str(widget.render()) for widget in confirm.query(Static))
+        said = await until(pilot, lambda: confirm_text(confirm), message="the question drawn")
         assert f"Clean run {second}?" in said and first not in said
         await pilot.press("enter")
         await until(pilot, lambda: f"run-{second}" not in windows(tmux_server), message="gone")

@@ -13,16 +13,17 @@ from typing import Any
 
 from textual.screen import Screen
 
+from tui.host import host
 from tui.screens.confirm import ConfirmScreen
 
 
 def confirm_clean(screen: Screen[Any], run_ids: list[str], *, after: Callable[[], Any]) -> None:
     """Read what cleaning ``run_ids`` takes away, ask, and clean the runs that can be."""
-    app: Any = screen.app
+    app = screen.app
 
     def plan() -> None:  # worker thread
         try:
-            plans = app.services.clean_plans(run_ids)
+            plans = host(screen).services.clean_plans(run_ids)
         except Exception as error:
             app.call_from_thread(screen.notify, f"clean: {error}", severity="error")
             return
@@ -51,11 +52,11 @@ def _ask(screen: Screen[Any], plans: list[Any], after: Callable[[], Any]) -> Non
 
 def _clean(screen: Screen[Any], run_ids: list[str], after: Callable[[], Any]) -> None:
     """Worker thread: clean each run; one notification says what happened to all."""
-    app: Any = screen.app
+    app, agenttui = screen.app, host(screen)
     done, failed = [], []
     for run_id in run_ids:
         try:
-            app.services.clean_run(run_id)
+            agenttui.services.clean_run(run_id)
             done.append(run_id)
         except Exception as error:
             failed.append(f"{run_id}: {error}")
@@ -64,5 +65,5 @@ def _clean(screen: Screen[Any], run_ids: list[str], after: Callable[[], Any]) ->
     for failure in failed:
         app.call_from_thread(screen.notify, f"not cleaned — {failure}", severity="error")
     app.call_from_thread(after)
-    app.call_from_thread(app.load_tiles)
-    app.call_from_thread(app.count_runs)
+    app.call_from_thread(agenttui.load_tiles)
+    app.call_from_thread(agenttui.count_runs)
