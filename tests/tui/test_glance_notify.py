@@ -73,7 +73,12 @@ async def test_counts_on_every_screen_and_the_notify_command(
                     "1 waiting" in bar_text(app), message="asker waits")  # fmt: skip
         await until(pilot, lambda: "1 working · 1 waiting · 1 idle" in bar_text(app))
         assert "3 Runs" in bar_text(app)  # where the person is
-        await until(pilot, calls.exists, message="the notify command ran")
+        # The recorder may have made the file and not yet written its line.
+        await until(
+            pilot,
+            lambda: calls.exists() and calls.read_text().endswith("\n"),
+            message="the notify command ran",
+        )
         (call,) = [json.loads(line) for line in calls.read_text().splitlines()]
         message = f"agenttui: asker is waiting: {COMMAND}"
         assert call["argv"] == [str(calls), message]  # one argument, verbatim
