@@ -185,7 +185,7 @@ def measure_mirror(
     ref: list[Mirror] = []
     stamps = Stamps(panes[0])
     recorder = Recorder(ref, stamps, args.tile_rows)
-    mirror = Mirror(socket, session, on_update=recorder)
+    mirror = Mirror(TmuxTarget(socket, session), on_update=recorder)
     ref.append(mirror)
     mirror.start()
     try:

@@ -32,6 +32,8 @@ import time
 import uuid
 from pathlib import Path
 
+from workflows.base.target import TmuxTarget
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -143,7 +145,7 @@ def round_with_recorder(
     from workflows.tmux.driver import TmuxDriver
 
     began = time.monotonic()
-    recorder = RunRecorder("bench", TmuxDriver(socket, session)).start()
+    recorder = RunRecorder("bench", TmuxDriver(TmuxTarget(socket, session))).start()
     while len(recorder.recording) < len(panes):
         time.sleep(0.05)
     ready = time.monotonic() - began

@@ -38,7 +38,7 @@ from tests.support.tmux import (  # noqa: E402
 )
 from tests.support.waiting import wait_until  # noqa: E402
 from workflows.agents.delivery import send_text  # noqa: E402
-from workflows.agents.profiles import load_profile  # noqa: E402
+from workflows.agents.settings import load_profile  # noqa: E402
 from workflows.base.target import TmuxTarget  # noqa: E402
 from workflows.tmux.driver import TmuxDriver  # noqa: E402
 

@@ -27,7 +27,7 @@ from tests.e2e.harness import git_project
 from tests.e2e.model_server import AnthropicServer, GeminiServer, OpenAIServer
 from tests.e2e.record_screens import recording
 from workflows.agents.hooks import events_for_agent
-from workflows.agents.profiles import load_profile
+from workflows.agents.settings import load_profile
 from workflows.agents.startup import start_agent, wait_until_ready
 from workflows.base.store import Store
 from workflows.tmux.driver import TmuxDriver
@@ -90,7 +90,7 @@ def main() -> None:
     args = parser.parse_args()
     results = []
     with recording() as (driver, root):  # a private tmux server, state and config in root
-        watcher = TmuxDriver(driver.socket, driver.session)
+        watcher = TmuxDriver(driver.target)
         try:
             for n in range(args.launches):
                 result = one_launch(driver, watcher, args.agent, root, n)

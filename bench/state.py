@@ -90,7 +90,7 @@ def truth_poller(driver_args: tuple[str, str], pane_id: str, needle: str, marks:
 
 
 def launch(agent: str, driver: object, server: ModelServer | None, root: Path) -> AgentPane:
-    from workflows.agents.profiles import load_profile
+    from workflows.agents.settings import load_profile
     from workflows.base.paths import agenttui_argv
 
     if agent == "claude":

@@ -184,7 +184,8 @@ class Services:
 
     def start_choices(self) -> StartChoices:
         """What the start-agent form offers: profiles, the default folder, the repo."""
-        from workflows.agents.profiles import list_profiles, load_profile
+        from workflows.agents.profiles import list_profiles
+        from workflows.agents.settings import load_profile
         from workflows.base.config import section
 
         profiles = []
@@ -206,7 +207,7 @@ class Services:
         """Start an agent as ``agenttui spawn`` does: launched with its hooks, taken past
         start-up, then given the first prompt (on its command line when it takes one)."""
         from workflows.agents.delivery import send_text
-        from workflows.agents.profiles import load_profile
+        from workflows.agents.settings import load_profile
         from workflows.agents.startup import start_agent, wait_until_ready
         from workflows.base.errors import AgentTuiError
 
@@ -264,9 +265,9 @@ class Services:
         from tui.attach import attach_argv
 
         self._views += 1
-        view = f"{self.session}-view-{os.getpid()}-{self._views}"
+        view = f"{self.target.session}-view-{os.getpid()}-{self._views}"
         self._open_views.append(view)
-        return attach_argv(self._tmux(), self.session, view, self.driver.resolve(pane_id))
+        return attach_argv(self._tmux(), self.target.session, view, self.driver.resolve(pane_id))
 
     def attach_in_popup(self, pane_id: str) -> None:
         """Inside tmux: the attach client in a popup over the app, until it detaches."""
@@ -371,7 +372,7 @@ class Services:
         cache.refresh(source, IssueFilters(updated_since=since))
         return cache.load(key)
 
-    def runs_by_issue(self) -> dict[str, list[dict[str, Any]]]:
+    def runs_by_issue(self) -> dict[str, list[RunSummary]]:
         from tui.launching import runs_by_issue
 
         return runs_by_issue(self.runs())

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
+import tomli_w
 
 from tests.e2e.model_server import AnthropicServer, GeminiServer, OpenAIServer
 from tests.e2e.netjail import jail_argv
+from workflows.agents.profiles import BUILTIN_DIR
+from workflows.base.paths import config_dir
 
 JAIL_PORT_CLAUDE = 18080
 JAIL_PORT_CODEX = 18081
@@ -227,3 +232,23 @@ def gemini_launch(
     }
     argv = jail_argv(JAIL_PORT_GEMINI, str(server.unix_path), [binary, *(extra or [])])
     return argv, env
+
+
+def claude_on_path(bin_dir: Path, server: AnthropicServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``claude`` first on PATH runs the real CLI inside ``unshare -n`` (only the model server
+    is reachable), so the built-in profile's plain ``claude`` command is what runs."""
+    bin_dir.mkdir(parents=True)
+    jailed = jail_argv(JAIL_PORT_CLAUDE, str(server.unix_path), [npm_bin("claude")])
+    (bin_dir / "claude").write_text(f'#!/bin/sh\nexec {shlex.join(jailed)} "$@"\n')
+    (bin_dir / "claude").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+
+
+def jailed_claude_profile(server: AnthropicServer, home: Path, worktree: Path) -> str:
+    """The built-in claude profile, launched jailed and offline, edits accepted in its cwd."""
+    argv, env = claude_launch(server, home, worktree)
+    data = tomllib.loads((BUILTIN_DIR / "claude.toml").read_text())
+    data.update(name="e2eclaude", command=[*argv, "--permission-mode", "acceptEdits"], env=env)
+    (config_dir() / "profiles").mkdir(parents=True, exist_ok=True)
+    (config_dir() / "profiles" / "e2eclaude.toml").write_text(tomli_w.dumps(data))
+    return "e2eclaude"

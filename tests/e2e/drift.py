@@ -41,7 +41,8 @@ from tests.e2e.record_screens import (
     scenes,
 )
 from workflows.agents.classifier import classify
-from workflows.agents.profiles import Profile, load_profile, parse_profile
+from workflows.agents.profiles import Profile, parse_profile
+from workflows.agents.settings import load_profile
 from workflows.agents.state import AgentState, StateReading
 
 QUIET_S = 60.0

@@ -13,6 +13,7 @@ env), ``send_text`` (verified send), ``observe.read_state`` (hooks + screen + qu
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,8 @@ from workflows.agents.actions import ActionResult
 from workflows.agents.delivery import SendResult, send_text
 from workflows.agents.hooks import hook_launch_args
 from workflows.agents.observe import read_state
-from workflows.agents.profiles import Profile, load_profile
+from workflows.agents.profiles import Profile
+from workflows.agents.settings import load_profile
 from workflows.agents.state import StateReading
 from workflows.approvals.answer import answer
 from workflows.tmux.driver import PaneInfo, TmuxDriver
@@ -156,3 +158,35 @@ class AgentPane:
 
     def act(self, action: str) -> ActionResult:
         return answer(self.driver, self.refresh(), action)
+
+
+class Watcher:
+    """Reads the named agents' states as fast as it can in a thread: every reading they had."""
+
+    def __init__(self, driver: TmuxDriver, names: list[str]) -> None:
+        self.readings: list[tuple[str, StateReading]] = []
+        self.screens: list[list[str]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(driver, names), daemon=True)
+
+    def _run(self, driver: TmuxDriver, names: list[str]) -> None:
+        watcher = TmuxDriver(driver.target)  # its own connection
+        try:
+            while not self._stop.is_set():
+                for pane in watcher.panes():
+                    if pane.name in names:
+                        self.readings.append((pane.name, read_state(watcher, pane)))
+                        self.screens.append(watcher.capture(pane.pane_id))
+        finally:
+            watcher.close()
+
+    def all(self) -> list[tuple[str, StateReading]]:
+        return list(self.readings)
+
+    def __enter__(self) -> Watcher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)

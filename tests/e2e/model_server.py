@@ -564,3 +564,16 @@ class GeminiServer(ModelServer):
             candidate["finishReason"] = "STOP"
         usage = {"promptTokenCount": 10, "candidatesTokenCount": 5, "totalTokenCount": 15}
         return {"candidates": [candidate], "usageMetadata": usage, "modelVersion": "gemini-e2e"}
+
+
+write = Reply.write
+
+
+def refine_and_plan(notes: Path) -> list[Reply]:
+    """The feedback workflow's first four turns: three refinements and a plan, each a file."""
+    return [
+        write(notes / "refine-1.md", "Where: balance.py\n"), Reply.text("ok"),
+        write(notes / "refine-2.md", "Assume partial payments.\n"), Reply.text("ok"),
+        write(notes / "refine-3.md", "Refresh the gift card balance.\n"), Reply.text("ok"),
+        write(notes / "plan.md", "1. fix 2. test\n"), Reply.text("ok"),
+    ]  # fmt: skip

@@ -452,7 +452,7 @@ def record_demo(driver: TmuxDriver, root: Path) -> None:
     info = driver.spawn(
         [*agenttui_argv(), "demo-agent"], name="demo", agent="demo", cwd=str(project)
     )
-    from workflows.agents.profiles import load_profile
+    from workflows.agents.settings import load_profile
 
     pane = AgentPane(driver, info, load_profile("demo"), project)
     on_screen(pane, "❯")

@@ -20,31 +20,30 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TmuxServer
 from tests.e2e.agents import (
     JAIL_PORT_CLAUDE,
     JAIL_PORT_CODEX,
+    claude_on_path,
     npm_bin,
     prepare_claude_home,
     prepare_codex_home,
 )
-from tests.e2e.model_server import AnthropicServer, OpenAIServer, Reply
+from tests.e2e.model_server import AnthropicServer, OpenAIServer, Reply, refine_and_plan, write
 from tests.e2e.netjail import jail_argv
-from tests.e2e.test_new_user_e2e import claude_on_path
-from tests.e2e.test_run_claude_e2e import refine_and_plan, write
-from tests.support import runs as run_fixtures
+from tests.support.cli import agenttui
 from tests.support.git_repos import Project, run_git
 from tests.support.github_server import GitHubServer
 from tests.support.linear_server import LinearServer
-from tests.support.runs import agenttui, run_summary, start_run
+from tests.support.runs import run_summary, start_run
+from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from tui.services import Services
 from workflows.agents.hooks import events_for_agent
 from workflows.base.store import Store
+from workflows.base.target import TmuxTarget
 from workflows.runs.run_store import RunStore
 from workflows.tmux.driver import TmuxDriver
 
-github, project = run_fixtures.github, run_fixtures.project  # fixtures
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 GATEWAY_ONLY = ("ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY")
 
@@ -55,7 +54,7 @@ class Announcements:
     def __init__(self) -> None:
         # The test's tmux server (tmux_server sets these), as the app would find it.
         socket, session = os.environ["AGENTTUI_TMUX_SOCKET"], os.environ["AGENTTUI_SESSION"]
-        self.services = Services(socket=socket, session=session)
+        self.services = Services(TmuxTarget(socket, session))
         self.announced: list[tuple[str, str, dict[str, object]]] = []
         self.attention: list[str] = []
         self._stop = threading.Event()
@@ -120,7 +119,7 @@ def gateway(
         monkeypatch.delenv(name)
     claude_on_path(tmp_path / "bin", anthropic, monkeypatch)
     env = anthropic.claude_env(JAIL_PORT_CLAUDE)
-    driver = TmuxDriver(tmux_server.socket, tmux_server.session)
+    driver = TmuxDriver(tmux_server.target)
     driver.ensure_session()
     driver.close()
     for name in GATEWAY_ONLY:

@@ -7,66 +7,22 @@ anything by hand."""
 from __future__ import annotations
 
 import json
-import os
-import shlex
-import subprocess
 from pathlib import Path
 
 import pytest
-import tomli_w
 
-from tests.e2e.agents import JAIL_PORT_CLAUDE, npm_bin, prepare_claude_home
+from tests.e2e.agents import claude_on_path, prepare_claude_home
 from tests.e2e.model_server import AnthropicServer, Reply
-from tests.e2e.netjail import jail_argv
+from tests.e2e.new_user import gateway_config, one_step_run
 from tests.support.cli import agenttui
-from tests.support.runs import agenttui, wait_for_end
+from tests.support.git_repos import git_repo
+from tests.support.runs import wait_for_end
 from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from workflows.agents.hooks import events_for_agent
 from workflows.base.store import Store
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def new_user(isolated_env: Path, tmux_server: TmuxServer, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No AGENTTUI_* locations: agenttui's defaults under the tmp HOME, as for a new user."""
-    for name in ("AGENTTUI_STATE_DIR", "AGENTTUI_CONFIG_DIR", "AGENTTUI_CONFIG"):
-        monkeypatch.delenv(name)
-    return isolated_env
-
-
-def claude_on_path(bin_dir: Path, server: AnthropicServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``claude`` first on PATH runs the real CLI inside ``unshare -n`` (only the model server
-    is reachable), so the built-in profile's plain ``claude`` command is what runs."""
-    bin_dir.mkdir(parents=True)
-    jailed = jail_argv(JAIL_PORT_CLAUDE, str(server.unix_path), [npm_bin("claude")])
-    (bin_dir / "claude").write_text(f'#!/bin/sh\nexec {shlex.join(jailed)} "$@"\n')
-    (bin_dir / "claude").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-
-
-def gateway_config(
-    config: Path, server: AnthropicServer, agent_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Only what a gateway needs, the way the README says: ``[agents.claude]`` with the key
-    passed through from the environment (never in the file), and a HOME of the agent's own."""
-    env = server.claude_env(JAIL_PORT_CLAUDE)
-    monkeypatch.setenv("ANTHROPIC_API_KEY", env.pop("ANTHROPIC_API_KEY"))
-    env["HOME"] = str(agent_home)
-    (config / "config.toml").write_text(
-        tomli_w.dumps({"agents": {"claude": {"env": env, "env_from": ["ANTHROPIC_API_KEY"]}}})
-    )
-
-
-def git_repo(path: Path) -> Path:
-    path.mkdir(parents=True)
-    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
-    (path / "README.md").write_text("# app\n")
-    identity = ["-c", "user.name=t", "-c", "user.email=t@t"]
-    for args in (["add", "-A"], [*identity, "commit", "-qm", "initial"]):
-        subprocess.run(["git", "-C", str(path), *args], check=True)
-    return path
 
 
 def test_new_user_spawns_claude_in_an_untrusted_repo_and_its_hooks_reach_agenttui(
@@ -108,53 +64,6 @@ def test_new_user_spawns_claude_in_an_untrusted_repo_and_its_hooks_reach_agenttu
     assert events_for_agent(store, "n1", kind="permission")  # answered by the policy
     assert not (agent_home / ".local/state/agenttui").exists()  # no second store
     assert anthropic.prompts() == ["make the file n-1"]
-
-
-ONE_STEP = """
-name = "one-step"
-agent = "claude"
-
-[[steps]]
-id = "refine"
-prompt = "Refine {issue_ids}."
-output = ".agenttui/refine.md"
-"""
-
-
-def one_step_run(
-    home: Path,
-    anthropic: AnthropicServer,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    *,
-    config_extra: str = "",
-) -> tuple[str, Path, Path]:
-    """A new user's one-step run of the real Claude in a worktree it never saw (branch
-    ``agent-work`` at ``tmp_path/worktree``), the model scripted to write the step's file and
-    answer "Written, marker-r1.": the run id, the repo and the agent's HOME."""
-    claude_on_path(tmp_path / "bin", anthropic, monkeypatch)
-    repo = git_repo(tmp_path / "app")
-    worktree = tmp_path / "worktree"  # the run reuses a checkout of its branch: a known path
-    subprocess.run(["git", "-C", str(repo), "worktree", "add", "-q", "-b", "agent-work",
-                    str(worktree)], check=True)  # fmt: skip
-    agent_home = tmp_path / "agent-home"
-    prepare_claude_home(agent_home, tmp_path / "some-other-project", anthropic.api_key)
-    config = home / ".config" / "agenttui"
-    config.mkdir(parents=True)
-    (config / "policy.toml").write_text('allow = ["Edit"]\n')
-    gateway_config(config, anthropic, agent_home, monkeypatch)
-    with (config / "config.toml").open("a") as handle:
-        handle.write(config_extra)
-    notes = worktree / ".agenttui" / "refine.md"
-    anthropic.script(
-        Reply.tool("Write", {"file_path": str(notes), "content": "Refined.\n"}),
-        Reply.text("Written, marker-r1."),
-    )
-    definition = tmp_path / "one-step.toml"
-    definition.write_text(ONE_STEP)
-    started = agenttui("run", str(definition), "--issues", "PCL-101", "--repo", str(repo),
-                       "--branch", "agent-work", "--json")  # fmt: skip
-    return json.loads(started.stdout)["run"], repo, agent_home
 
 
 def test_new_user_run_gets_claude_past_trust_in_its_new_worktree(

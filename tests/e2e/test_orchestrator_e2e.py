@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.agents import JAIL_PORT_CLAUDE, prepare_claude_home
+from tests.e2e.agents import JAIL_PORT_CLAUDE, claude_on_path, prepare_claude_home
+from tests.e2e.harness import Watcher
 from tests.e2e.model_server import AnthropicServer, Reply
-from tests.e2e.test_new_user_e2e import claude_on_path, git_repo
-from tests.e2e.test_policy_first_e2e import Watcher
 from tests.support.cli import agenttui
+from tests.support.git_repos import git_repo
 from tests.support.tmux import TmuxServer
 from workflows.agents.hooks import events_for_agent
 from workflows.base.paths import config_dir

@@ -8,58 +8,23 @@ and ``agenttui wait --state idle,awaiting_approval`` must come back ``idle``.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.agents import npm_bin
-from tests.e2e.harness import AgentPane
+from tests.e2e.harness import AgentPane, Watcher
 from tests.e2e.model_server import AnthropicServer, Reply
 from tests.support.cli import agenttui_json
 from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from workflows.agents.hooks import events_for_agent
-from workflows.agents.observe import read_state
-from workflows.agents.state import StateReading
 from workflows.base.paths import config_dir
 from workflows.base.store import Store
 from workflows.tmux.driver import TmuxDriver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 WORDS = ("one", "two", "three")
-
-
-class Watcher:
-    """Reads the named agents' states as fast as it can in a thread: every reading they had."""
-
-    def __init__(self, driver: TmuxDriver, names: list[str]) -> None:
-        self.readings: list[tuple[str, StateReading]] = []
-        self.screens: list[list[str]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(driver, names), daemon=True)
-
-    def _run(self, driver: TmuxDriver, names: list[str]) -> None:
-        watcher = TmuxDriver(driver.target)  # its own connection
-        try:
-            while not self._stop.is_set():
-                for pane in watcher.panes():
-                    if pane.name in names:
-                        self.readings.append((pane.name, read_state(watcher, pane)))
-                        self.screens.append(watcher.capture(pane.pane_id))
-        finally:
-            watcher.close()
-
-    def all(self) -> list[tuple[str, StateReading]]:
-        return list(self.readings)
-
-    def __enter__(self) -> Watcher:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
 
 
 def test_dialogs_the_policy_allows_never_wait_for_a_person(

@@ -14,18 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TmuxServer
 from tests.e2e.model_server import AnthropicServer
-from tests.e2e.test_new_user_e2e import new_user, one_step_run
-from tests.integration.test_recordings import played
-from tests.support.runs import agenttui, wait_for_end
+from tests.e2e.new_user import one_step_run
+from tests.support.cli import agenttui
+from tests.support.runs import wait_for_end
+from tests.support.screens import played
+from tests.support.tmux import TmuxServer
 from workflows.runs.recording.asciicast import read_cast
 from workflows.runs.recording.files import run_casts
 from workflows.runs.recording.replay import RESTORE, final_screen
 from workflows.tmux.driver import TmuxDriver
 
 pytestmark = pytest.mark.e2e
-__all__ = ["new_user"]  # the fixture
 
 
 def test_a_real_claude_runs_recording_plays_back_to_its_screen_and_keeps_no_secret(
@@ -50,7 +50,7 @@ def test_a_real_claude_runs_recording_plays_back_to_its_screen_and_keeps_no_secr
     assert json.loads(raw.splitlines()[0])["version"] == 2
     text = "".join(event.data for event in events if event.code == "o")
     assert "marker-r1" in text  # the agent's own answer, as it streamed
-    driver = TmuxDriver(tmux_server.socket, tmux_server.session)
+    driver = TmuxDriver(tmux_server.target)
     (pane,) = [pane for pane in driver.panes() if pane.name == cast.stem]
     expected = [line.rstrip() for line in driver.capture(pane.pane_id)]
     assert "marker-r1" in "\n".join(expected)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from tests.e2e.agents import claude_launch, codex_launch
-from tests.e2e.model_server import AnthropicServer, OpenAIServer, Reply
+from tests.e2e.agents import codex_launch, jailed_claude_profile
+from tests.e2e.model_server import AnthropicServer, OpenAIServer, Reply, refine_and_plan, write
 from tests.support.cli import agenttui
 from tests.support.git_repos import Project, run_git
 from tests.support.github_server import GitHubServer
@@ -55,16 +55,6 @@ comment = "Pull request: {pr_url}"
 link = "{pr_url}"
 state = "In Review"
 """
-
-
-def jailed_claude_profile(server: AnthropicServer, home: Path, worktree: Path) -> str:
-    """The built-in claude profile, launched jailed and offline, edits accepted in its cwd."""
-    argv, env = claude_launch(server, home, worktree)
-    data = tomllib.loads((BUILTIN_DIR / "claude.toml").read_text())
-    data.update(name="e2eclaude", command=[*argv, "--permission-mode", "acceptEdits"], env=env)
-    (config_dir() / "profiles").mkdir(parents=True, exist_ok=True)
-    (config_dir() / "profiles" / "e2eclaude.toml").write_text(tomli_w.dumps(data))
-    return "e2eclaude"
 
 
 @pytest.mark.usefixtures("tmux_server")
@@ -131,19 +121,6 @@ def test_real_claude_refines_implements_and_the_run_opens_a_pr(
     workspace = linear_server.workspace
     assert any(pull["html_url"] in body for body in workspace.comments_on("ENG-1"))
     assert workspace.issue_state("ENG-1") == "In Review"
-
-
-write = Reply.write
-
-
-def refine_and_plan(notes: Path) -> list[Reply]:
-    """The feedback workflow's first four turns: three refinements and a plan, each a file."""
-    return [
-        write(notes / "refine-1.md", "Where: balance.py\n"), Reply.text("ok"),
-        write(notes / "refine-2.md", "Assume partial payments.\n"), Reply.text("ok"),
-        write(notes / "refine-3.md", "Refresh the gift card balance.\n"), Reply.text("ok"),
-        write(notes / "plan.md", "1. fix 2. test\n"), Reply.text("ok"),
-    ]  # fmt: skip
 
 
 @pytest.mark.usefixtures("tmux_server")

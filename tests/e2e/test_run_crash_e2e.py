@@ -7,16 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.agents import jailed_claude_profile
 from tests.e2e.model_server import AnthropicServer, Reply
-from tests.e2e.test_run_claude_e2e import jailed_claude_profile
-from tests.integration.test_run_crash_windows import start_and_kill_at
-from tests.support import runs as run_fixtures
+from tests.support.cli import agenttui
 from tests.support.git_repos import Project, run_git
 from tests.support.linear_server import LinearServer
-from tests.support.runs import agenttui, wait_for_end
+from tests.support.runs import start_and_kill_at, wait_for_end
 from workflows.runs.run_store import RunStore
 
-github, project = run_fixtures.github, run_fixtures.project  # fixtures
 pytestmark = pytest.mark.e2e
 
 REFINE_ONLY = """

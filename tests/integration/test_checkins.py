@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import agenttui_result
-from tests.support.tmux import demo_prompt_records
+from tests.support.tmux import TmuxServer, demo_prompt_records
 from tests.support.waiting import wait_until
 from workflows.autonomy.checkins import get, list_checkins, parse_duration, schedule
 from workflows.base.paths import agenttui_argv
@@ -174,10 +174,12 @@ def test_a_checkin_for_a_pane_id_never_reaches_another_agent_after_a_tmux_restar
 ) -> None:
     """`agenttui checkin self` (or %N) names a pane of one tmux server; after a restart the
     id may be any other agent's: the check-in fails saying so, and that agent gets nothing."""
-    driver = TmuxDriver(tmux_server.socket, tmux_server.session)
+    driver = TmuxDriver(tmux_server.target)
     pane = spawn_demo(driver, "first", tmp_path / "first")
     [scheduled] = json.loads(
-        cli("checkin", pane, "--in", "3s", "--note", "for the first one", "--json").stdout
+        agenttui_result(
+            "checkin", pane, "--in", "3s", "--note", "for the first one", "--json"
+        ).stdout
     )
     tmux_server.cmd("kill-server")
     other_dir = tmp_path / "other"
@@ -198,4 +200,4 @@ def test_a_checkin_for_a_pane_id_never_reaches_another_agent_after_a_tmux_restar
         driver.close()
     assert f"pane {pane} is no longer the agent it was for" in failed.detail
     assert "the tmux server was restarted since the check-in was scheduled" in failed.detail
-    assert prompts(other_dir) == []
+    assert demo_prompt_records(other_dir) == []

@@ -16,20 +16,22 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TmuxServer
-from tests.integration.test_run_resume import slow_demo_profile
-from tests.support import runs as run_fixtures
+from tests.support.cli import agenttui
 from tests.support.git_repos import Project
 from tests.support.github_server import GitHubServer
+from tests.support.linear_agent import (
+    ASK_WORKFLOW,
+    POLL_S,
+    app_activities,
+    watch_once,
+    write_config,
+)
 from tests.support.linear_server import LinearServer
-from tests.support.runs import agenttui, prompts_received, run_summary, wait_for_end
+from tests.support.profiles import slow_demo_profile
+from tests.support.runs import prompts_received, run_summary, start_run, wait_for_end
+from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
-from workflows.autonomy.watcher import Watcher, WatchOptions
-from workflows.base.paths import config_file
 from workflows.runs.run_store import RunStore
-
-github, project = run_fixtures.github, run_fixtures.project  # fixtures
-POLL_S = 2.0
 
 
 @pytest.fixture
@@ -45,42 +47,6 @@ def app(
     monkeypatch.setenv("LINEAR_APP_TOKEN", linear_server.app_token)
     write_config(project, agent="demo")
     return linear_server
-
-
-def write_config(project: Project, *, agent: str) -> None:
-    from workflows.base.config import load_config
-
-    config_file().parent.mkdir(parents=True, exist_ok=True)
-    config_file().write_text(
-        f"""
-[workflows]
-agent = "{agent}"
-repo = "{project.repo}"
-github_repo = "acme/widgets"
-test_command = "sh run_tests.sh"
-
-[linear_agent]
-poll_active = {POLL_S}
-per_minute = 60
-
-[watch]
-workflow = "quick-fix"
-filter = "handed"
-
-[watch.filters.handed]
-delegated = true
-"""
-    )
-    load_config.cache_clear()
-
-
-def watch_once(tmux_server: TmuxServer) -> list[dict[str, Any]]:
-    options = WatchOptions.from_config(socket=tmux_server.socket, session=tmux_server.session)
-    return Watcher(options).run_round().launched
-
-
-def app_activities(server: LinearServer, session_id: str) -> list[dict[str, Any]]:
-    return [a["content"] for a in server.workspace.activities_of(session_id)]
 
 
 def told(content: dict[str, Any]) -> str:
@@ -184,19 +150,6 @@ def test_the_stop_signal_cancels_the_run_within_one_poll(
     assert last["type"] == "response" and last["body"].startswith("Stopped as asked")
 
 
-ASK_WORKFLOW = """
-name = "ask"
-description = "one agent step whose command needs a person's approval"
-worktree = true
-
-[[steps]]
-id = "implement"
-description = "running a command that needs approval"
-prompt = "Please run command `echo approved-on-linear > approved.txt` and report."
-output = ".agenttui/ask.md"
-"""
-
-
 @pytest.mark.parametrize(
     "answers", [["Approve."], ["No"], ["Also note it in the output", "yes"]], ids=str
 )
@@ -210,7 +163,7 @@ def test_an_answer_to_an_elicitation_approves_or_denies_the_waiting_agent(
     (config_dir() / "workflows").mkdir(parents=True, exist_ok=True)
     (config_dir() / "workflows" / "ask.toml").write_text(ASK_WORKFLOW)
     session = app.workspace.delegate("ENG-5")
-    run_id = run_fixtures.start_run("ask", "--issues", "ENG-5", "--source", "linear")
+    run_id = start_run("ask", "--issues", "ENG-5", "--source", "linear")
     elicitation = wait_until(
         lambda: [a for a in app_activities(app, session["id"]) if a["type"] == "elicitation"],
         timeout=120,

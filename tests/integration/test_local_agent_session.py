@@ -7,12 +7,12 @@ import json
 import time
 from pathlib import Path
 
-from tests.conftest import TmuxServer
-from tests.integration.test_run_resume import slow_demo_profile
-from tests.support import runs as run_fixtures
+from tests.support.cli import agenttui
 from tests.support.git_repos import Project
 from tests.support.github_server import GitHubServer
-from tests.support.runs import agenttui, start_run, wait_for_end
+from tests.support.profiles import slow_demo_profile
+from tests.support.runs import start_run, wait_for_end
+from tests.support.tmux import TmuxServer, private_target
 from tests.support.waiting import wait_until
 from tui.services import Services
 from workflows.issues.linear_agent.local_backend import LocalSessions
@@ -20,7 +20,6 @@ from workflows.issues.linear_agent.settings import AgentSettings
 from workflows.issues.local import LocalSource
 from workflows.runs.run_store import RunStore
 
-github, project = run_fixtures.github, run_fixtures.project  # fixtures
 ISSUE = "PCL-101"
 
 
@@ -57,7 +56,7 @@ def test_a_local_demo_run_streams_to_its_session_in_the_store(
     assert session["external_urls"] == [{"label": "Pull request", "url": summary["pr_url"]}]
     # What the app's issue detail shows, and the CLI's stream, come from the same rows.
     issue = LocalSource().get_issue(ISSUE)
-    assert Services().issue_view(issue).session == stream
+    assert Services(private_target()).issue_view(issue).session == stream
     printed = agenttui("session", ISSUE).stdout
     assert f"{run_id} response    Pull request: {summary['pr_url']}" in printed
 
@@ -102,10 +101,10 @@ def test_a_follow_up_after_the_run_starts_a_fix_round_on_its_branch(
     done = wait_for_end(first)
     assert done["status"] == "succeeded", agenttui("log", first).stdout
     agenttui("session-prompt", ISSUE, "Please also rename the helper")
-    [handled] = poll_finished(socket=tmux_server.socket, session=tmux_server.session)
+    [handled] = poll_finished(target=tmux_server.target)
     assert handled.outcome.startswith(f"follow-up after run {first} ended: started run ")
     second = handled.outcome.rsplit(" ", 1)[-1]
-    assert poll_finished(socket=tmux_server.socket, session=tmux_server.session) == []  # once
+    assert poll_finished(target=tmux_server.target) == []  # once
     again = wait_for_end(second)
     assert again["status"] == "succeeded", agenttui("log", second).stdout
     assert again["branch"] == done["branch"] and again["pr_url"] == done["pr_url"]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TmuxServer
+from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from tui.cli import build_parser
 

@@ -12,14 +12,14 @@ import sys
 import time
 from pathlib import Path
 
-import pyte
 import pytest
 
-from tests.conftest import TmuxServer
+from tests.support.cli import agenttui
 from tests.support.pilot import project_with_workflows
-from tests.support.runs import agenttui
+from tests.support.recordings import WORKFLOWS
+from tests.support.screens import played
+from tests.support.tmux import TmuxServer, spawn_demo
 from tests.support.waiting import wait_until
-from tests.tui.test_agents_screen import spawn_demo
 from workflows.runs.recording.asciicast import read_cast
 from workflows.runs.recording.files import RecordingLimits, cast_path, run_casts, run_folder
 from workflows.runs.recording.recorder import RunRecorder
@@ -27,24 +27,6 @@ from workflows.runs.recording.replay import RESTORE, final_screen
 from workflows.runs.run_store import RunStore
 from workflows.runs.runner import launch_run
 from workflows.tmux.driver import TmuxDriver
-
-WORKFLOWS = {
-    "recorded": """
-        name = "recorded"
-        agent = "demo"
-
-        [[steps]]
-        id = "implement"
-        prompt = "Implement it [work 2s]. Write your answer to the file: {output}"
-        output = ".agenttui/implement.md"
-
-        [[steps]]
-        id = "review"
-        session = "reviewer"
-        prompt = "Review it [work 1s]. Write your answer to the file: {output}"
-        output = ".agenttui/review.md"
-    """,
-}
 
 
 @pytest.fixture
@@ -67,17 +49,10 @@ def replayed(*args: str) -> str:
     return result.stdout.decode()
 
 
-def played(text: str, width: int, height: int) -> list[str]:
-    """What a terminal of that size shows after ``text``."""
-    screen = pyte.Screen(width, height)
-    pyte.Stream(screen).feed(text)
-    return [line.rstrip() for line in screen.display]
-
-
 def test_a_demo_runs_recordings_replay_to_each_panes_final_screen(
     repo: Path, driver: TmuxDriver
 ) -> None:
-    run_id = launch_run("recorded", ["PCL-101"], socket=driver.socket, session=driver.session)
+    run_id = launch_run("recorded", ["PCL-101"], target=driver.target)
     wait_until(
         lambda: RunStore().get(run_id).status in ("succeeded", "failed"),
         timeout=180,
@@ -113,11 +88,13 @@ def test_a_demo_runs_recordings_replay_to_each_panes_final_screen(
 
 
 def test_resize_resume_and_the_size_limit(tmux_server: TmuxServer, tmp_path: Path) -> None:
-    driver = TmuxDriver(tmux_server.socket, tmux_server.session)
-    pane = spawn_demo(driver, "rx-main", "Say hello [work 1s]", tmp_path / "work")
+    driver = TmuxDriver(tmux_server.target)
+    pane = spawn_demo(
+        driver, tmp_path / "work", name="rx-main", prompt="Say hello [work 1s]", work=None
+    ).pane_id
     driver.command("set-option", "-p", "-t", pane, "@agenttui_run", "rx")
     reports: list[str] = []
-    recorder = RunRecorder("rx", TmuxDriver(tmux_server.socket, tmux_server.session)).start()
+    recorder = RunRecorder("rx", TmuxDriver(tmux_server.target)).start()
     wait_until(lambda: recorder.recording == [pane], message="recording")
     wait_until(lambda: "Done" in "\n".join(screen_of(driver, pane)), timeout=30, message="work")
     driver.command("resize-window", "-t", pane, "-x", "90", "-y", "20")
@@ -128,7 +105,7 @@ def test_resize_resume_and_the_size_limit(tmux_server: TmuxServer, tmp_path: Pat
     tmux_server.cmd("send-keys", "-t", pane, "-l", "Again [work 1s]")
     tmux_server.cmd("send-keys", "-t", pane, "Enter")
     wait_until(lambda: "Done #2" in "\n".join(screen_of(driver, pane)), timeout=30)
-    again = RunRecorder("rx", TmuxDriver(tmux_server.socket, tmux_server.session)).start()
+    again = RunRecorder("rx", TmuxDriver(tmux_server.target)).start()
     wait_until(lambda: again.recording == [pane], message="recording again")
     time.sleep(0.3)
     again.stop()
@@ -139,7 +116,7 @@ def test_resize_resume_and_the_size_limit(tmux_server: TmuxServer, tmp_path: Pat
     small = RecordingLimits(max_bytes=cast_path("rx", "rx-main").stat().st_size + 200)
     limited = RunRecorder(
         "rx",
-        TmuxDriver(tmux_server.socket, tmux_server.session),
+        TmuxDriver(tmux_server.target),
         limits=small,
         report=lambda _pane, text: reports.append(text),
     ).start()
@@ -192,10 +169,12 @@ def test_a_pipe_not_yet_handed_over_when_the_run_ends_keeps_what_the_pane_printe
     """A pane that starts just before its run ends, on a busy machine: tmux has opened its
     pipe, but the helper that hands it over has not been taken yet when the runner stops
     the recorder. What the pane printed meanwhile is in that pipe, and is kept."""
-    driver = TmuxDriver(tmux_server.socket, tmux_server.session)
-    pane = spawn_demo(driver, "late-main", "Say hello [work 3s]", tmp_path / "work")
+    driver = TmuxDriver(tmux_server.target)
+    pane = spawn_demo(
+        driver, tmp_path / "work", name="late-main", prompt="Say hello [work 3s]", work=None
+    ).pane_id
     driver.command("set-option", "-p", "-t", pane, "@agenttui_run", "late")
-    recorder = RunRecorder("late", TmuxDriver(tmux_server.socket, tmux_server.session))
+    recorder = RunRecorder("late", TmuxDriver(tmux_server.target))
     recorder.poll()  # the first screen, and the pipe opened; no loop takes the handoff
     assert "Done" not in "\n".join(screen_of(driver, pane))
     wait_until(lambda: "Done" in "\n".join(screen_of(driver, pane)), timeout=30, message="work")

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TmuxServer
+from tests.support.cli import agenttui
 from tests.support.git_repos import make_project
-from tests.support.runs import agenttui, start_run, wait_for_end
+from tests.support.runs import start_run, wait_for_end
+from tests.support.tmux import TmuxServer
 from workflows.agents.profiles import BUILTIN_DIR
 from workflows.base.paths import config_dir
 

@@ -3,26 +3,28 @@ its agent exactly once, counted where the demo agent records each prompt it take
 
 from __future__ import annotations
 
-import os
-import signal
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TmuxServer
 from tests.integration import test_linear_agent_runs as linear_agent
-from tests.integration.test_linear_agent_runs import app_activities, watch_once, write_config
-from tests.integration.test_run_resume import slow_demo_profile
-from tests.support import runs as run_fixtures
+from tests.support.cli import agenttui
 from tests.support.git_repos import Project
+from tests.support.linear_agent import app_activities, watch_once, write_config
 from tests.support.linear_server import LinearServer
-from tests.support.runs import agenttui, prompts_received, run_summary, start_run, wait_for_end
+from tests.support.profiles import slow_demo_profile
+from tests.support.runs import (
+    kill_at,
+    prompts_received,
+    run_summary,
+    start_and_kill_at,
+    wait_for_end,
+)
+from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from workflows.base.crashpoints import ENV as STOP_AT
-from workflows.base.paths import state_dir
 from workflows.runs.run_store import RunStore
 
-github, project = run_fixtures.github, run_fixtures.project  # fixtures
 app = linear_agent.app  # fixture
 
 TWO_STEPS = """
@@ -41,36 +43,6 @@ id = "implement"
 prompt = "Implement what the plan says for {issue_ids}. Write your answer to the file: {output}"
 output = ".agenttui/implement.md"
 """
-
-
-def start_and_kill_at(
-    point: str, definition: Path, project: Project, monkey: pytest.MonkeyPatch, *extra: str
-) -> str:
-    """Start a run on ENG-1 that holds its runner at ``point``; SIGKILL it there."""
-    monkey.setenv(STOP_AT, point)
-    run_id = start_run(
-        str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear",
-        *extra,
-    )  # fmt: skip
-    kill_at(point, run_id, monkey)
-    return run_id
-
-
-def kill_at(point: str, run_id: str, monkey: pytest.MonkeyPatch) -> None:
-    """SIGKILL the run's runner once it holds at ``point``; later runners go through."""
-    marker = state_dir() / "crashpoints" / point
-
-    def runner_held() -> int | None:
-        text = marker.read_text() if marker.exists() else ""
-        return int(text) if text else None
-
-    pid = wait_until(runner_held, timeout=120, interval=0.05, message=f"the runner at {point}")
-    assert pid == RunStore().get(run_id).worker_pid
-    os.kill(pid, signal.SIGKILL)
-    wait_until(
-        lambda: run_summary(run_id)["status"] == "failed", timeout=30, message="the dead runner"
-    )
-    monkey.delenv(STOP_AT)
 
 
 @pytest.mark.parametrize(

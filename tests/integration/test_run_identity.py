@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TmuxServer
-from tests.integration.test_linear_agent_runs import ASK_WORKFLOW
-from tests.integration.test_run_resume import slow_demo_profile
-from tests.support import runs as run_fixtures
+from tests.support.cli import agenttui
 from tests.support.git_repos import Project
+from tests.support.linear_agent import ASK_WORKFLOW
 from tests.support.linear_server import LinearServer
-from tests.support.runs import agenttui, prompts_received, run_summary, start_run, wait_for_end
+from tests.support.profiles import slow_demo_profile
+from tests.support.runs import prompts_received, run_summary, start_run, wait_for_end
+from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from workflows.base.paths import config_dir
 from workflows.forge.git import worktree_root
@@ -32,8 +32,6 @@ from workflows.issues.linear_agent.local_backend import LocalSessions
 from workflows.runs.agent_sessions.inbox import Inbox
 from workflows.runs.run_agents import records
 from workflows.runs.run_store import RunStore
-
-github, project = run_fixtures.github, run_fixtures.project  # fixtures
 
 TWO_STEPS = """
 name = "two-steps"
@@ -273,7 +271,7 @@ def test_an_answer_from_a_runs_session_never_reaches_another_runs_agent_with_its
     agenttui("wait", a_pane, "--state", "awaiting_approval", "--timeout", "60")
 
     agenttui("session-prompt", "PCL-101", "approve")
-    inbox = Inbox(LocalSessions(), socket=tmux_server.socket, session=tmux_server.session)
+    inbox = Inbox(LocalSessions(), target=tmux_server.target)
     [handled] = inbox.poll_run(run_id)
     assert handled.outcome.startswith(f"not done: the agent of run {run_id} that asked is gone")
     assert "the tmux server was restarted since it started" in handled.outcome

@@ -25,7 +25,8 @@ from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from workflows.agents.hooks import events_for_agent
 from workflows.agents.observe import read_state
-from workflows.agents.profiles import BUILTIN_DIR, Profile, load_profile
+from workflows.agents.profiles import BUILTIN_DIR, Profile
+from workflows.agents.settings import load_profile
 from workflows.agents.startup import (
     StartupReport,
     StartupTimeout,
@@ -35,6 +36,7 @@ from workflows.agents.startup import (
 from workflows.agents.state import AgentState
 from workflows.base.paths import config_dir
 from workflows.base.store import Store
+from workflows.base.target import TmuxTarget
 from workflows.tmux.driver import TmuxDriver
 
 TESTS = Path(__file__).resolve().parent.parent
@@ -81,7 +83,7 @@ class StateWatch:
 def watch_states(pane_id: str, profile: Profile) -> StateWatch:
     socket = os.environ["AGENTTUI_TMUX_SOCKET"]
     session = os.environ["AGENTTUI_SESSION"]
-    return StateWatch(TmuxDriver(socket, session), pane_id, profile)
+    return StateWatch(TmuxDriver(TmuxTarget(socket, session)), pane_id, profile)
 
 
 class Told:

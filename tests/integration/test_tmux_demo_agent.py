@@ -62,7 +62,7 @@ def test_escape_interrupts_work(driver: TmuxDriver, tmp_path: Path) -> None:
 
 
 def test_first_prompt_on_the_command_line(driver: TmuxDriver, tmp_path: Path) -> None:
-    from workflows.agents.profiles import load_profile
+    from workflows.agents.settings import load_profile
 
     argv = load_profile("demo").launch_argv(extra=["--work", "0.05", "hello from argv;"])
     pane = driver.spawn(argv, name="argv", cwd=str(tmp_path))

@@ -11,16 +11,14 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import TmuxServer
-from tests.support import runs as run_fixtures
+from tests.support.cli import agenttui
 from tests.support.git_repos import Project
 from tests.support.linear_server import LinearServer
-from tests.support.runs import agenttui, wait_for_end
+from tests.support.runs import wait_for_end
+from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from workflows.tmux.driver import TmuxDriver
 from workflows.tmux.server import layout_lock
-
-github, project = run_fixtures.github, run_fixtures.project  # fixtures
 
 
 def names(tmux_server: TmuxServer) -> list[str]:

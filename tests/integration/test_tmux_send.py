@@ -20,7 +20,8 @@ from tests.support.tmux import (
 )
 from tests.support.waiting import wait_until
 from workflows.agents.delivery import SendFailed, input_rows, send_text
-from workflows.agents.profiles import StateRule, load_profile
+from workflows.agents.profiles import StateRule
+from workflows.agents.settings import load_profile
 from workflows.base.errors import NotDelivered, UsageError
 from workflows.tmux.driver import TmuxDriver
 

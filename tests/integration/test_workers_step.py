@@ -11,12 +11,12 @@ import os
 import signal
 from pathlib import Path
 
-from tests.conftest import TmuxServer
-from tests.integration.test_run_resume import slow_demo_profile
 from tests.support.cli import agenttui
 from tests.support.git_repos import make_project
 from tests.support.linear_server import LinearServer
-from tests.support.runs import agenttui, prompts_received, start_run, wait_for_end
+from tests.support.profiles import slow_demo_profile
+from tests.support.runs import prompts_received, start_run, wait_for_end
+from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from workflows.base.paths import config_dir
 from workflows.runs.run_store import RunStore

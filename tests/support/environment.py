@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from workflows.base.config import load_config
+from workflows.base.paths import config_file
+
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -34,3 +37,11 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
     load_config.cache_clear()
     return home
+
+
+def write_config(text: str) -> Path:
+    path = config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    load_config.cache_clear()
+    return path

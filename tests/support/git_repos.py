@@ -36,3 +36,13 @@ def make_project(root: Path, test_script: str = "exit 0\n") -> Project:
     for key, value in (("user.name", "Test"), ("user.email", "test@example.invalid")):
         run_git(repo, "config", key, value)
     return Project(repo=repo, remote=remote)
+
+
+def git_repo(path: Path) -> Path:
+    path.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
+    (path / "README.md").write_text("# app\n")
+    identity = ["-c", "user.name=t", "-c", "user.email=t@t"]
+    for args in (["add", "-A"], [*identity, "commit", "-qm", "initial"]):
+        subprocess.run(["git", "-C", str(path), *args], check=True)
+    return path

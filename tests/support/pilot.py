@@ -11,13 +11,17 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Markdown, Static
 
 from tests.support.git_repos import make_project
 from tui.app import AgentTuiApp
 from tui.screens.agents import AgentsScreen
+from tui.screens.run_detail import RunDetailScreen
+from tui.screens.runs import RunsScreen
 from tui.screens.triage import TriageScreen
+from widgets.issue_detail import IssueDetail
 from widgets.pane_tile import PaneTile
+from workflows.runs.run_store import RunStore
 
 
 async def until(
@@ -90,3 +94,30 @@ async def triage_ready(pilot: Any) -> None:
     await app.workers.wait_for_complete()
     app.screen.query_one(Input).cursor_blink = False
     await pilot.pause()
+
+
+def shown(detail: IssueDetail) -> str:
+    """Everything the detail shows, as text."""
+    parts = [str(widget.render()) for widget in detail.query(Static) if widget.display]
+    for markdown in detail.query(Markdown):
+        parts.extend(
+            str(block._content) for block in markdown.query("*") if hasattr(block, "_content")
+        )
+    return "\n".join(parts)
+
+
+def run_status(run_id: str) -> str:
+    return str(RunStore().get(run_id).summary().status)
+
+
+async def open_detail(pilot: Any, run_id: str) -> RunDetailScreen:
+    app = pilot.app
+    await pilot.press("3")
+    runs = await until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen)
+    await until(pilot, lambda: run_id in runs.run_list.runs, message="the run listed")
+    runs.run_list.move_cursor(row=runs.run_list.get_row_index(run_id))
+    await pilot.pause()
+    await pilot.press("enter")
+    return await until(
+        pilot, lambda: isinstance(app.screen, RunDetailScreen) and app.screen, message="detail"
+    )

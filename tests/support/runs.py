@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.cli import agenttui
 from tests.support.git_repos import Project, make_project
 from tests.support.github_server import GitHubServer
 from tests.support.waiting import wait_until
+from workflows.base.crashpoints import ENV as STOP_AT
+from workflows.base.paths import state_dir
+from workflows.runs.run_store import RunStore
 
 FINAL = ("succeeded", "failed", "cancelled")
 
@@ -31,9 +37,6 @@ def project(tmp_path: Path, github: GitHubServer) -> Project:
     made = make_project(tmp_path, test_script="test -f DEMO_CHANGES.md\n")
     github.remote = made.remote
     return made
-
-
-from tests.support.cli import agenttui  # noqa: E402
 
 
 def run_summary(run_id: str) -> dict[str, Any]:
@@ -77,3 +80,33 @@ def quick_fix(project: Project, *extra: str, issue: str = "ENG-1") -> str:
         "acme/widgets",
         *extra,
     )
+
+
+def start_and_kill_at(
+    point: str, definition: Path, project: Project, monkey: pytest.MonkeyPatch, *extra: str
+) -> str:
+    """Start a run on ENG-1 that holds its runner at ``point``; SIGKILL it there."""
+    monkey.setenv(STOP_AT, point)
+    run_id = start_run(
+        str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear",
+        *extra,
+    )  # fmt: skip
+    kill_at(point, run_id, monkey)
+    return run_id
+
+
+def kill_at(point: str, run_id: str, monkey: pytest.MonkeyPatch) -> None:
+    """SIGKILL the run's runner once it holds at ``point``; later runners go through."""
+    marker = state_dir() / "crashpoints" / point
+
+    def runner_held() -> int | None:
+        text = marker.read_text() if marker.exists() else ""
+        return int(text) if text else None
+
+    pid = wait_until(runner_held, timeout=120, interval=0.05, message=f"the runner at {point}")
+    assert pid == RunStore().get(run_id).worker_pid
+    os.kill(pid, signal.SIGKILL)
+    wait_until(
+        lambda: run_summary(run_id)["status"] == "failed", timeout=30, message="the dead runner"
+    )
+    monkey.delenv(STOP_AT)

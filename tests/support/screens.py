@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyte
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "screens"
 ALL = sorted(FIXTURES.glob("**/*.txt"))
 VERSIONS = sorted(path for path in FIXTURES.glob("*/*") if path.is_dir())
@@ -24,3 +26,10 @@ def load_fixture(path: Path) -> tuple[dict[str, str], list[str]]:
     head, _, screen = text.partition("\n---\n")
     header = dict(line.split("=", 1) for line in head.splitlines())
     return header, screen.rstrip("\n").split("\n")
+
+
+def played(text: str, width: int, height: int) -> list[str]:
+    """What a terminal of that size shows after ``text``."""
+    screen = pyte.Screen(width, height)
+    pyte.Stream(screen).feed(text)
+    return [line.rstrip() for line in screen.display]

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import TmuxServer
+from tests.support.tmux import TmuxServer
 
 
 class Terminals:

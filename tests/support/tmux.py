@@ -17,7 +17,8 @@ import pytest
 
 from tests.support.tmux_guard import stop_server
 from tests.support.waiting import wait_until
-from workflows.agents.profiles import Profile, load_profile, parse_profile
+from workflows.agents.profiles import Profile, parse_profile
+from workflows.agents.settings import load_profile
 from workflows.base.paths import agenttui_argv
 from workflows.base.target import TmuxTarget
 from workflows.tmux.driver import PaneInfo, TmuxDriver

@@ -11,7 +11,7 @@ from tests.support.pilot import enabled_keys, open_agents, state_of, tile_of, un
 from tests.support.tmux import spawn_demo
 from tui.app import build_app
 from widgets.pane_tile import PaneTile
-from workflows.agents.profiles import load_profile
+from workflows.agents.settings import load_profile
 from workflows.tmux.driver import TmuxDriver
 
 ATTACH_STUB = """
@@ -170,7 +170,7 @@ async def test_zoom_shows_the_whole_pane_at_its_real_width(
     for name in ("w1", "w2", "w3", "w4"):
         printer = f"print({line!r}); import time; time.sleep(600)"
         driver.spawn([sys.executable, "-c", printer], name=name, agent="shell", cwd=str(tmp_path))
-    app = build_app(driver.socket, driver.session)
+    app = build_app(driver.target)
     async with app.run_test(size=(200, 50)) as pilot:
         screen = await open_agents(pilot, app, ["w1", "w2", "w3", "w4"])
         grid = screen.grid

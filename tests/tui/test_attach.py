@@ -10,11 +10,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TmuxServer
-from tests.support.pilot import until
+from tests.support.pilot import open_agents, until
 from tests.support.terminals import Terminals, person_clients, press
+from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
-from tests.tui.test_agents_screen import open_agents
 from tui.app import build_app
 from tui.services import Services
 from workflows.tmux.driver import TmuxDriver
@@ -52,7 +51,7 @@ async def test_inside_tmux_the_agent_fills_a_popup_and_detach_comes_back(
     socket_path = tmux_server.cmd("display-message", "-p", "#{socket_path}").strip()
     monkeypatch.setenv("TMUX", f"{socket_path},1,0")
     monkeypatch.setenv("TMUX_PANE", app_pane)
-    app = build_app(driver.socket, driver.session)
+    app = build_app(driver.target)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_agents(pilot, app, ["sizer"])
         await until(pilot, lambda: screen.grid.focused_tile is not None, message="focus")
@@ -90,7 +89,7 @@ def test_outside_tmux_the_attach_command_fills_the_terminal_until_detach(
     driver: TmuxDriver, tmux_server: TmuxServer, terminals: Terminals
 ) -> None:
     agent = driver.spawn([sys.executable, "-c", SIZE_PRINTER], name="sizer", agent="shell").pane_id
-    services = Services(socket=tmux_server.socket, session=tmux_server.session)
+    services = Services(target=tmux_server.target)
     size = services.window_size(agent)
     command = " ".join(f"'{word}'" for word in services.attach_argv(agent))
     person = terminals.open(command)

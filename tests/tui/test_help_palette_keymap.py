@@ -92,7 +92,7 @@ async def test_an_agent_blocked_on_an_unknown_dialog_notifies_rings_and_says_so(
     without that rule) rings like an approval, and the tile says BLOCKED."""
     from tests.support.pilot import open_agents, tile_of
     from tests.support.profiles import demo_without_its_dialog_rule
-    from workflows.agents.profiles import load_profile
+    from workflows.agents.settings import load_profile
 
     agent = demo_without_its_dialog_rule()
     app = build_app(driver.target)

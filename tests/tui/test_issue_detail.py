@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Markdown, Static
-
 from tests.support.linear_server import LinearServer
-from tests.support.pilot import until
+from tests.support.pilot import shown, until
 from tests.support.tmux import private_target
 from tui.app import build_app
 from tui.screens.triage import TriageScreen
@@ -55,16 +53,6 @@ def write_issues(tmp_path: Path) -> Path:
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(f'[issues]\nsource = "local"\n\n[local]\npath = "{folder}"\nme = "ada"\n')
     return folder
-
-
-def shown(detail: IssueDetail) -> str:
-    """Everything the detail shows, as text."""
-    parts = [str(widget.render()) for widget in detail.query(Static) if widget.display]
-    for markdown in detail.query(Markdown):
-        parts.extend(
-            str(block._content) for block in markdown.query("*") if hasattr(block, "_content")
-        )
-    return "\n".join(parts)
 
 
 async def test_detail_follows_the_cursor_and_renders_issue_text_safely(tmp_path: Path) -> None:
@@ -134,7 +122,7 @@ async def test_detail_shows_the_issue_agent_session_stream(tmp_path: Path) -> No
     runs.event(run.id, "attention", f"{run.id}-main is awaiting approval: rm -rf build")
     sync = SessionSync(run.id, LocalSessions(), settings=AgentSettings(per_minute=60))
     assert sync.drain(5)
-    app = build_app(poll_tiles=False)
+    app = build_app(private_target(), poll_tiles=False)
     async with app.run_test(size=(160, 40)) as pilot:
         screen = await until(pilot, lambda: isinstance(app.screen, TriageScreen) and app.screen)
         detail = screen.query_one(IssueDetail)

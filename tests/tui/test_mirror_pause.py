@@ -31,7 +31,7 @@ def test_a_paused_pane_is_captured_when_it_changes_and_runs_again_after(
     tmux_server: Any,
 ) -> None:
     counter, other = start(tmux_server, COUNTER, "cat")
-    mirror = Mirror(tmux_server.socket, tmux_server.session)
+    mirror = Mirror(tmux_server.target)
     mirror.start()
     try:
         mirror.set_visible([counter, other])  # both at 10 Hz: it prints 5 lines a capture
@@ -48,7 +48,7 @@ def test_panes_nobody_sees_are_paused_and_continued_when_their_activity_is_taken
     tmux_server: Any,
 ) -> None:
     (pane,) = start(tmux_server, "cat")
-    mirror = Mirror(tmux_server.socket, tmux_server.session)
+    mirror = Mirror(tmux_server.target)
     mirror.start()
     try:
         for round_ in range(2):
@@ -63,7 +63,7 @@ def test_panes_nobody_sees_are_paused_and_continued_when_their_activity_is_taken
 
 def test_a_new_output_client_starts_with_every_pane_running(tmux_server: Any) -> None:
     (pane,) = start(tmux_server, "cat")
-    mirror = Mirror(tmux_server.socket, tmux_server.session)
+    mirror = Mirror(tmux_server.target)
     mirror.start()
     try:
         tmux_server.cmd("send-keys", "-t", pane, "-l", "before")
@@ -95,7 +95,7 @@ def test_no_agent_stalls_while_paused_or_while_the_mirror_stops_reading(
     paused, unread = start(
         tmux_server, f"sh -c 'read x; {flood}' paused", f"sh -c '{flood}' unread"
     )
-    mirror = Mirror(tmux_server.socket, tmux_server.session)
+    mirror = Mirror(tmux_server.target)
     mirror.start()
     reader_blocked, release = threading.Event(), threading.Event()
     try:

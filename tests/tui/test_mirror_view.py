@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.waiting import wait_until
+from workflows.base.target import TmuxTarget
 from workflows.tmux.mirror import Mirror
 from workflows.tmux.mirror_screen import PaneModel, Row
 
@@ -52,7 +53,7 @@ def test_the_tile_shows_what_a_whole_capture_shows(tmux_server: Any, tmp_path: P
         f"stty -echo; {script}; exec sleep 600",
     )  # fmt: skip
     (pane,) = tmux_server.cmd("list-panes", "-t", session, "-F", "#{pane_id}").split()
-    mirror = Mirror(tmux_server.socket, session)
+    mirror = Mirror(TmuxTarget(tmux_server.socket, session))
     mirror.start()
     try:
         mirror.set_visible([pane], rows={pane: TILE})

@@ -10,8 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import TmuxServer
 from tests.support.terminals import Terminals, person_clients
+from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 
 DEMO = f"{sys.executable} -m tui --socket {{socket}} demo --agents 1"

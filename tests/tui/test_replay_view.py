@@ -11,10 +11,15 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_recordings import WORKFLOWS  # "recorded": two demo agents
-from tests.support.pilot import private_socket, project_with_workflows, until
+from tests.support.pilot import (
+    open_detail,
+    project_with_workflows,
+    run_status,
+    until,
+)
+from tests.support.recordings import WORKFLOWS  # "recorded": two demo agents
+from tests.support.tmux import private_target
 from tests.support.waiting import wait_until
-from tests.tui.test_run_detail import open_detail, run_status
 from tui.app import build_app
 from tui.screens.replay import ReplayScreen
 from tui.screens.run_detail import RunDetailScreen
@@ -36,11 +41,11 @@ def shown(replay: ReplayScreen) -> list[str]:
 
 
 async def test_p_plays_each_agents_recording_to_its_last_screen(repo: Path) -> None:
-    run_id = launch_run("recorded", ["PCL-101"], socket=private_socket(), session="agenttui")
+    run_id = launch_run("recorded", ["PCL-101"], target=private_target())
     wait_until(lambda: run_status(run_id) == "succeeded", timeout=180, message="the run")
     casts = run_casts(run_id)
     assert [path.stem for path in casts] == [f"{run_id}-main", f"{run_id}-reviewer"]
-    app = build_app(private_socket(), "agenttui", poll_tiles=False)
+    app = build_app(private_target(), poll_tiles=False)
     async with app.run_test(size=(140, 50)) as pilot:
         detail = await open_detail(pilot, run_id)
         await until(pilot, lambda: detail.detail is not None, message="the run loaded")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from textual.widgets import Log, Markdown, Static
 
-from tests.support.pilot import enabled_keys, project_with_workflows, until
+from tests.support.pilot import enabled_keys, open_detail, project_with_workflows, run_status, until
 from tests.support.tmux import private_target
 from tests.support.waiting import wait_until
 from tui.app import build_app
@@ -77,10 +77,6 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tmux_server: Any) -> P
     return project_with_workflows(tmp_path, monkeypatch, WORKFLOWS)
 
 
-def run_status(run_id: str) -> str:
-    return str(RunStore().get(run_id).summary().status)
-
-
 def timeline_rows(screen: RunDetailScreen) -> list[str]:
     timeline = screen.query_one(StepTimeline)
     return [
@@ -98,19 +94,6 @@ def markdown_text(widget: Markdown) -> str:
         block.render_line(y).text
         for block in widget.query(Static)
         for y in range(block.size.height)
-    )
-
-
-async def open_detail(pilot: Any, run_id: str) -> RunDetailScreen:
-    app = pilot.app
-    await pilot.press("3")
-    runs = await until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen)
-    await until(pilot, lambda: run_id in runs.run_list.runs, message="the run listed")
-    runs.run_list.move_cursor(row=runs.run_list.get_row_index(run_id))
-    await pilot.pause()
-    await pilot.press("enter")
-    return await until(
-        pilot, lambda: isinstance(app.screen, RunDetailScreen) and app.screen, message="detail"
     )
 
 

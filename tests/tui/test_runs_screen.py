@@ -107,14 +107,14 @@ async def test_resume_a_failed_run_and_open_its_log(repo: Path, tmux_server: Tmu
 async def test_cancel_asks_naming_the_run_and_puts_issue_states_back(
     repo: Path, tmux_server: TmuxServer
 ) -> None:
-    run_id = launch_run("tui-claim", ["PCL-156", "PCL-157"], socket=tmux_server.socket)
+    run_id = launch_run("tui-claim", ["PCL-156", "PCL-157"], target=tmux_server.target)
     source = LocalSource()
-    app = build_app(tmux_server.socket, poll_tiles=False)
+    app = build_app(tmux_server.target, poll_tiles=False)
     async with app.run_test(size=(140, 30)) as pilot:
         screen = await open_run(pilot, run_id)
         await until(
             pilot,
-            lambda: screen.run_list.runs[run_id]["current_step"] == "nap",
+            lambda: screen.run_list.runs[run_id].current_step == "nap",
             message="claimed and sleeping",
         )
         assert source.get_issue("PCL-156").state == "In Progress"
@@ -155,7 +155,7 @@ async def test_cancel_asks_naming_the_run_and_puts_issue_states_back(
 async def test_a_failed_run_says_why_and_a_pr_opens_and_copies_at_80x24(
     repo: Path, tmux_server: TmuxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    failed = launch_run("tui-gate", ["PCL-102"], socket=tmux_server.socket)
+    failed = launch_run("tui-gate", ["PCL-102"], target=tmux_server.target)
     runs = RunStore()
     done = runs.create("quick-fix", {}, ["PCL-103"], {})
     url = "https://github.com/acme/shipping/pull/1234"
@@ -166,7 +166,7 @@ async def test_a_failed_run_says_why_and_a_pr_opens_and_copies_at_80x24(
     browser.write_text(f'#!/bin/sh\necho "$1" >> {opened}\n')
     browser.chmod(0o755)
     monkeypatch.setenv("BROWSER", str(browser))  # what Python's webbrowser runs
-    app = build_app(tmux_server.socket, poll_tiles=False)
+    app = build_app(tmux_server.target, poll_tiles=False)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_run(pilot, failed)
         await until(pilot, lambda: status_of(screen, failed) == "failed", timeout=60)

@@ -4,74 +4,22 @@ it gets the same app as a terminal."""
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 import httpx
 import pytest
 
-from tests.conftest import TmuxServer
+from tests.support.serve import serving
+from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from tui.serve.auth import COOKIE, REFUSED
 
 pytestmark = pytest.mark.timeout(180)
-
-
-@dataclass
-class Served:
-    process: subprocess.Popen[str]
-    url: str
-    opening: str | None
-    """The address with the token, printed only when this start made the token."""
-
-    @property
-    def token(self) -> str:
-        assert self.opening is not None
-        return self.opening.split("?token=", 1)[1]
-
-    def children(self) -> list[int]:
-        """The app processes this server started (one per connected browser)."""
-        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(pid) for pid in path.read_text().split()]
-
-
-@contextmanager
-def serving(*extra: str, json_output: bool = True) -> Iterator[Served]:
-    """``agenttui serve --port 0`` (a free port), stopped with SIGTERM afterwards."""
-    argv = [sys.executable, "-m", "tui", "serve", "--port", "0", *extra]
-    process = subprocess.Popen(
-        [*argv, *(["--json"] if json_output else [])],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        if not first:
-            raise AssertionError(f"serve ended: {process.wait(10)} {process.stderr.read()}")  # type: ignore[union-attr]
-        if json_output:
-            said = json.loads(first)
-            yield Served(process, said["url"], said["open"])
-        else:
-            yield Served(process, first, None)
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def token_file() -> Path:

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.browser import chromium
-from tests.tui.test_agents_screen import spawn_demo
-from tests.tui.test_serve import serving
+from tests.support.serve import serving
+from tests.support.tmux import spawn_demo
 from tui.serve.auth import REFUSED
 from workflows.issues import open_source
 from workflows.runs.run_store import RunStore
@@ -28,7 +28,13 @@ PR_URL = "http://127.0.0.1:9/acme/app/pull/7"  # nothing listens there: nothing 
 
 async def test_browser_lists_issues_and_a_key_approves(driver: TmuxDriver, tmp_path: Path) -> None:
     work = tmp_path / "asker"
-    spawn_demo(driver, "asker", "Please run command `echo yes > approved.txt` now", work)
+    spawn_demo(
+        driver,
+        work,
+        name="asker",
+        prompt="Please run command `echo yes > approved.txt` now",
+        work=None,
+    )
     first_issues = [issue.identifier for issue in open_source().list_issues()[:3]]
     run_store = RunStore()
     run_id = run_store.create("quick-fix", {}, ["PCL-101"], {}).id

@@ -116,7 +116,9 @@ def test_triage_snapshot_80x24(snap_compare: Any) -> None:
     async def run_before(pilot: Any) -> None:
         await triage_ready(pilot)
 
-    assert snap_compare(build_app(poll_tiles=False), terminal_size=(80, 24), run_before=run_before)
+    assert snap_compare(
+        build_app(private_target(), poll_tiles=False), terminal_size=(80, 24), run_before=run_before
+    )
 
 
 def test_agents_snapshot(snap_compare: Any, driver: TmuxDriver, tmp_path: Path) -> None:

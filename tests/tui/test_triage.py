@@ -57,7 +57,7 @@ async def test_filter_as_you_type() -> None:
 
 
 async def test_escape_clears_the_newest_kind_first_then_suggestions_then_groups() -> None:
-    app = build_app(poll_tiles=False)
+    app = build_app(private_target(), poll_tiles=False)
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await _loaded(pilot, app)
         await pilot.press("space", "down", "space", "g")  # a group by hand

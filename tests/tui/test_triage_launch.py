@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from textual.widgets import Static
 
-from tests.support.pilot import until
-from tests.tui.test_issue_detail import shown
+from tests.support.pilot import shown, until
+from tests.support.tmux import private_target
 from tui.app import build_app
 from tui.screens import triage
 from tui.screens.confirm import ConfirmScreen
@@ -44,7 +44,7 @@ def move_to(table: IssueTable, identifier: str) -> None:
 
 async def test_states_a_run_changes_show_without_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(triage, "ISSUE_POLL_S", 0.3)
-    app = build_app(poll_tiles=False)
+    app = build_app(private_target(), poll_tiles=False)
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await loaded(pilot)
         assert "In Progress" in row_of(screen.table, "PCL-101")  # (highlights it)
@@ -63,7 +63,7 @@ async def test_states_a_run_changes_show_without_a_key(monkeypatch: pytest.Monke
 
 
 async def test_a_hand_made_group_is_never_duplicated_by_suggestions() -> None:
-    app = build_app(poll_tiles=False)
+    app = build_app(private_target(), poll_tiles=False)
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await loaded(pilot)
         for identifier in ("PCL-143", "PCL-142"):
@@ -85,7 +85,7 @@ async def test_a_hand_made_group_is_never_duplicated_by_suggestions() -> None:
 
 
 async def test_suggestions_leave_out_finished_and_in_review_work() -> None:
-    app = build_app(poll_tiles=False)
+    app = build_app(private_target(), poll_tiles=False)
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await loaded(pilot)
         await pilot.press("s")
@@ -102,7 +102,7 @@ async def test_launch_names_the_issues_warns_and_asks_before_reusing_a_pr() -> N
     url = "https://github.com/acme/shipping/pull/7"
     runs.update(earlier.id, pr_url=url)
     runs.finish(earlier.id, "succeeded")
-    app = build_app(poll_tiles=False)
+    app = build_app(private_target(), poll_tiles=False)
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await loaded(pilot)
         move_to(screen.table, "PCL-101")
@@ -126,12 +126,12 @@ async def test_launch_names_the_issues_warns_and_asks_before_reusing_a_pr() -> N
 
 
 async def test_a_filter_without_matches_says_so_and_the_count_keeps_off_the_headers() -> None:
-    app = build_app(poll_tiles=False)
+    app = build_app(private_target(), poll_tiles=False)
     async with app.run_test(size=(240, 30)) as pilot:
         screen = await loaded(pilot)
         header = screen.table.render_line(0).text
         assert header.split() == ["ID", "Title", "State", "Labels", "Project"]  # not overwritten
-    app = build_app(poll_tiles=False)
+    app = build_app(private_target(), poll_tiles=False)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await loaded(pilot)
         count = screen.query_one("#issue-count", Static)

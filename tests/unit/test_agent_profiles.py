@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from workflows.agents.profiles import list_profiles, load_profile
+from workflows.agents.profiles import list_profiles
+from workflows.agents.settings import load_profile
 from workflows.base.errors import AgentTuiError
 
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.environment import write_config
 from tui.commands.profiles import describe
-from workflows.agents.profiles import BUILTIN_DIR, load_profile, load_profile_file
-from workflows.agents.settings import effective_profile
-from workflows.base.config import ConfigError, load_config
-from workflows.base.paths import config_dir, config_file
+from workflows.agents.profiles import BUILTIN_DIR, load_profile_file
+from workflows.agents.settings import effective_profile, load_profile
+from workflows.base.config import ConfigError
+from workflows.base.paths import config_dir
 
 GATEWAY = """\
 [linear]
@@ -25,14 +26,6 @@ env_from = ["ANTHROPIC_API_KEY"]
 args = ["--model", "opus"]
 permission_mode = "acceptEdits"
 """
-
-
-def write_config(text: str) -> Path:
-    path = config_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    load_config.cache_clear()
-    return path
 
 
 def test_config_layers_over_the_builtin_profile_and_keeps_its_rules() -> None:

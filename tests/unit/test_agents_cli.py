@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.support.cli import agenttui_result
+from tests.support.cli import agenttui, agenttui_result
 from workflows.agents.hooks import events_for_agent
 from workflows.base.store import Store
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.e2e.drift import Report, Verdict, judge
 from tests.e2e.record_screens import Screen
 from tests.support.screens import FIXTURES, load_fixture
-from workflows.agents.profiles import load_profile
+from workflows.agents.settings import load_profile
 
 
 def screen(relative: str) -> Screen:

@@ -13,7 +13,7 @@ import pytest
 
 from workflows.agents.classifier import classify
 from workflows.agents.policy_wait import POLICY_BUDGET_S
-from workflows.agents.profiles import load_profile
+from workflows.agents.settings import load_profile
 from workflows.agents.state import AgentState, HookEvent
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "screens"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.test_agent_settings import write_config
+from tests.support.environment import write_config
 from workflows.base.errors import AgentTuiError
 from workflows.runs.recording.asciicast import BadCast, CastWriter, Event, Header, read_cast
 from workflows.runs.recording.files import RecordingLimits, prune, recordings_root

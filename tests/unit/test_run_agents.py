@@ -50,11 +50,11 @@ def test_a_run_without_its_runner_says_whether_its_tmux_server_went_too() -> Non
     runs = RunStore()
     run = runs.create("feedback", {"steps": []}, ["ENG-1"], {})
     runs.update(run.id, status="running", current_step="plan")
-    alone = runs.get(run.id).summary()["error"]
+    alone = runs.get(run.id).summary().error
     assert alone.startswith("the runner stopped unexpectedly during plan")
     gone = ServerIdentity(_reaped_pid(), 1000, "/tmp/tmux-0/x")
     runs.update_context(run.id, tmux_server=gone.as_json())
-    said = runs.get(run.id).summary()["error"]
+    said = runs.get(run.id).summary().error
     assert said.startswith(f"during plan: the tmux server the run worked in ({gone}) is gone")
     assert f"`agenttui resume {run.id}` starts the step again" in said
 

@@ -16,7 +16,7 @@ import pytest
 
 from tests.support.screens import ALL, FIXTURES, VERSIONS, agent_of, fixture_id, load_fixture
 from workflows.agents.classifier import BLOCKED_LINES, classify
-from workflows.agents.profiles import load_profile
+from workflows.agents.settings import load_profile
 from workflows.agents.state import AgentState
 
 

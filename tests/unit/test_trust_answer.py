@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from workflows.agents.classifier import classify
-from workflows.agents.profiles import load_profile
+from workflows.agents.settings import load_profile
 from workflows.agents.state import AgentState, HookEvent
 from workflows.agents.trust import dialog_shown, look_at, next_key, unreadable
 

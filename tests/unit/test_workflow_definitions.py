@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.tmux import private_target
 from workflows.definitions.loader import WorkflowError, list_workflows, load_workflow
 from workflows.definitions.model import Workflow
 from workflows.definitions.placeholders import render, shell_command
@@ -207,8 +208,8 @@ def test_the_follow_up_workflow_is_started_by_a_person_s_message_only(tmp_path: 
     from workflows.runs.runner import launch_run
 
     with pytest.raises(UsageError, match=r"'follow-up' acts on what a person wrote"):
-        launch_run("follow-up", ["ENG-1"], repo=str(tmp_path))
+        launch_run("follow-up", ["ENG-1"], target=private_target(), repo=str(tmp_path))
     assert RunStore().all_runs() == []
-    picked = [choice.name for choice in Services().workflows()]
+    picked = [choice.name for choice in Services(private_target()).workflows()]
     assert "quick-fix" in picked and "follow-up" not in picked
     assert "follow-up" in list_workflows()

@@ -68,7 +68,7 @@ def _server_of(args: argparse.Namespace) -> ServerIdentity:
     """The tmux server a pane id is a pane of (a check-in for it holds only there)."""
     from workflows.tmux.driver import TmuxDriver
 
-    driver = TmuxDriver(args.socket, args.session)
+    driver = TmuxDriver(args.tmux)
     try:
         return driver.server_identity()
     finally:

@@ -61,7 +61,7 @@ def run_forge(args: argparse.Namespace) -> int:
 
 def spawn_demo_agents(driver: Any, count: int) -> list[str]:
     """Start ``count`` stand-alone demo agents on sample issues (skipping ones running)."""
-    from workflows.agents.profiles import load_profile
+    from workflows.agents.settings import load_profile
     from workflows.agents.startup import start_agent, wait_until_ready
     from workflows.base.paths import state_dir
     from workflows.demo.project import DEMO_ISSUES

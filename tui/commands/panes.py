@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from tui.human import agent_line
 from tui.output import say, say_json
@@ -20,7 +20,7 @@ from workflows.base.errors import EXIT_ERROR, EXIT_NOT_DELIVERED, AgentTuiError,
 if TYPE_CHECKING:
     from workflows.tmux.driver import PaneInfo, TmuxDriver
 
-Subparsers = "argparse._SubParsersAction[argparse.ArgumentParser]"
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 TARGET_HELP = "agent name (as in `agenttui ls`) or tmux pane id like %%3"
 
 

@@ -169,7 +169,7 @@ def _format_cleaned(results: Any) -> str:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from workflows.runs.runner import run_worker
+    from workflows.runs.run_worker import run_worker
 
     return run_worker(args.run, target=args.tmux)
 

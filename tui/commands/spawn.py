@@ -83,7 +83,7 @@ def _format_spawn(result: dict[str, Any]) -> str:
 def run_spawn(args: argparse.Namespace) -> Any:
     from workflows.agents.delivery import SendFailed, send_text
     from workflows.agents.observe import read_state, reading_json
-    from workflows.agents.profiles import load_profile
+    from workflows.agents.settings import load_profile
     from workflows.agents.startup import start_agent, wait_until_ready
     from workflows.tmux.driver import TmuxDriver
 

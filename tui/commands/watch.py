@@ -160,7 +160,7 @@ def _poll_sessions(args: argparse.Namespace) -> list[dict[str, str]]:
 
     return [
         {"issue": done.issue, "prompt": done.prompt.body, "outcome": done.outcome}
-        for done in poll_finished(socket=args.socket, session=args.session)
+        for done in poll_finished(target=args.tmux)
     ]
 
 

@@ -26,6 +26,7 @@ from widgets.issue_detail import IssueDetail, IssueView
 from widgets.issue_table import IssueTable
 from widgets.key_bar import KeyBar
 from workflows.issues.model import Issue
+from workflows.runs.records import RunSummary
 
 DETAIL_DELAY_S = 0.25
 ISSUE_POLL_S = 15.0
@@ -33,12 +34,12 @@ ISSUE_POLL_S = 15.0
 DONE_STATE_TYPES = ("completed", "canceled")
 
 
-def launchable(issue: Issue, runs: list[dict[str, Any]] | None) -> bool:
+def launchable(issue: Issue, runs: list[RunSummary] | None) -> bool:
     """Worth suggesting for a run: not done, not in review, and no run already working on it
     or with a pull request for it."""
     if issue.state_type in DONE_STATE_TYPES or issue.state.casefold() == "in review":
         return False
-    return not any(run["status"] in BUSY or run.get("pr_url") for run in runs or [])
+    return not any(run.status in BUSY or run.pr_url for run in runs or [])
 
 
 @dataclass

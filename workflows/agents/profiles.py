@@ -311,14 +311,6 @@ def list_profiles() -> list[str]:
     return sorted(_profile_files())
 
 
-def load_profile(name: str) -> Profile:
-    """The profile as agenttui runs it: its file with ``[agents.NAME]`` from config.toml
-    layered over it (workflows.agents.settings)."""
-    from workflows.agents.settings import effective_profile
-
-    return effective_profile(name).profile
-
-
 def profile_file(name: str) -> Path:
     """Where profile ``name`` is read from: a user file in the config dir, else the built-in."""
     path = _profile_files().get(name)

@@ -18,7 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from workflows.agents.profiles import BUILTIN_DIR, Profile, check_mode
+from workflows.agents.profiles import (
+    BUILTIN_DIR,
+    Profile,
+    check_mode,
+    list_profiles,
+    load_profile_file,
+)
 from workflows.base.config import ConfigError, ConfigTable, table
 
 SETTING_KEYS = ("env", "env_from", "args", "permission_mode")
@@ -111,7 +117,11 @@ def _with_mode(profile: Profile, mode: str, settings: ConfigTable) -> Profile:
 
 def effective_profile(name: str) -> EffectiveProfile:
     """Profile ``name`` as agenttui runs it, with the origin of each key."""
-    from workflows.agents.profiles import list_profiles, load_profile_file
-
     check_agent_names(list_profiles())
     return layered(load_profile_file(name))
+
+
+def load_profile(name: str) -> Profile:
+    """The profile as agenttui runs it: its file with ``[agents.NAME]`` from config.toml
+    layered over it (:func:`effective_profile`)."""
+    return effective_profile(name).profile

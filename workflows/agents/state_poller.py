@@ -43,7 +43,8 @@ from workflows.agents.observe import (
     screen_digest,
     server_for,
 )
-from workflows.agents.profiles import Profile, load_profile
+from workflows.agents.profiles import Profile
+from workflows.agents.settings import load_profile
 from workflows.agents.state import AgentState, HookEvent, StateReading
 from workflows.base.errors import AgentTuiError
 

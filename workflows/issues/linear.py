@@ -6,12 +6,11 @@ from ``LINEAR_API_URL`` or ``[linear] url`` (tests point it at a local server).
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
@@ -19,13 +18,14 @@ from workflows.base.config import table
 from workflows.base.errors import UsageError
 from workflows.issues import queries
 from workflows.issues.linear_http import (
-    DEFAULT_URL,
     ApiKey,
     LinearAuthError,
     LinearClient,
     LinearError,
     LinearRateLimited,
     LinearUnavailable,
+    answer_checked,
+    configured_url,
 )
 from workflows.issues.model import Comment, Issue, IssueFilters, Relation
 
@@ -43,10 +43,6 @@ def configured_key() -> ApiKey | None:
     from workflows.issues.linear_agent.settings import app_token
 
     return app_token()
-
-
-def configured_url() -> str:
-    return os.environ.get("LINEAR_API_URL") or table("linear").get_str("url") or DEFAULT_URL
 
 
 def build_filter(filters: IssueFilters) -> dict[str, Any]:
@@ -71,24 +67,6 @@ def build_filter(filters: IssueFilters) -> dict[str, Any]:
             {"description": {"containsIgnoreCase": text}},
         ]
     return result
-
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def answer_checked(method: F) -> F:
-    """An answer missing a field agenttui reads (``{"data": {}}``) is a LinearError that
-    says which, never a KeyError traceback."""
-
-    @functools.wraps(method)
-    def checked(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(*args, **kwargs)
-        except (KeyError, TypeError, AttributeError, ValueError) as error:
-            what = f"no field {error}" if isinstance(error, KeyError) else str(error)
-            raise LinearError(f"Linear's answer is not what agenttui expects: {what}") from None
-
-    return checked  # type: ignore[return-value]
 
 
 def _name(node: Any, key: str = "name") -> str | None:

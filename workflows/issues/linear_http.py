@@ -7,13 +7,16 @@ Authorization header, so it cannot leak into a log line, an exception or a scree
 
 from __future__ import annotations
 
+import functools
+import os
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
+from workflows.base.config import table
 from workflows.base.errors import AgentTuiError
 from workflows.base.http_deadline import TooSlow, request_within
 from workflows.base.untrusted import without_surrogates
@@ -263,3 +266,25 @@ class LinearClient:
         if retry_after.strip().isdigit():
             return now + int(retry_after)
         return now + 60.0
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def answer_checked(method: F) -> F:
+    """An answer missing a field agenttui reads (``{"data": {}}``) is a LinearError that
+    says which, never a KeyError traceback."""
+
+    @functools.wraps(method)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except (KeyError, TypeError, AttributeError, ValueError) as error:
+            what = f"no field {error}" if isinstance(error, KeyError) else str(error)
+            raise LinearError(f"Linear's answer is not what agenttui expects: {what}") from None
+
+    return checked  # type: ignore[return-value]
+
+
+def configured_url() -> str:
+    return os.environ.get("LINEAR_API_URL") or table("linear").get_str("url") or DEFAULT_URL

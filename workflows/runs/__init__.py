@@ -1,1 +1,2 @@
-"""Workflow runs: engine, runner, run store, records, cleaning, step kinds."""
+"""Workflow runs: engine, runner, run store, records, cleaning, step kinds, Linear agent sessions,
+recordings."""

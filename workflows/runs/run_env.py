@@ -43,7 +43,7 @@ def forget_run_env(run_id: str) -> None:
 def runner_env(agent_names: Iterable[str], workflow_env_from: Iterable[str] = ()) -> dict[str, str]:
     """The runner's environment: agenttui's (with the secrets it uses) plus every ``env_from``
     value its agents and its workflow's shell steps take from ours."""
-    from workflows.agents.profiles import load_profile
+    from workflows.agents.settings import load_profile
 
     names = {name for agent in set(agent_names) for name in load_profile(agent).env_from}
     names.update(workflow_env_from)

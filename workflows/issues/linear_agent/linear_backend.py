@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 
 from workflows.base.errors import UsageError
-from workflows.issues.linear import answer_checked, configured_url
 from workflows.issues.linear_agent import queries
 from workflows.issues.linear_agent.backend import Prompt
 from workflows.issues.linear_agent.settings import TOKEN_ENV, app_token
@@ -26,6 +25,8 @@ from workflows.issues.linear_http import (
     LinearError,
     LinearRateLimited,
     LinearUnavailable,
+    answer_checked,
+    configured_url,
 )
 
 OPEN_STATUSES = ("pending", "active", "awaitingInput")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 from workflows.base.errors import AgentTuiError
+from workflows.base.target import TmuxTarget
 from workflows.issues.linear_agent import open_backend
 from workflows.issues.linear_agent.backend import SessionBackend
 from workflows.issues.linear_agent.settings import AgentSettings
@@ -15,7 +16,7 @@ from workflows.runs.agent_sessions.store import open_store, sessions_of
 from workflows.runs.run_store import ACTIVE, RunStore, worker_alive
 
 
-def poll_finished(*, socket: str | None, session: str) -> list[Handled]:
+def poll_finished(*, target: TmuxTarget) -> list[Handled]:
     """One look at every recently ended run's sessions; what was done about each prompt."""
     settings = AgentSettings.load()
     runs = RunStore()
@@ -39,7 +40,7 @@ def poll_finished(*, socket: str | None, session: str) -> list[Handled]:
             backend = backends[kind]
             if backend is None:
                 continue
-            inbox = Inbox(backend, socket=socket, session=session, settings=settings)
+            inbox = Inbox(backend, target=target, settings=settings)
             try:
                 handled += inbox.poll_run(record.id)
             except AgentTuiError as error:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from workflows.base.errors import AgentTuiError
 from workflows.base.store import Store
+from workflows.base.target import TmuxTarget
 from workflows.issues.linear_agent.backend import Prompt, SessionBackend
 from workflows.issues.linear_agent.settings import AgentSettings
 from workflows.runs.agent_sessions.store import RunSession, open_store, sessions_of, set_session
@@ -55,15 +56,14 @@ class Inbox:
         self,
         backend: SessionBackend,
         *,
-        socket: str | None,
-        session: str,
+        target: TmuxTarget,
         store: Store | None = None,
         settings: AgentSettings | None = None,
     ) -> None:
         self.backend = backend
         self.runs = RunStore(store)
         self.store = open_store(self.runs.store)
-        self.socket, self.session = socket, session
+        self.target = target
         self.settings = settings or AgentSettings.load()
 
     def poll_run(self, run_id: str) -> list[Handled]:
@@ -132,7 +132,7 @@ class Inbox:
         if prompt.signal == "stop":
             if record.status not in ACTIVE:
                 return f"stop asked; run {record.id} had already {record.status}"
-            result = cancel_run(record.id, socket=self.socket, session=self.session)
+            result = cancel_run(record.id, target=self.target)
             return f"stop asked on Linear: run {record.id} {result}"
         if record.status not in ACTIVE:
             return self._fix_round(record, prompt)
@@ -155,21 +155,21 @@ class Inbox:
         that is neither, to an agent waiting for approval, waits for its turn's end. Only
         if the pane is still that agent (``run_agents``): after a tmux restart its id may be
         another run's agent, waiting for an approval of its own."""
-        from workflows.agents.actions import perform
         from workflows.agents.observe import read_state
         from workflows.agents.state import AgentState
+        from workflows.approvals.answer import answer
         from workflows.runs.run_agents import record_for_pane, why_gone
         from workflows.tmux.driver import TmuxDriver
 
         word = _word(body)
-        driver = TmuxDriver(self.socket, self.session)
+        driver = TmuxDriver(self.target)
         try:
             agent = record_for_pane(self.runs, record.id, None, pane_id)
             if (gone := why_gone(driver, agent, pane_id)) is not None:
                 raise AgentTuiError(f"the agent of run {record.id} that asked is gone: {gone}")
             if word in APPROVE or word in DENY:
                 action = "approve" if word in APPROVE else "deny"
-                result = perform(driver, pane_id, action, store=self.store)
+                result = answer(driver, pane_id, action, store=self.store)
                 done = "approved" if action == "approve" else "denied"
                 return f"{done} on Linear: {result}"
             reading = read_state(driver, driver.resolve(pane_id), store=self.store)
@@ -198,8 +198,7 @@ class Inbox:
         run_id = launch_run(
             self.settings.followup_workflow,
             record.issues,
-            socket=self.socket,
-            session=self.session,
+            target=self.target,
             repo=params.get("repo"),
             source=params.get("source"),
             agents=[agent] if agent else (),

@@ -14,6 +14,7 @@ import time
 import traceback
 
 from workflows.base.errors import AgentTuiError
+from workflows.base.target import TmuxTarget
 from workflows.issues.linear_agent import open_backend
 from workflows.issues.linear_agent.backend import SessionBackend
 from workflows.issues.linear_agent.settings import AgentSettings
@@ -42,13 +43,12 @@ class SessionWorker:
         run_id: str,
         backend: SessionBackend,
         *,
-        socket: str | None,
-        session: str,
+        target: TmuxTarget,
         settings: AgentSettings | None = None,
     ) -> None:
         self.settings = settings or AgentSettings.load()
         self.sync = SessionSync(run_id, backend, settings=self.settings)
-        self.inbox = Inbox(backend, socket=socket, session=session, settings=self.settings)
+        self.inbox = Inbox(backend, target=target, settings=self.settings)
         self.backend = backend
         self.run_id = run_id
         self._stop = threading.Event()
@@ -89,13 +89,13 @@ class SessionWorker:
             self.backend.close()
 
 
-def start(run_id: str, *, socket: str | None, session: str) -> SessionWorker | None:
+def start(run_id: str, *, target: TmuxTarget) -> SessionWorker | None:
     """The session worker of a run, started; None when its issues get no session."""
     try:
         backend = backend_for(run_id)
         if backend is None:
             return None
-        return SessionWorker(run_id, backend, socket=socket, session=session).start()
+        return SessionWorker(run_id, backend, target=target).start()
     except AgentTuiError as error:  # a bad token file or [linear_agent]: the run goes on
         RunStore().event(run_id, "linear-session", f"no agent session: {error}")
         return None

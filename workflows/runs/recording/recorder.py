@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from workflows.base.errors import AgentTuiError
+from workflows.base.target import TmuxTarget
 from workflows.runs.recording.asciicast import CastWriter, Header
 from workflows.runs.recording.files import MIB, RecordingLimits, cast_path, prune, run_folder
 from workflows.runs.recording.handoff import Handoff
@@ -343,8 +344,7 @@ class RunRecorder:
 def record_run(
     run_id: str,
     *,
-    socket: str | None,
-    session: str,
+    target: TmuxTarget,
     skip: frozenset[str],
     report: Report,
 ) -> RunRecorder | None:
@@ -356,6 +356,4 @@ def record_run(
     if not limits.enabled:
         return None
     prune(limits, keep=run_id)
-    return RunRecorder(
-        run_id, TmuxDriver(socket, session), skip=skip, limits=limits, report=report
-    ).start()
+    return RunRecorder(run_id, TmuxDriver(target), skip=skip, limits=limits, report=report).start()

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workflows.agents.observe import read_state
-from workflows.agents.profiles import load_profile
+from workflows.agents.settings import load_profile
 from workflows.agents.state import AgentState, StateReading
 from workflows.base import crashpoints
 from workflows.definitions.placeholders import render

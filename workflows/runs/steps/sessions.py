@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from workflows.agents.profiles import Profile, load_profile
+from workflows.agents.profiles import Profile
+from workflows.agents.settings import load_profile
 from workflows.agents.startup import (
     StartupFailed,
     StartupReport,

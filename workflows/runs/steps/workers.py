@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workflows.agents.messaging import tag_message
-from workflows.agents.profiles import load_profile
+from workflows.agents.settings import load_profile
 from workflows.definitions.placeholders import render
 from workflows.runs.steps.agent import _wait_for_turn
 from workflows.runs.steps.base import StepContext, StepFailed, StepResult

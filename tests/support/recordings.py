@@ -1,0 +1,21 @@
+"""Workflows whose runs record their agents' panes, for the recording tests."""
+
+from __future__ import annotations
+
+WORKFLOWS = {
+    "recorded": """
+        name = "recorded"
+        agent = "demo"
+
+        [[steps]]
+        id = "implement"
+        prompt = "Implement it [work 2s]. Write your answer to the file: {output}"
+        output = ".agenttui/implement.md"
+
+        [[steps]]
+        id = "review"
+        session = "reviewer"
+        prompt = "Review it [work 1s]. Write your answer to the file: {output}"
+        output = ".agenttui/review.md"
+    """,
+}
