@@ -35,7 +35,7 @@ def test_a_real_claude_runs_recording_plays_back_to_its_screen_and_keeps_no_secr
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    keep = "\n[workflows]\nkeep_agents = true\n"  # the pane stays to compare with
+    keep = "\n[recordings]\nenabled = true\n[workflows]\nkeep_agents = true\n"  # pane stays
     run_id, _, _ = one_step_run(new_user, anthropic, tmp_path, monkeypatch, config_extra=keep)
     key = os.environ["ANTHROPIC_API_KEY"]  # passed through to the agent by env_from
     summary = wait_for_end(run_id, timeout=180)

@@ -16,7 +16,7 @@ import pytest
 
 from tests.support.cli import agenttui
 from tests.support.pilot import project_with_workflows
-from tests.support.recordings import WORKFLOWS
+from tests.support.recordings import RECORDING, WORKFLOWS
 from tests.support.screens import played
 from tests.support.tmux import TmuxServer, spawn_demo
 from tests.support.waiting import wait_until
@@ -33,7 +33,7 @@ from workflows.tmux.driver import TmuxDriver
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tmux_server: TmuxServer) -> Path:
     project = project_with_workflows(tmp_path, monkeypatch, WORKFLOWS)
     config = Path(os.environ["AGENTTUI_CONFIG"])
-    config.write_text("[workflows]\nkeep_agents = true\n")  # the panes stay to compare with
+    config.write_text(RECORDING + "[workflows]\nkeep_agents = true\n")  # panes stay to compare
     return project
 
 

@@ -13,7 +13,7 @@ from tests.support.linear_server import LinearServer
 from tests.support.runs import prompts_received, start_run, wait_for_end
 from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
-from workflows.runs.recording.files import cast_path, run_folder
+from workflows.runs.recording.files import run_folder
 from workflows.runs.run_store import RunStore
 
 HOSTILE_TITLE = 'Checkout `$(touch /tmp/pwned)` ; Enter {pr_url} "quoted"'
@@ -88,8 +88,7 @@ def test_feedback_workflow_opens_pr_and_reports_on_every_issue(
     wait_until(agents_closed, timeout=30, message="the run's agents to close")
 
     cleaned = json.loads(agenttui("clean", run_id, "--json").stdout)
-    casts = sorted(str(cast_path(run_id, f"{run_id}-{name}")) for name in ("main", "reviewer"))
-    assert sorted(cleaned.pop("recordings_removed")) == casts  # what the agents printed
+    assert cleaned.pop("recordings_removed") == []  # recordings are off by default
     assert cleaned == {"run": run_id, "worktree_removed": str(worktree)}
     assert not run_folder(run_id).exists()
     assert not worktree.exists() and run_git(project.repo, "branch", "--list", branch)

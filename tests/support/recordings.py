@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+RECORDING = "[recordings]\nenabled = true\n"  # off by default (README: tmux 3.3a)
+
 WORKFLOWS = {
     "recorded": """
         name = "recorded"

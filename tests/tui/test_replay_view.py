@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.environment import write_config
 from tests.support.pilot import (
     open_detail,
     project_with_workflows,
@@ -31,7 +32,9 @@ from workflows.runs.runner import launch_run
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tmux_server: Any) -> Path:
-    return project_with_workflows(tmp_path, monkeypatch, WORKFLOWS)
+    project = project_with_workflows(tmp_path, monkeypatch, WORKFLOWS)
+    write_config("[recordings]\nenabled = true\n")
+    return project
 
 
 def shown(replay: ReplayScreen) -> list[str]:

@@ -27,7 +27,7 @@ DAY_S = 86400.0
 
 @dataclass(frozen=True)
 class RecordingLimits:
-    enabled: bool = True
+    enabled: bool = False  # off until tmux 3.3a stops crashing under it (README)
     max_bytes: int = 64 * MIB
     keep_s: float = 30 * DAY_S
     max_total_bytes: int = 2048 * MIB
@@ -37,7 +37,7 @@ class RecordingLimits:
         config = table("recordings")
         config.check_known(("enabled", "max_mb", "keep_days", "max_total_mb"))
         return cls(
-            enabled=config.get_bool("enabled", True),
+            enabled=config.get_bool("enabled", False),
             max_bytes=int(config.get_float("max_mb", 64, minimum=0.001) * MIB),
             keep_s=config.get_float("keep_days", 30, minimum=0) * DAY_S,
             max_total_bytes=int(config.get_float("max_total_mb", 2048, minimum=0.001) * MIB),
