@@ -112,7 +112,9 @@ case "$mode" in
     status=0
     # In parallel: every test has its own HOME, state, TMUX_TMPDIR and ports, and most of them
     # wait on tmux and agents rather than the CPU (AGENTTUI_TEST_WORKERS=0: one process).
-    .venv/bin/python -m pytest -n "${AGENTTUI_TEST_WORKERS:-4}" "$@" || status=$?
+    # One worker per core: four on 2 cores pushed the load to 8-10 and timing tests (mirror
+    # batches, a tile's one-key approve, Linear activity order) failed 1 run in 2.
+    .venv/bin/python -m pytest -n "${AGENTTUI_TEST_WORKERS:-$(nproc)}" "$@" || status=$?
     if [ -n "$floor_pid" ]; then
       if wait "$floor_pid"; then
         echo "Oldest declared versions (tests/floor-versions.txt): unit and tui tests pass"
