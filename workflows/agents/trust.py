@@ -136,8 +136,7 @@ def answer_trust(
             gone = _wait(pane, CONFIRM_SHOWN_S, lambda lines: not dialog_shown(profile, lines))
             if not gone and pane.screen() != lines:
                 # Taken but slow (Gemini restarts below its dialog): wait, never press twice.
-                left = max(0.0, deadline - time.monotonic())
-                gone = _wait(pane, left, lambda lines: not dialog_shown(profile, lines))
+                gone = _wait(pane, _left(deadline), lambda lines: not dialog_shown(profile, lines))
             if gone and answer.restart is not None:
                 gone = _restarted(pane, profile, answer.restart, deadline)
             if gone:
@@ -159,10 +158,16 @@ def _restarted(pane: _Pane, profile: Profile, restart: re.Pattern[str], deadline
     the dialog, "Skipping project agents due to untrusted folder") before it restarts; keys
     sent then are lost. Wait for the restart notice, then for the restarted UI (the dialog out
     of the profile's ``last_lines``)."""
-    shown = lambda lines: any(restart.search(line) for line in lines)  # noqa: E731
-    _wait(pane, min(RESTART_SHOWN_S, max(0.0, deadline - time.monotonic())), shown)
-    left = max(0.0, deadline - time.monotonic())
-    return _wait(pane, left, lambda lines: not dialog_shown(profile, lines))
+    _wait(
+        pane,
+        min(RESTART_SHOWN_S, _left(deadline)),
+        lambda lines: any(restart.search(line) for line in lines),
+    )
+    return _wait(pane, _left(deadline), lambda lines: not dialog_shown(profile, lines))
+
+
+def _left(deadline: float) -> float:
+    return max(0.0, deadline - time.monotonic())
 
 
 def _moved_from(answer: TrustAnswer, before: DialogLook) -> Callable[[list[str]], bool]:
