@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from tests.support.waiting import wait_until
+from workflows.base.errors import WaitTimeout
 from workflows.base.target import TmuxTarget
 from workflows.tmux.mirror import Mirror
 
@@ -81,5 +82,46 @@ def test_panes_of_one_rate_are_captured_together_in_batches(tmux_server: Any) ->
         assert all(0 < count <= 10 * elapsed + 2 for count in counts)
         # four printing panes, one batch of commands (and one wake-up) for all of them
         assert mirror.batches - batches0 <= sum(counts) / 2
+    finally:
+        mirror.close()
+
+
+def test_a_quiet_pane_is_mirrored_even_when_tmux_misses_a_size_listing(
+    tmux_server: Any,
+) -> None:
+    """Under load tmux 3.3a can hold a reply past the command timeout. A new pane whose
+    sizes could not be listed must be captured on a later tick, not dropped: a pane that
+    printed once and went quiet (an agent's dialog) would stay blank for good."""
+    session = tmux_server.session
+    tmux_server.cmd("new-session", "-d", "-s", session, "-x", "80", "-y", "20", "cat")
+    mirror = Mirror(TmuxTarget(tmux_server.socket, session))
+    mirror.start()
+    try:
+        wait_until(lambda: mirror._sizes, message="the first pane's size")
+        commands = mirror._commands
+        assert commands is not None
+        real_command = commands.command
+        late = {"now": True}  # tmux answers list-panes too late while this holds
+        missed_while_visible: list[str] = []
+
+        def answer_late(*args: str, timeout: float = 5.0) -> list[str]:
+            if args[0] == "list-panes" and late["now"]:
+                if mirror._visible:
+                    missed_while_visible.append(args[0])
+                raise WaitTimeout("tmux list-panes did not answer within 5s")
+            return real_command(*args, timeout=timeout)
+
+        commands.command = answer_late  # type: ignore[method-assign]
+        tmux_server.cmd("new-window", "-d", "-t", f"{session}:", "printf once-and-quiet; exec cat")
+        (new,) = [pane for pane in pane_ids(tmux_server) if pane not in mirror._sizes]
+        mirror.set_visible([new], focused=new)
+        # Both tries of a tick that had the pane due went unanswered; then tmux recovers.
+        wait_until(lambda: len(missed_while_visible) >= 2, message="a tick missed its sizes")
+        late["now"] = False
+        wait_until(
+            lambda: any("once-and-quiet" in line for line in mirror.model(new).text_lines()),
+            timeout=20,
+            message="the quiet pane mirrored after the missed listing",
+        )
     finally:
         mirror.close()

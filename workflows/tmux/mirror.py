@@ -281,6 +281,11 @@ class Mirror:
         due, next_at = self._due(now)
         if any(pane_id not in self._sizes for pane_id in due) and self._sizes_at < now:
             self._refresh_sizes(now)  # a pane we have not seen yet
+        unsized = {pane_id for pane_id in due if pane_id not in self._sizes}
+        if unsized and self._sizes_stale:  # tmux did not answer: try them again, or a
+            with self._lock:  # pane that printed once and went quiet stays blank
+                self._dirty |= unsized
+            next_at = min(next_at or math.inf, now + self.other_interval)
         self._capture(due)
         if self._switch.pending:  # no capture took the switch along
             self._send_switch()
@@ -293,6 +298,7 @@ class Mirror:
         try:
             lines = self._commands.command("list-panes", "-s", "-t", self.session, "-F", fmt)
         except AgentTuiError:
+            self._sizes_stale = True
             return
         sizes = {}
         for line in lines:
