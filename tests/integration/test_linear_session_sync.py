@@ -3,6 +3,8 @@ posted, in which order, once; what Linear refuses; restarts; the budget."""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -192,6 +194,47 @@ def test_the_ended_run_s_plan_is_complete_before_its_response_within_the_budget(
         for r in linear_server.mutations()
     ]
     assert names.count("update") == 1 and names[-1] == "response", names
+
+
+def test_the_final_drain_never_overtakes_a_step_in_progress(linear_server: LinearServer) -> None:
+    """The runner's final drain can start while the session thread is still in a step (its
+    join timed out under load). The step had taken the follow-up's event off the cursor but
+    not yet queued it: the response must still come last."""
+    session = linear_server.workspace.delegate("ENG-2")
+    run_id = new_run()
+    play(run_id, upto="implement")
+    runs = RunStore()
+    runs.event(run_id, "linear-prompt", "follow-up from Linear delivered to demo-1")
+    sync = SessionSync(run_id, backend(linear_server), settings=AgentSettings(per_minute=600))
+    translate, inside, release = sync.translator.run_event, threading.Event(), threading.Event()
+
+    def slow_translate(event: dict[str, Any]) -> Any:
+        if event["kind"] == "linear-prompt" and not inside.is_set():
+            inside.set()  # the session thread, preempted mid-collect
+            release.wait(10)
+        return translate(event)
+
+    sync.translator.run_event = slow_translate  # type: ignore[method-assign]
+    session_thread = threading.Thread(target=sync.step)
+    session_thread.start()
+    assert inside.wait(10)
+    runs.finish_attempt(run_id, 0, status="succeeded", outputs={}, error=None, cursor={})
+    runs.finish(run_id, "succeeded")
+
+    def resume_when_answered() -> None:  # at once once the response is out, or after 3 s
+        kinds_now = lambda: [k for k, _ in kinds(linear_server, session["id"])]  # noqa: E731
+        deadline = time.monotonic() + 3.0
+        while "response" not in kinds_now() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        release.set()
+
+    threading.Thread(target=resume_when_answered).start()
+    assert sync.drain(20)
+    session_thread.join(10)
+    assert sync.drain(10)
+    told = kinds(linear_server, session["id"])
+    assert told[-1][0] == "response", told
+    assert ("action", "Your message") in told
 
 
 @pytest.mark.parametrize("mode", ["0644", "missing"])

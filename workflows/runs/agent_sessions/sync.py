@@ -12,6 +12,7 @@ given up after ``max_attempts``.
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -71,9 +72,17 @@ class SessionSync:
         self._retry_at = 0.0
         self._transient = 0
         self._told: set[str] = set()
+        self._stepping = threading.Lock()
 
     # -- the loop's body --------------------------------------------------------------------
     def step(self) -> None:
+        # One step at a time: the runner's final drain may start while the session thread
+        # is still inside one (its join timed out), and a step that took events off the
+        # cursor must queue them before another queues what came after (the response).
+        with self._stepping:
+            self._step()
+
+    def _step(self) -> None:
         if self._clock() < self._retry_at or self._allowance_low():
             return
         try:
