@@ -252,3 +252,13 @@ def jailed_claude_profile(server: AnthropicServer, home: Path, worktree: Path) -
     (config_dir() / "profiles").mkdir(parents=True, exist_ok=True)
     (config_dir() / "profiles" / "e2eclaude.toml").write_text(tomli_w.dumps(data))
     return "e2eclaude"
+
+
+def jailed_codex_profile(server: OpenAIServer, home: Path, worktree: Path) -> str:
+    """The built-in codex profile, launched jailed and offline."""
+    argv, env = codex_launch(server, home, worktree)
+    data = tomllib.loads((BUILTIN_DIR / "codex.toml").read_text())
+    data.update(name="e2ecodex", command=argv, env=env)
+    (config_dir() / "profiles").mkdir(parents=True, exist_ok=True)
+    (config_dir() / "profiles" / "e2ecodex.toml").write_text(tomli_w.dumps(data))
+    return "e2ecodex"

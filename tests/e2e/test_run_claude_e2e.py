@@ -4,21 +4,17 @@ workflow with a failed review, and Claude implementing while Codex reviews."""
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
-import tomli_w
 
-from tests.e2e.agents import codex_launch, jailed_claude_profile
+from tests.e2e.agents import jailed_claude_profile, jailed_codex_profile
 from tests.e2e.model_server import AnthropicServer, OpenAIServer, Reply, refine_and_plan, write
 from tests.support.cli import agenttui
 from tests.support.git_repos import Project, run_git
 from tests.support.github_server import GitHubServer
 from tests.support.linear_server import LinearServer
 from tests.support.runs import start_run, wait_for_end
-from workflows.agents.profiles import BUILTIN_DIR
-from workflows.base.paths import config_dir
 from workflows.runs.run_store import RunStore
 
 pytestmark = pytest.mark.e2e
@@ -211,14 +207,6 @@ id = "pr"
 kind = "pull_request"
 body = "{steps.review.output}"
 """
-
-
-def jailed_codex_profile(server: OpenAIServer, home: Path, worktree: Path) -> str:
-    argv, env = codex_launch(server, home, worktree)
-    data = tomllib.loads((BUILTIN_DIR / "codex.toml").read_text())
-    data.update(name="e2ecodex", command=argv, env=env)
-    (config_dir() / "profiles" / "e2ecodex.toml").write_text(tomli_w.dumps(data))
-    return "e2ecodex"
 
 
 @pytest.mark.usefixtures("tmux_server")

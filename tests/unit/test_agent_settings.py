@@ -38,7 +38,7 @@ def test_config_layers_over_the_builtin_profile_and_keeps_its_rules() -> None:
     assert profile.env_from == ["ANTHROPIC_API_KEY"]
     assert profile.launch_argv("hi", extra=["--settings", "f.json"]) == [
         "claude", "--permission-mode", "acceptEdits", "--model", "opus",
-        "--settings", "f.json", "hi",
+        "--settings", "f.json", "--", "hi",
     ]  # fmt: skip
     assert profile.rules == builtin.rules and profile.trust_answer == builtin.trust_answer
     assert profile.source == BUILTIN_DIR / "claude.toml"

@@ -119,6 +119,10 @@ class Profile:
     for ``blocked_after_s`` is ``blocked``: a dialog nobody recognised. None: never judged."""
     blocked_after_s: float = 5.0
     animated: re.Pattern[str] | None = None
+    end_of_options: str = "--"
+    """Written before an ``argv`` prompt, so that a prompt starting with ``-`` (text from an
+    issue, or ``--dangerously-skip-permissions``) is text and never one of the agent's
+    options; '' for a CLI that has no such marker."""
     """What changes on a screen that is otherwise still (Claude Code blinks the dot before a
     waiting tool call): blanked before the screen's quiet time is measured."""
 
@@ -156,7 +160,7 @@ class Profile:
         argv.extend(self.args)
         argv.extend(extra or [])
         if prompt is not None and self.prompt == "argv":
-            argv.append(prompt)
+            argv.extend([self.end_of_options, prompt] if self.end_of_options else [prompt])
         return argv
 
 
@@ -288,6 +292,7 @@ def parse_profile(data: dict[str, Any], source: Path) -> Profile:
         input_last_lines=int(data.get("input_last_lines", 0)),
         start_settle_ms=int(data.get("start_settle_ms", 0)),
         clear_keys=[str(key) for key in data.get("clear_keys", [])],
+        end_of_options=str(data.get("end_of_options", "--")),
         env_from=_words(data.get("env_from", []), f"{where}: env_from"),
         args=_words(data.get("args", []), f"{where}: args"),
         permission_mode=mode,
