@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "issues",
     "sessions",
     "runs",
+    "cost",
     "recordings",
     "approvals",
     "checkins",

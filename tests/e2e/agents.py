@@ -254,6 +254,32 @@ def jailed_claude_profile(server: AnthropicServer, home: Path, worktree: Path) -
     return "e2eclaude"
 
 
+CLAUDE_IMPLEMENTS_CODEX_REVIEWS = """
+name = "claude-codex"
+
+[[steps]]
+id = "implement"
+agent = "e2eclaude"
+prompt_file = "prompts/implement-direct.md"
+output = ".agenttui/implement.md"
+
+[[steps]]
+id = "review"
+agent = "e2ecodex"
+session = "reviewer"
+prompt_file = "prompts/review.md"
+output = ".agenttui/review.md"
+until = "VERDICT: PASS"
+on_fail = "implement"
+
+[[steps]]
+id = "pr"
+kind = "pull_request"
+body = "{steps.review.output}"
+"""
+"""A workflow of the jailed profiles below (the review sends the implement step back)."""
+
+
 def jailed_codex_profile(server: OpenAIServer, home: Path, worktree: Path) -> str:
     """The built-in codex profile, launched jailed and offline."""
     argv, env = codex_launch(server, home, worktree)

@@ -34,6 +34,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Self
 
+from workflows.agents.transcripts import Tokens
+
 
 @dataclass
 class Reply:
@@ -87,6 +89,15 @@ class Reply:
     def streaming(cls, text: str, hold: threading.Event) -> Reply:
         """Streams ``text`` then holds the response open until ``hold`` is set."""
         return cls(text_chunks=[text], hold=hold)
+
+
+def nth_usage(n: int) -> Tokens:
+    """Distinct figures per response, so a sum can only match if every one is counted once
+    (``input`` excludes what the cache read or wrote, the Anthropic convention; the OpenAI
+    dialect reports input_tokens including both)."""
+    return Tokens(
+        input=120 + 17 * n, output=30 + 11 * n, cache_read=3 + 400 * n, cache_write=60 + 5 * n
+    )
 
 
 @dataclass
@@ -193,6 +204,8 @@ class ModelServer:
         self._lanes: dict[str, deque[Reply]] = {}
         self._lock = threading.Lock()
         self.requests: list[Request] = []
+        self.reported: list[tuple[bool, Tokens]] = []
+        """(turn?, usage) of every response that reported usage, in order."""
         handler = type("Handler", (_Handler,), {"server_ref": self})
         self._tcp = _TCP(("127.0.0.1", 0), handler)
         self.port = int(self._tcp.server_address[1])
@@ -266,6 +279,22 @@ class ModelServer:
         """Every new user prompt the model received, in order (duplicates included)."""
         with self._lock:
             return [r.prompt for r in self.requests if r.turn and r.prompt is not None]
+
+    def usage(self, *, turn: bool) -> Tokens:
+        """What this server reported for the responses it counted as ``turn`` requests."""
+        with self._lock:
+            total = Tokens()
+            for counted_turn, usage in self.reported:
+                if counted_turn == turn:
+                    total += usage
+            return total
+
+    def report_usage(self, *, turn: bool) -> Tokens:
+        """The usage to report for the next response (recorded)."""
+        with self._lock:
+            usage = nth_usage(len(self.reported))
+            self.reported.append((turn, usage))
+            return usage
 
     def turns(self) -> list[Request]:
         with self._lock:
@@ -351,12 +380,13 @@ class AnthropicServer(ModelServer):
         reply = self.next_reply(body) if turn else Reply.text("ok")
         if handler.refuse(reply):
             return
+        usage = self.report_usage(turn=turn)
         if not body.get("stream"):
-            handler._json(200, self._message(reply))
+            handler._json(200, self._message(reply, usage))
             return
-        self._stream(handler, reply, str(body.get("model", "claude")))
+        self._stream(handler, reply, str(body.get("model", "claude")), usage)
 
-    def _message(self, reply: Reply) -> dict[str, Any]:
+    def _message(self, reply: Reply, usage: Tokens, *, output: int | None = None) -> dict[str, Any]:
         content: list[dict[str, Any]] = [{"type": "text", "text": "".join(reply.text_chunks)}]
         return {
             "id": f"msg_{uuid.uuid4().hex[:12]}",
@@ -366,12 +396,20 @@ class AnthropicServer(ModelServer):
             "content": content,
             "stop_reason": "end_turn",
             "stop_sequence": None,
-            "usage": {"input_tokens": 10, "output_tokens": 5},
+            "usage": {
+                "input_tokens": usage.input,
+                "cache_creation_input_tokens": usage.cache_write,
+                "cache_read_input_tokens": usage.cache_read,
+                "output_tokens": usage.output if output is None else output,
+            },
         }
 
-    def _stream(self, h: _Handler, reply: Reply, model: str) -> None:
+    def _stream(self, h: _Handler, reply: Reply, model: str, usage: Tokens) -> None:
         h.start_sse()
-        message = {**self._message(reply), "content": [], "model": model, "stop_reason": None}
+        # As the API streams it: message_start counts one output token, message_delta the
+        # final figure.
+        started = self._message(reply, usage, output=1)
+        message = {**started, "content": [], "model": model, "stop_reason": None}
         h.sse("message_start", {"type": "message_start", "message": message})
         index = 0
         if reply.text_chunks:
@@ -415,7 +453,7 @@ class AnthropicServer(ModelServer):
             {
                 "type": "message_delta",
                 "delta": {"stop_reason": stop, "stop_sequence": None},
-                "usage": {"output_tokens": 5},
+                "usage": {"output_tokens": usage.output},
             },
         )
         h.sse("message_stop", {"type": "message_stop"})
@@ -443,9 +481,9 @@ class OpenAIServer(ModelServer):
         self.record(path, body, turn=turn, prompt=prompt)
         reply = self.next_reply() if turn else Reply.text('{"title": "e2e"}')
         if not handler.refuse(reply):
-            self._stream(handler, reply)
+            self._stream(handler, reply, self.report_usage(turn=turn))
 
-    def _stream(self, h: _Handler, reply: Reply) -> None:
+    def _stream(self, h: _Handler, reply: Reply, reported: Tokens) -> None:
         h.start_sse()
         rid = f"resp_{uuid.uuid4().hex[:12]}"
         h.sse("response.created", {"type": "response.created", "response": {"id": rid}})
@@ -501,11 +539,16 @@ class OpenAIServer(ModelServer):
                 {"type": "response.output_item.done", "output_index": index, "item": call},
             )
             output.append(call)
+        # The Responses API counts cached input inside input_tokens.
+        input_tokens = reported.input + reported.cache_read + reported.cache_write
         usage = {
-            "input_tokens": 10,
-            "output_tokens": 5,
-            "total_tokens": 15,
-            "input_tokens_details": {"cached_tokens": 0},
+            "input_tokens": input_tokens,
+            "output_tokens": reported.output,
+            "total_tokens": input_tokens + reported.output,
+            "input_tokens_details": {
+                "cached_tokens": reported.cache_read,
+                "cache_write_tokens": reported.cache_write,
+            },
             "output_tokens_details": {"reasoning_tokens": 0},
         }
         h.sse(

@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.agents import jailed_claude_profile, jailed_codex_profile
+from tests.e2e.agents import (
+    CLAUDE_IMPLEMENTS_CODEX_REVIEWS,
+    jailed_claude_profile,
+    jailed_codex_profile,
+)
 from tests.e2e.model_server import AnthropicServer, OpenAIServer, Reply, refine_and_plan, write
 from tests.support.cli import agenttui
 from tests.support.git_repos import Project, run_git
@@ -184,31 +188,6 @@ def test_real_claude_runs_the_whole_feedback_workflow_with_a_failed_review(
     assert workspace.issue_state("ENG-2") == "In Review"
 
 
-MIXED_WORKFLOW = """
-name = "claude-codex"
-
-[[steps]]
-id = "implement"
-agent = "e2eclaude"
-prompt_file = "prompts/implement-direct.md"
-output = ".agenttui/implement.md"
-
-[[steps]]
-id = "review"
-agent = "e2ecodex"
-session = "reviewer"
-prompt_file = "prompts/review.md"
-output = ".agenttui/review.md"
-until = "VERDICT: PASS"
-on_fail = "implement"
-
-[[steps]]
-id = "pr"
-kind = "pull_request"
-body = "{steps.review.output}"
-"""
-
-
 @pytest.mark.usefixtures("tmux_server")
 def test_claude_implements_and_codex_reviews_in_one_run(
     linear_server: LinearServer,
@@ -234,7 +213,7 @@ def test_claude_implements_and_codex_reviews_in_one_run(
     jailed_claude_profile(anthropic, tmp_path / "claude-home", worktree)
     jailed_codex_profile(openai, tmp_path / "codex-home", worktree)
     definition = tmp_path / "mixed.toml"
-    definition.write_text(MIXED_WORKFLOW)
+    definition.write_text(CLAUDE_IMPLEMENTS_CODEX_REVIEWS)
     run_id = start_run(
         str(definition),
         "--issues",

@@ -32,6 +32,8 @@ RUN_AS_WRITTEN = [
     'agenttui issue-state PCL-101 "In Review"',
     'agenttui issue-link PCL-101 https://github.com/acme/app/pull/7 --title "PR #7"',
     "agenttui runs",
+    "agenttui cost",
+    "agenttui cost --by day",
     "agenttui workflows --check feedback",
     'agenttui send worker "Fix the flaky test"',
     "agenttui send worker --file prompt.md",

@@ -63,10 +63,16 @@ def _run(args: argparse.Namespace) -> Any:
 
 
 def _runs(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from workflows.base.store import Store
     from workflows.runs.run_store import list_runs
     from workflows.runs.runner import effective_status
+    from workflows.runs.usage import run_usage
 
-    return [effective_status(record).as_json() for record in list_runs()]
+    store = Store()
+    return [
+        {**effective_status(record).as_json(), "usage": run_usage(store, record.id).as_json()}
+        for record in list_runs(store)
+    ]
 
 
 def _format_runs(result: list[dict[str, Any]]) -> str:
@@ -78,11 +84,18 @@ def _format_runs(result: list[dict[str, Any]]) -> str:
         tail += f"  {run['pr_url']}" if run.get("pr_url") else ""
         tail += f"  ({run['error']})" if run.get("error") else ""
         tail += f"  [waiting: {run['attention']}]" if run.get("attention") else ""
+        tail += f"  {_cost_text(run['usage'])}" if run.get("usage", {}).get("models") else ""
         rows.append(
             f"{run['id']:8} {run['workflow']:10} {run['status']:10} "
             f"{run['current_step'] or '-':10} {tail}"
         )
     return "\n".join(rows)
+
+
+def _cost_text(usage: dict[str, Any]) -> str:
+    total = sum(usage[name] for name in ("input", "output", "cache_read", "cache_write"))
+    cost = usage["cost_usd"]
+    return f"{total:,} tokens " + ("$?" if cost is None else f"${cost:.2f}")
 
 
 def _resume(args: argparse.Namespace) -> Any:

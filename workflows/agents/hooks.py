@@ -108,6 +108,27 @@ def recent_events(
     return events
 
 
+def payloads_since(
+    store: Store, *, pane_id: str, server: str, since: float
+) -> list[dict[str, Any]]:
+    """Every payload the pane's hooks reported since ``since``, oldest first (the transcript
+    an agent writes is named there)."""
+    open_events(store)
+    rows = store.connection().execute(
+        "SELECT payload FROM agent_events WHERE pane_id = ? AND server = ? AND at >= ? ORDER BY id",
+        (pane_id, server, since),
+    )
+    payloads = []
+    for row in rows:
+        try:
+            payload = json.loads(row["payload"])
+        except ValueError:
+            continue
+        if isinstance(payload, dict):
+            payloads.append(payload)
+    return payloads
+
+
 def events_for_agent(store: Store, agent: str, *, kind: str | None = None) -> list[dict[str, Any]]:
     """Every stored event of an agent name, oldest first (tests, benches, audit)."""
     open_events(store)

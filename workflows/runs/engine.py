@@ -42,6 +42,14 @@ def failure_summary(failure: str) -> str:
     return f"{lines[0]} … {lines[-1]}"
 
 
+def _run_step(ctx: StepContext) -> StepResult:
+    """Run one attempt; then record the tokens its agents used (a failed attempt's too)."""
+    try:
+        return step_runner(ctx.step.kind)(ctx)
+    finally:
+        ctx.record_usage()
+
+
 def step_runner(kind: str) -> Callable[[StepContext], StepResult]:
     """The function that runs ``kind``, as STEP_KINDS names it (a module is imported only
     when a run reaches one of its steps)."""
@@ -149,7 +157,7 @@ class Engine:
             target=self.target,
         )
         try:
-            result = step_runner(step.kind)(ctx)
+            result = _run_step(ctx)
         except AgentTuiError as error:
             # The cursor stays: resuming retries this same attempt (deliveries included).
             status = "cancelled" if isinstance(error, Cancelled) else "failed"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,7 @@ class StepContext:
     values: dict[str, str]  # placeholder values, already including steps.<id>.<field>
     worktree: Path
     target: TmuxTarget
+    usage_read_at: float = field(default_factory=time.monotonic)
 
     def event(self, kind: str, message: str, **data: Any) -> None:
         self.runs.event(self.run.id, kind, message, step_id=self.step.id, data=data or None)
@@ -53,6 +55,22 @@ class StepContext:
             raise Cancelled(f"run {self.run.id} was cancelled")
 
     def sleep(self, seconds: float = POLL_S) -> None:
-        """Wait between polls, noticing a cancel request."""
+        """Wait between polls, noticing a cancel request; the tokens used so far are read
+        every ``usage.COLLECT_EVERY_S`` (tiles, budgets)."""
         self.check_cancelled()
+        from workflows.runs.usage import COLLECT_EVERY_S
+
+        if time.monotonic() - self.usage_read_at > COLLECT_EVERY_S:
+            self.record_usage()
         time.sleep(seconds)
+
+    def record_usage(self) -> None:
+        """Record what this attempt's agents used so far (said in the log if unreadable:
+        a run never stops for its accounting)."""
+        from workflows.runs.usage import record_usage
+
+        self.usage_read_at = time.monotonic()
+        try:
+            record_usage(self.runs, self.run.id, self.seq, self.step.id, self.target)
+        except (OSError, AgentTuiError, sqlite3.Error) as error:
+            self.event("usage", f"tokens used not read: {error}")

@@ -1,0 +1,122 @@
+"""Tokens and cost of a run with the real Claude Code and Codex CLIs (jailed, offline) against
+the scripted model servers: what agenttui reads from the agents' own transcripts equals what
+the servers reported, summed per run, per model and per step (figures differ per response,
+so a response missed or counted twice shows)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e.agents import (
+    CLAUDE_IMPLEMENTS_CODEX_REVIEWS,
+    jailed_claude_profile,
+    jailed_codex_profile,
+)
+from tests.e2e.model_server import AnthropicServer, OpenAIServer, Reply, write
+from tests.support.cli import agenttui
+from tests.support.environment import write_config
+from tests.support.git_repos import Project, run_git
+from tests.support.linear_server import LinearServer
+from tests.support.runs import start_run, wait_for_end
+from workflows.agents.transcripts import Tokens
+from workflows.base.store import Store
+from workflows.runs.usage import grouped, usage_rows
+
+pytestmark = pytest.mark.e2e
+
+
+PRICES = """
+[prices."claude-*"]
+input = 3.0
+output = 15.0
+cache_read = 0.3
+cache_write = 3.75
+
+[prices."gpt-e2e"]
+input = 1.25
+output = 10.0
+cache_read = 0.125
+"""
+
+
+@pytest.mark.usefixtures("tmux_server")
+def test_token_figures_of_a_claude_and_codex_run_equal_what_the_model_servers_reported(
+    linear_server: LinearServer,
+    project: Project,
+    anthropic: AnthropicServer,
+    openai: OpenAIServer,
+) -> None:
+    tmp_path = project.repo.parent
+    branch = linear_server.workspace.find_issue("ENG-3")["branchName"]
+    worktree = tmp_path / "worktree"
+    run_git(project.repo, "worktree", "add", "-q", "-b", branch, str(worktree), "main")
+    notes = worktree / ".agenttui"
+    review = notes / "review.md"
+    anthropic.script(
+        write(worktree / "feature.txt", "fix\n"),
+        Reply.tool("Write", {"file_path": str(notes / "implement.md"), "content": "Added.\n"},
+                   text="Writing the summary."),  # text + tool in one message: counted once
+        Reply.text("Implemented."),
+        write(notes / "implement.md", "Added the test.\n"),
+        Reply.text("Fixed."),
+    )  # fmt: skip
+    openai.script(
+        Reply.exec(f"printf 'No test.\\nVERDICT: FAIL\\n' > {review}", escalated=False),
+        Reply.text("Review written."),
+        Reply.exec(f"printf 'Good.\\nVERDICT: PASS\\n' > {review}", escalated=False),
+        Reply.text("Review written again."),
+    )
+    jailed_claude_profile(anthropic, tmp_path / "claude-home", worktree)
+    jailed_codex_profile(openai, tmp_path / "codex-home", worktree)
+    write_config(PRICES)
+    definition = tmp_path / "usage.toml"
+    definition.write_text(CLAUDE_IMPLEMENTS_CODEX_REVIEWS)
+    run_id = start_run(
+        str(definition), "--issues", "ENG-3", "--repo", str(project.repo), "--source", "linear",
+        "--github-repo", "acme/widgets",
+    )  # fmt: skip
+    summary = wait_for_end(run_id, timeout=280)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    assert len(anthropic.turns()) == 5 and len(openai.turns()) == 4
+
+    claude, codex = anthropic.usage(turn=True), openai.usage(turn=True)
+    assert anthropic.usage(turn=False) == Tokens()  # Claude made no side request
+    # Codex titles the thread with one request in a throwaway thread: no session file holds
+    # it, so it is not in the run's figures (it was reported, and is told apart here).
+    assert openai.usage(turn=False) != Tokens()
+
+    rows = usage_rows(Store(), [run_id])
+    models = {row.model for row in rows}
+    (claude_model,) = models - {"gpt-e2e"}
+    by_model = grouped(rows, "model")
+    assert by_model[claude_model].tokens == claude
+    assert by_model["gpt-e2e"].tokens == codex
+    # Per step: Claude's tokens in the implement attempts, Codex's in the reviews.
+    by_step = grouped(rows, "step_id")
+    assert by_step["implement"].tokens == claude
+    assert by_step["review"].tokens == codex
+    assert {row.seq for row in rows if row.step_id == "implement"} == {0, 2}  # two rounds
+
+    # The run's line in `agenttui runs --json`: the sum, and its cost from the config's table.
+    usage = summary["usage"]
+    both = claude + codex
+    assert {k: usage[k] for k in both.as_json()} == both.as_json()
+    cost = (
+        claude.input * 3.0 + claude.output * 15.0 + claude.cache_read * 0.3
+        + claude.cache_write * 3.75
+        + codex.input * 1.25 + codex.output * 10.0 + codex.cache_read * 0.125
+        + codex.cache_write * 1.25
+    ) / 1_000_000  # fmt: skip
+    assert usage["cost_usd"] == pytest.approx(cost)
+
+    report = json.loads(agenttui("cost", "--by", "issue", "--json").stdout)
+    (group,) = report["groups"]
+    assert group["key"] == "ENG-3" and group["runs"] == [run_id]
+    assert group["cost_usd"] == pytest.approx(cost)
+    shown = agenttui("cost").stdout
+    assert run_id in shown and f"${cost:,.4f}" in shown
+    print(f"\n$ agenttui cost\n{shown}\n$ agenttui cost --by workflow")
+    print(agenttui("cost", "--by", "workflow").stdout)
+    print(f"model servers reported: claude {claude}, codex {codex}")
