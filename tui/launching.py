@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from workflows.runs.records import RunSummary
 
-BUSY = ("pending", "running")
+BUSY = ("queued", "pending", "running")
 
 
 def runs_by_issue(runs: list[RunSummary]) -> dict[str, list[RunSummary]]:

@@ -416,7 +416,9 @@ class Services:
 
     def runs(self) -> list[RunSummary]:
         from workflows.runs import run_store as runs
+        from workflows.runs.runner import start_admitted
 
+        start_admitted(target=self.target)  # a runner that died freed its slot
         return [record.summary() for record in runs.list_runs()]
 
     def resume_run(self, run_id: str) -> None:

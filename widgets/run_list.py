@@ -13,6 +13,7 @@ from textual.widgets import DataTable
 from workflows.runs.records import RunSummary
 
 STATUS_STYLES = {
+    "queued": "yellow",
     "pending": "dim",
     "running": "bold cyan",
     "succeeded": "green",

@@ -35,6 +35,11 @@ def _wait(run_id: str, timeout: float) -> dict[str, Any]:
 
 def _finish(args: argparse.Namespace, run_id: str) -> Any:
     if not args.wait:
+        from workflows.runs.run_store import RunStore
+
+        record = RunStore().get(run_id)
+        if record.status == "queued":  # max_running reached: it starts when a slot frees
+            return {"run": run_id, "status": "queued", "waits": record.context.get("queued_for")}
         return {"run": run_id, "status": "started", "window": f"run-{run_id}"}
     summary = _wait(run_id, args.timeout)
     if summary["status"] != "succeeded":
@@ -65,9 +70,10 @@ def _run(args: argparse.Namespace) -> Any:
 def _runs(args: argparse.Namespace) -> list[dict[str, Any]]:
     from workflows.base.store import Store
     from workflows.runs.run_store import list_runs
-    from workflows.runs.runner import effective_status
+    from workflows.runs.runner import effective_status, start_admitted
     from workflows.runs.usage import run_usage
 
+    start_admitted(target=args.tmux)  # a runner that died freed its slot: the queue moves on
     store = Store()
     return [
         {**effective_status(record).as_json(), "usage": run_usage(store, record.id).as_json()}

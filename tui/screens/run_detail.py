@@ -34,7 +34,7 @@ from workflows.runs.detail import RunDetail
 POLL_S = 2.0
 DIFF_REFRESH_S = 5.0
 RESUMABLE = ("failed",)
-CANCELLABLE = ("pending", "running")
+CANCELLABLE = ("queued", "pending", "running")
 FINISHED = ("succeeded", "failed", "cancelled")
 TABS = {"output": "Output (S)", "agents": "Agents (T)", "diff": "Diff (D)", "log": "Log (L)"}
 

@@ -28,7 +28,7 @@ from workflows.runs.records import RunSummary
 
 POLL_S = 2.0
 RESUMABLE = ("failed",)
-CANCELLABLE = ("pending", "running")
+CANCELLABLE = ("queued", "pending", "running")
 FINISHED = ("succeeded", "failed", "cancelled")
 
 

@@ -167,7 +167,7 @@ class RoundResult:
 
     @property
     def launched(self) -> list[dict[str, Any]]:
-        return [d for d in self.decisions if d["action"] in ("launched", "would-launch")]
+        return [d for d in self.decisions if d["action"] in ("launched", "queued", "would-launch")]
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -203,6 +203,7 @@ class Watcher:
             except AgentTuiError as error:
                 return self._finish(RoundResult(round_id, "error", error=str(error)))
             result = RoundResult(round_id, "ok", fetched=len(issues))
+            self._admit_queued()
             candidates = self._candidates(result, issues)
             self._launch_groups(result, issues, candidates)
             return self._finish(result)
@@ -237,7 +238,7 @@ class Watcher:
             active = [
                 f"{run_id} ({status})"
                 for run_id, status in issue_runs
-                if status in ("pending", "running")
+                if status in ("queued", "pending", "running")
             ]
             last = ", ".join(f"{run_id} ({status})" for run_id, status in issue_runs[-1:])
             if active:
@@ -277,7 +278,8 @@ class Watcher:
                 continue
             members = [issue for issue in chosen if issue.identifier in group.issues]
             self._remember(members, run_id)
-            self._decide(result, group.issues, "launched", why, run_id)
+            action, why = self._launched(run_id, why)
+            self._decide(result, group.issues, action, why, run_id)
 
     def _launch(self, identifiers: list[str]) -> str:
         from workflows.runs.runner import launch_run
@@ -289,6 +291,21 @@ class Watcher:
             repo=self.options.repo,
             source=self.source_name,
         )
+
+    def _admit_queued(self) -> None:
+        """Start queued runs a dead runner's slot left free (its lock is gone)."""
+        from workflows.runs.runner import start_admitted
+
+        start_admitted(target=self.target)
+
+    def _launched(self, run_id: str, why: str) -> tuple[str, str]:
+        """``launched``, or ``queued`` with what it waits for (``[runs] max_running``)."""
+        from workflows.runs.run_store import RunStore
+
+        record = RunStore(self.store).get(run_id)
+        if record.status == "queued":
+            return "queued", f"{why}; queued: {record.context.get('queued_for')}"
+        return "launched", why
 
     # -- store -----------------------------------------------------------------------------
     def _start_round(self) -> int:

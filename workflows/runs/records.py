@@ -22,6 +22,7 @@ from workflows.tmux.server import ServerIdentity
 class RunStatus(StrEnum):
     """Where a run is (a StrEnum: equal to its text, as stored and printed)."""
 
+    QUEUED = "queued"  # waiting for a free slot (workflows.runs.queue)
     PENDING = "pending"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
@@ -29,7 +30,9 @@ class RunStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-ACTIVE = (RunStatus.PENDING, RunStatus.RUNNING)
+STARTED = (RunStatus.PENDING, RunStatus.RUNNING)
+"""A runner was started (or is starting) for it: what takes a slot under ``max_running``."""
+ACTIVE = (RunStatus.QUEUED, *STARTED)
 RUNNER_START_GRACE_S = 60.0
 FINAL = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
 
@@ -108,7 +111,7 @@ class RunRecord:
         rebooted) shows as failed, with how to continue it.
         """
         status, error = self.status, self.error
-        if status in ACTIVE and not worker_alive(self.id):
+        if status in STARTED and not worker_alive(self.id):
             if status == "running":
                 status, error = "failed", self._runner_lost()
             elif time.time() - self.updated_at > RUNNER_START_GRACE_S:
@@ -119,7 +122,9 @@ class RunRecord:
                         f"`agenttui resume {self.id}`"
                     ),
                 )
-        attention = self.context.get("attention") if status in ACTIVE else None
+        attention = self.context.get("attention") if status in STARTED else None
+        if status == RunStatus.QUEUED:
+            attention = self.context.get("queued_for")
         return RunSummary(
             id=self.id,
             workflow=self.workflow,

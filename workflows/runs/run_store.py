@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import sqlite3
 import time
 from typing import Any
 
@@ -114,8 +115,15 @@ class RunStore:
 
     # -- runs ---------------------------------------------------------------------------
     def create(
-        self, workflow: str, definition: dict[str, Any], issues: list[str], params: dict[str, Any]
+        self,
+        workflow: str,
+        definition: dict[str, Any],
+        issues: list[str],
+        params: dict[str, Any],
+        *,
+        status: str = "pending",
     ) -> RunRecord:
+        """A new run; a launch makes it ``queued`` (it starts once ``queue.admit`` lets it)."""
         now = time.time()
         with self.store.transaction() as conn:
             while True:
@@ -124,13 +132,14 @@ class RunStore:
                     break
             conn.execute(
                 "INSERT INTO runs (id, workflow, definition, issues, params, status, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     workflow,
                     json.dumps(definition),
                     json.dumps(issues),
                     json.dumps(params),
+                    status,
                     now,
                     now,
                 ),
@@ -171,9 +180,30 @@ class RunStore:
         return context
 
     def finish(self, run_id: str, status: str, error: str | None = None) -> None:
-        self.update(run_id, status=status, error=error, finished_at=time.time())
+        """The final status and its event in one transaction: the events' order is the order
+        runs ended in (what the queue's slots are counted from)."""
+        now = time.time()
         message = f"run {status}" + (f": {error}" if error else "")
-        self.event(run_id, status, message)
+        with self.store.transaction() as conn:
+            conn.execute(
+                "UPDATE runs SET status=?, error=?, finished_at=?, updated_at=? WHERE id=?",
+                (status, error, now, now, run_id),
+            )
+            line = self.insert_event(conn, run_id, status, message, at=now)
+        self.write_log_lines([line])
+
+    def enqueue(self, run_id: str) -> None:
+        """Put a run at the back of the queue (``workflows.runs.queue`` admits it)."""
+        now = time.time()
+        with self.store.transaction() as conn:
+            row = conn.execute("SELECT context FROM runs WHERE id=?", (run_id,)).fetchone()
+            context = {**json.loads(row["context"]), "queued_at": now}
+            context.pop("queued_for", None)
+            conn.execute(
+                "UPDATE runs SET status='queued', error=NULL, finished_at=NULL,"
+                " cancel_requested=0, context=?, updated_at=? WHERE id=?",
+                (json.dumps(context), now, run_id),
+            )
 
     # -- events and the log file ---------------------------------------------------------
     def event(
@@ -184,20 +214,39 @@ class RunStore:
         step_id: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> None:
-        now = time.time()
         with self.store.transaction() as conn:
-            conn.execute(
-                "INSERT INTO run_events (run_id, at, kind, step_id, message, data)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (run_id, now, kind, step_id, message, json.dumps(data or {})),
-            )
+            line = self.insert_event(conn, run_id, kind, message, step_id=step_id, data=data)
+        self.write_log_lines([line])
+
+    @staticmethod
+    def insert_event(
+        conn: sqlite3.Connection,
+        run_id: str,
+        kind: str,
+        message: str,
+        *,
+        step_id: str | None = None,
+        data: dict[str, Any] | None = None,
+        at: float | None = None,
+    ) -> tuple[str, str]:
+        """Store an event inside the caller's transaction (with the change it records);
+        returns the run and the log line for :meth:`write_log_lines` once committed."""
+        now = time.time() if at is None else at
+        conn.execute(
+            "INSERT INTO run_events (run_id, at, kind, step_id, message, data)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (run_id, now, kind, step_id, message, json.dumps(data or {})),
+        )
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now))
         where = f" [{step_id}]" if step_id else ""
-        line = f"{stamp} {kind}{where} {message}"
-        with run_log_path(run_id).open("a", encoding="utf-8") as log:
-            log.write(line + "\n")
-        if self.echo:
-            print(line, flush=True)
+        return run_id, f"{stamp} {kind}{where} {message}"
+
+    def write_log_lines(self, lines: list[tuple[str, str]]) -> None:
+        for run_id, line in lines:
+            with run_log_path(run_id).open("a", encoding="utf-8") as log:
+                log.write(line + "\n")
+            if self.echo:
+                print(line, flush=True)
 
     def events(self, run_id: str) -> list[dict[str, Any]]:
         rows = self.store.connection().execute(

@@ -24,6 +24,7 @@ from workflows.runs.runner import (
     close_runner_window_on_exit,
     kill_agents,
     runner_name,
+    start_admitted,
 )
 from workflows.tmux.server import ServerIdentity
 
@@ -91,6 +92,7 @@ def run_worker(run_id: str, *, target: TmuxTarget) -> int:
     finally:
         if stop is not None:
             stop()  # (done already, unless the engine itself failed)
+        start_admitted(target=target)  # the run is final: its slot goes to the queue's head
     if sessions is not None:
         sessions.finish()  # the final response, bounded: the run has already ended
     keep = table("workflows").get_bool("keep_agents", False)

@@ -25,6 +25,7 @@ from workflows.definitions.model import Workflow
 from workflows.forge import git
 from workflows.runs.agent_choice import Choice, choose_agents
 from workflows.runs.issue_states import restore_states
+from workflows.runs.queue import admit
 from workflows.runs.recording.files import remove_run as remove_recordings
 from workflows.runs.records import RunSummary
 from workflows.runs.run_env import forget_run_env, runner_env, save_run_env
@@ -83,6 +84,7 @@ def launch_run(
         "branch": branch,
         "base": base,
         "test_command": test_command,
+        "tmux": {"socket": target.socket, "session": target.session},  # where it starts
         **(extra or {}),
     }
     try:
@@ -90,7 +92,7 @@ def launch_run(
     except AgentTuiError as error:
         raise UsageError(f"no run started: {error} (--repo or [workflows] repo)") from error
     runs = RunStore()
-    record = runs.create(workflow.name, workflow.to_json(), ids, params)
+    record = runs.create(workflow.name, workflow.to_json(), ids, params, status="queued")
     save_run_env(record.id, env or {})
     told = ", ".join(f"{step}: {choice.agent} ({choice.why})" for step, choice in chosen.items())
     runs.event(record.id, "agents", f"agents: {told}")
@@ -125,11 +127,29 @@ def check_agents(workflow: Workflow, agents: Sequence[str]) -> dict[str, Choice]
 
 
 def _start_or_fail(runs: RunStore, run_id: str, *, target: TmuxTarget) -> None:
-    try:
-        start_worker(run_id, target=target)
-    except AgentTuiError as error:
-        runs.finish(run_id, "failed", f"could not start the runner: {error}")
-        raise AgentTuiError(f"run {run_id} failed: could not start the runner: {error}") from error
+    """Start the queued run ``run_id`` if a slot is free (it waits in the queue otherwise),
+    with any older queued run that fits; its runner failing to start is an error."""
+    failed = start_admitted(target=target, runs=runs)
+    if run_id in failed:
+        raise AgentTuiError(f"run {run_id} failed: could not start the runner: {failed[run_id]}")
+
+
+def start_admitted(*, target: TmuxTarget, runs: RunStore | None = None) -> dict[str, str]:
+    """Start the runner of every queued run that now has a slot (``queue.admit``), each in
+    the tmux target it was launched for (``target`` for runs from before that was stored).
+    A runner that cannot start fails its run, saying why, and frees its slot for the next;
+    returns those runs and why."""
+    runs = runs or RunStore()
+    failed: dict[str, str] = {}
+    while admitted := admit(runs):
+        for admission in admitted:
+            where = TmuxTarget(**admission.target) if admission.target else target
+            try:
+                start_worker(admission.run_id, target=where)
+            except AgentTuiError as error:
+                runs.finish(admission.run_id, "failed", f"could not start the runner: {error}")
+                failed[admission.run_id] = str(error)
+    return failed
 
 
 def start_worker(run_id: str, *, target: TmuxTarget) -> str:
@@ -174,12 +194,14 @@ def resume_run(run_id: str, *, target: TmuxTarget) -> str:
         raise UsageError(f"run {record.id} already {record.status}; nothing to resume")
     if worker_alive(record.id):
         raise UsageError(f"run {record.id} is still running (its runner holds the lock)")
+    if record.status == "queued":
+        raise UsageError(f"run {record.id} is queued: it starts when a slot is free")
     from workflows.agents.settings import load_profile
     from workflows.agents.startup import require_env_from
 
     for name in set(record.params.get("agents", {}).values()):
         require_env_from(load_profile(name))  # the new runner takes them from here
-    runs.update(record.id, status="pending", error=None, cancel_requested=0)
+    runs.enqueue(record.id)
     runs.event(record.id, "resume", f"resuming at step {record.current_step or 'the start'}")
     _start_or_fail(runs, record.id, target=target)
     return record.id
@@ -192,10 +214,11 @@ def cancel_run(run_id: str, *, target: TmuxTarget) -> str:
         return record.status
     runs.update(record.id, cancel_requested=1)
     runs.event(record.id, "cancel", "cancel requested")
-    if not worker_alive(record.id):
+    if not worker_alive(record.id):  # queued, or its runner died: no runner to tell
         runs.finish(record.id, "cancelled")
         kill_agents(record.id, target=target)
         restore_states(runs, record.id)
+        start_admitted(target=target, runs=runs)  # a dead runner's slot was free already
     return "cancelling" if worker_alive(record.id) else "cancelled"
 
 

@@ -1,0 +1,72 @@
+"""``[runs]`` limits (issue 15 item 1): read from config.toml, and which limit keeps a queued
+run waiting beside the runs at work."""
+
+from __future__ import annotations
+
+import pytest
+
+from workflows.base.config import ConfigError, load_config
+from workflows.base.paths import config_file
+from workflows.runs.queue import Limits, admit
+from workflows.runs.run_store import RunStore
+
+
+def config(text: str) -> None:
+    config_file().parent.mkdir(parents=True, exist_ok=True)
+    config_file().write_text(text, encoding="utf-8")
+    load_config.cache_clear()
+
+
+def make(runs: RunStore, repo: str, *agents: str, status: str = "queued") -> str:
+    params = {"repo": repo, "agents": {f"s{n}": name for n, name in enumerate(agents)}}
+    return runs.create("w", {"steps": []}, ["ENG-1"], params, status=status).id
+
+
+def test_no_config_is_no_limit() -> None:
+    assert Limits.from_config() == Limits(None, None, {})
+
+
+def test_limits_are_read_and_bad_values_named_with_their_line() -> None:
+    config(
+        "[runs]\nmax_running = 4\nmax_running_per_repo = 2\n\n"
+        "[runs.max_running_per_agent]\nclaude = 3\n"
+    )
+    assert Limits.from_config() == Limits(4, 2, {"claude": 3})
+    config('[runs]\nmax_running = "two"\n')
+    with pytest.raises(ConfigError, match=r"config.toml:2: \[runs\] max_running must be a whole"):
+        Limits.from_config()
+    config("[runs.max_running_per_agent]\ncodex = 0\n")
+    with pytest.raises(ConfigError, match="codex must be a whole number ≥ 1"):
+        Limits.from_config()
+
+
+def test_each_limit_is_named_when_it_keeps_a_run_waiting() -> None:
+    runs = RunStore()
+    working = [runs.get(make(runs, "/a", "claude", status="pending"))]
+    same_repo = runs.get(make(runs, "/a", "codex"))
+    other_repo_claude = runs.get(make(runs, "/b", "claude", "codex"))
+    other_repo_codex = runs.get(make(runs, "/b", "codex"))
+    limits = Limits(total=2, per_repo=1, per_agent={"claude": 1})
+    assert "max_running_per_repo 1 reached in /a" in str(limits.blocked(same_repo, working))
+    assert "max_running_per_agent claude = 1" in str(limits.blocked(other_repo_claude, working))
+    assert limits.blocked(other_repo_codex, working) is None
+    working.append(other_repo_codex)
+    assert "max_running 2 reached" in str(limits.blocked(other_repo_codex, working))
+
+
+def test_admission_skips_a_run_held_by_its_own_limit_and_keeps_launch_order() -> None:
+    config("[runs]\nmax_running = 2\nmax_running_per_repo = 1\n")
+    runs = RunStore()
+    first, second, third, fourth = (make(runs, repo) for repo in ("/a", "/a", "/b", "/c"))
+    admitted = [admission.run_id for admission in admit(runs)]
+    assert admitted == [first, third]  # second waits for /a; fourth for a global slot
+    assert runs.get(second).context["queued_for"].startswith("max_running_per_repo 1")
+    assert runs.get(fourth).context["queued_for"].startswith("max_running 2 reached")
+    assert admit(runs) == []  # the pending runs hold their slots while they start
+    runs.finish(first, "succeeded")
+    assert [admission.run_id for admission in admit(runs)] == [second]
+    waits = [event["message"] for event in runs.events(fourth) if event["kind"] == "queued"]
+    assert len(waits) == 2 and waits[0] != waits[1]  # which runs it waits for changed
+    assert admit(runs) == []
+    again = [event for event in runs.events(fourth) if event["kind"] == "queued"]
+    assert len(again) == 2  # recorded when the reason changes, not at every look
