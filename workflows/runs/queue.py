@@ -50,6 +50,7 @@ class Limits:
 
     def blocked(self, record: RunRecord, working: list[RunRecord]) -> str | None:
         """Why ``record`` cannot start beside the ``working`` runs (None: it can)."""
+        working = sorted(working, key=lambda run: (run.created_at, run.id))  # a stable text
         busy = ", ".join(run.id for run in working)
         if self.total is not None and len(working) >= self.total:
             return f"max_running {self.total} reached ({busy} working)"
