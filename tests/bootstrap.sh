@@ -75,6 +75,7 @@ case "$mode" in
     command -v unshare >/dev/null || apt_install util-linux
     command -v npm >/dev/null || apt_install nodejs npm
     command -v chromium >/dev/null || apt_install chromium  # agenttui serve's browser test
+    [ -x /usr/sbin/sshd ] || apt_install openssh-server openssh-client  # remote hosts (tests/hosts)
     pip_quiet -e '.[test]'
     # Each set of agent CLIs in tests/agent-clis.txt into its own prefix, tests/.npm/<set>
     # (again only when the set's versions changed: the prefix remembers them in .specs).

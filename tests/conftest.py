@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.support.tmux",  # tmux_server, driver, demo_worker
     "tests.support.linear_fixtures",  # linear_server, linear_source (issue 4)
     "tests.support.runs",  # github (the GitHub stand-in), project (a repo for runs)
+    "tests.support.sshd",  # ssh_host: a real sshd on 127.0.0.1 as a remote host (issue 17)
 ]

@@ -20,6 +20,7 @@ from typing import Any
 from tui.human import plain
 from tui.output import say, say_json
 from workflows.base.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, AgentTuiError
+from workflows.base.hosts import host_named
 from workflows.base.target import TmuxTarget
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool whose reader left
@@ -39,6 +40,7 @@ COMMAND_MODULES = (
     "app",
     "demo",
     "serve",
+    "hosts",
 )
 
 
@@ -103,7 +105,7 @@ def intermixed(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return parser
 
 
-def common_options() -> argparse.ArgumentParser:
+def common_options(*, remote_host: bool = True) -> argparse.ArgumentParser:
     """Options every verb accepts, before or after the verb name."""
     common = ArgumentParser(add_help=False)
     common.add_argument(
@@ -116,6 +118,14 @@ def common_options() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="tmux session holding every agent window (default agenttui); env AGENTTUI_SESSION",
     )
+    if remote_host:
+        common.add_argument(
+            "--host",
+            dest="remote_host",
+            metavar="NAME",
+            default=argparse.SUPPRESS,
+            help="a [hosts.NAME] of config.toml: its tmux over ssh; env AGENTTUI_HOST",
+        )
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
     return common
 
@@ -124,7 +134,7 @@ def build_parser() -> ArgumentParser:
     common = common_options()
     parser = ArgumentParser(
         prog="agenttui",
-        usage="agenttui [--socket NAME] [--session NAME] [--json] [VERB [ARGS ...]]",
+        usage="agenttui [--socket NAME] [--session NAME] [--host NAME] [--json] [VERB [ARGS ...]]",
         description="Run AI coding agents on Linear issues in tmux.\n"
         "With no VERB, open the app (issues, agents, runs) in this terminal.",
         epilog=HELP_EPILOG,
@@ -134,9 +144,11 @@ def build_parser() -> ArgumentParser:
     subparsers = parser.add_subparsers(
         dest="verb", metavar="VERB", title="verbs", prog="agenttui", parser_class=ArgumentParser
     )
+    # serve's own --host is the address it listens on
+    without_host = common_options(remote_host=False)
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"tui.commands.{name}")
-        module.register(subparsers, common)
+        module.register(subparsers, without_host if name == "serve" else common)
     # Verbs agenttui runs itself (in panes, hooks, the demo) work but are not listed.
     subparsers._choices_actions = [
         action for action in subparsers._choices_actions if action.dest not in INTERNAL_VERBS
@@ -151,7 +163,10 @@ def _resolve_globals(args: argparse.Namespace) -> None:
         args.session = os.environ.get("AGENTTUI_SESSION") or "agenttui"
     if not hasattr(args, "json"):
         args.json = False
-    args.tmux = TmuxTarget(args.socket, args.session)  # the one value passed down
+    if not hasattr(args, "remote_host"):
+        args.remote_host = os.environ.get("AGENTTUI_HOST") or None
+    host = host_named(args.remote_host) if args.remote_host else None
+    args.tmux = TmuxTarget(args.socket, args.session, host)  # the one value passed down
 
 
 def emit(args: argparse.Namespace, result: Any) -> None:
@@ -177,13 +192,15 @@ def _fail(args: argparse.Namespace, message: str, code: int) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _resolve_globals(args)
     handler = getattr(args, "handler", None)
     if handler is None:
         # No verb: open the app.
         args = parser.parse_args(["app", *(argv if argv is not None else sys.argv[1:])])
-        _resolve_globals(args)
         handler = args.handler
+    try:
+        _resolve_globals(args)
+    except AgentTuiError as error:  # a bad --host: the config names the problem
+        return _fail(args, str(error), error.exit_code)
     try:
         return _run(args, handler)
     except BrokenPipeError:

@@ -25,7 +25,9 @@ def test_help_lists_the_verbs_a_person_uses_and_hides_internal_ones() -> None:
 def test_help_says_no_verb_opens_the_app_explains_target_and_has_examples() -> None:
     text = agenttui("--help").stdout
     usage = text.splitlines()[0]
-    assert usage == "usage: agenttui [--socket NAME] [--session NAME] [--json] [VERB [ARGS ...]]"
+    assert usage == (
+        "usage: agenttui [--socket NAME] [--session NAME] [--host NAME] [--json] [VERB [ARGS ...]]"
+    )
     assert "With no VERB, open the app" in text
     assert "TARGET (send, read, wait, keys, approve…) is an agent's name" in text
     assert "examples:" in text and "agenttui issues --state-type started" in text

@@ -217,13 +217,14 @@ def run_attach(args: argparse.Namespace) -> Any:
     import subprocess
 
     from tui.attach import attach_argv, close_view, restore_size, window_size
-    from workflows.tmux.protocol import tmux_base_argv
+    from workflows.tmux.ssh import client_argv
 
     driver = _driver(args)
     try:
         pane = driver.resolve(args.target)
         ours = driver.command("display-message", "-p", "#{socket_path}")[0]
-        inside = os.environ.get("TMUX", "").split(",")[0] == ours
+        here = args.tmux.host is None  # a remote server's socket path may match ours
+        inside = here and os.environ.get("TMUX", "").split(",")[0] == ours
         if inside:
             driver.command("select-window", "-t", pane.window_id)
             driver.command("select-pane", "-t", pane.pane_id)
@@ -232,12 +233,12 @@ def run_attach(args: argparse.Namespace) -> Any:
     finally:
         driver.close()  # not held while attached: it would be one more client meanwhile
     if inside:
-        code = subprocess.call([*tmux_base_argv(args.socket), "switch-client", "-t", pane.pane_id])
+        code = subprocess.call(client_argv(args.tmux, "switch-client", "-t", pane.pane_id))
         how = "switch-client"
     else:
         view = f"{driver.session}-view-{os.getpid()}"
         env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
-        argv = attach_argv(tmux_base_argv(args.socket), driver.session, view, pane)
+        argv = client_argv(args.tmux, *attach_argv([], driver.session, view, pane), tty=True)
         try:
             code = subprocess.call(argv, env=env)
         finally:

@@ -64,6 +64,20 @@ def _prompt(args: argparse.Namespace) -> str | None:
         raise UsageError(f"cannot read {args.prompt_file}: {error.strerror}") from error
 
 
+def _cwd(args: argparse.Namespace) -> str:
+    """Where the agent starts: ``--cwd``, else here, or on a host its ``repo`` (checked there
+    by the driver)."""
+    host = args.tmux.host
+    if host is not None:
+        if not (args.cwd or host.repo):
+            raise UsageError(f'give --cwd: [hosts.{host.name}] has no repo = "PATH"')
+        return str(args.cwd or host.repo)
+    cwd = str(Path(args.cwd or os.getcwd()).resolve())
+    if not Path(cwd).is_dir():
+        raise UsageError(f"--cwd {cwd} is not a directory")
+    return cwd
+
+
 def _free_name(driver: TmuxDriver, agent: str) -> str:
     taken = {pane.name for pane in driver.panes()}
     number = 1
@@ -94,9 +108,7 @@ def run_spawn(args: argparse.Namespace) -> Any:
     except AgentTuiError as error:
         raise UsageError(str(error)) from error
     extra = [word for word in args.agent_args if word != "--"]
-    cwd = str(Path(args.cwd or os.getcwd()).resolve())
-    if not Path(cwd).is_dir():
-        raise UsageError(f"--cwd {cwd} is not a directory")
+    cwd = _cwd(args)
     driver = TmuxDriver(args.tmux)
     try:
         name = args.name or _free_name(driver, profile.name)

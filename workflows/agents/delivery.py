@@ -38,8 +38,6 @@ whether the text still waits in the box and ``submit_typed`` finishes such a sen
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 import time
 import unicodedata
 import uuid
@@ -268,13 +266,7 @@ class _Sender:
     def paste(self, text: str) -> None:
         started = time.monotonic()
         buffer = f"agenttui-send-{uuid.uuid4().hex}"
-        fd, path = tempfile.mkstemp(prefix="agenttui-send-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(text.encode("utf-8", "surrogateescape"))
-            self.driver.command("load-buffer", "-b", buffer, path)
-        finally:
-            os.unlink(path)
+        self.driver.load_buffer(buffer, text.encode("utf-8", "surrogateescape"))
         self.text = text
         try:
             self.driver.command("paste-buffer", "-p", "-d", "-b", buffer, "-t", self.pane.pane_id)

@@ -72,14 +72,17 @@ def without_secrets(base: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def locations(target: TmuxTarget) -> dict[str, str]:
-    """agenttui's state and config locations (absolute) and tmux server, for a child."""
+    """agenttui's state and config locations (absolute) and tmux server, for a child (a
+    child on a remote host gets only the tmux server: these paths are this machine's)."""
     from workflows.base.paths import config_dir, config_file, state_dir
 
-    env = {
-        "AGENTTUI_STATE_DIR": os.path.abspath(state_dir()),
-        "AGENTTUI_CONFIG_DIR": os.path.abspath(config_dir()),
-        "AGENTTUI_CONFIG": os.path.abspath(config_file()),
-    }
+    env: dict[str, str] = {}
+    if target.host is None:  # on a host, agenttui there keeps its own (under its HOME)
+        env = {
+            "AGENTTUI_STATE_DIR": os.path.abspath(state_dir()),
+            "AGENTTUI_CONFIG_DIR": os.path.abspath(config_dir()),
+            "AGENTTUI_CONFIG": os.path.abspath(config_file()),
+        }
     if target.socket:
         env["AGENTTUI_TMUX_SOCKET"] = target.socket
     env["AGENTTUI_SESSION"] = target.session

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from workflows.base.hosts import SshHost
+
 
 @dataclass(frozen=True)
 class TmuxTarget:
@@ -18,6 +20,12 @@ class TmuxTarget:
     """The server's socket name (``tmux -L``); None is tmux's default server."""
     session: str
     """The session holding every agent window."""
+    host: SshHost | None = None
+    """The host whose tmux server this is, over ssh; None is this machine."""
+
+    @property
+    def remote(self) -> bool:
+        return self.host is not None
 
     @property
     def socket_path(self) -> str:
@@ -27,4 +35,7 @@ class TmuxTarget:
 
     @property
     def where(self) -> str:
+        if self.host is not None:
+            server = f"tmux -L {self.socket}" if self.socket else "the default tmux server"
+            return f"tmux session {self.session!r} of {server} on host {self.host.name!r}"
         return f"tmux session {self.session!r} on {self.socket_path}"

@@ -48,6 +48,7 @@ from typing import IO, Any
 from workflows.base.errors import AgentTuiError, WaitTimeout
 from workflows.base.target import TmuxTarget
 from workflows.tmux import protocol
+from workflows.tmux.ssh import client_argv, client_environment
 
 MAX_BACKLOG = 32 * 1024 * 1024
 _SYNTHETIC = frozenset({"connection-lost", "connection-restored", "output-dropped"})
@@ -81,6 +82,7 @@ class ControlConnection:
         create: bool = True,
         heartbeat: float = 1.0,
     ) -> None:
+        self.target = target
         self.socket = target.socket
         self.session = target.session
         self.on_output = on_output
@@ -246,14 +248,14 @@ class ControlConnection:
                 if create
                 else ["attach-session", "-t", f"={self.session}"]
             ) + ["-f", self._client_flags]
-            argv = [*protocol.tmux_base_argv(self.socket), "-C", *verb]
+            argv = client_argv(self.target, "-C", *verb)
             try:
                 proc = subprocess.Popen(
                     argv,
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
-                    env=protocol.client_env(),
+                    env=client_environment(self.target),
                 )
             except FileNotFoundError as error:
                 raise AgentTuiError("tmux is not installed (apt-get install tmux)") from error
@@ -273,7 +275,7 @@ class ControlConnection:
                 proc.kill()
                 proc.wait()
                 err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
-                raise AgentTuiError(f"cannot attach to tmux session {self.session!r}: {err}")
+                raise AgentTuiError(f"cannot attach to {self.target.where}: {err}")
 
     def _reconnect_loop(self) -> None:
         try:

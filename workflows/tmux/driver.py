@@ -23,6 +23,7 @@ import logging
 import os
 import re
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,8 +33,17 @@ from workflows.base.errors import AgentTuiError, UsageError
 from workflows.base.target import TmuxTarget
 from workflows.tmux.control import ConnectionLost, ControlConnection
 from workflows.tmux.launch import launch_argv, launch_file
-from workflows.tmux.protocol import client_env, tmux_base_argv
 from workflows.tmux.server import IDENTITY_FORMAT, ServerIdentity, layout_lock
+from workflows.tmux.ssh import (
+    UNREACHABLE,
+    HostUnreachable,
+    client_argv,
+    client_environment,
+    directory_exists,
+    remote_launch_argv,
+    remove_file,
+    write_private,
+)
 
 FIELD_SEP = "\x1f"
 PANE_FIELDS = (
@@ -170,13 +180,25 @@ class TmuxDriver:
     def session(self) -> str:
         return self.target.session
 
+    @property
+    def _lock_name(self) -> str | None:
+        """The layout lock's key: the socket, qualified by the host for a remote server."""
+        if self.target.host is None:
+            return self.socket
+        return f"{self.target.host.name}-{self.socket or 'default'}"
+
     # -- plumbing -----------------------------------------------------------------------
     def _client(self, *args: str, timeout: float = 10.0) -> str:
         """Run one tmux client process (argv reaches the server unparsed)."""
-        argv = [*tmux_base_argv(self.socket), *args]
+        argv = client_argv(self.target, *args)
         try:
             done = subprocess.run(
-                argv, capture_output=True, text=True, timeout=timeout, check=False, env=client_env()
+                argv,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+                env=client_environment(self.target),
             )
         except FileNotFoundError as error:
             raise AgentTuiError("tmux is not installed (apt-get install tmux)") from error
@@ -233,7 +255,7 @@ class TmuxDriver:
                 finally:
                     self._layout_depth -= 1
                 return
-            with layout_lock(self.socket):
+            with layout_lock(self._lock_name):
                 self._layout_depth = 1
                 try:
                     yield
@@ -262,16 +284,19 @@ class TmuxDriver:
         """Whether the session exists (asking never starts a server)."""
         try:
             probe = subprocess.run(
-                [*tmux_base_argv(self.socket), "has-session", "-t", f"={self.session}"],
+                client_argv(self.target, "has-session", "-t", f"={self.session}"),
                 capture_output=True,
                 check=False,
                 timeout=10,
-                env=client_env(),
+                env=client_environment(self.target),
             )
         except FileNotFoundError as error:
             raise AgentTuiError("tmux is not installed (apt-get install tmux)") from error
         except subprocess.TimeoutExpired as error:
             raise AgentTuiError(f"tmux has-session did not answer ({self.where})") from error
+        if probe.returncode == UNREACHABLE and self.target.host is not None:
+            message = probe.stderr.decode(errors="replace").strip()
+            raise HostUnreachable(f"cannot reach host {self.target.host.name!r}: {message}")
         return probe.returncode == 0
 
     def ensure_session(self) -> None:
@@ -313,30 +338,49 @@ class TmuxDriver:
     ) -> PaneInfo:
         if not argv:
             raise UsageError("spawn needs a command")
-        if cwd is not None and not os.path.isdir(cwd):
-            raise UsageError(f"working directory {cwd} does not exist")
+        if cwd is not None and not self._directory_exists(cwd):
+            where = f" on host {self.target.host.name!r}" if self.target.host else ""
+            raise UsageError(f"working directory {cwd}{where} does not exist")
         if not NAME_RE.match(name):
             raise UsageError(f"bad agent name {name!r}: use letters, digits, '_', '.', '-'")
         for key in env or {}:
             if not key or "=" in key:
                 raise UsageError(f"bad environment variable name {key!r}")
         with self.layout():
-            existing = [p for p in self.panes() if p.name == name and not p.dead]
+            live = [p for p in self.panes() if p.name and not p.dead]
+            existing = [p for p in live if p.name == name]
             if existing:
                 raise UsageError(
                     f"an agent named {name!r} is already running in {existing[0].pane_id}"
                 )
-            words = launch_argv(argv, env=env, cwd=cwd, unset=unset)
+            host = self.target.host
+            if host is not None and host.max_agents and len(live) >= host.max_agents:
+                raise UsageError(
+                    f"host {host.name!r} already runs {len(live)} agents "
+                    f"(max_agents = {host.max_agents} in [hosts.{host.name}])"
+                )
+            if host is None:
+                words = launch_argv(argv, env=env, cwd=cwd, unset=unset)
+            else:
+                words = remote_launch_argv(host, argv, env=env, cwd=cwd, unset=unset)
             try:
                 pane = self._new_pane(
                     words, name=name, agent=agent, window=window, run_id=run_id, token=token,
                     width=width, height=height,
                 )  # fmt: skip
             except AgentTuiError:
-                if (unused := launch_file(words)) is not None:
+                if host is not None:
+                    with contextlib.suppress(AgentTuiError):
+                        remove_file(host, words[-1])
+                elif (unused := launch_file(words)) is not None:
                     Path(unused).unlink(missing_ok=True)
                 raise
         return self.resolve(pane)
+
+    def _directory_exists(self, path: str) -> bool:
+        if self.target.host is None:
+            return os.path.isdir(path)
+        return directory_exists(self.target.host, path)
 
     def _new_pane(
         self,
@@ -389,7 +433,7 @@ class TmuxDriver:
             and pane.dead_status is None
             and pane.dead_signal is None
             and self._nudged.get(pane.pane_id, 0) < UNREAPED_NUDGES
-            and _pid_exists(pane.pid)
+            and (self.target.host is not None or _pid_exists(pane.pid))
         )
 
     def _list_panes(self) -> list[PaneInfo]:
@@ -423,6 +467,26 @@ class TmuxDriver:
         if history > 0:
             args += ["-S", str(-history)]
         return self.command(*args)
+
+    def load_buffer(self, buffer: str, data: bytes) -> None:
+        """Put ``data`` in the paste buffer ``buffer`` through a 0600 file where the server
+        runs (here, or on the host over ssh): tmux parses none of it, newlines included."""
+        host = self.target.host
+        if host is not None:
+            path = write_private(host, data)
+            try:
+                self.command("load-buffer", "-b", buffer, path)
+            finally:
+                with contextlib.suppress(AgentTuiError):
+                    remove_file(host, path)
+            return
+        fd, local = tempfile.mkstemp(prefix="agenttui-send-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            self.command("load-buffer", "-b", buffer, local)
+        finally:
+            os.unlink(local)
 
     def send_keys(self, pane_id: str, *keys: str) -> None:
         """Send named keys; an Escape goes alone and is followed by a short pause.

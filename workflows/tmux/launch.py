@@ -47,11 +47,22 @@ def launch_argv(
     folder.mkdir(mode=0o700, exist_ok=True)
     _forget_stale(folder)
     path = folder / f"{secrets.token_hex(8)}.json"
-    payload = {"argv": list(argv), "env": dict(env or {}), "cwd": cwd, "unset": list(unset)}
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(launch_payload(argv, env=env, cwd=cwd, unset=unset))
     return [sys.executable, "-I", os.path.abspath(__file__), str(path)]
+
+
+def launch_payload(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    unset: Sequence[str] = (),
+) -> bytes:
+    """A launch file's contents (also written on remote hosts: ``workflows.tmux.ssh``)."""
+    payload = {"argv": list(argv), "env": dict(env or {}), "cwd": cwd, "unset": list(unset)}
+    return json.dumps(payload).encode("utf-8")
 
 
 def _forget_stale(folder: Path) -> None:

@@ -1,0 +1,88 @@
+"""Agents on a remote host over a real sshd (issue 17, item 1): every verb works the same."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.support.cli import agenttui_json, agenttui_result
+from tests.support.sshd import SshdHost
+from tests.support.tmux import demo_prompts
+from tests.support.tmux_guard import live_sockets
+from tests.support.waiting import wait_until
+
+
+def remote(*args: str) -> tuple[int, Any]:
+    """A verb on the remote host; its exit code and JSON (stderr when it printed none)."""
+    done = agenttui_result("--host", "remote", "--socket", "remote", "--json", *args)
+    out = done.stdout.strip()
+    return done.returncode, json.loads(out.splitlines()[-1]) if out else done.stderr
+
+
+def environ_of(ssh_host: SshdHost, pane: str) -> dict[str, str]:
+    """The environment of the process in ``pane`` of the remote tmux server."""
+    pid = ssh_host.ssh(f"tmux -L remote display-message -p -t {pane} '#{{pane_pid}}'").stdout
+    raw = Path(f"/proc/{pid.strip()}/environ").read_bytes().decode(errors="replace")
+    return dict(item.partition("=")[::2] for item in raw.split("\0") if item)
+
+
+def test_spawn_send_approve_read_keys_ls_kill_on_a_remote_host(
+    ssh_host: SshdHost, private_tmux_dir: Path
+) -> None:
+    code, spawned = remote("spawn", "--agent", "demo", "--name", "r1", "--", "--work", "0.2")
+    assert code == 0, spawned
+    assert isinstance(spawned, dict) and spawned["state"] in ("starting", "idle")
+    assert spawned["cwd"] == str(ssh_host.repo)  # the host's repo = "…", not here
+    pane = spawned["pane"]
+    # It runs under the remote side's tmux server (its HOME, its TMUX_TMPDIR), and no
+    # tmux server was started here.
+    env = environ_of(ssh_host, pane)
+    assert env["HOME"] == str(ssh_host.home)
+    assert env["TMUX"].startswith(f"{ssh_host.tmux_dir}/")
+    assert "AGENTTUI_STATE_DIR" not in env  # this machine's paths mean nothing there
+    servers = [p for p in live_sockets(private_tmux_dir) if p.parent.name.startswith("tmux-")]
+    assert servers and all(ssh_host.tmux_dir in path.parents for path in servers)
+
+    code, sent = remote("send", "r1", "hello from here; $(not run)")
+    assert code == 0 and isinstance(sent, dict) and sent["submitted"] is True, sent
+    assert demo_prompts(ssh_host.repo) == ["hello from here; $(not run)"]
+
+    assert remote("send", "r1", "please run command `echo remote-ok`")[0] == 0
+    code, waiting = remote("wait", "r1", "--state", "awaiting_approval", "--timeout", "30")
+    assert code == 0 and isinstance(waiting, dict), waiting
+    assert waiting["detail"]["command"] == "echo remote-ok"
+    code, approved = remote("approve", "r1")
+    assert code == 0, approved
+    assert remote("wait", "r1", "--state", "idle", "--timeout", "30")[0] == 0
+    code, read = remote("read", "r1")
+    assert code == 0 and isinstance(read, dict)
+    assert "ran `echo remote-ok`" in "\n".join(read["lines"])
+
+    # keys: a draft typed, then erased with the profile's keys
+    assert remote("send", "r1", "a draft", "--no-submit", "--timeout", "30")[0] == 0
+    assert remote("keys", "r1", "C-u")[0] == 0
+    wait_until(
+        lambda: "a draft" not in "\n".join(remote("read", "r1")[1]["lines"]),  # type: ignore[index]
+        timeout=15,
+        message="the draft erased by C-u",
+    )
+
+    code, listed = remote("ls")
+    assert code == 0 and isinstance(listed, list)
+    assert [(row["name"], row["state"]) for row in listed] == [("r1", "idle")]
+
+    code, hosts = agenttui_json("--socket", "remote", "hosts", "--json")
+    assert code == 0 and isinstance(hosts, dict), hosts
+    (shown,) = hosts["hosts"]
+    assert shown["host"] == "remote" and shown["reachable"] is True
+    assert shown["load"] is not None and shown["cores"] >= 1
+    assert [agent["name"] for agent in shown["agents"]] == ["r1"]
+
+    code, killed = remote("kill", "r1")
+    assert code == 0, killed
+    assert remote("ls")[1] == []
+    assert demo_prompts(ssh_host.repo) == [
+        "hello from here; $(not run)",
+        "please run command `echo remote-ok`",
+    ]

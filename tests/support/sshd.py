@@ -1,0 +1,177 @@
+"""A real OpenSSH server on 127.0.0.1 playing a remote host (issue 17's hosts).
+
+``ssh_host`` starts Debian's ``sshd`` on a free port with a host key and an authorized key of
+its own (made by ``ssh-keygen`` for this test), allowing only this user by that key. The
+"remote" side gets another HOME and its own ``TMUX_TMPDIR`` (set by sshd's ``SetEnv``), so
+its tmux server, files and agenttui state are not the test's. The client side is an ssh
+config file with the alias ``remote`` (port, key, a known_hosts holding the test's host key,
+StrictHostKeyChecking), written as ``[hosts.remote]`` into the test's config.toml.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.environment import write_config
+from tests.support.tmux_guard import live_sockets, stop_server
+from workflows.base.hosts import SshHost, host_named
+from workflows.base.target import TmuxTarget
+from workflows.tmux.ssh import control_dir
+
+SSHD = "/usr/sbin/sshd"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class SshdHost:
+    """The running sshd and what a test needs to reach and inspect the remote side."""
+
+    name: str
+    port: int
+    ssh_config: Path
+    home: Path
+    """The remote side's HOME."""
+    tmux_dir: Path
+    """The remote side's TMUX_TMPDIR."""
+    repo: Path
+    """The repo path configured for the host (a folder under its HOME)."""
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def host(self) -> SshHost:
+        return host_named(self.name)
+
+    def target(self, session: str = "agenttui", socket_name: str = "remote") -> TmuxTarget:
+        return TmuxTarget(socket_name, session, self.host)
+
+    def ssh(self, command: str, *, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run ``command`` on the remote side over a connection of its own (not the shared
+        one agenttui uses)."""
+        return subprocess.run(
+            ["ssh", "-F", str(self.ssh_config), "-o", "ControlMaster=no", "-T", self.name, command],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=check,
+        )
+
+    def master_pid(self) -> int | None:
+        """The pid of agenttui's shared ssh connection to the host, if one is open."""
+        for path in control_dir().iterdir():
+            done = subprocess.run(
+                ["ssh", "-o", f"ControlPath={path}", "-O", "check", "x"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            )
+            if done.returncode == 0 and "pid=" in done.stderr:
+                return int(done.stderr.split("pid=")[1].split(")")[0])
+        return None
+
+    def drop_connection(self) -> int:
+        """Kill agenttui's shared ssh connection as a network cut would; the pid killed."""
+        pid = self.master_pid()
+        assert pid is not None, "no shared ssh connection to kill"
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+
+def _keygen(path: Path) -> None:
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "agenttui-test", "-f", str(path)],
+        check=True,
+    )
+
+
+@pytest.fixture
+def ssh_host(tmp_path: Path, private_tmux_dir: Path, isolated_env: Path) -> Iterator[SshdHost]:
+    if not (os.path.exists(SSHD) and shutil.which("ssh") and shutil.which("ssh-keygen")):
+        pytest.fail("openssh-server is not installed; run tests through tests/bootstrap.sh")
+    folder = tmp_path / "sshd"
+    folder.mkdir(mode=0o700)
+    _keygen(folder / "host_key")
+    _keygen(folder / "id")
+    shutil.copy(folder / "id.pub", folder / "authorized_keys")
+    home = tmp_path / "remote-home"
+    home.mkdir()
+    repo = home / "repo"
+    repo.mkdir()
+    tmux_dir = private_tmux_dir / "r"  # short: the remote tmux socket lives here
+    tmux_dir.mkdir()
+    port = _free_port()
+    user = getpass.getuser()
+    remote_path = f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin"
+    (folder / "sshd_config").write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\n"
+        f"HostKey {folder / 'host_key'}\nPidFile {folder / 'sshd.pid'}\n"
+        f"AuthorizedKeysFile {folder / 'authorized_keys'}\nStrictModes no\n"
+        "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
+        f"PermitRootLogin prohibit-password\nAllowUsers {user}\n"
+        f"SetEnv HOME={home} TMUX_TMPDIR={tmux_dir} PATH={remote_path} LANG=C.UTF-8\n",
+        encoding="utf-8",
+    )
+    host_key = (folder / "host_key.pub").read_text().split()[:2]
+    (folder / "known_hosts").write_text(f"[127.0.0.1]:{port} {' '.join(host_key)}\n")
+    ssh_config = folder / "ssh_config"
+    ssh_config.write_text(
+        "Host remote\n  HostName 127.0.0.1\n"
+        f"  Port {port}\n  User {user}\n  IdentityFile {folder / 'id'}\n  IdentitiesOnly yes\n"
+        f"  UserKnownHostsFile {folder / 'known_hosts'}\n  GlobalKnownHostsFile /dev/null\n"
+        "  StrictHostKeyChecking yes\n",
+        encoding="utf-8",
+    )
+    if os.getuid() == 0:
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation dir
+    log = folder / "sshd.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [SSHD, "-D", "-e", "-f", str(folder / "sshd_config")],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    write_config(
+        f'[hosts.remote]\nssh = "remote"\nssh_config = "{ssh_config}"\nrepo = "{repo}"\n'
+        'agenttui = "agenttui"\n'
+    )
+    remote = SshdHost("remote", port, ssh_config, home, tmux_dir, repo, process, log)
+    deadline = time.monotonic() + 15
+    while remote.ssh("true", check=False).returncode != 0:
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"sshd did not start: {log.read_text(errors='replace')}")
+        time.sleep(0.1)
+    yield remote
+    for path in live_sockets(tmux_dir):  # the remote tmux server
+        stop_server(path)
+    for path in control_dir().iterdir():  # agenttui's shared connections
+        with contextlib.suppress(subprocess.TimeoutExpired, OSError):
+            subprocess.run(
+                ["ssh", "-o", f"ControlPath={path}", "-O", "exit", "x"],
+                capture_output=True,
+                timeout=10,
+                check=False,
+            )
+        path.unlink(missing_ok=True)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=10)

@@ -1,0 +1,59 @@
+"""Remote hosts (``[hosts.NAME]`` in config.toml): where agents can run besides here.
+
+A host is an ssh destination (an address or an alias of the ssh config: its keys, ports,
+jump hosts and agent forwarding apply, because agenttui runs the person's own ``ssh``), the
+repo path there, and how many agents it may run. agenttui never types a password: ssh runs
+with ``BatchMode=yes``, so a host that wants one fails with ssh's own message instead of
+hanging on a prompt nobody sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from workflows.base.config import ConfigError, table
+
+
+@dataclass(frozen=True)
+class SshHost:
+    name: str
+    """The host's name in config (``[hosts.NAME]``), what ``--host`` and ``host =`` take."""
+    ssh: str
+    """The ssh destination: ``user@address`` or an alias of the ssh config."""
+    repo: str = ""
+    """The repo's path on the host: where its agents start (and its worktrees go)."""
+    max_agents: int = 0
+    """How many agents may run there at once (0: no limit)."""
+    ssh_config: str = ""
+    """An ssh config file to use instead of ``~/.ssh/config`` (``ssh -F``)."""
+    ssh_options: tuple[str, ...] = field(default=())
+    """More ``ssh`` words, e.g. ``["-o", "ForwardAgent=yes"]``."""
+    agenttui: str = "agenttui"
+    """The agenttui command on the host (its agents' hooks and demo agents call it)."""
+    python: str = "python3"
+    """The Python on the host that runs agenttui's launcher (standard library only)."""
+
+
+def load_hosts() -> dict[str, SshHost]:
+    """Every ``[hosts.NAME]`` of the config, checked (file:line on a bad value)."""
+    hosts = table("hosts")
+    found: dict[str, SshHost] = {}
+    for name in hosts.values:
+        sub = hosts.sub(name)
+        values = sub.fill(SshHost, exclude=("name",))
+        if not values.get("ssh"):
+            raise ConfigError(f'{sub.where()}: {sub.title} needs ssh = "user@host or alias"')
+        if values.get("max_agents", 0) < 0:
+            raise sub.error("max_agents", "a whole number ≥ 0")
+        values["ssh_options"] = tuple(values.get("ssh_options", ()))
+        found[name] = SshHost(name=name, **values)
+    return found
+
+
+def host_named(name: str) -> SshHost:
+    """The configured host ``name``; a usage error listing the known ones otherwise."""
+    hosts = load_hosts()
+    if name not in hosts:
+        known = ", ".join(sorted(hosts)) or "none: add a [hosts.NAME] table to config.toml"
+        raise ConfigError(f"no host {name!r} in the config (known: {known})")
+    return hosts[name]

@@ -1,0 +1,186 @@
+"""A host's tmux over ssh: every tmux client, file and launch for a remote target.
+
+One ssh connection per host carries everything: each ``ssh`` runs with
+``ControlMaster=auto`` and a ``ControlPath`` per destination, so the first one opens the
+connection and every later one (a control-mode client ``ssh HOST tmux -C``, a file written,
+a has-session probe) is a session multiplexed over it, in milliseconds and without a new
+login. ``BatchMode=yes``: no password or host-key prompt can hang agenttui; ssh fails with
+its own message (exit status 255), which :class:`HostUnreachable` carries.
+
+Files the tmux server must read (an agent's launch file, a paste) are written on the host
+through ssh's stdin into a 0700 folder under the host's ``$HOME/.cache/agenttui``, 0600
+each: their contents (API keys, untrusted prompt text) never appear on a command line.
+The launcher itself (``workflows/tmux/launch.py``, standard library only) is copied there,
+so a host needs only ssh, tmux and Python to run agents; agenttui there only for their hooks.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from workflows.base.errors import AgentTuiError
+from workflows.base.hosts import SshHost
+from workflows.base.paths import agenttui_argv
+from workflows.base.target import TmuxTarget
+from workflows.tmux import launch
+from workflows.tmux.protocol import client_env, tmux_base_argv
+
+CONNECT_TIMEOUT_S = 10
+PERSIST_S = 300  # the shared connection outlives its last user this long
+UNREACHABLE = 255  # ssh's own failures; anything else is the remote command's status
+REMOTE_DIR = '"$HOME/.cache/agenttui"'
+_host_dirs: dict[str, str] = {}
+_launchers: dict[str, str] = {}
+_cache_lock = threading.Lock()
+
+
+class HostUnreachable(AgentTuiError):
+    """ssh could not reach the host (down, refused, a key or host key not accepted)."""
+
+
+def control_dir() -> Path:
+    """Where the per-host connection sockets live (short: a unix socket path is ≤107 bytes)."""
+    base = os.environ.get("TMUX_TMPDIR") or "/tmp"
+    folder = Path(base) / f"agenttui-ssh-{os.getuid()}"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+def ssh_argv(host: SshHost, command: str, *, tty: bool = False) -> list[str]:
+    """``ssh`` running the shell ``command`` on ``host`` over its shared connection."""
+    argv = ["ssh"]
+    if host.ssh_config:
+        argv += ["-F", host.ssh_config]
+    argv += [
+        "-o", "BatchMode=yes",
+        "-o", "ControlMaster=auto",
+        "-o", f"ControlPath={control_dir()}/%C",
+        "-o", f"ControlPersist={PERSIST_S}",
+        "-o", f"ConnectTimeout={CONNECT_TIMEOUT_S}",
+        "-o", "ServerAliveInterval=5",
+        "-o", "ServerAliveCountMax=3",
+        *host.ssh_options,
+        "-t" if tty else "-T",
+        "--", host.ssh, command,
+    ]  # fmt: skip
+    return argv
+
+
+def client_argv(target: TmuxTarget, *args: str, tty: bool = False) -> list[str]:
+    """A tmux client running ``args`` on the target's server, here or on its host."""
+    words = [*tmux_base_argv(target.socket), *args]
+    if target.host is None:
+        return words
+    return ssh_argv(target.host, shlex.join(["tmux", *words[1:]]), tty=tty)
+
+
+def client_environment(target: TmuxTarget) -> dict[str, str]:
+    """The environment of a local tmux client or of ``ssh`` (agenttui's secrets removed
+    either way: ssh forwards only what the person's ssh config sends)."""
+    del target  # the same for both; a parameter so callers state which target they reach
+    return client_env()
+
+
+def run_remote(
+    host: SshHost, command: str, *, data: bytes | None = None, timeout: float = 30.0
+) -> str:
+    """Run the shell ``command`` on ``host`` (``data`` on its stdin); its stdout."""
+    try:
+        done = subprocess.run(
+            ssh_argv(host, command),
+            input=data if data is not None else b"",
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+            env=client_env(),
+        )
+    except FileNotFoundError as error:
+        raise AgentTuiError("ssh is not installed (apt-get install openssh-client)") from error
+    except subprocess.TimeoutExpired as error:
+        raise HostUnreachable(f"host {host.name!r} did not answer within {timeout:g}s") from error
+    stderr = done.stderr.decode(errors="replace").strip()
+    if done.returncode == UNREACHABLE:
+        raise HostUnreachable(f"cannot reach host {host.name!r} ({host.ssh}): {stderr}")
+    if done.returncode != 0:
+        raise AgentTuiError(f"on host {host.name!r}: {stderr or f'exit {done.returncode}'}")
+    return done.stdout.decode(errors="replace")
+
+
+def host_dir(host: SshHost) -> str:
+    """agenttui's private folder on the host (made 0700 on first use), absolute."""
+    with _cache_lock:
+        known = _host_dirs.get(host.name)
+    if known is None:
+        known = run_remote(
+            host, f"umask 077 && mkdir -p {REMOTE_DIR}/files && cd {REMOTE_DIR} && pwd"
+        ).strip()
+        with _cache_lock:
+            _host_dirs[host.name] = known
+    return known
+
+
+def write_private(host: SshHost, data: bytes) -> str:
+    """Write ``data`` to a new 0600 file on the host; its path there."""
+    folder = shlex.quote(f"{host_dir(host)}/files")
+    script = f'umask 077 && f=$(mktemp {folder}/XXXXXXXXXX) && cat > "$f" && printf %s "$f"'
+    return run_remote(host, script, data=data)
+
+
+def remove_file(host: SshHost, path: str) -> None:
+    run_remote(host, f"rm -f -- {shlex.quote(path)}")
+
+
+def directory_exists(host: SshHost, path: str) -> bool:
+    return run_remote(host, f"test -d {shlex.quote(path)} && echo yes || true").strip() == "yes"
+
+
+def _launcher(host: SshHost) -> str:
+    """The launcher's path on the host, copied there once per process."""
+    with _cache_lock:
+        known = _launchers.get(host.name)
+    if known is None:
+        path = f"{host_dir(host)}/launch.py"
+        source = Path(launch.__file__).read_bytes()
+        quoted = shlex.quote(path)
+        script = f"umask 077 && cat > {quoted}.new && mv {quoted}.new {quoted}"
+        run_remote(host, script, data=source)
+        known = path
+        with _cache_lock:
+            _launchers[host.name] = known
+    return known
+
+
+def on_host(argv: Sequence[str], host: SshHost) -> list[str]:
+    """``argv`` with this agenttui's own command (``{agenttui}`` in a profile) replaced by
+    the host's ``agenttui``."""
+    local = agenttui_argv()
+    words = list(argv)
+    out: list[str] = []
+    index = 0
+    while index < len(words):
+        if words[index : index + len(local)] == local:
+            out.extend(shlex.split(host.agenttui))
+            index += len(local)
+        else:
+            out.append(words[index])
+            index += 1
+    return out
+
+
+def remote_launch_argv(
+    host: SshHost,
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    unset: Sequence[str] = (),
+) -> list[str]:
+    """What ``launch.launch_argv`` is for a pane on ``host``: the launch file written there."""
+    payload = launch.launch_payload(on_host(argv, host), env=env, cwd=cwd, unset=unset)
+    path = write_private(host, payload)
+    return [host.python, "-I", _launcher(host), path]
