@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
-from tests.support.cli import agenttui_json, agenttui_result
+from tests.support.cli import agenttui_json, agenttui_result, in_a_terminal
 from tests.support.sshd import SshdHost
 from tests.support.tmux import demo_prompts
 from tests.support.tmux_guard import live_sockets
 from tests.support.waiting import wait_until
+from workflows.tmux.driver import TmuxDriver
+from workflows.tmux.mirror import Mirror
 
 
 def remote(*args: str) -> tuple[int, Any]:
@@ -86,3 +89,88 @@ def test_spawn_send_approve_read_keys_ls_kill_on_a_remote_host(
         "hello from here; $(not run)",
         "please run command `echo remote-ok`",
     ]
+
+
+def mirrored(mirror: Mirror, pane: str, needle: str) -> bool:
+    return any(needle in line for line in mirror.model(pane).text_lines())
+
+
+def test_mirror_tiles_a_remote_pane_and_everything_survives_a_dropped_connection(
+    ssh_host: SshdHost,
+) -> None:
+    code, spawned = remote("spawn", "--agent", "demo", "--name", "r1", "--", "--work", "3")
+    assert code == 0, spawned
+    pane = spawned["pane"]
+    driver = TmuxDriver(ssh_host.target())  # one process's connection, kept across the drop
+    mirror = Mirror(ssh_host.target())
+    mirror.start()
+    try:
+        mirror.set_visible([pane], focused=pane)
+        wait_until(lambda: mirrored(mirror, pane, "❯"), timeout=30, message="the tile mirrored")
+        assert [p.name for p in driver.panes() if p.name] == ["r1"]
+        code, sent = remote("send", "r1", "first task")
+        assert code == 0 and sent["submitted"] is True, sent
+        wait_until(lambda: mirrored(mirror, pane, "esc to interrupt"), timeout=15, message="busy")
+
+        killed = ssh_host.drop_connection()  # mid-turn: the agent is working
+
+        # The agent keeps running in the host's tmux; this process's connections come back by
+        # themselves (a new shared ssh connection), the mirror shows what happened meanwhile.
+        wait_until(
+            lambda: ssh_host.master_pid() not in (None, killed),
+            timeout=30,
+            message="a new shared connection",
+        )
+        wait_until(lambda: mirrored(mirror, pane, "Done #1"), timeout=30, message="turn 1 shown")
+        assert [p.name for p in driver.panes() if p.name] == ["r1"]  # the old driver reconnected
+        assert driver.resolve(pane).pid == spawned_pid(ssh_host, pane)  # the same process
+        code, sent = remote("send", "r1", "second task")
+        assert code == 0 and sent["submitted"] is True and sent["attempts"] == 1, sent
+        wait_until(lambda: mirrored(mirror, pane, "second task"), timeout=15, message="turn 2")
+        assert demo_prompts(ssh_host.repo) == ["first task", "second task"]  # each once
+    finally:
+        mirror.close()
+        driver.close()
+
+
+def spawned_pid(ssh_host: SshdHost, pane: str) -> int:
+    out = ssh_host.ssh(f"tmux -L remote display-message -p -t {pane} '#{{pane_pid}}'").stdout
+    return int(out.strip())
+
+
+def test_an_unreachable_host_is_shown_with_ssh_s_reason_and_verbs_fail_cleanly(
+    ssh_host: SshdHost,
+) -> None:
+    assert remote("spawn", "--agent", "demo", "--name", "r1")[0] == 0
+    ssh_host.stop()
+    code, hosts = agenttui_json("--socket", "remote", "hosts", "--json")
+    assert code == 0, hosts
+    (shown,) = hosts["hosts"]
+    assert shown["reachable"] is False and "cannot reach host 'remote'" in shown["error"]
+    assert "Connection refused" in shown["error"]
+    code, error = remote("send", "r1", "hello")
+    assert code != 0 and "Traceback" not in str(error)
+    assert "host 'remote'" in str(error) and "Connection refused" in str(error)
+    code, error = agenttui_json("--host", "nowhere", "ls", "--json")
+    assert code == 2 and "no host 'nowhere' in the config (known: remote)" in error["error"]
+
+
+def test_attach_to_a_remote_agent_fills_the_terminal_until_detach(ssh_host: SshdHost) -> None:
+    code, spawned = remote("spawn", "--agent", "demo", "--name", "r1")
+    assert code == 0, spawned
+
+    def clients() -> list[str]:
+        listing = ssh_host.ssh("tmux -L remote list-clients -F '#{pane_id}'", check=False)
+        return listing.stdout.split()
+
+    terminal = in_a_terminal(f"{sys.executable} -m tui --host remote --socket remote attach r1")
+    try:
+        wait_until(lambda: clients() == [spawned["pane"]], timeout=30, message="attached there")
+        ssh_host.ssh("tmux -L remote detach-client -a; tmux -L remote detach-client")
+        assert terminal.wait(timeout=30) == 0
+        wait_until(lambda: clients() == [], timeout=15, message="no client left there")
+        assert remote("read", "r1")[1]["state"] == "idle"  # the agent untouched by it all
+    finally:
+        if terminal.poll() is None:
+            terminal.kill()
+            terminal.wait()

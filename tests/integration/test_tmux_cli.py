@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import agenttui_json
+from tests.support.cli import agenttui_json, in_a_terminal
 from tests.support.tmux import TmuxServer, demo_prompts
 from tests.support.waiting import wait_until
 
@@ -106,14 +106,8 @@ def _client_panes(server: TmuxServer) -> list[str]:
 
 def test_attach_outside_and_inside_tmux(demo: Path, tmux_server: TmuxServer) -> None:
     pane = agenttui_json("read", "d1", "--json")[1]["pane"]
-    env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
-    env["TERM"] = "xterm-256color"
     # Outside tmux: a real terminal client attaches straight to the agent's pane.
-    command = f"{sys.executable} -m tui attach d1"
-    outside = subprocess.Popen(
-        ["script", "-qfec", command, "/dev/null"],
-        env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    outside = in_a_terminal(f"{sys.executable} -m tui attach d1")
     try:
         wait_until(lambda: _client_panes(tmux_server) == [pane], timeout=30, message="attached")
         # Inside tmux: from another pane, `attach` switches that client instead.

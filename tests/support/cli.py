@@ -55,3 +55,13 @@ def start_demo(socket: str) -> dict[str, Any]:
     done = agenttui_result("--socket", socket, "--json", "demo", "--no-attach", timeout=180)
     assert done.returncode == 0, done.stderr
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def in_a_terminal(command: str) -> subprocess.Popen[bytes]:
+    """``command`` (a shell line) in a pseudo-terminal outside tmux, as a person runs attach."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
+    env["TERM"] = "xterm-256color"
+    return subprocess.Popen(
+        ["script", "-qfec", command, "/dev/null"],
+        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )  # fmt: skip

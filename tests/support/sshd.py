@@ -74,18 +74,20 @@ class SshdHost:
             check=check,
         )
 
+    def stop(self) -> None:
+        """Stop sshd and every connection it serves: the host is down."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=10)
+        for path in control_dir().iterdir():  # the connection children die with their client
+            _ssh_control(path, "exit")
+
     def master_pid(self) -> int | None:
         """The pid of agenttui's shared ssh connection to the host, if one is open."""
         for path in control_dir().iterdir():
-            done = subprocess.run(
-                ["ssh", "-o", f"ControlPath={path}", "-O", "check", "x"],
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=False,
-            )
-            if done.returncode == 0 and "pid=" in done.stderr:
-                return int(done.stderr.split("pid=")[1].split(")")[0])
+            answer = _ssh_control(path, "check")
+            if "pid=" in answer:
+                return int(answer.split("pid=")[1].split(")")[0])
         return None
 
     def drop_connection(self) -> int:
@@ -94,6 +96,21 @@ class SshdHost:
         assert pid is not None, "no shared ssh connection to kill"
         os.kill(pid, signal.SIGKILL)
         return pid
+
+
+def _ssh_control(path: Path, command: str) -> str:
+    """``ssh -O command`` on the shared connection at ``path``; what it said."""
+    try:
+        done = subprocess.run(
+            ["ssh", "-o", f"ControlPath={path}", "-O", command, "x"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (subprocess.TimeoutExpired, OSError):
+        return ""
+    return done.stderr if done.returncode == 0 else ""
 
 
 def _keygen(path: Path) -> None:
@@ -164,14 +181,7 @@ def ssh_host(tmp_path: Path, private_tmux_dir: Path, isolated_env: Path) -> Iter
     for path in live_sockets(tmux_dir):  # the remote tmux server
         stop_server(path)
     for path in control_dir().iterdir():  # agenttui's shared connections
-        with contextlib.suppress(subprocess.TimeoutExpired, OSError):
-            subprocess.run(
-                ["ssh", "-o", f"ControlPath={path}", "-O", "exit", "x"],
-                capture_output=True,
-                timeout=10,
-                check=False,
-            )
+        _ssh_control(path, "exit")
         path.unlink(missing_ok=True)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=10)
+    if process.poll() is None:
+        remote.stop()

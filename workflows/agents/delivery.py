@@ -411,7 +411,7 @@ def _pane_locked(driver: TmuxDriver, pane: PaneInfo, timeout: float) -> Iterator
     """The pane's send lock; yields the time left of ``timeout``."""
     started = time.monotonic()
     try:
-        with pane_send_lock(getattr(driver, "socket", None), pane.pane_id, timeout=timeout):
+        with pane_send_lock(getattr(driver, "lock_key", None), pane.pane_id, timeout=timeout):
             yield max(0.0, timeout - (time.monotonic() - started))
     except PaneBusy as busy:
         step = {"step": "preflight", "ok": False, "detail": str(busy), "ms": timeout * 1000}

@@ -181,8 +181,8 @@ class TmuxDriver:
         return self.target.session
 
     @property
-    def _lock_name(self) -> str | None:
-        """The layout lock's key: the socket, qualified by the host for a remote server."""
+    def lock_key(self) -> str | None:
+        """What names this server in lock files: the socket, with the host for a remote one."""
         if self.target.host is None:
             return self.socket
         return f"{self.target.host.name}-{self.socket or 'default'}"
@@ -255,7 +255,7 @@ class TmuxDriver:
                 finally:
                     self._layout_depth -= 1
                 return
-            with layout_lock(self._lock_name):
+            with layout_lock(self.lock_key):
                 self._layout_depth = 1
                 try:
                     yield

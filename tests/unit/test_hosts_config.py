@@ -1,0 +1,73 @@
+"""[hosts.NAME] in config.toml: read and checked with file:line; ssh words agenttui runs."""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+
+from tests.support.environment import write_config
+from workflows.base.config import ConfigError
+from workflows.base.hosts import SshHost, host_named, load_hosts
+from workflows.base.paths import agenttui_argv
+from workflows.base.target import TmuxTarget
+from workflows.tmux.host_status import parse_load
+from workflows.tmux.ssh import client_argv, on_host
+
+
+def test_hosts_are_read_with_their_settings() -> None:
+    write_config(
+        '[hosts.gpu]\nssh = "me@gpu.lan"\nrepo = "/src/app"\nmax_agents = 4\n'
+        'ssh_options = ["-o", "ForwardAgent=yes"]\n\n[hosts.box]\nssh = "box"\n'
+    )
+    hosts = load_hosts()
+    assert hosts["gpu"] == SshHost(
+        name="gpu", ssh="me@gpu.lan", repo="/src/app", max_agents=4,
+        ssh_options=("-o", "ForwardAgent=yes"),
+    )  # fmt: skip
+    assert hosts["box"].repo == "" and hosts["box"].agenttui == "agenttui"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[hosts.a]\nrepo = "/x"\n', ':1: [hosts.a] needs ssh = "user@host or alias"'),
+        ('[hosts.a]\nssh = "a"\nmax_agents = "4"\n', ":3: [hosts.a] max_agents must be a whole"),
+        ('[hosts.a]\nssh = "a"\nmax_agents = -1\n', ":3: [hosts.a] max_agents must be a whole"),
+        ('[hosts.a]\nssh = "a"\nport = 22\n', ":3: [hosts.a] has an unknown key 'port'"),
+        ('[hosts]\na = "b"\n', "[hosts.a] must be a table"),
+    ],
+)
+def test_a_bad_host_table_names_the_line(text: str, message: str) -> None:
+    write_config(text)
+    with pytest.raises(ConfigError) as caught:
+        load_hosts()
+    assert message in str(caught.value)
+
+
+def test_an_unknown_host_lists_the_known_ones() -> None:
+    write_config('[hosts.a]\nssh = "a"\n')
+    with pytest.raises(ConfigError, match=r"no host 'b' in the config \(known: a\)"):
+        host_named("b")
+
+
+def test_tmux_over_ssh_is_one_quoted_command_with_batch_mode_and_a_shared_connection() -> None:
+    host = SshHost(name="h", ssh="alias", ssh_config="/c/ssh config")
+    argv = client_argv(TmuxTarget("s k", "agenttui", host), "send-keys", "-t", "%1", "$(x); y")
+    assert argv[:3] == ["ssh", "-F", "/c/ssh config"]
+    assert "BatchMode=yes" in argv and "ControlMaster=auto" in argv
+    assert argv[-3:-1] == ["--", "alias"]
+    assert shlex.split(argv[-1]) == ["tmux", "-L", "s k", "send-keys", "-t", "%1", "$(x); y"]
+    assert client_argv(TmuxTarget("s", "agenttui"), "ls")[1:] == ["-L", "s", "ls"]  # local
+
+
+def test_this_agenttui_becomes_the_host_s() -> None:
+    host = SshHost(name="h", ssh="h", agenttui="/opt/agenttui/bin/agenttui")
+    argv = [*agenttui_argv(), "demo-agent", "--work", "1"]
+    assert on_host(argv, host) == ["/opt/agenttui/bin/agenttui", "demo-agent", "--work", "1"]
+
+
+def test_load_is_parsed_from_proc_loadavg_and_nproc() -> None:
+    load = parse_load("0.52 0.40 0.33 1/234 5678\n8\n")
+    assert (load.load, load.cores) == (0.52, 8)
+    assert (parse_load("").load, parse_load("").cores) == (None, None)
