@@ -26,23 +26,29 @@ from workflows.runs.run_store import RunStore
 
 SLOW_WORKFLOW = """
 name = "slow"
-description = "one shell step that takes a while (queue tests)"
+description = "waits for the test's go, then works a while (queue tests)"
 worktree = false
 
 [[steps]]
 id = "work"
-run = "sleep {seconds}"
+run = "until [ -e GO ]; do sleep 0.1; done; sleep SECONDS"
 """
+BY_ISSUE_NUMBER = "$(echo {issue_ids} | tr -dc 0-9)"
+"""ENG-1 works 1 s, ENG-2 2 s…: runs at work together end a second apart, in launch order."""
 FINAL = ("succeeded", "failed", "cancelled")
 
 
-def configure(tmp_path: Path, runs_table: str, seconds: float = 2) -> Path:
+def configure(tmp_path: Path, runs_table: str, seconds: str = "1") -> tuple[Path, Path]:
+    """A project, the slow workflow and ``runs_table`` as config.toml; the file whose
+    creation lets the runs' steps go on."""
     project = make_project(tmp_path)
+    go = tmp_path / "go"
+    workflow = SLOW_WORKFLOW.replace("GO", str(go)).replace("SECONDS", seconds)
     (config_dir() / "workflows").mkdir(parents=True, exist_ok=True)
-    (config_dir() / "workflows" / "slow.toml").write_text(SLOW_WORKFLOW.format(seconds=seconds))
+    (config_dir() / "workflows" / "slow.toml").write_text(workflow)
     config_file().write_text(runs_table)
     load_config.cache_clear()
-    return project.repo
+    return project.repo, go
 
 
 def launch(repo: Path, issue: str) -> dict[str, Any]:
@@ -69,17 +75,16 @@ def slot_changes(run_ids: list[str]) -> list[tuple[str, str]]:
 def test_five_launches_with_max_running_2_wait_their_turn_in_launch_order(
     tmp_path: Path, tmux_server: TmuxServer, linear_server: LinearServer
 ) -> None:
-    repo = configure(tmp_path, "[runs]\nmax_running = 2\n")
+    repo, go = configure(tmp_path, "[runs]\nmax_running = 2\n", BY_ISSUE_NUMBER)
     launched = [launch(repo, f"ENG-{n}") for n in range(1, 6)]
     run_ids = [entry["run"] for entry in launched]
-    assert [entry["status"] for entry in launched[:2]] == ["started", "started"]
-    # The third launch comes while the first two still work (each takes 2 s): it queues.
-    assert launched[2]["status"] == "queued", launched
+    assert [entry["status"] for entry in launched] == ["started"] * 2 + ["queued"] * 3
     assert "max_running 2 reached" in launched[2]["waits"]
     listed = {run["id"]: run for run in json.loads(agenttui("runs", "--json").stdout)}
     assert listed[run_ids[4]]["status"] == "queued"
     assert "max_running 2 reached" in listed[run_ids[4]]["attention"]
     assert "queued" in agenttui("runs").stdout
+    go.touch()
 
     for run_id in run_ids:
         assert wait_for_end(run_id, timeout=180)["status"] == "succeeded"
@@ -110,13 +115,14 @@ def test_five_launches_with_max_running_2_wait_their_turn_in_launch_order(
 def test_a_queued_run_cancelled_never_starts(
     tmp_path: Path, tmux_server: TmuxServer, linear_server: LinearServer
 ) -> None:
-    repo = configure(tmp_path, "[runs]\nmax_running = 1\n")
+    repo, go = configure(tmp_path, "[runs]\nmax_running = 1\n")
     first = launch(repo, "ENG-1")["run"]
     second = launch(repo, "ENG-2")["run"]
     third = launch(repo, "ENG-3")["run"]
     assert run_summary(second)["status"] == run_summary(third)["status"] == "queued"
     cancelled = json.loads(agenttui("cancel", second, "--json").stdout)
     assert cancelled["status"] == "cancelled"
+    go.touch()
     assert wait_for_end(first)["status"] == "succeeded"
     assert wait_for_end(third)["status"] == "succeeded"  # the cancelled one's turn skipped
     assert not [e for e in RunStore().events(second) if e["kind"] in ("admitted", "runner")]
@@ -125,7 +131,7 @@ def test_a_queued_run_cancelled_never_starts(
 def test_a_runner_that_died_frees_its_slot_for_the_queue(
     tmp_path: Path, tmux_server: TmuxServer, linear_server: LinearServer
 ) -> None:
-    repo = configure(tmp_path, "[runs]\nmax_running = 1\n", seconds=60)
+    repo, _go = configure(tmp_path, "[runs]\nmax_running = 1\n")  # never goes
     first = launch(repo, "ENG-1")["run"]
     second = launch(repo, "ENG-2")["run"]
     pid = wait_until(lambda: RunStore().get(first).worker_pid, timeout=60, message="runner pid")
@@ -145,7 +151,7 @@ def test_a_runner_that_died_frees_its_slot_for_the_queue(
 def test_the_watcher_queues_past_the_limit_and_says_so_in_its_log(
     tmp_path: Path, tmux_server: TmuxServer, linear_server: LinearServer
 ) -> None:
-    repo = configure(tmp_path, "", seconds=1)
+    repo, go = configure(tmp_path, "")
     config_file().write_text(
         f'[runs]\nmax_running = 1\n\n[watch]\nworkflow = "slow"\nfilter = "robots"\n'
         f'repo = "{repo}"\n\n[watch.filters.robots]\nlabels = ["robot"]\n'
@@ -161,5 +167,6 @@ def test_the_watcher_queues_past_the_limit_and_says_so_in_its_log(
     assert all("queued: max_running 1 reached" in d["reason"] for d in queued)
     log = agenttui("watch-log").stdout
     assert log.count("queued") >= 2, log
+    go.touch()
     for decision in result.decisions:
         assert wait_for_end(decision["run_id"], timeout=120)["status"] == "succeeded"
