@@ -87,6 +87,18 @@ STEP_KINDS: dict[str, StepKind] = {
         outputs=frozenset({"output", "count"}),
         runner="workers:run_workers",
     ),
+    # Watch the opened pull request: reviews, red checks, conflicts → fix rounds (on_fail).
+    "pr_feedback": StepKind(
+        keys=frozenset({"conflicts", "checks", "poll"}),
+        outputs=frozenset({"feedback", "head_sha"}),
+        runner="pr_feedback:run_pr_feedback",
+    ),
+    # Merge the pull request once every gate holds; issues to Done, worktree removed.
+    "merge": StepKind(
+        keys=frozenset({"method", "delete_branch", "state", "requires", "clean"}),
+        outputs=frozenset({"sha", "merged"}),
+        runner="merge:run_merge",
+    ),
 }
 # Placeholders every template may use (besides steps.<id>.<field>).
 GLOBAL_PLACEHOLDERS = frozenset(
@@ -111,7 +123,13 @@ GLOBAL_PLACEHOLDERS = frozenset(
         "request",
     }
 )
-DEFAULT_TIMEOUT_S = {"agent": 1800.0, "shell": 1800.0, "preview": 600.0, "workers": 1800.0}
+DEFAULT_TIMEOUT_S = {
+    "agent": 1800.0,
+    "shell": 1800.0,
+    "preview": 600.0,
+    "workers": 1800.0,
+    "pr_feedback": 86400.0,  # people review within a day, or the run says it still waits
+}
 DEFAULT_SESSION = "main"
 
 
@@ -146,6 +164,17 @@ class Step:
     link_title: str | None = None
     # workers: the task list file (one task per line) the orchestrating agent wrote
     tasks: str | None = None
+    # pr_feedback: how a conflict with the base is fixed ("merge" or "rebase"), whether a
+    # commit without check runs counts as green ("optional") or waits ("required"), poll s
+    conflicts: str | None = None
+    checks: str = "required"
+    poll: float = 0.0
+    # merge: method (merge/squash/rebase) and branch deletion (None: [merge] config or
+    # default), steps that must have passed (QA), and whether the worktree is removed after
+    method: str | None = None
+    delete_branch: bool | None = None
+    requires: tuple[str, ...] = ()
+    clean: bool = True
     # where templates came from, for file:line errors at render time
     sources: dict[str, str] = field(default_factory=dict)
 

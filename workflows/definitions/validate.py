@@ -103,6 +103,31 @@ def _check_types(index: int, raw: dict[str, Any], problems: Problems) -> None:
         problems.at_step(index, "exhausted", 'exhausted must be "fail" or "continue"')
     if "draft" in raw and not isinstance(raw["draft"], bool):
         problems.at_step(index, "draft", "draft must be true or false")
+    _check_choices(index, raw, problems)
+
+
+CHOICES = {
+    "conflicts": ("merge", "rebase"),
+    "checks": ("required", "optional"),
+    "method": ("merge", "squash", "rebase"),
+}
+
+
+def _check_choices(index: int, raw: dict[str, Any], problems: Problems) -> None:
+    """The keys of pr_feedback and merge steps (one of a few words, a flag, a list)."""
+    for key, allowed in CHOICES.items():
+        if key in raw and raw[key] not in allowed:
+            words = " or ".join(f'"{word}"' for word in allowed)
+            problems.at_step(index, key, f"{key} must be {words}, not {raw[key]!r}")
+    for key in ("delete_branch", "clean"):
+        if key in raw and not isinstance(raw[key], bool):
+            problems.at_step(index, key, f"{key} must be true or false")
+    poll = raw.get("poll", 1)
+    if isinstance(poll, bool) or not isinstance(poll, int | float) or poll <= 0:
+        problems.at_step(index, "poll", "poll must be a number of seconds > 0")
+    requires = raw.get("requires", [])
+    if not isinstance(requires, list) or not all(isinstance(item, str) for item in requires):
+        problems.at_step(index, "requires", 'requires must be a list of step ids, like ["qa"]')
 
 
 def _build_step(index: int, raw: dict[str, Any], problems: Problems, read: ReadFile) -> Step | None:
@@ -141,6 +166,9 @@ def _build_step(index: int, raw: dict[str, Any], problems: Problems, read: ReadF
             if loaded:
                 values[name], sources[name] = loaded[0], f"{loaded[1]}:1"
     _check_required(index, kind, step_id, values, raw=raw, problems=problems)
+    if "requires" in values:  # TOML gives a list; the model keeps a tuple
+        requires = values["requires"]
+        values["requires"] = tuple(requires) if isinstance(requires, list) else ()
     if any(problems.messages):
         values = {k: v for k, v in values.items() if k not in STRING_FIELDS or isinstance(v, str)}
     try:
@@ -216,7 +244,11 @@ def check_workflow(data: dict[str, Any], workflow: Workflow, problems: Problems)
                 line, f'env_from must be a list of variable names (like ["NAME"]), not {value!r}'
             )
     seen: dict[str, int] = {}
-    for step in workflow.steps:
+    for index, step in enumerate(workflow.steps):
+        for required in step.requires:
+            if required not in seen:
+                message = f"step {step.id!r}: requires {required!r}, which is not an earlier step"
+                problems.at_step(index, "requires", message)
         if step.id in seen:
             problems.at(step.line, f"duplicate step id {step.id!r} (first at line {seen[step.id]})")
         seen.setdefault(step.id, step.line)

@@ -181,12 +181,16 @@ def diff_from_base(worktree: Path, base: str, *, limit: int = DIFF_LIMIT) -> str
     return diff
 
 
-def push(worktree: Path, branch: str, remote: str = "origin") -> None:
-    """Push without force; a rejection is reported with git's reason, never retried harder."""
+def push(worktree: Path, branch: str, remote: str = "origin", *, lease: str | None = None) -> None:
+    """Push without force; a rejection is reported with git's reason, never retried harder.
+    ``lease`` (a commit): replace the remote branch only if it is still that commit (a
+    rebased branch; ``--force-with-lease``), never anyone else's push."""
+    forced = [f"--force-with-lease=refs/heads/{branch}:{lease}"] if lease else []
     result = git(
         worktree,
         "push",
         "--porcelain",
+        *forced,
         "--set-upstream",
         remote,
         f"refs/heads/{branch}:refs/heads/{branch}",

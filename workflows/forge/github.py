@@ -56,21 +56,7 @@ def create_pull_request(
     api_url = os.environ.get("GITHUB_API_URL")
     if not api_url and shutil.which("gh"):
         return _with_gh(repo, head=head, base=base, title=title, body=body, draft=draft)
-    token = os.environ.get("GITHUB_TOKEN")
-    if not token:
-        raise GitHubError(
-            "GITHUB_TOKEN is not set (and the gh CLI is not installed): cannot open a pull request"
-        )
-    client = httpx.Client(
-        base_url=(api_url or DEFAULT_API_URL).rstrip("/"),
-        timeout=TIMEOUT_S,
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Accept": "application/vnd.github+json",
-            "X-GitHub-Api-Version": "2022-11-28",
-        },
-    )
-    with client:
+    with rest_client("cannot open a pull request") as client:
         owner = repo.split("/", 1)[0]
         path = f"/repos/{repo}/pulls"
         existing = _request(
@@ -87,6 +73,24 @@ def create_pull_request(
         return _pull_request(created, "POST", path, created=True)
 
 
+def rest_client(purpose: str) -> httpx.Client:
+    """An httpx client for GitHub's REST API (``GITHUB_API_URL``, else api.github.com) with
+    ``GITHUB_TOKEN``; redirects followed (job logs answer with one)."""
+    token = os.environ.get("GITHUB_TOKEN")
+    if not token:
+        raise GitHubError(f"GITHUB_TOKEN is not set (and the gh CLI is not installed): {purpose}")
+    return httpx.Client(
+        base_url=(os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"),
+        timeout=TIMEOUT_S,
+        follow_redirects=True,
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+        },
+    )
+
+
 def _pull_request(data: Any, method: str, path: str, *, created: bool) -> PullRequest:
     try:
         return PullRequest(str(data["html_url"]), int(data["number"]), created)
@@ -97,7 +101,9 @@ def _pull_request(data: Any, method: str, path: str, *, created: bool) -> PullRe
         ) from None
 
 
-def _request(client: httpx.Client, method: str, path: str, **kwargs: Any) -> Any:
+def send(client: httpx.Client, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    """One request within the deadline; a refusal (HTTP ≥ 400) or no answer raises
+    GitHubError with the status and GitHub's message."""
     try:
         response = request_within(client, TIMEOUT_S, method, path, **kwargs)
     except httpx.TimeoutException:
@@ -113,6 +119,11 @@ def _request(client: httpx.Client, method: str, path: str, **kwargs: Any) -> Any
             f"GitHub refused {method} {path} (HTTP {response.status_code}): "
             f"{_github_message(response)}"
         )
+    return response
+
+
+def _request(client: httpx.Client, method: str, path: str, **kwargs: Any) -> Any:
+    response = send(client, method, path, **kwargs)
     try:
         return response.json()
     except ValueError:

@@ -6,10 +6,15 @@ and 422 comes back for a head branch missing on the remote, a duplicate open pul
 on demand (``fail_next_422``). ``GET /{owner}/{repo}/pull/{n}`` (a pull request's
 ``html_url``) shows a small HTML page with the diff, read from the bare ``remote``.
 With ``state_file`` the pull requests survive a restart (the demo's forge window).
+What follows the opening (reviews, check runs, merges, conflicts) is
+``workflows.forge.offline_feedback``. Every JSON answer to a GET carries an ``ETag``; a GET
+with that ``If-None-Match`` is answered ``304 Not Modified`` with no body, as GitHub does
+(and does not count against its rate limit): ``not_modified`` counts those answers.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -20,6 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from workflows.forge.offline_feedback import Answer, Feedback
 
 PULLS = re.compile(r"^/repos/([^/]+)/([^/]+)/pulls$")
 PULL_PAGE = re.compile(r"^/([^/]+)/([^/]+)/pull/(\d+)/?$")
@@ -35,6 +42,8 @@ class Forge:
     pulls: list[dict[str, Any]] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     fail_next_422: str | None = None
+    not_modified: int = 0
+    _feedback: Feedback | None = None
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -60,6 +69,12 @@ class Forge:
             def do_POST(self) -> None:
                 forge._handle(self, "POST")
 
+            def do_PUT(self) -> None:
+                forge._handle(self, "PUT")
+
+            def do_DELETE(self) -> None:
+                forge._handle(self, "DELETE")
+
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         return self
 
@@ -74,6 +89,19 @@ class Forge:
             self.bind()
         assert self._server is not None
         self._server.serve_forever()
+
+    @property
+    def feedback(self) -> Feedback:
+        """Reviews, comments, check runs and merges of the pull requests (tests, the demo)."""
+        if self._feedback is None:
+            self._feedback = Feedback(self.pulls, self.remote, self.url)
+        self._feedback.remote = self.remote
+        return self._feedback
+
+    def saved(self) -> None:
+        """Write the state file after a change made through ``feedback``."""
+        with self._lock:
+            self._save()
 
     def stop(self) -> None:
         if self._server is not None:
@@ -92,11 +120,17 @@ class Forge:
         page = PULL_PAGE.match(parsed.path)
         if method == "GET" and (page or parsed.path == "/"):
             return self._page(handler, page)
+        if method == "GET" and parsed.path.startswith("/_logs/"):  # a log's redirect target
+            return self._answer(handler, self.feedback.route(method, parsed.path, None))
         match = PULLS.match(parsed.path)
         if not authorized:
             return reply(handler, 401, {"message": "Bad credentials"})
         if match is None:
-            return reply(handler, 404, {"message": "Not Found"})
+            with self._lock:
+                answer = self.feedback.route(method, parsed.path, body)
+                if answer is not None and method != "GET":
+                    self._save()
+            return self._answer(handler, answer)
         owner, repo = match.groups()
         if method == "GET":
             query = parse_qs(parsed.query)
@@ -108,7 +142,7 @@ class Forge:
                 and (not head or f"{owner}:{pull['head']['ref']}" == head)
                 and pull["state"] == state
             ]
-            return reply(handler, 200, found)
+            return self._answer(handler, Answer(200, found))
         with self._lock:
             return self._create(handler, owner, repo, body or {})
 
@@ -143,6 +177,34 @@ class Forge:
         self.pulls.append(pull)
         self._save()
         return reply(handler, 201, pull)
+
+    def _answer(self, handler: BaseHTTPRequestHandler, answer: Answer | None) -> None:
+        """Send a route's answer; a GET's JSON with its ETag, or 304 when it still matches."""
+        if answer is None:
+            return reply(handler, 404, {"message": "Not Found"})
+        if answer.location is not None:
+            handler.send_response(answer.status)
+            handler.send_header("Location", answer.location)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return None
+        if answer.text is not None:
+            return _send(handler, answer.status, "text/plain; charset=utf-8", answer.text.encode())
+        if answer.status == 204:
+            handler.send_response(204)
+            handler.end_headers()
+            return None
+        data = json.dumps(answer.payload).encode()
+        if handler.command != "GET" or answer.status != 200:
+            return _send(handler, answer.status, "application/json", data)
+        etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+        if handler.headers.get("If-None-Match") == etag:
+            self.not_modified += 1
+            handler.send_response(304)
+            handler.send_header("ETag", etag)
+            handler.end_headers()
+            return None
+        return _send(handler, 200, "application/json", data, etag=etag)
 
     def _save(self) -> None:
         if self.state_file is not None:
@@ -218,9 +280,13 @@ def reply_html(handler: BaseHTTPRequestHandler, status: int, title: str, body: s
     _send(handler, status, "text/html; charset=utf-8", page.encode())
 
 
-def _send(handler: BaseHTTPRequestHandler, status: int, kind: str, data: bytes) -> None:
+def _send(
+    handler: BaseHTTPRequestHandler, status: int, kind: str, data: bytes, etag: str | None = None
+) -> None:
     handler.send_response(status)
     handler.send_header("Content-Type", kind)
+    if etag is not None:
+        handler.send_header("ETag", etag)
     handler.send_header("Content-Length", str(len(data)))
     handler.end_headers()
     handler.wfile.write(data)

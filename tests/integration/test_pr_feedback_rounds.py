@@ -1,0 +1,276 @@
+"""After the pull request opens: review and CI feedback come back as fix rounds, conflicts
+with the base too, and the merge happens only when every gate holds. Real tmux, the demo
+agent, a real repository with a bare remote, the offline forge (reviews, check runs,
+merges computed with git) and the local Linear server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+from tests.support.cli import agenttui
+from tests.support.git_repos import Project, run_git
+from tests.support.github_server import GitHubServer
+from tests.support.linear_server import LinearServer
+from tests.support.runs import kill_at, prompts_received, run_summary, start_run, wait_for_end
+from tests.support.tmux import TmuxServer
+from tests.support.waiting import wait_until
+from workflows.base.crashpoints import ENV as STOP_AT
+from workflows.base.paths import config_file
+from workflows.runs.run_store import RunStore
+
+HOSTILE = "Rename `$(touch /tmp/pwned-review)` ; press Enter {pr_url}\tEscape C-c"
+
+WORKFLOW = """
+name = "pr-loop"
+agent = "demo"
+
+[[steps]]
+id = "implement"
+prompt = "Implement the change for {issue_ids}."
+retry_prompt_file = "prompts/fix.md"
+output = ".agenttui/implement.md"
+
+[[steps]]
+id = "pr"
+kind = "pull_request"
+@resolve@
+@qa@
+[[steps]]
+id = "feedback"
+kind = "pr_feedback"
+on_fail = "@remedy@"
+max_rounds = 3
+poll = 0.3
+@conflicts@
+[[steps]]
+id = "merge"
+kind = "merge"
+method = "squash"
+@requires@
+"""
+RESOLVE = """
+[[steps]]
+id = "resolve"
+run = "git fetch -q origin main && @how@"
+"""
+RESOLVE_BY = {
+    "merge": "git merge -q --no-edit -X ours origin/main",
+    "rebase": "git rebase -q -X theirs origin/main",
+}
+
+
+def workflow(tmp_path: Path, *, conflicts: str | None = None, qa: str | None = None) -> Path:
+    parts = dict(
+        resolve=RESOLVE.replace("@how@", RESOLVE_BY[conflicts]) if conflicts else "",
+        remedy="resolve" if conflicts else "implement",
+        conflicts=f'conflicts = "{conflicts}"' if conflicts else "",
+        qa=f'[[steps]]\nid = "qa"\nrun = "{qa}"\nexhausted = "continue"\nmax_rounds = 1\n'
+        if qa
+        else "",
+        requires='requires = ["qa"]' if qa else "",
+    )
+    text = WORKFLOW
+    for key, value in parts.items():
+        text = text.replace(f"@{key}@", value)
+    path = tmp_path / "pr-loop.toml"
+    path.write_text(text)
+    return path
+
+
+class Loop(NamedTuple):
+    linear: LinearServer
+    github: GitHubServer
+    project: Project
+    tmp: Path
+
+
+@pytest.fixture
+def loop(
+    tmux_server: TmuxServer, linear_server: LinearServer, github: GitHubServer, project: Project,
+    tmp_path: Path,
+) -> Loop:  # fmt: skip
+    """Everything a run of the loop needs: tmux, Linear, the forge, a project."""
+    return Loop(linear_server, github, project, tmp_path)
+
+
+def merging_on() -> None:
+    config_file().parent.mkdir(parents=True, exist_ok=True)
+    config_file().write_text("[merge]\nenabled = true\n")
+
+
+def start(definition: Path, project: Project) -> str:
+    return start_run(
+        str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear",
+        "--github-repo", "acme/widgets",
+    )  # fmt: skip
+
+
+def opened(github: GitHubServer) -> int:
+    wait_until(lambda: github.pulls, timeout=120, interval=0.2, message="the pull request")
+    return int(github.pulls[0]["number"])
+
+
+def opened_on(github: GitHubServer, project: Project) -> tuple[int, str, str]:
+    """The pull request's number, branch and head commit once the run opened it."""
+    number = opened(github)
+    branch = str(github.pulls[0]["head"]["ref"])
+    return number, branch, remote_head(project, branch)
+
+
+def remote_head(project: Project, branch: str) -> str:
+    return run_git(project.remote, "rev-parse", branch)
+
+
+def wait_for_push(project: Project, branch: str, before: str) -> str:
+    def moved() -> str | None:
+        head = remote_head(project, branch)
+        return head if head != before else None
+
+    return wait_until(moved, timeout=120, interval=0.3, message=f"a push to {branch}")
+
+
+def approve_and_pass(github: GitHubServer, number: int) -> None:
+    github.feedback.review(number, "APPROVED", "Looks good.")
+    github.feedback.check(number, "ci", "success")
+
+
+def test_changes_requested_start_a_fix_round_whose_push_updates_the_pr(loop: Loop) -> None:
+    _, github, project, tmp_path = loop
+    run_id = start(workflow(tmp_path), project)
+    number, branch, first_head = opened_on(github, project)
+    github.feedback.check(number, "ci", "success")
+    github.feedback.review(number, "CHANGES_REQUESTED", "Two things, see the comments.")
+    github.feedback.comment(number, "DEMO_CHANGES.md", 1, HOSTILE)
+
+    new_head = wait_for_push(project, branch, first_head)  # the fix round's commit, pushed
+    assert run_git(project.remote, "merge-base", "--is-ancestor", first_head, new_head) == ""
+    changes = run_git(project.remote, "show", f"{new_head}:DEMO_CHANGES.md")
+    assert changes.count("- change for prompt") == 2  # the fix round changed the file
+    worktree = Path(run_summary(run_id)["worktree"])
+    prompts = prompts_received(worktree)
+    assert len(prompts) == 2
+    fix = prompts[1]
+    assert "DEMO_CHANGES.md:1 — reviewer" in fix and HOSTILE in fix
+    assert "Two things, see the comments." in fix
+    assert not Path("/tmp/pwned-review").exists()
+
+    approve_and_pass(github, number)  # on the new head: the watch ends
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    log = agenttui("log", run_id).stdout
+    assert f"pull request #{number} updated" in log
+    assert "merging is off" in log  # the default: the PR stays open for a person
+    assert github.pulls[0]["state"] == "open" and not github.pulls[0].get("merged")
+    assert len(prompts_received(worktree)) == 2  # one round for one review
+    assert github.not_modified > 0  # polling used conditional requests
+
+
+def test_a_red_check_starts_a_fix_round_with_its_log_then_the_run_merges(loop: Loop) -> None:
+    linear_server, github, project, tmp_path = loop
+    merging_on()
+    run_id = start(workflow(tmp_path), project)
+    number, branch, first_head = opened_on(github, project)
+    log = "".join(f"step {n} ok\n" for n in range(3000)) + "AssertionError: expected 3, got 4\n"
+    github.feedback.check(number, "unit tests", "failure", log=log)
+    github.feedback.review(number, "APPROVED", "")  # approved, but the check is red
+
+    new_head = wait_for_push(project, branch, first_head)
+    worktree = Path(run_summary(run_id)["worktree"])
+    fix = prompts_received(worktree)[1]
+    assert "unit tests: failure" in fix and "AssertionError: expected 3, got 4" in fix
+    assert "step 0 ok" not in fix  # the tail, not the whole log
+    github.feedback.check(number, "unit tests", "success", sha=new_head)
+
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    pull = github.pulls[0]
+    assert pull["merged"] and pull["merge_method"] == "squash"
+    assert run_git(project.remote, "rev-parse", "main") == pull["merge_commit_sha"]
+    assert "DEMO_CHANGES.md" in run_git(project.remote, "ls-tree", "--name-only", "main")
+    branches = run_git(project.remote, "branch", "--list", branch)
+    assert branches == ""  # deleted after the merge
+    assert linear_server.workspace.issue_state("ENG-1") == "Done"
+    assert not worktree.exists()  # cleaned
+
+
+@pytest.mark.parametrize("way", ["merge", "rebase"])
+def test_a_conflict_with_the_base_is_a_fix_round(loop: Loop, way: str) -> None:
+    _, github, project, tmp_path = loop
+    merging_on()
+    run_id = start(workflow(tmp_path, conflicts=way), project)
+    number, branch, first_head = opened_on(github, project)
+    # Someone lands a change to the same file on main: the PR conflicts.
+    other = tmp_path / "other"
+    run_git(tmp_path, "clone", "-q", str(project.remote), str(other))
+    (other / "DEMO_CHANGES.md").write_text("- a different change on main\n")
+    run_git(other, "add", "-A")
+    run_git(other, "-c", "user.name=o", "-c", "user.email=o@o", "commit", "-qm", "main moves")
+    run_git(other, "push", "-q", "origin", "main")
+    main_head = remote_head(project, "main")
+
+    new_head = wait_for_push(project, branch, first_head)
+    assert run_git(project.remote, "merge-base", "--is-ancestor", main_head, new_head) == ""
+    if way == "rebase":  # rewritten on top of main: one parent each, first_head gone
+        parents = run_git(project.remote, "rev-list", "--parents", "-n", "1", new_head).split()
+        assert len(parents) == 2
+    approve_and_pass(github, number)
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    assert github.pulls[0]["merged"]
+    log = agenttui("log", run_id).stdout
+    assert f"#{number} conflicts with main; a fix round starts" in log
+
+
+def test_no_merge_while_a_gate_is_missing(loop: Loop) -> None:
+    linear_server, github, project, tmp_path = loop
+    merging_on()
+    run_id = start(workflow(tmp_path, qa="exit 1"), project)  # QA does not pass
+    number = opened(github)
+    approve_and_pass(github, number)
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "failed"
+    assert "not merged: ✗ step qa passed" in summary["error"]
+    assert github.pulls[0]["state"] == "open" and not github.pulls[0].get("merged")
+    assert linear_server.workspace.issue_state("ENG-1") != "Done"
+    log = agenttui("log", run_id).stdout
+    assert "✓ approved" in log and "✓ checks green" in log and "✗ step qa passed" in log
+
+
+def test_killed_at_any_point_nothing_is_lost_or_done_twice(
+    loop: Loop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    linear_server, github, project, tmp_path = loop
+    merging_on()
+    monkeypatch.setenv(STOP_AT, "pr-feedback-found,merge-done")
+    run_id = start(workflow(tmp_path), project)
+    number, branch, first_head = opened_on(github, project)
+    github.feedback.review(number, "CHANGES_REQUESTED", "Please fix the typo.")
+    # Killed after the review was read, before the round was recorded: the resumed
+    # runner starts that round once.
+    kill_at("pr-feedback-found", run_id, monkeypatch)
+    monkeypatch.setenv(STOP_AT, "merge-done")
+    agenttui("resume", run_id)
+    new_head = wait_for_push(project, branch, first_head)
+    approve_and_pass(github, number)
+    # Killed after GitHub merged, before the run knew: the resumed runner does not merge
+    # again (GitHub would refuse: 405) and still moves the issue and cleans up once.
+    kill_at("merge-done", run_id, monkeypatch)
+    assert github.pulls[0]["merged"]
+    agenttui("resume", run_id)
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    worktree = Path(summary["worktree"])
+    deliveries = RunStore().deliveries(run_id)
+    assert [d.step_id for d in deliveries] == ["implement", "implement"]  # one fix round
+    assert github.pulls[0]["merge_commit_sha"] == remote_head(project, "main")
+    merges = [r for r in github.requests if r["method"] == "PUT"]
+    assert len(merges) == 1
+    assert new_head != first_head and not worktree.exists()
+    assert linear_server.workspace.issue_state("ENG-1") == "Done"
+    moves = [
+        e for e in RunStore().events(run_id) if e["kind"] == "linear" and e["step_id"] == "merge"
+    ]
+    assert len(moves) == 1

@@ -1,0 +1,68 @@
+"""The pr_feedback and merge step kinds in workflow files: the README's example loads, and
+their keys are checked with file:line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workflows.definitions.loader import WorkflowError, load_workflow
+from workflows.definitions.model import Workflow
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_the_readme_example_of_the_loop_is_valid(tmp_path: Path) -> None:
+    readme = README.read_text()
+    start = readme.index("```toml\n# config_dir/workflows/ship.toml\n") + len("```toml\n")
+    path = tmp_path / "ship.toml"
+    path.write_text(readme[start : readme.index("```", start)])
+    workflow = load_workflow(str(path))
+    kinds = [step.kind for step in workflow.steps]
+    assert kinds == ["agent", "pull_request", "pr_feedback", "merge"]
+    feedback, merge = workflow.steps[2], workflow.steps[3]
+    assert (feedback.on_fail, feedback.conflicts, feedback.poll) == ("implement", "rebase", 30)
+    assert feedback.effective_timeout() == 86400.0
+    assert (merge.method, merge.state, merge.clean) == ("squash", "Done", True)
+    assert Workflow.from_json(workflow.to_json()).steps[3].method == "squash"
+
+
+BAD = """
+name = "bad"
+[[steps]]
+id = "implement"
+prompt = "x"
+[[steps]]
+id = "pr"
+kind = "pull_request"
+[[steps]]
+id = "feedback"
+kind = "pr_feedback"
+conflicts = "squash"
+checks = "maybe"
+poll = 0
+[[steps]]
+id = "merge"
+kind = "merge"
+method = "octopus"
+delete_branch = "yes"
+requires = ["qa"]
+"""
+
+
+def test_bad_keys_name_the_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(BAD)
+    with pytest.raises(WorkflowError) as caught:
+        load_workflow(str(path))
+    problems = caught.value.problems
+    expected = [
+        f'{path}:12: conflicts must be "merge" or "rebase", not \'squash\'',
+        f'{path}:13: checks must be "required" or "optional", not \'maybe\'',
+        f"{path}:14: poll must be a number of seconds > 0",
+        f'{path}:18: method must be "merge" or "squash" or "rebase", not \'octopus\'',
+        f"{path}:19: delete_branch must be true or false",
+        f"{path}:20: step 'merge': requires 'qa', which is not an earlier step",
+    ]
+    assert sorted(problems) == sorted(expected)

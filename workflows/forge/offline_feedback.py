@@ -1,0 +1,268 @@
+"""What happens to a pull request after it opens, on the offline forge: reviews, review
+comments, check runs with their logs, merging, conflicts with the base.
+
+The routes answer like GitHub's REST API (the same paths, fields and statuses agenttui reads):
+``GET …/pulls/{n}`` (``head.sha``, ``mergeable``, ``mergeable_state``, ``merged``),
+``…/pulls/{n}/reviews``, ``…/pulls/{n}/comments``, ``…/commits/{sha}/check-runs``,
+``…/actions/jobs/{id}/logs`` (a redirect to the plain-text log, as GitHub does),
+``PUT …/pulls/{n}/merge`` and ``DELETE …/git/refs/heads/{branch}``. The head commit and the
+conflicts are read from the bare ``remote`` with real git; a merge writes real commits there.
+Tests and the demo play the reviewer and the CI through :class:`Feedback`'s methods.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PULL = re.compile(r"^/repos/([^/]+)/([^/]+)/pulls/(\d+)(/reviews|/comments|/merge)?$")
+CHECK_RUNS = re.compile(r"^/repos/([^/]+)/([^/]+)/commits/([^/]+)/check-runs$")
+JOB_LOG = re.compile(r"^/repos/([^/]+)/([^/]+)/actions/jobs/(\d+)/logs$")
+RAW_LOG = re.compile(r"^/_logs/(\d+)$")
+BRANCH_REF = re.compile(r"^/repos/([^/]+)/([^/]+)/git/refs/heads/(.+)$")
+MERGE_METHODS = ("merge", "squash", "rebase")
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "forge",
+    "GIT_AUTHOR_EMAIL": "forge@localhost",
+    "GIT_COMMITTER_NAME": "forge",
+    "GIT_COMMITTER_EMAIL": "forge@localhost",
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A route's answer: a status and a JSON payload, or a redirect, or plain text."""
+
+    status: int
+    payload: Any = None
+    location: str | None = None
+    text: str | None = None
+
+
+def git(remote: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **IDENTITY, "LC_ALL": "C"}
+    result = subprocess.run(
+        ["git", "--git-dir", str(remote), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise RuntimeError(f"git {args[0]}: {result.stderr.strip()}")
+    return result
+
+
+def branch_sha(remote: Path, branch: str) -> str | None:
+    result = git(remote, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}", check=False)
+    return result.stdout.strip() or None
+
+
+def conflicts(remote: Path, base: str, head: str) -> bool:
+    """Whether merging ``head`` into ``base`` conflicts (``git merge-tree --write-tree``)."""
+    result = git(remote, "merge-tree", "--write-tree", base, head, check=False)
+    return result.returncode == 1
+
+
+class Feedback:
+    """The after-opening state of the forge's pull requests (kept in the pull dicts, so the
+    state file keeps it) and the routes that read and change it."""
+
+    def __init__(self, pulls: list[dict[str, Any]], remote: Path | None, url: str) -> None:
+        self.pulls = pulls
+        self.remote = remote
+        self.url = url
+        self.next_id = 1000 + sum(
+            len(p.get("reviews", [])) + len(p.get("comments", [])) + len(p.get("check_runs", []))
+            for p in pulls
+        )
+
+    # -- what the reviewer and the CI do (tests, the demo) ----------------------------
+    def pull(self, number: int) -> dict[str, Any]:
+        return next(p for p in self.pulls if p["number"] == number)
+
+    def head_sha(self, pull: dict[str, Any]) -> str:
+        if self.remote is None:
+            return str(pull.get("head_sha") or "0" * 40)
+        return branch_sha(self.remote, pull["head"]["ref"]) or str(pull.get("head_sha") or "")
+
+    def review(self, number: int, state: str, body: str = "", user: str = "reviewer") -> int:
+        """A review: ``APPROVED``, ``CHANGES_REQUESTED`` or ``COMMENTED``, on the head commit."""
+        return self._add(number, "reviews", user, body, state=state, submitted_at=_now())
+
+    def comment(self, number: int, path: str, line: int, body: str, user: str = "reviewer") -> int:
+        """A review comment on ``path`` at ``line`` of the head commit."""
+        return self._add(number, "comments", user, body, path=path, line=line, created_at=_now())
+
+    def _add(self, number: int, kind: str, user: str, body: str, **fields: Any) -> int:
+        pull = self.pull(number)
+        item_id = self._id()
+        item = {"id": item_id, "user": {"login": user}, "body": body, **fields}
+        pull.setdefault(kind, []).append({**item, "commit_id": self.head_sha(pull)})
+        return item_id
+
+    def check(
+        self,
+        number: int,
+        name: str,
+        conclusion: str | None,
+        log: str = "",
+        sha: str | None = None,
+    ) -> int:
+        """A check run on the head commit (or ``sha``): ``conclusion`` None is still running."""
+        pull = self.pull(number)
+        run_id = self._id()
+        run = {
+            "id": run_id,
+            "name": name,
+            "head_sha": sha or self.head_sha(pull),
+            "status": "completed" if conclusion else "in_progress",
+            "conclusion": conclusion,
+            "details_url": f"{self.url}/_logs/{run_id}",
+            "log": log,
+        }
+        pull.setdefault("check_runs", []).append(run)
+        return run_id
+
+    def _id(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+    # -- the REST routes --------------------------------------------------------------
+    def route(self, method: str, path: str, body: Any) -> Answer | None:
+        """The answer to a feedback route, or None when ``path`` is none of them."""
+        if match := PULL.match(path):
+            owner, repo, number, tail = match.groups()
+            pull = next(
+                (
+                    p
+                    for p in self.pulls
+                    if p["repo"] == f"{owner}/{repo}" and p["number"] == int(number)
+                ),
+                None,
+            )
+            if pull is None:
+                return Answer(404, {"message": "Not Found"})
+            if method == "GET" and not tail:
+                return Answer(200, self._shown(pull))
+            if method == "GET" and tail in ("/reviews", "/comments"):
+                return Answer(200, list(pull.get(tail[1:], [])))
+            if method == "PUT" and tail == "/merge":
+                return self._merge(pull, body if isinstance(body, dict) else {})
+            return Answer(404, {"message": "Not Found"})
+        if method == "GET" and (match := CHECK_RUNS.match(path)):
+            runs = [
+                {k: v for k, v in run.items() if k != "log"}
+                for pull in self.pulls
+                if pull["repo"] == f"{match.group(1)}/{match.group(2)}"
+                for run in pull.get("check_runs", [])
+                if run["head_sha"] == match.group(3)
+            ]
+            return Answer(200, {"total_count": len(runs), "check_runs": runs})
+        if method == "GET" and (match := JOB_LOG.match(path)):
+            if self._run(int(match.group(3))) is None:
+                return Answer(404, {"message": "Not Found"})
+            return Answer(302, location=f"{self.url}/_logs/{match.group(3)}")
+        if method == "GET" and (match := RAW_LOG.match(path)):
+            run = self._run(int(match.group(1)))
+            return (
+                Answer(404, {"message": "Not Found"})
+                if run is None
+                else Answer(200, text=run["log"])
+            )
+        if method == "DELETE" and (match := BRANCH_REF.match(path)):
+            return self._delete_branch(match.group(3))
+        return None
+
+    def _run(self, run_id: int) -> dict[str, Any] | None:
+        return next(
+            (run for p in self.pulls for run in p.get("check_runs", []) if run["id"] == run_id),
+            None,
+        )
+
+    def _shown(self, pull: dict[str, Any]) -> dict[str, Any]:
+        shown = dict(pull)
+        for key in ("reviews", "comments", "check_runs"):
+            shown.pop(key, None)
+        sha = self.head_sha(pull)
+        shown["head"] = {**pull["head"], "sha": sha}
+        shown["merged"] = bool(pull.get("merged"))
+        if pull["state"] != "open" or self.remote is None:
+            shown["mergeable"], shown["mergeable_state"] = None, "unknown"
+        elif conflicts(self.remote, pull["base"]["ref"], pull["head"]["ref"]):
+            shown["mergeable"], shown["mergeable_state"] = False, "dirty"
+        else:
+            shown["mergeable"], shown["mergeable_state"] = True, "clean"
+        return shown
+
+    def _merge(self, pull: dict[str, Any], body: dict[str, Any]) -> Answer:
+        method = str(body.get("merge_method") or "merge")
+        if method not in MERGE_METHODS:
+            return Answer(422, {"message": f"Invalid merge_method {method!r}"})
+        if pull.get("merged"):
+            return Answer(405, {"message": "Pull Request is not mergeable"})
+        if pull["state"] != "open":
+            return Answer(405, {"message": "Pull Request is not mergeable"})
+        if self.remote is None:
+            return Answer(405, {"message": "Pull Request is not mergeable"})
+        base, head = pull["base"]["ref"], pull["head"]["ref"]
+        head_sha = branch_sha(self.remote, head)
+        if body.get("sha") and body["sha"] != head_sha:
+            return Answer(
+                409, {"message": "Head branch was modified. Review and try the merge again."}
+            )
+        if conflicts(self.remote, base, head):
+            return Answer(405, {"message": "Pull Request is not mergeable"})
+        message = (
+            f"Merge pull request #{pull['number']} from {head}\n\n{pull['title']}"
+            if method == "merge"
+            else f"{pull['title']} (#{pull['number']})"
+        )
+        sha = _merge_in(self.remote, base, head, method, message)
+        pull.update(state="closed", merged=True, merge_method=method, merge_commit_sha=sha)
+        return Answer(
+            200, {"sha": sha, "merged": True, "message": "Pull Request successfully merged"}
+        )
+
+    def _delete_branch(self, branch: str) -> Answer:
+        if self.remote is None or branch_sha(self.remote, branch) is None:
+            return Answer(422, {"message": "Reference does not exist"})
+        git(self.remote, "update-ref", "-d", f"refs/heads/{branch}")
+        return Answer(204)
+
+
+def _merge_in(remote: Path, base: str, head: str, method: str, message: str) -> str:
+    """Write the merge into the bare remote the way GitHub's merge methods do."""
+    base_sha = branch_sha(remote, base) or ""
+    if method == "rebase":
+        with tempfile.TemporaryDirectory(prefix="forge-rebase-") as scratch:
+            work = Path(scratch) / "w"
+            git(remote, "worktree", "add", "--detach", str(work), head)
+            try:
+                env = {**os.environ, **IDENTITY}
+                subprocess.run(
+                    ["git", "rebase", "-q", base_sha], cwd=work, env=env, check=True,
+                    capture_output=True,
+                )  # fmt: skip
+                sha = subprocess.run(
+                    ["git", "rev-parse", "HEAD"], cwd=work, capture_output=True, text=True,
+                    check=True,
+                ).stdout.strip()  # fmt: skip
+            finally:
+                git(remote, "worktree", "remove", "--force", str(work), check=False)
+    else:
+        tree = git(remote, "merge-tree", "--write-tree", base, head).stdout.split()[0]
+        parents = ["-p", base_sha] + (["-p", head] if method == "merge" else [])
+        sha = git(remote, "commit-tree", tree, *parents, "-m", message).stdout.strip()
+    git(remote, "update-ref", f"refs/heads/{base}", sha, base_sha)
+    return sha
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

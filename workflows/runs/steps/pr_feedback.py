@@ -1,0 +1,243 @@
+"""The ``pr_feedback`` step: watch the pull request; reviews, red checks and conflicts with
+the base come back as fix rounds, until it is approved with green checks.
+
+Each attempt first pushes what the last fix round committed (the PR is updated), then polls
+GitHub (conditional requests: see ``forge.pull_feedback``) until one of:
+
+- a review asking for changes, or review comments, not handled before: the step fails with
+  their text (untrusted, made inert, quoted verbatim) and each comment's ``path:line``;
+- a check run that failed on the head commit: the step fails with its name and log tail;
+- a conflict with the base: the step fails asking to rebase onto (``conflicts = "rebase"``)
+  or merge (``"merge"``, the default) ``origin/<base>``, fetched first;
+- approved and every check green (and no conflict): the step passes;
+- merged by someone: it passes; closed: it fails.
+
+A failure goes to the step's ``on_fail`` remedy (the implementing agent, with ``{failure}``)
+and the step runs again, bounded by ``max_rounds``: the engine's loop. The ids of the reviews,
+comments and check runs a round was started for are saved with the attempt (in the same
+transaction as the cursor), so a runner killed at any point never starts a round twice for
+the same feedback nor loses one. A fix round never starts while the remedy's agent holds text
+agenttui did not send (a person typing in it) or is busy: it waits, saying so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from workflows.base import crashpoints
+from workflows.base.untrusted import inert
+from workflows.forge import git
+from workflows.forge.github import GitHubError
+from workflows.forge.pull_feedback import CheckRun, PullRequestApi, PullSnapshot
+from workflows.runs.steps.base import StepContext, StepFailed, StepResult
+
+DEFAULT_POLL_S = 30.0
+CONFLICT_WAYS = ("merge", "rebase")
+
+
+def run_pr_feedback(ctx: StepContext) -> StepResult:
+    step = ctx.step
+    repo, number = ctx.values.get("github_repo") or "", ctx.values.get("pr_number") or ""
+    if not repo or not number.isdigit():
+        raise StepFailed("no pull request to watch: a pr_feedback step follows a pull_request step")
+    handled = handled_ids(ctx)
+    api = PullRequestApi(repo, int(number))
+    _push_fixes(ctx, api)
+    deadline = time.monotonic() + step.effective_timeout()
+    waiting_for = ""
+    while True:
+        try:
+            snap = api.snapshot()
+        except GitHubError as error:  # a blip: told, then polled again until the deadline
+            snap = None
+            ctx.event("warning", f"could not read the pull request: {error}")
+        if snap is not None:
+            result = _decide(ctx, api, snap, handled)
+            if result is not None:
+                result.outputs.setdefault("handled", sorted(handled))
+                result.outputs["not_modified"] = api.not_modified
+                if not result.ok:
+                    _wait_for_quiet_agent(ctx, deadline)
+                    crashpoints.reached("pr-feedback-found")
+                return result
+            now_waiting = _waiting_for(snap, step.checks != "optional")
+            if now_waiting != waiting_for:
+                ctx.event("pr_feedback", f"pull request #{number}: waiting for {now_waiting}")
+                waiting_for = now_waiting
+        if time.monotonic() > deadline:
+            raise StepFailed(
+                f"pull request #{number} still waiting for {waiting_for or 'GitHub'} after "
+                f"{step.effective_timeout():.0f}s; `agenttui resume {ctx.run.id}` watches again"
+            )
+        ctx.sleep(step.poll or DEFAULT_POLL_S)
+
+
+def handled_ids(ctx: StepContext) -> set[int]:
+    """Reviews, comments and check runs earlier attempts of this step started rounds for."""
+    return {
+        int(item)
+        for attempt in ctx.runs.attempts(ctx.run.id)
+        if attempt.step_id == ctx.step.id
+        for item in attempt.outputs.get("handled", [])
+    }
+
+
+def _decide(
+    ctx: StepContext, api: PullRequestApi, snap: PullSnapshot, handled: set[int]
+) -> StepResult | None:
+    """The attempt's result from what the pull request shows, or None: keep watching."""
+    if snap.merged:
+        ctx.event("pr_feedback", f"pull request #{snap.number} was merged")
+        return StepResult(ok=True, outputs={"merged": True, "head_sha": snap.head_sha})
+    if snap.state != "open":
+        raise StepFailed(f"pull request #{snap.number} was closed without being merged")
+    feedback = review_feedback(snap, handled)
+    if feedback:
+        text, ids = feedback
+        ctx.event("pr_feedback", f"changes asked on #{snap.number}; a fix round starts")
+        return _round(text, handled | ids, "review")
+    red = [run for run in snap.checks if run.failed and run.id not in handled]
+    if red:
+        ctx.event(
+            "pr_feedback", f"check(s) failed on #{snap.number}: {', '.join(r.name for r in red)}"
+        )
+        text = checks_feedback(red, {run.id: api.log_tail(run) for run in red})
+        return _round(text, handled | {run.id for run in red}, "checks")
+    if snap.conflict:
+        way = ctx.step.conflicts or "merge"
+        base = ctx.values.get("base") or "main"
+        git.git(ctx.worktree, "fetch", "-q", "origin", base, check=False)
+        ctx.event("pr_feedback", f"#{snap.number} conflicts with {base}; a fix round starts")
+        return _round(conflict_feedback(way, base), handled, "conflict", head_sha=snap.head_sha)
+    if snap.approved and snap.checks_state(required=ctx.step.checks != "optional") == "green":
+        ctx.event("pr_feedback", f"pull request #{snap.number} approved, checks green")
+        return StepResult(ok=True, outputs={"approved": True, "head_sha": snap.head_sha})
+    return None
+
+
+def _round(text: str, handled: set[int], kind: str, **outputs: object) -> StepResult:
+    return StepResult(
+        ok=False,
+        outputs={"handled": sorted(handled), "round": kind, "feedback": text, **outputs},
+        failure=text,
+    )
+
+
+def review_feedback(snap: PullSnapshot, handled: set[int]) -> tuple[str, set[int]] | None:
+    """Reviews asking for changes and review comments not handled yet, as the fix prompt's
+    text (each person's words inert and verbatim), with their ids; None when there are none."""
+    reviews = [
+        r
+        for r in snap.reviews
+        if r.id not in handled
+        and (r.state == "CHANGES_REQUESTED" or (r.body and r.state == "COMMENTED"))
+    ]
+    comments = [c for c in snap.comments if c.id not in handled]
+    if not any(r.state == "CHANGES_REQUESTED" for r in reviews) and not comments:
+        return None
+    parts = [f"Review feedback on pull request #{snap.number}:"]
+    for review in reviews:
+        said = "requested changes" if review.state == "CHANGES_REQUESTED" else "commented"
+        parts.append(f"\n{review.user} {said}:\n{inert(review.body) or '(no text)'}")
+    for comment in comments:
+        where = f"{comment.path}:{comment.line}" if comment.line else comment.path or "(file?)"
+        parts.append(f"\n{where} — {comment.user}:\n{inert(comment.body)}")
+    return "\n".join(parts) + "\n", {r.id for r in reviews} | {c.id for c in comments}
+
+
+def checks_feedback(red: list[CheckRun], logs: dict[int, str]) -> str:
+    parts = ["Checks failed on the pull request's head commit:"]
+    for run in red:
+        parts.append(
+            f"\n{run.name}: {run.conclusion}. The end of its log:\n\n{inert(logs.get(run.id, ''))}"
+        )
+    return "\n".join(parts) + "\n"
+
+
+def conflict_feedback(way: str, base: str) -> str:
+    how = (
+        f"rebase the branch onto origin/{base} (`git rebase origin/{base}`)"
+        if way == "rebase"
+        else f"merge origin/{base} into the branch (`git merge origin/{base}`)"
+    )
+    return (
+        f"The pull request conflicts with its base branch {base}. origin/{base} is fetched: "
+        f"{how}, resolve every conflict, and commit the result. Do not push.\n"
+    )
+
+
+def _waiting_for(snap: PullSnapshot, required: bool) -> str:
+    missing = []
+    if not snap.approved:
+        missing.append("an approving review")
+    state = snap.checks_state(required=required)
+    if state != "green":
+        missing.append("checks to finish" if state == "pending" else "checks")
+    if snap.mergeable is None:
+        missing.append("GitHub to tell whether it merges cleanly")
+    return ", ".join(missing) or "GitHub"
+
+
+def _push_fixes(ctx: StepContext, api: PullRequestApi) -> None:
+    """Commit what the last fix round left and push it, so the pull request shows it."""
+    branch = ctx.values["branch"]
+    sha = git.commit_all(ctx.worktree, f"Address feedback on the pull request (round {ctx.round})")
+    if sha:
+        ctx.event("git", f"committed the fix round's changes as {sha[:10]}", commit=sha)
+    local = git.git(ctx.worktree, "rev-parse", "HEAD").stdout.strip()
+    remote = git.git(ctx.worktree, "ls-remote", "origin", f"refs/heads/{branch}").stdout.split()
+    if remote and remote[0] == local:
+        return
+    # A rebase rewrote the branch: replace only the head the pull request had when the
+    # conflict round started (nobody else's push is ever overwritten).
+    lease = _rebased_from(ctx) if ctx.step.conflicts == "rebase" else None
+    git.push(ctx.worktree, branch, lease=lease)
+    ctx.event("git", f"pushed {branch} ({local[:10]}): pull request #{api.number} updated")
+
+
+def _rebased_from(ctx: StepContext) -> str | None:
+    for attempt in reversed(ctx.runs.attempts(ctx.run.id)):
+        if attempt.step_id == ctx.step.id and attempt.outputs.get("round") == "conflict":
+            return str(attempt.outputs.get("head_sha") or "") or None
+    return None
+
+
+def _wait_for_quiet_agent(ctx: StepContext, deadline: float) -> None:
+    """Never start a fix round while a person types in the remedy's agent (its input box
+    holds text agenttui did not send) or it is busy: wait, telling the run why."""
+    if not ctx.step.on_fail:
+        return
+    remedy = ctx.workflow.steps[ctx.workflow.step_index(ctx.step.on_fail)]
+    if remedy.kind != "agent":
+        return
+    from workflows.agents.delivery import input_holds
+    from workflows.agents.settings import load_profile
+    from workflows.runs.steps.sessions import find_pane, pane_name, profile_name_for
+    from workflows.tmux.driver import TmuxDriver
+
+    driver = TmuxDriver(ctx.target)
+    told, why = False, ""
+    try:
+        pane = find_pane(driver, pane_name(ctx.run.id, remedy.session))
+        if pane is None:
+            return
+        profile = load_profile(profile_name_for(dataclasses.replace(ctx, step=remedy)))
+        while True:
+            holds, busy = input_holds(driver, pane, "", profile=profile)
+            if holds in ("empty", "exited") and not busy:
+                break
+            if not told:
+                why = "is busy" if busy else "holds text agenttui did not send (a person typing)"
+                message = f"{pane.name} ({pane.pane_id}) {why}: the fix round waits"
+                ctx.event("attention", message, pane=pane.pane_id)
+                ctx.runs.update_context(ctx.run.id, attention=message)
+                told = True
+            if time.monotonic() > deadline:
+                raise StepFailed(f"the fix round could not start: {pane.name} {why}")
+            ctx.sleep()
+    finally:
+        if told:
+            ctx.runs.update_context(ctx.run.id, attention=None)
+            ctx.event("pr_feedback", "the agent's input box is free: the fix round starts")
+        driver.close()
