@@ -5,6 +5,7 @@ merges computed with git) and the local Linear server."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import NamedTuple
 
@@ -85,6 +86,7 @@ class Loop(NamedTuple):
     github: GitHubServer
     project: Project
     tmp: Path
+    tmux: TmuxServer
 
 
 @pytest.fixture
@@ -93,7 +95,7 @@ def loop(
     tmp_path: Path,
 ) -> Loop:  # fmt: skip
     """Everything a run of the loop needs: tmux, Linear, the forge, a project."""
-    return Loop(linear_server, github, project, tmp_path)
+    return Loop(linear_server, github, project, tmp_path, tmux_server)
 
 
 def merging_on() -> None:
@@ -138,7 +140,7 @@ def approve_and_pass(github: GitHubServer, number: int) -> None:
 
 
 def test_changes_requested_start_a_fix_round_whose_push_updates_the_pr(loop: Loop) -> None:
-    _, github, project, tmp_path = loop
+    _, github, project, tmp_path = loop[:4]
     run_id = start(workflow(tmp_path), project)
     number, branch, first_head = opened_on(github, project)
     github.feedback.check(number, "ci", "success")
@@ -169,7 +171,7 @@ def test_changes_requested_start_a_fix_round_whose_push_updates_the_pr(loop: Loo
 
 
 def test_a_red_check_starts_a_fix_round_with_its_log_then_the_run_merges(loop: Loop) -> None:
-    linear_server, github, project, tmp_path = loop
+    linear_server, github, project, tmp_path = loop[:4]
     merging_on()
     run_id = start(workflow(tmp_path), project)
     number, branch, first_head = opened_on(github, project)
@@ -198,7 +200,7 @@ def test_a_red_check_starts_a_fix_round_with_its_log_then_the_run_merges(loop: L
 
 @pytest.mark.parametrize("way", ["merge", "rebase"])
 def test_a_conflict_with_the_base_is_a_fix_round(loop: Loop, way: str) -> None:
-    _, github, project, tmp_path = loop
+    _, github, project, tmp_path = loop[:4]
     merging_on()
     run_id = start(workflow(tmp_path, conflicts=way), project)
     number, branch, first_head = opened_on(github, project)
@@ -225,7 +227,7 @@ def test_a_conflict_with_the_base_is_a_fix_round(loop: Loop, way: str) -> None:
 
 
 def test_no_merge_while_a_gate_is_missing(loop: Loop) -> None:
-    linear_server, github, project, tmp_path = loop
+    linear_server, github, project, tmp_path = loop[:4]
     merging_on()
     run_id = start(workflow(tmp_path, qa="exit 1"), project)  # QA does not pass
     number = opened(github)
@@ -242,7 +244,7 @@ def test_no_merge_while_a_gate_is_missing(loop: Loop) -> None:
 def test_killed_at_any_point_nothing_is_lost_or_done_twice(
     loop: Loop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    linear_server, github, project, tmp_path = loop
+    linear_server, github, project, tmp_path = loop[:4]
     merging_on()
     monkeypatch.setenv(STOP_AT, "pr-feedback-found,merge-done")
     run_id = start(workflow(tmp_path), project)
@@ -274,3 +276,30 @@ def test_killed_at_any_point_nothing_is_lost_or_done_twice(
         e for e in RunStore().events(run_id) if e["kind"] == "linear" and e["step_id"] == "merge"
     ]
     assert len(moves) == 1
+
+
+def test_a_fix_round_waits_while_a_person_types_in_the_agent(loop: Loop) -> None:
+    _, github, project, tmp_path = loop[:4]
+    run_id = start(workflow(tmp_path), project)
+    number, branch, first_head = opened_on(github, project)
+    pane = RunStore().get(run_id).context["pane_main"]
+    loop.tmux.cmd("send-keys", "-t", pane, "-l", "half a sentence of my own")
+    github.feedback.review(number, "CHANGES_REQUESTED", "Please fix the typo.")
+
+    def told() -> bool:
+        return "holds text agenttui did not send" in agenttui("log", run_id).stdout
+
+    wait_until(told, timeout=60, interval=0.3, message="the run to say it waits for the person")
+    assert "a person typing" in str(run_summary(run_id)["attention"])
+    time.sleep(2)  # several polls: still no fix round, nothing typed over the person's text
+    assert [d.step_id for d in RunStore().deliveries(run_id)] == ["implement"]
+    assert "half a sentence of my own" in loop.tmux.cmd("capture-pane", "-p", "-t", pane)
+
+    loop.tmux.cmd("send-keys", "-t", pane, "C-u")  # the person clears the box: the round starts
+    wait_for_push(project, branch, first_head)
+    assert [d.step_id for d in RunStore().deliveries(run_id)] == ["implement", "implement"]
+    prompts = prompts_received(Path(run_summary(run_id)["worktree"]))
+    assert "Please fix the typo." in prompts[1] and "half a sentence" not in "".join(prompts)
+    assert run_summary(run_id)["attention"] is None
+    approve_and_pass(github, number)
+    assert wait_for_end(run_id)["status"] == "succeeded"
