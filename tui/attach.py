@@ -55,7 +55,8 @@ def close_view(driver: Any, view: str) -> None:
     tmux 3.3a's server crashed about one detach in two with it, when another client (the
     app's, a poll) came or went while the attach client exited (tmux issue 5497)."""
     if view in driver.command("list-sessions", "-F", "#{session_name}"):
-        driver.command("kill-session", "-t", f"={view}")
+        with driver.layout():  # %sessions-changed: see workflows/tmux/server.py
+            driver.command("kill-session", "-t", f"={view}")
 
 
 def window_size(driver: Any, pane_id: str) -> tuple[str, str, str]:
@@ -70,4 +71,5 @@ def window_size(driver: Any, pane_id: str) -> tuple[str, str, str]:
 def restore_size(driver: Any, size: tuple[str, str, str]) -> None:
     """The agent's own size again (resize-window makes the window's size manual)."""
     window, width, height = size
-    driver.command("resize-window", "-t", window, "-x", width, "-y", height)
+    with driver.layout():  # %layout-change
+        driver.command("resize-window", "-t", window, "-x", width, "-y", height)

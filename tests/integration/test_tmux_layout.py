@@ -8,15 +8,21 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.support.cli import agenttui
+from tests.support.environment import config_file
 from tests.support.git_repos import Project
 from tests.support.linear_server import LinearServer
+from tests.support.recordings import RECORDING
 from tests.support.runs import wait_for_end
 from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
+from workflows.tmux.control import ControlConnection
 from workflows.tmux.driver import TmuxDriver
 from workflows.tmux.server import layout_lock
 
@@ -70,9 +76,20 @@ output = ".agenttui/plan.md"
 """
 
 
+@pytest.mark.parametrize("recorded", [False, True], ids=["plain", "recorded"])
 def test_five_runs_launched_at_once_on_a_cold_server(
-    tmux_server: TmuxServer, linear_server: LinearServer, project: Project, tmp_path: Path
+    tmux_server: TmuxServer,
+    linear_server: LinearServer,
+    project: Project,
+    tmp_path: Path,
+    recorded: bool,
 ) -> None:
+    """Recorded too: before control clients came and went under the layout lock, tmux 3.3a
+    segfaulted in 2 of 9 recorded trials (and in CI)."""
+    if recorded:
+        config_file().parent.mkdir(parents=True, exist_ok=True)
+        with config_file().open("a", encoding="utf-8") as handle:
+            handle.write("\n" + RECORDING)
     definition = tmp_path / "plan-only.toml"
     definition.write_text(PLAN_ONLY)
     argv = [sys.executable, "-m", "tui", "run", str(definition), "--repo", str(project.repo),
@@ -91,3 +108,37 @@ def test_five_runs_launched_at_once_on_a_cold_server(
     assert tmux_server.cmd("display-message", "-p", "#{pid}").strip() == server
     for run_id in run_ids:
         assert "tmux-restart" not in agenttui("log", run_id).stdout
+
+
+def control_clients(tmux_server: TmuxServer) -> set[str]:
+    listing = tmux_server.cmd("list-clients", "-F", "#{client_control_mode} #{client_name}")
+    return {line.split()[1] for line in listing.splitlines() if line.startswith("1 ")}
+
+
+def test_control_clients_come_and_go_only_under_the_layout_lock(
+    driver: TmuxDriver, tmux_server: TmuxServer
+) -> None:
+    """tmux 3.3a segfaults when a notification reaches a control client that is still
+    identifying (tmux bug #4980; bench/tmux_identify_crash.py shows it): agenttui's own
+    changes, and its control clients attaching or leaving (%client-session-changed,
+    %client-detached), must never overlap one of its control clients' identification."""
+    driver.ensure_session()
+    before = control_clients(tmux_server)
+    opened: list[ControlConnection] = []
+    with layout_lock(tmux_server.socket):  # another thread (or process) changes the layout
+        connecting = threading.Thread(
+            target=lambda: opened.append(ControlConnection(tmux_server.target, no_output=True))
+        )
+        connecting.start()
+        time.sleep(1.0)  # what it does meanwhile is the point: no client may attach
+        assert control_clients(tmux_server) == before and not opened
+    connecting.join(10)
+    (connection,) = opened
+    (new,) = control_clients(tmux_server) - before
+    with layout_lock(tmux_server.socket):
+        leaving = threading.Thread(target=connection.close)
+        leaving.start()
+        time.sleep(1.0)
+        assert new in control_clients(tmux_server)  # its detach waits too
+    leaving.join(10)
+    wait_until(lambda: new not in control_clients(tmux_server), message="the client gone")

@@ -112,10 +112,11 @@ def open_app_window(driver: Any, args: argparse.Namespace, env: dict[str, str]) 
     windows = driver.command("list-windows", "-t", f"={args.session}", "-F", "#{window_name}")
     if APP_WINDOW not in windows:
         # Through a launch file: the env (the demo config, the forge) is on no command line.
-        driver.command(
-            "new-window", "-d", "-t", f"={args.session}:", "-n", APP_WINDOW,
-            "--", *launch_argv(_app_argv(args), env=env),
-        )  # fmt: skip
+        with driver.layout():  # every window change under the lock (tmux/server.py)
+            driver.command(
+                "new-window", "-d", "-t", f"={args.session}:", "-n", APP_WINDOW,
+                "--", *launch_argv(_app_argv(args), env=env),
+            )  # fmt: skip
     return target
 
 

@@ -269,9 +269,12 @@ class _Sender:
         self.driver.load_buffer(buffer, text.encode("utf-8", "surrogateescape"))
         self.text = text
         try:
-            self.driver.command("paste-buffer", "-p", "-d", "-b", buffer, "-t", self.pane.pane_id)
+            with self.driver.layout():  # %paste-buffer-deleted
+                self.driver.command(
+                    "paste-buffer", "-p", "-d", "-b", buffer, "-t", self.pane.pane_id
+                )
         except AgentTuiError as error:
-            with contextlib.suppress(AgentTuiError):
+            with contextlib.suppress(AgentTuiError), self.driver.layout():
                 self.driver.command("delete-buffer", "-b", buffer)
             raise self.fail("paste", str(error), started) from error
         self.step("paste", True, f"{len(text)} characters via buffer {buffer}", started)

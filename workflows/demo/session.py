@@ -48,7 +48,8 @@ def ensure_forge(driver: Any, session: str, project: DemoProject) -> str:
     if url is not None and FORGE_WINDOW in windows:
         return url
     if FORGE_WINDOW in windows:
-        driver.command("kill-window", "-t", f"={session}:{FORGE_WINDOW}")
+        with driver.layout():  # every window change under the lock (tmux/server.py)
+            driver.command("kill-window", "-t", f"={session}:{FORGE_WINDOW}")
     port_file = project.folder / "forge.port"
     try:
         old_port = port_file.read_text(encoding="utf-8").strip()
@@ -61,10 +62,11 @@ def ensure_forge(driver: Any, session: str, project: DemoProject) -> str:
         "--remote", str(project.remote), "--port", old_port if old_port.isdigit() else "0",
     ]  # fmt: skip
     env = {"GITHUB_TOKEN": DEMO_TOKEN, "PATH": os.environ.get("PATH", "")}
-    driver.command(
-        "new-window", "-d", "-t", f"={session}:", "-n", FORGE_WINDOW,
-        "--", *launch_argv(argv, env=env, cwd=str(project.folder)),
-    )  # fmt: skip
+    with driver.layout():
+        driver.command(
+            "new-window", "-d", "-t", f"={session}:", "-n", FORGE_WINDOW,
+            "--", *launch_argv(argv, env=env, cwd=str(project.folder)),
+        )  # fmt: skip
     deadline = time.monotonic() + FORGE_START_S
     while (url := forge_url(project)) is None:
         if time.monotonic() > deadline:

@@ -48,6 +48,7 @@ from typing import IO, Any
 from workflows.base.errors import AgentTuiError, WaitTimeout
 from workflows.base.target import TmuxTarget
 from workflows.tmux import protocol
+from workflows.tmux.server import layout_lock, server_lock_key
 from workflows.tmux.ssh import client_argv, client_environment
 
 MAX_BACKLOG = 32 * 1024 * 1024
@@ -188,13 +189,16 @@ class ControlConnection:
         proc = self._proc
         if proc is None:
             return
-        try:
-            if proc.stdin is not None:
-                proc.stdin.close()  # tmux -C detaches at end of input
-            proc.wait(timeout=2)
-        except (OSError, subprocess.TimeoutExpired):
-            proc.kill()
-            proc.wait()
+        with layout_lock(
+            server_lock_key(self.target)
+        ):  # its %client-detached goes out now (server.py)
+            try:
+                if proc.stdin is not None:
+                    proc.stdin.close()  # tmux -C detaches at end of input
+                proc.wait(timeout=2)
+            except (OSError, subprocess.TimeoutExpired):
+                proc.kill()
+                proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
 
@@ -234,11 +238,13 @@ class ControlConnection:
             reply.lost = True
             reply.done.set()
         if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait()
+            with layout_lock(server_lock_key(self.target)):
+                proc.kill()
+                proc.wait()
 
     def _attach(self, *, create: bool) -> None:
-        with self._connect_lock:
+        # The layout lock first, always: a thread holding it (a spawn) may reconnect us.
+        with layout_lock(server_lock_key(self.target)), self._connect_lock:
             if self.alive:
                 return
             if self._closed:
@@ -249,33 +255,37 @@ class ControlConnection:
                 else ["attach-session", "-t", f"={self.session}"]
             ) + ["-f", self._client_flags]
             argv = client_argv(self.target, "-C", *verb)
-            try:
-                proc = subprocess.Popen(
-                    argv,
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    env=client_environment(self.target),
-                )
-            except FileNotFoundError as error:
-                raise AgentTuiError("tmux is not installed (apt-get install tmux)") from error
-            attached = self._attached = threading.Event()
-            self._events.put(("reset", None))
-            self._proc = proc
-            reader = threading.Thread(
-                target=self._read_loop, args=(proc, attached), name="tmux-control", daemon=True
+            self._start_client(argv)  # no notification while it identifies (server.py)
+
+    def _start_client(self, argv: list[str]) -> None:
+        """Start ``tmux -C`` and wait until its attach is answered (with ``_connect_lock``)."""
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=client_environment(self.target),
             )
-            reader.start()
-            deadline = time.monotonic() + 10.0
-            while not self._attached.wait(0.02):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    break
-            if not self._attached.is_set() or proc.poll() is not None:
-                self._proc = None
-                proc.kill()
-                proc.wait()
-                err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
-                raise AgentTuiError(f"cannot attach to {self.target.where}: {err}")
+        except FileNotFoundError as error:
+            raise AgentTuiError("tmux is not installed (apt-get install tmux)") from error
+        attached = self._attached = threading.Event()
+        self._events.put(("reset", None))
+        self._proc = proc
+        reader = threading.Thread(
+            target=self._read_loop, args=(proc, attached), name="tmux-control", daemon=True
+        )
+        reader.start()
+        deadline = time.monotonic() + 10.0
+        while not self._attached.wait(0.02):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                break
+        if not self._attached.is_set() or proc.poll() is not None:
+            self._proc = None
+            proc.kill()
+            proc.wait()
+            err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
+            raise AgentTuiError(f"cannot attach to {self.target.where}: {err}")
 
     def _reconnect_loop(self) -> None:
         try:

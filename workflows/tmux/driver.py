@@ -33,7 +33,7 @@ from workflows.base.errors import AgentTuiError, UsageError
 from workflows.base.target import TmuxTarget
 from workflows.tmux.control import ConnectionLost, ControlConnection
 from workflows.tmux.launch import launch_argv, launch_file
-from workflows.tmux.server import IDENTITY_FORMAT, ServerIdentity, layout_lock
+from workflows.tmux.server import IDENTITY_FORMAT, ServerIdentity, layout_lock, server_lock_key
 from workflows.tmux.ssh import (
     UNREACHABLE,
     HostUnreachable,
@@ -166,8 +166,6 @@ class TmuxDriver:
         self._lock = threading.Lock()
         self._control: ControlConnection | None = None
         self._nudged: dict[str, int] = {}  # pane id → times tmux was made to reap for it
-        self._layout_depth = 0  # layout_lock is held while > 0 (re-entered by nested calls)
-        self._layout_guard = threading.RLock()
         self._server: ServerIdentity | None = None
         self.restarts: list[tuple[ServerIdentity, ServerIdentity]] = []
         """Each server change this driver saw: (the one before, the one after)."""
@@ -183,9 +181,7 @@ class TmuxDriver:
     @property
     def lock_key(self) -> str | None:
         """What names this server in lock files: the socket, with the host for a remote one."""
-        if self.target.host is None:
-            return self.socket
-        return f"{self.target.host.name}-{self.socket or 'default'}"
+        return server_lock_key(self.target)
 
     # -- plumbing -----------------------------------------------------------------------
     def _client(self, *args: str, timeout: float = 10.0) -> str:
@@ -220,6 +216,10 @@ class TmuxDriver:
         and steering panes create nothing; ``spawn`` and ``ensure_session`` do.
         """
         with self._lock:
+            if self._control is not None and self._control.alive:
+                return self._control
+        # Connecting and closing take the layout lock (server.py), always before our own.
+        with layout_lock(self.socket), self._lock:
             if self._control is None or not self._control.alive:
                 if self._control is not None:
                     self._control.close()
@@ -238,29 +238,14 @@ class TmuxDriver:
         try:
             return self.control().command(*args, timeout=timeout)
         except ConnectionLost:
-            with self._lock:
-                if self._control is not None:
-                    self._control.close()
-                    self._control = None
+            self._drop_control()
             return self.control().command(*args, timeout=timeout)
 
     @contextlib.contextmanager
     def layout(self) -> Iterator[None]:
         """Hold the server's layout lock (across processes) for a change of panes/windows."""
-        with self._layout_guard:
-            if self._layout_depth:
-                self._layout_depth += 1
-                try:
-                    yield
-                finally:
-                    self._layout_depth -= 1
-                return
-            with layout_lock(self.lock_key):
-                self._layout_depth = 1
-                try:
-                    yield
-                finally:
-                    self._layout_depth = 0
+        with layout_lock(self.lock_key):  # re-entrant: nested changes share one hold
+            yield
 
     def server_identity(self) -> ServerIdentity:
         """The server answering now (pid, start time, socket); a change since the last call
@@ -475,7 +460,8 @@ class TmuxDriver:
         if host is not None:
             path = write_private(host, data)
             try:
-                self.command("load-buffer", "-b", buffer, path)
+                with self.layout():  # %paste-buffer-changed (server.py)
+                    self.command("load-buffer", "-b", buffer, path)
             finally:
                 with contextlib.suppress(AgentTuiError):
                     remove_file(host, path)
@@ -484,7 +470,8 @@ class TmuxDriver:
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
-            self.command("load-buffer", "-b", buffer, local)
+            with self.layout():
+                self.command("load-buffer", "-b", buffer, local)
         finally:
             os.unlink(local)
 
@@ -511,7 +498,10 @@ class TmuxDriver:
             self.command("kill-pane", "-t", pane_id)
 
     def close(self) -> None:
+        self._drop_control()
+
+    def _drop_control(self) -> None:
         with self._lock:
-            if self._control is not None:
-                self._control.close()
-                self._control = None
+            control, self._control = self._control, None
+        if control is not None:
+            control.close()  # outside our lock: closing waits for the layout lock

@@ -10,19 +10,30 @@ creating, respawning and killing panes from its own process. Every agenttui proc
 such changes (creating the session, creating a pane and starting its command, killing a
 pane) under ``layout_lock``: a ``flock`` per tmux socket in the state dir, so the server
 sees them one after another. Commands that only read, type or set options need no lock.
+
+Control clients connect and leave under the same lock. The crash (segfault at 0x20 in
+control.c ``control_vwrite``, tmux+0x3da13 in Debian's 3.3a) is tmux's bug #4980: a
+``tmux -C`` client is flagged as a control client before its ``control_state`` exists, and a
+notification sent in that window (``%window-add`` from a new pane, ``%client-detached``
+from another control client leaving, ``%client-session-changed`` from one attaching)
+dereferences it. agenttui opens and closes many control clients (each driver has one), so
+no agenttui change or control client may come or go while one of ours is identifying.
+The lock is re-entrant within a process: a thread holding it may connect a client.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from workflows.base.errors import AgentTuiError
+from workflows.base.target import TmuxTarget
 from workflows.tmux.locks import file_lock
 
 IDENTITY_FORMAT = "#{pid}\t#{start_time}\t#{socket_path}"
@@ -99,9 +110,29 @@ class LayoutBusy(AgentTuiError):
     """Another agenttui process kept the tmux layout lock too long."""
 
 
+def server_lock_key(target: TmuxTarget) -> str | None:
+    """What names a tmux server in lock files: the socket, with the host for a remote one."""
+    if target.host is None:
+        return target.socket
+    return f"{target.host.name}-{target.socket or 'default'}"
+
+
+@dataclass
+class _Held:
+    """This process's hold on one layout lock: threads take turns, re-entrantly."""
+
+    turn: threading.RLock = field(default_factory=threading.RLock)
+    depth: int = 0
+
+
+_held: dict[str, _Held] = {}
+_held_guard = threading.Lock()
+
+
 @contextmanager
 def layout_lock(socket: str | None, *, timeout: float = LAYOUT_LOCK_TIMEOUT_S) -> Iterator[float]:
-    """Hold the layout lock of the tmux server on ``socket``; yields the seconds waited."""
+    """Hold the layout lock of the tmux server on ``socket``; yields the seconds waited.
+    Re-entrant in the thread that holds it; other threads and processes wait."""
     name = f"tmux-{socket or 'default'}.lock"
 
     def busy() -> LayoutBusy:
@@ -110,5 +141,25 @@ def layout_lock(socket: str | None, *, timeout: float = LAYOUT_LOCK_TIMEOUT_S) -
             f"(state dir locks/{name}); is a tmux command hanging?"
         )
 
-    with file_lock(name, timeout=timeout, busy=busy) as waited:
-        yield waited
+    with _held_guard:
+        held = _held.setdefault(name, _Held())
+    started = time.monotonic()
+    if not held.turn.acquire(timeout=timeout):
+        raise busy()
+    try:
+        if held.depth:
+            held.depth += 1
+            try:
+                yield 0.0
+            finally:
+                held.depth -= 1
+            return
+        left = max(0.0, timeout - (time.monotonic() - started))
+        with file_lock(name, timeout=left, busy=busy):
+            held.depth = 1
+            try:
+                yield time.monotonic() - started
+            finally:
+                held.depth = 0
+    finally:
+        held.turn.release()
