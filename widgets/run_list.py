@@ -34,7 +34,7 @@ def pr_label(url: str | None) -> str:
 
 def note(run: RunSummary) -> str:
     """Why a run failed, or who it waits for, cut to fit a column."""
-    text = " ".join(str(run.error or run.attention or "").split())
+    text = " ".join(str(run.error or run.attention or run.paused_reason or "").split())
     return text if len(text) <= NOTE_WIDTH else text[: NOTE_WIDTH - 1] + "…"
 
 
@@ -72,7 +72,7 @@ class RunList(DataTable[Any]):
             run.workflow,
             ", ".join(run.issues or []),
             run.current_step or "",
-            Text(status, style=STATUS_STYLES.get(status, ""))
+            Text(run.status_text, style=STATUS_STYLES.get(status, ""))
             + Text(" cleaned" if run.cleaned else "", style="dim"),
             duration_text(end - started),
             pr_label(run.pr_url),

@@ -8,6 +8,7 @@ private tmux server, a git repository for the runs.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,10 @@ from tests.support.git_repos import make_project
 from tests.support.linear_server import LinearServer
 from tests.support.runs import wait_for_end
 from tests.support.tmux import TmuxServer
+from workflows.agents.usage_limits import record_limit
 from workflows.autonomy.watcher import RoundResult, Watcher, WatchOptions, round_lock
 from workflows.base.paths import config_dir, config_file
+from workflows.base.store import Store
 from workflows.base.target import TmuxTarget
 from workflows.runs.run_store import list_runs
 
@@ -162,6 +165,35 @@ def test_dry_run_records_but_launches_nothing(
     assert list_runs() == []
     watcher.options.dry_run = False
     assert set(actions(watcher.run_round()).values()) == {"launched"}  # not marked by dry run
+
+
+AGENT_WORKFLOW = """
+name = "agentic"
+agent = "demo"
+
+[[steps]]
+id = "hello"
+prompt = "Say hello."
+"""
+
+
+def test_nothing_is_launched_while_the_workflows_agent_is_at_its_usage_limit(
+    watch_setup: tuple[LinearServer, Watcher],
+) -> None:
+    _server, watcher = watch_setup
+    (config_dir() / "workflows" / "agentic.toml").write_text(AGENT_WORKFLOW)
+    watcher.options.workflow = "agentic"
+    until = time.time() + 600
+    record_limit(Store(), "demo", until, "You've hit your session limit · resets 4am")
+    result = watcher.run_round()
+    clock = time.strftime("%H:%M", time.localtime(until))
+    why = f"agent demo is at its usage limit until {clock} (You've hit your session limit"
+    assert {d["action"] for d in result.decisions} == {"skipped"}
+    assert all(d["reason"].startswith(why) for d in result.decisions), result.decisions
+    assert list_runs() == []
+    record_limit(Store(), "demo", time.time() - 1, "You've hit your session limit")  # reset
+    watcher.options.dry_run = True
+    assert set(actions(watcher.run_round()).values()) == {"would-launch"}  # still candidates
 
 
 def test_poll_cli_and_concurrent_rounds(watch_setup: tuple[LinearServer, Watcher]) -> None:

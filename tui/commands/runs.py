@@ -90,12 +90,19 @@ def _format_runs(result: list[dict[str, Any]]) -> str:
         tail += f"  {run['pr_url']}" if run.get("pr_url") else ""
         tail += f"  ({run['error']})" if run.get("error") else ""
         tail += f"  [waiting: {run['attention']}]" if run.get("attention") else ""
+        tail += f"  [{run['paused_reason']}]" if run.get("paused_reason") else ""
         tail += f"  {_cost_text(run['usage'])}" if run.get("usage", {}).get("models") else ""
         rows.append(
-            f"{run['id']:8} {run['workflow']:10} {run['status']:10} "
+            f"{run['id']:8} {run['workflow']:10} {_status_text(run):10} "
             f"{run['current_step'] or '-':10} {tail}"
         )
     return "\n".join(rows)
+
+
+def _status_text(run: dict[str, Any]) -> str:
+    if run.get("paused_until") is None:
+        return str(run["status"])
+    return "paused until " + time.strftime("%H:%M", time.localtime(run["paused_until"]))
 
 
 def _cost_text(usage: dict[str, Any]) -> str:

@@ -47,7 +47,7 @@ def summary_text(detail: RunDetail, now: float) -> Text:
     text = Text.assemble(
         ("run ", "dim"), (detail.run_id, "bold"), ("  ", ""), (str(run.workflow), ""),
         ("  ", ""), (", ".join(run.issues or []), "bold"), ("  ", ""),
-        (status, {"failed": "bold red", "succeeded": "green", "running": "bold cyan"}
+        (run.status_text, {"failed": "bold red", "succeeded": "green", "running": "bold cyan"}
          .get(status, "dim")),
         (f"  {took}", "dim"),
     )  # fmt: skip
@@ -59,6 +59,8 @@ def summary_text(detail: RunDetail, now: float) -> Text:
         text.append("  o open · y copy", style="dim")
     if run.attention:
         text.append(f"\n⏸ waiting for you: {inert(str(run.attention))}", style="yellow")
+    if run.paused_reason:
+        text.append(f"\n⏸ {inert(run.paused_reason)}; resumes by itself", style="yellow")
     if status == "failed" and run.error:
         text.append(f"\n✗ {inert(str(run.error))}", style="bold red")
     return text

@@ -207,7 +207,7 @@ def run_summary(run: RunSummary | None) -> Text:
     status = str(run.status)
     text = Text(f"{run.id} ", style="bold")
     text.append(f"{run.workflow} on {', '.join(run.issues or [])}: ")
-    text.append(status, style="bold red" if status == "failed" else "bold")
+    text.append(run.status_text, style="bold red" if status == "failed" else "bold")
     if run.current_step:
         text.append(f" at {run.current_step}")
     if run.error:
@@ -215,6 +215,8 @@ def run_summary(run: RunSummary | None) -> Text:
         text.append(str(run.error))
     if run.attention:
         text.append(f"\nwaiting for you: {run.attention}", style="yellow")
+    if run.paused_reason:
+        text.append(f"\n{run.paused_reason}; resumes by itself", style="yellow")
     if run.pr_url:
         text.append(f"\nPR: {run.pr_url}  (o opens, y copies)")
     return text

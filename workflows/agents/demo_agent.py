@@ -5,6 +5,8 @@ bracketed paste (a multi-line or long paste shows ``[Pasted text #N +K lines]``)
 while "working" (``esc to interrupt``), and an approval dialog before it "runs a command"
 (a prompt containing ``run command `CMD` ``), and a question for a prompt that says
 ``ask me`` (answer 1 or 2). Escape interrupts work, denies a command or skips a question.
+A prompt with ``[usage-limit Ns]`` hits a usage limit (Claude Code's message, resetting in N
+seconds): every prompt until then gets the message, the first one after does the held work.
 
 Every prompt is appended, byte-exact, to ``<cwd>/.demo-agent/prompts.jsonl`` the moment it is
 submitted (tests count exactly-once deliveries there); when the work finishes it writes
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import select
@@ -41,6 +44,7 @@ COMMAND_RE = re.compile(r"run (?:the )?command:?\s*`([^`\n]+)`", re.IGNORECASE)
 ASK_RE = re.compile(r"\bask me\b", re.IGNORECASE)
 ANSWER_RE = re.compile(r"Write your answer to the file:\s*(\S+)")
 WORK_RE = re.compile(r"\[work (\d+(?:\.\d+)?)s\]")
+LIMIT_RE = re.compile(r"\[usage-limit (\d+(?:\.\d+)?)s\]")
 PASTE_INLINE_LIMIT = 800
 SUMMARY_CHARS = 72
 QUOTES = "`'\""
@@ -64,6 +68,13 @@ def summary(prompt: str) -> str:
     if len(sentence) > SUMMARY_CHARS:
         sentence = sentence[: SUMMARY_CHARS - 1].rstrip() + "…"
     return f"⏺ On it: {sentence}" if sentence else "⏺ On it."
+
+
+def usage_limit_message(until: float) -> str:
+    """Claude Code's wording ("You've hit your session limit · resets 10:30pm
+    (Europe/Berlin)"), with seconds: a demo's limit lasts seconds."""
+    clock = time.strftime("%I:%M:%S%p", time.gmtime(math.ceil(until))).lstrip("0").lower()
+    return f"  ⎿ You've hit your session limit · resets {clock} (UTC)"
 
 
 @dataclass
@@ -95,6 +106,12 @@ class Agent:
     each paste are typed as newlines instead of submitting."""
     to_swallow: int = 0
     busy_after_paste: float = 0.0
+    limited_until: float | None = None
+    """Like a real agent at its usage limit (a prompt with ``[usage-limit Ns]``, once): until
+    then (wall clock) every prompt gets the limit message; the first one after resumes the
+    held prompt's work."""
+    held_prompt: str | None = None
+    limit_used: bool = False
     """Like Gemini CLI's own model call after a turn, made deterministic for tests: after
     each paste the agent is busy this long (spinner; Enter ignored, as while working)."""
 
@@ -192,6 +209,10 @@ class Agent:
         if text.strip() == "/exit":
             self.running = False
             return
+        work_on = self.past_usage_limit(text)
+        if work_on is None:
+            return
+        text = work_on
         self.screen.transcript.append(summary(text))
         work = WORK_RE.search(text)
         seconds = float(work.group(1)) if work else self.work_seconds
@@ -206,6 +227,19 @@ class Agent:
             question=ASK_RE.search(text) is not None,
         )
         self.screen.working_since = now
+
+    def past_usage_limit(self, text: str) -> str | None:
+        """The prompt to work on (the held one once the limit lifted), or None while limited."""
+        limit = LIMIT_RE.search(text)
+        if limit and not self.limit_used:
+            self.limit_used = True
+            self.limited_until = time.time() + float(limit.group(1))
+            self.held_prompt = text
+        if self.limited_until is not None and time.time() < self.limited_until:
+            self.screen.transcript.append(usage_limit_message(self.limited_until))
+            return None
+        held, self.held_prompt, self.limited_until = self.held_prompt, None, None
+        return held if held is not None else text
 
     def tick(self) -> None:
         job = self.job

@@ -266,7 +266,11 @@ class Watcher:
         from workflows.issues.grouping import suggest_groups
 
         chosen = [issue for issue in issues if issue.identifier in candidates]
+        limit = self._usage_limit() if chosen else None
         for group in suggest_groups(chosen) if chosen else []:
+            if limit is not None:  # left a candidate: launched in a round after the reset
+                self._decide(result, group.issues, "skipped", limit)
+                continue
             why = "; ".join([*(f"{i}: {candidates[i]}" for i in group.issues), *group.reasons])
             if self.options.dry_run:
                 self._decide(result, group.issues, "would-launch", why)
@@ -280,6 +284,22 @@ class Watcher:
             self._remember(members, run_id)
             action, why = self._launched(run_id, why)
             self._decide(result, group.issues, action, why, run_id)
+
+    def _usage_limit(self) -> str | None:
+        """Why nothing is launched: an agent profile the workflow uses is at its usage limit."""
+        from workflows.agents.usage_limits import limited
+        from workflows.definitions.loader import load_workflow
+        from workflows.runs.agent_choice import choose_agents
+
+        try:
+            chosen = choose_agents(load_workflow(self.options.workflow))
+        except AgentTuiError:  # the launch says what is wrong, with the group
+            return None
+        for profile in sorted({choice.agent for choice in chosen.values()}):
+            if (limit := limited(self.store, profile)) is not None:
+                until = time.strftime("%H:%M", time.localtime(limit[0]))
+                return f"agent {profile} is at its usage limit until {until} ({limit[1]})"
+        return None
 
     def _launch(self, identifiers: list[str]) -> str:
         from workflows.runs.runner import launch_run

@@ -56,10 +56,19 @@ class RunSummary:
     created_at: float
     updated_at: float
     finished_at: float | None
+    paused_until: float | None = None  # a running run waiting out an agent's usage limit
+    paused_reason: str | None = None
 
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+    @property
+    def status_text(self) -> str:
+        """``running``…, or ``paused until 14:05`` while it waits out a usage limit."""
+        if self.paused_until is None:
+            return self.status.value
+        return "paused until " + time.strftime("%H:%M", time.localtime(self.paused_until))
 
     def as_json(self) -> dict[str, Any]:
         return {**asdict(self), "status": self.status.value}
@@ -125,6 +134,7 @@ class RunRecord:
         attention = self.context.get("attention") if status in STARTED else None
         if status == RunStatus.QUEUED:
             attention = self.context.get("queued_for")
+        paused = status == "running" and self.context.get("paused_until") is not None
         return RunSummary(
             id=self.id,
             workflow=self.workflow,
@@ -140,6 +150,8 @@ class RunRecord:
             created_at=self.created_at,
             updated_at=self.updated_at,
             finished_at=self.finished_at,
+            paused_until=float(self.context["paused_until"]) if paused else None,
+            paused_reason=str(self.context.get("paused_reason") or "") if paused else None,
         )
 
 

@@ -38,6 +38,7 @@ from workflows.runs.steps.delivery import (
 )
 from workflows.runs.steps.restart import with_restarts
 from workflows.runs.steps.sessions import ensure_agent, profile_name_for
+from workflows.runs.steps.usage_limit import CONTINUE, is_usage_limit, wait_out_usage_limit
 
 if TYPE_CHECKING:
     from workflows.runs.run_store import Delivery
@@ -100,7 +101,7 @@ def _run(ctx: StepContext, driver: TmuxDriver) -> StepResult:
             _resume_followup(ctx, driver, agent, last)
             return _answer(ctx, driver, agent, output)
         first = last is earlier[0] and last.kind == "prompt"
-        text = build_prompt(ctx) if first else reminder
+        text = build_prompt(ctx) if first else CONTINUE if last.kind == "continue" else reminder
         since = resume(ctx, driver, agent, last, text, answer=output if first else None)
     else:
         pane, profile = ensure_agent(ctx, driver, step.session, profile_name_for(ctx))
@@ -200,7 +201,7 @@ def _wait_for_turn(
     """Wait for the turn (and the output file); False when, with ``nudge_after`` set, the
     turn ended and the file was still missing that many seconds later."""
     deadline = time.monotonic() + ctx.step.effective_timeout()
-    settled, seen_working, told_person = 0, False, False
+    settled, seen_working, told_person, pauses = 0, False, False, 0
     last_state: AgentState | None = None
     stuck: StateReading | None = None
     idle_since: float | None = None
@@ -215,6 +216,10 @@ def _wait_for_turn(
         if state == AgentState.EXITED:
             how = exit_text(reading.detail.get("status"), reading.detail.get("signal"))
             raise AgentGone(pane.name, pane.pane_id, f"it exited during the step ({how})")
+        if is_usage_limit(reading):  # not a person's job: wait for the reset, then continue
+            deadline += wait_out_usage_limit(ctx, driver, agent, reading, pauses)
+            pauses, settled, idle_since, last_state = pauses + 1, 0, None, None
+            continue
         if state.needs_person != told_person:  # `agenttui runs` shows who waits for whom
             waiting = (
                 f"{pane.name} ({pane.pane_id}) is {reading.summary()}"
