@@ -143,7 +143,7 @@ def test_changes_requested_start_a_fix_round_whose_push_updates_the_pr(loop: Loo
     _, github, project, tmp_path = loop[:4]
     run_id = start(workflow(tmp_path), project)
     number, branch, first_head = opened_on(github, project)
-    github.feedback.check(number, "ci", "success")
+    github.feedback.check(number, "lint", "failure", log="DEMO_CHANGES.md:1: E501 too long\n")
     github.feedback.review(number, "CHANGES_REQUESTED", "Two things, see the comments.")
     github.feedback.comment(number, "DEMO_CHANGES.md", 1, HOSTILE)
 
@@ -157,8 +157,10 @@ def test_changes_requested_start_a_fix_round_whose_push_updates_the_pr(loop: Loo
     fix = prompts[1]
     assert "DEMO_CHANGES.md:1 — reviewer" in fix and HOSTILE in fix
     assert "Two things, see the comments." in fix
+    assert "lint: failure" in fix and "E501 too long" in fix  # one round for all of it
     assert not Path("/tmp/pwned-review").exists()
 
+    github.feedback.check(number, "lint", "success", sha=new_head)
     approve_and_pass(github, number)  # on the new head: the watch ends
     summary = wait_for_end(run_id)
     assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
@@ -166,7 +168,8 @@ def test_changes_requested_start_a_fix_round_whose_push_updates_the_pr(loop: Loo
     assert f"pull request #{number} updated" in log
     assert "merging is off" in log  # the default: the PR stays open for a person
     assert github.pulls[0]["state"] == "open" and not github.pulls[0].get("merged")
-    assert len(prompts_received(worktree)) == 2  # one round for one review
+    assert len(prompts_received(worktree)) == 2  # one round for the review and the check
+    assert "a fix round starts (review + checks)" in log
     assert github.not_modified > 0  # polling used conditional requests
 
 
@@ -223,7 +226,7 @@ def test_a_conflict_with_the_base_is_a_fix_round(loop: Loop, way: str) -> None:
     assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
     assert github.pulls[0]["merged"]
     log = agenttui("log", run_id).stdout
-    assert f"#{number} conflicts with main; a fix round starts" in log
+    assert f"#{number} conflicts with main" in log and "a fix round starts (conflict)" in log
 
 
 def test_no_merge_while_a_gate_is_missing(loop: Loop) -> None:
@@ -253,9 +256,13 @@ def test_killed_at_any_point_nothing_is_lost_or_done_twice(
     # Killed after the review was read, before the round was recorded: the resumed
     # runner starts that round once.
     kill_at("pr-feedback-found", run_id, monkeypatch)
+    monkeypatch.setenv(STOP_AT, "pr-feedback-pushed,merge-done")
+    agenttui("resume", run_id)
+    # Killed right after the fix round's push: the resumed runner pushes nothing again.
+    kill_at("pr-feedback-pushed", run_id, monkeypatch)
+    new_head = remote_head(project, branch)
     monkeypatch.setenv(STOP_AT, "merge-done")
     agenttui("resume", run_id)
-    new_head = wait_for_push(project, branch, first_head)
     approve_and_pass(github, number)
     # Killed after GitHub merged, before the run knew: the resumed runner does not merge
     # again (GitHub would refuse: 405) and still moves the issue and cleans up once.
@@ -271,6 +278,9 @@ def test_killed_at_any_point_nothing_is_lost_or_done_twice(
     merges = [r for r in github.requests if r["method"] == "PUT"]
     assert len(merges) == 1
     assert new_head != first_head and not worktree.exists()
+    assert remote_head(project, "main") != new_head  # squashed: main holds one new commit
+    pushes = [e for e in RunStore().events(run_id) if e["message"].startswith("pushed ")]
+    assert len(pushes) == 2  # the pull request's first push, the fix round's push
     assert linear_server.workspace.issue_state("ENG-1") == "Done"
     moves = [
         e for e in RunStore().events(run_id) if e["kind"] == "linear" and e["step_id"] == "merge"

@@ -181,3 +181,43 @@ def test_merge_gates_each_missing_gate_blocks_the_merge() -> None:
         table.append((name.strip(), failed))
         assert failed == [name.strip()], name
     assert len(table) == 9
+
+
+def test_another_process_reviews_and_reports_checks_the_way_github_takes_them(
+    forge: Forge, project: Project
+) -> None:
+    """The demo's reviewer and CI stand-ins post over HTTP (GitHub's own endpoints)."""
+    import httpx
+
+    number = open_pull(forge, project)
+    api = PullRequestApi(REPO, number)
+    head = api.snapshot().head_sha
+    auth = {"Authorization": f"Bearer {forge.token}"}
+    base = f"{forge.url}/repos/{REPO}"
+    review = {
+        "event": "REQUEST_CHANGES",
+        "body": "Not yet.",
+        "comments": [{"path": "feature.txt", "line": 1, "body": "Say three."}],
+    }
+    assert (
+        httpx.post(f"{base}/pulls/{number}/reviews", json=review, headers=auth).status_code == 200
+    )
+    check = {
+        "name": "ci",
+        "head_sha": head,
+        "status": "completed",
+        "conclusion": "failure",
+        "output": {"title": "1 failed", "text": "FAILED test_three\n"},
+    }
+    created = httpx.post(f"{base}/check-runs", json=check, headers=auth)
+    assert created.status_code == 201 and "log" not in created.json()
+    bad = httpx.post(f"{base}/pulls/{number}/reviews", json={"event": "LGTM"}, headers=auth)
+    assert bad.status_code == 422 and "Invalid event" in bad.json()["message"]
+    assert httpx.post(f"{base}/check-runs", json={"name": "x"}, headers=auth).status_code == 422
+    assert httpx.post(f"{base}/check-runs", json=check).status_code == 401  # no token
+
+    snap = api.snapshot()
+    assert [(r.state, r.body) for r in snap.reviews] == [("CHANGES_REQUESTED", "Not yet.")]
+    assert [(c.path, c.line, c.body) for c in snap.comments] == [("feature.txt", 1, "Say three.")]
+    (run,) = snap.checks
+    assert run.failed and api.log_tail(run) == "FAILED test_three\n"

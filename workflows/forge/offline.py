@@ -95,7 +95,7 @@ class Forge:
         """Reviews, comments, check runs and merges of the pull requests (tests, the demo)."""
         if self._feedback is None:
             self._feedback = Feedback(self.pulls, self.remote, self.url)
-        self._feedback.remote = self.remote
+        self._feedback.pulls, self._feedback.remote = self.pulls, self.remote
         return self._feedback
 
     def saved(self) -> None:

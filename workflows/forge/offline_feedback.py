@@ -5,7 +5,11 @@ The routes answer like GitHub's REST API (the same paths, fields and statuses ag
 ``GET …/pulls/{n}`` (``head.sha``, ``mergeable``, ``mergeable_state``, ``merged``),
 ``…/pulls/{n}/reviews``, ``…/pulls/{n}/comments``, ``…/commits/{sha}/check-runs``,
 ``…/actions/jobs/{id}/logs`` (a redirect to the plain-text log, as GitHub does),
-``PUT …/pulls/{n}/merge`` and ``DELETE …/git/refs/heads/{branch}``. The head commit and the
+``PUT …/pulls/{n}/merge`` and ``DELETE …/git/refs/heads/{branch}``. Another process (the
+demo's reviewer or CI stand-in) writes feedback the way GitHub takes it:
+``POST …/pulls/{n}/reviews`` (``event`` APPROVE / REQUEST_CHANGES / COMMENT, ``body``,
+``comments`` with ``path``, ``line``, ``body``) and ``POST …/check-runs`` (``name``,
+``head_sha``, ``status``, ``conclusion``; the log is ``output.text``). The head commit and the
 conflicts are read from the bare ``remote`` with real git; a merge writes real commits there.
 Tests and the demo play the reviewer and the CI through :class:`Feedback`'s methods.
 """
@@ -24,6 +28,12 @@ from typing import Any
 PULL = re.compile(r"^/repos/([^/]+)/([^/]+)/pulls/(\d+)(/reviews|/comments|/merge)?$")
 CHECK_RUNS = re.compile(r"^/repos/([^/]+)/([^/]+)/commits/([^/]+)/check-runs$")
 JOB_LOG = re.compile(r"^/repos/([^/]+)/([^/]+)/actions/jobs/(\d+)/logs$")
+NEW_CHECK_RUN = re.compile(r"^/repos/([^/]+)/([^/]+)/check-runs$")
+REVIEW_EVENTS = {
+    "APPROVE": "APPROVED",
+    "REQUEST_CHANGES": "CHANGES_REQUESTED",
+    "COMMENT": "COMMENTED",
+}
 RAW_LOG = re.compile(r"^/_logs/(\d+)$")
 BRANCH_REF = re.compile(r"^/repos/([^/]+)/([^/]+)/git/refs/heads/(.+)$")
 MERGE_METHODS = ("merge", "squash", "rebase")
@@ -153,18 +163,22 @@ class Feedback:
                 return Answer(200, self._shown(pull))
             if method == "GET" and tail in ("/reviews", "/comments"):
                 return Answer(200, list(pull.get(tail[1:], [])))
+            if method == "POST" and tail == "/reviews":
+                return self._post_review(pull, body if isinstance(body, dict) else {})
             if method == "PUT" and tail == "/merge":
                 return self._merge(pull, body if isinstance(body, dict) else {})
             return Answer(404, {"message": "Not Found"})
         if method == "GET" and (match := CHECK_RUNS.match(path)):
             runs = [
-                {k: v for k, v in run.items() if k != "log"}
+                _shown_run(run)
                 for pull in self.pulls
                 if pull["repo"] == f"{match.group(1)}/{match.group(2)}"
                 for run in pull.get("check_runs", [])
                 if run["head_sha"] == match.group(3)
             ]
             return Answer(200, {"total_count": len(runs), "check_runs": runs})
+        if method == "POST" and (match := NEW_CHECK_RUN.match(path)):
+            return self._post_check_run(f"{match.group(1)}/{match.group(2)}", body)
         if method == "GET" and (match := JOB_LOG.match(path)):
             if self._run(int(match.group(3))) is None:
                 return Answer(404, {"message": "Not Found"})
@@ -179,6 +193,37 @@ class Feedback:
         if method == "DELETE" and (match := BRANCH_REF.match(path)):
             return self._delete_branch(match.group(3))
         return None
+
+    def _post_review(self, pull: dict[str, Any], body: dict[str, Any]) -> Answer:
+        state = REVIEW_EVENTS.get(str(body.get("event")))
+        if state is None:
+            return Answer(422, {"message": f"Invalid event {body.get('event')!r}"})
+        number = int(pull["number"])
+        for comment in body.get("comments") or []:
+            if not isinstance(comment, dict) or not comment.get("path"):
+                return Answer(422, {"message": "A review comment needs a path"})
+            line = int(comment.get("line") or 0)
+            self.comment(number, str(comment["path"]), line, str(comment.get("body") or ""))
+        review_id = self.review(number, state, str(body.get("body") or ""))
+        return Answer(200, next(r for r in pull["reviews"] if r["id"] == review_id))
+
+    def _post_check_run(self, repo: str, body: Any) -> Answer:
+        if not isinstance(body, dict) or not body.get("name") or not body.get("head_sha"):
+            return Answer(422, {"message": "A check run needs a name and a head_sha"})
+        pull = next(
+            (p for p in self.pulls if p["repo"] == repo and self.head_sha(p) == body["head_sha"]),
+            None,
+        )
+        if pull is None:
+            return Answer(422, {"message": "No pull request has that head_sha"})
+        given = body.get("output")
+        output: dict[str, Any] = given if isinstance(given, dict) else {}
+        conclusion = body.get("conclusion") if body.get("status") == "completed" else None
+        run_id = self.check(
+            int(pull["number"]), str(body["name"]), conclusion, log=str(output.get("text") or ""),
+            sha=str(body["head_sha"]),
+        )  # fmt: skip
+        return Answer(201, _shown_run(self._run(run_id) or {}))
 
     def _run(self, run_id: int) -> dict[str, Any] | None:
         return next(
@@ -262,6 +307,11 @@ def _merge_in(remote: Path, base: str, head: str, method: str, message: str) -> 
         sha = git(remote, "commit-tree", tree, *parents, "-m", message).stdout.strip()
     git(remote, "update-ref", f"refs/heads/{base}", sha, base_sha)
     return sha
+
+
+def _shown_run(run: dict[str, Any]) -> dict[str, Any]:
+    """A check run as GitHub lists it (its log is only served through the job's logs)."""
+    return {key: value for key, value in run.items() if key != "log"}
 
 
 def _now() -> str:

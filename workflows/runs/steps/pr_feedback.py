@@ -92,36 +92,43 @@ def _decide(
         return StepResult(ok=True, outputs={"merged": True, "head_sha": snap.head_sha})
     if snap.state != "open":
         raise StepFailed(f"pull request #{snap.number} was closed without being merged")
+    # Everything that came back goes into one round: one push, one new CI run.
+    parts, ids, kinds = [], set(), []
     feedback = review_feedback(snap, handled)
     if feedback:
-        text, ids = feedback
-        ctx.event("pr_feedback", f"changes asked on #{snap.number}; a fix round starts")
-        return _round(text, handled | ids, "review")
+        parts.append(feedback[0])
+        ids |= feedback[1]
+        kinds.append("review")
+        ctx.event("pr_feedback", f"changes asked on #{snap.number}")
     red = [run for run in snap.checks if run.failed and run.id not in handled]
     if red:
-        ctx.event(
-            "pr_feedback", f"check(s) failed on #{snap.number}: {', '.join(r.name for r in red)}"
-        )
-        text = checks_feedback(red, {run.id: api.log_tail(run) for run in red})
-        return _round(text, handled | {run.id for run in red}, "checks")
+        names = ", ".join(run.name for run in red)
+        ctx.event("pr_feedback", f"check(s) failed on #{snap.number}: {names}")
+        parts.append(checks_feedback(red, {run.id: api.log_tail(run) for run in red}))
+        ids |= {run.id for run in red}
+        kinds.append("checks")
     if snap.conflict:
-        way = ctx.step.conflicts or "merge"
         base = ctx.values.get("base") or "main"
         git.git(ctx.worktree, "fetch", "-q", "origin", base, check=False)
-        ctx.event("pr_feedback", f"#{snap.number} conflicts with {base}; a fix round starts")
-        return _round(conflict_feedback(way, base), handled, "conflict", head_sha=snap.head_sha)
+        ctx.event("pr_feedback", f"#{snap.number} conflicts with {base}")
+        parts.append(conflict_feedback(ctx.step.conflicts or "merge", base))
+        kinds.append("conflict")
+    if parts:
+        ctx.event("pr_feedback", f"a fix round starts ({' + '.join(kinds)})")
+        return StepResult(
+            ok=False,
+            outputs={
+                "handled": sorted(handled | ids),
+                "round": "+".join(kinds),
+                "feedback": "\n".join(parts),
+                "head_sha": snap.head_sha,
+            },
+            failure="\n".join(parts),
+        )
     if snap.approved and snap.checks_state(required=ctx.step.checks != "optional") == "green":
         ctx.event("pr_feedback", f"pull request #{snap.number} approved, checks green")
         return StepResult(ok=True, outputs={"approved": True, "head_sha": snap.head_sha})
     return None
-
-
-def _round(text: str, handled: set[int], kind: str, **outputs: object) -> StepResult:
-    return StepResult(
-        ok=False,
-        outputs={"handled": sorted(handled), "round": kind, "feedback": text, **outputs},
-        failure=text,
-    )
 
 
 def review_feedback(snap: PullSnapshot, handled: set[int]) -> tuple[str, set[int]] | None:
@@ -194,11 +201,13 @@ def _push_fixes(ctx: StepContext, api: PullRequestApi) -> None:
     lease = _rebased_from(ctx) if ctx.step.conflicts == "rebase" else None
     git.push(ctx.worktree, branch, lease=lease)
     ctx.event("git", f"pushed {branch} ({local[:10]}): pull request #{api.number} updated")
+    crashpoints.reached("pr-feedback-pushed")
 
 
 def _rebased_from(ctx: StepContext) -> str | None:
     for attempt in reversed(ctx.runs.attempts(ctx.run.id)):
-        if attempt.step_id == ctx.step.id and attempt.outputs.get("round") == "conflict":
+        round_kinds = str(attempt.outputs.get("round") or "").split("+")
+        if attempt.step_id == ctx.step.id and "conflict" in round_kinds:
             return str(attempt.outputs.get("head_sha") or "") or None
     return None
 
