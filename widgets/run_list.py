@@ -19,6 +19,7 @@ STATUS_STYLES = {
     "succeeded": "green",
     "failed": "bold red",
     "cancelled": "dim",
+    "stopped": "yellow",
 }
 COLUMNS = ("run", "workflow", "issues", "step", "state", "time", "PR", "why / waiting")
 NOTE_WIDTH = 60

@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.cli import agenttui
+from tests.support.environment import write_config
 from tests.support.git_repos import make_project
 from tests.support.linear_server import LinearServer
 from tests.support.runs import run_summary, wait_for_end
 from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from workflows.autonomy.watcher import Watcher, WatchOptions
-from workflows.base.config import load_config
-from workflows.base.paths import config_dir, config_file
+from workflows.base.paths import config_dir
 from workflows.base.target import TmuxTarget
 from workflows.runs.run_store import RunStore
 
@@ -46,8 +46,7 @@ def configure(tmp_path: Path, runs_table: str, seconds: str = "1") -> tuple[Path
     workflow = SLOW_WORKFLOW.replace("GO", str(go)).replace("SECONDS", seconds)
     (config_dir() / "workflows").mkdir(parents=True, exist_ok=True)
     (config_dir() / "workflows" / "slow.toml").write_text(workflow)
-    config_file().write_text(runs_table)
-    load_config.cache_clear()
+    write_config(runs_table)
     return project.repo, go
 
 
@@ -152,11 +151,10 @@ def test_the_watcher_queues_past_the_limit_and_says_so_in_its_log(
     tmp_path: Path, tmux_server: TmuxServer, linear_server: LinearServer
 ) -> None:
     repo, go = configure(tmp_path, "")
-    config_file().write_text(
+    write_config(
         f'[runs]\nmax_running = 1\n\n[watch]\nworkflow = "slow"\nfilter = "robots"\n'
         f'repo = "{repo}"\n\n[watch.filters.robots]\nlabels = ["robot"]\n'
     )
-    load_config.cache_clear()
     for title in ("Rotate the backup keys", "Export invoices as CSV", "Fix the login timeout"):
         linear_server.workspace.add_issue(title, labels=["robot"])
     target = TmuxTarget(tmux_server.socket, tmux_server.session)

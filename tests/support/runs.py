@@ -19,7 +19,7 @@ from workflows.base.crashpoints import ENV as STOP_AT
 from workflows.base.paths import state_dir
 from workflows.runs.run_store import RunStore
 
-FINAL = ("succeeded", "failed", "cancelled")
+FINAL = ("succeeded", "failed", "cancelled", "stopped")
 
 
 @pytest.fixture

@@ -5,16 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from workflows.base.config import ConfigError, load_config
-from workflows.base.paths import config_file
+from tests.support.environment import write_config
+from workflows.base.config import ConfigError
 from workflows.runs.queue import Limits, admit
 from workflows.runs.run_store import RunStore
-
-
-def config(text: str) -> None:
-    config_file().parent.mkdir(parents=True, exist_ok=True)
-    config_file().write_text(text, encoding="utf-8")
-    load_config.cache_clear()
 
 
 def make(runs: RunStore, repo: str, *agents: str, status: str = "queued") -> str:
@@ -27,15 +21,15 @@ def test_no_config_is_no_limit() -> None:
 
 
 def test_limits_are_read_and_bad_values_named_with_their_line() -> None:
-    config(
+    write_config(
         "[runs]\nmax_running = 4\nmax_running_per_repo = 2\n\n"
         "[runs.max_running_per_agent]\nclaude = 3\n"
     )
     assert Limits.from_config() == Limits(4, 2, {"claude": 3})
-    config('[runs]\nmax_running = "two"\n')
+    write_config('[runs]\nmax_running = "two"\n')
     with pytest.raises(ConfigError, match=r"config.toml:2: \[runs\] max_running must be a whole"):
         Limits.from_config()
-    config("[runs.max_running_per_agent]\ncodex = 0\n")
+    write_config("[runs.max_running_per_agent]\ncodex = 0\n")
     with pytest.raises(ConfigError, match="codex must be a whole number ≥ 1"):
         Limits.from_config()
 
@@ -55,7 +49,7 @@ def test_each_limit_is_named_when_it_keeps_a_run_waiting() -> None:
 
 
 def test_admission_skips_a_run_held_by_its_own_limit_and_keeps_launch_order() -> None:
-    config("[runs]\nmax_running = 2\nmax_running_per_repo = 1\n")
+    write_config("[runs]\nmax_running = 2\nmax_running_per_repo = 1\n")
     runs = RunStore()
     first, second, third, fourth = (make(runs, repo) for repo in ("/a", "/a", "/b", "/c"))
     admitted = [admission.run_id for admission in admit(runs)]

@@ -33,9 +33,9 @@ from workflows.runs.detail import RunDetail
 
 POLL_S = 2.0
 DIFF_REFRESH_S = 5.0
-RESUMABLE = ("failed",)
+RESUMABLE = ("failed", "stopped")
 CANCELLABLE = ("queued", "pending", "running")
-FINISHED = ("succeeded", "failed", "cancelled")
+FINISHED = ("succeeded", "failed", "cancelled", "stopped")
 TABS = {"output": "Output (S)", "agents": "Agents (T)", "diff": "Diff (D)", "log": "Log (L)"}
 
 

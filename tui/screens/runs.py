@@ -27,9 +27,9 @@ from widgets.run_list import RunList
 from workflows.runs.records import RunSummary
 
 POLL_S = 2.0
-RESUMABLE = ("failed",)
+RESUMABLE = ("failed", "stopped")
 CANCELLABLE = ("queued", "pending", "running")
-FINISHED = ("succeeded", "failed", "cancelled")
+FINISHED = ("succeeded", "failed", "cancelled", "stopped")
 
 
 class RunsScreen(Screen[None]):

@@ -203,6 +203,7 @@ class Watcher:
             except AgentTuiError as error:
                 return self._finish(RoundResult(round_id, "error", error=str(error)))
             result = RoundResult(round_id, "ok", fetched=len(issues))
+            self._follow_runs(result)
             self._admit_queued()
             candidates = self._candidates(result, issues)
             self._launch_groups(result, issues, candidates)
@@ -243,6 +244,10 @@ class Watcher:
             last = ", ".join(f"{run_id} ({status})" for run_id, status in issue_runs[-1:])
             if active:
                 self._decide(result, [key], "skipped", f"run {', '.join(active)} is active")
+            elif issue_runs and issue_runs[-1][1] == "stopped":
+                self._decide(
+                    result, [key], "skipped", f"run {last}: resumes when the issue is back at work"
+                )
             elif not issue_runs and key not in known:
                 candidates[key] = "new issue"
             elif key not in known:
@@ -311,6 +316,14 @@ class Watcher:
             repo=self.options.repo,
             source=self.source_name,
         )
+
+    def _follow_runs(self, result: RoundResult) -> None:
+        from workflows.autonomy.following import follow_runs
+
+        def decide(issues: list[str], action: str, reason: str, run_id: str) -> None:
+            self._decide(result, issues, action, reason, run_id)
+
+        follow_runs(self.store, self.target, dry_run=self.options.dry_run, decide=decide)
 
     def _admit_queued(self) -> None:
         """Start queued runs a dead runner's slot left free (its lock is gone)."""

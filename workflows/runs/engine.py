@@ -87,6 +87,10 @@ class Engine:
             prepare_run(self.runs, run, workflow)
             self._loop(workflow)
         except Cancelled:
+            stop_for = self.runs.get(self.run_id).context.get("stop_for")
+            if stop_for:  # its issues no longer want it (workflows.runs.follow)
+                self._finish("stopped", str(stop_for))
+                return "stopped"
             self._finish("cancelled")
             return "cancelled"
         except AgentTuiError as error:
@@ -122,6 +126,7 @@ class Engine:
                 return
             if run.cancel_requested:
                 raise Cancelled(f"run {self.run_id} was cancelled")
+            self._follow_issues(run)
             failing = workflow.steps[cursor.pc]
             if cursor.remedy_for:
                 step, role = workflow.steps[workflow.step_index(failing.on_fail or "")], "remedy"
@@ -130,6 +135,22 @@ class Engine:
                 step, role = failing, "step"
                 round_ = cursor.rounds.get(step.id, 0) + 1
             self._attempt(run, workflow, cursor, step, role=role, round_=round_)
+
+    def _follow_issues(self, run: RunRecord) -> None:
+        """Before each attempt: stop here if the run's issues no longer want it. Issues that
+        cannot be read now (Linear down) are said in the log and the run goes on."""
+        from workflows.runs.follow import FollowRules, fetch, request_stop
+
+        rules = FollowRules.from_config()
+        try:
+            issues = fetch(run.params.get("source"), run.issues)
+        except AgentTuiError as error:
+            self.runs.event(run.id, "follow", f"issues not checked before this step: {error}")
+            return
+        reason = rules.why_stop(run, issues)
+        if reason:
+            request_stop(self.runs, run, reason)
+            raise Cancelled(reason)
 
     def _attempt(
         self,

@@ -28,13 +28,14 @@ class RunStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    STOPPED = "stopped"  # its issues no longer want it (workflows.runs.follow); resumable
 
 
 STARTED = (RunStatus.PENDING, RunStatus.RUNNING)
 """A runner was started (or is starting) for it: what takes a slot under ``max_running``."""
 ACTIVE = (RunStatus.QUEUED, *STARTED)
 RUNNER_START_GRACE_S = 60.0
-FINAL = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
+FINAL = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.STOPPED)
 
 
 @dataclass(frozen=True)

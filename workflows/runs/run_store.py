@@ -199,6 +199,7 @@ class RunStore:
             row = conn.execute("SELECT context FROM runs WHERE id=?", (run_id,)).fetchone()
             context = {**json.loads(row["context"]), "queued_at": now}
             context.pop("queued_for", None)
+            context.pop("stop_for", None)  # a stopped run resumed: its issues want it again
             conn.execute(
                 "UPDATE runs SET status='queued', error=NULL, finished_at=NULL,"
                 " cancel_requested=0, context=?, updated_at=? WHERE id=?",

@@ -87,22 +87,31 @@ def run_worker(run_id: str, *, target: TmuxTarget) -> int:
         report=lambda _pane, text: runs.event(record.id, "recording", text),
     )
     stop = recorder.stop if recorder is not None else None  # (before agents are closed)
+
+    def before_finish() -> None:
+        if stop is not None:
+            stop()
+        if sessions is not None and runs.get(record.id).context.get("stop_for"):
+            sessions.abandon()  # stopped for its issues: nothing more is posted to them
+
     try:
-        status = Engine(record.id, target=target, runs=runs, before_finish=stop).run()
+        status = Engine(record.id, target=target, runs=runs, before_finish=before_finish).run()
     finally:
         if stop is not None:
             stop()  # (done already, unless the engine itself failed)
         start_admitted(target=target)  # the run is final: its slot goes to the queue's head
-    if sessions is not None:
+    if sessions is not None and status != "stopped":
         sessions.finish()  # the final response, bounded: the run has already ended
     keep = table("workflows").get_bool("keep_agents", False)
     if status in ("succeeded", "cancelled"):
         forget_run_env(record.id)  # it can no longer be resumed
+    if status == "stopped":  # its issues no longer want it; the worktree stays for a resume
+        kill_agents(record.id, target=target, interrupt=True)
     if status == "cancelled" or (status == "succeeded" and not keep):
         kill_agents(record.id, target=target)  # failed: kept for a look
     if status == "cancelled":
         restore_states(runs, record.id)
-    if status in ("succeeded", "cancelled"):
+    if status in ("succeeded", "cancelled", "stopped"):
         close_runner_window_on_exit(record.id, target=target)
     final = runs.get(record.id)
     print(f"run {record.id} {status}" + (f": {final.error}" if final.error else ""))

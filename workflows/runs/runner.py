@@ -12,6 +12,7 @@ shell steps get none (``workflows.base.childenv``).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,9 +33,10 @@ from workflows.runs.run_env import forget_run_env, runner_env, save_run_env
 from workflows.runs.run_store import FINAL, RunRecord, RunStore, worker_alive
 
 if TYPE_CHECKING:
-    pass
+    from workflows.tmux.driver import PaneInfo, TmuxDriver
 
 SERVER_EXIT_WAIT_S = 2.0  # a hangup from tmux: how long its server may take to exit
+INTERRUPT_GRACE_S = 1.0  # an interrupted agent's moment to stop before its pane closes
 
 
 def runner_name(run_id: str) -> str:
@@ -192,6 +194,7 @@ def resume_run(run_id: str, *, target: TmuxTarget) -> str:
     record = runs.get(run_id)
     if record.status in ("succeeded", "cancelled"):
         raise UsageError(f"run {record.id} already {record.status}; nothing to resume")
+    # (a run stopped for its issues resumes too: by hand, or by the watcher once they are back)
     if worker_alive(record.id):
         raise UsageError(f"run {record.id} is still running (its runner holds the lock)")
     if record.status == "queued":
@@ -222,18 +225,39 @@ def cancel_run(run_id: str, *, target: TmuxTarget) -> str:
     return "cancelling" if worker_alive(record.id) else "cancelled"
 
 
-def kill_agents(run_id: str, *, target: TmuxTarget, runner_too: bool = False) -> None:
+def kill_agents(
+    run_id: str, *, target: TmuxTarget, runner_too: bool = False, interrupt: bool = False
+) -> None:
+    """Close the run's agents' panes; ``interrupt``: each agent first gets its profile's
+    interrupt keys and a moment to stop what it was doing (a stopped run's agents)."""
     from workflows.tmux.driver import TmuxDriver
 
     driver = TmuxDriver(target)
     try:
-        for pane in driver.panes():
-            if pane.run_id == run_id and (runner_too or pane.name != runner_name(run_id)):
-                driver.kill(pane.pane_id)
+        panes = [
+            pane
+            for pane in driver.panes()
+            if pane.run_id == run_id and (runner_too or pane.name != runner_name(run_id))
+        ]
+        if interrupt:
+            _interrupt(driver, [pane for pane in panes if not pane.dead])
+        for pane in panes:
+            driver.kill(pane.pane_id)
     except AgentTuiError:
         pass  # no tmux server any more: nothing left to kill
     finally:
         driver.close()
+
+
+def _interrupt(driver: TmuxDriver, panes: list[PaneInfo]) -> None:
+    from workflows.agents.observe import profile_for
+
+    for pane in panes:
+        if pane.in_mode:
+            driver.command("copy-mode", "-q", "-t", pane.pane_id)
+        driver.send_keys(pane.pane_id, *(profile_for(pane).keys.get("interrupt") or ["C-c"]))
+    if panes:
+        time.sleep(INTERRUPT_GRACE_S)
 
 
 def close_runner_window_on_exit(run_id: str, *, target: TmuxTarget) -> None:

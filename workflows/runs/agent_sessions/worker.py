@@ -88,6 +88,13 @@ class SessionWorker:
         finally:
             self.backend.close()
 
+    def abandon(self) -> None:
+        """Stop without posting anything more: the run's issues no longer want it
+        (workflows.runs.follow), so its sessions hear nothing after the stop."""
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.backend.close()
+
 
 def start(run_id: str, *, target: TmuxTarget) -> SessionWorker | None:
     """The session worker of a run, started; None when its issues get no session."""
