@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,8 @@ from workflows.base.config import ConfigError
 from workflows.base.hosts import SshHost, host_named, load_hosts
 from workflows.base.paths import agenttui_argv
 from workflows.base.target import TmuxTarget
+from workflows.definitions.loader import WorkflowError, parse_workflow
+from workflows.definitions.model import Workflow
 from workflows.tmux.host_status import parse_load
 from workflows.tmux.ssh import client_argv, on_host
 
@@ -71,3 +74,19 @@ def test_load_is_parsed_from_proc_loadavg_and_nproc() -> None:
     load = parse_load("0.52 0.40 0.33 1/234 5678\n8\n")
     assert (load.load, load.cores) == (0.52, 8)
     assert (parse_load("").load, parse_load("").cores) == (None, None)
+
+
+def test_a_workflow_and_its_agent_steps_take_a_host(tmp_path: Path) -> None:
+    text = (
+        'name = "w"\nagent = "demo"\nhost = "gpu"\n\n[[steps]]\nid = "a"\nprompt = "p"\n'
+        'host = "box"\n\n[[steps]]\nid = "b"\nprompt = "q"\n'
+    )
+    workflow = parse_workflow(text, tmp_path / "w.toml")
+    assert workflow.host == "gpu" and [s.host for s in workflow.steps] == ["box", None]
+    assert Workflow.from_json(workflow.to_json()) == workflow  # a run's snapshot keeps it
+    with pytest.raises(WorkflowError) as caught:
+        parse_workflow(text.replace('host = "box"', "host = 3"), tmp_path / "w.toml")
+    assert "w.toml:8: host must be a string" in str(caught.value)
+    with pytest.raises(WorkflowError) as caught:
+        parse_workflow(text + '\n[[steps]]\nid = "c"\nrun = "x"\nhost = "gpu"\n', tmp_path / "w")
+    assert "step 'c': unknown key 'host' for a shell step" in str(caught.value)  # not yet

@@ -80,6 +80,7 @@ def parse_workflow(text: str, path: Path) -> Workflow:
         base=data.get("base") if isinstance(data.get("base"), str) else None,
         existing_branch=bool(data.get("existing_branch", False)),
         env_from=tuple(str(name) for name in _list(data.get("env_from"))),
+        host=str(data.get("host", "")),
         steps=tuple(steps),
     )
     check_workflow(data, workflow, problems)

@@ -22,6 +22,7 @@ WORKFLOW_KEYS = frozenset(
         "base",
         "existing_branch",
         "env_from",
+        "host",
         "steps",
     }
 )
@@ -52,6 +53,7 @@ STEP_KINDS: dict[str, StepKind] = {
                 "agent",
                 "session",
                 "until",
+                "host",
             }
         ),
         outputs=frozenset({"output"}),
@@ -150,6 +152,7 @@ class Step:
     agent: str | None = None  # profile; None: the workflow's default
     session: str = DEFAULT_SESSION  # steps with the same session talk to the same agent pane
     until: str | None = None  # a line the output must hold for the step to pass
+    host: str | None = None  # a [hosts.NAME]: the agent works there; None: the workflow's
     # shell / preview
     run: str | None = None
     # pull_request
@@ -193,6 +196,7 @@ class Workflow:
     base: str | None = None
     existing_branch: bool = False  # work on a branch that must already exist (review)
     env_from: tuple[str, ...] = ()  # variables of agenttui's env its shell steps get (secrets too)
+    host: str = ""  # a [hosts.NAME] where its agent steps work ("": this machine)
     steps: tuple[Step, ...] = ()
 
     def step_index(self, step_id: str) -> int:

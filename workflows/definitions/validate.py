@@ -52,6 +52,7 @@ STRING_FIELDS = (
     "agent",
     "session",
     "until",
+    "host",
     "run",
     "title",
     "body",
@@ -224,7 +225,7 @@ def build_steps(data: dict[str, Any], problems: Problems, read: ReadFile) -> lis
     return steps
 
 
-TOP_STRINGS = ("name", "description", "agent", "test_command", "base")
+TOP_STRINGS = ("name", "description", "agent", "test_command", "base", "host")
 TOP_BOOLS = ("worktree", "existing_branch")
 
 

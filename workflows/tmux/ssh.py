@@ -20,6 +20,7 @@ import os
 import shlex
 import subprocess
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -33,6 +34,8 @@ from workflows.tmux.protocol import client_env, tmux_base_argv
 CONNECT_TIMEOUT_S = 10
 PERSIST_S = 300  # the shared connection outlives its last user this long
 UNREACHABLE = 255  # ssh's own failures; anything else is the remote command's status
+RETRIES = 2
+RETRY_PAUSE_S = 0.3
 REMOTE_DIR = '"$HOME/.cache/agenttui"'
 _host_dirs: dict[str, str] = {}
 _launchers: dict[str, str] = {}
@@ -89,20 +92,28 @@ def client_environment(target: TmuxTarget) -> dict[str, str]:
 def run_remote(
     host: SshHost, command: str, *, data: bytes | None = None, timeout: float = 30.0
 ) -> str:
-    """Run the shell ``command`` on ``host`` (``data`` on its stdin); its stdout."""
-    try:
-        done = subprocess.run(
-            ssh_argv(host, command),
-            input=data if data is not None else b"",
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-            env=client_env(),
-        )
-    except FileNotFoundError as error:
-        raise AgentTuiError("ssh is not installed (apt-get install openssh-client)") from error
-    except subprocess.TimeoutExpired as error:
-        raise HostUnreachable(f"host {host.name!r} did not answer within {timeout:g}s") from error
+    """Run the shell ``command`` on ``host`` (``data`` on its stdin); its stdout.
+
+    ssh failing (exit 255) is tried again ``RETRIES`` times, a moment apart: a connection
+    that just dropped (its shared connection killed) is usually back on the next try."""
+    for attempt in range(RETRIES + 1):
+        try:
+            done = subprocess.run(
+                ssh_argv(host, command),
+                input=data if data is not None else b"",
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+                env=client_env(),
+            )
+        except FileNotFoundError as error:
+            raise AgentTuiError("ssh is not installed (apt-get install openssh-client)") from error
+        except subprocess.TimeoutExpired as error:
+            silent = f"host {host.name!r} did not answer within {timeout:g}s"
+            raise HostUnreachable(silent) from error
+        if done.returncode != UNREACHABLE or attempt == RETRIES:
+            break
+        time.sleep(RETRY_PAUSE_S * (attempt + 1))
     stderr = done.stderr.decode(errors="replace").strip()
     if done.returncode == UNREACHABLE:
         raise HostUnreachable(f"cannot reach host {host.name!r} ({host.ssh}): {stderr}")

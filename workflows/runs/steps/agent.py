@@ -107,7 +107,7 @@ def _run(ctx: StepContext, driver: TmuxDriver) -> StepResult:
         pane, profile = ensure_agent(ctx, driver, step.session, profile_name_for(ctx))
         agent = run_agent_for(ctx, pane, profile)
         if output is not None:
-            output.unlink(missing_ok=True)
+            ctx.remove_file(output)
         since = time.time()
         deliver(ctx, driver, agent, build_prompt(ctx))
     while not _wait_for_turn(
@@ -132,7 +132,7 @@ def _answer(
     """The step's result, once the follow-ups that came meanwhile were dealt with."""
     step = ctx.step
     _deliver_followups(ctx, driver, agent)
-    text = output.read_text(encoding="utf-8", errors="replace") if output else ""
+    text = ctx.read_file(output) if output else ""
     ok = verdict_holds(text, step.until) if step.until else True
     if step.until:
         ctx.event("verdict", f"{step.until!r} {'found' if ok else 'not found'} in {step.output}")
@@ -234,7 +234,7 @@ def _wait_for_turn(
         stuck = reading if state.needs_person else None
         seen_working = seen_working or state == AgentState.WORKING
         if output is not None:
-            finished = output.is_file() and state == AgentState.IDLE
+            finished = state == AgentState.IDLE and ctx.file_exists(output)
         else:
             finished = state == AgentState.IDLE and (
                 taken or seen_working or hook_saw(ctx, agent, since, ("stop",))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from workflows.base.errors import AgentTuiError
+from workflows.base.hosts import SshHost
 from workflows.base.target import TmuxTarget
 from workflows.definitions.model import Step, Workflow
 from workflows.runs.run_store import RunRecord, RunStore
@@ -44,8 +46,35 @@ class StepContext:
     role: str  # "step" or "remedy"
     values: dict[str, str]  # placeholder values, already including steps.<id>.<field>
     worktree: Path
+    """Where the step works: the run's worktree, or its worktree on ``host``."""
     target: TmuxTarget
     usage_read_at: float = field(default_factory=time.monotonic)
+    host: SshHost | None = None
+    """The host the step works on (``host =``; its agents in the host's tmux), or None."""
+
+    def file_exists(self, path: Path) -> bool:
+        """Whether a file of the worktree exists (on the host for a step there)."""
+        if self.host is None:
+            return path.is_file()
+        from workflows.tmux.ssh import run_remote
+
+        quoted = shlex.quote(str(path))
+        return run_remote(self.host, f"test -f {quoted} && echo yes || true").strip() == "yes"
+
+    def read_file(self, path: Path) -> str:
+        if self.host is None:
+            return path.read_text(encoding="utf-8", errors="replace")
+        from workflows.tmux.ssh import run_remote
+
+        return run_remote(self.host, f"cat -- {shlex.quote(str(path))}")
+
+    def remove_file(self, path: Path) -> None:
+        if self.host is None:
+            path.unlink(missing_ok=True)
+            return
+        from workflows.tmux.ssh import remove_file
+
+        remove_file(self.host, str(path))
 
     def event(self, kind: str, message: str, **data: Any) -> None:
         self.runs.event(self.run.id, kind, message, step_id=self.step.id, data=data or None)

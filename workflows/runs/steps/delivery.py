@@ -211,7 +211,7 @@ def resume(
             "step's prompt, and the runner stopped while sending it: agenttui leaves that "
             f"text alone. Empty the box (`agenttui attach {name}`), then resume the run"
         )
-    answered = answer is not None and answer.exists()
+    answered = answer is not None and ctx.file_exists(answer)
     if delivery.status == "sending" and not (
         answered or hook_saw(ctx, agent, delivery.created_at, ("submit", "stop"))
     ):

@@ -1,0 +1,77 @@
+"""A workflow run with one step on a remote host (real sshd), through a dropped connection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import agenttui
+from tests.support.git_repos import Project, run_git
+from tests.support.github_server import GitHubServer
+from tests.support.profiles import slow_demo_profile
+from tests.support.runs import prompts_received, start_run, wait_for_end
+from tests.support.sshd import SshdHost
+from tests.support.tmux import TmuxServer
+from tests.support.waiting import wait_until
+from workflows.definitions.loader import find_definition
+from workflows.runs.host_worktree import remote_worktree
+from workflows.runs.run_store import RunStore
+
+
+def remote_quick_fix(folder: Path) -> Path:
+    """The built-in quick-fix with its implement step on the host ``remote``."""
+    text = find_definition("quick-fix").read_text(encoding="utf-8")
+    marker = 'output = ".agenttui/implement.md"\n'
+    assert marker in text
+    definition = folder / "remote-fix.toml"
+    prompts = find_definition("quick-fix").parent / "prompts"
+    text = text.replace(marker, marker + 'host = "remote"\n', 1)
+    text = text.replace('prompt_file = "prompts/', f'prompt_file = "{prompts}/')
+    definition.write_text(text.replace('name = "quick-fix"', 'name = "remote-fix"'))
+    return definition
+
+
+@pytest.mark.usefixtures("linear_server")
+def test_a_demo_run_with_its_agent_step_on_a_remote_host_survives_a_dropped_connection(
+    tmux_server: TmuxServer,
+    ssh_host: SshdHost,
+    github: GitHubServer,
+    project: Project,
+    tmp_path: Path,
+) -> None:
+    ssh_host.repo.rmdir()
+    run_git(ssh_host.home, "clone", "-q", str(project.remote), str(ssh_host.repo))  # its clone
+    agent = slow_demo_profile(3.0)
+    run_id = start_run(
+        str(remote_quick_fix(tmp_path)), "--issues", "ENG-1", "--repo", str(project.repo),
+        "--source", "linear", "--agent", agent, "--github-repo", "acme/widgets",
+        "--test-command", "sh run_tests.sh",
+    )  # fmt: skip
+    store = RunStore()
+    wait_until(
+        lambda: any(d.status == "submitted" for d in store.deliveries(run_id)),
+        timeout=120,
+        interval=0.05,
+        message="the implement prompt submitted on the host",
+    )
+    ssh_host.drop_connection()  # mid-step: the agent is working on the host
+
+    summary = wait_for_end(run_id)
+    log = agenttui("log", run_id).stdout
+    assert summary["status"] == "succeeded", log
+    there = Path(remote_worktree(ssh_host.host, run_id))
+    assert there.is_relative_to(ssh_host.home)  # the step's worktree was the host's
+    assert run_git(there, "branch", "--show-current") == summary["branch"]
+    prompts = prompts_received(there)
+    assert len(prompts) == len(store.deliveries(run_id)) == 1  # sent once, through the drop
+    assert "ENG-1" in prompts[0]
+    # The agent's work came back: the local test step passed on it, the PR carries it.
+    here = Path(summary["worktree"])
+    assert (here / "DEMO_CHANGES.md").read_text() == (there / "DEMO_CHANGES.md").read_text()
+    assert len(github.pulls) == 1
+    assert f"work moved to host 'remote' ({there})" in log
+    assert "work back from host 'remote'" in log
+    # The agent ran in the host's tmux (its own HOME), not in this machine's server.
+    panes = ssh_host.ssh(f"tmux -L {tmux_server.socket} list-panes -a -F '#{{@agenttui_name}}'")
+    assert f"{run_id}-main" in panes.stdout.split()

@@ -1,0 +1,59 @@
+"""Steps with ``host = "NAME"`` (or a workflow's ``host``): their agent works on that host,
+in the run's worktree there (``runs.host_worktree`` moves the work over and back).
+
+Where the work is goes into the run's context (``on_host``: host, attempt, path) before
+the step starts there and leaves it once the work is back, so a runner killed meanwhile
+resumes the step on the host without sending the older work here over the newer there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from workflows.base.errors import AgentTuiError
+from workflows.base.hosts import host_named
+from workflows.base.target import TmuxTarget
+from workflows.definitions.model import Workflow
+from workflows.runs.host_worktree import from_host, to_host
+from workflows.runs.steps.base import StepContext, StepFailed
+
+HOST_KINDS = ("agent", "spawn")
+
+
+def step_host(ctx: StepContext, workflow: Workflow) -> str:
+    """The host a step works on ("" for this machine)."""
+    if ctx.step.kind not in HOST_KINDS:
+        return ""
+    return ctx.step.host or workflow.host or ""
+
+
+def on_host(ctx: StepContext, workflow: Workflow) -> StepContext:
+    """``ctx`` as the step sees it: on its host (the work moved there first), or as is."""
+    name = step_host(ctx, workflow)
+    if not name:
+        return ctx
+    try:
+        host = host_named(name)
+    except AgentTuiError as error:
+        raise StepFailed(f"step {ctx.step.id!r} runs on host {name!r}: {error}") from error
+    placed = ctx.run.context.get("on_host") or {}
+    if placed.get("host") == name and placed.get("seq") == ctx.seq:
+        there = str(placed["path"])  # a resumed attempt: its newer work is there already
+    else:
+        here = ctx.worktree
+        there = to_host(host, here, run_id=ctx.run.id, branch=str(ctx.run.context["branch"]))
+        ctx.runs.update_context(ctx.run.id, on_host={"host": name, "seq": ctx.seq, "path": there})
+        ctx.event("host", f"work moved to host {name!r} ({there})", host=name)
+    target = TmuxTarget(ctx.target.socket, ctx.target.session, host)
+    return dataclasses.replace(ctx, worktree=Path(there), target=target, host=host)
+
+
+def back_from_host(ctx: StepContext) -> None:
+    """After a step on a host: its work into the run's worktree here."""
+    if ctx.host is None:
+        return
+    here = Path(ctx.run.context["worktree"])
+    from_host(ctx.host, str(ctx.worktree), here, run_id=ctx.run.id)
+    ctx.runs.update_context(ctx.run.id, on_host=None)
+    ctx.event("host", f"work back from host {ctx.host.name!r}", host=ctx.host.name)
