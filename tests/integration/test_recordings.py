@@ -15,8 +15,13 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import agenttui
+from tests.support.environment import config_file
+from tests.support.git_repos import Project, run_git
+from tests.support.github_server import GitHubServer
+from tests.support.linear_server import LinearServer
 from tests.support.pilot import project_with_workflows
 from tests.support.recordings import RECORDING, WORKFLOWS
+from tests.support.runs import quick_fix, wait_for_end
 from tests.support.screens import played
 from tests.support.tmux import TmuxServer, spawn_demo
 from tests.support.waiting import wait_until
@@ -182,3 +187,30 @@ def test_a_pipe_not_yet_handed_over_when_the_run_ends_keeps_what_the_pane_printe
     header, events = read_cast(cast_path("late", "late-main"))
     assert final_screen(header, events) == screen_of(driver, pane)
     driver.close()
+
+
+def test_recordings_attached_to_the_pull_request_as_proof_of_work(
+    tmux_server: TmuxServer, linear_server: LinearServer, github: GitHubServer, project: Project
+) -> None:
+    """[recordings] attach_to_pr: the run's recordings are pushed on a ref of their own (the
+    PR's branch holds only the work) and the PR body links each agent's file there."""
+    config_file().parent.mkdir(parents=True, exist_ok=True)
+    with config_file().open("a", encoding="utf-8") as handle:
+        handle.write("\n[recordings]\nenabled = true\nattach_to_pr = true\n")
+    run_id = quick_fix(project, "--test-command", "sh run_tests.sh")
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    ref = f"refs/agenttui/recordings/{run_id}"
+    commit = run_git(project.remote, "rev-parse", ref)
+    names = run_git(project.remote, "ls-tree", "--name-only", commit).split()
+    assert names and all(name.endswith(".cast") for name in names)
+    for name in names:  # what was pushed is the recording as it was: asciicast v2
+        pushed = run_git(project.remote, "show", f"{commit}:{name}")
+        assert json.loads(pushed.splitlines()[0])["version"] == 2
+        assert len(pushed.splitlines()) > 1  # the agent's output, not only a header
+    branch_files = run_git(project.remote, "ls-tree", "-r", "--name-only", summary["branch"])
+    assert not any(name.endswith(".cast") for name in branch_files.split())
+    (pull,) = github.pulls
+    for name in names:
+        assert f"https://github.com/acme/widgets/blob/{commit}/{name}" in pull["body"]
+    assert f"recordings pushed to {ref}" in agenttui("log", run_id).stdout

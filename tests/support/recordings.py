@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-RECORDING = "[recordings]\nenabled = true\n"  # off by default (README: tmux 3.3a)
+RECORDING = "[recordings]\nenabled = true\n"  # the default, said anyway
 
 WORKFLOWS = {
     "recorded": """

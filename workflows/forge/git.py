@@ -25,11 +25,14 @@ class GitError(AgentTuiError):
     """A git operation failed; the message carries git's own words."""
 
 
-def git(cwd: Path | str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def git(
+    cwd: Path | str, *args: str, check: bool = True, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
     result = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, env=env, check=False
-    )
+        ["git", *args], cwd=cwd, capture_output=True, text=True, env=env, check=False,
+        input=stdin,
+    )  # fmt: skip
     if check and result.returncode != 0:
         detail = (result.stderr or result.stdout).strip()
         raise GitError(f"git {args[0]} failed in {cwd}: {detail}")
@@ -138,7 +141,7 @@ def _ignore_notes(worktree: Path) -> None:
     (notes / ".gitignore").write_text("*\n")
 
 
-def _identity_args(worktree: Path) -> list[str]:
+def identity_args(worktree: Path) -> list[str]:
     if git(worktree, "config", "user.email", check=False).stdout.strip():
         return []
     return ["-c", "user.name=agenttui", "-c", "user.email=agenttui@localhost"]
@@ -149,7 +152,7 @@ def commit_all(worktree: Path, message: str) -> str | None:
     git(worktree, "add", "-A")
     if git(worktree, "diff", "--cached", "--quiet", check=False).returncode == 0:
         return None
-    git(worktree, *_identity_args(worktree), "commit", "-q", "-m", message)
+    git(worktree, *identity_args(worktree), "commit", "-q", "-m", message)
     return git(worktree, "rev-parse", "HEAD").stdout.strip()
 
 

@@ -4,10 +4,11 @@ limits of ``[recordings]`` in config.toml.
 
 ```toml
 [recordings]
-enabled = true
+enabled = true       # the default
 max_mb = 64          # one pane's recording stops (with a marker) past this size
 keep_days = 30       # older recordings go at the next run's start and at `agenttui clean`
 max_total_mb = 2048  # the oldest runs' recordings go first past this
+attach_to_pr = false # pushed with the pull request as proof of work (proof.py)
 ```
 """
 
@@ -27,17 +28,19 @@ DAY_S = 86400.0
 
 @dataclass(frozen=True)
 class RecordingLimits:
-    enabled: bool = False  # off until tmux 3.3a stops crashing under it (README)
+    enabled: bool = True
     max_bytes: int = 64 * MIB
     keep_s: float = 30 * DAY_S
     max_total_bytes: int = 2048 * MIB
+    attach_to_pr: bool = False  # pushed as proof of work (proof.py): secrets go with them
 
     @classmethod
     def from_config(cls) -> RecordingLimits:
         config = table("recordings")
-        config.check_known(("enabled", "max_mb", "keep_days", "max_total_mb"))
+        config.check_known(("enabled", "max_mb", "keep_days", "max_total_mb", "attach_to_pr"))
         return cls(
-            enabled=config.get_bool("enabled", False),
+            enabled=config.get_bool("enabled", True),
+            attach_to_pr=config.get_bool("attach_to_pr", False),
             max_bytes=int(config.get_float("max_mb", 64, minimum=0.001) * MIB),
             keep_s=config.get_float("keep_days", 30, minimum=0) * DAY_S,
             max_total_bytes=int(config.get_float("max_total_mb", 2048, minimum=0.001) * MIB),

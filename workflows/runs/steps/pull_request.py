@@ -24,6 +24,26 @@ def _not_run_note(values: dict[str, str]) -> str:
     return "\n\n**Not checked by agenttui:**\n" + "\n".join(lines) + "\n" if lines else ""
 
 
+def _recordings(ctx: StepContext, github_repo: str) -> str:
+    """The run's recordings pushed and linked, when config asks for it; a failure is said
+    in the log and the PR opens without them (proof of work never blocks the work)."""
+    from workflows.runs.recording.files import RecordingLimits
+    from workflows.runs.recording.proof import publish
+
+    settings = RecordingLimits.from_config()
+    if not (settings.enabled and settings.attach_to_pr):
+        return ""
+    try:
+        published = publish(ctx.worktree, ctx.run.id, github_repo)
+    except git.GitError as error:
+        ctx.event("recording", f"recordings not attached to the pull request: {error}")
+        return ""
+    if published is None:
+        return ""
+    ctx.event("recording", f"recordings pushed to {published.ref} ({published.commit[:10]})")
+    return published.markdown()
+
+
 def run_pull_request(ctx: StepContext) -> StepResult:
     step, values = ctx.step, ctx.values
     branch, base = values["branch"], step.base or values["base"]
@@ -45,6 +65,7 @@ def run_pull_request(ctx: StepContext) -> StepResult:
         )
     git.push(ctx.worktree, branch)
     ctx.event("git", f"pushed {branch}")
+    body += _recordings(ctx, github_repo)
     pull = create_pull_request(
         github_repo, head=branch, base=base, title=title, body=body, draft=step.draft
     )
