@@ -15,7 +15,7 @@ from tests.e2e.agents import (
     jailed_codex_profile,
 )
 from tests.e2e.model_server import AnthropicServer, OpenAIServer, Reply, write
-from tests.support.cli import agenttui
+from tests.support.cli import agenttui, agenttui_result
 from tests.support.environment import write_config
 from tests.support.git_repos import Project, run_git
 from tests.support.linear_server import LinearServer
@@ -120,3 +120,64 @@ def test_token_figures_of_a_claude_and_codex_run_equal_what_the_model_servers_re
     print(f"\n$ agenttui cost\n{shown}\n$ agenttui cost --by workflow")
     print(agenttui("cost", "--by", "workflow").stdout)
     print(f"model servers reported: claude {claude}, codex {codex}")
+
+
+TWO_STEPS = """
+name = "two-steps"
+agent = "e2eclaude"
+
+[[steps]]
+id = "first"
+prompt = "First step."
+output = ".agenttui/first.md"
+
+[[steps]]
+id = "second"
+prompt = "Second step."
+output = ".agenttui/second.md"
+"""
+EXPENSIVE = """
+[prices."claude-*"]
+input = 1000.0
+output = 1000.0
+cache_read = 1000.0
+cache_write = 1000.0
+"""
+
+
+@pytest.mark.usefixtures("tmux_server", "github")
+def test_a_run_stops_at_its_budget_and_nothing_starts_once_the_days_is_spent(
+    linear_server: LinearServer, project: Project, anthropic: AnthropicServer
+) -> None:
+    tmp_path = project.repo.parent
+    branch = linear_server.workspace.find_issue("ENG-1")["branchName"]
+    worktree = tmp_path / "worktree"
+    run_git(project.repo, "worktree", "add", "-q", "-b", branch, str(worktree), "main")
+    anthropic.script(write(worktree / ".agenttui" / "first.md", "done\n"), Reply.text("ok"))
+    jailed_claude_profile(anthropic, tmp_path / "claude-home", worktree)
+    write_config(EXPENSIVE + "\n[budget]\nmax_cost_per_run = 0.5\n")
+    definition = tmp_path / "two.toml"
+    definition.write_text(TWO_STEPS)
+    args = (str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear")
+    run_id = start_run(*args)
+    summary = wait_for_end(run_id, timeout=200)
+    # The first step's two responses: 213 + 646 tokens at $1000 per million.
+    spent = anthropic.usage(turn=True).total / 1000
+    assert spent == pytest.approx(0.859)
+    assert summary["status"] == "failed"
+    assert summary["error"] == (
+        f"step 'first': budget reached: run {run_id} cost ${spent:.2f}, reaching [budget] "
+        "max_cost_per_run $0.50"
+    )
+    (prompt,) = anthropic.prompts()  # the second step never started
+    assert "First step." in prompt
+    assert f"stopped: run {run_id} cost ${spent:.2f}" in agenttui("log", run_id).stdout
+
+    write_config(EXPENSIVE + "\n[budget]\nmax_cost_per_day = 0.5\n")
+    refused = agenttui_result("run", *args)
+    assert refused.returncode == 2, refused.stderr
+    assert (
+        f"no run started: today's spending ${spent:.2f} reached [budget] max_cost_per_day "
+        "$0.50; new runs start again tomorrow"
+    ) in refused.stderr
+    assert "Traceback" not in refused.stderr

@@ -44,11 +44,14 @@ def failure_summary(failure: str) -> str:
 
 
 def _run_step(ctx: StepContext) -> StepResult:
-    """Run one attempt; then record the tokens its agents used (a failed attempt's too)."""
+    """Run one attempt; then record the tokens its agents used (a failed attempt's too) and
+    stop if that reached a budget."""
     try:
-        return step_runner(ctx.step.kind)(ctx)
+        result = step_runner(ctx.step.kind)(ctx)
     finally:
         ctx.record_usage()
+    ctx.check_budget()
+    return result
 
 
 def step_runner(kind: str) -> Callable[[StepContext], StepResult]:

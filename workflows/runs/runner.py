@@ -25,6 +25,7 @@ from workflows.definitions.loader import load_workflow
 from workflows.definitions.model import Workflow
 from workflows.forge import git
 from workflows.runs.agent_choice import Choice, choose_agents
+from workflows.runs.budget import refuse_new_run
 from workflows.runs.issue_states import restore_states
 from workflows.runs.queue import admit
 from workflows.runs.recording.files import remove_run as remove_recordings
@@ -75,6 +76,7 @@ def launch_run(
             f"{workflow.path}): it starts from a follow-up on a run's Linear session"
         )
     chosen = check_agents(workflow, agents)
+    refuse_new_run()  # today's budget spent: nothing new starts
     configured = table("workflows").get_str("repo")
     repo_path = str(Path(repo or configured or os.getcwd()).expanduser().absolute())
     params = {

@@ -280,19 +280,30 @@ def usage_rows(store: Store, run_ids: Iterable[str] | None = None) -> list[Usage
         query += f" WHERE run_id IN ({','.join('?' * len(ids))})"
         params = ids
     rows = open_usage(store).connection().execute(query + " ORDER BY at, seq", params)
-    return [
-        UsageRow(
-            run_id=row["run_id"],
-            seq=row["seq"],
-            step_id=row["step_id"],
-            agent_name=row["agent_name"],
-            profile=row["profile"],
-            model=row["model"],
-            tokens=Tokens(row["input"], row["output"], row["cache_read"], row["cache_write"]),
-            at=row["at"],
-        )
-        for row in rows
-    ]
+    return [_row(row) for row in rows]
+
+
+def usage_rows_since(store: Store, since: float) -> list[UsageRow]:
+    """Every run's rows last updated at or after ``since`` (a day's spending)."""
+    rows = (
+        open_usage(store)
+        .connection()
+        .execute("SELECT * FROM run_usage WHERE at >= ? ORDER BY at, seq", (since,))
+    )
+    return [_row(row) for row in rows]
+
+
+def _row(row: Any) -> UsageRow:
+    return UsageRow(
+        run_id=row["run_id"],
+        seq=row["seq"],
+        step_id=row["step_id"],
+        agent_name=row["agent_name"],
+        profile=row["profile"],
+        model=row["model"],
+        tokens=Tokens(row["input"], row["output"], row["cache_read"], row["cache_write"]),
+        at=row["at"],
+    )
 
 
 def total(rows: Iterable[UsageRow]) -> Usage:

@@ -91,6 +91,7 @@ class StepContext:
 
         if time.monotonic() - self.usage_read_at > COLLECT_EVERY_S:
             self.record_usage()
+            self.check_budget()
         time.sleep(seconds)
 
     def record_usage(self) -> None:
@@ -103,3 +104,11 @@ class StepContext:
             record_usage(self.runs, self.run.id, self.seq, self.step.id, self.target)
         except (OSError, AgentTuiError, sqlite3.Error) as error:
             self.event("usage", f"tokens used not read: {error}")
+
+    def check_budget(self) -> None:
+        """Stop the run (its agents interrupted) once it or today reached its budget."""
+        from workflows.runs.budget import over_budget, stop_for_budget
+
+        reason = over_budget(self.runs.store, self.run.id)
+        if reason is not None:
+            stop_for_budget(self.runs, self.run.id, reason, self.target)
