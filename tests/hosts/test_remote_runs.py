@@ -20,20 +20,23 @@ from workflows.runs.run_store import RunStore
 
 
 def remote_quick_fix(folder: Path) -> Path:
-    """The built-in quick-fix with its implement step on the host ``remote``."""
+    """The built-in quick-fix with its implement and test steps on the host ``remote``."""
     text = find_definition("quick-fix").read_text(encoding="utf-8")
     marker = 'output = ".agenttui/implement.md"\n'
     assert marker in text
     definition = folder / "remote-fix.toml"
     prompts = find_definition("quick-fix").parent / "prompts"
     text = text.replace(marker, marker + 'host = "remote"\n', 1)
+    tests = 'run = "{test_command}"\n'
+    assert tests in text
+    text = text.replace(tests, tests + 'host = "remote"\n', 1)
     text = text.replace('prompt_file = "prompts/', f'prompt_file = "{prompts}/')
     definition.write_text(text.replace('name = "quick-fix"', 'name = "remote-fix"'))
     return definition
 
 
 @pytest.mark.usefixtures("linear_server")
-def test_a_demo_run_with_its_agent_step_on_a_remote_host_survives_a_dropped_connection(
+def test_a_demo_run_with_its_agent_and_tests_on_a_remote_host_survives_a_dropped_connection(
     tmux_server: TmuxServer,
     ssh_host: SshdHost,
     github: GitHubServer,
@@ -46,7 +49,7 @@ def test_a_demo_run_with_its_agent_step_on_a_remote_host_survives_a_dropped_conn
     run_id = start_run(
         str(remote_quick_fix(tmp_path)), "--issues", "ENG-1", "--repo", str(project.repo),
         "--source", "linear", "--agent", agent, "--github-repo", "acme/widgets",
-        "--test-command", "sh run_tests.sh",
+        "--test-command", 'sh run_tests.sh && echo "tests ran in $HOME"',
     )  # fmt: skip
     store = RunStore()
     wait_until(
@@ -66,7 +69,11 @@ def test_a_demo_run_with_its_agent_step_on_a_remote_host_survives_a_dropped_conn
     prompts = prompts_received(there)
     assert len(prompts) == len(store.deliveries(run_id)) == 1  # sent once, through the drop
     assert "ENG-1" in prompts[0]
-    # The agent's work came back: the local test step passed on it, the PR carries it.
+    # The tests ran there too (on the agent's work), their output kept here.
+    (test_attempt,) = [a for a in store.attempts(run_id) if a.step_id == "test"]
+    assert f"tests ran in {ssh_host.home}" in test_attempt.outputs["output"]
+    assert "running on host 'remote': sh run_tests.sh" in log
+    # The agent's work came back here: the pull request carries it.
     here = Path(summary["worktree"])
     assert (here / "DEMO_CHANGES.md").read_text() == (there / "DEMO_CHANGES.md").read_text()
     assert len(github.pulls) == 1

@@ -88,5 +88,8 @@ def test_a_workflow_and_its_agent_steps_take_a_host(tmp_path: Path) -> None:
         parse_workflow(text.replace('host = "box"', "host = 3"), tmp_path / "w.toml")
     assert "w.toml:8: host must be a string" in str(caught.value)
     with pytest.raises(WorkflowError) as caught:
-        parse_workflow(text + '\n[[steps]]\nid = "c"\nrun = "x"\nhost = "gpu"\n', tmp_path / "w")
-    assert "step 'c': unknown key 'host' for a shell step" in str(caught.value)  # not yet
+        parse_workflow(
+            text + '\n[[steps]]\nid = "c"\nkind = "linear"\ncomment = "x"\nhost = "gpu"\n',
+            tmp_path / "w",
+        )
+    assert "step 'c': unknown key 'host' for a linear step" in str(caught.value)

@@ -60,7 +60,7 @@ STEP_KINDS: dict[str, StepKind] = {
         runner="agent:run_agent",
     ),
     "shell": StepKind(
-        keys=frozenset({"run", "until"}),
+        keys=frozenset({"run", "until", "host"}),
         outputs=frozenset({"output", "exit_code"}),
         runner="shell:run_shell",
     ),
@@ -152,7 +152,7 @@ class Step:
     agent: str | None = None  # profile; None: the workflow's default
     session: str = DEFAULT_SESSION  # steps with the same session talk to the same agent pane
     until: str | None = None  # a line the output must hold for the step to pass
-    host: str | None = None  # a [hosts.NAME]: the agent works there; None: the workflow's
+    host: str | None = None  # a [hosts.NAME] the agent / command works on; None: the workflow's
     # shell / preview
     run: str | None = None
     # pull_request
@@ -196,7 +196,7 @@ class Workflow:
     base: str | None = None
     existing_branch: bool = False  # work on a branch that must already exist (review)
     env_from: tuple[str, ...] = ()  # variables of agenttui's env its shell steps get (secrets too)
-    host: str = ""  # a [hosts.NAME] where its agent steps work ("": this machine)
+    host: str = ""  # a [hosts.NAME] where its agent and shell steps work ("": this machine)
     steps: tuple[Step, ...] = ()
 
     def step_index(self, step_id: str) -> int:

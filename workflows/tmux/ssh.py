@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import IO
 
 from workflows.base.errors import AgentTuiError
 from workflows.base.hosts import SshHost
@@ -164,6 +165,28 @@ def _launcher(host: SshHost) -> str:
         with _cache_lock:
             _launchers[host.name] = known
     return known
+
+
+def remote_shell(
+    host: SshHost, cwd: str, script: str, env: Mapping[str, str], *, stdout: IO[str]
+) -> subprocess.Popen[bytes]:
+    """Start ``sh -c script`` in ``cwd`` on the host, its output into ``stdout`` here. The
+    environment goes in a 0600 file there, read and deleted first: values (untrusted issue
+    text, a workflow's ``env_from`` secrets) never appear on a command line."""
+    exports = "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items())
+    envfile = shlex.quote(write_private(host, exports.encode("utf-8", "surrogateescape")))
+    command = (
+        f". {envfile} && rm -f {envfile} && cd {shlex.quote(cwd)} && exec sh -c "
+        f"{shlex.quote(script)}"
+    )
+    return subprocess.Popen(
+        ssh_argv(host, command),
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=subprocess.STDOUT,
+        env=client_env(),
+        start_new_session=True,
+    )
 
 
 def on_host(argv: Sequence[str], host: SshHost) -> list[str]:

@@ -1,5 +1,6 @@
-"""Steps with ``host = "NAME"`` (or a workflow's ``host``): their agent works on that host,
-in the run's worktree there (``runs.host_worktree`` moves the work over and back).
+"""Steps with ``host = "NAME"`` (or a workflow's ``host``): their agent works, or their
+command (tests) runs, on that host, in the run's worktree there (``runs.host_worktree``
+moves the work over and back).
 
 Where the work is goes into the run's context (``on_host``: host, attempt, path) before
 the step starts there and leaves it once the work is back, so a runner killed meanwhile
@@ -18,7 +19,7 @@ from workflows.definitions.model import Workflow
 from workflows.runs.host_worktree import from_host, to_host
 from workflows.runs.steps.base import StepContext, StepFailed
 
-HOST_KINDS = ("agent", "spawn")
+HOST_KINDS = ("agent", "spawn", "shell")
 
 
 def step_host(ctx: StepContext, workflow: Workflow) -> str:

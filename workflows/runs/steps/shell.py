@@ -1,5 +1,8 @@
 """Shell and preview steps: run a command in the worktree; its exit code decides.
 
+A shell step with ``host`` runs over ssh in the run's worktree on that host (``on_host``);
+its output is kept here all the same.
+
 Placeholders reach the command through environment variables (see
 ``placeholders.shell_command``), never spliced into the script. The command runs code the
 agents wrote: it gets the runner's environment without agenttui's secrets, except those the
@@ -18,9 +21,10 @@ import subprocess
 import time
 from pathlib import Path
 
-from workflows.base.childenv import shell_env
+from workflows.base.childenv import passed_through, shell_env
 from workflows.definitions.placeholders import render, shell_command
 from workflows.runs.steps.base import StepContext, StepFailed, StepResult
+from workflows.tmux.ssh import UNREACHABLE, remote_shell
 
 TAIL_CHARS = 8000
 COMMAND_NOT_FOUND, NOT_EXECUTABLE = 127, 126  # what sh exits with when it cannot run it
@@ -39,19 +43,26 @@ def run_shell(ctx: StepContext) -> StepResult:
         ctx.event("skipped", f"step {ctx.step.id!r} not run: {why}")
         return StepResult(ok=True, outputs={"output": "", "exit_code": 0, "skipped": why})
     _stop_leftover(ctx)
-    log_path = ctx.worktree / ".agenttui" / f"{ctx.step.id}.log"
+    # The log stays here (in the run's worktree), also for a command run on a host.
+    log_path = Path(ctx.run.context.get("worktree") or ctx.worktree)
+    log_path = log_path / ".agenttui" / f"{ctx.step.id}.log"
     log_path.parent.mkdir(exist_ok=True)
-    ctx.event("shell", f"running: {script}")
+    where = f" on host {ctx.host.name!r}" if ctx.host is not None else ""
+    ctx.event("shell", f"running{where}: {script}")
     with log_path.open("w", encoding="utf-8") as log:
-        process = subprocess.Popen(
-            ["sh", "-c", script],
-            cwd=ctx.worktree,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=shell_env(env, ctx.workflow.env_from),
-            start_new_session=True,
-        )
-        ctx.runs.update_context(ctx.run.id, shell=[process.pid, _started(process.pid)])
+        if ctx.host is not None:
+            there = {**env, **passed_through(ctx.workflow.env_from)}
+            process = remote_shell(ctx.host, str(ctx.worktree), script, there, stdout=log)
+        else:
+            process = subprocess.Popen(
+                ["sh", "-c", script],
+                cwd=ctx.worktree,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=shell_env(env, ctx.workflow.env_from),
+                start_new_session=True,
+            )
+            ctx.runs.update_context(ctx.run.id, shell=[process.pid, _started(process.pid)])
         deadline = time.monotonic() + ctx.step.effective_timeout()
         try:
             while process.poll() is None:
@@ -67,6 +78,9 @@ def run_shell(ctx: StepContext) -> StepResult:
                 process.wait()
     output = log_path.read_text(encoding="utf-8", errors="replace")[-TAIL_CHARS:]
     code = process.returncode
+    if ctx.host is not None and code == UNREACHABLE:
+        said = output.strip().splitlines()[-1:] or ["ssh failed"]
+        raise StepFailed(f"cannot reach host {ctx.host.name!r} to run {script}: {said[0]}")
     if code in (COMMAND_NOT_FOUND, NOT_EXECUTABLE):
         # The shell could not run it: no agent can fix that by changing the code.
         what = "test command" if "{test_command}" in template else "command"
