@@ -80,6 +80,9 @@ class WatchOptions:
     round_timeout: float = 300.0
     """Seconds a round may spend listing issues (every request and retry included): a
     Linear that hangs or trickles ends the round with an error and frees the lock."""
+    failed_cooldown_hours: float = 6.0
+    """An issue whose last run failed this recently is not launched again, whatever changed:
+    it would most likely fail the same way (a runaway retry otherwise)."""
 
     @classmethod
     def from_config(cls, **overrides: Any) -> WatchOptions:
@@ -255,7 +258,10 @@ class Watcher:
                 self._remember([issue], issue_runs[-1][0])
                 self._decide(result, [key], "skipped", f"already has run {last}")
             elif reason := retrigger_reason(known[key], now, self.options.retrigger):
-                candidates[key] = f"changed since run {last or '(none)'}: {reason}"
+                if held := failed_recently(self.store, issue_runs, self.options):
+                    self._decide(result, [key], "skipped", f"{reason}, but {held}")
+                else:
+                    candidates[key] = f"changed since run {last or '(none)'}: {reason}"
             else:
                 self._decide(
                     result,
@@ -401,6 +407,27 @@ class Watcher:
                     for issue in issues
                 ],
             )
+
+
+def failed_recently(
+    store: Store, issue_runs: list[tuple[str, str]], options: WatchOptions
+) -> str | None:
+    """Why the issue is not launched again yet: its last run failed less than
+    ``failed_cooldown_hours`` ago (with that failure), else None."""
+    from workflows.runs.run_store import RunStore
+
+    if not issue_runs or issue_runs[-1][1] != "failed" or options.failed_cooldown_hours <= 0:
+        return None
+    summary = RunStore(store).get(issue_runs[-1][0]).summary()
+    ended = summary.finished_at or summary.updated_at
+    age = time.time() - ended
+    if age >= options.failed_cooldown_hours * 3600:
+        return None
+    error = (summary.error or "no reason recorded").splitlines()[0][:200]
+    return (
+        f"run {summary.id} failed {age / 3600:.1f}h ago ({error}): not launched again before "
+        f"{options.failed_cooldown_hours:g}h have passed ([watch] failed_cooldown_hours)"
+    )
 
 
 def known_run(entry: dict[str, Any]) -> str:
