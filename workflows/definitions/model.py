@@ -199,6 +199,14 @@ class Workflow:
     host: str = ""  # a [hosts.NAME] where its agent and shell steps work ("": this machine)
     steps: tuple[Step, ...] = ()
 
+    def attempt_bound(self) -> int:
+        """The most attempts one runner can make of this workflow: each step at most
+        ``max_rounds`` times, and its ``on_fail`` remedy between them (a failed remedy ends
+        the run). tests/unit/test_engine_bounds.py shows the engine never goes past it."""
+        return sum(
+            step.max_rounds + (step.max_rounds - 1 if step.on_fail else 0) for step in self.steps
+        )
+
     def step_index(self, step_id: str) -> int:
         for index, step in enumerate(self.steps):
             if step.id == step_id:

@@ -54,6 +54,16 @@ def _run_step(ctx: StepContext) -> StepResult:
     return result
 
 
+def next_attempt(workflow: Workflow, cursor: Cursor) -> tuple[Step, str, int]:
+    """The step the cursor runs next, as ``step`` or as a failed step's ``remedy``, and its
+    round."""
+    failing = workflow.steps[cursor.pc]
+    if cursor.remedy_for:
+        remedy = workflow.steps[workflow.step_index(failing.on_fail or "")]
+        return remedy, "remedy", cursor.rounds.get(failing.id, 0)  # the round that failed
+    return failing, "step", cursor.rounds.get(failing.id, 0) + 1
+
+
 def step_runner(kind: str) -> Callable[[StepContext], StepResult]:
     """The function that runs ``kind``, as STEP_KINDS names it (a module is imported only
     when a run reaches one of its steps)."""
@@ -123,6 +133,7 @@ class Engine:
             self.runs.finish(self.run_id, status, error)
 
     def _loop(self, workflow: Workflow) -> None:
+        bound, attempts = workflow.attempt_bound(), 0
         while True:
             run = self.runs.get(self.run_id)
             cursor = Cursor(**run.cursor) if run.cursor else Cursor()
@@ -130,15 +141,15 @@ class Engine:
                 return
             if run.cancel_requested:
                 raise Cancelled(f"run {self.run_id} was cancelled")
+            if attempts >= bound:  # a guard: _advance never lets it happen (the bounds test)
+                raise AgentTuiError(
+                    f"the workflow went past its bound of {bound} step attempts (max_rounds "
+                    "and on_fail of its steps): stopped as a runaway loop"
+                )
             self._follow_issues(run)
-            failing = workflow.steps[cursor.pc]
-            if cursor.remedy_for:
-                step, role = workflow.steps[workflow.step_index(failing.on_fail or "")], "remedy"
-                round_ = cursor.rounds.get(failing.id, 0)  # the round that failed
-            else:
-                step, role = failing, "step"
-                round_ = cursor.rounds.get(step.id, 0) + 1
+            step, role, round_ = next_attempt(workflow, cursor)
             self._attempt(run, workflow, cursor, step, role=role, round_=round_)
+            attempts += 1
 
     def _follow_issues(self, run: RunRecord) -> None:
         """Before each attempt: stop here if the run's issues no longer want it. Issues that
