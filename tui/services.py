@@ -9,12 +9,14 @@ with a ``Services`` pointed at a private tmux server and an isolated store.
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from widgets.pane_tile import TileInfo
+from workflows.base.errors import AgentTuiError
 from workflows.base.target import TmuxTarget
 from workflows.runs.records import RunSummary
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 
 TILE_ACTIONS = ("approve", "approve_always", "deny", "interrupt")
 DETAIL_FRESH_S = 60.0
+USAGE_EVERY_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,9 @@ class Services:
     _closed: bool = field(default=False, repr=False)
     _poller: StatePoller | None = field(default=None, repr=False)
     _run_issue_cache: dict[str, str] = field(default_factory=dict, repr=False)
+    _usage_cache: tuple[float, set[str], dict[str, str]] = field(
+        default_factory=lambda: (-USAGE_EVERY_S, set(), {}), repr=False
+    )
     _details: dict[str, tuple[float, Issue]] = field(default_factory=dict, repr=False)
     _views: int = field(default=0, repr=False)
     _open_views: list[str] = field(default_factory=list, repr=False)
@@ -105,6 +111,7 @@ class Services:
         """
         readings = self.poller.poll(dirty)
         issues = self._run_issues({pane.run_id for pane, _ in readings if pane.run_id})
+        usage = self._agent_usage({pane.run_id for pane, _ in readings if pane.run_id})
         infos = [
             TileInfo(
                 pane_id=pane.pane_id,
@@ -114,6 +121,7 @@ class Services:
                 issue=issues.get(pane.run_id, ""),
                 state=reading.state,
                 detail=dict(reading.detail),
+                usage=usage.get(pane.name, ""),
             )
             for pane, reading in readings
         ]
@@ -146,6 +154,25 @@ class Services:
             except Exception:  # a pane of a run this store does not know
                 continue
         return issues
+
+    def _agent_usage(self, run_ids: set[str]) -> dict[str, str]:
+        """Agent name → its tokens and cost so far, read at most every USAGE_EVERY_S (the
+        runner records them every 30 s; tiles poll far more often)."""
+        if not run_ids:
+            return {}
+        now = time.monotonic()
+        cached_at, cached_ids, texts = self._usage_cache
+        if now - cached_at < USAGE_EVERY_S and run_ids <= cached_ids:
+            return texts
+        from workflows.base.store import Store
+        from workflows.runs.usage import agent_usage_texts
+
+        try:
+            texts = agent_usage_texts(Store(), run_ids)
+        except (AgentTuiError, sqlite3.Error):  # a price table gone wrong: said by `cost`
+            texts = {}
+        self._usage_cache = (now, set(run_ids), texts)
+        return texts
 
     def tile_action(self, pane_id: str, action: str) -> str:
         """approve / approve_always / deny / interrupt, through the agents' own logic."""

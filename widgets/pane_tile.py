@@ -38,6 +38,7 @@ class TileInfo:
     issue: str = ""
     state: AgentState = AgentState.UNKNOWN
     detail: dict[str, Any] = field(default_factory=dict)
+    usage: str = ""  # the tokens and cost its transcript shows so far ("12.3k tok $0.42")
 
     @property
     def waiting(self) -> bool:
@@ -139,7 +140,10 @@ class PaneTile(Widget):
             if extra:
                 title.append(f" · {extra}", style="dim")
         self.border_title = title
-        self.border_subtitle = badge_text(info.state)
+        badge = badge_text(info.state)
+        self.border_subtitle = (
+            Text.assemble(badge, (f"{info.usage} ", "dim")) if info.usage else badge
+        )
         self.set_class(info.waiting, "-waiting")
         self.set_class(info.state == "exited", "-exited")
 

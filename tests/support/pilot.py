@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Input, Markdown, Static
 
@@ -121,3 +122,14 @@ async def open_detail(pilot: Any, run_id: str) -> RunDetailScreen:
     return await until(
         pilot, lambda: isinstance(app.screen, RunDetailScreen) and app.screen, message="detail"
     )
+
+
+class TileApp(App[None]):
+    """An app holding one tile alone (a tile's own rendering)."""
+
+    def __init__(self, tile: PaneTile) -> None:
+        super().__init__()
+        self.tile = tile
+
+    def compose(self) -> ComposeResult:
+        yield self.tile

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.app import App, ComposeResult
 
+from tests.support.pilot import TileApp
 from tests.support.waiting import wait_until
 from widgets.pane_tile import PaneTile, TileInfo
 from widgets.screen_view import ScreenView
@@ -59,15 +59,6 @@ def cells(segments: list[Segment], base: Style, width: int) -> list[Cell]:
             out.append((char, _look(segment.style, base)))
     out += [(" ", _look(None, base))] * (width - len(out))
     return out[:width]
-
-
-class TileApp(App[None]):
-    def __init__(self, tile: PaneTile) -> None:
-        super().__init__()
-        self.tile = tile
-
-    def compose(self) -> ComposeResult:
-        yield self.tile
 
 
 async def test_tile_lines_equal_capture_pane_with_colours(tmux_server: Any, tmp_path: Path) -> None:

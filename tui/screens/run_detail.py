@@ -57,6 +57,12 @@ def summary_text(detail: RunDetail, now: float) -> Text:
         text.append("\nPR ", style="dim")
         text.append(str(run.pr_url), style="underline")
         text.append("  o open · y copy", style="dim")
+    if detail.usage.tokens.total:
+        steps = " · ".join(
+            f"{step} {usage.short()}" for step, usage in detail.usage_by_step.items()
+        )
+        text.append(f"\nusage {detail.usage.short()}", style="bold")
+        text.append(f"  ({steps})" if len(detail.usage_by_step) > 1 else "", style="dim")
     if run.attention:
         text.append(f"\n⏸ waiting for you: {inert(str(run.attention))}", style="yellow")
     if run.paused_reason:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from workflows.runs.records import ACTIVE, Attempt, RunSummary
 from workflows.runs.run_store import RunStore
+from workflows.runs.usage import Usage, grouped, total, usage_rows
 
 OUTPUT_LIMIT = 200_000
 """Characters of an output file shown (a runaway agent can write megabytes)."""
@@ -69,6 +70,8 @@ class RunDetail:
     base: str
     repo: str
     read_at: float
+    usage: Usage = field(default_factory=Usage)  # the run's tokens and cost so far
+    usage_by_step: dict[str, Usage] = field(default_factory=dict)
 
     @property
     def run_id(self) -> str:
@@ -145,6 +148,7 @@ def load_run_detail(run_id: str, runs: RunStore | None = None) -> RunDetail:
                 output=output,
             )
         )
+    usage = usage_rows(runs.store, [record.id])
     steps = []
     for raw in record.definition.get("steps", []):
         step_id = str(raw.get("id", ""))
@@ -171,4 +175,6 @@ def load_run_detail(run_id: str, runs: RunStore | None = None) -> RunDetail:
         base=str(record.context.get("base") or ""),
         repo=str(record.context.get("repo") or record.params.get("repo") or ""),
         read_at=time.time(),
+        usage=total(usage),
+        usage_by_step=grouped(usage, "step_id"),
     )

@@ -324,3 +324,9 @@ def grouped(rows: Iterable[UsageRow], key: str) -> dict[str, Usage]:
         name = str(getattr(row, key))
         groups[name] = groups.get(name, Usage()) + Usage({row.model: row.tokens})
     return groups
+
+
+def agent_usage_texts(store: Store, run_ids: Iterable[str]) -> dict[str, str]:
+    """Agent name → ``12.3k tok $0.42`` for the agents of ``run_ids`` (their tiles)."""
+    by_agent = grouped(usage_rows(store, sorted(run_ids)), "agent_name")
+    return {name: usage.short() for name, usage in by_agent.items()}
