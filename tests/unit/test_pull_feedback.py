@@ -80,7 +80,7 @@ def test_reviews_comments_checks_and_logs_come_back_as_github_sends_them(
     feedback = review_feedback(snap, set())
     assert feedback is not None
     text, ids = feedback
-    assert ids == {review_id, comment_id}
+    assert ids == {f"review:{review_id}", f"comment:{comment_id}"}
     assert "feature.txt:2 — reviewer" in text and "Please rename it." in text
     assert "Use `$(rm -rf ~)` here" in text and "\x1b" not in text  # verbatim but inert
     assert review_feedback(snap, ids) is None  # handled: no second round
@@ -96,10 +96,11 @@ def test_polling_an_unchanged_pull_request_costs_304s(forge: Forge, project: Pro
     assert api.not_modified == 0
     for _ in range(3):
         api.snapshot()
-    assert api.not_modified == 4 * 3 and forge.not_modified == 12  # pull, reviews, comments, checks
+    # pull, reviews, comments, check runs, commit status: five 304s per unchanged poll
+    assert api.not_modified == 5 * 3 and forge.not_modified == 15
     forge.feedback.review(number, "APPROVED")
     assert api.snapshot().approved  # a change is seen at once (a 200 with the new ETag)
-    assert api.not_modified == 12 + 3
+    assert api.not_modified == 15 + 4
 
 
 def test_a_conflict_with_the_base_is_computed_by_git(forge: Forge, project: Project) -> None:
@@ -170,6 +171,15 @@ def test_merge_gates_each_missing_gate_blocks_the_merge() -> None:
         ),
         "checks green ": (snapshot(checks=(CheckRun(2, "ci", "in_progress", None),)), {"qa": True}),
         "checks green  ": (snapshot(checks=()), {"qa": True}),
+        "checks green   ": (
+            snapshot(
+                checks=(
+                    CheckRun(2, "ci", "completed", "success"),
+                    CheckRun(2, "jenkins", "completed", "error", source="status"),
+                )
+            ),
+            {"qa": True},
+        ),
         "merges cleanly": (snapshot(mergeable=False), {"qa": True}),
         "merges cleanly ": (snapshot(mergeable=None), {"qa": True}),
         "step qa passed": (snapshot(), {"qa": False}),
@@ -180,7 +190,7 @@ def test_merge_gates_each_missing_gate_blocks_the_merge() -> None:
         failed = [gate.name for gate in gates if not gate.ok]
         table.append((name.strip(), failed))
         assert failed == [name.strip()], name
-    assert len(table) == 9
+    assert len(table) == 10
 
 
 def test_another_process_reviews_and_reports_checks_the_way_github_takes_them(
@@ -221,3 +231,47 @@ def test_another_process_reviews_and_reports_checks_the_way_github_takes_them(
     assert [(c.path, c.line, c.body) for c in snap.comments] == [("feature.txt", 1, "Say three.")]
     (run,) = snap.checks
     assert run.failed and api.log_tail(run) == "FAILED test_three\n"
+
+
+def test_commit_statuses_count_as_checks(forge: Forge, project: Project) -> None:
+    """Older CI reports through commit statuses: a failing one is red, with what it said."""
+    import httpx
+
+    number = open_pull(forge, project)
+    api = PullRequestApi(REPO, number)
+    head = api.snapshot().head_sha
+    auth = {"Authorization": f"Bearer {forge.token}"}
+    url = f"{forge.url}/repos/{REPO}/statuses/{head}"
+    pending = {"state": "pending", "context": "jenkins", "description": "Build started"}
+    assert httpx.post(url, json=pending, headers=auth).status_code == 201
+    assert api.snapshot().checks_state() == "pending"
+    failed = {"state": "failure", "context": "jenkins", "description": "3 tests failed"}
+    assert httpx.post(url, json=failed, headers=auth).status_code == 201
+    assert httpx.post(url, json={"state": "red"}, headers=auth).status_code == 422
+    snap = api.snapshot()
+    (status,) = snap.checks  # the latest per context
+    assert snap.checks_state() == "red" and status.source == "status"
+    assert api.log_tail(status).startswith("3 tests failed http")
+    forge.feedback.status(number, "jenkins", "success")
+    assert api.snapshot().checks_state() == "green"
+
+
+def test_lasting_errors_are_told_apart_from_blips(
+    forge: Forge, project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pr_feedback step fails at once on these, and polls again after the others."""
+    number = open_pull(forge, project)
+    with pytest.raises(GitHubError) as missing:
+        PullRequestApi(REPO, number + 5).snapshot()
+    assert missing.value.status == 404 and missing.value.lasting
+    monkeypatch.setenv("GITHUB_TOKEN", "wrong")
+    with pytest.raises(GitHubError) as refused:
+        PullRequestApi(REPO, number).snapshot()
+    assert refused.value.status == 401 and refused.value.lasting
+    assert "wrong" not in str(refused.value)  # the token never shows
+    monkeypatch.delenv("GITHUB_TOKEN")
+    with pytest.raises(GitHubError) as unset:
+        PullRequestApi(REPO, number).snapshot()
+    assert unset.value.lasting
+    assert not GitHubError("GitHub refused GET /x (HTTP 502): Bad Gateway", 502).lasting
+    assert not GitHubError("GitHub did not answer GET /x within 30s").lasting

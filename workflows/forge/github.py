@@ -31,6 +31,16 @@ CREATED_MAYBE = (
 class GitHubError(AgentTuiError):
     """GitHub refused or could not be reached; carries the HTTP status and GitHub's message."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # None: no answer (or no token to ask with)
+
+    @property
+    def lasting(self) -> bool:
+        """Asking again will not help: no token, bad credentials, no such repository or pull
+        request (a rate limit, a 5xx or no answer may pass)."""
+        return self.status in (401, 404) or str(self).startswith("GITHUB_TOKEN is not set")
+
 
 @dataclass(frozen=True)
 class PullRequest:
@@ -117,7 +127,8 @@ def send(client: httpx.Client, method: str, path: str, **kwargs: Any) -> httpx.R
     if response.status_code >= 400:
         raise GitHubError(
             f"GitHub refused {method} {path} (HTTP {response.status_code}): "
-            f"{_github_message(response)}"
+            f"{_github_message(response)}",
+            response.status_code,
         )
     return response
 

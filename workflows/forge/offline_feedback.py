@@ -1,17 +1,18 @@
 """What happens to a pull request after it opens, on the offline forge: reviews, review
-comments, check runs with their logs, merging, conflicts with the base.
+comments, check runs with their logs, commit statuses, merging, conflicts with the base.
 
 The routes answer like GitHub's REST API (the same paths, fields and statuses agenttui reads):
 ``GET …/pulls/{n}`` (``head.sha``, ``mergeable``, ``mergeable_state``, ``merged``),
 ``…/pulls/{n}/reviews``, ``…/pulls/{n}/comments``, ``…/commits/{sha}/check-runs``,
-``…/actions/jobs/{id}/logs`` (a redirect to the plain-text log, as GitHub does),
-``PUT …/pulls/{n}/merge`` and ``DELETE …/git/refs/heads/{branch}``. Another process (the
-demo's reviewer or CI stand-in) writes feedback the way GitHub takes it:
-``POST …/pulls/{n}/reviews`` (``event`` APPROVE / REQUEST_CHANGES / COMMENT, ``body``,
-``comments`` with ``path``, ``line``, ``body``) and ``POST …/check-runs`` (``name``,
-``head_sha``, ``status``, ``conclusion``; the log is ``output.text``). The head commit and the
-conflicts are read from the bare ``remote`` with real git; a merge writes real commits there.
-Tests and the demo play the reviewer and the CI through :class:`Feedback`'s methods.
+``…/commits/{sha}/status`` (the combined commit status), ``…/actions/jobs/{id}/logs`` (a
+redirect to the plain-text log, as GitHub does), ``PUT …/pulls/{n}/merge`` and
+``DELETE …/git/refs/heads/{branch}``. Another process (the demo's reviewer or CI stand-in)
+writes feedback the way GitHub takes it: ``POST …/pulls/{n}/reviews`` (``event`` APPROVE,
+REQUEST_CHANGES or COMMENT, ``body``, ``comments`` with ``path``, ``line``, ``body``),
+``POST …/check-runs`` (``name``, ``head_sha``, ``status``, ``conclusion``; the log is
+``output.text``) and ``POST …/statuses/{sha}`` (``state``, ``context``, ``description``).
+The head commit and the conflicts are read from the bare ``remote`` with real git; a merge
+writes real commits there. Tests play the reviewer and the CI through :class:`Feedback`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from typing import Any
 PULL = re.compile(r"^/repos/([^/]+)/([^/]+)/pulls/(\d+)(/reviews|/comments|/merge)?$")
 CHECK_RUNS = re.compile(r"^/repos/([^/]+)/([^/]+)/commits/([^/]+)/check-runs$")
 JOB_LOG = re.compile(r"^/repos/([^/]+)/([^/]+)/actions/jobs/(\d+)/logs$")
+COMBINED_STATUS = re.compile(r"^/repos/([^/]+)/([^/]+)/commits/([^/]+)/status$")
+NEW_STATUS = re.compile(r"^/repos/([^/]+)/([^/]+)/statuses/([0-9a-f]{40})$")
+STATUS_STATES = ("pending", "success", "failure", "error")
 NEW_CHECK_RUN = re.compile(r"^/repos/([^/]+)/([^/]+)/check-runs$")
 REVIEW_EVENTS = {
     "APPROVE": "APPROVED",
@@ -140,6 +144,25 @@ class Feedback:
         pull.setdefault("check_runs", []).append(run)
         return run_id
 
+    def status(
+        self, number: int, context: str, state: str, description: str = "", sha: str | None = None
+    ) -> int:
+        """A commit status (the older CI API): ``pending``, ``success``, ``failure``, ``error``."""
+        pull = self.pull(number)
+        status_id = self._id()
+        pull.setdefault("statuses", []).append(
+            {
+                "id": status_id,
+                "context": context,
+                "state": state,
+                "description": description,
+                "target_url": f"{self.url}/ci/{status_id}",
+                "sha": sha or self.head_sha(pull),
+                "created_at": _now(),
+            }
+        )
+        return status_id
+
     def _id(self) -> int:
         self.next_id += 1
         return self.next_id
@@ -177,6 +200,10 @@ class Feedback:
                 if run["head_sha"] == match.group(3)
             ]
             return Answer(200, {"total_count": len(runs), "check_runs": runs})
+        if method == "GET" and (match := COMBINED_STATUS.match(path)):
+            return Answer(200, self._combined(f"{match.group(1)}/{match.group(2)}", match.group(3)))
+        if method == "POST" and (match := NEW_STATUS.match(path)):
+            return self._post_status(f"{match.group(1)}/{match.group(2)}", match.group(3), body)
         if method == "POST" and (match := NEW_CHECK_RUN.match(path)):
             return self._post_check_run(f"{match.group(1)}/{match.group(2)}", body)
         if method == "GET" and (match := JOB_LOG.match(path)):
@@ -206,6 +233,35 @@ class Feedback:
             self.comment(number, str(comment["path"]), line, str(comment.get("body") or ""))
         review_id = self.review(number, state, str(body.get("body") or ""))
         return Answer(200, next(r for r in pull["reviews"] if r["id"] == review_id))
+
+    def _combined(self, repo: str, sha: str) -> dict[str, Any]:
+        latest: dict[str, dict[str, Any]] = {}  # GitHub shows the latest status per context
+        for pull in self.pulls:
+            for status in pull.get("statuses", []) if pull["repo"] == repo else []:
+                if status["sha"] == sha:
+                    latest[status["context"]] = status
+        states = {status["state"] for status in latest.values()}
+        overall = (
+            "failure" if states & {"failure", "error"}
+            else "pending" if "pending" in states or not states
+            else "success"
+        )  # fmt: skip
+        shown = [{k: v for k, v in status.items() if k != "sha"} for status in latest.values()]
+        return {"state": overall, "sha": sha, "total_count": len(shown), "statuses": shown}
+
+    def _post_status(self, repo: str, sha: str, body: Any) -> Answer:
+        state = body.get("state") if isinstance(body, dict) else None
+        if state not in STATUS_STATES:
+            return Answer(422, {"message": f"Invalid state {state!r}"})
+        pull = next((p for p in self.pulls if p["repo"] == repo and self.head_sha(p) == sha), None)
+        if pull is None:
+            return Answer(422, {"message": "No commit found for SHA: " + sha})
+        status_id = self.status(
+            int(pull["number"]), str(body.get("context") or "default"), str(state),
+            str(body.get("description") or ""), sha,
+        )  # fmt: skip
+        shown = next(s for s in pull["statuses"] if s["id"] == status_id)
+        return Answer(201, {k: v for k, v in shown.items() if k != "sha"})
 
     def _post_check_run(self, repo: str, body: Any) -> Answer:
         if not isinstance(body, dict) or not body.get("name") or not body.get("head_sha"):

@@ -1,5 +1,6 @@
 """A pull request after it opened, read from GitHub's REST API: reviews, review comments,
-check runs (with their logs), whether it conflicts with its base; merging it.
+check runs (with their logs) and commit statuses (older CI reports through those), whether it
+conflicts with its base; merging it.
 
 Polling is cheap: every GET is conditional (``If-None-Match`` with the ETag of the last
 answer), so an unchanged pull request costs ``304 Not Modified`` answers, which GitHub does
@@ -29,6 +30,10 @@ class Review:
     state: str  # APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED
     body: str
 
+    @property
+    def key(self) -> str:  # GitHub numbers each kind on its own: the kind keeps ids apart
+        return f"review:{self.id}"
+
 
 @dataclass(frozen=True)
 class ReviewComment:
@@ -38,6 +43,10 @@ class ReviewComment:
     path: str
     line: int | None
 
+    @property
+    def key(self) -> str:
+        return f"comment:{self.id}"
+
 
 @dataclass(frozen=True)
 class CheckRun:
@@ -45,6 +54,12 @@ class CheckRun:
     name: str
     status: str  # queued, in_progress, completed
     conclusion: str | None  # success, failure, cancelled, timed_out, neutral, skipped…
+    summary: str = ""  # the check run's output title and summary, or a status's description
+    source: str = "check"  # "check" (a check run) or "status" (a commit status)
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}:{self.id}"
 
     @property
     def failed(self) -> bool:
@@ -129,23 +144,24 @@ class PullRequestApi:
             except (KeyError, TypeError, ValueError) as error:
                 raise GitHubError(f"GitHub's answer about {base} lacks {error}") from None
             runs = self._get(client, f"/repos/{self.repo}/commits/{sha}/check-runs", per_page=100)
+            combined = self._get(client, f"/repos/{self.repo}/commits/{sha}/status", per_page=100)
             try:
-                checks = tuple(
-                    CheckRun(int(r["id"]), str(r["name"]), str(r["status"]), r.get("conclusion"))
-                    for r in runs["check_runs"]
-                )
+                checks = tuple(_check_run(run) for run in runs["check_runs"])
+                checks += tuple(_status(status) for status in combined["statuses"])
             except (KeyError, TypeError, ValueError) as error:
-                raise GitHubError(f"GitHub's check runs for {sha[:10]} lack {error}") from None
+                raise GitHubError(f"GitHub's checks for {sha[:10]} lack {error}") from None
         return replace(snapshot, checks=checks)
 
     def log_tail(self, run: CheckRun, chars: int = LOG_TAIL_CHARS) -> str:
-        """The end of a check run's log (GitHub Actions: the job of the same id), or why
-        there is none."""
+        """The end of a check run's log (GitHub Actions: the job of the same id); for a
+        commit status, or a check run of another CI without one, what it reported."""
+        if run.source != "check":
+            return run.summary
         with rest_client(PURPOSE) as client:
             try:
                 response = send(client, "GET", f"/repos/{self.repo}/actions/jobs/{run.id}/logs")
             except GitHubError as error:
-                return f"(no log: {error})"
+                return run.summary or f"(no log: {error})"
         text = response.text
         return text[-chars:] if len(text) > chars else text
 
@@ -192,6 +208,33 @@ class PullRequestApi:
         if etag := response.headers.get("ETag"):
             self.etags[key] = (etag, data)
         return data
+
+
+def _check_run(run: dict[str, Any]) -> CheckRun:
+    given = run.get("output")
+    output: dict[str, Any] = given if isinstance(given, dict) else {}
+    summary = "\n".join(str(output[k]) for k in ("title", "summary") if output.get(k))
+    return CheckRun(
+        int(run["id"]), str(run["name"]), str(run["status"]), run.get("conclusion"), summary
+    )
+
+
+STATUS_CONCLUSIONS = {"success": "success", "failure": "failure", "error": "error"}
+
+
+def _status(status: dict[str, Any]) -> CheckRun:
+    """A commit status as a check: ``pending`` still runs; ``error`` and ``failure`` failed."""
+    state = str(status["state"])
+    conclusion = STATUS_CONCLUSIONS.get(state)
+    said = " ".join(str(status[k]) for k in ("description", "target_url") if status.get(k))
+    return CheckRun(
+        int(status["id"]),
+        str(status.get("context") or "status"),
+        "completed" if conclusion else "in_progress",
+        conclusion,
+        said,
+        source="status",
+    )
 
 
 def _login(item: dict[str, Any]) -> str:

@@ -49,8 +49,10 @@ def run_pr_feedback(ctx: StepContext) -> StepResult:
     while True:
         try:
             snap = api.snapshot()
-        except GitHubError as error:  # a blip: told, then polled again until the deadline
-            snap = None
+        except GitHubError as error:
+            if error.lasting:
+                raise StepFailed(f"cannot watch pull request #{number}: {error}") from error
+            snap = None  # a blip (rate limit, 5xx, no answer): told, polled again
             ctx.event("warning", f"could not read the pull request: {error}")
         if snap is not None:
             result = _decide(ctx, api, snap, handled)
@@ -73,10 +75,10 @@ def run_pr_feedback(ctx: StepContext) -> StepResult:
         ctx.sleep(step.poll or DEFAULT_POLL_S)
 
 
-def handled_ids(ctx: StepContext) -> set[int]:
+def handled_ids(ctx: StepContext) -> set[str]:
     """Reviews, comments and check runs earlier attempts of this step started rounds for."""
     return {
-        int(item)
+        str(item)
         for attempt in ctx.runs.attempts(ctx.run.id)
         if attempt.step_id == ctx.step.id
         for item in attempt.outputs.get("handled", [])
@@ -84,7 +86,7 @@ def handled_ids(ctx: StepContext) -> set[int]:
 
 
 def _decide(
-    ctx: StepContext, api: PullRequestApi, snap: PullSnapshot, handled: set[int]
+    ctx: StepContext, api: PullRequestApi, snap: PullSnapshot, handled: set[str]
 ) -> StepResult | None:
     """The attempt's result from what the pull request shows, or None: keep watching."""
     if snap.merged:
@@ -93,19 +95,21 @@ def _decide(
     if snap.state != "open":
         raise StepFailed(f"pull request #{snap.number} was closed without being merged")
     # Everything that came back goes into one round: one push, one new CI run.
-    parts, ids, kinds = [], set(), []
+    parts: list[str] = []
+    ids: set[str] = set()
+    kinds: list[str] = []
     feedback = review_feedback(snap, handled)
     if feedback:
         parts.append(feedback[0])
         ids |= feedback[1]
         kinds.append("review")
         ctx.event("pr_feedback", f"changes asked on #{snap.number}")
-    red = [run for run in snap.checks if run.failed and run.id not in handled]
+    red = [run for run in snap.checks if run.failed and run.key not in handled]
     if red:
         names = ", ".join(run.name for run in red)
         ctx.event("pr_feedback", f"check(s) failed on #{snap.number}: {names}")
         parts.append(checks_feedback(red, {run.id: api.log_tail(run) for run in red}))
-        ids |= {run.id for run in red}
+        ids |= {run.key for run in red}
         kinds.append("checks")
     if snap.conflict:
         base = ctx.values.get("base") or "main"
@@ -131,16 +135,16 @@ def _decide(
     return None
 
 
-def review_feedback(snap: PullSnapshot, handled: set[int]) -> tuple[str, set[int]] | None:
+def review_feedback(snap: PullSnapshot, handled: set[str]) -> tuple[str, set[str]] | None:
     """Reviews asking for changes and review comments not handled yet, as the fix prompt's
     text (each person's words inert and verbatim), with their ids; None when there are none."""
     reviews = [
         r
         for r in snap.reviews
-        if r.id not in handled
+        if r.key not in handled
         and (r.state == "CHANGES_REQUESTED" or (r.body and r.state == "COMMENTED"))
     ]
-    comments = [c for c in snap.comments if c.id not in handled]
+    comments = [c for c in snap.comments if c.key not in handled]
     if not any(r.state == "CHANGES_REQUESTED" for r in reviews) and not comments:
         return None
     parts = [f"Review feedback on pull request #{snap.number}:"]
@@ -150,7 +154,7 @@ def review_feedback(snap: PullSnapshot, handled: set[int]) -> tuple[str, set[int
     for comment in comments:
         where = f"{comment.path}:{comment.line}" if comment.line else comment.path or "(file?)"
         parts.append(f"\n{where} — {comment.user}:\n{inert(comment.body)}")
-    return "\n".join(parts) + "\n", {r.id for r in reviews} | {c.id for c in comments}
+    return "\n".join(parts) + "\n", {r.key for r in reviews} | {c.key for c in comments}
 
 
 def checks_feedback(red: list[CheckRun], logs: dict[int, str]) -> str:
