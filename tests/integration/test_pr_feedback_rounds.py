@@ -122,6 +122,15 @@ def opened_on(github: GitHubServer, project: Project) -> tuple[int, str, str]:
     return number, branch, remote_head(project, branch)
 
 
+def watching(run_id: str, number: int) -> None:
+    """Wait until the run's pr_feedback step watches the pull request."""
+
+    def said() -> bool:
+        return f"pull request #{number}: waiting for" in agenttui("log", run_id).stdout
+
+    wait_until(said, timeout=120, interval=0.3, message="the run to watch the pull request")
+
+
 def remote_head(project: Project, branch: str) -> str:
     return run_git(project.remote, "rev-parse", branch)
 
@@ -207,6 +216,7 @@ def test_a_conflict_with_the_base_is_a_fix_round(loop: Loop, way: str) -> None:
     merging_on()
     run_id = start(workflow(tmp_path, conflicts=way), project)
     number, branch, first_head = opened_on(github, project)
+    watching(run_id, number)  # the resolve step already ran: only a fix round can merge main
     # Someone lands a change to the same file on main: the PR conflicts.
     other = tmp_path / "other"
     run_git(tmp_path, "clone", "-q", str(project.remote), str(other))
