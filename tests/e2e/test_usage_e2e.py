@@ -18,6 +18,7 @@ from tests.e2e.model_server import AnthropicServer, OpenAIServer, Reply, write
 from tests.support.cli import agenttui, agenttui_result
 from tests.support.environment import write_config
 from tests.support.git_repos import Project, run_git
+from tests.support.github_server import GitHubServer
 from tests.support.linear_server import LinearServer
 from tests.support.runs import start_run, wait_for_end
 from workflows.agents.transcripts import Tokens
@@ -38,12 +39,23 @@ cache_write = 3.75
 input = 1.25
 output = 10.0
 cache_read = 0.125
+
+[cost]
+pull_request = true
+linear_comment = true
+"""
+REPORT = """
+[[steps]]
+id = "report"
+kind = "linear"
+comment = "Pull request: {pr_url}"
 """
 
 
 @pytest.mark.usefixtures("tmux_server")
 def test_token_figures_of_a_claude_and_codex_run_equal_what_the_model_servers_reported(
     linear_server: LinearServer,
+    github: GitHubServer,
     project: Project,
     anthropic: AnthropicServer,
     openai: OpenAIServer,
@@ -72,7 +84,7 @@ def test_token_figures_of_a_claude_and_codex_run_equal_what_the_model_servers_re
     jailed_codex_profile(openai, tmp_path / "codex-home", worktree)
     write_config(PRICES)
     definition = tmp_path / "usage.toml"
-    definition.write_text(CLAUDE_IMPLEMENTS_CODEX_REVIEWS)
+    definition.write_text(CLAUDE_IMPLEMENTS_CODEX_REVIEWS + REPORT)
     run_id = start_run(
         str(definition), "--issues", "ENG-3", "--repo", str(project.repo), "--source", "linear",
         "--github-repo", "acme/widgets",
@@ -110,6 +122,17 @@ def test_token_figures_of_a_claude_and_codex_run_equal_what_the_model_servers_re
         + codex.cache_write * 1.25
     ) / 1_000_000  # fmt: skip
     assert usage["cost_usd"] == pytest.approx(cost)
+
+    # Config asked for the figures in the pull request and the Linear comment.
+    note = (
+        f"agenttui: this run used {both.total:,} tokens so far (input {both.input:,}, output "
+        f"{both.output:,}, cache read {both.cache_read:,}, cache write {both.cache_write:,}), "
+        f"cost ${cost:.2f}."
+    )
+    (pull,) = github.pulls
+    assert note in pull["body"]
+    (comment,) = linear_server.workspace.comments_on("ENG-3")
+    assert comment.startswith(f"Pull request: {pull['html_url']}") and note in comment
 
     report = json.loads(agenttui("cost", "--by", "issue", "--json").stdout)
     (group,) = report["groups"]

@@ -14,13 +14,18 @@ from workflows.definitions.placeholders import render
 from workflows.issues.model import IssueSource
 from workflows.runs.issue_states import current_state
 from workflows.runs.steps.base import StepContext, StepFailed, StepResult
+from workflows.runs.steps.usage_note import usage_note
 
 
 def run_linear(ctx: StepContext) -> StepResult:
     step = ctx.step
     done = post_to_issues(
         ctx,
-        comment=render(step.comment, ctx.values) if step.comment else None,
+        comment=(
+            render(step.comment, ctx.values) + usage_note(ctx, "linear_comment")
+            if step.comment
+            else None
+        ),
         link=render(step.link, ctx.values) if step.link else None,
         link_title=render(step.link_title, ctx.values) if step.link_title else None,
         state=render(step.state, ctx.values) if step.state else None,

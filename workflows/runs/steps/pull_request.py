@@ -11,6 +11,7 @@ from workflows.definitions.placeholders import render
 from workflows.forge import git
 from workflows.forge.github import check_credentials, create_pull_request
 from workflows.runs.steps.base import StepContext, StepFailed, StepResult
+from workflows.runs.steps.usage_note import usage_note
 
 
 def _not_run_note(values: dict[str, str]) -> str:
@@ -49,7 +50,8 @@ def run_pull_request(ctx: StepContext) -> StepResult:
     branch, base = values["branch"], step.base or values["base"]
     # Issue titles end up in the commit message (printed raw by `git log`) and on GitHub.
     title = inert(render(step.title or "{group}", values).strip() or values["group"])
-    body = inert(render(step.body or "{issue_ids}", values) + _not_run_note(values))
+    body = render(step.body or "{issue_ids}", values) + _not_run_note(values)
+    body = inert(body + usage_note(ctx, "pull_request"))
     github_repo = values.get("github_repo") or ""
     if not github_repo:
         raise StepFailed(
