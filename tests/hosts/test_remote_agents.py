@@ -8,12 +8,18 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.cli import agenttui_json, agenttui_result, in_a_terminal
+from tests.support.profiles import write_profile
 from tests.support.sshd import SshdHost
 from tests.support.tmux import demo_prompts
 from tests.support.tmux_guard import live_sockets
 from tests.support.waiting import wait_until
+from workflows.agents.hooks import events_for_agent
+from workflows.base.paths import state_dir
+from workflows.base.store import Store
 from workflows.tmux.driver import TmuxDriver
 from workflows.tmux.mirror import Mirror
+
+HOOK_CALLER = Path(__file__).parents[1] / "support" / "hook_caller.py"
 
 
 def remote(*args: str) -> tuple[int, Any]:
@@ -43,7 +49,8 @@ def test_spawn_send_approve_read_keys_ls_kill_on_a_remote_host(
     env = environ_of(ssh_host, pane)
     assert env["HOME"] == str(ssh_host.home)
     assert env["TMUX"].startswith(f"{ssh_host.tmux_dir}/")
-    assert "AGENTTUI_STATE_DIR" not in env  # this machine's paths mean nothing there
+    # this machine's paths mean nothing there: its hooks keep events in a store there
+    assert env["AGENTTUI_STATE_DIR"] == f"{ssh_host.home}/.cache/agenttui/state"
     servers = [p for p in live_sockets(private_tmux_dir) if p.parent.name.startswith("tmux-")]
     assert servers and all(ssh_host.tmux_dir in path.parents for path in servers)
 
@@ -174,3 +181,39 @@ def test_attach_to_a_remote_agent_fills_the_terminal_until_detach(ssh_host: Sshd
         if terminal.poll() is None:
             terminal.kill()
             terminal.wait()
+
+
+def test_hooks_of_an_agent_on_a_host_reach_this_store_over_ssh(ssh_host: SshdHost) -> None:
+    write_profile(
+        "hooked",
+        f'name = "hooked"\ncommand = ["{sys.executable}", "{HOOK_CALLER}"]\n'
+        'hooks = "claude-settings"\nprompt = "send"\nready = \'^> \'\n'
+        "input_empty = '^>\\s*$'\n",
+    )
+    code, spawned = remote("spawn", "--agent", "hooked", "--name", "h1", "--no-wait")
+    assert code == 0, spawned
+    store = Store()
+
+    def kinds() -> list[str]:
+        remote("read", "h1")  # reading a host's agent fetches its hooks' new events
+        return [event["kind"] for event in events_for_agent(store, "h1")]
+
+    wait_until(lambda: kinds() == ["session_start"], timeout=30, message="SessionStart here")
+    # Its hooks ran the host's agenttui, with a settings file written there, into the store
+    # there: nothing listened on a port here, nothing was written here for it.
+    there = ssh_host.home / ".cache" / "agenttui"
+    (settings,) = [p for p in (there / "files").iterdir() if "hook --pane h1" in p.read_text()]
+    assert (settings.stat().st_mode & 0o777) == 0o600
+    remote_store = Store(there / "state" / "agenttui.sqlite3")
+    assert [e["kind"] for e in events_for_agent(remote_store, "h1")] == ["session_start"]
+    assert not (state_dir() / "claude-settings").exists()
+
+    code, sent = remote("send", "h1", "hello there")
+    assert code == 0 and sent["submitted"] is True, sent
+    wait_until(
+        lambda: kinds() == ["session_start", "submit", "stop"], timeout=30, message="the turn"
+    )
+    (submit,) = events_for_agent(store, "h1", kind="submit")
+    assert submit["payload"]["prompt"] == "hello there"
+    assert submit["pane_id"] == spawned["pane"]
+    assert kinds() == ["session_start", "submit", "stop"]  # each fetched once

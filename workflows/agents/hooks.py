@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from workflows.agents.policy_wait import PERMISSION_HOOK_TIMEOUT_S
 from workflows.agents.state import HookEvent
+from workflows.base.hosts import SshHost
 from workflows.base.paths import agenttui_argv, state_dir
 from workflows.base.store import Store
 
@@ -150,20 +153,29 @@ def events_for_agent(store: Store, agent: str, *, kind: str | None = None) -> li
     ]
 
 
-def hook_command(agent_kind: str, name: str) -> list[str]:
+def hook_command(agent_kind: str, name: str, agenttui: Sequence[str] | None = None) -> list[str]:
+    """The hook's command line: this agenttui, or ``agenttui`` (words) on the agent's host."""
     # --pane before the kind: Codex appends the JSON last, right after the positional kind.
-    return [*agenttui_argv(), "hook", "--pane", name, agent_kind]
+    words = list(agenttui) if agenttui is not None else agenttui_argv()
+    return [*words, "hook", "--pane", name, agent_kind]
 
 
 def _shell_join(argv: list[str]) -> str:
-    import shlex
-
     return " ".join(shlex.quote(part) for part in argv)
 
 
 def claude_settings(name: str, *, directory: Path | None = None) -> Path:
     """Write the per-pane Claude Code settings file whose hooks report to agenttui."""
-    command = _shell_join(hook_command("claude", name))
+    target_dir = directory if directory is not None else state_dir() / "claude-settings"
+    target_dir.mkdir(parents=True, exist_ok=True)
+    path = target_dir / f"{_safe(name)}.json"
+    path.write_text(claude_settings_text(name), encoding="utf-8")
+    return path
+
+
+def claude_settings_text(name: str, agenttui: Sequence[str] | None = None) -> str:
+    """The settings file's JSON: every hook runs ``agenttui hook claude --pane NAME``."""
+    command = _shell_join(hook_command("claude", name, agenttui))
     hook = {"type": "command", "command": command, "timeout": 30}
     hooks = {
         event: [{"hooks": [hook]}]
@@ -177,35 +189,39 @@ def claude_settings(name: str, *, directory: Path | None = None) -> Path:
     hooks["Notification"] = [{"matcher": "permission_prompt|elicitation_dialog", "hooks": [hook]}]
     # The hard deny-list also covers what Claude runs without asking (workflows/approvals).
     hooks["PreToolUse"] = [{"matcher": "*", "hooks": [hook]}]
-    target_dir = directory if directory is not None else state_dir() / "claude-settings"
-    target_dir.mkdir(parents=True, exist_ok=True)
-    path = target_dir / f"{_safe(name)}.json"
-    path.write_text(json.dumps({"hooks": hooks}, indent=2), encoding="utf-8")
-    return path
+    return json.dumps({"hooks": hooks}, indent=2)
 
 
-def codex_notify_args(name: str) -> list[str]:
+def codex_notify_args(name: str, agenttui: Sequence[str] | None = None) -> list[str]:
     """``-c notify=[…]`` for the codex command line (a TOML array of strings)."""
-    argv = hook_command("codex", name)
+    argv = hook_command("codex", name, agenttui)
     return ["-c", "notify=[" + ", ".join(json.dumps(part) for part in argv) + "]"]
 
 
-def codex_policy_args(name: str) -> list[str]:
+def codex_policy_args(name: str, agenttui: Sequence[str] | None = None) -> list[str]:
     """A Codex PreToolUse hook calling ``agenttui hook codex`` (JSON on stdin), so the hard
     deny-list also sees what Codex runs in its sandbox without asking. agenttui writes the
     hook itself, hence no trust prompt. (Codex's dialogs are answered by keys: with a
     PermissionRequest hook present, 0.169 ignored the approve key when the hook abstained.)"""
-    command = _shell_join(hook_command("codex", name))
+    command = _shell_join(hook_command("codex", name, agenttui))
     handler = '{type = "command", command = ' + json.dumps(command) + ", timeout = 30}"
     return ["-c", f"hooks.PreToolUse=[{{hooks = [{handler}]}}]", "--dangerously-bypass-hook-trust"]
 
 
-def hook_launch_args(hooks_kind: str, name: str) -> list[str]:
-    """Extra command-line arguments that wire a profile's hooks for the agent ``name``."""
+def hook_launch_args(hooks_kind: str, name: str, host: SshHost | None = None) -> list[str]:
+    """Extra command-line arguments that wire a profile's hooks for the agent ``name``. On a
+    host, the hooks call the agenttui there (its settings file written there too), which
+    keeps them in its store for this machine to fetch (``host_events``)."""
+    words = shlex.split(host.agenttui) if host is not None else None
     if hooks_kind == "claude-settings":
+        if host is not None:
+            from workflows.tmux.ssh import write_private
+
+            text = claude_settings_text(name, words)
+            return ["--settings", write_private(host, text.encode("utf-8"))]
         return ["--settings", str(claude_settings(name))]
     if hooks_kind == "codex-notify":
-        return [*codex_notify_args(name), *codex_policy_args(name)]
+        return [*codex_notify_args(name, words), *codex_policy_args(name, words)]
     return []
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from workflows.agents.classifier import classify
 from workflows.agents.hooks import recent_events
+from workflows.agents.host_events import fetch_events
 from workflows.agents.profiles import Profile, load_profile_file, parse_profile
 from workflows.agents.state import StateReading
 from workflows.base.errors import AgentTuiError
@@ -80,7 +81,7 @@ def _nudge_reaper(driver: TmuxDriver) -> None:
 
 def server_for(driver: TmuxDriver, pane_id: str) -> str:
     """The tmux server key (socket path, server pid) hooks record as ``server``."""
-    socket_name = str(getattr(driver, "socket", None) or "")
+    socket_name = str(getattr(driver, "lock_key", None) or "")
     if socket_name not in _server_keys:
         key = tmux_format(driver, pane_id, "#{socket_path},#{pid}")
         if not key:
@@ -136,7 +137,7 @@ def read_state(
         )
     lines = driver.capture(pane.pane_id)
     now = time.time()
-    socket_name = str(getattr(driver, "socket", None) or "")
+    socket_name = str(getattr(driver, "lock_key", None) or "")  # a remote server's: its host's
     server = _server_keys.get(socket_name)
     activity: str | None = None
     if server is None or idle_seconds is None:
@@ -149,9 +150,11 @@ def read_state(
         if age is None:
             age = now - float(activity) if activity and activity.isdigit() else 0.0
         idle_seconds = max(0.0, age)
-    events = recent_events(
-        store or default_store(), pane_id=pane.pane_id, server=server or "", now=now
-    )
+    store = store or default_store()
+    host = driver.target.host
+    if host is not None:  # its hooks reported to the agenttui there
+        fetch_events(store, host)
+    events = recent_events(store, pane_id=pane.pane_id, server=server or "", now=now)
     return classify(prof, lines, pane.title, events, idle_seconds)
 
 

@@ -27,6 +27,7 @@ from workflows.agents.state import AgentState, StateReading
 from workflows.agents.trust import answer_trust, dialog_shown
 from workflows.base.childenv import agent_env
 from workflows.base.errors import AgentTuiError, UsageError, WaitTimeout
+from workflows.base.hosts import SshHost
 from workflows.base.store import Store
 
 if TYPE_CHECKING:
@@ -68,10 +69,17 @@ class StartupReport:
 
 
 def agent_argv(
-    profile: Profile, name: str, *, prompt: str | None = None, extra: Sequence[str] = ()
+    profile: Profile,
+    name: str,
+    *,
+    prompt: str | None = None,
+    extra: Sequence[str] = (),
+    host: SshHost | None = None,
 ) -> list[str]:
-    """The agent's command line with its hooks wired to report as ``name``."""
-    return profile.launch_argv(prompt, extra=[*hook_launch_args(profile.hooks, name), *extra])
+    """The agent's command line with its hooks wired to report as ``name`` (on ``host``:
+    to the agenttui there)."""
+    hooks = hook_launch_args(profile.hooks, name, host)
+    return profile.launch_argv(prompt, extra=[*hooks, *extra])
 
 
 def require_env_from(profile: Profile, environ: Mapping[str, str] | None = None) -> None:
@@ -114,7 +122,7 @@ def start_agent(
     )
     argv_prompt = prompt if profile.prompt == "argv" else None
     return driver.spawn(
-        agent_argv(profile, name, prompt=argv_prompt, extra=extra_args),
+        agent_argv(profile, name, prompt=argv_prompt, extra=extra_args, host=driver.target.host),
         name=name,
         agent=profile.name,
         cwd=cwd,

@@ -136,6 +136,12 @@ def host_dir(host: SshHost) -> str:
     return known
 
 
+def host_state_dir(host: SshHost) -> str:
+    """The state dir of agenttui's agents on the host: their hooks' store
+    (``agents.host_events`` fetches its events)."""
+    return f"{host_dir(host)}/state"
+
+
 def write_private(host: SshHost, data: bytes) -> str:
     """Write ``data`` to a new 0600 file on the host; its path there."""
     folder = shlex.quote(f"{host_dir(host)}/files")
@@ -214,7 +220,9 @@ def remote_launch_argv(
     cwd: str | None = None,
     unset: Sequence[str] = (),
 ) -> list[str]:
-    """What ``launch.launch_argv`` is for a pane on ``host``: the launch file written there."""
+    """What ``launch.launch_argv`` is for a pane on ``host``: the launch file written there.
+    The agent's hooks keep their events in the store of :func:`host_state_dir`."""
+    env = {**(env or {}), "AGENTTUI_STATE_DIR": host_state_dir(host)}
     payload = launch.launch_payload(on_host(argv, host), env=env, cwd=cwd, unset=unset)
     path = write_private(host, payload)
     return [host.python, "-I", _launcher(host), path]
