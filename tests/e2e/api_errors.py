@@ -44,14 +44,14 @@ def claude_bad_key() -> Reply:
     return Reply.failure(401, body, {"x-should-retry": "false"})
 
 
-def codex_usage_limit() -> Reply:
-    reset = int(time.time()) + LIMIT_RESET_S
+def codex_usage_limit(reset_s: int = LIMIT_RESET_S) -> Reply:
+    reset = int(time.time()) + reset_s
     error = {
         "type": "usage_limit_reached",
         "message": "The usage limit has been reached",
         "plan_type": "plus",
         "resets_at": reset,
-        "resets_in_seconds": LIMIT_RESET_S,
+        "resets_in_seconds": reset_s,
     }
     return Reply.failure(429, {"error": error})
 
