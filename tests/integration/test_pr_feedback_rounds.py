@@ -170,6 +170,7 @@ def test_changes_requested_start_a_fix_round_whose_push_updates_the_pr(loop: Loo
     assert not Path("/tmp/pwned-review").exists()
 
     github.feedback.check(number, "lint", "success", sha=new_head)
+    watching(run_id, number)  # its log says what the pull request waits for
     approve_and_pass(github, number)  # on the new head: the watch ends
     summary = wait_for_end(run_id)
     assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
@@ -320,6 +321,6 @@ def test_a_fix_round_waits_while_a_person_types_in_the_agent(loop: Loop) -> None
     assert [d.step_id for d in RunStore().deliveries(run_id)] == ["implement", "implement"]
     prompts = prompts_received(Path(run_summary(run_id)["worktree"]))
     assert "Please fix the typo." in prompts[1] and "half a sentence" not in "".join(prompts)
-    assert run_summary(run_id)["attention"] is None
+    assert "a person typing" not in str(run_summary(run_id)["attention"])
     approve_and_pass(github, number)
     assert wait_for_end(run_id)["status"] == "succeeded"

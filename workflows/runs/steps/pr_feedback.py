@@ -44,17 +44,25 @@ def run_pr_feedback(ctx: StepContext) -> StepResult:
     handled = handled_ids(ctx)
     api = PullRequestApi(repo, int(number))
     _push_fixes(ctx, api)
-    deadline = time.monotonic() + step.effective_timeout()
-    waiting_for = ""
+    return _watch(ctx, api, handled, time.monotonic() + step.effective_timeout())
+
+
+def _watch(ctx: StepContext, api: PullRequestApi, handled: set[str], deadline: float) -> StepResult:
+    """Poll until something comes back or the PR is ready, logging what it waits for."""
+    step, number = ctx.step, api.number
+    waiting_for, last_error = "", ""
     while True:
         try:
             snap = api.snapshot()
         except GitHubError as error:
             if error.lasting:
                 raise StepFailed(f"cannot watch pull request #{number}: {error}") from error
-            snap = None  # a blip (rate limit, 5xx, no answer): told, polled again
-            ctx.event("warning", f"could not read the pull request: {error}")
+            snap = None  # a blip (rate limit, 5xx, no answer): told once, polled again
+            if str(error) != last_error:
+                ctx.event("warning", f"could not read the pull request: {error}")
+            last_error = str(error)
         if snap is not None:
+            last_error = ""
             result = _decide(ctx, api, snap, handled)
             if result is not None:
                 result.outputs.setdefault("handled", sorted(handled))
