@@ -44,6 +44,7 @@ COMMAND_RE = re.compile(r"run (?:the )?command:?\s*`([^`\n]+)`", re.IGNORECASE)
 ASK_RE = re.compile(r"\bask me\b", re.IGNORECASE)
 ANSWER_RE = re.compile(r"Write your answer to the file:\s*(\S+)")
 WORK_RE = re.compile(r"\[work (\d+(?:\.\d+)?)s\]")
+HANG_RE = re.compile(r"\[hang\]")  # works for ever with a frozen screen (a hung agent)
 LIMIT_RE = re.compile(r"\[usage-limit (\d+(?:\.\d+)?)s\]")
 PASTE_INLINE_LIMIT = 800
 SUMMARY_CHARS = 72
@@ -216,6 +217,9 @@ class Agent:
         self.screen.transcript.append(summary(text))
         work = WORK_RE.search(text)
         seconds = float(work.group(1)) if work else self.work_seconds
+        self.screen.frozen = HANG_RE.search(text) is not None
+        if self.screen.frozen:
+            seconds = float("inf")
         now = time.monotonic()
         command = COMMAND_RE.search(text)
         self.job = Job(

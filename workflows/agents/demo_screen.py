@@ -143,6 +143,8 @@ class Screen:
     transcript: list[str] = field(default_factory=list)
     working_since: float | None = None
     approval_command: str = ""
+    frozen: bool = False
+    """Working with a screen that never changes (a hung agent, for the stall guard's tests)."""
 
 
 def render(screen: Screen, columns: int, lines: int) -> str:
@@ -179,6 +181,8 @@ def render(screen: Screen, columns: int, lines: int) -> str:
         elapsed = time.monotonic() - screen.working_since
         spin = SPINNER[int(elapsed * 10) % len(SPINNER)]
         status = f"{spin} Working… ({int(elapsed)}s · esc to interrupt)"
+        if screen.frozen:
+            status = f"{SPINNER[0]} Working… (esc to interrupt)"
     header = [" ✳ agenttui demo agent (offline)", ""]
     room = max(lines - len(header) - len(bottom) - 1, 0)
     # Newest transcript rows just above the status row, as an inline agent shows them (a

@@ -54,6 +54,7 @@ STEP_KINDS: dict[str, StepKind] = {
                 "session",
                 "until",
                 "host",
+                "stall",
             }
         ),
         outputs=frozenset({"output"}),
@@ -152,6 +153,7 @@ class Step:
     agent: str | None = None  # profile; None: the workflow's default
     session: str = DEFAULT_SESSION  # steps with the same session talk to the same agent pane
     until: str | None = None  # a line the output must hold for the step to pass
+    stall: float | None = None  # seconds without progress that fail it (None: [runs] stall_after)
     host: str | None = None  # a [hosts.NAME] the agent / command works on; None: the workflow's
     # shell / preview
     run: str | None = None

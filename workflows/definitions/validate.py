@@ -100,6 +100,9 @@ def _check_types(index: int, raw: dict[str, Any], problems: Problems) -> None:
     timeout = raw.get("timeout", 1)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
         problems.at_step(index, "timeout", "timeout must be a number of seconds > 0")
+    stall = raw.get("stall", 1)
+    if isinstance(stall, bool) or not isinstance(stall, int | float) or stall < 0:
+        problems.at_step(index, "stall", "stall must be a number of seconds (0: never)")
     if raw.get("exhausted", "fail") not in ("fail", "continue"):
         problems.at_step(index, "exhausted", 'exhausted must be "fail" or "continue"')
     if "draft" in raw and not isinstance(raw["draft"], bool):

@@ -36,6 +36,7 @@ from workflows.runs.steps.delivery import (
     resume,
     run_agent_for,
 )
+from workflows.runs.steps.progress import Progress, stall_time, watch_progress
 from workflows.runs.steps.restart import with_restarts
 from workflows.runs.steps.sessions import ensure_agent, profile_name_for
 from workflows.runs.steps.usage_limit import CONTINUE, is_usage_limit, wait_out_usage_limit
@@ -205,6 +206,7 @@ def _wait_for_turn(
     last_state: AgentState | None = None
     stuck: StateReading | None = None
     idle_since: float | None = None
+    progress = Progress(stall_time(ctx.step))
     pane = agent.pane
     while time.monotonic() < deadline:
         pane = current_pane(driver, agent)
@@ -219,6 +221,7 @@ def _wait_for_turn(
         if is_usage_limit(reading):  # not a person's job: wait for the reset, then continue
             deadline += wait_out_usage_limit(ctx, driver, agent, reading, pauses)
             pauses, settled, idle_since, last_state = pauses + 1, 0, None, None
+            progress.restart()
             continue
         if state.needs_person != told_person:  # `agenttui runs` shows who waits for whom
             waiting = (
@@ -232,6 +235,7 @@ def _wait_for_turn(
                 ctx.event("attention", f"{waiting}; a person is needed{shown}", pane=pane.pane_id)
         told_person = state.needs_person
         stuck = reading if state.needs_person else None
+        watch_progress(progress, ctx, driver, agent, pane=pane, reading=reading, output=output)
         seen_working = seen_working or state == AgentState.WORKING
         if output is not None:
             finished = state == AgentState.IDLE and ctx.file_exists(output)
