@@ -20,7 +20,7 @@ from typing import Any
 from tui.human import plain
 from tui.output import say, say_json
 from workflows.base.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, AgentTuiError
-from workflows.base.hosts import host_named
+from workflows.base.hosts import check_host, host_named
 from workflows.base.target import TmuxTarget
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool whose reader left
@@ -44,6 +44,7 @@ COMMAND_MODULES = (
 )
 
 
+RUN_VERBS = frozenset({"run", "watch", "poll"})  # --host: where their runs' steps work
 INTERNAL_VERBS = frozenset({"run-worker", "hook", "demo-agent", "demo-forge"})
 HELP_EPILOG = """\
 TARGET (send, read, wait, keys, approve…) is an agent's name, as `agenttui ls` shows it,
@@ -163,9 +164,20 @@ def _resolve_globals(args: argparse.Namespace) -> None:
         args.session = os.environ.get("AGENTTUI_SESSION") or "agenttui"
     if not hasattr(args, "json"):
         args.json = False
-    if not hasattr(args, "remote_host"):
-        args.remote_host = os.environ.get("AGENTTUI_HOST") or None
-    host = host_named(args.remote_host) if args.remote_host else None
+    if not hasattr(args, "remote_host"):  # (agenttui's own processes: never from the env)
+        internal = getattr(args, "verb", None) in INTERNAL_VERBS
+        args.remote_host = None if internal else os.environ.get("AGENTTUI_HOST") or None
+    args.run_host, host = None, None
+    name = args.remote_host
+    if name and getattr(args, "verb", None) in RUN_VERBS:
+        check_host(name)  # the run's steps work there; its runner stays here
+        args.run_host = name
+    elif name and getattr(args, "verb", None) == "spawn":
+        from workflows.tmux.host_choice import choose_host
+
+        host = choose_host(name, TmuxTarget(args.socket, args.session))
+    elif name:
+        host = host_named(name)
     args.tmux = TmuxTarget(args.socket, args.session, host)  # the one value passed down
 
 

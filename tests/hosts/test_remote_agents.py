@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.cli import agenttui_json, agenttui_result, in_a_terminal
+from tests.support.environment import write_config
 from tests.support.profiles import write_profile
-from tests.support.sshd import SshdHost
+from tests.support.sshd import SshdHost, host_config
 from tests.support.tmux import demo_prompts
 from tests.support.tmux_guard import live_sockets
 from tests.support.waiting import wait_until
@@ -217,3 +218,24 @@ def test_hooks_of_an_agent_on_a_host_reach_this_store_over_ssh(ssh_host: SshdHos
     assert submit["payload"]["prompt"] == "hello there"
     assert submit["pane_id"] == spawned["pane"]
     assert kinds() == ["session_start", "submit", "stop"]  # each fetched once
+
+
+def test_spawn_on_a_pool_takes_the_host_with_room(ssh_host: SshdHost) -> None:
+    # Two names for the one sshd: "full" allows one agent, "roomy" any number.
+    write_config(
+        host_config("full", ssh_host.ssh_config, ssh_host.repo, max_agents=1)
+        + host_config("roomy", ssh_host.ssh_config, ssh_host.repo)
+        + '[hosts.farm]\npool = ["full", "roomy"]\n'
+    )
+    pool = ["--host", "farm", "--socket", "remote", "--json"]
+    code, first = agenttui_json(*pool, "spawn", "--agent", "demo", "--name", "p1")
+    assert code == 0, first
+    code, full = agenttui_json("--host", "full", "--socket", "remote", "--json", "ls")
+    assert [row["name"] for row in full] == ["p1"]  # the first listed had room
+    code, second = agenttui_json(*pool, "spawn", "--agent", "demo", "--name", "p2")
+    assert code == 0, second  # "full" is at its max_agents: "roomy" took it
+    code, refused = agenttui_json("--host", "full", "--socket", "remote", "--json", "spawn",
+                                  "--agent", "demo", "--name", "p3")  # fmt: skip
+    assert code == 2 and "max_agents = 1" in refused["error"]
+    code, named = agenttui_json(*pool, "ls")
+    assert code == 2 and "'farm' is a pool of hosts (full, roomy)" in named["error"]

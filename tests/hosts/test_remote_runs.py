@@ -20,16 +20,13 @@ from workflows.runs.run_store import RunStore
 
 
 def remote_quick_fix(folder: Path) -> Path:
-    """The built-in quick-fix with its implement and test steps on the host ``remote``."""
+    """The built-in quick-fix with its implement step on the host ``remote``."""
     text = find_definition("quick-fix").read_text(encoding="utf-8")
     marker = 'output = ".agenttui/implement.md"\n'
     assert marker in text
     definition = folder / "remote-fix.toml"
     prompts = find_definition("quick-fix").parent / "prompts"
     text = text.replace(marker, marker + 'host = "remote"\n', 1)
-    tests = 'run = "{test_command}"\n'
-    assert tests in text
-    text = text.replace(tests, tests + 'host = "remote"\n', 1)
     text = text.replace('prompt_file = "prompts/', f'prompt_file = "{prompts}/')
     definition.write_text(text.replace('name = "quick-fix"', 'name = "remote-fix"'))
     return definition
@@ -50,6 +47,7 @@ def test_a_demo_run_with_its_agent_and_tests_on_a_remote_host_survives_a_dropped
         str(remote_quick_fix(tmp_path)), "--issues", "ENG-1", "--repo", str(project.repo),
         "--source", "linear", "--agent", agent, "--github-repo", "acme/widgets",
         "--test-command", 'sh run_tests.sh && echo "tests ran in $HOME"',
+        "--host", "remote",  # the run's other agent and shell steps: the test step
     )  # fmt: skip
     store = RunStore()
     wait_until(

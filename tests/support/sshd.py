@@ -113,6 +113,14 @@ def _ssh_control(path: Path, command: str) -> str:
     return done.stderr if done.returncode == 0 else ""
 
 
+def host_config(name: str, ssh_config: Path, repo: Path, max_agents: int = 0) -> str:
+    """The ``[hosts.NAME]`` table of config.toml for the test's host."""
+    return (
+        f'[hosts.{name}]\nssh = "remote"\nssh_config = "{ssh_config}"\nrepo = "{repo}"\n'
+        f'agenttui = "agenttui"\nmax_agents = {max_agents}\n'
+    )
+
+
 def _keygen(path: Path) -> None:
     subprocess.run(
         ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "agenttui-test", "-f", str(path)],
@@ -167,10 +175,7 @@ def ssh_host(tmp_path: Path, private_tmux_dir: Path, isolated_env: Path) -> Iter
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    write_config(
-        f'[hosts.remote]\nssh = "remote"\nssh_config = "{ssh_config}"\nrepo = "{repo}"\n'
-        'agenttui = "agenttui"\n'
-    )
+    write_config(host_config("remote", ssh_config, repo))
     remote = SshdHost("remote", port, ssh_config, home, tmux_dir, repo, process, log)
     deadline = time.monotonic() + 15
     while remote.ssh("true", check=False).returncode != 0:

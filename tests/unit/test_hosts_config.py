@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.environment import write_config
 from workflows.base.config import ConfigError
-from workflows.base.hosts import SshHost, host_named, load_hosts
+from workflows.base.hosts import SshHost, host_named, load_hosts, load_pools
 from workflows.base.paths import agenttui_argv
 from workflows.base.target import TmuxTarget
 from workflows.definitions.loader import WorkflowError, parse_workflow
@@ -93,3 +93,43 @@ def test_a_workflow_and_its_agent_steps_take_a_host(tmp_path: Path) -> None:
             tmp_path / "w",
         )
     assert "step 'c': unknown key 'host' for a linear step" in str(caught.value)
+
+
+def test_pools_name_configured_hosts() -> None:
+    write_config('[hosts.a]\nssh = "a"\n[hosts.b]\nssh = "b"\n[hosts.ab]\npool = ["a", "b"]\n')
+    assert load_pools() == {"ab": ("a", "b")} and sorted(load_hosts()) == ["a", "b"]
+    with pytest.raises(ConfigError, match=r"'ab' is a pool of hosts \(a, b\): name one"):
+        host_named("ab")
+    write_config('[hosts.a]\nssh = "a"\n[hosts.ab]\npool = ["a", "c"]\n')
+    with pytest.raises(ConfigError, match=r":4: \[hosts.ab\] pool names no configured host: c"):
+        load_pools()
+
+
+def test_run_and_watch_take_host_for_their_steps_and_keep_their_runner_here() -> None:
+    from tui.cli import _resolve_globals, build_parser
+
+    write_config('[hosts.a]\nssh = "a"\n[hosts.ab]\npool = ["a"]\n')
+    for verb in (["run", "quick-fix", "--issues", "X-1"], ["watch"], ["poll"]):
+        args = build_parser().parse_args(["--host", "ab", *verb])
+        _resolve_globals(args)
+        assert (args.run_host, args.tmux.host) == ("ab", None), verb
+    args = build_parser().parse_args(["--host", "a", "ls"])
+    _resolve_globals(args)
+    assert args.tmux.host is not None and args.tmux.host.name == "a"
+
+
+def test_agenttui_host_in_the_env_points_verbs_there_but_never_its_own_processes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tui.cli import _resolve_globals, build_parser
+    from workflows.base.childenv import agenttui_env
+
+    write_config('[hosts.a]\nssh = "a"\n')
+    monkeypatch.setenv("AGENTTUI_HOST", "a")
+    args = build_parser().parse_args(["read", "w1"])
+    _resolve_globals(args)
+    assert args.tmux.host is not None and args.tmux.host.name == "a"
+    args = build_parser().parse_args(["run-worker", "r1"])
+    _resolve_globals(args)
+    assert args.tmux.host is None  # a runner started from such a shell drives from here
+    assert "AGENTTUI_HOST" not in agenttui_env()

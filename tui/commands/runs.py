@@ -63,6 +63,7 @@ def _run(args: argparse.Namespace) -> Any:
         branch=args.branch,
         base=args.base,
         test_command=args.test_command,
+        host=args.run_host,
     )
     return _finish(args, run_id)
 

@@ -60,6 +60,7 @@ def _watcher(args: argparse.Namespace) -> Any:
         repo=args.repo,
         source=args.source,
         dry_run=args.dry_run or None,
+        host=getattr(args, "run_host", None),
     )
     return Watcher(options, args.tmux)
 

@@ -80,6 +80,8 @@ class WatchOptions:
     round_timeout: float = 300.0
     """Seconds a round may spend listing issues (every request and retry included): a
     Linear that hangs or trickles ends the round with an error and frees the lock."""
+    host: str | None = None
+    """A ``[hosts.NAME]`` (or pool) its runs' agent and shell steps work on (``--host``)."""
     failed_cooldown_hours: float = 6.0
     """An issue whose last run failed this recently is not launched again, whatever changed:
     it would most likely fail the same way (a runaway retry otherwise)."""
@@ -321,6 +323,7 @@ class Watcher:
             target=self.target,
             repo=self.options.repo,
             source=self.source_name,
+            host=self.options.host,
         )
 
     def _follow_runs(self, result: RoundResult) -> None:

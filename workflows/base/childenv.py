@@ -60,7 +60,9 @@ def agenttui_env() -> dict[str, str]:
     return {
         key: value
         for key, value in os.environ.items()
-        if key.startswith("AGENTTUI_") or key in PLAIN_ENV or (key in SECRET_ENV and value)
+        if (key.startswith("AGENTTUI_") and key != "AGENTTUI_HOST")  # a runner works here
+        or key in PLAIN_ENV
+        or (key in SECRET_ENV and value)
     }
 
 

@@ -35,11 +35,14 @@ class SshHost:
 
 
 def load_hosts() -> dict[str, SshHost]:
-    """Every ``[hosts.NAME]`` of the config, checked (file:line on a bad value)."""
+    """Every ``[hosts.NAME]`` of the config, checked (file:line on a bad value); pools
+    (``pool = [...]``) are :func:`load_pools`'."""
     hosts = table("hosts")
     found: dict[str, SshHost] = {}
     for name in hosts.values:
         sub = hosts.sub(name)
+        if "pool" in sub:
+            continue
         values = sub.fill(SshHost, exclude=("name",))
         if not values.get("ssh"):
             raise ConfigError(f'{sub.where()}: {sub.title} needs ssh = "user@host or alias"')
@@ -50,10 +53,40 @@ def load_hosts() -> dict[str, SshHost]:
     return found
 
 
+def load_pools() -> dict[str, tuple[str, ...]]:
+    """Every pool (``[hosts.NAME] pool = ["a", "b"]``): its hosts, each one configured."""
+    hosts = table("hosts")
+    known = load_hosts()
+    pools: dict[str, tuple[str, ...]] = {}
+    for name in hosts.values:
+        sub = hosts.sub(name)
+        if "pool" not in sub:
+            continue
+        sub.check_known(["pool"])
+        members = sub.get_str_list("pool")
+        unknown = [member for member in members if member not in known]
+        if not members or unknown:
+            what = f"names no configured host: {', '.join(unknown)}" if unknown else "is empty"
+            raise ConfigError(f"{sub.where('pool')}: {sub.title} pool {what}")
+        pools[name] = tuple(members)
+    return pools
+
+
 def host_named(name: str) -> SshHost:
     """The configured host ``name``; a usage error listing the known ones otherwise."""
     hosts = load_hosts()
     if name not in hosts:
+        if name in load_pools():
+            raise ConfigError(
+                f"{name!r} is a pool of hosts ({', '.join(load_pools()[name])}): name one of "
+                "them here (spawn and workflow steps choose within a pool themselves)"
+            )
         known = ", ".join(sorted(hosts)) or "none: add a [hosts.NAME] table to config.toml"
         raise ConfigError(f"no host {name!r} in the config (known: {known})")
     return hosts[name]
+
+
+def check_host(name: str) -> None:
+    """A usage error unless ``name`` is a configured host or pool."""
+    if name not in load_pools():
+        host_named(name)

@@ -63,12 +63,17 @@ def launch_run(
     base: str | None = None,
     test_command: str | None = None,
     extra: dict[str, str] | None = None,
+    host: str | None = None,
 ) -> str:
     """Record a run and start its runner; ``extra`` params travel with the run (a
-    follow-up's ``request`` and the run it follows)."""
+    follow-up's ``request`` and the run it follows). ``host``: a host or pool its agent and
+    shell steps work on unless they name their own (``steps.on_host``); the runner stays
+    here, on ``target``'s server."""
     ids = [issue.strip() for issue in issue_ids if issue.strip()]
     if not ids:
         raise UsageError("give at least one issue id (--issues ENG-1,ENG-2)")
+    if target.host is not None:  # the runner runs here; its steps work on the host
+        host, target = host or target.host.name, TmuxTarget(target.socket, target.session)
     workflow = load_workflow(workflow_name)  # a bad definition fails here, before any run
     if needs_request(workflow) and not (extra or {}).get("request"):
         raise UsageError(
@@ -89,6 +94,7 @@ def launch_run(
         "base": base,
         "test_command": test_command,
         "tmux": {"socket": target.socket, "session": target.session},  # where it starts
+        "host": host or "",
         **(extra or {}),
     }
     try:

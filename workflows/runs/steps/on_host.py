@@ -13,20 +13,38 @@ import dataclasses
 from pathlib import Path
 
 from workflows.base.errors import AgentTuiError
-from workflows.base.hosts import host_named
+from workflows.base.hosts import SshHost, host_named
 from workflows.base.target import TmuxTarget
 from workflows.definitions.model import Workflow
 from workflows.runs.host_worktree import from_host, to_host
 from workflows.runs.steps.base import StepContext, StepFailed
+from workflows.tmux.host_choice import choose_host
 
 HOST_KINDS = ("agent", "spawn", "shell")
 
 
 def step_host(ctx: StepContext, workflow: Workflow) -> str:
-    """The host a step works on ("" for this machine)."""
+    """The host (or pool) a step works on: its own ``host``, the workflow's, the run's
+    (``run --host``, the watcher's); "" for this machine."""
     if ctx.step.kind not in HOST_KINDS:
         return ""
-    return ctx.step.host or workflow.host or ""
+    return ctx.step.host or workflow.host or str(ctx.run.params.get("host") or "")
+
+
+def _host(ctx: StepContext, name: str) -> SshHost:
+    """The host ``name`` names; for a pool, the member chosen for this run (once, so a
+    session's agent and the steps after it stay on one host)."""
+    chosen = dict(ctx.run.context.get("pool_choice") or {})
+    try:
+        if name in chosen:
+            return host_named(str(chosen[name]))
+        host = choose_host(name, ctx.target)
+    except AgentTuiError as error:
+        raise StepFailed(f"step {ctx.step.id!r} runs on host {name!r}: {error}") from error
+    if host.name != name:
+        ctx.runs.update_context(ctx.run.id, pool_choice={**chosen, name: host.name})
+        ctx.event("host", f"pool {name!r}: host {host.name!r} has the most room", host=host.name)
+    return host
 
 
 def on_host(ctx: StepContext, workflow: Workflow) -> StepContext:
@@ -34,18 +52,16 @@ def on_host(ctx: StepContext, workflow: Workflow) -> StepContext:
     name = step_host(ctx, workflow)
     if not name:
         return ctx
-    try:
-        host = host_named(name)
-    except AgentTuiError as error:
-        raise StepFailed(f"step {ctx.step.id!r} runs on host {name!r}: {error}") from error
+    host = _host(ctx, name)
     placed = ctx.run.context.get("on_host") or {}
-    if placed.get("host") == name and placed.get("seq") == ctx.seq:
+    if placed.get("host") == host.name and placed.get("seq") == ctx.seq:
         there = str(placed["path"])  # a resumed attempt: its newer work is there already
     else:
         here = ctx.worktree
         there = to_host(host, here, run_id=ctx.run.id, branch=str(ctx.run.context["branch"]))
-        ctx.runs.update_context(ctx.run.id, on_host={"host": name, "seq": ctx.seq, "path": there})
-        ctx.event("host", f"work moved to host {name!r} ({there})", host=name)
+        placed = {"host": host.name, "seq": ctx.seq, "path": there}
+        ctx.runs.update_context(ctx.run.id, on_host=placed)
+        ctx.event("host", f"work moved to host {host.name!r} ({there})", host=host.name)
     target = TmuxTarget(ctx.target.socket, ctx.target.session, host)
     return dataclasses.replace(ctx, worktree=Path(there), target=target, host=host)
 
