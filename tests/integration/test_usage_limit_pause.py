@@ -71,7 +71,8 @@ def test_a_usage_limit_pauses_the_run_until_the_reset_then_it_continues_once(
     assert "hit its usage limit (You've hit your session limit · resets" in paused["paused_reason"]
     assert paused["attention"] is None  # nobody needs to do anything
     clock = time.strftime("%H:%M", time.localtime(until))
-    assert f"paused until {clock}" in agenttui("runs").stdout
+    listed = agenttui("runs").stdout
+    assert f"paused until {clock}" in listed
     assert limited(Store(), "demo") is not None  # the watcher launches nothing with it
     assert (
         f"paused until {time.strftime('%H:%M:%S', time.localtime(until))}"
@@ -93,6 +94,9 @@ def test_a_usage_limit_pauses_the_run_until_the_reset_then_it_continues_once(
     )
     log = json.loads(agenttui("log", run_id, "--json").stdout)
     assert [e["kind"] for e in log if e["kind"] in ("paused", "resumed")] == ["paused", "resumed"]
+    cost = agenttui("cost").stdout  # the demo agent has no model: no tokens, said as such
+    assert cost == "no tokens recorded yet (Claude Code and Codex agents of runs are counted)\n"
+    print(f"\n$ agenttui runs  (paused)\n{listed}\n$ agenttui cost\n{cost}")
 
 
 @pytest.mark.usefixtures("tmux_server", "github", "linear_server")

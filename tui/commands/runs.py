@@ -85,7 +85,8 @@ def _runs(args: argparse.Namespace) -> list[dict[str, Any]]:
 def _format_runs(result: list[dict[str, Any]]) -> str:
     if not result:
         return "no runs"
-    rows = [f"{'RUN':8} {'WORKFLOW':10} {'STATUS':10} {'STEP':10} ISSUES / PR / ERROR"]
+    width = max(10, *(len(_status_text(run)) for run in result))  # "paused until 14:05"
+    rows = [f"{'RUN':8} {'WORKFLOW':10} {'STATUS':{width}} {'STEP':10} ISSUES / PR / ERROR"]
     for run in result:
         tail = ", ".join(run["issues"])
         tail += f"  {run['pr_url']}" if run.get("pr_url") else ""
@@ -94,7 +95,7 @@ def _format_runs(result: list[dict[str, Any]]) -> str:
         tail += f"  [{run['paused_reason']}]" if run.get("paused_reason") else ""
         tail += f"  {_cost_text(run['usage'])}" if run.get("usage", {}).get("models") else ""
         rows.append(
-            f"{run['id']:8} {run['workflow']:10} {_status_text(run):10} "
+            f"{run['id']:8} {run['workflow']:10} {_status_text(run):{width}} "
             f"{run['current_step'] or '-':10} {tail}"
         )
     return "\n".join(rows)
