@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "sessions",
     "runs",
     "cost",
+    "slots",
     "recordings",
     "approvals",
     "checkins",

@@ -102,6 +102,11 @@ STEP_KINDS: dict[str, StepKind] = {
         outputs=frozenset({"sha", "merged"}),
         runner="merge:run_merge",
     ),
+    "slot": StepKind(
+        keys=frozenset({"slot"}),
+        outputs=frozenset({"slot", "url", "commit", "verdict"}),
+        runner="slot:run_slot",
+    ),
 }
 # Placeholders every template may use (besides steps.<id>.<field>).
 GLOBAL_PLACEHOLDERS = frozenset(
@@ -180,6 +185,8 @@ class Step:
     delete_branch: bool | None = None
     requires: tuple[str, ...] = ()
     clean: bool = True
+    # slot: the shared environment ([slots.NAME] in config.toml) to deploy to for QA
+    slot: str | None = None
     # where templates came from, for file:line errors at render time
     sources: dict[str, str] = field(default_factory=dict)
 

@@ -62,6 +62,7 @@ STRING_FIELDS = (
     "link",
     "link_title",
     "on_fail",
+    "slot",
 )
 # Placeholders that only have a value once a step of this kind has run.
 PRODUCED_BY = {"pr_url": "pull_request", "pr_number": "pull_request", "preview_url": "preview"}
@@ -206,6 +207,10 @@ def _check_required(
         problems.at_step(index, None, f"step {step_id!r}: a workers step needs prompt and tasks")
     if kind in ("shell", "preview") and not values.get("run"):
         problems.at_step(index, None, f"step {step_id!r}: a {kind} step needs run")
+    if kind == "slot" and not values.get("slot"):
+        problems.at_step(
+            index, None, f'step {step_id!r}: a slot step needs slot = "NAME" ([slots.NAME])'
+        )
     if kind == "linear" and not any(values.get(k) for k in ("comment", "state", "link")):
         problems.at_step(
             index, None, f"step {step_id!r}: a linear step needs comment, state or link"

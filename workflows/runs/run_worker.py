@@ -100,6 +100,10 @@ def run_worker(run_id: str, *, target: TmuxTarget) -> int:
         if stop is not None:
             stop()  # (done already, unless the engine itself failed)
         start_admitted(target=target)  # the run is final: its slot goes to the queue's head
+    from workflows.runs.slots.book import SlotBook  # nor a shared environment ([slots])
+
+    for slot in SlotBook().release_run(record.id, f"run {status}"):
+        runs.event(record.id, "slot", f"released {slot}: the run {status}")
     if sessions is not None and status != "stopped":
         sessions.finish()  # the final response, bounded: the run has already ended
     keep = table("workflows").get_bool("keep_agents", False)

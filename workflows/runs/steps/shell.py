@@ -19,9 +19,12 @@ import re
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO, Any
 
 from workflows.base.childenv import passed_through, shell_env
+from workflows.base.hosts import SshHost
 from workflows.definitions.placeholders import render, shell_command
 from workflows.runs.steps.base import StepContext, StepFailed, StepResult
 from workflows.tmux.ssh import UNREACHABLE, remote_shell
@@ -42,42 +45,20 @@ def run_shell(ctx: StepContext) -> StepResult:
         )
         ctx.event("skipped", f"step {ctx.step.id!r} not run: {why}")
         return StepResult(ok=True, outputs={"output": "", "exit_code": 0, "skipped": why})
-    _stop_leftover(ctx)
     # The log stays here (in the run's worktree), also for a command run on a host.
     log_path = Path(ctx.run.context.get("worktree") or ctx.worktree)
     log_path = log_path / ".agenttui" / f"{ctx.step.id}.log"
-    log_path.parent.mkdir(exist_ok=True)
     where = f" on host {ctx.host.name!r}" if ctx.host is not None else ""
     ctx.event("shell", f"running{where}: {script}")
-    with log_path.open("w", encoding="utf-8") as log:
-        if ctx.host is not None:
-            there = {**env, **passed_through(ctx.workflow.env_from)}
-            process = remote_shell(ctx.host, str(ctx.worktree), script, there, stdout=log)
-        else:
-            process = subprocess.Popen(
-                ["sh", "-c", script],
-                cwd=ctx.worktree,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=shell_env(env, ctx.workflow.env_from),
-                start_new_session=True,
-            )
-            ctx.runs.update_context(ctx.run.id, shell=[process.pid, _started(process.pid)])
-        deadline = time.monotonic() + ctx.step.effective_timeout()
-        try:
-            while process.poll() is None:
-                if time.monotonic() > deadline:
-                    raise StepFailed(
-                        f"step {ctx.step.id!r}: command still running after "
-                        f"{ctx.step.effective_timeout():.0f}s: {script}"
-                    )
-                ctx.sleep(0.2)
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait()
+    start = (
+        on_host(
+            ctx.host, str(ctx.worktree), script, {**env, **passed_through(ctx.workflow.env_from)}
+        )
+        if ctx.host is not None
+        else local_process(ctx, ["sh", "-c", script], shell_env(env, ctx.workflow.env_from))
+    )
+    code = run_logged(ctx, start, log_path, shown=script)
     output = log_path.read_text(encoding="utf-8", errors="replace")[-TAIL_CHARS:]
-    code = process.returncode
     if ctx.host is not None and code == UNREACHABLE:
         said = output.strip().splitlines()[-1:] or ["ssh failed"]
         raise StepFailed(f"cannot reach host {ctx.host.name!r} to run {script}: {said[0]}")
@@ -96,6 +77,63 @@ def run_shell(ctx: StepContext) -> StepResult:
     else:
         failure = f"`{script}` exited with code {code}.\nIts output (last part):\n\n{output}"
     return StepResult(ok=ok, outputs={"output": output, "exit_code": code}, failure=failure)
+
+
+Start = Callable[[IO[str]], "subprocess.Popen[Any]"]
+
+
+def on_host(host: SshHost, cwd: str, script: str, env: dict[str, str]) -> Start:
+    """How to start ``script`` over ssh on ``host`` (``remote_shell``)."""
+
+    def start(log: IO[str]) -> subprocess.Popen[Any]:
+        return remote_shell(host, cwd, script, env, stdout=log)
+
+    return start
+
+
+def local_process(ctx: StepContext, argv: list[str], env: dict[str, str]) -> Start:
+    """How to start ``argv`` in the worktree, in its own process group (remembered, so a
+    resumed runner stops what a killed one left running)."""
+
+    def start(log: IO[str]) -> subprocess.Popen[Any]:
+        process = subprocess.Popen(
+            argv,
+            cwd=ctx.worktree,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+        ctx.runs.update_context(ctx.run.id, shell=[process.pid, _started(process.pid)])
+        return process
+
+    return start
+
+
+def run_logged(
+    ctx: StepContext, start: Start, log_path: Path, *, shown: str, timeout: float | None = None
+) -> int:
+    """Run what ``start`` starts, its output into ``log_path``, as long as the step's timeout
+    (or ``timeout``) and the run are not cancelled; returns its exit code. Its process group
+    is stopped however the wait ends."""
+    _stop_leftover(ctx)
+    log_path.parent.mkdir(exist_ok=True)
+    limit = timeout or ctx.step.effective_timeout()
+    with log_path.open("w", encoding="utf-8") as log:
+        process = start(log)
+        deadline = time.monotonic() + limit
+        try:
+            while process.poll() is None:
+                if time.monotonic() > deadline:
+                    raise StepFailed(
+                        f"step {ctx.step.id!r}: command still running after {limit:.0f}s: {shown}"
+                    )
+                ctx.sleep(0.2)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait()
+    return process.returncode
 
 
 def _started(pid: int) -> str:
