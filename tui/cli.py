@@ -46,7 +46,9 @@ COMMAND_MODULES = (
 
 
 RUN_VERBS = frozenset({"run", "watch", "poll"})  # --host: where their runs' steps work
-INTERNAL_VERBS = frozenset({"run-worker", "hook", "demo-agent", "demo-forge"})
+INTERNAL_VERBS = frozenset(
+    {"run-worker", "hook", "demo-agent", "demo-forge", "demo-qa", "demo-deploy"}
+)
 HELP_EPILOG = """\
 TARGET (send, read, wait, keys, approve…) is an agent's name, as `agenttui ls` shows it,
 or a tmux pane id like %3. `agenttui VERB --help` describes a verb.

@@ -458,6 +458,22 @@ class Services:
 
         runner.cancel_run(run_id, target=self.target)
 
+    def slots(self) -> list[dict[str, Any]]:
+        """Each configured shared environment: holders, queue, ETAs (``agenttui slots``)."""
+        from workflows.runs.slots.overview import overview
+
+        return overview()
+
+    def release_slot(self, slot: str, run_id: str) -> list[str]:
+        from workflows.runs.slots.overview import release_by_hand
+
+        return release_by_hand(slot, run_id)
+
+    def hand_over_slot(self, slot: str, run_id: str) -> list[str]:
+        from workflows.runs.slots.overview import hand_over
+
+        return hand_over(slot, run_id)
+
     def run_detail(self, run_id: str) -> Any:
         from workflows.runs.detail import load_run_detail
 

@@ -10,10 +10,10 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.support.slots import check_every_change
 from tests.support.waiting import wait_until
 from workflows.runs.slots.book import SlotBook
 
@@ -53,30 +53,6 @@ def contender(
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def check_every_change(log: list[dict[str, Any]], max_holders: int = 1) -> list[str]:
-    """Replay the slot's history: at every change the holders it records are the ones the
-    changes so far leave, never more than ``max_holders``, and each acquirer was first in
-    the queue. Returns the order the slot was held in."""
-    holders: set[str] = set()
-    queue: list[str] = []
-    order: list[str] = []
-    for row in log:
-        run, change = row["run_id"], row["change"]
-        if change == "queued":
-            queue.append(run)
-        elif change == "acquired":
-            assert queue and queue[0] == run, f"{run} jumped the queue {queue} at {row}"
-            queue.pop(0)
-            holders.add(run)
-            order.append(run)
-        elif change in ("released", "expired", "handed"):
-            holders.discard(run)
-        elif change == "dropped":
-            queue.remove(run)
-        assert len(holders) == row["holders"] <= max_holders, f"at {row}: holders {holders}"
-    return order
 
 
 @pytest.mark.parametrize("count", [2, 5])

@@ -92,7 +92,7 @@ def test_every_step_kind_is_declared_once_and_runs() -> None:
 
     assert set(STEP_KINDS) == {
         "agent", "shell", "preview", "pull_request", "linear", "spawn", "workers",
-        "pr_feedback", "merge",
+        "pr_feedback", "merge", "slot",
     }  # fmt: skip
     for kind in STEP_KINDS:
         assert callable(step_runner(kind)), kind

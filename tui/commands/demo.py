@@ -34,7 +34,23 @@ def register(
     parser.add_argument(
         "--no-attach", action="store_true", help="set everything up but do not open the app"
     )
+    parser.add_argument(
+        "--qa",
+        action="store_true",
+        help="also two feedback-qa runs sharing one staging slot, with a scripted QA person",
+    )
     parser.set_defaults(handler=run_demo)
+    qa = subparsers.add_parser(
+        "demo-qa", parents=[common], help="the QA demo's scripted QA person (demo --qa)"
+    )
+    qa.set_defaults(handler=run_qa)
+    deploy = subparsers.add_parser(
+        "demo-deploy", parents=[common], help="the QA demo's deploy to its staging folder"
+    )
+    deploy.add_argument("--into", required=True, help="the staging folder")
+    deploy.add_argument("--branch", required=True)
+    deploy.add_argument("--commit", required=True)
+    deploy.set_defaults(handler=run_deploy)
     forge = subparsers.add_parser(
         "demo-forge", parents=[common], help="the demo's offline GitHub (pull requests) server"
     )
@@ -56,6 +72,25 @@ def run_forge(args: argparse.Namespace) -> int:
         remote=Path(args.remote) if args.remote else None,
         port=args.port,
     )
+    return 0
+
+
+def run_qa(args: argparse.Namespace) -> int:
+    from workflows.demo.project import demo_folder
+    from workflows.demo.qa import qa_stand_in
+
+    qa_stand_in(demo_folder())
+    return 0
+
+
+def run_deploy(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tui.output import say
+    from workflows.demo.qa import deploy
+
+    url = deploy(Path(args.into), args.branch, args.commit, Path.cwd())
+    say(f"deployed {args.branch} at {args.commit} to {url}")
     return 0
 
 
@@ -131,7 +166,12 @@ def _inside_same_server(driver: Any) -> bool:
 def run_demo(args: argparse.Namespace) -> Any:
     from tui.leave import RETURN_DETACH, RETURN_OPTION
     from workflows.demo.project import demo_env, prepare_demo
-    from workflows.demo.session import ensure_demo_run, ensure_forge
+    from workflows.demo.session import (
+        ensure_demo_run,
+        ensure_forge,
+        ensure_qa_runs,
+        ensure_qa_window,
+    )
     from workflows.tmux.driver import TmuxDriver
     from workflows.tmux.protocol import tmux_base_argv
 
@@ -142,6 +182,9 @@ def run_demo(args: argparse.Namespace) -> Any:
         forge = ensure_forge(driver, args.session, project)
         env = demo_env(project, forge)
         run_id = ensure_demo_run(project, env, driver)
+        qa_runs = ensure_qa_runs(project, env, driver) if args.qa else []
+        if args.qa:
+            ensure_qa_window(driver, args.session, project, env)
         names = spawn_demo_agents(driver, args.agents)
         target = open_app_window(driver, args, env)
         inside = _inside_same_server(driver)
@@ -153,6 +196,7 @@ def run_demo(args: argparse.Namespace) -> Any:
             "agents": names,
             "app_window": target,
             "run": run_id,
+            "qa_runs": qa_runs,
             "forge": forge,
             "config": str(project.config),
             "repo": str(project.repo),

@@ -4,7 +4,6 @@ hand, ``slots release NAME`` and ``slots hand-over NAME RUN``."""
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any
 
 
@@ -34,16 +33,9 @@ def _usage(text: str) -> Exception:
     return UsageError(f"usage: agenttui {text}")
 
 
-def _ago(seconds: float) -> str:
-    seconds = max(0.0, seconds)
-    if seconds < 120:
-        return f"{seconds:.0f}s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f}m"
-    return f"{seconds / 3600:.1f}h"
-
-
 def _format(result: Any) -> str:
+    from tui.slots_text import slots_text
+
     if isinstance(result, dict):
         if "released" in result:
             runs = ", ".join(result["released"]) or "nobody held it"
@@ -52,24 +44,7 @@ def _format(result: Any) -> str:
         return f"{result['slot']}: handed over to {result['holder']} ({lost})"
     if not result:
         return "no slots: add a [slots.NAME] table to config.toml (README: QA on a shared staging)"
-    lines = []
-    now = time.time()
-    for slot in result:
-        holders = slot["holders"]
-        held = (
-            ", ".join(
-                f"{h['run']} since {_ago(h['held_for'])} (lease {_ago(h['lease_left'])} left"
-                + (f", {h['deployed'][:10]} deployed)" if h["deployed"] else ")")
-                for h in holders
-            )
-            or "free"
-        )
-        lines.append(f"{slot['slot']}: {held}" + (f"  {slot['url']}" if slot["url"] else ""))
-        for waiter in slot["queue"]:
-            eta = f"ETA {_ago(waiter['eta'])}" if waiter["eta"] is not None else "ETA unknown"
-            waited = _ago(now - waiter["queued_at"])
-            lines.append(f"  {waiter['position']}. {waiter['run']} waiting {waited}, {eta}")
-    return "\n".join(lines)
+    return slots_text(result)
 
 
 def register(

@@ -3,12 +3,14 @@ run's detail; resume, cancel, clean.
 
 Below the list, the highlighted run in words: why it failed, who it waits for, its whole PR
 link (the list shows only the PR's number, so it fits 80 columns); `o` opens the PR in a
-browser, `y` copies its URL.
+browser, `y` copies its URL. Under it, the shared environments (``[slots.NAME]``) when any
+is configured: who holds each, its queue and ETAs; `S` releases the slot the highlighted run
+holds, `H` hands a slot over to the highlighted run waiting for it.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -21,6 +23,7 @@ from textual.widgets import Static
 from tui.host import host
 from tui.screens.clean_runs import confirm_clean
 from tui.screens.confirm import ConfirmScreen
+from tui.slots_text import slot_of, slots_text
 from widgets.glance_bar import GlanceBar
 from widgets.key_bar import KeyBar
 from widgets.run_list import RunList
@@ -43,20 +46,27 @@ class RunsScreen(Screen[None]):
         Binding("X", "clean_finished", "Clean all finished", id="runs.clean_finished"),
         Binding("o", "open_pr", "Open PR", id="runs.open_pr"),
         Binding("y", "copy_pr", "Copy PR", id="runs.copy_pr"),
+        Binding("S", "release_slot", "Release slot", id="runs.release_slot"),
+        Binding("H", "hand_over_slot", "Hand slot over", id="runs.hand_over_slot"),
     ]
 
     class Loaded(Message):
-        def __init__(self, runs: list[RunSummary]) -> None:
+        def __init__(self, runs: list[RunSummary], slots: list[dict[str, Any]]) -> None:
             super().__init__()
             self.runs = runs
+            self.slots = slots
 
     def __init__(self) -> None:
         super().__init__(id="runs")
+        self.slots: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
         yield GlanceBar()
         yield RunList(clock=host(self).clock, id="run-list")
         yield Static("", id="runs-summary")
+        slots = Static("", id="runs-slots")
+        slots.display = False
+        yield slots
         yield KeyBar()
 
     @property
@@ -75,10 +85,19 @@ class RunsScreen(Screen[None]):
         except Exception as error:
             self.app.call_from_thread(self.notify, f"runs: {error}", severity="error")
             return
-        self.post_message(self.Loaded(runs))
+        try:
+            slots = host(self).services.slots()
+        except Exception as error:  # a bad [slots] table: said, the runs still shown
+            self.app.call_from_thread(self.notify, f"slots: {error}", severity="error")
+            slots = []
+        self.post_message(self.Loaded(runs, slots))
 
     def on_runs_screen_loaded(self, message: Loaded) -> None:
         self.run_list.show(message.runs)
+        self.slots = message.slots
+        panel = self.query_one("#runs-slots", Static)
+        panel.display = bool(message.slots)
+        panel.update(Text("shared environments\n", style="bold") + Text(slots_text(self.slots)))
         self._show_summary()
         self.refresh_bindings()
 
@@ -93,6 +112,10 @@ class RunsScreen(Screen[None]):
         if action == "clean_finished":
             runs = self.run_list.runs.values() if self.is_mounted else ()
             return any(self._cleanable(run) for run in runs)
+        if action in ("release_slot", "hand_over_slot"):
+            run = self.run_list.current if self.is_mounted else None
+            role = "holders" if action == "release_slot" else "queue"
+            return run is not None and slot_of(self.slots, run.id, role) is not None
         if action not in (
             "resume",
             "cancel_run",
@@ -152,6 +175,46 @@ class RunsScreen(Screen[None]):
             self.app.call_from_thread(self.notify, f"run {run_id}: {error}", severity="error")
             return
         self.app.call_from_thread(self.notify, f"run {run_id}: {what} requested")
+        self.app.call_from_thread(self.load_runs)
+
+    @work(group="confirm-slot")
+    async def action_release_slot(self) -> None:
+        run = self.run_list.current
+        slot = slot_of(self.slots, run.id, "holders") if run is not None else None
+        if run is None or slot is None:
+            return
+        question = f"Release {slot}, held by run {run.id}?"
+        lines = [
+            "The next run in its queue gets it; this run queues again and re-deploys when "
+            "its turn comes."
+        ]
+        if await self.app.push_screen_wait(ConfirmScreen(question, lines, confirm="Release")):
+            self.slot_action(slot, run.id, "release")
+
+    @work(group="confirm-slot")
+    async def action_hand_over_slot(self) -> None:
+        run = self.run_list.current
+        slot = slot_of(self.slots, run.id, "queue") if run is not None else None
+        if run is None or slot is None:
+            return
+        question = f"Give {slot} to run {run.id} now?"
+        lines = ["Its holder loses it and queues again; this run deploys at once."]
+        if await self.app.push_screen_wait(ConfirmScreen(question, lines, confirm="Hand over")):
+            self.slot_action(slot, run.id, "hand-over")
+
+    @work(thread=True, group="slot-actions")
+    def slot_action(self, slot: str, run_id: str, what: str) -> None:
+        services = host(self).services
+        try:
+            if what == "release":
+                services.release_slot(slot, run_id)
+            else:
+                services.hand_over_slot(slot, run_id)
+        except Exception as error:
+            self.app.call_from_thread(self.notify, f"{slot}: {error}", severity="error")
+            return
+        done = "released" if what == "release" else f"handed over to {run_id}"
+        self.app.call_from_thread(self.notify, f"{slot}: {done}")
         self.app.call_from_thread(self.load_runs)
 
     @staticmethod

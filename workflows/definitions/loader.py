@@ -2,7 +2,9 @@
 
 A user file with a built-in's name overrides it; prompt files named by ``prompt_file`` are
 looked up in ``config_dir()`` first (``prompts/refine-1.md``), then next to the definition,
-then among the built-ins. Every problem is reported as ``file:line: message``, all at once.
+then among the built-ins. ``extends = "feedback"`` starts from another workflow's settings
+and steps and appends its own. Every problem is reported as ``file:line: message``, all at
+once.
 """
 
 from __future__ import annotations
@@ -67,26 +69,53 @@ def parse_workflow(text: str, path: Path) -> Workflow:
         raise WorkflowError([f"{path}: {error}"]) from error
     lines = scan(text)
     problems = Problems(str(path), lines)
+    parent = _extended(data, path, problems)
     steps = build_steps(
         data, problems, lambda index, key, value: _prompt_file(path, index, key, value, problems)
     )
+    inherited = parent.to_json() if parent is not None else {}
+
+    def setting(key: str, default: Any) -> Any:
+        return data.get(key, inherited.get(key, default))
+
     workflow = Workflow(
         name=str(data.get("name") or path.stem),
         path=str(path),
         description=str(data.get("description", "")),
-        agent=str(data.get("agent", "claude")),
-        worktree=bool(data.get("worktree", True)),
-        test_command=str(data.get("test_command", "")),
-        base=data.get("base") if isinstance(data.get("base"), str) else None,
-        existing_branch=bool(data.get("existing_branch", False)),
-        env_from=tuple(str(name) for name in _list(data.get("env_from"))),
-        host=str(data.get("host", "")),
-        steps=tuple(steps),
+        agent=str(setting("agent", "claude")),
+        worktree=bool(setting("worktree", True)),
+        test_command=str(setting("test_command", "")),
+        base=setting("base", None) if isinstance(setting("base", None), str) else None,
+        existing_branch=bool(setting("existing_branch", False)),
+        env_from=tuple(str(name) for name in _list(setting("env_from", []))),
+        host=str(setting("host", "")),
+        steps=(parent.steps if parent is not None else ()) + tuple(steps),
     )
     check_workflow(data, workflow, problems)
     if problems.messages:
         raise WorkflowError(problems.messages)
     return workflow
+
+
+def _extended(data: dict[str, Any], path: Path, problems: Problems) -> Workflow | None:
+    """The workflow ``extends`` names (a built-in, a user's, or a file), loaded."""
+    name = data.get("extends")
+    if name is None:
+        return None
+    line = problems.lines.top.keys.get("extends", 1)
+    if not isinstance(name, str) or not name or name in (path.stem, str(path)):
+        problems.at(line, f"extends must name another workflow, not {name!r}")
+        return None
+    try:
+        found = find_definition(name)
+        if found == path:
+            raise AgentTuiError(f"workflow {name!r} cannot extend itself")
+        return load_workflow(name)
+    except WorkflowError as error:
+        problems.messages.extend(error.problems)
+    except AgentTuiError as error:
+        problems.at(line, f"extends: {error}")
+    return None
 
 
 def _list(value: Any) -> list[Any]:

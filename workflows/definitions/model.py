@@ -23,6 +23,7 @@ WORKFLOW_KEYS = frozenset(
         "existing_branch",
         "env_from",
         "host",
+        "extends",
         "steps",
     }
 )

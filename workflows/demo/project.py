@@ -20,6 +20,7 @@ import tomli_w
 
 from workflows.base.config import section
 from workflows.base.paths import state_dir
+from workflows.demo.qa import slot_table
 from workflows.forge.git import git
 
 DEMO_GITHUB_REPO = "demo/sample"
@@ -134,6 +135,7 @@ def write_config(project: DemoProject) -> None:
             "worktree_root": str(project.folder / "worktrees"),
             "keep_agents": True,  # the agents screen keeps the run's agents for a look
         },
+        "slots": {"staging": slot_table(project.folder)},  # the QA demo's (demo --qa)
     }
     tui = section("tui")  # the user's keys and bell carry over; nothing else does
     if tui:

@@ -17,11 +17,13 @@ import httpx
 from workflows.base.errors import AgentTuiError
 from workflows.base.paths import agenttui_argv
 from workflows.demo.project import DEMO_ISSUES, DEMO_TOKEN, DemoProject
+from workflows.demo.qa import QA_ISSUES
 
 if TYPE_CHECKING:
     from workflows.tmux.driver import TmuxDriver
 
 FORGE_WINDOW = "forge"
+QA_WINDOW = "qa"
 FORGE_START_S = 60.0
 
 
@@ -76,12 +78,44 @@ def ensure_forge(driver: Any, session: str, project: DemoProject) -> str:
 
 
 def ensure_demo_run(project: DemoProject, env: dict[str, str], driver: TmuxDriver) -> str:
-    """The demo's feedback run on DEMO_ISSUES: started once and left alone while it runs or
-    when it succeeded in this tmux session; resumed when it failed; started again when it
-    succeeded but its windows are gone (a new tmux server), to show it once more."""
+    """The demo's feedback run on DEMO_ISSUES (see :func:`ensure_run`)."""
+    return ensure_run(
+        project, env, driver, "run.json", ["feedback", "--issues", ",".join(DEMO_ISSUES)]
+    )
+
+
+def ensure_qa_runs(project: DemoProject, env: dict[str, str], driver: TmuxDriver) -> list[str]:
+    """The QA demo's two feedback-qa runs, one per issue, started together: the first to
+    reach the staging slot holds it, the other waits in its queue."""
+    return [
+        ensure_run(project, env, driver, f"qa-run-{issue}.json", ["feedback-qa", "--issues", issue])
+        for issue in QA_ISSUES
+    ]
+
+
+def ensure_qa_window(driver: Any, session: str, project: DemoProject, env: dict[str, str]) -> None:
+    """The scripted QA person (``agenttui demo-qa``) in the session's ``qa`` window."""
+    from workflows.tmux.launch import launch_argv
+
+    windows = driver.command("list-windows", "-t", f"={session}", "-F", "#{window_name}")
+    if QA_WINDOW in windows:
+        return
+    driver.command(
+        "new-window", "-d", "-t", f"={session}:", "-n", QA_WINDOW,
+        "--", *launch_argv([*agenttui_argv(), "demo-qa"], env=env, cwd=str(project.folder)),
+    )  # fmt: skip
+
+
+def ensure_run(
+    project: DemoProject, env: dict[str, str], driver: TmuxDriver, record: str, new: list[str]
+) -> str:
+    """A demo run (``agenttui run NEW…``) recorded in ``record``: started once and left
+    alone while it runs or when it succeeded in this tmux session; resumed when it failed;
+    started again when it succeeded but its windows are gone (a new tmux server), to show
+    it once more."""
     from workflows.runs.run_store import RunStore
 
-    record_file = project.folder / "run.json"
+    record_file = project.folder / record
     try:
         run_id = str(json.loads(record_file.read_text(encoding="utf-8"))["run"])
         status: str = RunStore().get(run_id).summary().status
@@ -90,9 +124,7 @@ def ensure_demo_run(project: DemoProject, env: dict[str, str], driver: TmuxDrive
     shown = any(pane.run_id == run_id for pane in driver.panes()) if run_id else False
     if status in ("pending", "running") or (status == "succeeded" and shown):
         return run_id
-    verb = ["resume", run_id] if status == "failed" else [
-        "run", "feedback", "--issues", ",".join(DEMO_ISSUES),
-    ]  # fmt: skip
+    verb = ["resume", run_id] if status == "failed" else ["run", *new]
     target = driver.target
     argv = [*agenttui_argv(), *(["--socket", target.socket] if target.socket else [])]
     argv += ["--session", target.session]

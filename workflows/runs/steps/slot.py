@@ -36,6 +36,11 @@ from workflows.runs.steps.shell import TAIL_CHARS, URL, local_process, run_logge
 QUEUE_POLL_S = 0.5
 
 
+def qa_heading(slot: str) -> str:
+    """How the QA link comment starts (a QA stand-in looks for it)."""
+    return f"Deployed to {slot} for QA"
+
+
 def run_slot(ctx: StepContext) -> StepResult:
     from workflows.issues import open_source
 
@@ -203,7 +208,7 @@ def _announce(ctx: StepContext, slot: SlotConfig, url: str, commit: str) -> None
     """The QA link and the commit on every issue, and the issues moved to the QA state."""
     where = url or f"the {slot.name} environment"
     comment = (
-        f"Deployed to {slot.name} for QA: {where}\n"
+        f"{qa_heading(slot.name)}: {where}\n"
         f"Branch {ctx.values['branch']} at commit {commit}"
         + (f"\nPull request: {ctx.values['pr_url']}" if ctx.values.get("pr_url") else "")
         + f'\n\nQA: comment "{slot.pass_word}" or "{slot.fail_word}: what is wrong"'
