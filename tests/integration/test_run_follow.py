@@ -21,6 +21,7 @@ from tests.support.waiting import wait_until
 from workflows.autonomy.watcher import RoundResult, Watcher, WatchOptions
 from workflows.base.paths import config_dir
 from workflows.base.target import TmuxTarget
+from workflows.runs.recording.files import cast_path
 from workflows.runs.run_store import RunStore
 
 FOLLOW_WORKFLOW = """
@@ -141,3 +142,62 @@ def test_an_issue_unassigned_stops_its_run_before_the_next_step(
     assert len(linear_server.mutations()) == posted
     assert run_summary(run_id)["current_step"] == "work"
     assert "report" not in [attempt.step_id for attempt in RunStore().attempts(run_id)]
+
+
+AGENT_WORKFLOW = """
+name = "follow-agent"
+description = "an agent at work on the issue (follow tests)"
+worktree = true
+
+[[steps]]
+id = "work"
+prompt = "Work on the issue [hang]"
+output = ".agenttui/work.md"
+stall = 0
+
+[[steps]]
+id = "report"
+kind = "linear"
+comment = "Finished {issue_ids}"
+"""
+
+
+def test_a_stopped_runs_agent_is_interrupted_then_closed_and_its_worktree_kept(
+    tmp_path: Path, tmux_server: TmuxServer, linear_server: LinearServer
+) -> None:
+    _go, repo = configure(tmp_path, "\n[recordings]\nenabled = true\n")
+    (config_dir() / "workflows" / "follow-agent.toml").write_text(AGENT_WORKFLOW)
+    workspace = linear_server.workspace
+    key = workspace.add_issue("Fix the login timeout", labels=["robot"], assignee="me")[
+        "identifier"
+    ]
+    run_id = json.loads(
+        agenttui(
+            "run", "follow-agent", "--issues", key, "--repo", str(repo), "--source", "linear",
+            "--agent", "demo", "--json",
+        ).stdout
+    )["run"]  # fmt: skip
+    agent = f"{run_id}-main"
+
+    def agent_working() -> bool:
+        cast = cast_path(run_id, agent)
+        return cast.is_file() and "Working" in cast.read_text(encoding="utf-8")
+
+    wait_until(agent_working, timeout=120, message="the agent at work")
+    posted = len(linear_server.mutations())
+    move(linear_server, key, "Done")
+    target = TmuxTarget(tmux_server.socket, tmux_server.session)
+    round_ = Watcher(WatchOptions.from_config(), target).run_round()
+    assert ("stopped", f"run {run_id}: {key} was moved to Done (completed)") in decisions(round_)
+    summary = wait_for_end(run_id, timeout=60)
+    assert summary["status"] == "stopped"
+
+    def agent_closed() -> bool:
+        names = tmux_server.cmd("list-panes", "-a", "-F", "#{@agenttui_name}").split()
+        return agent not in names
+
+    wait_until(agent_closed, timeout=30, message="the agent's pane to close")
+    recording = cast_path(run_id, agent).read_text(encoding="utf-8")
+    assert "Interrupted" in recording  # it got its interrupt key before its pane closed
+    assert Path(summary["worktree"]).is_dir()
+    assert len(linear_server.mutations()) == posted

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from textual.widgets import Log
 
+from tests.support.environment import write_config
 from tests.support.pilot import enabled_keys, project_with_workflows, until
 from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
@@ -19,10 +20,11 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.run_log import RunLogScreen
 from tui.screens.runs import RunsScreen
 from widgets.key_bar import KeyBar
+from widgets.run_list import note
 from workflows.base.paths import agenttui_argv
 from workflows.issues.local import LocalSource
 from workflows.runs.run_store import RunStore, run_log_path
-from workflows.runs.runner import launch_run
+from workflows.runs.runner import cancel_run, launch_run
 
 WORKFLOWS = {
     "tui-claim": """
@@ -150,6 +152,30 @@ async def test_cancel_asks_naming_the_run_and_puts_issue_states_back(
     )
     assert again.returncode == 2
     assert f"run {run_id} already cancelled: nothing to cancel" in again.stderr
+
+
+async def test_a_queued_run_shows_what_it_waits_for_and_cancels_before_it_starts(
+    repo: Path, tmux_server: TmuxServer
+) -> None:
+    write_config("[runs]\nmax_running = 1\n")
+    working = launch_run("tui-claim", ["PCL-156"], target=tmux_server.target)
+    waiting = launch_run("tui-gate", ["PCL-102"], target=tmux_server.target)
+    app = build_app(tmux_server.target, poll_tiles=False)
+    async with app.run_test(size=(160, 30)) as pilot:
+        screen = await open_run(pilot, waiting)
+        assert status_of(screen, waiting) == "queued"
+        run = screen.run_list.runs[waiting]
+        assert run.attention == f"max_running 1 reached ({working} working)"
+        assert f"max_running 1 reached ({working} working)" in note(run)  # its column
+        assert "C" in enabled_keys(app) and "R" not in enabled_keys(app)
+        await pilot.press("C")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), message="asked")
+        await pilot.press("y")
+        await until(
+            pilot, lambda: status_of(screen, waiting) == "cancelled", timeout=30, message="cancel"
+        )
+    assert not [e for e in RunStore().events(waiting) if e["kind"] in ("admitted", "runner")]
+    assert cancel_run(working, target=tmux_server.target) in ("cancelling", "cancelled")
 
 
 async def test_a_failed_run_says_why_and_a_pr_opens_and_copies_at_80x24(

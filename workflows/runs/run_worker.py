@@ -22,6 +22,7 @@ from workflows.runs.run_store import RunStore
 from workflows.runs.runner import (
     SERVER_EXIT_WAIT_S,
     close_runner_window_on_exit,
+    interrupt_agents,
     kill_agents,
     runner_name,
     start_admitted,
@@ -89,10 +90,12 @@ def run_worker(run_id: str, *, target: TmuxTarget) -> int:
     stop = recorder.stop if recorder is not None else None  # (before agents are closed)
 
     def before_finish() -> None:
+        if runs.get(record.id).context.get("stop_for"):  # stopped for its issues:
+            if sessions is not None:
+                sessions.abandon()  # nothing more is posted to them
+            interrupt_agents(record.id, target=target)  # (recorded, then closed below)
         if stop is not None:
             stop()
-        if sessions is not None and runs.get(record.id).context.get("stop_for"):
-            sessions.abandon()  # stopped for its issues: nothing more is posted to them
 
     try:
         status = Engine(record.id, target=target, runs=runs, before_finish=before_finish).run()
@@ -109,9 +112,7 @@ def run_worker(run_id: str, *, target: TmuxTarget) -> int:
     keep = table("workflows").get_bool("keep_agents", False)
     if status in ("succeeded", "cancelled"):
         forget_run_env(record.id)  # it can no longer be resumed
-    if status == "stopped":  # its issues no longer want it; the worktree stays for a resume
-        kill_agents(record.id, target=target, interrupt=True)
-    if status == "cancelled" or (status == "succeeded" and not keep):
+    if status in ("cancelled", "stopped") or (status == "succeeded" and not keep):
         kill_agents(record.id, target=target)  # failed: kept for a look
     if status == "cancelled":
         restore_states(runs, record.id)

@@ -34,7 +34,7 @@ from workflows.runs.run_env import forget_run_env, runner_env, save_run_env
 from workflows.runs.run_store import FINAL, RunRecord, RunStore, worker_alive
 
 if TYPE_CHECKING:
-    from workflows.tmux.driver import PaneInfo, TmuxDriver
+    pass
 
 SERVER_EXIT_WAIT_S = 2.0  # a hangup from tmux: how long its server may take to exit
 INTERRUPT_GRACE_S = 1.0  # an interrupted agent's moment to stop before its pane closes
@@ -233,11 +233,24 @@ def cancel_run(run_id: str, *, target: TmuxTarget) -> str:
     return "cancelling" if worker_alive(record.id) else "cancelled"
 
 
-def kill_agents(
-    run_id: str, *, target: TmuxTarget, runner_too: bool = False, interrupt: bool = False
-) -> None:
-    """Close the run's agents' panes; ``interrupt``: each agent first gets its profile's
-    interrupt keys and a moment to stop what it was doing (a stopped run's agents)."""
+def kill_agents(run_id: str, *, target: TmuxTarget, runner_too: bool = False) -> None:
+    from workflows.tmux.driver import TmuxDriver
+
+    driver = TmuxDriver(target)
+    try:
+        for pane in driver.panes():
+            if pane.run_id == run_id and (runner_too or pane.name != runner_name(run_id)):
+                driver.kill(pane.pane_id)
+    except AgentTuiError:
+        pass  # no tmux server any more: nothing left to kill
+    finally:
+        driver.close()
+
+
+def interrupt_agents(run_id: str, *, target: TmuxTarget) -> None:
+    """Give each of the run's live agents its profile's interrupt keys and a moment to stop
+    what it was doing (a run stopped for its issues, before its agents are closed)."""
+    from workflows.agents.observe import profile_for
     from workflows.tmux.driver import TmuxDriver
 
     driver = TmuxDriver(target)
@@ -245,27 +258,19 @@ def kill_agents(
         panes = [
             pane
             for pane in driver.panes()
-            if pane.run_id == run_id and (runner_too or pane.name != runner_name(run_id))
+            if pane.run_id == run_id and pane.name != runner_name(run_id) and not pane.dead
         ]
-        if interrupt:
-            _interrupt(driver, [pane for pane in panes if not pane.dead])
         for pane in panes:
-            driver.kill(pane.pane_id)
+            if pane.in_mode:
+                driver.command("copy-mode", "-q", "-t", pane.pane_id)
+            keys = profile_for(pane).keys.get("interrupt") or ["C-c"]
+            driver.send_keys(pane.pane_id, *keys)
+        if panes:
+            time.sleep(INTERRUPT_GRACE_S)
     except AgentTuiError:
-        pass  # no tmux server any more: nothing left to kill
+        pass  # no tmux server any more: nothing left to interrupt
     finally:
         driver.close()
-
-
-def _interrupt(driver: TmuxDriver, panes: list[PaneInfo]) -> None:
-    from workflows.agents.observe import profile_for
-
-    for pane in panes:
-        if pane.in_mode:
-            driver.command("copy-mode", "-q", "-t", pane.pane_id)
-        driver.send_keys(pane.pane_id, *(profile_for(pane).keys.get("interrupt") or ["C-c"]))
-    if panes:
-        time.sleep(INTERRUPT_GRACE_S)
 
 
 def close_runner_window_on_exit(run_id: str, *, target: TmuxTarget) -> None:
