@@ -6,6 +6,7 @@ so a response missed or counted twice shows)."""
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
@@ -204,3 +205,41 @@ def test_a_run_stops_at_its_budget_and_nothing_starts_once_the_days_is_spent(
         "$0.50; new runs start again tomorrow"
     ) in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+@pytest.mark.usefixtures("tmux_server", "github")
+def test_a_budget_reached_mid_turn_interrupts_the_working_agent(
+    linear_server: LinearServer, project: Project, anthropic: AnthropicServer
+) -> None:
+    tmp_path = project.repo.parent
+    branch = linear_server.workspace.find_issue("ENG-1")["branchName"]
+    worktree = tmp_path / "worktree"
+    run_git(project.repo, "worktree", "add", "-q", "-b", branch, str(worktree), "main")
+    hold = threading.Event()
+    anthropic.script(
+        write(worktree / "notes.txt", "first part\n"),  # 213 tokens: $0.21 at these prices
+        Reply.streaming("Still thinking, marker-b7", hold),  # the turn goes on...
+    )
+    jailed_claude_profile(anthropic, tmp_path / "claude-home", worktree)
+    write_config(EXPENSIVE + "\n[budget]\nmax_cost_per_run = 0.1\ncheck_every_s = 2\n")
+    definition = tmp_path / "two.toml"
+    definition.write_text(TWO_STEPS)
+    try:
+        run_id = start_run(
+            str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source",
+            "linear",
+        )  # fmt: skip
+        summary = wait_for_end(run_id, timeout=200)
+        assert not hold.is_set()  # ...and was cut short: the budget stopped it mid-turn
+    finally:
+        hold.set()
+    assert summary["status"] == "failed"
+    assert summary["error"] == (
+        f"step 'first': budget reached: run {run_id} cost $0.21, reaching [budget] "
+        "max_cost_per_run $0.10"
+    )
+    # Interrupted (by the budget, before or while its held reply streamed): not working, and
+    # spending, any more; without the interrupt it would stream until the hold was released.
+    agent = json.loads(agenttui("read", f"{run_id}-main", "--json").stdout)
+    assert agent["state"] == "idle", agent
+    assert "budget" in agenttui("log", run_id).stdout

@@ -1,7 +1,7 @@
 """Budgets: ``[budget] max_cost_per_run`` and ``max_cost_per_day`` (US dollars) stop work.
 
-Checked whenever a run's tokens are read (after each step attempt, every 30 s while one
-waits): a run at its own budget, or any run once today's spending (local day, every run's
+Checked whenever a run's tokens are read (after each step attempt, every ``check_every_s``
+while one waits): a run at its own budget, or any run once today's spending (local day, every run's
 tokens recorded since midnight) reached the day's, stops: its agents are interrupted and the
 run fails with the reason (``agenttui resume`` after raising the budget, or tomorrow). While
 the day's budget is spent no new run starts (``agenttui run``, the app, the watcher: refused
@@ -33,17 +33,18 @@ class BudgetReached(AgentTuiError):
 class Budget:
     max_cost_per_run: float | None = None
     max_cost_per_day: float | None = None
+    check_every_s: float = 30.0  # while a step waits, tokens are read (and budgets checked)
 
 
 def budget() -> Budget:
     config = table("budget")
-    config.check_known(("max_cost_per_run", "max_cost_per_day"))
-    return Budget(
-        *(
-            config.get_float(key, 0.0, minimum=0) if key in config else None
-            for key in ("max_cost_per_run", "max_cost_per_day")
-        )
+    config.check_known(("max_cost_per_run", "max_cost_per_day", "check_every_s"))
+    run_max, day_max = (
+        config.get_float(key, 0.0, minimum=0) if key in config else None
+        for key in ("max_cost_per_run", "max_cost_per_day")
     )
+    every = config.get_float("check_every_s", Budget.check_every_s, minimum=1)
+    return Budget(run_max, day_max, every)
 
 
 def start_of_day(now: float | None = None) -> float:

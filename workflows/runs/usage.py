@@ -1,6 +1,6 @@
 """Tokens and cost per run, step, agent and issue, from the agents' own transcripts.
 
-After each step attempt (and every ``COLLECT_EVERY_S`` while one waits) the run's agents'
+After each step attempt (and every ``[budget] check_every_s`` while one waits) the run's agents'
 transcripts are read again (``agents.transcripts``: the figures the model API reported) and
 what grew since the earlier attempts is recorded for this attempt: one row per attempt,
 transcript and model in ``run_usage``. So a run's rows sum to its agents' transcripts, a
@@ -36,8 +36,6 @@ if TYPE_CHECKING:
     from workflows.base.target import TmuxTarget
     from workflows.runs.run_agents import AgentRecord
     from workflows.runs.run_store import RunStore
-
-COLLECT_EVERY_S = 30.0
 
 DDL = """
 CREATE TABLE IF NOT EXISTS run_usage (

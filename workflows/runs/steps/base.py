@@ -85,11 +85,11 @@ class StepContext:
 
     def sleep(self, seconds: float = POLL_S) -> None:
         """Wait between polls, noticing a cancel request; the tokens used so far are read
-        every ``usage.COLLECT_EVERY_S`` (tiles, budgets)."""
+        every ``[budget] check_every_s`` (tiles, budgets)."""
         self.check_cancelled()
-        from workflows.runs.usage import COLLECT_EVERY_S
+        from workflows.runs.budget import budget
 
-        if time.monotonic() - self.usage_read_at > COLLECT_EVERY_S:
+        if time.monotonic() - self.usage_read_at > budget().check_every_s:
             self.record_usage()
             self.check_budget()
         time.sleep(seconds)
