@@ -18,7 +18,7 @@ from tests.e2e.agents import (
 from tests.e2e.model_server import AnthropicServer, OpenAIServer, Reply, write
 from tests.support.cli import agenttui, agenttui_result
 from tests.support.environment import write_config
-from tests.support.git_repos import Project, run_git
+from tests.support.git_repos import Project, issue_worktree
 from tests.support.github_server import GitHubServer
 from tests.support.linear_server import LinearServer
 from tests.support.runs import start_run, wait_for_end
@@ -62,9 +62,7 @@ def test_token_figures_of_a_claude_and_codex_run_equal_what_the_model_servers_re
     openai: OpenAIServer,
 ) -> None:
     tmp_path = project.repo.parent
-    branch = linear_server.workspace.find_issue("ENG-3")["branchName"]
-    worktree = tmp_path / "worktree"
-    run_git(project.repo, "worktree", "add", "-q", "-b", branch, str(worktree), "main")
+    worktree = issue_worktree(project, linear_server.workspace.find_issue("ENG-3")["branchName"])
     notes = worktree / ".agenttui"
     review = notes / "review.md"
     anthropic.script(
@@ -174,9 +172,7 @@ def test_a_run_stops_at_its_budget_and_nothing_starts_once_the_days_is_spent(
     linear_server: LinearServer, project: Project, anthropic: AnthropicServer
 ) -> None:
     tmp_path = project.repo.parent
-    branch = linear_server.workspace.find_issue("ENG-1")["branchName"]
-    worktree = tmp_path / "worktree"
-    run_git(project.repo, "worktree", "add", "-q", "-b", branch, str(worktree), "main")
+    worktree = issue_worktree(project, linear_server.workspace.find_issue("ENG-1")["branchName"])
     anthropic.script(write(worktree / ".agenttui" / "first.md", "done\n"), Reply.text("ok"))
     jailed_claude_profile(anthropic, tmp_path / "claude-home", worktree)
     write_config(EXPENSIVE + "\n[budget]\nmax_cost_per_run = 0.5\n")
@@ -212,9 +208,7 @@ def test_a_budget_reached_mid_turn_interrupts_the_working_agent(
     linear_server: LinearServer, project: Project, anthropic: AnthropicServer
 ) -> None:
     tmp_path = project.repo.parent
-    branch = linear_server.workspace.find_issue("ENG-1")["branchName"]
-    worktree = tmp_path / "worktree"
-    run_git(project.repo, "worktree", "add", "-q", "-b", branch, str(worktree), "main")
+    worktree = issue_worktree(project, linear_server.workspace.find_issue("ENG-1")["branchName"])
     hold = threading.Event()
     anthropic.script(
         write(worktree / "notes.txt", "first part\n"),  # 213 tokens: $0.21 at these prices

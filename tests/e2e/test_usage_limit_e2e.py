@@ -15,7 +15,7 @@ from tests.e2e.agents import jailed_claude_profile, jailed_codex_profile
 from tests.e2e.model_server import AnthropicServer, OpenAIServer, Reply, write
 from tests.support.cli import agenttui
 from tests.support.environment import write_config
-from tests.support.git_repos import Project, run_git
+from tests.support.git_repos import Project, issue_worktree
 from tests.support.linear_server import LinearServer
 from tests.support.runs import start_run, wait_for_end
 from workflows.runs.run_store import RunStore
@@ -43,10 +43,7 @@ def _run(project: Project, linear_server: LinearServer, agent: str, worktree: Pa
 
 
 def _worktree(project: Project, linear_server: LinearServer) -> Path:
-    branch = linear_server.workspace.find_issue("ENG-1")["branchName"]
-    worktree = project.repo.parent / "worktree"
-    run_git(project.repo, "worktree", "add", "-q", "-b", branch, str(worktree), "main")
-    return worktree
+    return issue_worktree(project, linear_server.workspace.find_issue("ENG-1")["branchName"])
 
 
 def _paused_events(run_id: str) -> list[str]:

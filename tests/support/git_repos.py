@@ -46,3 +46,11 @@ def git_repo(path: Path) -> Path:
     for args in (["add", "-A"], [*identity, "commit", "-qm", "initial"]):
         subprocess.run(["git", "-C", str(path), *args], check=True)
     return path
+
+
+def issue_worktree(project: Project, branch: str) -> Path:
+    """A clean worktree of ``project`` already on ``branch`` (an issue's): a run reuses it, so a
+    scripted model knows the absolute paths it must write to."""
+    worktree = project.repo.parent / "worktree"
+    run_git(project.repo, "worktree", "add", "-q", "-b", branch, str(worktree), "main")
+    return worktree
