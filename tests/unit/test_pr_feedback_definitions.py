@@ -66,3 +66,34 @@ def test_bad_keys_name_the_file_and_line(tmp_path: Path) -> None:
         f"{path}:20: step 'merge': requires 'qa', which is not an earlier step",
     ]
     assert sorted(problems) == sorted(expected)
+
+
+def test_a_run_s_linear_session_tells_the_rounds_and_the_merge(tmp_path: Path) -> None:
+    """What the watch and the merge do reaches the issue's Linear agent session as thoughts;
+    a fix round that waits for a person typing asks nothing there (no elicitation)."""
+    from workflows.runs.agent_sessions.activities import Translator
+
+    readme = README.read_text()
+    start = readme.index("```toml\n# config_dir/workflows/ship.toml\n") + len("```toml\n")
+    path = tmp_path / "ship.toml"
+    path.write_text(readme[start : readme.index("```", start)])
+    translator = Translator(load_workflow(str(path)))
+
+    def said(kind: str, message: str, step_id: str) -> dict[str, object] | None:
+        event = {"id": 1, "at": 0.0, "kind": kind, "message": message, "step_id": step_id}
+        planned = translator.run_event(event)
+        return None if planned is None else planned.content
+
+    started = said("step", "started (pr_feedback step, round 1)", "feedback")
+    assert started == {
+        "type": "thought",
+        "body": "**feedback**: watching the pull request's reviews and checks",
+    }
+    round_ = said("pr_feedback", "a fix round starts (review + checks)", "feedback")
+    assert round_ == {
+        "type": "thought",
+        "body": "**feedback**: a fix round starts (review + checks)",
+    }
+    merged = said("merge", "merged pull request #7 (squash) as 0123456789", "merge")
+    assert merged is not None and "merged pull request #7" in str(merged["body"])
+    assert said("waiting", "ENG-1-main (%3) holds text agenttui did not send", "feedback") is None

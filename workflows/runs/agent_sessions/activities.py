@@ -32,6 +32,8 @@ PURPOSE = {
     "linear": "reporting back on the issue",
     "spawn": "starting an agent",
     "workers": "workers split the task",
+    "pr_feedback": "watching the pull request's reviews and checks",
+    "merge": "merging the pull request",
 }
 STARTED = re.compile(r"^started \((\w+) step, round (\d+)(?: \(remedy\))?\)")
 EXIT_CODE = re.compile(r"^exit code (-?\d+)")
@@ -91,7 +93,7 @@ class Translator:
             round_ = int(started.group(2))
             again = f" (round {round_})" if round_ > 1 else ""
             return thought(f"**{step.id}**{again}: {purpose(step)}")
-        if kind == "loop":
+        if kind in ("loop", "pr_feedback", "merge"):  # rounds, what the PR waits for, merges
             return thought(f"**{step_id}**: {message}")
         if kind == "shell" and message.startswith("running: "):
             self.commands[step_id] = message.removeprefix("running: ")

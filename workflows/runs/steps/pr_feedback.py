@@ -251,7 +251,8 @@ def _wait_for_quiet_agent(ctx: StepContext, deadline: float) -> None:
             if not told:
                 why = "is busy" if busy else "holds text agenttui did not send (a person typing)"
                 message = f"{pane.name} ({pane.pane_id}) {why}: the fix round waits"
-                ctx.event("attention", message, pane=pane.pane_id)
+                # Not an "attention" event: nothing to approve or answer on Linear.
+                ctx.event("waiting", message, pane=pane.pane_id)
                 ctx.runs.update_context(ctx.run.id, attention=message)
                 told = True
             if time.monotonic() > deadline:
