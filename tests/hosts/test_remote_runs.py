@@ -10,7 +10,7 @@ from tests.support.cli import agenttui
 from tests.support.git_repos import Project, run_git
 from tests.support.github_server import GitHubServer
 from tests.support.profiles import slow_demo_profile
-from tests.support.runs import prompts_received, start_run, wait_for_end
+from tests.support.runs import prompts_received, run_summary, start_run, wait_for_end
 from tests.support.sshd import SshdHost
 from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
@@ -32,6 +32,15 @@ def remote_quick_fix(folder: Path) -> Path:
     return definition
 
 
+def submitted(store: RunStore, run_id: str) -> None:
+    wait_until(
+        lambda: any(d.status == "submitted" for d in store.deliveries(run_id)),
+        timeout=120,
+        interval=0.05,
+        message="the implement prompt submitted on the host",
+    )
+
+
 @pytest.mark.usefixtures("linear_server")
 def test_a_demo_run_with_its_agent_and_tests_on_a_remote_host_survives_a_dropped_connection(
     tmux_server: TmuxServer,
@@ -50,12 +59,7 @@ def test_a_demo_run_with_its_agent_and_tests_on_a_remote_host_survives_a_dropped
         "--host", "remote",  # the run's other agent and shell steps: the test step
     )  # fmt: skip
     store = RunStore()
-    wait_until(
-        lambda: any(d.status == "submitted" for d in store.deliveries(run_id)),
-        timeout=120,
-        interval=0.05,
-        message="the implement prompt submitted on the host",
-    )
+    submitted(store, run_id)
     ssh_host.drop_connection()  # mid-step: the agent is working on the host
 
     summary = wait_for_end(run_id)
@@ -80,3 +84,34 @@ def test_a_demo_run_with_its_agent_and_tests_on_a_remote_host_survives_a_dropped
     # The agent ran in the host's tmux (its own HOME), not in this machine's server.
     panes = ssh_host.ssh(f"tmux -L {tmux_server.socket} list-panes -a -F '#{{@agenttui_name}}'")
     assert f"{run_id}-main" in panes.stdout.split()
+
+
+@pytest.mark.usefixtures("linear_server", "tmux_server")
+def test_a_run_waits_for_its_host_to_come_back_and_goes_on(
+    ssh_host: SshdHost, github: GitHubServer, project: Project, tmp_path: Path
+) -> None:
+    ssh_host.repo.rmdir()
+    run_git(ssh_host.home, "clone", "-q", str(project.remote), str(ssh_host.repo))
+    run_id = start_run(
+        str(remote_quick_fix(tmp_path)), "--issues", "ENG-1", "--repo", str(project.repo),
+        "--source", "linear", "--agent", slow_demo_profile(6.0), "--github-repo",
+        "acme/widgets", "--test-command", "sh run_tests.sh",
+    )  # fmt: skip
+    store = RunStore()
+    submitted(store, run_id)
+    ssh_host.stop()  # the host is gone: sshd and every connection to it
+    shown = wait_until(
+        lambda: run_summary(run_id).get("attention"), timeout=60, message="the run to say so"
+    )
+    assert "host 'remote' unreachable" in shown and "Connection refused" in shown
+    assert run_summary(run_id)["status"] == "running"  # waiting, not failed
+    ssh_host.start()  # back (its agent kept working in its tmux meanwhile)
+
+    summary = wait_for_end(run_id)
+    log = agenttui("log", run_id).stdout
+    assert summary["status"] == "succeeded", log
+    assert "host 'remote' unreachable, waiting for it" in log and "host 'remote' back after" in log
+    there = Path(remote_worktree(ssh_host.host, run_id))
+    assert len(prompts_received(there)) == len(store.deliveries(run_id)) == 1  # sent once
+    assert (Path(summary["worktree"]) / "DEMO_CHANGES.md").exists()
+    assert len(github.pulls) == 1

@@ -53,8 +53,8 @@ class SshdHost:
     """The remote side's TMUX_TMPDIR."""
     repo: Path
     """The repo path configured for the host (a folder under its HOME)."""
-    process: subprocess.Popen[bytes]
     log: Path
+    process: subprocess.Popen[bytes] | None = None
 
     @property
     def host(self) -> SshHost:
@@ -74,8 +74,24 @@ class SshdHost:
             check=check,
         )
 
+    def start(self) -> None:
+        """Start (again) sshd with this host's config and keys; back once it answers."""
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [SSHD, "-D", "-e", "-f", str(self.log.parent / "sshd_config")],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 15
+        while self.ssh("true", check=False).returncode != 0:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"sshd did not start: {self.log.read_text(errors='replace')}")
+            time.sleep(0.1)
+
     def stop(self) -> None:
         """Stop sshd and every connection it serves: the host is down."""
+        assert self.process is not None
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGTERM)
         self.process.wait(timeout=10)
@@ -167,26 +183,14 @@ def ssh_host(tmp_path: Path, private_tmux_dir: Path, isolated_env: Path) -> Iter
     )
     if os.getuid() == 0:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation dir
-    log = folder / "sshd.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [SSHD, "-D", "-e", "-f", str(folder / "sshd_config")],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
     write_config(host_config("remote", ssh_config, repo))
-    remote = SshdHost("remote", port, ssh_config, home, tmux_dir, repo, process, log)
-    deadline = time.monotonic() + 15
-    while remote.ssh("true", check=False).returncode != 0:
-        if process.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"sshd did not start: {log.read_text(errors='replace')}")
-        time.sleep(0.1)
+    remote = SshdHost("remote", port, ssh_config, home, tmux_dir, repo, folder / "sshd.log")
+    remote.start()
     yield remote
     for path in live_sockets(tmux_dir):  # the remote tmux server
         stop_server(path)
     for path in control_dir().iterdir():  # agenttui's shared connections
         _ssh_control(path, "exit")
         path.unlink(missing_ok=True)
-    if process.poll() is None:
+    if remote.process is not None and remote.process.poll() is None:
         remote.stop()

@@ -48,7 +48,7 @@ rows = con.execute(
 for row in rows:
     print(json.dumps(row))
 """
-_fetched_at: dict[str, float] = {}
+_fetched_at: dict[SshHost, float] = {}
 _lock = threading.Lock()
 
 
@@ -56,9 +56,9 @@ def fetch_events(store: Store, host: SshHost, *, force: bool = False) -> int:
     """Add the host's new hook events to ``store``; how many. At most every
     ``FETCH_EVERY_S`` per host and process unless ``force``."""
     with _lock:
-        if not force and time.monotonic() - _fetched_at.get(host.name, 0.0) < FETCH_EVERY_S:
+        if not force and time.monotonic() - _fetched_at.get(host, 0.0) < FETCH_EVERY_S:
             return 0
-        _fetched_at[host.name] = time.monotonic()
+        _fetched_at[host] = time.monotonic()
     open_events(store)
     store.ensure("host-events", DDL)
     row = (

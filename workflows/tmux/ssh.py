@@ -38,8 +38,8 @@ UNREACHABLE = 255  # ssh's own failures; anything else is the remote command's s
 RETRIES = 2
 RETRY_PAUSE_S = 0.3
 REMOTE_DIR = '"$HOME/.cache/agenttui"'
-_host_dirs: dict[str, str] = {}
-_launchers: dict[str, str] = {}
+_host_dirs: dict[SshHost, str] = {}  # by the whole host: a changed config is another host
+_launchers: dict[SshHost, str] = {}
 _cache_lock = threading.Lock()
 
 
@@ -126,13 +126,13 @@ def run_remote(
 def host_dir(host: SshHost) -> str:
     """agenttui's private folder on the host (made 0700 on first use), absolute."""
     with _cache_lock:
-        known = _host_dirs.get(host.name)
+        known = _host_dirs.get(host)
     if known is None:
         known = run_remote(
             host, f"umask 077 && mkdir -p {REMOTE_DIR}/files && cd {REMOTE_DIR} && pwd"
         ).strip()
         with _cache_lock:
-            _host_dirs[host.name] = known
+            _host_dirs[host] = known
     return known
 
 
@@ -160,7 +160,7 @@ def directory_exists(host: SshHost, path: str) -> bool:
 def _launcher(host: SshHost) -> str:
     """The launcher's path on the host, copied there once per process."""
     with _cache_lock:
-        known = _launchers.get(host.name)
+        known = _launchers.get(host)
     if known is None:
         path = f"{host_dir(host)}/launch.py"
         source = Path(launch.__file__).read_bytes()
@@ -169,7 +169,7 @@ def _launcher(host: SshHost) -> str:
         run_remote(host, script, data=source)
         known = path
         with _cache_lock:
-            _launchers[host.name] = known
+            _launchers[host] = known
     return known
 
 

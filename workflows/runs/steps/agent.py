@@ -36,14 +36,16 @@ from workflows.runs.steps.delivery import (
     resume,
     run_agent_for,
 )
+from workflows.runs.steps.on_host import wait_for_host
 from workflows.runs.steps.progress import Progress, stall_time, watch_progress
 from workflows.runs.steps.restart import with_restarts
 from workflows.runs.steps.sessions import ensure_agent, profile_name_for
 from workflows.runs.steps.usage_limit import CONTINUE, is_usage_limit, wait_out_usage_limit
+from workflows.tmux.ssh import HostUnreachable
 
 if TYPE_CHECKING:
     from workflows.runs.run_store import Delivery
-    from workflows.tmux.driver import TmuxDriver
+    from workflows.tmux.driver import PaneInfo, TmuxDriver
 
 NUDGE_AFTER_S = 20.0  # a finished turn with no output file this long gets one reminder
 MAX_REMINDERS = 1
@@ -189,6 +191,24 @@ def _followup(ctx: StepContext, agent: RunAgent, activity_id: str) -> Iterator[N
     ctx.event("linear-prompt", f"follow-up from Linear delivered to {agent.name}")
 
 
+def _look(
+    ctx: StepContext, driver: TmuxDriver, agent: RunAgent, deadline: float
+) -> tuple[PaneInfo, StateReading, float]:
+    """The agent's pane and state now; and the seconds waited for the step's host, when it
+    could not be reached (``on_host.wait_for_host``)."""
+    waited = 0.0
+    while True:
+        try:
+            pane = current_pane(driver, agent)
+            return (
+                pane,
+                read_state(driver, pane, store=ctx.runs.store, profile=agent.profile),
+                waited,
+            )
+        except HostUnreachable as error:
+            waited += wait_for_host(ctx, error, deadline + waited)
+
+
 def _wait_for_turn(
     ctx: StepContext,
     driver: TmuxDriver,
@@ -209,8 +229,10 @@ def _wait_for_turn(
     progress = Progress(stall_time(ctx.step))
     pane = agent.pane
     while time.monotonic() < deadline:
-        pane = current_pane(driver, agent)
-        reading = read_state(driver, pane, store=ctx.runs.store, profile=agent.profile)
+        pane, reading, waited = _look(ctx, driver, agent, deadline)
+        if waited:  # its host was out of reach (the agent worked on in the host's tmux)
+            deadline, settled, idle_since, last_state = deadline + waited, 0, None, None
+            progress.restart()
         state = reading.state
         if state != last_state:
             ctx.event("state", f"{pane.name} is {state.value} ({reading.source})")

@@ -10,6 +10,7 @@ resumes the step on the host without sending the older work here over the newer 
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 from workflows.base.errors import AgentTuiError
@@ -19,8 +20,10 @@ from workflows.definitions.model import Workflow
 from workflows.runs.host_worktree import from_host, to_host
 from workflows.runs.steps.base import StepContext, StepFailed
 from workflows.tmux.host_choice import choose_host
+from workflows.tmux.ssh import run_remote
 
 HOST_KINDS = ("agent", "spawn", "shell")
+HOST_POLL_S = 2.0
 
 
 def step_host(ctx: StepContext, workflow: Workflow) -> str:
@@ -74,3 +77,30 @@ def back_from_host(ctx: StepContext) -> None:
     from_host(ctx.host, str(ctx.worktree), here, run_id=ctx.run.id)
     ctx.runs.update_context(ctx.run.id, on_host=None)
     ctx.event("host", f"work back from host {ctx.host.name!r}", host=ctx.host.name)
+
+
+def wait_for_host(ctx: StepContext, error: AgentTuiError, deadline: float) -> float:
+    """The step's host cannot be reached: say so (the run's log, ``agenttui runs``) and wait
+    for it until ``deadline`` (its agents keep running in its tmux); the seconds waited.
+    StepFailed with ssh's reason when it does not come back in time."""
+    host = ctx.host
+    if host is None:
+        raise error
+    started = time.monotonic()
+    ctx.event("host", f"host {host.name!r} unreachable, waiting for it: {error}", host=host.name)
+    ctx.runs.update_context(ctx.run.id, attention=f"host {host.name!r} unreachable: {error}")
+    while True:
+        ctx.sleep(HOST_POLL_S)
+        try:
+            run_remote(host, "true", timeout=HOST_POLL_S * 5)
+            break
+        except AgentTuiError as still:
+            if time.monotonic() > deadline:
+                raise StepFailed(
+                    f"host {host.name!r} still unreachable after "
+                    f"{time.monotonic() - started:.0f}s: {still}"
+                ) from still
+    waited = time.monotonic() - started
+    ctx.runs.update_context(ctx.run.id, attention=None)
+    ctx.event("host", f"host {host.name!r} back after {waited:.0f}s", host=host.name)
+    return waited
