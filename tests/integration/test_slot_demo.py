@@ -65,6 +65,13 @@ def test_demo_qa_fails_the_first_once_redeploys_passes_and_hands_the_slot_on(
             for run_id in (first, second)}  # fmt: skip
     assert [body for body in said[first] if body.startswith("QA ")] == [QA_FAIL, QA_PASS]
     assert [body for body in said[second] if body.startswith("QA ")] == [QA_PASS]
+    # Then each watched its PR (the demo's reviewer approved, its CI passed) and stopped
+    # short of merging: [merge] is off in the demo.
+    for run_id in (first, second):
+        said_by_run = [event["message"] for event in runs.events(run_id)]
+        assert any("merging is off" in message for message in said_by_run), said_by_run
+        steps = [a.step_id for a in runs.attempts(run_id) if a.status == "succeeded"]
+        assert steps[-3:] == ["qa", "feedback", "merge"]
     # Staging now holds the second run's branch.
     page = (staging_dir(Path(result["repo"]).parents[1]) / "index.html").read_text()
     assert runs.get(second).context["branch"] in page

@@ -11,11 +11,14 @@ from workflows.base.paths import config_dir
 from workflows.definitions.loader import WorkflowError, load_workflow
 
 
-def test_feedback_qa_is_feedback_then_qa_on_the_staging_slot() -> None:
+def test_feedback_qa_is_feedback_then_qa_review_ci_rounds_and_merge() -> None:
     feedback, qa = load_workflow("feedback"), load_workflow("feedback-qa")
-    assert qa.steps[:-1] == feedback.steps and qa.agent == feedback.agent
-    last = qa.steps[-1]
-    assert (last.id, last.kind, last.slot, last.on_fail) == ("qa", "slot", "staging", "implement")
+    count = len(feedback.steps)
+    assert qa.steps[:count] == feedback.steps and qa.agent == feedback.agent
+    slot, rounds, merge = qa.steps[count:]
+    assert (slot.id, slot.kind, slot.slot, slot.on_fail) == ("qa", "slot", "staging", "implement")
+    assert (rounds.kind, rounds.on_fail) == ("pr_feedback", "implement")
+    assert (merge.kind, merge.requires) == ("merge", ("qa",))  # merges only once QA passed
     assert qa.name == "feedback-qa" and qa.path.endswith("feedback-qa.toml")
 
 
@@ -26,7 +29,8 @@ def test_an_extended_workflow_follows_the_users_override_of_its_base(tmp_path: P
         'name = "feedback"\nagent = "codex"\n[[steps]]\nid = "implement"\nprompt = "do it"\n'
     )
     qa = load_workflow("feedback-qa")
-    assert [step.id for step in qa.steps] == ["implement", "qa"] and qa.agent == "codex"
+    assert [step.id for step in qa.steps] == ["implement", "qa", "feedback", "merge"]
+    assert qa.agent == "codex"
 
 
 def test_a_bad_extends_names_the_file_and_line(tmp_path: Path) -> None:

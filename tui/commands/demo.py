@@ -58,12 +58,16 @@ def register(
     forge.add_argument("--state-file", help="JSON file keeping its pull requests across restarts")
     forge.add_argument("--remote", help="bare git repository standing in for GitHub's side")
     forge.add_argument("--port", type=int, default=0, help="port to try first (default: any)")
+    forge.add_argument(
+        "--review", action="store_true", help="approve each PR and pass a check on each head"
+    )
     forge.set_defaults(handler=run_forge)
 
 
 def run_forge(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from workflows.demo.qa import demo_reviewer
     from workflows.forge.offline import serve
 
     serve(
@@ -71,6 +75,7 @@ def run_forge(args: argparse.Namespace) -> int:
         state_file=Path(args.state_file) if args.state_file else None,
         remote=Path(args.remote) if args.remote else None,
         port=args.port,
+        helper=demo_reviewer if args.review else None,
     )
     return 0
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from workflows.base.paths import agenttui_argv
+from workflows.forge.offline import Forge
 from workflows.issues.local import LocalSource
 from workflows.runs.steps.slot import qa_heading
 
@@ -96,4 +97,19 @@ def qa_stand_in(folder: Path, issues: tuple[str, ...] = QA_ISSUES, poll: float =
             temporary.write_text(json.dumps(saved), encoding="utf-8")
             temporary.replace(record)
             print(f"demo QA on {issue}: {answer}", flush=True)
+        time.sleep(poll)
+
+
+def demo_reviewer(forge: Forge, poll: float = 0.5) -> None:
+    """The demo's reviewer and CI, in the demo forge's process: each open pull request gets
+    one approving review and each new head commit a green ``demo-ci`` check, so the
+    feedback-qa runs' review/CI step and merge gates can pass offline."""
+    while True:
+        for pull in [p for p in list(forge.pulls) if p["state"] == "open"]:
+            with forge.changing() as feedback:
+                head = feedback.head_sha(pull)
+                if not any(r["state"] == "APPROVED" for r in pull.get("reviews", [])):
+                    feedback.review(pull["number"], "APPROVED", "Looks good.", user="demo-reviewer")
+                if not any(c["head_sha"] == head for c in pull.get("check_runs", [])):
+                    feedback.check(pull["number"], "demo-ci", "success", log="Ran 2 tests: OK")
         time.sleep(poll)

@@ -62,6 +62,7 @@ def ensure_forge(driver: Any, session: str, project: DemoProject) -> str:
         *agenttui_argv(), "demo-forge", "--port-file", str(port_file),
         "--state-file", str(project.folder / "forge-pulls.json"),
         "--remote", str(project.remote), "--port", old_port if old_port.isdigit() else "0",
+        "--review",  # a reviewer and CI: the QA demo's runs watch their PRs for both
     ]  # fmt: skip
     env = {"GITHUB_TOKEN": DEMO_TOKEN, "PATH": os.environ.get("PATH", "")}
     with driver.layout():

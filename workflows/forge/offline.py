@@ -20,6 +20,8 @@ import json
 import re
 import subprocess
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -97,6 +99,14 @@ class Forge:
             self._feedback = Feedback(self.pulls, self.remote, self.url)
         self._feedback.pulls, self._feedback.remote = self.pulls, self.remote
         return self._feedback
+
+    @contextmanager
+    def changing(self) -> Iterator[Feedback]:
+        """Change reviews and check runs from another thread (the demo's reviewer) while
+        requests are served; saved afterwards."""
+        with self._lock:
+            yield self.feedback
+            self._save()
 
     def saved(self) -> None:
         """Write the state file after a change made through ``feedback``."""
@@ -292,9 +302,17 @@ def _send(
     handler.wfile.write(data)
 
 
-def serve(port_file: Path, *, state_file: Path | None, remote: Path | None, port: int = 0) -> None:
+def serve(
+    port_file: Path,
+    *,
+    state_file: Path | None,
+    remote: Path | None,
+    port: int = 0,
+    helper: Callable[[Forge], None] | None = None,
+) -> None:
     """Body of ``agenttui demo-forge``: the token comes from ``GITHUB_TOKEN`` (never argv);
-    the port it listens on is written to ``port_file`` once it accepts connections."""
+    the port it listens on is written to ``port_file`` once it accepts connections.
+    ``helper`` runs beside the server in a daemon thread (the demo's reviewer)."""
     import os
 
     token = os.environ.get("GITHUB_TOKEN") or ""
@@ -310,4 +328,6 @@ def serve(port_file: Path, *, state_file: Path | None, remote: Path | None, port
     temporary.write_text(forge.url.rsplit(":", 1)[1] + "\n", encoding="utf-8")
     temporary.replace(port_file)
     print(f"agenttui demo forge at {forge.url} (pull requests: {forge.url}/)", flush=True)
+    if helper is not None:
+        threading.Thread(target=helper, args=(forge,), daemon=True).start()
     forge.serve_forever()
