@@ -22,7 +22,7 @@ from tests.support.runs import (
     wait_for_end,
 )
 from tests.support.waiting import wait_until
-from workflows.agents.usage_limits import limited
+from workflows.agents.usage_limits import limited, record_limit
 from workflows.base.store import Store
 from workflows.runs.run_store import RunStore
 from workflows.runs.steps.usage_limit import CONTINUE
@@ -110,3 +110,32 @@ def test_a_runner_killed_while_sending_the_continue_prompt_never_sends_it_twice(
     prompts = prompts_received(Path(summary["worktree"]))
     assert prompts.count(CONTINUE) == 1 and len(prompts) == 3
     assert "not pasting it again" in agenttui("log", run_id).stdout
+
+
+@pytest.mark.usefixtures("tmux_server", "github", "linear_server")
+def test_a_step_waits_for_a_limit_another_run_found_before_sending_its_prompt(
+    project: Project, tmp_path: Path
+) -> None:
+    definition = tmp_path / "plain.toml"
+    definition.write_text(WORKFLOW.replace(f" [usage-limit {RESET_S}s]", ""), encoding="utf-8")
+    until = time.time() + RESET_S
+    record_limit(Store(), "demo", until, "You've hit your session limit · resets 4am")
+    run_id = start_run(
+        str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear"
+    )
+    paused = wait_until(
+        lambda: (run := run_summary(run_id))["paused_until"] and run,
+        timeout=120,
+        message="the run to wait for the limit",
+    )
+    assert paused["paused_until"] == until
+    assert paused["paused_reason"] == (
+        f"{run_id}-main waits: profile demo is at its usage limit "
+        "(You've hit your session limit · resets 4am)"
+    )
+    assert RunStore().deliveries(run_id) == []  # no request spent on the limit meanwhile
+    summary = wait_for_end(run_id, timeout=180)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    deliveries = RunStore().deliveries(run_id)
+    assert [d.kind for d in deliveries] == ["prompt", "prompt"]  # no continue: none was cut off
+    assert deliveries[0].created_at >= until

@@ -40,7 +40,12 @@ from workflows.runs.steps.on_host import wait_for_host
 from workflows.runs.steps.progress import Progress, stall_time, watch_progress
 from workflows.runs.steps.restart import with_restarts
 from workflows.runs.steps.sessions import ensure_agent, profile_name_for
-from workflows.runs.steps.usage_limit import CONTINUE, is_usage_limit, wait_out_usage_limit
+from workflows.runs.steps.usage_limit import (
+    CONTINUE,
+    is_usage_limit,
+    wait_out_usage_limit,
+    wait_while_limited,
+)
 from workflows.tmux.ssh import HostUnreachable
 
 if TYPE_CHECKING:
@@ -111,6 +116,7 @@ def _run(ctx: StepContext, driver: TmuxDriver) -> StepResult:
         agent = run_agent_for(ctx, pane, profile)
         if output is not None:
             ctx.remove_file(output)
+        wait_while_limited(ctx, agent)
         since = time.time()
         deliver(ctx, driver, agent, build_prompt(ctx))
     while not _wait_for_turn(

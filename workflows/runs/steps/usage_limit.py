@@ -16,7 +16,7 @@ import time
 from typing import TYPE_CHECKING
 
 from workflows.agents.resets import reset_at
-from workflows.agents.usage_limits import clear_limit, limit_settings, record_limit
+from workflows.agents.usage_limits import clear_limit, limit_settings, limited, record_limit
 from workflows.runs.steps.base import StepContext, StepFailed
 from workflows.runs.steps.delivery import RunAgent, deliver
 
@@ -71,17 +71,33 @@ def wait_out_usage_limit(
         )
     started = time.time()
     until, why = resume_time(reading, pauses, started)
-    shown = clock_text(until)
     paused = f"{agent.name} hit its usage limit ({message})"
-    ctx.runs.update_context(ctx.run.id, paused_until=until, paused_reason=paused, attention=None)
     record_limit(ctx.runs.store, agent.record.profile, until, message)
-    ctx.event("paused", f"paused until {shown}: {paused}; {why}; then a continue prompt")
+    _pause(ctx, until, paused, f"{why}; then a continue prompt")
+    clear_limit(ctx.runs.store, agent.record.profile)
+    ctx.event("resumed", f"usage limit wait over; sending {agent.name} a continue prompt")
+    deliver(ctx, driver, agent, CONTINUE, kind="continue")
+    return time.time() - started
+
+
+def wait_while_limited(ctx: StepContext, agent: RunAgent) -> None:
+    """Before a step's prompt: an agent whose profile another run found at its usage limit
+    waits for that reset instead of spending a request on the limit message."""
+    limit = limited(ctx.runs.store, agent.record.profile)
+    if limit is None:
+        return
+    until, message = limit
+    paused = f"{agent.name} waits: profile {agent.record.profile} is at its usage limit ({message})"
+    _pause(ctx, until, paused, "then the step's prompt")
+    ctx.event("resumed", f"usage limit wait over; sending {agent.name} the step's prompt")
+
+
+def _pause(ctx: StepContext, until: float, paused: str, then: str) -> None:
+    """The run reads ``paused until HH:MM`` (and why) until ``until``."""
+    ctx.runs.update_context(ctx.run.id, paused_until=until, paused_reason=paused, attention=None)
+    ctx.event("paused", f"paused until {clock_text(until)}: {paused}; {then}")
     try:
         while (left := until - time.time()) > 0:
             ctx.sleep(min(POLL_S, left))
     finally:
         ctx.runs.update_context(ctx.run.id, paused_until=None, paused_reason=None)
-    clear_limit(ctx.runs.store, agent.record.profile)
-    ctx.event("resumed", f"usage limit wait over; sending {agent.name} a continue prompt")
-    deliver(ctx, driver, agent, CONTINUE, kind="continue")
-    return time.time() - started
