@@ -134,14 +134,20 @@ def admit(runs: RunStore, limits: Limits | None = None) -> list[Admission]:
                     (RunStatus.PENDING.value, now, record.id),
                 )
                 lines.append(runs.insert_event(conn, record.id, "admitted", message, at=now))
-            elif record.context.get("queued_for") != reason:
+            elif (before := record.context.get("queued_for")) != reason:
                 context = {**record.context, "queued_for": reason}
                 conn.execute(
                     "UPDATE runs SET context=? WHERE id=?", (json.dumps(context), record.id)
                 )
-                lines.append(runs.insert_event(conn, record.id, "queued", f"waits: {reason}"))
+                if _limit_named(before) != _limit_named(reason):  # not at every slot change
+                    lines.append(runs.insert_event(conn, record.id, "queued", f"waits: {reason}"))
     runs.write_log_lines(lines)
     return admitted
+
+
+def _limit_named(reason: str | None) -> str:
+    """Which limit a wait reason names (``max_running 2 reached``), without the runs."""
+    return (reason or "").split(" (", 1)[0]
 
 
 def _counts(limits: Limits, working: Iterable[RunRecord]) -> str:
