@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -115,3 +117,69 @@ def test_a_run_waits_for_its_host_to_come_back_and_goes_on(
     assert len(prompts_received(there)) == len(store.deliveries(run_id)) == 1  # sent once
     assert (Path(summary["worktree"]) / "DEMO_CHANGES.md").exists()
     assert len(github.pulls) == 1
+
+
+@pytest.mark.usefixtures("linear_server", "tmux_server")
+def test_a_runner_killed_during_a_host_step_resumes_it_there_without_sending_twice(
+    ssh_host: SshdHost, github: GitHubServer, project: Project, tmp_path: Path
+) -> None:
+    ssh_host.repo.rmdir()
+    run_git(ssh_host.home, "clone", "-q", str(project.remote), str(ssh_host.repo))
+    run_id = start_run(
+        str(remote_quick_fix(tmp_path)), "--issues", "ENG-1", "--repo", str(project.repo),
+        "--source", "linear", "--agent", slow_demo_profile(4.0), "--github-repo",
+        "acme/widgets", "--test-command", "sh run_tests.sh",
+    )  # fmt: skip
+    store = RunStore()
+    submitted(store, run_id)
+    worker = store.get(run_id).worker_pid
+    assert worker
+    os.kill(worker, signal.SIGKILL)  # while its agent works on the host
+    wait_until(lambda: run_summary(run_id)["status"] == "failed", timeout=30, message="dead")
+    there = Path(remote_worktree(ssh_host.host, run_id))
+    # Work only the host has (the agent's, say): a resume must not lay the older work over it.
+    (there / "ONLY_THERE.md").write_text("made on the host while the runner was down\n")
+
+    agenttui("resume", run_id)
+    summary = wait_for_end(run_id)
+    log = agenttui("log", run_id).stdout
+    assert summary["status"] == "succeeded", log
+    assert log.count("work moved to host 'remote'") == 1  # not moved over again on resume
+    assert len(prompts_received(there)) == len(store.deliveries(run_id)) == 1
+    here = Path(summary["worktree"])
+    assert (here / "ONLY_THERE.md").read_text() == "made on the host while the runner was down\n"
+    assert (here / "DEMO_CHANGES.md").exists()
+
+
+def sleeping_there() -> list[str]:
+    """Processes (this machine's: the test host is it) running the marked sleep."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            line = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "sleep 31.5" in line and "sh -c" in line:
+            found.append(proc.name)
+    return found
+
+
+@pytest.mark.usefixtures("linear_server", "tmux_server", "github")
+def test_a_shell_step_on_a_host_that_times_out_stops_its_command_there(
+    ssh_host: SshdHost, project: Project, tmp_path: Path
+) -> None:
+    ssh_host.repo.rmdir()
+    run_git(ssh_host.home, "clone", "-q", str(project.remote), str(ssh_host.repo))
+    definition = tmp_path / "slow.toml"
+    definition.write_text(
+        'name = "slow"\nagent = "demo"\nhost = "remote"\n\n'
+        '[[steps]]\nid = "test"\nrun = "sleep 31.5; echo never"\ntimeout = 2\n'
+    )
+    run_id = start_run(
+        str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear"
+    )
+    wait_until(sleeping_there, timeout=60, message="the command running on the host")
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "failed"
+    assert "command still running after 2s: sleep 31.5" in summary["error"]
+    wait_until(lambda: not sleeping_there(), timeout=15, message="the command stopped there")

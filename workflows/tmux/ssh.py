@@ -16,12 +16,15 @@ so a host needs only ssh, tmux and Python to run agents; agenttui there only for
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+import signal
 import subprocess
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -173,19 +176,40 @@ def _launcher(host: SshHost) -> str:
     return known
 
 
+@dataclass
+class RemoteShell:
+    """A command running on a host: its ssh here, and what stops it there."""
+
+    host: SshHost
+    process: subprocess.Popen[bytes]
+    pidfile: str
+
+    def stop(self) -> None:
+        """Stop the command there (its whole process group), then its ssh here."""
+        quoted = shlex.quote(self.pidfile)
+        with contextlib.suppress(AgentTuiError):
+            run_remote(self.host, f'kill -TERM -- "-$(cat {quoted})" 2>/dev/null; rm -f {quoted}')
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait()
+
+
 def remote_shell(
     host: SshHost, cwd: str, script: str, env: Mapping[str, str], *, stdout: IO[str]
-) -> subprocess.Popen[bytes]:
+) -> RemoteShell:
     """Start ``sh -c script`` in ``cwd`` on the host, its output into ``stdout`` here. The
     environment goes in a 0600 file there, read and deleted first: values (untrusted issue
-    text, a workflow's ``env_from`` secrets) never appear on a command line."""
+    text, a workflow's ``env_from`` secrets) never appear on a command line. The command
+    leads its own process group there (sshd starts each session's command in a new session);
+    its pid is kept in a file there, so :meth:`RemoteShell.stop` can end it."""
     exports = "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items())
     envfile = shlex.quote(write_private(host, exports.encode("utf-8", "surrogateescape")))
+    pidfile = write_private(host, b"")
     command = (
-        f". {envfile} && rm -f {envfile} && cd {shlex.quote(cwd)} && exec sh -c "
-        f"{shlex.quote(script)}"
+        f"echo $$ > {shlex.quote(pidfile)} && . {envfile} && rm -f {envfile} && "
+        f"cd {shlex.quote(cwd)} && exec sh -c {shlex.quote(script)}"
     )
-    return subprocess.Popen(
+    process = subprocess.Popen(
         ssh_argv(host, command),
         stdin=subprocess.DEVNULL,
         stdout=stdout,
@@ -193,6 +217,7 @@ def remote_shell(
         env=client_env(),
         start_new_session=True,
     )
+    return RemoteShell(host, process, pidfile)
 
 
 def on_host(argv: Sequence[str], host: SshHost) -> list[str]:

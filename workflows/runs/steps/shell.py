@@ -27,7 +27,7 @@ from workflows.base.childenv import passed_through, shell_env
 from workflows.base.hosts import SshHost
 from workflows.definitions.placeholders import render, shell_command
 from workflows.runs.steps.base import StepContext, StepFailed, StepResult
-from workflows.tmux.ssh import UNREACHABLE, remote_shell
+from workflows.tmux.ssh import UNREACHABLE, RemoteShell, remote_shell
 
 TAIL_CHARS = 8000
 COMMAND_NOT_FOUND, NOT_EXECUTABLE = 127, 126  # what sh exits with when it cannot run it
@@ -79,13 +79,13 @@ def run_shell(ctx: StepContext) -> StepResult:
     return StepResult(ok=ok, outputs={"output": output, "exit_code": code}, failure=failure)
 
 
-Start = Callable[[IO[str]], "subprocess.Popen[Any]"]
+Start = Callable[[IO[str]], "subprocess.Popen[Any] | RemoteShell"]
 
 
 def on_host(host: SshHost, cwd: str, script: str, env: dict[str, str]) -> Start:
     """How to start ``script`` over ssh on ``host`` (``remote_shell``)."""
 
-    def start(log: IO[str]) -> subprocess.Popen[Any]:
+    def start(log: IO[str]) -> RemoteShell:
         return remote_shell(host, cwd, script, env, stdout=log)
 
     return start
@@ -120,7 +120,8 @@ def run_logged(
     log_path.parent.mkdir(exist_ok=True)
     limit = timeout or ctx.step.effective_timeout()
     with log_path.open("w", encoding="utf-8") as log:
-        process = start(log)
+        started = start(log)
+        process = started.process if isinstance(started, RemoteShell) else started
         deadline = time.monotonic() + limit
         try:
             while process.poll() is None:
@@ -130,7 +131,9 @@ def run_logged(
                     )
                 ctx.sleep(0.2)
         finally:
-            if process.poll() is None:
+            if process.poll() is None and isinstance(started, RemoteShell):
+                started.stop()  # the command on the host, then its ssh here
+            elif process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait()
     return process.returncode
