@@ -7,6 +7,7 @@ while "working" (``esc to interrupt``), and an approval dialog before it "runs a
 ``ask me`` (answer 1 or 2). Escape interrupts work, denies a command or skips a question.
 A prompt with ``[usage-limit Ns]`` hits a usage limit (Claude Code's message, resetting in N
 seconds): every prompt until then gets the message, the first one after does the held work.
+A prompt with ``[hang]`` works for ever with a frozen screen (a hung agent: the stall guard).
 
 Every prompt is appended, byte-exact, to ``<cwd>/.demo-agent/prompts.jsonl`` the moment it is
 submitted (tests count exactly-once deliveries there); when the work finishes it writes
