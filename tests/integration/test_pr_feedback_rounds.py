@@ -324,3 +324,37 @@ def test_a_fix_round_waits_while_a_person_types_in_the_agent(loop: Loop) -> None
     assert "a person typing" not in str(run_summary(run_id)["attention"])
     approve_and_pass(github, number)
     assert wait_for_end(run_id)["status"] == "succeeded"
+
+
+def test_a_pr_merged_by_hand_while_the_runner_was_down_is_not_revived(
+    loop: Loop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone merges the PR (and deletes its branch) while the run is down: the resumed run
+    pushes nothing (the branch stays gone), starts no fix round, merges nothing, and still
+    moves the issue to Done."""
+    from workflows.forge.pull_feedback import PullRequestApi
+
+    linear_server, github, project, tmp_path = loop[:4]
+    merging_on()
+    monkeypatch.setenv(STOP_AT, "pr-feedback-found")
+    run_id = start(workflow(tmp_path), project)
+    number, branch, _ = opened_on(github, project)
+    github.feedback.review(number, "CHANGES_REQUESTED", "Please fix the typo.")
+    kill_at("pr-feedback-found", run_id, monkeypatch)
+    api = PullRequestApi("acme/widgets", number)
+    api.merge(method="merge", sha=api.snapshot().head_sha, title="merged by a person")
+    assert api.delete_branch(branch)
+
+    agenttui("resume", run_id)
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    assert run_git(project.remote, "branch", "--list", branch) == ""
+    events = RunStore().events(run_id)
+    pushed = [e["step_id"] for e in events if e["message"].startswith("pushed ")]
+    assert pushed == ["pr"]  # the branch was never pushed back (nor deleted a second time)
+    assert not any(e["message"].startswith("deleted branch") for e in events)
+    assert [d.step_id for d in RunStore().deliveries(run_id)] == ["implement"]  # no round
+    assert len([r for r in github.requests if r["method"] == "PUT"]) == 1  # the person's
+    log = agenttui("log", run_id).stdout
+    assert f"pull request #{number} was merged" in log and "is already merged" in log
+    assert linear_server.workspace.issue_state("ENG-1") == "Done"

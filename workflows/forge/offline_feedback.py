@@ -326,7 +326,10 @@ class Feedback:
             else f"{pull['title']} (#{pull['number']})"
         )
         sha = _merge_in(self.remote, base, head, method, message)
-        pull.update(state="closed", merged=True, merge_method=method, merge_commit_sha=sha)
+        pull.update(
+            state="closed", merged=True, merge_method=method, merge_commit_sha=sha,
+            head_sha=head_sha,  # GitHub keeps showing it after the branch is deleted
+        )  # fmt: skip
         return Answer(
             200, {"sha": sha, "merged": True, "message": "Pull Request successfully merged"}
         )

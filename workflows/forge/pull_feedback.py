@@ -143,6 +143,8 @@ class PullRequestApi:
                 )
             except (KeyError, TypeError, ValueError) as error:
                 raise GitHubError(f"GitHub's answer about {base} lacks {error}") from None
+            if snapshot.merged or not sha:  # done: its checks no longer matter
+                return snapshot
             runs = self._get(client, f"/repos/{self.repo}/commits/{sha}/check-runs", per_page=100)
             combined = self._get(client, f"/repos/{self.repo}/commits/{sha}/status", per_page=100)
             try:

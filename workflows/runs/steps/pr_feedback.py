@@ -208,6 +208,9 @@ def _push_fixes(ctx: StepContext, api: PullRequestApi) -> None:
     remote = git.git(ctx.worktree, "ls-remote", "origin", f"refs/heads/{branch}").stdout.split()
     if remote and remote[0] == local:
         return
+    if not remote:  # merged and deleted (or closed) meanwhile: never bring the branch back
+        ctx.event("pr_feedback", f"branch {branch} is gone from origin; nothing pushed")
+        return
     # A rebase rewrote the branch: replace only the head the pull request had when the
     # conflict round started (nobody else's push is ever overwritten).
     lease = _rebased_from(ctx) if ctx.step.conflicts == "rebase" else None
