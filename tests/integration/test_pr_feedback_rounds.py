@@ -255,18 +255,26 @@ def test_no_merge_while_a_gate_is_missing(loop: Loop) -> None:
     assert "✓ approved" in log and "✓ checks green" in log and "✗ step qa passed" in log
 
 
+def killed_after_a_review(loop: Loop, monkeypatch: pytest.MonkeyPatch) -> tuple[str, int, str, str]:
+    """A run (merging on) whose runner was SIGKILLed once it read a review asking for
+    changes, before it recorded the round: the run, its PR's number, branch and head."""
+    _, github, project, tmp_path = loop[:4]
+    merging_on()
+    monkeypatch.setenv(STOP_AT, "pr-feedback-found")
+    run_id = start(workflow(tmp_path), project)
+    number, branch, head = opened_on(github, project)
+    github.feedback.review(number, "CHANGES_REQUESTED", "Please fix the typo.")
+    kill_at("pr-feedback-found", run_id, monkeypatch)
+    return run_id, number, branch, head
+
+
 def test_killed_at_any_point_nothing_is_lost_or_done_twice(
     loop: Loop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    linear_server, github, project, tmp_path = loop[:4]
-    merging_on()
-    monkeypatch.setenv(STOP_AT, "pr-feedback-found,merge-done")
-    run_id = start(workflow(tmp_path), project)
-    number, branch, first_head = opened_on(github, project)
-    github.feedback.review(number, "CHANGES_REQUESTED", "Please fix the typo.")
+    linear_server, github, project, _ = loop[:4]
     # Killed after the review was read, before the round was recorded: the resumed
     # runner starts that round once.
-    kill_at("pr-feedback-found", run_id, monkeypatch)
+    run_id, number, branch, first_head = killed_after_a_review(loop, monkeypatch)
     monkeypatch.setenv(STOP_AT, "pr-feedback-pushed,merge-done")
     agenttui("resume", run_id)
     # Killed right after the fix round's push: the resumed runner pushes nothing again.
@@ -334,13 +342,8 @@ def test_a_pr_merged_by_hand_while_the_runner_was_down_is_not_revived(
     moves the issue to Done."""
     from workflows.forge.pull_feedback import PullRequestApi
 
-    linear_server, github, project, tmp_path = loop[:4]
-    merging_on()
-    monkeypatch.setenv(STOP_AT, "pr-feedback-found")
-    run_id = start(workflow(tmp_path), project)
-    number, branch, _ = opened_on(github, project)
-    github.feedback.review(number, "CHANGES_REQUESTED", "Please fix the typo.")
-    kill_at("pr-feedback-found", run_id, monkeypatch)
+    linear_server, github, project, _ = loop[:4]
+    run_id, number, branch, _ = killed_after_a_review(loop, monkeypatch)
     api = PullRequestApi("acme/widgets", number)
     api.merge(method="merge", sha=api.snapshot().head_sha, title="merged by a person")
     assert api.delete_branch(branch)
