@@ -88,7 +88,8 @@ def test_feedback_workflow_opens_pr_and_reports_on_every_issue(
     wait_until(agents_closed, timeout=30, message="the run's agents to close")
 
     cleaned = json.loads(agenttui("clean", run_id, "--json").stdout)
-    assert cleaned.pop("recordings_removed") == []  # recordings are off by default
+    removed = sorted(Path(path).name for path in cleaned.pop("recordings_removed"))
+    assert removed == [f"{run_id}-main.cast", f"{run_id}-reviewer.cast"]  # recorded by default
     assert cleaned == {"run": run_id, "worktree_removed": str(worktree)}
     assert not run_folder(run_id).exists()
     assert not worktree.exists() and run_git(project.repo, "branch", "--list", branch)
