@@ -86,7 +86,7 @@ class SshdHost:
         deadline = time.monotonic() + 15
         while self.ssh("true", check=False).returncode != 0:
             if self.process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"sshd did not start: {self.log.read_text(errors='replace')}")
+                raise RuntimeError(f"sshd did not start: {self.log.read_text(errors='replace')}")
             time.sleep(0.1)
 
     def stop(self) -> None:
@@ -144,21 +144,23 @@ def _keygen(path: Path) -> None:
     )
 
 
-@pytest.fixture
-def ssh_host(tmp_path: Path, private_tmux_dir: Path, isolated_env: Path) -> Iterator[SshdHost]:
+@contextlib.contextmanager
+def running_sshd(root: Path, tmux_dir: Path) -> Iterator[SshdHost]:
+    """sshd on a free port playing the host ``remote``: keys, configs and the remote side's
+    HOME under ``root``, its TMUX_TMPDIR ``tmux_dir`` (short: a socket path is ≤107 bytes);
+    config.toml gets its ``[hosts.remote]``. Stopped, with everything it started, at exit."""
     if not (os.path.exists(SSHD) and shutil.which("ssh") and shutil.which("ssh-keygen")):
-        pytest.fail("openssh-server is not installed; run tests through tests/bootstrap.sh")
-    folder = tmp_path / "sshd"
+        raise RuntimeError("openssh-server is not installed; run tests through tests/bootstrap.sh")
+    folder = root / "sshd"
     folder.mkdir(mode=0o700)
     _keygen(folder / "host_key")
     _keygen(folder / "id")
     shutil.copy(folder / "id.pub", folder / "authorized_keys")
-    home = tmp_path / "remote-home"
+    home = root / "remote-home"
     home.mkdir()
     repo = home / "repo"
     repo.mkdir()
-    tmux_dir = private_tmux_dir / "r"  # short: the remote tmux socket lives here
-    tmux_dir.mkdir()
+    tmux_dir.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     user = getpass.getuser()
     remote_path = f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin"
@@ -185,12 +187,24 @@ def ssh_host(tmp_path: Path, private_tmux_dir: Path, isolated_env: Path) -> Iter
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation dir
     write_config(host_config("remote", ssh_config, repo))
     remote = SshdHost("remote", port, ssh_config, home, tmux_dir, repo, folder / "sshd.log")
-    remote.start()
-    yield remote
-    for path in live_sockets(tmux_dir):  # the remote tmux server
-        stop_server(path)
-    for path in control_dir().iterdir():  # agenttui's shared connections
-        _ssh_control(path, "exit")
-        path.unlink(missing_ok=True)
-    if remote.process is not None and remote.process.poll() is None:
-        remote.stop()
+    try:
+        remote.start()
+        yield remote
+    finally:
+        for path in live_sockets(tmux_dir):  # the remote tmux server
+            stop_server(path)
+        for path in control_dir().iterdir():  # agenttui's shared connections
+            _ssh_control(path, "exit")
+            path.unlink(missing_ok=True)
+        if remote.process is not None and remote.process.poll() is None:
+            remote.stop()
+
+
+@pytest.fixture
+def ssh_host(tmp_path: Path, private_tmux_dir: Path, isolated_env: Path) -> Iterator[SshdHost]:
+    """A real sshd on 127.0.0.1 as the host ``remote`` (see :func:`running_sshd`)."""
+    try:
+        with running_sshd(tmp_path, private_tmux_dir / "r") as remote:
+            yield remote
+    except RuntimeError as error:
+        pytest.fail(str(error))
