@@ -23,7 +23,7 @@ worktree = true
 id = "look"
 prompt = "Look into the flaky test DIRECTIVE"
 output = ".agenttui/look.md"
-stall = 3
+stall = 5
 """
 
 
@@ -41,11 +41,11 @@ def test_a_hung_agent_fails_its_step_after_the_stall_time_and_a_working_one_does
 ) -> None:
     repo = make_project(tmp_path).repo
     hung = launch(repo, "hung", "[hang]", "ENG-1")
-    busy = launch(repo, "busy", "[work 8s]", "ENG-2")  # longer than its stall time
+    busy = launch(repo, "busy", "[work 12s]", "ENG-2")  # longer than its stall time
 
     summary = wait_for_end(hung, timeout=180)
     assert summary["status"] == "failed"
-    assert "stalled: no progress for 3s" in summary["error"], summary["error"]
+    assert "stalled: no progress for 5s" in summary["error"], summary["error"]
     assert "it was working" in summary["error"]  # busy by its screen, yet going nowhere
     (attempt,) = RunStore().attempts(hung)
     assert attempt.finished_at is not None

@@ -26,7 +26,7 @@ worktree = false
 id = "build"
 run = "echo 'the build server is down'; exit 3"
 """
-COOLDOWN_S = 4.0
+COOLDOWN_S = 10.0
 
 
 def relabel(server: LinearServer, key: str, label: str, stamp: str) -> None:
