@@ -280,9 +280,15 @@ def test_killed_at_any_point_nothing_is_lost_or_done_twice(
     # Killed right after the fix round's push: the resumed runner pushes nothing again.
     kill_at("pr-feedback-pushed", run_id, monkeypatch)
     new_head = remote_head(project, branch)
-    monkeypatch.setenv(STOP_AT, "merge-done")
+    monkeypatch.setenv(STOP_AT, "merge-before")
     agenttui("resume", run_id)
     approve_and_pass(github, number)
+    # Killed with every gate read as holding, just before asking GitHub to merge: the
+    # resumed runner reads the gates again and merges once.
+    kill_at("merge-before", run_id, monkeypatch)
+    assert not github.pulls[0].get("merged")
+    monkeypatch.setenv(STOP_AT, "merge-done")
+    agenttui("resume", run_id)
     # Killed after GitHub merged, before the run knew: the resumed runner does not merge
     # again (GitHub would refuse: 405) and still moves the issue and cleans up once.
     kill_at("merge-done", run_id, monkeypatch)
@@ -296,6 +302,8 @@ def test_killed_at_any_point_nothing_is_lost_or_done_twice(
     assert github.pulls[0]["merge_commit_sha"] == remote_head(project, "main")
     merges = [r for r in github.requests if r["method"] == "PUT"]
     assert len(merges) == 1
+    gates_read = [e for e in RunStore().events(run_id) if "every gate holds" in e["message"]]
+    assert len(gates_read) == 2  # read again by the runner resumed before the merge
     assert new_head != first_head and not worktree.exists()
     assert remote_head(project, "main") != new_head  # squashed: main holds one new commit
     pushes = [e for e in RunStore().events(run_id) if e["message"].startswith("pushed ")]
