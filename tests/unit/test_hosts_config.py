@@ -133,3 +133,12 @@ def test_agenttui_host_in_the_env_points_verbs_there_but_never_its_own_processes
     _resolve_globals(args)
     assert args.tmux.host is None  # a runner started from such a shell drives from here
     assert "AGENTTUI_HOST" not in agenttui_env()
+
+
+def test_a_runner_gets_the_ssh_agent_so_host_steps_use_the_person_s_keys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from workflows.base.childenv import agenttui_env
+
+    monkeypatch.setenv("SSH_AUTH_SOCK", "/tmp/ssh-XXXX/agent.1")
+    assert agenttui_env()["SSH_AUTH_SOCK"] == "/tmp/ssh-XXXX/agent.1"

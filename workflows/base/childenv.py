@@ -37,6 +37,7 @@ PLAIN_ENV = (
     "GITHUB_API_URL",
     "LANG",
     "LC_ALL",
+    "SSH_AUTH_SOCK",  # a runner reaches its steps' hosts with the person's ssh-agent keys
 )
 """What an agenttui process in a pane needs from ours besides ``AGENTTUI_*`` and secrets."""
 
