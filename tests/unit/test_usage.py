@@ -164,5 +164,11 @@ def test_each_attempt_records_what_grew_since_the_others(tmp_path: Path) -> None
     assert report["total"]["cost_usd"] is None
     shown = format_cost(report)
     assert "ENG-1,ENG-2" in shown and "?" in shown and 'add [prices."MODEL"]' in shown
+    by_step = cost_report(runs.store, by="step")["groups"]
+    assert [(g["key"], g["input"]) for g in by_step] == [
+        (f"{run.id} implement", 10),
+        (f"{run.id} review", 5),
+    ]
+    assert [g["key"] for g in cost_report(runs.store, by="agent")["groups"]] == ["main"]
     write_config('[prices."claude-x"]\ninput = 1000000\noutput = 2000000\n')
     assert run_usage(runs.store, run.id).cost == pytest.approx(15 + 10)

@@ -1,4 +1,5 @@
-"""CLI verb ``cost``: tokens and cost of runs, by run, issue, day or workflow."""
+"""CLI verb ``cost``: tokens and cost of runs, by run, issue, day, workflow, step, agent or
+model."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ def register(
         help="tokens and cost of runs (from the agents' transcripts), by run, issue, day…",
     )
     cost.add_argument(
-        "--by", choices=("run", "issue", "day", "workflow"), default="run", help="group by"
+        "--by",
+        default="run",
+        metavar="GROUPING",
+        help="run (default), issue, day, workflow, step, agent or model",
     )
     cost.set_defaults(handler=_cost, formatter=_format)

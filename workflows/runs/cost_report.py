@@ -11,12 +11,18 @@ from workflows.base.store import Store
 from workflows.runs.run_store import RunRecord, list_runs
 from workflows.runs.usage import Usage, UsageRow, usage_rows
 
-GROUPINGS = ("run", "issue", "day", "workflow")
+GROUPINGS = ("run", "issue", "day", "workflow", "step", "agent", "model")
 
 
 def _key(by: str, row: UsageRow, run: RunRecord | None) -> str:
     if by == "day":  # the local day the tokens were recorded
         return time.strftime("%Y-%m-%d", time.localtime(row.at))
+    if by == "step":  # a step of a run (its attempts together)
+        return f"{row.run_id} {row.step_id}"
+    if by == "agent":  # agent names carry their run's id (r1a2b3c-main)
+        return row.agent_name
+    if by == "model":
+        return row.model
     if run is None:
         return f"(run {row.run_id} deleted)" if by != "run" else row.run_id
     if by == "issue":  # a run on a group of issues counts once, under the group
