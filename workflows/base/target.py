@@ -3,7 +3,8 @@
 The CLI builds it from ``--socket``/``--session`` (or ``AGENTTUI_TMUX_SOCKET`` /
 ``AGENTTUI_SESSION``), the app from its arguments, a runner from its argv; everything below
 takes it as it is and has no default of its own, so no code can reach a server nobody chose
-(a missing socket once meant the person's default server).
+(a missing socket once meant the person's default server). With a ``host``, the server is the
+one on that ``[hosts.NAME]``, reached over ssh (``workflows.tmux.ssh``).
 """
 
 from __future__ import annotations

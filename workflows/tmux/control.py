@@ -49,7 +49,7 @@ from workflows.base.errors import AgentTuiError, WaitTimeout
 from workflows.base.target import TmuxTarget
 from workflows.tmux import protocol
 from workflows.tmux.server import layout_lock, server_lock_key
-from workflows.tmux.ssh import client_argv, client_environment
+from workflows.tmux.ssh import client_argv
 
 MAX_BACKLOG = 32 * 1024 * 1024
 _SYNTHETIC = frozenset({"connection-lost", "connection-restored", "output-dropped"})
@@ -265,7 +265,7 @@ class ControlConnection:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                env=client_environment(self.target),
+                env=protocol.client_env(),
             )
         except FileNotFoundError as error:
             raise AgentTuiError("tmux is not installed (apt-get install tmux)") from error

@@ -33,12 +33,12 @@ from workflows.base.errors import AgentTuiError, UsageError
 from workflows.base.target import TmuxTarget
 from workflows.tmux.control import ConnectionLost, ControlConnection
 from workflows.tmux.launch import launch_argv, launch_file
+from workflows.tmux.protocol import client_env
 from workflows.tmux.server import IDENTITY_FORMAT, ServerIdentity, layout_lock, server_lock_key
 from workflows.tmux.ssh import (
     UNREACHABLE,
     HostUnreachable,
     client_argv,
-    client_environment,
     directory_exists,
     remote_launch_argv,
     remove_file,
@@ -194,7 +194,7 @@ class TmuxDriver:
                 text=True,
                 timeout=timeout,
                 check=False,
-                env=client_environment(self.target),
+                env=client_env(),
             )
         except FileNotFoundError as error:
             raise AgentTuiError("tmux is not installed (apt-get install tmux)") from error
@@ -273,7 +273,7 @@ class TmuxDriver:
                 capture_output=True,
                 check=False,
                 timeout=10,
-                env=client_environment(self.target),
+                env=client_env(),
             )
         except FileNotFoundError as error:
             raise AgentTuiError("tmux is not installed (apt-get install tmux)") from error

@@ -86,13 +86,6 @@ def client_argv(target: TmuxTarget, *args: str, tty: bool = False) -> list[str]:
     return ssh_argv(target.host, shlex.join(["tmux", *words[1:]]), tty=tty)
 
 
-def client_environment(target: TmuxTarget) -> dict[str, str]:
-    """The environment of a local tmux client or of ``ssh`` (agenttui's secrets removed
-    either way: ssh forwards only what the person's ssh config sends)."""
-    del target  # the same for both; a parameter so callers state which target they reach
-    return client_env()
-
-
 def run_remote(
     host: SshHost, command: str, *, data: bytes | None = None, timeout: float = 30.0
 ) -> str:
