@@ -120,7 +120,7 @@ def test_token_figures_of_a_claude_and_codex_run_equal_what_the_model_servers_re
         + codex.input * 1.25 + codex.output * 10.0 + codex.cache_read * 0.125
         + codex.cache_write * 1.25
     ) / 1_000_000  # fmt: skip
-    assert usage["cost_usd"] == pytest.approx(cost)
+    assert usage["cost_usd"] == pytest.approx(cost, abs=1e-6)  # cost_usd: whole micro-dollars
 
     # Config asked for the figures in the pull request and the Linear comment.
     note = (
@@ -136,7 +136,7 @@ def test_token_figures_of_a_claude_and_codex_run_equal_what_the_model_servers_re
     report = json.loads(agenttui("cost", "--by", "issue", "--json").stdout)
     (group,) = report["groups"]
     assert group["key"] == "ENG-3" and group["runs"] == [run_id]
-    assert group["cost_usd"] == pytest.approx(cost)
+    assert group["cost_usd"] == pytest.approx(cost, abs=1e-6)  # cost_usd: whole micro-dollars
     shown = agenttui("cost").stdout
     assert run_id in shown and f"${cost:,.4f}" in shown
     print(f"\n$ agenttui cost\n{shown}\n$ agenttui cost --by workflow")
