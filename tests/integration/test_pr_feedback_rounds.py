@@ -197,6 +197,7 @@ def test_a_red_check_starts_a_fix_round_with_its_log_then_the_run_merges(loop: L
     fix = prompts_received(worktree)[1]
     assert "unit tests: failure" in fix and "AssertionError: expected 3, got 4" in fix
     assert "step 0 ok" not in fix  # the tail, not the whole log
+    github.feedback.undecided_until = time.time() + 4  # GitHub still computing mergeable
     github.feedback.check(number, "unit tests", "success", sha=new_head)
 
     summary = wait_for_end(run_id)
@@ -209,6 +210,7 @@ def test_a_red_check_starts_a_fix_round_with_its_log_then_the_run_merges(loop: L
     assert branches == ""  # deleted after the merge
     assert linear_server.workspace.issue_state("ENG-1") == "Done"
     assert not worktree.exists()  # cleaned
+    assert "still working out whether it merges cleanly" in agenttui("log", run_id).stdout
 
 
 @pytest.mark.parametrize("way", ["merge", "rebase"])

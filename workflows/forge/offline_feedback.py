@@ -92,6 +92,9 @@ class Feedback:
         self.pulls = pulls
         self.remote = remote
         self.url = url
+        self.undecided_until = 0.0
+        """Until this time (``time.time()``), ``mergeable`` is null: GitHub computes it in the
+        background after a push, and answers null meanwhile."""
         self.next_id = 1000 + sum(
             len(p.get("reviews", [])) + len(p.get("comments", [])) + len(p.get("check_runs", []))
             for p in pulls
@@ -294,7 +297,7 @@ class Feedback:
         sha = self.head_sha(pull)
         shown["head"] = {**pull["head"], "sha": sha}
         shown["merged"] = bool(pull.get("merged"))
-        if pull["state"] != "open" or self.remote is None:
+        if pull["state"] != "open" or self.remote is None or time.time() < self.undecided_until:
             shown["mergeable"], shown["mergeable_state"] = None, "unknown"
         elif conflicts(self.remote, pull["base"]["ref"], pull["head"]["ref"]):
             shown["mergeable"], shown["mergeable_state"] = False, "dirty"

@@ -15,6 +15,7 @@ worktree removal are each done once (see ``steps.linear``).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from workflows.runs.steps.base import StepContext, StepFailed, StepResult
 from workflows.runs.steps.linear import post_to_issues
 
 METHODS = ("merge", "squash", "rebase")
+UNDECIDED_WAIT_S = 60.0  # GitHub answers mergeable: null while it computes it after a push
+UNDECIDED_POLL_S = 1.0
 ENABLE_HINT = "set [merge] enabled = true in config.toml to let runs merge"
 
 
@@ -88,6 +91,14 @@ def run_merge(ctx: StepContext) -> StepResult:
         raise StepFailed("no pull request to merge: a merge step follows a pull_request step")
     api = PullRequestApi(repo, int(number))
     snap = api.snapshot()
+    deadline = time.monotonic() + UNDECIDED_WAIT_S
+    if snap.mergeable is None and snap.state == "open" and not snap.merged:
+        ctx.event("merge", "GitHub is still working out whether it merges cleanly; waiting")
+    while snap.mergeable is None and snap.state == "open" and not snap.merged:
+        if time.monotonic() > deadline:
+            break  # the gate below says so
+        ctx.sleep(UNDECIDED_POLL_S)
+        snap = api.snapshot()
     if snap.merged:
         ctx.event("merge", f"pull request #{number} is already merged")
         sha = ""
