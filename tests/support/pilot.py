@@ -26,16 +26,25 @@ from workflows.runs.run_store import RunStore
 
 
 async def until(
-    pilot: Pilot[Any], predicate: Callable[[], Any], *, timeout: float = 60.0, message: str = ""
+    pilot: Pilot[Any],
+    predicate: Callable[[], Any],
+    *,
+    timeout: float = 60.0,
+    message: str = "",
+    explain: Callable[[], str] | None = None,
 ) -> Any:
-    """Let the app run until ``predicate()`` is truthy (never a bare sleep)."""
+    """Let the app run until ``predicate()`` is truthy (never a bare sleep); on a timeout,
+    ``explain()`` says what the app had instead."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {message or predicate}")
+            found = f"; {explain()}" if explain is not None else ""
+            raise AssertionError(
+                f"timed out after {timeout}s waiting for {message or predicate}{found}"
+            )
         await pilot.pause(0.05)
 
 
@@ -133,3 +142,19 @@ class TileApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield self.tile
+
+
+def mirrored(app: AgentTuiApp, tile: PaneTile | None) -> str:
+    """What the mirror knows of a tile's pane, for a test that waited for it in vain."""
+    if tile is None:
+        return "no tile"
+    mirror, pane_id = app.mirror, tile.info.pane_id
+    if mirror is None:
+        return "the app has no mirror"
+    shown = [line for line in (tile.view.model.text_lines() if tile.view.model else []) if line]
+    return (
+        f"tile model is the mirror's: {tile.view.model is mirror.model(pane_id)}, "
+        f"captures {mirror.capture_counts.get(pane_id, 0)}, errors {mirror.errors}, "
+        f"visible {sorted(mirror._visible)}, rows {mirror._rows.heights.get(pane_id)}, "
+        f"size {mirror._sizes.get(pane_id)}, view {tile.view.size}, shows {shown[-8:]}"
+    )

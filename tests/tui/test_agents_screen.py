@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tests.support.pilot import enabled_keys, open_agents, state_of, tile_of, until
+from tests.support.pilot import enabled_keys, mirrored, open_agents, state_of, tile_of, until
 from tests.support.tmux import spawn_demo
 from tui.app import build_app
 from widgets.pane_tile import PaneTile
@@ -176,7 +176,12 @@ async def test_zoom_shows_the_whole_pane_at_its_real_width(
         grid = screen.grid
         await until(pilot, lambda: grid.focused_tile is not None, message="a focused tile")
         tile = grid.focused_tile
-        await until(pilot, lambda: "END" in tile_text(tile), message="the line mirrored")
+        await until(
+            pilot,
+            lambda: "END" in tile_text(tile),
+            message="the line mirrored",
+            explain=lambda: mirrored(app, tile),
+        )
         assert tile.view.size.width < len(line)  # four tiles side by side: cut
         await pilot.press("z")
         await pilot.pause()

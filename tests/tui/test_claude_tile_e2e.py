@@ -11,7 +11,7 @@ import pytest
 from tests.e2e.conftest import anthropic  # noqa: F401 (fixture)
 from tests.e2e.harness import AgentPane
 from tests.e2e.model_server import AnthropicServer, Reply
-from tests.support.pilot import enabled_keys, until
+from tests.support.pilot import enabled_keys, mirrored, until
 from tui.app import build_app
 from tui.screens.agents import AgentsScreen
 from widgets.pane_tile import PaneTile
@@ -54,6 +54,7 @@ async def test_one_key_approve_on_a_claude_tile(
             pilot,
             lambda: "Do you want to proceed?" in "\n".join(tile().view.model.text_lines()),
             message="the permission dialog mirrored in the tile",
+            explain=lambda: mirrored(app, tile()),
         )
         assert "a" in enabled_keys(app)
         await pilot.press("a")

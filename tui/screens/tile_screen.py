@@ -22,6 +22,7 @@ from workflows.tmux.mirror import Mirror
 from workflows.tmux.mirror_screen import PaneModel
 
 APPROVABLE = ("awaiting_approval", "trust")
+VISIBLE_RESYNC_S = 1.0
 INTERRUPTIBLE = ("working", "awaiting_approval", "asking", "blocked", "starting", "unknown")
 TILE_ACTIONS = ("tile", "attach", "open_log", "talk", "kill", "close")
 
@@ -54,6 +55,10 @@ class TileScreen(Screen[None]):
         (both end with this screen)."""
         self.watch(self.app, "tile_infos", self.show_tiles)
         host(self).panes_changed.subscribe(self, self.repaint)
+        # Which tiles are on screen is known only after a refresh; should every event that
+        # re-tells the mirror come before that (a busy machine), a tile would stay blank
+        # until its agent printed again. Re-telling it each second costs nothing if unchanged.
+        self.set_interval(VISIBLE_RESYNC_S, self._update_visible)
 
     def wants(self, info: TileInfo) -> bool:
         """Whether this screen shows a tile for ``info``."""

@@ -306,6 +306,10 @@ class Mirror:
             if len(parts) == 3:
                 sizes[parts[0]] = (int(parts[1]), int(parts[2]))
         self._sizes, self._sizes_at, self._sizes_stale = sizes, now, False
+        with self._lock:
+            # A pane on screen that was never captured (whatever lost its turn) is taken
+            # now: a quiet one would otherwise stay blank until it printed again.
+            self._dirty |= {p for p in self._visible & sizes.keys() if p not in self.capture_counts}
         with self._lock:  # forget panes that are gone (and no tile shows any more)
             gone = [p for p in self.models if p not in sizes and p not in self._visible]
             for pane_id in gone:
