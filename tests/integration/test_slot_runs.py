@@ -18,6 +18,7 @@ from tests.support.environment import write_config
 from tests.support.git_repos import Project, run_git
 from tests.support.github_server import GitHubServer
 from tests.support.linear_server import LinearServer
+from tests.support.profiles import slow_demo_profile
 from tests.support.runs import kill_at, prompts_received, run_summary, start_run, wait_for_end
 from tests.support.slots import QA_LINK, QaStandIn, check_every_change, deploys, slot_config
 from tests.support.tmux import TmuxServer
@@ -307,3 +308,67 @@ def test_a_push_by_someone_else_while_on_staging_is_said_in_the_log_and_on_the_i
     warnings = [e["message"] for e in RunStore().events(run_id) if e["kind"] == "warning"]
     assert warnings == [said]  # said once in the log (and once on the issue)
     assert staging.linear.workspace.comments_on("ENG-1").count(said) == 1
+
+
+def test_the_hold_outlives_a_fix_round_longer_than_its_lease_and_requeue_gives_it_up(
+    staging: Staging,
+) -> None:
+    """keep (the default): the runner's heartbeat renews a 2 s lease through a 6 s fix
+    round; requeue: the slot is released at the fail and asked for again after the fix."""
+    agent = slow_demo_profile(6.0)
+    staging.configure(lease=2)
+    qa = staging.qa(lambda key, before: "QA fail: broken" if before == 0 else "QA pass")
+    kept = staging.launch(IMPLEMENT_PR_QA.replace('"demo"', f'"{agent}"'), "ENG-1")
+    try:
+        assert wait_for_end(kept)["status"] == "succeeded", agenttui("log", kept).stdout
+        assert [row["change"] for row in SlotBook().log("staging")] == [
+            "queued",
+            "acquired",
+            "released",
+        ]
+        staging.configure(lease=2, extra='on_qa_fail = "requeue"\n')
+        requeued = staging.launch(IMPLEMENT_PR_QA, "ENG-2")
+        assert wait_for_end(requeued)["status"] == "succeeded", agenttui("log", requeued).stdout
+    finally:
+        qa.stop()
+    second = [row for row in SlotBook().log("staging") if row["run_id"] == requeued]
+    assert [(row["change"], row["detail"]) for row in second] == [
+        ("queued", "priority 5"),
+        ("acquired", ""),
+        ("released", "QA failed; queueing again after the fix"),
+        ("queued", "priority 5"),
+        ("acquired", ""),
+        ("released", "QA passed (comment by Ada Lovelace on ENG-2)"),
+    ]
+    assert check_every_change(SlotBook().log("staging")) == [kept, requeued, requeued]
+
+
+def test_verdicts_by_state_and_label_count_only_what_changed_after_each_deploy(
+    staging: Staging,
+) -> None:
+    """QA fails round 1 and round 2 by moving the issue to the fail state (round 2 starts
+    where round 1 left it), then passes round 3 with a label: each read once, none missed."""
+    staging.configure(extra='fail_state = "Todo"\npass_label = "qa-passed"\n')
+    workspace = staging.linear.workspace
+    run_id = staging.launch(IMPLEMENT_PR_QA, "ENG-1")
+
+    def links() -> int:
+        return sum(QA_LINK in body for body in workspace.comments_on("ENG-1"))
+
+    def asked(count: int) -> bool:  # the QA link posted and the issue moved to the QA state
+        return links() == count and workspace.issue_state("ENG-1") == "In Review"
+
+    for deploy in (1, 2):
+        wait_until(lambda n=deploy: asked(n), timeout=120, message=f"QA asked, {deploy}")
+        workspace.find_issue("ENG-1")["stateId"] = workspace.state("ENG", "Todo")["id"]
+    wait_until(lambda: asked(3), timeout=120, message="QA asked, 3")
+    workspace.add_labels("ENG-1", "qa-passed")
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "succeeded", agenttui("log", run_id).stdout
+    verdicts = [e["message"] for e in RunStore().events(run_id) if e["kind"] == "qa"]
+    assert [v for v in verdicts if not v.startswith("waiting")] == [
+        "QA failed on staging (state Todo on ENG-1): moved to Todo",
+        "QA failed on staging (state Todo on ENG-1): moved to Todo",
+        "QA passed on staging (label qa-passed on ENG-1)",
+    ]
+    assert len(deploys(staging.deploy_log)) == 3

@@ -53,6 +53,7 @@ def run_slot(ctx: StepContext) -> StepResult:
     commit = _push(ctx)
     while True:
         _hold(ctx, book, slot, source)
+        _baselines(ctx, source)  # before the deploy: a verdict given at once is not missed
         url = _deploy(ctx, book, slot, commit)
         if url is None:
             book.release(slot.name, ctx.run.id, f"deploy of {commit[:10]} failed")
@@ -216,31 +217,33 @@ def _announce(ctx: StepContext, slot: SlotConfig, url: str, commit: str) -> None
     post_to_issues(ctx, comment=comment, state=slot.qa_state, comment_key=f"qa-{commit[:12]}")
 
 
-def _baselines(ctx: StepContext, source: IssueSource, since: float) -> dict[str, Baseline]:
-    notes = _attempt(ctx)
-    saved = notes.get("baselines")
-    if saved:
-        return {
-            key: Baseline(v["state"], tuple(v["labels"]), v["since"]) for key, v in saved.items()
-        }
-    baselines = {issue: Baseline.of(source.get_issue(issue), since) for issue in ctx.run.issues}
-    _attempt(
-        ctx,
-        baselines={
-            key: {"state": b.state, "labels": list(b.labels), "since": b.since}
-            for key, b in baselines.items()
-        },
-    )
-    return baselines
+def _baselines(
+    ctx: StepContext, source: IssueSource, *, moved: bool = False
+) -> dict[str, Baseline]:
+    """The issues' labels just before this attempt's deploy, and (``moved``) their states
+    once the step moved them to the QA state; kept across a resume. What changes after them
+    is QA's verdict, so a verdict given at once is not missed, nor an old one read again."""
+    saved: dict[str, dict[str, Any]] = _attempt(ctx).get("baselines") or {}
+    key = "state" if moved else "labels"
+    if not saved or any(key not in entry for entry in saved.values()):
+        now = time.time()
+        for issue in ctx.run.issues:
+            found = source.get_issue(issue)
+            entry = saved.setdefault(issue, {"since": now})
+            entry.update({"state": found.state} if moved else {"labels": list(found.labels)})
+        _attempt(ctx, baselines=saved)
+    return {
+        issue: Baseline(str(entry.get("state", "")), tuple(entry["labels"]), float(entry["since"]))
+        for issue, entry in saved.items()
+    }
 
 
 def _await_verdict(
     ctx: StepContext, book: SlotBook, slot: SlotConfig, source: IssueSource, commit: str
 ) -> Verdict | None:
     """Poll the issues until QA's verdict (None: the hold was lost meanwhile)."""
-    since = float(_attempt(ctx).get("since") or 0) or time.time()
-    _attempt(ctx, since=since)
-    baselines = _baselines(ctx, source, since)
+    baselines = _baselines(ctx, source, moved=True)
+    since = min(baseline.since for baseline in baselines.values())
     ctx.event("qa", f"waiting for QA's verdict on {slot.name}")
     crashpoints.reached("slot-waiting")
     released = bool(_attempt(ctx).get("timed_out"))
