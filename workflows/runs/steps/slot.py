@@ -53,7 +53,7 @@ def run_slot(ctx: StepContext) -> StepResult:
     commit = _push(ctx)
     while True:
         _hold(ctx, book, slot, source)
-        _baselines(ctx, source)  # before the deploy: a verdict given at once is not missed
+        _baselines(ctx, source, slot)  # before the deploy: a verdict given at once counts
         url = _deploy(ctx, book, slot, commit)
         if url is None:
             book.release(slot.name, ctx.run.id, f"deploy of {commit[:10]} failed")
@@ -214,26 +214,36 @@ def _announce(ctx: StepContext, slot: SlotConfig, url: str, commit: str) -> None
         + (f"\nPull request: {ctx.values['pr_url']}" if ctx.values.get("pr_url") else "")
         + f'\n\nQA: comment "{slot.pass_word}" or "{slot.fail_word}: what is wrong"'
     )
-    post_to_issues(ctx, comment=comment, state=slot.qa_state, comment_key=f"qa-{commit[:12]}")
+    # Moved first: once QA reads the link, a state they set is not overwritten by ours.
+    post_to_issues(ctx, state=slot.qa_state)
+    post_to_issues(ctx, comment=comment, comment_key=f"qa-{commit[:12]}")
 
 
-def _baselines(
-    ctx: StepContext, source: IssueSource, *, moved: bool = False
-) -> dict[str, Baseline]:
-    """The issues' labels just before this attempt's deploy, and (``moved``) their states
-    once the step moved them to the QA state; kept across a resume. What changes after them
-    is QA's verdict, so a verdict given at once is not missed, nor an old one read again."""
+def _baselines(ctx: StepContext, source: IssueSource, slot: SlotConfig) -> dict[str, Baseline]:
+    """The issues just before this attempt's deploy (kept across a resume): what changes
+    after it is QA's verdict, so a verdict given at once is not missed, nor an old one (a
+    fail label or state left from the last round) read again. An issue this step moved to
+    the QA state has that state as its baseline."""
     saved: dict[str, dict[str, Any]] = _attempt(ctx).get("baselines") or {}
-    key = "state" if moved else "labels"
-    if not saved or any(key not in entry for entry in saved.values()):
+    if not saved:
         now = time.time()
         for issue in ctx.run.issues:
             found = source.get_issue(issue)
-            entry = saved.setdefault(issue, {"since": now})
-            entry.update({"state": found.state} if moved else {"labels": list(found.labels)})
+            saved[issue] = {"since": now, "state": found.state, "labels": list(found.labels)}
         _attempt(ctx, baselines=saved)
+    moved = {
+        str(event["data"].get("issue"))
+        for event in ctx.runs.events(ctx.run.id)
+        if event["kind"] == "linear"
+        and event["data"].get("seq") == ctx.seq
+        and event["data"].get("action") == "state"
+    }
     return {
-        issue: Baseline(str(entry.get("state", "")), tuple(entry["labels"]), float(entry["since"]))
+        issue: Baseline(
+            slot.qa_state if issue in moved and slot.qa_state else str(entry["state"]),
+            tuple(entry["labels"]),
+            float(entry["since"]),
+        )
         for issue, entry in saved.items()
     }
 
@@ -242,7 +252,7 @@ def _await_verdict(
     ctx: StepContext, book: SlotBook, slot: SlotConfig, source: IssueSource, commit: str
 ) -> Verdict | None:
     """Poll the issues until QA's verdict (None: the hold was lost meanwhile)."""
-    baselines = _baselines(ctx, source, moved=True)
+    baselines = _baselines(ctx, source, slot)
     since = min(baseline.since for baseline in baselines.values())
     ctx.event("qa", f"waiting for QA's verdict on {slot.name}")
     crashpoints.reached("slot-waiting")
