@@ -375,3 +375,20 @@ def test_verdicts_by_state_and_label_count_only_what_changed_after_each_deploy(
         "QA passed on staging (label qa-passed on ENG-1)",
     ]
     assert len(deploys(staging.deploy_log)) == 3
+
+
+def test_a_fail_with_no_fix_round_left_releases_the_slot_before_the_run_goes_on(
+    staging: Staging,
+) -> None:
+    staging.configure()
+    qa = staging.qa(lambda key, before: "QA fail: still broken")
+    text = QA_ONLY + 'exhausted = "continue"\n\n[[steps]]\nid = "after"\nrun = "sleep 2"\n'
+    run_id = staging.launch(text, "ENG-1")
+    try:
+        assert wait_for_end(run_id)["status"] == "succeeded", agenttui("log", run_id).stdout
+    finally:
+        qa.stop()
+    released = [row for row in SlotBook().log("staging") if row["change"] == "released"]
+    assert [row["detail"] for row in released] == ["QA failed; no fix round left"]
+    after = next(a for a in RunStore().attempts(run_id) if a.step_id == "after")
+    assert released[0]["at"] <= after.started_at  # not held through the steps after it

@@ -77,7 +77,10 @@ def run_slot(ctx: StepContext) -> StepResult:
         f"QA failed on {slot.name} ({verdict.how} on {verdict.issue}): "
         f"{verdict.text.strip().splitlines()[0][:200] if verdict.text.strip() else ''}",
     )
-    if slot.on_qa_fail == "requeue":
+    last_round = not ctx.step.on_fail or ctx.round >= ctx.step.max_rounds
+    if last_round:  # no fix round follows: the run fails or goes on without staging
+        _give_up(ctx, book, slot, "QA failed; no fix round left")
+    elif slot.on_qa_fail == "requeue":
         _give_up(ctx, book, slot, "QA failed; queueing again after the fix")
     else:
         ctx.event("slot", f"keeps {slot.name} through the fix round")
