@@ -392,3 +392,25 @@ def test_a_fail_with_no_fix_round_left_releases_the_slot_before_the_run_goes_on(
     assert [row["detail"] for row in released] == ["QA failed; no fix round left"]
     after = next(a for a in RunStore().attempts(run_id) if a.step_id == "after")
     assert released[0]["at"] <= after.started_at  # not held through the steps after it
+
+
+def test_with_priority_an_urgent_issue_jumps_the_queue_but_not_the_holder(
+    staging: Staging,
+) -> None:
+    staging.configure(extra="priority = true\n")
+    holder = staging.launch(QA_ONLY, "ENG-4")  # no priority
+    wait_queued(holder)
+    low = staging.launch(QA_ONLY, "ENG-3")  # priority 3 (medium)
+    wait_queued(low)
+    urgent = staging.launch(QA_ONLY, "ENG-1")  # priority 1 (urgent)
+    wait_queued(urgent)
+    qa = staging.qa(lambda key, before: "QA pass")
+    try:
+        for run_id in (holder, low, urgent):
+            assert wait_for_end(run_id)["status"] == "succeeded", agenttui("log", run_id).stdout
+    finally:
+        qa.stop()
+    log = SlotBook().log("staging")
+    assert check_every_change(log, priority=True) == [holder, urgent, low]
+    queued = {row["run_id"]: row["detail"] for row in log if row["change"] == "queued"}
+    assert queued == {holder: "priority 5", low: "priority 3", urgent: "priority 1"}

@@ -22,17 +22,24 @@ echo "deployed $2 to http://127.0.0.1:9/staging/"
 """
 
 
-def check_every_change(log: list[dict[str, Any]], max_holders: int = 1) -> list[str]:
+def check_every_change(
+    log: list[dict[str, Any]], max_holders: int = 1, *, priority: bool = False
+) -> list[str]:
     """Replay a slot's history (``SlotBook.log``): at every change the holders it records
     are the ones the changes so far leave, never more than ``max_holders``, and each
-    acquirer was first in the queue (or handed the slot). Returns who held it, in order."""
+    acquirer was first in the queue (or handed the slot) — by arrival, or with ``priority``
+    by the priority it queued with, then arrival. Returns who held it, in order."""
     holders: set[str] = set()
     queue: list[str] = []
+    ranks: dict[str, int] = {}
     order: list[str] = []
     for row in log:
         run, change = row["run_id"], row["change"]
         if change == "queued":
             queue.append(run)
+            if priority:  # a stable sort: arrival order within one priority
+                ranks[run] = int(str(row["detail"]).split()[-1])
+                queue.sort(key=lambda queued: ranks[queued])
         elif change == "acquired":
             if row["detail"] != "handed over by hand":
                 assert queue and queue[0] == run, f"{run} jumped the queue {queue} at {row}"
