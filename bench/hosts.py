@@ -113,6 +113,9 @@ def main() -> int:
         finally:
             for driver in drivers.values():
                 driver.close()
+            subprocess.run(  # the local server this bench started (the remote one below)
+                ["tmux", "-L", "bench-hosts", "kill-server"], check=False, capture_output=True
+            )
             for path in live_sockets(short):
                 if path.parent.name.startswith("tmux-"):
                     stop_server(path)

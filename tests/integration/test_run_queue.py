@@ -137,7 +137,14 @@ def test_a_queued_run_cancelled_never_starts(
 def test_a_runner_that_died_frees_its_slot_for_the_queue(
     tmp_path: Path, tmux_server: TmuxServer, linear_server: LinearServer
 ) -> None:
-    repo, _go = configure(tmp_path, "[runs]\nmax_running = 1\n")  # never goes
+    repo, go = configure(tmp_path, "[runs]\nmax_running = 1\n")  # never goes
+    try:
+        runner_killed_and_queue_moved_on(repo)
+    finally:  # the killed runner's shell step is an orphan now, polling for the file
+        go.touch()
+
+
+def runner_killed_and_queue_moved_on(repo: Path) -> None:
     first = launch(repo, "ENG-1")["run"]
     second = launch(repo, "ENG-2")["run"]
     pid = wait_until(lambda: RunStore().get(first).worker_pid, timeout=60, message="runner pid")
