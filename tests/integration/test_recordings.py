@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import agenttui
-from tests.support.environment import config_file
+from tests.support.environment import append_config
 from tests.support.git_repos import Project, run_git
 from tests.support.github_server import GitHubServer
 from tests.support.linear_server import LinearServer
@@ -194,9 +194,7 @@ def test_recordings_attached_to_the_pull_request_as_proof_of_work(
 ) -> None:
     """[recordings] attach_to_pr: the run's recordings are pushed on a ref of their own (the
     PR's branch holds only the work) and the PR body links each agent's file there."""
-    config_file().parent.mkdir(parents=True, exist_ok=True)
-    with config_file().open("a", encoding="utf-8") as handle:
-        handle.write("\n[recordings]\nenabled = true\nattach_to_pr = true\n")
+    append_config("[recordings]\nenabled = true\nattach_to_pr = true\n")
     run_id = quick_fix(project, "--test-command", "sh run_tests.sh")
     summary = wait_for_end(run_id)
     assert summary["status"] == "succeeded", agenttui("log", run_id).stdout

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import agenttui
-from tests.support.environment import config_file
+from tests.support.environment import append_config
 from tests.support.git_repos import Project
 from tests.support.linear_server import LinearServer
 from tests.support.recordings import RECORDING
@@ -85,11 +85,9 @@ def test_five_runs_launched_at_once_on_a_cold_server(
     recorded: bool,
 ) -> None:
     """Recorded too: before control clients came and went under the layout lock, tmux 3.3a
-    segfaulted in 2 of 9 recorded trials (and in CI)."""
-    if recorded:
-        config_file().parent.mkdir(parents=True, exist_ok=True)
-        with config_file().open("a", encoding="utf-8") as handle:
-            handle.write("\n" + RECORDING)
+    segfaulted in 2 of 9 recorded trials (and in CI). Recording is the default: "plain"
+    turns it off."""
+    append_config(RECORDING if recorded else "[recordings]\nenabled = false\n")
     definition = tmp_path / "plan-only.toml"
     definition.write_text(PLAN_ONLY)
     argv = [sys.executable, "-m", "tui", "run", str(definition), "--repo", str(project.repo),

@@ -45,3 +45,13 @@ def write_config(text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     load_config.cache_clear()
     return path
+
+
+def append_config(text: str) -> Path:
+    """``text`` added at the end of config.toml (made if missing), after what is there."""
+    path = config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("\n" + text)
+    load_config.cache_clear()
+    return path
