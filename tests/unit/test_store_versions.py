@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,35 @@ def test_the_cli_says_the_store_is_too_new_without_a_traceback(tmp_path: Path) -
     assert "'runs' tables are at version 99" in result.stderr
     assert "upgrade agenttui" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+OPEN_AT_ONCE = """
+import sys, time
+from pathlib import Path
+from workflows.base.store import Store
+go = Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.001)
+Store(Path(sys.argv[1])).ensure("racing", "CREATE TABLE IF NOT EXISTS racing (x INTEGER);")
+"""
+
+
+def test_processes_opening_a_new_store_at_once_all_get_it(tmp_path: Path) -> None:
+    """The switch to WAL on a store nobody opened yet: SQLite answers the processes that
+    lose the race "database is locked" without waiting (seen in CI as a slot contender's
+    crash); each must get the store."""
+    for round_ in range(4):
+        path, go = tmp_path / f"store-{round_}.sqlite3", tmp_path / f"go-{round_}"
+        openers = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPEN_AT_ONCE, str(path), str(go)],
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(8)
+        ]
+        time.sleep(0.5)  # all started and waiting for the word
+        go.touch()
+        for opener in openers:
+            _, err = opener.communicate(timeout=60)
+            assert opener.returncode == 0, err

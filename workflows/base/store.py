@@ -62,6 +62,23 @@ def store_problem(error: sqlite3.Error, path: Path | None = None) -> str:
     return f"the store {where} failed: {text}"
 
 
+def _wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL. Processes opening a new store at once race for the switch, and SQLite
+    answers the losers "database is locked" at once, without its busy timeout: they try
+    again, a moment apart, for as long as that timeout (then the error stands)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    pause = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+
+
 class Store:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path if path is not None else state_dir() / "agenttui.sqlite3"
@@ -75,7 +92,7 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
+            _wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             self._local.conn = conn
