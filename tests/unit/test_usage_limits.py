@@ -100,3 +100,45 @@ def test_a_profile_is_limited_until_its_reset() -> None:
     assert limited(store, "claude", NOW) == (NOW + 60, "You've hit your session limit")
     assert limited(store, "claude", NOW + 61) is None
     assert limited(store, "codex", NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("profile", "screen", "resets"),
+    [
+        (
+            "claude",
+            [
+                "❯ fix the parser",
+                "  ⎿  You've hit your session limit · resets 4am (UTC)",
+                "❯ continue",
+                "  ⎿  You've hit your session limit · resets 10:30pm (UTC)",
+                "─" * 40,
+                "❯ ",
+            ],
+            "10:30pm (UTC)",
+        ),
+        (
+            "codex",
+            [
+                "■ You've hit your usage limit. Upgrade to Pro or try again at Dec 5th, 2026 "
+                "1:20 AM.",
+                "› continue",
+                "■ You've hit your usage limit. Upgrade to Pro or try again at Dec 5th, 2026 "
+                "11:20 PM.",
+                "› ",
+            ],
+            "Dec 5th, 2026 11:20 PM",
+        ),
+    ],
+)
+def test_the_newest_limit_message_on_screen_names_the_reset(
+    profile: str, screen: list[str], resets: str
+) -> None:
+    # A limit hit again after a continue: the older message is still in the transcript
+    # above, and its reset (long past) must not be the one the run waits for.
+    seen = screen_state(load_profile_file(profile), screen, "")
+    assert seen is not None
+    state, detail = seen
+    assert state is AgentState.BLOCKED and detail["reason"] == "usage_limit"
+    assert detail["resets"] == resets
+    assert resets in detail["message"]  # the same message, not the older one

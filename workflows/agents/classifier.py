@@ -73,12 +73,14 @@ def _rule_matches(rule: StateRule, lines: Sequence[str], title: str) -> bool:
 def _rule_detail(rule: StateRule, text: str) -> dict[str, Any]:
     """The rule's fixed ``reason`` and each detail regex's first group that took part (one
     regex may offer alternatives for two releases' layouts), else its whole match; a value
-    the screen wrapped over lines is joined back into one."""
+    the screen wrapped over lines is joined back into one. The last match on the screen is
+    the newest: an earlier limit message still in the transcript names a stale reset."""
     detail: dict[str, Any] = {"reason": rule.reason} if rule.reason else {}
     for key, pattern in rule.detail.items():
-        match = pattern.search(text)
-        if match is None:
+        matches = list(pattern.finditer(text))
+        if not matches:
             continue
+        match = matches[-1]
         groups = [group for group in match.groups() if group is not None]
         value = groups[0] if groups else None if match.groups() else match.group(0)
         if value is not None and value.strip():
