@@ -345,6 +345,10 @@ class Services:
             self._source = open_source()
         return self._source
 
+    def skipped_issue_files(self) -> list[str]:
+        """Issue files the local source skipped at its last read (``path:line: why``)."""
+        return list(getattr(self._issue_source(), "problems", []))
+
     def cached_issues(self) -> list[Issue]:
         """The last list seen, at once (empty before the first refresh)."""
         from workflows.issues.cache import IssueCache, cache_key

@@ -10,6 +10,7 @@ import pytest
 from textual.geometry import Region
 from textual.widgets import Input
 
+from tests.support.environment import write_config
 from tests.support.git_repos import make_project
 from tests.support.pilot import enabled_keys, until
 from tests.support.tmux import TmuxServer, private_target
@@ -153,3 +154,31 @@ async def test_enter_launches_the_chosen_workflow_per_group(
         assert launched == sorted([ids[:1], ids[1:3]])
         assert all(run.workflow == sleep_workflow for run in list_runs())
         assert screen.groups == []
+
+
+async def test_issue_files_the_source_skipped_are_named_once_and_counted(tmp_path: Path) -> None:
+    # The CLI names a file it could not read; the app had listed the others without a word,
+    # so an issue written with a typo silently went missing from triage.
+    folder = tmp_path / "issues"
+    folder.mkdir()
+    (folder / "OK-1.md").write_text("# Fine issue\n\nbody\n", encoding="utf-8")
+    (folder / "BAD-1.md").write_bytes(b"# Broken\n\ncaf\xe9 latin-1\n")
+    write_config(f'[local]\npath = "{folder}"\n')
+    app = build_app(private_target(), poll_tiles=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, TriageScreen)
+        await until(pilot, lambda: screen.loaded and screen.skipped_files, message="a listing")
+        assert [issue.identifier for issue in screen.table.issues] == ["OK-1"]
+        said = [n.message for n in app._notifications if "skipped" in n.message]
+        assert len(said) == 1
+        assert said[0].startswith(f"skipped 1 issue file(s): {folder / 'BAD-1.md'}:3: not UTF-8")
+        assert "1 file(s) skipped" in str(screen.query_one("#issue-count").render())
+        screen.load_issues("poll")  # read again: the same file, said no second time
+        await pilot.pause(0.5)
+        await until(pilot, lambda: not screen.workers, message="the poll")
+        assert len([n for n in app._notifications if "skipped" in n.message]) == 1
+        (folder / "BAD-1.md").write_text("# Mended\n\nbody\n", encoding="utf-8")
+        screen.load_issues("poll")
+        await until(pilot, lambda: not screen.skipped_files, message="the mended file")
+        assert "skipped" not in str(screen.query_one("#issue-count").render())

@@ -61,10 +61,11 @@ class TriageScreen(Screen[None]):
     ]
 
     class IssuesLoaded(Message):
-        def __init__(self, issues: list[Issue], *, cached: bool) -> None:
+        def __init__(self, issues: list[Issue], *, cached: bool, skipped: list[str]) -> None:
             super().__init__()
             self.issues = issues
             self.cached = cached
+            self.skipped = skipped  # issue files the source could not read: path:line: why
 
     class DetailLoaded(Message):
         def __init__(self, view: IssueView) -> None:
@@ -86,6 +87,7 @@ class TriageScreen(Screen[None]):
         self._filter = IssueFilter()
         self._detail_timer: Timer | None = None
         self._detail_for = ""
+        self.skipped_files: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield GlanceBar()
@@ -141,7 +143,8 @@ class TriageScreen(Screen[None]):
                 self.app.call_from_thread(self.notify, f"issues: {error}", severity="error")
             issues = None
         if issues is not None:
-            self.post_message(self.IssuesLoaded(issues, cached=mode == "cached"))
+            skipped = [] if mode == "cached" else services.skipped_issue_files()
+            self.post_message(self.IssuesLoaded(issues, cached=mode == "cached", skipped=skipped))
         if mode == "cached":  # the cached list first, then the fresh one
             self.app.call_from_thread(self.load_issues, "full")
 
@@ -150,11 +153,26 @@ class TriageScreen(Screen[None]):
             return
         if not message.cached or not self.all_issues:
             self.loaded = True
+        if not message.cached:
+            self._report_skipped(message.skipped)
         self.all_issues = message.issues
         self._filter.reset(self.all_issues)
         self.apply_filter(self.query_text)
 
+    def _report_skipped(self, skipped: list[str]) -> None:
+        """Issue files the source skipped are said once each time the set changes (a poll
+        every few seconds must not say it again), and counted beside the list."""
+        if skipped == self.skipped_files:
+            return
+        self.skipped_files = skipped
+        if skipped:
+            more = f"; and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+            shown = "; ".join(skipped[:3]) + more
+            self.notify(f"skipped {len(skipped)} issue file(s): {shown}", severity="warning")
+
     def _status(self, text: str) -> None:
+        if self.skipped_files:
+            text += f" · {len(self.skipped_files)} file(s) skipped"
         self.query_one("#issue-count", Static).update(text)
 
     # -- filtering -------------------------------------------------------------------
