@@ -13,10 +13,7 @@ A preview step is a shell step whose last printed URL is reported on the issues.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -27,6 +24,8 @@ from workflows.base.childenv import passed_through, shell_env
 from workflows.base.hosts import SshHost
 from workflows.definitions.placeholders import render, shell_command
 from workflows.runs.steps.base import StepContext, StepFailed, StepResult
+from workflows.runs.steps.process_group import GroupRecord, members, start_held
+from workflows.runs.steps.process_group import stop as stop_group
 from workflows.tmux.ssh import UNREACHABLE, RemoteShell, remote_shell
 
 TAIL_CHARS = 8000
@@ -92,20 +91,15 @@ def on_host(host: SshHost, cwd: str, script: str, env: dict[str, str]) -> Start:
 
 
 def local_process(ctx: StepContext, argv: list[str], env: dict[str, str]) -> Start:
-    """How to start ``argv`` in the worktree, in its own process group (remembered, so a
-    resumed runner stops what a killed one left running)."""
+    """How to start ``argv`` in the worktree, in its own process group, recorded in the
+    store before it runs (``process_group``), so a resumed runner stops what a killed one
+    left running."""
 
     def start(log: IO[str]) -> subprocess.Popen[Any]:
-        process = subprocess.Popen(
-            argv,
-            cwd=ctx.worktree,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-        ctx.runs.update_context(ctx.run.id, shell=[process.pid, _started(process.pid)])
-        return process
+        def record(group: GroupRecord) -> None:
+            ctx.runs.update_context(ctx.run.id, shell=group.as_json())
+
+        return start_held(argv, cwd=ctx.worktree, env=env, log=log, record=record)
 
     return start
 
@@ -134,29 +128,38 @@ def run_logged(
             if process.poll() is None and isinstance(started, RemoteShell):
                 started.stop()  # the command on the host, then its ssh here
             elif process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+                _stop_group(ctx, process.pid)
                 process.wait()
+    if not isinstance(started, RemoteShell):
+        ctx.runs.update_context(ctx.run.id, shell=None)  # ended here: nothing left to stop
     return process.returncode
 
 
-def _started(pid: int) -> str:
-    """The process's start time (clock ticks since boot): tells a reused pid apart."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return ""
+def _stop_group(ctx: StepContext, pid: int) -> None:
+    """Stop the recorded group led by ``pid`` (this runner's own command), all of it."""
+    group = GroupRecord.from_json(ctx.runs.get(ctx.run.id).context.get("shell"))
+    if group is not None and group.pgid == pid and not stop_group(group):
+        ctx.event("shell", f"the command's process group {pid} survived SIGKILL")
 
 
 def _stop_leftover(ctx: StepContext) -> None:
-    """A runner killed mid-command left its process group running: stop it first."""
-    leftover = ctx.runs.get(ctx.run.id).context.get("shell")
-    if not leftover:
+    """A runner killed mid-command left its process group running: stop it, and wait until
+    its last process is gone, before the step starts again (never two at once)."""
+    group = GroupRecord.from_json(ctx.runs.get(ctx.run.id).context.get("shell"))
+    if group is None:
         return
-    pid, started = int(leftover[0]), str(leftover[1])
-    if started and _started(pid) == started:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGTERM)
-            ctx.event("shell", f"stopped the command a previous runner left running (pid {pid})")
+    if members(group):
+        started = time.monotonic()
+        if not stop_group(group):
+            raise StepFailed(
+                f"step {ctx.step.id!r}: the command a previous runner left running "
+                f"(process group {group.pgid}) survived SIGKILL; not starting it again"
+            )
+        ctx.event(
+            "shell",
+            f"stopped the command a previous runner left running (pid {group.pgid}), "
+            f"gone after {time.monotonic() - started:.1f}s",
+        )
     ctx.runs.update_context(ctx.run.id, shell=None)
 
 
