@@ -45,7 +45,8 @@ from tui.screens.triage import TriageScreen
 from tui.services import Services
 from widgets.glance_bar import Glance
 from widgets.pane_tile import TileInfo
-from workflows.agents.notify import Waiting
+from workflows.agents.app_presence import AppPresence
+from workflows.agents.notify import Waiting, waiting_what
 from workflows.base.target import TmuxTarget
 from workflows.runs.records import RunSummary
 from workflows.tmux.mirror import Mirror
@@ -122,6 +123,7 @@ class AgentTuiApp(App[None]):
         self._changed: set[str] = set()
         self._changed_lock = threading.Lock()
         self._polled_mirror: Mirror | None = None
+        self._presence: AppPresence | None = None
         self._heap_frozen_at = -HEAP_REFREEZE_MIN_S
         self.heap_freezing: bool | None = None
         """Freeze the heap (see freeze_heap); None: only in a real terminal, not in tests."""
@@ -129,7 +131,8 @@ class AgentTuiApp(App[None]):
             self.set_keymap(keymap)
 
     def on_mount(self) -> None:
-        if self._poll_tiles:
+        if self._poll_tiles:  # it tells the person when an agent waits: runs need not
+            self._presence = AppPresence(self.services.target)
             self.start_mirror()
             self.load_tiles()
             self.set_interval(TILE_POLL_S, self.load_tiles)
@@ -153,6 +156,8 @@ class AgentTuiApp(App[None]):
         gc.freeze()
 
     def on_unmount(self) -> None:
+        if self._presence is not None:
+            self._presence.close()
         if self.mirror is not None:
             self.mirror.close()
         self.services.close()
@@ -244,8 +249,7 @@ class AgentTuiApp(App[None]):
             self.glance_signal.publish(glance)
 
     def announce_waiting(self, info: TileInfo) -> None:
-        detail = info.detail
-        what = detail.get("command") or detail.get("tool") or detail.get("message") or info.state
+        what = waiting_what(info.detail, info.state)
         self.notify(f"{info.name} is waiting: {what}", title="Agent needs you", timeout=8)
         if self.ring_bell:
             self.bell()

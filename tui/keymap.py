@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from workflows.agents.notify import parse_notify_command
+from workflows.agents.notify import configured_notify_command
 from workflows.base.config import section
 from workflows.base.errors import AgentTuiError
 from workflows.base.paths import config_file
@@ -41,5 +41,5 @@ def tui_settings() -> TuiSettings:
     bell = raw.get("bell", True)
     if not isinstance(bell, bool):
         raise AgentTuiError(f"{config_file()}: [tui] bell must be true or false")
-    notify = parse_notify_command(raw.get("notify_command"), str(config_file()))
+    notify = configured_notify_command()
     return TuiSettings(bell=bell, keys=dict(keys), notify_command=notify)

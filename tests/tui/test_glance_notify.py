@@ -9,26 +9,21 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
+from tests.support.environment import write_config
+from tests.support.notify_recorder import notify_recorder, recorded_calls
 from tests.support.pilot import state_of, until
 from tests.support.tmux import spawn_demo
 from tests.support.waiting import wait_until
 from tui.app import build_app
 from widgets.glance_bar import GlanceBar
+from workflows.agents.app_presence import app_is_watching
 from workflows.agents.notify import Waiting, notify_waiting
 from workflows.runs.run_store import RunStore
 from workflows.tmux.driver import TmuxDriver
 
-RECORDER = """
-import json, os, sys
-env = {k: v for k, v in os.environ.items() if k.startswith("AGENTTUI_NOTIFY_")}
-out = {"argv": sys.argv[1:], "env": env}
-with open(sys.argv[1], "a") as f:
-    f.write(json.dumps(out) + "\\n")
-"""
 COMMAND = "echo '#{pane_id}' 50% $HOME; touch pwned"
 
 
@@ -39,15 +34,8 @@ def bar_text(app: Any) -> str:
 async def test_counts_on_every_screen_and_the_notify_command(
     driver: TmuxDriver, tmp_path: Path
 ) -> None:
-    recorder = tmp_path / "recorder.py"
-    recorder.write_text(RECORDER)
-    calls = tmp_path / "calls.jsonl"
-    config = tmp_path / "config" / "config.toml"
-    config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(
-        "[tui]\nbell = false\n"
-        f"notify_command = {json.dumps([sys.executable, str(recorder), str(calls), '{message}'])}\n"
-    )
+    command, calls = notify_recorder(tmp_path)
+    write_config(f"[tui]\nbell = false\nnotify_command = {json.dumps(command)}\n")
     spawn_demo(driver, tmp_path / "w", name="worker", prompt="Long job [work 300s]", work=None)
     spawn_demo(driver, tmp_path / "i", name="idler", prompt="", work=None)
     failed = RunStore().create("quick-fix", {}, ["PCL-1"], {})
@@ -73,19 +61,21 @@ async def test_counts_on_every_screen_and_the_notify_command(
                     "1 waiting" in bar_text(app), message="asker waits")  # fmt: skip
         await until(pilot, lambda: "1 working · 1 waiting · 1 idle" in bar_text(app))
         assert "3 Runs" in bar_text(app)  # where the person is
+        assert app_is_watching(driver.target)  # so runs leave telling the person to it
         # The recorder may have made the file and not yet written its line.
         await until(
             pilot,
-            lambda: calls.exists() and calls.read_text().endswith("\n"),
+            lambda: recorded_calls(calls),
             message="the notify command ran",
         )
-        (call,) = [json.loads(line) for line in calls.read_text().splitlines()]
+        (call,) = recorded_calls(calls)
         message = f"agenttui: asker is waiting: {COMMAND}"
         assert call["argv"] == [str(calls), message]  # one argument, verbatim
         assert call["env"]["AGENTTUI_NOTIFY_AGENT"] == "asker"
         assert call["env"]["AGENTTUI_NOTIFY_DETAIL"] == COMMAND
         assert call["env"]["AGENTTUI_NOTIFY_STATE"] == "awaiting_approval"
         assert not (tmp_path / "a" / "pwned").exists() and not Path("pwned").exists()
+    assert not app_is_watching(driver.target)
 
 
 def test_default_notification_shows_on_attached_terminals_as_written(

@@ -22,8 +22,11 @@ import shlex
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from workflows.base.config import section
 from workflows.base.errors import AgentTuiError
+from workflows.base.paths import config_file
 
 PLACEHOLDER = re.compile(r"\{(agent|state|detail|run|message)\}")
 TIMEOUT_S = 10.0
@@ -53,6 +56,18 @@ class Waiting:
             "run": self.run,
             "message": Waiting(self.agent, self.state, detail, self.run).message,
         }
+
+
+def waiting_what(detail: Mapping[str, Any], state: str) -> str:
+    """What an agent waits on, in a few words: the command or tool it asks to run, else
+    what it shows, else its state."""
+    what = detail.get("command") or detail.get("tool") or detail.get("message") or state
+    return str(what)
+
+
+def configured_notify_command() -> list[str] | None:
+    """``[tui] notify_command`` of config.toml (None: the default; []: off)."""
+    return parse_notify_command(section("tui").get("notify_command"), str(config_file()))
 
 
 def parse_notify_command(raw: object, where: str) -> list[str] | None:

@@ -40,6 +40,7 @@ from workflows.runs.steps.on_host import wait_for_host
 from workflows.runs.steps.progress import Progress, stall_time, watch_progress
 from workflows.runs.steps.restart import with_restarts
 from workflows.runs.steps.sessions import ensure_agent, profile_name_for
+from workflows.runs.steps.tell_person import mark_attention
 from workflows.runs.steps.usage_limit import (
     CONTINUE,
     is_usage_limit,
@@ -251,16 +252,8 @@ def _wait_for_turn(
             pauses, settled, idle_since, last_state = pauses + 1, 0, None, None
             progress.restart()
             continue
-        if state.needs_person != told_person:  # `agenttui runs` shows who waits for whom
-            waiting = (
-                f"{pane.name} ({pane.pane_id}) is {reading.summary()}"
-                if state.needs_person
-                else None
-            )
-            ctx.runs.update_context(ctx.run.id, attention=waiting)
-            if waiting:
-                shown = "".join(f"\n  | {line}" for line in reading.detail.get("lines", []))
-                ctx.event("attention", f"{waiting}; a person is needed{shown}", pane=pane.pane_id)
+        if state.needs_person != told_person:
+            mark_attention(ctx, pane, reading)
         told_person = state.needs_person
         stuck = reading if state.needs_person else None
         watch_progress(progress, ctx, driver, agent, pane=pane, reading=reading, output=output)
