@@ -1,10 +1,13 @@
 """The agenttui application: three screens (issues, agents, runs), help and a palette.
 
-The app owns the shared state: the pane mirror (one per app, so tiles survive screen
-switches) and the agent states, polled once a second (only panes that may have changed
-are re-read); it announces agents that start waiting for a person. Screens own their
-views. All I/O runs in thread workers or the mirror thread, which only post messages.
-``build_app`` is the one factory used by the CLI and by the tests.
+The app owns the shared state: the pane mirrors (one per app and tmux target, so tiles
+survive screen switches) and the agent states, polled once a second (only panes that may
+have changed are re-read); it announces agents that start waiting for a person. Besides
+this machine's tmux it watches each configured host that has agents (``host_agents``):
+that host's tiles are polled in a worker of their own, so a slow or dropped host never
+holds up the others, and shown "unreachable" with ssh's reason until it answers again.
+Screens own their views. All I/O runs in thread workers or the mirror threads, which only
+post messages. ``build_app`` is the one factory used by the CLI and by the tests.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any, ClassVar
 
@@ -50,6 +54,7 @@ from workflows.agents.notify import Waiting, waiting_what
 from workflows.base.target import TmuxTarget
 from workflows.runs.records import RunSummary
 from workflows.tmux.mirror import Mirror
+from workflows.tmux.mirror_set import LOCAL, MirrorSet
 
 TILE_POLL_S = 1.0
 RUNS_COUNT_S = 2.0
@@ -80,9 +85,17 @@ class AgentTuiApp(App[None]):
     """Every agent's tile state as last polled; tile screens watch it."""
 
     class TilesPolled(Message):
-        def __init__(self, infos: list[TileInfo]) -> None:
+        def __init__(self, infos: list[TileInfo], host: str = LOCAL, error: str = "") -> None:
             super().__init__()
             self.infos = infos
+            self.host = host
+            self.error = error
+            """Why ``host`` could not be polled (its last tiles are shown unreachable)."""
+
+    class HostsFound(Message):
+        def __init__(self, hosts: list[str]) -> None:
+            super().__init__()
+            self.hosts = hosts
 
     class PanesChanged(Message):
         """The mirror updated some models; coalesced so a burst is one repaint."""
@@ -91,7 +104,9 @@ class AgentTuiApp(App[None]):
             return isinstance(message, AgentTuiApp.PanesChanged)
 
     class MirrorReady(Message):
-        pass
+        def __init__(self, host: str = LOCAL) -> None:
+            super().__init__()
+            self.host = host
 
     class RunsCounted(Message):
         def __init__(self, runs: list[RunSummary]) -> None:
@@ -119,11 +134,17 @@ class AgentTuiApp(App[None]):
         self.panes_changed: Signal[set[str]] = Signal(self, "panes-changed")
         self._known_waiting: set[str] | None = None
         self._poll_tiles = poll_tiles
-        self.mirror: Mirror | None = None
+        self.mirrors = MirrorSet(self._mirror_updated)
+        """One mirror per tmux target with tiles: here, and each host with agents."""
         self._changed: set[str] = set()
         self._changed_lock = threading.Lock()
-        self._polled_mirror: Mirror | None = None
         self._presence: AppPresence | None = None
+        self._host_presence: dict[str, AppPresence] = {}  # hosts whose agents it shows
+        self._polled_mirrors: dict[str, Mirror] = {}
+        self._tiles_by_host: dict[str, list[TileInfo]] = {}
+        self._hosts_polling: set[str] = set()
+        self._mirrors_starting: set[str] = set()
+        self._unreachable: set[str] = set()
         self._heap_frozen_at = -HEAP_REFREEZE_MIN_S
         self.heap_freezing: bool | None = None
         """Freeze the heap (see freeze_heap); None: only in a real terminal, not in tests."""
@@ -156,35 +177,53 @@ class AgentTuiApp(App[None]):
         gc.freeze()
 
     def on_unmount(self) -> None:
-        if self._presence is not None:
-            self._presence.close()
-        if self.mirror is not None:
-            self.mirror.close()
+        for presence in [self._presence, *self._host_presence.values()]:
+            if presence is not None:
+                presence.close()
+        self.mirrors.close()
         self.services.close()
 
-    # -- the mirror: every agent pane's screen, and which panes printed something -------
-    @work(thread=True, exclusive=True, group="mirror")
-    def start_mirror(self) -> None:
-        """Connect the mirror; keep trying (tmux may be starting or busy) until it works."""
+    @property
+    def mirror(self) -> Mirror | None:
+        """This machine's mirror (once it runs)."""
+        return self.mirrors.get(LOCAL)
+
+    # -- the mirrors: every agent pane's screen, and which panes printed something ------
+    def start_mirror(self, host: str = LOCAL) -> None:
+        """Start ``host``'s mirror (``LOCAL``: this machine's) unless it runs or starts."""
+        if host in self._mirrors_starting or self.mirrors.get(host) is not None:
+            return
+        self._mirrors_starting.add(host)
+        self.run_worker(
+            partial(self._connect_mirror, host),
+            thread=True,
+            group=f"mirror:{host}",
+            name=f"mirror {host or 'here'}",
+        )
+
+    def _connect_mirror(self, host: str) -> None:
+        """Connect the mirror; keep trying (tmux may be starting or busy, a host down)
+        until it works."""
         worker = get_current_worker()
         told = False
+        where = f" on host {host}" if host else ""
         while not worker.is_cancelled:
-            mirror = self.services.mirror(self._mirror_updated)
+            mirror = self.services.mirror(self.mirrors.updates_for(host), host)
             try:
                 mirror.start()
             except Exception as error:
                 if not told:
                     told = True
                     self.call_from_thread(
-                        self.notify, f"Cannot mirror panes yet: {error}", severity="warning"
+                        self.notify, f"Cannot mirror panes{where} yet: {error}", severity="warning"
                     )
                 time.sleep(MIRROR_RETRY_S)
                 continue
             if _cancelled(worker):  # the app closed meanwhile
                 mirror.close()
                 return
-            self.mirror = mirror
-            self.post_message(self.MirrorReady())
+            self.mirrors.add(host, mirror)
+            self.post_message(self.MirrorReady(host))
             return
 
     def _mirror_updated(self, pane_ids: set[str]) -> None:
@@ -198,12 +237,18 @@ class AgentTuiApp(App[None]):
             changed, self._changed = self._changed, set()
         self.panes_changed.publish(changed)
 
-    def on_agent_tui_app_mirror_ready(self, _message: MirrorReady) -> None:
+    def on_agent_tui_app_mirror_ready(self, message: MirrorReady) -> None:
+        self._mirrors_starting.discard(message.host)
         self.mutate_reactive(AgentTuiApp.tile_infos)  # the tiles get their pane models now
 
     # -- agent tiles (polled here so waiting agents are announced on every screen) -----
-    @work(thread=True, exclusive=True, group="tiles")
     def load_tiles(self) -> None:
+        """Poll agent states now: this machine's, and each host's that has agents."""
+        self.load_local_tiles()
+        self.find_hosts()
+
+    @work(thread=True, exclusive=True, group="tiles")
+    def load_local_tiles(self) -> None:
         """Read agent states. Only panes that printed something (the mirror's ``%output``),
         got a hook event, changed in tmux or reached a deadline are re-read: 100 idle agents
         cost one ``list-panes`` a second. Nothing is posted when nothing changed."""
@@ -211,25 +256,99 @@ class AgentTuiApp(App[None]):
         dirty: set[str] | None = None
         if mirror is not None:
             dirty = mirror.take_active()
-            if mirror is not self._polled_mirror:  # what printed before it started is unknown
-                self._polled_mirror, dirty = mirror, None
+            if mirror is not self._polled_mirrors.get(LOCAL):  # what printed before it
+                self._polled_mirrors[LOCAL], dirty = mirror, None  # started is unknown
         try:
             infos = self.services.tiles(dirty=dirty)
         except Exception as error:
             self.call_from_thread(self.notify, f"tmux: {error}", severity="error")
             return
-        if infos != self.tile_infos or self._known_waiting is None:  # the first poll counts
+        known = self._tiles_by_host.get(LOCAL)
+        if infos != known or self._known_waiting is None:  # the first poll counts
             self.post_message(self.TilesPolled(infos))
 
+    @work(thread=True, exclusive=True, group="hosts")
+    def find_hosts(self) -> None:
+        """Which hosts have agents (the store says; nothing is asked of a host)."""
+        try:
+            hosts = self.services.hosts_with_agents()
+        except Exception as error:  # a broken [hosts] table: said once per change
+            self.call_from_thread(self.notify, f"hosts: {error}", severity="error")
+            return
+        if hosts or self._tiles_by_host.keys() - {LOCAL}:
+            self.post_message(self.HostsFound(hosts))
+
+    def on_agent_tui_app_hosts_found(self, message: HostsFound) -> None:
+        for host in message.hosts:
+            if host not in self._hosts_polling:  # a host still answering is not asked twice
+                self._hosts_polling.add(host)
+                self.run_worker(partial(self._poll_host, host), thread=True, group=f"tiles:{host}")
+        for gone in self._tiles_by_host.keys() - {LOCAL, *message.hosts}:
+            self.post_message(self.TilesPolled([], gone))  # forgotten (no agent left there)
+
+    def _poll_host(self, host: str) -> None:
+        """One host's tiles (a worker per host); a host seen without agents is forgotten
+        and its mirror closed."""
+        started = time.time()
+        infos: list[TileInfo] = []
+        error = ""
+        try:
+            mirror = self.mirrors.get(host)
+            dirty = mirror.take_active() if mirror is not None else None
+            if mirror is not self._polled_mirrors.get(host):
+                dirty = None  # what printed before it started is unknown
+                if mirror is not None:
+                    self._polled_mirrors[host] = mirror
+            infos = self.services.tiles(dirty=dirty, host=host)
+            if not infos:
+                self.services.forget_host(host, started)
+                closed = self.mirrors.remove(host)
+                if closed is not None:
+                    closed.close()
+        except Exception as failure:  # the host dropped: ssh's reason, shown on its tiles
+            error = str(failure) or type(failure).__name__
+        finally:
+            self.post_message(self.TilesPolled(infos, host, error))
+
     def on_agent_tui_app_tiles_polled(self, message: TilesPolled) -> None:
-        self.tile_infos = message.infos
-        waiting = {info.pane_id for info in message.infos if info.waiting}
+        host = message.host
+        infos = message.infos
+        if host:
+            self._hosts_polling.discard(host)
+            before = self._tiles_by_host.get(host, [])
+            if message.error:  # the last known tiles stay, marked with the reason
+                infos = [replace(info, unreachable=message.error) for info in before]
+                if host not in self._unreachable:
+                    self._unreachable.add(host)
+                    self.notify(f"host {host}: {message.error}", severity="warning", timeout=8)
+            else:
+                if host in self._unreachable:  # back: its panes are captured again
+                    self._unreachable.discard(host)
+                    self.mirrors.refresh(host, [info.pane_id for info in infos])
+                    self.notify(f"host {host} is reachable again")
+                if infos:
+                    self.start_mirror(host)
+                    if host not in self._host_presence:  # its runs need not tell the person
+                        self._host_presence[host] = AppPresence(self.services.target_for(host))
+        self._tiles_by_host[host] = infos
+        if not infos and host:
+            del self._tiles_by_host[host]
+            presence = self._host_presence.pop(host, None)
+            if presence is not None:
+                presence.close()
+        every = [info for tiles in self._tiles_by_host.values() for info in tiles]
+        if host:  # several targets: one order for all (a run's agents together)
+            every.sort(key=lambda info: (info.run_id, info.name, info.host))
+        if every == self.tile_infos and self._known_waiting is not None:
+            return
+        self.tile_infos = every
+        waiting = {info.key for info in every if info.waiting}
         if self._known_waiting is not None:
-            for info in message.infos:
-                if info.pane_id in waiting - self._known_waiting:
+            for info in every:
+                if info.key in waiting - self._known_waiting:
                     self.announce_waiting(info)
         self._known_waiting = waiting
-        self.set_glance(self.glance.with_agents(info.state for info in message.infos))
+        self.set_glance(self.glance.with_agents(info.state for info in every))
 
     # -- at a glance: counts on every screen ---------------------------------------------
     @work(thread=True, exclusive=True, group="count-runs")

@@ -18,22 +18,24 @@ if TYPE_CHECKING:
 
     from tui.services import Services
     from widgets.pane_tile import TileInfo
-    from workflows.tmux.mirror import Mirror
+    from workflows.tmux.mirror_set import MirrorSet
 
 
 class Host(Protocol):
     services: Services
     clock: Callable[[], float]
-    mirror: Mirror | None
+    mirrors: MirrorSet
+    """The mirror of each tmux target (here, and each host with agents)."""
     panes_changed: Signal[set[str]]
-    """Published with the ids of the panes the mirror updated (tile screens repaint them)."""
+    """Published with the keys (``TileInfo.key``) of the panes a mirror updated (tile
+    screens repaint them)."""
 
     @property
     def tile_infos(self) -> list[TileInfo]:
         """Every agent's tile state, as last polled (a reactive: screens watch it)."""
 
     def load_tiles(self) -> Any:
-        """Poll agent states now (a worker; the result arrives as ``tile_infos``)."""
+        """Poll agent states now (workers; the result arrives as ``tile_infos``)."""
 
     def count_runs(self) -> Any:
         """Count runs now for the glance bar (a worker)."""

@@ -19,6 +19,7 @@ from widgets.pane_tile import TileInfo
 from workflows.base.errors import AgentTuiError
 from workflows.base.target import TmuxTarget
 from workflows.runs.records import RunSummary
+from workflows.tmux.mirror_set import LOCAL, split_key
 
 if TYPE_CHECKING:
     from workflows.agents.state_poller import StatePoller
@@ -64,52 +65,86 @@ class Services:
     """The tmux server and session the app shows and launches into (no default here)."""
     attach_command: Sequence[str] | None = None
     """argv prefix run to attach (tests pass a stub); the pane id is appended."""
-    _driver: TmuxDriver | None = field(default=None, repr=False)
+    _drivers: dict[str, TmuxDriver] = field(default_factory=dict, repr=False)
     _source: Any = field(default=None, repr=False)
     _closed: bool = field(default=False, repr=False)
-    _poller: StatePoller | None = field(default=None, repr=False)
+    _pollers: dict[str, StatePoller] = field(default_factory=dict, repr=False)
     _run_issue_cache: dict[str, str] = field(default_factory=dict, repr=False)
     _usage_cache: tuple[float, set[str], dict[str, str]] = field(
         default_factory=lambda: (-USAGE_EVERY_S, set(), {}), repr=False
     )
     _details: dict[str, tuple[float, Issue]] = field(default_factory=dict, repr=False)
     _views: int = field(default=0, repr=False)
-    _open_views: list[str] = field(default_factory=list, repr=False)
+    _open_views: list[tuple[str, str]] = field(default_factory=list, repr=False)
 
-    # -- tmux / agents ---------------------------------------------------------------
+    # -- tmux / agents (here, and on each host that has agents) -----------------------
     @property
     def driver(self) -> TmuxDriver:
-        if self._closed:
-            from workflows.base.errors import AgentTuiError
+        """This machine's tmux."""
+        return self.driver_for(LOCAL)
 
+    def target_for(self, host: str) -> TmuxTarget:
+        """The app's tmux socket and session, here or on ``host`` (as ``--host`` makes it)."""
+        if not host:
+            return self.target
+        from workflows.base.hosts import host_named
+
+        return TmuxTarget(self.target.socket, self.target.session, host_named(host))
+
+    def driver_for(self, host: str) -> TmuxDriver:
+        """The tmux of ``host`` (``LOCAL``: this machine), one connection each."""
+        if self._closed:
             raise AgentTuiError("the app is closing")
-        if self._driver is None:
+        driver = self._drivers.get(host)
+        if driver is None:
             from workflows.tmux.driver import TmuxDriver
 
-            self._driver = TmuxDriver(self.target)
-        return self._driver
+            driver = self._drivers.setdefault(host, TmuxDriver(self.target_for(host)))
+        return driver
+
+    def _pane(self, key: str) -> tuple[TmuxDriver, str]:
+        """The driver and pane id of a tile's pane key (``TileInfo.key``)."""
+        host, pane_id = split_key(key)
+        return self.driver_for(host), pane_id
 
     def close(self) -> None:
-        """Close the tmux connection; a worker still running afterwards gets an error
+        """Close the tmux connections; a worker still running afterwards gets an error
         instead of opening a new connection nobody would close."""
         self._closed = True
-        if self._driver is not None:
-            self._driver.close()
-            self._driver = None
+        drivers, self._drivers = list(self._drivers.values()), {}
+        for driver in drivers:
+            driver.close()
 
-    def mirror(self, on_update: Any) -> Mirror:
+    def mirror(self, on_update: Any, host: str = LOCAL) -> Mirror:
         from workflows.tmux.mirror import Mirror
 
-        return Mirror(self.target, on_update=on_update)
+        return Mirror(self.target_for(host), on_update=on_update)
 
-    def tiles(self, *, dirty: set[str] | None = None) -> list[TileInfo]:
-        """Every agent pane of the session with its state, ordered by run then name.
+    def hosts_with_agents(self) -> list[str]:
+        """The configured hosts agents were started on (``workflows.agents.host_agents``):
+        the only ones the app connects to."""
+        from workflows.agents.host_agents import hosts_with_agents
+        from workflows.agents.observe import default_store
+        from workflows.base.hosts import load_hosts
+
+        configured = load_hosts()
+        return [host for host in hosts_with_agents(default_store()) if host in configured]
+
+    def forget_host(self, host: str, seen_empty_at: float) -> None:
+        from workflows.agents.host_agents import forget_host
+        from workflows.agents.observe import default_store
+
+        forget_host(default_store(), host, seen_empty_at=seen_empty_at)
+
+    def tiles(self, *, dirty: set[str] | None = None, host: str = LOCAL) -> list[TileInfo]:
+        """Every agent pane of the session (here, or on ``host``) with its state, ordered
+        by run then name; a host that cannot be reached raises with ssh's reason.
 
         ``dirty``: the panes that printed since the last call (None: unknown, read all);
         the others are re-read only when tmux, a hook or a deadline says they may have
         changed (``workflows.agents.state_poller``).
         """
-        readings = self.poller.poll(dirty)
+        readings = self.poller_for(host).poll(dirty)
         issues = self._run_issues({pane.run_id for pane, _ in readings if pane.run_id})
         usage = self._agent_usage({pane.run_id for pane, _ in readings if pane.run_id})
         infos = [
@@ -122,6 +157,7 @@ class Services:
                 state=reading.state,
                 detail=dict(reading.detail),
                 usage=usage.get(pane.name, ""),
+                host=host,
             )
             for pane, reading in readings
         ]
@@ -130,12 +166,16 @@ class Services:
 
     @property
     def poller(self) -> StatePoller:
-        driver = self.driver
-        if self._poller is None or self._poller.driver is not driver:
+        return self.poller_for(LOCAL)
+
+    def poller_for(self, host: str) -> StatePoller:
+        driver = self.driver_for(host)
+        poller = self._pollers.get(host)
+        if poller is None or poller.driver is not driver:
             from workflows.agents.state_poller import StatePoller
 
-            self._poller = StatePoller(driver)
-        return self._poller
+            poller = self._pollers[host] = StatePoller(driver)
+        return poller
 
     def _run_issues(self, run_ids: set[str]) -> dict[str, str]:
         """Run id → its issues ("ENG-1, ENG-2"), for the runs that have agent panes."""
@@ -174,34 +214,37 @@ class Services:
         self._usage_cache = (now, set(run_ids), texts)
         return texts
 
-    def tile_action(self, pane_id: str, action: str) -> str:
-        """approve / approve_always / deny / interrupt, through the agents' own logic."""
+    def tile_action(self, key: str, action: str) -> str:
+        """approve / approve_always / deny / interrupt, through the agents' own logic, on
+        the tmux (here or on its host) of the pane ``key``."""
         from workflows.approvals.answer import answer
 
-        return str(answer(self.driver, pane_id, action))
+        return str(answer(*self._pane(key), action))
 
     def _tmux(self) -> list[str]:
         from workflows.tmux.protocol import tmux_base_argv
 
         return tmux_base_argv(self.target.socket)
 
-    def always_proposal(self, pane_id: str) -> Any:
+    def always_proposal(self, key: str) -> Any:
         """The rule "always" would learn for the pane's pending request (nothing saved)."""
         from workflows.approvals.always import pending_proposal
 
-        return pending_proposal(self.driver, self.driver.resolve(pane_id))
+        driver, pane_id = self._pane(key)
+        return pending_proposal(driver, driver.resolve(pane_id))
 
-    def confirm_always(self, pane_id: str, proposal: Any) -> str:
+    def confirm_always(self, key: str, proposal: Any) -> str:
         """Save exactly the shown rule and approve the request once."""
         from workflows.approvals.always import confirm
 
-        return str(confirm(self.driver, self.driver.resolve(pane_id), proposal))
+        driver, pane_id = self._pane(key)
+        return str(confirm(driver, driver.resolve(pane_id), proposal))
 
-    def send_to_agent(self, pane_id: str, text: str) -> str:
+    def send_to_agent(self, key: str, text: str) -> str:
         """Deliver ``text`` through the verified send (exactly once, or NotDelivered)."""
         from workflows.agents.delivery import send_text
 
-        result = send_text(self.driver, pane_id, text)
+        result = send_text(*self._pane(key), text)
         if not result.submitted:
             from workflows.base.errors import NotDelivered
 
@@ -276,45 +319,52 @@ class Services:
         git.prepare_worktree(repo, f"agenttui/{name}", git.default_base(repo), path)
         return str(path)
 
-    def end_agent(self, pane_id: str) -> None:
+    def end_agent(self, key: str) -> None:
         """Kill a live agent's pane, or close an exited one's (its window goes with it)."""
-        self.driver.kill(self.driver.resolve(pane_id).pane_id)
+        driver, pane_id = self._pane(key)
+        driver.kill(driver.resolve(pane_id).pane_id)
 
     def notify_waiting(self, command: list[str] | None, waiting: Any) -> str:
         from workflows.agents.notify import notify_waiting
 
         return notify_waiting(command, waiting, tmux=self._tmux())
 
-    def attach_argv(self, pane_id: str) -> list[str]:
-        """A tmux client showing the pane at its terminal's size (``tui.attach``)."""
+    def attach_argv(self, key: str) -> list[str]:
+        """A tmux client showing the pane at its terminal's size (``tui.attach``); for a
+        host's pane that client runs there, over ssh with a terminal."""
         if self.attach_command is not None:
-            return [*self.attach_command, pane_id]
+            return [*self.attach_command, key]
         from tui.attach import attach_argv
+        from workflows.tmux.ssh import client_argv
 
+        driver, pane_id = self._pane(key)
         self._views += 1
         view = f"{self.target.session}-view-{os.getpid()}-{self._views}"
-        self._open_views.append(view)
-        return attach_argv(self._tmux(), self.target.session, view, self.driver.resolve(pane_id))
+        self._open_views.append((split_key(key)[0], view))
+        pane = driver.resolve(pane_id)
+        return client_argv(driver.target, *attach_argv([], driver.session, view, pane), tty=True)
 
-    def attach_in_popup(self, pane_id: str) -> None:
+    def attach_in_popup(self, key: str) -> None:
         """Inside tmux: the attach client in a popup over the app, until it detaches."""
         from tui.attach import attach_in_popup
 
         app_pane = os.environ.get("TMUX_PANE", "")
-        attach_in_popup(self._tmux(), self.driver, app_pane, self.attach_argv(pane_id))
+        attach_in_popup(self._tmux(), self.driver, app_pane, self.attach_argv(key))
 
-    def window_size(self, pane_id: str) -> tuple[str, str, str]:
+    def window_size(self, key: str) -> tuple[str, str, str]:
         from tui.attach import window_size
 
-        return window_size(self.driver, pane_id)
+        return window_size(*self._pane(key))
 
-    def end_attach(self, size: tuple[str, str, str]) -> None:
-        """After the person detached: their view's session goes, the agent's size returns."""
+    def end_attach(self, size: tuple[str, str, str], key: str = "") -> None:
+        """After the person detached: their view's session goes, the agent's size returns
+        (``key``: the pane attached to, for its host)."""
         from tui.attach import close_view, restore_size
 
         while self._open_views:
-            close_view(self.driver, self._open_views.pop())
-        restore_size(self.driver, size)
+            host, view = self._open_views.pop()
+            close_view(self.driver_for(host), view)
+        restore_size(self._pane(key)[0], size)
 
     def inside_same_tmux(self) -> bool:
         """True when this app runs in a pane of the agents' tmux server."""

@@ -16,6 +16,7 @@ from widgets.screen_view import ScreenView
 from widgets.state_badge import badge_text
 from workflows.agents.state import AgentState
 from workflows.tmux.mirror_screen import PaneModel
+from workflows.tmux.mirror_set import pane_key, split_key
 
 WAITING_STATES = (
     AgentState.AWAITING_APPROVAL,
@@ -39,10 +40,19 @@ class TileInfo:
     state: AgentState = AgentState.UNKNOWN
     detail: dict[str, Any] = field(default_factory=dict)
     usage: str = ""  # the tokens and cost its transcript shows so far ("12.3k tok $0.42")
+    host: str = ""  # the [hosts.NAME] whose tmux runs it; "" for this machine
+    unreachable: str = ""  # why its host cannot be reached now (ssh's reason); "" if it can
+
+    @property
+    def key(self) -> str:
+        """The pane's key among all hosts (``mirror_set.pane_key``): two hosts' ``%3``
+        are two tiles."""
+        return pane_key(self.host, self.pane_id)
 
     @property
     def waiting(self) -> bool:
-        return self.state in WAITING_STATES
+        """Waiting for a person who can answer now (not while its host is unreachable)."""
+        return self.state in WAITING_STATES and not self.unreachable
 
 
 class PaneTile(Widget):
@@ -73,6 +83,9 @@ class PaneTile(Widget):
     PaneTile.-exited ScreenView {
         opacity: 60%;
     }
+    PaneTile.-unreachable ScreenView {
+        opacity: 40%;
+    }
     PaneTile > .tile-notice {
         dock: bottom;
         height: auto;
@@ -100,7 +113,7 @@ class PaneTile(Widget):
             return self.tile
 
     def __init__(self, info: TileInfo, model: PaneModel | None = None) -> None:
-        super().__init__(id=tile_id(info.pane_id))
+        super().__init__(id=tile_id(info.key))
         self.info = info
         self.view = ScreenView(model)  # kept: usable before the tile has composed
         self.notice = Static("", classes="tile-notice")
@@ -122,6 +135,14 @@ class PaneTile(Widget):
             ERROR_NOTICE_S if error else NOTICE_S, self.clear_notice
         )
 
+    def _show_unreachable(self, reason: str) -> None:
+        """Said on the tile for as long as its host cannot be reached."""
+        if self._notice_timer is not None:
+            self._notice_timer.stop()
+            self._notice_timer = None
+        self.notice.update(Text(f"host {self.info.host} unreachable: {reason}"))
+        self.notice.add_class("-error", "-shown")
+
     def clear_notice(self) -> None:
         self.notice.remove_class("-shown")
 
@@ -130,26 +151,41 @@ class PaneTile(Widget):
 
     def update_info(self, info: TileInfo) -> None:
         if info != self.info:
+            was_unreachable = self.info.unreachable
             self.info = info
             self._show_info()
+            if was_unreachable and not info.unreachable:
+                self.clear_notice()  # the host is back
 
     def _show_info(self) -> None:
         info = self.info
         title = Text(info.name or info.pane_id, style="bold")
+        if info.host:
+            title.append(f" @ {info.host}", style="bold")
         for extra in (info.issue, info.run_id and f"run {info.run_id}", info.agent):
             if extra:
                 title.append(f" · {extra}", style="dim")
         self.border_title = title
         badge = badge_text(info.state)
+        if info.unreachable:  # the last state known; the reason in full over the screen
+            badge = Text(" host unreachable ", style="bold reverse red")
+            self._show_unreachable(info.unreachable)
         self.border_subtitle = (
             Text.assemble(badge, (f"{info.usage} ", "dim")) if info.usage else badge
         )
         self.set_class(info.waiting, "-waiting")
         self.set_class(info.state == "exited", "-exited")
+        self.set_class(bool(info.unreachable), "-unreachable")
 
     def on_click(self) -> None:
         self.post_message(self.Selected(self))
 
 
-def tile_id(pane_id: str) -> str:
-    return "tile-" + pane_id.lstrip("%")
+def tile_id(key: str) -> str:
+    """A widget id for a pane key: ``tile-3`` here, ``tile-3-HOST`` on a host (any
+    character an id cannot hold written as ``-<hex>-``, so two hosts never share one)."""
+    host, pane_id = split_key(key)
+    safe = "".join(
+        c if c.isascii() and (c.isalnum() or c == "_") else f"-{ord(c):x}-" for c in host
+    )
+    return f"tile-{pane_id.lstrip('%')}" + (f"-{safe}" if host else "")

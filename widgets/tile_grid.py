@@ -76,8 +76,8 @@ class TileGrid(ScrollableContainer, can_focus=True):
 
     def sync(self, infos: list[TileInfo], model_for: Callable[[str], PaneModel]) -> bool:
         """Make the tiles match ``infos`` (in that order) without rebuilding kept ones;
-        True when tiles came or went."""
-        wanted = {tile_id(info.pane_id): info for info in infos}
+        True when tiles came or went. ``model_for`` takes a pane key (``TileInfo.key``)."""
+        wanted = {tile_id(info.key): info for info in infos}
         tiles = self.tiles
         gone = [tile for tile in tiles if tile.id not in wanted]
         for tile in gone:
@@ -85,9 +85,9 @@ class TileGrid(ScrollableContainer, can_focus=True):
         existing = {tile.id: tile for tile in tiles if tile.id in wanted}
         new_tiles = []
         for info in infos:
-            shown = existing.get(tile_id(info.pane_id))
+            shown = existing.get(tile_id(info.key))
             if shown is None:
-                new_tiles.append(PaneTile(info, model_for(info.pane_id)))
+                new_tiles.append(PaneTile(info, model_for(info.key)))
             else:
                 shown.update_info(info)
         if new_tiles:

@@ -1,9 +1,11 @@
 """What every screen showing agent tiles shares: the mirror plumbing and the tile keys.
 
-The app owns the mirror and polls agent states; a tile screen shows the tiles it ``wants``
-(the agents screen: all; a run's detail: that run's), tells the mirror which panes can be
-seen while it is the current screen, and acts on the selected tile: approve, deny,
-interrupt, attach, talk (the verified send), kill a live agent, close an exited one.
+The app owns the mirrors (one per tmux target: here and each host with agents) and polls
+agent states; a tile screen shows the tiles it ``wants`` (the agents screen: all; a run's
+detail: that run's), tells the mirrors which panes can be seen while it is the current
+screen, and acts on the selected tile: approve, deny, interrupt, attach, talk (the verified
+send), kill a live agent, close an exited one. Tiles and actions go by pane key
+(``TileInfo.key``: host and pane id), so each reaches its own host's tmux.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from tui.host import host
 from tui.screens.confirm import ConfirmScreen
 from widgets.pane_tile import PaneTile, TileInfo
 from widgets.tile_grid import TileGrid
-from workflows.tmux.mirror import Mirror
 from workflows.tmux.mirror_screen import PaneModel
+from workflows.tmux.mirror_set import MirrorSet
 
 APPROVABLE = ("awaiting_approval", "trust")
 VISIBLE_RESYNC_S = 1.0
@@ -47,8 +49,8 @@ class TileScreen(Screen[None]):
         return self.query_one(TileGrid)
 
     @property
-    def mirror(self) -> Mirror | None:
-        return host(self).mirror
+    def mirrors(self) -> MirrorSet:
+        return host(self).mirrors
 
     def follow_tiles(self) -> None:
         """Show the app's tiles now and whenever they change; repaint what the mirror updates
@@ -72,36 +74,35 @@ class TileScreen(Screen[None]):
         self._update_visible()
 
     def on_screen_suspend(self) -> None:
-        if self.mirror is not None:  # nobody sees the tiles: capture nothing
-            self.mirror.set_visible([], None)
+        self.mirrors.set_visible([], None)  # nobody sees the tiles: capture nothing
 
     # -- mirror (owned by the app) -----------------------------------------------------
     def repaint(self, changed: set[str]) -> None:
         """The mirror updated these panes: repaint the changed rows of visible tiles."""
         for tile in self.grid.visible_tiles():
-            if tile.info.pane_id in changed:
+            if tile.info.key in changed:
                 tile.view.refresh_changed()
 
-    def model_for(self, pane_id: str) -> PaneModel:
-        return self.mirror.model(pane_id) if self.mirror is not None else PaneModel(pane_id)
+    def model_for(self, key: str) -> PaneModel:
+        return self.mirrors.model(key)
 
     def _update_visible(self, *, models: bool = True) -> None:
-        """Tell the mirror which panes can be seen and which one is focused; with
-        ``models``, first give every tile its pane's model (tiles came, or the mirror)."""
-        if self.mirror is None or not self.is_current:
+        """Tell the mirrors which panes can be seen and which one is focused; with
+        ``models``, first give every tile its pane's model (tiles came, or a mirror)."""
+        mirrors = self.mirrors
+        if not mirrors.hosts or not self.is_current:
             return
         for tile in self.grid.tiles if models else ():
-            if tile.view.model is None or tile.view.model is not self.mirror.model(
-                tile.info.pane_id
-            ):
-                tile.view.set_model(self.mirror.model(tile.info.pane_id))
+            model = mirrors.mirrored(tile.info.key)
+            if model is not None and tile.view.model is not model:
+                tile.view.set_model(model)
         focused = self.grid.focused_tile
         shown = self.tiles_shown()
         visible = self.grid.visible_tiles() if shown else []
-        self.mirror.set_visible(
-            [tile.info.pane_id for tile in visible],
-            focused.info.pane_id if focused and shown else None,
-            {tile.info.pane_id: tile.view.size.height for tile in visible},  # rows captured
+        mirrors.set_visible(
+            [tile.info.key for tile in visible],
+            focused.info.key if focused and shown else None,
+            {tile.info.key: tile.view.size.height for tile in visible},  # rows captured
         )
 
     def on_tile_grid_layout(self, _message: TileGrid.Layout) -> None:
@@ -144,6 +145,8 @@ class TileScreen(Screen[None]):
             return shown and any(each.info.state == "exited" for each in self.grid.tiles)
         if tile is None:
             return False
+        if tile.info.unreachable:  # nothing reaches its host now: only its run's log
+            return action == "open_log" and bool(tile.info.run_id)
         state = tile.info.state
         if action == "tile":
             kind = str(parameters[0]) if parameters else ""
@@ -163,34 +166,34 @@ class TileScreen(Screen[None]):
     def action_tile(self, kind: str) -> None:
         tile = self.grid.focused_tile
         if tile is not None:
-            self.perform(tile.info.pane_id, tile.info.name, kind)
+            self.perform(tile.info.key, tile.info.name, kind)
 
     @work(thread=True, group="tile-actions")
-    def perform(self, pane_id: str, name: str, kind: str) -> None:
+    def perform(self, key: str, name: str, kind: str) -> None:
         if kind == "approve_always":  # agenttui learns the rule, shown first (approvals)
-            self._propose_always(pane_id, name)
+            self._propose_always(key, name)
             return
         try:
-            detail = host(self).services.tile_action(pane_id, kind)
+            detail = host(self).services.tile_action(key, kind)
         except Exception as error:
             self.app.call_from_thread(self.notify, f"{name}: {error}", severity="error")
             return
         self.app.call_from_thread(self.notify, detail)
         self.app.call_from_thread(host(self).load_tiles)
 
-    def _propose_always(self, pane_id: str, name: str) -> None:
+    def _propose_always(self, key: str, name: str) -> None:
         from tui.screens.learn_rule import LearnRuleScreen
 
         services = host(self).services
         try:
-            proposal = services.always_proposal(pane_id)
+            proposal = services.always_proposal(key)
         except Exception as error:
             self.app.call_from_thread(self.notify, f"{name}: {error}", severity="error")
             return
 
         def answered(save: bool | None) -> None:
             if save:
-                self.confirm_always(pane_id, name, proposal)
+                self.confirm_always(key, name, proposal)
             else:
                 self.notify(f"{name}: nothing learned; the request still waits")
 
@@ -199,9 +202,9 @@ class TileScreen(Screen[None]):
         )
 
     @work(thread=True, group="tile-actions")
-    def confirm_always(self, pane_id: str, name: str, proposal: object) -> None:
+    def confirm_always(self, key: str, name: str, proposal: object) -> None:
         try:
-            detail = host(self).services.confirm_always(pane_id, proposal)
+            detail = host(self).services.confirm_always(key, proposal)
         except Exception as error:
             self.app.call_from_thread(self.notify, f"{name}: {error}", severity="error")
             return
@@ -220,27 +223,27 @@ class TileScreen(Screen[None]):
     def action_attach(self) -> None:
         tile = self.grid.focused_tile
         if tile is not None:
-            self.attach(tile.info.pane_id)
+            self.attach(tile.info.key)
 
     @work(thread=True, exclusive=True, group="attach")
-    def attach(self, pane_id: str) -> None:
+    def attach(self, key: str) -> None:
         """The agent fills the person's terminal until they detach (prefix d), which
         always brings them back here; then it gets its own size back (``tui.attach``)."""
         services = host(self).services
         size = None
         try:
-            size = services.window_size(pane_id)
-            if services.inside_same_tmux():
-                services.attach_in_popup(pane_id)
+            size = services.window_size(key)
+            if services.inside_same_tmux():  # a popup here (over ssh for a host's pane)
+                services.attach_in_popup(key)
             else:
-                argv = services.attach_argv(pane_id)
+                argv = services.attach_argv(key)
                 self.app.call_from_thread(host(self).run_external, argv)
         except Exception as error:
             self.app.call_from_thread(self.notify, f"attach: {error}", severity="error")
         finally:
             if size is not None:
                 try:
-                    services.end_attach(size)
+                    services.end_attach(size, key)
                 except Exception as error:  # the agent's window went away meanwhile
                     self.app.call_from_thread(self.notify, f"attach: {error}", severity="warning")
 
@@ -256,28 +259,28 @@ class TileScreen(Screen[None]):
         tile = self.grid.focused_tile
         if tile is None:
             return
-        pane_id, name = tile.info.pane_id, tile.info.name
+        key, name = tile.info.key, tile.info.name
 
         def answered(text: str | None) -> None:
             if text:
-                self.tile_notice(pane_id, "sending…")
-                self.talk(pane_id, name, text)
+                self.tile_notice(key, "sending…")
+                self.talk(key, name, text)
 
         self.app.push_screen(TalkScreen(name), answered)
 
     @work(thread=True, group="tile-actions")
-    def talk(self, pane_id: str, name: str, text: str) -> None:
+    def talk(self, key: str, name: str, text: str) -> None:
         try:
-            said = host(self).services.send_to_agent(pane_id, text)
+            said = host(self).services.send_to_agent(key, text)
         except Exception as error:
-            self.app.call_from_thread(self.tile_notice, pane_id, f"✗ {error}", error=True)
+            self.app.call_from_thread(self.tile_notice, key, f"✗ {error}", error=True)
             return
-        self.app.call_from_thread(self.tile_notice, pane_id, f"✓ {said}")
+        self.app.call_from_thread(self.tile_notice, key, f"✓ {said}")
         self.app.call_from_thread(host(self).load_tiles)
 
-    def tile_notice(self, pane_id: str, text: str, *, error: bool = False) -> None:
+    def tile_notice(self, key: str, text: str, *, error: bool = False) -> None:
         for tile in self.grid.tiles:
-            if tile.info.pane_id == pane_id:
+            if tile.info.key == key:
                 tile.show_notice(text, error=error)
 
     # -- lifecycle: kill a live agent, close an exited one -------------------------------
@@ -292,7 +295,8 @@ class TileScreen(Screen[None]):
             self._confirm_end(tile.info, kill=False)
 
     def _confirm_end(self, info: TileInfo, *, kill: bool) -> None:
-        where = f"pane {info.pane_id}" + (f", run {info.run_id}" if info.run_id else "")
+        where = f"pane {info.pane_id}{on_host(info)}"
+        where += f", run {info.run_id}" if info.run_id else ""
         if kill:
             title = f"Kill agent {info.name}?"
             lines = [
@@ -310,7 +314,7 @@ class TileScreen(Screen[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.end_agent(info.pane_id, info.name, "killed" if kill else "closed")
+                self.end_agent(info.key, info.name, "killed" if kill else "closed")
 
         confirm = "Kill" if kill else "Close"
         self.app.push_screen(ConfirmScreen(title, lines, confirm=confirm), answered)
@@ -319,25 +323,30 @@ class TileScreen(Screen[None]):
         exited = [tile.info for tile in self.grid.tiles if tile.info.state == "exited"]
         if not exited:
             return
-        lines = [f"{info.name} ({info.pane_id})" for info in exited]
+        lines = [f"{info.name} ({info.pane_id}{on_host(info)})" for info in exited]
         lines.append("Their tmux windows close; agents still running are not touched.")
 
         def answered(yes: bool | None) -> None:
             for info in exited if yes else ():
-                self.end_agent(info.pane_id, info.name, "closed")
+                self.end_agent(info.key, info.name, "closed")
 
         title = f"Close {len(exited)} exited agent{'s' if len(exited) > 1 else ''}?"
         self.app.push_screen(ConfirmScreen(title, lines, confirm="Close"), answered)
 
     @work(thread=True, group="tile-actions")
-    def end_agent(self, pane_id: str, name: str, what: str) -> None:
+    def end_agent(self, key: str, name: str, what: str) -> None:
         try:
-            host(self).services.end_agent(pane_id)
+            host(self).services.end_agent(key)
         except Exception as error:
             self.app.call_from_thread(self.notify, f"{name}: {error}", severity="error")
             return
         self.app.call_from_thread(self.notify, f"{name} {what}")
         self.app.call_from_thread(host(self).load_tiles)
+
+
+def on_host(info: TileInfo) -> str:
+    """ " on host NAME" for an agent on a host, else ""."""
+    return f" on host {info.host}" if info.host else ""
 
 
 def exit_text(detail: dict[str, object]) -> str:

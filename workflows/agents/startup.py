@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from workflows.agents.hooks import hook_launch_args, record_event
+from workflows.agents.host_agents import note_agent_started
 from workflows.agents.observe import default_store, profile_for, read_state, server_for
 from workflows.agents.profiles import Profile
 from workflows.agents.state import AgentState, StateReading
@@ -121,8 +122,9 @@ def start_agent(
         target=driver.target,
     )
     argv_prompt = prompt if profile.prompt == "argv" else None
-    return driver.spawn(
-        agent_argv(profile, name, prompt=argv_prompt, extra=extra_args, host=driver.target.host),
+    host = driver.target.host
+    pane = driver.spawn(
+        agent_argv(profile, name, prompt=argv_prompt, extra=extra_args, host=host),
         name=name,
         agent=profile.name,
         cwd=cwd,
@@ -132,6 +134,9 @@ def start_agent(
         run_id=run_id,
         token=token,
     )
+    if host is not None:  # the app watches the hosts that have agents (host_agents)
+        note_agent_started(default_store(), host.name)
+    return pane
 
 
 def wait_until_ready(
