@@ -6,18 +6,50 @@ their windows but has its own current window, so what other clients (the app's o
 does not move; the app destroys it once it detached. The agent's window follows that client's
 size (``window-size latest``) and gets its own size back afterwards. Inside tmux the client
 runs in a full-screen popup over the app; outside, it takes the terminal the app gave up.
+
+Its start (a new grouped session, the client attaching to it) makes tmux notify every
+control client; tmux 3.3a crashes when one of ours is identifying then (bug #4980, see
+``workflows/tmux/server.py``). So the client starts under the server's layout lock, held
+until its session exists. Its detach, which the person chooses, cannot be.
 """
 
 from __future__ import annotations
 
 import shlex
 import subprocess
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from workflows.base.errors import AgentTuiError
 
 ATTACHED_STATUS = " prefix d (tmux detach): back to agenttui "
+ATTACH_START_S = 10.0
+"""How long a starting client may keep the layout lock before its session shows."""
+POLL_S = 0.02
+
+
+def start_client(
+    argv: Sequence[str],
+    *,
+    layout: Callable[[], AbstractContextManager[Any]],
+    attached: Callable[[], bool],
+    **popen: Any,
+) -> subprocess.Popen[Any]:
+    """Start the attach client ``argv`` holding the server's layout lock (``layout``) until
+    ``attached()`` (its view session exists), the client ended, or ``ATTACH_START_S``."""
+    with layout():
+        process = subprocess.Popen(list(argv), **popen)
+        deadline = time.monotonic() + ATTACH_START_S
+        while process.poll() is None and time.monotonic() < deadline and not attached():
+            time.sleep(POLL_S)
+    return process
+
+
+def view_exists(driver: Any, view: str) -> bool:
+    """Whether the attach client's session ``view`` exists on the driver's server."""
+    return view in driver.command("list-sessions", "-F", "#{session_name}")
 
 
 def attach_argv(tmux: Sequence[str], session: str, view: str, pane: Any) -> list[str]:
@@ -32,9 +64,12 @@ def attach_argv(tmux: Sequence[str], session: str, view: str, pane: Any) -> list
     ]  # fmt: skip
 
 
-def attach_in_popup(tmux: Sequence[str], driver: Any, app_pane: str, argv: list[str]) -> None:
+def attach_in_popup(
+    tmux: Sequence[str], driver: Any, app_pane: str, argv: list[str], *, on: Any, view: str
+) -> None:
     """Run ``argv`` in a full-screen popup on the client that shows ``app_pane``; returns
-    when the popup closes (the person detached)."""
+    when the popup closes (the person detached). ``on``: the driver of the server the
+    client attaches to (this one, or a host's), where its session ``view`` appears."""
     shown = driver.command(
         "list-clients", "-F", "#{client_control_mode}\t#{client_name}\t#{pane_id}"
     )  # a person's terminal, not a control connection (those report the same pane)
@@ -43,18 +78,22 @@ def attach_in_popup(tmux: Sequence[str], driver: Any, app_pane: str, argv: list[
     if not client:
         raise AgentTuiError("no tmux client shows the app to open the agent in")
     script = "env -u TMUX " + shlex.join(argv)
-    subprocess.run(
+    popup = start_client(
         [*tmux, "display-popup", "-E", "-B", "-w", "100%", "-h", "100%",
          "-c", client, "-t", app_pane, script],
-        capture_output=True, check=True,
+        layout=on.layout, attached=lambda: view_exists(on, view),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
+    _, err = popup.communicate()
+    if popup.returncode != 0:
+        raise AgentTuiError(f"tmux display-popup failed: {err.decode(errors='replace').strip()}")
 
 
 def close_view(driver: Any, view: str) -> None:
     """Destroy the attach client's session once it detached. Not by `destroy-unattached`:
     tmux 3.3a's server crashed about one detach in two with it, when another client (the
     app's, a poll) came or went while the attach client exited (tmux issue 5497)."""
-    if view in driver.command("list-sessions", "-F", "#{session_name}"):
+    if view_exists(driver, view):
         with driver.layout():  # %sessions-changed: see workflows/tmux/server.py
             driver.command("kill-session", "-t", f"={view}")
 

@@ -349,7 +349,10 @@ class Services:
         from tui.attach import attach_in_popup
 
         app_pane = os.environ.get("TMUX_PANE", "")
-        attach_in_popup(self._tmux(), self.driver, app_pane, self.attach_argv(key))
+        argv = self.attach_argv(key)
+        host, view = self._open_views[-1]
+        on = self.driver_for(host)
+        attach_in_popup(self._tmux(), self.driver, app_pane, argv, on=on, view=view)
 
     def window_size(self, key: str) -> tuple[str, str, str]:
         from tui.attach import window_size

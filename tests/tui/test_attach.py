@@ -5,6 +5,7 @@ after which the agent has its own size again."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from typing import Any
 
@@ -15,6 +16,7 @@ from tests.support.terminals import Terminals, person_clients, press
 from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from tui.app import build_app
+from tui.attach import close_view, start_client, view_exists
 from tui.services import Services
 from workflows.tmux.driver import TmuxDriver
 
@@ -122,3 +124,38 @@ def test_the_cli_attach_fills_the_terminal_moves_no_one_and_gives_the_size_back(
     assert person.wait(timeout=30) == 0
     assert window_size(tmux_server, agent) == "120x40"
     assert sessions(tmux_server) == ["agenttui"]
+
+
+def test_an_attach_client_starts_under_the_layout_lock_until_its_session_shows(
+    driver: TmuxDriver, tmux_server: TmuxServer
+) -> None:
+    # tmux 3.3a crashes when a client's start notifies a control client of ours while it
+    # identifies (bug #4980): a person's client starts while no control client may come.
+    driver.ensure_session()
+    view = f"{driver.session}-view-lock"
+    argv = ["tmux", "-L", tmux_server.socket, "new-session", "-d", "-t", f"={driver.session}",
+            "-s", view]  # fmt: skip
+    held_while_starting: list[bool] = []
+
+    def shown() -> bool:
+        held_while_starting.append(_lock_held_elsewhere(driver.lock_key))
+        return view_exists(driver, view)
+
+    client = start_client(argv, layout=driver.layout, attached=shown)
+    assert client.wait(timeout=10) == 0
+    assert held_while_starting and all(held_while_starting)
+    assert view_exists(driver, view)
+    assert not _lock_held_elsewhere(driver.lock_key)  # let go once the session showed
+    close_view(driver, view)
+    assert not view_exists(driver, view)
+
+
+def _lock_held_elsewhere(key: str | None) -> bool:
+    """Whether another process could not take the layout lock now."""
+    probe = (
+        "import sys\nfrom workflows.tmux.server import LayoutBusy, layout_lock\n"
+        "try:\n    with layout_lock(sys.argv[1] or None, timeout=0.05): pass\n"
+        "except LayoutBusy: sys.exit(3)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe, key or ""], check=False)
+    return done.returncode == 3

@@ -216,7 +216,14 @@ def run_attach(args: argparse.Namespace) -> Any:
     detach, then gets its own size back."""
     import subprocess
 
-    from tui.attach import attach_argv, close_view, restore_size, window_size
+    from tui.attach import (
+        attach_argv,
+        close_view,
+        restore_size,
+        start_client,
+        view_exists,
+        window_size,
+    )
     from workflows.tmux.ssh import client_argv
 
     driver = _driver(args)
@@ -240,7 +247,17 @@ def run_attach(args: argparse.Namespace) -> Any:
         env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
         argv = client_argv(args.tmux, *attach_argv([], driver.session, view, pane), tty=True)
         try:
-            code = subprocess.call(argv, env=env)
+            watcher = _driver(args)  # to see the view appear; closed before the person works
+            try:
+                client = start_client(
+                    argv,
+                    layout=watcher.layout,
+                    attached=lambda: view_exists(watcher, view),
+                    env=env,
+                )
+            finally:
+                watcher.close()
+            code = client.wait()
         finally:
             after = _driver(args)
             try:
