@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from tests.support.cli import agenttui_result
 from tests.support.pilot import open_agents, tile_of, until
 from tests.support.sshd import SshdHost
 from tests.support.tmux import demo_prompts
-from tests.support.tmux_guard import stop_server
+from tests.support.tmux_guard import live_sockets, stop_server
 from tui.app import TILE_POLL_S, build_app
 from widgets.pane_tile import PaneTile
 from workflows.agents.app_presence import app_is_watching
@@ -202,5 +203,45 @@ async def test_a_host_without_agents_costs_no_connection_until_one_starts_there(
             assert app.services.hosts_with_agents() == []  # and the host forgotten
             assert not app_is_watching(ssh_host.target(socket_name=SOCKET))
             assert tile_of(app, "l1") is not None
+    finally:
+        stop_server(private_tmux_dir / f"tmux-{os.getuid()}" / SOCKET)
+
+
+async def test_a_quiet_tile_shows_what_changed_while_its_host_was_away(
+    ssh_host: SshdHost, private_tmux_dir: Path
+) -> None:
+    code, remote = await verb("spawn", "--agent", "demo", "--name", "r1", host=True)
+    assert code == 0, remote
+    app = build_app(TmuxTarget(SOCKET, "agenttui"))
+    try:
+        async with app.run_test(size=(200, 50)) as pilot:
+            await open_agents(pilot, app, ["r1"])
+            await until(pilot, lambda: "❯" in screen_of(tile_of(app, "r1")), message="mirrored")
+            await pilot.pause(1.0)  # the idle pane captured: nothing left dirty
+            master = ssh_host.master_pid()
+            assert ssh_host.process is not None and master is not None
+            os.killpg(ssh_host.process.pid, signal.SIGTERM)
+            ssh_host.process.wait(timeout=10)
+            os.kill(master, signal.SIGKILL)
+            await until(
+                pilot,
+                lambda: tile_of(app, "r1").info.unreachable,  # type: ignore[union-attr]
+                timeout=15,
+                message="unreachable",
+            )
+            # Meanwhile somebody on the host types into the agent: its screen changes once,
+            # then stays quiet (nothing it prints after the return would show it).
+            (server,) = live_sockets(ssh_host.tmux_dir)
+            subprocess.run(
+                ["tmux", "-S", str(server), "send-keys", "-t", remote["pane"], "-l", "typed there"],
+                check=True,
+            )
+            ssh_host.start()
+            await until(
+                pilot,
+                lambda: "typed there" in screen_of(tile_of(app, "r1")),
+                timeout=30,
+                message="the quiet tile captured again once the host answered",
+            )
     finally:
         stop_server(private_tmux_dir / f"tmux-{os.getuid()}" / SOCKET)
