@@ -3,6 +3,8 @@ view reuses cached Strips and Styles for rows that did not change."""
 
 from __future__ import annotations
 
+import random
+
 from textual.app import App, ComposeResult
 
 from widgets.screen_view import ScreenView, rich_style
@@ -146,3 +148,39 @@ def test_runs_drawn_from_tokens_equal_runs_walked_from_cells() -> None:
     model.apply_capture(lines, 30, len(lines))
     for y in range(len(lines)):
         assert model.row(y) == _row_runs(model.screen.buffer[y], 30), lines[y]
+
+
+def test_cells_written_late_equal_cells_written_at_once() -> None:
+    """Rows drawn from tokens get their cells only when the buffer is read; scrolled,
+    mixed with rows pyte's parser draws, they agree with a model fed the capture afresh."""
+    rng = random.Random(12)
+    pieces = ["plain", "\x1b[1mbold\x1b[0m", "\x1b[38;5;9mred", "\x1b[44m  ", "你好", "x"]
+    odd = ["back\x08space", "e\u0301", "tab\there"]  # pyte's own draw or parser
+    columns, height = 24, 8
+
+    def line() -> str:
+        text = " ".join(rng.choice(pieces) for _ in range(rng.randint(0, 4)))
+        return rng.choice(odd) if rng.random() < 0.1 else text
+
+    model = PaneModel("%1", columns, height)
+    lines = [line() for _ in range(height)]
+    for round_ in range(300):
+        scroll = rng.randint(0, 3)
+        lines = lines[scroll:] + [line() for _ in range(scroll)]
+        if rng.random() < 0.5:
+            lines[rng.randrange(height)] = line()
+        model.apply_capture(list(lines), columns, height)
+        fresh = PaneModel("%2", columns, height)
+        fresh.apply_capture(list(lines), columns, height)
+        if round_ % 7 == 0:  # read the cells now and then: written, then moved again
+            buffer = model.screen.buffer
+            assert not model._unpainted
+            for y in range(height):
+                assert _row_runs(buffer[y], columns) == fresh.row(y), (round_, y, lines[y])
+        assert [model.row(y) for y in range(height)] == [fresh.row(y) for y in range(height)]
+    plain = [f"row {y}" for y in range(height)]
+    model.apply_capture(plain, columns, height)
+    assert model.screen and not model._unpainted
+    model.apply_capture(["new row", *plain[1:]], columns, height)
+    assert model._unpainted == {0}  # drawn from tokens, its cells not written yet
+    assert "".join(cell.data for cell in model.screen.buffer[0].values()).startswith("new row")

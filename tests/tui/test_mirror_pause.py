@@ -44,6 +44,29 @@ def test_a_paused_pane_is_captured_when_it_changes_and_runs_again_after(
         mirror.close()
 
 
+def test_a_pane_printing_faster_than_its_rate_is_captured_blind_and_nothing_is_lost(
+    tmux_server: Any,
+) -> None:
+    """At 10 Hz, a pane printing every ~10 ms is dirty whenever it is due: it stays paused
+    through its captures (no %output, pause and continue per capture), yet its last line
+    reaches the model and, once quiet, it runs again."""
+    fast = "for i in $(seq 1 250); do echo fast-$i; sleep 0.01; done; echo fast-done; exec cat"
+    pane, other = start(tmux_server, fast, "cat")
+    mirror = Mirror(tmux_server.target)
+    mirror.start()
+    try:
+        mirror.set_visible([pane, other])
+        wait_until(lambda: shows(mirror, pane, "fast-done"), timeout=60, message="last line")
+        captures = mirror.capture_counts[pane]
+        assert captures >= 10
+        assert mirror.pauses <= captures / 3  # (one pause per capture without blind ones)
+        wait_until(lambda: pane not in mirror.paused, message="continued once quiet")
+        tmux_server.cmd("send-keys", "-t", pane, "-l", "after-the-burst")
+        wait_until(lambda: shows(mirror, pane, "after-the-burst"), message="new output")
+    finally:
+        mirror.close()
+
+
 def test_panes_nobody_sees_are_paused_and_continued_when_their_activity_is_taken(
     tmux_server: Any,
 ) -> None:

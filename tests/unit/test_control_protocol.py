@@ -95,3 +95,40 @@ def test_block_reader_matches_all_three_numbers() -> None:
         Block(["%end 101 8 0", "%end 101 9 1", "%error 102 8 1", "café"], False, True),
         Block(["parse error: unknown command: x"], True, True),
     ]
+
+
+def test_block_reader_fed_data_in_any_pieces_gives_what_it_gives_line_by_line() -> None:
+    stream = [
+        b"%begin 100 7 0",
+        b"%end 100 7 0",
+        b"%output %1 hi\\015\\012",
+        b"%begin 101 8 1",
+        b"%end 101 8 0",  # wrong flags: captured text
+        b"%begin 101 9 1",  # a captured line that looks like a begin
+        b"",
+        b"caf\xc3\xa9",
+        b"%end 101 8 1",
+        b"%begin 102 9 1",  # an empty body
+        b"%end 102 9 1",
+        b"%begin 103 10 1",
+        b"parse error: unknown command: x",
+        b"%error 103 10 1",
+        b"%begin 104 11 1",
+        b"%end 104 11 1x",  # not the end line: one byte more
+        b"%end 104 11 1",
+        b"%exit",
+    ]
+    by_line = BlockReader()
+    expected = [item for item in map(by_line.feed, stream) if item is not None]
+    assert len(expected) == 7
+    data = b"".join(line + b"\n" for line in stream)
+    for size in [*range(1, 24), len(data)]:
+        reader = BlockReader()
+        out = []
+        for at in range(0, len(data), size):
+            out += reader.feed_data(data[at : at + size])
+        assert out == expected, size
+    reader = BlockReader()  # a line without its newline yet is kept for later
+    assert reader.feed_data(b"%begin 1 2 1\nrow\n%end 1 2") == []
+    assert reader.feed_data(b" 1\n%window-add @1") == [Block(["row"], False, True)]
+    assert reader.feed_data(b"\n") == [b"%window-add @1"]

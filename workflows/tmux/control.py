@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import io
 import logging
 import queue
 import subprocess
@@ -335,19 +336,18 @@ class ControlConnection:
         stdout: IO[bytes] | None = proc.stdout
         assert stdout is not None
         blocks = protocol.BlockReader()
+        assert isinstance(stdout, io.BufferedReader)  # read1: what is there, a byte at least
         try:
-            for raw in stdout:
-                line = blocks.feed(raw.rstrip(b"\n"))
-                if line is None:
-                    continue
-                if isinstance(line, protocol.Block):
-                    self._finish_block(line, attached)
-                elif line.startswith((b"%output ", b"%extended-output ")):
-                    if self.on_activity is not None:
-                        self._activity(line)
-                    self._queue_output(line)
-                elif line.startswith(b"%"):
-                    self._handle_notification(line, attached)
+            while data := stdout.read1(65536):
+                for line in blocks.feed_data(data):
+                    if isinstance(line, protocol.Block):
+                        self._finish_block(line, attached)
+                    elif line.startswith((b"%output ", b"%extended-output ")):
+                        if self.on_activity is not None:
+                            self._activity(line)
+                        self._queue_output(line)
+                    elif line.startswith(b"%"):
+                        self._handle_notification(line, attached)
         except (OSError, ValueError):
             pass
         finally:

@@ -5,11 +5,13 @@ marks a pane dirty (on its reader: the bytes are never unescaped or decoded), an
 ``no-output`` control connection that carries ``capture-pane`` for the dirty panes somebody
 is looking at. A pane's output is paused once it printed and continued with its capture
 (output_switch.py): only its first ``%output`` after a capture says anything, and tmux
-spends nothing on the rest. Each pane is captured at most about ``focused_hz`` (the focused
-tile) or ``other_hz`` times a second (a pane may be taken a quarter interval early to join a
-batch), and only the rows its tile shows (capture_rows.py); panes nobody sees are never
-captured. Captures go in batches: one write of commands and one
-wake-up for their replies, since the fixed cost of waking up outweighs the capture itself.
+spends nothing on the rest; a pane that prints faster than its rate stays paused and is
+captured blind at its rate (busy_panes.py). Each pane is captured at most about
+``focused_hz`` (the focused tile) or ``other_hz`` times a second (a pane may be taken a
+quarter interval early to join a batch), and only the rows its tile shows
+(capture_rows.py); panes nobody sees are never captured. Captures go in batches
+(capture_schedule.py): one write of commands and one wake-up for their replies, since the
+fixed cost of waking up outweighs the capture itself.
 All tmux I/O happens on one mirror thread; ``on_update`` is called from that thread with
 the panes whose models changed (the focused pane's on its own, first).
 """
@@ -23,14 +25,14 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 
 from workflows.base.errors import AgentTuiError, WaitTimeout
 from workflows.base.target import TmuxTarget
+from workflows.tmux.busy_panes import BusyPanes
 from workflows.tmux.capture_rows import CaptureRows
+from workflows.tmux.capture_schedule import due_panes
 from workflows.tmux.control import ConnectionLost, ControlConnection
 from workflows.tmux.mirror_screen import PaneModel
 from workflows.tmux.output_switch import OutputSwitch
 
 SIZE_REFRESH_S = 2.0
-EARLY_FRACTION = 0.25  # a dirty pane due this soon (× its interval) joins a capture batch
-BATCH = 16  # panes captured in one batch of commands at most
 REPORT_S = 0.01  # a batch taking longer reports the panes applied so far this often
 _LAYOUT_EVENTS = {
     "layout-change",
@@ -80,6 +82,8 @@ class Mirror:
         self._output: ControlConnection | None = None
         self._commands: ControlConnection | None = None
         self._switch = OutputSwitch()  # panes whose %output is off until captured
+        self._busy = BusyPanes()  # captured blind (see busy_panes)
+        self._blind_due = math.inf  # when the first pane captured blind is due again
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self, attempts: int = 3) -> None:
@@ -127,13 +131,17 @@ class Mirror:
         visible = frozenset(pane_ids)
         with self._lock:
             resized = self._rows.set(rows or {}, visible)
-            self._dirty |= (visible - self._visible) | resized
+            shown = (visible - self._visible) | resized
+            self._dirty |= shown
             hidden = self._visible - visible
+            self._active |= self._busy.forget(hidden)  # a blind pane's last output is unseen
+            refocused = focused != self._focused
             self._visible = visible
             self._focused = focused
         if hidden & self._switch.paused:  # no capture will switch them on: their next
             self._send_switch(hidden)  # output must still reach take_active
-        self._wake.set()
+        if shown or hidden or refocused:  # the screens re-tell it each second: the
+            self._wake.set()  # same picture again must not wake the mirror thread
 
     def view_height(self, pane_id: str) -> int | None:
         """How many rows of the pane its view shows (None: it is captured whole)."""
@@ -168,6 +176,7 @@ class Mirror:
         with self._lock:
             self._active.add(pane_id)
             self._dirty.add(pane_id)
+            self._busy.printed(pane_id, time.monotonic())
             to_pause = self._switch.printed(pane_id)
         if pane_id in self._visible:
             self._wake_if_due(pane_id)
@@ -175,11 +184,13 @@ class Mirror:
             self._wake.set()  # nothing to capture: just pause it
 
     def take_active(self) -> set[str]:
-        """Panes (visible or not) that printed something since the last call. Those
-        nobody sees are continued, so that their next output is noticed too."""
+        """Panes (visible or not) that printed something since the last call (a pane
+        captured blind counts as printing: see _capture). Those nobody sees are
+        continued, so that their next output is noticed too."""
         with self._lock:
             active, self._active = self._active, set()
             hidden = active - self._visible
+            self._busy.forget(hidden)
         if hidden:
             self._send_switch(hidden)
         return active
@@ -227,32 +238,17 @@ class Mirror:
         return self.focused_interval if pane_id == self._focused else self.other_interval
 
     def _due(self, now: float) -> tuple[list[str], float | None]:
-        """Up to ``BATCH`` panes to capture now (the focused one first, then the longest
-        due), and when (monotonic time) the next one becomes due.
-
-        When a dirty pane is due, the dirty panes of its rate that would be due within
-        the next quarter of their interval are taken along if the batch has room: panes
-        fall into groups captured together, one wake-up and one batch of commands per
-        group instead of one per pane (early only to join a group, which then keeps the
-        pane's rate). Small batches keep the bursts short: the focused pane and the
-        tiles of the first batch wait for no more than one batch."""
+        """The panes to capture now (no longer dirty), and when the next one is due
+        (capture_schedule)."""
         with self._lock:
             ready = {
                 pane_id: (self._last_capture.get(pane_id, 0.0) + interval, interval)
                 for pane_id in self._dirty & self._visible
                 for interval in (self._interval(pane_id),)
             }
-            triggered = {interval for ready_at, interval in ready.values() if ready_at <= now}
-            candidates = sorted(
-                (pane_id != self._focused, ready_at, pane_id)
-                for pane_id, (ready_at, interval) in ready.items()
-                if interval in triggered and ready_at <= now + interval * EARLY_FRACTION
-            )
-            due = [pane_id for _, _, pane_id in candidates[:BATCH]]
+            due, next_at = due_panes(ready, self._focused, now)
             self._dirty.difference_update(due)
-        for pane_id in due:
-            del ready[pane_id]
-        return due, min((ready_at for ready_at, _ in ready.values()), default=None)
+        return due, next_at
 
     def _loop(self) -> None:
         next_at: float | None = None
@@ -286,9 +282,12 @@ class Mirror:
             with self._lock:  # pane that printed once and went quiet stays blank
                 self._dirty |= unsized
             next_at = min(next_at or math.inf, now + self.other_interval)
+        self._blind_due = math.inf
         self._capture(due)
         if self._switch.pending:  # no capture took the switch along
             self._send_switch()
+        if self._blind_due < (next_at or math.inf):
+            next_at = self._blind_due
         return next_at
 
     def _refresh_sizes(self, now: float) -> None:
@@ -320,7 +319,10 @@ class Mirror:
     def _capture(self, pane_ids: list[str], *, whole: bool = False) -> None:
         """Capture these panes (the part their views show, or ``whole``) and report the
         changed ones: the focused pane alone first (its tile waits for no other), then
-        the rest in one batch of commands."""
+        the rest in one batch of commands.
+
+        A paused pane is continued before its capture, unless it is busy (busy_panes):
+        then it is captured blind, and counts as dirty and active again at once."""
         commands = self._commands
         pane_ids = [pane_id for pane_id in pane_ids if pane_id in self._sizes]
         if commands is None or not pane_ids:
@@ -328,6 +330,7 @@ class Mirror:
         if pane_ids[0] == self._focused and len(pane_ids) > 1:
             self._capture([pane_ids.pop(0)])
         now = time.monotonic()
+        due_at = {p: self._last_capture.get(p, 0.0) + self._interval(p) for p in pane_ids}
         for pane_id in pane_ids:
             self._last_capture[pane_id] = now
         self.batches += 1
@@ -340,7 +343,10 @@ class Mirror:
             for pane, first in zip(pane_ids, firsts, strict=True)
         ]
         with self._switch.lock:  # continued before the capture: no output goes unseen
-            switch = self._switch_command(pane_ids)
+            with self._lock:
+                printing = {p for p in pane_ids if self._switch.printing(p)}
+                blind, held = self._busy.plan(due_at, printing, self._switch.paused)
+            switch = self._switch_command([p for p in pane_ids if p not in blind])
             try:
                 sent = commands.send_batch([switch, *batch] if switch else batch)
             except AgentTuiError:  # the connection is gone: these panes are captured again
@@ -355,12 +361,18 @@ class Mirror:
         if switch and isinstance(replies.pop(0), AgentTuiError):
             with self._switch.lock:
                 self._switch.failed(switch)
-        self._apply(pane_ids, firsts, replies)
+        self._apply(pane_ids, firsts, replies, held, blind)
 
     def _apply(
-        self, pane_ids: list[str], firsts: list[int], replies: list[list[str] | AgentTuiError]
+        self,
+        pane_ids: list[str],
+        firsts: list[int],
+        replies: list[list[str] | AgentTuiError],
+        held: set[str],
+        blind: set[str],
     ) -> None:
-        """Apply captured panes to their models and report the changed ones."""
+        """Apply captured panes to their models and report the changed ones; ``held``
+        and ``blind`` as BusyPanes.plan found them."""
         changed: set[str] = set()
         reported_at = time.monotonic()
         moved_up: list[str] = []  # views that now start above what was captured
@@ -377,6 +389,7 @@ class Mirror:
             model = self.model(pane_id)
             if model.apply_capture(lines, columns, height, first):
                 changed.add(pane_id)
+            self._captured(pane_id, pane_id in changed, pane_id in held, pane_id in blind)
             if self._rows.moved_up(pane_id, model, self._sizes.get(pane_id), first):
                 moved_up.append(pane_id)
             # A long batch (busy panes) neither holds back the tiles applied so far nor
@@ -391,6 +404,17 @@ class Mirror:
         self._report(changed)
         if moved_up:  # what they show now depends on rows not captured: take them whole
             self._capture(moved_up, whole=True)
+
+    def _captured(self, pane_id: str, changed: bool, held: bool, blind: bool) -> None:
+        """Bookkeeping after a capture: is the pane busy; a blind one is presumed dirty."""
+        with self._lock:
+            self._busy.captured(pane_id, changed, held)
+            if not blind:
+                return
+            self._dirty.add(pane_id)  # what it prints from now on is not announced
+            self._active.add(pane_id)
+        due_at = self._last_capture[pane_id] + self._interval(pane_id)
+        self._blind_due = min(self._blind_due, due_at)
 
     def _take_focused(self, now: float) -> bool:
         """Whether the focused pane is dirty and due (then it is no longer dirty)."""

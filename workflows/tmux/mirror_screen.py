@@ -360,13 +360,19 @@ class PaneModel:
     ``rows`` is replaced whole on every change, so a UI thread may read it while the mirror
     thread applies the next capture. A changed row is ``None`` until somebody asks for it
     with :meth:`row`: runs are built only for rows a tile shows. A row that merely moved
-    keeps its Row object (and so its cached Strip)."""
+    keeps its Row object (and so its cached Strip).
+
+    A row drawn from its tokens has its runs at once, and its cells in pyte's buffer are
+    written only when something reads the buffer (:attr:`screen`, pyte's own parser, a
+    recording played): nothing does while captures come in, and the cells were most of
+    the cost of a new row."""
 
     def __init__(self, pane_id: str, columns: int = 80, lines: int = 24) -> None:
         self.pane_id = pane_id
-        self.screen = MirrorScreen(columns, lines)
-        self.stream = pyte.Stream(self.screen)
+        self._screen = MirrorScreen(columns, lines)
+        self.stream = pyte.Stream(self._screen)
         self._captured: list[str] = []
+        self._unpainted: set[int] = set()  # rows whose cells are not written yet
         self.rows: list[Row | None] = [() for _ in range(lines)]
         self.content: list[bool] = [False] * lines
         """Per row: does it show anything (text or a background)?"""
@@ -374,8 +380,15 @@ class PaneModel:
         self.lock = threading.Lock()
 
     @property
+    def screen(self) -> MirrorScreen:
+        """The pyte screen, every row's cells written."""
+        with self.lock:
+            self._paint()
+        return self._screen
+
+    @property
     def size(self) -> tuple[int, int]:
-        return self.screen.columns, self.screen.lines
+        return self._screen.columns, self._screen.lines
 
     def apply_capture(
         self, lines: list[str], columns: int, height: int, first: int = 0
@@ -389,7 +402,7 @@ class PaneModel:
         """
         with self.lock:
             if (columns, height) != self.size:
-                self.screen.resize(lines=height, columns=columns)
+                self._screen.resize(lines=height, columns=columns)
                 self._captured = []
                 self.rows = [() for _ in range(height)]
                 self.content = [False] * height
@@ -411,7 +424,7 @@ class PaneModel:
                 changed = list(compress(range(height), map(ne, old, keyed)))
             # Old rows that changed may move elsewhere, each at most once (no copying).
             movable = {old[y]: y for y in changed if y < len(old)}
-            buffer, old_rows = self.screen.buffer, self.rows
+            old_rows = self.rows
             moved: dict[int, int] = {}
             drawn = []
             for y in changed:
@@ -422,10 +435,7 @@ class PaneModel:
                     moved[y] = source
             self._captured = keyed
             if moved:  # move first: a drawn row must not write into a line that moves
-                lines_moved = {y: buffer[source] for y, source in moved.items()}
-                for source in moved.values():
-                    del buffer[source]
-                buffer.update(lines_moved)
+                self._move_lines(moved)
             chunks = []
             built: dict[int, Row] = {}
             for y in drawn:
@@ -436,23 +446,39 @@ class PaneModel:
                 elif row:
                     built[y] = row
             if chunks:  # pyte's parser may touch other rows: their runs come from cells
+                self._paint()
                 self.stream.feed("".join(chunks) + "\x1b[0m")
                 built.clear()
             return self._publish(moved, old_rows, built)
+
+    def _move_lines(self, moved: dict[int, int]) -> None:
+        """Move buffer lines (row → the row it comes from), unwritten ones staying so."""
+        buffer = self._screen.buffer
+        lines_moved = {y: buffer[source] for y, source in moved.items()}
+        for source in moved.values():
+            del buffer[source]
+        buffer.update(lines_moved)
+        unpainted = self._unpainted
+        if unpainted:  # written from what was captured there, whenever that happens
+            still = {y for y, source in moved.items() if source in unpainted}
+            unpainted.difference_update(moved.values())
+            unpainted.difference_update(moved)
+            unpainted.update(still)
 
     def play(self, text: str, size: tuple[int, int] | None = None) -> set[int]:
         """Feed terminal output straight into the screen (a recording played back, not a
         capture), at ``size`` (columns, lines) when it changes first; the rows changed."""
         with self.lock:
             if size is not None and size != self.size:
-                self.screen.resize(lines=size[1], columns=size[0])
+                self._screen.resize(lines=size[1], columns=size[0])
                 self.rows = [() for _ in range(size[1])]
                 self.content = [False] * size[1]
-                self.screen.dirty.update(range(size[1]))
+                self._screen.dirty.update(range(size[1]))
+            self._paint()
             self._captured = []  # a capture after this draws every row afresh
             self.stream.feed(text)
-            buffer = self.screen.buffer
-            for y in self.screen.dirty:
+            buffer = self._screen.buffer
+            for y in self._screen.dirty:
                 if 0 <= y < len(self.content):
                     self.content[y] = any(
                         cell.data.strip() or cell.bg != "default" for cell in buffer[y].values()
@@ -466,14 +492,35 @@ class PaneModel:
         only SGR codes and printable text; anything else (None) goes to pyte's parser."""
         tokens = _TOKENS.findall(line)
         if any(other for _, _, other in tokens):
+            self._unpainted.discard(y)  # pyte's parser writes it
             return None
-        screen = self.screen
-        screen.buffer.pop(y, None)  # erase: the row becomes a fresh line of default cells
-        screen.dirty.add(y)
-        row = self._draw_tokens(y, tokens)
+        self._screen.dirty.add(y)
+        row = self._draw_tokens(y, tokens, paint=False)
         if row is not None:
+            self._unpainted.add(y)
             return row
-        screen.buffer.pop(y, None)  # start over through the screen's own operations
+        self._unpainted.discard(y)
+        return self._draw_cells(y, tokens)
+
+    def _paint(self) -> None:
+        """Write the cells of the rows drawn without them (with the lock held), from
+        what was captured there; the rows' runs and the dirty rows stay as they are."""
+        unpainted, self._unpainted = self._unpainted, set()
+        screen = self._screen
+        dirty = set(screen.dirty)
+        for y in unpainted:
+            if y < min(screen.lines, len(self._captured)):
+                tokens = _TOKENS.findall(self._captured[y])
+                if self._draw_tokens(y, tokens, paint=True) is None:
+                    self._draw_cells(y, tokens)
+        screen.dirty.clear()
+        screen.dirty.update(dirty)
+
+    def _draw_cells(self, y: int, tokens: list[tuple[str, str, str]]) -> Row:
+        """Draw a row of tokens through the screen's own operations; its runs, or ``()``
+        when only the cells know them."""
+        screen = self._screen
+        screen.buffer.pop(y, None)  # erase: the row becomes a fresh line of default cells
         cursor: Any = screen.cursor
         cursor.x, cursor.y = 0, y
         cursor.attrs = _DEFAULT_CELL
@@ -494,15 +541,20 @@ class PaneModel:
             return ()
         return _merge_runs(runs, cursor.x, screen.columns)
 
-    def _draw_tokens(self, y: int, tokens: list[tuple[str, str, str]]) -> Row | None:
-        """The common case of :meth:`_draw_row` without the cursor: each look is a cell
-        table that knows the table each SGR code leads to, text of width-1/2 characters
-        that fits is written as shared cells, blanks in the default look not at all.
-        None when anything needs pyte's own draw (the row is then left half drawn)."""
-        screen = self.screen
+    def _draw_tokens(
+        self, y: int, tokens: list[tuple[str, str, str]], *, paint: bool
+    ) -> Row | None:
+        """The common case of :meth:`_draw_row` without the cursor: the row's runs, and
+        with ``paint`` its cells (written afresh). Each look is a cell table that knows
+        the table each SGR code leads to, text of width-1/2 characters that fits is
+        written as shared cells, blanks in the default look not at all. None when
+        anything needs pyte's own draw (the row's cells are then left half written)."""
+        screen = self._screen
         if mo.IRM in screen.mode or screen.charset or screen.g0_charset is not LAT1_MAP:
             return None
-        cells: Any = screen.buffer[y]
+        if paint:
+            screen.buffer.pop(y, None)
+        cells: Any = screen.buffer[y] if paint else None
         columns = screen.columns
         table = _cell_table(_DEFAULT_CELL)
         x = 0
@@ -518,7 +570,7 @@ class PaneModel:
                 width = len(text)
                 if width > columns - x:
                     return None
-                if not (table.blank and not text.strip(" ")):
+                if paint and not (table.blank and not text.strip(" ")):
                     drawn = map(table.__getitem__, text)
                     cells.update(zip(range(x, x + width), drawn, strict=True))
             else:
@@ -526,13 +578,13 @@ class PaneModel:
                 width = sum(widths)
                 if width > columns - x or not all(widths):
                     return None
-                stub = table[""]
-                cell_x = x
-                for char, char_width in zip(text, widths, strict=True):
-                    cells[cell_x] = table[char]
-                    if char_width == 2:
-                        cells[cell_x + 1] = stub
-                    cell_x += char_width
+                if paint:
+                    stub, cell_x = table[""], x
+                    for char, char_width in zip(text, widths, strict=True):
+                        cells[cell_x] = table[char]
+                        if char_width == 2:
+                            cells[cell_x + 1] = stub
+                        cell_x += char_width
             style = table.style  # one StyleKey object per look: `is` compares looks
             if runs and runs[-1][1] is style:
                 runs[-1] = (runs[-1][0] + text, style)
@@ -549,17 +601,17 @@ class PaneModel:
     def _sgr_table(self, table: _CellTable, params: str) -> _CellTable:
         """The cell table after SGR ``params`` applied to ``table``'s look (the screen's
         own SGR handling, run once per look and code)."""
-        cursor: Any = self.screen.cursor
+        cursor: Any = self._screen.cursor
         saved, cursor.attrs = cursor.attrs, table.attrs
-        self.screen.select_graphic_rendition(*_sgr_params(params))
+        self._screen.select_graphic_rendition(*_sgr_params(params))
         after, cursor.attrs = cursor.attrs, saved
         return _cell_table(after)
 
     def _publish(
         self, moved: dict[int, int], old_rows: list[Row | None], built: dict[int, Row]
     ) -> set[int]:
-        dirty = {y for y in self.screen.dirty if 0 <= y < self.screen.lines}
-        self.screen.dirty.clear()
+        dirty = {y for y in self._screen.dirty if 0 <= y < self._screen.lines}
+        self._screen.dirty.clear()
         changed = dirty | moved.keys()
         if changed:
             rows = list(self.rows)
@@ -610,7 +662,8 @@ class PaneModel:
             rows = self.rows
             row = rows[y]
             if row is None:
-                row = rows[y] = _row_runs(self.screen.buffer[y], self.screen.columns)
+                self._paint()
+                row = rows[y] = _row_runs(self._screen.buffer[y], self._screen.columns)
             return row
 
     def text_lines(self) -> list[str]:

@@ -48,6 +48,11 @@ class OutputSwitch:
         """Panes printed that may be paused."""
         return bool(self._printed)
 
+    def printing(self, pane_id: str) -> bool:
+        """Whether the pane printed since it was last continued or captured (with
+        :attr:`lock` held): paused, or waiting to be."""
+        return pane_id in self.paused or pane_id in self._printed
+
     def printed(self, pane_id: str) -> bool:
         """A pane printed (on the reader, under the lock that guards the caller's dirty
         flags, set in the same breath). Whether it is new to pause."""

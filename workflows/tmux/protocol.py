@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import dataclass
+from functools import lru_cache
 
 SAFE_WORD = re.compile(r"[A-Za-z0-9_@%:=./,+^-]+")
 OCTAL_ESCAPE = re.compile(rb"\\([0-7]{3})")
@@ -36,6 +37,7 @@ def client_env() -> dict[str, str]:
     return without_secrets()
 
 
+@lru_cache(maxsize=2048)  # the mirror sends the same words (capture-pane, pane ids) often
 def quote(word: str) -> str:
     """Quote one word for a control-mode command line so tmux's parser keeps it literal."""
     if "\n" in word:
@@ -137,6 +139,8 @@ class BlockReader:
     def __init__(self) -> None:
         self._numbers: tuple[bytes, bytes, bytes] | None = None
         self._body: list[bytes] = []
+        self._data = bytearray()  # what feed_data has not used yet
+        self._scan = 0  # where in it the end of the open block may start (feed_data)
 
     def feed(self, line: bytes) -> Block | bytes | None:
         """A finished Block, the line itself when outside any block, or None (inside one)."""
@@ -153,3 +157,56 @@ class BlockReader:
             self._numbers = numbers
             return None
         return line
+
+    def feed_data(self, data: bytes) -> list[Block | bytes]:
+        """What :meth:`feed` gives for the complete lines of ``data`` (then of what
+        follows), without the None, in order. A block's body is taken in one piece: its
+        end line is looked for with ``bytes.find``, not line by line, so a captured pane
+        costs a few calls, not a few per row."""
+        buffer = self._data
+        buffer += data
+        out: list[Block | bytes] = []
+        start = 0  # the next unread byte
+        while True:
+            if self._numbers is not None:
+                found = self._block_end(buffer, start)
+                if found is None:
+                    break
+                end, after, error = found
+                body = bytes(buffer[start:end]) if end > start else b""
+                lines = body.decode("utf-8", "replace").split("\n") if end > start else []
+                out.append(Block(lines, error, self._numbers[2] == b"1"))
+                self._numbers, start = None, after
+                continue
+            newline = buffer.find(b"\n", start)
+            if newline < 0:
+                break
+            line = bytes(buffer[start:newline])
+            start = newline + 1
+            if line.startswith(b"%begin ") and (numbers := block_numbers(line)) is not None:
+                self._numbers, self._scan = numbers, start
+            else:
+                out.append(line)
+        del buffer[:start]
+        self._scan = max(0, self._scan - start)
+        return out
+
+    def _block_end(self, buffer: bytearray, start: int) -> tuple[int, int, bool] | None:
+        """The open block's end line in ``buffer`` (its body starts at ``start``): where
+        the body ends, where the next line starts, and whether it is an ``%error``. One
+        search for the numbers that end the line, then a look at its first word."""
+        assert self._numbers is not None
+        tail = b" " + b" ".join(self._numbers) + b"\n"
+        at = max(start, self._scan)
+        while (at := buffer.find(tail, at)) >= 0:
+            for word, error in ((b"%end", False), (b"%error", True)):
+                line = at - len(word)
+                if line >= start and buffer.startswith(word, line):
+                    if line == start:
+                        return start, at + len(tail), error  # an empty body
+                    if buffer[line - 1] == 0x0A:  # at the start of a line
+                        return line - 1, at + len(tail), error
+            at += 1
+        # Not here yet: look on from where the end line could begin next time.
+        self._scan = max(start, len(buffer) - len(tail) - len(b"%error"))
+        return None
