@@ -144,7 +144,9 @@ def test_a_runner_killed_during_a_host_step_resumes_it_there_without_sending_twi
     summary = wait_for_end(run_id)
     log = agenttui("log", run_id).stdout
     assert summary["status"] == "succeeded", log
-    assert log.count("work moved to host 'remote'") == 1  # not moved over again on resume
+    # The implement step's work was not moved over again on resume (the pr step moves the
+    # work there once more, to push from the host).
+    assert log.count("[implement] work moved to host 'remote'") == 1
     assert len(prompts_received(there)) == len(store.deliveries(run_id)) == 1
     here = Path(summary["worktree"])
     assert (here / "ONLY_THERE.md").read_text() == "made on the host while the runner was down\n"

@@ -72,7 +72,7 @@ STEP_KINDS: dict[str, StepKind] = {
         runner="shell:run_preview",
     ),
     "pull_request": StepKind(
-        keys=frozenset({"title", "body", "base", "draft"}),
+        keys=frozenset({"title", "body", "base", "draft", "host"}),
         outputs=frozenset({"url", "number"}),
         runner="pull_request:run_pull_request",
     ),

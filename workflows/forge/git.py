@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 from pathlib import Path
 
 from workflows.base.config import table
 from workflows.base.errors import AgentTuiError
+from workflows.base.hosts import SshHost
 from workflows.base.paths import state_dir
+from workflows.tmux.ssh import ssh_result
 
 NOTES_DIR = ".agenttui"
 DIFF_LIMIT = 2_000_000
+HOST_GIT_TIMEOUT_S = 300.0  # a push of a big branch over a slow link
 GITHUB_REMOTE = re.compile(r"github\.com[:/]+([^/\s]+)/([^/\s]+?)(?:\.git)?/?$")
 
 
@@ -26,17 +30,43 @@ class GitError(AgentTuiError):
 
 
 def git(
-    cwd: Path | str, *args: str, check: bool = True, stdin: str | None = None
+    cwd: Path | str,
+    *args: str,
+    check: bool = True,
+    stdin: str | None = None,
+    host: SshHost | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
-    result = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, env=env, check=False,
-        input=stdin,
-    )  # fmt: skip
+    """``git args`` in ``cwd``: here, or in ``cwd`` on ``host`` (over its ssh connection)."""
+    if host is not None:
+        result = _git_on_host(host, cwd, args, stdin)
+    else:
+        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+        result = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, env=env, check=False,
+            input=stdin,
+        )  # fmt: skip
     if check and result.returncode != 0:
         detail = (result.stderr or result.stdout).strip()
-        raise GitError(f"git {args[0]} failed in {cwd}: {detail}")
+        where = f"{cwd} on host {host.name!r}" if host is not None else str(cwd)
+        raise GitError(f"git {args[0]} failed in {where}: {detail}")
     return result
+
+
+def _git_on_host(
+    host: SshHost, cwd: Path | str, args: tuple[str, ...], stdin: str | None
+) -> subprocess.CompletedProcess[str]:
+    """git on the host, as the host's user with the host's git config and credentials:
+    this machine's ssh agent is not forwarded to it, nor any of its environment."""
+    command = f"cd {shlex.quote(str(cwd))} && LC_ALL=C GIT_TERMINAL_PROMPT=0 exec " + (
+        shlex.join(["git", *args])
+    )
+    data = (stdin or "").encode("utf-8", "surrogateescape")
+    try:
+        done = ssh_result(host, command, data=data, timeout=HOST_GIT_TIMEOUT_S, agent=False)
+    except AgentTuiError as error:
+        raise GitError(f"git {args[0]} on host {host.name!r}: {error}") from error
+    out, err = (done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace"))
+    return subprocess.CompletedProcess(done.args, done.returncode, out, err)
 
 
 def repo_root(path: Path | str) -> Path:
@@ -67,8 +97,9 @@ def default_base(repo: Path, remote: str = "origin") -> str:
     return current
 
 
-def ref_exists(repo: Path, ref: str) -> bool:
-    return git(repo, "rev-parse", "--verify", "--quiet", ref, check=False).returncode == 0
+def ref_exists(repo: Path, ref: str, host: SshHost | None = None) -> bool:
+    found = git(repo, "rev-parse", "--verify", "--quiet", ref, check=False, host=host)
+    return found.returncode == 0
 
 
 def branch_exists(repo: Path, branch: str) -> bool:
@@ -141,28 +172,31 @@ def _ignore_notes(worktree: Path) -> None:
     (notes / ".gitignore").write_text("*\n")
 
 
-def identity_args(worktree: Path) -> list[str]:
-    if git(worktree, "config", "user.email", check=False).stdout.strip():
+def identity_args(worktree: Path, host: SshHost | None = None) -> list[str]:
+    if git(worktree, "config", "user.email", check=False, host=host).stdout.strip():
         return []
     return ["-c", "user.name=agenttui", "-c", "user.email=agenttui@localhost"]
 
 
-def commit_all(worktree: Path, message: str) -> str | None:
-    """Commit every change; returns the new commit, or None when there was nothing to commit."""
-    git(worktree, "add", "-A")
-    if git(worktree, "diff", "--cached", "--quiet", check=False).returncode == 0:
+def commit_all(worktree: Path, message: str, host: SshHost | None = None) -> str | None:
+    """Commit every change (in ``worktree`` on ``host`` when given); returns the new commit,
+    or None when there was nothing to commit."""
+    git(worktree, "add", "-A", host=host)
+    if git(worktree, "diff", "--cached", "--quiet", check=False, host=host).returncode == 0:
         return None
-    git(worktree, *identity_args(worktree), "commit", "-q", "-m", message)
-    return git(worktree, "rev-parse", "HEAD").stdout.strip()
+    git(worktree, *identity_args(worktree, host), "commit", "-q", "-m", message, host=host)
+    return git(worktree, "rev-parse", "HEAD", host=host).stdout.strip()
 
 
-def _base_ref(worktree: Path, base: str) -> str:
-    return f"origin/{base}" if ref_exists(worktree, f"refs/remotes/origin/{base}") else base
+def _base_ref(worktree: Path, base: str, host: SshHost | None = None) -> str:
+    remote = f"refs/remotes/origin/{base}"
+    return f"origin/{base}" if ref_exists(worktree, remote, host) else base
 
 
-def commits_ahead(worktree: Path, base: str) -> int:
-    start = _base_ref(worktree, base)
-    return int(git(worktree, "rev-list", "--count", f"{start}..HEAD").stdout.strip() or 0)
+def commits_ahead(worktree: Path, base: str, host: SshHost | None = None) -> int:
+    start = _base_ref(worktree, base, host)
+    counted = git(worktree, "rev-list", "--count", f"{start}..HEAD", host=host)
+    return int(counted.stdout.strip() or 0)
 
 
 def diff_from_base(worktree: Path, base: str, *, limit: int = DIFF_LIMIT) -> str:
@@ -184,10 +218,18 @@ def diff_from_base(worktree: Path, base: str, *, limit: int = DIFF_LIMIT) -> str
     return diff
 
 
-def push(worktree: Path, branch: str, remote: str = "origin", *, lease: str | None = None) -> None:
+def push(
+    worktree: Path,
+    branch: str,
+    remote: str = "origin",
+    *,
+    lease: str | None = None,
+    host: SshHost | None = None,
+) -> None:
     """Push without force; a rejection is reported with git's reason, never retried harder.
     ``lease`` (a commit): replace the remote branch only if it is still that commit (a
-    rebased branch; ``--force-with-lease``), never anyone else's push."""
+    rebased branch; ``--force-with-lease``), never anyone else's push. ``host``: from the
+    run's worktree on that host, to its clone's remote with its own credentials."""
     forced = [f"--force-with-lease=refs/heads/{branch}:{lease}"] if lease else []
     result = git(
         worktree,
@@ -198,6 +240,7 @@ def push(worktree: Path, branch: str, remote: str = "origin", *, lease: str | No
         remote,
         f"refs/heads/{branch}:refs/heads/{branch}",
         check=False,
+        host=host,
     )
     if result.returncode == 0:
         return
@@ -205,7 +248,12 @@ def push(worktree: Path, branch: str, remote: str = "origin", *, lease: str | No
     reason = next((line for line in lines if line.startswith("!")), "") or "; ".join(
         line for line in lines if line and not line.startswith(("To ", "Done", "hint:"))
     )
-    raise GitError(f"push of branch {branch} to {remote} was rejected: {reason}")
+    # What the remote said (a hook's or the forge's own words: a protected branch…).
+    said = [line[7:].strip() for line in lines if line.startswith("remote:") and line[7:].strip()]
+    if said and said[0] not in reason:
+        reason += f" (remote: {'; '.join(said[:5])[:300]})"
+    where = f" from host {host.name!r}" if host is not None else ""
+    raise GitError(f"push of branch {branch}{where} to {remote} was rejected: {reason}")
 
 
 def refuse_dirty(worktree: Path) -> None:

@@ -7,7 +7,9 @@ clone of the same project) as ``refs/agenttui/RUN``, and laid out in the host's 
 the run (``~/.cache/agenttui/worktrees/RUN`` there, on the run's branch): the branch at
 the snapshot's parent, the files as the snapshot has them. After the step the same happens
 the other way (``refs/agenttui/RUN-back``), so what the agent did there (commits and changes)
-is in the run's worktree here, where later steps, tests and the pull request see it.
+is in the run's worktree here, where later steps, tests, the run's diff and review see it.
+Neither way touches the forge: the branch is pushed to ``origin`` from the host, by a pull
+request step on it (``steps.pull_request``).
 
 The snapshot uses its own index file, so neither side's index or branch moves to take it.
 A step whose work is on the host (recorded in the run's context ``on_host``) is not sent

@@ -58,8 +58,9 @@ def control_dir() -> Path:
     return folder
 
 
-def ssh_argv(host: SshHost, command: str, *, tty: bool = False) -> list[str]:
-    """``ssh`` running the shell ``command`` on ``host`` over its shared connection."""
+def ssh_argv(host: SshHost, command: str, *, tty: bool = False, agent: bool = True) -> list[str]:
+    """``ssh`` running the shell ``command`` on ``host`` over its shared connection;
+    ``agent=False``: never forwarding this machine's ssh agent (``-a`` beats any config)."""
     argv = ["ssh"]
     if host.ssh_config:
         argv += ["-F", host.ssh_config]
@@ -72,6 +73,7 @@ def ssh_argv(host: SshHost, command: str, *, tty: bool = False) -> list[str]:
         "-o", "ServerAliveInterval=5",
         "-o", "ServerAliveCountMax=3",
         *host.ssh_options,
+        *([] if agent else ["-a"]),
         "-t" if tty else "-T",
         "--", host.ssh, command,
     ]  # fmt: skip
@@ -90,13 +92,31 @@ def run_remote(
     host: SshHost, command: str, *, data: bytes | None = None, timeout: float = 30.0
 ) -> str:
     """Run the shell ``command`` on ``host`` (``data`` on its stdin); its stdout.
+    AgentTuiError with its stderr when it fails."""
+    done = ssh_result(host, command, data=data, timeout=timeout)
+    if done.returncode != 0:
+        stderr = done.stderr.decode(errors="replace").strip()
+        raise AgentTuiError(f"on host {host.name!r}: {stderr or f'exit {done.returncode}'}")
+    return done.stdout.decode(errors="replace")
+
+
+def ssh_result(
+    host: SshHost,
+    command: str,
+    *,
+    data: bytes | None = None,
+    timeout: float = 30.0,
+    agent: bool = True,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run the shell ``command`` on ``host``; what it exited with and printed, whatever
+    the status (HostUnreachable when ssh itself fails).
 
     ssh failing (exit 255) is tried again ``RETRIES`` times, a moment apart: a connection
     that just dropped (its shared connection killed) is usually back on the next try."""
     for attempt in range(RETRIES + 1):
         try:
             done = subprocess.run(
-                ssh_argv(host, command),
+                ssh_argv(host, command, agent=agent),
                 input=data if data is not None else b"",
                 capture_output=True,
                 timeout=timeout,
@@ -111,12 +131,10 @@ def run_remote(
         if done.returncode != UNREACHABLE or attempt == RETRIES:
             break
         time.sleep(RETRY_PAUSE_S * (attempt + 1))
-    stderr = done.stderr.decode(errors="replace").strip()
     if done.returncode == UNREACHABLE:
+        stderr = done.stderr.decode(errors="replace").strip()
         raise HostUnreachable(f"cannot reach host {host.name!r} ({host.ssh}): {stderr}")
-    if done.returncode != 0:
-        raise AgentTuiError(f"on host {host.name!r}: {stderr or f'exit {done.returncode}'}")
-    return done.stdout.decode(errors="replace")
+    return done
 
 
 def host_dir(host: SshHost) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from workflows.base.hosts import SshHost
 from workflows.forge.git import GitError, git, identity_args
 from workflows.runs.recording.files import run_casts
 
@@ -34,23 +35,37 @@ class Published:
 
 
 def publish(
-    worktree: Path, run_id: str, github_repo: str, remote: str = "origin"
+    worktree: Path,
+    run_id: str,
+    github_repo: str,
+    remote: str = "origin",
+    *,
+    host: SshHost | None = None,
 ) -> Published | None:
-    """Commit and push the run's recordings as they are now; None when it has none."""
+    """Commit and push the run's recordings as they are now; None when it has none.
+    ``host``: ``worktree`` is the run's worktree there, and the push is made from there
+    (the files go over on git's stdin)."""
     casts = run_casts(run_id)
     if not casts:
         return None
     entries = []
     for path in casts:
-        blob = git(worktree, "hash-object", "-w", "--", str(path)).stdout.strip()
+        if host is None:
+            blob = git(worktree, "hash-object", "-w", "--", str(path)).stdout.strip()
+        else:
+            data = path.read_text(encoding="utf-8", errors="surrogateescape")
+            hashed = git(worktree, "hash-object", "-w", "--stdin", stdin=data, host=host)
+            blob = hashed.stdout.strip()
         entries.append(f"100644 blob {blob}\t{path.name}")
-    tree = git(worktree, "mktree", stdin="\n".join(entries) + "\n").stdout.strip()
+    tree = git(worktree, "mktree", stdin="\n".join(entries) + "\n", host=host).stdout.strip()
     message = f"agenttui: the recordings of run {run_id}"
     commit = git(
-        worktree, *identity_args(worktree), "commit-tree", tree, "-m", message
+        worktree, *identity_args(worktree, host), "commit-tree", tree, "-m", message, host=host
     ).stdout.strip()
     ref = REF_PREFIX + run_id
-    pushed = git(worktree, "push", "--porcelain", remote, f"+{commit}:{ref}", check=False)
+    pushed = git(
+        worktree, "push", "--porcelain", remote, f"+{commit}:{ref}", check=False, host=host
+    )
     if pushed.returncode != 0:  # a ref of its own: forced, it replaces only an earlier try
         detail = (pushed.stderr or pushed.stdout).strip().splitlines()
         raise GitError(f"push of {ref} to {remote} failed: {detail[-1] if detail else '?'}")

@@ -22,16 +22,20 @@ from workflows.runs.steps.base import StepContext, StepFailed
 from workflows.tmux.host_choice import choose_host
 from workflows.tmux.ssh import run_remote
 
-HOST_KINDS = ("agent", "spawn", "shell")
+HOST_KINDS = ("agent", "spawn", "shell", "pull_request")
 HOST_POLL_S = 2.0
 
 
 def step_host(ctx: StepContext, workflow: Workflow) -> str:
     """The host (or pool) a step works on: its own ``host``, the workflow's, the run's
-    (``run --host``, the watcher's); "" for this machine."""
+    (``run --host``, the watcher's); "" for this machine. A pull request step of a run that
+    worked on a host pushes from there (``worked_on``: the last host a step worked on)."""
     if ctx.step.kind not in HOST_KINDS:
         return ""
-    return ctx.step.host or workflow.host or str(ctx.run.params.get("host") or "")
+    named = ctx.step.host or workflow.host or str(ctx.run.params.get("host") or "")
+    if ctx.step.kind == "pull_request":
+        return named or str(ctx.run.context.get("worked_on") or "")
+    return named
 
 
 def _host(ctx: StepContext, name: str) -> SshHost:
@@ -75,7 +79,7 @@ def back_from_host(ctx: StepContext) -> None:
         return
     here = Path(ctx.run.context["worktree"])
     from_host(ctx.host, str(ctx.worktree), here, run_id=ctx.run.id)
-    ctx.runs.update_context(ctx.run.id, on_host=None)
+    ctx.runs.update_context(ctx.run.id, on_host=None, worked_on=ctx.host.name)
     ctx.event("host", f"work back from host {ctx.host.name!r}", host=ctx.host.name)
 
 

@@ -2,6 +2,14 @@
 
 Push never forces; a rejection fails the run with git's reason. Opening is idempotent (an
 open PR for the branch is reused), so resuming after any crash is safe.
+
+A run that worked on a host (a step with ``host``) commits and pushes there: the step runs
+in the run's worktree on that host (``steps.on_host`` moves what later steps here changed
+over first), and git there pushes to the host clone's ``origin`` with the host's own
+credentials. Only the forge's API call (opening the PR) is made from here, with this
+machine's token. The pushed commit comes back here afterwards (``host_worktree.from_host``,
+a fetch from the host's clone) for the run's diff, review and detail; nothing is pushed to
+the forge from here.
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ def _recordings(ctx: StepContext, github_repo: str) -> str:
     if not (settings.enabled and settings.attach_to_pr):
         return ""
     try:
-        published = publish(ctx.worktree, ctx.run.id, github_repo)
+        published = publish(ctx.worktree, ctx.run.id, github_repo, host=ctx.host)
     except git.GitError as error:
         ctx.event("recording", f"recordings not attached to the pull request: {error}")
         return ""
@@ -58,15 +66,20 @@ def run_pull_request(ctx: StepContext) -> StepResult:
             "no GitHub repository: the remote is not on github.com; pass --github-repo OWNER/NAME"
         )
     check_credentials()
-    sha = git.commit_all(ctx.worktree, title)
+    host = ctx.host  # a run that worked on a host: commit and push there (steps.on_host)
+    where = f" on host {host.name!r}" if host is not None else ""
+    sha = git.commit_all(ctx.worktree, title, host)
     if sha:
-        ctx.event("git", f"committed the remaining changes as {sha[:10]}", commit=sha)
-    if git.commits_ahead(ctx.worktree, base) == 0:
+        ctx.event("git", f"committed the remaining changes{where} as {sha[:10]}", commit=sha)
+    if git.commits_ahead(ctx.worktree, base, host) == 0:
         raise StepFailed(
             f"nothing to open a pull request for: branch {branch} has no commits beyond {base}"
         )
-    git.push(ctx.worktree, branch)
-    ctx.event("git", f"pushed {branch}")
+    git.push(ctx.worktree, branch, host=host)
+    if host is not None:
+        ctx.event("git", f"pushed {branch} from host {host.name!r} to its origin", host=host.name)
+    else:
+        ctx.event("git", f"pushed {branch}")
     body += _recordings(ctx, github_repo)
     pull = create_pull_request(
         github_repo, head=branch, base=base, title=title, body=body, draft=step.draft

@@ -1,0 +1,150 @@
+"""A run that works on a host pushes its branch from the host (real sshd): the host's clone,
+its ``origin``, its credentials; the pull request is opened for what the host pushed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import agenttui
+from tests.support.git_repos import Project, run_git
+from tests.support.github_server import GitHubServer
+from tests.support.runs import run_summary, start_run, wait_for_end
+from tests.support.sshd import SshdHost
+from workflows.runs.host_worktree import remote_worktree
+from workflows.runs.recording.files import cast_path
+from workflows.runs.recording.proof import publish
+
+DEFINITION = """\
+name = "host-push"
+agent = "demo"
+
+[[steps]]
+id = "implement"
+host = "remote"
+prompt = "Implement {issue_ids}. Write your answer to the file: {output}"
+output = ".agenttui/implement.md"
+
+[[steps]]
+id = "pr"
+kind = "pull_request"
+title = "{group}"
+"""
+# The origin's pre-receive hook: who pushed what, as the pushing side's environment says.
+RECORDING_HOOK = """\
+#!/bin/sh
+while read old new ref; do
+  echo "$ref $new HOME=$HOME token=${{GITHUB_TOKEN:+present}}" >> {log}
+done
+"""
+REJECTING_HOOK = """\
+#!/bin/sh
+echo "branches into this origin need a signed-off review (test hook)" >&2
+exit 1
+"""
+
+
+def host_with_its_own_origin(ssh_host: SshdHost, project: Project, hook: str) -> Path:
+    """A bare origin under the host's HOME (``hook`` as its pre-receive), the host's clone
+    of it at ``[hosts.remote] repo``; this machine's clone keeps its own origin and cannot
+    push anywhere (its push URL leads nowhere). The origin's path."""
+    origin = ssh_host.home / "origin.git"
+    run_git(ssh_host.home, "clone", "-q", "--bare", str(project.remote), str(origin))
+    pre_receive = origin / "hooks" / "pre-receive"
+    pre_receive.write_text(hook)
+    pre_receive.chmod(0o755)
+    ssh_host.repo.rmdir()
+    run_git(ssh_host.home, "clone", "-q", str(origin), str(ssh_host.repo))
+    run_git(project.repo, "remote", "set-url", "--push", "origin", "/nonexistent/no-push.git")
+    return origin
+
+
+def run_on_host(project: Project, tmp_path: Path) -> str:
+    definition = tmp_path / "host-push.toml"
+    definition.write_text(DEFINITION)
+    return start_run(
+        str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear",
+        "--github-repo", "acme/widgets",
+    )  # fmt: skip
+
+
+@pytest.mark.usefixtures("linear_server", "tmux_server")
+def test_a_run_on_a_host_opens_its_pr_for_the_branch_the_host_pushed(
+    ssh_host: SshdHost, github: GitHubServer, project: Project, tmp_path: Path
+) -> None:
+    pushes = tmp_path / "pushes.log"
+    origin = host_with_its_own_origin(ssh_host, project, RECORDING_HOOK.format(log=pushes))
+    github.remote = origin  # the forge's repository is the host's origin
+
+    run_id = run_on_host(project, tmp_path)
+    summary = wait_for_end(run_id)
+    log = agenttui("log", run_id).stdout
+    assert summary["status"] == "succeeded", log
+    branch = summary["branch"]
+    pushed = run_git(origin, "rev-parse", f"refs/heads/{branch}")
+    # The host pushed it, once, from its HOME, without this machine's GitHub token.
+    assert pushes.read_text().splitlines() == [
+        f"refs/heads/{branch} {pushed} HOME={ssh_host.home} token="
+    ]
+    assert f"pushed {branch} from host 'remote' to its origin" in log
+    # The PR is for that branch; this machine's origin never got it.
+    (pull,) = github.pulls
+    assert pull["head"]["ref"] == branch
+    assert branch not in run_git(project.remote, "branch", "--list")
+    # What came back here is that same commit (for the run's diff, review and detail).
+    there = Path(remote_worktree(ssh_host.host, run_id))
+    assert run_git(there, "rev-parse", "HEAD") == pushed
+    assert run_git(Path(summary["worktree"]), "rev-parse", "HEAD") == pushed
+    assert "DEMO_CHANGES.md" in run_git(origin, "show", "--name-only", pushed)
+
+
+@pytest.mark.usefixtures("linear_server", "tmux_server")
+def test_a_push_the_hosts_origin_rejects_fails_the_run_with_gits_reason(
+    ssh_host: SshdHost, github: GitHubServer, project: Project, tmp_path: Path
+) -> None:
+    github.remote = host_with_its_own_origin(ssh_host, project, REJECTING_HOOK)
+
+    run_id = run_on_host(project, tmp_path)
+    summary = wait_for_end(run_id)
+    assert summary["status"] == "failed"
+    error = summary["error"]
+    branch = summary["branch"]
+    assert f"push of branch {branch} from host 'remote' to origin was rejected" in error
+    assert "pre-receive hook declined" in error
+    assert "branches into this origin need a signed-off review (test hook)" in error
+    listing = agenttui("runs").stdout
+    assert "pre-receive hook declined" in listing
+    log = agenttui("log", run_id).stdout
+    assert "signed-off review" in log and "Traceback" not in log + listing
+    assert github.pulls == []
+    assert run_summary(run_id)["current_step"] == "pr"
+
+
+def test_recordings_attached_to_the_pull_request_are_pushed_from_the_host(
+    ssh_host: SshdHost, project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The recordings of a run that worked on a host go there on git's stdin and are pushed
+    by the host's git (agents on a host are not recorded yet: this calls publish itself)."""
+    pushes = tmp_path / "pushes.log"
+    origin = host_with_its_own_origin(ssh_host, project, RECORDING_HOOK.format(log=pushes))
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_this_machine_only")
+    cast = cast_path("r0000001", "r0000001-main")
+    cast.parent.mkdir(parents=True)
+    cast.write_text('{"version": 2, "width": 80, "height": 24}\n[0.5, "o", "hello é"]\n')
+
+    published = publish(Path(ssh_host.repo), "r0000001", "acme/widgets", host=ssh_host.host)
+    assert published is not None
+    ref = "refs/agenttui/recordings/r0000001"
+    assert run_git(origin, "rev-parse", ref) == published.commit
+    assert pushes.read_text().splitlines() == [
+        f"{ref} {published.commit} HOME={ssh_host.home} token="
+    ]
+    shown = run_git(origin, "show", f"{published.commit}:r0000001-main.cast")
+    assert shown == cast.read_text().rstrip("\n")
+    assert published.links == [
+        (
+            "r0000001-main",
+            f"https://github.com/acme/widgets/blob/{published.commit}/r0000001-main.cast",
+        )
+    ]
