@@ -7,20 +7,24 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shlex
 import signal
 import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.support.cli import agenttui_result
+from tests.support.cli import agenttui_json, agenttui_result, in_a_terminal
 from tests.support.pilot import open_agents, tile_of, until
 from tests.support.sshd import SshdHost
 from tests.support.tmux import demo_prompts
 from tests.support.tmux_guard import live_sockets, stop_server
+from tests.support.waiting import wait_until
 from tui.app import TILE_POLL_S, build_app
+from tui.services import Services
 from widgets.pane_tile import PaneTile
 from workflows.agents.app_presence import app_is_watching
 from workflows.base.target import TmuxTarget
+from workflows.tmux.mirror_set import pane_key
 
 SOCKET = "remote"  # the app's socket name, here and on the host (as --socket names both)
 
@@ -244,4 +248,65 @@ async def test_a_quiet_tile_shows_what_changed_while_its_host_was_away(
                 message="the quiet tile captured again once the host answered",
             )
     finally:
+        stop_server(private_tmux_dir / f"tmux-{os.getuid()}" / SOCKET)
+
+
+def test_the_app_s_talk_attach_and_kill_reach_the_agent_on_its_host(
+    ssh_host: SshdHost, private_tmux_dir: Path, tmp_path: Path
+) -> None:
+    """The same pane id here and there: each action by key reaches the host's agent only."""
+    code, local = agenttui_json("--socket", SOCKET, "--json", "spawn", "--agent", "demo",
+                                "--name", "l1", "--cwd", str(tmp_path))  # fmt: skip
+    assert code == 0, local
+    code, remote = agenttui_json("--host", "remote", "--socket", SOCKET, "--json", "spawn",
+                                 "--agent", "demo", "--name", "r1")  # fmt: skip
+    assert code == 0, remote
+    assert local["pane"] == remote["pane"]
+    key = pane_key("remote", remote["pane"])
+    services = Services(TmuxTarget(SOCKET, "agenttui"))
+    try:
+        assert services.send_to_agent(key, "only over there").startswith("sent:")
+        assert demo_prompts(ssh_host.repo) == ["only over there"] and demo_prompts(tmp_path) == []
+
+        def there(command: str) -> str:
+            return ssh_host.ssh(f"tmux -L {SOCKET} {command}", check=False).stdout.strip()
+
+        def person_clients() -> list[str]:  # not the control clients of agenttui
+            listed = there("list-clients -F '#{client_control_mode}:#{pane_id}'").split()
+            return [line[2:] for line in listed if line.startswith("0:")]
+
+        size = services.window_size(key)
+        own = there(
+            f"display-message -p -t {remote['pane']} '#{{window_width}}x#{{window_height}}'"
+        )
+        command = shlex.join(services.attach_argv(key))
+        person = in_a_terminal(command)
+        try:
+            wait_until(
+                lambda: person_clients() == [remote["pane"]],
+                timeout=30,
+                message="a client attached there, showing the agent",
+            )
+            there("detach-client -a; tmux -L remote detach-client")
+            assert person.wait(timeout=30) == 0
+        finally:
+            if person.poll() is None:
+                person.kill()
+                person.wait()
+        services.end_attach(size, key)
+        assert "-view-" not in there("list-sessions -F '#{session_name}'")  # closed there
+        assert (
+            there(f"display-message -p -t {remote['pane']} '#{{window_width}}x#{{window_height}}'")
+            == own
+        )
+
+        services.end_agent(key)
+        wait_until(
+            lambda: not [p.name for p in services.driver_for("remote").panes() if p.name],
+            timeout=15,
+            message="the host's agent killed",
+        )
+        assert [pane.name for pane in services.driver.panes() if pane.name] == ["l1"]
+    finally:
+        services.close()
         stop_server(private_tmux_dir / f"tmux-{os.getuid()}" / SOCKET)
