@@ -19,11 +19,15 @@ import sys
 from dataclasses import dataclass
 
 # The helper tmux runs: argv is the socket's name, the pane and which of its pipes this is.
+# It uses _socket, not socket: importing socket (enum, selectors, io) doubled the helper's
+# CPU (19 ms to 9.5 ms, perf stat), and a run starts one per pane at once.
 HELPER = (  # one line: a tmux command line cannot carry a newline
-    "import socket,sys;"
-    "s=socket.socket(socket.AF_UNIX);"
-    "s.connect('\\0'+sys.argv[1]);"
-    "socket.send_fds(s,[(sys.argv[2]+' '+sys.argv[3]).encode()],[0])"
+    "import _socket as s,sys;"
+    "a=sys.argv;"
+    "c=s.socket(s.AF_UNIX,s.SOCK_STREAM);"
+    "c.connect('\\0'+a[1]);"
+    "c.sendmsg([(a[2]+' '+a[3]).encode()],"
+    "[(s.SOL_SOCKET,s.SCM_RIGHTS,(0).to_bytes(4,sys.byteorder))])"
 )
 PEERCRED = struct.Struct("3i")  # pid, uid, gid
 
@@ -58,6 +62,22 @@ class Handoff:
             connection, _ = self.listener.accept()
         except BlockingIOError:
             return None
+        return self._take(connection)
+
+    def accept_waiting(self) -> list[Handed]:
+        """Every pipe handed over by now (non-blocking; refused ones left out): a run's
+        panes start together, and one wake-up takes all their handoffs."""
+        handed: list[Handed] = []
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except BlockingIOError:
+                return handed
+            if (one := self._take(connection)) is not None:
+                handed.append(one)
+
+    @staticmethod
+    def _take(connection: socket.socket) -> Handed | None:
         with connection:
             pid, uid, gid = PEERCRED.unpack(
                 connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, PEERCRED.size)

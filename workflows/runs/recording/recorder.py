@@ -26,16 +26,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from workflows.base.errors import AgentTuiError
 from workflows.base.target import TmuxTarget
 from workflows.runs.recording.asciicast import CastWriter, Header
 from workflows.runs.recording.files import MIB, RecordingLimits, cast_path, prune, run_folder
 from workflows.runs.recording.handoff import Handoff
-
-if TYPE_CHECKING:
-    from workflows.tmux.driver import PaneInfo, TmuxDriver
+from workflows.tmux.driver import NoSession, TmuxDriver
 
 POLL_S = 1.0
 READ_BYTES = 1 << 16
@@ -44,9 +41,35 @@ HANDOFF_TIMEOUT_S = 10.0
 QUIET_S = 0.05
 SETTLE_S = 2.0
 TICK_S = 0.1
+BATCH_TIMEOUT_S = 5.0
+BATCH_PANE_S = 0.2
 SIZE_FORMAT = "#{pane_width} #{pane_height} #{cursor_x} #{cursor_y} #{alternate_on}"
+FIELD_SEP = "\x1f"
+PANE_FIELDS = ("pane_id", "pane_dead", "pane_width", "pane_height", "@agenttui_run")
+PANE_FORMAT = FIELD_SEP.join(f"#{{{field}}}" for field in (*PANE_FIELDS, "@agenttui_name"))
+"""Only what recording needs; the name last: a line splits no further, whatever it holds."""
 Report = Callable[[str, str], None]  # (pane id, message) for the run's log
+Opened = tuple[tuple[int, int], str]  # a pane's size and screen as its new pipe opened
 _HANDOFF, _WAKE = object(), object()  # the selector's other two sources
+
+
+@dataclass(frozen=True)
+class _Pane:
+    pane_id: str
+    dead: bool
+    size: tuple[int, int]
+    run_id: str
+    name: str
+
+    @classmethod
+    def parse(cls, line: str) -> _Pane | None:
+        parts = line.split(FIELD_SEP, len(PANE_FIELDS))
+        if len(parts) != len(PANE_FIELDS) + 1 or not parts[0].startswith("%"):
+            return None
+        pane_id, dead, width, height, run_id, name = parts
+        if not (width.isdigit() and height.isdigit()):
+            return None
+        return cls(pane_id, dead == "1", (int(width), int(height)), run_id, name)
 
 
 @dataclass
@@ -156,15 +179,20 @@ class RunRecorder:
                 return
             self._serve(ready)
 
-    def _serve(self, ready: list[tuple[selectors.SelectorKey, int]]) -> None:
-        """Act on what the selector found ready: a handoff, a wake-up, a pipe's bytes."""
+    def _serve(self, ready: list[tuple[selectors.SelectorKey, int]]) -> bool:
+        """Act on what the selector found ready: handoffs, a wake-up, pipes' bytes.
+        Whether any pipe was read."""
+        read = False
+        registered = self._selector.get_map()
         for key, _ in ready:
             if key.data is _HANDOFF:
                 self._accept()
             elif key.data is _WAKE:
                 os.read(self._wake_read, 64)
-            elif key.fileobj in self._selector.get_map():
+            elif key.fileobj in registered:
                 self._read(key.data)
+                read = True
+        return read
 
     @property
     def recording(self) -> list[str]:
@@ -188,17 +216,17 @@ class RunRecorder:
                 with contextlib.suppress(AgentTuiError):  # tmux busy or gone: next poll
                     self.poll()
             ready = self._selector.select(max(0.0, next_poll - time.monotonic()))
-            self._serve(ready)
-            if ready:
+            if self._serve(ready):
                 # Let output gather: one wake-up and read per pane per tick instead of one
                 # per write: times are kept to TICK_S (ten frames a second; at 25 the recorder
-                # cost 1.6 % of a core for 32 busy panes, at 10 it costs 1.0 %).
+                # cost 1.6 % of a core for 32 busy panes, at 10 it costs 1.0 %). Handoffs
+                # alone wait for no tick: each one was worth 100 ms of start-up.
                 self._stop.wait(TICK_S)
 
     # -- panes come and go -----------------------------------------------------------------
     def poll(self) -> None:
         """Start recording new panes of the run, follow size changes, end dead panes."""
-        panes = {pane.pane_id: pane for pane in self.driver.panes() if self._ours(pane)}
+        panes = {pane.pane_id: pane for pane in self._panes() if self._ours(pane)}
         with self._lock:
             for pane_id, recording in list(self._recordings.items()):
                 pane = panes.get(pane_id)
@@ -209,33 +237,53 @@ class RunRecorder:
                 if recording.fd is None and waited > HANDOFF_TIMEOUT_S:
                     self._end(recording, "tmux's pipe never reached the recorder")
                     continue
-                if (pane.width, pane.height) != recording.size:
+                if pane.size != recording.size:
                     self._resync(recording)
                 recording.writer.flush()
-            for pane_id, pane in panes.items():
-                new = pane_id not in self._recordings and pane_id not in self._finished
-                if new and not pane.dead:
-                    self._begin(pane)
+            self._begin(
+                [
+                    pane
+                    for pane_id, pane in panes.items()
+                    if pane_id not in self._recordings
+                    and pane_id not in self._finished
+                    and not pane.dead
+                ]
+            )
 
-    def _ours(self, pane: PaneInfo) -> bool:
+    def _panes(self) -> list[_Pane]:
+        """The session's panes, with only what recording needs: the driver's full listing
+        has tmux read each pane's /proc (command, directory), every second, for nothing."""
+        try:
+            lines = self.driver.command(
+                "list-panes", "-s", "-t", f"={self.driver.session}", "-F", PANE_FORMAT
+            )
+        except NoSession:
+            return []
+        return [pane for line in lines if (pane := _Pane.parse(line)) is not None]
+
+    def _ours(self, pane: _Pane) -> bool:
         return pane.run_id == self.run_id and pane.name not in self.skip
 
-    def _begin(self, pane: PaneInfo) -> None:
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        name = pane.name or pane.pane_id.lstrip("%")
-        try:
-            size, screen = self._open_pipe(pane.pane_id, 1)
-        except AgentTuiError as error:
-            self._finished.add(pane.pane_id)
-            self.report(pane.pane_id, f"{name} is not recorded: {error}")
+    def _begin(self, panes: list[_Pane]) -> None:
+        """Start recording these panes, their pipes all opened in one batch of commands."""
+        if not panes:
             return
-        now = self.clock()
-        header = Header(size[0], size[1], float(int(now)), f"{self.run_id} {name}")
-        writer = CastWriter(cast_path(self.run_id, name), header)
-        if (writer.header.width, writer.header.height) != size:
-            writer.resize(now, *size)  # an earlier runner's file, at another size
-        writer.output(now, screen)
-        self._recordings[pane.pane_id] = _Recording(pane.pane_id, name, writer, size)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        opened = self._open_pipes([(pane.pane_id, 1) for pane in panes])
+        for pane, result in zip(panes, opened, strict=True):
+            name = pane.name or pane.pane_id.lstrip("%")
+            if isinstance(result, AgentTuiError):
+                self._finished.add(pane.pane_id)
+                self.report(pane.pane_id, f"{name} is not recorded: {result}")
+                continue
+            size, screen = result
+            now = self.clock()
+            header = Header(size[0], size[1], float(int(now)), f"{self.run_id} {name}")
+            writer = CastWriter(cast_path(self.run_id, name), header)
+            if (writer.header.width, writer.header.height) != size:
+                writer.resize(now, *size)  # an earlier runner's file, at another size
+            writer.output(now, screen)
+            self._recordings[pane.pane_id] = _Recording(pane.pane_id, name, writer, size)
 
     def _resync(self, recording: _Recording) -> None:
         """The pane changed size: tmux re-laid its screen out in ways no player repeats,
@@ -255,36 +303,46 @@ class RunRecorder:
         recording.writer.output(now, screen)
 
     def _open_pipe(self, pane_id: str, generation: int) -> tuple[tuple[int, int], str]:
-        """The screen and the pipe in one batch: tmux runs the batch's commands back to
-        back, reading no pane in between, so the stream starts where the snapshot ends
-        (a new pipe closes the pane's previous one)."""
-        command = self._handoff.command(pane_id, generation)
-        replies = self.driver.control().command_batch(
-            [
+        (opened,) = self._open_pipes([(pane_id, generation)])
+        if isinstance(opened, AgentTuiError):
+            raise opened
+        return opened
+
+    def _open_pipes(self, pipes: list[tuple[str, int]]) -> list[Opened | AgentTuiError]:
+        """Each pane's screen and pipe (pane id, generation), in one batch for them all:
+        tmux runs a batch's commands back to back, reading no pane in between, so each
+        stream starts where its snapshot ends (a new pipe closes the pane's previous one).
+        Per pane, its size and screen or what failed."""
+        commands: list[list[str]] = []
+        for pane_id, generation in pipes:
+            commands += [
                 ["display-message", "-p", "-t", pane_id, SIZE_FORMAT],
                 ["capture-pane", "-p", "-e", "-t", pane_id],
-                ["pipe-pane", "-O", "-t", pane_id, command],
+                ["pipe-pane", "-O", "-t", pane_id, self._handoff.command(pane_id, generation)],
             ]
-        )
-        for reply in replies:
-            if isinstance(reply, AgentTuiError):
-                raise reply
-        shape, lines, _ = replies
-        assert isinstance(shape, list) and isinstance(lines, list)
-        width, height, x, y, alternate = (int(word) for word in shape[0].split())
-        return (width, height), snapshot(lines[:height], (x, y), alternate == 1)
+        timeout = BATCH_TIMEOUT_S + BATCH_PANE_S * len(pipes)  # tmux starts a helper each
+        replies = self.driver.control().command_batch(commands, timeout=timeout)
+        results: list[Opened | AgentTuiError] = []
+        for index in range(0, len(replies), 3):
+            shape, lines, piped = replies[index : index + 3]
+            failed = [reply for reply in (shape, lines, piped) if isinstance(reply, AgentTuiError)]
+            if failed:
+                results.append(failed[0])
+                continue
+            assert isinstance(shape, list) and isinstance(lines, list)
+            width, height, x, y, alternate = (int(word) for word in shape[0].split())
+            results.append(((width, height), snapshot(lines[:height], (x, y), alternate == 1)))
+        return results
 
     def _accept(self) -> None:
-        handed = self._handoff.accept()
-        if handed is None:
-            return
-        with self._lock:
-            recording = self._recordings.get(handed.pane_id)
-            if recording is None or handed.generation != recording.generation:
-                os.close(handed.fd)  # a pipe tmux has replaced already
-                return
-            recording.fd = handed.fd
-            self._selector.register(handed.fd, selectors.EVENT_READ, recording)
+        for handed in self._handoff.accept_waiting():
+            with self._lock:
+                recording = self._recordings.get(handed.pane_id)
+                if recording is None or handed.generation != recording.generation:
+                    os.close(handed.fd)  # a pipe tmux has replaced already
+                    continue
+                recording.fd = handed.fd
+                self._selector.register(handed.fd, selectors.EVENT_READ, recording)
 
     # -- bytes ----------------------------------------------------------------------------
     def _read(self, recording: _Recording) -> None:
@@ -351,8 +409,6 @@ def record_run(
 ) -> RunRecorder | None:
     """Start recording a run's agent panes (None when ``[recordings] enabled = false``);
     older recordings past the limits go first."""
-    from workflows.tmux.driver import TmuxDriver
-
     limits = RecordingLimits.from_config()
     if not limits.enabled:
         return None
