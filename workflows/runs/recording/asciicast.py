@@ -23,7 +23,7 @@ SIZE = re.compile(r"(\d+)x(\d+)")
 EVENT_CODES = frozenset({"o", "i", "m", "r"})
 _string = json.JSONEncoder(ensure_ascii=False).encode
 """A str as a JSON string: one encoder for every event (``json.dumps`` with an option
-builds a new one per call, a third of the writer's time on busy panes)."""
+builds a new one per call)."""
 
 
 class BadCast(AgentTuiError):
