@@ -2,39 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
-from tests.support.cli import agenttui_json, agenttui_result, in_a_terminal
+from tests.support.cli import agenttui_json, in_a_terminal
 from tests.support.environment import write_config
-from tests.support.profiles import write_profile
-from tests.support.sshd import SshdHost, host_config
+from tests.support.sshd import SshdHost, host_config, remote
 from tests.support.tmux import demo_prompts
 from tests.support.tmux_guard import live_sockets
 from tests.support.waiting import wait_until
-from workflows.agents.hooks import events_for_agent
-from workflows.base.paths import state_dir
-from workflows.base.store import Store
 from workflows.tmux.driver import TmuxDriver
 from workflows.tmux.mirror import Mirror
-
-HOOK_CALLER = Path(__file__).parents[1] / "support" / "hook_caller.py"
-
-
-def remote(*args: str) -> tuple[int, Any]:
-    """A verb on the remote host; its exit code and JSON (stderr when it printed none)."""
-    done = agenttui_result("--host", "remote", "--socket", "remote", "--json", *args)
-    out = done.stdout.strip()
-    return done.returncode, json.loads(out.splitlines()[-1]) if out else done.stderr
-
-
-def environ_of(ssh_host: SshdHost, pane: str) -> dict[str, str]:
-    """The environment of the process in ``pane`` of the remote tmux server."""
-    pid = ssh_host.ssh(f"tmux -L remote display-message -p -t {pane} '#{{pane_pid}}'").stdout
-    raw = Path(f"/proc/{pid.strip()}/environ").read_bytes().decode(errors="replace")
-    return dict(item.partition("=")[::2] for item in raw.split("\0") if item)
 
 
 def test_spawn_send_approve_read_keys_ls_kill_on_a_remote_host(
@@ -47,7 +25,7 @@ def test_spawn_send_approve_read_keys_ls_kill_on_a_remote_host(
     pane = spawned["pane"]
     # It runs under the remote side's tmux server (its HOME, its TMUX_TMPDIR), and no
     # tmux server was started here.
-    env = environ_of(ssh_host, pane)
+    env = ssh_host.environ_of(pane)
     assert env["HOME"] == str(ssh_host.home)
     assert env["TMUX"].startswith(f"{ssh_host.tmux_dir}/")
     # this machine's paths mean nothing there: its hooks keep events in a store there
@@ -182,42 +160,6 @@ def test_attach_to_a_remote_agent_fills_the_terminal_until_detach(ssh_host: Sshd
         if terminal.poll() is None:
             terminal.kill()
             terminal.wait()
-
-
-def test_hooks_of_an_agent_on_a_host_reach_this_store_over_ssh(ssh_host: SshdHost) -> None:
-    write_profile(
-        "hooked",
-        f'name = "hooked"\ncommand = ["{sys.executable}", "{HOOK_CALLER}"]\n'
-        'hooks = "claude-settings"\nprompt = "send"\nready = \'^> \'\n'
-        "input_empty = '^>\\s*$'\n",
-    )
-    code, spawned = remote("spawn", "--agent", "hooked", "--name", "h1", "--no-wait")
-    assert code == 0, spawned
-    store = Store()
-
-    def kinds() -> list[str]:
-        remote("read", "h1")  # reading a host's agent fetches its hooks' new events
-        return [event["kind"] for event in events_for_agent(store, "h1")]
-
-    wait_until(lambda: kinds() == ["session_start"], timeout=30, message="SessionStart here")
-    # Its hooks ran the host's agenttui, with a settings file written there, into the store
-    # there: nothing listened on a port here, nothing was written here for it.
-    there = ssh_host.home / ".cache" / "agenttui"
-    (settings,) = [p for p in (there / "files").iterdir() if "hook --pane h1" in p.read_text()]
-    assert (settings.stat().st_mode & 0o777) == 0o600
-    remote_store = Store(there / "state" / "agenttui.sqlite3")
-    assert [e["kind"] for e in events_for_agent(remote_store, "h1")] == ["session_start"]
-    assert not (state_dir() / "claude-settings").exists()
-
-    code, sent = remote("send", "h1", "hello there")
-    assert code == 0 and sent["submitted"] is True, sent
-    wait_until(
-        lambda: kinds() == ["session_start", "submit", "stop"], timeout=30, message="the turn"
-    )
-    (submit,) = events_for_agent(store, "h1", kind="submit")
-    assert submit["payload"]["prompt"] == "hello there"
-    assert submit["pane_id"] == spawned["pane"]
-    assert kinds() == ["session_start", "submit", "stop"]  # each fetched once
 
 
 def test_spawn_on_a_pool_takes_the_host_with_room(ssh_host: SshdHost) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import json
 import os
 import shutil
 import signal
@@ -22,12 +23,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.support.cli import agenttui_result
 from tests.support.environment import write_config
 from tests.support.tmux_guard import live_sockets, stop_server
+from workflows.agents.hook_relay import relay_running, relay_status, stop_relay
 from workflows.base.hosts import SshHost, host_named
+from workflows.base.paths import state_dir
 from workflows.base.target import TmuxTarget
 from workflows.tmux.ssh import control_dir
 
@@ -63,11 +68,14 @@ class SshdHost:
     def target(self, session: str = "agenttui", socket_name: str = "remote") -> TmuxTarget:
         return TmuxTarget(socket_name, session, self.host)
 
-    def ssh(self, command: str, *, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def ssh(
+        self, command: str, *, check: bool = True, stdin: str = ""
+    ) -> subprocess.CompletedProcess[str]:
         """Run ``command`` on the remote side over a connection of its own (not the shared
-        one agenttui uses)."""
+        one agenttui uses), ``stdin`` on its standard input."""
         return subprocess.run(
             ["ssh", "-F", str(self.ssh_config), "-o", "ControlMaster=no", "-T", self.name, command],
+            input=stdin,
             capture_output=True,
             text=True,
             timeout=30,
@@ -98,6 +106,12 @@ class SshdHost:
         for path in control_dir().iterdir():  # the connection children die with their client
             _ssh_control(path, "exit")
 
+    def environ_of(self, pane: str) -> dict[str, str]:
+        """The environment of the process in ``pane`` of the remote tmux server."""
+        pid = self.ssh(f"tmux -L remote display-message -p -t {pane} '#{{pane_pid}}'").stdout
+        raw = Path(f"/proc/{pid.strip()}/environ").read_bytes().decode(errors="replace")
+        return dict(item.partition("=")[::2] for item in raw.split("\0") if item)
+
     def master_pid(self) -> int | None:
         """The pid of agenttui's shared ssh connection to the host, if one is open."""
         for path in control_dir().iterdir():
@@ -127,6 +141,37 @@ def _ssh_control(path: Path, command: str) -> str:
     except (subprocess.TimeoutExpired, OSError):
         return ""
     return done.stderr if done.returncode == 0 else ""
+
+
+def remote(*args: str) -> tuple[int, Any]:
+    """A verb on the host ``remote`` (its tmux socket ``remote``); its exit code and JSON
+    (stderr when it printed none)."""
+    done = agenttui_result("--host", "remote", "--socket", "remote", "--json", *args)
+    out = done.stdout.strip()
+    return done.returncode, json.loads(out.splitlines()[-1]) if out else done.stderr
+
+
+def stop_relays() -> None:
+    """Stop every hook relay of the test's state dir (started by agents spawned on a host)
+    and wait until each has ended."""
+    folder = state_dir() / "relays"
+    for status in folder.glob("*.json") if folder.is_dir() else []:
+        host = SshHost(status.stem, "")  # its files are named by the host's name alone
+        pid = relay_status(host).get("pid")
+        stop_relay(host)
+        deadline = time.monotonic() + 20
+        while (relay_running(host) or _alive(pid)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not relay_running(host), f"the hook relay of {host.name} did not stop"
+
+
+def _alive(pid: object) -> bool:
+    """Whether ``pid`` is a process not yet reaped (a zombie child counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def host_config(name: str, ssh_config: Path, repo: Path, max_agents: int = 0) -> str:
@@ -163,7 +208,8 @@ def running_sshd(root: Path, tmux_dir: Path) -> Iterator[SshdHost]:
     tmux_dir.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     user = getpass.getuser()
-    remote_path = f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin"
+    # bin/ under its HOME first: where a test puts the agent CLIs the host has
+    remote_path = f"{home / 'bin'}:{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin"
     (folder / "sshd_config").write_text(
         f"Port {port}\nListenAddress 127.0.0.1\n"
         f"HostKey {folder / 'host_key'}\nPidFile {folder / 'sshd.pid'}\n"
@@ -191,6 +237,7 @@ def running_sshd(root: Path, tmux_dir: Path) -> Iterator[SshdHost]:
         remote.start()
         yield remote
     finally:
+        stop_relays()  # this machine's hook relays hold connections to the host
         for path in live_sockets(tmux_dir):  # the remote tmux server
             stop_server(path)
         for path in control_dir().iterdir():  # agenttui's shared connections

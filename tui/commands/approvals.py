@@ -86,6 +86,13 @@ def register(
     hook.add_argument("--pane", default="", help="agent name the hook belongs to")
     hook.add_argument("payload", nargs="?", help="event JSON (codex notify); else read stdin")
     hook.set_defaults(handler=run_hook)
+    relay = subparsers.add_parser(
+        "hook-relay",
+        parents=[common],
+        help="decide the hooks of agents on a host here (started by agenttui itself)",
+    )
+    relay.add_argument("host_name", metavar="HOST", help="the host ([hosts.NAME])")
+    relay.set_defaults(handler=run_hook_relay)
 
     approve = subparsers.add_parser(
         "approve", parents=[common], help="approve the pending request of an agent"
@@ -240,6 +247,14 @@ def run_hook(args: argparse.Namespace) -> Any:
     if reply is not None:
         print(json.dumps(reply))
     return 0
+
+
+def run_hook_relay(args: argparse.Namespace) -> int:
+    from workflows.approvals.relay import serve
+    from workflows.base.hosts import host_named
+    from workflows.runs.run_store import run_worktree
+
+    return serve(host_named(args.host_name), run_worktree)
 
 
 def run_approve(args: argparse.Namespace) -> Any:

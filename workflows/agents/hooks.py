@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from workflows.agents.hook_origin import current_origin
 from workflows.agents.policy_wait import PERMISSION_HOOK_TIMEOUT_S
 from workflows.agents.state import HookEvent
 from workflows.base.hosts import SshHost
@@ -72,8 +73,12 @@ def record_event(
     server: str | None = None,
 ) -> int:
     open_events(store)
+    origin = current_origin()  # a host's hook handled here: keyed as the host keys it
     pane = pane_id if pane_id is not None else os.environ.get("TMUX_PANE", "")
     srv = server if server is not None else server_key(os.environ.get("TMUX"))
+    if origin is not None:
+        pane = pane_id if pane_id is not None else origin.pane_id
+        srv = server if server is not None else origin.server
     with store.transaction() as conn:
         cursor = conn.execute(
             "INSERT INTO agent_events (server, pane_id, agent, kind, payload, at)"

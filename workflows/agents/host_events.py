@@ -17,6 +17,7 @@ import shlex
 import threading
 import time
 
+from workflows.agents.hook_relay import revive_relay
 from workflows.agents.hooks import open_events
 from workflows.base.errors import AgentTuiError
 from workflows.base.hosts import SshHost
@@ -59,6 +60,7 @@ def fetch_events(store: Store, host: SshHost, *, force: bool = False) -> int:
         if not force and time.monotonic() - _fetched_at.get(host, 0.0) < FETCH_EVERY_S:
             return 0
         _fetched_at[host] = time.monotonic()
+    revive_relay(host)
     open_events(store)
     store.ensure("host-events", DDL)
     row = (

@@ -20,13 +20,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from workflows.agents.hook_origin import RELAY_ENV
+from workflows.agents.hook_relay import ensure_relay, remote_socket
 from workflows.agents.hooks import hook_launch_args, record_event
 from workflows.agents.host_agents import note_agent_started
 from workflows.agents.observe import default_store, profile_for, read_state, server_for
 from workflows.agents.profiles import Profile
 from workflows.agents.state import AgentState, StateReading
 from workflows.agents.trust import answer_trust, dialog_shown
-from workflows.base.childenv import agent_env
+from workflows.base.childenv import ChildEnv, agent_env
 from workflows.base.errors import AgentTuiError, UsageError, WaitTimeout
 from workflows.base.hosts import SshHost
 from workflows.base.store import Store
@@ -123,6 +125,8 @@ def start_agent(
     )
     argv_prompt = prompt if profile.prompt == "argv" else None
     host = driver.target.host
+    if host is not None and profile.hooks:
+        child = relayed_env(child, host)
     pane = driver.spawn(
         agent_argv(profile, name, prompt=argv_prompt, extra=extra_args, host=host),
         name=name,
@@ -137,6 +141,13 @@ def start_agent(
     if host is not None:  # the app watches the hosts that have agents (host_agents)
         note_agent_started(default_store(), host.name)
     return pane
+
+
+def relayed_env(child: ChildEnv, host: SshHost) -> ChildEnv:
+    """An agent on a host: its hooks reach this machine's relay (started if need be), so
+    this machine's policy decides for it (``agents.hook_relay``)."""
+    ensure_relay(host)
+    return ChildEnv({**child.set, RELAY_ENV: remote_socket(host)}, child.unset)
 
 
 def wait_until_ready(

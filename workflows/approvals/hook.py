@@ -105,7 +105,7 @@ def pre_tool_verdict(
     if hit is None:
         return None
     if hit.behavior == "ask" and agent_kind == "claude":
-        return _pre_tool_output(
+        return pre_tool_output(
             "ask", f"agenttui policy asks a person (deny-list-ask:{hit.category}: {hit.detail})"
         )
     detail = hit.detail
@@ -121,12 +121,13 @@ def pre_tool_verdict(
         reason=detail,
         cwd=directory,
     )
-    return _pre_tool_output(
+    return pre_tool_output(
         "deny", f"agenttui policy refused this (deny-list:{hit.category}: {detail})"
     )
 
 
-def _pre_tool_output(decision: str, reason: str) -> dict[str, Any]:
+def pre_tool_output(decision: str, reason: str) -> dict[str, Any]:
+    """Claude Code's and Codex's PreToolUse hook output: ``deny`` or ``ask``, with the reason."""
     return {
         "hookSpecificOutput": {
             "hookEventName": "PreToolUse",

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from workflows.agents.hook_origin import current_origin
 from workflows.approvals.shell import EXPANSION
 from workflows.base.paths import config_dir, config_file, state_dir
 
@@ -54,9 +55,10 @@ class PathContext:
     @classmethod
     def for_cwd(cls, cwd: str | Path, worktree: str | Path | None = None) -> PathContext:
         root = Path(worktree if worktree is not None else cwd)
+        origin = current_origin()  # an agent on a host: its home there
         return cls(
             worktree=Path(os.path.realpath(root)),
-            home=Path.home(),
+            home=Path(origin.home) if origin is not None and origin.home else Path.home(),
             cwd=Path(os.path.realpath(cwd)),
         )
 

@@ -15,6 +15,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+from workflows.agents.hook_origin import current_origin
+
 RunWorktree = Callable[[str], str | None]
 """The worktree of a run (by id), None when the run is unknown or has none."""
 
@@ -47,5 +49,9 @@ def git_toplevel(cwd: str | Path) -> str | None:
 
 
 def worktree_for(cwd: str | Path, run_id: str, run_worktree: RunWorktree) -> str | None:
-    """The run's worktree, else the git checkout around ``cwd``, else None (``cwd``)."""
+    """The run's worktree, else the git checkout around ``cwd``, else None (``cwd``). For a
+    host's hook handled here (the relay), what bounds it there, as the host found it."""
+    origin = current_origin()
+    if origin is not None:
+        return origin.worktree or None
     return (run_worktree(run_id) if run_id else None) or git_toplevel(cwd)

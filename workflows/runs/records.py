@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from workflows.base.paths import state_dir
+from workflows.tmux.locks import lock_held
 from workflows.tmux.server import ServerIdentity
 
 
@@ -198,13 +199,7 @@ def worker_alive(run_id: str) -> bool:
     A shared lock: any number of readers can look at once without ever keeping a starting
     runner from its exclusive one for more than an instant.
     """
-    with run_file(run_id, "lock").open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return False
+    return lock_held(run_file(run_id, "lock"))
 
 
 def take_runner_lock(run_id: str, *, wait: float = 5.0) -> IO[str] | None:

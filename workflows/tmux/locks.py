@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from workflows.base.paths import state_dir
 
@@ -39,3 +40,16 @@ def file_lock(name: str, *, timeout: float, busy: Callable[[], Exception]) -> It
         yield time.monotonic() - started
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def lock_held(path: Path) -> bool:
+    """Whether a process holds the ``flock`` of ``path`` exclusively (its life's lock: a
+    runner's, a relay's). A shared probe: any number of readers may look at once, and one
+    keeps a starting holder from its exclusive lock only for an instant."""
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False

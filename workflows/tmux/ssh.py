@@ -80,6 +80,40 @@ def ssh_argv(host: SshHost, command: str, *, tty: bool = False, agent: bool = Tr
     return argv
 
 
+def forward_argv(host: SshHost, operation: str, remote: str, local: str) -> list[str]:
+    """``ssh -O forward|cancel -R remote:local``: the host's shared connection (its
+    ControlMaster) adds or drops a forwarding of the unix socket ``remote`` on the host to
+    ``local`` here. Nothing listens on a port; sshd makes ``remote`` 0600 (its
+    ``StreamLocalBindMask``)."""
+    options = ssh_argv(host, "")[:-4]  # the same options and ControlPath; no -T, no command
+    return [*options, "-O", operation, "-R", f"{remote}:{local}", "--", host.ssh]
+
+
+def forward_socket(host: SshHost, remote: str, local: str) -> None:
+    """Forward the unix socket ``remote`` on the host to ``local`` here over the host's shared
+    connection (opened if needed). A forwarding that connection already holds is dropped and
+    a socket file left there by a connection that died is removed first: sshd would refuse
+    to bind over it."""
+    _control(host, "cancel", remote, local)  # "no such forwarding" is the usual answer
+    run_remote(host, f"rm -f -- {shlex.quote(remote)}")
+    done = _control(host, "forward", remote, local)
+    if done.returncode != 0:
+        stderr = done.stderr.decode(errors="replace").strip()
+        raise HostUnreachable(f"cannot forward a socket to host {host.name!r}: {stderr}")
+
+
+def _control(
+    host: SshHost, operation: str, remote: str, local: str
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        forward_argv(host, operation, remote, local),
+        capture_output=True,
+        timeout=CONNECT_TIMEOUT_S + 5,
+        check=False,
+        env=client_env(),
+    )
+
+
 def client_argv(target: TmuxTarget, *args: str, tty: bool = False) -> list[str]:
     """A tmux client running ``args`` on the target's server, here or on its host."""
     words = [*tmux_base_argv(target.socket), *args]
