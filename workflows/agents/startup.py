@@ -125,7 +125,7 @@ def start_agent(
     )
     argv_prompt = prompt if profile.prompt == "argv" else None
     host = driver.target.host
-    if host is not None and profile.hooks:
+    if host is not None and profile.hooks != "none":
         child = relayed_env(child, host)
     pane = driver.spawn(
         agent_argv(profile, name, prompt=argv_prompt, extra=extra_args, host=host),
