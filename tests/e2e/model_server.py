@@ -353,6 +353,18 @@ class AnthropicServer(ModelServer):
 
     api_key = "sk-ant-api03-agenttui-e2e-" + "x" * 40
 
+    def tool_results(self) -> list[str]:
+        """Every tool_result text Claude sent back to the model (the last request holds the
+        whole conversation)."""
+        found = []
+        for request in self.turns()[-1:]:
+            for message in request.body.get("messages", []):
+                content = message.get("content")
+                for block in content if isinstance(content, list) else []:
+                    if isinstance(block, dict) and block.get("type") == "tool_result":
+                        found.append(json.dumps(block.get("content"), ensure_ascii=False))
+        return found
+
     def claude_env(self, port: int | None = None) -> dict[str, str]:
         """Environment for claude: this server, a dummy key, no nonessential traffic."""
         return {

@@ -28,19 +28,6 @@ from workflows.tmux.driver import TmuxDriver
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
 
-def tool_results(server: AnthropicServer) -> list[str]:
-    """Every tool_result text Claude sent back to the model (the last request holds the whole
-    conversation)."""
-    found = []
-    for request in [r for r in server.requests if r.turn][-1:]:
-        for message in request.body.get("messages", []):
-            content = message.get("content")
-            for block in content if isinstance(content, list) else []:
-                if isinstance(block, dict) and block.get("type") == "tool_result":
-                    found.append(json.dumps(block.get("content"), ensure_ascii=False))
-    return found
-
-
 def test_policy_answers_claude_through_the_hook(
     driver: TmuxDriver, anthropic: AnthropicServer, tmp_path: Path
 ) -> None:
@@ -82,7 +69,7 @@ def test_policy_answers_claude_through_the_hook(
     agent.wait_screen("marker-e4")
     agent.wait_state("idle")
 
-    results = tool_results(anthropic)
+    results = anthropic.tool_results()
     refused = [text for text in results if "agenttui policy refused" in text]
     assert len(refused) == 2
     assert "deny-list:force-push" in refused[0] and "deny-list:credentials" in refused[1]

@@ -1,0 +1,115 @@
+"""The real Claude Code on a host, end to end (issue 17, item 1), decided by THIS machine.
+
+The host is a real sshd on 127.0.0.1 (tests/support/sshd.py) with a HOME of its own; Claude
+Code (``$AGENTTUI_NPM_BIN``, the newest release) runs there jailed in ``unshare -n`` against
+the scripted model server of tests/e2e, so nothing can reach a non-loopback address. It
+starts with the built-in ``claude`` profile (default permission mode) in a git repo on the
+host it never opened, and its hooks call the agenttui there. This machine's policy allows
+``touch`` and denies ``mkdir``; the host's own agenttui policy says the opposite, so a
+decision taken there would show.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+
+import pytest
+
+from tests.e2e.agents import JAIL_PORT_CLAUDE, npm_bin, prepare_claude_home
+from tests.e2e.model_server import AnthropicServer, Reply
+from tests.e2e.netjail import jail_argv
+from tests.e2e.new_user import gateway_config
+from tests.support.environment import append_config
+from tests.support.sshd import SshdHost, host_config, remote
+from tests.support.waiting import wait_until
+from workflows.agents.hooks import events_for_agent
+from workflows.approvals.audit import entries
+from workflows.base.paths import config_dir
+from workflows.base.store import Store
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+
+def claude_on_the_host(ssh_host: SshdHost, server: AnthropicServer) -> None:
+    """``claude`` first on the host's PATH runs the real CLI jailed (only the model server
+    is reachable); the host's HOME has Claude's onboarding done but never saw the repo."""
+    jailed = jail_argv(JAIL_PORT_CLAUDE, str(server.unix_path), [npm_bin("claude")])
+    wrapper = ssh_host.home / "bin" / "claude"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f'#!/bin/sh\nexec {shlex.join(jailed)} "$@"\n')
+    wrapper.chmod(0o755)
+    prepare_claude_home(ssh_host.home, ssh_host.home / "some-other-project", server.api_key)
+
+
+def test_claude_on_a_host_is_approved_and_refused_by_this_machines_policy(
+    ssh_host: SshdHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = ssh_host.repo  # a git repo on the host, never opened with Claude
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    config_dir().mkdir(parents=True, exist_ok=True)
+    (config_dir() / "policy.toml").write_text(
+        'allow = ["Bash(touch:*)"]\ndeny = ["Bash(mkdir:*)"]\n'
+    )
+    host_agenttui = ssh_host.home / ".config" / "agenttui"
+    host_agenttui.mkdir(parents=True)
+    (host_agenttui / "policy.toml").write_text(
+        'allow = ["Bash(mkdir:*)"]\ndeny = ["Bash(touch:*)"]\n'
+    )
+    with AnthropicServer() as server:
+        claude_on_the_host(ssh_host, server)
+        # The key only in agenttui's environment here (env_from), the agent's HOME the host's.
+        gateway_config(config_dir(), server, ssh_host.home, monkeypatch)
+        append_config(host_config("remote", ssh_host.ssh_config, repo))  # written over
+        server.script(
+            Reply.bash("touch allowed-here.txt"),
+            Reply.text("Created it, marker-h1."),
+            Reply.bash("mkdir refused-here"),
+            Reply.text("Understood, marker-h2."),
+        )
+        code, spawned = remote("spawn", "--agent", "claude", "--name", "c1", "--timeout", "120")
+        assert code == 0, spawned
+        assert spawned["state"] == "idle" and spawned["cwd"] == str(repo), spawned
+        # The trust dialog was answered as it is here: Claude recorded the repo as trusted.
+        claude_state = json.loads((ssh_host.home / ".claude.json").read_text())
+        assert claude_state["projects"][str(repo)]["hasTrustDialogAccepted"] is True
+        assert events_for_agent(Store(), "c1", kind="trust_answered")
+
+        code, sent = remote("send", "c1", "create the file please")
+        assert code == 0 and sent["submitted"] is True, sent
+        wait_until(
+            (repo / "allowed-here.txt").exists,
+            timeout=60,
+            message="the command this machine allows to run without a key press",
+        )
+        assert remote("wait", "c1", "--state", "idle", "--timeout", "60")[0] == 0
+
+        code, sent = remote("send", "c1", "now make the directory")
+        assert code == 0 and sent["submitted"] is True, sent
+        wait_until(
+            lambda: any("refused" in text for text in server.tool_results()),
+            timeout=60,
+            message="the refusal back to the model",
+        )
+        assert remote("wait", "c1", "--state", "idle", "--timeout", "60")[0] == 0
+        code, read = remote("read", "c1")  # its state, read from here
+        assert code == 0 and read["state"] == "idle", read
+        assert "marker-h2" in "\n".join(read["lines"])
+
+        assert not (repo / "refused-here").exists()
+        (refused,) = [text for text in server.tool_results() if "refused" in text]
+        assert "agenttui policy refused this (rule:Bash(mkdir:*)" in refused
+        assert server.prompts() == ["create the file please", "now make the directory"]
+
+    # Decided and audited here, by this machine's rules; the host's store decided nothing.
+    audit = [(e.agent, e.summary, e.decision, e.decided_by) for e in reversed(entries(Store()))]
+    assert audit == [
+        ("c1", "touch allowed-here.txt", "allow", "rule:Bash(touch:*)"),
+        ("c1", "mkdir refused-here", "deny", "rule:Bash(mkdir:*)"),
+    ]
+    host_store = Store(ssh_host.home / ".cache" / "agenttui" / "state" / "agenttui.sqlite3")
+    assert entries(host_store) == []
+    kinds = [event["kind"] for event in events_for_agent(Store(), "c1")]
+    assert kinds.count("permission") == 2 and kinds.count("answered") == 2
+    assert kinds.count("submit") == 2 and kinds.count("stop") >= 2
