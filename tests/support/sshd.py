@@ -30,7 +30,7 @@ import pytest
 from tests.support.cli import agenttui_result
 from tests.support.environment import write_config
 from tests.support.tmux_guard import live_sockets, stop_server
-from workflows.agents.hook_relay import relay_running, relay_status, stop_relay
+from workflows.agents.hook_relay import relay_running, relay_status, spawned_pid, stop_relay
 from workflows.base.hosts import SshHost, host_named
 from workflows.base.paths import state_dir
 from workflows.base.target import TmuxTarget
@@ -155,12 +155,14 @@ def stop_relays() -> None:
     """Stop every hook relay of the test's state dir (started by agents spawned on a host)
     and wait until each has ended."""
     folder = state_dir() / "relays"
-    for status in folder.glob("*.json") if folder.is_dir() else []:
-        host = SshHost(status.stem, "")  # its files are named by the host's name alone
-        pid = relay_status(host).get("pid")
+    kinds = (".json", ".lock", ".log", ".spawned")
+    names = {p.stem for p in folder.iterdir() if p.suffix in kinds} if folder.is_dir() else set()
+    for name in sorted(names):
+        host = SshHost(name, "")  # its files are named by the host's name alone
+        pids = (relay_status(host).get("pid"), spawned_pid(host))
         stop_relay(host)
         deadline = time.monotonic() + 20
-        while (relay_running(host) or _alive(pid)) and time.monotonic() < deadline:
+        while (relay_running(host) or any(map(_alive, pids))) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not relay_running(host), f"the hook relay of {host.name} did not stop"
 

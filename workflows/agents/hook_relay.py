@@ -9,7 +9,8 @@ The agent's environment names that socket (``AGENTTUI_HOOK_RELAY``), so ``agentt
 there hands each event to the relay (``workflows.approvals.relay_client``).
 
 Only one relay per host and state dir runs: it holds ``relays/HOST.lock`` (``flock``) for its
-life. Its status (pid, forwarded or the error) is ``relays/HOST.json``.
+life. Its status (pid, forwarded or the error), written by the holder only, is
+``relays/HOST.json``; the last one started here is in ``relays/HOST.spawned``.
 """
 
 from __future__ import annotations
@@ -104,7 +105,8 @@ def ensure_relay(host: SshHost, *, wait_s: float = READY_WAIT_S) -> dict[str, An
     leave every decision to a person, never to the host's own policy)."""
     if relay_running(host):
         return relay_status(host)
-    environ = {key: value for key, value in os.environ.items() if key != RELAY_ENV}
+    # Not an agent's hook itself, nor in a pane: the origin of each request is the host's.
+    environ = {k: v for k, v in os.environ.items() if k not in (RELAY_ENV, "TMUX", "TMUX_PANE")}
     with open(f"{relay_files(host)}.log", "ab") as log:
         process = subprocess.Popen(
             [*agenttui_argv(), "hook-relay", host.name],
@@ -114,7 +116,8 @@ def ensure_relay(host: SshHost, *, wait_s: float = READY_WAIT_S) -> dict[str, An
             env=environ,
             start_new_session=True,
         )
-    write_status(host, pid=process.pid, starting=True)  # so it can be stopped from now on
+    # Stoppable from now on, even before it holds its lock (the status is the lock holder's).
+    Path(f"{relay_files(host)}.spawned").write_text(str(process.pid), encoding="utf-8")
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         status = relay_status(host)
@@ -136,10 +139,18 @@ def revive_relay(host: SshHost) -> None:
 def stop_relay(host: SshHost) -> None:
     """Stop the host's relay, even one still starting (it then ends its forwarding and its
     hold on the connection)."""
-    pid = relay_status(host).get("pid")
-    if isinstance(pid, int) and _is_relay(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
+    for pid in {relay_status(host).get("pid"), spawned_pid(host)}:
+        if isinstance(pid, int) and _is_relay(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+
+def spawned_pid(host: SshHost) -> int | None:
+    """The relay process started last here (it may have lost the lock to another)."""
+    try:
+        return int(Path(f"{relay_files(host)}.spawned").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def _is_relay(pid: int) -> bool:

@@ -200,6 +200,7 @@ def _serve(relay: Relay) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    write_status(relay.host, pid=os.getpid(), starting=True)
     listener = relay.listen()
     threading.Thread(target=relay.accept, args=(listener,), daemon=True).start()
     try:
