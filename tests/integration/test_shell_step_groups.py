@@ -11,34 +11,18 @@ import pytest
 
 from tests.support.cli import agenttui
 from tests.support.git_repos import Project
-from tests.support.runs import kill_at, run_summary, start_run, wait_for_end
+from tests.support.runs import (
+    SLOW_TO_STOP,
+    kill_at,
+    one_shell_step,
+    run_summary,
+    start_run,
+    trace_lines,
+    wait_for_end,
+)
 from tests.support.waiting import wait_until
 from workflows.base.crashpoints import ENV as STOP_AT
 from workflows.runs.run_store import RunStore
-
-# The first run of the step hangs, and takes 2 s to stop when told (a test runner cleaning
-# up); the second one passes at once. Each leaves a line with its pid and the time.
-SLOW_TO_STOP = """\
-trace={trace}
-if [ -f "$trace" ]; then echo "start $$ $(date +%s.%N)" >> "$trace"; exit 0; fi
-echo "start $$ $(date +%s.%N)" >> "$trace"
-trap 'sleep 2; echo "end $$ $(date +%s.%N)" >> "$trace"; exit 143' TERM
-sleep 600
-"""
-
-
-def one_shell_step(folder: Path, script: str) -> Path:
-    (folder / "step.sh").write_text(script)
-    definition = folder / "shell-only.toml"
-    definition.write_text(
-        'name = "shell-only"\nagent = "demo"\n\n'
-        f'[[steps]]\nid = "test"\nrun = "sh {folder}/step.sh"\n'
-    )
-    return definition
-
-
-def trace_lines(trace: Path) -> list[list[str]]:
-    return [line.split() for line in trace.read_text().splitlines()] if trace.exists() else []
 
 
 @pytest.mark.usefixtures("tmux_server", "linear_server", "github")

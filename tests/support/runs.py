@@ -110,3 +110,30 @@ def kill_at(point: str, run_id: str, monkey: pytest.MonkeyPatch) -> None:
         lambda: run_summary(run_id)["status"] == "failed", timeout=30, message="the dead runner"
     )
     monkey.delenv(STOP_AT)
+
+
+# The first run of the step hangs, and takes 2 s to stop when told (a test runner cleaning
+# up); the second one passes at once. Each leaves a line with its pid and the time.
+SLOW_TO_STOP = """\
+trace={trace}
+if [ -f "$trace" ]; then echo "start $$ $(date +%s.%N)" >> "$trace"; exit 0; fi
+echo "start $$ $(date +%s.%N)" >> "$trace"
+trap 'sleep 2; echo "end $$ $(date +%s.%N)" >> "$trace"; exit 143' TERM
+sleep 600
+"""
+
+
+def one_shell_step(folder: Path, script: str, host: str = "") -> Path:
+    """A workflow of one shell step running ``script`` (on ``host`` when given)."""
+    (folder / "step.sh").write_text(script)
+    definition = folder / "shell-only.toml"
+    where = f'host = "{host}"\n' if host else ""
+    definition.write_text(
+        f'name = "shell-only"\nagent = "demo"\n{where}\n'
+        f'[[steps]]\nid = "test"\nrun = "sh {folder}/step.sh"\n'
+    )
+    return definition
+
+
+def trace_lines(trace: Path) -> list[list[str]]:
+    return [line.split() for line in trace.read_text().splitlines()] if trace.exists() else []

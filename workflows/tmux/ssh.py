@@ -40,6 +40,7 @@ PERSIST_S = 300  # the shared connection outlives its last user this long
 UNREACHABLE = 255  # ssh's own failures; anything else is the remote command's status
 RETRIES = 2
 RETRY_PAUSE_S = 0.3
+STOP_GRACE_S = 10.0  # a command told to stop (SIGTERM) gets SIGKILL after this
 REMOTE_DIR = '"$HOME/.cache/agenttui"'
 _host_dirs: dict[SshHost, str] = {}  # by the whole host: a changed config is another host
 _launchers: dict[SshHost, str] = {}
@@ -230,26 +231,54 @@ class RemoteShell:
     pidfile: str
 
     def stop(self) -> None:
-        """Stop the command there (its whole process group), then its ssh here."""
-        quoted = shlex.quote(self.pidfile)
+        """Stop the command there (its whole process group, waiting until it is gone), then
+        its ssh here."""
         with contextlib.suppress(AgentTuiError):
-            run_remote(self.host, f'kill -TERM -- "-$(cat {quoted})" 2>/dev/null; rm -f {quoted}')
+            stop_remote_group(self.host, self.pidfile)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGTERM)
         self.process.wait()
 
 
+def stop_remote_group(host: SshHost, pidfile: str, *, grace: float = STOP_GRACE_S) -> str:
+    """Stop the process group led by the pid in ``pidfile`` on ``host`` (SIGTERM, SIGKILL
+    after ``grace`` s) and wait until none of it runs; the file goes once it is gone.
+    "stopped" (it ran), "survived" (even SIGKILL did not end it) or "" (nothing ran)."""
+    quoted, ticks = shlex.quote(pidfile), max(1, int(grace * 10))
+    script = (
+        f"p=$(cat {quoted} 2>/dev/null); "
+        f'if [ -z "$p" ] || ! kill -TERM -- "-$p" 2>/dev/null; then rm -f {quoted}; exit 0; fi; '
+        'i=0; while kill -0 -- "-$p" 2>/dev/null; do i=$((i+1)); '
+        f'[ "$i" -eq {ticks} ] && kill -KILL -- "-$p" 2>/dev/null; '
+        f'[ "$i" -gt {ticks + 50} ] && {{ echo survived; exit 0; }}; sleep 0.1; done; '
+        f"rm -f {quoted}; echo stopped"
+    )
+    return run_remote(host, script, timeout=grace + 30).strip()
+
+
+def new_pidfile(host: SshHost) -> str:
+    """An empty 0600 file on ``host`` for :func:`remote_shell`'s pid (known before it runs)."""
+    return write_private(host, b"")
+
+
 def remote_shell(
-    host: SshHost, cwd: str, script: str, env: Mapping[str, str], *, stdout: IO[str]
+    host: SshHost,
+    cwd: str,
+    script: str,
+    env: Mapping[str, str],
+    *,
+    stdout: IO[str],
+    pidfile: str | None = None,
 ) -> RemoteShell:
     """Start ``sh -c script`` in ``cwd`` on the host, its output into ``stdout`` here. The
     environment goes in a 0600 file there, read and deleted first: values (untrusted issue
     text, a workflow's ``env_from`` secrets) never appear on a command line. The command
     leads its own process group there (sshd starts each session's command in a new session);
-    its pid is kept in a file there, so :meth:`RemoteShell.stop` can end it."""
+    its pid is kept in ``pidfile`` there (:func:`new_pidfile`), so :meth:`RemoteShell.stop`
+    (or a later runner: :func:`stop_remote_group`) can end it."""
     exports = "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items())
     envfile = shlex.quote(write_private(host, exports.encode("utf-8", "surrogateescape")))
-    pidfile = write_private(host, b"")
+    pidfile = pidfile or new_pidfile(host)
     command = (
         f"echo $$ > {shlex.quote(pidfile)} && . {envfile} && rm -f {envfile} && "
         f"cd {shlex.quote(cwd)} && exec sh -c {shlex.quote(script)}"

@@ -13,6 +13,7 @@ A preview step is a shell step whose last printed URL is reported on the issues.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 import time
@@ -21,12 +22,20 @@ from pathlib import Path
 from typing import IO, Any
 
 from workflows.base.childenv import passed_through, shell_env
-from workflows.base.hosts import SshHost
+from workflows.base.errors import AgentTuiError
+from workflows.base.hosts import SshHost, host_named
 from workflows.definitions.placeholders import render, shell_command
 from workflows.runs.steps.base import StepContext, StepFailed, StepResult
 from workflows.runs.steps.process_group import GroupRecord, members, start_held
 from workflows.runs.steps.process_group import stop as stop_group
-from workflows.tmux.ssh import UNREACHABLE, RemoteShell, remote_shell
+from workflows.tmux.ssh import (
+    UNREACHABLE,
+    RemoteShell,
+    new_pidfile,
+    remote_shell,
+    remove_file,
+    stop_remote_group,
+)
 
 TAIL_CHARS = 8000
 COMMAND_NOT_FOUND, NOT_EXECUTABLE = 127, 126  # what sh exits with when it cannot run it
@@ -50,9 +59,7 @@ def run_shell(ctx: StepContext) -> StepResult:
     where = f" on host {ctx.host.name!r}" if ctx.host is not None else ""
     ctx.event("shell", f"running{where}: {script}")
     start = (
-        on_host(
-            ctx.host, str(ctx.worktree), script, {**env, **passed_through(ctx.workflow.env_from)}
-        )
+        on_host(ctx, ctx.host, script, {**env, **passed_through(ctx.workflow.env_from)})
         if ctx.host is not None
         else local_process(ctx, ["sh", "-c", script], shell_env(env, ctx.workflow.env_from))
     )
@@ -81,11 +88,15 @@ def run_shell(ctx: StepContext) -> StepResult:
 Start = Callable[[IO[str]], "subprocess.Popen[Any] | RemoteShell"]
 
 
-def on_host(host: SshHost, cwd: str, script: str, env: dict[str, str]) -> Start:
-    """How to start ``script`` over ssh on ``host`` (``remote_shell``)."""
+def on_host(ctx: StepContext, host: SshHost, script: str, env: dict[str, str]) -> Start:
+    """How to start ``script`` over ssh on ``host`` in the step's worktree there
+    (``remote_shell``); the file that will hold its pid there is recorded in the store
+    first (``shell_host``), so a resumed runner stops what a killed one left running."""
 
     def start(log: IO[str]) -> RemoteShell:
-        return remote_shell(host, cwd, script, env, stdout=log)
+        pidfile = new_pidfile(host)
+        ctx.runs.update_context(ctx.run.id, shell_host=[host.name, pidfile])
+        return remote_shell(host, str(ctx.worktree), script, env, stdout=log, pidfile=pidfile)
 
     return start
 
@@ -130,8 +141,12 @@ def run_logged(
             elif process.poll() is None:
                 _stop_group(ctx, process.pid)
                 process.wait()
-    if not isinstance(started, RemoteShell):
-        ctx.runs.update_context(ctx.run.id, shell=None)  # ended here: nothing left to stop
+    if isinstance(started, RemoteShell):  # ended there: nothing left to stop
+        with contextlib.suppress(AgentTuiError):
+            remove_file(started.host, started.pidfile)
+        ctx.runs.update_context(ctx.run.id, shell_host=None)
+    else:
+        ctx.runs.update_context(ctx.run.id, shell=None)
     return process.returncode
 
 
@@ -143,9 +158,13 @@ def _stop_group(ctx: StepContext, pid: int) -> None:
 
 
 def _stop_leftover(ctx: StepContext) -> None:
-    """A runner killed mid-command left its process group running: stop it, and wait until
-    its last process is gone, before the step starts again (never two at once)."""
-    group = GroupRecord.from_json(ctx.runs.get(ctx.run.id).context.get("shell"))
+    """A runner killed mid-command left its process group running (here or on a host): stop
+    it, and wait until its last process is gone, before the step starts again (never two at
+    once)."""
+    context = ctx.runs.get(ctx.run.id).context
+    if context.get("shell_host"):
+        _stop_leftover_on_host(ctx, str(context["shell_host"][0]), str(context["shell_host"][1]))
+    group = GroupRecord.from_json(context.get("shell"))
     if group is None:
         return
     if members(group):
@@ -161,6 +180,30 @@ def _stop_leftover(ctx: StepContext) -> None:
             f"gone after {time.monotonic() - started:.1f}s",
         )
     ctx.runs.update_context(ctx.run.id, shell=None)
+
+
+def _stop_leftover_on_host(ctx: StepContext, name: str, pidfile: str) -> None:
+    started = time.monotonic()
+    try:
+        said = stop_remote_group(host_named(name), pidfile)
+    except AgentTuiError as error:  # never start it again beside one that may still run
+        raise StepFailed(
+            f"step {ctx.step.id!r}: cannot stop the command a previous runner left running "
+            f"on host {name!r}: {error}"
+        ) from error
+    if said == "survived":
+        raise StepFailed(
+            f"step {ctx.step.id!r}: the command a previous runner left running on host "
+            f"{name!r} survived SIGKILL; not starting it again"
+        )
+    if said == "stopped":
+        ctx.event(
+            "shell",
+            f"stopped the command a previous runner left running on host {name!r}, "
+            f"gone after {time.monotonic() - started:.1f}s",
+            host=name,
+        )
+    ctx.runs.update_context(ctx.run.id, shell_host=None)
 
 
 def run_preview(ctx: StepContext) -> StepResult:
