@@ -317,7 +317,9 @@ class AgentTuiApp(App[None]):
             self._hosts_polling.discard(host)
             before = self._tiles_by_host.get(host, [])
             if message.error:  # the last known tiles stay, marked with the reason
-                infos = [replace(info, unreachable=message.error) for info in before]
+                # None known (down since the app started): one tile says so for its agents.
+                known = before or [TileInfo(pane_id="", name="agents", host=host)]
+                infos = [replace(info, unreachable=message.error) for info in known]
                 if host not in self._unreachable:
                     self._unreachable.add(host)
                     self.notify(f"host {host}: {message.error}", severity="warning", timeout=8)

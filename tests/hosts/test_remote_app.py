@@ -13,6 +13,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
+
 from tests.support.cli import agenttui_json, agenttui_result, in_a_terminal
 from tests.support.pilot import open_agents, tile_of, until
 from tests.support.sshd import SshdHost
@@ -309,4 +311,32 @@ def test_the_app_s_talk_attach_and_kill_reach_the_agent_on_its_host(
         assert [pane.name for pane in services.driver.panes() if pane.name] == ["l1"]
     finally:
         services.close()
+        stop_server(private_tmux_dir / f"tmux-{os.getuid()}" / SOCKET)
+
+
+async def test_a_host_down_when_the_app_starts_is_shown_until_it_answers(
+    ssh_host: SshdHost, private_tmux_dir: Path
+) -> None:
+    code, remote = await verb("spawn", "--agent", "demo", "--name", "r1", host=True)
+    assert code == 0, remote
+    ssh_host.stop()
+    app = build_app(TmuxTarget(SOCKET, "agenttui"))
+    try:
+        async with app.run_test(size=(200, 50)) as pilot:
+            await pilot.press("2")
+            tile = await until(
+                pilot,
+                lambda: next(iter(app.screen.query(PaneTile)), None),
+                message="a tile for the host's agents",
+            )
+            assert tile.info.host == "remote" and "Connection refused" in tile.info.unreachable
+            assert Text.from_markup(str(tile.border_title)).plain == "agents @ remote"
+            assert "host remote unreachable" in str(tile.notice.render())
+            ssh_host.start()
+            r1 = await until(pilot, lambda: tile_of(app, "r1"), message="its agent's tile")
+            assert not r1.info.unreachable
+            await until(
+                pilot, lambda: len(app.screen.query(PaneTile)) == 1, message="the stand-in gone"
+            )
+    finally:
         stop_server(private_tmux_dir / f"tmux-{os.getuid()}" / SOCKET)
