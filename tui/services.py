@@ -128,6 +128,10 @@ class Services:
         from workflows.base.hosts import load_hosts
 
         configured = load_hosts()
+        if self.target.host is not None:  # the app's own target (app --host): shown already
+            configured.pop(self.target.host.name, None)
+        if not configured:
+            return []
         return [host for host in hosts_with_agents(default_store()) if host in configured]
 
     def forget_host(self, host: str, seen_empty_at: float) -> None:

@@ -340,3 +340,19 @@ async def test_a_host_down_when_the_app_starts_is_shown_until_it_answers(
             )
     finally:
         stop_server(private_tmux_dir / f"tmux-{os.getuid()}" / SOCKET)
+
+
+async def test_an_app_pointed_at_a_host_shows_its_agents_once(
+    ssh_host: SshdHost, private_tmux_dir: Path
+) -> None:
+    code, remote = await verb("spawn", "--agent", "demo", "--name", "r1", host=True)
+    assert code == 0, remote
+    app = build_app(ssh_host.target(socket_name=SOCKET))  # agenttui --host remote app
+    try:
+        async with app.run_test(size=(200, 50)) as pilot:
+            await open_agents(pilot, app, ["r1"])
+            await pilot.pause(3 * TILE_POLL_S)  # three polls: the host is not added again
+            assert [tile.info.name for tile in app.screen.query(PaneTile)] == ["r1"]
+            assert app.mirrors.hosts == [""]
+    finally:
+        stop_server(private_tmux_dir / f"tmux-{os.getuid()}" / SOCKET)
