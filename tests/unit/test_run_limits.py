@@ -3,12 +3,9 @@ run waiting beside the runs at work."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.support.environment import write_config
-from workflows.agents.usage_limits import record_limit
 from workflows.base.config import ConfigError
 from workflows.runs.queue import Limits, admit
 from workflows.runs.run_store import RunStore
@@ -67,21 +64,3 @@ def test_admission_skips_a_run_held_by_its_own_limit_and_keeps_launch_order() ->
     )  # what it waits for now (the app and `agenttui runs` show it)
     waits = [event["message"] for event in runs.events(fourth) if event["kind"] == "queued"]
     assert waits == [f"waits: max_running 2 reached ({first}, {third} working)"]  # logged once
-
-
-def test_a_run_whose_profile_is_at_its_usage_limit_waits_without_a_slot() -> None:
-    # Started, it would only pause at its first prompt while holding a slot that a run of
-    # another profile could use; it waits queued, saying why, until the limit lifts.
-    write_config("[runs]\nmax_running = 1\n")
-    runs = RunStore()
-    now = time.time()
-    record_limit(runs.store, "claude", now + 600, "You've hit your session limit")
-    on_claude, on_codex = make(runs, "/a", "claude"), make(runs, "/b", "codex")
-    assert [admission.run_id for admission in admit(runs)] == [on_codex]
-    waits = runs.get(on_claude).context["queued_for"]
-    assert waits.startswith("profile claude is at its usage limit until ")
-    assert "You've hit your session limit" in waits
-    runs.finish(on_codex, "succeeded")
-    assert admit(runs) == []  # the slot is free, the limit is not over
-    record_limit(runs.store, "claude", now - 1, "You've hit your session limit")  # it lifted
-    assert [admission.run_id for admission in admit(runs)] == [on_claude]

@@ -67,16 +67,6 @@ def limited(store: Store, profile: str, now: float | None = None) -> tuple[float
     return float(row["until"]), str(row["message"])
 
 
-def limited_profiles(store: Store, now: float) -> dict[str, tuple[float, str]]:
-    """Every profile at its usage limit at ``now``: (until, message) by profile."""
-    rows = (
-        _open(store)
-        .connection()
-        .execute("SELECT profile, until, message FROM usage_limits WHERE until > ?", (now,))
-    )
-    return {str(row["profile"]): (float(row["until"]), str(row["message"])) for row in rows}
-
-
 def clear_limit(store: Store, profile: str) -> None:
     with _open(store).transaction() as conn:
         conn.execute("DELETE FROM usage_limits WHERE profile = ?", (profile,))

@@ -18,7 +18,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflows.agents.usage_limits import limited_profiles
 from workflows.base.config import table
 from workflows.runs.records import (
     RUNNER_START_GRACE_S,
@@ -114,7 +113,6 @@ def admit(runs: RunStore, limits: Limits | None = None) -> list[Admission]:
         return []  # (a read: the app and the watcher ask often, rarely with a queue)
     limits = limits or Limits.from_config()
     now = time.time()
-    at_limit = limited_profiles(runs.store, now)
     admitted: list[Admission] = []
     lines: list[tuple[str, str]] = []
     with runs.store.transaction() as conn:
@@ -126,7 +124,7 @@ def admit(runs: RunStore, limits: Limits | None = None) -> list[Admission]:
         working = [record for record in records if holds_slot(record, now)]
         queued = sorted((r for r in records if r.status == RunStatus.QUEUED), key=queued_order)
         for record in queued:
-            reason = _usage_limited(record, at_limit) or limits.blocked(record, working)
+            reason = limits.blocked(record, working)
             if reason is None:
                 working.append(record)
                 admitted.append(Admission(record.id, dict(record.params.get("tmux") or {})))
@@ -145,18 +143,6 @@ def admit(runs: RunStore, limits: Limits | None = None) -> list[Admission]:
                     lines.append(runs.insert_event(conn, record.id, "queued", f"waits: {reason}"))
     runs.write_log_lines(lines)
     return admitted
-
-
-def _usage_limited(record: RunRecord, at_limit: dict[str, tuple[float, str]]) -> str | None:
-    """Why ``record`` waits for an agent profile at its usage limit (None: none is). Started
-    now, it would only pause at its first prompt, holding a slot a run of another profile
-    could use."""
-    for name in sorted(agents_of(record)):
-        if name in at_limit:
-            until, message = at_limit[name]
-            shown = time.strftime("%H:%M", time.localtime(until))
-            return f"profile {name} is at its usage limit until {shown} ({message})"
-    return None
 
 
 def _limit_named(reason: str | None) -> str:
