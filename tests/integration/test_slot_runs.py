@@ -204,11 +204,13 @@ def test_a_killed_holders_lease_runs_out_and_the_next_run_proceeds(
     finally:
         qa.stop()
     assert check_every_change(SlotBook().log("staging")) == [first, second, first]
-    assert changes({"first": first, "second": second}) == [
+    seen = changes({"first": first, "second": second})
+    # The second arrives before the dead holder's lease ran out, or (on a loaded machine,
+    # launching took longer than the lease) just after: its first call expires it first.
+    assert sorted(seen[2:4]) == [("expired", "first"), ("queued", "second")], seen
+    assert seen[:2] + seen[4:] == [
         ("queued", "first"),
         ("acquired", "first"),
-        ("queued", "second"),
-        ("expired", "first"),
         ("acquired", "second"),
         ("released", "second"),
         ("queued", "first"),
