@@ -8,7 +8,17 @@ import random
 from textual.app import App, ComposeResult
 
 from widgets.screen_view import ScreenView, rich_style
-from workflows.tmux.mirror_screen import PaneModel, StyleKey, _row_runs, carried_prefixes
+from workflows.tmux.mirror_screen import (
+    _OTHER,
+    _SGR,
+    _TOKENS,
+    PaneModel,
+    StyleKey,
+    _canonical_sgr,
+    _carry_after,
+    _row_runs,
+    carried_prefixes,
+)
 
 
 def test_only_changed_rows_are_dirty() -> None:
@@ -184,3 +194,24 @@ def test_cells_written_late_equal_cells_written_at_once() -> None:
     model.apply_capture(["new row", *plain[1:]], columns, height)
     assert model._unpainted == {0}  # drawn from tokens, its cells not written yet
     assert "".join(cell.data for cell in model.screen.buffer[0].values()).startswith("new row")
+
+
+def test_the_quick_checks_agree_with_the_long_ways() -> None:
+    """A row needs pyte's parser exactly when the tokeniser finds something else in it,
+    and the codes carried past a row are those after its last reset (else all of them)."""
+
+    def carry_the_long_way(carry: str, line: str) -> str:
+        codes = [carry] if carry else []
+        for code in _SGR.findall(line):
+            codes = [] if code in ("\x1b[0m", "\x1b[m") else [*codes, code]
+        return _canonical_sgr("".join(codes))
+
+    rng = random.Random(3)
+    alphabet = ["\x1b", "[", "0", "1", "3", "8", ";", "5", "m", "a", " ", "\x1b[0m", "\x1b[m"]
+    alphabet += ["\x1b[1m", "\x1b[38;5;9m", "\x1b[0;1m", "\t", "\x07", "\x7f", "é", "\x1b[?"]
+    for _ in range(20000):
+        line = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        long_way = any(other for _, _, other in _TOKENS.findall(line))
+        assert bool(_OTHER.search(line)) == long_way, repr(line)
+        carry = rng.choice(["", "\x1b[1m", "\x1b[38;5;9;44m"])
+        assert _carry_after(carry, line) == carry_the_long_way(carry, line), repr(line)

@@ -1,4 +1,5 @@
-"""A mirror told how many rows a tile shows captures only those (and the row above them),
+"""A mirror told how many rows a tile shows captures only those (and the row above them if
+the first is blank),
 and what the tile shows is what a whole capture would show, on a real tmux server."""
 
 from __future__ import annotations

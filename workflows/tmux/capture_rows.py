@@ -2,9 +2,11 @@
 
 A view (a tile) shows :meth:`PaneModel.view_rows` of its height: the pane up to its last
 non-blank row, blank runs folded. Which rows those are depends only on the rows from the
-one above the first shown down to the bottom, so capturing from that row (``capture-pane
--S``) keeps the view exact; the rows above keep what they had. Should the view move up past
-what was captured (the agent cleared its screen), the pane is captured whole at once.
+first shown down to the bottom when that row shows something, else from the one above it
+(which decides whether a blank row opens the view), so capturing from there
+(``capture-pane -S``) keeps the view exact; the rows above keep what they had. Should the
+view move up past what was captured (the agent cleared its screen), the pane is captured
+whole at once.
 """
 
 from __future__ import annotations
@@ -29,16 +31,17 @@ class CaptureRows:
         return changed
 
     def first(self, pane_id: str, model: PaneModel | None, size: tuple[int, int] | None) -> int:
-        """The first row to capture: the row above the view's first (it decides whether
-        a blank row opens the view); 0 (everything) without a height, or when the model
-        is not of the pane's ``size`` (columns, rows) yet."""
-        return max(0, self.top(pane_id, model, size) - 1)
+        """The first row to capture: the first row the view depends on; 0 (everything)
+        without a height, or when the model is not of the pane's ``size`` (columns,
+        rows) yet."""
+        top = self.top(pane_id, model, size)
+        return top if top and model is not None and model.content[top] else max(0, top - 1)
 
     def moved_up(
         self, pane_id: str, model: PaneModel, size: tuple[int, int] | None, first: int
     ) -> bool:
         """After a capture from ``first``: does the view now depend on rows above it?"""
-        return first > 0 and self.top(pane_id, model, size) - 1 < first
+        return first > 0 and self.first(pane_id, model, size) < first
 
     def top(self, pane_id: str, model: PaneModel | None, size: tuple[int, int] | None) -> int:
         """The first row the pane's view shows (0 without a height or a fitting model)."""

@@ -29,6 +29,7 @@ _SGR = re.compile(r"\x1b\[[0-9;]*m")
 _BACKGROUND = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:4[0-7]|48|10[0-7]|7)[;m]")
 # A captured row: SGR codes, printable text, or anything else (then pyte's parser runs).
 _TOKENS = re.compile(r"\x1b\[([0-9;]*)m|([^\x00-\x1f\x7f]+)|([\x00-\x1f\x7f])")
+_OTHER = re.compile(r"[\x00-\x1a\x1c-\x1f\x7f]|\x1b(?!\[[0-9;]*m)")  # what _TOKENS calls other
 _PRIVATE_CSI = re.compile(r"\x1b\[[<>=?][0-9;]*[a-zA-Z]")
 _FG_NAMES = ("black", "red", "green", "yellow", "blue", "magenta", "cyan", "white")
 
@@ -280,14 +281,13 @@ def _shows_something(line: str) -> bool:
 
 
 def _carry_after(carry: str, line: str) -> str:
-    """The SGR codes in effect after ``line`` when ``carry`` was in effect before it."""
-    codes = [carry] if carry else []
-    for code in _SGR.findall(line):
-        if code in ("\x1b[0m", "\x1b[m"):
-            codes = []
-        else:
-            codes.append(code)
-    return _canonical_sgr("".join(codes))
+    """The SGR codes in effect after ``line`` when ``carry`` was in effect before it:
+    those after its last reset, or all of them after ``carry``."""
+    full, short = line.rfind("\x1b[0m"), line.rfind("\x1b[m")
+    if full >= 0 or short >= 0:
+        after_reset = full + 4 if full > short else short + 3
+        return _canonical_sgr("".join(_SGR.findall(line, after_reset)))
+    return _canonical_sgr(carry + "".join(_SGR.findall(line)))
 
 
 _FLAG_OFF = {22: (1, 2), 23: (3,), 24: (4,), 25: (5,), 27: (7,), 29: (9,)}
@@ -344,6 +344,8 @@ def carried_prefixes(lines: list[str]) -> list[str]:
     carry = ""
     for line in lines:
         prefixes.append(carry)
+        if "\x1b" not in line:
+            continue  # no codes: what came in goes on
         key = (carry, line)
         after = _CARRIES.get(key)
         if after is None:
@@ -454,10 +456,12 @@ class PaneModel:
     def _move_lines(self, moved: dict[int, int]) -> None:
         """Move buffer lines (row → the row it comes from), unwritten ones staying so."""
         buffer = self._screen.buffer
-        lines_moved = {y: buffer[source] for y, source in moved.items()}
-        for source in moved.values():
-            del buffer[source]
-        buffer.update(lines_moved)
+        lines_moved = {y: buffer.pop(source, None) for y, source in moved.items()}
+        for y, line in lines_moved.items():
+            if line is None:  # never written (blank, or its cells not written yet)
+                buffer.pop(y, None)
+            else:
+                buffer[y] = line
         unpainted = self._unpainted
         if unpainted:  # written from what was captured there, whenever that happens
             still = {y for y, source in moved.items() if source in unpainted}
@@ -490,10 +494,10 @@ class PaneModel:
         pyte's per-character stream parser, and return its runs (from the tokens: no walk
         over the cells), or ``()`` when only pyte's buffer knows them. A capture holds
         only SGR codes and printable text; anything else (None) goes to pyte's parser."""
-        tokens = _TOKENS.findall(line)
-        if any(other for _, _, other in tokens):
+        if _OTHER.search(line):
             self._unpainted.discard(y)  # pyte's parser writes it
             return None
+        tokens = _TOKENS.findall(line)
         self._screen.dirty.add(y)
         row = self._draw_tokens(y, tokens, paint=False)
         if row is not None:
