@@ -3,9 +3,12 @@ run waiting beside the runs at work."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.support.environment import write_config
+from workflows.agents.usage_limits import record_limit
 from workflows.base.config import ConfigError
 from workflows.runs.queue import Limits, admit
 from workflows.runs.run_store import RunStore
@@ -64,3 +67,17 @@ def test_admission_skips_a_run_held_by_its_own_limit_and_keeps_launch_order() ->
     )  # what it waits for now (the app and `agenttui runs` show it)
     waits = [event["message"] for event in runs.events(fourth) if event["kind"] == "queued"]
     assert waits == [f"waits: max_running 2 reached ({first}, {third} working)"]  # logged once
+
+
+def test_a_run_whose_profile_is_at_its_usage_limit_lets_the_others_go_first() -> None:
+    # Started, it only waits in its runner for the reset: a slot another queued run could
+    # use goes to that run; a slot nobody else wants it takes (kept queued for the limit,
+    # nothing would admit it when the limit lifts).
+    write_config("[runs]\nmax_running = 1\n")
+    runs = RunStore()
+    record_limit(runs.store, "claude", time.time() + 600, "You've hit your session limit")
+    on_claude, on_codex = make(runs, "/a", "claude"), make(runs, "/b", "codex")
+    assert [admission.run_id for admission in admit(runs)] == [on_codex]
+    assert runs.get(on_claude).context["queued_for"].startswith("max_running 1 reached")
+    runs.finish(on_codex, "succeeded")
+    assert [admission.run_id for admission in admit(runs)] == [on_claude]

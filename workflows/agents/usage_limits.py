@@ -67,6 +67,16 @@ def limited(store: Store, profile: str, now: float | None = None) -> tuple[float
     return float(row["until"]), str(row["message"])
 
 
+def limited_profiles(store: Store, now: float) -> set[str]:
+    """The profiles at their usage limit at ``now``."""
+    rows = (
+        _open(store)
+        .connection()
+        .execute("SELECT profile FROM usage_limits WHERE until > ?", (now,))
+    )
+    return {str(row["profile"]) for row in rows}
+
+
 def clear_limit(store: Store, profile: str) -> None:
     with _open(store).transaction() as conn:
         conn.execute("DELETE FROM usage_limits WHERE profile = ?", (profile,))

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from workflows.agents.usage_limits import limited_profiles
 from workflows.base.config import table
 from workflows.runs.records import (
     RUNNER_START_GRACE_S,
@@ -103,6 +104,10 @@ def admit(runs: RunStore, limits: Limits | None = None) -> list[Admission]:
     """Mark the queued runs that fit ``pending`` (oldest first) and return them; each waiting
     run keeps why it waits (``queued_for``), which ``agenttui runs`` and the app show.
 
+    A run whose agent profile is at its usage limit comes after the others: started, it only
+    waits in its runner for the reset, so it takes a slot no other queued run could use (it
+    is never kept queued for the limit: nothing would admit it when the limit lifts).
+
     One IMMEDIATE transaction: two processes admitting at once see each other's choices, so
     the limits hold however many launch, end or cancel together. Each change is recorded as an
     event in the same transaction, so the log's order is the order slots were taken in."""
@@ -113,6 +118,7 @@ def admit(runs: RunStore, limits: Limits | None = None) -> list[Admission]:
         return []  # (a read: the app and the watcher ask often, rarely with a queue)
     limits = limits or Limits.from_config()
     now = time.time()
+    at_limit = limited_profiles(runs.store, now)
     admitted: list[Admission] = []
     lines: list[tuple[str, str]] = []
     with runs.store.transaction() as conn:
@@ -122,7 +128,10 @@ def admit(runs: RunStore, limits: Limits | None = None) -> list[Admission]:
         ).fetchall()
         records = [run_from_row(row) for row in rows]
         working = [record for record in records if holds_slot(record, now)]
-        queued = sorted((r for r in records if r.status == RunStatus.QUEUED), key=queued_order)
+        queued = sorted(
+            (r for r in records if r.status == RunStatus.QUEUED),
+            key=lambda record: (bool(agents_of(record) & at_limit), queued_order(record)),
+        )  # a run whose profile is at its usage limit only waits once started: last
         for record in queued:
             reason = limits.blocked(record, working)
             if reason is None:
