@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -174,3 +175,23 @@ def test_without_its_relay_a_hosts_hook_leaves_the_decision_to_a_person_with_the
         lambda: "forwarded" in relay_status(ssh_host.host), timeout=30, message="relay again"
     )
     assert behavior(hook_there(ssh_host, env, pane, "touch made-there")) == "deny"
+
+
+def test_always_on_a_hosts_agent_learns_for_every_project_never_for_one_here(
+    ssh_host: SshdHost,
+) -> None:
+    # The host's checkout path is a git repo here too (the same layout on both machines).
+    subprocess.run(["git", "init", "-q", str(ssh_host.repo)], check=True)
+    code, spawned = remote("spawn", "--agent", "demo", "--name", "r1")
+    assert code == 0, spawned
+    assert remote("send", "r1", "please run command `echo always-ok`")[0] == 0
+    code, waiting = remote("wait", "r1", "--state", "awaiting_approval", "--timeout", "30")
+    assert code == 0, waiting
+    code, shown = remote("approve-always", "r1")  # the default scope: the project
+    assert code == 0, shown
+    assert shown["project"] == "" and shown["rule"].startswith("Bash(echo"), shown
+    code, saved = remote("approve-always", "r1", "--yes")
+    assert code == 0 and saved["saved"], saved
+    learned = (config_dir() / "learned-policy.toml").read_text()
+    assert "echo" in learned and str(ssh_host.repo) not in learned
+    assert remote("wait", "r1", "--state", "idle", "--timeout", "30")[0] == 0

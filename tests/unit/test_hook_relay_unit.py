@@ -104,3 +104,29 @@ def test_the_relay_judges_a_request_with_this_policy_keyed_by_the_hosts_pane() -
     assert "text fields" in missing["error"]
     other = answer_request(json.dumps({**request, "agent_kind": "sh"}).encode(), lambda _r: None)
     assert "unknown agent kind" in other["error"]
+
+
+def test_a_hosts_request_gets_no_project_of_this_machine_even_at_the_same_path(
+    tmp_path: Path,
+) -> None:
+    """The host's checkout path may exist here too (the same layout on both machines): that
+    project's rules are this machine's checkout's, not the host's agent's."""
+    repo = tmp_path / "src" / "app"
+    repo.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / ".agenttui").mkdir()
+    (repo / ".agenttui" / "policy.toml").write_text('allow = ["Bash(echo:*)"]\n')
+    payload = {**PERMISSION, "cwd": str(repo)}
+    request = {
+        "agent_kind": "claude",
+        "name": "h2",
+        "raw": json.dumps(payload),
+        "pane": "%1",
+        "server": "/there/tmux-1/default,77",
+        "home": "/home/there",
+        "worktree": str(repo),
+    }
+    answer = answer_request(json.dumps(request).encode(), lambda _run: None)
+    assert answer["reply"] is None  # no rule decides it: a person does
+    local = json.loads(hook("claude", payload, "", name="local"))  # a local agent there
+    assert local["hookSpecificOutput"]["decision"]["behavior"] == "allow"

@@ -35,6 +35,10 @@ def pending_proposal(driver: TmuxDriver, pane: PaneInfo, *, scope: str = "projec
         tool, tool_input = str(reading.detail.get("tool") or "Bash"), {"command": str(command)}
     else:
         tool, tool_input = str(reading.detail.get("tool") or "Edit"), {"file_path": str(file)}
+    if driver.target.host is not None:
+        # Its checkout is on the host: no project of this machine's (even at the same path)
+        # is its, and the host's agents get only rules for every project (policy.load_rules).
+        scope = "global"
     return learn(tool, tool_input, pane.cwd or "/", scope=scope)
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workflows.agents.hook_origin import current_origin
 from workflows.approvals.denylist import command_text
 from workflows.approvals.paths import PathContext
 from workflows.approvals.rules import (
@@ -145,9 +146,13 @@ def learned_rules(project: Path | None) -> list[PolicyRule]:
 
 
 def load_rules(cwd: str | Path | None = None, project: Path | None = None) -> list[PolicyRule]:
-    """Global, project and learned rules that apply to an agent working in ``cwd``."""
+    """Global, project and learned rules that apply to an agent working in ``cwd``. An agent
+    on a host (a hook the relay handles): ``cwd`` is a path there, whose project is not one
+    of this machine's, even where the same path exists here: global and learned-for-every-
+    project rules only."""
     rules = read_rules(global_policy_file(), "global")
-    root = project if project is not None else (project_root(cwd) if cwd else None)
+    on_host = current_origin() is not None
+    root = project if project is not None or on_host else (project_root(cwd) if cwd else None)
     if root is not None:
         rules += read_rules(root / ".agenttui" / "policy.toml", "project")
     return rules + learned_rules(root)
