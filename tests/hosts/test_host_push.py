@@ -12,6 +12,7 @@ from tests.support.git_repos import Project, run_git
 from tests.support.github_server import GitHubServer
 from tests.support.runs import run_summary, start_run, wait_for_end
 from tests.support.sshd import SshdHost
+from tests.support.waiting import wait_until
 from workflows.runs.host_worktree import remote_worktree
 from workflows.runs.recording.files import cast_path
 from workflows.runs.recording.proof import publish
@@ -148,3 +149,45 @@ def test_recordings_attached_to_the_pull_request_are_pushed_from_the_host(
             f"https://github.com/acme/widgets/blob/{published.commit}/r0000001-main.cast",
         )
     ]
+
+
+@pytest.mark.usefixtures("linear_server", "tmux_server")
+def test_a_fix_round_after_review_is_pushed_from_the_host_too(
+    ssh_host: SshdHost, github: GitHubServer, project: Project, tmp_path: Path
+) -> None:
+    pushes = tmp_path / "pushes.log"
+    origin = host_with_its_own_origin(ssh_host, project, RECORDING_HOOK.format(log=pushes))
+    github.remote = origin
+    definition = tmp_path / "host-push.toml"
+    definition.write_text(
+        DEFINITION + '\n[[steps]]\nid = "feedback"\nkind = "pr_feedback"\n'
+        'on_fail = "implement"\nmax_rounds = 2\npoll = 0.3\n'
+    )
+    run_id = start_run(
+        str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear",
+        "--github-repo", "acme/widgets",
+    )  # fmt: skip
+    wait_until(lambda: github.pulls, timeout=120, message="the pull request")
+    number, branch = int(github.pulls[0]["number"]), str(github.pulls[0]["head"]["ref"])
+    first = run_git(origin, "rev-parse", branch)
+    github.feedback.review(number, "CHANGES_REQUESTED", "Once more, please.")
+
+    def pushed_again() -> str | None:
+        head = run_git(origin, "rev-parse", branch)
+        return head if head != first else None
+
+    fixed = wait_until(pushed_again, timeout=120, message="the fix round's push")
+    github.feedback.review(number, "APPROVED", "Good.")
+    github.feedback.check(number, "ci", "success")
+    summary = wait_for_end(run_id)
+    log = agenttui("log", run_id).stdout
+    assert summary["status"] == "succeeded", log
+    # Both pushes were the host's; this machine's origin never saw the branch.
+    assert pushes.read_text().splitlines() == [
+        f"refs/heads/{branch} {first} HOME={ssh_host.home} token=",
+        f"refs/heads/{branch} {fixed} HOME={ssh_host.home} token=",
+    ]
+    assert branch not in run_git(project.remote, "branch", "--list")
+    assert f"from host 'remote': pull request #{number} updated" in log
+    assert run_git(Path(summary["worktree"]), "rev-parse", "HEAD") == fixed  # came back
+    assert run_git(origin, "show", f"{fixed}:DEMO_CHANGES.md").count("- change for prompt") == 2

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from workflows.base.errors import AgentTuiError
@@ -71,6 +73,30 @@ def on_host(ctx: StepContext, workflow: Workflow) -> StepContext:
         ctx.event("host", f"work moved to host {host.name!r} ({there})", host=host.name)
     target = TmuxTarget(ctx.target.socket, ctx.target.session, host)
     return dataclasses.replace(ctx, worktree=Path(there), target=target, host=host)
+
+
+def pushing_host(ctx: StepContext) -> SshHost | None:
+    """The host a run's branch is pushed from: the step's own, else the host the run
+    worked on (``worked_on``); None for a run that never worked on one (pushed here)."""
+    if ctx.host is not None:
+        return ctx.host
+    name = str(ctx.runs.get(ctx.run.id).context.get("worked_on") or "")
+    return host_named(name) if name else None
+
+
+@contextmanager
+def pushing_side(ctx: StepContext) -> Iterator[tuple[Path, SshHost | None]]:
+    """Where a step commits and pushes the run's branch (the slot step, ``pr_feedback``'s fix
+    rounds): the step's worktree, or, for a run that worked on a host, the run's worktree on
+    that host with this one laid out there first and the result (the commit pushed) back
+    here afterwards, so the push is the host's, as the pull request step's is."""
+    host = pushing_host(ctx)
+    if host is None or ctx.host is not None:
+        yield ctx.worktree, ctx.host
+        return
+    there = to_host(host, ctx.worktree, run_id=ctx.run.id, branch=str(ctx.run.context["branch"]))
+    yield Path(there), host
+    from_host(host, there, ctx.worktree, run_id=ctx.run.id)
 
 
 def back_from_host(ctx: StepContext) -> None:

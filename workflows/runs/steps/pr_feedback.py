@@ -31,6 +31,7 @@ from workflows.forge import git
 from workflows.forge.github import GitHubError
 from workflows.forge.pull_feedback import CheckRun, PullRequestApi, PullSnapshot
 from workflows.runs.steps.base import StepContext, StepFailed, StepResult
+from workflows.runs.steps.on_host import pushing_host, pushing_side
 
 DEFAULT_POLL_S = 30.0
 CONFLICT_WAYS = ("merge", "rebase")
@@ -121,7 +122,9 @@ def _decide(
         kinds.append("checks")
     if snap.conflict:
         base = ctx.values.get("base") or "main"
-        git.git(ctx.worktree, "fetch", "-q", "origin", base, check=False)
+        host = pushing_host(ctx)  # where the fix round will work: its origin/BASE fresh
+        where = host.repo if host is not None else ctx.worktree
+        git.git(where, "fetch", "-q", "origin", base, check=False, host=host)
         ctx.event("pr_feedback", f"#{snap.number} conflicts with {base}")
         parts.append(conflict_feedback(ctx.step.conflicts or "merge", base))
         kinds.append("conflict")
@@ -201,21 +204,25 @@ def _waiting_for(snap: PullSnapshot, required: bool) -> str:
 def _push_fixes(ctx: StepContext, api: PullRequestApi) -> None:
     """Commit what the last fix round left and push it, so the pull request shows it."""
     branch = ctx.values["branch"]
-    sha = git.commit_all(ctx.worktree, f"Address feedback on the pull request (round {ctx.round})")
-    if sha:
-        ctx.event("git", f"committed the fix round's changes as {sha[:10]}", commit=sha)
-    local = git.git(ctx.worktree, "rev-parse", "HEAD").stdout.strip()
-    remote = git.git(ctx.worktree, "ls-remote", "origin", f"refs/heads/{branch}").stdout.split()
-    if remote and remote[0] == local:
-        return
-    if not remote:  # merged and deleted (or closed) meanwhile: never bring the branch back
-        ctx.event("pr_feedback", f"branch {branch} is gone from origin; nothing pushed")
-        return
-    # A rebase rewrote the branch: replace only the head the pull request had when the
-    # conflict round started (nobody else's push is ever overwritten).
-    lease = _rebased_from(ctx) if ctx.step.conflicts == "rebase" else None
-    git.push(ctx.worktree, branch, lease=lease)
-    ctx.event("git", f"pushed {branch} ({local[:10]}): pull request #{api.number} updated")
+    message = f"Address feedback on the pull request (round {ctx.round})"
+    with pushing_side(ctx) as (worktree, host):  # a run that worked on a host: from there
+        sha = git.commit_all(worktree, message, host)
+        if sha:
+            ctx.event("git", f"committed the fix round's changes as {sha[:10]}", commit=sha)
+        local = git.git(worktree, "rev-parse", "HEAD", host=host).stdout.strip()
+        listed = git.git(worktree, "ls-remote", "origin", f"refs/heads/{branch}", host=host)
+        remote = listed.stdout.split()
+        if remote and remote[0] == local:
+            return
+        if not remote:  # merged and deleted (or closed) meanwhile: never bring the branch back
+            ctx.event("pr_feedback", f"branch {branch} is gone from origin; nothing pushed")
+            return
+        # A rebase rewrote the branch: replace only the head the pull request had when the
+        # conflict round started (nobody else's push is ever overwritten).
+        lease = _rebased_from(ctx) if ctx.step.conflicts == "rebase" else None
+        git.push(worktree, branch, lease=lease, host=host)
+    where = f" from host {host.name!r}" if host is not None else ""
+    ctx.event("git", f"pushed {branch} ({local[:10]}){where}: pull request #{api.number} updated")
     crashpoints.reached("pr-feedback-pushed")
 
 

@@ -31,6 +31,7 @@ from workflows.runs.slots.config import SlotConfig, load_slot
 from workflows.runs.slots.verdict import Baseline, Verdict, run_verdict
 from workflows.runs.steps.base import StepContext, StepFailed, StepResult
 from workflows.runs.steps.linear import post_to_issues
+from workflows.runs.steps.on_host import pushing_host, pushing_side
 from workflows.runs.steps.shell import TAIL_CHARS, URL, local_process, run_logged
 
 QUEUE_POLL_S = 0.5
@@ -104,14 +105,15 @@ def _attempt(ctx: StepContext, **changes: Any) -> dict[str, Any]:
 def _push(ctx: StepContext) -> str:
     """Commit what the agents left and push the branch (the PR follows it); the commit."""
     branch = ctx.values["branch"]
-    sha = git.commit_all(ctx.worktree, f"{ctx.values.get('group') or branch}: fixes")
-    if sha:
-        ctx.event("git", f"committed the remaining changes as {sha[:10]}", commit=sha)
-    try:
-        git.push(ctx.worktree, branch)
-    except git.GitError as error:
-        raise StepFailed(str(error)) from error
-    head = git.git(ctx.worktree, "rev-parse", "HEAD").stdout.strip()
+    with pushing_side(ctx) as (worktree, host):  # a run that worked on a host: from there
+        sha = git.commit_all(worktree, f"{ctx.values.get('group') or branch}: fixes", host)
+        if sha:
+            ctx.event("git", f"committed the remaining changes as {sha[:10]}", commit=sha)
+        try:
+            git.push(worktree, branch, host=host)
+        except git.GitError as error:
+            raise StepFailed(str(error)) from error
+        head = git.git(worktree, "rev-parse", "HEAD", host=host).stdout.strip()
     if _attempt(ctx).get("pushed") != head:
         ctx.event("git", f"pushed {branch} at {head[:10]}", commit=head)
         _attempt(ctx, pushed=head)
@@ -298,7 +300,9 @@ def _time_out(ctx: StepContext, book: SlotBook, slot: SlotConfig) -> None:
 def _notice_other_push(ctx: StepContext, commit: str) -> None:
     """Someone else pushed to the branch while it is on staging: say it, once per commit."""
     branch = ctx.values["branch"]
-    found = git.git(ctx.worktree, "ls-remote", "origin", f"refs/heads/{branch}", check=False)
+    host = pushing_host(ctx)  # the origin the branch is pushed to
+    where = host.repo if host is not None else ctx.worktree
+    found = git.git(where, "ls-remote", "origin", f"refs/heads/{branch}", check=False, host=host)
     remote = found.stdout.split()[0] if found.returncode == 0 and found.stdout.strip() else ""
     noticed = set(_attempt(ctx).get("noticed") or [])
     if not remote or remote == commit or remote in noticed:
