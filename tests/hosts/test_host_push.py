@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import agenttui
+from tests.support.environment import append_config
 from tests.support.git_repos import Project, run_git
 from tests.support.github_server import GitHubServer
+from tests.support.linear_server import LinearServer
 from tests.support.runs import run_summary, start_run, wait_for_end
+from tests.support.slots import QaStandIn, deploys, slot_config
 from tests.support.sshd import SshdHost
 from tests.support.waiting import wait_until
 from workflows.runs.host_worktree import remote_worktree
@@ -191,3 +194,44 @@ def test_a_fix_round_after_review_is_pushed_from_the_host_too(
     assert f"from host 'remote': pull request #{number} updated" in log
     assert run_git(Path(summary["worktree"]), "rev-parse", "HEAD") == fixed  # came back
     assert run_git(origin, "show", f"{fixed}:DEMO_CHANGES.md").count("- change for prompt") == 2
+
+
+@pytest.mark.usefixtures("tmux_server")
+def test_the_slot_steps_push_after_a_qa_fix_round_is_the_hosts(
+    ssh_host: SshdHost,
+    github: GitHubServer,
+    project: Project,
+    linear_server: LinearServer,
+    tmp_path: Path,
+) -> None:
+    pushes = tmp_path / "pushes.log"
+    origin = host_with_its_own_origin(ssh_host, project, RECORDING_HOOK.format(log=pushes))
+    github.remote = origin
+    deploy_log = tmp_path / "deploys.log"
+    append_config(slot_config(deploy_log))
+    definition = tmp_path / "host-push.toml"
+    definition.write_text(
+        DEFINITION + '\n[[steps]]\nid = "qa"\nkind = "slot"\nslot = "staging"\n'
+        'on_fail = "implement"\nmax_rounds = 2\n'
+    )
+    run_id = start_run(
+        str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear",
+        "--github-repo", "acme/widgets",
+    )  # fmt: skip
+    qa = QaStandIn(linear_server, lambda key, before: "QA pass" if before else "QA fail: no")
+    qa.start()
+    try:
+        summary = wait_for_end(run_id)
+    finally:
+        qa.stop()
+    log = agenttui("log", run_id).stdout
+    assert summary["status"] == "succeeded", log
+    branch = summary["branch"]
+    (first, fixed) = [commit for _, _, commit in deploys(deploy_log)]
+    # The PR step's push and, after QA's fix round, the slot step's: both the host's.
+    assert pushes.read_text().splitlines() == [
+        f"refs/heads/{branch} {first} HOME={ssh_host.home} token=",
+        f"refs/heads/{branch} {fixed} HOME={ssh_host.home} token=",
+    ]
+    assert branch not in run_git(project.remote, "branch", "--list")
+    assert run_git(Path(summary["worktree"]), "rev-parse", "HEAD") == fixed  # came back
