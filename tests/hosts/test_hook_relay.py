@@ -14,8 +14,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.cli import agenttui_json
+from tests.support.environment import append_config
 from tests.support.profiles import write_profile
-from tests.support.sshd import SshdHost, remote
+from tests.support.sshd import SshdHost, host_config, remote
 from tests.support.waiting import wait_until
 from workflows.agents.hook_relay import relay_status, stop_relay
 from workflows.agents.hooks import events_for_agent
@@ -24,6 +26,12 @@ from workflows.base.paths import config_dir, state_dir
 from workflows.base.store import Store
 
 HOOK_CALLER = Path(__file__).parents[1] / "support" / "hook_caller.py"
+HOOKED = (
+    f'name = "hooked"\ncommand = ["{sys.executable}", "{HOOK_CALLER}"]\n'
+    'hooks = "claude-settings"\nprompt = "send"\nready = \'^> \'\n'
+    "input_empty = '^>\\s*$'\n"
+)
+"""A stand-in agent CLI calling Claude Code's hooks (tests/support/hook_caller.py)."""
 HERE_POLICY = 'allow = ["Bash(echo relay-ok:*)"]\ndeny = ["Bash(touch:*)"]\n'
 HOST_POLICY = 'allow = ["Bash(touch:*)"]\ndeny = ["Bash(echo relay-ok:*)"]\n'
 
@@ -36,12 +44,7 @@ def spawn_hooked(ssh_host: SshdHost, host_policy: str) -> tuple[str, dict[str, s
     host_config = ssh_host.home / ".config" / "agenttui"
     host_config.mkdir(parents=True)
     (host_config / "policy.toml").write_text(host_policy)
-    write_profile(
-        "hooked",
-        f'name = "hooked"\ncommand = ["{sys.executable}", "{HOOK_CALLER}"]\n'
-        'hooks = "claude-settings"\nprompt = "send"\nready = \'^> \'\n'
-        "input_empty = '^>\\s*$'\n",
-    )
+    write_profile("hooked", HOOKED)
     code, spawned = remote("spawn", "--agent", "hooked", "--name", "h1", "--no-wait")
     assert code == 0, spawned
     return str(spawned["pane"]), ssh_host.environ_of(spawned["pane"])
@@ -195,3 +198,16 @@ def test_always_on_a_hosts_agent_learns_for_every_project_never_for_one_here(
     learned = (config_dir() / "learned-policy.toml").read_text()
     assert "echo" in learned and str(ssh_host.repo) not in learned
     assert remote("wait", "r1", "--state", "idle", "--timeout", "30")[0] == 0
+
+
+def test_a_host_whose_agenttui_cannot_relay_gets_no_hooked_agent(ssh_host: SshdHost) -> None:
+    """Its hooks would decide with the host's own policy (or not run): refused, with why."""
+    append_config(host_config("old", ssh_host.ssh_config, ssh_host.repo).replace(
+        'agenttui = "agenttui"', 'agenttui = "agenttui-without-relay"'
+    ))  # fmt: skip
+    write_profile("hooked", HOOKED)
+    code, refused = agenttui_json("--host", "old", "--socket", "remote", "--json", "spawn",
+                                  "--agent", "hooked", "--name", "h9", "--no-wait")  # fmt: skip
+    assert code == 2 and "cannot hand an agent's hooks" in refused["error"], refused
+    assert "agenttui-without-relay" in refused["error"] and "Traceback" not in str(refused)
+    assert remote("ls")[1] == []  # nothing started there

@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -28,10 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from workflows.agents.hook_origin import RELAY_ENV
+from workflows.base.errors import AgentTuiError, UsageError
 from workflows.base.hosts import SshHost
 from workflows.base.paths import agenttui_argv, state_dir
 from workflows.tmux.locks import lock_held
-from workflows.tmux.ssh import control_dir, run_remote
+from workflows.tmux.ssh import HostUnreachable, control_dir, run_remote
 
 READY_WAIT_S = 15.0
 # On the host: a private folder for the forwarded socket, where tmux keeps its own
@@ -41,6 +43,7 @@ REMOTE_FOLDER = (
     'mkdir -p "$d" && test -O "$d" && ! test -L "$d" && chmod 700 "$d" && printf %s "$d"'
 )
 _remote: dict[SshHost, str] = {}
+_can_relay: set[SshHost] = set()
 _lock = threading.Lock()
 
 
@@ -76,6 +79,28 @@ def remote_socket(host: SshHost, *, fresh: bool = False) -> str:
         with _lock:
             _remote[host] = known
     return known
+
+
+def require_relay_support(host: SshHost) -> None:
+    """The host's agenttui must hand its hooks to this machine (``hook-relay`` came with
+    that): an older one, or none, would decide with the host's own policy or not at all.
+    Checked once per process and host."""
+    with _lock:
+        if host in _can_relay:
+            return
+    words = " ".join(shlex.quote(word) for word in shlex.split(host.agenttui))
+    try:
+        run_remote(host, f"{words} hook-relay --help >/dev/null")
+    except HostUnreachable:
+        raise
+    except AgentTuiError as error:
+        raise UsageError(
+            f"the agenttui on host {host.name!r} ({host.agenttui}) cannot hand an agent's hooks "
+            f"to this machine's approval policy ({error}); install this agenttui there, or "
+            f"point [hosts.{host.name}] agenttui at one that has `hook-relay`"
+        ) from error
+    with _lock:
+        _can_relay.add(host)
 
 
 def relay_running(host: SshHost) -> bool:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from workflows.agents.hook_origin import RELAY_ENV
-from workflows.agents.hook_relay import ensure_relay, remote_socket
+from workflows.agents.hook_relay import ensure_relay, remote_socket, require_relay_support
 from workflows.agents.hooks import hook_launch_args, record_event
 from workflows.agents.host_agents import note_agent_started
 from workflows.agents.observe import default_store, profile_for, read_state, server_for
@@ -146,6 +146,7 @@ def start_agent(
 def relayed_env(child: ChildEnv, host: SshHost) -> ChildEnv:
     """An agent on a host: its hooks reach this machine's relay (started if need be), so
     this machine's policy decides for it (``agents.hook_relay``)."""
+    require_relay_support(host)
     ensure_relay(host)
     return ChildEnv({**child.set, RELAY_ENV: remote_socket(host)}, child.unset)
 
