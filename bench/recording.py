@@ -6,13 +6,14 @@ N synthetic agents (bench/agent_sim.py, ``busy`` = 30 KB/s each, as in bench/mir
 in a private tmux server. The same S seconds are measured without recording, then with the
 runner's recorder (workflows.runs.recording.recorder.RunRecorder: ``pipe-pane`` hands tmux's end
 of each pane's pipe to the recorder, one reader thread writes the asciicast files),
-alternating ``--rounds`` times. The cost is the CPU time of everything recording adds, in %
+``--rounds`` times (unrecorded first in even rounds, last in odd ones). The cost is the CPU time of everything recording adds, in %
 of one core: the recorder (this process) and the tmux server's time above the rounds
 without recording (no process stays between the two: the short helper that hands a pipe
 over exits at once, its start-up is reported apart, once per pane). ``--compare`` also
 measures the other source, a control-mode client with ``%output`` left on (every pane of the
 session arrives escaped; octal undone with codecs.escape_decode), writing the same files.
-The last line is one JSON object.
+The line printed ends with the load average (the machine may be shared: compare A/B runs
+made back to back); the last line is one JSON object, with each round's figures.
 """
 
 from __future__ import annotations
@@ -191,6 +192,7 @@ def main() -> int:
     os.environ["AGENTTUI_STATE_DIR"] = str(state)
     os.environ["AGENTTUI_CONFIG"] = str(state / "none.toml")
     socket, session = f"agenttui-bench-{uuid.uuid4().hex[:8]}", "bench"
+    load_before = os.getloadavg()[0]
     off: list[dict[str, float]] = []
     piped: list[dict[str, float]] = []
     control: list[dict[str, float]] = []
@@ -198,12 +200,15 @@ def main() -> int:
     try:
         server, panes = start_panes(socket, session, args.panes, args.load)
         time.sleep(2)
-        for _ in range(args.rounds):
-            off.append(measure(server, args.seconds))
+        for number in range(args.rounds):
+            if number % 2 == 0:  # unrecorded first in even rounds, last in odd: no drift
+                off.append(measure(server, args.seconds))  # of the machine favours either
             window, written, ready = round_with_recorder(
                 socket, session, server, panes, args.seconds
             )
             piped.append(window)
+            if number % 2 == 1:
+                off.append(measure(server, args.seconds))
             if args.compare:
                 folder = state / "control"
                 control.append(
@@ -216,6 +221,7 @@ def main() -> int:
         shutil.rmtree(state, ignore_errors=True)
     helper_ms = handoff_helper_ms()
 
+    load_after = os.getloadavg()[0]
     tmux_off = statistics.median(window["tmux"] for window in off)
     result: dict[str, object] = {
         "panes": args.panes,
@@ -227,6 +233,12 @@ def main() -> int:
         "recorded_bytes_per_s": round(written),
         "all_panes_recording_after_s": round(ready, 2),
         "handoff_helper_cpu_ms": round(helper_ms, 1),
+        "tmux_pct_rounds": {
+            "without": [round(window["tmux"], 2) for window in off],
+            "recording": [round(window["tmux"], 2) for window in piped],
+        },
+        "recorder_pct_rounds": [round(window["recorder"], 2) for window in piped],
+        "load_average_1min": [round(load_before, 2), round(load_after, 2)],
     }
     pipe = cost(piped, tmux_off)
     print(
@@ -234,7 +246,8 @@ def main() -> int:
         f"(recorder {pipe['recorder_pct']}%, tmux {pipe['tmux_extra_pct']:+}% over its "
         f"{tmux_off:.2f}%), {written / 1024:.0f} KiB/s written; every pane recorded "
         f"{ready:.2f} s after the recorder started (each pane's handoff helper: "
-        f"{helper_ms:.0f} ms of CPU once)"
+        f"{helper_ms:.0f} ms of CPU once); load average {load_before:.1f} -> {load_after:.1f} "
+        f"(1 min, this machine's {os.cpu_count()} cores)"
     )
     if args.compare:
         result["control_client"] = cost(control, tmux_off)
