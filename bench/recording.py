@@ -4,14 +4,16 @@
 
 N synthetic agents (bench/agent_sim.py, ``busy`` = 30 KB/s each, as in bench/mirror.py) run
 in a private tmux server. The same S seconds are measured without recording, then with the
-runner's recorder (workflows.runs.recording.recorder.RunRecorder: ``pipe-pane`` hands tmux's end
-of each pane's pipe to the recorder, one reader thread writes the asciicast files),
-``--rounds`` times (unrecorded first in even rounds, last in odd ones). The cost is the CPU time of everything recording adds, in %
-of one core: the recorder (this process) and the tmux server's time above the rounds
-without recording (no process stays between the two: the short helper that hands a pipe
-over exits at once, its start-up is reported apart, once per pane). ``--compare`` also
-measures the other source, a control-mode client with ``%output`` left on (every pane of the
-session arrives escaped; octal undone with codecs.escape_decode), writing the same files.
+runner's recorder (workflows.runs.recording.recorder.RunRecorder: ``pipe-pane`` hands tmux's
+end of each pane's pipe to the recorder, one reader thread writes the asciicast files),
+``--rounds`` times (unrecorded first in even rounds, last in odd ones). The cost is the CPU
+time of everything recording adds, in % of one core: the recorder (this process) and the
+tmux server's time above the rounds without recording (no process stays between the two: the
+short helper that hands a pipe over exits at once, its start-up is reported apart, once per
+pane). ``--compare`` also measures the other source, a control-mode client with ``%output``
+left on (every pane of the session arrives escaped; octal undone with codecs.escape_decode),
+writing the same files, and tmux's part alone with a ``cat`` per pane reading its pipe as
+soon as tmux writes.
 The line printed ends with the load average (the machine may be shared: compare A/B runs
 made back to back); the last line is one JSON object, with each round's figures.
 """
@@ -169,6 +171,18 @@ def round_with_control_client(
     return window
 
 
+def round_with_cat(socket: str, server: int, panes: list[str], seconds: float) -> float:
+    """tmux's extra CPU (%) while a ``cat`` per pane reads its pipe at once and throws the
+    bytes away: what tmux spends on pipes with a reader that does nothing and never waits."""
+    for pane in panes:
+        tmux(socket, "pipe-pane", "-O", "-t", pane, "exec cat >/dev/null")
+    time.sleep(1)
+    window = measure(server, seconds)
+    for pane in panes:
+        tmux(socket, "pipe-pane", "-t", pane)  # closes it
+    return window["tmux"]
+
+
 def cost(windows: list[dict[str, float]], tmux_off: float) -> dict[str, float]:
     parts = {
         "recorder_pct": statistics.median(w["recorder"] for w in windows),
@@ -196,6 +210,7 @@ def main() -> int:
     off: list[dict[str, float]] = []
     piped: list[dict[str, float]] = []
     control: list[dict[str, float]] = []
+    cat: list[float] = []
     written, ready = 0.0, 0.0
     try:
         server, panes = start_panes(socket, session, args.panes, args.load)
@@ -216,6 +231,7 @@ def main() -> int:
                         socket, session, server, panes, folder=folder, seconds=args.seconds
                     )
                 )
+                cat.append(round_with_cat(socket, server, panes, args.seconds))
     finally:
         subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
         shutil.rmtree(state, ignore_errors=True)
@@ -253,6 +269,9 @@ def main() -> int:
         result["control_client"] = cost(control, tmux_off)
         total = cost(control, tmux_off)["total_pct"]
         print(f"a control client with %output on instead: {total}% of a core")
+        cat_extra = round(statistics.median(cat) - tmux_off, 2)
+        result["cat_per_pane_tmux_extra_pct"] = cat_extra
+        print(f"tmux's part alone with a cat per pane reading each pipe at once: {cat_extra:+}%")
     print(json.dumps(result))
     return 0
 
