@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.cli import agenttui_json
+from tests.support.cli import agenttui_json, agenttui_result
 from tests.support.environment import append_config
 from tests.support.profiles import write_profile
 from tests.support.sshd import SshdHost, host_config, remote
@@ -116,6 +116,14 @@ def test_a_hosts_permission_hook_is_decided_by_this_machines_policy_and_audited_
     modes = ssh_host.ssh(f"stat -c %a {shlex.quote(relay)} {shlex.quote(str(Path(relay).parent))}")
     assert modes.stdout.split() == ["600", "700"], modes
     assert relay_status(ssh_host.host)["forwarded"] == relay
+    code, hosts = agenttui_json("--socket", "remote", "hosts", "--json")
+    assert code == 0 and hosts["hosts"][0]["hook_relay"] == {
+        "running": True,
+        "forwarded": relay,
+        "error": None,
+    }, hosts
+    shown = agenttui_result("--socket", "remote", "hosts").stdout
+    assert f"  hook relay: forwarded to {relay}" in shown.splitlines(), shown
 
     assert behavior(hook_there(ssh_host, env, pane, "echo relay-ok")) == "allow"
     refused = hook_there(ssh_host, env, pane, "touch made-there")

@@ -45,7 +45,23 @@ def _status(args: argparse.Namespace, host: Any) -> dict[str, Any]:
             driver.close()
     except AgentTuiError as error:
         return {**status, "reachable": False, "error": str(error), "agents": []}
-    return {**status, "reachable": True, "load": load.load, "cores": load.cores, "agents": agents}
+    relay = _relay(host)  # after the reads: a read starts an ended relay again
+    return {**status, "reachable": True, "load": load.load, "cores": load.cores,
+            "agents": agents, "hook_relay": relay}  # fmt: skip
+
+
+def _relay(host: Any) -> dict[str, Any]:
+    """This machine's hook relay for the host: running, the socket it forwards there or why
+    it cannot (its agents' decisions then go to a person)."""
+    from workflows.agents.hook_relay import relay_running, relay_status
+
+    status = relay_status(host)
+    running = relay_running(host)
+    return {
+        "running": running,
+        "forwarded": status.get("forwarded") if running else None,
+        "error": status.get("error") if running else None,
+    }
 
 
 def _format_hosts(result: dict[str, Any]) -> str:
@@ -61,5 +77,9 @@ def _format_hosts(result: dict[str, Any]) -> str:
         load = f"load {host['load']:.2f}{cores}" if host["load"] is not None else "load unknown"
         limit = f"/{host['max_agents']}" if host["max_agents"] else ""
         lines.append(f"{head}: {load}, {len(host['agents'])}{limit} agents")
+        relay = host["hook_relay"]
+        if relay["running"]:
+            said = f"forwarded to {relay['forwarded']}" if relay["forwarded"] else relay["error"]
+            lines.append(f"  hook relay: {said or 'starting'}")
         lines.extend(f"  {agent_line(agent)}" for agent in host["agents"])
     return "\n".join(lines)
