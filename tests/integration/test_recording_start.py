@@ -100,3 +100,26 @@ def test_panes_starting_together_are_recorded_together_and_one_gone_is_reported(
         header, events = read_cast(cast_path("many", f"many-{number}"))
         assert final_screen(header, events) == screen_of(driver, pane), pane
     driver.close()
+
+
+def test_a_pane_whose_agent_exits_stops_being_recorded(
+    tmux_server: TmuxServer, tmp_path: Path
+) -> None:
+    """Agent panes stay on exit (remain-on-exit) and tmux keeps their pipe open: the poll's
+    own listing sees the pane dead and ends its recording, keeping what it printed."""
+    driver = TmuxDriver(tmux_server.target)
+    pane = driver.spawn(
+        ["sh", "-c", "sleep 1.5; echo the-last-words; sleep 0.5"],
+        name="dies-main",
+        cwd=str(tmp_path),
+        run_id="dies",
+    ).pane_id
+    driver.command("set-option", "-p", "-t", pane, "@agenttui_run", "dies")
+    recorder = RunRecorder("dies", TmuxDriver(tmux_server.target)).start()
+    wait_until(lambda: recorder.recording == [pane], timeout=30, message="recording")
+    wait_until(lambda: recorder.recording == [], timeout=30, message="the dead pane let go")
+    assert any(pane.dead for pane in driver.panes() if pane.name == "dies-main")
+    recorder.stop()  # (its thread may still be closing the file)
+    _, events = read_cast(cast_path("dies", "dies-main"))
+    assert "the-last-words" in "".join(event.data for event in events)
+    driver.close()
