@@ -10,7 +10,9 @@ p90 over N rounds, a PermissionRequest that an allow rule decides:
 - ``local_hook``: ``agenttui hook`` of a local agent (a process, deciding in it);
 - ``relayed_hook``: the host's ``agenttui hook`` handing it to the relay (a process too);
 - ``relay_round_trip``: the request alone, from the forwarded socket there to the answer;
-- ``unreachable_hook``: the host's hook with no relay behind the socket (the fallback).
+- ``unreachable_hook``: the host's hook with no relay behind the socket (the fallback);
+and what the relay costs while idle (``relay_idle_cpu_percent`` of one core over
+``--idle`` seconds, its process and the ssh session it holds).
 The last line is one JSON object.
 """
 
@@ -22,6 +24,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,9 +42,32 @@ PAYLOAD = {
 }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of ``pid`` and its children it waited for, plus its live children."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for each in [pid, *children(pid)]:
+        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        total += sum(int(value) for value in fields[11:15]) / ticks
+    return total
+
+
+def children(pid: int) -> list[int]:
+    found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in found]
+
+
+def idle_cpu(pid: int, seconds: float) -> float:
+    """Percent of one core the relay (and its ssh session) used over ``seconds`` idle."""
+    before, started = cpu_seconds(pid), time.monotonic()
+    time.sleep(seconds)
+    return round(100 * (cpu_seconds(pid) - before) / (time.monotonic() - started), 3)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--idle", type=float, default=10.0)
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="agenttui-bench-relay-"))
     short = Path(tempfile.mkdtemp(prefix="abr-", dir="/tmp"))
@@ -89,6 +115,7 @@ def main() -> int:
         results["relay_round_trip"] = timed(
             lambda: relayed(socket_there, "claude", "bench", raw, PAYLOAD), args.rounds
         )
+        results["relay_idle_cpu_percent"] = idle_cpu(int(status["pid"]), args.idle)
         stop_relay(host)
         stop_relays()
         assert hook(there) == "", "the fallback decided"
