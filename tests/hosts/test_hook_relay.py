@@ -17,7 +17,7 @@ from pathlib import Path
 from tests.support.cli import agenttui_json, agenttui_result
 from tests.support.environment import append_config
 from tests.support.profiles import write_profile
-from tests.support.sshd import SshdHost, host_config, remote
+from tests.support.sshd import SshdHost, host_config, remote, running_sshd
 from tests.support.waiting import wait_until
 from workflows.agents.hook_relay import relay_status, stop_relay
 from workflows.agents.hooks import events_for_agent
@@ -219,3 +219,23 @@ def test_a_host_whose_agenttui_cannot_relay_gets_no_hooked_agent(ssh_host: SshdH
     assert code == 2 and "cannot hand an agent's hooks" in refused["error"], refused
     assert "agenttui-without-relay" in refused["error"] and "Traceback" not in str(refused)
     assert remote("ls")[1] == []  # nothing started there
+
+
+def test_a_host_refusing_socket_forwarding_is_said_and_its_decisions_go_to_a_person(
+    tmp_path: Path, private_tmux_dir: Path, isolated_env: Path
+) -> None:
+    """A hardened sshd (no unix socket forwarding): the agent starts, its hooks decide
+    nothing there, and both `hosts` and the agent's state say why."""
+    no_forwarding = "AllowStreamLocalForwarding no\n"
+    with running_sshd(tmp_path, private_tmux_dir / "r", no_forwarding) as ssh_host:
+        pane, env = spawn_hooked(ssh_host, 'allow = ["Bash"]\n')  # the host allows anything
+        code, hosts = agenttui_json("--socket", "remote", "hosts", "--json")
+        relay = hosts["hosts"][0]["hook_relay"]
+        assert relay["running"] and relay["forwarded"] is None, relay
+        assert "cannot forward a socket to host 'remote'" in relay["error"], relay
+        assert behavior(hook_there(ssh_host, env, pane, "echo relay-ok")) == "ask"
+        code, read = remote("read", "h1")
+        assert code == 0 and read["state"] == "awaiting_approval", read
+        assert "out of reach" in read["detail"]["policy"], read
+        assert "`agenttui hosts` there says why" in read["detail"]["policy"], read
+        assert entries(Store()) == []  # nothing decided anywhere

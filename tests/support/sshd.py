@@ -192,10 +192,11 @@ def _keygen(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def running_sshd(root: Path, tmux_dir: Path) -> Iterator[SshdHost]:
+def running_sshd(root: Path, tmux_dir: Path, sshd_options: str = "") -> Iterator[SshdHost]:
     """sshd on a free port playing the host ``remote``: keys, configs and the remote side's
     HOME under ``root``, its TMUX_TMPDIR ``tmux_dir`` (short: a socket path is ≤107 bytes);
-    config.toml gets its ``[hosts.remote]``. Stopped, with everything it started, at exit."""
+    ``sshd_options`` more lines of its sshd_config; config.toml gets its ``[hosts.remote]``.
+    Stopped, with everything it started, at exit."""
     if not (os.path.exists(SSHD) and shutil.which("ssh") and shutil.which("ssh-keygen")):
         raise RuntimeError("openssh-server is not installed; run tests through tests/bootstrap.sh")
     folder = root / "sshd"
@@ -218,7 +219,8 @@ def running_sshd(root: Path, tmux_dir: Path) -> Iterator[SshdHost]:
         f"AuthorizedKeysFile {folder / 'authorized_keys'}\nStrictModes no\n"
         "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
         f"PermitRootLogin prohibit-password\nAllowUsers {user}\n"
-        f"SetEnv HOME={home} TMUX_TMPDIR={tmux_dir} PATH={remote_path} LANG=C.UTF-8\n",
+        f"SetEnv HOME={home} TMUX_TMPDIR={tmux_dir} PATH={remote_path} LANG=C.UTF-8\n"
+        + sshd_options,
         encoding="utf-8",
     )
     host_key = (folder / "host_key.pub").read_text().split()[:2]

@@ -55,7 +55,10 @@ def unrelayed(
     """The relay could not be asked: nothing is decided here (this host's own policy is
     never the one asked). The event is kept in this store (the starting machine fetches it);
     a tool call goes to a person, with the reason, and so does a permission dialog."""
-    reason = f"the policy of the machine that started this agent is out of reach: {problem}"
+    reason = (
+        f"the policy of the machine that started this agent is out of reach: {problem}"
+        " (`agenttui hosts` there says why)"
+    )
     if payload.get("hook_event_name") == "PreToolUse":
         _tool_started(name, payload)
         if agent_kind == "claude":
