@@ -416,14 +416,16 @@ class PaneModel:
                 lines = (lines + [""] * count)[:count]
             # (tmux starts a capture's codes afresh at its first row, whatever is above)
             old = self._captured
-            keyed = old[:first] + list(map(add, carried_prefixes(lines), lines))
-            if keyed == old and not fresh:
+            tail = list(map(add, carried_prefixes(lines), lines))
+            old_tail = old[first:]
+            if tail == old_tail and not fresh:
                 return set()
+            keyed = old[:first] + tail
             self.content = self.content[:first] + list(map(_shows_something, lines))
             if fresh:
                 changed = list(range(height))
-            else:
-                changed = list(compress(range(height), map(ne, old, keyed)))
+            else:  # (the rows above the capture keep what they had)
+                changed = list(compress(range(first, height), map(ne, old_tail, tail)))
             # Old rows that changed may move elsewhere, each at most once (no copying).
             movable = {old[y]: y for y in changed if y < len(old)}
             old_rows = self.rows
