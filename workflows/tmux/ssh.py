@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from workflows.base import crashpoints
 from workflows.base.errors import AgentTuiError
 from workflows.base.hosts import SshHost
 from workflows.base.paths import agenttui_argv
@@ -275,22 +276,31 @@ def remote_shell(
     text, a workflow's ``env_from`` secrets) never appear on a command line. The command
     leads its own process group there (sshd starts each session's command in a new session);
     its pid is kept in ``pidfile`` there (:func:`new_pidfile`), so :meth:`RemoteShell.stop`
-    (or a later runner: :func:`stop_remote_group`) can end it."""
+    (or a later runner: :func:`stop_remote_group`) can end it. It runs only once its pid is
+    written and this process says "go" on its stdin: a process killed before that leaves a
+    command that reads end-of-file there and ends without running (its env file removed)."""
     exports = "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items())
     envfile = shlex.quote(write_private(host, exports.encode("utf-8", "surrogateescape")))
     pidfile = pidfile or new_pidfile(host)
     command = (
-        f"echo $$ > {shlex.quote(pidfile)} && . {envfile} && rm -f {envfile} && "
-        f"cd {shlex.quote(cwd)} && exec sh -c {shlex.quote(script)}"
+        f"echo $$ > {shlex.quote(pidfile)} && "
+        f'if IFS= read -r go && [ "$go" = go ]; then :; else rm -f {envfile}; exit 125; fi && '
+        f". {envfile} && rm -f {envfile} && "
+        f"cd {shlex.quote(cwd)} && exec sh -c {shlex.quote(script)} </dev/null"
     )
     process = subprocess.Popen(
         ssh_argv(host, command),
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.PIPE,
         stdout=stdout,
         stderr=subprocess.STDOUT,
         env=client_env(),
         start_new_session=True,
     )
+    assert process.stdin is not None
+    crashpoints.reached("shell-step-recorded")  # tests: a runner killed before "go"
+    with contextlib.suppress(BrokenPipeError):  # ssh already failed: its status says why
+        process.stdin.write(b"go\n")
+        process.stdin.close()
     return RemoteShell(host, process, pidfile)
 
 
