@@ -330,7 +330,11 @@ class Mirror:
         if pane_ids[0] == self._focused and len(pane_ids) > 1:
             self._capture([pane_ids.pop(0)])
         now = time.monotonic()
-        due_at = {p: self._last_capture.get(p, 0.0) + self._interval(p) for p in pane_ids}
+        due = {
+            pane_id: (self._last_capture.get(pane_id, 0.0) + interval, interval)
+            for pane_id in pane_ids
+            for interval in (self._interval(pane_id),)
+        }
         for pane_id in pane_ids:
             self._last_capture[pane_id] = now
         self.batches += 1
@@ -345,7 +349,7 @@ class Mirror:
         with self._switch.lock:  # continued before the capture: no output goes unseen
             with self._lock:
                 printing = {p for p in pane_ids if self._switch.printing(p)}
-                blind, held = self._busy.plan(due_at, printing, self._switch.paused)
+                blind, held = self._busy.plan(due, printing, self._switch.paused)
             switch = self._switch_command([p for p in pane_ids if p not in blind])
             try:
                 sent = commands.send_batch([switch, *batch] if switch else batch)
