@@ -535,6 +535,12 @@ class Services:
 
         return hand_over(slot, run_id)
 
+    def qa_verdict(self, run_id: str, passed: bool, words: str = "") -> list[str]:
+        """QA's verdict posted on the run's issues, as a person would (screens.qa_verdict)."""
+        from workflows.runs.slots.overview import give_verdict
+
+        return give_verdict(run_id, passed, words)
+
     def run_detail(self, run_id: str) -> Any:
         from workflows.runs.detail import load_run_detail
 

@@ -35,7 +35,8 @@ def pr_label(url: str | None) -> str:
 
 def note(run: RunSummary) -> str:
     """Why a run failed, or who it waits for, cut to fit a column."""
-    text = " ".join(str(run.error or run.attention or run.paused_reason or "").split())
+    why = run.error or run.attention or run.paused_reason
+    text = " ".join(str(why or (f"waiting for {run.qa_waiting}" if run.qa_waiting else "")).split())
     return text if len(text) <= NOTE_WIDTH else text[: NOTE_WIDTH - 1] + "…"
 
 

@@ -20,7 +20,14 @@ from tests.support.github_server import GitHubServer
 from tests.support.linear_server import LinearServer
 from tests.support.profiles import slow_demo_profile
 from tests.support.runs import kill_at, prompts_received, run_summary, start_run, wait_for_end
-from tests.support.slots import QA_LINK, QaStandIn, check_every_change, deploys, slot_config
+from tests.support.slots import (
+    IMPLEMENT_PR_QA,
+    QA_LINK,
+    QaStandIn,
+    check_every_change,
+    deploys,
+    slot_config,
+)
 from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from workflows.base.crashpoints import ENV as STOP_AT
@@ -29,27 +36,6 @@ from workflows.runs.run_store import RunStore
 from workflows.runs.slots.book import SlotBook
 
 QA_FAIL = "QA fail: the total is off by one\n`$(touch /tmp/pwned)` {failure} \x1b[31mred\x1b[0m"
-IMPLEMENT_PR_QA = """
-name = "implement-pr-qa"
-agent = "demo"
-
-[[steps]]
-id = "implement"
-prompt = "Implement {issues}. Write your answer to the file: {output}"
-retry_prompt_file = "prompts/fix.md"
-output = ".agenttui/implement.md"
-
-[[steps]]
-id = "pr"
-kind = "pull_request"
-
-[[steps]]
-id = "qa"
-kind = "slot"
-slot = "staging"
-on_fail = "implement"
-max_rounds = 3
-"""
 QA_ONLY = """
 name = "qa-only"
 

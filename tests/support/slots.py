@@ -15,6 +15,29 @@ from workflows.issues.linear import ApiKey, LinearSource
 from workflows.runs.steps.slot import qa_heading
 
 QA_LINK = qa_heading("staging")
+IMPLEMENT_PR_QA = """
+name = "implement-pr-qa"
+agent = "demo"
+
+[[steps]]
+id = "implement"
+prompt = "Implement {issues}. Write your answer to the file: {output}"
+retry_prompt_file = "prompts/fix.md"
+output = ".agenttui/implement.md"
+
+[[steps]]
+id = "pr"
+kind = "pull_request"
+
+[[steps]]
+id = "qa"
+kind = "slot"
+slot = "staging"
+on_fail = "implement"
+max_rounds = 3
+"""
+"""A run that implements, opens the PR, then waits for QA on staging (fails go back to the
+implementing agent)."""
 DEPLOY_SCRIPT = """#!/bin/sh
 # $1: branch, $2: commit. Records the deploy; staging is "in use" only by one holder at a time.
 printf '%s %s %s\\n' "$AGENTTUI_RUN_ID" "$1" "$2" >> "{log}"

@@ -19,6 +19,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 
 from tui.host import host
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.qa_verdict import ask_verdict
 from tui.screens.tile_screen import TileScreen
 from widgets.diff_view import DiffView, highlight_diff
 from widgets.followed_log import FollowedLog
@@ -65,6 +66,8 @@ def summary_text(detail: RunDetail, now: float) -> Text:
         text.append(f"  ({steps})" if len(detail.usage_by_step) > 1 else "", style="dim")
     if run.attention:
         text.append(f"\n⏸ waiting for you: {inert(str(run.attention))}", style="yellow")
+    if run.qa_waiting:
+        text.append(f"\n⏸ waiting for {inert(run.qa_waiting)}  p pass · f fail", style="yellow")
     if run.paused_reason:
         text.append(f"\n⏸ {inert(run.paused_reason)}; resumes by itself", style="yellow")
     if status == "failed" and run.error:
@@ -80,6 +83,8 @@ class RunDetailScreen(TileScreen):
         Binding("R", "resume", "Resume", id="run.resume"),
         Binding("C", "cancel_run", "Cancel run", id="run.cancel"),
         Binding("X", "clean", "Clean", id="run.clean"),
+        Binding("p", "qa_verdict(True)", "QA pass", id="run.qa_pass"),
+        Binding("f", "qa_verdict(False)", "QA fail", id="run.qa_fail"),
         Binding("P", "replay", "Replay", show=False, id="run.replay"),
         Binding("S", "tab('output')", "Output", show=False, id="run.tab_output"),
         Binding("T", "tab('agents')", "Agents", show=False, id="run.tab_agents"),
@@ -232,10 +237,12 @@ class RunDetailScreen(TileScreen):
     # -- keys ------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.detail is None:
-            return action not in ("open_pr", "copy_pr", "resume", "cancel_run", "clean") and (
-                super().check_action(action, parameters)
-            )
+            return action not in (
+                "open_pr", "copy_pr", "resume", "cancel_run", "clean", "qa_verdict"
+            ) and super().check_action(action, parameters)  # fmt: skip
         run = self.detail.summary
+        if action == "qa_verdict":
+            return run.qa_waiting is not None
         if action in ("open_pr", "copy_pr"):
             return bool(run.pr_url)
         if action == "resume":
@@ -281,6 +288,12 @@ class RunDetailScreen(TileScreen):
 
     def action_resume(self) -> None:
         self.change_run("resume")
+
+    @work(group="qa-ask")
+    async def action_qa_verdict(self, passed: bool) -> None:
+        run = self.detail.summary if self.detail else None
+        if run is not None and run.qa_waiting is not None:
+            await ask_verdict(self, run, passed, after=self.load)
 
     def action_cancel_run(self) -> None:
         self.app.push_screen(

@@ -5,7 +5,8 @@ Below the list, the highlighted run in words: why it failed, who it waits for, i
 link (the list shows only the PR's number, so it fits 80 columns); `o` opens the PR in a
 browser, `y` copies its URL. Under it, the shared environments (``[slots.NAME]``) when any
 is configured: who holds each, its queue and ETAs; `S` releases the slot the highlighted run
-holds, `H` hands a slot over to the highlighted run waiting for it.
+holds, `H` hands a slot over to the highlighted run waiting for it. A run waiting for QA's
+verdict on its deploy gets `p` (QA pass) and `f` (QA fail, with its words): screens.qa_verdict.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from textual.widgets import Static
 from tui.host import host
 from tui.screens.clean_runs import confirm_clean
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.qa_verdict import ask_verdict
 from tui.slots_text import slot_of, slots_text
 from widgets.glance_bar import GlanceBar
 from widgets.key_bar import KeyBar
@@ -48,6 +50,8 @@ class RunsScreen(Screen[None]):
         Binding("y", "copy_pr", "Copy PR", id="runs.copy_pr"),
         Binding("S", "release_slot", "Release slot", id="runs.release_slot"),
         Binding("H", "hand_over_slot", "Hand slot over", id="runs.hand_over_slot"),
+        Binding("p", "qa_verdict(True)", "QA pass", id="runs.qa_pass"),
+        Binding("f", "qa_verdict(False)", "QA fail", id="runs.qa_fail"),
     ]
 
     class Loaded(Message):
@@ -112,6 +116,9 @@ class RunsScreen(Screen[None]):
         if action == "clean_finished":
             runs = self.run_list.runs.values() if self.is_mounted else ()
             return any(self._cleanable(run) for run in runs)
+        if action == "qa_verdict":
+            run = self.run_list.current if self.is_mounted else None
+            return run is not None and run.qa_waiting is not None
         if action in ("release_slot", "hand_over_slot"):
             run = self.run_list.current if self.is_mounted else None
             role = "holders" if action == "release_slot" else "queue"
@@ -176,6 +183,12 @@ class RunsScreen(Screen[None]):
             return
         self.app.call_from_thread(self.notify, f"run {run_id}: {what} requested")
         self.app.call_from_thread(self.load_runs)
+
+    @work(group="qa-ask")
+    async def action_qa_verdict(self, passed: bool) -> None:
+        run = self.run_list.current
+        if run is not None and run.qa_waiting is not None:
+            await ask_verdict(self, run, passed, after=self.load_runs)
 
     @work(group="confirm-slot")
     async def action_release_slot(self) -> None:
@@ -278,6 +291,8 @@ def run_summary(run: RunSummary | None) -> Text:
         text.append(str(run.error))
     if run.attention:
         text.append(f"\nwaiting for you: {run.attention}", style="yellow")
+    if run.qa_waiting:
+        text.append(f"\nwaiting for {run.qa_waiting}  (p pass · f fail)", style="yellow")
     if run.paused_reason:
         text.append(f"\n{run.paused_reason}; resumes by itself", style="yellow")
     if run.pr_url:

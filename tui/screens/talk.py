@@ -22,19 +22,26 @@ class TalkScreen(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="talk.cancel"),
     ]
 
-    def __init__(self, agent: str) -> None:
+    def __init__(
+        self,
+        agent: str,
+        *,
+        title: str = "",
+        placeholder: str = "what to tell the agent; Enter sends it once",
+        hint: str = "Pasted into the agent's input box and submitted exactly once, or the reason "
+        "it was not shows on its tile.",
+    ) -> None:
         super().__init__()
         self.agent = agent
+        self.title_text = title or f"Message to {agent}"
+        self.placeholder = placeholder
+        self.hint = hint
 
     def compose(self) -> ComposeResult:
         with Vertical(id="talk"):
-            yield Static(Text(f"Message to {self.agent}", style="bold"))
-            yield Input(placeholder="what to tell the agent; Enter sends it once", id="talk-input")
-            yield Static(
-                "Pasted into the agent's input box and submitted exactly once, or the reason "
-                "it was not shows on its tile.",
-                classes="hint",
-            )
+            yield Static(Text(self.title_text, style="bold"))
+            yield Input(placeholder=self.placeholder, id="talk-input")
+            yield Static(self.hint, classes="hint", markup=False)
         yield KeyBar()
 
     def on_mount(self) -> None:

@@ -60,6 +60,7 @@ class RunSummary:
     finished_at: float | None
     paused_until: float | None = None  # a running run waiting out an agent's usage limit
     paused_reason: str | None = None
+    qa_waiting: str | None = None  # "QA's verdict on staging (URL)": a slot step asked QA
 
     @property
     def active(self) -> bool:
@@ -137,6 +138,7 @@ class RunRecord:
         if status == RunStatus.QUEUED:
             attention = self.context.get("queued_for")
         paused = status == "running" and self.context.get("paused_until") is not None
+        qa = self.context.get("qa_waiting") if status == "running" else None
         return RunSummary(
             id=self.id,
             workflow=self.workflow,
@@ -154,7 +156,13 @@ class RunRecord:
             finished_at=self.finished_at,
             paused_until=float(self.context["paused_until"]) if paused else None,
             paused_reason=str(self.context.get("paused_reason") or "") if paused else None,
+            qa_waiting=qa_waiting_text(qa) if qa else None,
         )
+
+
+def qa_waiting_text(waiting: dict[str, Any]) -> str:
+    url = waiting.get("url")
+    return f"QA's verdict on {waiting.get('slot')}" + (f" ({url})" if url else "")
 
 
 @dataclass(frozen=True)

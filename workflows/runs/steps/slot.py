@@ -67,7 +67,7 @@ def run_slot(ctx: StepContext) -> StepResult:
         # The hold was lost (expired while away, released or handed over by a person).
         ctx.event("slot", f"no longer holds {slot.name}: queueing again to deploy {commit[:10]}")
         _attempt(ctx, held=None)
-    ctx.runs.update_context(ctx.run.id, attention=None)
+    ctx.runs.update_context(ctx.run.id, attention=None, qa_waiting=None)
     outputs: dict[str, Any] = {"slot": slot.name, "url": url, "commit": commit}
     if verdict.passed:
         _give_up(ctx, book, slot, f"QA passed ({verdict.how} on {verdict.issue})")
@@ -260,11 +260,15 @@ def _await_verdict(
     baselines = _baselines(ctx, source, slot)
     since = min(baseline.since for baseline in baselines.values())
     ctx.event("qa", f"waiting for QA's verdict on {slot.name}")
+    # What the app shows and gives its QA keys for (runs.slots.overview.give_verdict).
+    url = _attempt(ctx).get("url") or ""
+    ctx.runs.update_context(ctx.run.id, qa_waiting={"slot": slot.name, "url": url})
     crashpoints.reached("slot-waiting")
     released = bool(_attempt(ctx).get("timed_out"))
     while True:
         if not released and not book.renew(slot.name, ctx.run.id, lease=slot.lease):
             heartbeat.stop(slot.name, ctx.run.id)
+            ctx.runs.update_context(ctx.run.id, qa_waiting=None)
             return None
         try:
             issues = [source.get_issue(issue) for issue in ctx.run.issues]
