@@ -23,6 +23,7 @@ from tests.support.runs import kill_at, prompts_received, run_summary, start_run
 from tests.support.slots import (
     IMPLEMENT_PR_QA,
     QA_LINK,
+    QA_ONLY,
     QaStandIn,
     check_every_change,
     deploys,
@@ -36,14 +37,6 @@ from workflows.runs.run_store import RunStore
 from workflows.runs.slots.book import SlotBook
 
 QA_FAIL = "QA fail: the total is off by one\n`$(touch /tmp/pwned)` {failure} \x1b[31mred\x1b[0m"
-QA_ONLY = """
-name = "qa-only"
-
-[[steps]]
-id = "qa"
-kind = "slot"
-slot = "staging"
-"""
 
 
 def definition(tmp_path: Path, text: str) -> str:

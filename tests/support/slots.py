@@ -38,6 +38,15 @@ max_rounds = 3
 """
 """A run that implements, opens the PR, then waits for QA on staging (fails go back to the
 implementing agent)."""
+QA_ONLY = """
+name = "qa-only"
+
+[[steps]]
+id = "qa"
+kind = "slot"
+slot = "staging"
+"""
+"""A run that only waits for QA on staging."""
 DEPLOY_SCRIPT = """#!/bin/sh
 # $1: branch, $2: commit. Records the deploy; staging is "in use" only by one holder at a time.
 printf '%s %s %s\\n' "$AGENTTUI_RUN_ID" "$1" "$2" >> "{log}"

@@ -18,7 +18,7 @@ from tests.support.git_repos import Project
 from tests.support.linear_server import LinearServer
 from tests.support.pilot import enabled_keys, open_detail, run_status, until
 from tests.support.runs import prompts_received, start_run
-from tests.support.slots import IMPLEMENT_PR_QA, slot_config
+from tests.support.slots import IMPLEMENT_PR_QA, QA_ONLY, slot_config
 from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from tui.app import build_app
@@ -26,25 +26,18 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.runs import RunsScreen
 from tui.screens.talk import TalkScreen
 from workflows.base.untrusted import inert
+from workflows.issues.local import LocalSource
 from workflows.runs.run_store import RunStore
 
 FINAL = ("succeeded", "failed", "cancelled", "stopped")
 
 
-@pytest.fixture
-def waiting_run(
-    tmp_path: Path, tmux_server: TmuxServer, linear_server: LinearServer, project: Project
-) -> str:
-    """A run of implement → pull request → slot step on ENG-1, once it waits for QA's
-    verdict (the project fixture brings the offline forge)."""
-    issue = "ENG-1"
+def start_waiting(tmp_path: Path, project: Project, workflow_text: str, *args: str) -> str:
+    """A run of ``workflow_text`` (ending in a slot step), once it waits for QA's verdict."""
     write_config(slot_config(tmp_path / "deploys.log"))
     workflow = tmp_path / "workflow.toml"
-    workflow.write_text(IMPLEMENT_PR_QA, encoding="utf-8")
-    run_id = start_run(
-        str(workflow), "--issues", issue, "--repo", str(project.repo), "--source", "linear",
-        "--github-repo", "acme/widgets",
-    )  # fmt: skip
+    workflow.write_text(workflow_text, encoding="utf-8")
+    run_id = start_run(str(workflow), "--repo", str(project.repo), *args)
     wait_until(
         lambda: RunStore().get(run_id).summary().qa_waiting,
         timeout=120,
@@ -52,6 +45,18 @@ def waiting_run(
         message=f"run {run_id} waiting for QA",
     )
     return run_id
+
+
+@pytest.fixture
+def waiting_run(
+    tmp_path: Path, tmux_server: TmuxServer, linear_server: LinearServer, project: Project
+) -> str:
+    """implement → pull request → slot step on Linear's ENG-1 (the project fixture brings
+    the offline forge), waiting for QA."""
+    return start_waiting(
+        tmp_path, project, IMPLEMENT_PR_QA,
+        "--issues", "ENG-1", "--source", "linear", "--github-repo", "acme/widgets",
+    )  # fmt: skip
 
 
 async def select_run(pilot: Pilot[None], run_id: str) -> RunsScreen:
@@ -174,3 +179,21 @@ async def test_qa_fail_with_hostile_words_reaches_the_fix_round_verbatim_and_ine
     verdicts = [c for c in linear_server.workspace.comments_on("ENG-1") if c.startswith("QA ")]
     assert verdicts == [f"QA fail: {words}", "QA pass"]  # the refused one was not posted
     assert not marker.exists()
+
+
+async def test_qa_pass_on_a_run_over_the_local_issue_source(
+    tmp_path: Path, tmux_server: TmuxServer, project: Project
+) -> None:
+    """With the local folder as the issue source, the verdict goes where its reader looks:
+    the folder's updates, read back as a comment on the issue."""
+    run_id = start_waiting(tmp_path, project, QA_ONLY, "--issues", "PCL-101", "--source", "local")
+    app = build_app(tmux_server.target, poll_tiles=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await select_run(pilot, run_id)
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), message="asked")
+        await pilot.press("y")
+        await until(pilot, lambda: run_status(run_id) in FINAL, timeout=120, message="the end")
+        assert run_status(run_id) == "succeeded"
+    comments = [c.body for c in LocalSource().get_issue("PCL-101").comments]
+    assert comments[-1] == "QA pass"
