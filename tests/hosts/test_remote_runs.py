@@ -34,6 +34,18 @@ def remote_quick_fix(folder: Path) -> Path:
     return definition
 
 
+def start_on_host(ssh_host: SshdHost, project: Project, tmp_path: Path, seconds: float) -> str:
+    """A run of ENG-1 with its implement step on the host, in the host's clone of the
+    project (the demo agent taking ``seconds`` a prompt); its id."""
+    ssh_host.repo.rmdir()
+    run_git(ssh_host.home, "clone", "-q", str(project.remote), str(ssh_host.repo))
+    return start_run(
+        str(remote_quick_fix(tmp_path)), "--issues", "ENG-1", "--repo", str(project.repo),
+        "--source", "linear", "--agent", slow_demo_profile(seconds), "--github-repo",
+        "acme/widgets", "--test-command", "sh run_tests.sh",
+    )  # fmt: skip
+
+
 def submitted(store: RunStore, run_id: str) -> None:
     wait_until(
         lambda: any(d.status == "submitted" for d in store.deliveries(run_id)),
@@ -92,13 +104,7 @@ def test_a_demo_run_with_its_agent_and_tests_on_a_remote_host_survives_a_dropped
 def test_a_run_waits_for_its_host_to_come_back_and_goes_on(
     ssh_host: SshdHost, github: GitHubServer, project: Project, tmp_path: Path
 ) -> None:
-    ssh_host.repo.rmdir()
-    run_git(ssh_host.home, "clone", "-q", str(project.remote), str(ssh_host.repo))
-    run_id = start_run(
-        str(remote_quick_fix(tmp_path)), "--issues", "ENG-1", "--repo", str(project.repo),
-        "--source", "linear", "--agent", slow_demo_profile(6.0), "--github-repo",
-        "acme/widgets", "--test-command", "sh run_tests.sh",
-    )  # fmt: skip
+    run_id = start_on_host(ssh_host, project, tmp_path, 6.0)
     store = RunStore()
     submitted(store, run_id)
     ssh_host.stop()  # the host is gone: sshd and every connection to it
@@ -123,13 +129,7 @@ def test_a_run_waits_for_its_host_to_come_back_and_goes_on(
 def test_a_runner_killed_during_a_host_step_resumes_it_there_without_sending_twice(
     ssh_host: SshdHost, github: GitHubServer, project: Project, tmp_path: Path
 ) -> None:
-    ssh_host.repo.rmdir()
-    run_git(ssh_host.home, "clone", "-q", str(project.remote), str(ssh_host.repo))
-    run_id = start_run(
-        str(remote_quick_fix(tmp_path)), "--issues", "ENG-1", "--repo", str(project.repo),
-        "--source", "linear", "--agent", slow_demo_profile(4.0), "--github-repo",
-        "acme/widgets", "--test-command", "sh run_tests.sh",
-    )  # fmt: skip
+    run_id = start_on_host(ssh_host, project, tmp_path, 4.0)
     store = RunStore()
     submitted(store, run_id)
     worker = store.get(run_id).worker_pid

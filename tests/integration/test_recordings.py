@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,7 +18,7 @@ from tests.support.git_repos import Project, run_git
 from tests.support.github_server import GitHubServer
 from tests.support.linear_server import LinearServer
 from tests.support.pilot import project_with_workflows
-from tests.support.recordings import RECORDING, WORKFLOWS
+from tests.support.recordings import RECORDING, WORKFLOWS, replayed
 from tests.support.runs import quick_fix, wait_for_end
 from tests.support.screens import played
 from tests.support.tmux import TmuxServer, spawn_demo
@@ -44,14 +42,6 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tmux_server: TmuxServe
 
 def screen_of(driver: TmuxDriver, pane_id: str) -> list[str]:
     return [line.rstrip() for line in driver.capture(pane_id)]
-
-
-def replayed(*args: str) -> str:
-    """What `agenttui replay` writes, byte for byte (CR LF stays CR LF)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "tui", "replay", *args], capture_output=True, check=True
-    )
-    return result.stdout.decode()
 
 
 def test_a_demo_runs_recordings_replay_to_each_panes_final_screen(

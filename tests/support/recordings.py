@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 RECORDING = "[recordings]\nenabled = true\n"  # the default, said anyway
 
 WORKFLOWS = {
@@ -21,3 +24,11 @@ WORKFLOWS = {
         output = ".agenttui/review.md"
     """,
 }
+
+
+def replayed(*args: str) -> str:
+    """What `agenttui replay` writes, byte for byte (CR LF stays CR LF)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", "replay", *args], capture_output=True, check=True
+    )
+    return result.stdout.decode()

@@ -64,6 +64,13 @@ def _note_tmux_server(runs: RunStore, run_id: str, *, target: TmuxTarget) -> Ser
         driver.close()
 
 
+def _step_hosts(runs: RunStore, run_id: str) -> set[str]:
+    """The hosts the run's steps work on, or worked on last (``steps.on_host``)."""
+    context = runs.get(run_id).context
+    placed = context.get("on_host") or {}
+    return {str(name) for name in (placed.get("host"), context.get("worked_on")) if name}
+
+
 def run_worker(run_id: str, *, target: TmuxTarget) -> int:
     """Body of ``agenttui run-worker``: hold the lock, drive the engine."""
     runs = RunStore(echo=True)
@@ -81,13 +88,13 @@ def run_worker(run_id: str, *, target: TmuxTarget) -> int:
     from workflows.runs.agent_sessions import worker as session_worker
 
     sessions = session_worker.start(record.id, target=target)
-    recorder = record_run(
+    stop = record_run(  # (stopped before agents are closed)
         record.id,
         target=target,
         skip=frozenset({runner_name(record.id)}),
         report=lambda _pane, text: runs.event(record.id, "recording", text),
+        hosts=lambda: _step_hosts(runs, record.id),
     )
-    stop = recorder.stop if recorder is not None else None  # (before agents are closed)
 
     def before_finish() -> None:
         if runs.get(record.id).context.get("stop_for"):  # stopped for its issues:

@@ -29,10 +29,19 @@ from dataclasses import dataclass, field
 
 from workflows.base.errors import AgentTuiError
 from workflows.base.target import TmuxTarget
-from workflows.runs.recording.asciicast import CastWriter, Header
-from workflows.runs.recording.files import MIB, RecordingLimits, cast_path, prune, run_folder
+from workflows.runs.recording.asciicast import CastWriter
+from workflows.runs.recording.files import MIB, RecordingLimits, prune, run_folder
 from workflows.runs.recording.handoff import Handoff
-from workflows.tmux.driver import NoSession, TmuxDriver
+from workflows.runs.recording.host_recorder import HostRecorder, Hosts
+from workflows.runs.recording.panes import (
+    Opened,
+    PaneRecorder,
+    Report,
+    _Pane,
+    open_pipes,
+    run_panes,
+)
+from workflows.tmux.driver import TmuxDriver
 
 POLL_S = 1.0
 READ_BYTES = 1 << 16
@@ -41,35 +50,7 @@ HANDOFF_TIMEOUT_S = 10.0
 QUIET_S = 0.05
 SETTLE_S = 2.0
 TICK_S = 0.1
-BATCH_TIMEOUT_S = 5.0
-BATCH_PANE_S = 0.2
-SIZE_FORMAT = "#{pane_width} #{pane_height} #{cursor_x} #{cursor_y} #{alternate_on}"
-FIELD_SEP = "\x1f"
-PANE_FIELDS = ("pane_id", "pane_dead", "pane_width", "pane_height", "@agenttui_run")
-PANE_FORMAT = FIELD_SEP.join(f"#{{{field}}}" for field in (*PANE_FIELDS, "@agenttui_name"))
-"""Only what recording needs; the name last: a line splits no further, whatever it holds."""
-Report = Callable[[str, str], None]  # (pane id, message) for the run's log
-Opened = tuple[tuple[int, int], str]  # a pane's size and screen as its new pipe opened
 _HANDOFF, _WAKE = object(), object()  # the selector's other two sources
-
-
-@dataclass(frozen=True)
-class _Pane:
-    pane_id: str
-    dead: bool
-    size: tuple[int, int]
-    run_id: str
-    name: str
-
-    @classmethod
-    def parse(cls, line: str) -> _Pane | None:
-        parts = line.split(FIELD_SEP, len(PANE_FIELDS))
-        if len(parts) != len(PANE_FIELDS) + 1 or not parts[0].startswith("%"):
-            return None
-        pane_id, dead, width, height, run_id, name = parts
-        if not (width.isdigit() and height.isdigit()):
-            return None
-        return cls(pane_id, dead == "1", (int(width), int(height)), run_id, name)
 
 
 @dataclass
@@ -88,17 +69,7 @@ class _Recording:
     )
 
 
-def snapshot(lines: list[str], cursor: tuple[int, int], alternate: bool) -> str:
-    """The text that draws a captured screen on a blank terminal, cursor included."""
-    out = ["\x1b[?1049h" if alternate else "", "\x1b[0m\x1b[H\x1b[2J"]
-    for row, line in enumerate(lines):
-        if line:
-            out.append(f"\x1b[{row + 1};1H{line}\x1b[0m")
-    out.append(f"\x1b[{cursor[1] + 1};{cursor[0] + 1}H")
-    return "".join(out)
-
-
-class RunRecorder:
+class RunRecorder(PaneRecorder):
     """Records the panes tmux marks as this run's (``@agenttui_run``), but its runner's."""
 
     def __init__(
@@ -111,12 +82,8 @@ class RunRecorder:
         report: Report | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.run_id = run_id
+        super().__init__(run_id, skip=skip, limits=limits, report=report, clock=clock)
         self.driver = driver
-        self.skip = skip
-        self.limits = limits or RecordingLimits.from_config()
-        self.report = report or (lambda _pane, _text: None)
-        self.clock = clock
         self.folder = run_folder(run_id)
         self._handoff = Handoff()
         self._wake_read, self._wake_write = os.pipe()  # stop() wakes the loop at once
@@ -226,7 +193,7 @@ class RunRecorder:
     # -- panes come and go -----------------------------------------------------------------
     def poll(self) -> None:
         """Start recording new panes of the run, follow size changes, end dead panes."""
-        panes = {pane.pane_id: pane for pane in self._panes() if self._ours(pane)}
+        panes = {pane.pane_id: pane for pane in self._panes() if self.ours(pane)}
         with self._lock:
             for pane_id, recording in list(self._recordings.items()):
                 pane = panes.get(pane_id)
@@ -251,18 +218,7 @@ class RunRecorder:
             )
 
     def _panes(self) -> list[_Pane]:
-        """The session's panes, with only what recording needs: the driver's full listing
-        has tmux read each pane's /proc (command, directory), every second, for nothing."""
-        try:
-            lines = self.driver.command(
-                "list-panes", "-s", "-t", f"={self.driver.session}", "-F", PANE_FORMAT
-            )
-        except NoSession:
-            return []
-        return [pane for line in lines if (pane := _Pane.parse(line)) is not None]
-
-    def _ours(self, pane: _Pane) -> bool:
-        return pane.run_id == self.run_id and pane.name not in self.skip
+        return run_panes(self.driver)
 
     def _begin(self, panes: list[_Pane]) -> None:
         """Start recording these panes, their pipes all opened in one batch of commands."""
@@ -277,12 +233,7 @@ class RunRecorder:
                 self.report(pane.pane_id, f"{name} is not recorded: {result}")
                 continue
             size, screen = result
-            now = self.clock()
-            header = Header(size[0], size[1], float(int(now)), f"{self.run_id} {name}")
-            writer = CastWriter(cast_path(self.run_id, name), header)
-            if (writer.header.width, writer.header.height) != size:
-                writer.resize(now, *size)  # an earlier runner's file, at another size
-            writer.output(now, screen)
+            writer = self.begin_cast(name, size, screen)
             self._recordings[pane.pane_id] = _Recording(pane.pane_id, name, writer, size)
 
     def _resync(self, recording: _Recording) -> None:
@@ -309,30 +260,8 @@ class RunRecorder:
         return opened
 
     def _open_pipes(self, pipes: list[tuple[str, int]]) -> list[Opened | AgentTuiError]:
-        """Each pane's screen and pipe (pane id, generation), in one batch for them all:
-        tmux runs a batch's commands back to back, reading no pane in between, so each
-        stream starts where its snapshot ends (a new pipe closes the pane's previous one).
-        Per pane, its size and screen or what failed."""
-        commands: list[list[str]] = []
-        for pane_id, generation in pipes:
-            commands += [
-                ["display-message", "-p", "-t", pane_id, SIZE_FORMAT],
-                ["capture-pane", "-p", "-e", "-t", pane_id],
-                ["pipe-pane", "-O", "-t", pane_id, self._handoff.command(pane_id, generation)],
-            ]
-        timeout = BATCH_TIMEOUT_S + BATCH_PANE_S * len(pipes)  # tmux starts a helper each
-        replies = self.driver.control().command_batch(commands, timeout=timeout)
-        results: list[Opened | AgentTuiError] = []
-        for index in range(0, len(replies), 3):
-            shape, lines, piped = replies[index : index + 3]
-            failed = [reply for reply in (shape, lines, piped) if isinstance(reply, AgentTuiError)]
-            if failed:
-                results.append(failed[0])
-                continue
-            assert isinstance(shape, list) and isinstance(lines, list)
-            width, height, x, y, alternate = (int(word) for word in shape[0].split())
-            results.append(((width, height), snapshot(lines[:height], (x, y), alternate == 1)))
-        return results
+        handoff = self._handoff.command
+        return open_pipes(self.driver, [(pane, handoff(pane, each)) for pane, each in pipes])
 
     def _accept(self) -> None:
         for handed in self._handoff.accept_waiting():
@@ -406,11 +335,22 @@ def record_run(
     target: TmuxTarget,
     skip: frozenset[str],
     report: Report,
-) -> RunRecorder | None:
-    """Start recording a run's agent panes (None when ``[recordings] enabled = false``);
-    older recordings past the limits go first."""
+    hosts: Hosts | None = None,
+) -> Callable[[], None] | None:
+    """Start recording a run's agent panes, here and on the hosts ``hosts()`` names as its
+    steps work there (``host_recorder``); what stops it all (None when ``[recordings]
+    enabled = false``). Older recordings past the limits go first."""
     limits = RecordingLimits.from_config()
     if not limits.enabled:
         return None
     prune(limits, keep=run_id)
-    return RunRecorder(run_id, TmuxDriver(target), skip=skip, limits=limits, report=report).start()
+    here = RunRecorder(run_id, TmuxDriver(target), skip=skip, limits=limits, report=report)
+    there = HostRecorder(run_id, target, hosts or set, skip=skip, limits=limits, report=report)
+    here.start()
+    there.start()
+
+    def stop() -> None:
+        here.stop()
+        there.stop()
+
+    return stop
