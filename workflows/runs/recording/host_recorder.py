@@ -75,6 +75,7 @@ class _HostCast:
     opened_at: float
     """This machine's time when the pipe opened: the stamper's seconds count from it."""
     last: float = 0.0
+    size: tuple[int, int] = (0, 0)
     ended: bool = False
     """The stamper wrote its last line (its pipe closed)."""
 
@@ -86,6 +87,7 @@ class _HostCast:
             "offset": self.offset,
             "opened_at": self.opened_at,
             "last": self.last,
+            "size": list(self.size),
         }
 
 
@@ -146,21 +148,28 @@ class HostRecorder(PaneRecorder):
 
     # -- the loop --------------------------------------------------------------------------
     def _loop(self) -> None:
-        with self._lock:
-            self._adopt()
-        while not self._stop.wait(POLL_S):
-            try:
+        try:
+            with self._lock:
+                self._adopt()
+            while not self._stop.wait(POLL_S):
                 self.poll()
-            except Exception as error:  # never silent
-                self.report("", f"recording on hosts stopped: {type(error).__name__}: {error}")
-                raise
+        except Exception as error:  # never silent
+            self.report("", f"recording on hosts stopped: {type(error).__name__}: {error}")
+            raise
 
-    def poll(self) -> None:
-        """Start recording the run's new panes on its hosts; fetch now and then, and when
-        a pane is gone."""
+    @property
+    def recording(self) -> list[str]:
+        """The panes being recorded now, as "HOST AGENT"."""
+        with self._lock:
+            return sorted(f"{host} {name}" for host, name in self._casts)
+
+    def poll(self, *, fetch: bool | None = None) -> None:
+        """Start recording the run's new panes on its hosts, follow size changes; fetch
+        every ``FETCH_S`` (or as ``fetch`` says), and when a pane is gone."""
         with self._lock:
             names = set(self.hosts()) | {cast.host.name for cast in self._casts.values()}
-            fetch = time.monotonic() - self._fetched_at >= FETCH_S
+            if fetch is None:
+                fetch = time.monotonic() - self._fetched_at >= FETCH_S
             for name in sorted(names):
                 try:
                     self._poll_host(host_named(name), fetch=fetch)
@@ -192,6 +201,10 @@ class HostRecorder(PaneRecorder):
                 self._ended[name] = cast.pane_id
                 self._finish(cast, close=pane is not None and pane.pane_id == cast.pane_id)
                 self._casts.pop((host_name, name), None)
+            elif cast.ended:
+                continue  # stopped at the size limit
+            elif pane.size != cast.size:
+                self._resync(cast)
             elif fetch:
                 self._fetch(cast)
         new = [
@@ -204,7 +217,8 @@ class HostRecorder(PaneRecorder):
             self._begin(host, new)
 
     def _recorded(self, name: str, pane_id: str) -> bool:
-        """Whether this pane's recording ended already (its file says so)."""
+        """Whether this runner ended this pane's recording already (it died, or its
+        pipe could not open): not started again."""
         return self._ended.get(name) == pane_id
 
     # -- one pane --------------------------------------------------------------------------
@@ -214,14 +228,9 @@ class HostRecorder(PaneRecorder):
         for name, _pane_id in panes:
             if (earlier := self._load(name)) is not None:
                 self._finish(earlier, close=True)  # unreachable: raises, the state stays
-        folder = f"{host_dir(host)}/recordings/{self.run_id}"
-        run_remote(host, f"umask 077 && mkdir -p {shlex.quote(folder)}")
         run_folder(self.run_id).mkdir(mode=0o700, parents=True, exist_ok=True)
-        remotes = {name: f"{folder}/{name}-{secrets.token_hex(4)}.events" for name, _ in panes}
-        pipes = []
-        for name, pane_id in panes:
-            argv = [host.python, "-I", "-S", "-c", STAMPER, remotes[name]]
-            pipes.append((pane_id, "exec " + shlex.join(argv)))
+        remotes = {name: self._remote_file(host, name) for name, _ in panes}
+        pipes = [(pane_id, self._stamping(host, remotes[name])) for name, pane_id in panes]
         opened = open_pipes(self._driver(host), pipes)
         for (name, pane_id), result in zip(panes, opened, strict=True):
             if isinstance(result, AgentTuiError):
@@ -231,9 +240,40 @@ class HostRecorder(PaneRecorder):
             size, screen = result
             self.begin_cast(name, size, screen).close()
             now = self.clock()  # (the stamper's seconds count from here on)
-            cast = _HostCast(host, pane_id, name, remotes[name], 0, now, now)
+            cast = _HostCast(host, pane_id, name, remotes[name], 0, now, now, size)
             self._casts[(host.name, name)] = cast
             self._save(cast)
+
+    def _remote_file(self, host: SshHost, name: str) -> str:
+        """A new file on the host for one pipe of agent ``name`` (its folder made 0700)."""
+        folder = f"{host_dir(host)}/recordings/{self.run_id}"
+        run_remote(host, f"umask 077 && mkdir -p {shlex.quote(folder)}")
+        return f"{folder}/{name}-{secrets.token_hex(4)}.events"
+
+    @staticmethod
+    def _stamping(host: SshHost, remote: str) -> str:
+        """What ``pipe-pane`` runs on the host: the stamper, writing to ``remote``."""
+        return "exec " + shlex.join([host.python, "-I", "-S", "-c", STAMPER, remote])
+
+    def _resync(self, cast: _HostCast) -> None:
+        """The pane changed size: as here (``recorder``), a new pipe opens in the batch
+        that captures the screen as tmux re-laid it (closing the old pipe, whose file is
+        then fetched to its end), and the recording gets the new size and that screen."""
+        remote = self._remote_file(cast.host, cast.name)
+        pipe = (cast.pane_id, self._stamping(cast.host, remote))
+        (result,) = open_pipes(self._driver(cast.host), [pipe])
+        if isinstance(result, AgentTuiError):
+            return  # the next poll tries again
+        self._finish(cast, close=False)  # its stamper saw its pipe close: its last lines
+        size, screen = result
+        now = max(cast.last, self.clock())
+        writer = CastWriter(cast_path(self.run_id, cast.name), Header(*size, now))
+        writer.resize(now, *size)
+        writer.output(now, screen)
+        writer.close()
+        fresh = _HostCast(cast.host, cast.pane_id, cast.name, remote, 0, now, now, size)
+        self._casts[(cast.host.name, cast.name)] = fresh
+        self._save(fresh)
 
     def _fetch(self, cast: _HostCast) -> None:
         """Append what the host's file gained since the last fetch to the recording."""
@@ -265,16 +305,15 @@ class HostRecorder(PaneRecorder):
             writer.output(at, str(event[1]))
             if writer.size > self.limits.max_bytes:
                 megabytes = self.limits.max_bytes / MIB
-                why = f"recording stopped: the size limit ({megabytes:g} MiB) was reached"
-                writer.marker(at, why)
+                why = f"the size limit ({megabytes:g} MiB) was reached"
+                writer.marker(at, f"recording stopped: {why}")
                 self.report(cast.pane_id, f"recording of {cast.name} stopped: {why}")
                 cast.ended = True
+                self._close_pipe(cast)  # nothing more is recorded: the stamper may end
                 break
         writer.close()
         cast.offset += len(lines.encode())
         self._save(cast)
-        if cast.ended:
-            self._close_pipe(cast)
 
     def _close_pipe(self, cast: _HostCast) -> None:
         with contextlib.suppress(AgentTuiError):
@@ -316,6 +355,7 @@ class HostRecorder(PaneRecorder):
                 int(saved["offset"]),
                 float(saved["opened_at"]),
                 float(saved["last"]),
+                (int(saved["size"][0]), int(saved["size"][1])),
             )
         except (AgentTuiError, ValueError, KeyError, TypeError) as error:
             self.report("", f"recording of {name}: {state} is unreadable ({error}); set aside")
