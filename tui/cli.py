@@ -19,7 +19,7 @@ from typing import Any
 
 from tui.human import plain
 from tui.output import say, say_json
-from workflows.base.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, AgentTuiError
+from workflows.base.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, AgentTuiError, UsageError
 from workflows.base.hosts import check_host, host_named
 from workflows.base.target import TmuxTarget
 
@@ -161,12 +161,18 @@ def build_parser() -> ArgumentParser:
 
 
 def _resolve_globals(args: argparse.Namespace) -> None:
+    socket_from = "--socket" if hasattr(args, "socket") else "AGENTTUI_TMUX_SOCKET"
     if not hasattr(args, "socket"):
         args.socket = os.environ.get("AGENTTUI_TMUX_SOCKET") or None
     if not hasattr(args, "session"):
         args.session = os.environ.get("AGENTTUI_SESSION") or "agenttui"
     if not hasattr(args, "json"):
         args.json = False
+    if args.socket and "/" in args.socket:
+        raise UsageError(
+            f"{socket_from} takes a tmux socket name (tmux -L NAME), not a path: {args.socket!r}; "
+            "its server listens at $TMUX_TMPDIR/tmux-UID/NAME"
+        )
     if not hasattr(args, "remote_host"):  # (agenttui's own processes: never from the env)
         internal = getattr(args, "verb", None) in INTERNAL_VERBS
         args.remote_host = None if internal else os.environ.get("AGENTTUI_HOST") or None

@@ -220,3 +220,13 @@ def test_a_full_disk_is_a_message_not_a_traceback() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
     failed_cleanly(result, "the store", "(is the disk full?)")
+
+
+def test_a_socket_path_where_a_socket_name_belongs_is_named(tmp_path: Path) -> None:
+    # tmux -L takes a name; a path used to fail on a lock file of that name instead.
+    path = str(tmp_path / "tmux.sock")
+    result = agenttui("--socket", path, "ls", check=False)
+    failed_cleanly(
+        result, f"--socket takes a tmux socket name (tmux -L NAME), not a path: {path!r}"
+    )
+    assert result.returncode == 2
