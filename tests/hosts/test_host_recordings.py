@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.hosts.test_remote_runs import start_on_host, submitted
 from tests.support.cli import agenttui
 from tests.support.environment import append_config
 from tests.support.git_repos import Project
 from tests.support.github_server import GitHubServer
+from tests.support.host_runs import start_on_host, submitted
 from tests.support.recordings import replayed
 from tests.support.runs import run_summary, wait_for_end
 from tests.support.screens import played
