@@ -67,6 +67,23 @@ def test_a_pane_printing_faster_than_its_rate_is_captured_blind_and_nothing_is_l
         mirror.close()
 
 
+def test_the_focused_pane_is_never_captured_blind(tmux_server: Any) -> None:
+    """Printing faster than even its 30 Hz, the focused pane is still captured when it
+    prints (continued before each capture): blind captures would cost it latency."""
+    fast = "for i in $(seq 1 250); do echo fast-$i; sleep 0.005; done; echo fast-done; exec cat"
+    (pane,) = start(tmux_server, fast)
+    mirror = Mirror(tmux_server.target)
+    mirror.start()
+    try:
+        mirror.set_visible([pane], focused=pane)
+        wait_until(lambda: shows(mirror, pane, "fast-done"), timeout=60, message="last line")
+        captures = mirror.capture_counts[pane]
+        assert captures >= 10
+        assert mirror.pauses >= captures / 2  # paused after its print, each cycle
+    finally:
+        mirror.close()
+
+
 def test_panes_nobody_sees_are_paused_and_continued_when_their_activity_is_taken(
     tmux_server: Any,
 ) -> None:

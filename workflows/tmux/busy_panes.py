@@ -16,6 +16,9 @@ then), stays event driven: it is captured when it prints, not on a clock, and ke
 latency (a blind capture that finds nothing starts the pane's interval again, which would
 hold its next frame back by up to an interval).
 
+The mirror never captures the focused pane blind: an agent catching up (frames back to back
+after a stall) would make it busy, and its latency is what the focused tile is for.
+
 No output goes unseen: a blind pane is dirty from its capture on. Guarded by the
 mirror's lock.
 """

@@ -350,6 +350,9 @@ class Mirror:
             with self._lock:
                 printing = {p for p in pane_ids if self._switch.printing(p)}
                 blind, held = self._busy.plan(due, printing, self._switch.paused)
+                if self._focused in held:  # the focused tile is captured when it prints
+                    blind.discard(self._focused)
+                    held.discard(self._focused)
             switch = self._switch_command([p for p in pane_ids if p not in blind])
             try:
                 sent = commands.send_batch([switch, *batch] if switch else batch)
