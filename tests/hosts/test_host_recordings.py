@@ -21,7 +21,7 @@ from tests.support.screens import played
 from tests.support.sshd import SshdHost
 from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
-from workflows.runs.recording.asciicast import read_cast
+from workflows.runs.recording.asciicast import read_cast, sizes
 from workflows.runs.recording.files import RecordingLimits, cast_path, run_casts, run_folder
 from workflows.runs.recording.host_recorder import HostRecorder
 from workflows.runs.recording.replay import RESTORE, final_screen
@@ -62,13 +62,14 @@ def test_a_host_steps_agent_is_recorded_here_through_the_host_dropping_and_repla
     listed = ssh_host.ssh(f"tmux -L {socket} list-panes -a -F '#{{pane_id}} #{{@agenttui_name}}'")
     (pane_id,) = [line.split()[0] for line in listed.stdout.splitlines() if line.endswith(agent)]
     shown_there = ssh_host.ssh(f"tmux -L {socket} capture-pane -p -t {pane_id}").stdout
-    expected = [line.rstrip() for line in shown_there.split("\n")[: header.height]]
+    width, height = list(sizes(header, events))[-1]  # (a resize is followed too)
+    expected = [line.rstrip() for line in shown_there.split("\n")[:height]]
     assert "Done #1 in" in "\n".join(expected)  # the agent's own work is there
     assert final_screen(header, events) == expected
     assert "wrote DEMO_CHANGES.md" in "".join(event.data for event in events)
     shown = replayed(run_id, agent, "--speed", "1000", "--idle", "0.001")
     assert shown.endswith(RESTORE)
-    assert played(shown.removesuffix(RESTORE), header.width, header.height) == expected
+    assert played(shown.removesuffix(RESTORE), width, height) == expected
 
     # Everything was fetched once: nothing left there, nothing pending here.
     leftovers = ssh_host.ssh('find "$HOME/.cache/agenttui/recordings" -type f').stdout

@@ -142,7 +142,9 @@ class HostRecorder(PaneRecorder):
                 except AgentTuiError as error:
                     self.report(cast.pane_id, f"recording of {cast.name} on host "
                                 f"{cast.host.name!r} not fetched yet: {error}")  # fmt: skip
+            said = {name for _, name in self._casts}
             self._casts.clear()
+            self._adopt(but=said)  # pipes whose opening failed (their answer lost)
         for driver in self._drivers.values():
             driver.close()
 
@@ -231,6 +233,9 @@ class HostRecorder(PaneRecorder):
         run_folder(self.run_id).mkdir(mode=0o700, parents=True, exist_ok=True)
         remotes = {name: self._remote_file(host, name) for name, _ in panes}
         pipes = [(pane_id, self._stamping(host, remotes[name])) for name, pane_id in panes]
+        for name, pane_id in panes:  # known before tmux may start a stamper: should the
+            # batch's answer be lost (the host drops), the next try stops it and removes its file
+            self._save(_HostCast(host, pane_id, name, remotes[name], 0, 0.0))
         opened = open_pipes(self._driver(host), pipes)
         for (name, pane_id), result in zip(panes, opened, strict=True):
             if isinstance(result, AgentTuiError):
@@ -325,6 +330,8 @@ class HostRecorder(PaneRecorder):
         if close:
             self._close_pipe(cast)
         deadline = time.monotonic() + END_WAIT_S
+        if cast.size == (0, 0):
+            cast.ended = True  # its screen was never taken: a pipe the next one replaces
         self._fetch(cast)
         while not cast.ended and time.monotonic() < deadline:
             time.sleep(0.05)  # the stamper writes its last line as its pipe closes
@@ -362,7 +369,7 @@ class HostRecorder(PaneRecorder):
             state.unlink(missing_ok=True)
             return None
 
-    def _adopt(self) -> None:
+    def _adopt(self, *, but: set[str] | None = None) -> None:
         """Files an earlier runner of this run did not finish fetching (its host was down,
         or it was killed): fetched to their end first, their pipes closed; a pane still
         there gets a new pipe and its screen again in its recording at the next poll, as a
@@ -371,7 +378,8 @@ class HostRecorder(PaneRecorder):
         if not folder.is_dir():
             return
         for state in sorted(folder.glob(".*.host.json")):
-            cast = self._load(state.name[1 : -len(".host.json")])
+            name = state.name[1 : -len(".host.json")]
+            cast = None if name in (but or set()) else self._load(name)
             if cast is None:
                 continue
             try:
