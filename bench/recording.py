@@ -12,8 +12,9 @@ tmux server's time above the rounds without recording (no process stays between 
 short helper that hands a pipe over exits at once, its start-up is reported apart, once per
 pane). ``--compare`` also measures the other source, a control-mode client with ``%output``
 left on (every pane of the session arrives escaped; octal undone with codecs.escape_decode),
-writing the same files, and tmux's part alone with a ``cat`` per pane reading its pipe as
-soon as tmux writes.
+writing the same files, tmux's part alone with a ``cat`` per pane reading its pipe as
+soon as tmux writes, and a pty proxy between tmux and each agent (util-linux ``script``,
+counted with the kernel workers that move a pty's output).
 The line printed ends with the load average (the machine may be shared: compare A/B runs
 made back to back); the last line is one JSON object, with each round's figures.
 """
@@ -22,8 +23,10 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import contextlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import statistics
@@ -33,6 +36,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 from workflows.base.target import TmuxTarget
@@ -40,7 +44,7 @@ from workflows.base.target import TmuxTarget
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.mirror import HEIGHT, RATES, WIDTH, start_agents, tmux  # noqa: E402  (the same panes)
+from bench.mirror import HEIGHT, RATES, ROOT, WIDTH, start_agents, tmux  # noqa: E402  (the same panes)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -55,16 +59,39 @@ def cpu_seconds(pid: int) -> float:
     return total / 1e9
 
 
-def measure(server_pid: int, seconds: float) -> dict[str, float]:
-    """% of a core the tmux server and this process used over ``seconds``."""
-    start = (cpu_seconds(server_pid), time.process_time())
-    wall0 = time.monotonic()
+def kernel_workers() -> list[int]:
+    """The kernel's worker threads: a pty's output is moved to its reader by a kworker, so a
+    source that adds a pty (a proxy) costs there too, outside every process of ours."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().startswith(
+                ("kworker", "ksoftirqd")
+            ):
+                pids.append(int(entry.name))
+        except OSError:
+            pass
+    return pids
+
+
+def measure(server_pid: int, seconds: float, proxies: Sequence[int] = ()) -> dict[str, float]:
+    """% of a core used over ``seconds`` by the tmux server, this process, the kernel's
+    workers and ``proxies`` (processes between tmux and the agents, if any)."""
+    workers = kernel_workers()
+
+    def now() -> tuple[float, ...]:
+        return (
+            cpu_seconds(server_pid),
+            time.process_time(),
+            sum(cpu_seconds(pid) for pid in workers),
+            sum(cpu_seconds(pid) for pid in proxies),
+        )
+
+    start, wall0 = now(), time.monotonic()
     time.sleep(seconds)
-    wall = time.monotonic() - wall0
-    return {
-        "tmux": 100 * (cpu_seconds(server_pid) - start[0]) / wall,
-        "recorder": 100 * (time.process_time() - start[1]) / wall,
-    }
+    end, wall = now(), time.monotonic() - wall0
+    names = ("tmux", "recorder", "kworker", "proxy")
+    return {name: 100 * (end[i] - start[i]) / wall for i, name in enumerate(names)}
 
 
 class ControlRecorder:
@@ -183,6 +210,81 @@ def round_with_cat(socket: str, server: int, panes: list[str], seconds: float) -
     return window["tmux"]
 
 
+def descendants(pids: list[int]) -> list[int]:
+    """Every process under ``pids`` (a proxy's agent runs in a session of its own)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit():
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children.setdefault(parent, []).append(int(entry.name))
+        except (OSError, IndexError, ValueError):
+            pass
+    found, todo = [], list(pids)
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def round_with_pty_proxy(count: int, load: str, seconds: float, folder: Path) -> dict[str, float]:
+    """The source that needs no tmux: a pty proxy between tmux and each agent, here
+    util-linux ``script`` (C) logging output and timing to files, flushed as a recording
+    must be. A lower bound for any proxy: it writes no asciicast, and is not Python."""
+    folder.mkdir(exist_ok=True)
+    socket = f"agenttui-bench-{uuid.uuid4().hex[:8]}"
+    sim = shlex.join(
+        [sys.executable, str(ROOT / "bench" / "agent_sim.py"), "--rate", str(RATES[load])]
+    )
+
+    def command(number: int) -> str:
+        files = ["-T", str(folder / f"{number}.timing"), "-O", str(folder / f"{number}.log")]
+        return "exec " + shlex.join(["script", "-q", "-f", "-m", "advanced", *files, "-c", sim])
+
+    tmux(
+        socket, "new-session", "-d", "-s", "proxy", "-x", str(WIDTH), "-y", str(HEIGHT), command(0)
+    )
+    for number in range(1, count):
+        tmux(socket, "new-window", "-d", "-t", "proxy:", command(number))
+    tmux(socket, "set-option", "-g", "window-size", "manual")
+    panes = tmux(socket, "list-panes", "-s", "-t", "proxy", "-F", "#{pane_id} #{pane_pid}").split(
+        "\n"
+    )
+    proxies = []
+    for line in filter(None, panes):
+        pane, pane_pid = line.split()
+        tmux(socket, "resize-window", "-t", pane, "-x", str(WIDTH), "-y", str(HEIGHT))
+        proxies.append(int(pane_pid))
+    server = int(tmux(socket, "display-message", "-p", "#{pid}").strip())
+    try:
+        time.sleep(3)  # every agent started and writing
+        return measure(server, seconds, proxies)
+    finally:
+        tree = descendants(proxies)
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
+        for pid in tree:  # script keeps its agent running when tmux hangs up
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def proxy_cost(windows: list[dict[str, float]], off: list[dict[str, float]]) -> dict[str, float]:
+    """What the proxies add: their own CPU, tmux's and the kernel workers' above the rounds
+    without recording (the same number of the same agents)."""
+
+    def median(rounds: list[dict[str, float]], key: str) -> float:
+        return statistics.median(window[key] for window in rounds)
+
+    parts = {
+        "proxy_pct": median(windows, "proxy"),
+        "tmux_extra_pct": median(windows, "tmux") - median(off, "tmux"),
+        "kworker_extra_pct": median(windows, "kworker") - median(off, "kworker"),
+    }
+    parts["total_pct"] = sum(parts.values())
+    return {key: round(value, 2) for key, value in parts.items()}
+
+
 def cost(windows: list[dict[str, float]], tmux_off: float) -> dict[str, float]:
     parts = {
         "recorder_pct": statistics.median(w["recorder"] for w in windows),
@@ -190,6 +292,34 @@ def cost(windows: list[dict[str, float]], tmux_off: float) -> dict[str, float]:
     }
     parts["total_pct"] = sum(parts.values())
     return {key: round(value, 2) for key, value in parts.items()}
+
+
+def other_sources(
+    control: list[dict[str, float]],
+    cat: list[float],
+    proxy: list[dict[str, float]],
+    off: list[dict[str, float]],
+) -> dict[str, object]:
+    """``--compare``'s lines (printed) and figures: the sources recording could use instead."""
+    tmux_off = statistics.median(window["tmux"] for window in off)
+    control_cost = cost(control, tmux_off)
+    print(f"a control client with %output on instead: {control_cost['total_pct']}% of a core")
+    cat_extra = round(statistics.median(cat) - tmux_off, 2)
+    print(f"tmux's part alone with a cat per pane reading each pipe at once: {cat_extra:+}%")
+    extra = proxy_cost(proxy, off)
+    print(
+        f"a pty proxy per pane instead (util-linux script, C, no asciicast written): "
+        f"{extra['total_pct']}% of a core (the proxies {extra['proxy_pct']}%, tmux "
+        f"{extra['tmux_extra_pct']:+}%, kernel workers {extra['kworker_extra_pct']:+}%)"
+    )
+    return {
+        "control_client": control_cost,
+        "cat_per_pane_tmux_extra_pct": cat_extra,
+        "pty_proxy": extra,
+        "pty_proxy_rounds": [
+            {key: round(value, 2) for key, value in window.items()} for window in proxy
+        ],
+    }
 
 
 def main() -> int:
@@ -211,6 +341,7 @@ def main() -> int:
     piped: list[dict[str, float]] = []
     control: list[dict[str, float]] = []
     cat: list[float] = []
+    proxy: list[dict[str, float]] = []
     written, ready = 0.0, 0.0
     try:
         server, panes = start_panes(socket, session, args.panes, args.load)
@@ -232,6 +363,9 @@ def main() -> int:
                     )
                 )
                 cat.append(round_with_cat(socket, server, panes, args.seconds))
+                proxy.append(
+                    round_with_pty_proxy(args.panes, args.load, args.seconds, state / "proxy")
+                )
     finally:
         subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
         shutil.rmtree(state, ignore_errors=True)
@@ -266,12 +400,7 @@ def main() -> int:
         f"(1 min, this machine's {os.cpu_count()} cores)"
     )
     if args.compare:
-        result["control_client"] = cost(control, tmux_off)
-        total = cost(control, tmux_off)["total_pct"]
-        print(f"a control client with %output on instead: {total}% of a core")
-        cat_extra = round(statistics.median(cat) - tmux_off, 2)
-        result["cat_per_pane_tmux_extra_pct"] = cat_extra
-        print(f"tmux's part alone with a cat per pane reading each pipe at once: {cat_extra:+}%")
+        result.update(other_sources(control, cat, proxy, off))
     print(json.dumps(result))
     return 0
 
