@@ -14,7 +14,7 @@ from tests.support.git_repos import Project, make_project, run_git
 from workflows.forge.github import GitHubError
 from workflows.forge.offline import Forge
 from workflows.forge.pull_feedback import PullRequestApi, PullSnapshot
-from workflows.runs.steps.merge import merge_gates
+from workflows.runs.steps.merge import Required, merge_gates
 from workflows.runs.steps.pr_feedback import review_feedback
 
 REPO = "acme/widgets"
@@ -152,25 +152,29 @@ def snapshot(**changes: object) -> PullSnapshot:
     return replace(ready, **changes)  # type: ignore[arg-type]
 
 
+PASSED = {"qa": Required(True)}
+
+
 def test_merge_gates_each_missing_gate_blocks_the_merge() -> None:
     from workflows.forge.pull_feedback import CheckRun, Review
 
-    assert all(gate.ok for gate in merge_gates(snapshot(), {"qa": True}))
+    assert all(gate.ok for gate in merge_gates(snapshot(), PASSED))
+    assert all(gate.ok for gate in merge_gates(snapshot(), {"qa": Required(True, "abc")}))
     missing = {
-        "open": (snapshot(state="closed"), {"qa": True}),
-        "approved": (snapshot(reviews=()), {"qa": True}),
+        "open": (snapshot(state="closed"), PASSED),
+        "approved": (snapshot(reviews=()), PASSED),
         "approved ": (
             snapshot(
                 reviews=(Review(1, "ana", "APPROVED", ""), Review(3, "bo", "CHANGES_REQUESTED", ""))
             ),
-            {"qa": True},
+            PASSED,
         ),
         "checks green": (
             snapshot(checks=(CheckRun(2, "ci", "completed", "failure"),)),
-            {"qa": True},
+            PASSED,
         ),
-        "checks green ": (snapshot(checks=(CheckRun(2, "ci", "in_progress", None),)), {"qa": True}),
-        "checks green  ": (snapshot(checks=()), {"qa": True}),
+        "checks green ": (snapshot(checks=(CheckRun(2, "ci", "in_progress", None),)), PASSED),
+        "checks green  ": (snapshot(checks=()), PASSED),
         "checks green   ": (
             snapshot(
                 checks=(
@@ -178,11 +182,12 @@ def test_merge_gates_each_missing_gate_blocks_the_merge() -> None:
                     CheckRun(2, "jenkins", "completed", "error", source="status"),
                 )
             ),
-            {"qa": True},
+            PASSED,
         ),
-        "merges cleanly": (snapshot(mergeable=False), {"qa": True}),
-        "merges cleanly ": (snapshot(mergeable=None), {"qa": True}),
-        "step qa passed": (snapshot(), {"qa": False}),
+        "merges cleanly": (snapshot(mergeable=False), PASSED),
+        "merges cleanly ": (snapshot(mergeable=None), PASSED),
+        "step qa passed": (snapshot(), {"qa": Required(False)}),
+        "step qa passed ": (snapshot(), {"qa": Required(True, "0" * 40)}),  # not the head
     }
     table = []
     for name, (snap, passed) in missing.items():
@@ -190,7 +195,7 @@ def test_merge_gates_each_missing_gate_blocks_the_merge() -> None:
         failed = [gate.name for gate in gates if not gate.ok]
         table.append((name.strip(), failed))
         assert failed == [name.strip()], name
-    assert len(table) == 10
+    assert len(table) == 11
 
 
 def test_another_process_reviews_and_reports_checks_the_way_github_takes_them(

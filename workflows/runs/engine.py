@@ -240,6 +240,15 @@ class Engine:
         if result.ok:
             nxt.pc += 1
             return nxt, None
+        if result.back_to:
+            nxt.pc = workflow.step_index(result.back_to)
+            self.runs.event(
+                self.run_id,
+                "loop",
+                f"{failure_summary(result.failure)}: back to {result.back_to!r}",
+                step_id=step.id,
+            )
+            return nxt, None
         rounds_left = nxt.rounds[step.id] < step.max_rounds
         if step.on_fail and rounds_left:
             nxt.remedy_for, nxt.failure = step.id, result.failure

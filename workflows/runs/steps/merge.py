@@ -5,8 +5,11 @@ Off unless the config says ``[merge] enabled = true`` (the step then passes with
 saying so): merging is the one thing a run does that people cannot take back by closing a
 PR. The gates, read fresh from GitHub: the pull request is open, approved (no reviewer's
 latest review asks for changes), its head commit's checks are green, it merges cleanly, and
-every step named in ``requires`` (the QA verdict) passed its latest attempt. One missing
-gate: no merge, and the run stops naming what is missing (``agenttui resume`` checks again).
+every step named in ``requires`` (the QA verdict) passed its latest attempt, on the head
+being merged when it names a commit (a slot step's deploy). One missing gate: no merge, and
+the run stops naming what is missing (``agenttui resume`` checks again) — except when the
+only gate missing is a required step that passed on an older commit (a review round pushed
+after QA): the run goes back to that step, which deploys the head and asks again.
 The merge names the head commit the gates were read on, so a push in between makes GitHub
 refuse it (409) rather than merge unchecked code. Resuming after any crash is safe: a pull
 request found merged is not merged again; the branch deletion, the Linear moves and the
@@ -46,8 +49,20 @@ class Gate:
         )
 
 
+@dataclass(frozen=True)
+class Required:
+    """A step named in ``requires``: whether its latest attempt passed, and on which commit
+    (a slot step's deployed commit; empty for a step that names none)."""
+
+    passed: bool
+    commit: str = ""
+
+    def stale_on(self, head: str) -> bool:
+        return self.passed and bool(self.commit) and bool(head) and self.commit != head
+
+
 def merge_gates(
-    snap: PullSnapshot, passed: dict[str, bool], *, checks_required: bool = True
+    snap: PullSnapshot, required: dict[str, Required], *, checks_required: bool = True
 ) -> list[Gate]:
     """Each gate of a merge and whether it holds now."""
     checks = snap.checks_state(required=checks_required)
@@ -59,20 +74,37 @@ def merge_gates(
         Gate("checks green", checks == "green", "" if checks == "green" else checks),
         Gate("merges cleanly", snap.mergeable is True, mergeable[snap.mergeable]),
     ]
-    gates += [
-        Gate(f"step {step_id} passed", ok, "" if ok else "its latest attempt did not pass")
-        for step_id, ok in passed.items()
-    ]
+    gates += [required_gate(step_id, step, snap.head_sha) for step_id, step in required.items()]
     return gates
 
 
-def required_steps_passed(ctx: StepContext) -> dict[str, bool]:
-    """For each step in ``requires``: whether its latest attempt (not a remedy) passed."""
-    latest: dict[str, str] = {}
+def required_gate(step_id: str, step: Required, head: str) -> Gate:
+    name = f"step {step_id} passed"
+    if not step.passed:
+        return Gate(name, False, "its latest attempt did not pass")
+    if step.stale_on(head):
+        return Gate(name, False, f"on {step.commit[:10]}, not on the head {head[:10]}")
+    return Gate(name, True)
+
+
+def required_steps(ctx: StepContext) -> dict[str, Required]:
+    """For each step in ``requires``: its latest attempt (not a remedy), passed or not."""
+    latest: dict[str, Required] = {}
     for attempt in ctx.runs.attempts(ctx.run.id):
         if attempt.role == "step" and attempt.step_id in ctx.step.requires:
-            latest[attempt.step_id] = attempt.status
-    return {step_id: latest.get(step_id) == "succeeded" for step_id in ctx.step.requires}
+            commit = str(attempt.outputs.get("commit") or "")
+            latest[attempt.step_id] = Required(attempt.status == "succeeded", commit)
+    return {step_id: latest.get(step_id, Required(False)) for step_id in ctx.step.requires}
+
+
+def stale_step(gates: list[Gate], required: dict[str, Required], head: str) -> str | None:
+    """The required step to go back to when it is the only gate missing because it passed
+    on an older commit (the first such step, in ``requires`` order)."""
+    stale = [step_id for step_id, step in required.items() if step.stale_on(head)]
+    missing = [gate for gate in gates if not gate.ok]
+    if stale and len(missing) == len(stale):
+        return stale[0]
+    return None
 
 
 def run_merge(ctx: StepContext) -> StepResult:
@@ -103,13 +135,20 @@ def run_merge(ctx: StepContext) -> StepResult:
         ctx.event("merge", f"pull request #{number} is already merged")
         sha = ""
     else:
-        gates = merge_gates(
-            snap, required_steps_passed(ctx), checks_required=step.checks != "optional"
-        )
+        required = required_steps(ctx)
+        gates = merge_gates(snap, required, checks_required=step.checks != "optional")
         table_text = "\n".join(gate.line() for gate in gates)
         if not all(gate.ok for gate in gates):
             missing = "; ".join(gate.line() for gate in gates if not gate.ok)
             ctx.event("merge", f"not merged: the gates are\n{table_text}")
+            again = stale_step(gates, required, snap.head_sha)
+            if again:
+                return StepResult(
+                    ok=False,
+                    failure=f"{again} passed on {required[again].commit[:10]}; "
+                    f"pull request #{number}'s head is now {snap.head_sha[:10]}",
+                    back_to=again,
+                )
             raise StepFailed(f"pull request #{number} not merged: {missing}")
         ctx.event("merge", f"every gate holds:\n{table_text}")
         crashpoints.reached("merge-before")
