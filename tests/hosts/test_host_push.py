@@ -235,3 +235,53 @@ def test_the_slot_steps_push_after_a_qa_fix_round_is_the_hosts(
     ]
     assert branch not in run_git(project.remote, "branch", "--list")
     assert run_git(Path(summary["worktree"]), "rev-parse", "HEAD") == fixed  # came back
+
+
+@pytest.mark.usefixtures("linear_server", "tmux_server")
+def test_a_push_waits_for_its_host_to_come_back_and_pushes_once(
+    ssh_host: SshdHost, github: GitHubServer, project: Project, tmp_path: Path
+) -> None:
+    """The host is down right before the pull request step moves the work there and pushes:
+    the run waits for it (said in ``runs`` and the log, with ssh's reason) and, once it is
+    back, pushes once and opens the pull request."""
+    pushes = tmp_path / "pushes.log"
+    origin = host_with_its_own_origin(ssh_host, project, RECORDING_HOOK.format(log=pushes))
+    github.remote = origin
+    go = tmp_path / "go"
+    definition = tmp_path / "host-push.toml"
+    hold = f'\n[[steps]]\nid = "hold"\nkind = "shell"\nrun = "while [ ! -e {go} ]; do sleep 0.1; done"\n'
+    marker = '\n[[steps]]\nid = "pr"'
+    definition.write_text(DEFINITION.replace(marker, hold + marker))
+    run_id = start_run(
+        str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear",
+        "--github-repo", "acme/widgets",
+    )  # fmt: skip
+    wait_until(lambda: run_summary(run_id)["current_step"] == "hold", timeout=120,
+               message="the step before the push")  # fmt: skip
+    ssh_host.stop()
+    go.touch()
+
+    def waiting() -> str | None:
+        summary = run_summary(run_id)
+        assert summary["status"] == "running", summary  # (the old code failed it at once)
+        attention = summary.get("attention") or ""
+        return attention if "host 'remote' unreachable" in attention else None
+
+    said = wait_until(waiting, timeout=30, message="the run waiting for the host")
+    assert "Connection refused" in said, said  # ssh's own reason
+    log = agenttui("log", run_id).stdout
+    assert "[pr] host 'remote' unreachable, waiting for it: " in log, log
+    ssh_host.start()
+
+    summary = wait_for_end(run_id)
+    log = agenttui("log", run_id).stdout
+    assert summary["status"] == "succeeded", log
+    branch = summary["branch"]
+    pushed = run_git(origin, "rev-parse", f"refs/heads/{branch}")
+    assert pushes.read_text().splitlines() == [  # once, by the host
+        f"refs/heads/{branch} {pushed} HOME={ssh_host.home} token="
+    ]
+    (pull,) = github.pulls
+    assert pull["head"]["ref"] == branch
+    assert "host 'remote' back after" in log
+    assert run_summary(run_id).get("attention") in (None, "")

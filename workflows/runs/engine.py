@@ -21,7 +21,7 @@ from workflows.base.target import TmuxTarget
 from workflows.definitions.model import STEP_KINDS, Step, Workflow
 from workflows.runs.run_store import RunRecord, RunStore
 from workflows.runs.steps.base import Cancelled, StepContext, StepResult
-from workflows.runs.steps.on_host import back_from_host, on_host
+from workflows.runs.steps.on_host import run_on_host
 from workflows.runs.steps.setup import group_title, issues_text, prepare_run
 
 
@@ -193,9 +193,7 @@ class Engine:
             target=self.target,
         )
         try:
-            ctx = on_host(ctx, workflow)
-            result = _run_step(ctx)
-            back_from_host(ctx)
+            result = run_on_host(ctx, workflow, _run_step)
         except AgentTuiError as error:
             # The cursor stays: resuming retries this same attempt (deliveries included).
             status = "cancelled" if isinstance(error, Cancelled) else "failed"

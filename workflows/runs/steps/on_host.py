@@ -5,27 +5,35 @@ moves the work over and back).
 Where the work is goes into the run's context (``on_host``: host, attempt, path) before
 the step starts there and leaves it once the work is back, so a runner killed meanwhile
 resumes the step on the host without sending the older work here over the newer there.
+
+A host out of reach while the work moves there or back, or during a pull request step's git
+there, is waited for as an agent step waits for its host (``wait_for_host``: the run's log
+and ``runs`` say so with ssh's reason), then the same move or step goes on: each is safe to
+do again (a push already made is up to date there, an open pull request is found).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from workflows.base.errors import AgentTuiError
 from workflows.base.hosts import SshHost, host_named
 from workflows.base.target import TmuxTarget
 from workflows.definitions.model import Workflow
 from workflows.runs.host_worktree import from_host, to_host
-from workflows.runs.steps.base import StepContext, StepFailed
+from workflows.runs.steps.base import Cancelled, StepContext, StepFailed, StepResult
 from workflows.tmux.host_choice import choose_host
-from workflows.tmux.ssh import run_remote
+from workflows.tmux.ssh import HostUnreachable, run_remote, ssh_result
 
 HOST_KINDS = ("agent", "spawn", "shell", "pull_request")
+AGAIN_KINDS = ("pull_request",)  # run again whole when their host drops: their git is
 HOST_POLL_S = 2.0
+T = TypeVar("T")
 
 
 def step_host(ctx: StepContext, workflow: Workflow) -> str:
@@ -56,12 +64,53 @@ def _host(ctx: StepContext, name: str) -> SshHost:
     return host
 
 
-def on_host(ctx: StepContext, workflow: Workflow) -> StepContext:
-    """``ctx`` as the step sees it: on its host (the work moved there first), or as is."""
+def run_on_host(
+    ctx: StepContext, workflow: Workflow, run_step: Callable[[StepContext], StepResult]
+) -> StepResult:
+    """Run the step where it works: here, or on its host with the work moved there first and
+    back afterwards, each move (and a pull request step whole) waiting for the host while
+    it cannot be reached."""
     name = step_host(ctx, workflow)
     if not name:
-        return ctx
+        return run_step(ctx)
     host = _host(ctx, name)
+    there = _reaching(ctx, host, lambda: _moved_to(ctx, host))
+    if ctx.step.kind in AGAIN_KINDS:
+        result = _reaching(ctx, host, lambda: run_step(there))
+    else:  # an agent step waits for its host itself; a command is never run twice
+        result = run_step(there)
+    _reaching(ctx, host, lambda: back_from_host(there))
+    return result
+
+
+def _reaching(ctx: StepContext, host: SshHost, action: Callable[[], T]) -> T:
+    """``action()``; when it fails and ``host`` cannot be reached, wait for the host (up to
+    the step's timeout) and do it again."""
+    waiting = dataclasses.replace(ctx, host=host)
+    deadline = time.monotonic() + ctx.step.effective_timeout()
+    while True:
+        try:
+            return action()
+        except Cancelled:
+            raise
+        except AgentTuiError as error:
+            reason = error if isinstance(error, HostUnreachable) else unreachable(host)
+            if reason is None:
+                raise  # the host answers: the failure is the step's own
+            deadline += wait_for_host(waiting, reason, deadline)
+
+
+def unreachable(host: SshHost) -> HostUnreachable | None:
+    """ssh's reason when ``host`` cannot be reached now; None when it answers."""
+    try:
+        ssh_result(host, "true", timeout=HOST_POLL_S * 5)
+    except HostUnreachable as error:
+        return error
+    return None
+
+
+def _moved_to(ctx: StepContext, host: SshHost) -> StepContext:
+    """``ctx`` as the step sees it on ``host``, the run's work moved there first."""
     placed = ctx.run.context.get("on_host") or {}
     if placed.get("host") == host.name and placed.get("seq") == ctx.seq:
         there = str(placed["path"])  # a resumed attempt: its newer work is there already
