@@ -17,9 +17,9 @@ from pathlib import Path
 from tests.support.cli import agenttui_json, agenttui_result
 from tests.support.environment import append_config
 from tests.support.profiles import write_profile
-from tests.support.sshd import SshdHost, host_config, remote, running_sshd
+from tests.support.sshd import SshdHost, alive, host_config, remote, running_sshd
 from tests.support.waiting import wait_until
-from workflows.agents.hook_relay import relay_status, stop_relay
+from workflows.agents.hook_relay import NO_AGENTS, relay_running, relay_status, stop_relay
 from workflows.agents.hooks import events_for_agent
 from workflows.approvals.audit import entries
 from workflows.base.paths import config_dir, state_dir
@@ -239,3 +239,35 @@ def test_a_host_refusing_socket_forwarding_is_said_and_its_decisions_go_to_a_per
         assert "out of reach" in read["detail"]["policy"], read
         assert "`agenttui hosts` there says why" in read["detail"]["policy"], read
         assert entries(Store()) == []  # nothing decided anywhere
+
+
+def test_the_relay_ends_with_the_hosts_last_agent_and_the_next_spawn_starts_it(
+    ssh_host: SshdHost,
+) -> None:
+    host = ssh_host.host
+    pane, env = spawn_hooked(ssh_host, "")
+    first = relay_status(host)
+    assert relay_running(host) and "forwarded" in first, first
+    # While the agent lives, the relay's look at the host finds it and the relay stays.
+    wait_until(lambda: relay_status(host).get("agents_seen"), timeout=30, message="a look")
+    assert relay_running(host) and relay_status(host)["pid"] == first["pid"]
+    assert behavior(hook_there(ssh_host, env, pane, "echo relay-ok")) == "allow"
+
+    code, killed = remote("kill", "h1")
+    assert code == 0, killed
+    wait_until(lambda: not relay_running(host), timeout=40, message="the relay to end")
+    ended = relay_status(host)
+    assert ended["stopped"] is True and ended["reason"] == NO_AGENTS, ended
+    wait_until(lambda: not alive(first["pid"]), timeout=10, message="the relay's exit")
+    code, listed = remote("ls")  # reading the host starts no relay: nothing there uses one
+    assert code == 0 and listed == [], listed
+    assert not relay_running(host)
+
+    # The next agent started there starts it again, and its hooks are decided here.
+    code, spawned = remote("spawn", "--agent", "hooked", "--name", "h2", "--no-wait")
+    assert code == 0, spawned
+    again = relay_status(host)
+    assert relay_running(host) and again["pid"] != first["pid"] and "forwarded" in again, again
+    env2 = ssh_host.environ_of(spawned["pane"])
+    assert env2["AGENTTUI_HOOK_RELAY"] == env["AGENTTUI_HOOK_RELAY"]
+    assert behavior(hook_there(ssh_host, env2, spawned["pane"], "touch made-there")) == "deny"

@@ -249,7 +249,8 @@ def test_a_push_waits_for_its_host_to_come_back_and_pushes_once(
     github.remote = origin
     go = tmp_path / "go"
     definition = tmp_path / "host-push.toml"
-    hold = f'\n[[steps]]\nid = "hold"\nkind = "shell"\nrun = "while [ ! -e {go} ]; do sleep 0.1; done"\n'
+    waits = f"while [ ! -e {go} ]; do sleep 0.1; done"  # (a local step before the push)
+    hold = f'\n[[steps]]\nid = "hold"\nkind = "shell"\nrun = "{waits}"\n'
     marker = '\n[[steps]]\nid = "pr"'
     definition.write_text(DEFINITION.replace(marker, hold + marker))
     run_id = start_run(

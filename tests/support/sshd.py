@@ -162,12 +162,12 @@ def stop_relays() -> None:
         pids = (relay_status(host).get("pid"), spawned_pid(host))
         stop_relay(host)
         deadline = time.monotonic() + 20
-        while (relay_running(host) or any(map(_alive, pids))) and time.monotonic() < deadline:
+        while (relay_running(host) or any(map(alive, pids))) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not relay_running(host), f"the hook relay of {host.name} did not stop"
 
 
-def _alive(pid: object) -> bool:
+def alive(pid: object) -> bool:
     """Whether ``pid`` is a process not yet reaped (a zombie child counts as ended)."""
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]

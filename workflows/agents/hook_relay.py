@@ -42,6 +42,14 @@ REMOTE_FOLDER = (
     'd="${XDG_RUNTIME_DIR:-${TMUX_TMPDIR:-/tmp}}/agenttui-relay-$(id -u)" && umask 077 && '
     'mkdir -p "$d" && test -O "$d" && ! test -L "$d" && chmod 700 "$d" && printf %s "$d"'
 )
+# On the host, given the relay's socket there: "yes" when a process there has it in its
+# environment (an agent started with it, or that agent's children), "no" when none has,
+# "unknown" where /proc cannot tell.
+AGENTS_THERE = (
+    "test -r /proc/self/environ || { echo unknown; exit 0; }; "
+    'if grep -qsaF -e "$1" /proc/[0-9]*/environ; then echo yes; else echo no; fi'
+)
+NO_AGENTS = "no agent of agenttui uses it there any more"
 _remote: dict[SshHost, str] = {}
 _can_relay: set[SshHost] = set()
 _lock = threading.Lock()
@@ -124,10 +132,32 @@ def write_status(host: SshHost, **status: Any) -> None:
     temporary.replace(path)
 
 
+def agents_use_relay(host: SshHost, remote: str) -> bool | None:
+    """Whether an agent on ``host`` still has the relay's socket ``remote`` (None: the host
+    cannot tell, or cannot be reached now). One ssh command over the shared connection."""
+    needle = f"{RELAY_ENV}={remote}"
+    command = f"sh -c {shlex.quote(AGENTS_THERE)} agents {shlex.quote(needle)}"
+    try:
+        answer = run_remote(host, command, timeout=15.0).strip()
+    except AgentTuiError:
+        return None
+    return {"yes": True, "no": False}.get(answer)
+
+
+def wanted_at(host: SshHost) -> float:
+    """When an agent was last about to start with the relay (unix time; 0 if never)."""
+    try:
+        return Path(f"{relay_files(host)}.wanted").stat().st_mtime
+    except OSError:
+        return 0.0
+
+
 def ensure_relay(host: SshHost, *, wait_s: float = READY_WAIT_S) -> dict[str, Any]:
     """Start the host's relay unless one runs; wait (up to ``wait_s``) until its socket is
     forwarded. Its status back: a relay that cannot forward says why there (its hooks then
-    leave every decision to a person, never to the host's own policy)."""
+    leave every decision to a person, never to the host's own policy). Noted as wanted
+    first: a relay seeing no agent there keeps running a while after (the agent starting)."""
+    Path(f"{relay_files(host)}.wanted").touch()
     if relay_running(host):
         return relay_status(host)
     # Not an agent's hook itself, nor in a pane: the origin of each request is the host's.
@@ -156,8 +186,10 @@ def ensure_relay(host: SshHost, *, wait_s: float = READY_WAIT_S) -> dict[str, An
 
 def revive_relay(host: SshHost) -> None:
     """Start the host's relay again if one was started here before and has ended (idle, or
-    killed): its agents there may still ask. Costs a ``flock`` when it runs."""
-    if relay_status(host) and not relay_running(host):
+    killed): its agents there may still ask. Not one that ended with the host's last agent
+    (the next agent started there starts it). Costs a ``flock`` when it runs."""
+    status = relay_status(host)
+    if status and status.get("reason") != NO_AGENTS and not relay_running(host):
         ensure_relay(host, wait_s=0)
 
 

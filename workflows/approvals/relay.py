@@ -11,8 +11,10 @@ learned rules, deny-list and audit decide, and the events land in this store at 
 Its life: it opens the connection when needed and holds one quiet session over it
 (``cat``), which ends when the connection drops; then it connects again, a moment apart,
 and forwards the socket anew (the host's old socket file removed first). It ends on
-SIGTERM, after ``IDLE_EXIT_S`` with no request, or after ``GIVE_UP_S`` of the host out of
-reach (whoever next starts or reads an agent of the host starts it again).
+SIGTERM, after ``IDLE_EXIT_S`` with no request, after ``GIVE_UP_S`` of the host out of
+reach (whoever next starts or reads an agent of the host starts it again), or once no agent
+there has its socket any more (asked every ``AGENTS_EVERY_S`` over the held connection; the
+next agent started there starts it again).
 """
 
 from __future__ import annotations
@@ -32,9 +34,12 @@ from typing import Any
 
 from workflows.agents.hook_origin import HookOrigin, hook_origin
 from workflows.agents.hook_relay import (
+    NO_AGENTS,
+    agents_use_relay,
     local_socket,
     relay_files,
     remote_socket,
+    wanted_at,
     write_status,
 )
 from workflows.approvals.hook_verb import handle_hook
@@ -46,6 +51,7 @@ from workflows.tmux.ssh import forward_argv, forward_socket, ssh_argv
 
 IDLE_EXIT_S = 3600.0
 GIVE_UP_S = 600.0  # a host unreachable this long: the relay ends until its agents are read
+AGENTS_EVERY_S = 10.0  # how often it asks the host whether an agent still uses it
 REQUEST_LIMIT = 32 * 1024 * 1024  # a Write's whole content travels in its hook's JSON
 READ_WITHIN_S = 10.0
 LOCK_WAIT_S = 1.0
@@ -79,6 +85,8 @@ class Relay:
         self.last_request = time.monotonic()
         self.local = local_socket(host)
         self.remote = ""
+        self.reason = ""  # why it ended, when not told to (SIGTERM) or idle
+        self.next_check = time.monotonic() + AGENTS_EVERY_S
 
     def idle(self) -> bool:
         return time.monotonic() - self.last_request > self.idle_exit_s
@@ -149,12 +157,27 @@ class Relay:
             try:
                 while holder.poll() is None and not self.stopped.is_set() and not self.idle():
                     self.stopped.wait(0.2)
+                    if time.monotonic() >= self.next_check and self.agentless():
+                        self.reason = NO_AGENTS
+                        self.stopped.set()
             finally:
                 _end(holder)
             if not self.stopped.is_set() and not self.idle():
                 write_status(self.host, pid=os.getpid(), error="the connection dropped")
                 failing_since = time.monotonic()
                 self.stopped.wait(RETRY_PAUSES_S[0])
+
+    def agentless(self) -> bool:
+        """Whether no agent on the host has the relay's socket any more, and none was
+        about to start with it since the last look (checked every ``AGENTS_EVERY_S``)."""
+        self.next_check = time.monotonic() + AGENTS_EVERY_S
+        found = agents_use_relay(self.host, self.remote)
+        if found:
+            write_status(self.host, pid=os.getpid(), forwarded=self.remote,
+                         local=str(self.local), agents_seen=time.time())  # fmt: skip
+        if found is not False:  # one is there; or unknown, or unreachable: kept
+            return False
+        return time.time() - wanted_at(self.host) > AGENTS_EVERY_S
 
     def cancel_forward(self) -> None:
         if self.remote:
@@ -209,4 +232,4 @@ def _serve(relay: Relay) -> None:
         relay.cancel_forward()
         listener.close()
         relay.local.unlink(missing_ok=True)
-        write_status(relay.host, pid=os.getpid(), stopped=True)
+        write_status(relay.host, pid=os.getpid(), stopped=True, reason=relay.reason)
