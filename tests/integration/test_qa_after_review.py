@@ -9,12 +9,9 @@ from pathlib import Path
 
 from tests.support.cli import agenttui
 from tests.support.environment import write_config
-from tests.support.git_repos import Project, run_git
-from tests.support.github_server import GitHubServer
-from tests.support.linear_server import LinearServer
-from tests.support.runs import prompts_received, run_summary, start_run, wait_for_end
+from tests.support.git_repos import run_git
+from tests.support.runs import PullRequestWorld, prompts_received, run_summary, wait_for_end
 from tests.support.slots import IMPLEMENT_PR_QA, QA_LINK, QaStandIn, deploys, slot_config
-from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 
 WORKFLOW = (
@@ -37,22 +34,14 @@ requires = ["qa"]
 
 
 def test_a_review_round_after_qa_passed_is_deployed_and_asked_again_before_the_merge(
-    tmp_path: Path,
-    tmux_server: TmuxServer,
-    linear_server: LinearServer,
-    github: GitHubServer,
-    project: Project,
+    pr_world: PullRequestWorld,
 ) -> None:
+    tmp_path, linear_server, github, project = pr_world
     deploy_log = tmp_path / "deploys.log"
     write_config(slot_config(deploy_log) + "\n[merge]\nenabled = true\n")
-    definition = tmp_path / "qa-then-review.toml"
-    definition.write_text(WORKFLOW, encoding="utf-8")
     qa = QaStandIn(linear_server, lambda key, before: "QA pass").start()
     try:
-        run_id = start_run(
-            str(definition), "--issues", "ENG-1", "--repo", str(project.repo),
-            "--source", "linear", "--github-repo", "acme/widgets",
-        )  # fmt: skip
+        run_id = pr_world.start(WORKFLOW)
 
         def watching() -> bool:
             return "waiting for" in agenttui("log", run_id).stdout and bool(github.pulls)

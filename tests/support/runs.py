@@ -7,13 +7,15 @@ import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
 from tests.support.cli import agenttui
 from tests.support.git_repos import Project, make_project
 from tests.support.github_server import GitHubServer
+from tests.support.linear_server import LinearServer
+from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from workflows.base.crashpoints import ENV as STOP_AT
 from workflows.base.paths import state_dir
@@ -37,6 +39,35 @@ def project(tmp_path: Path, github: GitHubServer) -> Project:
     made = make_project(tmp_path, test_script="test -f DEMO_CHANGES.md\n")
     github.remote = made.remote
     return made
+
+
+class PullRequestWorld(NamedTuple):
+    """What a run through a pull request needs: tmux, Linear, the forge, a project."""
+
+    tmp: Path
+    linear: LinearServer
+    github: GitHubServer
+    project: Project
+
+    def start(self, workflow: str, issue: str = "ENG-1") -> str:
+        """A run of the ``workflow`` text on ``issue`` from Linear, the PR on acme/widgets."""
+        definition = self.tmp / "workflow.toml"
+        definition.write_text(workflow, encoding="utf-8")
+        return start_run(
+            str(definition), "--issues", issue, "--repo", str(self.project.repo),
+            "--source", "linear", "--github-repo", "acme/widgets",
+        )  # fmt: skip
+
+
+@pytest.fixture
+def pr_world(
+    tmp_path: Path,
+    tmux_server: TmuxServer,
+    linear_server: LinearServer,
+    github: GitHubServer,
+    project: Project,
+) -> PullRequestWorld:
+    return PullRequestWorld(tmp_path, linear_server, github, project)
 
 
 def run_summary(run_id: str) -> dict[str, Any]:

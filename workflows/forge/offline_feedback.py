@@ -12,7 +12,10 @@ REQUEST_CHANGES or COMMENT, ``body``, ``comments`` with ``path``, ``line``, ``bo
 ``POST …/check-runs`` (``name``, ``head_sha``, ``status``, ``conclusion``; the log is
 ``output.text``) and ``POST …/statuses/{sha}`` (``state``, ``context``, ``description``).
 The head commit and the conflicts are read from the bare ``remote`` with real git; a merge
-writes real commits there. Tests play the reviewer and the CI through :class:`Feedback`.
+writes real commits there. A base branch's protection (:class:`Protection`: approving reviews
+and checks it requires) shows as ``mergeable_state: "blocked"`` until met, and a merge before
+that is refused with GitHub's 405 and its words. Tests play the reviewer and the CI through
+:class:`Feedback`.
 """
 
 from __future__ import annotations
@@ -84,6 +87,16 @@ def conflicts(remote: Path, base: str, head: str) -> bool:
     return result.returncode == 1
 
 
+@dataclass(frozen=True)
+class Protection:
+    """What the base branch's protection requires before a merge: approving reviews (each
+    reviewer's latest decisive review counts) and checks passed on the head commit (a check
+    run's name or a commit status's context)."""
+
+    approvals: int = 0
+    checks: tuple[str, ...] = ()
+
+
 class Feedback:
     """The after-opening state of the forge's pull requests (kept in the pull dicts, so the
     state file keeps it) and the routes that read and change it."""
@@ -95,6 +108,8 @@ class Feedback:
         self.undecided_until = 0.0
         """Until this time (``time.time()``), ``mergeable`` is null: GitHub computes it in the
         background after a push, and answers null meanwhile."""
+        self.protection = Protection()
+        """The base branch's protection (tests set it; none by default)."""
         self.next_id = 1000 + sum(
             len(p.get("reviews", [])) + len(p.get("comments", [])) + len(p.get("check_runs", []))
             for p in pulls
@@ -302,8 +317,33 @@ class Feedback:
         elif conflicts(self.remote, pull["base"]["ref"], pull["head"]["ref"]):
             shown["mergeable"], shown["mergeable_state"] = False, "dirty"
         else:
-            shown["mergeable"], shown["mergeable_state"] = True, "clean"
+            blocked = bool(self._protection_refusal(pull))
+            shown["mergeable"], shown["mergeable_state"] = True, "blocked" if blocked else "clean"
         return shown
+
+    def _protection_refusal(self, pull: dict[str, Any]) -> str:
+        """GitHub's words refusing a merge the base's protection does not allow yet; empty
+        when it allows it."""
+        latest: dict[str, str] = {}
+        for review in pull.get("reviews", []):
+            if review["state"] in ("APPROVED", "CHANGES_REQUESTED"):
+                latest[review["user"]["login"]] = review["state"]
+        needed = self.protection.approvals
+        if list(latest.values()).count("APPROVED") < needed:
+            plural = "review is" if needed == 1 else "reviews are"
+            return f"At least {needed} approving {plural} required by reviewers with write access."
+        sha = self.head_sha(pull)
+        passed = {
+            run["name"]
+            for run in pull.get("check_runs", [])
+            if run["head_sha"] == sha and run["conclusion"] == "success"
+        }
+        statuses = self._combined(str(pull["repo"]), sha)["statuses"]
+        passed |= {status["context"] for status in statuses if status["state"] == "success"}
+        for name in self.protection.checks:
+            if name not in passed:
+                return f'Required status check "{name}" is expected.'
+        return ""
 
     def _merge(self, pull: dict[str, Any], body: dict[str, Any]) -> Answer:
         method = str(body.get("merge_method") or "merge")
@@ -323,6 +363,8 @@ class Feedback:
             )
         if conflicts(self.remote, base, head):
             return Answer(405, {"message": "Pull Request is not mergeable"})
+        if refusal := self._protection_refusal(pull):
+            return Answer(405, {"message": refusal})
         message = (
             f"Merge pull request #{pull['number']} from {head}\n\n{pull['title']}"
             if method == "merge"

@@ -76,6 +76,7 @@ class PullSnapshot:
     reviews: tuple[Review, ...] = ()
     comments: tuple[ReviewComment, ...] = ()
     checks: tuple[CheckRun, ...] = ()
+    mergeable_state: str = ""  # GitHub's: clean, blocked, behind, dirty, unstable, unknown…
 
     @property
     def approved(self) -> bool:
@@ -102,6 +103,12 @@ class PullSnapshot:
     def conflict(self) -> bool:
         return self.mergeable is False
 
+    @property
+    def blocked(self) -> bool:
+        """The base branch's protection does not allow the merge yet (reviews it requires,
+        a code owner's among them, or checks it requires), as GitHub computes it."""
+        return self.mergeable_state == "blocked"
+
 
 @dataclass
 class PullRequestApi:
@@ -126,6 +133,7 @@ class PullRequestApi:
                     merged=bool(pull.get("merged")),
                     head_sha=sha,
                     mergeable=pull.get("mergeable"),
+                    mergeable_state=str(pull.get("mergeable_state") or ""),
                     reviews=tuple(
                         Review(int(r["id"]), _login(r), str(r["state"]), str(r.get("body") or ""))
                         for r in reviews

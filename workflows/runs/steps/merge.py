@@ -4,7 +4,10 @@ delete the branch and remove the worktree.
 Off unless the config says ``[merge] enabled = true`` (the step then passes without merging,
 saying so): merging is the one thing a run does that people cannot take back by closing a
 PR. The gates, read fresh from GitHub: the pull request is open, approved (no reviewer's
-latest review asks for changes), its head commit's checks are green, it merges cleanly, and
+latest review asks for changes), its head commit's checks are green, it merges cleanly, the
+base branch's protection allows it (GitHub's ``mergeable_state`` is not ``blocked``: what
+that protection requires, a code owner's review or a check that has not reported, is only
+known to GitHub), and
 every step named in ``requires`` (the QA verdict) passed its latest attempt, on the head
 being merged when it names a commit (a slot step's deploy). One missing gate: no merge, and
 the run stops naming what is missing (``agenttui resume`` checks again) — except when the
@@ -34,6 +37,7 @@ from workflows.runs.steps.linear import post_to_issues
 METHODS = ("merge", "squash", "rebase")
 UNDECIDED_WAIT_S = 60.0  # GitHub answers mergeable: null while it computes it after a push
 UNDECIDED_POLL_S = 1.0
+PROTECTION = "GitHub says blocked: a review or check the base branch requires is missing"
 ENABLE_HINT = "set [merge] enabled = true in config.toml to let runs merge"
 
 
@@ -73,6 +77,7 @@ def merge_gates(
         Gate("approved", snap.approved, "" if snap.approved else "no approval, or changes asked"),
         Gate("checks green", checks == "green", "" if checks == "green" else checks),
         Gate("merges cleanly", snap.mergeable is True, mergeable[snap.mergeable]),
+        Gate("branch protection allows it", not snap.blocked, PROTECTION if snap.blocked else ""),
     ]
     gates += [required_gate(step_id, step, snap.head_sha) for step_id, step in required.items()]
     return gates

@@ -9,7 +9,8 @@ GitHub (conditional requests: see ``forge.pull_feedback``) until one of:
 - a check run that failed on the head commit: the step fails with its name and log tail;
 - a conflict with the base: the step fails asking to rebase onto (``conflicts = "rebase"``)
   or merge (``"merge"``, the default) ``origin/<base>``, fetched first;
-- approved and every check green (and no conflict): the step passes;
+- approved and every check green (and no conflict), and the base branch's protection allows
+  the merge (GitHub's ``mergeable_state`` is not ``blocked``): the step passes;
 - merged by someone: it passes; closed: it fails.
 
 A failure goes to the step's ``on_fail`` remedy (the implementing agent, with ``{failure}``)
@@ -140,7 +141,8 @@ def _decide(
             },
             failure="\n".join(parts),
         )
-    if snap.approved and snap.checks_state(required=ctx.step.checks != "optional") == "green":
+    green = snap.checks_state(required=ctx.step.checks != "optional") == "green"
+    if snap.approved and green and not snap.blocked:
         ctx.event("pr_feedback", f"pull request #{snap.number} approved, checks green")
         return StepResult(ok=True, outputs={"approved": True, "head_sha": snap.head_sha})
     return None
@@ -198,6 +200,11 @@ def _waiting_for(snap: PullSnapshot, required: bool) -> str:
         missing.append("checks to finish" if state == "pending" else "checks")
     if snap.mergeable is None:
         missing.append("GitHub to tell whether it merges cleanly")
+    if snap.blocked and not missing:
+        missing.append(
+            "what the base branch's protection requires (GitHub says blocked: more approving "
+            "reviews, a code owner's review, or a required check)"
+        )
     return ", ".join(missing) or "GitHub"
 
 

@@ -1,0 +1,51 @@
+"""The base branch's protection decides the merge too: what it requires (two approving
+reviews and a check, here) is only known to GitHub, which shows the pull request as
+``mergeable_state: "blocked"`` until it is met. The run waits for it, saying so, instead of
+merging into GitHub's refusal. Real tmux, the demo agent, a real repository with a bare
+remote, the offline forge (protection as GitHub applies it) and the local Linear server."""
+
+from __future__ import annotations
+
+from tests.support.cli import agenttui
+from tests.support.environment import write_config
+from tests.support.git_repos import run_git
+from tests.support.runs import PullRequestWorld, run_summary, wait_for_end
+from tests.support.waiting import wait_until
+from workflows.forge.offline_feedback import Protection
+
+WORKFLOW = """
+name = "protected"
+agent = "demo"
+steps = [
+    { id = "implement", prompt = "Implement the change for {issue_ids}." },
+    { id = "pr", kind = "pull_request" },
+    { id = "feedback", kind = "pr_feedback", on_fail = "implement", poll = 0.3 },
+    { id = "merge", kind = "merge" },
+]
+"""
+
+
+def test_a_merge_waits_for_what_the_branch_protection_requires(pr_world: PullRequestWorld) -> None:
+    github, project = pr_world.github, pr_world.project
+    write_config("[merge]\nenabled = true\n")
+    github.feedback.protection = Protection(approvals=2, checks=("ci",))
+    run_id = pr_world.start(WORKFLOW)
+    wait_until(lambda: github.pulls, timeout=120, interval=0.2, message="the pull request")
+    number = int(github.pulls[0]["number"])
+    github.feedback.review(number, "APPROVED", "Looks good.", user="ana")
+    github.feedback.check(number, "ci", "success")
+
+    def waiting() -> bool:
+        return "protection requires" in agenttui("log", run_id).stdout
+
+    wait_until(waiting, timeout=60, interval=0.3, message="the run waiting for the protection")
+    assert not github.pulls[0].get("merged")  # not merged into GitHub's refusal
+    assert run_summary(run_id)["status"] == "running"
+
+    github.feedback.review(number, "APPROVED", "Fine by me.", user="bo")  # the second one
+    summary = wait_for_end(run_id)
+    log = agenttui("log", run_id).stdout
+    assert summary["status"] == "succeeded", log
+    assert github.pulls[0]["merged"]
+    assert "✓ branch protection allows it" in log
+    assert run_git(project.remote, "rev-parse", "main") == github.pulls[0]["merge_commit_sha"]
