@@ -40,6 +40,17 @@ class StartChoices:
     folder: str  # the default folder (where the app was started)
     repo: str | None = None  # [workflows] repo: a new worktree can be made there
     default_profile: str = ""
+    hosts: list[HostChoice] = field(default_factory=list)  # besides the app's own target
+    own_host: str = ""  # the host of the app's own target (app --host); "": this machine
+
+
+@dataclass(frozen=True)
+class HostChoice:
+    """A configured host the form offers (whether it answers is asked apart: ``reach``)."""
+
+    name: str
+    ssh: str
+    repo: str  # where its agents start unless a folder is given
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,7 @@ class StartRequest:
     name: str = ""
     prompt: str = ""
     extra: list[str] = field(default_factory=list)
+    host: str = LOCAL  # a [hosts.NAME]: started there, as ``agenttui spawn --host NAME``
 
 
 @dataclass
@@ -149,6 +161,8 @@ class Services:
         changed (``workflows.agents.state_poller``).
         """
         readings = self.poller_for(host).poll(dirty)
+        own = self.target.host
+        own_host = own.name if own is not None and host == LOCAL else ""
         issues = self._run_issues({pane.run_id for pane, _ in readings if pane.run_id})
         usage = self._agent_usage({pane.run_id for pane, _ in readings if pane.run_id})
         infos = [
@@ -162,6 +176,7 @@ class Services:
                 detail=dict(reading.detail),
                 usage=usage.get(pane.name, ""),
                 host=host,
+                own_host=own_host,
             )
             for pane, reading in readings
         ]
@@ -257,10 +272,12 @@ class Services:
         return f"sent: {short[:60]}{'…' if len(short) > 60 else ''}"
 
     def start_choices(self) -> StartChoices:
-        """What the start-agent form offers: profiles, the default folder, the repo."""
+        """What the start-agent form offers: profiles, the default folder, the repo, the
+        configured hosts (read from config; none is connected to here)."""
         from workflows.agents.profiles import list_profiles
         from workflows.agents.settings import load_profile
         from workflows.base.config import section
+        from workflows.base.hosts import load_hosts
 
         profiles = []
         for name in list_profiles():
@@ -270,42 +287,61 @@ class Services:
                 profiles.append((name, f"(invalid: {error})"))
         workflows = section("workflows")
         repo = workflows.get("repo")
+        own = self.target.host.name if self.target.host is not None else None
+        hosts = [
+            HostChoice(host.name, host.ssh, host.repo)
+            for host in load_hosts().values()
+            if host.name != own  # an app started with --host starts there already
+        ]
         return StartChoices(
             profiles=profiles,
-            folder=os.getcwd(),
+            folder=(self.target.host.repo if self.target.host is not None else os.getcwd()),
             repo=str(repo) if repo else None,
             default_profile=str(workflows.get("agent") or "claude"),
+            hosts=hosts,
+            own_host=own or "",
         )
+
+    def reach(self, host: str) -> str:
+        """Why ``host``'s tmux cannot be reached now (ssh's reason), or "" when it can
+        (asked without starting a tmux server there)."""
+        try:
+            self.driver_for(host).has_session()
+        except AgentTuiError as error:
+            return str(error)
+        return ""
 
     def start_agent(self, request: Any) -> str:
-        """Start an agent as ``agenttui spawn`` does: launched with its hooks, taken past
-        start-up, then given the first prompt (on its command line when it takes one)."""
-        from workflows.agents.delivery import send_text
+        """Start an agent as ``agenttui spawn`` (``--host``) does: launched with its hooks
+        (there: decided here, through the hook relay), taken past start-up, then given the
+        first prompt (on its command line when it takes one)."""
         from workflows.agents.settings import load_profile
-        from workflows.agents.startup import start_agent, wait_until_ready
-        from workflows.base.errors import AgentTuiError
+        from workflows.agents.spawning import agent_folder, free_name, ready_and_prompted
+        from workflows.agents.startup import start_agent
 
         profile = load_profile(request.profile)
-        driver = self.driver
-        taken = {pane.name for pane in driver.panes()}
-        name = request.name or next(
-            f"{profile.name}-{n}" for n in range(1, 10_000) if f"{profile.name}-{n}" not in taken
-        )
-        cwd = self._new_worktree(name) if request.new_worktree else request.folder
+        driver = self.driver_for(request.host)
+        name = request.name or free_name(driver, profile.name)
+        if request.new_worktree:
+            if driver.target.host is not None:
+                raise AgentTuiError("a new worktree is made on this machine only; give a folder")
+            cwd = self._new_worktree(name)
+        else:
+            cwd = agent_folder(driver.target.host, request.folder or None)
         prompt = request.prompt or None
         pane = start_agent(
             driver, profile, name=name, cwd=cwd, prompt=prompt, extra_args=list(request.extra)
         )
-        said = f"started {name} ({profile.name}) in {cwd}"
+        where = f" on {driver.target.host.name}" if driver.target.host is not None else ""
+        said = f"started {name} ({profile.name}){where} in {cwd}"
         try:
-            wait_until_ready(driver, pane, profile=profile)  # its trust dialog answered
-            if prompt is not None and profile.prompt != "argv":
-                send_text(driver, pane, prompt, profile=profile)
-                said += "; first prompt sent"
+            first = ready_and_prompted(driver, pane, profile, prompt)
         except AgentTuiError as error:  # it runs: say so, and what became of the prompt
             sent = "its first prompt was not sent" if prompt is not None else "it is not ready"
             raise AgentTuiError(f"{said}, but {sent}: {error}") from error
-        return said
+        if first.failed is not None:
+            raise AgentTuiError(f"{said}, but its first prompt was not sent: {first.failed}")
+        return said + ("; first prompt sent" if first.sent is not None else "")
 
     def _new_worktree(self, name: str) -> str:
         """A new worktree of the configured repository, on branch ``agenttui/NAME``."""

@@ -42,6 +42,7 @@ class TileInfo:
     usage: str = ""  # the tokens and cost its transcript shows so far ("12.3k tok $0.42")
     host: str = ""  # the [hosts.NAME] whose tmux runs it; "" for this machine
     unreachable: str = ""  # why its host cannot be reached now (ssh's reason); "" if it can
+    own_host: str = ""  # the host of the app's own target (app --host): shown, keyed as local
 
     @property
     def key(self) -> str:
@@ -160,8 +161,8 @@ class PaneTile(Widget):
     def _show_info(self) -> None:
         info = self.info
         title = Text(info.name or info.pane_id, style="bold")
-        if info.host:
-            title.append(f" @ {info.host}", style="bold")
+        if info.host or info.own_host:
+            title.append(f" @ {info.host or info.own_host}", style="bold")
         for extra in (info.issue, info.run_id and f"run {info.run_id}", info.agent):
             if extra:
                 title.append(f" · {extra}", style="dim")

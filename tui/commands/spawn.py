@@ -9,16 +9,12 @@ after the launch (a trust dialog is then left to a person and shows as state ``t
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tui.human import agent_line
 from tui.output import say, say_json
 from workflows.base.errors import EXIT_ERROR, EXIT_NOT_DELIVERED, AgentTuiError, UsageError
-
-if TYPE_CHECKING:
-    from workflows.tmux.driver import TmuxDriver
 
 
 def register(
@@ -64,28 +60,6 @@ def _prompt(args: argparse.Namespace) -> str | None:
         raise UsageError(f"cannot read {args.prompt_file}: {error.strerror}") from error
 
 
-def _cwd(args: argparse.Namespace) -> str:
-    """Where the agent starts: ``--cwd``, else here, or on a host its ``repo`` (checked there
-    by the driver)."""
-    host = args.tmux.host
-    if host is not None:
-        if not (args.cwd or host.repo):
-            raise UsageError(f'give --cwd: [hosts.{host.name}] has no repo = "PATH"')
-        return str(args.cwd or host.repo)
-    cwd = str(Path(args.cwd or os.getcwd()).resolve())
-    if not Path(cwd).is_dir():
-        raise UsageError(f"--cwd {cwd} is not a directory")
-    return cwd
-
-
-def _free_name(driver: TmuxDriver, agent: str) -> str:
-    taken = {pane.name for pane in driver.panes()}
-    number = 1
-    while f"{agent}-{number}" in taken:
-        number += 1
-    return f"{agent}-{number}"
-
-
 def _format_spawn(result: dict[str, Any]) -> str:
     lines = [f"started {agent_line(result)}", f"in {result['cwd']}"]
     prompt = result.get("prompt")
@@ -95,10 +69,10 @@ def _format_spawn(result: dict[str, Any]) -> str:
 
 
 def run_spawn(args: argparse.Namespace) -> Any:
-    from workflows.agents.delivery import SendFailed, send_text
     from workflows.agents.observe import read_state, reading_json
     from workflows.agents.settings import load_profile
-    from workflows.agents.startup import start_agent, wait_until_ready
+    from workflows.agents.spawning import agent_folder, free_name, ready_and_prompted
+    from workflows.agents.startup import start_agent
     from workflows.tmux.driver import TmuxDriver
 
     prompt = _prompt(args)
@@ -108,29 +82,28 @@ def run_spawn(args: argparse.Namespace) -> Any:
     except AgentTuiError as error:
         raise UsageError(str(error)) from error
     extra = [word for word in args.agent_args if word != "--"]
-    cwd = _cwd(args)
+    cwd = agent_folder(args.tmux.host, args.cwd)
     driver = TmuxDriver(args.tmux)
     try:
-        name = args.name or _free_name(driver, profile.name)
+        name = args.name or free_name(driver, profile.name)
         pane = start_agent(
             driver, profile, name=name, cwd=cwd, prompt=prompt, extra_args=extra, env=env,
             run_id=args.run or "",
         )  # fmt: skip
         result: dict[str, Any] = {"pane": pane.pane_id, "name": name, "agent": profile.name}
-        if not args.no_wait:
-            wait_until_ready(driver, pane, profile=profile, timeout=args.timeout)
-        if prompt is not None and profile.prompt != "argv":
-            try:
-                sent = send_text(driver, pane, prompt, timeout=args.timeout, profile=profile)
-                result["prompt"] = sent.as_json()
-            except SendFailed as error:
-                # The agent runs: say where, so the caller can retry the prompt or kill it.
-                result["prompt"] = {
-                    "delivered": False,
-                    "cleared": error.cleared,
-                    "error": str(error),
-                    "steps": error.steps,
-                }
+        first = ready_and_prompted(
+            driver, pane, profile, prompt, timeout=args.timeout, wait=not args.no_wait
+        )
+        if first.sent is not None:
+            result["prompt"] = first.sent.as_json()
+        elif first.failed is not None:  # the agent runs: say where, to retry or kill it
+            failed = first.failed
+            result["prompt"] = {
+                "delivered": False,
+                "cleared": failed.cleared,
+                "error": str(failed),
+                "steps": failed.steps,
+            }
         current = driver.resolve(pane.pane_id)
         reading = reading_json(current, read_state(driver, current, profile=profile))
         result.update(state=reading["state"], detail=reading["detail"], cwd=cwd)

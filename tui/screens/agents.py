@@ -55,7 +55,7 @@ class AgentsScreen(TileScreen):
         choices = await self.run_worker(
             services.start_choices, thread=True, group="start-choices"
         ).wait()
-        request = await self.app.push_screen_wait(StartAgentScreen(choices))
+        request = await self.app.push_screen_wait(StartAgentScreen(choices, services.reach))
         if request is not None:
             self.start_agent(request)
 

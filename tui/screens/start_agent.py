@@ -1,20 +1,26 @@
-"""Start an agent from the app: a profile, a folder (or a new worktree of the configured
-repository), an optional name and first prompt. The agent starts like ``agenttui spawn``."""
+"""Start an agent from the app: where (this machine or a configured host), a profile, a
+folder (or a new worktree of the configured repository), an optional name and first prompt.
+The agent starts like ``agenttui spawn`` (``--host NAME``).
+
+Each host is asked whether it answers once the form is open (a host that does not answer
+costs ssh's connect timeout, not the form): it says ``checking…`` until then, and a host
+that cannot be reached says so with ssh's reason and cannot be started on."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-from tui.services import StartChoices, StartRequest
+from tui.services import HostChoice, StartChoices, StartRequest
 from widgets.key_bar import KeyBar
 
 
@@ -25,9 +31,14 @@ class StartAgentScreen(ModalScreen[StartRequest | None]):
         Binding("escape", "cancel", "Cancel", id="start.cancel"),
     ]
 
-    def __init__(self, choices: StartChoices) -> None:
+    def __init__(self, choices: StartChoices, reach: Callable[[str], str] | None = None) -> None:
         super().__init__()
         self.choices = choices
+        self.reach = reach
+        """``reach(host)``: why the host cannot be reached now, "" when it can."""
+        self.unreachable: dict[str, str | None] = {host.name: None for host in choices.hosts}
+        """Host → ssh's reason it cannot be reached ("" when it can; None: still asked)."""
+        self.where = ""
 
     def compose(self) -> ComposeResult:
         choices = self.choices
@@ -36,6 +47,10 @@ class StartAgentScreen(ModalScreen[StartRequest | None]):
         default = choices.default_profile if choices.default_profile in names else None
         with VerticalScroll(id="start"):
             yield Static(Text("Start an agent", style="bold"))
+            if choices.hosts:
+                yield Label("Where")
+                yield Select(self._places(), value="", allow_blank=False, id="start-where",
+                             compact=True)  # fmt: skip
             yield Label("Profile")
             yield Select(options, value=default or Select.BLANK, id="start-profile",
                          prompt="pick an agent profile", compact=True)  # fmt: skip
@@ -56,7 +71,69 @@ class StartAgentScreen(ModalScreen[StartRequest | None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one(Select).focus()
+        self.query_one("#start-profile", Select).focus()
+        if self.reach is not None:
+            for host in self.choices.hosts:
+                self.ask_host(host.name)
+
+    # -- where: this machine (or the app's own host) or a configured host ---------------
+    def _places(self) -> list[tuple[str, str]]:
+        own = self.choices.own_host
+        places = [(f"{own} (the app's host)" if own else "this machine", "")]
+        for host in self.choices.hosts:
+            reason = self.unreachable[host.name]
+            if reason is None:
+                state = "checking…" if self.reach is not None else f"repo {host.repo or '?'}"
+            elif reason:
+                state = f"unreachable: {reason.splitlines()[0]}"
+            else:
+                state = f"repo {host.repo}" if host.repo else "no repo: give a folder"
+            places.append((f"{host.name} ({host.ssh}) — {state}", host.name))
+        return places
+
+    def _host(self, name: str) -> HostChoice | None:
+        return next((host for host in self.choices.hosts if host.name == name), None)
+
+    @work(thread=True, group="start-reach")
+    def ask_host(self, name: str) -> None:
+        assert self.reach is not None
+        try:
+            reason = self.reach(name)
+        except Exception as error:  # a broken [hosts] table, the app closing: said, not raised
+            reason = str(error) or type(error).__name__
+        self.app.call_from_thread(self._reached, name, reason)
+
+    def _reached(self, name: str, reason: str) -> None:
+        self.unreachable[name] = reason
+        where = self.query_one("#start-where", Select)
+        chosen = where.value
+        with where.prevent(Select.Changed):
+            where.set_options(self._places())
+            where.value = chosen
+        if chosen == name:
+            self._say_place(name)
+
+    @on(Select.Changed, "#start-where")
+    def where_changed(self, event: Select.Changed) -> None:
+        where = event.value if isinstance(event.value, str) else ""
+        if where == self.where:
+            return
+        self.where = where
+        host = self._host(where)
+        folder = self.query_one("#start-folder", Input)
+        folder.value = (host.repo if host is not None else self.choices.folder) or ""
+        if self.choices.repo:  # a new worktree is made on this machine only
+            worktree = self.query_one("#start-worktree", Checkbox)
+            worktree.disabled = host is not None
+            if host is not None:
+                worktree.value = False
+        self._say_place(where)
+
+    def _say_place(self, where: str) -> None:
+        reason = self.unreachable.get(where)
+        error = self.query_one("#start-error", Static)
+        error.update(Text(f"host {where} is unreachable: {reason}", style="bold red")
+                     if reason else "")  # fmt: skip
 
     @on(Checkbox.Changed, "#start-worktree")
     def worktree_toggled(self, event: Checkbox.Changed) -> None:
@@ -77,20 +154,32 @@ class StartAgentScreen(ModalScreen[StartRequest | None]):
 
     def request(self) -> tuple[StartRequest | None, str]:
         """The request the form describes, or None and what is missing."""
-        profile = self.query_one(Select).value
+        profile = self.query_one("#start-profile", Select).value
         if not isinstance(profile, str):
             return None, "pick a profile"
-        worktree = bool(self.choices.repo) and self.query_one("#start-worktree", Checkbox).value
+        host = self._host(self.where)
+        reason = self.unreachable.get(self.where)
+        if reason:
+            return None, f"host {self.where} is unreachable: {reason}"
+        worktree = (
+            host is None
+            and bool(self.choices.repo)
+            and self.query_one("#start-worktree", Checkbox).value
+        )
         folder = self.query_one("#start-folder", Input).value.strip()
         if not worktree:
             if not folder:
                 return None, "give a folder"
-            if not Path(folder).expanduser().is_dir():
-                return None, f"{folder} is not a folder"
+            here = host is None and not self.choices.own_host  # else checked where it starts
+            if here:
+                folder = str(Path(folder).expanduser())
+                if not Path(folder).is_dir():
+                    return None, f"{folder} is not a folder"
         return StartRequest(
             profile=profile,
-            folder="" if worktree else str(Path(folder).expanduser()),
+            folder="" if worktree else folder,
             new_worktree=worktree,
             name=self.query_one("#start-name", Input).value.strip(),
             prompt=self.query_one("#start-prompt", Input).value,
+            host=self.where,
         ), ""
