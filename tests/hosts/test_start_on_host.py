@@ -56,6 +56,12 @@ def screen_of(tile: PaneTile | None) -> str:
     return "\n".join(model.text_lines()) if model is not None else ""
 
 
+def shown_tile(app: Any, name: str) -> PaneTile | None:
+    """The tile of agent ``name`` once mounted (its title drawn)."""
+    tile = tile_of(app, name)
+    return tile if tile is not None and tile.is_mounted and tile.border_title else None
+
+
 def title_of(tile: PaneTile | None) -> str:
     assert tile is not None
     return Text.from_markup(str(tile.border_title)).plain
@@ -117,7 +123,7 @@ async def test_the_start_form_starts_an_agent_on_a_host_and_its_tile_answers_key
             )
             started_at = time.monotonic()
             assert "on remote" in started.message and str(ssh_host.repo) in started.message
-            r1 = await until(pilot, lambda: tile_of(app, "r1"), message="its tile")
+            r1 = await until(pilot, lambda: shown_tile(app, "r1"), message="its tile shown")
             assert time.monotonic() - started_at < 1.0, "the tile came later than a second"
             assert r1.info.host == "remote" and r1.info.key.startswith("remote:%")
             assert title_of(r1).startswith("r1 @ remote")
@@ -161,7 +167,7 @@ async def test_an_app_started_for_a_host_shows_it_on_its_tiles(
     try:
         async with app.run_test(size=(200, 50)) as pilot:
             await open_agents(pilot, app, ["r1"])
-            r1 = tile_of(app, "r1")
+            r1 = await until(pilot, lambda: shown_tile(app, "r1"), message="its tile shown")
             assert r1 is not None and r1.info.key == started["pane"]  # keyed as the app's own
             assert title_of(r1).startswith("r1 @ remote")
     finally:
