@@ -183,6 +183,76 @@ def test_changes_requested_start_a_fix_round_whose_push_updates_the_pr(loop: Loo
     assert github.not_modified > 0  # polling used conditional requests
 
 
+def fetched_checks(github: GitHubServer, since: int, sha: str) -> bool:
+    """Whether the run read the head commit's check runs in a request ``since`` on (a request
+    is logged before it is answered: one logged after a change is answered with it)."""
+    path = f"/repos/acme/widgets/commits/{sha}/check-runs"
+    return any(r["method"] == "GET" and r["path"] == path for r in github.requests[since:])
+
+
+def test_feedback_landing_within_the_settle_time_is_one_fix_round(loop: Loop) -> None:
+    """The step has certainly read the red check before the review and its comment land:
+    still one fix round, holding all three verbatim (the old code started one for the check
+    alone, then another)."""
+    _, github, project, tmp_path = loop[:4]
+    run_id = start(workflow(tmp_path), project)  # the default settle time (5 s)
+    number, branch, first_head = opened_on(github, project)
+    github.feedback.check(number, "lint", "failure", log="DEMO_CHANGES.md:1: E501 too long\n")
+    since = len(github.requests)
+    wait_until(
+        lambda: fetched_checks(github, since, first_head),
+        timeout=120, interval=0.01, message="the step to read the red check",
+    )  # fmt: skip
+    github.feedback.review(number, "CHANGES_REQUESTED", "Two things, see the comments.")
+    github.feedback.comment(number, "DEMO_CHANGES.md", 1, HOSTILE)
+
+    new_head = wait_for_push(project, branch, first_head)
+    worktree = Path(run_summary(run_id)["worktree"])
+    prompts = prompts_received(worktree)
+    assert len(prompts) == 2, prompts
+    fix = prompts[1]
+    assert "E501 too long" in fix and "Two things, see the comments." in fix and HOSTILE in fix
+    github.feedback.check(number, "lint", "success", sha=new_head)
+    approve_and_pass(github, number)
+    assert wait_for_end(run_id)["status"] == "succeeded", agenttui("log", run_id).stdout
+    assert len(prompts_received(worktree)) == 2
+    assert [d.step_id for d in RunStore().deliveries(run_id)] == ["implement", "implement"]
+    log = agenttui("log", run_id).stdout
+    assert (
+        f"pull request #{number}: checks came back; the fix round starts in 5s with the "
+        "reviews, comments and checks arriving by then"
+    ) in log
+    assert "a fix round starts (review + checks)" in log
+
+
+def test_feedback_after_the_settle_time_is_the_next_fix_round(loop: Loop) -> None:
+    """A comment landing while the first round runs is not swallowed: a second round."""
+    _, github, project, tmp_path = loop[:4]
+    run_id = start(workflow(tmp_path), project)
+    number, branch, first_head = opened_on(github, project)
+    github.feedback.review(number, "CHANGES_REQUESTED", "First: rename the helper.")
+    worktree = Path(run_summary(run_id)["worktree"])
+    wait_until(lambda: len(prompts_received(worktree)) == 2, timeout=120, message="round 1")
+    github.feedback.comment(number, "DEMO_CHANGES.md", 1, "Second: and a test, please.")
+
+    wait_until(lambda: len(prompts_received(worktree)) == 3, timeout=120, message="round 2")
+    first_round, second_round = prompts_received(worktree)[1:]
+    assert "First: rename the helper." in first_round and "Second:" not in first_round
+    assert "Second: and a test, please." in second_round and "First:" not in second_round
+
+    def pushes() -> list[str]:
+        return [
+            e["message"] for e in RunStore().events(run_id) if e["message"].startswith("pushed ")
+        ]
+
+    # The opening push and each round's: the PR shows the second round before it is approved.
+    wait_until(lambda: len(pushes()) == 3, timeout=120, message="round 2's push")
+    approve_and_pass(github, number)
+    assert wait_for_end(run_id)["status"] == "succeeded", agenttui("log", run_id).stdout
+    assert len(prompts_received(worktree)) == 3 and len(pushes()) == 3
+    assert remote_head(project, branch) != first_head
+
+
 def test_a_red_check_starts_a_fix_round_with_its_log_then_the_run_merges(loop: Loop) -> None:
     linear_server, github, project, tmp_path = loop[:4]
     merging_on()

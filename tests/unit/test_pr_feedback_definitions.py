@@ -23,6 +23,7 @@ def test_the_readme_example_of_the_loop_is_valid(tmp_path: Path) -> None:
     assert kinds == ["agent", "pull_request", "pr_feedback", "merge"]
     feedback, merge = workflow.steps[2], workflow.steps[3]
     assert (feedback.on_fail, feedback.conflicts, feedback.poll) == ("implement", "rebase", 30)
+    assert feedback.settle == 5
     assert feedback.effective_timeout() == 86400.0
     assert (merge.method, merge.state, merge.clean) == ("squash", "Done", True)
     assert Workflow.from_json(workflow.to_json()).steps[3].method == "squash"
@@ -42,6 +43,7 @@ kind = "pr_feedback"
 conflicts = "squash"
 checks = "maybe"
 poll = 0
+settle = -1
 [[steps]]
 id = "merge"
 kind = "merge"
@@ -61,9 +63,10 @@ def test_bad_keys_name_the_file_and_line(tmp_path: Path) -> None:
         f'{path}:12: conflicts must be "merge" or "rebase", not \'squash\'',
         f'{path}:13: checks must be "required" or "optional", not \'maybe\'',
         f"{path}:14: poll must be a number of seconds > 0",
-        f'{path}:18: method must be "merge" or "squash" or "rebase", not \'octopus\'',
-        f"{path}:19: delete_branch must be true or false",
-        f"{path}:20: step 'merge': requires 'qa', which is not an earlier step",
+        f"{path}:15: settle must be a number of seconds (0: none)",
+        f'{path}:19: method must be "merge" or "squash" or "rebase", not \'octopus\'',
+        f"{path}:20: delete_branch must be true or false",
+        f"{path}:21: step 'merge': requires 'qa', which is not an earlier step",
     ]
     assert sorted(problems) == sorted(expected)
 

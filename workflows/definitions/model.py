@@ -93,7 +93,7 @@ STEP_KINDS: dict[str, StepKind] = {
     ),
     # Watch the opened pull request: reviews, red checks, conflicts → fix rounds (on_fail).
     "pr_feedback": StepKind(
-        keys=frozenset({"conflicts", "checks", "poll"}),
+        keys=frozenset({"conflicts", "checks", "poll", "settle"}),
         outputs=frozenset({"feedback", "head_sha"}),
         runner="pr_feedback:run_pr_feedback",
     ),
@@ -176,10 +176,12 @@ class Step:
     # workers: the task list file (one task per line) the orchestrating agent wrote
     tasks: str | None = None
     # pr_feedback: how a conflict with the base is fixed ("merge" or "rebase"), whether a
-    # commit without check runs counts as green ("optional") or waits ("required"), poll s
+    # commit without check runs counts as green ("optional") or waits ("required"), poll s,
+    # settle s feedback first seen waits for what lands with it (None: the step's default)
     conflicts: str | None = None
     checks: str = "required"
     poll: float = 0.0
+    settle: float | None = None
     # merge: method (merge/squash/rebase) and branch deletion (None: [merge] config or
     # default), steps that must have passed (QA), and whether the worktree is removed after
     method: str | None = None

@@ -130,6 +130,9 @@ def _check_choices(index: int, raw: dict[str, Any], problems: Problems) -> None:
     poll = raw.get("poll", 1)
     if isinstance(poll, bool) or not isinstance(poll, int | float) or poll <= 0:
         problems.at_step(index, "poll", "poll must be a number of seconds > 0")
+    settle = raw.get("settle", 0)
+    if isinstance(settle, bool) or not isinstance(settle, int | float) or settle < 0:
+        problems.at_step(index, "settle", "settle must be a number of seconds (0: none)")
     requires = raw.get("requires", [])
     if not isinstance(requires, list) or not all(isinstance(item, str) for item in requires):
         problems.at_step(index, "requires", 'requires must be a list of step ids, like ["qa"]')

@@ -13,6 +13,11 @@ GitHub (conditional requests: see ``forge.pull_feedback``) until one of:
   the merge (GitHub's ``mergeable_state`` is not ``blocked``): the step passes;
 - merged by someone: it passes; closed: it fails.
 
+Feedback first seen is held for ``settle`` seconds (default ``DEFAULT_SETTLE_S``) and the
+round starts with everything that arrived by then: a review and its inline comments, or the
+checks of one CI run, land moments apart and make one round, not two back to back (each costs
+an agent's turn and a push that starts CI again). Nothing waits when nothing came back.
+
 A failure goes to the step's ``on_fail`` remedy (the implementing agent, with ``{failure}``)
 and the step runs again, bounded by ``max_rounds``: the engine's loop. The ids of the reviews,
 comments and check runs a round was started for are saved with the attempt (in the same
@@ -35,6 +40,10 @@ from workflows.runs.steps.base import StepContext, StepFailed, StepResult
 from workflows.runs.steps.on_host import pushing_host, pushing_side
 
 DEFAULT_POLL_S = 30.0
+# A step option (``settle``) rather than a constant: how far apart feedback lands depends on
+# the project's CI and reviewers (a CI whose jobs end a minute apart wants more; 0 turns it
+# off). A few seconds cover a review submitted with its comments and checks of one run.
+DEFAULT_SETTLE_S = 5.0
 CONFLICT_WAYS = ("merge", "rebase")
 
 
@@ -53,6 +62,8 @@ def _watch(ctx: StepContext, api: PullRequestApi, handled: set[str], deadline: f
     """Poll until something comes back or the PR is ready, logging what it waits for."""
     step, number = ctx.step, api.number
     waiting_for, last_error = "", ""
+    settle = DEFAULT_SETTLE_S if step.settle is None else step.settle
+    held_until: float | None = None  # feedback came back: its round starts then
     while True:
         try:
             snap = api.snapshot()
@@ -65,6 +76,19 @@ def _watch(ctx: StepContext, api: PullRequestApi, handled: set[str], deadline: f
             last_error = str(error)
         if snap is not None:
             last_error = ""
+            came_back = _came_back(snap, handled)
+            if not came_back:
+                held_until = None
+            elif held_until is None and settle > 0:
+                held_until = time.monotonic() + settle
+                ctx.event(
+                    "pr_feedback",
+                    f"pull request #{number}: {' + '.join(came_back)} came back; the fix round "
+                    f"starts in {settle:g}s with the reviews, comments and checks arriving by then",
+                )
+            if held_until is not None and time.monotonic() < held_until:
+                ctx.sleep(max(0.0, held_until - time.monotonic()))
+                continue
             result = _decide(ctx, api, snap, handled)
             if result is not None:
                 result.outputs.setdefault("handled", sorted(handled))
@@ -114,7 +138,7 @@ def _decide(
         ids |= feedback[1]
         kinds.append("review")
         ctx.event("pr_feedback", f"changes asked on #{snap.number}")
-    red = [run for run in snap.checks if run.failed and run.key not in handled]
+    red = _red(snap, handled)
     if red:
         names = ", ".join(run.name for run in red)
         ctx.event("pr_feedback", f"check(s) failed on #{snap.number}: {names}")
@@ -146,6 +170,20 @@ def _decide(
         ctx.event("pr_feedback", f"pull request #{snap.number} approved, checks green")
         return StepResult(ok=True, outputs={"approved": True, "head_sha": snap.head_sha})
     return None
+
+
+def _came_back(snap: PullSnapshot, handled: set[str]) -> list[str]:
+    """What on the open pull request would start a fix round (its kinds), cheaply: nothing
+    fetched or logged, so a held round can look again."""
+    if snap.merged or snap.state != "open":
+        return []
+    kinds = ["review"] if review_feedback(snap, handled) else []
+    kinds += ["checks"] if _red(snap, handled) else []
+    return kinds + (["conflict"] if snap.conflict else [])
+
+
+def _red(snap: PullSnapshot, handled: set[str]) -> list[CheckRun]:
+    return [run for run in snap.checks if run.failed and run.key not in handled]
 
 
 def review_feedback(snap: PullSnapshot, handled: set[str]) -> tuple[str, set[str]] | None:
