@@ -187,12 +187,20 @@ def _format_cleaned(results: Any) -> str:
     for result in results:
         if "error" in result:
             lines.append(f"{result['run']}: not cleaned ({result['error']})")
-        else:
-            removed = result.get("worktree_removed")
-            line = f"{result['run']}: cleaned" + (f", removed {removed}" if removed else "")
+            continue
+        parts = []
+        if "worktree_removed" in result:  # (else only its files on hosts were left to do)
+            removed = result["worktree_removed"]
+            parts.append("cleaned" + (f", removed {removed}" if removed else ""))
             if result.get("recordings_removed"):
-                line += f", {len(result['recordings_removed'])} recording(s) removed"
-            lines.append(line)
+                parts.append(f"{len(result['recordings_removed'])} recording(s) removed")
+        if result.get("hosts_cleaned"):
+            parts.append(f"its files on host {', '.join(result['hosts_cleaned'])} removed")
+        lines.append(f"{result['run']}: {', '.join(parts) or 'cleaned before'}")
+        lines.extend(
+            f"  on host {host!r} not removed yet: {why} (the next `agenttui clean` tries again)"
+            for host, why in (result.get("hosts_pending") or {}).items()
+        )
     return "\n".join(lines)
 
 

@@ -26,6 +26,7 @@ from workflows.definitions.model import Workflow
 from workflows.forge import git
 from workflows.runs.agent_choice import Choice, choose_agents
 from workflows.runs.budget import refuse_new_run
+from workflows.runs.host_cleanup import clean_on_hosts, note_pending, run_hosts, work_on_host
 from workflows.runs.issue_states import restore_states
 from workflows.runs.queue import admit
 from workflows.runs.recording.files import remove_run as remove_recordings
@@ -290,8 +291,12 @@ def close_runner_window_on_exit(run_id: str, *, target: TmuxTarget) -> None:
         driver.close()
 
 
-def clean_run(run_id: str, *, target: TmuxTarget, force: bool = False) -> dict[str, Any]:
-    """Close a finished run's windows and remove the worktree it created (the branch stays).
+def clean_run(
+    run_id: str, *, target: TmuxTarget, force: bool = False, on_hosts: bool = True
+) -> dict[str, Any]:
+    """Close a finished run's windows and remove the worktree it created (the branch stays),
+    and its files on the hosts it worked on (``host_cleanup``; ``on_hosts=False``: only
+    noted as pending, for a caller cleaning several runs with one command per host).
 
     All or nothing: a worktree with uncommitted changes (without ``force``) refuses the
     clean before any window is closed."""
@@ -305,6 +310,11 @@ def clean_run(run_id: str, *, target: TmuxTarget, force: bool = False) -> dict[s
     own = bool(worktree and record.context.get("own_worktree"))
     if own and not force:
         git.refuse_dirty(Path(worktree))
+    if not force and (left := work_on_host(record)):
+        raise UsageError(f"run {record.id}: {left}")
+    hosts = run_hosts(runs, record)
+    if hosts:  # noted before anything goes here: never forgotten before removed there
+        note_pending(runs, record.id, hosts)
     kill_agents(record.id, target=target, runner_too=True)
     if own:
         git.remove_worktree(Path(record.context["repo"]), Path(worktree), force=force)
@@ -318,4 +328,11 @@ def clean_run(run_id: str, *, target: TmuxTarget, force: bool = False) -> dict[s
         f"windows closed; worktree removed: {removed or 'none'}; recordings removed: "
         f"{len(recordings)}",
     )
-    return {"run": record.id, "worktree_removed": removed, "recordings_removed": recordings}
+    result: dict[str, Any] = {
+        "run": record.id,
+        "worktree_removed": removed,
+        "recordings_removed": recordings,
+    }
+    if hosts and on_hosts:
+        result.update(clean_on_hosts(runs, [record.id]).get(record.id, {}))
+    return result
