@@ -12,7 +12,7 @@ from typing import NamedTuple
 import pytest
 
 from tests.support.cli import agenttui
-from tests.support.git_repos import Project, run_git
+from tests.support.git_repos import Project, land_on_main, run_git
 from tests.support.github_server import GitHubServer
 from tests.support.linear_server import LinearServer
 from tests.support.runs import kill_at, prompts_received, run_summary, start_run, wait_for_end
@@ -291,13 +291,7 @@ def test_a_conflict_with_the_base_is_a_fix_round(loop: Loop, way: str) -> None:
     number, branch, first_head = opened_on(github, project)
     watching(run_id, number)  # the resolve step already ran: only a fix round can merge main
     # Someone lands a change to the same file on main: the PR conflicts.
-    other = tmp_path / "other"
-    run_git(tmp_path, "clone", "-q", str(project.remote), str(other))
-    (other / "DEMO_CHANGES.md").write_text("- a different change on main\n")
-    run_git(other, "add", "-A")
-    run_git(other, "-c", "user.name=o", "-c", "user.email=o@o", "commit", "-qm", "main moves")
-    run_git(other, "push", "-q", "origin", "main")
-    main_head = remote_head(project, "main")
+    main_head = land_on_main(project, "DEMO_CHANGES.md", "- a different change on main\n")
 
     new_head = wait_for_push(project, branch, first_head)
     assert run_git(project.remote, "merge-base", "--is-ancestor", main_head, new_head) == ""

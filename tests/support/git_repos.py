@@ -38,6 +38,20 @@ def make_project(root: Path, test_script: str = "exit 0\n") -> Project:
     return Project(repo=repo, remote=remote)
 
 
+def land_on_main(project: Project, path: str, text: str) -> str:
+    """Someone else's change to ``path`` landed on the remote's main (from a clone of their
+    own); returns main's new head."""
+    other = project.remote.parent / "someone-else"
+    if not other.exists():
+        run_git(project.remote.parent, "clone", "-q", str(project.remote), str(other))
+    run_git(other, "pull", "-q", "origin", "main")
+    (other / path).write_text(text)
+    run_git(other, "add", "-A")
+    run_git(other, "-c", "user.name=o", "-c", "user.email=o@o", "commit", "-qm", "main moves")
+    run_git(other, "push", "-q", "origin", "main")
+    return run_git(project.remote, "rev-parse", "main")
+
+
 def git_repo(path: Path) -> Path:
     path.mkdir(parents=True)
     subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)

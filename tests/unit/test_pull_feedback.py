@@ -187,6 +187,7 @@ def test_merge_gates_each_missing_gate_blocks_the_merge() -> None:
         "merges cleanly": (snapshot(mergeable=False), PASSED),
         "merges cleanly ": (snapshot(mergeable=None), PASSED),
         "branch protection allows it": (snapshot(mergeable_state="blocked"), PASSED),
+        "up to date with the base": (snapshot(mergeable_state="behind"), PASSED),
         "step qa passed": (snapshot(), {"qa": Required(False)}),
         "step qa passed ": (snapshot(), {"qa": Required(True, "0" * 40)}),  # not the head
     }
@@ -196,7 +197,7 @@ def test_merge_gates_each_missing_gate_blocks_the_merge() -> None:
         failed = [gate.name for gate in gates if not gate.ok]
         table.append((name.strip(), failed))
         assert failed == [name.strip()], name
-    assert len(table) == 12
+    assert len(table) == 13
 
 
 def test_another_process_reviews_and_reports_checks_the_way_github_takes_them(

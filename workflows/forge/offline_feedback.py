@@ -14,7 +14,8 @@ REQUEST_CHANGES or COMMENT, ``body``, ``comments`` with ``path``, ``line``, ``bo
 The head commit and the conflicts are read from the bare ``remote`` with real git; a merge
 writes real commits there. A base branch's protection (:class:`Protection`: approving reviews
 and checks it requires) shows as ``mergeable_state: "blocked"`` until met, and a merge before
-that is refused with GitHub's 405 and its words. Tests play the reviewer and the CI through
+that is refused with GitHub's 405 and its words; with ``strict``, a branch without the base's
+head shows as ``behind`` and is refused too. Tests play the reviewer and the CI through
 :class:`Feedback`.
 """
 
@@ -91,10 +92,11 @@ def conflicts(remote: Path, base: str, head: str) -> bool:
 class Protection:
     """What the base branch's protection requires before a merge: approving reviews (each
     reviewer's latest decisive review counts) and checks passed on the head commit (a check
-    run's name or a commit status's context)."""
+    run's name or a commit status's context), and with ``strict`` the base's head in the branch."""
 
     approvals: int = 0
     checks: tuple[str, ...] = ()
+    strict: bool = False  # the branch must hold the base's head ("up to date before merging")
 
 
 class Feedback:
@@ -318,8 +320,17 @@ class Feedback:
             shown["mergeable"], shown["mergeable_state"] = False, "dirty"
         else:
             blocked = bool(self._protection_refusal(pull))
-            shown["mergeable"], shown["mergeable_state"] = True, "blocked" if blocked else "clean"
+            state = "blocked" if blocked else "behind" if self._behind(pull) else "clean"
+            shown["mergeable"], shown["mergeable_state"] = True, state
         return shown
+
+    def _behind(self, pull: dict[str, Any]) -> bool:
+        """The base's protection wants the branch up to date and it is not."""
+        if not self.protection.strict or self.remote is None:
+            return False
+        base, head = f"refs/heads/{pull['base']['ref']}", f"refs/heads/{pull['head']['ref']}"
+        contained = git(self.remote, "merge-base", "--is-ancestor", base, head, check=False)
+        return contained.returncode != 0
 
     def _protection_refusal(self, pull: dict[str, Any]) -> str:
         """GitHub's words refusing a merge the base's protection does not allow yet; empty
@@ -365,6 +376,8 @@ class Feedback:
             return Answer(405, {"message": "Pull Request is not mergeable"})
         if refusal := self._protection_refusal(pull):
             return Answer(405, {"message": refusal})
+        if self._behind(pull):
+            return Answer(405, {"message": "Head branch is out of date"})
         message = (
             f"Merge pull request #{pull['number']} from {head}\n\n{pull['title']}"
             if method == "merge"

@@ -109,6 +109,11 @@ class PullSnapshot:
         a code owner's among them, or checks it requires), as GitHub computes it."""
         return self.mergeable_state == "blocked"
 
+    @property
+    def behind(self) -> bool:
+        """The base branch's protection wants the branch up to date with it, and it is not."""
+        return self.mergeable_state == "behind"
+
 
 @dataclass
 class PullRequestApi:

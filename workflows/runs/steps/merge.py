@@ -38,6 +38,7 @@ METHODS = ("merge", "squash", "rebase")
 UNDECIDED_WAIT_S = 60.0  # GitHub answers mergeable: null while it computes it after a push
 UNDECIDED_POLL_S = 1.0
 PROTECTION = "GitHub says blocked: a review or check the base branch requires is missing"
+BEHIND = "the base branch's protection wants the base's head in the branch"
 ENABLE_HINT = "set [merge] enabled = true in config.toml to let runs merge"
 
 
@@ -78,6 +79,7 @@ def merge_gates(
         Gate("checks green", checks == "green", "" if checks == "green" else checks),
         Gate("merges cleanly", snap.mergeable is True, mergeable[snap.mergeable]),
         Gate("branch protection allows it", not snap.blocked, PROTECTION if snap.blocked else ""),
+        Gate("up to date with the base", not snap.behind, BEHIND if snap.behind else ""),
     ]
     gates += [required_gate(step_id, step, snap.head_sha) for step_id, step in required.items()]
     return gates

@@ -10,7 +10,9 @@ GitHub (conditional requests: see ``forge.pull_feedback``) until one of:
 - a conflict with the base: the step fails asking to rebase onto (``conflicts = "rebase"``)
   or merge (``"merge"``, the default) ``origin/<base>``, fetched first;
 - approved and every check green (and no conflict), and the base branch's protection allows
-  the merge (GitHub's ``mergeable_state`` is not ``blocked``): the step passes;
+  the merge (GitHub's ``mergeable_state`` is not ``blocked``): the step passes; when that
+  protection wants the branch up to date (``behind``), the base is merged in (or rebased onto)
+  and pushed first, without an agent round, and the new head's checks are waited for;
 - merged by someone: it passes; closed: it fails.
 
 Feedback first seen is held for ``settle`` seconds (default ``DEFAULT_SETTLE_S``) and the
@@ -166,7 +168,10 @@ def _decide(
             failure="\n".join(parts),
         )
     green = snap.checks_state(required=ctx.step.checks != "optional") == "green"
-    if snap.approved and green and not snap.blocked:
+    if snap.approved and green and snap.behind and not snap.blocked:
+        _bring_up_to_date(ctx, api, snap)
+        return None  # the new head's checks come next
+    if snap.approved and green and not snap.blocked and not snap.behind:
         ctx.event("pr_feedback", f"pull request #{snap.number} approved, checks green")
         return StepResult(ok=True, outputs={"approved": True, "head_sha": snap.head_sha})
     return None
@@ -244,6 +249,31 @@ def _waiting_for(snap: PullSnapshot, required: bool) -> str:
             "reviews, a code owner's review, or a required check)"
         )
     return ", ".join(missing) or "GitHub"
+
+
+def _bring_up_to_date(ctx: StepContext, api: PullRequestApi, snap: PullSnapshot) -> None:
+    """The base branch's protection wants the branch to hold the base's head: merge it in
+    (rebase with ``conflicts = "rebase"``, replacing only the head GitHub showed) and push.
+    No agent round: GitHub said it merges cleanly. A failure stops the step with git's words."""
+    base, branch = ctx.values.get("base") or "main", ctx.values["branch"]
+    rebase = ctx.step.conflicts == "rebase"
+    with pushing_side(ctx) as (worktree, host):
+        git.git(worktree, "fetch", "-q", "origin", base, host=host)
+        how = ["rebase", "-q"] if rebase else ["merge", "-q", "--no-edit"]
+        who = git.identity_args(worktree, host)
+        done = git.git(worktree, *who, *how, f"origin/{base}", check=False, host=host)
+        if done.returncode != 0:
+            git.git(worktree, how[0], "--abort", check=False, host=host)
+            reason = (done.stderr or done.stdout).strip()
+            raise StepFailed(f"bringing {branch} up to date with {base} failed: {reason}")
+        git.push(worktree, branch, lease=snap.head_sha if rebase else None, host=host)
+        head = git.git(worktree, "rev-parse", "HEAD", host=host).stdout.strip()
+    ctx.event(
+        "pr_feedback",
+        f"pull request #{api.number} was behind {base}, and the base branch's protection wants "
+        f"it up to date: {'rebased onto' if rebase else 'merged'} origin/{base}"
+        f"{'' if rebase else ' in'}, pushed {head[:10]}",
+    )
 
 
 def _push_fixes(ctx: StepContext, api: PullRequestApi) -> None:
