@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,14 @@ def on_the_hosts_path(ssh_host: SshdHost, name: str, port: int, server: ModelSer
     wrapper.parent.mkdir(exist_ok=True)
     wrapper.write_text(f'#!/bin/sh\nexec {shlex.join(jailed)} "$@"\n')
     wrapper.chmod(0o755)
+
+
+def a_turn(agent: str, prompt: str, done: Callable[[], object], message: str) -> None:
+    """``prompt`` sent to ``agent`` on the host; back once ``done()`` holds and it is idle."""
+    code, sent = remote("send", agent, prompt)
+    assert code == 0 and sent["submitted"] is True, sent
+    wait_until(done, timeout=60, message=message)
+    assert remote("wait", agent, "--state", "idle", "--timeout", "60")[0] == 0
 
 
 def a_repo_never_opened(ssh_host: SshdHost) -> Path:
@@ -90,23 +99,18 @@ def test_claude_on_a_host_is_approved_and_refused_by_this_machines_policy(
         assert claude_state["projects"][str(repo)]["hasTrustDialogAccepted"] is True
         assert events_for_agent(Store(), "c1", kind="trust_answered")
 
-        code, sent = remote("send", "c1", "create the file please")
-        assert code == 0 and sent["submitted"] is True, sent
-        wait_until(
+        a_turn(
+            "c1",
+            "create the file please",
             (repo / "allowed-here.txt").exists,
-            timeout=60,
-            message="the command this machine allows to run without a key press",
+            "the command this machine allows to run without a key press",
         )
-        assert remote("wait", "c1", "--state", "idle", "--timeout", "60")[0] == 0
-
-        code, sent = remote("send", "c1", "now make the directory")
-        assert code == 0 and sent["submitted"] is True, sent
-        wait_until(
+        a_turn(
+            "c1",
+            "now make the directory",
             lambda: any("refused" in text for text in server.tool_results()),
-            timeout=60,
-            message="the refusal back to the model",
+            "the refusal back to the model",
         )
-        assert remote("wait", "c1", "--state", "idle", "--timeout", "60")[0] == 0
         code, read = remote("read", "c1")  # its state, read from here
         assert code == 0 and read["state"] == "idle", read
         assert "marker-h2" in "\n".join(read["lines"])

@@ -130,3 +130,69 @@ def test_a_hosts_request_gets_no_project_of_this_machine_even_at_the_same_path(
     assert answer["reply"] is None  # no rule decides it: a person does
     local = json.loads(hook("claude", payload, "", name="local"))  # a local agent there
     assert local["hookSpecificOutput"]["decision"]["behavior"] == "allow"
+
+
+def git_repo(path: Path) -> Path:
+    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
+    subprocess.run(
+        ["git", "-C", str(path), "-c", "user.name=t", "-c", "user.email=t@t",
+         "commit", "-q", "--allow-empty", "-m", "first"],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def test_a_hosts_repo_and_its_worktrees_are_decided_by_the_project_agenttui_runs_for(
+    tmp_path: Path,
+) -> None:
+    """Its checkout there maps to ``[workflows] repo`` here: that project's policy and the
+    rules learned for it decide; another checkout there, or no ``[workflows] repo``, keeps
+    the global rules and those learned for every project."""
+    from tests.support.environment import append_config
+    from workflows.approvals.relay_client import relay_request
+    from workflows.base.hosts import SshHost
+
+    here = git_repo(tmp_path / "here")  # the project agenttui runs for
+    (here / ".agenttui").mkdir()
+    (here / ".agenttui" / "policy.toml").write_text('deny = ["Bash(echo hi:*)"]\n')
+    config_dir().mkdir(parents=True, exist_ok=True)
+    (config_dir() / "policy.toml").write_text('allow = ["Bash(echo:*)"]\n')
+    (config_dir() / "learned-policy.toml").write_text(
+        f'[[rules]]\nrule = "Bash(ls:*)"\nbehavior = "allow"\nproject = "{here}"\n'
+    )
+    # The host's side, played by folders here: its repo (as ~/repo) and a worktree of it.
+    home = tmp_path / "there"
+    repo = git_repo(home / "repo")
+    worktree = home / "wt"
+    subprocess.run(["git", "-C", str(repo), "worktree", "add", "-q", str(worktree)], check=True)
+    other = git_repo(home / "other")
+    host = SshHost("gpu", "gpu", repo="~/repo")
+    append_config(f'[workflows]\nrepo = "{here}"\n')
+
+    def decided(cwd: Path, command: str) -> str:
+        payload = {**PERMISSION, "cwd": str(cwd), "tool_input": {"command": command}}
+        request = json.loads(relay_request("claude", "h3", json.dumps(payload), payload))
+        request["home"] = str(home)  # the host's ~
+        reply = answer_request(json.dumps(request).encode(), lambda _run: None, host)["reply"]
+        return "ask" if reply is None else str(reply["hookSpecificOutput"]["decision"]["behavior"])
+
+    # The host sends its repository's main checkout: the repo, also from its worktree.
+    payload = {**PERMISSION, "cwd": str(worktree / "sub")}
+    (worktree / "sub").mkdir()
+    assert json.loads(relay_request("claude", "h3", "{}", payload))["checkout"] == str(repo)
+
+    assert decided(worktree / "sub", "echo hi") == "deny"  # the project's rule, not global
+    assert decided(repo, "echo hi") == "deny"
+    assert decided(worktree, "ls -la") == "allow"  # learned for that project
+    assert decided(other, "echo hi") == "allow"  # another checkout there: global rules
+    assert decided(other, "ls -la") == "ask"  # and not the project's learned ones
+    audit = [(e.summary, e.decision, e.reason) for e in reversed(entries(Store()))]
+    assert audit[:3] == [
+        ("echo hi", "deny", "project policy"),
+        ("echo hi", "deny", "project policy"),
+        ("ls -la", "allow", "learned policy"),
+    ]
+
+    (config_dir() / "config.toml").unlink(missing_ok=True)
+    append_config(f'[workflows]\nrepo = "{tmp_path / "no-such"}"\n')
+    assert decided(repo, "echo hi") == "allow"  # it maps to no project here: global

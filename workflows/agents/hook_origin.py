@@ -34,6 +34,10 @@ class HookOrigin:
     worktree: str
     """What bounds the agent's deletes there (its run's worktree or the checkout around its
     directory), "" when none: its directory."""
+    project: str = ""
+    """The project of THIS machine whose policy applies (``.agenttui/policy.toml``, rules
+    learned for it): the relay maps the host's checkout to it
+    (``approvals.host_project``); "" when it maps to none."""
 
 
 _origin: ContextVar[HookOrigin | None] = ContextVar("hook_origin", default=None)

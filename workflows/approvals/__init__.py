@@ -22,7 +22,8 @@ from workflows.approvals import audit
 from workflows.approvals.denylist import check_tool
 from workflows.approvals.learning import LearningRefused, Proposal, propose, save
 from workflows.approvals.paths import PathContext
-from workflows.approvals.policy import evaluate, load_rules, project_root
+from workflows.approvals.policy import evaluate, load_rules
+from workflows.approvals.worktree import main_checkout as project_root
 from workflows.base.store import Store
 
 __all__ = [

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import subprocess
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from workflows.approvals.rules import (
 )
 from workflows.approvals.shell import ParsedCommand, ShellSyntaxError, parse
 from workflows.approvals.unwrap import unwrap
+from workflows.approvals.worktree import main_checkout as project_root
 from workflows.base.errors import AgentTuiError
 from workflows.base.paths import config_dir
 
@@ -61,24 +61,6 @@ def global_policy_file() -> Path:
 
 def learned_policy_file() -> Path:
     return config_dir() / "learned-policy.toml"
-
-
-def project_root(cwd: str | Path) -> Path | None:
-    """The main checkout of the repository containing ``cwd`` (worktrees map to it)."""
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(cwd), "rev-parse", "--path-format=absolute", "--git-common-dir"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if out.returncode != 0:
-        return None
-    common = Path(out.stdout.strip())
-    return common.parent if common.name == ".git" else common
 
 
 def read_rules(path: Path, source: str) -> list[PolicyRule]:
@@ -147,12 +129,16 @@ def learned_rules(project: Path | None) -> list[PolicyRule]:
 
 def load_rules(cwd: str | Path | None = None, project: Path | None = None) -> list[PolicyRule]:
     """Global, project and learned rules that apply to an agent working in ``cwd``. An agent
-    on a host (a hook the relay handles): ``cwd`` is a path there, whose project is not one
-    of this machine's, even where the same path exists here: global and learned-for-every-
-    project rules only."""
+    on a host (a hook the relay handles): ``cwd`` is a path there, never looked up here
+    (the same path here may be another checkout); its project is the local one the relay
+    mapped its checkout to (``HookOrigin.project``: the host's ``repo`` or a worktree of it
+    is the project agenttui runs for), else none: global and learned-for-every-project
+    rules only."""
     rules = read_rules(global_policy_file(), "global")
-    on_host = current_origin() is not None
-    root = project if project is not None or on_host else (project_root(cwd) if cwd else None)
+    origin = current_origin()
+    if project is None and origin is not None:
+        project = Path(origin.project) if origin.project else None
+    root = project if project is not None or origin else (project_root(cwd) if cwd else None)
     if root is not None:
         rules += read_rules(root / ".agenttui" / "policy.toml", "project")
     return rules + learned_rules(root)

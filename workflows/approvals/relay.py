@@ -5,7 +5,8 @@ It listens on a unix socket here and keeps it forwarded to the host over the hos
 ssh connection (``ssh -O forward -R``; never a TCP port). Each request is one hook event of
 an agent there, as JSON (``approvals.relay_client``); the relay runs the very code of the
 local ``agenttui hook`` (``hook_verb.handle_hook``) with the origin the host sent
-(``agents.hook_origin``: pane, tmux server, home, worktree bound), so this machine's rules,
+(``agents.hook_origin``: pane, tmux server, home, worktree bound, the local project its
+checkout maps to: ``approvals.host_project``), so this machine's rules,
 learned rules, deny-list and audit decide, and the events land in this store at once.
 
 Its life: it opens the connection when needed and holds one quiet session over it
@@ -43,6 +44,7 @@ from workflows.agents.hook_relay import (
     write_status,
 )
 from workflows.approvals.hook_verb import handle_hook
+from workflows.approvals.host_project import local_project
 from workflows.approvals.worktree import RunWorktree
 from workflows.base.errors import AgentTuiError
 from workflows.base.hosts import SshHost
@@ -59,9 +61,13 @@ RETRY_PAUSES_S = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 FIELDS = ("agent_kind", "name", "raw", "pane", "server", "home", "worktree")
 
 
-def answer_request(data: bytes, run_worktree: RunWorktree) -> dict[str, Any]:
+def answer_request(
+    data: bytes, run_worktree: RunWorktree, host: SshHost | None = None
+) -> dict[str, Any]:
     """One request's answer: ``{"reply": …}`` (what ``agenttui hook`` prints there, None
-    for nothing) or ``{"error": …}`` (the host then leaves any decision to a person)."""
+    for nothing) or ``{"error": …}`` (the host then leaves any decision to a person).
+    ``host``: where it comes from; its ``repo`` (or a worktree of it) there is decided with
+    this machine's project (``approvals.host_project``)."""
     try:
         request = json.loads(data)
     except ValueError:
@@ -70,7 +76,13 @@ def answer_request(data: bytes, run_worktree: RunWorktree) -> dict[str, Any]:
         return {"error": f"the request needs the text fields {', '.join(FIELDS)}"}
     if request["agent_kind"] not in ("claude", "codex"):
         return {"error": f"unknown agent kind {request['agent_kind']!r}"}
-    origin = HookOrigin(request["pane"], request["server"], request["home"], request["worktree"])
+    checkout = request.get("checkout", "")  # an older agenttui there sends none
+    if not isinstance(checkout, str):
+        return {"error": "the request's checkout is not text"}
+    project = local_project(host, checkout, request["home"])
+    origin = HookOrigin(
+        request["pane"], request["server"], request["home"], request["worktree"], project
+    )
     with hook_origin(origin):
         reply = handle_hook(request["agent_kind"], request["name"], request["raw"], run_worktree)
     return {"reply": reply}
@@ -122,7 +134,7 @@ class Relay:
                 if size > REQUEST_LIMIT:
                     answer: dict[str, Any] = {"error": "the request is too large"}
                 else:
-                    answer = answer_request(b"".join(chunks), self.run_worktree)
+                    answer = answer_request(b"".join(chunks), self.run_worktree, self.host)
             except OSError as error:
                 answer = {"error": f"reading the request: {error}"}
             except Exception as error:  # the host's hook must get an answer, whatever happens

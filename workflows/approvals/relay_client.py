@@ -4,7 +4,8 @@ An agent on a host runs with ``AGENTTUI_HOOK_RELAY`` naming the socket its ssh c
 forwards to the relay on the machine that started it (``workflows.approvals.relay``). The
 hook sends the event as one JSON object (the agent's own text stays data: never a command
 line, never a shell) with what only the host knows (its pane and tmux server, its home, the
-checkout bounding the agent's deletes), and prints the relay's answer: the decision of that
+checkout bounding the agent's deletes and its repository's main checkout, which that machine
+maps to its own project), and prints the relay's answer: the decision of that
 machine's policy, recorded and audited in that machine's store.
 
 When the relay cannot be reached (the connection is down, the relay stopped, no answer in
@@ -24,7 +25,7 @@ from typing import Any
 
 from workflows.agents.hooks import server_key
 from workflows.agents.policy_wait import PERMISSION_HOOK_TIMEOUT_S
-from workflows.approvals.worktree import git_toplevel
+from workflows.approvals.worktree import git_toplevel, main_checkout
 
 ANSWER_WITHIN_S = PERMISSION_HOOK_TIMEOUT_S - 3.0
 """The relay's whole round trip, inside the agent's timeout for the permission hook (what
@@ -41,10 +42,12 @@ class Relayed:
 
 def relay_request(agent_kind: str, name: str, raw: str, payload: dict[str, Any]) -> bytes:
     """The request: the raw event as a string field (never parsed into a command)."""
-    worktree = ""
+    worktree = checkout = ""
     cwd = payload.get("cwd")
     if payload.get("hook_event_name") in DECIDING and isinstance(cwd, str):
         worktree = os.path.realpath(git_toplevel(cwd) or cwd)
+        main = main_checkout(cwd)  # the relay maps it to a project there (host_project)
+        checkout = os.path.realpath(main) if main is not None else ""
     request = {
         "agent_kind": agent_kind,
         "name": name,
@@ -53,6 +56,7 @@ def relay_request(agent_kind: str, name: str, raw: str, payload: dict[str, Any])
         "server": server_key(os.environ.get("TMUX")),
         "home": os.path.expanduser("~"),
         "worktree": worktree,
+        "checkout": checkout,
     }
     return json.dumps(request, ensure_ascii=False).encode("utf-8")
 

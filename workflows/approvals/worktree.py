@@ -48,6 +48,24 @@ def git_toplevel(cwd: str | Path) -> str | None:
     return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
 
 
+def main_checkout(cwd: str | Path) -> Path | None:
+    """The main checkout of the repository containing ``cwd`` (worktrees map to it)."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(cwd), "rev-parse", "--path-format=absolute", "--git-common-dir"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    common = Path(out.stdout.strip())
+    return common.parent if common.name == ".git" else common
+
+
 def worktree_for(cwd: str | Path, run_id: str, run_worktree: RunWorktree) -> str | None:
     """The run's worktree, else the git checkout around ``cwd``, else None (``cwd``). For a
     host's hook handled here (the relay), what bounds it there, as the host found it."""

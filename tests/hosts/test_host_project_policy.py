@@ -1,0 +1,94 @@
+"""A host's agent working in the host's repo (here: a worktree of it) is decided with the
+policy of the project agenttui runs for here, as a local agent in that project would be.
+
+The real Claude Code runs on the host (a real sshd on 127.0.0.1), jailed against the scripted
+model server; its PermissionRequest hooks go through the host's agenttui to this machine's
+hook relay. The local project's ``.agenttui/policy.toml`` denies ``mkdir``, which the global
+policy allows, and allows ``touch``, which no global rule decides: the project's rules win.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.agents import JAIL_PORT_CLAUDE, prepare_claude_home
+from tests.e2e.model_server import AnthropicServer, Reply
+from tests.e2e.new_user import gateway_config
+from tests.hosts.test_real_clis_on_host import a_turn, on_the_hosts_path
+from tests.support.environment import append_config
+from tests.support.sshd import SshdHost, host_config, remote
+from workflows.approvals.audit import entries
+from workflows.base.paths import config_dir
+from workflows.base.store import Store
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+
+def git(*args: str) -> None:
+    subprocess.run(["git", *args], check=True, capture_output=True)
+
+
+def repo_with_a_commit(path: Path) -> Path:
+    git("init", "-q", "-b", "main", str(path))
+    (path / "README").write_text("project\n")
+    git("-C", str(path), "add", "README")
+    git("-C", str(path), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "first")
+    return path
+
+
+def test_a_hosts_agent_in_a_worktree_of_its_repo_is_decided_by_the_local_projects_policy(
+    ssh_host: SshdHost, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here = repo_with_a_commit(tmp_path / "here" / "app")  # the project agenttui runs for
+    (here / ".agenttui").mkdir()
+    (here / ".agenttui" / "policy.toml").write_text(
+        'allow = ["Bash(touch:*)"]\ndeny = ["Bash(mkdir:*)"]\n'
+    )
+    there = repo_with_a_commit(ssh_host.repo)  # its clone on the host: [hosts.remote] repo
+    worktree = ssh_host.home / "worktrees" / "feature"
+    git("-C", str(there), "worktree", "add", "-q", "-b", "feature", str(worktree))
+    config_dir().mkdir(parents=True, exist_ok=True)
+    (config_dir() / "policy.toml").write_text('allow = ["Bash(mkdir:*)"]\n')
+    with AnthropicServer() as server:
+        on_the_hosts_path(ssh_host, "claude", JAIL_PORT_CLAUDE, server)
+        prepare_claude_home(ssh_host.home, ssh_host.home / "some-other-project", server.api_key)
+        gateway_config(config_dir(), server, ssh_host.home, monkeypatch)
+        append_config(host_config("remote", ssh_host.ssh_config, there))  # written over
+        append_config(f'[workflows]\nrepo = "{here}"\n')
+        server.script(
+            Reply.bash("mkdir refused-by-the-project"),
+            Reply.text("Understood, marker-p1."),
+            Reply.bash("touch allowed-by-the-project.txt"),
+            Reply.text("Created it, marker-p2."),
+        )
+        code, spawned = remote(
+            "spawn", "--agent", "claude", "--name", "c1", "--cwd", str(worktree),
+            "--timeout", "120",
+        )  # fmt: skip
+        assert code == 0, spawned
+        assert spawned["state"] == "idle" and spawned["cwd"] == str(worktree), spawned
+
+        a_turn(
+            "c1",
+            "make the directory",
+            lambda: any("refused" in text for text in server.tool_results()),
+            "the project's refusal back to the model",
+        )
+        assert not (worktree / "refused-by-the-project").exists()
+        a_turn(
+            "c1",
+            "now create the file",
+            (worktree / "allowed-by-the-project.txt").exists,
+            "the command the project allows, run without a key press",
+        )
+        (refused,) = [text for text in server.tool_results() if "refused" in text]
+        assert "agenttui policy refused this (rule:Bash(mkdir:*)" in refused
+
+    audit = [(e.summary, e.decision, e.decided_by, e.reason) for e in reversed(entries(Store()))]
+    assert audit == [
+        ("mkdir refused-by-the-project", "deny", "rule:Bash(mkdir:*)", "project policy"),
+        ("touch allowed-by-the-project.txt", "allow", "rule:Bash(touch:*)", "project policy"),
+    ]
