@@ -222,6 +222,7 @@ def test_feedback_landing_within_the_settle_time_is_one_fix_round(loop: Loop) ->
         f"pull request #{number}: checks came back; the fix round starts in 5s with the "
         "reviews, comments and checks arriving by then"
     ) in log
+    assert log.count("came back; the fix round starts") == 1  # approved + green: no wait
     assert "a fix round starts (review + checks)" in log
 
 
@@ -250,6 +251,8 @@ def test_feedback_after_the_settle_time_is_the_next_fix_round(loop: Loop) -> Non
     approve_and_pass(github, number)
     assert wait_for_end(run_id)["status"] == "succeeded", agenttui("log", run_id).stdout
     assert len(prompts_received(worktree)) == 3 and len(pushes()) == 3
+    log = agenttui("log", run_id).stdout
+    assert log.count(f"pull request #{number}: review came back") == 2  # one per round
     assert remote_head(project, branch) != first_head
 
 
