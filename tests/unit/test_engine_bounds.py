@@ -48,7 +48,9 @@ def drive(engine: Engine, workflow: Workflow, outcome: Outcome) -> tuple[int, bo
         step, role, _round = next_attempt(workflow, cursor)
         attempts += 1
         assert attempts <= workflow.attempt_bound(), (workflow, attempts)
-        result = StepResult(ok=outcome(step, role), failure="no")
+        ok = outcome(step, role)
+        back = step.requires[0] if step.requires and not ok else None  # a merge's way back
+        result = StepResult(ok=ok, failure="no", back_to=back)
         cursor, stop = engine._advance(workflow, cursor, step, role, result)
         if stop:
             return attempts, False
@@ -76,3 +78,24 @@ def test_the_bound_counts_rounds_and_remedies() -> None:
     check = Step("check", "shell", run="false", on_fail="fix", max_rounds=3)
     once = Step("once", "shell", run="true")
     assert Workflow("w", "w.toml", steps=(fix, check, once)).attempt_bound() == 3 + 5 + 3
+
+
+def test_a_step_sending_the_run_back_stays_within_the_bound() -> None:
+    """A merge whose required QA passed on an older commit sends the run back to it, in its
+    own rounds: always sent back, the run stops after max_rounds; never past the bound."""
+    runs = RunStore()
+    engine = Engine(runs.create("w", {"steps": []}, ["ENG-1"], {}).id, target=TmuxTarget(None, "t"),
+                    runs=runs)  # fmt: skip
+    rng = random.Random(17)
+    for qa_rounds, merge_rounds, remedy in itertools.product((1, 2, 3), (1, 2, 3), (None, "fix")):
+        steps = (
+            Step("fix", "shell", run="true"),
+            Step("qa", "slot", slot="staging", on_fail=remedy, max_rounds=qa_rounds),
+            Step("watch", "pr_feedback", on_fail=remedy, max_rounds=2),
+            Step("merge", "merge", requires=("qa",), max_rounds=merge_rounds),
+        )
+        workflow = Workflow(name="back", path="back.toml", steps=steps)
+        attempts, finished = drive(engine, workflow, lambda step, role: step.id != "merge")
+        assert not finished and attempts == 1 + 3 * merge_rounds  # fix, then qa-watch-merge
+        for _ in range(5):
+            drive(engine, workflow, lambda step, role: rng.random() < 0.5)

@@ -214,10 +214,18 @@ class Workflow:
     def attempt_bound(self) -> int:
         """The most attempts one runner can make of this workflow: each step at most
         ``max_rounds`` times, and its ``on_fail`` remedy between them (a failed remedy ends
-        the run). tests/unit/test_engine_bounds.py shows the engine never goes past it."""
-        return sum(
+        the run); a step that may send the run back to a step it ``requires`` (a merge, when
+        QA passed on an older commit) does so in its rounds, each time running the steps
+        from there once more. tests/unit/test_engine_bounds.py shows the engine never goes
+        past it."""
+        bound = sum(
             step.max_rounds + (step.max_rounds - 1 if step.on_fail else 0) for step in self.steps
         )
+        for index, step in enumerate(self.steps):
+            if step.requires:
+                back = min(self.step_index(required) for required in step.requires)
+                bound += (step.max_rounds - 1) * (index - back)
+        return bound
 
     def step_index(self, step_id: str) -> int:
         for index, step in enumerate(self.steps):

@@ -238,16 +238,23 @@ class Engine:
         if result.ok:
             nxt.pc += 1
             return nxt, None
-        if result.back_to:
+        rounds_left = nxt.rounds[step.id] < step.max_rounds
+        if result.back_to and result.back_to in step.requires:
+            if not rounds_left:
+                return nxt, (
+                    f"step {step.id!r} sent the run back to {result.back_to!r} "
+                    f"{step.max_rounds - 1} time(s) (its max_rounds) and still cannot go on: "
+                    f"{failure_summary(result.failure)[:300]}"
+                )
             nxt.pc = workflow.step_index(result.back_to)
             self.runs.event(
                 self.run_id,
                 "loop",
-                f"{failure_summary(result.failure)}: back to {result.back_to!r}",
+                f"{failure_summary(result.failure)}: back to {result.back_to!r} "
+                f"(round {nxt.rounds[step.id]} of {step.max_rounds})",
                 step_id=step.id,
             )
             return nxt, None
-        rounds_left = nxt.rounds[step.id] < step.max_rounds
         if step.on_fail and rounds_left:
             nxt.remedy_for, nxt.failure = step.id, result.failure
             self.runs.event(

@@ -31,7 +31,7 @@ class StepResult:
     ok: bool
     outputs: dict[str, Any] = field(default_factory=dict)
     failure: str = ""  # what {failure} holds for the remedy step when ok is False
-    back_to: str | None = None  # an earlier step the run goes back to (ok False): its work is stale
+    back_to: str | None = None  # ok False: go back to this step it requires (its work is stale)
 
 
 @dataclass
