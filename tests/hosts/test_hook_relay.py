@@ -80,20 +80,24 @@ def test_hooks_of_an_agent_on_a_host_reach_this_store_over_ssh(ssh_host: SshdHos
     assert kinds() == ["session_start", "submit", "stop"]  # each once
 
 
-def hook_there(ssh_host: SshdHost, env: dict[str, str], pane: str, command: str) -> str:
+def hook_there(
+    ssh_host: SshdHost, env: dict[str, str], pane: str, command: str, cwd: Path | None = None
+) -> str:
     """What the host's ``agenttui hook`` prints for a PermissionRequest of ``command``, called
-    as Claude Code calls it in the agent's pane (its environment, the event on stdin)."""
+    as Claude Code calls it in the agent's pane (its environment, the event on stdin), the
+    agent working in ``cwd`` there (default: the host's repo)."""
+    cwd = cwd or ssh_host.repo
     payload = {
         "hook_event_name": "PermissionRequest",
         "session_id": "s1",
-        "cwd": str(ssh_host.repo),
+        "cwd": str(cwd),
         "tool_name": "Bash",
         "tool_input": {"command": command},
     }
     names = ("AGENTTUI_HOOK_RELAY", "AGENTTUI_STATE_DIR", "TMUX")
     exports = " ".join(f"{name}={shlex.quote(env[name])}" for name in names if name in env)
     done = ssh_host.ssh(
-        f"cd {shlex.quote(str(ssh_host.repo))} && env {exports} TMUX_PANE={pane} "
+        f"cd {shlex.quote(str(cwd))} && env {exports} TMUX_PANE={pane} "
         "agenttui hook --pane h1 claude",
         stdin=json.dumps(payload),
     )

@@ -5,6 +5,7 @@ The real Claude Code runs on the host (a real sshd on 127.0.0.1), jailed against
 model server; its PermissionRequest hooks go through the host's agenttui to this machine's
 hook relay. The local project's ``.agenttui/policy.toml`` denies ``mkdir``, which the global
 policy allows, and allows ``touch``, which no global rule decides: the project's rules win.
+A run's agent there is decided by the run's repository here (a stand-in agent CLI).
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ import pytest
 from tests.e2e.agents import JAIL_PORT_CLAUDE, prepare_claude_home
 from tests.e2e.model_server import AnthropicServer, Reply
 from tests.e2e.new_user import gateway_config
+from tests.hosts.test_hook_relay import HOOKED, behavior, hook_there
 from tests.hosts.test_real_clis_on_host import a_turn, on_the_hosts_path
 from tests.support.environment import append_config
+from tests.support.profiles import write_profile
 from tests.support.sshd import SshdHost, host_config, remote
 from workflows.approvals.audit import entries
 from workflows.base.paths import config_dir
 from workflows.base.store import Store
-
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+from workflows.runs.run_store import RunStore
 
 
 def git(*args: str) -> None:
@@ -39,6 +41,8 @@ def repo_with_a_commit(path: Path) -> Path:
     return path
 
 
+@pytest.mark.e2e
+@pytest.mark.timeout(300)
 def test_a_hosts_agent_in_a_worktree_of_its_repo_is_decided_by_the_local_projects_policy(
     ssh_host: SshdHost, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -91,4 +95,51 @@ def test_a_hosts_agent_in_a_worktree_of_its_repo_is_decided_by_the_local_project
     assert audit == [
         ("mkdir refused-by-the-project", "deny", "rule:Bash(mkdir:*)", "project policy"),
         ("touch allowed-by-the-project.txt", "allow", "rule:Bash(touch:*)", "project policy"),
+    ]
+
+
+def project_denying(path: Path, command: str) -> Path:
+    repo = repo_with_a_commit(path)
+    (repo / ".agenttui").mkdir()
+    (repo / ".agenttui" / "policy.toml").write_text(f'deny = ["Bash({command}:*)"]\n')
+    return repo
+
+
+def test_a_run_s_agent_on_a_host_is_decided_by_the_run_s_project_and_others_by_the_configured(
+    ssh_host: SshdHost, tmp_path: Path
+) -> None:
+    """Through the host's own `agenttui hook` (called as Claude Code calls it there) and the
+    relay: the run's agent by the run's repository here, an agent of no run by
+    `[workflows] repo`, one in another checkout there by the global rules only."""
+    ran_for = project_denying(tmp_path / "run-project", "echo x")
+    configured = project_denying(tmp_path / "configured", "echo y")
+    repo_with_a_commit(ssh_host.repo)
+    other = repo_with_a_commit(ssh_host.home / "other")
+    config_dir().mkdir(parents=True, exist_ok=True)
+    (config_dir() / "policy.toml").write_text('allow = ["Bash(echo:*)"]\n')
+    append_config(f'[workflows]\nrepo = "{configured}"\n')
+    write_profile("hooked", HOOKED)
+    run = RunStore().create("quick-fix", {}, ["ENG-1"], {"repo": str(ran_for), "host": "remote"})
+    panes = {}
+    for name, extra in (("h1", ["--run", run.id]), ("h2", [])):
+        code, spawned = remote("spawn", "--agent", "hooked", "--name", name, "--no-wait", *extra)
+        assert code == 0, spawned
+        panes[name] = spawned["pane"]
+    env = ssh_host.environ_of(panes["h1"])
+
+    def decided(pane: str, command: str, cwd: Path = ssh_host.repo) -> str:
+        return behavior(hook_there(ssh_host, env, pane, command, cwd=cwd))
+
+    assert decided(panes["h1"], "echo x") == "deny"  # the run's project
+    assert decided(panes["h1"], "echo y") == "allow"  # not the configured one's
+    assert decided(panes["h2"], "echo y") == "deny"  # no run: [workflows] repo
+    assert decided(panes["h2"], "echo x") == "allow"
+    assert decided(panes["h2"], "echo y", other) == "allow"  # another checkout: global
+    audit = [(e.summary, e.decision, e.reason) for e in reversed(entries(Store()))]
+    assert audit == [
+        ("echo x", "deny", "project policy"),
+        ("echo y", "allow", "global policy"),
+        ("echo y", "deny", "project policy"),
+        ("echo x", "allow", "global policy"),
+        ("echo y", "allow", "global policy"),
     ]

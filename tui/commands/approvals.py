@@ -252,9 +252,9 @@ def run_hook(args: argparse.Namespace) -> Any:
 def run_hook_relay(args: argparse.Namespace) -> int:
     from workflows.approvals.relay import serve
     from workflows.base.hosts import host_named
-    from workflows.runs.run_store import run_worktree
+    from workflows.runs.run_store import run_repo, run_worktree
 
-    return serve(host_named(args.host_name), run_worktree)
+    return serve(host_named(args.host_name), run_worktree, run_repo)
 
 
 def run_approve(args: argparse.Namespace) -> Any:

@@ -1,9 +1,10 @@
 """Which project of this machine an agent on a host works in, for its policy.
 
-A host's ``[hosts.NAME] repo`` is a clone there of the project agenttui runs for here
-(``[workflows] repo``: where runs and the app's worktrees start; a run's steps on the host
-work in worktrees of that clone, ``runs.host_worktree``). So an agent whose checkout there is
-that repo, or a worktree of it, is decided with that local project's
+A host's ``[hosts.NAME] repo`` is a clone there of the project agenttui runs for here: a
+run's (its ``repo``, whose steps on the host work in worktrees of that clone,
+``runs.host_worktree``), else ``[workflows] repo`` (where runs and the app's worktrees start
+by default). So an agent whose checkout there is that repo, or a worktree of it, is decided
+with that local project's
 ``.agenttui/policy.toml`` and the rules learned for it, as it would be here. Any other
 checkout there maps to nothing: global rules and those learned for every project. Paths on
 the host are never looked up here (the same path here may be another checkout).
@@ -26,16 +27,18 @@ def host_path(path: str, home: str) -> str:
     return posixpath.normpath(path) if posixpath.isabs(path) else ""
 
 
-def local_project(host: SshHost | None, checkout: str, home: str) -> str:
+def local_project(
+    host: SshHost | None, checkout: str, home: str, run_repo: str | None = None
+) -> str:
     """The local project for an agent on ``host`` whose main checkout there is ``checkout``
     (its directory's repository: the repo itself for a worktree of it, as the host found
-    it, ``home`` its ``~``): ``[workflows] repo``'s main checkout when ``checkout`` is the
-    host's ``repo``, else ""."""
+    it, ``home`` its ``~``), when ``checkout`` is the host's ``repo``: the main checkout of
+    ``run_repo`` (the agent's run works for it), else of ``[workflows] repo``; else ""."""
     if host is None or not host.repo or not checkout:
         return ""
     if host_path(checkout, home) != host_path(host.repo, home):
         return ""
-    configured = section("workflows").get("repo")
+    configured = run_repo or section("workflows").get("repo")
     if not configured:
         return ""
     root = main_checkout(Path(str(configured)).expanduser())

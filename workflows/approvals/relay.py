@@ -45,7 +45,7 @@ from workflows.agents.hook_relay import (
 )
 from workflows.approvals.hook_verb import handle_hook
 from workflows.approvals.host_project import local_project
-from workflows.approvals.worktree import RunWorktree
+from workflows.approvals.worktree import RunRepo, RunWorktree
 from workflows.base.errors import AgentTuiError
 from workflows.base.hosts import SshHost
 from workflows.tmux.protocol import client_env
@@ -62,12 +62,16 @@ FIELDS = ("agent_kind", "name", "raw", "pane", "server", "home", "worktree")
 
 
 def answer_request(
-    data: bytes, run_worktree: RunWorktree, host: SshHost | None = None
+    data: bytes,
+    run_worktree: RunWorktree,
+    host: SshHost | None = None,
+    run_repo: RunRepo | None = None,
 ) -> dict[str, Any]:
     """One request's answer: ``{"reply": …}`` (what ``agenttui hook`` prints there, None
     for nothing) or ``{"error": …}`` (the host then leaves any decision to a person).
     ``host``: where it comes from; its ``repo`` (or a worktree of it) there is decided with
-    this machine's project (``approvals.host_project``)."""
+    this machine's project (``approvals.host_project``; a run's agent: the run's repository,
+    found by ``run_repo``)."""
     try:
         request = json.loads(data)
     except ValueError:
@@ -76,10 +80,11 @@ def answer_request(
         return {"error": f"the request needs the text fields {', '.join(FIELDS)}"}
     if request["agent_kind"] not in ("claude", "codex"):
         return {"error": f"unknown agent kind {request['agent_kind']!r}"}
-    checkout = request.get("checkout", "")  # an older agenttui there sends none
-    if not isinstance(checkout, str):
-        return {"error": "the request's checkout is not text"}
-    project = local_project(host, checkout, request["home"])
+    checkout, run = request.get("checkout", ""), request.get("run", "")  # older: none sent
+    if not isinstance(checkout, str) or not isinstance(run, str):
+        return {"error": "the request's checkout and run must be text"}
+    repo = run_repo(run) if run and run_repo is not None else None
+    project = local_project(host, checkout, request["home"], repo)
     origin = HookOrigin(
         request["pane"], request["server"], request["home"], request["worktree"], project
     )
@@ -89,9 +94,12 @@ def answer_request(
 
 
 class Relay:
-    def __init__(self, host: SshHost, run_worktree: RunWorktree, idle_exit_s: float) -> None:
+    def __init__(
+        self, host: SshHost, run_worktree: RunWorktree, run_repo: RunRepo, idle_exit_s: float
+    ) -> None:
         self.host = host
         self.run_worktree = run_worktree
+        self.run_repo = run_repo
         self.idle_exit_s = idle_exit_s
         self.stopped = threading.Event()
         self.last_request = time.monotonic()
@@ -134,7 +142,9 @@ class Relay:
                 if size > REQUEST_LIMIT:
                     answer: dict[str, Any] = {"error": "the request is too large"}
                 else:
-                    answer = answer_request(b"".join(chunks), self.run_worktree, self.host)
+                    answer = answer_request(
+                        b"".join(chunks), self.run_worktree, self.host, self.run_repo
+                    )
             except OSError as error:
                 answer = {"error": f"reading the request: {error}"}
             except Exception as error:  # the host's hook must get an answer, whatever happens
@@ -213,7 +223,13 @@ def _end(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def serve(host: SshHost, run_worktree: RunWorktree, *, idle_exit_s: float = IDLE_EXIT_S) -> int:
+def serve(
+    host: SshHost,
+    run_worktree: RunWorktree,
+    run_repo: RunRepo,
+    *,
+    idle_exit_s: float = IDLE_EXIT_S,
+) -> int:
     """Run the host's relay until SIGTERM or idle; 0 at once when another one runs."""
     with Path(f"{relay_files(host)}.lock").open("a+b") as lock:
         deadline = time.monotonic() + LOCK_WAIT_S  # someone may be probing it (lock_held)
@@ -225,7 +241,7 @@ def serve(host: SshHost, run_worktree: RunWorktree, *, idle_exit_s: float = IDLE
                 if time.monotonic() > deadline:
                     return 0
                 time.sleep(0.02)
-        _serve(Relay(host, run_worktree, idle_exit_s))
+        _serve(Relay(host, run_worktree, run_repo, idle_exit_s))
     return 0
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from workflows.agents.hooks import server_key
 from workflows.agents.policy_wait import PERMISSION_HOOK_TIMEOUT_S
-from workflows.approvals.worktree import git_toplevel, main_checkout
+from workflows.approvals.worktree import git_toplevel, main_checkout, pane_run_id
 
 ANSWER_WITHIN_S = PERMISSION_HOOK_TIMEOUT_S - 3.0
 """The relay's whole round trip, inside the agent's timeout for the permission hook (what
@@ -42,12 +42,13 @@ class Relayed:
 
 def relay_request(agent_kind: str, name: str, raw: str, payload: dict[str, Any]) -> bytes:
     """The request: the raw event as a string field (never parsed into a command)."""
-    worktree = checkout = ""
+    worktree = checkout = run = ""
     cwd = payload.get("cwd")
     if payload.get("hook_event_name") in DECIDING and isinstance(cwd, str):
         worktree = os.path.realpath(git_toplevel(cwd) or cwd)
-        main = main_checkout(cwd)  # the relay maps it to a project there (host_project)
+        main = main_checkout(cwd)  # the relay maps it (or the run's) to a project there
         checkout = os.path.realpath(main) if main is not None else ""
+        run = pane_run_id()
     request = {
         "agent_kind": agent_kind,
         "name": name,
@@ -57,6 +58,7 @@ def relay_request(agent_kind: str, name: str, raw: str, payload: dict[str, Any])
         "home": os.path.expanduser("~"),
         "worktree": worktree,
         "checkout": checkout,
+        "run": run,
     }
     return json.dumps(request, ensure_ascii=False).encode("utf-8")
 

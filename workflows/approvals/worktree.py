@@ -19,6 +19,8 @@ from workflows.agents.hook_origin import current_origin
 
 RunWorktree = Callable[[str], str | None]
 """The worktree of a run (by id), None when the run is unknown or has none."""
+RunRepo = Callable[[str], str | None]
+"""The repository a run works for here (by id), None when the run is unknown."""
 
 
 def pane_run_id() -> str:

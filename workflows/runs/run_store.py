@@ -361,3 +361,13 @@ def run_worktree(run_id: str) -> str | None:
     except AgentTuiError:
         return None
     return str(worktree) if worktree else None
+
+
+def run_repo(run_id: str) -> str | None:
+    """The repository a run works for here (its worktree's project), None if unknown."""
+    try:
+        record = RunStore().get(run_id)
+    except AgentTuiError:
+        return None
+    repo = record.context.get("repo") or record.params.get("repo")
+    return str(repo) if repo else None
