@@ -8,17 +8,15 @@ import random
 from textual.app import App, ComposeResult
 
 from widgets.screen_view import ScreenView, rich_style
-from workflows.tmux.mirror_screen import (
-    _OTHER,
-    _SGR,
-    _TOKENS,
-    PaneModel,
-    StyleKey,
-    _canonical_sgr,
-    _carry_after,
-    _row_runs,
+from workflows.tmux.captured_sgr import (
+    OTHER,
+    SGR,
+    TOKENS,
+    canonical_sgr,
     carried_prefixes,
+    carry_after,
 )
+from workflows.tmux.mirror_screen import PaneModel, StyleKey, _row_runs
 
 
 def test_only_changed_rows_are_dirty() -> None:
@@ -202,16 +200,16 @@ def test_the_quick_checks_agree_with_the_long_ways() -> None:
 
     def carry_the_long_way(carry: str, line: str) -> str:
         codes = [carry] if carry else []
-        for code in _SGR.findall(line):
+        for code in SGR.findall(line):
             codes = [] if code in ("\x1b[0m", "\x1b[m") else [*codes, code]
-        return _canonical_sgr("".join(codes))
+        return canonical_sgr("".join(codes))
 
     rng = random.Random(3)
     alphabet = ["\x1b", "[", "0", "1", "3", "8", ";", "5", "m", "a", " ", "\x1b[0m", "\x1b[m"]
     alphabet += ["\x1b[1m", "\x1b[38;5;9m", "\x1b[0;1m", "\t", "\x07", "\x7f", "é", "\x1b[?"]
     for _ in range(20000):
         line = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
-        long_way = any(other for _, _, other in _TOKENS.findall(line))
-        assert bool(_OTHER.search(line)) == long_way, repr(line)
+        long_way = any(other for _, _, other in TOKENS.findall(line))
+        assert bool(OTHER.search(line)) == long_way, repr(line)
         carry = rng.choice(["", "\x1b[1m", "\x1b[38;5;9;44m"])
-        assert _carry_after(carry, line) == carry_the_long_way(carry, line), repr(line)
+        assert carry_after(carry, line) == carry_the_long_way(carry, line), repr(line)

@@ -12,7 +12,6 @@ built only for rows somebody shows. This module never imports Textual or Rich.
 
 from __future__ import annotations
 
-import re
 import threading
 from functools import lru_cache
 from itertools import compress, groupby, repeat
@@ -24,13 +23,16 @@ from pyte import modes as mo
 from pyte.charsets import LAT1_MAP
 from wcwidth import wcwidth
 
-# SGR sequences as tmux writes them in a capture, and private ones we must never feed.
-_SGR = re.compile(r"\x1b\[[0-9;]*m")
-_BACKGROUND = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:4[0-7]|48|10[0-7]|7)[;m]")
-# A captured row: SGR codes, printable text, or anything else (then pyte's parser runs).
-_TOKENS = re.compile(r"\x1b\[([0-9;]*)m|([^\x00-\x1f\x7f]+)|([\x00-\x1f\x7f])")
-_OTHER = re.compile(r"[\x00-\x1a\x1c-\x1f\x7f]|\x1b(?!\[[0-9;]*m)")  # what _TOKENS calls other
-_PRIVATE_CSI = re.compile(r"\x1b\[[<>=?][0-9;]*[a-zA-Z]")
+from workflows.tmux.captured_sgr import (
+    OTHER,
+    PRIVATE_CSI,
+    TEXT_ON,
+    TOKENS,
+    carried_prefixes,
+    sgr_params,
+    shows_something,
+)
+
 _FG_NAMES = ("black", "red", "green", "yellow", "blue", "magenta", "cyan", "white")
 
 
@@ -68,15 +70,6 @@ Run = tuple[str, StyleKey]
 Row = tuple[Run, ...]
 DEFAULT_STYLE = StyleKey("default", "default", False, False, False, False, False, False, False)
 
-_TEXT_ON = {
-    1: "bold",
-    2: "dim",
-    3: "italics",
-    4: "underscore",
-    5: "blink",
-    7: "reverse",
-    9: "strikethrough",
-}
 _TEXT_OFF = {
     22: ("bold", "dim"),
     23: ("italics",),
@@ -99,11 +92,6 @@ def _extended_colour(attrs: list[int]) -> str | None:
     except IndexError:
         return None
     return None
-
-
-@lru_cache(maxsize=1024)
-def _sgr_params(params: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in params.split(";") if part)
 
 
 @lru_cache(maxsize=65536)
@@ -214,8 +202,8 @@ class MirrorScreen(pyte.Screen):
             attr = pending.pop()
             if attr == 0:
                 changes = dict(self.default_char._asdict())
-            elif attr in _TEXT_ON:
-                changes[_TEXT_ON[attr]] = True
+            elif attr in TEXT_ON:
+                changes[TEXT_ON[attr]] = True
             elif attr in _TEXT_OFF:
                 changes.update(dict.fromkeys(_TEXT_OFF[attr], False))
             elif 30 <= attr <= 37 or 90 <= attr <= 97:
@@ -272,88 +260,6 @@ def _merge_runs(runs: list[Run], end: int, columns: int) -> Row:
 
 
 _RUN_STYLE = itemgetter(1)
-
-
-@lru_cache(maxsize=8192)
-def _shows_something(line: str) -> bool:
-    """A captured line shows text, or a coloured background."""
-    return bool(_SGR.sub("", line).strip() or _BACKGROUND.search(line))
-
-
-def _carry_after(carry: str, line: str) -> str:
-    """The SGR codes in effect after ``line`` when ``carry`` was in effect before it:
-    those after its last reset, or all of them after ``carry``."""
-    full, short = line.rfind("\x1b[0m"), line.rfind("\x1b[m")
-    if full >= 0 or short >= 0:
-        after_reset = full + 4 if full > short else short + 3
-        return _canonical_sgr("".join(_SGR.findall(line, after_reset)))
-    return _canonical_sgr(carry + "".join(_SGR.findall(line)))
-
-
-_FLAG_OFF = {22: (1, 2), 23: (3,), 24: (4,), 25: (5,), 27: (7,), 29: (9,)}
-
-
-@lru_cache(maxsize=4096)
-def _canonical_sgr(codes: str) -> str:
-    """One SGR code with the effect of ``codes`` applied to the default look ("" if they
-    leave it default), so a row scrolled under a different row (tmux ends a captured row
-    with codes like ``39m 49m`` that change nothing) still compares equal and is moved, not
-    drawn again. Codes it does not know are kept as they are."""
-    flags: set[int] = set()
-    colours: dict[int, str] = {}  # 38 → fg, 48 → bg, as SGR parameters
-    for code in _SGR.findall(codes):
-        pending = list(reversed(_sgr_params(code[2:-1]) or (0,)))
-        while pending:
-            attr = pending.pop()
-            if attr == 0:
-                flags.clear()
-                colours.clear()
-            elif attr in _TEXT_ON:
-                flags.add(attr)
-            elif attr in _FLAG_OFF:
-                flags.difference_update(_FLAG_OFF[attr])
-            elif 30 <= attr <= 37 or 90 <= attr <= 97:
-                colours[38] = str(attr)
-            elif 40 <= attr <= 47 or 100 <= attr <= 107:
-                colours[48] = str(attr)
-            elif attr in (39, 49):
-                colours.pop(attr - 1, None)
-            elif attr in (38, 48) and len(pending) >= 2 and pending[-1] == 5:
-                colours[attr] = f"{attr};5;{pending[-2]}"
-                del pending[-2:]
-            elif attr in (38, 48) and len(pending) >= 4 and pending[-1] == 2:
-                colours[attr] = f"{attr};2;{pending[-2]};{pending[-3]};{pending[-4]}"
-                del pending[-4:]
-            else:
-                return codes
-    words = [str(flag) for flag in sorted(flags)] + [colours[k] for k in sorted(colours)]
-    return f"\x1b[{';'.join(words)}m" if words else ""
-
-
-_CARRIES: dict[tuple[str, str], str] = {}
-
-
-def carried_prefixes(lines: list[str]) -> list[str]:
-    """The SGR codes in effect at the start of each captured line.
-
-    tmux does not reset attributes at the end of a captured row, so a row alone does not
-    say how it looks: prefix it with the codes carried from the rows above. Most rows are
-    the same from one capture to the next, so each (carry, row) step is remembered.
-    """
-    prefixes: list[str] = []
-    carry = ""
-    for line in lines:
-        prefixes.append(carry)
-        if "\x1b" not in line:
-            continue  # no codes: what came in goes on
-        key = (carry, line)
-        after = _CARRIES.get(key)
-        if after is None:
-            if len(_CARRIES) > 8192:
-                _CARRIES.clear()
-            after = _CARRIES[key] = _carry_after(carry, line)
-        carry = after
-    return prefixes
 
 
 class PaneModel:
@@ -421,7 +327,7 @@ class PaneModel:
             if tail == old_tail and not fresh:
                 return set()
             keyed = old[:first] + tail
-            self.content = self.content[:first] + list(map(_shows_something, lines))
+            self.content = self.content[:first] + list(map(shows_something, lines))
             if fresh:
                 changed = list(range(height))
             else:  # (the rows above the capture keep what they had)
@@ -445,7 +351,7 @@ class PaneModel:
             for y in drawn:
                 row = self._draw_row(y, keyed[y])
                 if row is None:
-                    clean = _PRIVATE_CSI.sub("", keyed[y])
+                    clean = PRIVATE_CSI.sub("", keyed[y])
                     chunks.append(f"\x1b[{y + 1};1H\x1b[0m\x1b[2K{clean}")
                 elif row:
                     built[y] = row
@@ -496,10 +402,10 @@ class PaneModel:
         pyte's per-character stream parser, and return its runs (from the tokens: no walk
         over the cells), or ``()`` when only pyte's buffer knows them. A capture holds
         only SGR codes and printable text; anything else (None) goes to pyte's parser."""
-        if _OTHER.search(line):
+        if OTHER.search(line):
             self._unpainted.discard(y)  # pyte's parser writes it
             return None
-        tokens = _TOKENS.findall(line)
+        tokens = TOKENS.findall(line)
         self._screen.dirty.add(y)
         row = self._draw_tokens(y, tokens, paint=False)
         if row is not None:
@@ -516,7 +422,7 @@ class PaneModel:
         dirty = set(screen.dirty)
         for y in unpainted:
             if y < min(screen.lines, len(self._captured)):
-                tokens = _TOKENS.findall(self._captured[y])
+                tokens = TOKENS.findall(self._captured[y])
                 if self._draw_tokens(y, tokens, paint=True) is None:
                     self._draw_cells(y, tokens)
         screen.dirty.clear()
@@ -533,7 +439,7 @@ class PaneModel:
         runs: list[Run] | None = []
         for params, text, _ in tokens:
             if not text:
-                screen.select_graphic_rendition(*_sgr_params(params))
+                screen.select_graphic_rendition(*sgr_params(params))
                 continue
             look = cursor.attrs
             drawn = screen.draw_fast(text, fresh_row=True)
@@ -609,7 +515,7 @@ class PaneModel:
         own SGR handling, run once per look and code)."""
         cursor: Any = self._screen.cursor
         saved, cursor.attrs = cursor.attrs, table.attrs
-        self._screen.select_graphic_rendition(*_sgr_params(params))
+        self._screen.select_graphic_rendition(*sgr_params(params))
         after, cursor.attrs = cursor.attrs, saved
         return _cell_table(after)
 
