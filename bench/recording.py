@@ -14,7 +14,8 @@ pane). ``--compare`` also measures the other source, a control-mode client with 
 left on (every pane of the session arrives escaped; octal undone with codecs.escape_decode),
 writing the same files, tmux's part alone with a ``cat`` per pane reading its pipe as
 soon as tmux writes, and a pty proxy between tmux and each agent (util-linux ``script``,
-counted with the kernel workers that move a pty's output).
+counted with the kernel workers that move a pty's output), and what a host runs instead
+(a Python stamper per pane, host_recorder.STAMPER).
 The line printed ends with the load average (the machine may be shared: compare A/B runs
 made back to back); the last line is one JSON object, with each round's figures.
 """
@@ -210,6 +211,36 @@ def round_with_cat(socket: str, server: int, panes: list[str], seconds: float) -
     return window["tmux"]
 
 
+def round_with_stampers(
+    socket: str, server: int, panes: list[str], seconds: float, folder: Path
+) -> dict[str, float]:
+    """What recording costs on a host (``[hosts.NAME]``): there, ``pipe-pane`` feeds each
+    pane to a small Python stamper writing its own file (host_recorder.STAMPER), fetched
+    over ssh every few seconds. Here the same stampers on the same panes: their CPU
+    ("proxy") and tmux's; the fetch (one ssh command per host every 5 s) is not in it."""
+    from workflows.runs.recording.host_recorder import STAMPER
+
+    folder.mkdir(exist_ok=True)
+    for pane in panes:
+        target = str(folder / f"{pane[1:]}.events")
+        stamping = "exec " + shlex.join([sys.executable, "-I", "-S", "-c", STAMPER, target])
+        tmux(socket, "pipe-pane", "-O", "-t", pane, stamping)
+    time.sleep(1)
+    stampers = [pid for pid in descendants([server]) if pid != server and is_stamper(pid)]
+    window = measure(server, seconds, stampers)
+    for pane in panes:
+        tmux(socket, "pipe-pane", "-t", pane)
+    window["stampers"] = len(stampers)
+    return window
+
+
+def is_stamper(pid: int) -> bool:
+    try:
+        return b"exec(" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def descendants(pids: list[int]) -> list[int]:
     """Every process under ``pids`` (a proxy's agent runs in a session of its own)."""
     children: dict[int, list[int]] = {}
@@ -294,6 +325,20 @@ def cost(windows: list[dict[str, float]], tmux_off: float) -> dict[str, float]:
     return {key: round(value, 2) for key, value in parts.items()}
 
 
+def on_a_host(stamped: list[dict[str, float]], off: list[dict[str, float]]) -> dict[str, object]:
+    """``--compare``'s line for a host's recording: the stampers and tmux there (no pty is
+    added, so the kernel workers' share is not counted)."""
+    extra = proxy_cost(stamped, off)
+    extra["total_pct"] = round(extra["proxy_pct"] + extra["tmux_extra_pct"], 2)
+    count = int(min(window["stampers"] for window in stamped))
+    print(
+        f"on a host, the stampers instead ({count} found, one Python per pane, as there): "
+        f"{extra['total_pct']}% of a core (the stampers {extra['proxy_pct']}%, tmux "
+        f"{extra['tmux_extra_pct']:+}%)"
+    )
+    return {"host_stampers": {k: v for k, v in extra.items() if not k.startswith("kworker")}}
+
+
 def other_sources(
     control: list[dict[str, float]],
     cat: list[float],
@@ -342,6 +387,7 @@ def main() -> int:
     control: list[dict[str, float]] = []
     cat: list[float] = []
     proxy: list[dict[str, float]] = []
+    stamped: list[dict[str, float]] = []
     written, ready = 0.0, 0.0
     try:
         server, panes = start_panes(socket, session, args.panes, args.load)
@@ -365,6 +411,9 @@ def main() -> int:
                 cat.append(round_with_cat(socket, server, panes, args.seconds))
                 proxy.append(
                     round_with_pty_proxy(args.panes, args.load, args.seconds, state / "proxy")
+                )
+                stamped.append(
+                    round_with_stampers(socket, server, panes, args.seconds, state / "stamped")
                 )
     finally:
         subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
@@ -401,6 +450,7 @@ def main() -> int:
     )
     if args.compare:
         result.update(other_sources(control, cat, proxy, off))
+        result.update(on_a_host(stamped, off))
     print(json.dumps(result))
     return 0
 
