@@ -286,3 +286,60 @@ def test_a_push_waits_for_its_host_to_come_back_and_pushes_once(
     assert pull["head"]["ref"] == branch
     assert "host 'remote' back after" in log
     assert run_summary(run_id).get("attention") in (None, "")
+
+
+@pytest.mark.usefixtures("tmux_server")
+def test_the_slot_steps_push_waits_for_its_host_and_goes_on(
+    ssh_host: SshdHost,
+    github: GitHubServer,
+    project: Project,
+    linear_server: LinearServer,
+    tmp_path: Path,
+) -> None:
+    """The run's branch is pushed from the host by the slot step too: the host down right
+    before it is waited for, then the step deploys what the host has pushed."""
+    pushes = tmp_path / "pushes.log"
+    origin = host_with_its_own_origin(ssh_host, project, RECORDING_HOOK.format(log=pushes))
+    github.remote = origin
+    deploy_log = tmp_path / "deploys.log"
+    append_config(slot_config(deploy_log))
+    go = tmp_path / "go"
+    waits = f"while [ ! -e {go} ]; do sleep 0.1; done"  # (a local step before the slot's)
+    definition = tmp_path / "host-push.toml"
+    definition.write_text(
+        DEFINITION + f'\n[[steps]]\nid = "hold"\nkind = "shell"\nrun = "{waits}"\n'
+        '\n[[steps]]\nid = "qa"\nkind = "slot"\nslot = "staging"\n'
+    )
+    run_id = start_run(
+        str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear",
+        "--github-repo", "acme/widgets",
+    )  # fmt: skip
+    wait_until(lambda: run_summary(run_id)["current_step"] == "hold", timeout=120,
+               message="the step before the slot's push")  # fmt: skip
+    ssh_host.stop()
+    go.touch()
+
+    def waiting() -> str | None:
+        summary = run_summary(run_id)
+        assert summary["status"] == "running", summary  # (the old code failed it at once)
+        attention = summary.get("attention") or ""
+        return attention if "host 'remote' unreachable" in attention else None
+
+    assert "Connection refused" in wait_until(waiting, timeout=30, message="the wait")
+    assert "[qa] host 'remote' unreachable, waiting for it: " in agenttui("log", run_id).stdout
+    ssh_host.start()
+    qa = QaStandIn(linear_server, lambda key, before: "QA pass")
+    qa.start()
+    try:
+        summary = wait_for_end(run_id)
+    finally:
+        qa.stop()
+    log = agenttui("log", run_id).stdout
+    assert summary["status"] == "succeeded", log
+    branch = summary["branch"]
+    pushed = run_git(origin, "rev-parse", f"refs/heads/{branch}")
+    assert pushes.read_text().splitlines() == [  # the PR step's push, once; up to date after
+        f"refs/heads/{branch} {pushed} HOME={ssh_host.home} token="
+    ]
+    assert [commit for _, _, commit in deploys(deploy_log)] == [pushed]
+    assert "host 'remote' back after" in log

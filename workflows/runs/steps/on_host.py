@@ -133,6 +133,13 @@ def pushing_host(ctx: StepContext) -> SshHost | None:
     return host_named(name) if name else None
 
 
+def on_pushing_host(ctx: StepContext, push: Callable[[], T]) -> T:
+    """``push()`` (a step's commit and push of the run's branch, safe to do again) waiting
+    for the host it pushes from while that cannot be reached, as a step on it would."""
+    host = pushing_host(ctx)
+    return push() if host is None else _reaching(ctx, host, push)
+
+
 @contextmanager
 def pushing_side(ctx: StepContext) -> Iterator[tuple[Path, SshHost | None]]:
     """Where a step commits and pushes the run's branch (the slot step, ``pr_feedback``'s fix

@@ -39,7 +39,7 @@ from workflows.forge import git
 from workflows.forge.github import GitHubError
 from workflows.forge.pull_feedback import CheckRun, PullRequestApi, PullSnapshot
 from workflows.runs.steps.base import StepContext, StepFailed, StepResult
-from workflows.runs.steps.on_host import pushing_host, pushing_side
+from workflows.runs.steps.on_host import on_pushing_host, pushing_host, pushing_side
 
 DEFAULT_POLL_S = 30.0
 # A step option (``settle``) rather than a constant: how far apart feedback lands depends on
@@ -56,7 +56,7 @@ def run_pr_feedback(ctx: StepContext) -> StepResult:
         raise StepFailed("no pull request to watch: a pr_feedback step follows a pull_request step")
     handled = handled_ids(ctx)
     api = PullRequestApi(repo, int(number))
-    _push_fixes(ctx, api)
+    on_pushing_host(ctx, lambda: _push_fixes(ctx, api))  # its host out of reach: waited for
     return _watch(ctx, api, handled, time.monotonic() + step.effective_timeout())
 
 

@@ -31,7 +31,7 @@ from workflows.runs.slots.config import SlotConfig, load_slot
 from workflows.runs.slots.verdict import Baseline, Verdict, run_verdict
 from workflows.runs.steps.base import StepContext, StepFailed, StepResult
 from workflows.runs.steps.linear import post_to_issues
-from workflows.runs.steps.on_host import pushing_host, pushing_side
+from workflows.runs.steps.on_host import on_pushing_host, pushing_host, pushing_side
 from workflows.runs.steps.shell import TAIL_CHARS, URL, local_process, run_logged
 
 QUEUE_POLL_S = 0.5
@@ -51,7 +51,7 @@ def run_slot(ctx: StepContext) -> StepResult:
         raise StepFailed(str(error)) from error
     book = SlotBook()
     source = open_source(ctx.run.params.get("source"))
-    commit = _push(ctx)
+    commit = on_pushing_host(ctx, lambda: _push(ctx))  # its host out of reach: waited for
     while True:
         _hold(ctx, book, slot, source)
         _baselines(ctx, source, slot)  # before the deploy: a verdict given at once counts
