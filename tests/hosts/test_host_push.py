@@ -237,28 +237,27 @@ def test_the_slot_steps_push_after_a_qa_fix_round_is_the_hosts(
     assert run_git(Path(summary["worktree"]), "rev-parse", "HEAD") == fixed  # came back
 
 
-@pytest.mark.usefixtures("linear_server", "tmux_server")
-def test_a_push_waits_for_its_host_to_come_back_and_pushes_once(
-    ssh_host: SshdHost, github: GitHubServer, project: Project, tmp_path: Path
-) -> None:
-    """The host is down right before the pull request step moves the work there and pushes:
-    the run waits for it (said in ``runs`` and the log, with ssh's reason) and, once it is
-    back, pushes once and opens the pull request."""
-    pushes = tmp_path / "pushes.log"
-    origin = host_with_its_own_origin(ssh_host, project, RECORDING_HOOK.format(log=pushes))
-    github.remote = origin
-    go = tmp_path / "go"
-    definition = tmp_path / "host-push.toml"
-    waits = f"while [ ! -e {go} ]; do sleep 0.1; done"  # (a local step before the push)
-    hold = f'\n[[steps]]\nid = "hold"\nkind = "shell"\nrun = "{waits}"\n'
-    marker = '\n[[steps]]\nid = "pr"'
-    definition.write_text(DEFINITION.replace(marker, hold + marker))
-    run_id = start_run(
+def hold_step(go: Path) -> str:
+    """A local step that holds the run until ``go`` exists (the test stops the host meanwhile)."""
+    waits = f"while [ ! -e {go} ]; do sleep 0.1; done"
+    return f'\n[[steps]]\nid = "hold"\nkind = "shell"\nrun = "{waits}"\n'
+
+
+def start_held(project: Project, folder: Path, text: str) -> str:
+    """A run of the definition ``text`` (written in ``folder``) on ENG-1; its id."""
+    definition = folder / "host-push.toml"
+    definition.write_text(text)
+    return start_run(
         str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear",
         "--github-repo", "acme/widgets",
     )  # fmt: skip
+
+
+def host_down_after_hold(ssh_host: SshdHost, run_id: str, go: Path, step: str) -> None:
+    """Once the run holds: the host goes down and the run goes on to ``step``, which waits
+    for the host (``runs`` says so with ssh's reason, the run's log too); the host is back."""
     wait_until(lambda: run_summary(run_id)["current_step"] == "hold", timeout=120,
-               message="the step before the push")  # fmt: skip
+               message="the step before the host's")  # fmt: skip
     ssh_host.stop()
     go.touch()
 
@@ -271,8 +270,24 @@ def test_a_push_waits_for_its_host_to_come_back_and_pushes_once(
     said = wait_until(waiting, timeout=30, message="the run waiting for the host")
     assert "Connection refused" in said, said  # ssh's own reason
     log = agenttui("log", run_id).stdout
-    assert "[pr] host 'remote' unreachable, waiting for it: " in log, log
+    assert f"[{step}] host 'remote' unreachable, waiting for it: " in log, log
     ssh_host.start()
+
+
+@pytest.mark.usefixtures("linear_server", "tmux_server")
+def test_a_push_waits_for_its_host_to_come_back_and_pushes_once(
+    ssh_host: SshdHost, github: GitHubServer, project: Project, tmp_path: Path
+) -> None:
+    """The host is down right before the pull request step moves the work there and pushes:
+    the run waits for it (said in ``runs`` and the log, with ssh's reason) and, once it is
+    back, pushes once and opens the pull request."""
+    pushes = tmp_path / "pushes.log"
+    origin = host_with_its_own_origin(ssh_host, project, RECORDING_HOOK.format(log=pushes))
+    github.remote = origin
+    go, marker = tmp_path / "go", '\n[[steps]]\nid = "pr"'
+    text = DEFINITION.replace(marker, hold_step(go) + marker)
+    run_id = start_held(project, tmp_path, text)
+    host_down_after_hold(ssh_host, run_id, go, "pr")
 
     summary = wait_for_end(run_id)
     log = agenttui("log", run_id).stdout
@@ -304,30 +319,9 @@ def test_the_slot_steps_push_waits_for_its_host_and_goes_on(
     deploy_log = tmp_path / "deploys.log"
     append_config(slot_config(deploy_log))
     go = tmp_path / "go"
-    waits = f"while [ ! -e {go} ]; do sleep 0.1; done"  # (a local step before the slot's)
-    definition = tmp_path / "host-push.toml"
-    definition.write_text(
-        DEFINITION + f'\n[[steps]]\nid = "hold"\nkind = "shell"\nrun = "{waits}"\n'
-        '\n[[steps]]\nid = "qa"\nkind = "slot"\nslot = "staging"\n'
-    )
-    run_id = start_run(
-        str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear",
-        "--github-repo", "acme/widgets",
-    )  # fmt: skip
-    wait_until(lambda: run_summary(run_id)["current_step"] == "hold", timeout=120,
-               message="the step before the slot's push")  # fmt: skip
-    ssh_host.stop()
-    go.touch()
-
-    def waiting() -> str | None:
-        summary = run_summary(run_id)
-        assert summary["status"] == "running", summary  # (the old code failed it at once)
-        attention = summary.get("attention") or ""
-        return attention if "host 'remote' unreachable" in attention else None
-
-    assert "Connection refused" in wait_until(waiting, timeout=30, message="the wait")
-    assert "[qa] host 'remote' unreachable, waiting for it: " in agenttui("log", run_id).stdout
-    ssh_host.start()
+    slot = '\n[[steps]]\nid = "qa"\nkind = "slot"\nslot = "staging"\n'
+    run_id = start_held(project, tmp_path, DEFINITION + hold_step(go) + slot)
+    host_down_after_hold(ssh_host, run_id, go, "qa")
     qa = QaStandIn(linear_server, lambda key, before: "QA pass")
     qa.start()
     try:
