@@ -3,7 +3,9 @@ its ``origin``, its credentials; the pull request is opened for what the host pu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -196,6 +198,21 @@ def test_a_fix_round_after_review_is_pushed_from_the_host_too(
     assert run_git(origin, "show", f"{fixed}:DEMO_CHANGES.md").count("- change for prompt") == 2
 
 
+def succeeded_with_qa(
+    linear_server: LinearServer, run_id: str, verdict: Callable[[str, int], str | None]
+) -> tuple[dict[str, Any], str]:
+    """The run's end with a QA stand-in answering ``verdict``; it succeeded: its summary, log."""
+    qa = QaStandIn(linear_server, verdict)
+    qa.start()
+    try:
+        summary = wait_for_end(run_id)
+    finally:
+        qa.stop()
+    log = agenttui("log", run_id).stdout
+    assert summary["status"] == "succeeded", log
+    return summary, log
+
+
 @pytest.mark.usefixtures("tmux_server")
 def test_the_slot_steps_push_after_a_qa_fix_round_is_the_hosts(
     ssh_host: SshdHost,
@@ -218,14 +235,9 @@ def test_the_slot_steps_push_after_a_qa_fix_round_is_the_hosts(
         str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear",
         "--github-repo", "acme/widgets",
     )  # fmt: skip
-    qa = QaStandIn(linear_server, lambda key, before: "QA pass" if before else "QA fail: no")
-    qa.start()
-    try:
-        summary = wait_for_end(run_id)
-    finally:
-        qa.stop()
-    log = agenttui("log", run_id).stdout
-    assert summary["status"] == "succeeded", log
+    summary, _log = succeeded_with_qa(
+        linear_server, run_id, lambda key, before: "QA pass" if before else "QA fail: no"
+    )
     branch = summary["branch"]
     (first, fixed) = [commit for _, _, commit in deploys(deploy_log)]
     # The PR step's push and, after QA's fix round, the slot step's: both the host's.
@@ -322,14 +334,7 @@ def test_the_slot_steps_push_waits_for_its_host_and_goes_on(
     slot = '\n[[steps]]\nid = "qa"\nkind = "slot"\nslot = "staging"\n'
     run_id = start_held(project, tmp_path, DEFINITION + hold_step(go) + slot)
     host_down_after_hold(ssh_host, run_id, go, "qa")
-    qa = QaStandIn(linear_server, lambda key, before: "QA pass")
-    qa.start()
-    try:
-        summary = wait_for_end(run_id)
-    finally:
-        qa.stop()
-    log = agenttui("log", run_id).stdout
-    assert summary["status"] == "succeeded", log
+    summary, log = succeeded_with_qa(linear_server, run_id, lambda key, before: "QA pass")
     branch = summary["branch"]
     pushed = run_git(origin, "rev-parse", f"refs/heads/{branch}")
     assert pushes.read_text().splitlines() == [  # the PR step's push, once; up to date after
