@@ -248,16 +248,18 @@ class Services:
     def always_proposal(self, key: str) -> Any:
         """The rule "always" would learn for the pane's pending request (nothing saved)."""
         from workflows.approvals.always import pending_proposal
+        from workflows.runs.run_store import run_repo
 
         driver, pane_id = self._pane(key)
-        return pending_proposal(driver, driver.resolve(pane_id))
+        return pending_proposal(driver, driver.resolve(pane_id), run_repo=run_repo)
 
     def confirm_always(self, key: str, proposal: Any) -> str:
         """Save exactly the shown rule and approve the request once."""
         from workflows.approvals.always import confirm
+        from workflows.runs.run_store import run_repo
 
         driver, pane_id = self._pane(key)
-        return str(confirm(driver, driver.resolve(pane_id), proposal))
+        return str(confirm(driver, driver.resolve(pane_id), proposal, run_repo))
 
     def send_to_agent(self, key: str, text: str) -> str:
         """Deliver ``text`` through the verified send (exactly once, or NotDelivered)."""

@@ -11,6 +11,7 @@ A run's agent there is decided by the run's repository here (a stand-in agent CL
 from __future__ import annotations
 
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -142,4 +143,40 @@ def test_a_run_s_agent_on_a_host_is_decided_by_the_run_s_project_and_others_by_t
         ("echo y", "deny", "project policy"),
         ("echo x", "allow", "global policy"),
         ("echo y", "allow", "global policy"),
+    ]
+
+
+def test_always_on_a_hosts_agent_learns_for_the_project_its_hooks_are_decided_with(
+    ssh_host: SshdHost, tmp_path: Path
+) -> None:
+    """`approve-always` on an agent in the host's repo learns for the local project its hooks
+    are decided with (a run's agent: the run's), not for every project; one working in
+    another checkout there still learns for every project."""
+    ran_for = repo_with_a_commit(tmp_path / "run-project")
+    configured = repo_with_a_commit(tmp_path / "configured")
+    repo_with_a_commit(ssh_host.repo)
+    other = repo_with_a_commit(ssh_host.home / "other")
+    append_config(f'[workflows]\nrepo = "{configured}"\n')
+    run = RunStore().create("quick-fix", {}, ["ENG-1"], {"repo": str(ran_for), "host": "remote"})
+    agents = {
+        "r1": ("always-r1", configured, []),
+        "r2": ("always-r2", ran_for, ["--run", run.id]),
+        "r3": ("always-r3", "", ["--cwd", str(other)]),
+    }
+    for name, (word, project, extra) in agents.items():
+        code, spawned = remote("spawn", "--agent", "demo", "--name", name, *extra)
+        assert code == 0, spawned
+        assert remote("send", name, f"please run command `echo {word}`")[0] == 0
+        code, waiting = remote("wait", name, "--state", "awaiting_approval", "--timeout", "30")
+        assert code == 0, waiting
+        code, shown = remote("approve-always", name)  # the default scope: the project
+        assert code == 0 and shown["project"] == str(project), shown
+        code, saved = remote("approve-always", name, "--yes")
+        assert code == 0 and saved["saved"], saved
+        assert remote("wait", name, "--state", "idle", "--timeout", "30")[0] == 0
+    learned = tomllib.loads((config_dir() / "learned-policy.toml").read_text())["rules"]
+    assert [(rule["rule"], rule.get("project", "")) for rule in learned] == [
+        ("Bash(echo:*)", str(configured)),
+        ("Bash(echo:*)", str(ran_for)),
+        ("Bash(echo:*)", ""),
     ]

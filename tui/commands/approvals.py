@@ -216,16 +216,17 @@ def format_learn(result: dict[str, Any]) -> str:
 
 def always_handler(args: argparse.Namespace) -> dict[str, Any]:
     from workflows.approvals.always import confirm, pending_proposal
+    from workflows.runs.run_store import run_repo
     from workflows.tmux.driver import TmuxDriver
 
     driver = TmuxDriver(args.tmux)
     try:
         pane = driver.resolve(args.target)
-        proposal = pending_proposal(driver, pane, scope=args.scope)
+        proposal = pending_proposal(driver, pane, scope=args.scope, run_repo=run_repo)
         result: dict[str, Any] = dict(proposal.__dict__)
         result["saved"] = None
         if args.yes:
-            confirm(driver, pane, proposal)
+            confirm(driver, pane, proposal, run_repo)
             from workflows.approvals.policy import learned_policy_file
 
             result["saved"] = str(learned_policy_file())

@@ -130,11 +130,16 @@ def learn(
     worktree: str | Path | None = None,
     behavior: str = "allow",
     scope: str = "project",
+    project: Path | None = None,
 ) -> Proposal:
-    """The rule "always" would add (``scope`` "project" or "global"); show it, then
-    :func:`save` it. Raises :class:`LearningRefused` for deny-listed requests."""
+    """The rule "always" would add (``scope`` "project": for ``project``, default the one
+    around ``cwd``; or "global"); show it, then :func:`save` it. Raises
+    :class:`LearningRefused` for deny-listed requests."""
     ctx = PathContext.for_cwd(cwd, worktree)
-    project = project_root(cwd) if scope == "project" else None
+    if scope != "project":
+        project = None
+    elif project is None:
+        project = project_root(cwd)
     return propose(tool_name, tool_input, ctx, behavior=behavior, project=project)
 
 

@@ -9,12 +9,15 @@ the request once with the profile's plain approve key.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workflows.agents.observe import read_state
 from workflows.agents.state import AgentState
 from workflows.approvals import Proposal, learn, save_learned
 from workflows.approvals.answer import answer
+from workflows.approvals.host_project import host_agent_project
+from workflows.approvals.worktree import RunRepo
 from workflows.base.errors import AgentTuiError
 
 if TYPE_CHECKING:
@@ -22,8 +25,15 @@ if TYPE_CHECKING:
     from workflows.tmux.driver import PaneInfo, TmuxDriver
 
 
-def pending_proposal(driver: TmuxDriver, pane: PaneInfo, *, scope: str = "project") -> Proposal:
-    """The rule "always" would add for the pane's pending request (nothing is saved)."""
+def pending_proposal(
+    driver: TmuxDriver,
+    pane: PaneInfo,
+    *,
+    scope: str = "project",
+    run_repo: RunRepo | None = None,
+) -> Proposal:
+    """The rule "always" would add for the pane's pending request (nothing is saved).
+    ``run_repo``: a run's repository here (a host's agent of a run learns for it)."""
     reading = read_state(driver, pane)
     command, file = reading.detail.get("command"), reading.detail.get("file")
     if reading.state is not AgentState.AWAITING_APPROVAL or not (command or file):
@@ -35,20 +45,31 @@ def pending_proposal(driver: TmuxDriver, pane: PaneInfo, *, scope: str = "projec
         tool, tool_input = str(reading.detail.get("tool") or "Bash"), {"command": str(command)}
     else:
         tool, tool_input = str(reading.detail.get("tool") or "Edit"), {"file_path": str(file)}
-    if driver.target.host is not None:
-        # Its checkout is on the host: no project of this machine's (even at the same path)
-        # is its, and the host's agents get only rules for every project (policy.load_rules).
-        scope = "global"
+    host = driver.target.host
+    if host is not None and scope == "project":
+        # Its checkout is on the host: the project of this machine's its hooks are decided
+        # with (host_project), never one found at the same path here; none: every project.
+        found = host_agent_project(host, pane.cwd or "/", pane.run_id, run_repo)
+        if not found:
+            return learn(tool, tool_input, pane.cwd or "/", scope="global")
+        return learn(tool, tool_input, pane.cwd or "/", project=Path(found))
     return learn(tool, tool_input, pane.cwd or "/", scope=scope)
 
 
-def confirm(driver: TmuxDriver, pane: PaneInfo, shown: Proposal) -> ActionResult:
+def confirm(
+    driver: TmuxDriver, pane: PaneInfo, shown: Proposal, run_repo: RunRepo | None = None
+) -> ActionResult:
     """Save the rule the person saw, then approve this request once.
 
     Refuses when the pending request changed since the rule was shown.
     """
-    current = pending_proposal(driver, pane, scope="project" if shown.project else "global")
-    if (current.rule, current.learned_from) != (shown.rule, shown.learned_from):
+    scope = "project" if shown.project else "global"
+    current = pending_proposal(driver, pane, scope=scope, run_repo=run_repo)
+    if (current.rule, current.learned_from, current.project) != (
+        shown.rule,
+        shown.learned_from,
+        shown.project,
+    ):
         raise AgentTuiError(
             f"the pending request changed (now {current.learned_from!r}); nothing saved"
         )

@@ -13,11 +13,21 @@ the host are never looked up here (the same path here may be another checkout).
 from __future__ import annotations
 
 import posixpath
+import shlex
 from pathlib import Path
 
-from workflows.approvals.worktree import main_checkout
+from workflows.approvals.worktree import RunRepo, main_checkout
 from workflows.base.config import section
+from workflows.base.errors import AgentTuiError
 from workflows.base.hosts import SshHost
+from workflows.tmux.ssh import run_remote
+
+# In the agent's directory there: its home, then its repository's main checkout (realpath,
+# as the host's hook sends it; a worktree's is its repo's).
+CHECKOUT_THERE = (
+    'printf "%s\\n" "$HOME" && common=$(git rev-parse --path-format=absolute --git-common-dir)'
+    ' && realpath -- "$common"'
+)
 
 
 def host_path(path: str, home: str) -> str:
@@ -43,3 +53,25 @@ def local_project(
         return ""
     root = main_checkout(Path(str(configured)).expanduser())
     return str(root) if root is not None else ""
+
+
+def checkout_of_common_dir(common: str) -> str:
+    """A main checkout from its git common dir: ``REPO/.git`` → ``REPO`` (a bare one as is)."""
+    return posixpath.dirname(common) if posixpath.basename(common) == ".git" else common
+
+
+def host_agent_project(
+    host: SshHost, cwd: str, run_id: str = "", run_repo: RunRepo | None = None
+) -> str:
+    """The local project of an agent working in ``cwd`` on ``host`` (its run ``run_id``),
+    asked there over ssh as its hook finds it: what "always" learns for. "" when none (no
+    checkout there, another one than the host's repo, or the host not answering)."""
+    try:
+        out = run_remote(host, f"cd -- {shlex.quote(cwd)} && {CHECKOUT_THERE}", timeout=15.0)
+    except AgentTuiError:
+        return ""
+    lines = out.splitlines()
+    if len(lines) < 2:
+        return ""
+    repo = run_repo(run_id) if run_id and run_repo is not None else None
+    return local_project(host, checkout_of_common_dir(lines[1]), lines[0], repo)
