@@ -158,7 +158,7 @@ async def test_the_start_form_starts_an_agent_on_a_host_and_its_tile_answers_key
         stop_server(private_tmux_dir / f"tmux-{os.getuid()}" / SOCKET)
 
 
-async def test_an_app_started_for_a_host_shows_it_on_its_tiles(
+async def test_an_app_started_for_a_host_shows_it_on_its_tiles_and_starts_agents_there(
     ssh_host: SshdHost, private_tmux_dir: Path
 ) -> None:
     code, started = remote("spawn", "--agent", "demo", "--name", "r1")
@@ -170,5 +170,21 @@ async def test_an_app_started_for_a_host_shows_it_on_its_tiles(
             r1 = await until(pilot, lambda: shown_tile(app, "r1"), message="its tile shown")
             assert r1 is not None and r1.info.key == started["pane"]  # keyed as the app's own
             assert title_of(r1).startswith("r1 @ remote")
+
+            # Its start form starts there too: the host's repo as the folder, no other place.
+            await pilot.press("n")
+            form = await until(
+                pilot, lambda: isinstance(app.screen, StartAgentScreen) and app.screen
+            )
+            assert not form.query("#start-where")  # no host besides the app's own
+            assert form.query_one("#start-folder", Input).value == str(ssh_host.repo)
+            form.query_one("#start-profile", Select).value = "demo"
+            form.query_one("#start-name", Input).value = "r2"
+            form.query_one("#start-name", Input).focus()
+            await pilot.press("enter")
+            r2 = await until(pilot, lambda: shown_tile(app, "r2"), message="r2's tile")
+            assert title_of(r2).startswith("r2 @ remote") and r2.info.host == ""
+            code, listed = await asyncio.to_thread(remote, "ls")
+            assert code == 0 and [row["name"] for row in listed] == ["r1", "r2"], listed
     finally:
         stop_server(private_tmux_dir / f"tmux-{os.getuid()}" / SOCKET)
