@@ -28,12 +28,13 @@ def test_clean_removes_a_runs_files_on_its_host_and_finishes_them_when_it_is_bac
 ) -> None:
     run_id = start_on_host(ssh_host, project, tmp_path, 6.0)
     submitted(RunStore(), run_id)
+    there = ssh_host.home / ".cache" / "agenttui"  # (the test's host shares this filesystem)
+    recordings, worktree = there / "recordings" / run_id, there / "worktrees" / run_id
+    wait_until(lambda: list(recordings.glob("*.events")), timeout=30, message="its recording")
     ssh_host.stop()  # down mid-turn: its pane's recording stays there, never fetched
     wait_until(lambda: run_summary(run_id).get("attention"), timeout=60, message="the drop")
     agenttui("cancel", run_id)
     assert wait_for_end(run_id)["status"] == "cancelled"
-    there = ssh_host.home / ".cache" / "agenttui"  # (the test's host shares this filesystem)
-    recordings, worktree = there / "recordings" / run_id, there / "worktrees" / run_id
     assert [path.suffix for path in recordings.iterdir()] == [".events"]
     assert (worktree / ".git").exists()
 
