@@ -188,3 +188,49 @@ async def test_an_app_started_for_a_host_shows_it_on_its_tiles_and_starts_agents
             assert code == 0 and [row["name"] for row in listed] == ["r1", "r2"], listed
     finally:
         stop_server(private_tmux_dir / f"tmux-{os.getuid()}" / SOCKET)
+
+
+async def test_a_host_that_does_not_answer_holds_up_neither_the_form_nor_the_app(
+    ssh_host: SshdHost, private_tmux_dir: Path
+) -> None:
+    """A host whose address takes the connection but never speaks (ssh waits for its
+    banner): the form opens at once saying it is being asked, the other host answers
+    meanwhile, and the form closed before it answers leaves the app as it was."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # connections wait in the backlog: nothing ever answers them
+        config = ssh_host.ssh_config.parent / "ssh_config_quiet"
+        config.write_text(f"Host quiet\n  HostName 127.0.0.1\n  Port {silent.getsockname()[1]}\n")
+        append_config(f'\n[hosts.quiet]\nssh = "quiet"\nssh_config = "{config}"\nrepo = "/x"\n')
+        app = build_app(TmuxTarget(SOCKET, "agenttui"))
+        try:
+            async with app.run_test(size=(200, 50)) as pilot:
+                await pilot.press("2")
+                await until(pilot, lambda: isinstance(app.screen, AgentsScreen))
+                asked_at = time.monotonic()
+                await pilot.press("n")
+                form = await until(
+                    pilot, lambda: isinstance(app.screen, StartAgentScreen) and app.screen
+                )
+                assert time.monotonic() - asked_at < 2.0, "the form waited for a host"
+                where = form.query_one("#start-where", Select)
+                assert option_labels(where)["quiet"] == "quiet (quiet) — checking…"
+                await until(
+                    pilot,
+                    lambda: "repo" in option_labels(where)["remote"],
+                    timeout=10,
+                    message="the host that answers, shown meanwhile",
+                )
+                assert option_labels(where)["quiet"] == "quiet (quiet) — checking…"
+                await pilot.press("escape")
+                await until(pilot, lambda: isinstance(app.screen, AgentsScreen))
+                reason = await until(
+                    pilot,
+                    lambda: form.unreachable["quiet"],
+                    timeout=30,
+                    message="the silent host's check ended",
+                )
+                await pilot.pause()
+                assert app.is_running and isinstance(app.screen, AgentsScreen), reason
+        finally:
+            stop_server(private_tmux_dir / f"tmux-{os.getuid()}" / SOCKET)

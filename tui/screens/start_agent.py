@@ -17,6 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
@@ -94,6 +95,13 @@ class StartAgentScreen(ModalScreen[StartRequest | None]):
     def _host(self, name: str) -> HostChoice | None:
         return next((host for host in self.choices.hosts if host.name == name), None)
 
+    class HostAsked(Message):
+        """A host's answer came (``StartAgentScreen.unreachable`` holds it)."""
+
+        def __init__(self, host: str) -> None:
+            super().__init__()
+            self.host = host
+
     @work(thread=True, group="start-reach")
     def ask_host(self, name: str) -> None:
         assert self.reach is not None
@@ -101,17 +109,18 @@ class StartAgentScreen(ModalScreen[StartRequest | None]):
             reason = self.reach(name)
         except Exception as error:  # a broken [hosts] table, the app closing: said, not raised
             reason = str(error) or type(error).__name__
-        self.app.call_from_thread(self._reached, name, reason)
-
-    def _reached(self, name: str, reason: str) -> None:
         self.unreachable[name] = reason
+        # A message, not call_from_thread: the form may be closed by now (then it is dropped).
+        self.post_message(self.HostAsked(name))
+
+    def on_start_agent_screen_host_asked(self, message: HostAsked) -> None:
         where = self.query_one("#start-where", Select)
         chosen = where.value
         with where.prevent(Select.Changed):
             where.set_options(self._places())
             where.value = chosen
-        if chosen == name:
-            self._say_place(name)
+        if chosen == message.host:
+            self._say_place(message.host)
 
     @on(Select.Changed, "#start-where")
     def where_changed(self, event: Select.Changed) -> None:
