@@ -22,9 +22,15 @@ from workflows.runs.recording.files import run_folder
 from workflows.runs.run_store import RunStore
 
 
-@pytest.mark.usefixtures("linear_server", "github", "tmux_server")
+def panes_of(ssh_host: SshdHost, socket: str, run_id: str) -> list[str]:
+    """The panes of the run on the host's tmux server ``socket``."""
+    listed = ssh_host.ssh(f"tmux -L {socket} list-panes -a -F '#{{@agenttui_run}}'", check=False)
+    return [line for line in listed.stdout.split() if line == run_id]
+
+
+@pytest.mark.usefixtures("linear_server", "github")
 def test_clean_removes_a_runs_files_on_its_host_and_finishes_them_when_it_is_back(
-    ssh_host: SshdHost, project: Project, tmp_path: Path
+    ssh_host: SshdHost, project: Project, tmp_path: Path, tmux_server: TmuxServer
 ) -> None:
     run_id = start_on_host(ssh_host, project, tmp_path, 6.0)
     submitted(RunStore(), run_id)
@@ -60,11 +66,14 @@ def test_clean_removes_a_runs_files_on_its_host_and_finishes_them_when_it_is_bac
     log = agenttui("log", run_id).stdout
     assert "its files on host 'remote' not removed yet: " in log
 
-    # Back: the next clean of every finished run removes them there, once.
+    # Back: the next clean of every finished run removes them there, once, and closes the
+    # run's agent there (the run ended while the host was down: it could not then).
     ssh_host.start()
+    assert panes_of(ssh_host, tmux_server.socket, run_id) == [run_id]
     finished = agenttui("clean", "--finished").stdout
     assert finished.strip() == f"{run_id}: its files on host remote removed"
     assert not recordings.exists() and not worktree.exists()
+    assert panes_of(ssh_host, tmux_server.socket, run_id) == []
     assert str(worktree) not in run_git(ssh_host.repo, "worktree", "list")
     assert run_git(ssh_host.repo, "for-each-ref", "refs/agenttui") == ""
     assert RunStore().get(run_id).context.get("hosts_pending") is None

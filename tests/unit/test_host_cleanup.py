@@ -37,7 +37,7 @@ def test_a_runs_files_on_a_host_go_and_nothing_else(tmp_path: Path) -> None:
         (cache / "recordings" / run_id / "r-main-1a2b.events").write_text("[0.1]\n")
 
     done = subprocess.run(
-        ["sh", "-c", host_script(str(repo), ["r1"])],
+        ["sh", "-c", host_script(str(repo), ["r1"], "no-such-server")],
         cwd=tmp_path,
         env={**os.environ, "HOME": str(home)},
         capture_output=True,

@@ -106,7 +106,7 @@ def clean_finished(*, target: TmuxTarget, force: bool = False) -> list[dict[str,
             results.append({"run": run_id, "error": str(error)})
     # Their files on hosts, with those an earlier clean could not reach: one ssh per host.
     runs = RunStore()
-    on_hosts = clean_on_hosts(runs, pending_runs(runs))
+    on_hosts = clean_on_hosts(runs, pending_runs(runs), target.socket)
     for result in results:
         result.update(on_hosts.pop(result["run"], {}))
     results += [{"run": run_id, **rest} for run_id, rest in on_hosts.items()]

@@ -1,6 +1,7 @@
 """Cleaning a run on the hosts it worked on: what it left there goes with it.
 
-A run with a step on a host leaves files there: its worktree (``~/.cache/agenttui/
+A run with a step on a host leaves files there (and, when it ended while the host was
+down, its agents' panes in the host's tmux): its worktree (``~/.cache/agenttui/
 worktrees/RUN``, a git worktree of the host's ``repo``, with the refs the work travelled by,
 ``refs/agenttui/RUN`` and ``RUN-back``) and the recordings of its panes there that were never
 fetched (``~/.cache/agenttui/recordings/RUN``: the host was down until the run ended). The
@@ -22,8 +23,10 @@ from collections.abc import Iterable, Sequence
 
 from workflows.base.errors import AgentTuiError
 from workflows.base.hosts import host_named
+from workflows.base.target import TmuxTarget
 from workflows.runs.recording.files import run_folder
 from workflows.runs.run_store import RunRecord, RunStore
+from workflows.tmux.server import layout_lock, server_lock_key
 from workflows.tmux.ssh import REMOTE_DIR, run_remote
 
 PENDING = "hosts_pending"
@@ -74,15 +77,24 @@ def pending_runs(runs: RunStore) -> list[str]:
     return [r.id for r in runs.all_runs() if r.context.get("cleaned") and r.context.get(PENDING)]
 
 
-def host_script(repo: str, run_ids: Sequence[str]) -> str:
-    """The shell script that removes these runs' files on a host whose clone is ``repo``
-    ("" for none); it fails naming what it could not remove."""
-    git = f"git -C {shlex.quote(repo)}" if repo else ""
-    lines = [f"cd {REMOTE_DIR} 2>/dev/null || exit 0"]
-    paths: list[str] = []
+def host_script(repo: str, run_ids: Sequence[str], socket: str | None = None) -> str:
+    """The shell script that closes these runs' panes on a host's tmux server ``socket``
+    and removes their files there (``repo``: the host's clone, "" for none); it fails
+    naming what it could not remove."""
     for run_id in run_ids:
         if not _SAFE_ID.fullmatch(run_id):
             raise AgentTuiError(f"not a run id: {run_id!r}")
+    tmux = shlex.join(["tmux", "-L", socket] if socket else ["tmux"])
+    ours = "|".join(run_ids)  # (run ids: letters, digits, - and _ only)
+    lines = [
+        f"{tmux} list-panes -a -F '#{{pane_id}} #{{@agenttui_run}}' 2>/dev/null | "
+        f'while read -r pane run; do case "$run" in {ours}) '
+        f'{tmux} kill-pane -t "$pane" 2>/dev/null;; esac; done',
+        f"cd {REMOTE_DIR} 2>/dev/null || exit 0",
+    ]
+    git = f"git -C {shlex.quote(repo)}" if repo else ""
+    paths: list[str] = []
+    for run_id in run_ids:
         tree, recordings = shlex.quote(f"worktrees/{run_id}"), shlex.quote(f"recordings/{run_id}")
         if git:
             lines.append(
@@ -102,10 +114,13 @@ def host_script(repo: str, run_ids: Sequence[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def clean_on_hosts(runs: RunStore, run_ids: Sequence[str]) -> dict[str, dict[str, object]]:
-    """Remove the pending files of these (cleaned) runs on their hosts, one ssh command per
-    host; per run, the hosts done (``hosts_cleaned``) and those still pending with why
-    (``hosts_pending``), each also in the run's log."""
+def clean_on_hosts(
+    runs: RunStore, run_ids: Sequence[str], socket: str | None
+) -> dict[str, dict[str, object]]:
+    """Close the panes of these (cleaned) runs on their hosts' tmux server ``socket`` and
+    remove their pending files there, one ssh command per host (under that server's layout
+    lock, as any pane killed); per run, the hosts done (``hosts_cleaned``) and those still
+    pending with why (``hosts_pending``), each also in the run's log."""
     by_host: dict[str, list[str]] = {}
     for run_id in run_ids:
         for host in runs.get(run_id).context.get(PENDING) or {}:
@@ -114,7 +129,8 @@ def clean_on_hosts(runs: RunStore, run_ids: Sequence[str]) -> dict[str, dict[str
     for name, ids in sorted(by_host.items()):
         try:
             host = host_named(name)
-            run_remote(host, host_script(host.repo, ids), timeout=120.0)
+            with layout_lock(server_lock_key(TmuxTarget(socket, "", host))):
+                run_remote(host, host_script(host.repo, ids, socket), timeout=120.0)
         except AgentTuiError as error:
             failed[name] = str(error)
     results: dict[str, dict[str, object]] = {}

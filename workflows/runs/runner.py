@@ -334,5 +334,5 @@ def clean_run(
         "recordings_removed": recordings,
     }
     if hosts and on_hosts:
-        result.update(clean_on_hosts(runs, [record.id]).get(record.id, {}))
+        result.update(clean_on_hosts(runs, [record.id], target.socket).get(record.id, {}))
     return result
