@@ -20,7 +20,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,13 +98,32 @@ class SshdHost:
             time.sleep(0.1)
 
     def stop(self) -> None:
-        """Stop sshd and every connection it serves: the host is down."""
+        """Stop sshd and every connection it serves: the host is down; back once every ssh
+        client here that was using a connection to it has ended.
+
+        Each connection has an sshd process of its own in a session of its own (sshd calls
+        setsid), so it outlives the listener: an ssh that became a plain connection (two
+        clients opening the shared connection at once: the second keeps its own) or a shared
+        one still logging in would go on reaching the host. The listener is frozen first
+        (it accepts nothing more), then it and every connection's sshd are killed."""
         assert self.process is not None
+        listener = self.process.pid
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
+            os.kill(listener, signal.SIGSTOP)
+        _wait(lambda: _state(listener) in ("T", "Z", ""), "sshd to stop accepting")
+        serving = [pid for pid in _descendants(listener) if _comm(pid).startswith("sshd")]
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(listener, signal.SIGKILL)
         self.process.wait(timeout=10)
-        for path in control_dir().iterdir():  # the connection children die with their client
+        for pid in serving:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        _wait(lambda: not any(map(alive, serving)), "the host's connections to end")
+        clients = ssh_clients(control_dir())
+        _wait(lambda: not any(map(alive, clients)), "the ssh clients of the host to end")
+        for path in control_dir().iterdir():  # sockets of masters that ended: gone with them
             _ssh_control(path, "exit")
+            path.unlink(missing_ok=True)
 
     def environ_of(self, pane: str) -> dict[str, str]:
         """The environment of the process in ``pane`` of the remote tmux server."""
@@ -126,6 +145,64 @@ class SshdHost:
         assert pid is not None, "no shared ssh connection to kill"
         os.kill(pid, signal.SIGKILL)
         return pid
+
+
+def _wait(done: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout:g}s for {what}")
+        time.sleep(0.05)
+
+
+def _state(pid: int) -> str:
+    """The process's state letter (R, S, T, Z…); "" when there is no such process."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _descendants(root: int) -> list[int]:
+    """Every process below ``root``: its children, theirs, and so on."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def ssh_clients(folder: Path) -> list[int]:
+    """ssh processes here using a shared-connection socket in ``folder`` (agenttui's: its
+    ControlPath; a master's title names its socket)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or _comm(int(entry.name)) != "ssh":
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if f"{folder}/" in command:
+            found.append(int(entry.name))
+    return found
 
 
 def _ssh_control(path: Path, command: str) -> str:
@@ -242,13 +319,13 @@ def running_sshd(root: Path, tmux_dir: Path, sshd_options: str = "") -> Iterator
         yield remote
     finally:
         stop_relays()  # this machine's hook relays hold connections to the host
+        if remote.process is not None and remote.process.poll() is None:
+            remote.stop()  # with every connection to it, and the ssh clients here using one
         for path in live_sockets(tmux_dir):  # the remote tmux server
             stop_server(path)
-        for path in control_dir().iterdir():  # agenttui's shared connections
+        for path in control_dir().iterdir():  # agenttui's shared connections (ended)
             _ssh_control(path, "exit")
             path.unlink(missing_ok=True)
-        if remote.process is not None and remote.process.poll() is None:
-            remote.stop()
 
 
 @pytest.fixture

@@ -139,6 +139,32 @@ def windows(path: Path) -> dict[str, Window]:
     return found
 
 
+def describe(path: Path) -> str:
+    """What a leftover socket at ``path`` serves, to tell who left it: a tmux server's
+    windows and their start commands, or what else listens there (an ssh connection)."""
+    listed = windows(path)
+    if listed:
+        return "; ".join(f"{w.where}: {' | '.join(w.commands)[:300]}" for w in listed.values())
+    pid = server_pid(path)
+    if pid:
+        return f"tmux server {pid}, no window"
+    holders = [f"{pid} {_cmdline(pid)[:120]!r}" for pid in _pids() if str(path) in _cmdline(pid)]
+    return f"not a tmux server; held by {', '.join(holders) or 'no process naming it'}"
+
+
+def _pids() -> list[str]:
+    return [entry.name for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+
+
+def _cmdline(pid: str) -> str:
+    try:
+        return (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
+    except OSError:
+        return ""
+
+
 def server_pid(path: Path) -> str:
     pids = _tmux(path, "list-sessions", "-F", "#{pid}")
     return pids[0] if pids else ""
@@ -184,16 +210,17 @@ def private_tmux_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         monkeypatch.delenv(name, raising=False)
     yield folder
     leftover = live_sockets(folder)
+    found = [f"{path.name} ({describe(path)})" for path in leftover]
     for path in leftover:
         stop_server(path)
     if leftover:
-        names = ", ".join(path.name for path in leftover)
+        names = ", ".join(found)
         pytest.fail(f"tmux server(s) outlived the test: {names} (stopped now)", pytrace=False)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     for path in live_sockets(SUITE_DIR):
-        _problems.append(f"a private tmux server outlived its test: {path}")
+        _problems.append(f"a private tmux server outlived its test: {path} ({describe(path)})")
         stop_server(path)
     check_default_server()
     shutil.rmtree(SUITE_DIR, ignore_errors=True)
