@@ -239,7 +239,8 @@ def test_one_reconnect_loop_however_long_the_outage(
 
     def counting_attach(*, create: bool) -> None:
         attempts.append(create)
-        loops = [t for t in threading.enumerate() if t.name == "tmux-reconnect"]
+        name = connection.reconnect_thread_name  # this server's: another test's may linger
+        loops = [t for t in threading.enumerate() if t.name == name]
         loops_seen.append(len([t for t in loops if t.is_alive()]))
         real_attach(create=create)
 

@@ -70,7 +70,9 @@ def test_the_guard_confines_tmux_and_fails_the_suite_on_leaks(
         output = inner.stdout + inner.stderr
         assert inner.returncode == 1, output
         assert "3 passed, 1 error" in output, output
-        assert "tmux server(s) outlived the test: default (stopped now)" in output
+        # The leftover is named with what it serves, so a failure says who left it.
+        assert "tmux server(s) outlived the test: default (bare:" in output, output
+        assert '"sleep 300") (stopped now)' in output, output
         assert "FAILED: the suite left window person:leaked on the default server" in output, output
         # The person's own window is untouched; the leaked one was closed; nothing else came.
         assert set(windows(person)) == before and len(before) == 1

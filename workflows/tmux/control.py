@@ -288,6 +288,11 @@ class ControlConnection:
             err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
             raise AgentTuiError(f"cannot attach to {self.target.where}: {err}")
 
+    @property
+    def reconnect_thread_name(self) -> str:
+        """Its reconnect loop's thread: named after the server, so it is told apart."""
+        return f"tmux-reconnect {server_lock_key(self.target) or 'default'}"
+
     def _reconnect_loop(self) -> None:
         try:
             self._notify("connection-lost", [])
@@ -458,5 +463,5 @@ class ControlConnection:
             and self._reconnecting.acquire(blocking=False)  # a loop already runs otherwise
         ):
             threading.Thread(
-                target=self._reconnect_loop, name="tmux-reconnect", daemon=True
+                target=self._reconnect_loop, name=self.reconnect_thread_name, daemon=True
             ).start()
