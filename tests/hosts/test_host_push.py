@@ -14,7 +14,7 @@ from tests.support.environment import append_config
 from tests.support.git_repos import Project, run_git
 from tests.support.github_server import GitHubServer
 from tests.support.linear_server import LinearServer
-from tests.support.runs import run_summary, start_run, wait_for_end
+from tests.support.runs import run_summary, start_workflow, wait_for_end
 from tests.support.slots import QaStandIn, deploys, slot_config
 from tests.support.sshd import SshdHost
 from tests.support.waiting import wait_until
@@ -66,15 +66,6 @@ def host_with_its_own_origin(ssh_host: SshdHost, project: Project, hook: str) ->
     return origin
 
 
-def run_on_host(project: Project, tmp_path: Path) -> str:
-    definition = tmp_path / "host-push.toml"
-    definition.write_text(DEFINITION)
-    return start_run(
-        str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear",
-        "--github-repo", "acme/widgets",
-    )  # fmt: skip
-
-
 @pytest.mark.usefixtures("linear_server", "tmux_server")
 def test_a_run_on_a_host_opens_its_pr_for_the_branch_the_host_pushed(
     ssh_host: SshdHost, github: GitHubServer, project: Project, tmp_path: Path
@@ -83,7 +74,7 @@ def test_a_run_on_a_host_opens_its_pr_for_the_branch_the_host_pushed(
     origin = host_with_its_own_origin(ssh_host, project, RECORDING_HOOK.format(log=pushes))
     github.remote = origin  # the forge's repository is the host's origin
 
-    run_id = run_on_host(project, tmp_path)
+    run_id = start_workflow(DEFINITION, tmp_path, project)
     summary = wait_for_end(run_id)
     log = agenttui("log", run_id).stdout
     assert summary["status"] == "succeeded", log
@@ -111,7 +102,7 @@ def test_a_push_the_hosts_origin_rejects_fails_the_run_with_gits_reason(
 ) -> None:
     github.remote = host_with_its_own_origin(ssh_host, project, REJECTING_HOOK)
 
-    run_id = run_on_host(project, tmp_path)
+    run_id = start_workflow(DEFINITION, tmp_path, project)
     summary = wait_for_end(run_id)
     assert summary["status"] == "failed"
     error = summary["error"]
@@ -163,15 +154,11 @@ def test_a_fix_round_after_review_is_pushed_from_the_host_too(
     pushes = tmp_path / "pushes.log"
     origin = host_with_its_own_origin(ssh_host, project, RECORDING_HOOK.format(log=pushes))
     github.remote = origin
-    definition = tmp_path / "host-push.toml"
-    definition.write_text(
-        DEFINITION + '\n[[steps]]\nid = "feedback"\nkind = "pr_feedback"\n'
+    feedback = (
+        '\n[[steps]]\nid = "feedback"\nkind = "pr_feedback"\n'
         'on_fail = "implement"\nmax_rounds = 2\npoll = 0.3\n'
     )
-    run_id = start_run(
-        str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear",
-        "--github-repo", "acme/widgets",
-    )  # fmt: skip
+    run_id = start_workflow(DEFINITION + feedback, tmp_path, project)
     wait_until(lambda: github.pulls, timeout=120, message="the pull request")
     number, branch = int(github.pulls[0]["number"]), str(github.pulls[0]["head"]["ref"])
     first = run_git(origin, "rev-parse", branch)
@@ -226,15 +213,11 @@ def test_the_slot_steps_push_after_a_qa_fix_round_is_the_hosts(
     github.remote = origin
     deploy_log = tmp_path / "deploys.log"
     append_config(slot_config(deploy_log))
-    definition = tmp_path / "host-push.toml"
-    definition.write_text(
-        DEFINITION + '\n[[steps]]\nid = "qa"\nkind = "slot"\nslot = "staging"\n'
+    qa = (
+        '\n[[steps]]\nid = "qa"\nkind = "slot"\nslot = "staging"\n'
         'on_fail = "implement"\nmax_rounds = 2\n'
     )
-    run_id = start_run(
-        str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear",
-        "--github-repo", "acme/widgets",
-    )  # fmt: skip
+    run_id = start_workflow(DEFINITION + qa, tmp_path, project)
     summary, _log = succeeded_with_qa(
         linear_server, run_id, lambda key, before: "QA pass" if before else "QA fail: no"
     )
@@ -253,16 +236,6 @@ def hold_step(go: Path) -> str:
     """A local step that holds the run until ``go`` exists (the test stops the host meanwhile)."""
     waits = f"while [ ! -e {go} ]; do sleep 0.1; done"
     return f'\n[[steps]]\nid = "hold"\nkind = "shell"\nrun = "{waits}"\n'
-
-
-def start_held(project: Project, folder: Path, text: str) -> str:
-    """A run of the definition ``text`` (written in ``folder``) on ENG-1; its id."""
-    definition = folder / "host-push.toml"
-    definition.write_text(text)
-    return start_run(
-        str(definition), "--issues", "ENG-1", "--repo", str(project.repo), "--source", "linear",
-        "--github-repo", "acme/widgets",
-    )  # fmt: skip
 
 
 def host_down_after_hold(ssh_host: SshdHost, run_id: str, go: Path, step: str) -> None:
@@ -298,7 +271,7 @@ def test_a_push_waits_for_its_host_to_come_back_and_pushes_once(
     github.remote = origin
     go, marker = tmp_path / "go", '\n[[steps]]\nid = "pr"'
     text = DEFINITION.replace(marker, hold_step(go) + marker)
-    run_id = start_held(project, tmp_path, text)
+    run_id = start_workflow(text, tmp_path, project)
     host_down_after_hold(ssh_host, run_id, go, "pr")
 
     summary = wait_for_end(run_id)
@@ -332,7 +305,7 @@ def test_the_slot_steps_push_waits_for_its_host_and_goes_on(
     append_config(slot_config(deploy_log))
     go = tmp_path / "go"
     slot = '\n[[steps]]\nid = "qa"\nkind = "slot"\nslot = "staging"\n'
-    run_id = start_held(project, tmp_path, DEFINITION + hold_step(go) + slot)
+    run_id = start_workflow(DEFINITION + hold_step(go) + slot, tmp_path, project)
     host_down_after_hold(ssh_host, run_id, go, "qa")
     summary, log = succeeded_with_qa(linear_server, run_id, lambda key, before: "QA pass")
     branch = summary["branch"]

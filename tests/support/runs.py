@@ -50,13 +50,18 @@ class PullRequestWorld(NamedTuple):
     project: Project
 
     def start(self, workflow: str, issue: str = "ENG-1") -> str:
-        """A run of the ``workflow`` text on ``issue`` from Linear, the PR on acme/widgets."""
-        definition = self.tmp / "workflow.toml"
-        definition.write_text(workflow, encoding="utf-8")
-        return start_run(
-            str(definition), "--issues", issue, "--repo", str(self.project.repo),
-            "--source", "linear", "--github-repo", "acme/widgets",
-        )  # fmt: skip
+        return start_workflow(workflow, self.tmp, self.project, issue)
+
+
+def start_workflow(workflow: str, folder: Path, project: Project, issue: str = "ENG-1") -> str:
+    """A run of the ``workflow`` text (written in ``folder``) on ``issue`` from Linear, in
+    ``project``, its pull request on acme/widgets; the run's id."""
+    definition = folder / "workflow.toml"
+    definition.write_text(workflow, encoding="utf-8")
+    return start_run(
+        str(definition), "--issues", issue, "--repo", str(project.repo),
+        "--source", "linear", "--github-repo", "acme/widgets",
+    )  # fmt: skip
 
 
 @pytest.fixture
