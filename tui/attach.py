@@ -89,13 +89,18 @@ def attach_in_popup(
         raise AgentTuiError(f"tmux display-popup failed: {err.decode(errors='replace').strip()}")
 
 
-def close_view(driver: Any, view: str) -> None:
+def close_view(driver: Any, view: str, *, alone: bool = False) -> None:
     """Destroy the attach client's session once it detached. Not by `destroy-unattached`:
     tmux 3.3a's server crashed about one detach in two with it, when another client (the
-    app's, a poll) came or went while the attach client exited (tmux issue 5497)."""
-    if view_exists(driver, view):
+    app's, a poll) came or went while the attach client exited (tmux issue 5497).
+
+    ``alone``: by tmux clients of their own, for a process with no control connection open:
+    tmux may still be telling control clients of the detach, and one of ours connecting then
+    would crash it (bug #4980)."""
+    run = driver.command_alone if alone else driver.command
+    if view in run("list-sessions", "-F", "#{session_name}"):
         with driver.layout():  # %sessions-changed: see workflows/tmux/server.py
-            driver.command("kill-session", "-t", f"={view}")
+            run("kill-session", "-t", f"={view}")
 
 
 def window_size(driver: Any, pane_id: str) -> tuple[str, str, str]:
@@ -107,8 +112,10 @@ def window_size(driver: Any, pane_id: str) -> tuple[str, str, str]:
     return window, width, height
 
 
-def restore_size(driver: Any, size: tuple[str, str, str]) -> None:
-    """The agent's own size again (resize-window makes the window's size manual)."""
+def restore_size(driver: Any, size: tuple[str, str, str], *, alone: bool = False) -> None:
+    """The agent's own size again (resize-window makes the window's size manual);
+    ``alone`` as for ``close_view``."""
     window, width, height = size
     with driver.layout():  # %layout-change
-        driver.command("resize-window", "-t", window, "-x", width, "-y", height)
+        run = driver.command_alone if alone else driver.command
+        run("resize-window", "-t", window, "-x", width, "-y", height)

@@ -14,7 +14,7 @@ from tests.support.cli import agenttui, agenttui_result
 from tests.support.git_repos import Project, run_git
 from tests.support.github_server import GitHubServer
 from tests.support.host_runs import start_on_host, submitted
-from tests.support.runs import run_summary, wait_for_end
+from tests.support.runs import wait_for_attention, wait_for_end
 from tests.support.sshd import SshdHost
 from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
@@ -38,7 +38,7 @@ def test_clean_removes_a_runs_files_on_its_host_and_finishes_them_when_it_is_bac
     recordings, worktree = there / "recordings" / run_id, there / "worktrees" / run_id
     wait_until(lambda: list(recordings.glob("*.events")), timeout=30, message="its recording")
     ssh_host.stop()  # down mid-turn: its pane's recording stays there, never fetched
-    wait_until(lambda: run_summary(run_id).get("attention"), timeout=60, message="the drop")
+    wait_for_attention(run_id)  # the drop
     agenttui("cancel", run_id)
     assert wait_for_end(run_id)["status"] == "cancelled"
     assert [path.suffix for path in recordings.iterdir()] == [".events"]

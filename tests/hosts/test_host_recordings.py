@@ -16,7 +16,7 @@ from tests.support.git_repos import Project
 from tests.support.github_server import GitHubServer
 from tests.support.host_runs import start_on_host, submitted
 from tests.support.recordings import replayed
-from tests.support.runs import run_summary, wait_for_end
+from tests.support.runs import wait_for_attention, wait_for_end
 from tests.support.screens import played
 from tests.support.sshd import SshdHost
 from tests.support.tmux import TmuxServer
@@ -41,7 +41,7 @@ def test_a_host_steps_agent_is_recorded_here_through_the_host_dropping_and_repla
     run_id = start_on_host(ssh_host, project, tmp_path, 6.0)
     submitted(RunStore(), run_id)
     ssh_host.stop()  # down mid-turn: the pane's output goes on into the file there
-    wait_until(lambda: run_summary(run_id).get("attention"), timeout=60, message="the host missed")
+    wait_for_attention(run_id)  # the host missed
     ssh_host.start()
 
     summary = wait_for_end(run_id)

@@ -13,7 +13,13 @@ from tests.support.git_repos import Project, run_git
 from tests.support.github_server import GitHubServer
 from tests.support.host_runs import remote_quick_fix, start_on_host, submitted
 from tests.support.profiles import slow_demo_profile
-from tests.support.runs import prompts_received, run_summary, start_run, wait_for_end
+from tests.support.runs import (
+    prompts_received,
+    run_summary,
+    start_run,
+    wait_for_attention,
+    wait_for_end,
+)
 from tests.support.sshd import SshdHost
 from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
@@ -74,9 +80,7 @@ def test_a_run_waits_for_its_host_to_come_back_and_goes_on(
     store = RunStore()
     submitted(store, run_id)
     ssh_host.stop()  # the host is gone: sshd and every connection to it
-    shown = wait_until(
-        lambda: run_summary(run_id).get("attention"), timeout=60, message="the run to say so"
-    )
+    shown = wait_for_attention(run_id)
     assert "host 'remote' unreachable" in shown and "Connection refused" in shown
     assert run_summary(run_id)["status"] == "running"  # waiting, not failed
     ssh_host.start()  # back (its agent kept working in its tmux meanwhile)

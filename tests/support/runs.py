@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -18,6 +19,7 @@ from tests.support.linear_server import LinearServer
 from tests.support.tmux import TmuxServer
 from tests.support.waiting import wait_until
 from workflows.base.crashpoints import ENV as STOP_AT
+from workflows.base.crashpoints import HOLD_ENV as HOLD_AT
 from workflows.base.paths import state_dir
 from workflows.runs.run_store import RunStore
 
@@ -78,6 +80,19 @@ def pr_world(
 def run_summary(run_id: str) -> dict[str, Any]:
     runs = json.loads(agenttui("runs", "--json").stdout)
     return next(run for run in runs if run["id"] == run_id)
+
+
+def wait_for_attention(run_id: str, timeout: float = 60) -> str:
+    """What the run asks of a person (``runs``' attention) once it says something; fails at
+    once, with the run's log, when the run ended instead."""
+
+    def said() -> dict[str, Any] | None:
+        summary = run_summary(run_id)
+        return summary if summary.get("attention") or summary["status"] in FINAL else None
+
+    summary = wait_until(said, timeout=timeout, message=f"run {run_id} to ask a person")
+    assert summary.get("attention"), (summary, agenttui("log", run_id).stdout)
+    return str(summary["attention"])
 
 
 def wait_for_end(run_id: str, timeout: float = 300) -> dict[str, Any]:
@@ -146,6 +161,27 @@ def kill_at(point: str, run_id: str, monkey: pytest.MonkeyPatch) -> None:
         lambda: run_summary(run_id)["status"] == "failed", timeout=30, message="the dead runner"
     )
     monkey.delenv(STOP_AT)
+
+
+@contextlib.contextmanager
+def hold_at(point: str, monkey: pytest.MonkeyPatch) -> Iterator[Callable[[], int]]:
+    """Runners started inside hold at ``point`` (``AGENTTUI_HOLD_AT``) until the block ends;
+    the block gets a function waiting for the runner held there, which returns its pid."""
+    marker = state_dir() / "crashpoints" / f"{point}.held"
+
+    def held() -> int:
+        def runner_held() -> int | None:
+            text = marker.read_text() if marker.exists() else ""
+            return int(text) if text else None
+
+        return wait_until(runner_held, timeout=120, interval=0.05, message=f"a runner at {point}")
+
+    monkey.setenv(HOLD_AT, point)
+    try:
+        yield held
+    finally:
+        monkey.delenv(HOLD_AT)
+        marker.unlink(missing_ok=True)  # it goes on
 
 
 # The first run of the step hangs, and takes 2 s to stop when told (a test runner cleaning

@@ -102,9 +102,19 @@ class TmuxServer:
 
     def cmd(self, *args: str) -> str:
         result = subprocess.run(
-            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=False
         )
+        if result.returncode != 0:
+            raise TmuxCommandFailed(result.returncode, result.args, result.stdout, result.stderr)
         return result.stdout
+
+
+class TmuxCommandFailed(subprocess.CalledProcessError):
+    """A test's tmux command failed; its message says tmux's reason (a pane gone, or no
+    server: it crashed), which CalledProcessError leaves out."""
+
+    def __str__(self) -> str:
+        return f"{super().__str__()} tmux said: {str(self.stderr).strip()!r}"
 
 
 @pytest.fixture

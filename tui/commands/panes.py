@@ -259,12 +259,9 @@ def run_attach(args: argparse.Namespace) -> Any:
                 watcher.close()
             code = client.wait()
         finally:
-            after = _driver(args)
-            try:
-                close_view(after, view)
-                restore_size(after, size)
-            finally:
-                after.close()
+            after = _driver(args)  # no control connection: see close_view
+            close_view(after, view, alone=True)
+            restore_size(after, size, alone=True)
         how = "attach-session"
     if code != 0:
         return code

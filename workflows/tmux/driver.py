@@ -241,6 +241,12 @@ class TmuxDriver:
             self._drop_control()
             return self.control().command(*args, timeout=timeout)
 
+    def command_alone(self, *args: str, timeout: float = 10.0) -> list[str]:
+        """One tmux command as a client process of its own, not over a control connection:
+        for when no control client of ours may connect (one identifying while tmux notifies
+        of a person's client leaving crashes tmux 3.3a: bug #4980, see server.py)."""
+        return self._client(*args, timeout=timeout).splitlines()
+
     @contextlib.contextmanager
     def layout(self) -> Iterator[None]:
         """Hold the server's layout lock (across processes) for a change of panes/windows."""

@@ -13,6 +13,7 @@ screen.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import time
 from collections.abc import Iterator
@@ -198,20 +199,33 @@ def _followup(ctx: StepContext, agent: RunAgent, activity_id: str) -> Iterator[N
     ctx.event("linear-prompt", f"follow-up from Linear delivered to {agent.name}")
 
 
+@dataclasses.dataclass(frozen=True)
+class _Look:
+    """What one poll read of an agent, all of it where the agent runs."""
+
+    pane: PaneInfo
+    reading: StateReading
+    screen: list[str]  # for the stall guard (empty while it waits for a person)
+    wrote_output: bool  # idle, with the output file it was asked for there
+
+
 def _look(
-    ctx: StepContext, driver: TmuxDriver, agent: RunAgent, deadline: float
-) -> tuple[PaneInfo, StateReading, float]:
-    """The agent's pane and state now; and the seconds waited for the step's host, when it
-    could not be reached (``on_host.wait_for_host``)."""
+    ctx: StepContext, driver: TmuxDriver, agent: RunAgent, deadline: float, output: Path | None
+) -> tuple[_Look, float]:
+    """One poll's reading of the agent; and the seconds waited for the step's host, when it
+    could not be reached (``on_host.wait_for_host``). Every read of the poll is in here: a
+    host that drops between two of them is waited for too, never a failed step."""
     waited = 0.0
     while True:
         try:
             pane = current_pane(driver, agent)
-            return (
-                pane,
-                read_state(driver, pane, store=ctx.runs.store, profile=agent.profile),
-                waited,
-            )
+            reading = read_state(driver, pane, store=ctx.runs.store, profile=agent.profile)
+            crashpoints.reached("poll-read")  # tests: the host drops between two reads
+            waits = reading.state.needs_person
+            screen = [] if waits else driver.capture(pane.pane_id)
+            idle = reading.state == AgentState.IDLE
+            wrote = idle and output is not None and ctx.file_exists(output)
+            return _Look(pane, reading, screen, wrote), waited
         except HostUnreachable as error:
             waited += wait_for_host(ctx, error, deadline + waited)
 
@@ -236,7 +250,8 @@ def _wait_for_turn(
     progress = Progress(stall_time(ctx.step))
     pane = agent.pane
     while time.monotonic() < deadline:
-        pane, reading, waited = _look(ctx, driver, agent, deadline)
+        look, waited = _look(ctx, driver, agent, deadline, output)
+        pane, reading = look.pane, look.reading
         if waited:  # its host was out of reach (the agent worked on in the host's tmux)
             deadline, settled, idle_since, last_state = deadline + waited, 0, None, None
             progress.restart()
@@ -256,10 +271,10 @@ def _wait_for_turn(
             mark_attention(ctx, pane, reading)
         told_person = state.needs_person
         stuck = reading if state.needs_person else None
-        watch_progress(progress, ctx, driver, agent, pane=pane, reading=reading, output=output)
+        watch_progress(progress, ctx, agent, look.screen, pane=pane, reading=reading, output=output)
         seen_working = seen_working or state == AgentState.WORKING
         if output is not None:
-            finished = state == AgentState.IDLE and ctx.file_exists(output)
+            finished = look.wrote_output
         else:
             finished = state == AgentState.IDLE and (
                 taken or seen_working or hook_saw(ctx, agent, since, ("stop",))

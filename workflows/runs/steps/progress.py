@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from workflows.definitions.model import Step
     from workflows.runs.steps.base import StepContext
     from workflows.runs.steps.delivery import RunAgent
-    from workflows.tmux.driver import PaneInfo, TmuxDriver
+    from workflows.tmux.driver import PaneInfo
 
 STALL_AFTER_S = 900.0
 
@@ -62,8 +62,8 @@ class Progress:
 def watch_progress(
     progress: Progress,
     ctx: StepContext,
-    driver: TmuxDriver,
     agent: RunAgent,
+    screen: list[str],
     *,
     pane: PaneInfo,
     reading: StateReading,
@@ -84,7 +84,7 @@ def watch_progress(
     if output is not None and ctx.host is None and output.is_file():  # (on a host: screen, hooks)
         stat = output.stat()
         written = (stat.st_mtime_ns, stat.st_size)
-    progress.observe(reading.state, driver.capture(pane.pane_id), hook, written)
+    progress.observe(reading.state, screen, hook, written)
     quiet = progress.stalled_for()
     if quiet is None:
         return

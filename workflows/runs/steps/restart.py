@@ -10,6 +10,7 @@ steps' work stays: it lives in the worktree and the store, not in the agent.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -17,6 +18,8 @@ from workflows.base.errors import AgentTuiError
 from workflows.runs.run_agents import AgentGone, records
 from workflows.runs.steps.base import StepContext, StepFailed
 from workflows.runs.steps.delivery import in_flight
+from workflows.runs.steps.on_host import wait_for_host
+from workflows.tmux.ssh import HostUnreachable
 
 if TYPE_CHECKING:
     from workflows.tmux.driver import TmuxDriver
@@ -27,11 +30,17 @@ T = TypeVar("T")
 
 
 def with_restarts(ctx: StepContext, driver: TmuxDriver, work: Callable[[], T]) -> T:
-    """``work()``, run again after a ``restart`` each time its agent is gone (bounded)."""
+    """``work()``, run again after a ``restart`` each time its agent is gone (bounded), and
+    once its host is back when the host dropped mid-step (``on_host.wait_for_host``; its
+    agent worked on in the host's tmux): ``work()`` then goes on from the deliveries
+    recorded, as a resumed runner does, so nothing is sent twice."""
     restarts = 0
+    deadline = time.monotonic() + ctx.step.effective_timeout()
     while True:
         try:
             return work()
+        except HostUnreachable as error:
+            deadline += wait_for_host(ctx, error, deadline)
         except AgentGone as gone:
             restarts += 1
             if restarts > MAX_RESTARTS:
