@@ -28,6 +28,8 @@ ATTACHED_STATUS = " prefix d (tmux detach): back to agenttui "
 ATTACH_START_S = 10.0
 """How long a starting client may keep the layout lock before its session shows."""
 POLL_S = 0.02
+CLIENT_GONE_S = 5.0
+"""How long a detached client may take to be let go before its view session goes anyway."""
 
 
 def start_client(
@@ -94,13 +96,22 @@ def close_view(driver: Any, view: str, *, alone: bool = False) -> None:
     tmux 3.3a's server crashed about one detach in two with it, when another client (the
     app's, a poll) came or went while the attach client exited (tmux issue 5497).
 
+    Not before tmux let the client go either: its process ends first, and a session killed
+    while the exiting client still names it crashes tmux when it is let go (the detach is
+    announced for a freed session: tmux pull request 5497). So the session goes once no
+    client is on it, or after ``CLIENT_GONE_S``.
+
     ``alone``: by tmux clients of their own, for a process with no control connection open:
     tmux may still be telling control clients of the detach, and one of ours connecting then
     would crash it (bug #4980)."""
     run = driver.command_alone if alone else driver.command
-    if view in run("list-sessions", "-F", "#{session_name}"):
-        with driver.layout():  # %sessions-changed: see workflows/tmux/server.py
-            run("kill-session", "-t", f"={view}")
+    if view not in run("list-sessions", "-F", "#{session_name}"):
+        return
+    deadline = time.monotonic() + CLIENT_GONE_S
+    while view in run("list-clients", "-F", "#{session_name}") and time.monotonic() < deadline:
+        time.sleep(POLL_S)
+    with driver.layout():  # %sessions-changed: see workflows/tmux/server.py
+        run("kill-session", "-t", f"={view}")
 
 
 def window_size(driver: Any, pane_id: str) -> tuple[str, str, str]:
