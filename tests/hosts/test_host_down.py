@@ -4,6 +4,7 @@ the tests of unreachable hosts assume: none goes on reaching it, none is left be
 from __future__ import annotations
 
 import subprocess
+import sys
 
 from tests.support.sshd import SshdHost, ssh_clients
 from tests.support.tmux_guard import live_sockets
@@ -44,3 +45,23 @@ def test_a_stopped_host_ends_every_connection_and_leaves_no_shared_one_behind(
         for client in (own, shared):
             client.kill()
             client.wait()
+
+
+def test_commands_started_at_once_share_one_connection_to_the_host(ssh_host: SshdHost) -> None:
+    """A dozen agents launched at once each start ssh commands at the same moment; with
+    ControlMaster=auto alone, every ssh that finds no shared connection opens one, and the
+    losers of that race keep connections of their own (each a login, counted by sshd's
+    MaxStartups). They all go over one."""
+    logins_before = ssh_host.log.read_text(errors="replace").count("Accepted publickey")
+    script = (
+        "import sys\nfrom workflows.base.hosts import host_named\n"
+        "from workflows.tmux.ssh import run_remote\n"
+        "print(run_remote(host_named('remote'), 'echo up'), end='')\n"
+    )
+    commands = [
+        subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
+    assert [command.communicate(timeout=60)[0] for command in commands] == ["up\n"] * 6
+    logins = ssh_host.log.read_text(errors="replace").count("Accepted publickey")
+    assert logins - logins_before == 1, ssh_host.log.read_text(errors="replace")[-3000:]

@@ -1,10 +1,13 @@
 """A host's tmux over ssh: every tmux client, file and launch for a remote target.
 
 One ssh connection per host carries everything: each ``ssh`` runs with
-``ControlMaster=auto`` and a ``ControlPath`` per destination, so the first one opens the
-connection and every later one (a control-mode client ``ssh HOST tmux -C``, a file written,
-a has-session probe) is a session multiplexed over it, in milliseconds and without a new
-login. ``BatchMode=yes``: no password or host-key prompt can hang agenttui; ssh fails with
+``ControlMaster=auto`` and a ``ControlPath`` per host, and every one (a control-mode client
+``ssh HOST tmux -C``, a file written, a has-session probe) is a session multiplexed over that
+connection, in milliseconds and without a new login. The connection is opened once, under a
+lock per host across processes (``open_shared_connection``): with ControlMaster=auto alone,
+ssh commands started at once (a dozen agents launched together) each find no connection,
+each log in, and the losers of the race keep their own connections (measured: 6 of 6).
+``BatchMode=yes``: no password or host-key prompt can hang agenttui; ssh fails with
 its own message (exit status 255), which :class:`HostUnreachable` carries.
 
 Files the tmux server must read (an agent's launch file, a paste) are written on the host
@@ -17,6 +20,8 @@ so a host needs only ssh, tmux and Python to run agents; agenttui there only for
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 import shlex
 import signal
@@ -34,6 +39,7 @@ from workflows.base.hosts import SshHost
 from workflows.base.paths import agenttui_argv
 from workflows.base.target import TmuxTarget
 from workflows.tmux import launch
+from workflows.tmux.locks import file_lock
 from workflows.tmux.protocol import client_env, tmux_base_argv
 
 CONNECT_TIMEOUT_S = 10
@@ -42,10 +48,13 @@ UNREACHABLE = 255  # ssh's own failures; anything else is the remote command's s
 RETRIES = 2
 RETRY_PAUSE_S = 0.3
 STOP_GRACE_S = 10.0  # a command told to stop (SIGTERM) gets SIGKILL after this
+OPEN_WAIT_S = CONNECT_TIMEOUT_S + 5.0  # for another process opening the shared connection
+OPEN_RETRY_S = 5.0  # no new open this soon after one failed (the host is down)
 REMOTE_DIR = '"$HOME/.cache/agenttui"'
 _host_dirs: dict[SshHost, str] = {}  # by the whole host: a changed config is another host
 _launchers: dict[SshHost, str] = {}
 _cache_lock = threading.Lock()
+_open_failed: dict[Path, float] = {}  # control path → until when not to open it again
 
 
 class HostUnreachable(AgentTuiError):
@@ -61,25 +70,81 @@ def control_dir() -> Path:
 
 
 def ssh_argv(host: SshHost, command: str, *, tty: bool = False, agent: bool = True) -> list[str]:
-    """``ssh`` running the shell ``command`` on ``host`` over its shared connection;
-    ``agent=False``: never forwarding this machine's ssh agent (``-a`` beats any config)."""
+    """``ssh`` running the shell ``command`` on ``host`` over its shared connection (opened
+    first when it is not, see ``open_shared_connection``); ``agent=False``: never forwarding
+    this machine's ssh agent (``-a`` beats any config)."""
+    open_shared_connection(host)
+    return [
+        *_options(host),
+        *([] if agent else ["-a"]),
+        "-t" if tty else "-T",
+        "--", host.ssh, command,
+    ]  # fmt: skip
+
+
+def _options(host: SshHost) -> list[str]:
+    """``ssh`` and its options for ``host``: batch mode, its shared connection, keep-alives."""
     argv = ["ssh"]
     if host.ssh_config:
         argv += ["-F", host.ssh_config]
-    argv += [
+    return [
+        *argv,
         "-o", "BatchMode=yes",
         "-o", "ControlMaster=auto",
-        "-o", f"ControlPath={control_dir()}/%C",
+        "-o", f"ControlPath={control_path(host)}",
         "-o", f"ControlPersist={PERSIST_S}",
         "-o", f"ConnectTimeout={CONNECT_TIMEOUT_S}",
         "-o", "ServerAliveInterval=5",
         "-o", "ServerAliveCountMax=3",
         *host.ssh_options,
-        *([] if agent else ["-a"]),
-        "-t" if tty else "-T",
-        "--", host.ssh, command,
     ]  # fmt: skip
-    return argv
+
+
+def control_path(host: SshHost) -> Path:
+    """The socket of the host's shared connection: one per destination and ssh settings."""
+    settings = json.dumps([host.ssh, host.ssh_config, list(host.ssh_options)])
+    return control_dir() / f"cm-{hashlib.sha256(settings.encode()).hexdigest()[:16]}"
+
+
+def open_shared_connection(host: SshHost) -> None:
+    """Open the host's shared connection unless its socket is there, one process at a time:
+    the others wait (``OPEN_WAIT_S`` at most) and find it open. A failed open is not tried
+    again for ``OPEN_RETRY_S`` (the command that follows says ssh's reason itself), so a host
+    that is down costs each command one connection attempt, not two."""
+    path = control_path(host)
+    if path.exists() or time.monotonic() < _open_failed.get(path, 0.0):
+        return
+    try:
+        with file_lock(f"ssh-{path.name}.lock", timeout=OPEN_WAIT_S, busy=_OpenBusy):
+            if path.exists() or time.monotonic() < _open_failed.get(path, 0.0):
+                return
+            opened = _open_master(host)
+    except _OpenBusy:
+        return  # still opening elsewhere: ControlMaster=auto does the rest
+    if not opened:
+        _open_failed[path] = time.monotonic() + OPEN_RETRY_S
+
+
+class _OpenBusy(Exception):
+    pass
+
+
+def _open_master(host: SshHost) -> bool:
+    """Start the host's shared connection (it goes to the background once logged in and
+    ends ``PERSIST_S`` after its last session); whether it did."""
+    try:
+        done = subprocess.run(
+            [*_options(host), "-o", "ControlMaster=yes", "-N", "-f", "--", host.ssh],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,  # the master keeps what it inherited: no pipes
+            stderr=subprocess.DEVNULL,
+            timeout=CONNECT_TIMEOUT_S + 5,
+            check=False,
+            env=client_env(),
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
 
 
 def forward_argv(host: SshHost, operation: str, remote: str, local: str) -> list[str]:
@@ -87,8 +152,8 @@ def forward_argv(host: SshHost, operation: str, remote: str, local: str) -> list
     ControlMaster) adds or drops a forwarding of the unix socket ``remote`` on the host to
     ``local`` here. Nothing listens on a port; sshd makes ``remote`` 0600 (its
     ``StreamLocalBindMask``)."""
-    options = ssh_argv(host, "")[:-4]  # the same options and ControlPath; no -T, no command
-    return [*options, "-O", operation, "-R", f"{remote}:{local}", "--", host.ssh]
+    open_shared_connection(host)
+    return [*_options(host), "-O", operation, "-R", f"{remote}:{local}", "--", host.ssh]
 
 
 def forward_socket(host: SshHost, remote: str, local: str) -> None:
