@@ -3,7 +3,8 @@
 Screens call these from worker threads only. Every method delegates to the module that
 owns the behaviour (the driver, ``observe.read_state``, the approve logic, the issue
 cache, the run store); nothing here decides anything on its own. Tests build the app
-with a ``Services`` pointed at a private tmux server and an isolated store.
+with a ``Services`` pointed at a private tmux server and an isolated store. Its issue and
+run parts are mixed in from ``tui.issue_services`` and ``tui.run_services``.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tui.issue_services import IssueServices
+from tui.run_services import RunServices
 from widgets.pane_tile import TileInfo
 from workflows.base.errors import AgentTuiError
 from workflows.base.target import TmuxTarget
-from workflows.runs.records import RunSummary
 from workflows.tmux.mirror_set import LOCAL, split_key
 
 if TYPE_CHECKING:
@@ -28,7 +30,6 @@ if TYPE_CHECKING:
     from workflows.tmux.mirror import Mirror
 
 TILE_ACTIONS = ("approve", "approve_always", "deny", "interrupt")
-DETAIL_FRESH_S = 60.0
 USAGE_EVERY_S = 5.0
 
 
@@ -65,14 +66,7 @@ class StartRequest:
 
 
 @dataclass
-class WorkflowChoice:
-    name: str
-    description: str
-    source: str  # "built-in" or "user"
-
-
-@dataclass
-class Services:
+class Services(IssueServices, RunServices):
     target: TmuxTarget
     """The tmux server and session the app shows and launches into (no default here)."""
     attach_command: Sequence[str] | None = None
@@ -432,192 +426,10 @@ class Services:
 
         return return_person(self._tmux(), pane)
 
-    # -- issues ----------------------------------------------------------------------
-    def _issue_source(self) -> Any:
-        if self._source is None:
-            from workflows.issues import open_source
-
-            self._source = open_source()
-        return self._source
-
-    def skipped_issue_files(self) -> list[str]:
-        """Issue files the local source skipped at its last read (``path:line: why``)."""
-        return list(getattr(self._issue_source(), "problems", []))
-
-    def cached_issues(self) -> list[Issue]:
-        """The last list seen, at once (empty before the first refresh)."""
-        from workflows.issues.cache import IssueCache, cache_key
-
-        return IssueCache().load(cache_key(self._issue_source()))
-
-    def refresh_issues(self) -> list[Issue]:
-        from workflows.issues.cache import IssueCache
-
-        return IssueCache().refresh(self._issue_source())
-
-    def issue_view(self, listed: Issue) -> Any:
-        """The issue in full and the runs made for it. Fetched again once the copy is a
-        minute old (comments change), never more: moving through the list costs Linear at
-        most one request per issue per minute."""
-        from widgets.issue_detail import IssueView
-        from workflows.issues.cache import IssueCache, cache_key
-        from workflows.runs.run_store import list_runs
-
-        source = self._issue_source()
-        issue, error = listed, ""
-        fetched = self._details.get(listed.identifier)
-        if fetched is not None and _still_current(fetched, listed):
-            issue = fetched[1]
-        else:
-            try:
-                issue = source.get_issue(listed.identifier)
-                self._details[listed.identifier] = (time.monotonic(), issue)
-                IssueCache().store_detail(cache_key(source), issue)
-            except Exception as failure:
-                error = f"showing the list's copy; the full issue could not be read: {failure}"
-        from workflows.runs.agent_sessions.stream import issue_stream
-
-        runs = [record.summary() for record in list_runs() if listed.identifier in record.issues]
-        return IssueView(issue, runs, error, session=issue_stream(listed.identifier))
-
-    def poll_issues(self) -> list[Issue]:
-        """The issues as they are now, cheaply: the local source is read again (its state
-        changes live in the store); Linear is asked only for the issues updated since the
-        last listing (with a minute's overlap), merged into the cached list."""
-        from datetime import UTC, datetime
-
-        from workflows.issues.cache import IssueCache, cache_key
-        from workflows.issues.model import IssueFilters
-
-        source, cache = self._issue_source(), IssueCache()
-        key = cache_key(source)
-        last = cache.refreshed_at(key)
-        if source.name != "linear" or last is None:
-            return cache.refresh(source)
-        since = datetime.fromtimestamp(last - 60, UTC).isoformat(timespec="seconds")
-        cache.refresh(source, IssueFilters(updated_since=since))
-        return cache.load(key)
-
-    def runs_by_issue(self) -> dict[str, list[RunSummary]]:
-        from tui.launching import runs_by_issue
-
-        return runs_by_issue(self.runs())
-
-    def launch_warnings(self, issue_ids: list[str]) -> list[str]:
-        from tui.launching import launch_warnings, runs_by_issue
-
-        return launch_warnings(runs_by_issue(self.runs()), issue_ids)
-
-    def suggest_groups(self, issues: list[Issue]) -> list[tuple[list[str], list[str]]]:
-        from workflows.issues.grouping import suggest_groups
-
-        groups = suggest_groups(issues, singletons=False)
-        return [(list(group.issues), list(group.reasons)) for group in groups]
-
-    # -- workflows and runs ----------------------------------------------------------
-    def workflows(self) -> list[WorkflowChoice]:
-        from workflows.definitions import loader
-        from workflows.runs.runner import needs_request
-
-        choices = []
-        user_dir = loader.user_workflow_dir()
-        for name in loader.list_workflows():
-            path = loader.find_definition(name)
-            try:
-                workflow = loader.load_workflow(name)
-            except Exception as error:
-                description = f"(invalid: {error})"
-            else:
-                if needs_request(workflow):
-                    continue  # only a follow-up on Linear starts it
-                description = workflow.description
-            source = "user" if user_dir in path.parents else "built-in"
-            choices.append(WorkflowChoice(name, description, source))
-        return choices
-
-    def launch(self, workflow: str, issue_ids: list[str]) -> str:
-        from workflows.runs import runner
-
-        return str(runner.launch_run(workflow, issue_ids, target=self.target))
-
-    def runs(self) -> list[RunSummary]:
-        from workflows.runs import run_store as runs
-        from workflows.runs.runner import start_admitted
-
-        start_admitted(target=self.target)  # a runner that died freed its slot
-        return [record.summary() for record in runs.list_runs()]
-
-    def resume_run(self, run_id: str) -> None:
-        from workflows.runs import runner
-
-        runner.resume_run(run_id, target=self.target)
-
-    def cancel_run(self, run_id: str) -> None:
-        from workflows.runs import runner
-
-        runner.cancel_run(run_id, target=self.target)
-
-    def slots(self) -> list[dict[str, Any]]:
-        """Each configured shared environment: holders, queue, ETAs (``agenttui slots``)."""
-        from workflows.runs.slots.overview import overview
-
-        return overview()
-
-    def release_slot(self, slot: str, run_id: str) -> list[str]:
-        from workflows.runs.slots.overview import release_by_hand
-
-        return release_by_hand(slot, run_id)
-
-    def hand_over_slot(self, slot: str, run_id: str) -> list[str]:
-        from workflows.runs.slots.overview import hand_over
-
-        return hand_over(slot, run_id)
-
-    def qa_verdict(self, run_id: str, passed: bool, words: str = "") -> list[str]:
-        """QA's verdict posted on the run's issues, as a person would (screens.qa_verdict)."""
-        from workflows.runs.slots.overview import give_verdict
-
-        return give_verdict(run_id, passed, words)
-
-    def run_detail(self, run_id: str) -> Any:
-        from workflows.runs.detail import load_run_detail
-
-        return load_run_detail(run_id)
-
-    def run_diff(self, worktree: str, base: str) -> str:
-        """The run's worktree against its base (git runs here, in a worker thread)."""
-        from pathlib import Path
-
-        from workflows.forge.git import diff_from_base
-
-        if not worktree or not Path(worktree).is_dir():
-            return ""
-        return diff_from_base(Path(worktree), base)
-
+    # -- runs (the rest: tui.run_services) ------------------------------------------
     def clean_plans(self, run_ids: list[str]) -> list[Any]:
         """What cleaning each run would close and remove (nothing is touched)."""
         from workflows.runs.cleanup import clean_plan
 
         panes = self.driver.panes()
         return [clean_plan(run_id, panes) for run_id in run_ids]
-
-    def clean_run(self, run_id: str) -> dict[str, Any]:
-        from workflows.runs.runner import clean_run
-
-        return clean_run(run_id, target=self.target)
-
-    def run_log(self, run_id: str) -> str:
-        from workflows.runs.run_store import run_log_path
-
-        return str(run_log_path(run_id))
-
-
-def _still_current(fetched: tuple[float, Issue], listed: Issue) -> bool:
-    """A full copy fetched under a minute ago, unless the list already has a newer one (a
-    run moved the issue since: the detail beside the list never contradicts it)."""
-    when, issue = fetched
-    return (
-        time.monotonic() - when < DETAIL_FRESH_S
-        and issue.state == listed.state
-        and issue.updated_at >= listed.updated_at
-    )

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.services import WorkflowChoice
+from tui.run_services import WorkflowChoice
 
 DEFAULT_WORKFLOW = "feedback"
 
