@@ -21,7 +21,7 @@ from tests.e2e.model_server import AnthropicServer, Reply
 from tests.e2e.new_user import gateway_config
 from tests.hosts.test_hook_relay import HOOKED, behavior, hook_there
 from tests.hosts.test_real_clis_on_host import a_turn, on_the_hosts_path
-from tests.support.environment import append_config
+from tests.support.environment import append_config, write_config
 from tests.support.profiles import write_profile
 from tests.support.sshd import SshdHost, host_config, remote
 from workflows.approvals.audit import entries
@@ -144,6 +144,27 @@ def test_a_run_s_agent_on_a_host_is_decided_by_the_run_s_project_and_others_by_t
         ("echo x", "allow", "global policy"),
         ("echo y", "allow", "global policy"),
     ]
+
+
+def test_a_hosts_repo_configured_through_a_symlink_is_still_the_project(
+    ssh_host: SshdHost, tmp_path: Path
+) -> None:
+    """`[hosts.remote] repo` names a symlink to the clone there (``~/code`` → the disk it is
+    on); the hooks send the real path: the agent there is still decided by the project."""
+    configured = project_denying(tmp_path / "configured", "echo y")
+    repo_with_a_commit(ssh_host.repo)
+    link = ssh_host.home / "code"
+    link.symlink_to(ssh_host.repo)
+    write_config(host_config("remote", ssh_host.ssh_config, link))
+    (config_dir() / "policy.toml").write_text('allow = ["Bash(echo:*)"]\n')
+    append_config(f'[workflows]\nrepo = "{configured}"\n')
+    write_profile("hooked", HOOKED)
+    code, spawned = remote("spawn", "--agent", "hooked", "--name", "s1", "--no-wait")
+    assert code == 0, spawned
+    env = ssh_host.environ_of(spawned["pane"])
+    decided = behavior(hook_there(ssh_host, env, spawned["pane"], "echo y", cwd=link))
+    assert decided == "deny"  # the project's rule, not the global allow
+    assert [e.reason for e in entries(Store())] == ["project policy"]
 
 
 def test_always_on_a_hosts_agent_learns_for_the_project_its_hooks_are_decided_with(

@@ -7,7 +7,8 @@ by default). So an agent whose checkout there is that repo, or a worktree of it,
 with that local project's
 ``.agenttui/policy.toml`` and the rules learned for it, as it would be here. Any other
 checkout there maps to nothing: global rules and those learned for every project. Paths on
-the host are never looked up here (the same path here may be another checkout).
+the host are never looked up here (the same path here may be another checkout); the repo's
+real path is asked there (the hooks send real paths, the config may name a symlink).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from workflows.base.config import section
 from workflows.base.errors import AgentTuiError
 from workflows.base.hosts import SshHost
 from workflows.tmux.ssh import run_remote
+
+_real_repos: dict[tuple[SshHost, str], str] = {}  # (host, its repo) → the repo's realpath there
 
 # In the agent's directory there: its home, then its repository's main checkout (realpath,
 # as the host's hook sends it; a worktree's is its repo's).
@@ -46,13 +49,29 @@ def local_project(
     ``run_repo`` (the agent's run works for it), else of ``[workflows] repo``; else ""."""
     if host is None or not host.repo or not checkout:
         return ""
-    if host_path(checkout, home) != host_path(host.repo, home):
+    there = host_path(checkout, home)
+    if there != host_path(host.repo, home) and there != real_repo(host, home):
         return ""
     configured = run_repo or section("workflows").get("repo")
     if not configured:
         return ""
     root = main_checkout(Path(str(configured)).expanduser())
     return str(root) if root is not None else ""
+
+
+def real_repo(host: SshHost, home: str) -> str:
+    """The host's ``repo`` with its symlinks resolved there (``~/code`` → ``/data/code``: the
+    hooks send real paths), asked over ssh once per host; "" while the host does not answer
+    (asked again next time)."""
+    configured = host_path(host.repo, home)
+    key = (host, configured)
+    if key not in _real_repos:
+        try:
+            answer = run_remote(host, f"realpath -- {shlex.quote(configured)}", timeout=15.0)
+        except AgentTuiError:
+            return ""
+        _real_repos[key] = answer.strip()
+    return _real_repos[key]
 
 
 def checkout_of_common_dir(common: str) -> str:
