@@ -102,6 +102,7 @@ class ControlConnection:
         self._proc: subprocess.Popen[bytes] | None = None
         self._attached = threading.Event()
         self._closed = False
+        self._closing = threading.Event()  # wakes the heartbeat and reconnect loops to end
         self._last_write = 0.0
         self._events: queue.SimpleQueue[tuple[str, Any] | None] = queue.SimpleQueue()
         self._backlog = 0
@@ -186,6 +187,7 @@ class ControlConnection:
 
     def close(self) -> None:
         self._closed = True
+        self._closing.set()
         self._events.put(None)
         proc = self._proc
         if proc is None:
@@ -300,7 +302,7 @@ class ControlConnection:
                 try:
                     self._connect(create=False)
                 except AgentTuiError:
-                    time.sleep(0.5)
+                    self._closing.wait(0.5)
                     continue
                 self._notify("connection-restored", [])
                 return
@@ -330,8 +332,7 @@ class ControlConnection:
         return replies
 
     def _heartbeat_loop(self) -> None:
-        while not self._closed:
-            time.sleep(self.heartbeat)
+        while not self._closing.wait(self.heartbeat):
             if self.alive and time.monotonic() - self._last_write >= self.heartbeat:
                 with contextlib.suppress(AgentTuiError):
                     self._send(["display-message", "-p", "."])
