@@ -101,8 +101,7 @@ class ControlConnection:
         self._decoders: dict[str, codecs.IncrementalDecoder] = {}
         self._proc: subprocess.Popen[bytes] | None = None
         self._attached = threading.Event()
-        self._closed = False
-        self._closing = threading.Event()  # wakes the heartbeat and reconnect loops to end
+        self._closing = threading.Event()  # set by close(); wakes its loops to end
         self._last_write = 0.0
         self._events: queue.SimpleQueue[tuple[str, Any] | None] = queue.SimpleQueue()
         self._backlog = 0
@@ -186,7 +185,6 @@ class ControlConnection:
         return reply.lines
 
     def close(self) -> None:
-        self._closed = True
         self._closing.set()
         self._events.put(None)
         proc = self._proc
@@ -250,7 +248,7 @@ class ControlConnection:
         with layout_lock(server_lock_key(self.target)), self._connect_lock:
             if self.alive:
                 return
-            if self._closed:
+            if self._closing.is_set():
                 raise AgentTuiError("control connection is closed")
             verb = (
                 ["new-session", "-A", "-s", self.session, "-n", "home", "-x", "200", "-y", "50"]
@@ -298,7 +296,7 @@ class ControlConnection:
     def _reconnect_loop(self) -> None:
         try:
             self._notify("connection-lost", [])
-            while not self._closed:
+            while not self._closing.is_set():
                 try:
                     self._connect(create=False)
                 except AgentTuiError:
@@ -459,7 +457,7 @@ class ControlConnection:
         if (
             proc is self._proc
             and attached.is_set()
-            and not self._closed
+            and not self._closing.is_set()
             and wants_events
             and self._reconnecting.acquire(blocking=False)  # a loop already runs otherwise
         ):
