@@ -17,7 +17,7 @@ import posixpath
 import shlex
 from pathlib import Path
 
-from workflows.approvals.worktree import RunRepo, main_checkout
+from workflows.approvals.worktree import RunRepo, checkout_of_common_dir, main_checkout
 from workflows.base.config import section
 from workflows.base.errors import AgentTuiError
 from workflows.base.hosts import SshHost
@@ -41,18 +41,24 @@ def host_path(path: str, home: str) -> str:
 
 
 def local_project(
-    host: SshHost | None, checkout: str, home: str, run_repo: str | None = None
+    host: SshHost | None,
+    checkout: str,
+    home: str,
+    run_id: str = "",
+    run_repo: RunRepo | None = None,
 ) -> str:
     """The local project for an agent on ``host`` whose main checkout there is ``checkout``
     (its directory's repository: the repo itself for a worktree of it, as the host found
     it, ``home`` its ``~``), when ``checkout`` is the host's ``repo``: the main checkout of
-    ``run_repo`` (the agent's run works for it), else of ``[workflows] repo``; else ""."""
+    the repository its run ``run_id`` works for (``run_repo`` finds it), else of
+    ``[workflows] repo``; else ""."""
     if host is None or not host.repo or not checkout:
         return ""
     there = host_path(checkout, home)
     if there != host_path(host.repo, home) and there != real_repo(host, home):
         return ""
-    configured = run_repo or section("workflows").get("repo")
+    repo = run_repo(run_id) if run_id and run_repo is not None else None
+    configured = repo or section("workflows").get("repo")
     if not configured:
         return ""
     root = main_checkout(Path(str(configured)).expanduser())
@@ -74,11 +80,6 @@ def real_repo(host: SshHost, home: str) -> str:
     return _real_repos[key]
 
 
-def checkout_of_common_dir(common: str) -> str:
-    """A main checkout from its git common dir: ``REPO/.git`` → ``REPO`` (a bare one as is)."""
-    return posixpath.dirname(common) if posixpath.basename(common) == ".git" else common
-
-
 def host_agent_project(
     host: SshHost, cwd: str, run_id: str = "", run_repo: RunRepo | None = None
 ) -> str:
@@ -92,5 +93,4 @@ def host_agent_project(
     lines = out.splitlines()
     if len(lines) < 2:
         return ""
-    repo = run_repo(run_id) if run_id and run_repo is not None else None
-    return local_project(host, checkout_of_common_dir(lines[1]), lines[0], repo)
+    return local_project(host, checkout_of_common_dir(lines[1]), lines[0], run_id, run_repo)

@@ -83,8 +83,7 @@ def answer_request(
     checkout, run = request.get("checkout", ""), request.get("run", "")  # older: none sent
     if not isinstance(checkout, str) or not isinstance(run, str):
         return {"error": "the request's checkout and run must be text"}
-    repo = run_repo(run) if run and run_repo is not None else None
-    project = local_project(host, checkout, request["home"], repo)
+    project = local_project(host, checkout, request["home"], run, run_repo)
     origin = HookOrigin(
         request["pane"], request["server"], request["home"], request["worktree"], project
     )

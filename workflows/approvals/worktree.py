@@ -11,6 +11,7 @@ found (:data:`RunWorktree`, ``workflows.runs.run_store.run_worktree``).
 from __future__ import annotations
 
 import os
+import posixpath
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -64,8 +65,13 @@ def main_checkout(cwd: str | Path) -> Path | None:
         return None
     if out.returncode != 0:
         return None
-    common = Path(out.stdout.strip())
-    return common.parent if common.name == ".git" else common
+    return Path(checkout_of_common_dir(out.stdout.strip()))
+
+
+def checkout_of_common_dir(common: str) -> str:
+    """A main checkout from its git common dir: ``REPO/.git`` → ``REPO`` (a bare one as is).
+    Plain path text: it serves a host's paths too, which are never looked up here."""
+    return posixpath.dirname(common) if posixpath.basename(common) == ".git" else common
 
 
 def worktree_for(cwd: str | Path, run_id: str, run_worktree: RunWorktree) -> str | None:
