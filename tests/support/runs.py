@@ -148,13 +148,7 @@ def start_and_kill_at(
 
 def kill_at(point: str, run_id: str, monkey: pytest.MonkeyPatch) -> None:
     """SIGKILL the run's runner once it holds at ``point``; later runners go through."""
-    marker = state_dir() / "crashpoints" / point
-
-    def runner_held() -> int | None:
-        text = marker.read_text() if marker.exists() else ""
-        return int(text) if text else None
-
-    pid = wait_until(runner_held, timeout=120, interval=0.05, message=f"the runner at {point}")
+    pid = runner_at(point)
     assert pid == RunStore().get(run_id).worker_pid
     os.kill(pid, signal.SIGKILL)
     wait_until(
@@ -167,21 +161,24 @@ def kill_at(point: str, run_id: str, monkey: pytest.MonkeyPatch) -> None:
 def hold_at(point: str, monkey: pytest.MonkeyPatch) -> Iterator[Callable[[], int]]:
     """Runners started inside hold at ``point`` (``AGENTTUI_HOLD_AT``) until the block ends;
     the block gets a function waiting for the runner held there, which returns its pid."""
-    marker = state_dir() / "crashpoints" / f"{point}.held"
-
-    def held() -> int:
-        def runner_held() -> int | None:
-            text = marker.read_text() if marker.exists() else ""
-            return int(text) if text else None
-
-        return wait_until(runner_held, timeout=120, interval=0.05, message=f"a runner at {point}")
-
+    marker = f"{point}.held"
     monkey.setenv(HOLD_AT, point)
     try:
-        yield held
+        yield lambda: runner_at(marker)
     finally:
         monkey.delenv(HOLD_AT)
-        marker.unlink(missing_ok=True)  # it goes on
+        (state_dir() / "crashpoints" / marker).unlink(missing_ok=True)  # it goes on
+
+
+def runner_at(marker: str) -> int:
+    """The pid a runner wrote to ``crashpoints/MARKER`` once it reached that point."""
+    path = state_dir() / "crashpoints" / marker
+
+    def written() -> int | None:
+        text = path.read_text() if path.exists() else ""
+        return int(text) if text else None
+
+    return wait_until(written, timeout=120, interval=0.05, message=f"a runner at {marker}")
 
 
 # The first run of the step hangs, and takes 2 s to stop when told (a test runner cleaning

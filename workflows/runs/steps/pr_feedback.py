@@ -168,13 +168,13 @@ def _decide(
             failure="\n".join(parts),
         )
     green = snap.checks_state(required=ctx.step.checks != "optional") == "green"
-    if snap.approved and green and snap.behind and not snap.blocked:
+    if not (snap.approved and green) or snap.blocked:
+        return None
+    if snap.behind:
         _bring_up_to_date(ctx, api, snap)
         return None  # the new head's checks come next
-    if snap.approved and green and not snap.blocked and not snap.behind:
-        ctx.event("pr_feedback", f"pull request #{snap.number} approved, checks green")
-        return StepResult(ok=True, outputs={"approved": True, "head_sha": snap.head_sha})
-    return None
+    ctx.event("pr_feedback", f"pull request #{snap.number} approved, checks green")
+    return StepResult(ok=True, outputs={"approved": True, "head_sha": snap.head_sha})
 
 
 def _came_back(snap: PullSnapshot, handled: set[str]) -> list[str]:
