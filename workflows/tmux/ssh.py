@@ -73,17 +73,17 @@ def ssh_argv(host: SshHost, command: str, *, tty: bool = False, agent: bool = Tr
     """``ssh`` running the shell ``command`` on ``host`` over its shared connection (opened
     first when it is not, see ``open_shared_connection``); ``agent=False``: never forwarding
     this machine's ssh agent (``-a`` beats any config)."""
-    open_shared_connection(host)
     return [
-        *_options(host),
+        *_options(host, open_shared_connection(host)),
         *([] if agent else ["-a"]),
         "-t" if tty else "-T",
         "--", host.ssh, command,
     ]  # fmt: skip
 
 
-def _options(host: SshHost) -> list[str]:
-    """``ssh`` and its options for ``host``: batch mode, its shared connection, keep-alives."""
+def _options(host: SshHost, shared: Path) -> list[str]:
+    """``ssh`` and its options for ``host``: batch mode, its shared connection (the socket
+    ``shared``), keep-alives."""
     argv = ["ssh"]
     if host.ssh_config:
         argv += ["-F", host.ssh_config]
@@ -91,7 +91,7 @@ def _options(host: SshHost) -> list[str]:
         *argv,
         "-o", "BatchMode=yes",
         "-o", "ControlMaster=auto",
-        "-o", f"ControlPath={control_path(host)}",
+        "-o", f"ControlPath={shared}",
         "-o", f"ControlPersist={PERSIST_S}",
         "-o", f"ConnectTimeout={CONNECT_TIMEOUT_S}",
         "-o", "ServerAliveInterval=5",
@@ -106,35 +106,36 @@ def control_path(host: SshHost) -> Path:
     return control_dir() / f"cm-{hashlib.sha256(settings.encode()).hexdigest()[:16]}"
 
 
-def open_shared_connection(host: SshHost) -> None:
+def open_shared_connection(host: SshHost) -> Path:
     """Open the host's shared connection unless its socket is there, one process at a time:
-    the others wait (``OPEN_WAIT_S`` at most) and find it open. A failed open is not tried
-    again for ``OPEN_RETRY_S`` (the command that follows says ssh's reason itself), so a host
-    that is down costs each command one connection attempt, not two."""
+    the others wait (``OPEN_WAIT_S`` at most) and find it open; its socket. A failed open is
+    not tried again for ``OPEN_RETRY_S`` (the command that follows says ssh's reason
+    itself), so a host that is down costs each command one connection attempt, not two."""
     path = control_path(host)
     if path.exists() or time.monotonic() < _open_failed.get(path, 0.0):
-        return
+        return path
     try:
         with file_lock(f"ssh-{path.name}.lock", timeout=OPEN_WAIT_S, busy=_OpenBusy):
             if path.exists() or time.monotonic() < _open_failed.get(path, 0.0):
-                return
-            opened = _open_master(host)
+                return path
+            opened = _open_master(host, path)
     except _OpenBusy:
-        return  # still opening elsewhere: ControlMaster=auto does the rest
+        return path  # still opening elsewhere: ControlMaster=auto does the rest
     if not opened:
         _open_failed[path] = time.monotonic() + OPEN_RETRY_S
+    return path
 
 
 class _OpenBusy(Exception):
     pass
 
 
-def _open_master(host: SshHost) -> bool:
+def _open_master(host: SshHost, shared: Path) -> bool:
     """Start the host's shared connection (it goes to the background once logged in and
     ends ``PERSIST_S`` after its last session); whether it did."""
     try:
         done = subprocess.run(
-            [*_options(host), "-o", "ControlMaster=yes", "-N", "-f", "--", host.ssh],
+            [*_options(host, shared), "-o", "ControlMaster=yes", "-N", "-f", "--", host.ssh],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,  # the master keeps what it inherited: no pipes
             stderr=subprocess.DEVNULL,
@@ -152,8 +153,8 @@ def forward_argv(host: SshHost, operation: str, remote: str, local: str) -> list
     ControlMaster) adds or drops a forwarding of the unix socket ``remote`` on the host to
     ``local`` here. Nothing listens on a port; sshd makes ``remote`` 0600 (its
     ``StreamLocalBindMask``)."""
-    open_shared_connection(host)
-    return [*_options(host), "-O", operation, "-R", f"{remote}:{local}", "--", host.ssh]
+    options = _options(host, open_shared_connection(host))
+    return [*options, "-O", operation, "-R", f"{remote}:{local}", "--", host.ssh]
 
 
 def forward_socket(host: SshHost, remote: str, local: str) -> None:
