@@ -18,7 +18,7 @@ from __future__ import annotations
 import shlex
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -28,6 +28,7 @@ ATTACHED_STATUS = " prefix d (tmux detach): back to agenttui "
 ATTACH_START_S = 10.0
 """How long a starting client may keep the layout lock before its session shows."""
 POLL_S = 0.02
+CLIENT_ROWS = "#{client_control_mode}\t#{client_name}\t#{pane_id}\t#{session_name}"
 CLIENT_GONE_S = 5.0
 """How long a detached client may take to be let go before its view session goes anyway."""
 
@@ -66,17 +67,23 @@ def attach_argv(tmux: Sequence[str], session: str, view: str, pane: Any) -> list
     ]  # fmt: skip
 
 
+def person_client(listed: Iterable[str], pane: str, session: str = "") -> str:
+    """A person's terminal among ``listed`` (``list-clients -F CLIENT_ROWS``), never one of
+    agenttui's control connections (those report panes and sessions too, and tmux would pick
+    one as "the" client): the one showing ``pane``, else one on ``session``; "" for none."""
+    people = [row for row in (line.split("\t", 3) for line in listed) if row[0] == "0"]
+    showing = [row[1] for row in people if len(row) == 4 and row[2] == pane]
+    on_session = [row[1] for row in people if len(row) == 4 and session and row[3] == session]
+    return (showing or on_session or [""])[0]
+
+
 def attach_in_popup(
     tmux: Sequence[str], driver: Any, app_pane: str, argv: list[str], *, on: Any, view: str
 ) -> None:
     """Run ``argv`` in a full-screen popup on the client that shows ``app_pane``; returns
     when the popup closes (the person detached). ``on``: the driver of the server the
     client attaches to (this one, or a host's), where its session ``view`` appears."""
-    shown = driver.command(
-        "list-clients", "-F", "#{client_control_mode}\t#{client_name}\t#{pane_id}"
-    )  # a person's terminal, not a control connection (those report the same pane)
-    rows = (line.split("\t", 2) for line in shown)
-    client = next((name for mode, name, pane in rows if mode == "0" and pane == app_pane), "")
+    client = person_client(driver.command("list-clients", "-F", CLIENT_ROWS), app_pane)
     if not client:
         raise AgentTuiError("no tmux client shows the app to open the agent in")
     script = "env -u TMUX " + shlex.join(argv)

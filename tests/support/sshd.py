@@ -14,6 +14,7 @@ import contextlib
 import getpass
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -40,9 +41,18 @@ SSHD = "/usr/sbin/sshd"
 
 
 def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A free port below the kernel's range for outgoing connections: sshd binds it again
+    after ``stop()``, and meanwhile any connection on the machine (another test's) may be
+    given a port of that range as its own, which refused the second bind once in CI."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    while True:
+        port = random.randrange(10000, low if low > 11000 else 32768)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 @dataclass

@@ -168,6 +168,22 @@ def _inside_same_server(driver: Any) -> bool:
     return bool(lines) and tmux_env.split(",")[0] == lines[0]
 
 
+def _person_client(driver: Any) -> str:
+    """The terminal the person ran the demo from (the client showing their pane, else one on
+    its session): switch-client without ``-c`` may pick one of agenttui's control
+    connections, the demo's app's own, and nobody would see the demo."""
+    from tui.attach import CLIENT_ROWS, person_client
+    from workflows.base.errors import AgentTuiError
+
+    pane = os.environ.get("TMUX_PANE", "")
+    try:
+        session = driver.command("display-message", "-p", "-t", pane, "#{session_name}")
+    except AgentTuiError:  # (no such pane here)
+        session = []
+    listed = driver.command("list-clients", "-F", CLIENT_ROWS)
+    return person_client(listed, pane, session[0] if session else "")
+
+
 def run_demo(args: argparse.Namespace) -> Any:
     from tui.leave import RETURN_DETACH, RETURN_OPTION
     from workflows.demo.project import demo_env, prepare_demo
@@ -193,6 +209,7 @@ def run_demo(args: argparse.Namespace) -> Any:
         names = spawn_demo_agents(driver, args.agents)
         target = open_app_window(driver, args, env)
         inside = _inside_same_server(driver)
+        person = _person_client(driver) if inside else ""
     finally:
         driver.close()
     if args.no_attach:
@@ -212,15 +229,17 @@ def run_demo(args: argparse.Namespace) -> Any:
     back = os.environ.get("TMUX_PANE", "") if inside else RETURN_DETACH
     subprocess.run([*tmux, "set-option", "-w", "-t", target, RETURN_OPTION, back], check=False)
     if inside:
-        shown = subprocess.run(
-            [*tmux, "switch-client", "-t", target], capture_output=True, text=True, check=False
-        )
-        if shown.returncode == 0:
-            return 0
+        why = "no terminal is attached to this tmux server"
+        if person:
+            switch = [*tmux, "switch-client", "-c", person, "-t", target]
+            shown = subprocess.run(switch, capture_output=True, text=True, check=False)
+            if shown.returncode == 0:
+                return 0
+            why = shown.stderr.strip() or "switch-client failed"
         attach = " ".join(["tmux", *tmux[1:], "attach-session", "-t", target])
         return (
             f"The demo runs in tmux session {args.session!r}, but no tmux client could show "
-            f"it ({shown.stderr.strip() or 'switch-client failed'}).\nSee it with: {attach}"
+            f"it ({why}).\nSee it with: {attach}"
         )
     env = {key: value for key, value in os.environ.items() if key != "TMUX"}
     subprocess.call([*tmux, "select-window", "-t", target])
